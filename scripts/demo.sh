@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set-up (system packages, only if missing), release build, then a small end-to-end run on the
+# bundled real data. Prints where the results are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+echo "== building (release)"
+cargo build --release --quiet
+S2S=./target/release/s2s
+OUT=out/demo
+mkdir -p "$OUT"
+
+echo "== s2s inspect: four real NMME hindcasts (IRI S/L/Y/X, 360-day calendar) and IMD observations"
+$S2S inspect data/real/nmme_india/*_HCST.nc | tee "$OUT/inspect_nmme.txt"
+$S2S inspect --assume-units mm/month data/real/nmme_india/observations.nc | tee "$OUT/inspect_imd.txt"
+echo "== s2s inspect: SubX daily-lead hindcast of the RMM1 index, station series with a location dimension"
+$S2S inspect data/real/verification/GMAO-GEOS-V2p1.RMM1.nc data/real/bias_correction/CanESM2_1950-2100.nc | tee "$OUT/inspect_other.txt"
+$S2S inspect --json data/real/nmme_india/CCSM4_HCST.nc > "$OUT/inspect_ccsm4.json"
+
+echo
+echo "Demo finished. Reports are in $OUT/:"
+ls -1 "$OUT"

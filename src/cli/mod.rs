@@ -1,0 +1,78 @@
+//! Command-line interface: argument parsing (clap), progress bars (indicatif), exit codes.
+//!
+//! Every subcommand prints a one-line error naming the file, variable and problem on bad input
+//! and exits non-zero; a broken pipe on stdout ends quietly with success.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod inspect;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// s2s: subseasonal-to-seasonal multi-model ensemble forecasts from climate-model NetCDF.
+#[derive(Debug, Parser)]
+#[command(name = "s2s", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Worker threads for parallel work (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress bars or informational messages.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Describe NetCDF files: dimensions found and how, variables, units, calendar, dates,
+    /// leads, grid, missing values.
+    #[command(
+        after_help = "Examples:\n  s2s inspect hindcast_ECMWF.nc\n  s2s inspect --var prec NMME/*.nc\n  s2s inspect --assume-units mm/month observations.nc\n  s2s inspect --json obs.nc > obs.json"
+    )]
+    Inspect(inspect::InspectArgs),
+}
+
+/// Global settings the subcommands share.
+pub struct Globals {
+    /// Suppress progress and informational output.
+    pub quiet: bool,
+}
+
+/// Parses the command line and runs the subcommand; returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+        {
+            eprintln!("error: --threads {n}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let globals = Globals { quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::run(&args, &globals),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,1001 @@
+//! `Cube`: the one core data type — one model's (or the observations') values on
+//! `(init, member, lead, y, x)` with coordinates and metadata.
+//!
+//! # What it holds
+//! - `values`: `Array5<f32>` in the fixed order [`axis::INIT`], [`axis::MEMBER`], [`axis::LEAD`],
+//!   [`axis::Y`], [`axis::X`]; missing values are NaN.
+//! - [`Coords`]: initialisation dates, member labels, leads ([`Lead`]: the offset and width of
+//!   the target period from the start date, in months, weeks, days or hours), and the spatial
+//!   layout ([`Spatial`]): a regular lat/lon grid (`y` = latitude south→north, `x` = longitude
+//!   ascending), a curvilinear grid (2-D lat/lon), or a list of points (stations; `y` has length
+//!   1, `x` runs over points). An index series with no position (RMM1, Niño 3.4) is one point
+//!   with NaN coordinates.
+//! - [`Meta`]: model, variable, units, calendar, and whether the cube is a forecast or an
+//!   observed series.
+//!
+//! Observations read from a plain `time, lat, lon` file are an *observed series*: the `init`
+//! axis holds the time stamps, there is one member and one lead whose width is the cadence of
+//! the series (a day, a month, a year). [`align_observations`] turns such a series into a cube
+//! on the forecast's `(init, lead)` targets, ready to be compared member by member.
+//!
+//! # Target periods
+//! The target period of `(init i, lead l)` is `[init_i + start_l, init_i + start_l + width_l)` in
+//! the lead's unit; months are calendar months of the cube's calendar. Leads follow the
+//! conventions of the files: C3S `forecastMonth = 1` and NMME `L = 0.5` both mean the month of the
+//! start date (start 0, width 1); NMME `L = 2.5` with `pointwidth = 3` is months 1–3 after the
+//! start; SubX `L = 0.5` days is the start day.
+//!
+//! # Example
+//! ```
+//! use ndarray::Array5;
+//! use s2s_ensemble::calendar::{CfDateTime, Calendar};
+//! use s2s_ensemble::cube::{Coords, Cube, Lead, LeadUnit, Meta, Spatial};
+//! let coords = Coords {
+//!     init: vec![CfDateTime::ymd(2020, 5, 1)],
+//!     member: vec![0, 1],
+//!     lead: (0..3).map(|m| Lead::months(m as f64, 1.0)).collect(),
+//!     spatial: Spatial::Grid { lat: vec![10.0, 11.0], lon: vec![80.0, 81.0, 82.0] },
+//! };
+//! let cube = Cube::new(Array5::from_elem((1, 2, 3, 2, 3), 1.0), coords, Meta::new("m", "pr", "mm/day", Calendar::Standard)).unwrap();
+//! let jja = cube.aggregate_leads(&[1, 2]).unwrap();  // months 2–3 after a May start
+//! assert_eq!(jja.coords.lead[0].label(), "months 2–3");
+//! assert_eq!(cube.target_period(0, 1).unwrap().0, CfDateTime::ymd(2020, 6, 1));
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ndarray::{s, Array2, Array5, Axis, Zip};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, CfDateTime};
+use crate::error::{Error, Result};
+use crate::units::Quantity;
+
+/// Axis numbers of [`Cube::values`].
+pub mod axis {
+    /// Initialisation (start) date; time stamps for observed series.
+    pub const INIT: usize = 0;
+    /// Ensemble member.
+    pub const MEMBER: usize = 1;
+    /// Lead (target period).
+    pub const LEAD: usize = 2;
+    /// Latitude / grid row / (length 1 for points).
+    pub const Y: usize = 3;
+    /// Longitude / grid column / point.
+    pub const X: usize = 4;
+}
+
+/// Unit of a lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadUnit {
+    /// Hours (sub-daily steps).
+    Hour,
+    /// Days (subseasonal).
+    Day,
+    /// Weeks of 7 days.
+    Week,
+    /// Calendar months (seasonal).
+    Month,
+}
+
+impl LeadUnit {
+    /// CF-style plural name ("months", "days", ...).
+    pub fn cf_name(self) -> &'static str {
+        match self {
+            LeadUnit::Hour => "hours",
+            LeadUnit::Day => "days",
+            LeadUnit::Week => "weeks",
+            LeadUnit::Month => "months",
+        }
+    }
+
+    /// `date + amount` of this unit; months are calendar months (whole part) plus a fraction of
+    /// the following month.
+    pub fn add(self, date: &CfDateTime, amount: f64, cal: Calendar) -> Result<CfDateTime> {
+        let secs = match self {
+            LeadUnit::Hour => 3600.0,
+            LeadUnit::Day => 86_400.0,
+            LeadUnit::Week => 604_800.0,
+            LeadUnit::Month => {
+                let whole = amount.floor();
+                let base = date.add_months(whole as i64, cal);
+                let frac = amount - whole;
+                if frac == 0.0 {
+                    return Ok(base);
+                }
+                let next = date.add_months(whole as i64 + 1, cal);
+                let span = base.seconds_until(&next, cal)?;
+                return base.add_seconds(frac * span, cal);
+            }
+        };
+        date.add_seconds(amount * secs, cal)
+    }
+}
+
+/// A lead: the target period starts `start` units after the initialisation date and lasts
+/// `width` units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    /// Offset of the period start from the initialisation date, in `unit`.
+    pub start: f64,
+    /// Length of the period, in `unit`.
+    pub width: f64,
+    /// Unit of `start` and `width`.
+    pub unit: LeadUnit,
+}
+
+impl Lead {
+    /// A monthly lead.
+    pub fn months(start: f64, width: f64) -> Self {
+        Lead {
+            start,
+            width,
+            unit: LeadUnit::Month,
+        }
+    }
+
+    /// A daily lead.
+    pub fn days(start: f64, width: f64) -> Self {
+        Lead {
+            start,
+            width,
+            unit: LeadUnit::Day,
+        }
+    }
+
+    /// Human label counting from 1: "month 1", "months 2–4", "day 15", "days 15–28", "weeks 3–4".
+    pub fn label(&self) -> String {
+        let name = match self.unit {
+            LeadUnit::Hour => "hour",
+            LeadUnit::Day => "day",
+            LeadUnit::Week => "week",
+            LeadUnit::Month => "month",
+        };
+        // Days that make whole weeks from a week boundary read better as weeks.
+        if self.unit == LeadUnit::Day
+            && self.width >= 7.0
+            && self.width % 7.0 == 0.0
+            && self.start % 7.0 == 0.0
+        {
+            let first = self.start / 7.0 + 1.0;
+            let last = (self.start + self.width) / 7.0;
+            return if first == last {
+                format!("week {first}")
+            } else {
+                format!("weeks {first}–{last}")
+            };
+        }
+        let first = self.start + 1.0;
+        let last = self.start + self.width;
+        if self.width <= 1.0 {
+            format!("{name} {}", fmt_num(first))
+        } else {
+            format!("{name}s {}–{}", fmt_num(first), fmt_num(last))
+        }
+    }
+
+    /// The target period `[start, end)` for a given initialisation date.
+    pub fn period(&self, init: &CfDateTime, cal: Calendar) -> Result<(CfDateTime, CfDateTime)> {
+        Ok((
+            self.unit.add(init, self.start, cal)?,
+            self.unit.add(init, self.start + self.width, cal)?,
+        ))
+    }
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A lon/lat box. Longitudes in degrees east; `east` may be smaller than `west` for a box that
+/// crosses the antimeridian (`west = 170, east = -170`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BBox {
+    /// Western edge, degrees east.
+    pub west: f64,
+    /// Eastern edge, degrees east.
+    pub east: f64,
+    /// Southern edge, degrees north.
+    pub south: f64,
+    /// Northern edge, degrees north.
+    pub north: f64,
+}
+
+impl BBox {
+    /// Parses `W,E,S,N`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let v: Vec<f64> = text
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::invalid("bbox", format!("'{text}' is not W,E,S,N in degrees")))?;
+        if v.len() != 4 {
+            return Err(Error::invalid(
+                "bbox",
+                format!("'{text}' needs four numbers W,E,S,N"),
+            ));
+        }
+        BBox::new(v[0], v[1], v[2], v[3])
+    }
+
+    /// A checked box.
+    pub fn new(west: f64, east: f64, south: f64, north: f64) -> Result<Self> {
+        if !(-90.0..=90.0).contains(&south) || !(-90.0..=90.0).contains(&north) || south > north {
+            return Err(Error::invalid(
+                "bbox",
+                format!("latitudes {south}..{north} must satisfy -90 <= S <= N <= 90"),
+            ));
+        }
+        if ![west, east].iter().all(|x| x.is_finite()) {
+            return Err(Error::invalid("bbox", "longitudes must be finite"));
+        }
+        Ok(BBox {
+            west,
+            east,
+            south,
+            north,
+        })
+    }
+
+    /// The longitude window `[lo, lo + 360)` in which the box is contiguous, and the box's
+    /// eastern edge in that window.
+    pub fn lon_window(&self) -> (f64, f64, f64) {
+        let w = wrap_lon(self.west, -180.0);
+        let mut e = wrap_lon(self.east, w);
+        if e == w && self.east != self.west {
+            e = w + 360.0;
+        }
+        if e <= 180.0 {
+            (-180.0, w, e)
+        } else {
+            (w, w, e)
+        }
+    }
+
+    /// Whether a point is in the box (edges included).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        let (_, w, e) = self.lon_window();
+        let l = wrap_lon(lon, w);
+        (self.south..=self.north).contains(&lat) && l <= e
+    }
+}
+
+/// `lon` moved by multiples of 360 into `[lo, lo + 360)`.
+pub fn wrap_lon(lon: f64, lo: f64) -> f64 {
+    if lon >= lo && lon < lo + 360.0 {
+        lon // already there: keep the exact value
+    } else {
+        (lon - lo).rem_euclid(360.0) + lo
+    }
+}
+
+/// Horizontal layout of a cube.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Spatial {
+    /// Regular (or Gaussian) lat/lon grid: `y` over `lat` south→north, `x` over `lon` ascending.
+    Grid {
+        /// Cell-centre latitudes, ascending, degrees north.
+        lat: Vec<f64>,
+        /// Cell-centre longitudes, ascending, spanning less than 360°, degrees east.
+        lon: Vec<f64>,
+    },
+    /// Curvilinear grid with 2-D coordinates of shape `(ny, nx)`.
+    Curvilinear {
+        /// Latitude of each cell centre.
+        lat: Array2<f64>,
+        /// Longitude of each cell centre.
+        lon: Array2<f64>,
+    },
+    /// A list of points (stations); `y` has length 1 and `x` runs over the points.
+    Points {
+        /// Latitude of each point (NaN for an index series without position).
+        lat: Vec<f64>,
+        /// Longitude of each point.
+        lon: Vec<f64>,
+        /// Name of each point.
+        names: Vec<String>,
+    },
+}
+
+impl Spatial {
+    /// `(ny, nx)` of the values.
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Spatial::Grid { lat, lon } => (lat.len(), lon.len()),
+            Spatial::Curvilinear { lat, .. } => lat.dim(),
+            Spatial::Points { lat, .. } => (1, lat.len()),
+        }
+    }
+
+    /// A series with no position at all (one point, NaN coordinates).
+    pub fn index_series(name: &str) -> Self {
+        Spatial::Points {
+            lat: vec![f64::NAN],
+            lon: vec![f64::NAN],
+            names: vec![name.to_string()],
+        }
+    }
+
+    /// Whether this is an index series (one point without coordinates).
+    pub fn is_index(&self) -> bool {
+        matches!(self, Spatial::Points { lat, .. } if lat.len() == 1 && lat[0].is_nan())
+    }
+
+    /// Latitude and longitude of cell `(y, x)`.
+    pub fn cell_lat_lon(&self, y: usize, x: usize) -> (f64, f64) {
+        match self {
+            Spatial::Grid { lat, lon } => (lat[y], lon[x]),
+            Spatial::Curvilinear { lat, lon } => (lat[[y, x]], lon[[y, x]]),
+            Spatial::Points { lat, lon, .. } => (lat[x], lon[x]),
+        }
+    }
+
+    /// One-line description: "regular grid 50 x 51, lat -8.5..40.5, lon 57.5..107.5 (1 x 1 deg)".
+    pub fn describe(&self) -> String {
+        match self {
+            Spatial::Grid { lat, lon } => {
+                let step = |v: &[f64]| {
+                    if v.len() > 1 {
+                        format!("{:.4}", (v[v.len() - 1] - v[0]) / (v.len() - 1) as f64)
+                            .trim_end_matches('0')
+                            .trim_end_matches('.')
+                            .to_string()
+                    } else {
+                        "-".into()
+                    }
+                };
+                format!(
+                    "regular lat/lon grid {} x {} (lat x lon), lat {}..{}, lon {}..{}, spacing {} x {} deg",
+                    lat.len(),
+                    lon.len(),
+                    lat.first().copied().unwrap_or(f64::NAN),
+                    lat.last().copied().unwrap_or(f64::NAN),
+                    lon.first().copied().unwrap_or(f64::NAN),
+                    lon.last().copied().unwrap_or(f64::NAN),
+                    step(lat),
+                    step(lon)
+                )
+            }
+            Spatial::Curvilinear { lat, lon } => {
+                let (mn, mx) = crate::stats::finite_min_max(lat.iter().copied());
+                let (lmn, lmx) = crate::stats::finite_min_max(lon.iter().copied());
+                let (ny, nx) = lat.dim();
+                format!(
+                    "curvilinear grid {ny} x {nx} (2-D lat/lon), lat {mn:.2}..{mx:.2}, lon {lmn:.2}..{lmx:.2}; per-cell methods work, regridding needs a regular grid"
+                )
+            }
+            Spatial::Points { names, .. } if self.is_index() => {
+                format!("index series (no spatial dimension): {}", names[0])
+            }
+            Spatial::Points { lat, lon, names } => {
+                let list: Vec<String> = names
+                    .iter()
+                    .zip(lat.iter().zip(lon))
+                    .take(6)
+                    .map(|(n, (la, lo))| format!("{n} ({la:.2}N, {lo:.2}E)"))
+                    .collect();
+                format!(
+                    "{} points: {}{}",
+                    names.len(),
+                    list.join(", "),
+                    if names.len() > 6 { ", ..." } else { "" }
+                )
+            }
+        }
+    }
+}
+
+/// Whether a cube is a forecast or an observed series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CubeKind {
+    /// `init` are start dates, `lead` target periods after them.
+    Forecast,
+    /// `init` are the time stamps of an observed (or reanalysis) series; one member, one lead
+    /// whose width is the cadence.
+    Observed,
+}
+
+/// Coordinates of a cube.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coords {
+    /// Initialisation dates (time stamps for observed series), in [`Meta::calendar`].
+    pub init: Vec<CfDateTime>,
+    /// Member labels (realisation numbers).
+    pub member: Vec<i32>,
+    /// Leads.
+    pub lead: Vec<Lead>,
+    /// Horizontal layout.
+    pub spatial: Spatial,
+}
+
+/// Metadata of a cube.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Model (or observation data set) name.
+    pub model: String,
+    /// Variable name (as in the file, or canonical: `pr`, `tas`).
+    pub variable: String,
+    /// CF standard name, if known.
+    pub standard_name: Option<String>,
+    /// Long name, if known.
+    pub long_name: Option<String>,
+    /// Units of `values` (canonical units for precipitation and temperature).
+    pub units: String,
+    /// What the variable measures.
+    pub quantity: Quantity,
+    /// Calendar of the dates.
+    pub calendar: Calendar,
+    /// Forecast or observed series.
+    pub kind: CubeKind,
+    /// Processing steps so far, oldest first (file history lines and this engine's steps).
+    pub history: Vec<String>,
+    /// Other attributes to carry to outputs.
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Meta {
+    /// Metadata of a forecast cube with the given model, variable, units and calendar.
+    pub fn new(model: &str, variable: &str, units: &str, calendar: Calendar) -> Self {
+        Meta {
+            model: model.to_string(),
+            variable: variable.to_string(),
+            standard_name: None,
+            long_name: None,
+            units: units.to_string(),
+            quantity: Quantity::detect(variable, None, None),
+            calendar,
+            kind: CubeKind::Forecast,
+            history: Vec::new(),
+            attributes: BTreeMap::new(),
+        }
+    }
+}
+
+/// One model's (or the observations') values with coordinates and metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cube {
+    /// Values `(init, member, lead, y, x)`; NaN = missing.
+    pub values: Array5<f32>,
+    /// Coordinates along each axis.
+    pub coords: Coords,
+    /// Metadata.
+    pub meta: Meta,
+}
+
+impl Cube {
+    /// Builds a cube, checking that coordinate lengths match the value shape.
+    pub fn new(values: Array5<f32>, coords: Coords, meta: Meta) -> Result<Self> {
+        let (ny, nx) = coords.spatial.shape();
+        let expect = (
+            coords.init.len(),
+            coords.member.len(),
+            coords.lead.len(),
+            ny,
+            nx,
+        );
+        if values.dim() != expect {
+            return Err(Error::invalid(
+                "cube",
+                format!(
+                    "values have shape {:?} but the coordinates say {:?} (init, member, lead, y, x)",
+                    values.dim(),
+                    expect
+                ),
+            ));
+        }
+        Ok(Cube {
+            values,
+            coords,
+            meta,
+        })
+    }
+
+    /// Number of initialisation dates.
+    pub fn n_init(&self) -> usize {
+        self.values.len_of(Axis(axis::INIT))
+    }
+    /// Number of members.
+    pub fn n_member(&self) -> usize {
+        self.values.len_of(Axis(axis::MEMBER))
+    }
+    /// Number of leads.
+    pub fn n_lead(&self) -> usize {
+        self.values.len_of(Axis(axis::LEAD))
+    }
+    /// Number of spatial cells (`ny · nx`).
+    pub fn n_cells(&self) -> usize {
+        let (ny, nx) = self.coords.spatial.shape();
+        ny * nx
+    }
+
+    /// Years of the initialisation dates.
+    pub fn init_years(&self) -> Vec<i32> {
+        self.coords.init.iter().map(|d| d.year).collect()
+    }
+
+    /// The target period `[start, end)` of `(init, lead)`.
+    pub fn target_period(&self, init: usize, lead: usize) -> Result<(CfDateTime, CfDateTime)> {
+        self.coords.lead[lead].period(&self.coords.init[init], self.meta.calendar)
+    }
+
+    /// Share of missing (NaN) values, 0–1.
+    pub fn missing_fraction(&self) -> f64 {
+        if self.values.is_empty() {
+            return 1.0;
+        }
+        let missing = self
+            .values
+            .as_slice_memory_order()
+            .map(crate::stats::count_nan)
+            .unwrap_or_else(|| self.values.iter().filter(|v| v.is_nan()).count());
+        missing as f64 / self.values.len() as f64
+    }
+
+    /// A cube with only the given leads (in the given order).
+    pub fn select_leads(&self, leads: &[usize]) -> Result<Cube> {
+        check_indices("lead", leads, self.n_lead())?;
+        let mut c = self.with_values(self.values.select(Axis(axis::LEAD), leads));
+        c.coords.lead = leads.iter().map(|&i| self.coords.lead[i]).collect();
+        Ok(c)
+    }
+
+    /// A cube with only the given initialisation dates (in the given order).
+    pub fn select_inits(&self, inits: &[usize]) -> Result<Cube> {
+        check_indices("init", inits, self.n_init())?;
+        let mut c = self.with_values(self.values.select(Axis(axis::INIT), inits));
+        c.coords.init = inits.iter().map(|&i| self.coords.init[i]).collect();
+        Ok(c)
+    }
+
+    /// A cube with only the initialisation dates whose year is in `first..=last`.
+    pub fn select_init_years(&self, first: i32, last: i32) -> Result<Cube> {
+        let idx: Vec<usize> = (0..self.n_init())
+            .filter(|&i| (first..=last).contains(&self.coords.init[i].year))
+            .collect();
+        if idx.is_empty() {
+            let years = self.init_years();
+            return Err(Error::invalid(
+                "init years",
+                format!(
+                    "no start date of {} in {first}-{last} (it has {}-{})",
+                    self.meta.model,
+                    years.iter().min().unwrap_or(&0),
+                    years.iter().max().unwrap_or(&0)
+                ),
+            ));
+        }
+        self.select_inits(&idx)
+    }
+
+    /// A cube cut to a lon/lat box (grid cells or points whose centre is inside).
+    pub fn select_bbox(&self, bbox: &BBox) -> Result<Cube> {
+        let none = || {
+            Error::invalid(
+                "bbox",
+                format!(
+                    "{bbox:?} contains no cell of {}",
+                    self.coords.spatial.describe()
+                ),
+            )
+        };
+        match &self.coords.spatial {
+            Spatial::Grid { lat, lon } => {
+                let ys: Vec<usize> = (0..lat.len())
+                    .filter(|&i| (bbox.south..=bbox.north).contains(&lat[i]))
+                    .collect();
+                let (lo, w, e) = bbox.lon_window();
+                let mut xs: Vec<(f64, usize)> = lon
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &l)| (wrap_lon(l, lo), i))
+                    .filter(|&(l, _)| l >= w && l <= e)
+                    .collect();
+                xs.sort_by(|a, b| a.0.total_cmp(&b.0));
+                if ys.is_empty() || xs.is_empty() {
+                    return Err(none());
+                }
+                let xi: Vec<usize> = xs.iter().map(|p| p.1).collect();
+                let values = self
+                    .values
+                    .select(Axis(axis::Y), &ys)
+                    .select(Axis(axis::X), &xi);
+                let mut c = self.with_values(values);
+                c.coords.spatial = Spatial::Grid {
+                    lat: ys.iter().map(|&i| lat[i]).collect(),
+                    lon: xs.iter().map(|p| p.0).collect(),
+                };
+                Ok(c)
+            }
+            Spatial::Points { lat, lon, names } => {
+                let xi: Vec<usize> = (0..lat.len())
+                    .filter(|&i| bbox.contains(lat[i], lon[i]))
+                    .collect();
+                if xi.is_empty() {
+                    return Err(none());
+                }
+                let mut c = self.with_values(self.values.select(Axis(axis::X), &xi));
+                c.coords.spatial = Spatial::Points {
+                    lat: xi.iter().map(|&i| lat[i]).collect(),
+                    lon: xi.iter().map(|&i| lon[i]).collect(),
+                    names: xi.iter().map(|&i| names[i].clone()).collect(),
+                };
+                Ok(c)
+            }
+            Spatial::Curvilinear { .. } => Err(Error::invalid(
+                "bbox",
+                "cutting a box from a curvilinear grid is not supported; regrid it first",
+            )),
+        }
+    }
+
+    /// Mean over consecutive leads, e.g. months 2–4 → one 3-month season, or days 15–28 →
+    /// weeks 3–4. A value is NaN where any of its leads is missing (a season with a missing
+    /// month is not a season).
+    pub fn aggregate_leads(&self, leads: &[usize]) -> Result<Cube> {
+        check_indices("lead", leads, self.n_lead())?;
+        if leads.is_empty() {
+            return Err(Error::invalid("lead aggregation", "no leads given"));
+        }
+        let ls: Vec<Lead> = leads.iter().map(|&i| self.coords.lead[i]).collect();
+        for pair in ls.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if a.unit != b.unit || (a.start + a.width - b.start).abs() > 1e-9 {
+                return Err(Error::invalid(
+                    "lead aggregation",
+                    format!(
+                        "leads {} and {} are not consecutive periods",
+                        a.label(),
+                        b.label()
+                    ),
+                ));
+            }
+        }
+        let (ni, nm, _, ny, nx) = self.values.dim();
+        let mut out = Array5::<f32>::zeros((ni, nm, 1, ny, nx));
+        let n = leads.len() as f32;
+        for &l in leads {
+            let src = self.values.slice(s![.., .., l..l + 1, .., ..]);
+            Zip::from(&mut out).and(&src).for_each(|o, &v| *o += v);
+        }
+        out.mapv_inplace(|v| v / n);
+        let mut c = self.with_values(out);
+        c.coords.lead = vec![Lead {
+            start: ls[0].start,
+            width: ls.iter().map(|l| l.width).sum(),
+            unit: ls[0].unit,
+        }];
+        c.meta
+            .history
+            .push(format!("mean over leads {}", c.coords.lead[0].label()));
+        Ok(c)
+    }
+
+    /// The same cube with other values of the same coordinates along init/member/lead, keeping
+    /// coordinates as they are (callers fix the ones they change).
+    fn with_values(&self, values: Array5<f32>) -> Cube {
+        Cube {
+            values,
+            coords: self.coords.clone(),
+            meta: self.meta.clone(),
+        }
+    }
+}
+
+fn check_indices(what: &str, idx: &[usize], len: usize) -> Result<()> {
+    if let Some(&bad) = idx.iter().find(|&&i| i >= len) {
+        return Err(Error::invalid(
+            what,
+            format!("index {bad} out of range (there are {len})"),
+        ));
+    }
+    Ok(())
+}
+
+impl fmt::Display for Cube {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (ni, nm, nl, ny, nx) = self.values.dim();
+        write!(
+            f,
+            "{} {} [{}]: {ni} init x {nm} member x {nl} lead x {ny} x {nx}",
+            self.meta.model, self.meta.variable, self.meta.units
+        )
+    }
+}
+
+/// How observation time stamps are matched with forecast target periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alignment {
+    /// Daily or sub-daily series: time stamps inside `[start, end)` of the target period.
+    Timestamp,
+    /// Monthly series: the (year, month) of the stamp is a month of the target period (stamps
+    /// may be the 1st, the 15th or the end of the month).
+    Month,
+    /// Yearly series (one value a year, e.g. a seasonal total stamped with any date of its year,
+    /// as in the IRI NMME monsoon files): the year of the stamp is the year the target period
+    /// starts in.
+    Year,
+}
+
+impl Alignment {
+    /// The natural alignment of an observed series, from its cadence (the width of its lead).
+    pub fn for_series(obs: &Cube) -> Alignment {
+        match obs.coords.lead.first() {
+            Some(l) if l.unit == LeadUnit::Month && l.width >= 12.0 => Alignment::Year,
+            Some(l) if l.unit == LeadUnit::Month => Alignment::Month,
+            _ => Alignment::Timestamp,
+        }
+    }
+}
+
+/// Observations on a forecast's targets: for each `(init, lead)` of `forecast`, the mean of the
+/// observed values whose time stamps fall in its target period (see [`Alignment`]); one member.
+///
+/// Dates are matched by their labels (year, month, day), so a 360-day model and standard-calendar
+/// observations align month by month. A target with no observation, or (for `Timestamp` and
+/// `Month`) fewer than the period needs, is NaN; the number of such targets is returned beside
+/// the cube so that the caller can say so.
+pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> {
+    if obs.meta.kind != CubeKind::Observed {
+        return Err(Error::invalid(
+            "observations",
+            format!("{} is a forecast, not an observed series", obs.meta.model),
+        ));
+    }
+    if obs.coords.spatial.shape() != forecast.coords.spatial.shape() {
+        return Err(Error::mismatch(
+            "grids of observations and forecast",
+            format!(
+                "observations: {}; forecast: {} — regrid one onto the other first",
+                obs.coords.spatial.describe(),
+                forecast.coords.spatial.describe()
+            ),
+        ));
+    }
+    let mode = Alignment::for_series(obs);
+    let (ni, nl) = (forecast.n_init(), forecast.n_lead());
+    let (ny, nx) = forecast.coords.spatial.shape();
+    let mut out = Array5::<f32>::from_elem((ni, 1, nl, ny, nx), f32::NAN);
+    let mut incomplete = 0;
+    // Observed stamps as (year, month, day, time) labels, in the observations' own calendar.
+    let stamps = &obs.coords.init;
+    for i in 0..ni {
+        for l in 0..nl {
+            let (start, end) = forecast.target_period(i, l)?;
+            let (matched, needed): (Vec<usize>, usize) = match mode {
+                Alignment::Year => (
+                    (0..stamps.len())
+                        .filter(|&t| stamps[t].year == start.year)
+                        .collect(),
+                    1,
+                ),
+                Alignment::Month => {
+                    let m0 = i64::from(start.year) * 12 + i64::from(start.month) - 1;
+                    let mut m1 = i64::from(end.year) * 12 + i64::from(end.month) - 1;
+                    if end.day > 1 || end.micros_of_day > 0 {
+                        m1 += 1;
+                    }
+                    let found = (0..stamps.len())
+                        .filter(|&t| {
+                            let m = i64::from(stamps[t].year) * 12 + i64::from(stamps[t].month) - 1;
+                            m >= m0 && m < m1
+                        })
+                        .collect();
+                    (found, (m1 - m0).max(1) as usize)
+                }
+                Alignment::Timestamp => {
+                    let found: Vec<usize> = (0..stamps.len())
+                        .filter(|&t| stamps[t] >= start && stamps[t] < end)
+                        .collect();
+                    let cadence_days = obs
+                        .coords
+                        .lead
+                        .first()
+                        .map(|c| match c.unit {
+                            LeadUnit::Hour => c.width / 24.0,
+                            LeadUnit::Day => c.width,
+                            LeadUnit::Week => 7.0 * c.width,
+                            LeadUnit::Month => 30.0 * c.width,
+                        })
+                        .unwrap_or(1.0);
+                    let days = start.days_until(&end, forecast.meta.calendar)?;
+                    (found, ((days / cadence_days).round() as usize).max(1))
+                }
+            };
+            if matched.len() < needed {
+                incomplete += 1;
+                continue;
+            }
+            let mut acc = ndarray::Array2::<f32>::zeros((ny, nx));
+            for &t in &matched {
+                acc += &obs.values.slice(s![t, 0, 0, .., ..]);
+            }
+            acc /= matched.len() as f32;
+            out.slice_mut(s![i, 0, l, .., ..]).assign(&acc);
+        }
+    }
+    let mut meta = obs.meta.clone();
+    meta.history.push(format!(
+        "aligned to the targets of {} ({:?} matching)",
+        forecast.meta.model, mode
+    ));
+    let coords = Coords {
+        init: forecast.coords.init.clone(),
+        member: vec![0],
+        lead: forecast.coords.lead.clone(),
+        spatial: obs.coords.spatial.clone(),
+    };
+    let mut cube = Cube::new(out, coords, meta)?;
+    cube.meta.calendar = forecast.meta.calendar;
+    Ok((cube, incomplete))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid_cube(ni: usize, nl: usize) -> Cube {
+        let coords = Coords {
+            init: (0..ni)
+                .map(|i| CfDateTime::ymd(1993 + i as i32, 5, 1))
+                .collect(),
+            member: vec![0, 1],
+            lead: (0..nl).map(|l| Lead::months(l as f64, 1.0)).collect(),
+            spatial: Spatial::Grid {
+                lat: vec![-10.0, 0.0, 10.0],
+                lon: vec![170.0, 175.0, 180.0, 185.0],
+            },
+        };
+        let values = Array5::from_shape_fn((ni, 2, nl, 3, 4), |(i, m, l, y, x)| {
+            (i * 10000 + m * 1000 + l * 100 + y * 10 + x) as f32
+        });
+        Cube::new(
+            values,
+            coords,
+            Meta::new("TEST", "tas", "degC", Calendar::Standard),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lead_labels_and_periods() {
+        assert_eq!(Lead::months(0.0, 1.0).label(), "month 1");
+        assert_eq!(Lead::months(1.0, 3.0).label(), "months 2–4");
+        assert_eq!(Lead::days(14.0, 14.0).label(), "weeks 3–4");
+        assert_eq!(Lead::days(3.0, 1.0).label(), "day 4");
+        let cal = Calendar::Day360;
+        let (s, e) = Lead::months(1.0, 3.0)
+            .period(&CfDateTime::ymd(1982, 9, 1), cal)
+            .unwrap();
+        assert_eq!(
+            (s, e),
+            (CfDateTime::ymd(1982, 10, 1), CfDateTime::ymd(1983, 1, 1))
+        );
+        let (s, e) = Lead::days(14.0, 14.0)
+            .period(&CfDateTime::ymd(2020, 2, 20), Calendar::Standard)
+            .unwrap();
+        assert_eq!(
+            (s, e),
+            (CfDateTime::ymd(2020, 3, 5), CfDateTime::ymd(2020, 3, 19))
+        );
+    }
+
+    #[test]
+    fn rejects_shape_mismatch() {
+        let c = grid_cube(2, 3);
+        let e = Cube::new(
+            Array5::zeros((2, 2, 3, 3, 5)),
+            c.coords.clone(),
+            c.meta.clone(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("shape"), "{e}");
+    }
+
+    #[test]
+    fn aggregates_leads_into_a_season() {
+        let c = grid_cube(2, 4);
+        let s = c.aggregate_leads(&[1, 2, 3]).unwrap();
+        assert_eq!(s.values.dim(), (2, 2, 1, 3, 4));
+        // mean of l*100 for l = 1, 2, 3 is 200
+        assert_eq!(
+            s.values[[1, 1, 0, 2, 3]],
+            (10000 + 1000 + 200 + 20 + 3) as f32
+        );
+        assert_eq!(s.coords.lead[0], Lead::months(1.0, 3.0));
+        assert!(c.aggregate_leads(&[0, 2]).is_err());
+        let mut nan = c.clone();
+        nan.values[[0, 0, 2, 0, 0]] = f32::NAN;
+        assert!(nan.aggregate_leads(&[1, 2]).unwrap().values[[0, 0, 0, 0, 0]].is_nan());
+    }
+
+    #[test]
+    fn selects_a_box_across_the_antimeridian() {
+        let c = grid_cube(1, 1);
+        let b = BBox::new(172.0, -176.0, -5.0, 15.0).unwrap();
+        let s = c.select_bbox(&b).unwrap();
+        match &s.coords.spatial {
+            Spatial::Grid { lat, lon } => {
+                assert_eq!(lat, &vec![0.0, 10.0]);
+                assert_eq!(lon, &vec![175.0, 180.0]);
+            }
+            _ => unreachable!(),
+        }
+        assert_eq!(s.values[[0, 0, 0, 0, 0]], 11.0); // y = 1, x = 1
+        assert!(c
+            .select_bbox(&BBox::new(0.0, 10.0, -5.0, 5.0).unwrap())
+            .is_err());
+    }
+
+    #[test]
+    fn selects_years_and_leads() {
+        let c = grid_cube(5, 3);
+        let s = c.select_init_years(1994, 1995).unwrap();
+        assert_eq!(s.init_years(), vec![1994, 1995]);
+        assert_eq!(s.values[[0, 0, 0, 0, 0]], 10000.0);
+        let l = c.select_leads(&[2]).unwrap();
+        assert_eq!(l.coords.lead[0].start, 2.0);
+        assert!(c.select_leads(&[3]).is_err());
+        assert!(c.select_init_years(2050, 2060).is_err());
+    }
+
+    fn monthly_obs(first_year: i32, years: usize, day: u32) -> Cube {
+        let n = years * 12;
+        let coords = Coords {
+            init: (0..n)
+                .map(|t| CfDateTime::ymd(first_year + (t / 12) as i32, (t % 12) as u32 + 1, day))
+                .collect(),
+            member: vec![0],
+            lead: vec![Lead::months(0.0, 1.0)],
+            spatial: Spatial::Grid {
+                lat: vec![-10.0, 0.0, 10.0],
+                lon: vec![170.0, 175.0, 180.0, 185.0],
+            },
+        };
+        let values = Array5::from_shape_fn((n, 1, 1, 3, 4), |(t, ..)| t as f32);
+        let mut meta = Meta::new("OBS", "tas", "degC", Calendar::Standard);
+        meta.kind = CubeKind::Observed;
+        Cube::new(values, coords, meta).unwrap()
+    }
+
+    #[test]
+    fn aligns_monthly_observations_by_month() {
+        let f = grid_cube(2, 3).aggregate_leads(&[1, 2]).unwrap(); // June–July of 1993, 1994
+        let obs = monthly_obs(1993, 1, 15); // 1993 only, stamped mid-month
+        let (a, missing) = align_observations(&obs, &f).unwrap();
+        assert_eq!(a.values.dim(), (2, 1, 1, 3, 4));
+        assert_eq!(a.values[[0, 0, 0, 1, 1]], 5.5); // mean of June (5) and July (6)
+        assert!(a.values[[1, 0, 0, 1, 1]].is_nan()); // 1994 not observed
+        assert_eq!(missing, 1);
+    }
+
+    #[test]
+    fn aligns_yearly_observations_by_year() {
+        let f = grid_cube(2, 1);
+        let mut obs = monthly_obs(1993, 1, 1).select_inits(&[11, 11]).unwrap();
+        obs.coords.init = vec![CfDateTime::ymd(1993, 12, 1), CfDateTime::ymd(1994, 12, 1)];
+        obs.coords.lead = vec![Lead::months(0.0, 12.0)];
+        obs.values[[1, 0, 0, 0, 0]] = 42.0;
+        let (a, missing) = align_observations(&obs, &f).unwrap();
+        assert_eq!(missing, 0);
+        assert_eq!(a.values[[1, 0, 0, 0, 0]], 42.0);
+        assert_eq!(a.values[[0, 0, 0, 0, 0]], 11.0);
+    }
+
+    #[test]
+    fn alignment_refuses_other_grids() {
+        let f = grid_cube(1, 1);
+        let mut obs = monthly_obs(1993, 1, 1);
+        obs.coords.spatial = Spatial::index_series("x");
+        obs.values = Array5::zeros((12, 1, 1, 1, 1));
+        let e = align_observations(&obs, &f).unwrap_err().to_string();
+        assert!(e.contains("regrid"), "{e}");
+    }
+}

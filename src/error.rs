@@ -1,0 +1,135 @@
+//! The library's one error type.
+//!
+//! Every failure a user can cause with bad input has its own variant, grouped by class (input
+//! files, coordinates and calendars, units, data content, arguments). Messages say *what* is
+//! wrong, *where* (file and variable, when known) and, where there is one, *the fix* — the binary
+//! prints them as they are, on one line.
+
+use std::path::PathBuf;
+
+/// Result type of the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // ---- input files -------------------------------------------------------------------
+    /// The file does not exist or cannot be read.
+    #[error("{path}: cannot open: {reason}")]
+    Open { path: PathBuf, reason: String },
+
+    /// The file exists but is not a NetCDF file libnetcdf can read (or it is truncated).
+    #[error(
+        "{path}: not a readable NetCDF file ({reason}); is it truncated or of another format?"
+    )]
+    NotNetcdf { path: PathBuf, reason: String },
+
+    /// The NetCDF library failed on an operation that should have worked.
+    #[error("{path}: NetCDF error while {action}: {reason}")]
+    Netcdf {
+        path: PathBuf,
+        action: String,
+        reason: String,
+    },
+
+    /// The requested variable is not in the file.
+    #[error("{path}: variable '{variable}' not found; the file has: {present}")]
+    MissingVariable {
+        path: PathBuf,
+        variable: String,
+        present: String,
+    },
+
+    /// No data variable could be chosen without being told which.
+    #[error("{path}: {reason}")]
+    AmbiguousVariable { path: PathBuf, reason: String },
+
+    // ---- dimensions, coordinates, grids ------------------------------------------------
+    /// A dimension of the variable could not be given a role (init, member, lead, lat, lon, ...).
+    #[error("{path}: variable '{variable}': {reason}")]
+    Dimensions {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
+
+    /// The horizontal coordinates are missing or unusable.
+    #[error("{path}: variable '{variable}': {reason}")]
+    Grid {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
+
+    /// Two inputs that must share a grid, a calendar or dates do not.
+    #[error("{what} do not match: {reason}")]
+    Mismatch { what: String, reason: String },
+
+    // ---- calendars and time --------------------------------------------------------------
+    /// A calendar name that CF does not define.
+    #[error("unknown calendar '{0}'; CF calendars are standard (gregorian), proleptic_gregorian, julian, noleap (365_day), all_leap (366_day), 360_day")]
+    UnknownCalendar(String),
+
+    /// A time `units` string that is not `"<unit> since <date>"`.
+    #[error("cannot read time units '{units}': {reason}")]
+    TimeUnits { units: String, reason: String },
+
+    /// A date that does not exist in the calendar (30 February in `standard`, ...).
+    #[error("{date} does not exist in the {calendar} calendar")]
+    InvalidDate { date: String, calendar: String },
+
+    /// A time coordinate in a file could not be decoded.
+    #[error("{path}: coordinate '{variable}': {reason}")]
+    Time {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
+
+    // ---- units ---------------------------------------------------------------------------
+    /// Units that are unknown, or wrong for the quantity.
+    #[error("{path}: variable '{variable}': {reason}")]
+    Units {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
+
+    // ---- data content --------------------------------------------------------------------
+    /// The data are unusable: all missing, implausible values, ...
+    #[error("{path}: variable '{variable}': {reason}")]
+    Data {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
+
+    // ---- arguments and configuration ------------------------------------------------------
+    /// An argument or configuration value is out of range or inconsistent.
+    #[error("invalid {what}: {reason}")]
+    InvalidArgument { what: String, reason: String },
+
+    // ---- output --------------------------------------------------------------------------
+    /// Writing an output failed; nothing was left at the target path.
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: PathBuf, reason: String },
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Mismatch`].
+    pub fn mismatch(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Mismatch {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,1230 @@
+//! Reading one variable of a NetCDF file into a [`Cube`].
+//!
+//! Steps: open (classic, 64-bit offset, NetCDF-4/HDF5 — whatever libnetcdf reads) → collect the
+//! file's metadata → pick the variable → detect dimension roles ([`super::detect`]) → decode
+//! coordinates (calendars, leads, members, grid or points) → plan the hyperslab (only the
+//! inits, leads, latitude band and longitude runs asked for; at most two longitude runs when a
+//! box crosses the file's seam) → read → mask and unpack ([`super::decode`]) → reorder to
+//! `(init, member, lead, y, x)` with latitude south→north and longitude ascending in one
+//! convention → convert to canonical units ([`crate::units`]) → check plausibility.
+//!
+//! The `netcdf` crate serialises every call behind one lock, so reading happens on the calling
+//! thread; callers parallelise the computing, not the reading.
+
+use std::path::Path;
+
+use ndarray::{concatenate, Array2, Array5, ArrayD, Axis, Ix5, IxDyn};
+use netcdf::{AttributeValue, Extent};
+
+use super::decode::{AttrValue, Attrs, Packing, StoredType};
+use super::detect::{detect_layout, DimMapping, DimRole, FileMeta, Layout, SpatialVars, VarMeta};
+use crate::calendar::{Calendar, CfDateTime, TimeCoding, TimeUnit};
+use crate::cube::{wrap_lon, BBox, Coords, Cube, CubeKind, Lead, LeadUnit, Meta, Spatial};
+use crate::error::{Error, Result};
+use crate::units::{Conversion, Quantity};
+
+/// What to read and how.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Variable to read; `None` picks the file's only data variable.
+    pub variable: Option<String>,
+    /// Model / data-set name for the cube; default: the file name without extension.
+    pub model: Option<String>,
+    /// Explicit dimension roles, overriding detection.
+    pub dims: DimMapping,
+    /// Only this box.
+    pub bbox: Option<BBox>,
+    /// Only these lead indices (in file order).
+    pub leads: Option<Vec<usize>>,
+    /// Only start dates (time stamps for observed series) in these years, inclusive.
+    pub years: Option<(i32, i32)>,
+    /// Units to use instead of the file's `units` attribute.
+    pub assume_units: Option<String>,
+    /// Keep the file's units (no conversion to mm/day or degC, no plausibility check).
+    pub keep_units: bool,
+}
+
+pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
+    Error::Netcdf {
+        path: path.to_path_buf(),
+        action: action.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Opens a file, telling a missing file from one that is not NetCDF.
+pub fn open(path: &Path) -> Result<netcdf::File> {
+    match std::fs::metadata(path) {
+        Err(e) => {
+            return Err(Error::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })
+        }
+        Ok(m) if m.is_dir() => {
+            return Err(Error::Open {
+                path: path.to_path_buf(),
+                reason: "is a directory".into(),
+            })
+        }
+        Ok(m) if m.len() == 0 => {
+            return Err(Error::NotNetcdf {
+                path: path.to_path_buf(),
+                reason: "the file is empty".into(),
+            })
+        }
+        Ok(_) => {}
+    }
+    if let Some(reason) = super::truncation::truncation(path) {
+        return Err(Error::NotNetcdf {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    netcdf::open(path).map_err(|e| Error::NotNetcdf {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn attr_value(v: AttributeValue) -> AttrValue {
+    use AttributeValue as A;
+    let nums = |v: Vec<f64>| AttrValue::Numbers(v);
+    match v {
+        A::Str(s) => AttrValue::Text(s),
+        A::Strs(s) => AttrValue::Text(s.join(" ")),
+        A::Uchar(x) => nums(vec![f64::from(x)]),
+        A::Uchars(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Schar(x) => nums(vec![f64::from(x)]),
+        A::Schars(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Ushort(x) => nums(vec![f64::from(x)]),
+        A::Ushorts(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Short(x) => nums(vec![f64::from(x)]),
+        A::Shorts(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Uint(x) => nums(vec![f64::from(x)]),
+        A::Uints(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Int(x) => nums(vec![f64::from(x)]),
+        A::Ints(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Ulonglong(x) => nums(vec![x as f64]),
+        A::Ulonglongs(x) => nums(x.into_iter().map(|v| v as f64).collect()),
+        A::Longlong(x) => nums(vec![x as f64]),
+        A::Longlongs(x) => nums(x.into_iter().map(|v| v as f64).collect()),
+        A::Float(x) => nums(vec![f64::from(x)]),
+        A::Floats(x) => nums(x.into_iter().map(f64::from).collect()),
+        A::Double(x) => nums(vec![x]),
+        A::Doubles(x) => nums(x),
+    }
+}
+
+fn read_attrs<'a>(it: impl Iterator<Item = netcdf::Attribute<'a>>) -> Attrs {
+    it.filter_map(|a| Some((a.name().to_string(), attr_value(a.value().ok()?))))
+        .collect()
+}
+
+fn stored_type(v: &netcdf::Variable) -> Option<StoredType> {
+    use netcdf::types::{FloatType, IntType, NcVariableType as T};
+    Some(match v.vartype() {
+        T::Int(IntType::I8 | IntType::U8) => StoredType::Byte,
+        T::Int(IntType::I16 | IntType::U16) => StoredType::Short,
+        T::Int(IntType::I32 | IntType::U32) => StoredType::Int,
+        T::Int(IntType::I64 | IntType::U64) => StoredType::Int64,
+        T::Float(FloatType::F32) => StoredType::Float,
+        T::Float(FloatType::F64) => StoredType::Double,
+        _ => return None,
+    })
+}
+
+fn dtype_name(v: &netcdf::Variable) -> String {
+    use netcdf::types::NcVariableType as T;
+    match (stored_type(v), v.vartype()) {
+        (Some(StoredType::Byte), _) => "byte",
+        (Some(StoredType::Short), _) => "short",
+        (Some(StoredType::Int), _) => "int",
+        (Some(StoredType::Int64), _) => "int64",
+        (Some(StoredType::Float), _) => "float",
+        (Some(StoredType::Double), _) => "double",
+        (None, T::String) => "string",
+        (None, T::Char) => "char",
+        _ => "other",
+    }
+    .to_string()
+}
+
+fn format_name(path: &Path) -> String {
+    // The first bytes tell the on-disk format (the crate does not expose nc_inq_format).
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    match &head[..n.min(4)] {
+        [b'C', b'D', b'F', 1] => "classic".into(),
+        [b'C', b'D', b'F', 2] => "64-bit offset".into(),
+        [b'C', b'D', b'F', 5] => "64-bit data (CDF-5)".into(),
+        [0x89, b'H', b'D', b'F'] => "netCDF-4 (HDF5)".into(),
+        _ => "unknown".into(),
+    }
+}
+
+/// Collects the metadata of an open file.
+pub fn file_meta(path: &Path, file: &netcdf::File) -> FileMeta {
+    let dims = file.dimensions().map(|d| (d.name(), d.len())).collect();
+    let vars = file
+        .variables()
+        .map(|v| {
+            let meta = VarMeta {
+                name: v.name(),
+                dims: v.dimensions().iter().map(|d| d.name()).collect(),
+                shape: v.dimensions().iter().map(|d| d.len()).collect(),
+                dtype: dtype_name(&v),
+                attrs: read_attrs(v.attributes()),
+            };
+            (meta.name.clone(), meta)
+        })
+        .collect();
+    FileMeta {
+        format: format_name(path),
+        dims,
+        vars,
+        global: read_attrs(file.attributes()),
+    }
+}
+
+/// Picks the variable to read: the one asked for, or the only data variable.
+pub fn choose_variable<'a>(
+    path: &Path,
+    meta: &'a FileMeta,
+    asked: Option<&str>,
+) -> Result<&'a VarMeta> {
+    let present = || {
+        let names: Vec<&str> = meta.vars.keys().map(String::as_str).collect();
+        names.join(", ")
+    };
+    if let Some(name) = asked {
+        return meta.vars.get(name).ok_or_else(|| Error::MissingVariable {
+            path: path.to_path_buf(),
+            variable: name.to_string(),
+            present: present(),
+        });
+    }
+    let data = meta.data_variables();
+    match data.as_slice() {
+        [] => Err(Error::AmbiguousVariable {
+            path: path.to_path_buf(),
+            reason: format!("no data variable found (variables: {})", present()),
+        }),
+        [one] => Ok(one),
+        many => Err(Error::AmbiguousVariable {
+            path: path.to_path_buf(),
+            reason: format!(
+                "several data variables ({}); say which one with --var",
+                many.iter()
+                    .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+/// Reads a numeric coordinate variable as f64 (NaN where missing).
+fn read_coord(path: &Path, file: &netcdf::File, meta: &FileMeta, name: &str) -> Result<Vec<f64>> {
+    let var = file.variable(name).ok_or_else(|| Error::MissingVariable {
+        path: path.to_path_buf(),
+        variable: name.to_string(),
+        present: meta.vars.keys().cloned().collect::<Vec<_>>().join(", "),
+    })?;
+    let raw: Vec<f64> = var
+        .get_values::<f64, _>(..)
+        .map_err(|e| netcdf_err(path, &format!("reading coordinate '{name}'"), e))?;
+    let stored = stored_type(&var).unwrap_or(StoredType::Double);
+    let packing = Packing::from_attrs(&meta.vars[name].attrs, stored);
+    let mut out = vec![0f32; raw.len()];
+    packing.decode_f64(&raw, &mut out);
+    // Keep full f64 precision for unpacked coordinates; NaN where masked.
+    Ok(raw
+        .iter()
+        .zip(&out)
+        .map(|(&r, &o)| {
+            if o.is_nan() {
+                f64::NAN
+            } else if packing.is_unpacked() {
+                r
+            } else {
+                r * packing.scale + packing.offset
+            }
+        })
+        .collect())
+}
+
+fn read_coord_2d(
+    path: &Path,
+    file: &netcdf::File,
+    meta: &FileMeta,
+    name: &str,
+) -> Result<Array2<f64>> {
+    let v = read_coord(path, file, meta, name)?;
+    let shape = &meta.vars[name].shape;
+    Array2::from_shape_vec((shape[0], shape[1]), v).map_err(|e| Error::Grid {
+        path: path.to_path_buf(),
+        variable: name.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn calendar_of(path: &Path, vm: &VarMeta) -> Result<Calendar> {
+    match vm.text("calendar") {
+        None => Ok(Calendar::Standard),
+        Some(c) => Calendar::parse(c).map_err(|e| Error::Time {
+            path: path.to_path_buf(),
+            variable: vm.name.clone(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Decodes a time coordinate (start dates or observation times).
+fn decode_times(path: &Path, vm: &VarMeta, values: &[f64]) -> Result<(Vec<CfDateTime>, Calendar)> {
+    let terr = |reason: String| Error::Time {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    };
+    let cal = calendar_of(path, vm)?;
+    let units = vm.text("units").unwrap_or("").trim();
+    if units.is_empty() || !units.to_ascii_lowercase().contains(" since ") {
+        // Integral years without units (CESM decadal `init`): 1 January of that year.
+        if values
+            .iter()
+            .all(|v| v.fract() == 0.0 && (1000.0..3000.0).contains(v))
+        {
+            return Ok((
+                values
+                    .iter()
+                    .map(|&v| CfDateTime::ymd(v as i32, 1, 1))
+                    .collect(),
+                cal,
+            ));
+        }
+        return Err(terr(format!(
+            "units '{units}' are not '<unit> since <date>', and the values are not years"
+        )));
+    }
+    let tc = TimeCoding::parse(units, cal).map_err(|e| terr(e.to_string()))?;
+    let dates = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            tc.decode(v)
+                .map_err(|e| terr(format!("value {i} ({v}): {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((dates, cal))
+}
+
+/// Decodes lead coordinates into target-period offsets (see [`crate::cube`] for conventions).
+fn decode_leads(path: &Path, dim: &str, vm: Option<&VarMeta>, values: &[f64]) -> Result<Vec<Lead>> {
+    let lerr = |reason: String| Error::Time {
+        path: path.to_path_buf(),
+        variable: dim.to_string(),
+        reason,
+    };
+    let lname = dim.to_ascii_lowercase();
+    if matches!(
+        lname.as_str(),
+        "forecastmonth" | "forecast_month" | "fcmonth" | "leadmonth"
+    ) {
+        // C3S: forecastMonth 1 = the month of the start date.
+        return Ok(values.iter().map(|&v| Lead::months(v - 1.0, 1.0)).collect());
+    }
+    let units = vm
+        .and_then(|v| v.text("units"))
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let long = vm
+        .and_then(|v| v.text("long_name"))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (unit, scale) = match units.as_str() {
+        "months" | "month" | "mon" => (LeadUnit::Month, 1.0),
+        "years" | "year" => (LeadUnit::Month, 12.0),
+        "days" | "day" | "d" => (LeadUnit::Day, 1.0),
+        "hours" | "hour" | "h" => (LeadUnit::Hour, 1.0),
+        "weeks" | "week" => (LeadUnit::Week, 1.0),
+        "seconds" | "second" | "s" => (LeadUnit::Hour, 1.0 / 3600.0),
+        "minutes" | "minute" => (LeadUnit::Hour, 1.0 / 60.0),
+        "" if long.contains("year") => (LeadUnit::Month, 12.0),
+        "" if long.contains("month") => (LeadUnit::Month, 1.0),
+        other => {
+            return Err(lerr(format!(
+                "lead units '{other}' are not months, weeks, days or hours{}",
+                if other.is_empty() {
+                    " (the lead coordinate has no units; name them in the run configuration)"
+                } else {
+                    ""
+                }
+            )))
+        }
+    };
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(lerr("lead values contain missing values".into()));
+    }
+    let pointwidth = vm
+        .and_then(|v| v.attrs.get("pointwidth"))
+        .and_then(AttrValue::as_number)
+        .filter(|w| *w > 0.0);
+    let half = values.iter().all(|v| (v.fract().abs() - 0.5).abs() < 1e-6);
+    let spacing = if values.len() > 1 {
+        let mut d: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+        d.sort_by(f64::total_cmp);
+        d[d.len() / 2]
+    } else {
+        1.0
+    };
+    Ok(values
+        .iter()
+        .map(|&v| {
+            let (start, width) = if half || pointwidth.is_some() {
+                // IRI: L is the centre of the period; pointwidth its width (default one unit).
+                let w = pointwidth.unwrap_or(1.0);
+                (v - w / 2.0, w)
+            } else if unit == LeadUnit::Month && scale == 12.0 {
+                // Lead years 1, 2, ...: year 1 starts at the start date.
+                (v - 1.0, 1.0)
+            } else {
+                (v, if spacing > 0.0 { spacing } else { 1.0 })
+            };
+            Lead {
+                start: start * scale,
+                width: width * scale,
+                unit,
+            }
+        })
+        .collect())
+}
+
+/// The cadence of an observed series as a lead width (a day, a month, a year, ...).
+fn cadence(times: &[CfDateTime], cal: Calendar) -> Lead {
+    if times.len() < 2 {
+        return Lead::days(0.0, 1.0);
+    }
+    let mut d: Vec<f64> = times
+        .windows(2)
+        .filter_map(|w| w[0].days_until(&w[1], cal).ok())
+        .collect();
+    d.sort_by(f64::total_cmp);
+    let med = d[d.len() / 2];
+    match med {
+        m if m < 0.99 => Lead {
+            start: 0.0,
+            width: (m * 24.0).round().max(1.0),
+            unit: LeadUnit::Hour,
+        },
+        m if m < 1.5 => Lead::days(0.0, 1.0),
+        m if (27.5..32.5).contains(&m) => Lead::months(0.0, 1.0),
+        m if (88.0..93.0).contains(&m) => Lead::months(0.0, 3.0),
+        m if (359.0..367.0).contains(&m) => Lead::months(0.0, 12.0),
+        m => Lead::days(0.0, m.round()),
+    }
+}
+
+/// Contiguous index runs `(start, count)` that, read in order, give `idx` in order.
+fn runs(idx: &[usize]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &i in idx {
+        match out.last_mut() {
+            Some((s, c)) if *s + *c == i => *c += 1,
+            _ => out.push((i, 1)),
+        }
+    }
+    out
+}
+
+/// The smallest contiguous range covering `idx`, and `idx` relative to it.
+fn cover(idx: &[usize]) -> ((usize, usize), Vec<usize>) {
+    let lo = *idx.iter().min().unwrap_or(&0);
+    let hi = *idx.iter().max().unwrap_or(&0);
+    ((lo, hi + 1 - lo), idx.iter().map(|i| i - lo).collect())
+}
+
+/// Reads one variable of a file into a cube.
+pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, opts.variable.as_deref())?.clone();
+    read_variable(path, &file, &meta, &vm, opts)
+}
+
+/// The horizontal part of a plan: which file indices give which output cells.
+struct SpatialPlan {
+    spatial: Spatial,
+    /// Output order of file indices along the y dimension (`None` = no such dimension).
+    y_idx: Option<Vec<usize>>,
+    /// Output order of file indices along the x (or location) dimension.
+    x_idx: Option<Vec<usize>>,
+}
+
+fn plan_spatial(
+    path: &Path,
+    file: &netcdf::File,
+    meta: &FileMeta,
+    vm: &VarMeta,
+    layout: &Layout,
+    bbox: Option<&BBox>,
+) -> Result<SpatialPlan> {
+    let gerr = |reason: String| Error::Grid {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    };
+    match &layout.spatial {
+        SpatialVars::Index => Ok(SpatialPlan {
+            spatial: Spatial::index_series(&vm.name),
+            y_idx: None,
+            x_idx: None,
+        }),
+        SpatialVars::Grid { lat, lon } => {
+            let lat_v = if meta.vars.contains_key(lat) {
+                read_coord(path, file, meta, lat)?
+            } else {
+                return Err(gerr(format!(
+                    "latitude dimension '{lat}' has no coordinate variable"
+                )));
+            };
+            let lon_v = if meta.vars.contains_key(lon) {
+                read_coord(path, file, meta, lon)?
+            } else {
+                return Err(gerr(format!(
+                    "longitude dimension '{lon}' has no coordinate variable"
+                )));
+            };
+            if lat_v
+                .iter()
+                .any(|v| !v.is_finite() || v.abs() > 90.0 + 1e-6)
+            {
+                return Err(gerr(format!(
+                    "latitude '{lat}' has values outside -90..90 or missing"
+                )));
+            }
+            if lon_v.iter().any(|v| !v.is_finite()) {
+                return Err(gerr(format!("longitude '{lon}' has missing values")));
+            }
+            let ascending = lat_v.windows(2).all(|w| w[1] > w[0]);
+            let descending = lat_v.windows(2).all(|w| w[1] < w[0]);
+            if !ascending && !descending {
+                return Err(gerr(format!("latitude '{lat}' is not monotonic")));
+            }
+            // Latitude: south → north, inside the box.
+            let mut ys: Vec<usize> = (0..lat_v.len()).collect();
+            if descending {
+                ys.reverse();
+            }
+            if let Some(b) = bbox {
+                ys.retain(|&i| (b.south..=b.north).contains(&lat_v[i]));
+            }
+            // Longitude: one convention, ascending, inside the box.
+            let (lo, w, e) = match bbox {
+                Some(b) => b.lon_window(),
+                None => (-180.0, -180.0, 180.0),
+            };
+            let mut xs: Vec<(f64, usize)> = lon_v
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| (wrap_lon(l, lo), i))
+                .filter(|&(l, _)| bbox.is_none() || (l >= w && l <= e))
+                .collect();
+            xs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            if xs.windows(2).any(|p| (p[1].0 - p[0].0).abs() < 1e-9) {
+                return Err(gerr(format!(
+                    "longitude '{lon}' repeats a value (after wrapping to {lo}..{})",
+                    lo + 360.0
+                )));
+            }
+            if ys.is_empty() || xs.is_empty() {
+                return Err(gerr(format!(
+                    "the box {:?} holds no grid cell (lat {:.2}..{:.2}, lon {:.2}..{:.2})",
+                    bbox,
+                    lat_v.iter().copied().fold(f64::INFINITY, f64::min),
+                    lat_v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    lon_v.iter().copied().fold(f64::INFINITY, f64::min),
+                    lon_v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                )));
+            }
+            Ok(SpatialPlan {
+                spatial: Spatial::Grid {
+                    lat: ys.iter().map(|&i| lat_v[i]).collect(),
+                    lon: xs.iter().map(|p| p.0).collect(),
+                },
+                y_idx: Some(ys),
+                x_idx: Some(xs.iter().map(|p| p.1).collect()),
+            })
+        }
+        SpatialVars::Curvilinear { lat, lon } => {
+            if bbox.is_some() {
+                return Err(gerr("cutting a box from a curvilinear grid is not supported; regrid onto a regular grid first".into()));
+            }
+            let la = read_coord_2d(path, file, meta, lat)?;
+            let lo = read_coord_2d(path, file, meta, lon)?;
+            let (ny, nx) = la.dim();
+            Ok(SpatialPlan {
+                spatial: Spatial::Curvilinear { lat: la, lon: lo },
+                y_idx: Some((0..ny).collect()),
+                x_idx: Some((0..nx).collect()),
+            })
+        }
+        SpatialVars::Points { lat, lon } => {
+            let dim = layout
+                .dim(DimRole::Location)
+                .map(|d| d.dim.clone())
+                .unwrap_or_default();
+            let n = layout.dim(DimRole::Location).map_or(0, |d| d.len);
+            let la = match lat {
+                Some(l) => read_coord(path, file, meta, l)?,
+                None => vec![f64::NAN; n],
+            };
+            let lo = match lon {
+                Some(l) => read_coord(path, file, meta, l)?,
+                None => vec![f64::NAN; n],
+            };
+            let names = point_names(file, meta, &dim, n);
+            let mut xs: Vec<usize> = (0..n).collect();
+            if let Some(b) = bbox {
+                xs.retain(|&i| b.contains(la[i], lo[i]));
+                if xs.is_empty() {
+                    return Err(gerr(format!("the box {b:?} holds none of the {n} points")));
+                }
+            }
+            Ok(SpatialPlan {
+                spatial: Spatial::Points {
+                    lat: xs.iter().map(|&i| la[i]).collect(),
+                    lon: xs.iter().map(|&i| wrap_lon(lo[i], -180.0)).collect(),
+                    names: xs.iter().map(|&i| names[i].clone()).collect(),
+                },
+                y_idx: None,
+                x_idx: Some(xs),
+            })
+        }
+    }
+}
+
+/// Station names from a string coordinate of the location dimension (or a `station_name`-like
+/// variable), else "point N".
+fn point_names(file: &netcdf::File, meta: &FileMeta, dim: &str, n: usize) -> Vec<String> {
+    let candidates = [
+        dim,
+        "station_name",
+        "station",
+        "name",
+        "site_name",
+        "station_id",
+    ];
+    for c in candidates {
+        let Some(vm) = meta.vars.get(c) else { continue };
+        if vm.dims != [dim.to_string()] {
+            continue;
+        }
+        if let Some(v) = file.variable(c) {
+            if vm.dtype == "string" {
+                let names: Option<Vec<String>> = (0..n).map(|i| v.get_string(i).ok()).collect();
+                if let Some(names) = names {
+                    return names;
+                }
+            } else if vm.is_numeric() {
+                if let Ok(vals) = v.get_values::<f64, _>(..) {
+                    return vals.iter().map(|x| format!("{x}")).collect();
+                }
+            }
+        }
+    }
+    (0..n).map(|i| format!("point {i}")).collect()
+}
+
+fn read_variable(
+    path: &Path,
+    file: &netcdf::File,
+    meta: &FileMeta,
+    vm: &VarMeta,
+    opts: &ReadOptions,
+) -> Result<Cube> {
+    let derr = |reason: String| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    };
+    if !vm.is_numeric() {
+        return Err(derr(format!("is of type {}, not numeric", vm.dtype)));
+    }
+    let layout = detect_layout(meta, vm, &opts.dims).map_err(derr)?;
+    let var = file
+        .variable(&vm.name)
+        .expect("variable listed in the metadata");
+    let stored = stored_type(&var)
+        .ok_or_else(|| derr(format!("type {} cannot be read as numbers", vm.dtype)))?;
+
+    // ---- time axis: start dates (forecast) or time stamps (observed series) ----
+    let time_dim = layout
+        .dim(DimRole::Init)
+        .or_else(|| layout.dim(DimRole::Time));
+    let kind = if layout.dim(DimRole::Init).is_some() || layout.dim(DimRole::Lead).is_some() {
+        CubeKind::Forecast
+    } else {
+        CubeKind::Observed
+    };
+    // Time steps whose time value is missing (it happens: the BoM RMM series has one) are
+    // dropped; the history says how many.
+    let (mut init, calendar, init_ok) = match time_dim {
+        Some(d) => match meta.vars.get(&d.dim) {
+            Some(cv) => {
+                let vals = read_coord(path, file, meta, &d.dim)?;
+                let ok: Vec<bool> = vals.iter().map(|v| v.is_finite()).collect();
+                let finite: Vec<f64> = vals
+                    .iter()
+                    .map(|v| if v.is_finite() { *v } else { 0.0 })
+                    .collect();
+                let (dates, cal) = decode_times(path, cv, &finite)?;
+                (dates, cal, ok)
+            }
+            None => {
+                return Err(derr(format!(
+                    "time dimension '{}' has no coordinate variable",
+                    d.dim
+                )))
+            }
+        },
+        None => (
+            vec![CfDateTime::ymd(1, 1, 1)],
+            Calendar::Standard,
+            vec![true],
+        ),
+    };
+    let mut init_idx: Vec<usize> = (0..init.len()).filter(|&i| init_ok[i]).collect();
+    let dropped_times = init.len() - init_idx.len();
+    if init_idx.is_empty() {
+        return Err(derr("every time value is missing".into()));
+    }
+    if let Some((y0, y1)) = opts.years {
+        init_idx.retain(|&i| (y0..=y1).contains(&init[i].year));
+        if init_idx.is_empty() {
+            return Err(Error::invalid(
+                "years",
+                format!(
+                    "{}: no {} in {y0}-{y1}",
+                    path.display(),
+                    if kind == CubeKind::Forecast {
+                        "start date"
+                    } else {
+                        "time step"
+                    }
+                ),
+            ));
+        }
+    }
+
+    // ---- leads ----
+    let mut leads = match layout.dim(DimRole::Lead) {
+        Some(d) => {
+            let cv = meta.vars.get(&d.dim);
+            let vals = match cv {
+                Some(_) => read_coord(path, file, meta, &d.dim)?,
+                None => (0..d.len).map(|i| i as f64).collect(),
+            };
+            decode_leads(path, &d.dim, cv, &vals)?
+        }
+        None if kind == CubeKind::Observed => {
+            let good: Vec<CfDateTime> = init_idx.iter().map(|&i| init[i]).collect();
+            vec![cadence(&good, calendar)]
+        }
+        None => vec![Lead::months(0.0, 1.0)],
+    };
+    let mut lead_idx: Vec<usize> = (0..leads.len()).collect();
+    if let Some(sel) = &opts.leads {
+        if let Some(&bad) = sel.iter().find(|&&i| i >= leads.len()) {
+            return Err(Error::invalid(
+                "leads",
+                format!(
+                    "{}: lead index {bad} out of range (the file has {})",
+                    path.display(),
+                    leads.len()
+                ),
+            ));
+        }
+        if layout.dim(DimRole::Lead).is_none() && sel.iter().any(|&i| i > 0) {
+            return Err(Error::invalid(
+                "leads",
+                format!("{}: the variable has no lead dimension", path.display()),
+            ));
+        }
+        lead_idx = sel.clone();
+    }
+
+    // ---- members ----
+    let members: Vec<i32> = match layout.dim(DimRole::Member) {
+        Some(d) if meta.vars.contains_key(&d.dim) => read_coord(path, file, meta, &d.dim)?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if v.is_finite() { *v as i32 } else { i as i32 })
+            .collect(),
+        Some(d) => (0..d.len as i32).collect(),
+        None => vec![0],
+    };
+
+    let sp = plan_spatial(path, file, meta, vm, &layout, opts.bbox.as_ref())?;
+
+    // ---- hyperslab: per file dimension, a covering range and the selection inside it ----
+    // Longitude may need two runs (a box across the file's seam); everything else one range.
+    let mut base: Vec<Extent> = Vec::with_capacity(layout.dims.len());
+    let mut select: Vec<Option<Vec<usize>>> = Vec::with_capacity(layout.dims.len());
+    let mut x_runs: Option<(usize, Vec<(usize, usize)>)> = None;
+    for (k, d) in layout.dims.iter().enumerate() {
+        let idx: Option<&Vec<usize>> = match d.role {
+            DimRole::Init | DimRole::Time => Some(&init_idx),
+            DimRole::Lead => Some(&lead_idx),
+            DimRole::Lat | DimRole::GridY => sp.y_idx.as_ref(),
+            DimRole::Lon | DimRole::GridX | DimRole::Location => sp.x_idx.as_ref(),
+            DimRole::Member => None,
+            DimRole::Singleton => {
+                base.push(Extent::Index(0));
+                select.push(None);
+                continue;
+            }
+        };
+        match idx {
+            Some(idx) if d.role == DimRole::Lon => {
+                // Runs of consecutive file indices, in output order (ascending longitude).
+                x_runs = Some((k, runs(idx)));
+                base.push(Extent::SliceCount {
+                    start: 0,
+                    count: d.len,
+                    stride: 1,
+                });
+                select.push(None);
+            }
+            Some(idx) => {
+                let ((start, count), rel) = cover(idx);
+                base.push(Extent::SliceCount {
+                    start,
+                    count,
+                    stride: 1,
+                });
+                let identity = rel.iter().enumerate().all(|(i, &r)| i == r) && rel.len() == count;
+                select.push(if identity { None } else { Some(rel) });
+            }
+            None => {
+                base.push(Extent::SliceCount {
+                    start: 0,
+                    count: d.len,
+                    stride: 1,
+                });
+                select.push(None);
+            }
+        }
+    }
+    let slabs: Vec<Vec<Extent>> = match &x_runs {
+        Some((k, rs)) => rs
+            .iter()
+            .map(|&(start, count)| {
+                let mut e = base.clone();
+                e[*k] = Extent::SliceCount {
+                    start,
+                    count,
+                    stride: 1,
+                };
+                e
+            })
+            .collect(),
+        None => vec![base.clone()],
+    };
+
+    let packing = Packing::from_attrs(&vm.attrs, stored);
+    let mut parts: Vec<Array5<f32>> = Vec::with_capacity(slabs.len());
+    for ext in slabs {
+        let raw: ArrayD<f32> = match stored {
+            StoredType::Float => {
+                let mut a: ArrayD<f32> = var
+                    .get::<f32, _>(ext)
+                    .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
+                if let Some(s) = a.as_slice_memory_order_mut() {
+                    packing.decode_f32_in_place(s);
+                }
+                a
+            }
+            _ => {
+                let a: ArrayD<f64> = var
+                    .get::<f64, _>(ext)
+                    .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
+                let mut out = ArrayD::<f32>::zeros(a.raw_dim());
+                match (a.as_slice_memory_order(), out.as_slice_memory_order_mut()) {
+                    (Some(r), Some(o)) => packing.decode_f64(r, o),
+                    _ => unreachable!("freshly read arrays are contiguous"),
+                }
+                out
+            }
+        };
+        parts.push(to_canonical_order(raw, &layout, &select)?);
+    }
+    let mut values = if parts.len() == 1 {
+        parts.pop().expect("one part")
+    } else {
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        concatenate(Axis(4), &views).map_err(|e| derr(e.to_string()))?
+    };
+    init = init_idx.iter().map(|&i| init[i]).collect();
+    leads = lead_idx.iter().map(|&i| leads[i]).collect();
+
+    // ---- metadata, units ----
+    let standard_name = vm.text("standard_name").map(str::to_string);
+    let long_name = vm.text("long_name").map(|s| s.trim().to_string());
+    let quantity = Quantity::detect(&vm.name, standard_name.as_deref(), long_name.as_deref());
+    let file_units = vm.text("units").unwrap_or("").trim().to_string();
+    let units_in = opts.assume_units.clone().unwrap_or(file_units.clone());
+    let model = opts.model.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let mut history = Vec::new();
+    if let Some(h) = meta.global.get("history").and_then(AttrValue::as_text) {
+        history.extend(
+            h.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string),
+        );
+    }
+    let mut attributes = std::collections::BTreeMap::new();
+    for key in ["cell_methods", "comment"] {
+        if let Some(t) = vm.text(key) {
+            attributes.insert(key.to_string(), t.to_string());
+        }
+    }
+    attributes.insert("source_file".into(), path.display().to_string());
+    let mut cube_meta = Meta {
+        model,
+        variable: vm.name.clone(),
+        standard_name,
+        long_name,
+        units: units_in.clone(),
+        quantity,
+        calendar,
+        kind,
+        history,
+        attributes,
+    };
+    if dropped_times > 0 {
+        cube_meta.history.push(format!(
+            "dropped {dropped_times} time step(s) whose time value is missing"
+        ));
+    }
+    if let Some((lo, hi)) = packing.valid_range_unpacked() {
+        let kept = values
+            .iter()
+            .filter(|v| (lo..=hi).contains(&f64::from(**v)))
+            .count();
+        let finite = values.iter().filter(|v| v.is_finite()).count();
+        if kept == 0 && finite > 0 {
+            cube_meta.history.push(format!(
+                "valid range {lo}..{hi} ignored: it would mask every one of the {finite} values (metadata in other units than the data?)"
+            ));
+        } else {
+            values.mapv_inplace(|v| {
+                if (lo..=hi).contains(&f64::from(v)) {
+                    v
+                } else {
+                    f32::NAN
+                }
+            });
+        }
+    }
+    if values.iter().all(|v| v.is_nan()) {
+        return Err(Error::Data {
+            path: path.to_path_buf(),
+            variable: vm.name.clone(),
+            reason: format!(
+                "all {} values read are missing (masked: {})",
+                values.len(),
+                describe_masking(&packing)
+            ),
+        });
+    }
+    if !opts.keep_units {
+        let uerr = |reason: String| Error::Units {
+            path: path.to_path_buf(),
+            variable: vm.name.clone(),
+            reason,
+        };
+        let conv = Conversion::to_canonical(quantity, &units_in).map_err(uerr)?;
+        let deaccumulated = if conv.per_period != crate::units::PeriodDivisor::None {
+            deaccumulate_if_accumulated(&mut values, &mut leads, &vm.name)
+        } else {
+            false
+        };
+        apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
+            .map_err(|e| uerr(e.to_string()))?;
+        if let Some(canon) = quantity.canonical_units() {
+            if !conv.is_identity() || deaccumulated {
+                cube_meta.history.push(format!(
+                    "converted from '{units_in}' to '{canon}'{}",
+                    if deaccumulated {
+                        " after de-accumulating along lead"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            cube_meta.units = canon.to_string();
+        }
+        if let Some((lo, hi)) = quantity.plausible_range() {
+            let (mn, mx) = crate::stats::finite_min_max(values.iter().map(|&v| f64::from(v)));
+            let n_finite = values.iter().filter(|v| v.is_finite()).count();
+            if quantity == Quantity::Precipitation
+                && n_finite >= 100
+                && mx < Quantity::IMPLAUSIBLY_DRY_MM_DAY
+            {
+                return Err(uerr(format!(
+                    "the largest of {n_finite} values is {mx:.3e} mm/day (from units '{units_in}'): implausibly dry; are these kg m-2 s-1 or m s-1 labelled as mm/day? (--assume-units overrides them)"
+                )));
+            }
+            if mn < lo || mx > hi {
+                return Err(uerr(format!(
+                    "values {mn:.4}..{mx:.4} {} (from units '{units_in}') are implausible for {:?} (expected {lo}..{hi}); are the units right? (--assume-units overrides them)",
+                    cube_meta.units, quantity
+                )));
+            }
+        }
+    }
+    let coords = Coords {
+        init,
+        member: members,
+        lead: leads,
+        spatial: sp.spatial,
+    };
+    Cube::new(values, coords, cube_meta)
+}
+
+fn describe_masking(p: &Packing) -> String {
+    let mut parts: Vec<String> = p.missing.iter().map(|m| format!("{m}")).collect();
+    parts.push("NaN".into());
+    if let Some(lo) = p.valid_min {
+        parts.push(format!("< {lo}"));
+    }
+    if let Some(hi) = p.valid_max {
+        parts.push(format!("> {hi}"));
+    }
+    parts.join(", ")
+}
+
+/// Puts a read slab (file dimension order, singletons already dropped) into
+/// `(init, member, lead, y, x)` order, applying selections.
+fn to_canonical_order(
+    raw: ArrayD<f32>,
+    layout: &Layout,
+    select: &[Option<Vec<usize>>],
+) -> Result<Array5<f32>> {
+    let mut arr = raw;
+    let mut targets: Vec<usize> = Vec::new();
+    let mut axis_pos = 0;
+    for (d, sel) in layout.dims.iter().zip(select) {
+        let target = match d.role {
+            DimRole::Init | DimRole::Time => 0,
+            DimRole::Member => 1,
+            DimRole::Lead => 2,
+            DimRole::Lat | DimRole::GridY => 3,
+            DimRole::Lon | DimRole::GridX | DimRole::Location => 4,
+            DimRole::Singleton => continue,
+        };
+        if let Some(idx) = sel {
+            arr = arr.select(Axis(axis_pos), idx);
+        }
+        targets.push(target);
+        axis_pos += 1;
+    }
+    // Permute present axes into ascending target order, then insert the absent ones.
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|&i| targets[i]);
+    let mut arr = arr.permuted_axes(IxDyn(&order));
+    let mut present: Vec<usize> = order.iter().map(|&i| targets[i]).collect();
+    for t in 0..5 {
+        if !present.contains(&t) {
+            let pos = present.iter().filter(|&&p| p < t).count();
+            arr = arr.insert_axis(Axis(pos));
+            present.insert(pos, t);
+        }
+    }
+    let arr = arr
+        .into_dimensionality::<Ix5>()
+        .expect("five axes after inserting the absent ones");
+    Ok(if arr.is_standard_layout() {
+        arr
+    } else {
+        arr.as_standard_layout().into_owned()
+    })
+}
+
+/// ECMWF-style accumulations since the start (`tp` in m over steps): differences along lead.
+/// Applied when the values never decrease along lead (within rounding) for every cell, the lead
+/// is in hours or days and there is more than one lead. Returns whether it did.
+fn deaccumulate_if_accumulated(values: &mut Array5<f32>, leads: &mut [Lead], name: &str) -> bool {
+    let nl = leads.len();
+    if nl < 2
+        || !leads
+            .iter()
+            .all(|l| matches!(l.unit, LeadUnit::Hour | LeadUnit::Day))
+    {
+        return false;
+    }
+    let monotone = values.lanes(Axis(2)).into_iter().all(|lane| {
+        lane.iter()
+            .zip(lane.iter().skip(1))
+            .all(|(a, b)| !(a.is_finite() && b.is_finite()) || *b >= *a - 1e-6 * a.abs().max(1e-6))
+    });
+    let named = matches!(
+        name.to_ascii_lowercase().as_str(),
+        "tp" | "tp_acc" | "acc_precip"
+    );
+    if !(monotone && (named || leads.iter().any(|l| l.start > 0.0))) {
+        return false;
+    }
+    for mut lane in values.lanes_mut(Axis(2)) {
+        for k in (1..nl).rev() {
+            lane[k] -= lane[k - 1];
+        }
+    }
+    // Step values mark period ends: lead k now covers [step_{k-1}, step_k).
+    let ends: Vec<f64> = leads.iter().map(|l| l.start).collect();
+    for k in 0..nl {
+        let start = if k == 0 { 0.0 } else { ends[k - 1] };
+        leads[k].start = start;
+        leads[k].width = (ends[k] - start).max(f64::MIN_POSITIVE);
+    }
+    true
+}
+
+fn apply_conversion(
+    values: &mut Array5<f32>,
+    conv: &Conversion,
+    init: &[CfDateTime],
+    leads: &[Lead],
+    cal: Calendar,
+    kind: CubeKind,
+) -> Result<()> {
+    if conv.is_identity() {
+        return Ok(());
+    }
+    let nm = values.dim().1;
+    for (i, t0) in init.iter().enumerate() {
+        for (l, lead) in leads.iter().enumerate() {
+            let (start, end) = lead.period(t0, cal)?;
+            let mut days = start.days_until(&end, cal)?;
+            let months =
+                (lead.unit == LeadUnit::Month && lead.width.fract() == 0.0).then_some(lead.width);
+            if kind == CubeKind::Observed && lead.unit == LeadUnit::Month && lead.width == 1.0 {
+                // A monthly stamp may be any day of its month: use that month's length.
+                days = f64::from(cal.days_in_month(t0.year, t0.month));
+            }
+            let div = conv.period_divisor(days, months);
+            for m in 0..nm {
+                values
+                    .slice_mut(ndarray::s![i, m, l, .., ..])
+                    .mapv_inplace(|x| conv.apply(x, div));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Only the time unit of a coding, for callers that write leads.
+pub fn lead_time_unit(unit: LeadUnit) -> TimeUnit {
+    match unit {
+        LeadUnit::Hour => TimeUnit::Hours,
+        LeadUnit::Day => TimeUnit::Days,
+        LeadUnit::Week => TimeUnit::Weeks,
+        LeadUnit::Month => TimeUnit::Months,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_and_cover() {
+        assert_eq!(runs(&[5, 6, 7, 0, 1]), vec![(5, 3), (0, 2)]);
+        assert_eq!(cover(&[3, 5, 4]), ((3, 3), vec![0, 2, 1]));
+    }
+
+    #[test]
+    fn iri_and_subx_leads() {
+        let p = Path::new("f.nc");
+        let mk = |units: &str, pw: Option<f64>| {
+            let mut attrs = Attrs::new();
+            attrs.insert("units".into(), AttrValue::Text(units.into()));
+            if let Some(w) = pw {
+                attrs.insert("pointwidth".into(), AttrValue::Numbers(vec![w]));
+            }
+            VarMeta {
+                name: "L".into(),
+                dims: vec!["L".into()],
+                shape: vec![1],
+                dtype: "float".into(),
+                attrs,
+            }
+        };
+        // NMME seasonal: L = 2.5 months, pointwidth 3 → months 2–4 after the start.
+        let l = decode_leads(p, "L", Some(&mk("months", Some(3.0))), &[2.5]).unwrap();
+        assert_eq!(l, vec![Lead::months(1.0, 3.0)]);
+        // NMME monthly: L = 0.5 → the start month.
+        let l = decode_leads(p, "L", Some(&mk("months", None)), &[0.5, 1.5]).unwrap();
+        assert_eq!(l, vec![Lead::months(0.0, 1.0), Lead::months(1.0, 1.0)]);
+        // SubX: L = 0.5 days, pointwidth 1 → day 1.
+        let l = decode_leads(p, "L", Some(&mk("days", Some(1.0))), &[0.5, 44.5]).unwrap();
+        assert_eq!(l[1], Lead::days(44.0, 1.0));
+        // C3S forecastMonth 1..
+        let l = decode_leads(p, "forecastMonth", None, &[1.0, 2.0]).unwrap();
+        assert_eq!(l[0], Lead::months(0.0, 1.0));
+        // Synthetic convention: integer months from 0.
+        let l = decode_leads(p, "lead", Some(&mk("months", None)), &[0.0, 1.0]).unwrap();
+        assert_eq!(l[1], Lead::months(1.0, 1.0));
+        assert!(decode_leads(p, "lead", Some(&mk("furlongs", None)), &[0.0]).is_err());
+    }
+
+    #[test]
+    fn deaccumulates_step_totals() {
+        let mut v = Array5::from_shape_vec((1, 1, 3, 1, 1), vec![1.0, 3.0, 6.0]).unwrap();
+        let mut leads = vec![
+            Lead {
+                start: 24.0,
+                width: 24.0,
+                unit: LeadUnit::Hour,
+            },
+            Lead {
+                start: 48.0,
+                width: 24.0,
+                unit: LeadUnit::Hour,
+            },
+            Lead {
+                start: 72.0,
+                width: 24.0,
+                unit: LeadUnit::Hour,
+            },
+        ];
+        assert!(deaccumulate_if_accumulated(&mut v, &mut leads, "tp"));
+        assert_eq!(v.as_slice().unwrap(), &[1.0, 2.0, 3.0]);
+        assert_eq!((leads[0].start, leads[0].width), (0.0, 24.0));
+        assert_eq!((leads[2].start, leads[2].width), (48.0, 24.0));
+        // Decreasing values are not accumulations.
+        let mut v = Array5::from_shape_vec((1, 1, 2, 1, 1), vec![3.0, 1.0]).unwrap();
+        let mut leads = vec![Lead::days(1.0, 1.0), Lead::days(2.0, 1.0)];
+        assert!(!deaccumulate_if_accumulated(&mut v, &mut leads, "tp"));
+    }
+
+    #[test]
+    fn cadence_of_series() {
+        let cal = Calendar::Standard;
+        let daily: Vec<_> = (0..5).map(|d| CfDateTime::ymd(2000, 1, 1 + d)).collect();
+        assert_eq!(cadence(&daily, cal), Lead::days(0.0, 1.0));
+        let monthly: Vec<_> = (1..6).map(|m| CfDateTime::ymd(2000, m, 15)).collect();
+        assert_eq!(cadence(&monthly, cal), Lead::months(0.0, 1.0));
+        let yearly: Vec<_> = (0..5).map(|y| CfDateTime::ymd(1982 + y, 12, 1)).collect();
+        assert_eq!(cadence(&yearly, cal), Lead::months(0.0, 12.0));
+    }
+}

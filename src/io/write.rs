@@ -1,0 +1,559 @@
+//! Writing CF-1.8 NetCDF-4 outputs.
+//!
+//! [`CfWriter`] writes a file in one pass: dimensions, coordinate variables, data variables
+//! (f32, deflate level 1 + shuffle, chunked one map per chunk so that a map of one
+//! init/member/lead is one read), attributes. It writes to a hidden temporary name in the
+//! target directory and renames on [`CfWriter::finish`]; dropped without finishing (an error
+//! anywhere), it removes the temporary file, so a target path never holds a half-written file.
+//!
+//! [`write_cube`] writes a [`Cube`]: a forecast as `var(init, member, lead, lat, lon)` with
+//! `init` (`forecast_reference_time`), `member` (`realization`), `lead` (`forecast_period`, with
+//! `lead_bnds`) and `valid_time(init, lead)` (start of each target period); an observed series as
+//! `var(time, lat, lon)`. Stations become a `location` dimension with `lat(location)`,
+//! `lon(location)`, `station_name(location)`; an index series has no spatial dimension; a
+//! curvilinear grid keeps 2-D `lat(nj, ni)`/`lon(nj, ni)` named in `coordinates`. Missing values
+//! are written as `_FillValue = 1e20f`.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{ArrayViewD, Axis};
+use netcdf::{AttributeValue, FileMut};
+
+use super::read::{lead_time_unit, netcdf_err};
+use crate::calendar::{CfDateTime, TimeCoding};
+use crate::cube::{Cube, CubeKind, Spatial};
+use crate::error::{Error, Result};
+
+/// `_FillValue` written for missing values.
+pub const FILL_F32: f32 = 1.0e20;
+
+/// Options for [`write_cube`] and [`CfWriter`].
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// The command line (or a description of the step) for the `history` attribute.
+    pub history: Option<String>,
+    /// A `title` global attribute.
+    pub title: Option<String>,
+    /// Extra global attributes.
+    pub global: Vec<(String, String)>,
+    /// Deflate level 0–9 (default 1; 0 = no compression).
+    pub deflate: Option<i32>,
+}
+
+/// A CF NetCDF-4 file being written under a temporary name.
+pub struct CfWriter {
+    file: Option<FileMut>,
+    tmp: PathBuf,
+    target: PathBuf,
+    deflate: i32,
+}
+
+impl CfWriter {
+    /// Starts a file that will appear at `target` when [`CfWriter::finish`] succeeds.
+    pub fn create(target: impl AsRef<Path>, opts: &WriteOptions) -> Result<Self> {
+        let target = target.as_ref().to_path_buf();
+        let werr = |reason: String| Error::Write {
+            path: target.clone(),
+            reason,
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(werr(format!("directory {} does not exist", dir.display())));
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| werr("no file name".into()))?
+            .to_string_lossy()
+            .into_owned();
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file = netcdf::create_with(&tmp, netcdf::Options::NETCDF4)
+            .map_err(|e| werr(format!("cannot create {}: {e}", tmp.display())))?;
+        let mut w = CfWriter {
+            file: Some(file),
+            tmp,
+            target,
+            deflate: opts.deflate.unwrap_or(1).clamp(0, 9),
+        };
+        w.global_text("Conventions", "CF-1.8")?;
+        let version = format!("s2s-ensemble {}", env!("CARGO_PKG_VERSION"));
+        w.global_text("source", &version)?;
+        if let Some(t) = &opts.title {
+            w.global_text("title", t)?;
+        }
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+        let line = opts.history.clone().unwrap_or_else(|| "written".into());
+        w.global_text("history", &format!("{now}: {line} ({version})"))?;
+        for (k, v) in &opts.global {
+            w.global_text(k, v)?;
+        }
+        Ok(w)
+    }
+
+    fn file(&mut self) -> &mut FileMut {
+        self.file.as_mut().expect("file open until finish")
+    }
+
+    fn err(&self, action: &str, e: netcdf::Error) -> Error {
+        netcdf_err(&self.target, action, e)
+    }
+
+    /// Adds a text global attribute.
+    pub fn global_text(&mut self, name: &str, value: &str) -> Result<()> {
+        let r = self.file().add_attribute(name, value);
+        r.map(|_| ())
+            .map_err(|e| self.err(&format!("writing attribute {name}"), e))
+    }
+
+    /// Adds a numeric global attribute.
+    pub fn global_number(&mut self, name: &str, value: f64) -> Result<()> {
+        let r = self.file().add_attribute(name, value);
+        r.map(|_| ())
+            .map_err(|e| self.err(&format!("writing attribute {name}"), e))
+    }
+
+    /// Adds a dimension.
+    pub fn dimension(&mut self, name: &str, len: usize) -> Result<()> {
+        let r = self.file().add_dimension(name, len);
+        r.map(|_| ())
+            .map_err(|e| self.err(&format!("adding dimension {name}"), e))
+    }
+
+    /// Adds an f64 variable (coordinates, bounds) with text attributes.
+    pub fn f64_var(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        values: &[f64],
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
+        let action = format!("writing variable {name}");
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f.add_variable::<f64>(name, dims)?;
+            for (k, val) in attrs {
+                v.put_attribute(k, *val)?;
+            }
+            v.put_values(values, ..)?;
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Adds an i32 variable.
+    pub fn i32_var(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        values: &[i32],
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
+        let action = format!("writing variable {name}");
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f.add_variable::<i32>(name, dims)?;
+            for (k, val) in attrs {
+                v.put_attribute(k, *val)?;
+            }
+            v.put_values(values, ..)?;
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Adds a string variable.
+    pub fn string_var(
+        &mut self,
+        name: &str,
+        dim: &str,
+        values: &[String],
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
+        let action = format!("writing variable {name}");
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f.add_string_variable(name, &[dim])?;
+            for (k, val) in attrs {
+                v.put_attribute(k, *val)?;
+            }
+            for (i, s) in values.iter().enumerate() {
+                v.put_string(s, i)?;
+            }
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Adds an f32 data variable: NaN is written as [`FILL_F32`]; chunked one map (the last two
+    /// dimensions) per chunk, compressed. Numeric attributes go in `num_attrs`.
+    pub fn f32_var(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        data: ArrayViewD<f32>,
+        attrs: &[(&str, &str)],
+        num_attrs: &[(&str, f64)],
+    ) -> Result<()> {
+        let action = format!("writing variable {name}");
+        let deflate = self.deflate;
+        let shape = data.shape().to_vec();
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f.add_variable::<f32>(name, dims)?;
+            if !shape.is_empty() && shape.iter().all(|&n| n > 0) {
+                let nd = shape.len();
+                let chunk: Vec<usize> = (0..nd)
+                    .map(|k| if k + 2 >= nd { shape[k] } else { 1 })
+                    .collect();
+                v.set_chunking(&chunk)?;
+                if deflate > 0 {
+                    v.set_compression(deflate, true)?;
+                }
+            }
+            v.set_fill_value(FILL_F32)?;
+            for (k, val) in attrs {
+                v.put_attribute(k, *val)?;
+            }
+            for (k, val) in num_attrs {
+                v.put_attribute(k, *val as f32)?;
+            }
+            // Write map by map along the first axis so the NaN → fill copy stays small.
+            if shape.is_empty() {
+                let x = data.iter().next().copied().unwrap_or(f32::NAN);
+                v.put_values(&[if x.is_nan() { FILL_F32 } else { x }], ..)?;
+            } else {
+                for (i, sub) in data.axis_iter(Axis(0)).enumerate() {
+                    let buf: Vec<f32> = sub
+                        .iter()
+                        .map(|&x| if x.is_nan() { FILL_F32 } else { x })
+                        .collect();
+                    let mut ext: Vec<netcdf::Extent> = vec![netcdf::Extent::SliceCount {
+                        start: i,
+                        count: 1,
+                        stride: 1,
+                    }];
+                    ext.extend(shape[1..].iter().map(|&n| netcdf::Extent::SliceCount {
+                        start: 0,
+                        count: n,
+                        stride: 1,
+                    }));
+                    v.put_values(&buf, ext)?;
+                }
+            }
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Adds a text attribute to an existing variable.
+    pub fn var_text(&mut self, var: &str, name: &str, value: &str) -> Result<()> {
+        let action = format!("writing attribute {var}:{name}");
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f
+                .variable_mut(var)
+                .ok_or_else(|| netcdf::Error::Str(format!("no variable {var}")))?;
+            v.put_attribute(name, AttributeValue::Str(value.to_string()))?;
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Closes the file and moves it to its target path.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        let file = self.file.take().expect("open");
+        file.close().map_err(|e| self.err("closing", e))?;
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::Write {
+            path: self.target.clone(),
+            reason: format!("cannot move the finished file into place: {e}"),
+        })?;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for CfWriter {
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            drop(f);
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Coordinate dimensions written for a cube's horizontal layout, in order (empty for an index
+/// series).
+pub fn write_spatial(w: &mut CfWriter, spatial: &Spatial) -> Result<Vec<&'static str>> {
+    match spatial {
+        Spatial::Grid { lat, lon } => {
+            w.dimension("lat", lat.len())?;
+            w.dimension("lon", lon.len())?;
+            w.f64_var(
+                "lat",
+                &["lat"],
+                lat,
+                &[
+                    ("units", "degrees_north"),
+                    ("standard_name", "latitude"),
+                    ("long_name", "latitude"),
+                    ("axis", "Y"),
+                ],
+            )?;
+            w.f64_var(
+                "lon",
+                &["lon"],
+                lon,
+                &[
+                    ("units", "degrees_east"),
+                    ("standard_name", "longitude"),
+                    ("long_name", "longitude"),
+                    ("axis", "X"),
+                ],
+            )?;
+            Ok(vec!["lat", "lon"])
+        }
+        Spatial::Curvilinear { lat, lon } => {
+            let (ny, nx) = lat.dim();
+            // Not "y"/"x": readers would take those names for a regular grid's lat/lon.
+            w.dimension("nj", ny)?;
+            w.dimension("ni", nx)?;
+            let la: Vec<f64> = lat.iter().copied().collect();
+            let lo: Vec<f64> = lon.iter().copied().collect();
+            w.f64_var(
+                "lat",
+                &["nj", "ni"],
+                &la,
+                &[("units", "degrees_north"), ("standard_name", "latitude")],
+            )?;
+            w.f64_var(
+                "lon",
+                &["nj", "ni"],
+                &lo,
+                &[("units", "degrees_east"), ("standard_name", "longitude")],
+            )?;
+            Ok(vec!["nj", "ni"])
+        }
+        Spatial::Points { .. } if spatial.is_index() => Ok(vec![]),
+        Spatial::Points { lat, lon, names } => {
+            w.dimension("location", lat.len())?;
+            w.f64_var(
+                "lat",
+                &["location"],
+                lat,
+                &[("units", "degrees_north"), ("standard_name", "latitude")],
+            )?;
+            w.f64_var(
+                "lon",
+                &["location"],
+                lon,
+                &[("units", "degrees_east"), ("standard_name", "longitude")],
+            )?;
+            w.string_var(
+                "station_name",
+                "location",
+                names,
+                &[("cf_role", "timeseries_id"), ("long_name", "station name")],
+            )?;
+            Ok(vec!["location"])
+        }
+    }
+}
+
+/// Writes the time coordinates of a cube and returns the dimension names they define.
+pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str>> {
+    let cal = cube.meta.calendar;
+    let coding = TimeCoding::new(
+        crate::calendar::TimeUnit::Days,
+        CfDateTime::ymd(1970, 1, 1),
+        cal,
+    )?;
+    let units = coding.units_string();
+    let enc = |d: &CfDateTime| coding.encode(d);
+    let times: Vec<f64> = cube.coords.init.iter().map(enc).collect::<Result<_>>()?;
+    match cube.meta.kind {
+        CubeKind::Observed => {
+            w.dimension("time", times.len())?;
+            w.f64_var(
+                "time",
+                &["time"],
+                &times,
+                &[
+                    ("units", &units),
+                    ("calendar", cal.cf_name()),
+                    ("standard_name", "time"),
+                    ("axis", "T"),
+                ],
+            )?;
+            Ok(vec!["time"])
+        }
+        CubeKind::Forecast => {
+            w.dimension("init", times.len())?;
+            w.dimension("member", cube.n_member())?;
+            w.dimension("lead", cube.n_lead())?;
+            w.dimension("bnds", 2)?;
+            w.f64_var(
+                "init",
+                &["init"],
+                &times,
+                &[
+                    ("units", &units),
+                    ("calendar", cal.cf_name()),
+                    ("standard_name", "forecast_reference_time"),
+                    ("long_name", "initialisation (start) date"),
+                ],
+            )?;
+            w.i32_var(
+                "member",
+                &["member"],
+                &cube.coords.member,
+                &[
+                    ("standard_name", "realization"),
+                    ("long_name", "ensemble member"),
+                ],
+            )?;
+            let unit = cube
+                .coords
+                .lead
+                .first()
+                .map(|l| l.unit)
+                .unwrap_or(crate::cube::LeadUnit::Month);
+            if cube.coords.lead.iter().any(|l| l.unit != unit) {
+                return Err(Error::invalid(
+                    "leads",
+                    "leads of one cube must share a unit to be written",
+                ));
+            }
+            let starts: Vec<f64> = cube.coords.lead.iter().map(|l| l.start).collect();
+            let bnds: Vec<f64> = cube
+                .coords
+                .lead
+                .iter()
+                .flat_map(|l| [l.start, l.start + l.width])
+                .collect();
+            let unit_name = lead_time_unit(unit).cf_name();
+            w.f64_var(
+                "lead",
+                &["lead"],
+                &starts,
+                &[
+                    ("units", unit_name),
+                    ("standard_name", "forecast_period"),
+                    (
+                        "long_name",
+                        "start of the target period after the initialisation date",
+                    ),
+                    ("bounds", "lead_bnds"),
+                ],
+            )?;
+            w.f64_var(
+                "lead_bnds",
+                &["lead", "bnds"],
+                &bnds,
+                &[("units", unit_name)],
+            )?;
+            let mut valid = Vec::with_capacity(times.len() * cube.n_lead());
+            for i in 0..cube.n_init() {
+                for l in 0..cube.n_lead() {
+                    valid.push(enc(&cube.target_period(i, l)?.0)?);
+                }
+            }
+            w.f64_var(
+                "valid_time",
+                &["init", "lead"],
+                &valid,
+                &[
+                    ("units", &units),
+                    ("calendar", cal.cf_name()),
+                    ("standard_name", "time"),
+                    ("long_name", "start of the target period"),
+                ],
+            )?;
+            Ok(vec!["init", "member", "lead"])
+        }
+    }
+}
+
+/// Attributes of a cube's data variable.
+pub fn variable_attrs(cube: &Cube) -> Vec<(String, String)> {
+    let m = &cube.meta;
+    let mut a = vec![("units".to_string(), m.units.clone())];
+    if let Some(s) = &m.standard_name {
+        // Canonical names for the canonical units.
+        let sn = match m.quantity {
+            crate::units::Quantity::Precipitation => "lwe_precipitation_rate".to_string(),
+            _ => s.clone(),
+        };
+        a.push(("standard_name".into(), sn));
+    } else if m.quantity == crate::units::Quantity::Precipitation {
+        a.push(("standard_name".into(), "lwe_precipitation_rate".into()));
+    }
+    if let Some(l) = &m.long_name {
+        a.push(("long_name".into(), l.clone()));
+    }
+    for (k, v) in &m.attributes {
+        if k != "source_file" {
+            a.push((k.clone(), v.clone()));
+        }
+    }
+    a
+}
+
+/// Writes a cube as a CF-1.8 NetCDF-4 file (see the module doc for the layout).
+pub fn write_cube(path: impl AsRef<Path>, cube: &Cube, opts: &WriteOptions) -> Result<PathBuf> {
+    let mut w = CfWriter::create(path, opts)?;
+    w.global_text("model", &cube.meta.model)?;
+    if !cube.meta.history.is_empty() {
+        w.global_text("processing", &cube.meta.history.join("\n"))?;
+    }
+    let mut dims = write_time_axes(&mut w, cube)?;
+    let sdims = write_spatial(&mut w, &cube.coords.spatial)?;
+    let data = match cube.meta.kind {
+        // An observed series: drop the member and lead axes.
+        CubeKind::Observed => cube
+            .values
+            .index_axis(Axis(1), 0)
+            .index_axis_move(Axis(1), 0)
+            .into_dyn(),
+        CubeKind::Forecast => cube.values.view().into_dyn(),
+    };
+    // Points: drop the length-1 y axis; index series: drop both spatial axes.
+    let nd = data.ndim();
+    let data = match &cube.coords.spatial {
+        Spatial::Points { .. } if cube.coords.spatial.is_index() => data
+            .index_axis_move(Axis(nd - 1), 0)
+            .index_axis_move(Axis(nd - 2), 0),
+        Spatial::Points { .. } => data.index_axis_move(Axis(nd - 2), 0),
+        _ => data,
+    };
+    dims.extend(sdims);
+    let attrs = variable_attrs(cube);
+    let mut attr_refs: Vec<(&str, &str)> = attrs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let coordinates = match (&cube.meta.kind, &cube.coords.spatial) {
+        (CubeKind::Forecast, Spatial::Curvilinear { .. }) => Some("valid_time lat lon"),
+        (CubeKind::Forecast, Spatial::Points { .. }) if !cube.coords.spatial.is_index() => {
+            Some("valid_time lat lon station_name")
+        }
+        (CubeKind::Forecast, _) => Some("valid_time"),
+        (CubeKind::Observed, Spatial::Curvilinear { .. }) => Some("lat lon"),
+        (CubeKind::Observed, Spatial::Points { .. }) if !cube.coords.spatial.is_index() => {
+            Some("lat lon station_name")
+        }
+        _ => None,
+    };
+    if let Some(c) = coordinates {
+        attr_refs.push(("coordinates", c));
+    }
+    if matches!(cube.coords.spatial, Spatial::Points { .. })
+        && !cube.coords.spatial.is_index()
+        && cube.meta.kind == CubeKind::Observed
+    {
+        w.global_text("featureType", "timeSeries")?;
+    }
+    let name = cube.meta.variable.clone();
+    w.f32_var(&name, &dims, data, &attr_refs, &[])?;
+    w.finish()
+}

@@ -1,0 +1,137 @@
+//! Shared helpers: paths, running the binary, writing fixture files in foreign layouts.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A bundled real file.
+pub fn real(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/real")
+        .join(rel)
+}
+
+/// Runs the `s2s` binary.
+pub fn s2s(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_s2s"))
+        .args(args)
+        .output()
+        .expect("the s2s binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A text attribute or a numeric one.
+pub enum A<'a> {
+    T(&'a str),
+    F(f64),
+    F32(f32),
+    S(i16),
+}
+
+fn put(v: &mut netcdf::VariableMut, attrs: &[(&str, A)]) {
+    for (k, a) in attrs {
+        match a {
+            A::T(t) => v.put_attribute(k, *t).map(|_| ()),
+            A::F(x) => v.put_attribute(k, *x).map(|_| ()),
+            A::F32(x) => v.put_attribute(k, *x).map(|_| ()),
+            A::S(x) => v.put_attribute(k, *x).map(|_| ()),
+        }
+        .expect("attribute");
+    }
+}
+
+/// Writes a 1-D f64 coordinate variable.
+pub fn coord(f: &mut netcdf::FileMut, name: &str, values: &[f64], attrs: &[(&str, A)]) {
+    f.add_dimension(name, values.len()).expect("dim");
+    let mut v = f.add_variable::<f64>(name, &[name]).expect("var");
+    put(&mut v, attrs);
+    v.put_values(values, ..).expect("values");
+}
+
+/// Writes an f32 data variable.
+pub fn data_f32(
+    f: &mut netcdf::FileMut,
+    name: &str,
+    dims: &[&str],
+    values: &[f32],
+    attrs: &[(&str, A)],
+) {
+    let mut v = f.add_variable::<f32>(name, dims).expect("var");
+    put(&mut v, attrs);
+    v.put_values(values, ..).expect("values");
+}
+
+/// Writes an i16 (packed) data variable.
+pub fn data_i16(
+    f: &mut netcdf::FileMut,
+    name: &str,
+    dims: &[&str],
+    values: &[i16],
+    attrs: &[(&str, A)],
+) {
+    let mut v = f.add_variable::<i16>(name, dims).expect("var");
+    put(&mut v, attrs);
+    v.put_values(values, ..).expect("values");
+}
+
+/// A new NetCDF-4 file at `path`.
+pub fn create(path: &Path) -> netcdf::FileMut {
+    netcdf::create(path).expect("create fixture")
+}
+
+/// Converts a file to the classic format with `nccopy -k classic` (netcdf-bin).
+pub fn to_classic(from: &Path, to: &Path) {
+    let st = std::process::Command::new("nccopy")
+        .args(["-k", "classic"])
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("nccopy (netcdf-bin) is installed by scripts/setup.sh");
+    assert!(st.success());
+}
+
+/// A plain `(time, lat, lon)` monthly observation file with the given values function.
+pub fn plain_obs(
+    path: &Path,
+    var: &str,
+    units: &str,
+    nt: usize,
+    f: impl Fn(usize, usize, usize) -> f32,
+) {
+    let mut nc = create(path);
+    coord(
+        &mut nc,
+        "time",
+        &(0..nt).map(|t| (t * 30) as f64).collect::<Vec<_>>(),
+        &[
+            ("units", A::T("days since 2000-01-01")),
+            ("calendar", A::T("360_day")),
+        ],
+    );
+    coord(
+        &mut nc,
+        "lat",
+        &[10.0, 20.0],
+        &[("units", A::T("degrees_north"))],
+    );
+    coord(
+        &mut nc,
+        "lon",
+        &[70.0, 80.0, 90.0],
+        &[("units", A::T("degrees_east"))],
+    );
+    let vals: Vec<f32> = (0..nt * 6).map(|i| f(i / 6, i / 3 % 2, i % 3)).collect();
+    data_f32(
+        &mut nc,
+        var,
+        &["time", "lat", "lon"],
+        &vals,
+        &[("units", A::T(units))],
+    );
+}

@@ -1,0 +1,342 @@
+//! `s2s inspect` on every bundled real file, and one test per class of bad input: one clear
+//! line on stderr naming the file (and variable), non-zero exit, no panic.
+
+use crate::common::*;
+
+fn ok(args: &[&str]) -> String {
+    let o = s2s(args);
+    assert!(o.status.success(), "s2s {args:?} failed:\n{}", stderr(&o));
+    stdout(&o)
+}
+
+/// Runs a command that must fail; returns its stderr after checking the failure is clean.
+fn fails(args: &[&str]) -> String {
+    let o = s2s(args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "s2s {args:?} should exit 1:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.lines().all(|l| l.starts_with("error: ")),
+        "one line per error: {err}"
+    );
+    err
+}
+
+#[test]
+fn nmme_iri_files() {
+    let out = ok(&[
+        "inspect",
+        real("nmme_india/CCSM4_HCST.nc").to_str().unwrap(),
+    ]);
+    for want in [
+        "format:      classic",
+        "S=init [standard_name=forecast_reference_time]",
+        "Y=lat [units=degree_north]",
+        "'mm/day' -> mm/day",
+        "calendar:  360_day",
+        "1982-09-01 .. 2019-09-01 (38 start dates)",
+        "leads:     months 2–4",
+        "regular lat/lon grid 50 x 51",
+    ] {
+        assert!(out.contains(want), "missing '{want}' in\n{out}");
+    }
+}
+
+#[test]
+fn imd_observations_need_their_units_said() {
+    let p = real("nmme_india/observations.nc");
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("observations.nc: variable 'rf'") && err.contains("--assume-units"),
+        "{err}"
+    );
+    let out = ok(&["inspect", "--assume-units", "mm/month", p.to_str().unwrap()]);
+    assert!(
+        out.contains("cadence: yearly") && out.contains("missing:   76.9 %"),
+        "{out}"
+    );
+}
+
+#[test]
+fn subx_daily_leads_and_station_series() {
+    let out = ok(&[
+        "inspect",
+        real("verification/GMAO-GEOS-V2p1.RMM1.nc")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(
+        out.contains("1999-01-01 .. 2015-12-27 (510 start dates)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("members:   4") && out.contains("day 1 .. day 45 (45 leads)"),
+        "{out}"
+    );
+    assert!(out.contains("index series (no spatial dimension)"), "{out}");
+    let out = ok(&[
+        "inspect",
+        real("bias_correction/CanESM2_1950-2100.nc")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(
+        out.contains("3 points: Vancouver (49.10N, -123.10E), Kugluktuk"),
+        "{out}"
+    );
+    assert!(
+        out.contains("'kg m-2 s-1' -> mm/day") && out.contains("calendar:  noleap"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1950-01-01 .. 2100-12-31 (55115 time steps)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn curvilinear_grid_is_described() {
+    let p = real("hindcast_grids/CESM-DP-LE.SST.eastern_pacific.nc");
+    let out = ok(&["inspect", "--assume-units", "degC", p.to_str().unwrap()]);
+    assert!(
+        out.contains("curvilinear grid 37 x 26") && out.contains("regridding needs a regular grid"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nlat=grid y [2-D coordinates TLAT/TLONG]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn every_other_real_file_reads() {
+    for f in [
+        "verification/RMM1.observed.interannual.1974-06.2017-07.nc",
+        "verification/Observations_Germany.nc",
+        "verification/NMME_Reyn_SmithOIv2_Nino34_sst.nc",
+        "bias_correction/ahccd_1950-2013.nc",
+        "nmme_india/southasia_lsmask.nc",
+        "nmme_india/NCEPCFSV2_FCST.nc",
+    ] {
+        ok(&["inspect", real(f).to_str().unwrap()]);
+    }
+    for f in [
+        "verification/CESM-DP-LE.SST.global.nc",
+        "verification/ERSSTv4.global.mean.nc",
+        "hindcast_grids/FOSI.SST.eastern_pacific.nc",
+    ] {
+        ok(&[
+            "inspect",
+            "--assume-units",
+            "degC",
+            real(f).to_str().unwrap(),
+        ]);
+    }
+}
+
+#[test]
+fn json_output_parses() {
+    let out = ok(&[
+        "inspect",
+        "--json",
+        real("nmme_india/CCSM4_FCST.nc").to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v[0]["variables"][0]["name"], "prec");
+    assert_eq!(v[0]["variables"][0]["calendar"], "360_day");
+    assert_eq!(v[0]["variables"][0]["dims"][0]["role"], "init");
+}
+
+#[test]
+fn help_has_an_example() {
+    let out = ok(&["inspect", "--help"]);
+    assert!(
+        out.contains("Examples:") && out.contains("s2s inspect"),
+        "{out}"
+    );
+}
+
+// ---- bad input, one class each ------------------------------------------------------------
+
+#[test]
+fn missing_file() {
+    let err = fails(&["inspect", "/nonexistent/x.nc"]);
+    assert!(err.contains("/nonexistent/x.nc: cannot open"), "{err}");
+}
+
+#[test]
+fn not_netcdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.nc");
+    std::fs::write(&p, "this is a text file, not NetCDF\n").unwrap();
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("notes.nc: not a readable NetCDF file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (src, cut) in [
+        ("nmme_india/CCSM4_HCST.nc", 2),
+        ("bias_correction/CanESM2_1950-2100.nc", 3),
+    ] {
+        let bytes = std::fs::read(real(src)).unwrap();
+        let p = dir.path().join("cut.nc");
+        std::fs::write(&p, &bytes[..bytes.len() / cut]).unwrap();
+        let err = fails(&["inspect", p.to_str().unwrap()]);
+        assert!(err.contains("cut.nc"), "{err}");
+        assert!(
+            err.contains("truncated") || err.contains("NetCDF error"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn variable_absent_lists_the_present_ones() {
+    let err = fails(&[
+        "inspect",
+        "--var",
+        "tas",
+        real("nmme_india/CCSM4_HCST.nc").to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("variable 'tas' not found; the file has: L, S, X, Y, prec"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_lat_lon_names_what_was_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cells.nc");
+    {
+        let mut f = create(&p);
+        coord(
+            &mut f,
+            "time",
+            &[0.0, 1.0],
+            &[("units", A::T("days since 2000-01-01"))],
+        );
+        f.add_dimension("ncol", 4).unwrap();
+        data_f32(
+            &mut f,
+            "tas",
+            &["time", "ncol"],
+            &[1.0; 8],
+            &[("units", A::T("K"))],
+        );
+    }
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("cells.nc: variable 'tas': dimension 'ncol' (length 4)"),
+        "{err}"
+    );
+    assert!(err.contains("latitude, y, nav_lat"), "{err}");
+}
+
+#[test]
+fn all_nan_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty.nc");
+    plain_obs(&p, "pr", "mm/day", 3, |_, _, _| -999.0);
+    {
+        let mut f = netcdf::append(&p).unwrap();
+        f.variable_mut("pr")
+            .unwrap()
+            .put_attribute("missing_value", -999.0f32)
+            .unwrap();
+    }
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("empty.nc: variable 'pr': all 18 values read are missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lunar.nc");
+    {
+        let mut f = create(&p);
+        coord(
+            &mut f,
+            "time",
+            &[0.0, 1.0],
+            &[
+                ("units", A::T("days since 2000-01-01")),
+                ("calendar", A::T("lunar")),
+            ],
+        );
+        coord(&mut f, "lat", &[0.0], &[("units", A::T("degrees_north"))]);
+        coord(&mut f, "lon", &[0.0], &[("units", A::T("degrees_east"))]);
+        data_f32(
+            &mut f,
+            "tas",
+            &["time", "lat", "lon"],
+            &[1.0, 2.0],
+            &[("units", A::T("degC"))],
+        );
+    }
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("lunar.nc: coordinate 'time': unknown calendar 'lunar'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_and_absurd_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("furlongs.nc");
+    plain_obs(&p, "pr", "furlongs/fortnight", 2, |t, y, x| {
+        (t + y + x) as f32
+    });
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains(
+            "furlongs.nc: variable 'pr': units 'furlongs/fortnight' are not a precipitation unit"
+        ),
+        "{err}"
+    );
+    // A flux in kg m-2 s-1 labelled mm/day is implausibly dry.
+    let p = dir.path().join("flux.nc");
+    plain_obs(&p, "pr", "mm/day", 20, |t, y, x| {
+        3e-5 * (1 + t + y + x) as f32
+    });
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("flux.nc: variable 'pr'") && err.contains("implausibly dry"),
+        "{err}"
+    );
+    // Temperatures in K labelled degC are implausible.
+    let p = dir.path().join("kelvin.nc");
+    plain_obs(&p, "tas", "degC", 2, |_, _, _| 290.0);
+    let err = fails(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        err.contains("kelvin.nc: variable 'tas': values 290") && err.contains("implausible"),
+        "{err}"
+    );
+    // --assume-units fixes it.
+    ok(&["inspect", "--assume-units", "K", p.to_str().unwrap()]);
+}
+
+#[test]
+fn several_files_report_each_and_fail_once() {
+    let o = s2s(&[
+        "inspect",
+        real("nmme_india/CCSM4_FCST.nc").to_str().unwrap(),
+        "/nonexistent.nc",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("CCSM4_FCST.nc"));
+    assert!(stderr(&o).contains("/nonexistent.nc: cannot open"));
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the library and the `s2s` binary on real and generated NetCDF files.
+
+mod common;
+mod inspect_cli;
+mod layouts;
+mod roundtrip;
