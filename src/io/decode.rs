@@ -173,16 +173,27 @@ impl Packing {
     /// Decodes f32 stored values in place. Missing values are compared in f32, the precision
     /// they were stored in (a `_FillValue` of 1e20 read as f64 is not the f32 1e20).
     pub fn decode_f32_in_place(&self, values: &mut [f32]) {
-        let unpacked = self.is_unpacked();
         let missing: Vec<f32> = self.missing.iter().map(|&m| m as f32).collect();
+        if self.is_unpacked() {
+            // The common case (float data with one fill value): a branch-free select per
+            // value that the compiler vectorises. NaN stays NaN by itself.
+            match missing.as_slice() {
+                [] => {}
+                [m] => values
+                    .iter_mut()
+                    .for_each(|v| *v = if *v == *m { f32::NAN } else { *v }),
+                ms => values
+                    .iter_mut()
+                    .for_each(|v| *v = if ms.contains(v) { f32::NAN } else { *v }),
+            }
+            return;
+        }
+        let (scale, offset) = (self.scale, self.offset);
         for v in values.iter_mut() {
-            let raw = f64::from(*v);
             *v = if v.is_nan() || missing.contains(v) {
                 f32::NAN
-            } else if unpacked {
-                *v
             } else {
-                (raw * self.scale + self.offset) as f32
+                (f64::from(*v) * scale + offset) as f32
             };
         }
     }

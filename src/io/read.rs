@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use ndarray::{concatenate, Array2, Array5, ArrayD, Axis, Ix5, IxDyn};
+use ndarray::{Array2, Array5, ArrayD, Axis, Ix5, IxDyn};
 use netcdf::{AttributeValue, Extent};
 
 use super::decode::{AttrValue, Attrs, Packing, StoredType};
@@ -428,18 +428,6 @@ fn cadence(times: &[CfDateTime], cal: Calendar) -> Lead {
     }
 }
 
-/// Contiguous index runs `(start, count)` that, read in order, give `idx` in order.
-fn runs(idx: &[usize]) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for &i in idx {
-        match out.last_mut() {
-            Some((s, c)) if *s + *c == i => *c += 1,
-            _ => out.push((i, 1)),
-        }
-    }
-    out
-}
-
 /// The smallest contiguous range covering `idx`, and `idx` relative to it.
 fn cover(idx: &[usize]) -> ((usize, usize), Vec<usize>) {
     let lo = *idx.iter().min().unwrap_or(&0);
@@ -772,11 +760,12 @@ fn read_variable(
     let sp = plan_spatial(path, file, meta, vm, &layout, opts.bbox.as_ref())?;
 
     // ---- hyperslab: per file dimension, a covering range and the selection inside it ----
-    // Longitude may need two runs (a box across the file's seam); everything else one range.
-    let mut base: Vec<Extent> = Vec::with_capacity(layout.dims.len());
+    // A box across the file's longitude seam covers both ends of the longitude range: that
+    // range is read once and the cells are picked in memory (with one map per chunk, HDF5 reads
+    // whole chunks anyway; two separate runs would visit every chunk twice).
+    let mut ext: Vec<Extent> = Vec::with_capacity(layout.dims.len());
     let mut select: Vec<Option<Vec<usize>>> = Vec::with_capacity(layout.dims.len());
-    let mut x_runs: Option<(usize, Vec<(usize, usize)>)> = None;
-    for (k, d) in layout.dims.iter().enumerate() {
+    for d in &layout.dims {
         let idx: Option<&Vec<usize>> = match d.role {
             DimRole::Init | DimRole::Time => Some(&init_idx),
             DimRole::Lead => Some(&lead_idx),
@@ -784,34 +773,24 @@ fn read_variable(
             DimRole::Lon | DimRole::GridX | DimRole::Location => sp.x_idx.as_ref(),
             DimRole::Member => None,
             DimRole::Singleton => {
-                base.push(Extent::Index(0));
+                ext.push(Extent::Index(0));
                 select.push(None);
                 continue;
             }
         };
         match idx {
-            Some(idx) if d.role == DimRole::Lon => {
-                // Runs of consecutive file indices, in output order (ascending longitude).
-                x_runs = Some((k, runs(idx)));
-                base.push(Extent::SliceCount {
-                    start: 0,
-                    count: d.len,
-                    stride: 1,
-                });
-                select.push(None);
-            }
             Some(idx) => {
                 let ((start, count), rel) = cover(idx);
-                base.push(Extent::SliceCount {
+                ext.push(Extent::SliceCount {
                     start,
                     count,
                     stride: 1,
                 });
-                let identity = rel.iter().enumerate().all(|(i, &r)| i == r) && rel.len() == count;
+                let identity = rel.len() == count && rel.iter().enumerate().all(|(i, &r)| i == r);
                 select.push(if identity { None } else { Some(rel) });
             }
             None => {
-                base.push(Extent::SliceCount {
+                ext.push(Extent::SliceCount {
                     start: 0,
                     count: d.len,
                     stride: 1,
@@ -820,55 +799,31 @@ fn read_variable(
             }
         }
     }
-    let slabs: Vec<Vec<Extent>> = match &x_runs {
-        Some((k, rs)) => rs
-            .iter()
-            .map(|&(start, count)| {
-                let mut e = base.clone();
-                e[*k] = Extent::SliceCount {
-                    start,
-                    count,
-                    stride: 1,
-                };
-                e
-            })
-            .collect(),
-        None => vec![base.clone()],
-    };
 
     let packing = Packing::from_attrs(&vm.attrs, stored);
-    let mut parts: Vec<Array5<f32>> = Vec::with_capacity(slabs.len());
-    for ext in slabs {
-        let raw: ArrayD<f32> = match stored {
-            StoredType::Float => {
-                let mut a: ArrayD<f32> = var
-                    .get::<f32, _>(ext)
-                    .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
-                if let Some(s) = a.as_slice_memory_order_mut() {
-                    packing.decode_f32_in_place(s);
-                }
-                a
+    let raw: ArrayD<f32> = match stored {
+        StoredType::Float => {
+            let mut a: ArrayD<f32> = var
+                .get::<f32, _>(ext)
+                .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
+            if let Some(s) = a.as_slice_memory_order_mut() {
+                packing.decode_f32_in_place(s);
             }
-            _ => {
-                let a: ArrayD<f64> = var
-                    .get::<f64, _>(ext)
-                    .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
-                let mut out = ArrayD::<f32>::zeros(a.raw_dim());
-                match (a.as_slice_memory_order(), out.as_slice_memory_order_mut()) {
-                    (Some(r), Some(o)) => packing.decode_f64(r, o),
-                    _ => unreachable!("freshly read arrays are contiguous"),
-                }
-                out
+            a
+        }
+        _ => {
+            let a: ArrayD<f64> = var
+                .get::<f64, _>(ext)
+                .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
+            let mut out = ArrayD::<f32>::zeros(a.raw_dim());
+            match (a.as_slice_memory_order(), out.as_slice_memory_order_mut()) {
+                (Some(r), Some(o)) => packing.decode_f64(r, o),
+                _ => unreachable!("freshly read arrays are contiguous"),
             }
-        };
-        parts.push(to_canonical_order(raw, &layout, &select)?);
-    }
-    let mut values = if parts.len() == 1 {
-        parts.pop().expect("one part")
-    } else {
-        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
-        concatenate(Axis(4), &views).map_err(|e| derr(e.to_string()))?
+            out
+        }
     };
+    let mut values = to_canonical_order(raw, &layout, &select)?;
     init = init_idx.iter().map(|&i| init[i]).collect();
     leads = lead_idx.iter().map(|&i| leads[i]).collect();
 
@@ -935,7 +890,14 @@ fn read_variable(
             });
         }
     }
-    if values.iter().all(|v| v.is_nan()) {
+    let summary = |v: &Array5<f32>| {
+        crate::stats::finite_summary(
+            v.as_slice_memory_order()
+                .expect("read arrays are contiguous"),
+        )
+    };
+    let (mut mn, mut mx, mut n_finite) = summary(&values);
+    if n_finite == 0 {
         return Err(Error::Data {
             path: path.to_path_buf(),
             variable: vm.name.clone(),
@@ -958,8 +920,11 @@ fn read_variable(
         } else {
             false
         };
-        apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
-            .map_err(|e| uerr(e.to_string()))?;
+        if !conv.is_identity() {
+            apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
+                .map_err(|e| uerr(e.to_string()))?;
+            (mn, mx, n_finite) = summary(&values);
+        }
         if let Some(canon) = quantity.canonical_units() {
             if !conv.is_identity() || deaccumulated {
                 cube_meta.history.push(format!(
@@ -974,8 +939,7 @@ fn read_variable(
             cube_meta.units = canon.to_string();
         }
         if let Some((lo, hi)) = quantity.plausible_range() {
-            let (mn, mx) = crate::stats::finite_min_max(values.iter().map(|&v| f64::from(v)));
-            let n_finite = values.iter().filter(|v| v.is_finite()).count();
+            let (mn, mx) = (f64::from(mn), f64::from(mx));
             if quantity == Quantity::Precipitation
                 && n_finite >= 100
                 && mx < Quantity::IMPLAUSIBLY_DRY_MM_DAY
@@ -1033,7 +997,7 @@ fn to_canonical_order(
             DimRole::Singleton => continue,
         };
         if let Some(idx) = sel {
-            arr = arr.select(Axis(axis_pos), idx);
+            arr = select_axis(&arr, axis_pos, idx);
         }
         targets.push(target);
         axis_pos += 1;
@@ -1058,6 +1022,25 @@ fn to_canonical_order(
     } else {
         arr.as_standard_layout().into_owned()
     })
+}
+
+/// `arr.select(Axis(axis), idx)`, in one pass when `axis` is the innermost one (ndarray's
+/// `select` would sweep the whole array once per selected index along a contiguous axis).
+fn select_axis(arr: &ArrayD<f32>, axis: usize, idx: &[usize]) -> ArrayD<f32> {
+    if axis + 1 != arr.ndim() || !arr.is_standard_layout() {
+        return arr.select(Axis(axis), idx);
+    }
+    let mut shape = arr.shape().to_vec();
+    shape[axis] = idx.len();
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+    ndarray::Zip::from(out.lanes_mut(Axis(axis)))
+        .and(arr.lanes(Axis(axis)))
+        .for_each(|mut o, a| {
+            for (dst, &i) in o.iter_mut().zip(idx) {
+                *dst = a[i];
+            }
+        });
+    out
 }
 
 /// ECMWF-style accumulations since the start (`tp` in m over steps): differences along lead.
@@ -1147,8 +1130,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn runs_and_cover() {
-        assert_eq!(runs(&[5, 6, 7, 0, 1]), vec![(5, 3), (0, 2)]);
+    fn cover_of_indices() {
         assert_eq!(cover(&[3, 5, 4]), ((3, 3), vec![0, 2, 1]));
     }
 

@@ -34,6 +34,21 @@ pub fn finite_min_max<I: IntoIterator<Item = f64>>(values: I) -> (f64, f64) {
         })
 }
 
+/// Smallest and largest finite value and how many values are finite, in one pass.
+/// `(inf, -inf, 0)` when nothing is finite.
+pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
+    let mut lo = f32::INFINITY;
+    let mut hi = f32::NEG_INFINITY;
+    let mut n = 0usize;
+    for &v in values {
+        // NaN compares false: min/max skip it without a branch.
+        lo = if v < lo { v } else { lo };
+        hi = if v > hi { v } else { hi };
+        n += usize::from(v.is_finite());
+    }
+    (lo, hi, n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +62,7 @@ mod tests {
         assert_eq!(finite_min_max([2.0, f64::NAN, -1.0, 5.0]), (-1.0, 5.0));
         let (lo, hi) = finite_min_max([f64::NAN]);
         assert!(lo > hi);
+        assert_eq!(finite_summary(&[3.0, f32::NAN, -2.0, 7.5]), (-2.0, 7.5, 3));
+        assert_eq!(finite_summary(&[f32::NAN]).2, 0);
     }
 }
