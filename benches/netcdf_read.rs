@@ -38,7 +38,7 @@ pub fn bench_files() -> (PathBuf, PathBuf) {
         },
     };
     let values = Array5::from_shape_fn(SHAPE, |(i, m, l, y, x)| {
-        let lat = (y as f32 / ny as f32 - 0.5) * 3.14;
+        let lat = (y as f32 / ny as f32 - 0.5) * std::f32::consts::PI;
         28.0 - 40.0 * lat.sin().powi(2)
             + 0.1 * (i as f32 - 12.0)
             + 0.05 * m as f32
