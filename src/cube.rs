@@ -434,9 +434,9 @@ pub struct Meta {
     pub calendar: Calendar,
     /// Forecast or observed series.
     pub kind: CubeKind,
-    /// Processing steps so far, oldest first (file history lines and this engine's steps).
+    /// This engine's processing steps so far, oldest first (written as `processing`).
     pub history: Vec<String>,
-    /// Other attributes to carry to outputs.
+    /// Other attributes to carry to outputs (`history` holds the input file's history).
     pub attributes: BTreeMap<String, String>,
 }
 

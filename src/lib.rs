@@ -53,6 +53,7 @@
 pub mod calendar;
 pub mod cube;
 pub mod error;
+pub mod grid;
 #[cfg(feature = "netcdf")]
 pub mod io;
 pub mod progress;

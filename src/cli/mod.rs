@@ -7,6 +7,7 @@
 
 mod inspect;
 mod progress;
+mod regrid;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,12 @@ enum Command {
         after_help = "Examples:\n  s2s inspect hindcast_ECMWF.nc\n  s2s inspect --var prec NMME/*.nc\n  s2s inspect --assume-units mm/month observations.nc\n  s2s inspect --json obs.nc > obs.json"
     )]
     Inspect(inspect::InspectArgs),
+    /// Regrid every data variable of a file onto a regular lon/lat grid (bilinear or first-order
+    /// conservative, as CDO remapbil/remapcon).
+    #[command(
+        after_help = "Examples:\n  s2s regrid --method conservative --grid 1.5 --bbox 40,150,-15,55 model_1deg.nc model_asia_1p5.nc\n  s2s regrid --method bilinear --like observations.nc hindcast.nc hindcast_on_obs_grid.nc"
+    )]
+    Regrid(regrid::RegridArgs),
 }
 
 /// Global settings the subcommands share.
@@ -57,6 +64,7 @@ pub fn run() -> ExitCode {
     let globals = Globals { quiet: cli.quiet };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
+        Command::Regrid(args) => regrid::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

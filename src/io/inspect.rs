@@ -121,6 +121,28 @@ fn report_of(cube: &Cube, dims: Vec<Decided>, units: String, units_read: String)
     }
 }
 
+/// Names of the data variables of a file (see [`super::detect::FileMeta::data_variables`]).
+pub fn data_variable_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let names: Vec<String> = meta
+        .data_variables()
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Err(Error::AmbiguousVariable {
+            path: path.to_path_buf(),
+            reason: format!(
+                "no data variable found (variables: {})",
+                meta.vars.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    Ok(names)
+}
+
 /// Inspects one file. Errors that make the whole file unreadable are returned; problems with
 /// single variables are listed in [`FileReport::problems`].
 pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<FileReport> {

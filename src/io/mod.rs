@@ -10,6 +10,12 @@
 //! - [`inspect`] describes a file for `s2s inspect`.
 //!
 //! Only this module (and the runner) touch files; the science modules take arrays.
+//!
+//! Threads: the `netcdf` crate serialises every libnetcdf call behind one lock, so reading is
+//! done on the calling thread and the computing is parallel. Debian's HDF5 is built
+//! thread-safe, which makes its error printing a per-thread switch that libnetcdf only turns off
+//! on the thread it initialised on: libnetcdf used from other threads (test harness threads)
+//! prints harmless `HDF5-DIAG` lines for attributes it looks for and does not find.
 
 pub mod decode;
 pub mod detect;
@@ -20,5 +26,5 @@ pub mod write;
 
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
-pub use read::{read_cube, ReadOptions};
-pub use write::{write_cube, CfWriter, WriteOptions};
+pub use read::{read_cube, read_spatial, ReadOptions};
+pub use write::{write_cube, write_cubes, CfWriter, WriteOptions};

@@ -444,6 +444,25 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
     read_variable(path, &file, &meta, &vm, opts)
 }
 
+/// Only the horizontal layout of a variable (its grid or points), without reading its data:
+/// what `--like FILE` needs.
+pub fn read_spatial(
+    path: impl AsRef<Path>,
+    variable: Option<&str>,
+    dims: &DimMapping,
+) -> Result<Spatial> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, variable)?.clone();
+    let layout = detect_layout(&meta, &vm, dims).map_err(|reason| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    })?;
+    Ok(plan_spatial(path, &file, &meta, &vm, &layout, None)?.spatial)
+}
+
 /// The horizontal part of a plan: which file indices give which output cells.
 struct SpatialPlan {
     spatial: Spatial,
@@ -838,15 +857,11 @@ fn read_variable(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     });
-    let mut history = Vec::new();
-    if let Some(h) = meta.global.get("history").and_then(AttrValue::as_text) {
-        history.extend(
-            h.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_string),
-        );
-    }
+    let history = Vec::new();
     let mut attributes = std::collections::BTreeMap::new();
+    if let Some(h) = meta.global.get("history").and_then(AttrValue::as_text) {
+        attributes.insert("history".to_string(), h.to_string());
+    }
     for key in ["cell_methods", "comment"] {
         if let Some(t) = vm.text(key) {
             attributes.insert(key.to_string(), t.to_string());

@@ -83,13 +83,24 @@ impl CfWriter {
         if let Some(t) = &opts.title {
             w.global_text("title", t)?;
         }
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-        let line = opts.history.clone().unwrap_or_else(|| "written".into());
-        w.global_text("history", &format!("{now}: {line} ({version})"))?;
+        w.set_history(opts.history.as_deref(), None)?;
         for (k, v) in &opts.global {
             w.global_text(k, v)?;
         }
         Ok(w)
+    }
+
+    /// Sets the `history` attribute: a new first line (time, `line`, version) above the
+    /// `previous` history of the input, newest first as NCO and CDO write it.
+    pub fn set_history(&mut self, line: Option<&str>, previous: Option<&str>) -> Result<()> {
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+        let version = format!("s2s-ensemble {}", env!("CARGO_PKG_VERSION"));
+        let mut h = format!("{now}: {} ({version})", line.unwrap_or("written"));
+        if let Some(p) = previous.filter(|p| !p.trim().is_empty()) {
+            h.push('\n');
+            h.push_str(p.trim_end());
+        }
+        self.global_text("history", &h)
     }
 
     fn file(&mut self) -> &mut FileMut {
@@ -478,21 +489,20 @@ pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str
 pub fn variable_attrs(cube: &Cube) -> Vec<(String, String)> {
     let m = &cube.meta;
     let mut a = vec![("units".to_string(), m.units.clone())];
-    if let Some(s) = &m.standard_name {
-        // Canonical names for the canonical units.
-        let sn = match m.quantity {
-            crate::units::Quantity::Precipitation => "lwe_precipitation_rate".to_string(),
-            _ => s.clone(),
-        };
-        a.push(("standard_name".into(), sn));
-    } else if m.quantity == crate::units::Quantity::Precipitation {
+    // Precipitation in the engine's mm/day is a rate of liquid-water-equivalent depth; in the
+    // file's own units (kept, e.g. by `s2s regrid`) its standard name stays the file's.
+    let canonical_precip =
+        m.quantity == crate::units::Quantity::Precipitation && m.units == "mm/day";
+    if canonical_precip {
         a.push(("standard_name".into(), "lwe_precipitation_rate".into()));
+    } else if let Some(s) = &m.standard_name {
+        a.push(("standard_name".into(), s.clone()));
     }
     if let Some(l) = &m.long_name {
         a.push(("long_name".into(), l.clone()));
     }
     for (k, v) in &m.attributes {
-        if k != "source_file" {
+        if !matches!(k.as_str(), "source_file" | "history") {
             a.push((k.clone(), v.clone()));
         }
     }
@@ -501,13 +511,52 @@ pub fn variable_attrs(cube: &Cube) -> Vec<(String, String)> {
 
 /// Writes a cube as a CF-1.8 NetCDF-4 file (see the module doc for the layout).
 pub fn write_cube(path: impl AsRef<Path>, cube: &Cube, opts: &WriteOptions) -> Result<PathBuf> {
-    let mut w = CfWriter::create(path, opts)?;
-    w.global_text("model", &cube.meta.model)?;
-    if !cube.meta.history.is_empty() {
-        w.global_text("processing", &cube.meta.history.join("\n"))?;
+    write_cubes(path, &[cube], opts)
+}
+
+/// Writes several variables that share coordinates (same dates, members, leads and grid) into
+/// one file; the first cube's model name and input history head the file.
+pub fn write_cubes(
+    path: impl AsRef<Path>,
+    cubes: &[&Cube],
+    opts: &WriteOptions,
+) -> Result<PathBuf> {
+    let path = path.as_ref();
+    let first = *cubes
+        .first()
+        .ok_or_else(|| Error::invalid("output", "no variable to write"))?;
+    for c in &cubes[1..] {
+        if c.coords != first.coords
+            || c.meta.kind != first.meta.kind
+            || c.meta.calendar != first.meta.calendar
+        {
+            return Err(Error::mismatch(
+                format!(
+                    "variables {} and {} of {}",
+                    first.meta.variable,
+                    c.meta.variable,
+                    path.display()
+                ),
+                "one file holds variables on the same dates, members, leads and grid",
+            ));
+        }
     }
-    let mut dims = write_time_axes(&mut w, cube)?;
-    let sdims = write_spatial(&mut w, &cube.coords.spatial)?;
+    let mut w = CfWriter::create(path, opts)?;
+    w.set_history(
+        opts.history.as_deref(),
+        first.meta.attributes.get("history").map(String::as_str),
+    )?;
+    w.global_text("model", &first.meta.model)?;
+    let mut dims = write_time_axes(&mut w, first)?;
+    dims.extend(write_spatial(&mut w, &first.coords.spatial)?);
+    for cube in cubes {
+        write_variable(&mut w, cube, &dims)?;
+    }
+    w.finish()
+}
+
+/// One data variable of a cube whose coordinates `dims` are already in the file.
+fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str]) -> Result<()> {
     let data = match cube.meta.kind {
         // An observed series: drop the member and lead axes.
         CubeKind::Observed => cube
@@ -526,8 +575,8 @@ pub fn write_cube(path: impl AsRef<Path>, cube: &Cube, opts: &WriteOptions) -> R
         Spatial::Points { .. } => data.index_axis_move(Axis(nd - 2), 0),
         _ => data,
     };
-    dims.extend(sdims);
     let attrs = variable_attrs(cube);
+    let processing = cube.meta.history.join("\n");
     let mut attr_refs: Vec<(&str, &str)> = attrs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -553,7 +602,9 @@ pub fn write_cube(path: impl AsRef<Path>, cube: &Cube, opts: &WriteOptions) -> R
     {
         w.global_text("featureType", "timeSeries")?;
     }
+    if !processing.is_empty() {
+        attr_refs.push(("processing", &processing));
+    }
     let name = cube.meta.variable.clone();
-    w.f32_var(&name, &dims, data, &attr_refs, &[])?;
-    w.finish()
+    w.f32_var(&name, dims, data, &attr_refs, &[])
 }

@@ -3,4 +3,5 @@
 mod common;
 mod inspect_cli;
 mod layouts;
+mod regrid;
 mod roundtrip;

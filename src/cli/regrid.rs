@@ -1,0 +1,126 @@
+//! `s2s regrid`: every data variable of a file onto another grid.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use s2s_ensemble::cube::BBox;
+use s2s_ensemble::grid::{bilinear, conservative, regrid_cube, LonLatGrid, RegridWeights};
+use s2s_ensemble::io::{
+    read_cube, read_spatial, write_cubes, DimMapping, ReadOptions, WriteOptions,
+};
+use s2s_ensemble::progress::Progress;
+
+use super::progress::Bars;
+use super::Globals;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MethodArg {
+    /// Bilinear interpolation (like `cdo remapbil`): smooth fields, temperature.
+    Bilinear,
+    /// First-order conservative (like `cdo remapcon`): precipitation, anything summed or averaged
+    /// over areas.
+    Conservative,
+}
+
+#[derive(Debug, Args)]
+pub struct RegridArgs {
+    /// Regridding method.
+    #[arg(long, value_enum)]
+    method: MethodArg,
+    /// Target: a regular grid of this spacing in degrees, `DLAT` or `DLATxDLON`.
+    #[arg(
+        long,
+        value_name = "DLAT[xDLON]",
+        conflicts_with = "like",
+        required_unless_present = "like"
+    )]
+    grid: Option<String>,
+    /// With --grid: only this box, `W,E,S,N` in degrees (cell edges on the box edges).
+    #[arg(
+        long,
+        value_name = "W,E,S,N",
+        requires = "grid",
+        allow_hyphen_values = true
+    )]
+    bbox: Option<String>,
+    /// Target: the grid of (the first data variable of) this file.
+    #[arg(long, value_name = "FILE")]
+    like: Option<PathBuf>,
+    /// Dimension roles of the input, overriding detection: role=dim,...
+    #[arg(long, value_name = "MAPPING")]
+    dims: Option<String>,
+    /// Input NetCDF file.
+    input: PathBuf,
+    /// Output NetCDF file (written whole or not at all).
+    output: PathBuf,
+}
+
+pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let dims = match &args.dims {
+        Some(d) => DimMapping::parse(d).map_err(|e| anyhow::anyhow!("--dims: {e}"))?,
+        None => DimMapping::default(),
+    };
+    let target = match (&args.grid, &args.like) {
+        (Some(spec), None) => {
+            let (dlat, dlon) = LonLatGrid::parse_spacing(spec)?;
+            let bbox = args.bbox.as_deref().map(BBox::parse).transpose()?;
+            LonLatGrid::regular(dlat, dlon, bbox.as_ref())?
+        }
+        (None, Some(like)) => {
+            let spatial = read_spatial(like, None, &DimMapping::default())?;
+            LonLatGrid::from_spatial(&spatial)
+                .with_context(|| format!("{}: target grid", like.display()))?
+        }
+        _ => bail!("give either --grid or --like"),
+    };
+    // Every data variable, in the file's units: regridding changes the grid, nothing else.
+    let file_vars = s2s_ensemble::io::inspect::data_variable_names(&args.input)?;
+    let bars = Bars::new(g.quiet);
+    bars.start("regridding", file_vars.len() as u64);
+    let mut cubes = Vec::with_capacity(file_vars.len());
+    let mut cache: Vec<RegridWeights> = Vec::new();
+    for var in &file_vars {
+        let opts = ReadOptions {
+            variable: Some(var.clone()),
+            dims: dims.clone(),
+            keep_units: true,
+            ..Default::default()
+        };
+        let cube = read_cube(&args.input, &opts)?;
+        let src = LonLatGrid::from_spatial(&cube.coords.spatial)
+            .with_context(|| format!("{}: variable '{var}'", args.input.display()))?;
+        let pos = cache.iter().position(|w| w.src == src);
+        let pos = match pos {
+            Some(p) => p,
+            None => {
+                cache.push(match args.method {
+                    MethodArg::Bilinear => bilinear(&src, &target)?,
+                    MethodArg::Conservative => conservative(&src, &target)?,
+                });
+                cache.len() - 1
+            }
+        };
+        cubes.push(regrid_cube(&cube, &cache[pos])?);
+        bars.advance(1);
+    }
+    bars.finish();
+    let refs: Vec<&s2s_ensemble::Cube> = cubes.iter().collect();
+    let cmd: Vec<String> = std::env::args().collect();
+    let opts = WriteOptions {
+        history: Some(cmd.join(" ")),
+        ..Default::default()
+    };
+    write_cubes(&args.output, &refs, &opts)?;
+    if !g.quiet {
+        eprintln!(
+            "regridded {} variable(s) to {} x {} (lat x lon): {}",
+            cubes.len(),
+            target.ny(),
+            target.nx(),
+            args.output.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,204 @@
+//! Regridding against CDO 2.1 `remapbil` / `remapcon` reference files (made by
+//! `tests/data/regrid/make.sh`): same missing cells, values within 1e-4 relative on smooth
+//! fields; conservative remapping keeps the area integral to 1e-6 relative.
+
+use std::path::PathBuf;
+
+use s2s_ensemble::grid::{bilinear, conservative, regrid_cube, LonLatGrid, Method};
+use s2s_ensemble::io::{read_cube, ReadOptions};
+use s2s_ensemble::Cube;
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/regrid")
+        .join(name)
+}
+
+fn read(name: &str, var: &str) -> Cube {
+    read_cube(
+        data(name),
+        &ReadOptions {
+            variable: Some(var.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Regrids `src` onto the grid of CDO's output and compares: (max relative difference, cells).
+fn compare(src: &str, reference: &str, method: Method, var: &str) -> (f64, usize) {
+    let s = read(src, var);
+    let r = read(reference, var);
+    let sg = LonLatGrid::from_spatial(&s.coords.spatial).unwrap();
+    let dg = LonLatGrid::from_spatial(&r.coords.spatial).unwrap();
+    let w = match method {
+        Method::Bilinear => bilinear(&sg, &dg).unwrap(),
+        Method::Conservative => conservative(&sg, &dg).unwrap(),
+    };
+    let out = regrid_cube(&s, &w).unwrap();
+    assert_eq!(out.values.dim(), r.values.dim());
+    let mut worst = 0.0f64;
+    let mut n = 0;
+    for (k, (a, b)) in out.values.iter().zip(r.values.iter()).enumerate() {
+        assert_eq!(
+            a.is_nan(),
+            b.is_nan(),
+            "{reference} {var}: cell {k}: ours {a}, CDO {b}"
+        );
+        if a.is_finite() {
+            worst = worst.max(((a - b) / b).abs() as f64);
+            n += 1;
+        }
+    }
+    (worst, n)
+}
+
+#[test]
+fn bilinear_matches_cdo_remapbil() {
+    for (src, reference) in [
+        ("src_2deg.nc", "remapbil_global.nc"),
+        ("src_2deg_masked.nc", "remapbil_masked.nc"),
+        ("src_2deg.nc", "remapbil_asia.nc"),
+        ("src_region.nc", "remapbil_region.nc"),
+    ] {
+        for var in ["x", "y"] {
+            let (worst, n) = compare(src, reference, Method::Bilinear, var);
+            assert!(
+                worst < 1e-4,
+                "{reference} {var}: max relative difference {worst:e} over {n} cells"
+            );
+        }
+    }
+}
+
+#[test]
+fn conservative_matches_cdo_remapcon() {
+    for (src, reference) in [
+        ("src_2deg.nc", "remapcon_global.nc"),
+        ("src_2deg_masked.nc", "remapcon_masked.nc"),
+        ("src_2deg.nc", "remapcon_asia.nc"),
+        ("src_region.nc", "remapcon_region.nc"),
+    ] {
+        for var in ["x", "y"] {
+            let (worst, n) = compare(src, reference, Method::Conservative, var);
+            assert!(
+                worst < 1e-4,
+                "{reference} {var}: max relative difference {worst:e} over {n} cells"
+            );
+        }
+    }
+}
+
+#[test]
+fn conservative_keeps_the_area_integral() {
+    let s = read("src_2deg.nc", "y");
+    let sg = LonLatGrid::from_spatial(&s.coords.spatial).unwrap();
+    let dg = LonLatGrid::regular(1.5, 1.5, None).unwrap();
+    let out = regrid_cube(&s, &conservative(&sg, &dg).unwrap()).unwrap();
+    let integral = |g: &LonLatGrid, c: &Cube| -> f64 {
+        g.cell_areas()
+            .iter()
+            .zip(c.values.iter())
+            .map(|(a, &v)| a * f64::from(v))
+            .sum()
+    };
+    let (a, b) = (integral(&sg, &s), integral(&dg, &out));
+    assert!(((a - b) / a).abs() < 1e-6, "{a} vs {b}");
+}
+
+/// `s2s regrid` end to end: all variables, the grid asked for, attributes and history kept.
+#[test]
+fn regrid_cli_writes_every_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("asia.nc");
+    let o = crate::common::s2s(&[
+        "regrid",
+        "--quiet",
+        "--method",
+        "conservative",
+        "--grid",
+        "1.5",
+        "--bbox",
+        "40,150,-15,55",
+        data("src_2deg.nc").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let x = read_cube(
+        &out,
+        &ReadOptions {
+            variable: Some("x".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let y = read_cube(
+        &out,
+        &ReadOptions {
+            variable: Some("y".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let g = LonLatGrid::from_spatial(&x.coords.spatial).unwrap();
+    assert_eq!(
+        (g.ny(), g.nx(), g.lat[0], g.lon[0]),
+        (46, 73, -14.25, 40.75)
+    );
+    assert_eq!(x.coords.spatial, y.coords.spatial);
+    let h = std::process::Command::new("ncdump")
+        .arg("-h")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let h = String::from_utf8_lossy(&h.stdout);
+    assert!(
+        h.contains("s2s regrid --quiet --method conservative")
+            && h.contains("cdo -s -O -f nc4 -expr"),
+        "{h}"
+    );
+    assert!(
+        h.contains("x:processing = \"regridded first-order conservatively"),
+        "{h}"
+    );
+}
+
+#[test]
+fn regrid_cli_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.nc");
+    let curvi = crate::common::real("hindcast_grids/CESM-DP-LE.SST.eastern_pacific.nc");
+    let o = crate::common::s2s(&[
+        "regrid",
+        "--method",
+        "bilinear",
+        "--grid",
+        "1",
+        curvi.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(crate::common::stderr(&o)
+        .contains("curvilinear grid (2-D lat/lon); regridding needs a regular"));
+    let o = crate::common::s2s(&["regrid", "--method", "cubic", "--grid", "1", "a.nc", "b.nc"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(crate::common::stderr(&o).starts_with("error: invalid value 'cubic' for '--method"));
+    // A target file without lat/lon.
+    let idx = crate::common::real("verification/GMAO-GEOS-V2p1.RMM1.nc");
+    let o = crate::common::s2s(&[
+        "regrid",
+        "--method",
+        "bilinear",
+        "--like",
+        idx.to_str().unwrap(),
+        data("src_2deg.nc").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        crate::common::stderr(&o).contains("GMAO-GEOS-V2p1.RMM1.nc: target grid"),
+        "{}",
+        crate::common::stderr(&o)
+    );
+    assert!(!out.exists(), "no output after an error");
+}
