@@ -58,6 +58,7 @@ pub mod grid;
 pub mod io;
 pub mod progress;
 pub mod stats;
+pub mod synth;
 pub mod units;
 
 pub use cube::Cube;

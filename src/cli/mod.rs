@@ -8,6 +8,7 @@
 mod inspect;
 mod progress;
 mod regrid;
+mod synth;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,13 @@ enum Command {
         after_help = "Examples:\n  s2s regrid --method conservative --grid 1.5 --bbox 40,150,-15,55 model_1deg.nc model_asia_1p5.nc\n  s2s regrid --method bilinear --like observations.nc hindcast.nc hindcast_on_obs_grid.nc"
     )]
     Regrid(regrid::RegridArgs),
+    /// Write a deterministic synthetic workload: per model a hindcast and a forecast file (each
+    /// model in another file convention: C3S-like, NMME-like with 360_day, plain CF), and
+    /// observations.
+    #[command(
+        after_help = "Examples:\n  s2s synth --preset small --out /tmp/small\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out /tmp/weekly"
+    )]
+    Synth(synth::SynthArgs),
 }
 
 /// Global settings the subcommands share.
@@ -65,6 +73,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
         Command::Regrid(args) => regrid::run(&args, &globals),
+        Command::Synth(args) => synth::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

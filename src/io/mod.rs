@@ -22,6 +22,7 @@ pub mod detect;
 pub mod inspect;
 pub mod read;
 mod truncation;
+pub mod workload;
 pub mod write;
 
 pub use detect::{DimMapping, DimRole};

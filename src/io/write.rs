@@ -197,19 +197,19 @@ impl CfWriter {
         res.map_err(|e| self.err(&action, e))
     }
 
-    /// Adds an f32 data variable: NaN is written as [`FILL_F32`]; chunked one map (the last two
-    /// dimensions) per chunk, compressed. Numeric attributes go in `num_attrs`.
-    pub fn f32_var(
+    /// Defines an f32 data variable of the given shape: `_FillValue` [`FILL_F32`], chunked one
+    /// map (the last two dimensions) per chunk, deflate + shuffle. Values come with
+    /// [`CfWriter::put_f32`].
+    pub fn def_f32(
         &mut self,
         name: &str,
         dims: &[&str],
-        data: ArrayViewD<f32>,
+        shape: &[usize],
         attrs: &[(&str, &str)],
         num_attrs: &[(&str, f64)],
     ) -> Result<()> {
-        let action = format!("writing variable {name}");
+        let action = format!("defining variable {name}");
         let deflate = self.deflate;
-        let shape = data.shape().to_vec();
         let res = (|| -> std::result::Result<(), netcdf::Error> {
             let f = self.file.as_mut().expect("open");
             let mut v = f.add_variable::<f32>(name, dims)?;
@@ -230,32 +230,73 @@ impl CfWriter {
             for (k, val) in num_attrs {
                 v.put_attribute(k, *val as f32)?;
             }
-            // Write map by map along the first axis so the NaN → fill copy stays small.
-            if shape.is_empty() {
-                let x = data.iter().next().copied().unwrap_or(f32::NAN);
-                v.put_values(&[if x.is_nan() { FILL_F32 } else { x }], ..)?;
-            } else {
-                for (i, sub) in data.axis_iter(Axis(0)).enumerate() {
-                    let buf: Vec<f32> = sub
-                        .iter()
-                        .map(|&x| if x.is_nan() { FILL_F32 } else { x })
-                        .collect();
-                    let mut ext: Vec<netcdf::Extent> = vec![netcdf::Extent::SliceCount {
-                        start: i,
-                        count: 1,
-                        stride: 1,
-                    }];
-                    ext.extend(shape[1..].iter().map(|&n| netcdf::Extent::SliceCount {
-                        start: 0,
-                        count: n,
-                        stride: 1,
-                    }));
-                    v.put_values(&buf, ext)?;
-                }
-            }
             Ok(())
         })();
         res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Writes a hyperslab `start`/`count` of an f32 variable from values in row-major order;
+    /// NaN becomes [`FILL_F32`].
+    pub fn put_f32(
+        &mut self,
+        name: &str,
+        start: &[usize],
+        count: &[usize],
+        values: &[f32],
+    ) -> Result<()> {
+        let action = format!("writing variable {name}");
+        let buf: Vec<f32> = values
+            .iter()
+            .map(|&x| if x.is_nan() { FILL_F32 } else { x })
+            .collect();
+        let ext: Vec<netcdf::Extent> = start
+            .iter()
+            .zip(count)
+            .map(|(&s, &c)| netcdf::Extent::SliceCount {
+                start: s,
+                count: c,
+                stride: 1,
+            })
+            .collect();
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f
+                .variable_mut(name)
+                .ok_or_else(|| netcdf::Error::Str(format!("no variable {name}")))?;
+            if ext.is_empty() {
+                v.put_values(&buf, ..)
+            } else {
+                v.put_values(&buf, ext)
+            }
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Adds an f32 data variable with all its values (written map by map along the first axis,
+    /// so the NaN → fill copy stays small).
+    pub fn f32_var(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        data: ArrayViewD<f32>,
+        attrs: &[(&str, &str)],
+        num_attrs: &[(&str, f64)],
+    ) -> Result<()> {
+        let shape = data.shape().to_vec();
+        self.def_f32(name, dims, &shape, attrs, num_attrs)?;
+        if shape.is_empty() {
+            let x = data.iter().next().copied().unwrap_or(f32::NAN);
+            return self.put_f32(name, &[], &[], &[x]);
+        }
+        let mut count = shape.clone();
+        count[0] = 1;
+        for (i, sub) in data.axis_iter(Axis(0)).enumerate() {
+            let mut start = vec![0; shape.len()];
+            start[0] = i;
+            let vals: Vec<f32> = sub.iter().copied().collect();
+            self.put_f32(name, &start, &count, &vals)?;
+        }
+        Ok(())
     }
 
     /// Adds a text attribute to an existing variable.
@@ -267,6 +308,20 @@ impl CfWriter {
                 .variable_mut(var)
                 .ok_or_else(|| netcdf::Error::Str(format!("no variable {var}")))?;
             v.put_attribute(name, AttributeValue::Str(value.to_string()))?;
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Adds a numeric (f64) attribute to an existing variable.
+    pub fn var_number(&mut self, var: &str, name: &str, value: f64) -> Result<()> {
+        let action = format!("writing attribute {var}:{name}");
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f
+                .variable_mut(var)
+                .ok_or_else(|| netcdf::Error::Str(format!("no variable {var}")))?;
+            v.put_attribute(name, value)?;
             Ok(())
         })();
         res.map_err(|e| self.err(&action, e))
@@ -373,7 +428,16 @@ pub fn write_spatial(w: &mut CfWriter, spatial: &Spatial) -> Result<Vec<&'static
 
 /// Writes the time coordinates of a cube and returns the dimension names they define.
 pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str>> {
-    let cal = cube.meta.calendar;
+    write_time_coords(w, &cube.coords, cube.meta.calendar, cube.meta.kind)
+}
+
+/// [`write_time_axes`] from coordinates alone (for files written slab by slab).
+pub fn write_time_coords(
+    w: &mut CfWriter,
+    coords: &crate::cube::Coords,
+    cal: crate::calendar::Calendar,
+    kind: CubeKind,
+) -> Result<Vec<&'static str>> {
     let coding = TimeCoding::new(
         crate::calendar::TimeUnit::Days,
         CfDateTime::ymd(1970, 1, 1),
@@ -381,8 +445,8 @@ pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str
     )?;
     let units = coding.units_string();
     let enc = |d: &CfDateTime| coding.encode(d);
-    let times: Vec<f64> = cube.coords.init.iter().map(enc).collect::<Result<_>>()?;
-    match cube.meta.kind {
+    let times: Vec<f64> = coords.init.iter().map(enc).collect::<Result<_>>()?;
+    match kind {
         CubeKind::Observed => {
             w.dimension("time", times.len())?;
             w.f64_var(
@@ -400,8 +464,8 @@ pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str
         }
         CubeKind::Forecast => {
             w.dimension("init", times.len())?;
-            w.dimension("member", cube.n_member())?;
-            w.dimension("lead", cube.n_lead())?;
+            w.dimension("member", coords.member.len())?;
+            w.dimension("lead", coords.lead.len())?;
             w.dimension("bnds", 2)?;
             w.f64_var(
                 "init",
@@ -417,27 +481,25 @@ pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str
             w.i32_var(
                 "member",
                 &["member"],
-                &cube.coords.member,
+                &coords.member,
                 &[
                     ("standard_name", "realization"),
                     ("long_name", "ensemble member"),
                 ],
             )?;
-            let unit = cube
-                .coords
+            let unit = coords
                 .lead
                 .first()
                 .map(|l| l.unit)
                 .unwrap_or(crate::cube::LeadUnit::Month);
-            if cube.coords.lead.iter().any(|l| l.unit != unit) {
+            if coords.lead.iter().any(|l| l.unit != unit) {
                 return Err(Error::invalid(
                     "leads",
                     "leads of one cube must share a unit to be written",
                 ));
             }
-            let starts: Vec<f64> = cube.coords.lead.iter().map(|l| l.start).collect();
-            let bnds: Vec<f64> = cube
-                .coords
+            let starts: Vec<f64> = coords.lead.iter().map(|l| l.start).collect();
+            let bnds: Vec<f64> = coords
                 .lead
                 .iter()
                 .flat_map(|l| [l.start, l.start + l.width])
@@ -463,10 +525,10 @@ pub fn write_time_axes(w: &mut CfWriter, cube: &Cube) -> Result<Vec<&'static str
                 &bnds,
                 &[("units", unit_name)],
             )?;
-            let mut valid = Vec::with_capacity(times.len() * cube.n_lead());
-            for i in 0..cube.n_init() {
-                for l in 0..cube.n_lead() {
-                    valid.push(enc(&cube.target_period(i, l)?.0)?);
+            let mut valid = Vec::with_capacity(times.len() * coords.lead.len());
+            for i in 0..coords.init.len() {
+                for l in 0..coords.lead.len() {
+                    valid.push(enc(&coords.lead[l].period(&coords.init[i], cal)?.0)?);
                 }
             }
             w.f64_var(

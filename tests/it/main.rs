@@ -5,3 +5,4 @@ mod inspect_cli;
 mod layouts;
 mod regrid;
 mod roundtrip;
+mod synth;

@@ -1,0 +1,471 @@
+//! Writes a synthetic workload ([`crate::synth`]) as files, each model in its own convention.
+//!
+//! `DIR/hindcast_<MODEL>.nc`, `DIR/forecast_<MODEL>.nc` (one start), `DIR/obs.nc` (plain
+//! `time, lat, lon`, precipitation in mm/day, temperature in K), `DIR/workload.json` (the
+//! configuration: sizes, seed, every model's errors), and with `cdo_copies` also
+//! `DIR/cdo/<MODEL>_m<NN>.nc`: one `(time, lat, lon)` file per member (time = start of each
+//! target period) — CDO reads at most 4-D variables, so these are what `cdo ensmean` compares on.
+//!
+//! Model files are written one start year at a time, so memory stays at one year of one model
+//! whatever the preset.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array4, Axis};
+
+use super::write::{write_cubes, write_spatial, write_time_coords, CfWriter, WriteOptions};
+use crate::calendar::{Calendar, CfDateTime, TimeCoding, TimeUnit};
+use crate::cube::{wrap_lon, Coords, Cube, CubeKind, Lead, Meta};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::synth::{FileConvention, SynthConfig, SynthVar};
+use crate::units::Quantity;
+
+/// What to write besides the model and observation files.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadOptions {
+    /// Also write one `(time, lat, lon)` file per model member for CDO.
+    pub cdo_copies: bool,
+    /// The command line, for `history`.
+    pub history: Option<String>,
+}
+
+/// The files written.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadFiles {
+    /// Hindcast file of each model.
+    pub hindcasts: Vec<PathBuf>,
+    /// Forecast file of each model.
+    pub forecasts: Vec<PathBuf>,
+    /// Observations.
+    pub observations: PathBuf,
+    /// Per-member CDO copies.
+    pub cdo: Vec<PathBuf>,
+    /// The configuration as JSON.
+    pub manifest: PathBuf,
+}
+
+/// Names, units and conversion from the engine's units, per convention and variable.
+fn var_encoding(
+    conv: FileConvention,
+    var: SynthVar,
+) -> (&'static str, &'static str, &'static str, f64, f64) {
+    // (name, units, standard_name, factor, offset): stored = engine * factor + offset
+    match (conv, var) {
+        (FileConvention::C3s, SynthVar::Pr) => (
+            "tprate",
+            "m s**-1",
+            "lwe_precipitation_rate",
+            1.0 / 86_400_000.0,
+            0.0,
+        ),
+        (FileConvention::C3s, SynthVar::Tas) => ("t2m", "K", "air_temperature", 1.0, 273.15),
+        (FileConvention::Nmme, SynthVar::Pr) => {
+            ("prec", "mm/day", "lwe_precipitation_rate", 1.0, 0.0)
+        }
+        (FileConvention::Nmme, SynthVar::Tas) => ("tref", "K", "air_temperature", 1.0, 273.15),
+        (FileConvention::Plain, SynthVar::Pr) => {
+            ("pr", "mm/day", "lwe_precipitation_rate", 1.0, 0.0)
+        }
+        (FileConvention::Plain, SynthVar::Tas) => ("tas", "degC", "air_temperature", 1.0, 0.0),
+    }
+}
+
+/// One model file being written year by year.
+struct ModelFile {
+    w: CfWriter,
+    conv: FileConvention,
+    /// Output order of grid latitudes and longitudes (file index → grid index).
+    lat_order: Vec<usize>,
+    lon_order: Vec<usize>,
+    members: usize,
+    leads: usize,
+}
+
+impl ModelFile {
+    fn create(
+        path: &Path,
+        cfg: &SynthConfig,
+        model: usize,
+        years: &[i32],
+        opts: &WriteOptions,
+    ) -> Result<Self> {
+        let spec = &cfg.models[model];
+        let conv = spec.convention;
+        let mut w = CfWriter::create(path, opts)?;
+        w.global_text("model", &spec.name)?;
+        w.global_text(
+            "comment",
+            "synthetic S2S workload made by `s2s synth`; values are plausible, not real",
+        )?;
+        let (ny, nx, nm, nl) = (cfg.grid.ny(), cfg.grid.nx(), spec.members, cfg.leads.len());
+        let inits: Vec<CfDateTime> = years.iter().map(|&y| cfg.init_date(y)).collect();
+        // Longitudes 0–360 for C3S and NMME; latitudes north→south for C3S.
+        let mut lon_order: Vec<usize> = (0..nx).collect();
+        let mut lon_vals: Vec<f64> = cfg.grid.lon.clone();
+        if conv != FileConvention::Plain {
+            let wrapped: Vec<f64> = cfg.grid.lon.iter().map(|&l| wrap_lon(l, 0.0)).collect();
+            lon_order.sort_by(|&a, &b| wrapped[a].total_cmp(&wrapped[b]));
+            lon_vals = lon_order.iter().map(|&j| wrapped[j]).collect();
+        }
+        let mut lat_order: Vec<usize> = (0..ny).collect();
+        if conv == FileConvention::C3s {
+            lat_order.reverse();
+        }
+        let lat_vals: Vec<f64> = lat_order.iter().map(|&i| cfg.grid.lat[i]).collect();
+        let monthly = !cfg.is_weekly();
+        let dims: Vec<&str> = match conv {
+            FileConvention::C3s => {
+                let lead_dim = if monthly { "forecastMonth" } else { "leadtime" };
+                w.dimension("number", nm)?;
+                w.dimension("forecast_reference_time", inits.len())?;
+                w.dimension(lead_dim, nl)?;
+                w.dimension("latitude", ny)?;
+                w.dimension("longitude", nx)?;
+                w.i32_var(
+                    "number",
+                    &["number"],
+                    &(0..nm as i32).collect::<Vec<_>>(),
+                    &[
+                        ("long_name", "ensemble member numerical id"),
+                        ("standard_name", "realization"),
+                    ],
+                )?;
+                let tc = TimeCoding::new(
+                    TimeUnit::Seconds,
+                    CfDateTime::ymd(1970, 1, 1),
+                    Calendar::ProlepticGregorian,
+                )?;
+                let t: Vec<f64> = inits.iter().map(|d| tc.encode(d)).collect::<Result<_>>()?;
+                w.f64_var(
+                    "forecast_reference_time",
+                    &["forecast_reference_time"],
+                    &t,
+                    &[
+                        ("units", &tc.units_string()),
+                        ("calendar", "proleptic_gregorian"),
+                        ("standard_name", "forecast_reference_time"),
+                    ],
+                )?;
+                if monthly {
+                    let fm: Vec<i32> = cfg.leads.iter().map(|l| l.start as i32 + 1).collect();
+                    w.i32_var(
+                        "forecastMonth",
+                        &["forecastMonth"],
+                        &fm,
+                        &[("long_name", "months since forecast_reference_time")],
+                    )?;
+                } else {
+                    let lt: Vec<f64> = cfg.leads.iter().map(|l| l.start).collect();
+                    w.f64_var(
+                        "leadtime",
+                        &["leadtime"],
+                        &lt,
+                        &[
+                            ("units", "days"),
+                            (
+                                "long_name",
+                                "start of the weekly mean after forecast_reference_time",
+                            ),
+                            ("standard_name", "forecast_period"),
+                        ],
+                    )?;
+                }
+                w.f64_var(
+                    "latitude",
+                    &["latitude"],
+                    &lat_vals,
+                    &[("units", "degrees_north"), ("standard_name", "latitude")],
+                )?;
+                w.f64_var(
+                    "longitude",
+                    &["longitude"],
+                    &lon_vals,
+                    &[("units", "degrees_east"), ("standard_name", "longitude")],
+                )?;
+                vec![
+                    "number",
+                    "forecast_reference_time",
+                    lead_dim,
+                    "latitude",
+                    "longitude",
+                ]
+            }
+            FileConvention::Nmme => {
+                for (d, n) in [
+                    ("S", inits.len()),
+                    ("M", nm),
+                    ("L", nl),
+                    ("Y", ny),
+                    ("X", nx),
+                ] {
+                    w.dimension(d, n)?;
+                }
+                let tc = TimeCoding::new(
+                    TimeUnit::Months,
+                    CfDateTime::ymd(1960, 1, 1),
+                    Calendar::Day360,
+                )?;
+                let s: Vec<f64> = inits.iter().map(|d| tc.encode(d)).collect::<Result<_>>()?;
+                w.f64_var(
+                    "S",
+                    &["S"],
+                    &s,
+                    &[
+                        ("units", "months since 1960-01-01"),
+                        ("calendar", "360"),
+                        ("standard_name", "forecast_reference_time"),
+                        ("long_name", "Forecast Start Time"),
+                    ],
+                )?;
+                let m: Vec<f64> = (1..=nm).map(|k| k as f64).collect();
+                w.f64_var(
+                    "M",
+                    &["M"],
+                    &m,
+                    &[
+                        ("standard_name", "realization"),
+                        ("long_name", "Ensemble Member"),
+                    ],
+                )?;
+                // IRI: L is the centre of the lead period.
+                let l: Vec<f64> = cfg.leads.iter().map(|l| l.start + l.width / 2.0).collect();
+                let (lu, pw) = if monthly {
+                    ("months", 1.0)
+                } else {
+                    ("days", 7.0)
+                };
+                w.f64_var(
+                    "L",
+                    &["L"],
+                    &l,
+                    &[
+                        ("units", lu),
+                        ("standard_name", "forecast_period"),
+                        ("long_name", "Lead"),
+                    ],
+                )?;
+                w.var_number("L", "pointwidth", pw)?;
+                w.f64_var("Y", &["Y"], &lat_vals, &[("units", "degree_north")])?;
+                w.f64_var("X", &["X"], &lon_vals, &[("units", "degree_east")])?;
+                vec!["S", "M", "L", "Y", "X"]
+            }
+            FileConvention::Plain => {
+                let coords = Coords {
+                    init: inits.clone(),
+                    member: (0..nm as i32).collect(),
+                    lead: cfg.leads.clone(),
+                    spatial: cfg.grid.spatial(),
+                };
+                let mut d =
+                    write_time_coords(&mut w, &coords, Calendar::Standard, CubeKind::Forecast)?;
+                d.extend(write_spatial(&mut w, &coords.spatial)?);
+                d
+            }
+        };
+        let shape: Vec<usize> = match conv {
+            FileConvention::C3s => vec![nm, inits.len(), nl, ny, nx],
+            _ => vec![inits.len(), nm, nl, ny, nx],
+        };
+        for var in SynthVar::ALL {
+            let (name, units, sn, _, _) = var_encoding(conv, var);
+            let long = match var {
+                SynthVar::Pr => "precipitation rate (monthly or weekly mean)",
+                SynthVar::Tas => "2 m air temperature",
+            };
+            w.def_f32(
+                name,
+                &dims,
+                &shape,
+                &[("units", units), ("standard_name", sn), ("long_name", long)],
+                &[],
+            )?;
+        }
+        Ok(ModelFile {
+            w,
+            conv,
+            lat_order,
+            lon_order,
+            members: nm,
+            leads: nl,
+        })
+    }
+
+    /// Writes one start year: `block` is `(member, lead, lat, lon)` in the engine's units.
+    fn put(&mut self, var: SynthVar, year_index: usize, block: &Array4<f32>) -> Result<()> {
+        let (name, _, _, factor, offset) = var_encoding(self.conv, var);
+        let (ny, nx) = (self.lat_order.len(), self.lon_order.len());
+        let mut vals = Vec::with_capacity(block.len());
+        for m in 0..self.members {
+            for l in 0..self.leads {
+                for &i in &self.lat_order {
+                    for &j in &self.lon_order {
+                        let v = block[[m, l, i, j]];
+                        vals.push((f64::from(v) * factor + offset) as f32);
+                    }
+                }
+            }
+        }
+        let (start, count) = match self.conv {
+            FileConvention::C3s => (
+                vec![0, year_index, 0, 0, 0],
+                vec![self.members, 1, self.leads, ny, nx],
+            ),
+            _ => (
+                vec![year_index, 0, 0, 0, 0],
+                vec![1, self.members, self.leads, ny, nx],
+            ),
+        };
+        self.w.put_f32(name, &start, &count, &vals)
+    }
+}
+
+/// Writes the workload of `cfg` into `dir` (created if needed).
+pub fn write_workload(
+    cfg: &SynthConfig,
+    dir: &Path,
+    opts: &WorkloadOptions,
+    progress: &dyn Progress,
+) -> Result<WorkloadFiles> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if opts.cdo_copies && cfg.preset == crate::synth::Preset::Large {
+        return Err(Error::invalid("--cdo", "per-member CDO copies are for the small and medium presets (the large one would need tens of GB)"));
+    }
+    let wopts = WriteOptions {
+        history: opts.history.clone(),
+        ..Default::default()
+    };
+    let mut files = WorkloadFiles::default();
+    let total: usize = cfg.models.len() * (cfg.n_years + 1) + 1;
+    progress.start("synth", total as u64);
+    for (k, spec) in cfg.models.iter().enumerate() {
+        for forecast in [false, true] {
+            let years = cfg.years(forecast);
+            let path = dir.join(format!(
+                "{}_{}.nc",
+                if forecast { "forecast" } else { "hindcast" },
+                spec.name
+            ));
+            let mut file = ModelFile::create(&path, cfg, k, &years, &wopts)?;
+            // Members' hindcasts kept for the CDO copies: (year, member, lead, y, x) per var.
+            let mut keep: Vec<Vec<Array4<f32>>> = vec![Vec::new(), Vec::new()];
+            for (i, &y) in years.iter().enumerate() {
+                for (v, var) in SynthVar::ALL.into_iter().enumerate() {
+                    let block = cfg.model_block(k, y, var);
+                    file.put(var, i, &block)?;
+                    if opts.cdo_copies && !forecast {
+                        keep[v].push(block);
+                    }
+                }
+                progress.advance(1);
+            }
+            let written = file.w.finish()?;
+            if forecast {
+                files.forecasts.push(written);
+            } else {
+                files.hindcasts.push(written);
+                if opts.cdo_copies {
+                    files
+                        .cdo
+                        .extend(write_cdo_copies(cfg, k, &keep, dir, &wopts)?);
+                }
+            }
+        }
+    }
+    // Observations: precipitation in mm/day, temperature in K (a conversion for the reader).
+    let pr = cfg.observation_cube(SynthVar::Pr)?;
+    let mut tas = cfg.observation_cube(SynthVar::Tas)?;
+    tas.values.mapv_inplace(|v| v + 273.15);
+    tas.meta.units = "K".into();
+    tas.meta.standard_name = Some("air_temperature".into());
+    let obs = dir.join("obs.nc");
+    files.observations = write_cubes(&obs, &[&pr, &tas], &wopts)?;
+    progress.advance(1);
+    let manifest = dir.join("workload.json");
+    let json = serde_json::to_string_pretty(cfg).map_err(|e| Error::Write {
+        path: manifest.clone(),
+        reason: e.to_string(),
+    })?;
+    std::fs::write(&manifest, json).map_err(|e| Error::Write {
+        path: manifest.clone(),
+        reason: e.to_string(),
+    })?;
+    files.manifest = manifest;
+    progress.finish();
+    Ok(files)
+}
+
+/// One `(time, lat, lon)` file per member: time = start of each (init, lead) target period.
+fn write_cdo_copies(
+    cfg: &SynthConfig,
+    model: usize,
+    keep: &[Vec<Array4<f32>>],
+    dir: &Path,
+    opts: &WriteOptions,
+) -> Result<Vec<PathBuf>> {
+    let spec = &cfg.models[model];
+    let cdo_dir = dir.join("cdo");
+    std::fs::create_dir_all(&cdo_dir).map_err(|e| Error::Write {
+        path: cdo_dir.clone(),
+        reason: e.to_string(),
+    })?;
+    let years = cfg.years(false);
+    let mut times = Vec::new();
+    for &y in &years {
+        for lead in &cfg.leads {
+            times.push(lead.period(&cfg.init_date(y), Calendar::Standard)?.0);
+        }
+    }
+    let (ny, nx) = (cfg.grid.ny(), cfg.grid.nx());
+    let nt = times.len();
+    let mut out = Vec::new();
+    for m in 0..spec.members {
+        let mut cubes = Vec::new();
+        for (v, var) in SynthVar::ALL.into_iter().enumerate() {
+            let mut values = ndarray::Array5::<f32>::zeros((nt, 1, 1, ny, nx));
+            for (yi, block) in keep[v].iter().enumerate() {
+                for l in 0..cfg.leads.len() {
+                    values
+                        .index_axis_mut(Axis(0), yi * cfg.leads.len() + l)
+                        .index_axis_mut(Axis(0), 0)
+                        .index_axis_mut(Axis(0), 0)
+                        .assign(&block.index_axis(Axis(0), m).index_axis(Axis(0), l));
+                }
+            }
+            let cadence = if cfg.is_weekly() {
+                Lead::days(0.0, 7.0)
+            } else {
+                Lead::months(0.0, 1.0)
+            };
+            let coords = Coords {
+                init: times.clone(),
+                member: vec![0],
+                lead: vec![cadence],
+                spatial: cfg.grid.spatial(),
+            };
+            let units = if var == SynthVar::Pr {
+                "mm/day"
+            } else {
+                "degC"
+            };
+            let mut meta = Meta::new(&spec.name, var.name(), units, Calendar::Standard);
+            meta.kind = CubeKind::Observed;
+            meta.quantity = if var == SynthVar::Pr {
+                Quantity::Precipitation
+            } else {
+                Quantity::Temperature
+            };
+            cubes.push(Cube::new(values, coords, meta)?);
+        }
+        let refs: Vec<&Cube> = cubes.iter().collect();
+        out.push(write_cubes(
+            cdo_dir.join(format!("{}_m{:02}.nc", spec.name, m)),
+            &refs,
+            opts,
+        )?);
+    }
+    Ok(out)
+}
