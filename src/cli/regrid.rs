@@ -77,6 +77,11 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     // Every data variable, in the file's units: regridding changes the grid, nothing else.
     let file_vars = s2s_ensemble::io::inspect::data_variable_names(&args.input)?;
+    // Read only the source cells the target needs.
+    let src_grid =
+        LonLatGrid::from_spatial(&read_spatial(&args.input, Some(&file_vars[0]), &dims)?)
+            .with_context(|| format!("{}: variable '{}'", args.input.display(), file_vars[0]))?;
+    let read_box = target.source_box(&src_grid);
     let bars = Bars::new(g.quiet);
     bars.start("regridding", file_vars.len() as u64);
     let mut cubes = Vec::with_capacity(file_vars.len());
@@ -86,6 +91,7 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             variable: Some(var.clone()),
             dims: dims.clone(),
             keep_units: true,
+            bbox: read_box,
             ..Default::default()
         };
         let cube = read_cube(&args.input, &opts)?;

@@ -269,6 +269,34 @@ impl LonLatGrid {
         a
     }
 
+    /// The part of `src` that regridding onto this grid needs, as a box: this grid's bounds
+    /// plus two source cells on every side; `None` when that is (nearly) the whole source.
+    pub fn source_box(&self, src: &LonLatGrid) -> Option<BBox> {
+        let dlat = src
+            .lat_bounds
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0, f64::max);
+        let dlon = src
+            .lon_bounds
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0, f64::max);
+        let (w, e) = (
+            self.lon_bounds[0] - 2.0 * dlon,
+            self.lon_bounds[self.nx()] + 2.0 * dlon,
+        );
+        let (s, n) = (
+            (self.lat_bounds[0] - 2.0 * dlat).max(-90.0),
+            (self.lat_bounds[self.ny()] + 2.0 * dlat).min(90.0),
+        );
+        // Near a pole, bilinear may average over the outermost source rows: read all longitudes.
+        if e - w >= 360.0 || s <= src.lat[0] || n >= src.lat[src.ny() - 1] {
+            return None;
+        }
+        BBox::new(w, e, s, n).ok()
+    }
+
     /// The horizontal layout of a cube on this grid.
     pub fn spatial(&self) -> Spatial {
         Spatial::Grid {
