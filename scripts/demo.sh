@@ -17,6 +17,11 @@ echo "== s2s inspect: SubX daily-lead hindcast of the RMM1 index, station series
 $S2S inspect data/real/verification/GMAO-GEOS-V2p1.RMM1.nc data/real/bias_correction/CanESM2_1950-2100.nc | tee "$OUT/inspect_other.txt"
 $S2S inspect --json data/real/nmme_india/CCSM4_HCST.nc > "$OUT/inspect_ccsm4.json"
 
+echo "== s2s synth + s2s regrid: a synthetic 3-model workload (C3S-like, NMME-like, plain CF), regridded"
+$S2S synth --preset small --out "$OUT/synth"
+$S2S regrid --method conservative --grid 1 --bbox 65,95,5,30 "$OUT/synth/hindcast_CHARLIE.nc" "$OUT/hindcast_CHARLIE_1deg.nc"
+$S2S inspect "$OUT/hindcast_CHARLIE_1deg.nc" | tee "$OUT/inspect_regridded.txt"
+
 echo
 echo "Demo finished. Reports are in $OUT/:"
 ls -1 "$OUT"
