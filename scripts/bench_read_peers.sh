@@ -11,17 +11,7 @@ cargo bench --bench netcdf_read -- --noplot read_cube_series 2>&1 | grep -E "^ +
 # The 3-D (time, lat, lon) copy: CDO cannot read the 5-D hindcast layout.
 F=target/bench-data/read_190mb_series.nc
 MB=$(python3 -c "print(24*10*6*128*256*4/1e6)")
-med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() { # label, command...
-    local label=$1; shift
-    local ts=()
-    for _ in 1 2 3 4 5; do
-        local t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "$label failed: $*" >&2; return; }; local t1=$(date +%s.%N)
-        ts+=("$(echo "$t1 - $t0" | bc -l)")
-    done
-    local m=$(printf '%s\n' "${ts[@]}" | med)
-    printf '%-18s median %.3f s  %.0f MB/s\n' "$label" "$m" "$(echo "$MB / $m" | bc -l)"
-}
+. scripts/bench_lib.sh
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 timeit "nccopy" nccopy "$F" "$TMP/a.nc"
 timeit "cdo copy" cdo -s -O copy "$F" "$TMP/b.nc"

@@ -18,16 +18,7 @@ xinc = 1.5
 yfirst = -14.25
 yinc = 1.5
 G
-med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() {
-    local label=$1; shift
-    local ts=()
-    for _ in 1 2 3 4 5; do
-        local t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "$label failed: $*" >&2; return; }; local t1=$(date +%s.%N)
-        ts+=("$(echo "$t1 - $t0" | bc -l)")
-    done
-    printf '%-28s median %.3f s\n' "$label" "$(printf '%s\n' "${ts[@]}" | med)"
-}
+. scripts/bench_lib.sh
 for m in bilinear conservative; do
     c=$([ $m = bilinear ] && echo remapbil || echo remapcon)
     timeit "s2s regrid $m" ./target/release/s2s regrid -q --method $m --grid 1.5 --bbox 40,150,-15,55 "$F" "$TMP/s2s_$m.nc"

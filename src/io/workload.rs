@@ -245,7 +245,7 @@ impl ModelFile {
                         ("long_name", "Lead"),
                     ],
                 )?;
-                w.var_number("L", "pointwidth", pw)?;
+                w.var_attr("L", "pointwidth", pw)?;
                 w.f64_var("Y", &["Y"], &lat_vals, &[("units", "degree_north")])?;
                 w.f64_var("X", &["X"], &lon_vals, &[("units", "degree_east")])?;
                 vec!["S", "M", "L", "Y", "X"]

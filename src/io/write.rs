@@ -132,18 +132,18 @@ impl CfWriter {
             .map_err(|e| self.err(&format!("adding dimension {name}"), e))
     }
 
-    /// Adds an f64 variable (coordinates, bounds) with text attributes.
-    pub fn f64_var(
+    /// Adds a numeric variable (coordinates, bounds) with all its values and text attributes.
+    pub fn num_var<T: netcdf::NcTypeDescriptor + Copy>(
         &mut self,
         name: &str,
         dims: &[&str],
-        values: &[f64],
+        values: &[T],
         attrs: &[(&str, &str)],
     ) -> Result<()> {
         let action = format!("writing variable {name}");
         let res = (|| -> std::result::Result<(), netcdf::Error> {
             let f = self.file.as_mut().expect("open");
-            let mut v = f.add_variable::<f64>(name, dims)?;
+            let mut v = f.add_variable::<T>(name, dims)?;
             for (k, val) in attrs {
                 v.put_attribute(k, *val)?;
             }
@@ -153,7 +153,18 @@ impl CfWriter {
         res.map_err(|e| self.err(&action, e))
     }
 
-    /// Adds an i32 variable.
+    /// [`CfWriter::num_var`] for f64 values.
+    pub fn f64_var(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        values: &[f64],
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
+        self.num_var(name, dims, values, attrs)
+    }
+
+    /// [`CfWriter::num_var`] for i32 values.
     pub fn i32_var(
         &mut self,
         name: &str,
@@ -161,17 +172,7 @@ impl CfWriter {
         values: &[i32],
         attrs: &[(&str, &str)],
     ) -> Result<()> {
-        let action = format!("writing variable {name}");
-        let res = (|| -> std::result::Result<(), netcdf::Error> {
-            let f = self.file.as_mut().expect("open");
-            let mut v = f.add_variable::<i32>(name, dims)?;
-            for (k, val) in attrs {
-                v.put_attribute(k, *val)?;
-            }
-            v.put_values(values, ..)?;
-            Ok(())
-        })();
-        res.map_err(|e| self.err(&action, e))
+        self.num_var(name, dims, values, attrs)
     }
 
     /// Adds a string variable.
@@ -299,23 +300,15 @@ impl CfWriter {
         Ok(())
     }
 
-    /// Adds a text attribute to an existing variable.
-    pub fn var_text(&mut self, var: &str, name: &str, value: &str) -> Result<()> {
+    /// Adds an attribute (text or number) to an existing variable.
+    pub fn var_attr(
+        &mut self,
+        var: &str,
+        name: &str,
+        value: impl Into<AttributeValue>,
+    ) -> Result<()> {
         let action = format!("writing attribute {var}:{name}");
-        let res = (|| -> std::result::Result<(), netcdf::Error> {
-            let f = self.file.as_mut().expect("open");
-            let mut v = f
-                .variable_mut(var)
-                .ok_or_else(|| netcdf::Error::Str(format!("no variable {var}")))?;
-            v.put_attribute(name, AttributeValue::Str(value.to_string()))?;
-            Ok(())
-        })();
-        res.map_err(|e| self.err(&action, e))
-    }
-
-    /// Adds a numeric (f64) attribute to an existing variable.
-    pub fn var_number(&mut self, var: &str, name: &str, value: f64) -> Result<()> {
-        let action = format!("writing attribute {var}:{name}");
+        let value = value.into();
         let res = (|| -> std::result::Result<(), netcdf::Error> {
             let f = self.file.as_mut().expect("open");
             let mut v = f
