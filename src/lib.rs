@@ -50,6 +50,7 @@
 //! # }
 //! ```
 
+pub mod bias;
 pub mod calendar;
 pub mod cube;
 pub mod error;

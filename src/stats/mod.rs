@@ -49,6 +49,63 @@ pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
     (lo, hi, n)
 }
 
+/// Sample quantile of an ascending, NaN-free slice with linear interpolation between order
+/// statistics — Hyndman & Fan (1996) type 7, numpy's default: `h = (n − 1) p`,
+/// `q = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])`. `p` is clamped to [0, 1]; NaN for an empty slice.
+pub fn quantile_sorted(sorted: &[f32], p: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let a = f64::from(sorted[lo]);
+    a + (h - lo as f64) * (f64::from(sorted[hi]) - a)
+}
+
+/// The inverse of [`quantile_sorted`]: the non-exceedance probability of `x` in an ascending
+/// sample by linear interpolation between order statistics at `p_k = k / (n − 1)`; 0 or 1 beyond
+/// the ends, the middle of a run of ties.
+pub fn ecdf_sorted(sorted: &[f32], x: f64) -> f64 {
+    let n = sorted.len();
+    if n < 2 {
+        return 0.5;
+    }
+    let first = f64::from(sorted[0]);
+    let last = f64::from(sorted[n - 1]);
+    if x <= first {
+        // Ties at the minimum (dry values): the middle of the tied run.
+        let ties = sorted.partition_point(|&v| f64::from(v) <= first);
+        return if x < first {
+            0.0
+        } else {
+            (ties - 1) as f64 / 2.0 / (n - 1) as f64
+        };
+    }
+    if x >= last {
+        return 1.0;
+    }
+    let k = sorted.partition_point(|&v| f64::from(v) <= x); // sorted[k-1] <= x < sorted[k]
+    let (a, b) = (f64::from(sorted[k - 1]), f64::from(sorted[k]));
+    // A run of ties ending at k-1: start from its middle.
+    let lo_tie = sorted.partition_point(|&v| f64::from(v) < a);
+    let pa = (lo_tie + k - 1) as f64 / 2.0;
+    let frac = if b > a { (x - a) / (b - a) } else { 0.0 };
+    (pa + frac * (k as f64 - pa)) / (n - 1) as f64
+}
+
+/// Mean and (sample, n − 1) standard deviation in f64; `(NaN, NaN)` for fewer than 2 values.
+pub fn mean_sd(values: &[f32]) -> (f64, f64) {
+    let n = values.len();
+    if n < 2 {
+        return (values.first().map_or(f64::NAN, |&v| f64::from(v)), f64::NAN);
+    }
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+    let ss: f64 = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum();
+    (mean, (ss / (n - 1) as f64).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +121,33 @@ mod tests {
         assert!(lo > hi);
         assert_eq!(finite_summary(&[3.0, f32::NAN, -2.0, 7.5]), (-2.0, 7.5, 3));
         assert_eq!(finite_summary(&[f32::NAN]).2, 0);
+    }
+
+    #[test]
+    fn type7_quantiles_by_hand() {
+        // numpy: np.quantile([1, 2, 4, 8], [0, 1/3, 0.5, 0.9, 1]) = [1, 2, 3, 6.8, 8]
+        let x = [1.0, 2.0, 4.0, 8.0];
+        for (p, q) in [
+            (0.0, 1.0),
+            (1.0 / 3.0, 2.0),
+            (0.5, 3.0),
+            (0.9, 6.8),
+            (1.0, 8.0),
+        ] {
+            assert!((quantile_sorted(&x, p) - q).abs() < 1e-9, "{p}");
+        }
+        assert!(quantile_sorted(&[], 0.5).is_nan());
+        // ecdf inverts quantile on the sample's support.
+        for p in [0.0, 0.1, 0.5, 0.77, 1.0] {
+            assert!(
+                (ecdf_sorted(&x, quantile_sorted(&x, p)) - p).abs() < 1e-9,
+                "{p}"
+            );
+        }
+        // Ties at zero: the middle of the run.
+        assert!((ecdf_sorted(&[0.0, 0.0, 0.0, 5.0, 9.0], 0.0) - 0.25).abs() < 1e-12);
+        let (m, s) = mean_sd(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(m, 5.0);
+        assert!((s - 2.138_089_935).abs() < 1e-8);
     }
 }

@@ -1,0 +1,402 @@
+//! The bias-correction methods, each a [`BiasCorrector`]: the per-cell kernel that maps the
+//! values of one forecast (its members at one lead and cell) given the training samples.
+
+use super::{BiasCorrector, Kind, Scratch, Training};
+use crate::stats::{mean_sd, quantile_sorted};
+
+/// Mean scaling (Teutschbein & Seibert 2012, "linear scaling"):
+/// additive `x' = x + (Ō − M̄)`; multiplicative `x' = x · Ō / M̄`.
+///
+/// A model that is never wet where the observations are (`M̄ = 0 < Ō`) cannot be scaled: its
+/// values are left as they are (zero).
+#[derive(Debug, Clone, Copy)]
+pub struct MeanScaling {
+    /// Additive (temperature) or multiplicative (precipitation).
+    pub kind: Kind,
+}
+
+impl BiasCorrector for MeanScaling {
+    fn describe(&self) -> String {
+        format!("mean scaling ({})", self.kind.name())
+    }
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], _scratch: &mut Scratch) {
+        let (mo, _) = mean_sd(train.obs);
+        let (mm, _) = mean_sd(train.model);
+        let mm = if train.model.len() == 1 {
+            f64::from(train.model[0])
+        } else {
+            mm
+        };
+        let mo = if train.obs.len() == 1 {
+            f64::from(train.obs[0])
+        } else {
+            mo
+        };
+        for (o, &x) in out.iter_mut().zip(sim) {
+            let x = f64::from(x);
+            *o = match self.kind {
+                Kind::Additive => x + (mo - mm),
+                Kind::Multiplicative if mm > 0.0 => x * mo / mm,
+                Kind::Multiplicative if mo == 0.0 => 0.0,
+                Kind::Multiplicative => x,
+            } as f32;
+        }
+    }
+}
+
+/// Variance scaling (Chen et al. 2011) for temperature: `x' = Ō + (x − M̄) · σ_O / σ_M`, means
+/// and standard deviations over the pooled training samples. With `σ_M = 0` only the mean is
+/// shifted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VarianceScaling;
+
+impl BiasCorrector for VarianceScaling {
+    fn describe(&self) -> String {
+        "variance scaling (additive)".into()
+    }
+    fn kind(&self) -> Kind {
+        Kind::Additive
+    }
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], _scratch: &mut Scratch) {
+        let (mo, so) = mean_sd(train.obs);
+        let (mm, sm) = mean_sd(train.model);
+        let ratio = if sm > 0.0 && so.is_finite() {
+            so / sm
+        } else {
+            1.0
+        };
+        for (o, &x) in out.iter_mut().zip(sim) {
+            *o = (mo + (f64::from(x) - mm) * ratio) as f32;
+        }
+    }
+}
+
+/// Empirical quantile mapping (Déqué 2007; Themeßl et al. 2011).
+///
+/// Quantile nodes `p_k`: with `quantiles = None` every training value is a node
+/// (`p_k = k/(n_M − 1)`, the exact empirical CDF with linear interpolation); with `Some(n)`,
+/// `n` equally spaced plotting positions `p_k = (k + ½)/n` (xsdba's `nquantiles`). At each node
+/// `q_M(p_k)` and `q_O(p_k)` are type-7 sample quantiles. A value `x` is mapped by linear
+/// interpolation of the pairs `(q_M, q_O)`; where `x` equals a run of tied nodes the mean of their
+/// `q_O` is used. **Tails**: beyond the end nodes the correction is constant — the offset
+/// `q_O − q_M` of the end node (additive) or its ratio `q_O / q_M` (multiplicative, where
+/// `q_M > 0`; else `q_O`).
+#[derive(Debug, Clone, Copy)]
+pub struct QuantileMapping {
+    /// Number of quantile nodes; `None` = every training value.
+    pub quantiles: Option<usize>,
+    /// Additive or multiplicative tail rule.
+    pub kind: Kind,
+}
+
+impl QuantileMapping {
+    /// Fills `scratch.qm` / `scratch.qo` with the nodes.
+    fn nodes(&self, train: &Training, scratch: &mut Scratch) {
+        scratch.qm.clear();
+        scratch.qo.clear();
+        match self.quantiles {
+            None => {
+                let n = train.model.len();
+                for (k, &m) in train.model.iter().enumerate() {
+                    let p = if n > 1 {
+                        k as f64 / (n - 1) as f64
+                    } else {
+                        0.5
+                    };
+                    scratch.qm.push(f64::from(m));
+                    scratch.qo.push(quantile_sorted(train.obs, p));
+                }
+            }
+            Some(nq) => {
+                for k in 0..nq {
+                    let p = (k as f64 + 0.5) / nq as f64;
+                    scratch.qm.push(quantile_sorted(train.model, p));
+                    scratch.qo.push(quantile_sorted(train.obs, p));
+                }
+            }
+        }
+    }
+
+    /// Maps one value through the nodes.
+    fn map(&self, x: f64, qm: &[f64], qo: &[f64]) -> f64 {
+        let n = qm.len();
+        let tail = |k: usize| match self.kind {
+            Kind::Additive => x + (qo[k] - qm[k]),
+            Kind::Multiplicative if qm[k] > 0.0 => x * qo[k] / qm[k],
+            Kind::Multiplicative => qo[k],
+        };
+        if x < qm[0] {
+            return tail(0);
+        }
+        if x > qm[n - 1] {
+            return tail(n - 1);
+        }
+        // First node >= x; a run of ties at x maps to the mean of its q_O.
+        let lo = qm.partition_point(|&m| m < x);
+        let hi = qm.partition_point(|&m| m <= x);
+        if hi > lo {
+            return qo[lo..hi].iter().sum::<f64>() / (hi - lo) as f64;
+        }
+        // qm[lo-1] < x < qm[lo]
+        let (a, b) = (qm[lo - 1], qm[lo]);
+        let t = (x - a) / (b - a);
+        qo[lo - 1] + t * (qo[lo] - qo[lo - 1])
+    }
+}
+
+impl BiasCorrector for QuantileMapping {
+    fn describe(&self) -> String {
+        match self.quantiles {
+            None => format!(
+                "empirical quantile mapping (every training value, {})",
+                self.kind.name()
+            ),
+            Some(n) => format!(
+                "empirical quantile mapping ({n} quantiles, {})",
+                self.kind.name()
+            ),
+        }
+    }
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch) {
+        self.nodes(train, scratch);
+        let (qm, qo) = (
+            std::mem::take(&mut scratch.qm),
+            std::mem::take(&mut scratch.qo),
+        );
+        for (o, &x) in out.iter_mut().zip(sim) {
+            *o = self.map(f64::from(x), &qm, &qo) as f32;
+        }
+        scratch.qm = qm;
+        scratch.qo = qo;
+    }
+}
+
+/// Quantile delta mapping (Cannon, Sobie & Murdock 2015, J. Climate 28, 6938).
+///
+/// For a forecast value `x` with non-exceedance probability `τ` within its own ensemble
+/// (`τ = (rank − ½)/n`, ties averaged): the model's change relative to its own hindcast climate at
+/// that quantile, `Δ = x − q_M(τ)` (additive) or `Δ = x / q_M(τ)` (multiplicative), is put on top
+/// of the observed quantile: `x' = q_O(τ) + Δ` or `x' = q_O(τ) · Δ`. So the forecast's anomaly of
+/// each quantile is kept, in observed climate. Multiplicative: `Δ = max(x, t)/max(q_M(τ), t)` with
+/// `t` the trace (wet-day) threshold, capped at [`QuantileDeltaMapping::MAX_RATIO`] — where the
+/// model's own quantile is dry, an unbounded ratio would invent extreme rain (python-cmethods
+/// gives 4000 mm/day there).
+#[derive(Debug, Clone, Copy)]
+pub struct QuantileDeltaMapping {
+    /// Additive (temperature) or multiplicative (precipitation).
+    pub kind: Kind,
+    /// Trace threshold for the multiplicative ratio, in the data's units.
+    pub trace: f64,
+}
+
+impl QuantileDeltaMapping {
+    /// Largest relative change kept by multiplicative QDM.
+    pub const MAX_RATIO: f64 = 10.0;
+}
+
+impl BiasCorrector for QuantileDeltaMapping {
+    fn describe(&self) -> String {
+        format!("quantile delta mapping ({})", self.kind.name())
+    }
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch) {
+        // Ranks within the forecast ensemble (finite values only).
+        scratch.sim.clear();
+        scratch
+            .sim
+            .extend(sim.iter().copied().filter(|v| v.is_finite()));
+        scratch.sim.sort_unstable_by(f32::total_cmp);
+        let n = scratch.sim.len() as f64;
+        for (o, &x) in out.iter_mut().zip(sim) {
+            if !x.is_finite() {
+                *o = f32::NAN;
+                continue;
+            }
+            let below = scratch.sim.partition_point(|&v| v < x) as f64;
+            let ties = scratch.sim.partition_point(|&v| v <= x) as f64 - below;
+            let tau = (below + ties / 2.0) / n;
+            let qm = quantile_sorted(train.model, tau);
+            let qo = quantile_sorted(train.obs, tau);
+            let x = f64::from(x);
+            *o = match self.kind {
+                Kind::Additive => qo + (x - qm),
+                Kind::Multiplicative => {
+                    let t = self.trace.max(1e-6);
+                    qo * (x.max(t) / qm.max(t)).min(Self::MAX_RATIO)
+                }
+            } as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(c: &dyn BiasCorrector, model: &[f32], obs: &[f32], sim: &[f32]) -> Vec<f32> {
+        let mut m = model.to_vec();
+        let mut o = obs.to_vec();
+        m.sort_by(f32::total_cmp);
+        o.sort_by(f32::total_cmp);
+        let mut out = vec![0.0; sim.len()];
+        c.correct(
+            &Training { model: &m, obs: &o },
+            sim,
+            &mut out,
+            &mut Scratch::default(),
+        );
+        out
+    }
+
+    #[test]
+    fn scaling_by_hand() {
+        let add = MeanScaling {
+            kind: Kind::Additive,
+        };
+        // model mean 2, obs mean 5: +3
+        assert_eq!(
+            run(&add, &[1.0, 3.0], &[4.0, 6.0], &[0.0, 10.0]),
+            vec![3.0, 13.0]
+        );
+        let mul = MeanScaling {
+            kind: Kind::Multiplicative,
+        };
+        // model mean 2, obs mean 5: x 2.5
+        assert_eq!(
+            run(&mul, &[1.0, 3.0], &[4.0, 6.0], &[2.0, 0.0]),
+            vec![5.0, 0.0]
+        );
+        // A dry model cannot be scaled; a dry observed climate scales to dry.
+        assert_eq!(run(&mul, &[0.0, 0.0], &[4.0, 6.0], &[0.0]), vec![0.0]);
+        assert_eq!(run(&mul, &[1.0, 3.0], &[0.0, 0.0], &[5.0]), vec![0.0]);
+        // Variance: model mean 2 sd sqrt(2); obs mean 10 sd 2*sqrt(2) → x' = 10 + 2 (x - 2)
+        let v = run(&VarianceScaling, &[1.0, 3.0], &[8.0, 12.0], &[3.0, 2.0]);
+        assert!(
+            (v[0] - 12.0).abs() < 1e-6 && (v[1] - 10.0).abs() < 1e-6,
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn eqm_by_hand() {
+        let eqm = QuantileMapping {
+            quantiles: None,
+            kind: Kind::Additive,
+        };
+        // model 1,2,3 (p = 0, .5, 1) -> obs quantiles of [10, 20, 30, 40]: 10, 25, 40
+        let out = run(
+            &eqm,
+            &[1.0, 2.0, 3.0],
+            &[10.0, 20.0, 30.0, 40.0],
+            &[1.0, 1.5, 2.0, 3.0, 0.0, 5.0],
+        );
+        assert_eq!(out, vec![10.0, 17.5, 25.0, 40.0, 9.0, 42.0]);
+        // Multiplicative tails: constant ratio.
+        let eqm = QuantileMapping {
+            quantiles: None,
+            kind: Kind::Multiplicative,
+        };
+        let out = run(&eqm, &[1.0, 2.0, 4.0], &[2.0, 3.0, 8.0], &[0.5, 8.0]);
+        assert_eq!(out, vec![1.0, 16.0]);
+        // n quantiles at (k + 0.5)/n.
+        let eqm = QuantileMapping {
+            quantiles: Some(2),
+            kind: Kind::Additive,
+        };
+        // p = .25, .75: model [0, 4] -> 1, 3; obs [10, 30] -> 15, 25; x = 2 -> 20
+        assert_eq!(run(&eqm, &[0.0, 4.0], &[10.0, 30.0], &[2.0]), vec![20.0]);
+    }
+
+    #[test]
+    fn qdm_by_hand() {
+        let qdm = QuantileDeltaMapping {
+            kind: Kind::Additive,
+            trace: 0.0,
+        };
+        // sim [1, 3]: tau = .25, .75; model [0,4] -> 1, 3; obs [10, 30] -> 15, 25: deltas 0 -> 15, 25
+        assert_eq!(
+            run(&qdm, &[0.0, 4.0], &[10.0, 30.0], &[1.0, 3.0]),
+            vec![15.0, 25.0]
+        );
+        // A +2 forecast shift is kept on top of the observed quantiles.
+        assert_eq!(
+            run(&qdm, &[0.0, 4.0], &[10.0, 30.0], &[3.0, 5.0]),
+            vec![17.0, 27.0]
+        );
+        let qdm = QuantileDeltaMapping {
+            kind: Kind::Multiplicative,
+            trace: 0.1,
+        };
+        // Doubling the model's own quantiles doubles the observed ones.
+        assert_eq!(
+            run(&qdm, &[0.0, 4.0], &[10.0, 30.0], &[2.0, 6.0]),
+            vec![30.0, 50.0]
+        );
+    }
+
+    fn sorted(mut v: Vec<f32>) -> Vec<f32> {
+        v.sort_by(f32::total_cmp);
+        v
+    }
+
+    proptest! {
+        /// EQM is monotone in the value it maps, for both kinds and both node choices.
+        #[test]
+        fn eqm_is_monotone(model in prop::collection::vec(0.0f32..50.0, 3..60), obs in prop::collection::vec(0.0f32..80.0, 3..40), xs in prop::collection::vec(-5.0f32..100.0, 2..30), nq in prop::option::of(2usize..50), mult in any::<bool>()) {
+            let kind = if mult { Kind::Multiplicative } else { Kind::Additive };
+            let eqm = QuantileMapping { quantiles: nq, kind };
+            let xs = sorted(xs);
+            let out = run(&eqm, &model, &obs, &xs);
+            for w in out.windows(2) {
+                prop_assert!(w[1] >= w[0] - 1e-3 * w[0].abs().max(1.0), "{out:?}");
+            }
+        }
+
+        /// Every training value mapped: the corrected training sample has the observed quantiles
+        /// (within interpolation error: the gap between neighbouring observed order statistics).
+        #[test]
+        fn eqm_maps_the_training_sample_onto_the_observations(model in prop::collection::vec(0.0f32..50.0, 20..80), obs in prop::collection::vec(0.0f32..80.0, 20..60)) {
+            let eqm = QuantileMapping { quantiles: None, kind: Kind::Additive };
+            let m = sorted(model);
+            let o = sorted(obs);
+            let out = run(&eqm, &m, &o, &m);
+            let gap = o.windows(2).map(|w| w[1] - w[0]).fold(0.0f32, f32::max);
+            for p in [0.1, 0.25, 0.5, 0.75, 0.9] {
+                let qa = quantile_sorted(&sorted(out.clone()), p);
+                let qb = quantile_sorted(&o, p);
+                prop_assert!((qa - qb).abs() <= f64::from(gap) + 1e-3, "p {p}: {qa} vs {qb}");
+            }
+        }
+
+        /// QDM keeps the forecast's change at each quantile: absolute for temperature, relative
+        /// for precipitation.
+        #[test]
+        fn qdm_preserves_changes(model in prop::collection::vec(10.0f32..50.0, 30..80), obs in prop::collection::vec(1.0f32..80.0, 20..60), sim in prop::collection::vec(10.0f32..50.0, 5..30), shift in 0.5f32..5.0) {
+            // (ratios stay below the multiplicative cap: 50/10 x 1.5)
+            let add = QuantileDeltaMapping { kind: Kind::Additive, trace: 0.0 };
+            let a = run(&add, &model, &obs, &sim);
+            let moved: Vec<f32> = sim.iter().map(|x| x + shift).collect();
+            let b = run(&add, &model, &obs, &moved);
+            for (x, y) in a.iter().zip(&b) {
+                prop_assert!((y - x - shift).abs() < 1e-3);
+            }
+            let mul = QuantileDeltaMapping { kind: Kind::Multiplicative, trace: 0.1 };
+            let factor = 1.0 + shift / 10.0;
+            let a = run(&mul, &model, &obs, &sim);
+            let scaled: Vec<f32> = sim.iter().map(|x| x * factor).collect();
+            let b = run(&mul, &model, &obs, &scaled);
+            for (x, y) in a.iter().zip(&b) {
+                prop_assert!((y / x - factor).abs() < 1e-3 * factor, "{x} {y}");
+            }
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! Bias correction of each model against observations.
+//!
+//! Members:
+//! - [`MeanScaling`] (additive / multiplicative), [`VarianceScaling`] (temperature),
+//!   [`QuantileMapping`] (EQM) and [`QuantileDeltaMapping`] (QDM): the per-cell kernels, each a
+//!   [`BiasCorrector`].
+//! - [`correct`]: fits a kernel per grid cell (or station), per lead and per start month on a
+//!   hindcast and the observations of the same targets, with honest cross-validation, and
+//!   applies it to the hindcast and a forecast.
+//!
+//! # What is fitted on what
+//! For a cell, a lead and a group of start dates (the same start month; for subseasonal starts,
+//! the starts within ±N days of the target's day of year), the training sample pools the
+//! hindcast's members × years (`M`) and the observed values of the same targets (`O`). A
+//! forecast is corrected with all hindcast years; a hindcast year with every year but those left
+//! out — by default the year itself (leave-one-year-out), optionally a block of `k` years around
+//! it — so that skill computed on corrected hindcasts is honest.
+//!
+//! # Formulas
+//! See the kernels: mean scaling `x + (Ō − M̄)` / `x · Ō/M̄`; variance scaling
+//! `Ō + (x − M̄) σ_O/σ_M`; EQM `x ↦ q_O(F_M(x))` by linear interpolation with constant tail
+//! corrections; QDM `q_O(τ) + (x − q_M(τ))` or `q_O(τ) · x / q_M(τ)` with `τ` the value's rank in
+//! its own ensemble.
+//!
+//! # Precipitation
+//! With [`Kind::Multiplicative`] and a wet-day threshold `t` ([`BiasParams::wet_threshold`]:
+//! 0.1 mm/day for daily data, 0.01 mm/day — 0.3 mm a month — for monthly means, the default
+//! the CLI picks from the lead width):
+//! 1. observed values below `t` count as dry (0);
+//! 2. **frequency adaptation** (Themeßl et al. 2012): if the model is wet more often than the
+//!    observations (drizzle), its values up to its own quantile at the observed dry frequency
+//!    become dry, in the training sample and in the values being corrected;
+//! 3. a dry value stays dry; results below `t` become 0; nothing is negative;
+//! 4. a cell whose observations are all dry (a desert) stays dry, without NaN.
+//!
+//! # Missing data
+//! NaN values are left out of training samples; a value being corrected that is NaN stays NaN;
+//! a target whose training samples have fewer than [`BiasParams::min_training`] observed values
+//! is NaN (counted in [`Corrected::untrained`]) — ocean cells of a land-only analysis, for
+//! instance.
+//!
+//! # Cost
+//! Each cell's sample is sorted once per group with year tags; a left-out year is removed by one
+//! O(n) pass, not by sorting again. Cells run in parallel (rayon, by latitude row); scratch
+//! buffers are per row, so nothing is allocated per cell. Memory: the inputs and the outputs.
+//!
+//! # References
+//! - Déqué, M. (2007), Global Planet. Change 57, 16–26 (EQM).
+//! - Themeßl, M. J., Gobiet, A. & Leuprecht, A. (2011), Int. J. Climatol. 31, 1530–1544; and
+//!   (2012), Climatic Change 112, 449–468 (frequency adaptation).
+//! - Cannon, A. J., Sobie, S. R. & Murdock, T. Q. (2015), J. Climate 28, 6938–6959 (QDM).
+//! - Teutschbein, C. & Seibert, J. (2012), J. Hydrol. 456, 12–29 (scaling methods).
+
+mod methods;
+
+use ndarray::{s, Array5, ArrayViewMut4, Axis, Zip};
+use serde::{Deserialize, Serialize};
+
+pub use methods::{MeanScaling, QuantileDeltaMapping, QuantileMapping, VarianceScaling};
+
+use crate::cube::{Cube, CubeKind};
+use crate::error::{Error, Result};
+
+/// Additive (temperature) or multiplicative (precipitation) correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Offsets: temperature and other unbounded variables.
+    Additive,
+    /// Ratios: precipitation and other non-negative variables.
+    Multiplicative,
+}
+
+impl Kind {
+    /// "additive" / "multiplicative".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Additive => "additive",
+            Kind::Multiplicative => "multiplicative",
+        }
+    }
+}
+
+/// Training samples of one cell, lead and group: ascending, finite.
+#[derive(Debug, Clone, Copy)]
+pub struct Training<'a> {
+    /// Model values (members × training years).
+    pub model: &'a [f32],
+    /// Observed values (training years).
+    pub obs: &'a [f32],
+}
+
+/// Per-thread buffers the kernels may use instead of allocating.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Model quantile nodes.
+    pub qm: Vec<f64>,
+    /// Observed quantile nodes.
+    pub qo: Vec<f64>,
+    /// The values being corrected, sorted.
+    pub sim: Vec<f32>,
+}
+
+/// A bias-correction method: maps the values of one forecast (all its members at one lead and
+/// cell) given the training samples.
+pub trait BiasCorrector: Sync {
+    /// The method and its parameters, for output attributes.
+    fn describe(&self) -> String;
+    /// Additive or multiplicative.
+    fn kind(&self) -> Kind;
+    /// Corrects `sim` (finite values) into `out` (same length).
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch);
+}
+
+/// Which hindcast years a corrected hindcast year may not be trained on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossValidation {
+    /// Train on every year, the corrected one too (in-sample; for forecasts only it is moot).
+    None,
+    /// Leave out a block of this many years around the corrected one (1 = leave-one-year-out).
+    LeaveOut(u32),
+}
+
+impl CrossValidation {
+    /// Whether `year` is left out when correcting `target`.
+    pub fn excludes(self, target: i32, year: i32) -> bool {
+        match self {
+            CrossValidation::None => false,
+            CrossValidation::LeaveOut(k) => {
+                let k = k.max(1) as i32;
+                let lo = target - (k - 1) / 2;
+                (lo..lo + k).contains(&year)
+            }
+        }
+    }
+
+    /// Words for attributes.
+    pub fn describe(self) -> String {
+        match self {
+            CrossValidation::None => "none (in-sample)".into(),
+            CrossValidation::LeaveOut(1) => "leave-one-year-out".into(),
+            CrossValidation::LeaveOut(k) => format!("leave-{k}-years-out"),
+        }
+    }
+}
+
+/// How hindcast starts are grouped into training sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grouping {
+    /// Starts in the same calendar month (seasonal: one start a year and month).
+    SameStartMonth,
+    /// Starts within ±N days of the target start's day of the year (subseasonal).
+    WindowDays(u32),
+}
+
+/// Parameters of [`correct`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BiasParams {
+    /// Cross-validation of the corrected hindcast.
+    pub cv: CrossValidation,
+    /// Wet-day threshold for multiplicative corrections, in the data's units (mm/day).
+    pub wet_threshold: f64,
+    /// Training groups.
+    pub grouping: Grouping,
+    /// Fewest observed training values a correction needs.
+    pub min_training: usize,
+}
+
+impl Default for BiasParams {
+    fn default() -> Self {
+        BiasParams {
+            cv: CrossValidation::LeaveOut(1),
+            wet_threshold: 0.1,
+            grouping: Grouping::SameStartMonth,
+            min_training: 5,
+        }
+    }
+}
+
+/// The corrected cubes.
+#[derive(Debug, Clone)]
+pub struct Corrected {
+    /// The hindcast, cross-validated as asked.
+    pub hindcast: Cube,
+    /// The forecast, if one was given.
+    pub forecast: Option<Cube>,
+    /// Targets (init × lead × cell) left NaN for want of training data.
+    pub untrained: usize,
+}
+
+fn check_inputs(hindcast: &Cube, obs: &Cube, forecast: Option<&Cube>) -> Result<()> {
+    let mismatch = |what: &str, why: String| Err(Error::mismatch(what, why));
+    if obs.n_member() != 1 {
+        return mismatch(
+            "observations",
+            format!(
+                "{} has {} members; observations have one",
+                obs.meta.model,
+                obs.n_member()
+            ),
+        );
+    }
+    if obs.coords.init != hindcast.coords.init || obs.coords.lead != hindcast.coords.lead {
+        return mismatch(
+            "observations and hindcast",
+            format!("the observations of {} are not on the hindcast's start dates and leads; align them first (cube::align_observations)", obs.meta.model),
+        );
+    }
+    if obs.coords.spatial.shape() != hindcast.coords.spatial.shape() {
+        return mismatch(
+            "grids of observations and hindcast",
+            format!(
+                "{} vs {}; regrid one onto the other first",
+                obs.coords.spatial.describe(),
+                hindcast.coords.spatial.describe()
+            ),
+        );
+    }
+    if let Some(f) = forecast {
+        if f.coords.lead != hindcast.coords.lead
+            || f.coords.spatial.shape() != hindcast.coords.spatial.shape()
+        {
+            return mismatch(
+                "forecast and hindcast",
+                format!(
+                    "{}'s forecast has other leads or another grid than its hindcast",
+                    f.meta.model
+                ),
+            );
+        }
+        if f.meta.kind != CubeKind::Forecast {
+            return mismatch(
+                "forecast",
+                "an observed series was given as the forecast".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Training start indices of a target start date.
+fn training_starts(
+    hindcast: &Cube,
+    grouping: Grouping,
+    target: &crate::calendar::CfDateTime,
+) -> Vec<usize> {
+    let cal = hindcast.meta.calendar;
+    (0..hindcast.n_init())
+        .filter(|&j| {
+            let d = &hindcast.coords.init[j];
+            match grouping {
+                Grouping::SameStartMonth => d.month == target.month,
+                Grouping::WindowDays(n) => {
+                    let doy = |x: &crate::calendar::CfDateTime| {
+                        let jan1 = crate::calendar::CfDateTime::ymd(x.year, 1, 1);
+                        jan1.days_until(x, cal).unwrap_or(0.0)
+                    };
+                    let diff = (doy(d) - doy(target)).abs();
+                    diff.min(365.0 - diff) <= f64::from(n)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Fits `corrector` on `hindcast` against `obs` (observations aligned to the hindcast's
+/// targets, one member) and corrects the hindcast (cross-validated) and `forecast`.
+pub fn correct(
+    corrector: &dyn BiasCorrector,
+    hindcast: &Cube,
+    obs: &Cube,
+    forecast: Option<&Cube>,
+    params: &BiasParams,
+) -> Result<Corrected> {
+    check_inputs(hindcast, obs, forecast)?;
+    let years: Vec<i32> = hindcast.init_years();
+    let kind = corrector.kind();
+    let wet = params.wet_threshold as f32;
+    let (ni, nm, nl, ny, nx) = hindcast.values.dim();
+    // Training starts of every hindcast start and forecast start.
+    let hc_groups: Vec<Vec<usize>> = hindcast
+        .coords
+        .init
+        .iter()
+        .map(|d| training_starts(hindcast, params.grouping, d))
+        .collect();
+    let fc_groups: Vec<Vec<usize>> = forecast.map_or_else(Vec::new, |f| {
+        f.coords
+            .init
+            .iter()
+            .map(|d| training_starts(hindcast, params.grouping, d))
+            .collect()
+    });
+    if let Some(f) = forecast {
+        if let Some(k) = fc_groups.iter().position(Vec::is_empty) {
+            return Err(Error::invalid(
+                "forecast",
+                format!(
+                    "no hindcast start of {} matches the forecast start {}",
+                    hindcast.meta.model, f.coords.init[k]
+                ),
+            ));
+        }
+    }
+    let mut hc_out = Array5::<f32>::from_elem((ni, nm, nl, ny, nx), f32::NAN);
+    let (nf, nmf) = forecast.map_or((0, 0), |f| (f.n_init(), f.n_member()));
+    let mut fc_out = Array5::<f32>::from_elem(
+        (nf, nmf, nl, ny, if forecast.is_some() { nx } else { 0 }),
+        f32::NAN,
+    );
+    let untrained = std::sync::atomic::AtomicUsize::new(0);
+
+    Zip::indexed(hc_out.axis_iter_mut(Axis(3)))
+        .and(fc_out.axis_iter_mut(Axis(3)))
+        .par_for_each(
+            |y, mut hc_row: ArrayViewMut4<f32>, mut fc_row: ArrayViewMut4<f32>| {
+                let mut row = RowWork::new(corrector, kind, wet, params);
+                for x in 0..nx {
+                    for l in 0..nl {
+                        let model = hindcast.values.slice(s![.., .., l, y, x]);
+                        let observed = obs.values.slice(s![.., 0, l, y, x]);
+                        // Hindcast starts, each with its cross-validated training set.
+                        for i in 0..ni {
+                            let excluded = |yr: i32| params.cv.excludes(years[i], yr);
+                            let sim = model.slice(s![i, ..]);
+                            let mut out = hc_row.slice_mut(s![i, .., l, x]);
+                            if !row.correct_one(
+                                &hc_groups[i],
+                                &years,
+                                &model,
+                                &observed,
+                                &excluded,
+                                sim,
+                                &mut out,
+                            ) {
+                                untrained.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                        if let Some(f) = forecast {
+                            for (k, group) in fc_groups.iter().enumerate() {
+                                let sim = f.values.slice(s![k, .., l, y, x]);
+                                let mut out = fc_row.slice_mut(s![k, .., l, x]);
+                                row.correct_one(
+                                    group,
+                                    &years,
+                                    &model,
+                                    &observed,
+                                    &|_| false,
+                                    sim,
+                                    &mut out,
+                                );
+                            }
+                        }
+                    }
+                }
+            },
+        );
+
+    let note = format!(
+        "bias-corrected: {}; cross-validation {}; fitted per cell, lead and {}",
+        corrector.describe(),
+        params.cv.describe(),
+        match params.grouping {
+            Grouping::SameStartMonth => "start month".to_string(),
+            Grouping::WindowDays(n) => format!("±{n}-day window of start dates"),
+        }
+    );
+    let finish = |src: &Cube, values: Array5<f32>, cv: &str| -> Result<Cube> {
+        let mut c = Cube::new(values, src.coords.clone(), src.meta.clone())?;
+        c.meta.history.push(note.clone());
+        c.meta
+            .attributes
+            .insert("bias_correction_method".into(), corrector.describe());
+        c.meta
+            .attributes
+            .insert("bias_correction_cross_validation".into(), cv.into());
+        c.meta
+            .attributes
+            .insert("bias_correction_reference".into(), obs.meta.model.clone());
+        if kind == Kind::Multiplicative {
+            c.meta.attributes.insert(
+                "bias_correction_wet_threshold".into(),
+                format!("{} {}", params.wet_threshold, src.meta.units),
+            );
+        }
+        Ok(c)
+    };
+    let hindcast_out = finish(hindcast, hc_out, &params.cv.describe())?;
+    let forecast_out = match forecast {
+        Some(f) => Some(finish(
+            f,
+            fc_out,
+            "none (forecast trained on every hindcast year)",
+        )?),
+        None => None,
+    };
+    Ok(Corrected {
+        hindcast: hindcast_out,
+        forecast: forecast_out,
+        untrained: untrained.into_inner(),
+    })
+}
+
+/// Per-row state: the sorted samples of the current (cell, lead, group), reused across targets.
+struct RowWork<'a> {
+    corrector: &'a dyn BiasCorrector,
+    kind: Kind,
+    wet: f32,
+    params: &'a BiasParams,
+    scratch: Scratch,
+    /// Sorted (value, year) of the current group, and which group and cell they belong to.
+    model_tagged: Vec<(f32, i32)>,
+    obs_tagged: Vec<(f32, i32)>,
+    /// The (cell and lead, group) the tagged samples were built for.
+    sample_of: Option<usize>,
+    group: Vec<usize>,
+    model_train: Vec<f32>,
+    obs_train: Vec<f32>,
+    sim: Vec<f32>,
+    out: Vec<f32>,
+}
+
+impl<'a> RowWork<'a> {
+    fn new(corrector: &'a dyn BiasCorrector, kind: Kind, wet: f32, params: &'a BiasParams) -> Self {
+        RowWork {
+            corrector,
+            kind,
+            wet,
+            params,
+            scratch: Scratch::default(),
+            model_tagged: Vec::new(),
+            obs_tagged: Vec::new(),
+            sample_of: None,
+            group: Vec::new(),
+            model_train: Vec::new(),
+            obs_train: Vec::new(),
+            sim: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Corrects one start's members at one cell and lead into `out`; false when untrained.
+    #[allow(clippy::too_many_arguments)]
+    fn correct_one(
+        &mut self,
+        group: &[usize],
+        years: &[i32],
+        model: &ndarray::ArrayView2<f32>,
+        observed: &ndarray::ArrayView1<f32>,
+        excluded: &dyn Fn(i32) -> bool,
+        sim: ndarray::ArrayView1<f32>,
+        out: &mut ndarray::ArrayViewMut1<f32>,
+    ) -> bool {
+        // Sort the group's samples once: every start of the group at this cell and lead reuses
+        // them (the view's address identifies the cell and lead).
+        let cell = model.as_ptr() as usize;
+        if self.sample_of != Some(cell) || self.group != group {
+            self.model_tagged.clear();
+            self.obs_tagged.clear();
+            for &j in group {
+                for &v in model.slice(s![j, ..]).iter().filter(|v| v.is_finite()) {
+                    self.model_tagged.push((v, years[j]));
+                }
+                let o = observed[j];
+                if o.is_finite() {
+                    self.obs_tagged.push((o, years[j]));
+                }
+            }
+            self.model_tagged
+                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            self.obs_tagged.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            self.sample_of = Some(cell);
+            self.group.clear();
+            self.group.extend_from_slice(group);
+        }
+        // Leave the excluded years out: one pass, order kept.
+        self.model_train.clear();
+        self.model_train.extend(
+            self.model_tagged
+                .iter()
+                .filter(|t| !excluded(t.1))
+                .map(|t| t.0),
+        );
+        self.obs_train.clear();
+        self.obs_train.extend(
+            self.obs_tagged
+                .iter()
+                .filter(|t| !excluded(t.1))
+                .map(|t| t.0),
+        );
+        if self.obs_train.len() < self.params.min_training
+            || self.model_train.len() < self.params.min_training
+        {
+            out.fill(f32::NAN);
+            return false;
+        }
+        self.sim.clear();
+        self.sim.extend(sim.iter().copied());
+        if self.kind == Kind::Multiplicative {
+            self.prepare_wet();
+        }
+        self.out.clear();
+        self.out.resize(self.sim.len(), f32::NAN);
+        let train = Training {
+            model: &self.model_train,
+            obs: &self.obs_train,
+        };
+        self.corrector
+            .correct(&train, &self.sim, &mut self.out, &mut self.scratch);
+        for ((o, &x), dst) in self.out.iter().zip(&self.sim).zip(out.iter_mut()) {
+            *dst = if !x.is_finite() {
+                f32::NAN
+            } else if self.kind == Kind::Multiplicative {
+                // Dry stays dry; nothing below the wet threshold or negative.
+                if x == 0.0 || *o < self.wet || !o.is_finite() {
+                    0.0
+                } else {
+                    *o
+                }
+            } else {
+                *o
+            };
+        }
+        true
+    }
+
+    /// Wet-day handling of the training samples and the values to correct (see the module doc).
+    fn prepare_wet(&mut self) {
+        let wet = self.wet;
+        for v in self.obs_train.iter_mut() {
+            if *v < wet {
+                *v = 0.0;
+            }
+        }
+        let n_obs = self.obs_train.len() as f64;
+        let obs_dry = self.obs_train.iter().filter(|&&v| v == 0.0).count() as f64 / n_obs;
+        let model_dry = self.model_train.iter().filter(|&&v| v < wet).count() as f64
+            / self.model_train.len() as f64;
+        // Frequency adaptation: a model that rains more often than observed loses its drizzle,
+        // up to its own quantile at the observed dry frequency.
+        let adapt = model_dry < obs_dry;
+        let th = if adapt {
+            (crate::stats::quantile_sorted(&self.model_train, obs_dry) as f32).max(wet)
+        } else {
+            wet
+        };
+        let is_dry = |v: f32| if adapt { v <= th } else { v < wet };
+        for v in self.model_train.iter_mut().chain(self.sim.iter_mut()) {
+            if v.is_finite() && is_dry(*v) {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,216 @@
+//! Tests of the cross-validating driver (the kernels are tested beside them).
+
+use ndarray::Array5;
+use proptest::prelude::*;
+
+use super::*;
+use crate::calendar::{Calendar, CfDateTime};
+use crate::cube::{Coords, CubeKind, Lead, Meta, Spatial};
+
+/// A cube of `values[(year, member)]` at one lead and one cell.
+fn cube(values: &[Vec<f32>], observed: bool) -> Cube {
+    let ni = values.len();
+    let nm = values[0].len();
+    let coords = Coords {
+        init: (0..ni)
+            .map(|i| CfDateTime::ymd(2000 + i as i32, 5, 1))
+            .collect(),
+        member: (0..nm as i32).collect(),
+        lead: vec![Lead::months(0.0, 1.0)],
+        spatial: Spatial::index_series("x"),
+    };
+    let v = Array5::from_shape_fn((ni, nm, 1, 1, 1), |(i, m, ..)| values[i][m]);
+    let mut meta = Meta::new(
+        if observed { "OBS" } else { "M" },
+        "x",
+        "1",
+        Calendar::Standard,
+    );
+    meta.kind = CubeKind::Forecast;
+    Cube::new(v, coords, meta).unwrap()
+}
+
+fn col(c: &Cube, i: usize) -> Vec<f32> {
+    c.values.slice(s![i, .., 0, 0, 0]).to_vec()
+}
+
+#[test]
+fn leave_one_year_out_scaling_by_hand() {
+    // model years: means 1, 2, 3; obs 11, 12, 16
+    let h = cube(&[vec![0.0, 2.0], vec![1.0, 3.0], vec![2.0, 4.0]], false);
+    let o = cube(&[vec![11.0], vec![12.0], vec![16.0]], true);
+    let p = BiasParams {
+        min_training: 2,
+        ..Default::default()
+    };
+    let c = correct(
+        &MeanScaling {
+            kind: Kind::Additive,
+        },
+        &h,
+        &o,
+        None,
+        &p,
+    )
+    .unwrap();
+    // Year 0 trained on years 1, 2: model mean 2.5, obs mean 14: +11.5
+    assert_eq!(col(&c.hindcast, 0), vec![11.5, 13.5]);
+    // Year 2 trained on years 0, 1: model mean 1.5, obs 11.5: +10
+    assert_eq!(col(&c.hindcast, 2), vec![12.0, 14.0]);
+    // In sample, every year: model mean 2, obs 13: +11
+    let p = BiasParams {
+        cv: CrossValidation::None,
+        min_training: 2,
+        ..Default::default()
+    };
+    let f = cube(&[vec![5.0, 6.0]], false);
+    let f = Cube {
+        coords: Coords {
+            init: vec![CfDateTime::ymd(2003, 5, 1)],
+            ..f.coords.clone()
+        },
+        ..f
+    };
+    let c = correct(
+        &MeanScaling {
+            kind: Kind::Additive,
+        },
+        &h,
+        &o,
+        Some(&f),
+        &p,
+    )
+    .unwrap();
+    assert_eq!(col(&c.hindcast, 1), vec![12.0, 14.0]);
+    assert_eq!(col(c.forecast.as_ref().unwrap(), 0), vec![16.0, 17.0]);
+    assert_eq!(c.untrained, 0);
+    assert!(c
+        .hindcast
+        .meta
+        .history
+        .last()
+        .unwrap()
+        .contains("cross-validation none"));
+}
+
+#[test]
+fn precipitation_dry_cells_drizzle_and_missing_values() {
+    let p = BiasParams {
+        min_training: 3,
+        wet_threshold: 0.1,
+        ..Default::default()
+    };
+    let eqm = QuantileMapping {
+        quantiles: None,
+        kind: Kind::Multiplicative,
+    };
+    // A desert: observations always 0 -> every corrected value 0, never NaN.
+    let h = cube(
+        &(0..6)
+            .map(|i| vec![0.3 * i as f32, 1.0])
+            .collect::<Vec<_>>(),
+        false,
+    );
+    let o = cube(&(0..6).map(|_| vec![0.0]).collect::<Vec<_>>(), true);
+    let c = correct(&eqm, &h, &o, None, &p).unwrap();
+    assert!(c.hindcast.values.iter().all(|&v| v == 0.0));
+    // Drizzle: the model is wet every time, the observations half the time: the model's lower
+    // half becomes dry; dry values stay dry; nothing negative.
+    let h = cube(
+        &(0..8)
+            .map(|i| vec![0.2 + 0.1 * i as f32, 2.0 + i as f32])
+            .collect::<Vec<_>>(),
+        false,
+    );
+    let o = cube(
+        &(0..8)
+            .map(|i| vec![if i % 2 == 0 { 0.0 } else { 5.0 + i as f32 }])
+            .collect::<Vec<_>>(),
+        true,
+    );
+    for m in [
+        &MeanScaling {
+            kind: Kind::Multiplicative,
+        } as &dyn BiasCorrector,
+        &eqm,
+        &QuantileDeltaMapping {
+            kind: Kind::Multiplicative,
+            trace: 0.1,
+        },
+    ] {
+        let c = correct(m, &h, &o, None, &p).unwrap();
+        let v: Vec<f32> = c.hindcast.values.iter().copied().collect();
+        assert!(
+            v.iter().all(|&x| x >= 0.0 && x.is_finite()),
+            "{}: {v:?}",
+            m.describe()
+        );
+        let dry = v.iter().filter(|&&x| x == 0.0).count();
+        assert!(
+            dry >= 4,
+            "{}: frequency adaptation dried {dry} of 16: {v:?}",
+            m.describe()
+        );
+    }
+    // Missing observations: NaN where training is too short, counted.
+    let h = cube(
+        &(0..4).map(|i| vec![i as f32, 1.0]).collect::<Vec<_>>(),
+        false,
+    );
+    let o = cube(&(0..4).map(|_| vec![f32::NAN]).collect::<Vec<_>>(), true);
+    let c = correct(&eqm, &h, &o, None, &p).unwrap();
+    assert!(c.hindcast.values.iter().all(|v| v.is_nan()));
+    assert_eq!(c.untrained, 4);
+}
+
+#[test]
+fn refuses_unaligned_observations() {
+    let h = cube(&[vec![1.0], vec![2.0]], false);
+    let o = cube(&[vec![1.0], vec![2.0], vec![3.0]], true);
+    let e = correct(&VarianceScaling, &h, &o, None, &BiasParams::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("align them first"), "{e}");
+}
+
+/// Sees through the values which years it was trained on: model values are `year*100 + member`,
+/// observed values `year*100 + 99`; it writes 1 where the training set is clean of the year of
+/// the values it corrects, 0 where it is not.
+struct Spy;
+impl BiasCorrector for Spy {
+    fn describe(&self) -> String {
+        "spy".into()
+    }
+    fn kind(&self) -> Kind {
+        Kind::Additive
+    }
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], _: &mut Scratch) {
+        let year = (sim[0] / 100.0).floor();
+        let clean = train
+            .model
+            .iter()
+            .chain(train.obs)
+            .all(|v| (v / 100.0).floor() != year);
+        out.fill(if clean { 1.0 } else { 0.0 });
+    }
+}
+
+proptest! {
+    /// Cross-validation never trains a hindcast year on itself (nor on the block around it).
+    #[test]
+    fn cv_never_uses_the_left_out_year(years in 3usize..30, members in 1usize..6, k in 1u32..4) {
+        let h = cube(&(0..years).map(|i| (0..members).map(|m| (i * 100 + m) as f32).collect()).collect::<Vec<_>>(), false);
+        let o = cube(&(0..years).map(|i| vec![(i * 100 + 99) as f32]).collect::<Vec<_>>(), true);
+        let p = BiasParams { cv: CrossValidation::LeaveOut(k), min_training: 1, ..Default::default() };
+        let c = correct(&Spy, &h, &o, None, &p).unwrap();
+        // Clean, or untrained (NaN) when the left-out block is all there is.
+        prop_assert!(c.hindcast.values.iter().all(|&v| v == 1.0 || v.is_nan()));
+        if years > 2 * k as usize {
+            prop_assert_eq!(c.untrained, 0);
+        }
+        // ... and in-sample correction does see it (the spy can tell).
+        let p = BiasParams { cv: CrossValidation::None, min_training: 1, ..Default::default() };
+        let c = correct(&Spy, &h, &o, None, &p).unwrap();
+        prop_assert!(c.hindcast.values.iter().all(|&v| v == 0.0));
+    }
+}
