@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 
 pub use methods::{MeanScaling, QuantileDeltaMapping, QuantileMapping, VarianceScaling};
 
-use crate::cube::{Cube, CubeKind};
+use crate::cube::Cube;
 use crate::error::{Error, Result};
 
 /// Additive (temperature) or multiplicative (precipitation) correction.
@@ -230,10 +230,10 @@ fn check_inputs(hindcast: &Cube, obs: &Cube, forecast: Option<&Cube>) -> Result<
                 ),
             );
         }
-        if f.meta.kind != CubeKind::Forecast {
+        if f.meta.kind != hindcast.meta.kind {
             return mismatch(
-                "forecast",
-                "an observed series was given as the forecast".into(),
+                "forecast and hindcast",
+                "one is a forecast, the other a time series; correct a forecast with a hindcast, a projection with a historical run".into(),
             );
         }
     }

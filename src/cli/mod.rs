@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bias;
 mod inspect;
 mod progress;
 mod regrid;
@@ -49,6 +50,13 @@ enum Command {
         after_help = "Examples:\n  s2s synth --preset small --out /tmp/small\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out /tmp/weekly"
     )]
     Synth(synth::SynthArgs),
+    /// Bias-correct one model against observations: the hindcast cross-validated (leave one
+    /// year out by default) and the forecast, per cell, lead and start month.
+    #[command(
+        name = "bias-correct",
+        after_help = "Examples:\n  s2s bias-correct --method eqm --var pr --hindcast hindcast_ALPHA.nc --obs obs.nc --forecast forecast_ALPHA.nc --out bc/\n  s2s bias-correct --method qdm --var tas --hindcast hindcast_BRAVO.nc --obs obs.nc --forecast forecast_BRAVO.nc --out bc/\n  s2s bias-correct --method eqm --var pr --years 1950-2013 --window-days 15 --hindcast CanESM2.nc --obs ahccd.nc --out bc/"
+    )]
+    BiasCorrect(bias::BiasArgs),
 }
 
 /// Global settings the subcommands share.
@@ -74,6 +82,7 @@ pub fn run() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args, &globals),
         Command::Regrid(args) => regrid::run(&args, &globals),
         Command::Synth(args) => synth::run(&args, &globals),
+        Command::BiasCorrect(args) => bias::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

@@ -143,6 +143,27 @@ pub fn data_variable_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// Each data variable of a file with the quantity its metadata says it is (no data read).
+pub fn variable_quantities(
+    path: impl AsRef<Path>,
+) -> Result<Vec<(String, crate::units::Quantity)>> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    Ok(meta
+        .data_variables()
+        .iter()
+        .map(|v| {
+            let q = crate::units::Quantity::detect(
+                &v.name,
+                v.text("standard_name"),
+                v.text("long_name"),
+            );
+            (v.name.clone(), q)
+        })
+        .collect())
+}
+
 /// Inspects one file. Errors that make the whole file unreadable are returned; problems with
 /// single variables are listed in [`FileReport::problems`].
 pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<FileReport> {

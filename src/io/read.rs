@@ -52,8 +52,26 @@ pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
     }
 }
 
+/// HDF5 chunk cache per variable. libnetcdf's default (64 MiB in netCDF-C 4.9) holds
+/// decompressed chunks for re-reading; the engine reads every chunk once, so a small cache
+/// loses nothing and keeps the memory of a read at the size of its result.
+const CHUNK_CACHE_BYTES: usize = 4 << 20;
+
+/// Sets libnetcdf's default chunk cache, once, before the first file is opened.
+pub(crate) fn configure_libnetcdf() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sets libnetcdf's global defaults for files opened later; called once, before
+        // this crate opens or creates any file.
+        unsafe {
+            netcdf_sys::nc_set_chunk_cache(CHUNK_CACHE_BYTES, 1009, 0.75);
+        }
+    });
+}
+
 /// Opens a file, telling a missing file from one that is not NetCDF.
 pub fn open(path: &Path) -> Result<netcdf::File> {
+    configure_libnetcdf();
     match std::fs::metadata(path) {
         Err(e) => {
             return Err(Error::Open {
@@ -820,29 +838,9 @@ fn read_variable(
     }
 
     let packing = Packing::from_attrs(&vm.attrs, stored);
-    let raw: ArrayD<f32> = match stored {
-        StoredType::Float => {
-            let mut a: ArrayD<f32> = var
-                .get::<f32, _>(ext)
-                .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
-            if let Some(s) = a.as_slice_memory_order_mut() {
-                packing.decode_f32_in_place(s);
-            }
-            a
-        }
-        _ => {
-            let a: ArrayD<f64> = var
-                .get::<f64, _>(ext)
-                .map_err(|e| netcdf_err(path, &format!("reading '{}'", vm.name), e))?;
-            let mut out = ArrayD::<f32>::zeros(a.raw_dim());
-            match (a.as_slice_memory_order(), out.as_slice_memory_order_mut()) {
-                (Some(r), Some(o)) => packing.decode_f64(r, o),
-                _ => unreachable!("freshly read arrays are contiguous"),
-            }
-            out
-        }
-    };
-    let mut values = to_canonical_order(raw, &layout, &select)?;
+    let mut values = read_in_slabs(
+        path, &var, &vm.name, stored, &packing, &layout, &ext, &select,
+    )?;
     init = init_idx.iter().map(|&i| init[i]).collect();
     leads = lead_idx.iter().map(|&i| leads[i]).collect();
 
@@ -990,6 +988,123 @@ fn describe_masking(p: &Packing) -> String {
         parts.push(format!("> {hi}"));
     }
     parts.join(", ")
+}
+
+/// Reads one hyperslab and decodes it to f32 (file dimension order, singletons dropped).
+fn read_decoded(
+    path: &Path,
+    var: &netcdf::Variable,
+    name: &str,
+    stored: StoredType,
+    packing: &Packing,
+    ext: Vec<Extent>,
+) -> Result<ArrayD<f32>> {
+    Ok(match stored {
+        StoredType::Float => {
+            let mut a: ArrayD<f32> = var
+                .get::<f32, _>(ext)
+                .map_err(|e| netcdf_err(path, &format!("reading '{name}'"), e))?;
+            if let Some(s) = a.as_slice_memory_order_mut() {
+                packing.decode_f32_in_place(s);
+            }
+            a
+        }
+        _ => {
+            let a: ArrayD<f64> = var
+                .get::<f64, _>(ext)
+                .map_err(|e| netcdf_err(path, &format!("reading '{name}'"), e))?;
+            let mut out = ArrayD::<f32>::zeros(a.raw_dim());
+            match (a.as_slice_memory_order(), out.as_slice_memory_order_mut()) {
+                (Some(r), Some(o)) => packing.decode_f64(r, o),
+                _ => unreachable!("freshly read arrays are contiguous"),
+            }
+            out
+        }
+    })
+}
+
+/// Canonical axis of a dimension role (`None` for dropped ones).
+fn canonical_axis(role: DimRole) -> Option<usize> {
+    match role {
+        DimRole::Init | DimRole::Time => Some(0),
+        DimRole::Member => Some(1),
+        DimRole::Lead => Some(2),
+        DimRole::Lat | DimRole::GridY => Some(3),
+        DimRole::Lon | DimRole::GridX | DimRole::Location => Some(4),
+        DimRole::Singleton => None,
+    }
+}
+
+/// Largest slab read at once: libnetcdf holds a second buffer of a read's size, so reading
+/// a variable in slabs keeps the peak near the variable's own size.
+const SLAB_BYTES: usize = 8 << 20;
+
+/// Reads the hyperslab `ext` (with in-memory selections `select`) slab by slab along the first
+/// file dimension, straight into the canonical `(init, member, lead, y, x)` array.
+#[allow(clippy::too_many_arguments)]
+fn read_in_slabs(
+    path: &Path,
+    var: &netcdf::Variable,
+    name: &str,
+    stored: StoredType,
+    packing: &Packing,
+    layout: &Layout,
+    ext: &[Extent],
+    select: &[Option<Vec<usize>>],
+) -> Result<Array5<f32>> {
+    let range = |e: &Extent| match *e {
+        Extent::SliceCount { start, count, .. } => (start, count),
+        _ => (0, 1),
+    };
+    let out_len = |k: usize| select[k].as_ref().map_or(range(&ext[k]).1, Vec::len);
+    let mut shape = [1usize; 5];
+    for (k, d) in layout.dims.iter().enumerate() {
+        if let Some(t) = canonical_axis(d.role) {
+            shape[t] = out_len(k);
+        }
+    }
+    let Some(k0) = layout
+        .dims
+        .iter()
+        .position(|d| d.role != DimRole::Singleton)
+    else {
+        let raw = read_decoded(path, var, name, stored, packing, ext.to_vec())?;
+        return to_canonical_order(raw, layout, select);
+    };
+    let t0 = canonical_axis(layout.dims[k0].role).expect("not a singleton");
+    let n0 = out_len(k0);
+    let total: usize = shape.iter().product();
+    let bytes_per_index = (total / n0.max(1)) * if stored == StoredType::Float { 4 } else { 12 };
+    let per = (SLAB_BYTES / bytes_per_index.max(1)).clamp(1, n0.max(1));
+    let (start0, _) = range(&ext[k0]);
+    let mut values = Array5::<f32>::zeros(shape);
+    for p0 in (0..n0).step_by(per) {
+        let p1 = (p0 + per).min(n0);
+        let file_idx: Vec<usize> = (p0..p1)
+            .map(|p| start0 + select[k0].as_ref().map_or(p, |s| s[p]))
+            .collect();
+        let lo = *file_idx.iter().min().expect("non-empty slab");
+        let hi = *file_idx.iter().max().expect("non-empty slab");
+        let mut e = ext.to_vec();
+        e[k0] = Extent::SliceCount {
+            start: lo,
+            count: hi + 1 - lo,
+            stride: 1,
+        };
+        let mut sel = select.to_vec();
+        let rel: Vec<usize> = file_idx.iter().map(|i| i - lo).collect();
+        sel[k0] = if rel.len() == hi + 1 - lo && rel.iter().enumerate().all(|(i, &r)| i == r) {
+            None
+        } else {
+            Some(rel)
+        };
+        let raw = read_decoded(path, var, name, stored, packing, e)?;
+        let chunk = to_canonical_order(raw, layout, &sel)?;
+        values
+            .slice_axis_mut(Axis(t0), ndarray::Slice::from(p0..p1))
+            .assign(&chunk);
+    }
+    Ok(values)
 }
 
 /// Puts a read slab (file dimension order, singletons already dropped) into

@@ -69,6 +69,7 @@ impl CfWriter {
             .to_string_lossy()
             .into_owned();
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        super::read::configure_libnetcdf();
         let file = netcdf::create_with(&tmp, netcdf::Options::NETCDF4)
             .map_err(|e| werr(format!("cannot create {}: {e}", tmp.display())))?;
         let mut w = CfWriter {

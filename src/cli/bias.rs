@@ -1,0 +1,268 @@
+//! `s2s bias-correct`: one model's hindcast (cross-validated) and forecast against observations.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use s2s_ensemble::bias::{
+    correct, BiasCorrector, BiasParams, CrossValidation, Grouping, Kind, MeanScaling,
+    QuantileDeltaMapping, QuantileMapping, VarianceScaling,
+};
+use s2s_ensemble::cube::{align_observations, CubeKind, LeadUnit};
+use s2s_ensemble::io::{read_cube, write_cube, ReadOptions, WriteOptions};
+use s2s_ensemble::units::Quantity;
+use s2s_ensemble::Cube;
+
+use super::Globals;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
+enum MethodArg {
+    /// Mean scaling: multiplicative for precipitation, additive otherwise.
+    Scaling,
+    /// Variance scaling (mean and standard deviation), for temperature.
+    Variance,
+    /// Empirical quantile mapping.
+    Eqm,
+    /// Quantile delta mapping (keeps each forecast quantile's change).
+    Qdm,
+}
+
+#[derive(Debug, Args)]
+pub struct BiasArgs {
+    /// Method.
+    #[arg(long, value_enum)]
+    method: MethodArg,
+    /// Variable: `pr` or `tas` (found in each file by its CF metadata), or a variable name.
+    #[arg(long = "var", value_name = "VAR")]
+    variable: String,
+    /// Hindcast file of the model.
+    #[arg(long, value_name = "FILE")]
+    hindcast: PathBuf,
+    /// Observations on the same grid (or at the same stations).
+    #[arg(long, value_name = "FILE")]
+    obs: PathBuf,
+    /// Forecast file of the model (optional).
+    #[arg(long, value_name = "FILE")]
+    forecast: Option<PathBuf>,
+    /// Cross-validation of the hindcast: `loyo` (leave one year out), `none`, or `leave-K`
+    /// (a block of K years around each year).
+    #[arg(long, default_value = "loyo", value_name = "CV")]
+    cv: String,
+    /// EQM: number of quantiles (default: every training value).
+    #[arg(long, value_name = "N")]
+    quantiles: Option<usize>,
+    /// Wet-day threshold in mm/day (default 0.1 for daily data, 0.01 for monthly means).
+    #[arg(long, value_name = "MM_PER_DAY")]
+    wet_threshold: Option<f64>,
+    /// Train on start dates within ±N days of each target's day of year (subseasonal),
+    /// instead of the same start month.
+    #[arg(long, value_name = "DAYS")]
+    window_days: Option<u32>,
+    /// Only these years of hindcast and observations, `FIRST-LAST`.
+    #[arg(long, value_name = "FIRST-LAST")]
+    years: Option<String>,
+    /// Units of the observations when their file has none or wrong ones.
+    #[arg(long, value_name = "UNITS")]
+    obs_units: Option<String>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
+    let (a, b) = text
+        .split_once('-')
+        .with_context(|| format!("--years '{text}': expected FIRST-LAST, e.g. 1993-2016"))?;
+    let (a, b): (i32, i32) = (a.trim().parse()?, b.trim().parse()?);
+    if a > b {
+        bail!("--years '{text}': the first year is after the last");
+    }
+    Ok((a, b))
+}
+
+fn parse_cv(text: &str) -> anyhow::Result<CrossValidation> {
+    Ok(match text {
+        "loyo" => CrossValidation::LeaveOut(1),
+        "none" => CrossValidation::None,
+        t => match t.strip_prefix("leave-").and_then(|k| k.parse::<u32>().ok()) {
+            Some(k) if k >= 1 => CrossValidation::LeaveOut(k),
+            _ => bail!("--cv '{t}': use loyo, none or leave-K (e.g. leave-3)"),
+        },
+    })
+}
+
+/// Reads the variable meant by `--var` from a file: an exact name, or `pr` / `tas` by quantity.
+fn read_var(
+    path: &Path,
+    var: &str,
+    years: Option<(i32, i32)>,
+    assume_units: Option<String>,
+) -> anyhow::Result<Cube> {
+    let vars = s2s_ensemble::io::inspect::variable_quantities(path)?;
+    let names: Vec<&str> = vars.iter().map(|v| v.0.as_str()).collect();
+    let wanted = match var {
+        "pr" => Some(Quantity::Precipitation),
+        "tas" => Some(Quantity::Temperature),
+        _ => None,
+    };
+    let name = if names.contains(&var) {
+        var.to_string()
+    } else if let Some(q) = wanted {
+        let found: Vec<&str> = vars
+            .iter()
+            .filter(|v| v.1 == q)
+            .map(|v| v.0.as_str())
+            .collect();
+        match found.as_slice() {
+            [one] => one.to_string(),
+            [] => bail!(
+                "{}: no {var} variable (by name or CF metadata) among {}",
+                path.display(),
+                names.join(", ")
+            ),
+            many => bail!(
+                "{}: several {var} variables ({}); give the name with --var",
+                path.display(),
+                many.join(", ")
+            ),
+        }
+    } else {
+        bail!(
+            "{}: variable '{var}' not found; the file has: {}",
+            path.display(),
+            names.join(", ")
+        );
+    };
+    let mut cube = read_cube(
+        path,
+        &ReadOptions {
+            variable: Some(name),
+            years,
+            assume_units,
+            ..Default::default()
+        },
+    )?;
+    if wanted.is_some() {
+        cube.meta.variable = var.to_string();
+    }
+    Ok(cube)
+}
+
+pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let years = args.years.as_deref().map(parse_years).transpose()?;
+    let cv = parse_cv(&args.cv)?;
+    let hindcast = read_var(&args.hindcast, &args.variable, years, None)?;
+    let obs = read_var(&args.obs, &args.variable, years, args.obs_units.clone())?;
+    let forecast = args
+        .forecast
+        .as_deref()
+        .map(|f| read_var(f, &args.variable, None, None))
+        .transpose()?;
+    if obs.meta.kind != CubeKind::Observed {
+        bail!("{}: the observations are a forecast (they have start dates or leads); give an observed series", args.obs.display());
+    }
+    let same_grid = hindcast.coords.spatial.shape() == obs.coords.spatial.shape();
+    if !same_grid {
+        bail!(
+            "{} and {} are on different grids ({} vs {}); regrid first, e.g. s2s regrid --method conservative --like {} {} OUT",
+            args.hindcast.display(),
+            args.obs.display(),
+            hindcast.coords.spatial.describe(),
+            obs.coords.spatial.describe(),
+            args.obs.display(),
+            args.hindcast.display()
+        );
+    }
+    let (aligned, missing) = align_observations(&obs, &hindcast)?;
+    if missing == aligned.n_init() * aligned.n_lead() {
+        bail!(
+            "{}: no observation falls in any target period of {} (dates {} .. {})",
+            args.obs.display(),
+            args.hindcast.display(),
+            hindcast.coords.init[0],
+            hindcast.coords.init[hindcast.n_init() - 1]
+        );
+    }
+    if missing > 0 && !g.quiet {
+        eprintln!("note: {missing} of {} targets have no (complete) observation and are not used for training", aligned.n_init() * aligned.n_lead());
+    }
+    let kind = match hindcast.meta.quantity {
+        Quantity::Precipitation => Kind::Multiplicative,
+        _ => Kind::Additive,
+    };
+    let daily = hindcast.coords.lead.iter().all(|l| match l.unit {
+        LeadUnit::Hour => l.width <= 24.0,
+        LeadUnit::Day => l.width <= 1.0,
+        _ => false,
+    });
+    let wet = args.wet_threshold.unwrap_or(if daily { 0.1 } else { 0.01 });
+    let corrector: Box<dyn BiasCorrector> = match args.method {
+        MethodArg::Scaling => Box::new(MeanScaling { kind }),
+        MethodArg::Variance if kind == Kind::Multiplicative => bail!("--method variance is for temperature-like variables; use scaling, eqm or qdm for precipitation"),
+        MethodArg::Variance => Box::new(VarianceScaling),
+        MethodArg::Eqm => Box::new(QuantileMapping { quantiles: args.quantiles, kind }),
+        MethodArg::Qdm if hindcast.n_member() < 3 => bail!("--method qdm ranks each value within its forecast ensemble; {} has {} member(s) — use eqm", args.hindcast.display(), hindcast.n_member()),
+        MethodArg::Qdm => Box::new(QuantileDeltaMapping { kind, trace: wet }),
+    };
+    let params = BiasParams {
+        cv,
+        wet_threshold: wet,
+        grouping: args
+            .window_days
+            .map_or(Grouping::SameStartMonth, Grouping::WindowDays),
+        ..Default::default()
+    };
+    let out = correct(
+        corrector.as_ref(),
+        &hindcast,
+        &aligned,
+        forecast.as_ref(),
+        &params,
+    )?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let method = format!("{:?}", args.method).to_lowercase();
+    let cmd: Vec<String> = std::env::args().collect();
+    let wopts = WriteOptions {
+        history: Some(cmd.join(" ")),
+        ..Default::default()
+    };
+    let stem = |p: &Path| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let hc_path = args.out.join(format!(
+        "{}.{}.{method}.nc",
+        stem(&args.hindcast),
+        args.variable
+    ));
+    write_cube(&hc_path, &out.hindcast, &wopts)?;
+    let mut written = vec![hc_path];
+    if let (Some(f), Some(fc)) = (&args.forecast, &out.forecast) {
+        let p = args
+            .out
+            .join(format!("{}.{}.{method}.nc", stem(f), args.variable));
+        write_cube(&p, fc, &wopts)?;
+        written.push(p);
+    }
+    if !g.quiet {
+        eprintln!(
+            "{} ({}, {}):",
+            corrector.describe(),
+            params.cv.describe(),
+            hindcast.meta.units
+        );
+        for p in &written {
+            eprintln!("  {}", p.display());
+        }
+        if out.untrained > 0 {
+            eprintln!(
+                "  {} targets left missing: too few observations to train on",
+                out.untrained
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
