@@ -764,16 +764,33 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
     let (ny, nx) = forecast.coords.spatial.shape();
     let mut out = Array5::<f32>::from_elem((ni, 1, nl, ny, nx), f32::NAN);
     let mut incomplete = 0;
-    // Observed stamps as (year, month, day, time) labels, in the observations' own calendar.
+    // Observed stamps as (year, month, day, time) labels, in the observations' own calendar,
+    // sorted once.
     let stamps = &obs.coords.init;
+    let mut order: Vec<usize> = (0..stamps.len()).collect();
+    order.sort_by_key(|&t| stamps[t]);
+    let sorted: Vec<CfDateTime> = order.iter().map(|&t| stamps[t]).collect();
+    let cadence_days = obs
+        .coords
+        .lead
+        .first()
+        .map(|c| match c.unit {
+            LeadUnit::Hour => c.width / 24.0,
+            LeadUnit::Day => c.width,
+            LeadUnit::Week => 7.0 * c.width,
+            LeadUnit::Month => 30.0 * c.width,
+        })
+        .unwrap_or(1.0);
     for i in 0..ni {
         for l in 0..nl {
             let (start, end) = forecast.target_period(i, l)?;
-            let (matched, needed): (Vec<usize>, usize) = match mode {
+            // Every mode matches a contiguous run of the sorted stamps: [lower, upper).
+            let month_start =
+                |m: i64| CfDateTime::ymd(m.div_euclid(12) as i32, (m.rem_euclid(12) + 1) as u32, 1);
+            let (lower, upper, needed) = match mode {
                 Alignment::Year => (
-                    (0..stamps.len())
-                        .filter(|&t| stamps[t].year == start.year)
-                        .collect(),
+                    CfDateTime::ymd(start.year, 1, 1),
+                    CfDateTime::ymd(start.year + 1, 1, 1),
                     1,
                 ),
                 Alignment::Month => {
@@ -782,39 +799,22 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
                     if end.day > 1 || end.micros_of_day > 0 {
                         m1 += 1;
                     }
-                    let found = (0..stamps.len())
-                        .filter(|&t| {
-                            let m = i64::from(stamps[t].year) * 12 + i64::from(stamps[t].month) - 1;
-                            m >= m0 && m < m1
-                        })
-                        .collect();
-                    (found, (m1 - m0).max(1) as usize)
+                    (month_start(m0), month_start(m1), (m1 - m0).max(1) as usize)
                 }
                 Alignment::Timestamp => {
-                    let found: Vec<usize> = (0..stamps.len())
-                        .filter(|&t| stamps[t] >= start && stamps[t] < end)
-                        .collect();
-                    let cadence_days = obs
-                        .coords
-                        .lead
-                        .first()
-                        .map(|c| match c.unit {
-                            LeadUnit::Hour => c.width / 24.0,
-                            LeadUnit::Day => c.width,
-                            LeadUnit::Week => 7.0 * c.width,
-                            LeadUnit::Month => 30.0 * c.width,
-                        })
-                        .unwrap_or(1.0);
                     let days = start.days_until(&end, forecast.meta.calendar)?;
-                    (found, ((days / cadence_days).round() as usize).max(1))
+                    (start, end, ((days / cadence_days).round() as usize).max(1))
                 }
             };
+            let lo = sorted.partition_point(|t| *t < lower);
+            let hi = sorted.partition_point(|t| *t < upper);
+            let matched = &order[lo..hi];
             if matched.len() < needed {
                 incomplete += 1;
                 continue;
             }
             let mut acc = ndarray::Array2::<f32>::zeros((ny, nx));
-            for &t in &matched {
+            for &t in matched {
                 acc += &obs.values.slice(s![t, 0, 0, .., ..]);
             }
             acc /= matched.len() as f32;

@@ -164,7 +164,9 @@ impl BiasCorrector for QuantileMapping {
         self.kind
     }
     fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch) {
-        self.nodes(train, scratch);
+        if scratch.training_changed || scratch.qm.is_empty() {
+            self.nodes(train, scratch);
+        }
         let (qm, qo) = (
             std::mem::take(&mut scratch.qm),
             std::mem::take(&mut scratch.qo),

@@ -99,6 +99,9 @@ pub struct Scratch {
     pub qo: Vec<f64>,
     /// The values being corrected, sorted.
     pub sim: Vec<f32>,
+    /// Set when the training samples differ from the previous call's: kernels that derive
+    /// state from them (quantile nodes) rebuild it only then.
+    pub training_changed: bool,
 }
 
 /// A bias-correction method: maps the values of one forecast (all its members at one lead and
@@ -240,29 +243,59 @@ fn check_inputs(hindcast: &Cube, obs: &Cube, forecast: Option<&Cube>) -> Result<
     Ok(())
 }
 
-/// Training start indices of a target start date.
-fn training_starts(
-    hindcast: &Cube,
-    grouping: Grouping,
-    target: &crate::calendar::CfDateTime,
-) -> Vec<usize> {
-    let cal = hindcast.meta.calendar;
-    (0..hindcast.n_init())
-        .filter(|&j| {
-            let d = &hindcast.coords.init[j];
-            match grouping {
-                Grouping::SameStartMonth => d.month == target.month,
-                Grouping::WindowDays(n) => {
-                    let doy = |x: &crate::calendar::CfDateTime| {
-                        let jan1 = crate::calendar::CfDateTime::ymd(x.year, 1, 1);
-                        jan1.days_until(x, cal).unwrap_or(0.0)
-                    };
-                    let diff = (doy(d) - doy(target)).abs();
-                    diff.min(365.0 - diff) <= f64::from(n)
+/// Day of the year (0-based) of a date in its calendar.
+fn day_of_year(d: &crate::calendar::CfDateTime, cal: crate::calendar::Calendar) -> i64 {
+    let jan1 = crate::calendar::CfDateTime::ymd(d.year, 1, 1);
+    jan1.days_until(d, cal).unwrap_or(0.0).round() as i64
+}
+
+/// Training groups: the distinct sets of training start indices, and the group of every
+/// target. Targets with the same start month (or day of the year, for windows) share a group,
+/// so a daily series of 60 years needs 12 (or 366) groups, not one per day.
+struct Groups {
+    sets: Vec<Vec<usize>>,
+    keys: std::collections::HashMap<i64, usize>,
+}
+
+impl Groups {
+    fn new() -> Self {
+        Groups {
+            sets: Vec::new(),
+            keys: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The group of a target start date (built on first use).
+    fn of(
+        &mut self,
+        hindcast: &Cube,
+        grouping: Grouping,
+        target: &crate::calendar::CfDateTime,
+    ) -> usize {
+        let cal = hindcast.meta.calendar;
+        let key = match grouping {
+            Grouping::SameStartMonth => i64::from(target.month),
+            Grouping::WindowDays(_) => day_of_year(target, cal),
+        };
+        if let Some(&g) = self.keys.get(&key) {
+            return g;
+        }
+        let set: Vec<usize> = (0..hindcast.n_init())
+            .filter(|&j| {
+                let d = &hindcast.coords.init[j];
+                match grouping {
+                    Grouping::SameStartMonth => i64::from(d.month) == key,
+                    Grouping::WindowDays(n) => {
+                        let diff = (day_of_year(d, cal) - key).abs();
+                        diff.min(365 - diff) <= i64::from(n)
+                    }
                 }
-            }
-        })
-        .collect()
+            })
+            .collect();
+        self.sets.push(set);
+        self.keys.insert(key, self.sets.len() - 1);
+        self.sets.len() - 1
+    }
 }
 
 /// Fits `corrector` on `hindcast` against `obs` (observations aligned to the hindcast's
@@ -279,22 +312,23 @@ pub fn correct(
     let kind = corrector.kind();
     let wet = params.wet_threshold as f32;
     let (ni, nm, nl, ny, nx) = hindcast.values.dim();
-    // Training starts of every hindcast start and forecast start.
-    let hc_groups: Vec<Vec<usize>> = hindcast
+    // Training groups of every hindcast start and forecast start.
+    let mut groups = Groups::new();
+    let hc_groups: Vec<usize> = hindcast
         .coords
         .init
         .iter()
-        .map(|d| training_starts(hindcast, params.grouping, d))
+        .map(|d| groups.of(hindcast, params.grouping, d))
         .collect();
-    let fc_groups: Vec<Vec<usize>> = forecast.map_or_else(Vec::new, |f| {
+    let fc_groups: Vec<usize> = forecast.map_or_else(Vec::new, |f| {
         f.coords
             .init
             .iter()
-            .map(|d| training_starts(hindcast, params.grouping, d))
+            .map(|d| groups.of(hindcast, params.grouping, d))
             .collect()
     });
     if let Some(f) = forecast {
-        if let Some(k) = fc_groups.iter().position(Vec::is_empty) {
+        if let Some(k) = fc_groups.iter().position(|&g| groups.sets[g].is_empty()) {
             return Err(Error::invalid(
                 "forecast",
                 format!(
@@ -304,6 +338,7 @@ pub fn correct(
             ));
         }
     }
+    let sets = &groups.sets;
     let mut hc_out = Array5::<f32>::from_elem((ni, nm, nl, ny, nx), f32::NAN);
     let (nf, nmf) = forecast.map_or((0, 0), |f| (f.n_init(), f.n_member()));
     let mut fc_out = Array5::<f32>::from_elem(
@@ -323,15 +358,15 @@ pub fn correct(
                         let observed = obs.values.slice(s![.., 0, l, y, x]);
                         // Hindcast starts, each with its cross-validated training set.
                         for i in 0..ni {
-                            let excluded = |yr: i32| params.cv.excludes(years[i], yr);
                             let sim = model.slice(s![i, ..]);
                             let mut out = hc_row.slice_mut(s![i, .., l, x]);
                             if !row.correct_one(
-                                &hc_groups[i],
+                                hc_groups[i],
+                                &sets[hc_groups[i]],
                                 &years,
                                 &model,
                                 &observed,
-                                &excluded,
+                                Some(years[i]),
                                 sim,
                                 &mut out,
                             ) {
@@ -339,15 +374,16 @@ pub fn correct(
                             }
                         }
                         if let Some(f) = forecast {
-                            for (k, group) in fc_groups.iter().enumerate() {
+                            for (k, &group) in fc_groups.iter().enumerate() {
                                 let sim = f.values.slice(s![k, .., l, y, x]);
                                 let mut out = fc_row.slice_mut(s![k, .., l, x]);
                                 row.correct_one(
                                     group,
+                                    &sets[group],
                                     &years,
                                     &model,
                                     &observed,
-                                    &|_| false,
+                                    None,
                                     sim,
                                     &mut out,
                                 );
@@ -413,9 +449,12 @@ struct RowWork<'a> {
     /// Sorted (value, year) of the current group, and which group and cell they belong to.
     model_tagged: Vec<(f32, i32)>,
     obs_tagged: Vec<(f32, i32)>,
-    /// The (cell and lead, group) the tagged samples were built for.
+    /// The (cell and lead) the tagged samples were built for.
     sample_of: Option<usize>,
-    group: Vec<usize>,
+    /// The (cell and lead, group, left-out year) the training samples were built for.
+    train_of: Option<(usize, usize, Option<i32>)>,
+    dry_rule: DryRule,
+    group: usize,
     model_train: Vec<f32>,
     obs_train: Vec<f32>,
     sim: Vec<f32>,
@@ -433,7 +472,9 @@ impl<'a> RowWork<'a> {
             model_tagged: Vec::new(),
             obs_tagged: Vec::new(),
             sample_of: None,
-            group: Vec::new(),
+            train_of: None,
+            dry_rule: DryRule::Below(wet),
+            group: usize::MAX,
             model_train: Vec::new(),
             obs_train: Vec::new(),
             sim: Vec::new(),
@@ -445,18 +486,19 @@ impl<'a> RowWork<'a> {
     #[allow(clippy::too_many_arguments)]
     fn correct_one(
         &mut self,
+        group_id: usize,
         group: &[usize],
         years: &[i32],
         model: &ndarray::ArrayView2<f32>,
         observed: &ndarray::ArrayView1<f32>,
-        excluded: &dyn Fn(i32) -> bool,
+        target_year: Option<i32>,
         sim: ndarray::ArrayView1<f32>,
         out: &mut ndarray::ArrayViewMut1<f32>,
     ) -> bool {
         // Sort the group's samples once: every start of the group at this cell and lead reuses
         // them (the view's address identifies the cell and lead).
         let cell = model.as_ptr() as usize;
-        if self.sample_of != Some(cell) || self.group != group {
+        if self.sample_of != Some(cell) || self.group != group_id {
             self.model_tagged.clear();
             self.obs_tagged.clear();
             for &j in group {
@@ -472,24 +514,34 @@ impl<'a> RowWork<'a> {
                 .sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
             self.obs_tagged.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
             self.sample_of = Some(cell);
-            self.group.clear();
-            self.group.extend_from_slice(group);
+            self.group = group_id;
         }
-        // Leave the excluded years out: one pass, order kept.
-        self.model_train.clear();
-        self.model_train.extend(
-            self.model_tagged
-                .iter()
-                .filter(|t| !excluded(t.1))
-                .map(|t| t.0),
-        );
-        self.obs_train.clear();
-        self.obs_train.extend(
-            self.obs_tagged
-                .iter()
-                .filter(|t| !excluded(t.1))
-                .map(|t| t.0),
-        );
+        // Leave the excluded years out: one pass, order kept. Consecutive targets of the same
+        // year (the days of a month in a daily series) share it.
+        let train_key = (cell, group_id, target_year);
+        if self.train_of != Some(train_key) {
+            let cv = self.params.cv;
+            let excluded = |y: i32| target_year.is_some_and(|t| cv.excludes(t, y));
+            self.model_train.clear();
+            self.model_train.extend(
+                self.model_tagged
+                    .iter()
+                    .filter(|t| !excluded(t.1))
+                    .map(|t| t.0),
+            );
+            self.obs_train.clear();
+            self.obs_train.extend(
+                self.obs_tagged
+                    .iter()
+                    .filter(|t| !excluded(t.1))
+                    .map(|t| t.0),
+            );
+            if self.kind == Kind::Multiplicative {
+                self.prepare_wet_training();
+            }
+            self.train_of = Some(train_key);
+            self.scratch.training_changed = true;
+        }
         if self.obs_train.len() < self.params.min_training
             || self.model_train.len() < self.params.min_training
         {
@@ -499,7 +551,12 @@ impl<'a> RowWork<'a> {
         self.sim.clear();
         self.sim.extend(sim.iter().copied());
         if self.kind == Kind::Multiplicative {
-            self.prepare_wet();
+            let is_dry = self.dry_rule;
+            for v in self.sim.iter_mut() {
+                if v.is_finite() && is_dry.is_dry(*v) {
+                    *v = 0.0;
+                }
+            }
         }
         self.out.clear();
         self.out.resize(self.sim.len(), f32::NAN);
@@ -509,6 +566,7 @@ impl<'a> RowWork<'a> {
         };
         self.corrector
             .correct(&train, &self.sim, &mut self.out, &mut self.scratch);
+        self.scratch.training_changed = false;
         for ((o, &x), dst) in self.out.iter().zip(&self.sim).zip(out.iter_mut()) {
             *dst = if !x.is_finite() {
                 f32::NAN
@@ -526,31 +584,51 @@ impl<'a> RowWork<'a> {
         true
     }
 
-    /// Wet-day handling of the training samples and the values to correct (see the module doc).
-    fn prepare_wet(&mut self) {
+    /// Wet-day handling of the training samples (see the module doc); sets the rule that the
+    /// values to correct get too.
+    fn prepare_wet_training(&mut self) {
         let wet = self.wet;
         for v in self.obs_train.iter_mut() {
             if *v < wet {
                 *v = 0.0;
             }
         }
-        let n_obs = self.obs_train.len() as f64;
+        let n_obs = self.obs_train.len().max(1) as f64;
         let obs_dry = self.obs_train.iter().filter(|&&v| v == 0.0).count() as f64 / n_obs;
         let model_dry = self.model_train.iter().filter(|&&v| v < wet).count() as f64
-            / self.model_train.len() as f64;
+            / self.model_train.len().max(1) as f64;
         // Frequency adaptation: a model that rains more often than observed loses its drizzle,
         // up to its own quantile at the observed dry frequency.
-        let adapt = model_dry < obs_dry;
-        let th = if adapt {
-            (crate::stats::quantile_sorted(&self.model_train, obs_dry) as f32).max(wet)
+        self.dry_rule = if model_dry < obs_dry {
+            DryRule::UpTo(
+                (crate::stats::quantile_sorted(&self.model_train, obs_dry) as f32).max(wet),
+            )
         } else {
-            wet
+            DryRule::Below(wet)
         };
-        let is_dry = |v: f32| if adapt { v <= th } else { v < wet };
-        for v in self.model_train.iter_mut().chain(self.sim.iter_mut()) {
-            if v.is_finite() && is_dry(*v) {
+        let rule = self.dry_rule;
+        for v in self.model_train.iter_mut() {
+            if v.is_finite() && rule.is_dry(*v) {
                 *v = 0.0;
             }
+        }
+    }
+}
+
+/// Which model values count as dry.
+#[derive(Debug, Clone, Copy)]
+enum DryRule {
+    /// Below the wet-day threshold.
+    Below(f32),
+    /// Up to and including the frequency-adaptation threshold.
+    UpTo(f32),
+}
+
+impl DryRule {
+    fn is_dry(self, v: f32) -> bool {
+        match self {
+            DryRule::Below(t) => v < t,
+            DryRule::UpTo(t) => v <= t,
         }
     }
 }
