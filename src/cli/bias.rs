@@ -159,9 +159,6 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|f| read_var(f, &args.variable, None, None))
         .transpose()?;
-    if obs.meta.kind != CubeKind::Observed {
-        bail!("{}: the observations are a forecast (they have start dates or leads); give an observed series", args.obs.display());
-    }
     let same_grid = hindcast.coords.spatial.shape() == obs.coords.spatial.shape();
     if !same_grid {
         bail!(
@@ -174,19 +171,36 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             args.hindcast.display()
         );
     }
-    let (aligned, missing) = align_observations(&obs, &hindcast)?;
-    if missing == aligned.n_init() * aligned.n_lead() {
+    // Observations either as a series (aligned here to the targets) or already on the
+    // hindcast's (init, lead) targets with one member.
+    let aligned = if obs.meta.kind == CubeKind::Observed {
+        let (aligned, missing) = align_observations(&obs, &hindcast)?;
+        if missing == aligned.n_init() * aligned.n_lead() {
+            bail!(
+                "{}: no observation falls in any target period of {} (dates {} .. {})",
+                args.obs.display(),
+                args.hindcast.display(),
+                hindcast.coords.init[0],
+                hindcast.coords.init[hindcast.n_init() - 1]
+            );
+        }
+        if missing > 0 && !g.quiet {
+            eprintln!("note: {missing} of {} targets have no (complete) observation and are not used for training", aligned.n_init() * aligned.n_lead());
+        }
+        aligned
+    } else if obs.n_member() == 1
+        && obs.coords.init == hindcast.coords.init
+        && obs.coords.lead == hindcast.coords.lead
+    {
+        obs
+    } else {
         bail!(
-            "{}: no observation falls in any target period of {} (dates {} .. {})",
+            "{}: observations with start dates and leads must have one member and the hindcast's start dates and leads ({} starts, {} leads); give a plain time series instead",
             args.obs.display(),
-            args.hindcast.display(),
-            hindcast.coords.init[0],
-            hindcast.coords.init[hindcast.n_init() - 1]
+            hindcast.n_init(),
+            hindcast.n_lead()
         );
-    }
-    if missing > 0 && !g.quiet {
-        eprintln!("note: {missing} of {} targets have no (complete) observation and are not used for training", aligned.n_init() * aligned.n_lead());
-    }
+    };
     let kind = match hindcast.meta.quantity {
         Quantity::Precipitation => Kind::Multiplicative,
         _ => Kind::Additive,

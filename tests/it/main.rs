@@ -1,5 +1,6 @@
 //! Integration tests: the library and the `s2s` binary on real and generated NetCDF files.
 
+mod bias;
 mod common;
 mod inspect_cli;
 mod layouts;
