@@ -22,6 +22,10 @@ $S2S synth --preset small --out "$OUT/synth"
 $S2S regrid --method conservative --grid 1 --bbox 65,95,5,30 "$OUT/synth/hindcast_CHARLIE.nc" "$OUT/hindcast_CHARLIE_1deg.nc"
 $S2S inspect "$OUT/hindcast_CHARLIE_1deg.nc" | tee "$OUT/inspect_regridded.txt"
 
+echo "== s2s bias-correct: model ALPHA's precipitation, hindcast (leave-one-year-out) and forecast, EQM"
+$S2S bias-correct --method eqm --var pr --hindcast "$OUT/synth/hindcast_ALPHA.nc" --obs "$OUT/synth/obs.nc" \
+    --forecast "$OUT/synth/forecast_ALPHA.nc" --out "$OUT/bias"
+
 echo
 echo "Demo finished. Reports are in $OUT/:"
 ls -1 "$OUT"

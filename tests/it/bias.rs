@@ -210,3 +210,62 @@ fn synthetic_forecast_and_hindcast_all_methods() {
         }
     }
 }
+
+/// Observations already on the hindcast's (init, lead) targets (one member), as the peers'
+/// workload writes them, are used as they are.
+#[test]
+fn observations_on_the_hindcast_targets() {
+    use s2s_ensemble::io::{write_cube, WriteOptions};
+    use s2s_ensemble::synth::{Preset, SynthConfig, SynthVar};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
+    let hc = cfg.model_cube(2, false, SynthVar::Tas).unwrap();
+    let (aligned, _) =
+        align_observations(&cfg.observation_cube(SynthVar::Tas).unwrap(), &hc).unwrap();
+    let mut aligned = aligned;
+    aligned.meta.kind = s2s_ensemble::cube::CubeKind::Forecast;
+    let (h, o) = (dir.path().join("h.nc"), dir.path().join("o.nc"));
+    write_cube(&h, &hc, &WriteOptions::default()).unwrap();
+    write_cube(&o, &aligned, &WriteOptions::default()).unwrap();
+    let out = dir.path().join("bc");
+    let r = s2s(&[
+        "bias-correct",
+        "-q",
+        "--method",
+        "eqm",
+        "--var",
+        "tas",
+        "--hindcast",
+        h.to_str().unwrap(),
+        "--obs",
+        o.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let c = read_cube(out.join("h.tas.eqm.nc"), &ReadOptions::default()).unwrap();
+    assert_eq!(c.values.dim(), hc.values.dim());
+    // Observations on other start dates are refused with the reason.
+    let short = aligned.select_inits(&[0, 1, 2]).unwrap();
+    write_cube(&o, &short, &WriteOptions::default()).unwrap();
+    let r = s2s(&[
+        "bias-correct",
+        "-q",
+        "--method",
+        "eqm",
+        "--var",
+        "tas",
+        "--hindcast",
+        h.to_str().unwrap(),
+        "--obs",
+        o.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        stderr(&r).contains("must have one member and the hindcast's start dates"),
+        "{}",
+        stderr(&r)
+    );
+}
