@@ -5,6 +5,7 @@
 #   EQM, 100 quantiles, in-sample, all 3 models, pr and tas   (peers: eqm_cmethods, eqm_xsdba)
 #   QDM of model ALPHA's forecast, pr and tas                 (peers: qdm_cmethods, qdm_xsdba)
 # plus our default (every training value, leave-one-year-out). Whole processes, median of 5.
+# Outputs uncompressed (--deflate 0), as the peers write theirs.
 # Run the peers with: PEERS_RESULTS=/tmp/peers-results PEERS_ONLY="eqm_cmethods qdm_cmethods
 # eqm_xsdba qdm_xsdba" ../shared/peers/run_peers.sh — their wall times are in
 # /tmp/peers-results/<op>.json.
@@ -19,12 +20,12 @@ OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT
 . scripts/bench_lib.sh
 eqm_all() {
     for m in ALPHA BRAVO CHARLIE; do for v in pr tas; do
-        $S2S bias-correct -q --method eqm "$@" --var $v --hindcast "$WL/hindcast_$m.nc" --obs "$WL/obs.nc" --out "$OUT"
+        $S2S bias-correct -q --deflate 0 --method eqm "$@" --var $v --hindcast "$WL/hindcast_$m.nc" --obs "$WL/obs.nc" --out "$OUT"
     done; done
 }
 qdm_alpha() {
     for v in pr tas; do
-        $S2S bias-correct -q --method qdm --var $v --hindcast "$WL/hindcast_ALPHA.nc" --obs "$WL/obs.nc" --forecast "$WL/forecast_ALPHA.nc" --out "$OUT"
+        $S2S bias-correct -q --deflate 0 --method qdm --var $v --hindcast "$WL/hindcast_ALPHA.nc" --obs "$WL/obs.nc" --forecast "$WL/forecast_ALPHA.nc" --out "$OUT"
     done
 }
 timeit "s2s eqm100 in-sample, 3 models" eqm_all --quantiles 100 --cv none

@@ -134,10 +134,11 @@ impl QuantileMapping {
         if x > qm[n - 1] {
             return tail(n - 1);
         }
-        // First node >= x; a run of ties at x maps to the mean of its q_O.
+        // First node >= x; a run of ties at x maps to the mean of its q_O (searched only when
+        // x sits exactly on a node: dry values, or the training values themselves).
         let lo = qm.partition_point(|&m| m < x);
-        let hi = qm.partition_point(|&m| m <= x);
-        if hi > lo {
+        if qm[lo] == x {
+            let hi = lo + qm[lo..].partition_point(|&m| m <= x);
             return qo[lo..hi].iter().sum::<f64>() / (hi - lo) as f64;
         }
         // qm[lo-1] < x < qm[lo]

@@ -352,8 +352,10 @@ pub fn correct(
         .par_for_each(
             |y, mut hc_row: ArrayViewMut4<f32>, mut fc_row: ArrayViewMut4<f32>| {
                 let mut row = RowWork::new(corrector, kind, wet, params);
-                for x in 0..nx {
-                    for l in 0..nl {
+                // Leads outside, longitudes inside: one lead of a latitude row (starts ×
+                // members × longitudes) stays in cache while its cells are gathered.
+                for l in 0..nl {
+                    for x in 0..nx {
                         let model = hindcast.values.slice(s![.., .., l, y, x]);
                         let observed = obs.values.slice(s![.., 0, l, y, x]);
                         // Hindcast starts, each with its cross-validated training set.
@@ -518,6 +520,8 @@ impl<'a> RowWork<'a> {
         }
         // Leave the excluded years out: one pass, order kept. Consecutive targets of the same
         // year (the days of a month in a daily series) share it.
+        // In-sample, every target of the group has the same training set.
+        let target_year = target_year.filter(|_| self.params.cv != CrossValidation::None);
         let train_key = (cell, group_id, target_year);
         if self.train_of != Some(train_key) {
             let cv = self.params.cv;

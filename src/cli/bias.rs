@@ -10,7 +10,7 @@ use s2s_ensemble::bias::{
     QuantileDeltaMapping, QuantileMapping, VarianceScaling,
 };
 use s2s_ensemble::cube::{align_observations, CubeKind, LeadUnit};
-use s2s_ensemble::io::{read_cube, write_cube, ReadOptions, WriteOptions};
+use s2s_ensemble::io::{read_cube, write_cube, ReadOptions};
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::Cube;
 
@@ -237,11 +237,7 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let method = format!("{:?}", args.method).to_lowercase();
-    let cmd: Vec<String> = std::env::args().collect();
-    let wopts = WriteOptions {
-        history: Some(cmd.join(" ")),
-        ..Default::default()
-    };
+    let wopts = g.write_options();
     let stem = |p: &Path| {
         p.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

@@ -25,6 +25,9 @@ pub struct Cli {
     /// No progress bars or informational messages.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Compression of NetCDF outputs: deflate level 0 (none, fastest) to 9 (default 1).
+    #[arg(long, global = true, value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
+    deflate: i32,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +66,16 @@ enum Command {
 pub struct Globals {
     /// Suppress progress and informational output.
     pub quiet: bool,
+    /// Deflate level of NetCDF outputs.
+    pub deflate: i32,
+}
+
+impl Globals {
+    /// Output options: the command line for `history`, the deflate level.
+    pub fn write_options(&self) -> s2s_ensemble::io::WriteOptions {
+        let cmd: Vec<String> = std::env::args().collect();
+        s2s_ensemble::io::WriteOptions { history: Some(cmd.join(" ")), deflate: Some(self.deflate), ..Default::default() }
+    }
 }
 
 /// Parses the command line and runs the subcommand; returns the process exit code.
@@ -77,7 +90,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let globals = Globals { quiet: cli.quiet };
+    let globals = Globals { quiet: cli.quiet, deflate: cli.deflate };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
         Command::Regrid(args) => regrid::run(&args, &globals),

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use s2s_ensemble::cube::BBox;
 use s2s_ensemble::grid::{bilinear, conservative, regrid_cube, LonLatGrid, RegridWeights};
 use s2s_ensemble::io::{
-    read_cube, read_spatial, write_cubes, DimMapping, ReadOptions, WriteOptions,
+    read_cube, read_spatial, write_cubes, DimMapping, ReadOptions,
 };
 use s2s_ensemble::progress::Progress;
 
@@ -113,11 +113,7 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     bars.finish();
     let refs: Vec<&s2s_ensemble::Cube> = cubes.iter().collect();
-    let cmd: Vec<String> = std::env::args().collect();
-    let opts = WriteOptions {
-        history: Some(cmd.join(" ")),
-        ..Default::default()
-    };
+    let opts = g.write_options();
     write_cubes(&args.output, &refs, &opts)?;
     if !g.quiet {
         eprintln!(

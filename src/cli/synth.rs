@@ -54,6 +54,7 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let opts = WorkloadOptions {
         cdo_copies: args.cdo,
         history: Some(cmd.join(" ")),
+        deflate: Some(g.deflate),
     };
     let t0 = Instant::now();
     let files = write_workload(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;

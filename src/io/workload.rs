@@ -28,6 +28,8 @@ pub struct WorkloadOptions {
     pub cdo_copies: bool,
     /// The command line, for `history`.
     pub history: Option<String>,
+    /// Deflate level of the files (default 1).
+    pub deflate: Option<i32>,
 }
 
 /// The files written.
