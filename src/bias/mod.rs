@@ -449,8 +449,9 @@ struct RowWork<'a> {
     params: &'a BiasParams,
     scratch: Scratch,
     /// Sorted (value, year) of the current group, and which group and cell they belong to.
-    model_tagged: Vec<(f32, i32)>,
-    obs_tagged: Vec<(f32, i32)>,
+    /// Values tagged with their year, packed by [`tag`] so that they sort as integers.
+    model_tagged: Vec<u64>,
+    obs_tagged: Vec<u64>,
     /// The (cell and lead) the tagged samples were built for.
     sample_of: Option<usize>,
     /// The (cell and lead, group, left-out year) the training samples were built for.
@@ -505,16 +506,15 @@ impl<'a> RowWork<'a> {
             self.obs_tagged.clear();
             for &j in group {
                 for &v in model.slice(s![j, ..]).iter().filter(|v| v.is_finite()) {
-                    self.model_tagged.push((v, years[j]));
+                    self.model_tagged.push(tag(v, years[j]));
                 }
                 let o = observed[j];
                 if o.is_finite() {
-                    self.obs_tagged.push((o, years[j]));
+                    self.obs_tagged.push(tag(o, years[j]));
                 }
             }
-            self.model_tagged
-                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            self.obs_tagged.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            self.model_tagged.sort_unstable();
+            self.obs_tagged.sort_unstable();
             self.sample_of = Some(cell);
             self.group = group_id;
         }
@@ -530,6 +530,7 @@ impl<'a> RowWork<'a> {
             self.model_train.extend(
                 self.model_tagged
                     .iter()
+                    .map(|&t| untag(t))
                     .filter(|t| !excluded(t.1))
                     .map(|t| t.0),
             );
@@ -537,6 +538,7 @@ impl<'a> RowWork<'a> {
             self.obs_train.extend(
                 self.obs_tagged
                     .iter()
+                    .map(|&t| untag(t))
                     .filter(|t| !excluded(t.1))
                     .map(|t| t.0),
             );
@@ -617,6 +619,26 @@ impl<'a> RowWork<'a> {
             }
         }
     }
+}
+
+/// A finite value and its year packed in a `u64` whose integer order is the value's order:
+/// the float's bits made monotone (sign bit flipped for positives, all bits for negatives) in
+/// the high half, the year in the low half.
+fn tag(v: f32, year: i32) -> u64 {
+    let b = v.to_bits();
+    let key = if b >> 31 == 0 { b | 0x8000_0000 } else { !b };
+    (u64::from(key) << 32) | u64::from(year as u32)
+}
+
+/// Inverse of [`tag`].
+fn untag(t: u64) -> (f32, i32) {
+    let key = (t >> 32) as u32;
+    let b = if key >> 31 == 1 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    };
+    (f32::from_bits(b), t as u32 as i32)
 }
 
 /// Which model values count as dry.

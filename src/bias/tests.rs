@@ -164,6 +164,25 @@ fn precipitation_dry_cells_drizzle_and_missing_values() {
 }
 
 #[test]
+fn tags_sort_like_their_values() {
+    let vals = [-3.5f32, -0.0, 0.0, 1e-30, 2.0, 7.25, -1e9, 1e9];
+    let mut tagged: Vec<u64> = vals
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| tag(v, 1990 + k as i32))
+        .collect();
+    tagged.sort_unstable();
+    let back: Vec<(f32, i32)> = tagged.iter().map(|&t| untag(t)).collect();
+    for w in back.windows(2) {
+        assert!(w[0].0 <= w[1].0, "{back:?}");
+    }
+    for (k, &v) in vals.iter().enumerate() {
+        assert!(back.contains(&(v, 1990 + k as i32)));
+    }
+    assert_eq!(untag(tag(-2.5, -7)), (-2.5, -7));
+}
+
+#[test]
 fn refuses_unaligned_observations() {
     let h = cube(&[vec![1.0], vec![2.0]], false);
     let o = cube(&[vec![1.0], vec![2.0], vec![3.0]], true);

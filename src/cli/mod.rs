@@ -74,7 +74,11 @@ impl Globals {
     /// Output options: the command line for `history`, the deflate level.
     pub fn write_options(&self) -> s2s_ensemble::io::WriteOptions {
         let cmd: Vec<String> = std::env::args().collect();
-        s2s_ensemble::io::WriteOptions { history: Some(cmd.join(" ")), deflate: Some(self.deflate), ..Default::default() }
+        s2s_ensemble::io::WriteOptions {
+            history: Some(cmd.join(" ")),
+            deflate: Some(self.deflate),
+            ..Default::default()
+        }
     }
 }
 
@@ -90,7 +94,10 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let globals = Globals { quiet: cli.quiet, deflate: cli.deflate };
+    let globals = Globals {
+        quiet: cli.quiet,
+        deflate: cli.deflate,
+    };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
         Command::Regrid(args) => regrid::run(&args, &globals),

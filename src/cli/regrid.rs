@@ -7,9 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use s2s_ensemble::cube::BBox;
 use s2s_ensemble::grid::{bilinear, conservative, regrid_cube, LonLatGrid, RegridWeights};
-use s2s_ensemble::io::{
-    read_cube, read_spatial, write_cubes, DimMapping, ReadOptions,
-};
+use s2s_ensemble::io::{read_cube, read_spatial, write_cubes, DimMapping, ReadOptions};
 use s2s_ensemble::progress::Progress;
 
 use super::progress::Bars;
