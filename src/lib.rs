@@ -53,6 +53,7 @@
 pub mod bias;
 pub mod calendar;
 pub mod cube;
+pub mod ensemble;
 pub mod error;
 pub mod grid;
 #[cfg(feature = "netcdf")]

@@ -1,0 +1,320 @@
+//! Multi-model ensemble combination: category edges, category probabilities, ensemble
+//! statistics.
+//!
+//! Members:
+//! - [`category_edges`]: sample quantiles of a climatology at the category levels (terciles
+//!   `1/3, 2/3` by default; extremes such as `0.1, 0.9`), Hyndman–Fan type 7 (numpy's default).
+//! - [`category_of`]: the category of a value given the edges.
+//! - [`Weights`] and [`model_weights`]: pooled (every member equal), model-equal (each model
+//!   `1/M` whatever its member count), or given (skill weights from verification).
+//! - [`category_probabilities`]: the weighted share of members in each category.
+//! - [`forecast_probabilities`]: per cell and lead, for `M` models' forecasts with edges from
+//!   each model's own hindcast climatology (the C3S way, which removes the residual bias of each
+//!   model), in parallel over cells.
+//! - [`ensemble_mean`], [`weighted_percentile`]: deterministic fields.
+//!
+//! # Formulas
+//! With model weights `w_m` (`Σ w_m = 1`), `n_m` valid members of model `m` and `k_{m,c}` of them
+//! in category `c`: `P_c = Σ_m w_m k_{m,c} / n_m`. Pooled weights `w_m = n_m / Σ n` make every
+//! member count the same; model-equal `w_m = 1/M`. Categories (terciles): a value strictly below
+//! the lower edge is below normal, strictly above the upper edge above normal, otherwise near
+//! normal — for more edges, a value on an edge belongs to the category above the lower edge
+//! (see [`category_of`]).
+//!
+//! # Missing data
+//! NaN members are not counted; a model without valid members drops out and the other weights
+//! are renormalised; no valid member at all gives NaN probabilities.
+//!
+//! # References
+//! Hagedorn, Doblas-Reyes & Palmer (2005), Tellus 57A, 219–233 (multi-model combination);
+//! Hyndman & Fan (1996), Am. Stat. 50, 361–365 (sample quantiles); Copernicus C3S seasonal
+//! forecast graphical products (model-climate terciles).
+
+use ndarray::{s, Array5, ArrayViewMut4, Axis, Zip};
+use serde::{Deserialize, Serialize};
+
+use crate::cube::Cube;
+use crate::error::{Error, Result};
+use crate::stats::quantile_sorted;
+
+/// Tercile levels.
+pub const TERCILES: [f64; 2] = [1.0 / 3.0, 2.0 / 3.0];
+
+/// Sample quantiles (type 7) of an ascending, NaN-free climatology at `levels`.
+pub fn category_edges(sorted: &[f32], levels: &[f64], out: &mut [f64]) {
+    for (o, &p) in out.iter_mut().zip(levels) {
+        *o = quantile_sorted(sorted, p);
+    }
+}
+
+/// Category of `x` for ascending `edges` (`edges.len() + 1` categories): `0` when
+/// `x < edges[0]`, the last when `x > edges[last]`, otherwise `1 + #{j ≥ 1 : edges[j] < x}` —
+/// so for terciles a value on an edge is near normal. `None` for NaN.
+pub fn category_of(x: f32, edges: &[f64]) -> Option<usize> {
+    if x.is_nan() {
+        return None;
+    }
+    let x = f64::from(x);
+    let k = edges.len();
+    if k == 0 {
+        return Some(0);
+    }
+    if x < edges[0] {
+        return Some(0);
+    }
+    if x > edges[k - 1] {
+        return Some(k);
+    }
+    Some(
+        1 + edges[1..]
+            .iter()
+            .filter(|&&e| e < x)
+            .count()
+            .min(k.saturating_sub(2)),
+    )
+}
+
+/// How members of different models are weighted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weights {
+    /// Every member counts the same.
+    Pooled,
+    /// Every model counts the same, whatever its member count.
+    ModelEqual,
+    /// Given weights per model (non-negative; normalised to sum 1).
+    Given(Vec<f64>),
+}
+
+/// Model weights for models with `valid[m]` valid members: sum 1 over the models that have any
+/// (all zero when none does). Given weights that are all zero on the valid models fall back to
+/// model-equal.
+pub fn model_weights(weights: &Weights, valid: &[usize], out: &mut [f64]) {
+    let total_members: usize = valid.iter().sum();
+    let n_models = valid.iter().filter(|&&n| n > 0).count();
+    for (m, o) in out.iter_mut().enumerate() {
+        *o = if valid[m] == 0 {
+            0.0
+        } else {
+            match weights {
+                Weights::Pooled => valid[m] as f64 / total_members as f64,
+                Weights::ModelEqual => 1.0 / n_models as f64,
+                Weights::Given(w) => w.get(m).copied().unwrap_or(0.0).max(0.0),
+            }
+        };
+    }
+    let sum: f64 = out.iter().sum();
+    if sum > 0.0 {
+        out.iter_mut().for_each(|w| *w /= sum);
+    } else if n_models > 0 {
+        model_weights(&Weights::ModelEqual, valid, out);
+    }
+}
+
+/// Weighted category probabilities of `M` models' members (`members[m]`), each model with its
+/// own edges (`edges[m]`, ascending): `out[c] = Σ_m w_m k_{m,c} / n_m`. `out` has
+/// `edges[m].len() + 1` entries; NaN when no model has a valid member.
+pub fn category_probabilities(
+    members: &[&[f32]],
+    edges: &[&[f64]],
+    weights: &Weights,
+    out: &mut [f64],
+) {
+    let nm = members.len();
+    let mut valid = vec![0usize; nm];
+    for (m, v) in members.iter().enumerate() {
+        valid[m] = v.iter().filter(|x| x.is_finite()).count();
+    }
+    let mut w = vec![0.0; nm];
+    model_weights(weights, &valid, &mut w);
+    out.fill(0.0);
+    if valid.iter().all(|&n| n == 0) {
+        out.fill(f64::NAN);
+        return;
+    }
+    for m in 0..nm {
+        if valid[m] == 0 {
+            continue;
+        }
+        let share = w[m] / valid[m] as f64;
+        for &x in members[m] {
+            if let Some(c) = category_of(x, edges[m]) {
+                out[c] += share;
+            }
+        }
+    }
+}
+
+/// Weighted ensemble mean: `Σ_m w_m · mean(members of m)`; NaN without valid members.
+pub fn ensemble_mean(members: &[&[f32]], weights: &Weights) -> f64 {
+    let valid: Vec<usize> = members
+        .iter()
+        .map(|v| v.iter().filter(|x| x.is_finite()).count())
+        .collect();
+    let mut w = vec![0.0; members.len()];
+    model_weights(weights, &valid, &mut w);
+    if valid.iter().all(|&n| n == 0) {
+        return f64::NAN;
+    }
+    members
+        .iter()
+        .zip(&w)
+        .zip(&valid)
+        .filter(|(_, &n)| n > 0)
+        .map(|((v, &wm), &n)| {
+            wm * v
+                .iter()
+                .filter(|x| x.is_finite())
+                .map(|&x| f64::from(x))
+                .sum::<f64>()
+                / n as f64
+        })
+        .sum()
+}
+
+/// Percentile `p` (0–1) of the pooled members where each member carries its model's weight
+/// divided by its valid member count: the weighted type-7 analogue (for equal member weights it
+/// is numpy's `quantile(..., method="linear")`, which is what CDO `enspctl` computes with
+/// `--percentile linear`).
+pub fn weighted_percentile(
+    members: &[&[f32]],
+    weights: &Weights,
+    p: f64,
+    scratch: &mut Vec<(f32, f64)>,
+) -> f64 {
+    let valid: Vec<usize> = members
+        .iter()
+        .map(|v| v.iter().filter(|x| x.is_finite()).count())
+        .collect();
+    let mut w = vec![0.0; members.len()];
+    model_weights(weights, &valid, &mut w);
+    scratch.clear();
+    for (m, v) in members.iter().enumerate() {
+        for &x in v.iter().filter(|x| x.is_finite()) {
+            scratch.push((x, w[m] / valid[m] as f64));
+        }
+    }
+    let n = scratch.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    scratch.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    if n == 1 {
+        return f64::from(scratch[0].0);
+    }
+    // Plotting position of member i: the weight before it plus half its own, rescaled so the
+    // first member sits at 0 and the last at 1 (type 7 when weights are equal).
+    let mut cum = 0.0;
+    let mut pos = Vec::with_capacity(n);
+    for &(_, wi) in scratch.iter() {
+        pos.push(cum + wi / 2.0);
+        cum += wi;
+    }
+    let (a, b) = (pos[0], pos[n - 1]);
+    let target = a + p.clamp(0.0, 1.0) * (b - a);
+    let k = pos.partition_point(|&q| q <= target).clamp(1, n - 1);
+    let (p0, p1) = (pos[k - 1], pos[k]);
+    let (x0, x1) = (f64::from(scratch[k - 1].0), f64::from(scratch[k].0));
+    if p1 > p0 {
+        x0 + (target - p0) / (p1 - p0) * (x1 - x0)
+    } else {
+        x0
+    }
+}
+
+/// Forecast category probabilities of `M` models on one grid: for each cell and lead, each
+/// model's edges come from its own hindcast (members × years) at `levels`; the forecast members
+/// are counted with `weights`. Returns `(forecast init, category, lead, y, x)` probabilities.
+pub fn forecast_probabilities(
+    hindcasts: &[&Cube],
+    forecasts: &[&Cube],
+    levels: &[f64],
+    weights: &Weights,
+) -> Result<Array5<f32>> {
+    let nmod = hindcasts.len();
+    if nmod == 0 || forecasts.len() != nmod {
+        return Err(Error::invalid(
+            "ensemble",
+            format!(
+                "{} hindcasts and {} forecasts: give one of each per model",
+                nmod,
+                forecasts.len()
+            ),
+        ));
+    }
+    let (_, _, nl, ny, nx) = forecasts[0].values.dim();
+    let nf = forecasts[0].n_init();
+    for (h, f) in hindcasts.iter().zip(forecasts) {
+        if f.coords.spatial.shape() != (ny, nx) || h.coords.spatial.shape() != (ny, nx) {
+            return Err(Error::mismatch(
+                "models",
+                format!(
+                    "{} is not on the grid of {}; regrid first",
+                    f.meta.model, forecasts[0].meta.model
+                ),
+            ));
+        }
+        if h.coords.lead != f.coords.lead
+            || f.coords.lead != forecasts[0].coords.lead
+            || f.n_init() != nf
+        {
+            return Err(Error::mismatch(
+                "models",
+                format!(
+                    "{} has other leads or start dates than {}",
+                    f.meta.model, forecasts[0].meta.model
+                ),
+            ));
+        }
+    }
+    let ncat = levels.len() + 1;
+    let mut out = Array5::<f32>::from_elem((nf, ncat, nl, ny, nx), f32::NAN);
+    Zip::indexed(out.axis_iter_mut(Axis(3))).par_for_each(|y, mut row: ArrayViewMut4<f32>| {
+        let mut clim: Vec<Vec<f32>> = vec![Vec::new(); nmod];
+        let mut edges: Vec<Vec<f64>> = vec![vec![0.0; levels.len()]; nmod];
+        let mut members: Vec<Vec<f32>> = vec![Vec::new(); nmod];
+        let mut probs = vec![0.0; ncat];
+        for l in 0..nl {
+            for x in 0..nx {
+                for m in 0..nmod {
+                    clim[m].clear();
+                    clim[m].extend(
+                        hindcasts[m]
+                            .values
+                            .slice(s![.., .., l, y, x])
+                            .iter()
+                            .copied()
+                            .filter(|v| v.is_finite()),
+                    );
+                    clim[m].sort_unstable_by(f32::total_cmp);
+                    category_edges(&clim[m], levels, &mut edges[m]);
+                }
+                for i in 0..nf {
+                    for m in 0..nmod {
+                        members[m].clear();
+                        // A model without a climatology at this cell cannot be placed in it.
+                        if !clim[m].is_empty() {
+                            members[m].extend(
+                                forecasts[m]
+                                    .values
+                                    .slice(s![i, .., l, y, x])
+                                    .iter()
+                                    .copied(),
+                            );
+                        }
+                    }
+                    let mv: Vec<&[f32]> = members.iter().map(Vec::as_slice).collect();
+                    let ev: Vec<&[f64]> = edges.iter().map(Vec::as_slice).collect();
+                    category_probabilities(&mv, &ev, weights, &mut probs);
+                    for c in 0..ncat {
+                        row[[i, c, l, x]] = probs[c] as f32;
+                    }
+                }
+            }
+        }
+    });
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

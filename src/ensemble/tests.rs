@@ -1,0 +1,199 @@
+use ndarray::Array5;
+use proptest::prelude::*;
+
+use super::*;
+use crate::calendar::{Calendar, CfDateTime};
+use crate::cube::{Coords, Lead, Meta, Spatial};
+
+#[test]
+fn categories_follow_the_tercile_rule() {
+    let e = [1.0, 2.0];
+    assert_eq!(category_of(0.5, &e), Some(0));
+    assert_eq!(category_of(1.0, &e), Some(1)); // on the lower edge: near normal
+    assert_eq!(category_of(2.0, &e), Some(1)); // on the upper edge: near normal
+    assert_eq!(category_of(2.5, &e), Some(2));
+    assert_eq!(category_of(f32::NAN, &e), None);
+    // Quintile-like edges.
+    let e = [1.0, 2.0, 3.0, 4.0];
+    assert_eq!(category_of(2.5, &e), Some(2));
+    assert_eq!(category_of(4.0, &e), Some(3));
+    assert_eq!(category_of(4.1, &e), Some(4));
+}
+
+#[test]
+fn three_models_with_2_5_10_members_by_hand() {
+    let edges: [&[f64]; 3] = [&[0.0, 1.0], &[0.0, 1.0], &[10.0, 20.0]];
+    let a = [-1.0f32, 2.0]; // below, above
+    let b = [-1.0f32, -2.0, 0.5, 0.5, 3.0]; // 2 below, 2 near, 1 above
+    let c = [5.0f32, 15.0, 15.0, 15.0, 15.0, 25.0, 25.0, 25.0, 25.0, 25.0]; // 1, 4, 5
+    let members: [&[f32]; 3] = [&a, &b, &c];
+    let mut p = [0.0; 3];
+    category_probabilities(&members, &edges, &Weights::ModelEqual, &mut p);
+    let third = 1.0 / 3.0;
+    let want = [
+        third * (0.5 + 0.4 + 0.1),
+        third * (0.0 + 0.4 + 0.4),
+        third * (0.5 + 0.2 + 0.5),
+    ];
+    for k in 0..3 {
+        assert!((p[k] - want[k]).abs() < 1e-12, "{p:?} vs {want:?}");
+    }
+    category_probabilities(&members, &edges, &Weights::Pooled, &mut p);
+    // 17 members: below 1+2+1 = 4, near 0+2+4 = 6, above 1+1+5 = 7
+    for (k, n) in [4.0, 6.0, 7.0].iter().enumerate() {
+        assert!((p[k] - n / 17.0).abs() < 1e-12, "{p:?}");
+    }
+    // Skill weights 0, 1, 3: model A drops out.
+    category_probabilities(
+        &members,
+        &edges,
+        &Weights::Given(vec![0.0, 1.0, 3.0]),
+        &mut p,
+    );
+    assert!((p[0] - (0.25 * 0.4 + 0.75 * 0.1)).abs() < 1e-12, "{p:?}");
+    // A model with no valid member is left out; nobody valid: NaN.
+    let none = [f32::NAN, f32::NAN];
+    let only: [&[f32]; 2] = [&none, &a];
+    category_probabilities(&only, &edges[..2], &Weights::ModelEqual, &mut p);
+    assert_eq!(p, [0.5, 0.0, 0.5]);
+    let nothing: [&[f32]; 1] = [&none];
+    category_probabilities(&nothing, &edges[..1], &Weights::ModelEqual, &mut p);
+    assert!(p.iter().all(|v| v.is_nan()));
+}
+
+#[test]
+fn edges_and_percentiles_are_numpy_type_7() {
+    // np.quantile([1, 2, 3, 4, 10], [1/3, 2/3]) = [2.3333, 3.6667]
+    let mut e = [0.0; 2];
+    category_edges(&[1.0, 2.0, 3.0, 4.0, 10.0], &TERCILES, &mut e);
+    assert!(
+        (e[0] - 7.0 / 3.0).abs() < 1e-6 && (e[1] - 11.0 / 3.0).abs() < 1e-6,
+        "{e:?}"
+    );
+    // Equal weights: np.percentile([1, 2, 4, 8], 90) = 6.8 whatever the split into models.
+    let mut s = Vec::new();
+    let a = [8.0f32, 1.0];
+    let b = [4.0f32, 2.0];
+    let m: [&[f32]; 2] = [&a, &b];
+    assert!((weighted_percentile(&m, &Weights::Pooled, 0.9, &mut s) - 6.8).abs() < 1e-9);
+    assert!((weighted_percentile(&m, &Weights::Pooled, 0.5, &mut s) - 3.0).abs() < 1e-9);
+    assert!((ensemble_mean(&m, &Weights::Pooled) - 3.75).abs() < 1e-12);
+    let c = [10.0f32];
+    let m3: [&[f32]; 2] = [&a, &c];
+    // Model-equal: mean of 4.5 and 10.
+    assert!((ensemble_mean(&m3, &Weights::ModelEqual) - 7.25).abs() < 1e-12);
+}
+
+fn models() -> impl Strategy<Value = Vec<Vec<f32>>> {
+    prop::collection::vec(
+        prop::collection::vec(prop_oneof![-10.0f32..10.0, Just(f32::NAN)], 1..12),
+        1..6,
+    )
+}
+
+proptest! {
+    /// Probabilities are in [0, 1] and sum to 1 (within 1e-6), whatever the weights.
+    #[test]
+    fn probabilities_sum_to_one(ms in models(), e0 in -5.0f64..0.0, width in 0.0f64..5.0, given in prop::collection::vec(0.0f64..3.0, 6)) {
+        let edges = [e0, e0 + width];
+        let members: Vec<&[f32]> = ms.iter().map(Vec::as_slice).collect();
+        let ev: Vec<&[f64]> = vec![&edges[..]; ms.len()];
+        let any = ms.iter().any(|v| v.iter().any(|x| x.is_finite()));
+        for w in [Weights::Pooled, Weights::ModelEqual, Weights::Given(given.clone())] {
+            let mut p = [0.0; 3];
+            category_probabilities(&members, &ev, &w, &mut p);
+            if any {
+                prop_assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-6, "{p:?}");
+                prop_assert!(p.iter().all(|&x| (0.0..=1.0 + 1e-12).contains(&x)));
+            } else {
+                prop_assert!(p.iter().all(|x| x.is_nan()));
+            }
+            let valid: Vec<usize> = ms.iter().map(|v| v.iter().filter(|x| x.is_finite()).count()).collect();
+            let mut wts = vec![0.0; ms.len()];
+            model_weights(&w, &valid, &mut wts);
+            if any {
+                prop_assert!((wts.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+                prop_assert!(wts.iter().all(|&x| x >= 0.0));
+            }
+        }
+    }
+
+    /// Reordering the models changes nothing, and neither does entering every model twice (under
+    /// model-equal and pooled weights). (Copying one model only doubles its say, as it should.)
+    #[test]
+    fn invariant_to_model_order_and_duplication(ms in models(), rot in 0usize..6) {
+        let edges = [-1.0, 1.0];
+        let members: Vec<&[f32]> = ms.iter().map(Vec::as_slice).collect();
+        let ev: Vec<&[f64]> = vec![&edges[..]; ms.len()];
+        let mut p = [0.0; 3];
+        category_probabilities(&members, &ev, &Weights::ModelEqual, &mut p);
+        let mut rotated = members.clone();
+        rotated.rotate_left(rot % members.len());
+        let mut q = [0.0; 3];
+        category_probabilities(&rotated, &ev, &Weights::ModelEqual, &mut q);
+        for k in 0..3 {
+            prop_assert!((p[k] - q[k]).abs() < 1e-12 || (p[k].is_nan() && q[k].is_nan()));
+        }
+        // Every model twice: same probabilities under both weightings.
+        let doubled: Vec<&[f32]> = members.iter().chain(members.iter()).copied().collect();
+        let ev2: Vec<&[f64]> = vec![&edges[..]; doubled.len()];
+        for w in [Weights::ModelEqual, Weights::Pooled] {
+            category_probabilities(&members, &ev, &w, &mut p);
+            category_probabilities(&doubled, &ev2, &w, &mut q);
+            for k in 0..3 {
+                prop_assert!((p[k] - q[k]).abs() < 1e-12 || (p[k].is_nan() && q[k].is_nan()));
+            }
+        }
+    }
+
+    /// Under model-equal weights a model's member count does not change its say: a model whose
+    /// members are each entered r times (an identical copy of its ensemble) gives the same
+    /// probabilities.
+    #[test]
+    fn model_equal_ignores_member_counts(ms in models(), r in 2usize..4) {
+        let edges = [-1.0, 1.0];
+        let members: Vec<&[f32]> = ms.iter().map(Vec::as_slice).collect();
+        let ev: Vec<&[f64]> = vec![&edges[..]; ms.len()];
+        let repeated: Vec<Vec<f32>> = ms.iter().map(|v| v.iter().flat_map(|&x| std::iter::repeat_n(x, r)).collect()).collect();
+        let rep: Vec<&[f32]> = repeated.iter().map(Vec::as_slice).collect();
+        let (mut p, mut q) = ([0.0; 3], [0.0; 3]);
+        category_probabilities(&members, &ev, &Weights::ModelEqual, &mut p);
+        category_probabilities(&rep, &ev, &Weights::ModelEqual, &mut q);
+        for k in 0..3 {
+            prop_assert!((p[k] - q[k]).abs() < 1e-12 || (p[k].is_nan() && q[k].is_nan()));
+        }
+    }
+}
+
+#[test]
+fn forecast_probabilities_with_model_climatologies() {
+    // Two models at one cell: model A's hindcast 0..9, model B's 100..109 (a huge bias);
+    // forecasts at the top of each model's own climate are "above normal" for both.
+    let cube = |vals: Vec<f32>, ni: usize, nm: usize, name: &str| {
+        let coords = Coords {
+            init: (0..ni)
+                .map(|i| CfDateTime::ymd(2000 + i as i32, 5, 1))
+                .collect(),
+            member: (0..nm as i32).collect(),
+            lead: vec![Lead::months(0.0, 1.0)],
+            spatial: Spatial::index_series("x"),
+        };
+        Cube::new(
+            Array5::from_shape_vec((ni, nm, 1, 1, 1), vals).unwrap(),
+            coords,
+            Meta::new(name, "tas", "degC", Calendar::Standard),
+        )
+        .unwrap()
+    };
+    let ha = cube((0..10).map(|v| v as f32).collect(), 5, 2, "A");
+    let hb = cube((100..110).map(|v| v as f32).collect(), 5, 2, "B");
+    let fa = cube(vec![9.5, 8.0], 1, 2, "A");
+    let fb = cube(vec![109.0, 101.0], 1, 2, "B");
+    let p =
+        forecast_probabilities(&[&ha, &hb], &[&fa, &fb], &TERCILES, &Weights::ModelEqual).unwrap();
+    assert_eq!(p.dim(), (1, 3, 1, 1, 1));
+    // A: edges 3, 6 -> both above; B: edges 103, 106 -> one above, one below.
+    let got: Vec<f32> = (0..3).map(|c| p[[0, c, 0, 0, 0]]).collect();
+    assert_eq!(got, vec![0.25, 0.0, 0.75]);
+    assert!(forecast_probabilities(&[&ha], &[&fa, &fb], &TERCILES, &Weights::Pooled).is_err());
+}
