@@ -837,6 +837,23 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
     Ok((cube, incomplete))
 }
 
+/// A forecast cube at one lead and one (index) cell: `values[start][member]`, starts on 1 May
+/// of 2000, 2001, ... — the fixture of the per-cell kernels' tests.
+#[cfg(test)]
+pub(crate) fn test_cell_cube(model: &str, values: &[Vec<f32>]) -> Cube {
+    let (ni, nm) = (values.len(), values[0].len());
+    let coords = Coords {
+        init: (0..ni)
+            .map(|i| CfDateTime::ymd(2000 + i as i32, 5, 1))
+            .collect(),
+        member: (0..nm as i32).collect(),
+        lead: vec![Lead::months(0.0, 1.0)],
+        spatial: Spatial::index_series("x"),
+    };
+    let v = Array5::from_shape_fn((ni, nm, 1, 1, 1), |(i, m, ..)| values[i][m]);
+    Cube::new(v, coords, Meta::new(model, "x", "1", Calendar::Standard)).expect("consistent shape")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

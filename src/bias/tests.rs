@@ -1,33 +1,14 @@
 //! Tests of the cross-validating driver (the kernels are tested beside them).
 
-use ndarray::Array5;
 use proptest::prelude::*;
 
 use super::*;
-use crate::calendar::{Calendar, CfDateTime};
-use crate::cube::{Coords, CubeKind, Lead, Meta, Spatial};
+use crate::calendar::CfDateTime;
+use crate::cube::Coords;
 
-/// A cube of `values[(year, member)]` at one lead and one cell.
+/// A cube of `values[year][member]` at one lead and one cell.
 fn cube(values: &[Vec<f32>], observed: bool) -> Cube {
-    let ni = values.len();
-    let nm = values[0].len();
-    let coords = Coords {
-        init: (0..ni)
-            .map(|i| CfDateTime::ymd(2000 + i as i32, 5, 1))
-            .collect(),
-        member: (0..nm as i32).collect(),
-        lead: vec![Lead::months(0.0, 1.0)],
-        spatial: Spatial::index_series("x"),
-    };
-    let v = Array5::from_shape_fn((ni, nm, 1, 1, 1), |(i, m, ..)| values[i][m]);
-    let mut meta = Meta::new(
-        if observed { "OBS" } else { "M" },
-        "x",
-        "1",
-        Calendar::Standard,
-    );
-    meta.kind = CubeKind::Forecast;
-    Cube::new(v, coords, meta).unwrap()
+    crate::cube::test_cell_cube(if observed { "OBS" } else { "M" }, values)
 }
 
 fn col(c: &Cube, i: usize) -> Vec<f32> {

@@ -111,6 +111,17 @@ pub fn model_weights(weights: &Weights, valid: &[usize], out: &mut [f64]) {
     }
 }
 
+/// Valid (finite) member counts of each model and the model weights over those with any.
+fn valid_and_weights(members: &[&[f32]], weights: &Weights) -> (Vec<usize>, Vec<f64>) {
+    let valid: Vec<usize> = members
+        .iter()
+        .map(|v| v.iter().filter(|x| x.is_finite()).count())
+        .collect();
+    let mut w = vec![0.0; members.len()];
+    model_weights(weights, &valid, &mut w);
+    (valid, w)
+}
+
 /// Weighted category probabilities of `M` models' members (`members[m]`), each model with its
 /// own edges (`edges[m]`, ascending): `out[c] = Σ_m w_m k_{m,c} / n_m`. `out` has
 /// `edges[m].len() + 1` entries; NaN when no model has a valid member.
@@ -121,12 +132,7 @@ pub fn category_probabilities(
     out: &mut [f64],
 ) {
     let nm = members.len();
-    let mut valid = vec![0usize; nm];
-    for (m, v) in members.iter().enumerate() {
-        valid[m] = v.iter().filter(|x| x.is_finite()).count();
-    }
-    let mut w = vec![0.0; nm];
-    model_weights(weights, &valid, &mut w);
+    let (valid, w) = valid_and_weights(members, weights);
     out.fill(0.0);
     if valid.iter().all(|&n| n == 0) {
         out.fill(f64::NAN);
@@ -147,12 +153,7 @@ pub fn category_probabilities(
 
 /// Weighted ensemble mean: `Σ_m w_m · mean(members of m)`; NaN without valid members.
 pub fn ensemble_mean(members: &[&[f32]], weights: &Weights) -> f64 {
-    let valid: Vec<usize> = members
-        .iter()
-        .map(|v| v.iter().filter(|x| x.is_finite()).count())
-        .collect();
-    let mut w = vec![0.0; members.len()];
-    model_weights(weights, &valid, &mut w);
+    let (valid, w) = valid_and_weights(members, weights);
     if valid.iter().all(|&n| n == 0) {
         return f64::NAN;
     }
@@ -182,12 +183,7 @@ pub fn weighted_percentile(
     p: f64,
     scratch: &mut Vec<(f32, f64)>,
 ) -> f64 {
-    let valid: Vec<usize> = members
-        .iter()
-        .map(|v| v.iter().filter(|x| x.is_finite()).count())
-        .collect();
-    let mut w = vec![0.0; members.len()];
-    model_weights(weights, &valid, &mut w);
+    let (valid, w) = valid_and_weights(members, weights);
     scratch.clear();
     for (m, v) in members.iter().enumerate() {
         for &x in v.iter().filter(|x| x.is_finite()) {

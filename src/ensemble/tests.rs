@@ -1,9 +1,6 @@
-use ndarray::Array5;
 use proptest::prelude::*;
 
 use super::*;
-use crate::calendar::{Calendar, CfDateTime};
-use crate::cube::{Coords, Lead, Meta, Spatial};
 
 #[test]
 fn categories_follow_the_tercile_rule() {
@@ -170,20 +167,9 @@ fn forecast_probabilities_with_model_climatologies() {
     // Two models at one cell: model A's hindcast 0..9, model B's 100..109 (a huge bias);
     // forecasts at the top of each model's own climate are "above normal" for both.
     let cube = |vals: Vec<f32>, ni: usize, nm: usize, name: &str| {
-        let coords = Coords {
-            init: (0..ni)
-                .map(|i| CfDateTime::ymd(2000 + i as i32, 5, 1))
-                .collect(),
-            member: (0..nm as i32).collect(),
-            lead: vec![Lead::months(0.0, 1.0)],
-            spatial: Spatial::index_series("x"),
-        };
-        Cube::new(
-            Array5::from_shape_vec((ni, nm, 1, 1, 1), vals).unwrap(),
-            coords,
-            Meta::new(name, "tas", "degC", Calendar::Standard),
-        )
-        .unwrap()
+        let rows: Vec<Vec<f32>> = vals.chunks(nm).map(<[f32]>::to_vec).collect();
+        assert_eq!(rows.len(), ni);
+        crate::cube::test_cell_cube(name, &rows)
     };
     let ha = cube((0..10).map(|v| v as f32).collect(), 5, 2, "A");
     let hb = cube((100..110).map(|v| v as f32).collect(), 5, 2, "B");
