@@ -111,28 +111,48 @@ pub fn model_weights(weights: &Weights, valid: &[usize], out: &mut [f64]) {
     }
 }
 
-/// Valid (finite) member counts of each model and the model weights over those with any.
-fn valid_and_weights(members: &[&[f32]], weights: &Weights) -> (Vec<usize>, Vec<f64>) {
-    let valid: Vec<usize> = members
-        .iter()
-        .map(|v| v.iter().filter(|x| x.is_finite()).count())
-        .collect();
-    let mut w = vec![0.0; members.len()];
-    model_weights(weights, &valid, &mut w);
-    (valid, w)
+/// Reusable buffers of [`category_probabilities`]: nothing is allocated per cell.
+#[derive(Debug, Default, Clone)]
+pub struct ProbScratch {
+    valid: Vec<usize>,
+    weights: Vec<f64>,
+}
+
+impl ProbScratch {
+    /// Valid (finite) member counts of each model and the model weights over those with any.
+    fn fill<M: AsRef<[f32]>>(&mut self, members: &[M], weights: &Weights) {
+        self.valid.clear();
+        self.valid.extend(
+            members
+                .iter()
+                .map(|v| v.as_ref().iter().filter(|x| x.is_finite()).count()),
+        );
+        self.weights.clear();
+        self.weights.resize(members.len(), 0.0);
+        model_weights(weights, &self.valid, &mut self.weights);
+    }
+}
+
+/// Valid member counts and model weights (allocating; for the one-off statistics).
+fn valid_and_weights<M: AsRef<[f32]>>(members: &[M], weights: &Weights) -> (Vec<usize>, Vec<f64>) {
+    let mut s = ProbScratch::default();
+    s.fill(members, weights);
+    (s.valid, s.weights)
 }
 
 /// Weighted category probabilities of `M` models' members (`members[m]`), each model with its
 /// own edges (`edges[m]`, ascending): `out[c] = Σ_m w_m k_{m,c} / n_m`. `out` has
 /// `edges[m].len() + 1` entries; NaN when no model has a valid member.
-pub fn category_probabilities(
-    members: &[&[f32]],
-    edges: &[&[f64]],
+pub fn category_probabilities<M: AsRef<[f32]>, E: AsRef<[f64]>>(
+    members: &[M],
+    edges: &[E],
     weights: &Weights,
     out: &mut [f64],
+    scratch: &mut ProbScratch,
 ) {
     let nm = members.len();
-    let (valid, w) = valid_and_weights(members, weights);
+    scratch.fill(members, weights);
+    let (valid, w) = (&scratch.valid, &scratch.weights);
     out.fill(0.0);
     if valid.iter().all(|&n| n == 0) {
         out.fill(f64::NAN);
@@ -143,8 +163,8 @@ pub fn category_probabilities(
             continue;
         }
         let share = w[m] / valid[m] as f64;
-        for &x in members[m] {
-            if let Some(c) = category_of(x, edges[m]) {
+        for &x in members[m].as_ref() {
+            if let Some(c) = category_of(x, edges[m].as_ref()) {
                 out[c] += share;
             }
         }
@@ -270,6 +290,7 @@ pub fn forecast_probabilities(
         let mut edges: Vec<Vec<f64>> = vec![vec![0.0; levels.len()]; nmod];
         let mut members: Vec<Vec<f32>> = vec![Vec::new(); nmod];
         let mut probs = vec![0.0; ncat];
+        let mut scratch = ProbScratch::default();
         for l in 0..nl {
             for x in 0..nx {
                 for m in 0..nmod {
@@ -299,9 +320,7 @@ pub fn forecast_probabilities(
                             );
                         }
                     }
-                    let mv: Vec<&[f32]> = members.iter().map(Vec::as_slice).collect();
-                    let ev: Vec<&[f64]> = edges.iter().map(Vec::as_slice).collect();
-                    category_probabilities(&mv, &ev, weights, &mut probs);
+                    category_probabilities(&members, &edges, weights, &mut probs, &mut scratch);
                     for c in 0..ncat {
                         row[[i, c, l, x]] = probs[c] as f32;
                     }

@@ -25,7 +25,13 @@ fn three_models_with_2_5_10_members_by_hand() {
     let c = [5.0f32, 15.0, 15.0, 15.0, 15.0, 25.0, 25.0, 25.0, 25.0, 25.0]; // 1, 4, 5
     let members: [&[f32]; 3] = [&a, &b, &c];
     let mut p = [0.0; 3];
-    category_probabilities(&members, &edges, &Weights::ModelEqual, &mut p);
+    category_probabilities(
+        &members,
+        &edges,
+        &Weights::ModelEqual,
+        &mut p,
+        &mut ProbScratch::default(),
+    );
     let third = 1.0 / 3.0;
     let want = [
         third * (0.5 + 0.4 + 0.1),
@@ -35,7 +41,13 @@ fn three_models_with_2_5_10_members_by_hand() {
     for k in 0..3 {
         assert!((p[k] - want[k]).abs() < 1e-12, "{p:?} vs {want:?}");
     }
-    category_probabilities(&members, &edges, &Weights::Pooled, &mut p);
+    category_probabilities(
+        &members,
+        &edges,
+        &Weights::Pooled,
+        &mut p,
+        &mut ProbScratch::default(),
+    );
     // 17 members: below 1+2+1 = 4, near 0+2+4 = 6, above 1+1+5 = 7
     for (k, n) in [4.0, 6.0, 7.0].iter().enumerate() {
         assert!((p[k] - n / 17.0).abs() < 1e-12, "{p:?}");
@@ -46,15 +58,28 @@ fn three_models_with_2_5_10_members_by_hand() {
         &edges,
         &Weights::Given(vec![0.0, 1.0, 3.0]),
         &mut p,
+        &mut ProbScratch::default(),
     );
     assert!((p[0] - (0.25 * 0.4 + 0.75 * 0.1)).abs() < 1e-12, "{p:?}");
     // A model with no valid member is left out; nobody valid: NaN.
     let none = [f32::NAN, f32::NAN];
     let only: [&[f32]; 2] = [&none, &a];
-    category_probabilities(&only, &edges[..2], &Weights::ModelEqual, &mut p);
+    category_probabilities(
+        &only,
+        &edges[..2],
+        &Weights::ModelEqual,
+        &mut p,
+        &mut ProbScratch::default(),
+    );
     assert_eq!(p, [0.5, 0.0, 0.5]);
     let nothing: [&[f32]; 1] = [&none];
-    category_probabilities(&nothing, &edges[..1], &Weights::ModelEqual, &mut p);
+    category_probabilities(
+        &nothing,
+        &edges[..1],
+        &Weights::ModelEqual,
+        &mut p,
+        &mut ProbScratch::default(),
+    );
     assert!(p.iter().all(|v| v.is_nan()));
 }
 
@@ -98,7 +123,7 @@ proptest! {
         let any = ms.iter().any(|v| v.iter().any(|x| x.is_finite()));
         for w in [Weights::Pooled, Weights::ModelEqual, Weights::Given(given.clone())] {
             let mut p = [0.0; 3];
-            category_probabilities(&members, &ev, &w, &mut p);
+            category_probabilities(&members, &ev, &w, &mut p, &mut ProbScratch::default());
             if any {
                 prop_assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-6, "{p:?}");
                 prop_assert!(p.iter().all(|&x| (0.0..=1.0 + 1e-12).contains(&x)));
@@ -123,11 +148,11 @@ proptest! {
         let members: Vec<&[f32]> = ms.iter().map(Vec::as_slice).collect();
         let ev: Vec<&[f64]> = vec![&edges[..]; ms.len()];
         let mut p = [0.0; 3];
-        category_probabilities(&members, &ev, &Weights::ModelEqual, &mut p);
+        category_probabilities(&members, &ev, &Weights::ModelEqual, &mut p, &mut ProbScratch::default());
         let mut rotated = members.clone();
         rotated.rotate_left(rot % members.len());
         let mut q = [0.0; 3];
-        category_probabilities(&rotated, &ev, &Weights::ModelEqual, &mut q);
+        category_probabilities(&rotated, &ev, &Weights::ModelEqual, &mut q, &mut ProbScratch::default());
         for k in 0..3 {
             prop_assert!((p[k] - q[k]).abs() < 1e-12 || (p[k].is_nan() && q[k].is_nan()));
         }
@@ -135,8 +160,8 @@ proptest! {
         let doubled: Vec<&[f32]> = members.iter().chain(members.iter()).copied().collect();
         let ev2: Vec<&[f64]> = vec![&edges[..]; doubled.len()];
         for w in [Weights::ModelEqual, Weights::Pooled] {
-            category_probabilities(&members, &ev, &w, &mut p);
-            category_probabilities(&doubled, &ev2, &w, &mut q);
+            category_probabilities(&members, &ev, &w, &mut p, &mut ProbScratch::default());
+            category_probabilities(&doubled, &ev2, &w, &mut q, &mut ProbScratch::default());
             for k in 0..3 {
                 prop_assert!((p[k] - q[k]).abs() < 1e-12 || (p[k].is_nan() && q[k].is_nan()));
             }
@@ -154,8 +179,8 @@ proptest! {
         let repeated: Vec<Vec<f32>> = ms.iter().map(|v| v.iter().flat_map(|&x| std::iter::repeat_n(x, r)).collect()).collect();
         let rep: Vec<&[f32]> = repeated.iter().map(Vec::as_slice).collect();
         let (mut p, mut q) = ([0.0; 3], [0.0; 3]);
-        category_probabilities(&members, &ev, &Weights::ModelEqual, &mut p);
-        category_probabilities(&rep, &ev, &Weights::ModelEqual, &mut q);
+        category_probabilities(&members, &ev, &Weights::ModelEqual, &mut p, &mut ProbScratch::default());
+        category_probabilities(&rep, &ev, &Weights::ModelEqual, &mut q, &mut ProbScratch::default());
         for k in 0..3 {
             prop_assert!((p[k] - q[k]).abs() < 1e-12 || (p[k].is_nan() && q[k].is_nan()));
         }
