@@ -197,8 +197,8 @@ pub fn ensemble_mean(members: &[&[f32]], weights: &Weights) -> f64 {
 /// divided by its valid member count: the weighted type-7 analogue (for equal member weights it
 /// is numpy's `quantile(..., method="linear")`, which is what CDO `enspctl` computes with
 /// `--percentile linear`).
-pub fn weighted_percentile(
-    members: &[&[f32]],
+pub fn weighted_percentile<M: AsRef<[f32]>>(
+    members: &[M],
     weights: &Weights,
     p: f64,
     scratch: &mut Vec<(f32, f64)>,
@@ -206,7 +206,7 @@ pub fn weighted_percentile(
     let (valid, w) = valid_and_weights(members, weights);
     scratch.clear();
     for (m, v) in members.iter().enumerate() {
-        for &x in v.iter().filter(|x| x.is_finite()) {
+        for &x in v.as_ref().iter().filter(|x| x.is_finite()) {
             scratch.push((x, w[m] / valid[m] as f64));
         }
     }
@@ -329,6 +329,173 @@ pub fn forecast_probabilities(
         }
     });
     Ok(out)
+}
+
+/// Deterministic fields of a multi-model forecast, each `(init, k, lead, y, x)`.
+#[derive(Debug, Clone)]
+pub struct EnsembleFields {
+    /// Weighted ensemble mean (`k` = 1).
+    pub mean: Array5<f32>,
+    /// Weighted standard deviation of the members around the mean (`k` = 1): the spread.
+    pub spread: Array5<f32>,
+    /// Weighted percentiles, one per level asked for (`k` = levels).
+    pub percentiles: Array5<f32>,
+}
+
+/// Ensemble mean, spread and percentiles of `M` models on one grid (same starts, leads, grid),
+/// members weighted by [`Weights`] (each member of model `m` carries `w_m / n_m`).
+///
+/// The mean is one streaming pass over the members' maps (per model a NaN-aware sum and count,
+/// then `Σ_m w_m · mean_m`), parallel over `(init, lead)`: it is bound by memory bandwidth.
+/// Percentiles need each cell's members together: they are gathered per latitude row.
+pub fn ensemble_fields(
+    cubes: &[&Cube],
+    weights: &Weights,
+    levels: &[f64],
+) -> Result<EnsembleFields> {
+    let (mean, spread) = ensemble_mean_spread(cubes, weights)?;
+    let percentiles = ensemble_percentiles(cubes, weights, levels)?;
+    Ok(EnsembleFields {
+        mean,
+        spread,
+        percentiles,
+    })
+}
+
+fn check_models(cubes: &[&Cube]) -> Result<(usize, usize, usize, usize)> {
+    let first = *cubes
+        .first()
+        .ok_or_else(|| Error::invalid("ensemble", "no model given"))?;
+    let (ni, _, nl, ny, nx) = first.values.dim();
+    for c in cubes {
+        if c.n_init() != ni || c.n_lead() != nl || c.coords.spatial.shape() != (ny, nx) {
+            return Err(Error::mismatch(
+                "models",
+                format!(
+                    "{} and {} differ in start dates, leads or grid",
+                    first.meta.model, c.meta.model
+                ),
+            ));
+        }
+    }
+    Ok((ni, nl, ny, nx))
+}
+
+/// The weighted ensemble mean and spread `(init, 1, lead, y, x)` (see [`ensemble_fields`]).
+pub fn ensemble_mean_spread(
+    cubes: &[&Cube],
+    weights: &Weights,
+) -> Result<(Array5<f32>, Array5<f32>)> {
+    let (ni, nl, ny, nx) = check_models(cubes)?;
+    let ncell = ny * nx;
+    let mut mean = Array5::<f32>::zeros((ni, 1, nl, ny, nx));
+    let mut spread = Array5::<f32>::zeros((ni, 1, nl, ny, nx));
+    // Mean and spread: per (init, lead) map, streaming over the members.
+    Zip::indexed(mean.outer_iter_mut())
+        .and(spread.outer_iter_mut())
+        .par_for_each(|i, mut mean_i, mut spread_i| {
+            let mut sum = vec![0f64; ncell];
+            let mut sumsq = vec![0f64; ncell];
+            let mut count = vec![0u32; ncell];
+            let mut total = vec![0f64; ncell];
+            let mut total_sq = vec![0f64; ncell];
+            let mut wsum = vec![0f64; ncell];
+            for l in 0..nl {
+                total.iter_mut().for_each(|v| *v = 0.0);
+                total_sq.iter_mut().for_each(|v| *v = 0.0);
+                wsum.iter_mut().for_each(|v| *v = 0.0);
+                // Per-cell model weights depend on which models have valid members there; for
+                // pooled and model-equal weights this is w_m over the models present.
+                for (m, c) in cubes.iter().enumerate() {
+                    sum.iter_mut().for_each(|v| *v = 0.0);
+                    sumsq.iter_mut().for_each(|v| *v = 0.0);
+                    count.iter_mut().for_each(|v| *v = 0);
+                    for k in 0..c.n_member() {
+                        let map = c.values.slice(s![i, k, l, .., ..]);
+                        let map = map.as_slice().expect("standard layout maps");
+                        // Branch-free so that it vectorises: a missing value adds 0 and counts 0.
+                        let n = map.len().min(sum.len());
+                        let (sum, sumsq, count, map) =
+                            (&mut sum[..n], &mut sumsq[..n], &mut count[..n], &map[..n]);
+                        for c in 0..n {
+                            let x = map[c];
+                            let ok = x.is_finite();
+                            let v = if ok { f64::from(x) } else { 0.0 };
+                            sum[c] += v;
+                            sumsq[c] += v * v;
+                            count[c] += u32::from(ok);
+                        }
+                    }
+                    let wm = match weights {
+                        Weights::Pooled => None,
+                        Weights::ModelEqual => Some(1.0),
+                        Weights::Given(w) => Some(w.get(m).copied().unwrap_or(0.0).max(0.0)),
+                    };
+                    for cell in 0..ncell {
+                        let n = count[cell];
+                        if n == 0 {
+                            continue;
+                        }
+                        // Pooled: every member weighs 1; otherwise the model weighs w_m.
+                        let w = wm.unwrap_or(f64::from(n));
+                        if w <= 0.0 {
+                            continue;
+                        }
+                        total[cell] += w * sum[cell] / f64::from(n);
+                        total_sq[cell] += w * sumsq[cell] / f64::from(n);
+                        wsum[cell] += w;
+                    }
+                }
+                for cell in 0..ncell {
+                    let (y, x) = (cell / nx, cell % nx);
+                    if wsum[cell] > 0.0 {
+                        let mu = total[cell] / wsum[cell];
+                        let var = (total_sq[cell] / wsum[cell] - mu * mu).max(0.0);
+                        mean_i[[0, l, y, x]] = mu as f32;
+                        spread_i[[0, l, y, x]] = var.sqrt() as f32;
+                    } else {
+                        mean_i[[0, l, y, x]] = f32::NAN;
+                        spread_i[[0, l, y, x]] = f32::NAN;
+                    }
+                }
+            }
+        });
+    Ok((mean, spread))
+}
+
+/// Weighted percentiles `(init, level, lead, y, x)` (see [`ensemble_fields`]).
+pub fn ensemble_percentiles(
+    cubes: &[&Cube],
+    weights: &Weights,
+    levels: &[f64],
+) -> Result<Array5<f32>> {
+    let (ni, nl, _, nx) = check_models(cubes)?;
+    let nmod = cubes.len();
+    // Gather each cell's members, row by row.
+    let np = levels.len();
+    let ny = cubes[0].coords.spatial.shape().0;
+    let mut percentiles = Array5::<f32>::from_elem((ni, np, nl, ny, nx), f32::NAN);
+    Zip::indexed(percentiles.axis_iter_mut(Axis(3))).par_for_each(
+        |y, mut row: ArrayViewMut4<f32>| {
+            let mut members: Vec<Vec<f32>> = vec![Vec::new(); nmod];
+            let mut scratch = Vec::new();
+            for i in 0..ni {
+                for l in 0..nl {
+                    for x in 0..nx {
+                        for (m, c) in cubes.iter().enumerate() {
+                            members[m].clear();
+                            members[m].extend(c.values.slice(s![i, .., l, y, x]).iter().copied());
+                        }
+                        for (k, &p) in levels.iter().enumerate() {
+                            row[[i, k, l, x]] =
+                                weighted_percentile(&members, weights, p, &mut scratch) as f32;
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Ok(percentiles)
 }
 
 #[cfg(test)]

@@ -208,3 +208,54 @@ fn forecast_probabilities_with_model_climatologies() {
     assert_eq!(got, vec![0.25, 0.0, 0.75]);
     assert!(forecast_probabilities(&[&ha], &[&fa, &fb], &TERCILES, &Weights::Pooled).is_err());
 }
+
+#[test]
+fn cube_fields_agree_with_the_per_cell_kernels() {
+    use crate::synth::{Preset, SynthConfig, SynthVar};
+    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
+    let cubes: Vec<Cube> = (0..3)
+        .map(|m| cfg.model_cube(m, false, SynthVar::Tas).unwrap())
+        .collect();
+    let mut cubes = cubes;
+    cubes[1].values[[0, 0, 0, 0, 0]] = f32::NAN; // a missing member
+    let refs: Vec<&Cube> = cubes.iter().collect();
+    let levels = [0.1, 0.5, 0.9];
+    for w in [
+        Weights::Pooled,
+        Weights::ModelEqual,
+        Weights::Given(vec![0.2, 0.0, 0.8]),
+    ] {
+        let f = ensemble_fields(&refs, &w, &levels).unwrap();
+        let mut scratch = Vec::new();
+        for (i, l, y, x) in [(0, 0, 0, 0), (3, 2, 5, 7), (11, 5, 17, 19)] {
+            let members: Vec<Vec<f32>> = cubes
+                .iter()
+                .map(|c| c.values.slice(ndarray::s![i, .., l, y, x]).to_vec())
+                .collect();
+            let m = ensemble_mean(&members.iter().map(Vec::as_slice).collect::<Vec<_>>(), &w);
+            assert!(
+                (f64::from(f.mean[[i, 0, l, y, x]]) - m).abs() < 1e-4,
+                "{w:?}"
+            );
+            for (k, &p) in levels.iter().enumerate() {
+                let q = weighted_percentile(&members, &w, p, &mut scratch);
+                assert!((f64::from(f.percentiles[[i, k, l, y, x]]) - q).abs() < 1e-4);
+            }
+            if w == Weights::Pooled {
+                let all: Vec<f32> = members
+                    .concat()
+                    .into_iter()
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let mu = all.iter().map(|&v| f64::from(v)).sum::<f64>() / all.len() as f64;
+                let sd = (all
+                    .iter()
+                    .map(|&v| (f64::from(v) - mu).powi(2))
+                    .sum::<f64>()
+                    / all.len() as f64)
+                    .sqrt();
+                assert!((f64::from(f.spread[[i, 0, l, y, x]]) - sd).abs() < 1e-4);
+            }
+        }
+    }
+}

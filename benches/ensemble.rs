@@ -1,0 +1,42 @@
+//! Ensemble combination on the synth medium preset (3 models, 10 + 25 + 15 members, 24 starts,
+//! 6 leads, 3358 cells: 24.2 M member values of temperature): weighted mean + spread (one
+//! streaming pass; compare its bytes/s with the triad in `benches/regrid.rs`), percentiles
+//! 10/50/90, and tercile probabilities with each model's own hindcast climatology. Throughput in
+//! member values per second; no I/O in the timed loop.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use s2s_ensemble::ensemble::{
+    ensemble_mean_spread, ensemble_percentiles, forecast_probabilities, Weights, TERCILES,
+};
+use s2s_ensemble::synth::{Preset, SynthConfig, SynthVar};
+use s2s_ensemble::Cube;
+
+fn bench(c: &mut Criterion) {
+    let cfg = SynthConfig::preset(Preset::Medium, false).unwrap();
+    let cubes: Vec<Cube> = (0..cfg.models.len())
+        .map(|m| cfg.model_cube(m, false, SynthVar::Tas).unwrap())
+        .collect();
+    let refs: Vec<&Cube> = cubes.iter().collect();
+    let values: usize = cubes.iter().map(|c| c.values.len()).sum();
+    let mut g = c.benchmark_group("ensemble");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes((values * 4) as u64));
+    g.bench_function("mean_spread_model_equal_bytes", |b| {
+        b.iter(|| ensemble_mean_spread(&refs, &Weights::ModelEqual).unwrap())
+    });
+    g.throughput(Throughput::Elements(values as u64));
+    g.bench_function("mean_spread_model_equal", |b| {
+        b.iter(|| ensemble_mean_spread(&refs, &Weights::ModelEqual).unwrap())
+    });
+    g.bench_function("percentiles_10_50_90", |b| {
+        b.iter(|| ensemble_percentiles(&refs, &Weights::ModelEqual, &[0.1, 0.5, 0.9]).unwrap())
+    });
+    // Every hindcast start as a "forecast": edges from the model climatologies, then counting.
+    g.bench_function("tercile_probabilities_model_edges", |b| {
+        b.iter(|| forecast_probabilities(&refs, &refs, &TERCILES, &Weights::ModelEqual).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
