@@ -393,50 +393,50 @@ pub fn ensemble_mean_spread(
     // Mean and spread: per (init, lead) map, streaming over the members.
     Zip::indexed(mean.outer_iter_mut())
         .and(spread.outer_iter_mut())
-        .par_for_each(|i, mut mean_i, mut spread_i| {
-            let mut sum = vec![0f64; ncell];
-            let mut sumsq = vec![0f64; ncell];
-            let mut count = vec![0u32; ncell];
-            let mut total = vec![0f64; ncell];
-            let mut total_sq = vec![0f64; ncell];
-            let mut wsum = vec![0f64; ncell];
-            for l in 0..nl {
-                total.iter_mut().for_each(|v| *v = 0.0);
-                total_sq.iter_mut().for_each(|v| *v = 0.0);
-                wsum.iter_mut().for_each(|v| *v = 0.0);
-                // Per-cell model weights depend on which models have valid members there; for
-                // pooled and model-equal weights this is w_m over the models present.
+        .par_for_each(
+            |i,
+             mut mean_i: ndarray::ArrayViewMut4<f32>,
+             mut spread_i: ndarray::ArrayViewMut4<f32>| {
+                // Per model, sums for every lead at once: each start's block of a model
+                // (members x leads x cells) is then read front to back.
+                let mut sum = vec![0f64; nl * ncell];
+                let mut sumsq = vec![0f64; nl * ncell];
+                let mut count = vec![0u32; nl * ncell];
+                let mut total = vec![0f64; nl * ncell];
+                let mut total_sq = vec![0f64; nl * ncell];
+                let mut wsum = vec![0f64; nl * ncell];
                 for (m, c) in cubes.iter().enumerate() {
                     sum.iter_mut().for_each(|v| *v = 0.0);
                     sumsq.iter_mut().for_each(|v| *v = 0.0);
                     count.iter_mut().for_each(|v| *v = 0);
                     for k in 0..c.n_member() {
-                        let map = c.values.slice(s![i, k, l, .., ..]);
-                        let map = map.as_slice().expect("standard layout maps");
-                        // Branch-free so that it vectorises: a missing value adds 0 and counts 0.
-                        let n = map.len().min(sum.len());
-                        let (sum, sumsq, count, map) =
-                            (&mut sum[..n], &mut sumsq[..n], &mut count[..n], &map[..n]);
+                        let block = c.values.slice(s![i, k, .., .., ..]);
+                        let block = block.as_slice().expect("standard layout");
+                        let n = block.len().min(sum.len());
+                        let (sum, sumsq, count, block) =
+                            (&mut sum[..n], &mut sumsq[..n], &mut count[..n], &block[..n]);
                         for c in 0..n {
-                            let x = map[c];
-                            let ok = x.is_finite();
+                            let x = block[c];
+                            // `x - x == 0` exactly when x is finite (NaN and ±inf give NaN): a
+                            // float compare, which vectorises; `is_finite` tests bits and does not.
+                            let ok = x - x == 0.0;
                             let v = if ok { f64::from(x) } else { 0.0 };
                             sum[c] += v;
                             sumsq[c] += v * v;
                             count[c] += u32::from(ok);
                         }
                     }
+                    // Pooled: every member weighs 1; otherwise the model weighs w_m.
                     let wm = match weights {
                         Weights::Pooled => None,
                         Weights::ModelEqual => Some(1.0),
                         Weights::Given(w) => Some(w.get(m).copied().unwrap_or(0.0).max(0.0)),
                     };
-                    for cell in 0..ncell {
+                    for cell in 0..nl * ncell {
                         let n = count[cell];
                         if n == 0 {
                             continue;
                         }
-                        // Pooled: every member weighs 1; otherwise the model weighs w_m.
                         let w = wm.unwrap_or(f64::from(n));
                         if w <= 0.0 {
                             continue;
@@ -446,20 +446,21 @@ pub fn ensemble_mean_spread(
                         wsum[cell] += w;
                     }
                 }
-                for cell in 0..ncell {
-                    let (y, x) = (cell / nx, cell % nx);
+                let mean_i = mean_i.as_slice_mut().expect("standard layout");
+                let spread_i = spread_i.as_slice_mut().expect("standard layout");
+                for cell in 0..nl * ncell {
                     if wsum[cell] > 0.0 {
                         let mu = total[cell] / wsum[cell];
                         let var = (total_sq[cell] / wsum[cell] - mu * mu).max(0.0);
-                        mean_i[[0, l, y, x]] = mu as f32;
-                        spread_i[[0, l, y, x]] = var.sqrt() as f32;
+                        mean_i[cell] = mu as f32;
+                        spread_i[cell] = var.sqrt() as f32;
                     } else {
-                        mean_i[[0, l, y, x]] = f32::NAN;
-                        spread_i[[0, l, y, x]] = f32::NAN;
+                        mean_i[cell] = f32::NAN;
+                        spread_i[cell] = f32::NAN;
                     }
                 }
-            }
-        });
+            },
+        );
     Ok((mean, spread))
 }
 
