@@ -417,9 +417,7 @@ pub fn ensemble_mean_spread(
                             (&mut sum[..n], &mut sumsq[..n], &mut count[..n], &block[..n]);
                         for c in 0..n {
                             let x = block[c];
-                            // `x - x == 0` exactly when x is finite (NaN and ±inf give NaN): a
-                            // float compare, which vectorises; `is_finite` tests bits and does not.
-                            let ok = x - x == 0.0;
+                            let ok = crate::stats::finite(x); // vectorisable, unlike is_finite
                             let v = if ok { f64::from(x) } else { 0.0 };
                             sum[c] += v;
                             sumsq[c] += v * v;
