@@ -228,40 +228,30 @@ fn observations_on_the_hindcast_targets() {
     write_cube(&h, &hc, &WriteOptions::default()).unwrap();
     write_cube(&o, &aligned, &WriteOptions::default()).unwrap();
     let out = dir.path().join("bc");
-    let r = s2s(&[
-        "bias-correct",
-        "-q",
-        "--method",
-        "eqm",
-        "--var",
-        "tas",
-        "--hindcast",
-        h.to_str().unwrap(),
-        "--obs",
-        o.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = || {
+        s2s(&[
+            "bias-correct",
+            "-q",
+            "--method",
+            "eqm",
+            "--var",
+            "tas",
+            "--hindcast",
+            h.to_str().unwrap(),
+            "--obs",
+            o.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let r = run();
     assert!(r.status.success(), "{}", stderr(&r));
     let c = read_cube(out.join("h.tas.eqm.nc"), &ReadOptions::default()).unwrap();
     assert_eq!(c.values.dim(), hc.values.dim());
     // Observations on other start dates are refused with the reason.
     let short = aligned.select_inits(&[0, 1, 2]).unwrap();
     write_cube(&o, &short, &WriteOptions::default()).unwrap();
-    let r = s2s(&[
-        "bias-correct",
-        "-q",
-        "--method",
-        "eqm",
-        "--var",
-        "tas",
-        "--hindcast",
-        h.to_str().unwrap(),
-        "--obs",
-        o.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let r = run();
     assert_eq!(r.status.code(), Some(1));
     assert!(
         stderr(&r).contains("must have one member and the hindcast's start dates"),
