@@ -193,49 +193,79 @@ pub fn ensemble_mean(members: &[&[f32]], weights: &Weights) -> f64 {
         .sum()
 }
 
-/// Percentile `p` (0–1) of the pooled members where each member carries its model's weight
-/// divided by its valid member count: the weighted type-7 analogue (for equal member weights it
-/// is numpy's `quantile(..., method="linear")`, which is what CDO `enspctl` computes with
-/// `--percentile linear`).
-pub fn weighted_percentile<M: AsRef<[f32]>>(
+/// Reusable buffers of [`weighted_percentiles`].
+#[derive(Debug, Default, Clone)]
+pub struct PercentileScratch {
+    probs: ProbScratch,
+    pairs: Vec<(f32, f64)>,
+    pos: Vec<f64>,
+}
+
+/// Percentiles at `levels` (0–1) of the pooled members where each member carries its model's
+/// weight divided by its valid member count: the weighted type-7 analogue (for equal member
+/// weights it is numpy's `quantile(..., method="linear")`, which is what CDO `enspctl` computes
+/// with `--percentile linear`). The members are sorted once for all levels; NaN without valid
+/// members.
+pub fn weighted_percentiles<M: AsRef<[f32]>>(
     members: &[M],
     weights: &Weights,
-    p: f64,
-    scratch: &mut Vec<(f32, f64)>,
-) -> f64 {
-    let (valid, w) = valid_and_weights(members, weights);
-    scratch.clear();
+    levels: &[f64],
+    out: &mut [f64],
+    scratch: &mut PercentileScratch,
+) {
+    scratch.probs.fill(members, weights);
+    let (valid, w) = (&scratch.probs.valid, &scratch.probs.weights);
+    let pairs = &mut scratch.pairs;
+    pairs.clear();
     for (m, v) in members.iter().enumerate() {
         for &x in v.as_ref().iter().filter(|x| x.is_finite()) {
-            scratch.push((x, w[m] / valid[m] as f64));
+            pairs.push((x, w[m] / valid[m] as f64));
         }
     }
-    let n = scratch.len();
+    let n = pairs.len();
     if n == 0 {
-        return f64::NAN;
+        out.fill(f64::NAN);
+        return;
     }
-    scratch.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     if n == 1 {
-        return f64::from(scratch[0].0);
+        out.fill(f64::from(pairs[0].0));
+        return;
     }
     // Plotting position of member i: the weight before it plus half its own, rescaled so the
     // first member sits at 0 and the last at 1 (type 7 when weights are equal).
+    let pos = &mut scratch.pos;
+    pos.clear();
     let mut cum = 0.0;
-    let mut pos = Vec::with_capacity(n);
-    for &(_, wi) in scratch.iter() {
+    for &(_, wi) in pairs.iter() {
         pos.push(cum + wi / 2.0);
         cum += wi;
     }
     let (a, b) = (pos[0], pos[n - 1]);
-    let target = a + p.clamp(0.0, 1.0) * (b - a);
-    let k = pos.partition_point(|&q| q <= target).clamp(1, n - 1);
-    let (p0, p1) = (pos[k - 1], pos[k]);
-    let (x0, x1) = (f64::from(scratch[k - 1].0), f64::from(scratch[k].0));
-    if p1 > p0 {
-        x0 + (target - p0) / (p1 - p0) * (x1 - x0)
-    } else {
-        x0
+    for (o, &p) in out.iter_mut().zip(levels) {
+        let target = a + p.clamp(0.0, 1.0) * (b - a);
+        let k = pos.partition_point(|&q| q <= target).clamp(1, n - 1);
+        let (p0, p1) = (pos[k - 1], pos[k]);
+        let (x0, x1) = (f64::from(pairs[k - 1].0), f64::from(pairs[k].0));
+        *o = if p1 > p0 {
+            x0 + (target - p0) / (p1 - p0) * (x1 - x0)
+        } else {
+            x0
+        };
     }
+}
+
+/// One weighted percentile (see [`weighted_percentiles`]); allocates, for one-off use.
+pub fn weighted_percentile<M: AsRef<[f32]>>(members: &[M], weights: &Weights, p: f64) -> f64 {
+    let mut out = [0.0];
+    weighted_percentiles(
+        members,
+        weights,
+        &[p],
+        &mut out,
+        &mut PercentileScratch::default(),
+    );
+    out[0]
 }
 
 /// Forecast category probabilities of `M` models on one grid: for each cell and lead, each
@@ -477,7 +507,8 @@ pub fn ensemble_percentiles(
     Zip::indexed(percentiles.axis_iter_mut(Axis(3))).par_for_each(
         |y, mut row: ArrayViewMut4<f32>| {
             let mut members: Vec<Vec<f32>> = vec![Vec::new(); nmod];
-            let mut scratch = Vec::new();
+            let mut scratch = PercentileScratch::default();
+            let mut out = vec![0.0; np];
             for i in 0..ni {
                 for l in 0..nl {
                     for x in 0..nx {
@@ -485,9 +516,9 @@ pub fn ensemble_percentiles(
                             members[m].clear();
                             members[m].extend(c.values.slice(s![i, .., l, y, x]).iter().copied());
                         }
-                        for (k, &p) in levels.iter().enumerate() {
-                            row[[i, k, l, x]] =
-                                weighted_percentile(&members, weights, p, &mut scratch) as f32;
+                        weighted_percentiles(&members, weights, levels, &mut out, &mut scratch);
+                        for (k, &q) in out.iter().enumerate() {
+                            row[[i, k, l, x]] = q as f32;
                         }
                     }
                 }

@@ -93,12 +93,11 @@ fn edges_and_percentiles_are_numpy_type_7() {
         "{e:?}"
     );
     // Equal weights: np.percentile([1, 2, 4, 8], 90) = 6.8 whatever the split into models.
-    let mut s = Vec::new();
     let a = [8.0f32, 1.0];
     let b = [4.0f32, 2.0];
     let m: [&[f32]; 2] = [&a, &b];
-    assert!((weighted_percentile(&m, &Weights::Pooled, 0.9, &mut s) - 6.8).abs() < 1e-9);
-    assert!((weighted_percentile(&m, &Weights::Pooled, 0.5, &mut s) - 3.0).abs() < 1e-9);
+    assert!((weighted_percentile(&m, &Weights::Pooled, 0.9) - 6.8).abs() < 1e-9);
+    assert!((weighted_percentile(&m, &Weights::Pooled, 0.5) - 3.0).abs() < 1e-9);
     assert!((ensemble_mean(&m, &Weights::Pooled) - 3.75).abs() < 1e-12);
     let c = [10.0f32];
     let m3: [&[f32]; 2] = [&a, &c];
@@ -226,7 +225,6 @@ fn cube_fields_agree_with_the_per_cell_kernels() {
         Weights::Given(vec![0.2, 0.0, 0.8]),
     ] {
         let f = ensemble_fields(&refs, &w, &levels).unwrap();
-        let mut scratch = Vec::new();
         for (i, l, y, x) in [(0, 0, 0, 0), (3, 2, 5, 7), (11, 5, 17, 19)] {
             let members: Vec<Vec<f32>> = cubes
                 .iter()
@@ -238,7 +236,7 @@ fn cube_fields_agree_with_the_per_cell_kernels() {
                 "{w:?}"
             );
             for (k, &p) in levels.iter().enumerate() {
-                let q = weighted_percentile(&members, &w, p, &mut scratch);
+                let q = weighted_percentile(&members, &w, p);
                 assert!((f64::from(f.percentiles[[i, k, l, y, x]]) - q).abs() < 1e-4);
             }
             if w == Weights::Pooled {
