@@ -45,7 +45,6 @@
 //! assert_eq!(subx.decode(20139.0).unwrap().to_string(), "2015-02-20");
 //! ```
 
-use std::cmp::Ordering;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -749,14 +748,6 @@ impl TimeCoding {
             }
         }
     }
-}
-
-/// Compares two dates of possibly different calendars by their (year, month, day, time) labels.
-///
-/// This is how forecasts in a 360-day calendar are matched with observations in the standard
-/// calendar: 1993-05-01 is 1993-05-01 in both.
-pub fn label_cmp(a: &CfDateTime, b: &CfDateTime) -> Ordering {
-    a.cmp(b)
 }
 
 #[cfg(test)]

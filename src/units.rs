@@ -283,8 +283,7 @@ pub fn normalise(units: &str) -> String {
     let mut parts = out.split('/');
     let mut norm = parts.next().unwrap_or("").trim().to_string();
     for p in parts {
-        for (i, tok) in p.split_whitespace().enumerate() {
-            let _ = i;
+        for tok in p.split_whitespace() {
             let (base, exp) = split_exponent(tok);
             norm.push(' ');
             norm.push_str(base);

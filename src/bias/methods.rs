@@ -25,16 +25,7 @@ impl BiasCorrector for MeanScaling {
     fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], _scratch: &mut Scratch) {
         let (mo, _) = mean_sd(train.obs);
         let (mm, _) = mean_sd(train.model);
-        let mm = if train.model.len() == 1 {
-            f64::from(train.model[0])
-        } else {
-            mm
-        };
-        let mo = if train.obs.len() == 1 {
-            f64::from(train.obs[0])
-        } else {
-            mo
-        };
+        // (mean_sd gives the value itself for a one-value sample.)
         for (o, &x) in out.iter_mut().zip(sim) {
             let x = f64::from(x);
             *o = match self.kind {

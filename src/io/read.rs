@@ -18,7 +18,7 @@ use netcdf::{AttributeValue, Extent};
 
 use super::decode::{AttrValue, Attrs, Packing, StoredType};
 use super::detect::{detect_layout, DimMapping, DimRole, FileMeta, Layout, SpatialVars, VarMeta};
-use crate::calendar::{Calendar, CfDateTime, TimeCoding, TimeUnit};
+use crate::calendar::{Calendar, CfDateTime, TimeCoding};
 use crate::cube::{wrap_lon, BBox, Coords, Cube, CubeKind, Lead, LeadUnit, Meta, Spatial};
 use crate::error::{Error, Result};
 use crate::units::{Conversion, Quantity};
@@ -1243,16 +1243,6 @@ fn apply_conversion(
         }
     }
     Ok(())
-}
-
-/// Only the time unit of a coding, for callers that write leads.
-pub fn lead_time_unit(unit: LeadUnit) -> TimeUnit {
-    match unit {
-        LeadUnit::Hour => TimeUnit::Hours,
-        LeadUnit::Day => TimeUnit::Days,
-        LeadUnit::Week => TimeUnit::Weeks,
-        LeadUnit::Month => TimeUnit::Months,
-    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{ArrayViewD, Axis};
 use netcdf::{AttributeValue, FileMut};
 
-use super::read::{lead_time_unit, netcdf_err};
+use super::read::netcdf_err;
 use crate::calendar::{CfDateTime, TimeCoding};
 use crate::cube::{Cube, CubeKind, Spatial};
 use crate::error::{Error, Result};
@@ -498,7 +498,7 @@ pub fn write_time_coords(
                 .iter()
                 .flat_map(|l| [l.start, l.start + l.width])
                 .collect();
-            let unit_name = lead_time_unit(unit).cf_name();
+            let unit_name = unit.cf_name();
             w.f64_var(
                 "lead",
                 &["lead"],
