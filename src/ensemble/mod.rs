@@ -435,6 +435,11 @@ pub fn ensemble_mean_spread(
                 let mut total = vec![0f64; nl * ncell];
                 let mut total_sq = vec![0f64; nl * ncell];
                 let mut wsum = vec![0f64; nl * ncell];
+                // Model-equal totals: the fallback of `model_weights` where given weights are all
+                // zero on the models present.
+                let mut eq_total = vec![0f64; nl * ncell];
+                let mut eq_total_sq = vec![0f64; nl * ncell];
+                let mut eq_models = vec![0u32; nl * ncell];
                 for (m, c) in cubes.iter().enumerate() {
                     sum.iter_mut().for_each(|v| *v = 0.0);
                     sumsq.iter_mut().for_each(|v| *v = 0.0);
@@ -465,21 +470,34 @@ pub fn ensemble_mean_spread(
                         if n == 0 {
                             continue;
                         }
+                        let (mu, sq) = (sum[cell] / f64::from(n), sumsq[cell] / f64::from(n));
+                        eq_total[cell] += mu;
+                        eq_total_sq[cell] += sq;
+                        eq_models[cell] += 1;
                         let w = wm.unwrap_or(f64::from(n));
                         if w <= 0.0 {
                             continue;
                         }
-                        total[cell] += w * sum[cell] / f64::from(n);
-                        total_sq[cell] += w * sumsq[cell] / f64::from(n);
+                        total[cell] += w * mu;
+                        total_sq[cell] += w * sq;
                         wsum[cell] += w;
                     }
                 }
                 let mean_i = mean_i.as_slice_mut().expect("standard layout");
                 let spread_i = spread_i.as_slice_mut().expect("standard layout");
                 for cell in 0..nl * ncell {
-                    if wsum[cell] > 0.0 {
-                        let mu = total[cell] / wsum[cell];
-                        let var = (total_sq[cell] / wsum[cell] - mu * mu).max(0.0);
+                    let (t, tsq, ws) = if wsum[cell] > 0.0 {
+                        (total[cell], total_sq[cell], wsum[cell])
+                    } else {
+                        (
+                            eq_total[cell],
+                            eq_total_sq[cell],
+                            f64::from(eq_models[cell]),
+                        )
+                    };
+                    if ws > 0.0 {
+                        let mu = t / ws;
+                        let var = (tsq / ws - mu * mu).max(0.0);
                         mean_i[cell] = mu as f32;
                         spread_i[cell] = var.sqrt() as f32;
                     } else {

@@ -223,6 +223,7 @@ fn cube_fields_agree_with_the_per_cell_kernels() {
         Weights::Pooled,
         Weights::ModelEqual,
         Weights::Given(vec![0.2, 0.0, 0.8]),
+        Weights::Given(vec![0.0; 3]),
     ] {
         let f = ensemble_fields(&refs, &w, &levels).unwrap();
         for (i, l, y, x) in [(0, 0, 0, 0), (3, 2, 5, 7), (11, 5, 17, 19)] {
