@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::detect::{detect_layout, Decided, DimMapping};
+use super::detect::{detect_layout, Decided, DimMapping, FileMeta};
 use super::read::{choose_variable, file_meta, open, read_cube, ReadOptions};
 use crate::cube::{Cube, CubeKind};
 use crate::error::{Error, Result};
@@ -121,9 +121,9 @@ fn report_of(cube: &Cube, dims: Vec<Decided>, units: String, units_read: String)
     }
 }
 
-/// Names of the data variables of a file (see [`super::detect::FileMeta::data_variables`]).
-pub fn data_variable_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
-    let path = path.as_ref();
+/// The metadata of a file and its data variables; an error naming every variable when it has
+/// none.
+fn with_data_variables(path: &Path) -> Result<(FileMeta, Vec<String>)> {
     let file = open(path)?;
     let meta = file_meta(path, &file);
     let names: Vec<String> = meta
@@ -140,26 +140,26 @@ pub fn data_variable_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
             ),
         });
     }
-    Ok(names)
+    Ok((meta, names))
+}
+
+/// Names of the data variables of a file (see [`super::detect::FileMeta::data_variables`]).
+pub fn data_variable_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    Ok(with_data_variables(path.as_ref())?.1)
 }
 
 /// Each data variable of a file with the quantity its metadata says it is (no data read).
 pub fn variable_quantities(
     path: impl AsRef<Path>,
 ) -> Result<Vec<(String, crate::units::Quantity)>> {
-    let path = path.as_ref();
-    let file = open(path)?;
-    let meta = file_meta(path, &file);
-    Ok(meta
-        .data_variables()
-        .iter()
-        .map(|v| {
-            let q = crate::units::Quantity::detect(
-                &v.name,
-                v.text("standard_name"),
-                v.text("long_name"),
-            );
-            (v.name.clone(), q)
+    let (meta, names) = with_data_variables(path.as_ref())?;
+    Ok(names
+        .into_iter()
+        .map(|n| {
+            let v = &meta.vars[&n];
+            let q =
+                crate::units::Quantity::detect(&n, v.text("standard_name"), v.text("long_name"));
+            (n, q)
         })
         .collect())
 }
@@ -168,24 +168,13 @@ pub fn variable_quantities(
 /// single variables are listed in [`FileReport::problems`].
 pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<FileReport> {
     let path = path.as_ref();
-    let file = open(path)?;
-    let meta = file_meta(path, &file);
-    drop(file);
-    let names: Vec<String> = match &opts.variable {
-        Some(v) => vec![choose_variable(path, &meta, Some(v))?.name.clone()],
-        None => {
-            let d = meta.data_variables();
-            if d.is_empty() {
-                return Err(Error::AmbiguousVariable {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "no data variable found (variables: {})",
-                        meta.vars.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                });
-            }
-            d.iter().map(|v| v.name.clone()).collect()
+    let (meta, names) = match &opts.variable {
+        Some(v) => {
+            let meta = file_meta(path, &open(path)?);
+            let name = choose_variable(path, &meta, Some(v))?.name.clone();
+            (meta, vec![name])
         }
+        None => with_data_variables(path)?,
     };
     let mut variables = Vec::new();
     let mut problems = Vec::new();
