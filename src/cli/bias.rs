@@ -10,11 +10,10 @@ use s2s_ensemble::bias::{
     QuantileDeltaMapping, QuantileMapping, VarianceScaling,
 };
 use s2s_ensemble::cube::{align_observations, CubeKind, LeadUnit};
-use s2s_ensemble::io::{read_cube, write_cube, ReadOptions};
+use s2s_ensemble::io::{write_cube, ReadOptions};
 use s2s_ensemble::units::Quantity;
-use s2s_ensemble::Cube;
 
-use super::Globals;
+use super::{parse_years, read_var, Globals};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 enum MethodArg {
@@ -70,17 +69,6 @@ pub struct BiasArgs {
     out: PathBuf,
 }
 
-fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
-    let (a, b) = text
-        .split_once('-')
-        .with_context(|| format!("--years '{text}': expected FIRST-LAST, e.g. 1993-2016"))?;
-    let (a, b): (i32, i32) = (a.trim().parse()?, b.trim().parse()?);
-    if a > b {
-        bail!("--years '{text}': the first year is after the last");
-    }
-    Ok((a, b))
-}
-
 fn parse_cv(text: &str) -> anyhow::Result<CrossValidation> {
     Ok(match text {
         "loyo" => CrossValidation::LeaveOut(1),
@@ -92,72 +80,26 @@ fn parse_cv(text: &str) -> anyhow::Result<CrossValidation> {
     })
 }
 
-/// Reads the variable meant by `--var` from a file: an exact name, or `pr` / `tas` by quantity.
-fn read_var(
-    path: &Path,
-    var: &str,
-    years: Option<(i32, i32)>,
-    assume_units: Option<String>,
-) -> anyhow::Result<Cube> {
-    let vars = s2s_ensemble::io::inspect::variable_quantities(path)?;
-    let names: Vec<&str> = vars.iter().map(|v| v.0.as_str()).collect();
-    let wanted = match var {
-        "pr" => Some(Quantity::Precipitation),
-        "tas" => Some(Quantity::Temperature),
-        _ => None,
-    };
-    let name = if names.contains(&var) {
-        var.to_string()
-    } else if let Some(q) = wanted {
-        let found: Vec<&str> = vars
-            .iter()
-            .filter(|v| v.1 == q)
-            .map(|v| v.0.as_str())
-            .collect();
-        match found.as_slice() {
-            [one] => one.to_string(),
-            [] => bail!(
-                "{}: no {var} variable (by name or CF metadata) among {}",
-                path.display(),
-                names.join(", ")
-            ),
-            many => bail!(
-                "{}: several {var} variables ({}); give the name with --var",
-                path.display(),
-                many.join(", ")
-            ),
-        }
-    } else {
-        bail!(
-            "{}: variable '{var}' not found; the file has: {}",
-            path.display(),
-            names.join(", ")
-        );
-    };
-    let mut cube = read_cube(
-        path,
-        &ReadOptions {
-            variable: Some(name),
-            years,
-            assume_units,
-            ..Default::default()
-        },
-    )?;
-    if wanted.is_some() {
-        cube.meta.variable = var.to_string();
-    }
-    Ok(cube)
-}
-
 pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let years = args.years.as_deref().map(parse_years).transpose()?;
     let cv = parse_cv(&args.cv)?;
-    let hindcast = read_var(&args.hindcast, &args.variable, years, None)?;
-    let obs = read_var(&args.obs, &args.variable, years, args.obs_units.clone())?;
+    let with_years = ReadOptions {
+        years,
+        ..Default::default()
+    };
+    let hindcast = read_var(&args.hindcast, &args.variable, with_years.clone())?;
+    let obs = read_var(
+        &args.obs,
+        &args.variable,
+        ReadOptions {
+            assume_units: args.obs_units.clone(),
+            ..with_years
+        },
+    )?;
     let forecast = args
         .forecast
         .as_deref()
-        .map(|f| read_var(f, &args.variable, None, None))
+        .map(|f| read_var(f, &args.variable, ReadOptions::default()))
         .transpose()?;
     let same_grid = hindcast.coords.spatial.shape() == obs.coords.spatial.shape();
     if !same_grid {

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bias;
+mod combine;
 mod inspect;
 mod progress;
 mod regrid;
@@ -13,7 +14,13 @@ mod synth;
 
 use std::process::ExitCode;
 
+use std::path::Path;
+
+use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use s2s_ensemble::io::{read_cube, ReadOptions};
+use s2s_ensemble::units::Quantity;
+use s2s_ensemble::Cube;
 
 /// s2s: subseasonal-to-seasonal multi-model ensemble forecasts from climate-model NetCDF.
 #[derive(Debug, Parser)]
@@ -60,6 +67,13 @@ enum Command {
         after_help = "Examples:\n  s2s bias-correct --method eqm --var pr --hindcast hindcast_ALPHA.nc --obs obs.nc --forecast forecast_ALPHA.nc --out bc/\n  s2s bias-correct --method qdm --var tas --hindcast hindcast_BRAVO.nc --obs obs.nc --forecast forecast_BRAVO.nc --out bc/\n  s2s bias-correct --method eqm --var pr --years 1950-2013 --window-days 15 --hindcast CanESM2.nc --obs ahccd.nc --out bc/"
     )]
     BiasCorrect(bias::BiasArgs),
+    /// Combine several models into a multi-model ensemble: category probabilities (terciles,
+    /// extremes), mean, anomalies, percentiles, spread, most likely and dominant category — for
+    /// the forecast and, cross-validated, the hindcast. Reads one lead at a time.
+    #[command(
+        after_help = "Examples:\n  s2s combine --hindcast bc/hindcast_A.pr.eqm.nc,bc/hindcast_B.pr.eqm.nc --forecast bc/forecast_A.pr.eqm.nc,bc/forecast_B.pr.eqm.nc --var pr --out mme/\n  s2s combine --weights pmme --hindcast CCSM4_HCST.nc,CANSIPSV2_HCST.nc --forecast CCSM4_FCST.nc,CANSIPSV2_FCST.nc --obs observations.nc --obs-units mm/month --out mme/\n  s2s combine --weights skill --skill-score rpss --edges obs --hindcast A.nc,B.nc,C.nc --forecast FA.nc,FB.nc,FC.nc --obs obs.nc --out mme/"
+    )]
+    Combine(combine::CombineArgs),
 }
 
 /// Global settings the subcommands share.
@@ -103,6 +117,7 @@ pub fn run() -> ExitCode {
         Command::Regrid(args) => regrid::run(&args, &globals),
         Command::Synth(args) => synth::run(&args, &globals),
         Command::BiasCorrect(args) => bias::run(&args, &globals),
+        Command::Combine(args) => combine::run(&args, &globals),
     };
     match result {
         Ok(code) => code,
@@ -114,6 +129,71 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+pub(crate) fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
+    let (a, b) = text
+        .split_once('-')
+        .with_context(|| format!("--years '{text}': expected FIRST-LAST, e.g. 1993-2016"))?;
+    let (a, b): (i32, i32) = (a.trim().parse()?, b.trim().parse()?);
+    if a > b {
+        bail!("--years '{text}': the first year is after the last");
+    }
+    Ok((a, b))
+}
+
+/// The name of the variable meant by `--var` in a file: an exact name, or `pr` / `tas` found by
+/// its quantity (CF metadata and units).
+pub(crate) fn resolve_var(path: &Path, var: &str) -> anyhow::Result<String> {
+    let vars = s2s_ensemble::io::inspect::variable_quantities(path)?;
+    let names: Vec<&str> = vars.iter().map(|v| v.0.as_str()).collect();
+    if names.contains(&var) {
+        return Ok(var.to_string());
+    }
+    let wanted = match var {
+        "pr" => Quantity::Precipitation,
+        "tas" => Quantity::Temperature,
+        _ => bail!(
+            "{}: variable '{var}' not found; the file has: {}",
+            path.display(),
+            names.join(", ")
+        ),
+    };
+    let found: Vec<&str> = vars
+        .iter()
+        .filter(|v| v.1 == wanted)
+        .map(|v| v.0.as_str())
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => bail!(
+            "{}: no {var} variable (by name or CF metadata) among {}",
+            path.display(),
+            names.join(", ")
+        ),
+        many => bail!(
+            "{}: several {var} variables ({}); give the name with --var",
+            path.display(),
+            many.join(", ")
+        ),
+    }
+}
+
+/// Reads the variable meant by `--var` from a file (see [`resolve_var`]; `pr` and `tas` are then
+/// the cube's variable name), with the other read options of `opts`.
+pub(crate) fn read_var(path: &Path, var: &str, opts: ReadOptions) -> anyhow::Result<Cube> {
+    let name = resolve_var(path, var)?;
+    let mut cube = read_cube(
+        path,
+        &ReadOptions {
+            variable: Some(name),
+            ..opts
+        },
+    )?;
+    if matches!(var, "pr" | "tas") {
+        cube.meta.variable = var.to_string();
+    }
+    Ok(cube)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

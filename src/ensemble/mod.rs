@@ -37,6 +37,11 @@ use crate::cube::Cube;
 use crate::error::{Error, Result};
 use crate::stats::quantile_sorted;
 
+pub mod combine;
+pub use combine::{
+    combine, CombineInput, CombineSpec, Combined, EdgeSource, Products, SkillScore, WeightScheme,
+};
+
 /// Tercile levels.
 pub const TERCILES: [f64; 2] = [1.0 / 3.0, 2.0 / 3.0];
 
@@ -54,24 +59,19 @@ pub fn category_of(x: f32, edges: &[f64]) -> Option<usize> {
     if x.is_nan() {
         return None;
     }
-    let x = f64::from(x);
-    let k = edges.len();
-    if k == 0 {
-        return Some(0);
+    Some(category_index(f64::from(x), edges))
+}
+
+/// [`category_of`] for a non-NaN value, without branches: `[x ≥ e₀] + Σ_{j≥1} [x > e_j]` (for
+/// ascending edges the same as the rule above).
+#[inline]
+fn category_index(x: f64, edges: &[f64]) -> usize {
+    match edges.split_first() {
+        None => 0,
+        Some((e0, rest)) => {
+            usize::from(x >= *e0) + rest.iter().map(|&e| usize::from(x > e)).sum::<usize>()
+        }
     }
-    if x < edges[0] {
-        return Some(0);
-    }
-    if x > edges[k - 1] {
-        return Some(k);
-    }
-    Some(
-        1 + edges[1..]
-            .iter()
-            .filter(|&&e| e < x)
-            .count()
-            .min(k.saturating_sub(2)),
-    )
 }
 
 /// How members of different models are weighted.
@@ -116,6 +116,7 @@ pub fn model_weights(weights: &Weights, valid: &[usize], out: &mut [f64]) {
 pub struct ProbScratch {
     valid: Vec<usize>,
     weights: Vec<f64>,
+    counts: Vec<u32>,
 }
 
 impl ProbScratch {
@@ -141,8 +142,9 @@ fn valid_and_weights<M: AsRef<[f32]>>(members: &[M], weights: &Weights) -> (Vec<
 }
 
 /// Weighted category probabilities of `M` models' members (`members[m]`), each model with its
-/// own edges (`edges[m]`, ascending): `out[c] = Σ_m w_m k_{m,c} / n_m`. `out` has
-/// `edges[m].len() + 1` entries; NaN when no model has a valid member.
+/// own edges (`edges[m]`, ascending) or all with the one set `edges[0]` when only one is given:
+/// `out[c] = Σ_m w_m k_{m,c} / n_m`. `out` has `edges[0].len() + 1` entries; NaN when no model
+/// has a valid member.
 pub fn category_probabilities<M: AsRef<[f32]>, E: AsRef<[f64]>>(
     members: &[M],
     edges: &[E],
@@ -151,22 +153,42 @@ pub fn category_probabilities<M: AsRef<[f32]>, E: AsRef<[f64]>>(
     scratch: &mut ProbScratch,
 ) {
     let nm = members.len();
-    scratch.fill(members, weights);
-    let (valid, w) = (&scratch.valid, &scratch.weights);
-    out.fill(0.0);
-    if valid.iter().all(|&n| n == 0) {
+    let ncat = out.len();
+    // One pass per model: valid members and their categories.
+    scratch.valid.clear();
+    scratch.counts.clear();
+    scratch.counts.resize(nm * ncat, 0);
+    for m in 0..nm {
+        let e = edges[m.min(edges.len() - 1)].as_ref();
+        let counts = &mut scratch.counts[m * ncat..(m + 1) * ncat];
+        let mut n = 0;
+        for &x in members[m].as_ref() {
+            if x.is_finite() {
+                counts[category_index(f64::from(x), e).min(ncat - 1)] += 1;
+                n += 1;
+            }
+        }
+        scratch.valid.push(n);
+    }
+    if scratch.valid.iter().all(|&n| n == 0) {
         out.fill(f64::NAN);
         return;
     }
+    scratch.weights.clear();
+    scratch.weights.resize(nm, 0.0);
+    model_weights(weights, &scratch.valid, &mut scratch.weights);
+    out.fill(0.0);
     for m in 0..nm {
-        if valid[m] == 0 {
+        let n = scratch.valid[m];
+        if n == 0 {
             continue;
         }
-        let share = w[m] / valid[m] as f64;
-        for &x in members[m].as_ref() {
-            if let Some(c) = category_of(x, edges[m].as_ref()) {
-                out[c] += share;
-            }
+        let share = scratch.weights[m] / n as f64;
+        for (o, &k) in out
+            .iter_mut()
+            .zip(&scratch.counts[m * ncat..(m + 1) * ncat])
+        {
+            *o += share * f64::from(k);
         }
     }
 }

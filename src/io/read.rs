@@ -17,7 +17,9 @@ use ndarray::{Array2, Array5, ArrayD, Axis, Ix5, IxDyn};
 use netcdf::{AttributeValue, Extent};
 
 use super::decode::{AttrValue, Attrs, Packing, StoredType};
-use super::detect::{detect_layout, DimMapping, DimRole, FileMeta, Layout, SpatialVars, VarMeta};
+use super::detect::{
+    detect_layout, Decided, DimMapping, DimRole, FileMeta, Layout, SpatialVars, VarMeta,
+};
 use crate::calendar::{Calendar, CfDateTime, TimeCoding};
 use crate::cube::{wrap_lon, BBox, Coords, Cube, CubeKind, Lead, LeadUnit, Meta, Spatial};
 use crate::error::{Error, Result};
@@ -462,6 +464,38 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
     read_variable(path, &file, &meta, &vm, opts)
 }
 
+/// The leads of a forecast variable (file order; empty for an observed series), without
+/// reading its data: for reading a large file lead by lead.
+pub fn read_leads(
+    path: impl AsRef<Path>,
+    variable: Option<&str>,
+    dims: &DimMapping,
+) -> Result<Vec<Lead>> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, variable)?;
+    let layout = detect_layout(&meta, vm, dims).map_err(|reason| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    })?;
+    match layout.dim(DimRole::Lead) {
+        Some(d) => lead_axis(path, &file, &meta, d),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The leads of a lead dimension, from its coordinate variable (or its indices).
+fn lead_axis(path: &Path, file: &netcdf::File, meta: &FileMeta, d: &Decided) -> Result<Vec<Lead>> {
+    let cv = meta.vars.get(&d.dim);
+    let vals = match cv {
+        Some(_) => read_coord(path, file, meta, &d.dim)?,
+        None => (0..d.len).map(|i| i as f64).collect(),
+    };
+    decode_leads(path, &d.dim, cv, &vals)
+}
+
 /// Only the horizontal layout of a variable (its grid or points), without reading its data:
 /// what `--like FILE` needs.
 pub fn read_spatial(
@@ -748,14 +782,7 @@ fn read_variable(
 
     // ---- leads ----
     let mut leads = match layout.dim(DimRole::Lead) {
-        Some(d) => {
-            let cv = meta.vars.get(&d.dim);
-            let vals = match cv {
-                Some(_) => read_coord(path, file, meta, &d.dim)?,
-                None => (0..d.len).map(|i| i as f64).collect(),
-            };
-            decode_leads(path, &d.dim, cv, &vals)?
-        }
+        Some(d) => lead_axis(path, file, meta, d)?,
         None if kind == CubeKind::Observed => {
             let good: Vec<CfDateTime> = init_idx.iter().map(|&i| init[i]).collect();
             vec![cadence(&good, calendar)]

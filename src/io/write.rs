@@ -237,6 +237,51 @@ impl CfWriter {
         res.map_err(|e| self.err(&action, e))
     }
 
+    /// Defines a byte (flag) variable with its `_FillValue`, chunked and compressed as
+    /// [`CfWriter::def_f32`]; values come with [`CfWriter::put_i8`].
+    pub fn def_i8(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        shape: &[usize],
+        fill: i8,
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
+        let action = format!("defining variable {name}");
+        let deflate = self.deflate;
+        let res = (|| -> std::result::Result<(), netcdf::Error> {
+            let f = self.file.as_mut().expect("open");
+            let mut v = f.add_variable::<i8>(name, dims)?;
+            if !shape.is_empty() && shape.iter().all(|&n| n > 0) {
+                let nd = shape.len();
+                let chunk: Vec<usize> = (0..nd)
+                    .map(|k| if k + 2 >= nd { shape[k] } else { 1 })
+                    .collect();
+                v.set_chunking(&chunk)?;
+                if deflate > 0 {
+                    v.set_compression(deflate, true)?;
+                }
+            }
+            v.set_fill_value(fill)?;
+            for (k, val) in attrs {
+                v.put_attribute(k, *val)?;
+            }
+            Ok(())
+        })();
+        res.map_err(|e| self.err(&action, e))
+    }
+
+    /// Writes a hyperslab of a byte variable.
+    pub fn put_i8(
+        &mut self,
+        name: &str,
+        start: &[usize],
+        count: &[usize],
+        values: &[i8],
+    ) -> Result<()> {
+        self.put_slab(name, start, count, values)
+    }
+
     /// Writes a hyperslab `start`/`count` of an f32 variable from values in row-major order;
     /// NaN becomes [`FILL_F32`].
     pub fn put_f32(
@@ -246,11 +291,21 @@ impl CfWriter {
         count: &[usize],
         values: &[f32],
     ) -> Result<()> {
-        let action = format!("writing variable {name}");
         let buf: Vec<f32> = values
             .iter()
             .map(|&x| if x.is_nan() { FILL_F32 } else { x })
             .collect();
+        self.put_slab(name, start, count, &buf)
+    }
+
+    fn put_slab<T: netcdf::NcTypeDescriptor + Copy>(
+        &mut self,
+        name: &str,
+        start: &[usize],
+        count: &[usize],
+        buf: &[T],
+    ) -> Result<()> {
+        let action = format!("writing variable {name}");
         let ext: Vec<netcdf::Extent> = start
             .iter()
             .zip(count)
@@ -266,9 +321,9 @@ impl CfWriter {
                 .variable_mut(name)
                 .ok_or_else(|| netcdf::Error::Str(format!("no variable {name}")))?;
             if ext.is_empty() {
-                v.put_values(&buf, ..)
+                v.put_values(buf, ..)
             } else {
-                v.put_values(&buf, ext)
+                v.put_values(buf, ext)
             }
         })();
         res.map_err(|e| self.err(&action, e))
@@ -458,7 +513,9 @@ pub fn write_time_coords(
         }
         CubeKind::Forecast => {
             w.dimension("init", times.len())?;
-            w.dimension("member", coords.member.len())?;
+            if !coords.member.is_empty() {
+                w.dimension("member", coords.member.len())?;
+            }
             w.dimension("lead", coords.lead.len())?;
             w.dimension("bnds", 2)?;
             w.f64_var(
@@ -472,15 +529,17 @@ pub fn write_time_coords(
                     ("long_name", "initialisation (start) date"),
                 ],
             )?;
-            w.i32_var(
-                "member",
-                &["member"],
-                &coords.member,
-                &[
-                    ("standard_name", "realization"),
-                    ("long_name", "ensemble member"),
-                ],
-            )?;
+            if !coords.member.is_empty() {
+                w.i32_var(
+                    "member",
+                    &["member"],
+                    &coords.member,
+                    &[
+                        ("standard_name", "realization"),
+                        ("long_name", "ensemble member"),
+                    ],
+                )?;
+            }
             let unit = coords
                 .lead
                 .first()
@@ -536,7 +595,11 @@ pub fn write_time_coords(
                     ("long_name", "start of the target period"),
                 ],
             )?;
-            Ok(vec!["init", "member", "lead"])
+            Ok(if coords.member.is_empty() {
+                vec!["init", "lead"]
+            } else {
+                vec!["init", "member", "lead"]
+            })
         }
     }
 }

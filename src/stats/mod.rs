@@ -115,6 +115,26 @@ pub fn mean_sd(values: &[f32]) -> (f64, f64) {
     (mean, (ss / (n - 1) as f64).sqrt())
 }
 
+/// A finite value and its year packed in a `u64` whose integer order is the value's order:
+/// the float's bits made monotone (sign bit flipped for positives, all bits for negatives) in
+/// the high half, the year in the low half.
+pub(crate) fn tag(v: f32, year: i32) -> u64 {
+    let b = v.to_bits();
+    let key = if b >> 31 == 0 { b | 0x8000_0000 } else { !b };
+    (u64::from(key) << 32) | u64::from(year as u32)
+}
+
+/// Inverse of [`tag`].
+pub(crate) fn untag(t: u64) -> (f32, i32) {
+    let key = (t >> 32) as u32;
+    let b = if key >> 31 == 1 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    };
+    (f32::from_bits(b), t as u32 as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Integration tests: the library and the `s2s` binary on real and generated NetCDF files.
 
 mod bias;
+mod combine;
 mod common;
 mod inspect_cli;
 mod layouts;
