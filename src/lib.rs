@@ -62,6 +62,7 @@ pub mod progress;
 pub mod stats;
 pub mod synth;
 pub mod units;
+pub mod verify;
 
 pub use cube::Cube;
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ mod inspect;
 mod progress;
 mod regrid;
 mod synth;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -74,6 +75,13 @@ enum Command {
         after_help = "Examples:\n  s2s combine --hindcast bc/hindcast_A.pr.eqm.nc,bc/hindcast_B.pr.eqm.nc --forecast bc/forecast_A.pr.eqm.nc,bc/forecast_B.pr.eqm.nc --var pr --out mme/\n  s2s combine --weights pmme --hindcast CCSM4_HCST.nc,CANSIPSV2_HCST.nc --forecast CCSM4_FCST.nc,CANSIPSV2_FCST.nc --obs observations.nc --obs-units mm/month --out mme/\n  s2s combine --weights skill --skill-score rpss --edges obs --hindcast A.nc,B.nc,C.nc --forecast FA.nc,FB.nc,FC.nc --obs obs.nc --out mme/"
     )]
     Combine(combine::CombineArgs),
+    /// Cross-validated skill of each model's hindcast and of the multi-model ensemble: ACC,
+    /// RMSE, bias, MSSS, RPS(S), fair CRPS(S), Brier and ROC area per category; maps (NetCDF)
+    /// and cos(latitude)-weighted regional means (JSON).
+    #[command(
+        after_help = "Examples:\n  s2s verify --hindcast bc/hindcast_A.pr.eqm.nc,bc/hindcast_B.pr.eqm.nc --obs obs.nc --var pr --out skill/\n  s2s verify --probabilities pmme --hindcast CCSM4_HCST.nc,CANSIPSV2_HCST.nc --obs observations.nc --obs-units mm/month --regions 'india=68,98,6,36' --out skill/"
+    )]
+    Verify(verify::VerifyArgs),
 }
 
 /// Global settings the subcommands share.
@@ -118,6 +126,7 @@ pub fn run() -> ExitCode {
         Command::Synth(args) => synth::run(&args, &globals),
         Command::BiasCorrect(args) => bias::run(&args, &globals),
         Command::Combine(args) => combine::run(&args, &globals),
+        Command::Verify(args) => verify::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

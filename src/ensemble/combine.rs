@@ -48,6 +48,7 @@ use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, W
 use crate::cube::Cube;
 use crate::error::{Error, Result};
 use crate::stats::{tag, untag};
+use crate::verify::rps;
 
 /// How the models' members are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -922,19 +923,6 @@ fn box_sum(a: &mut Array4<f64>, r: usize) {
             }
         }
     }
-}
-
-/// RPS of cumulative probabilities against the observed category: `Σ_c (F_c − O_c)²` over the
-/// first `ncat − 1` cumulative categories.
-pub fn rps(probs: &[f64], observed: usize) -> f64 {
-    let mut f = 0.0;
-    let mut total = 0.0;
-    for (c, &p) in probs.iter().enumerate().take(probs.len().saturating_sub(1)) {
-        f += p;
-        let o = if observed <= c { 1.0 } else { 0.0 };
-        total += (f - o).powi(2);
-    }
-    total
 }
 
 /// Per-lead, per-group skill statistics of every model at every cell (parallel over rows).

@@ -8,3 +8,4 @@ mod layouts;
 mod regrid;
 mod roundtrip;
 mod synth;
+mod verify;
