@@ -26,6 +26,19 @@ echo "== s2s bias-correct: model ALPHA's precipitation, hindcast (leave-one-year
 $S2S bias-correct --method eqm --var pr --hindcast "$OUT/synth/hindcast_ALPHA.nc" --obs "$OUT/synth/obs.nc" \
     --forecast "$OUT/synth/forecast_ALPHA.nc" --out "$OUT/bias"
 
+echo "== s2s combine: the three bias-less synthetic models into a multi-model ensemble (model-equal weights)"
+$S2S combine --var pr --hindcast "$OUT/synth/hindcast_ALPHA.nc,$OUT/synth/hindcast_BRAVO.nc,$OUT/synth/hindcast_CHARLIE.nc" \
+    --forecast "$OUT/synth/forecast_ALPHA.nc,$OUT/synth/forecast_BRAVO.nc,$OUT/synth/forecast_CHARLIE.nc" --out "$OUT/mme_synth"
+
+echo "== s2s verify: cross-validated skill of the four real NMME models and their PMME against IMD rainfall"
+$S2S verify --probabilities pmme --hindcast "$(ls data/real/nmme_india/*_HCST.nc | paste -sd,)" \
+    --obs data/real/nmme_india/observations.nc --obs-units mm/month --regions "india=66,100,6,38;south_asia" \
+    --out "$OUT/skill" | tee "$OUT/skill.txt"
+
+echo "== s2s outlook: the South Asia rainfall bulletin from the real NMME models (data/demo/outlook.toml)"
+$S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
+
 echo
-echo "Demo finished. Reports are in $OUT/:"
+echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (map: $OUT/bulletin/map_prec_lead0.png);"
+echo "other reports are in $OUT/:"
 ls -1 "$OUT"

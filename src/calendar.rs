@@ -321,6 +321,11 @@ impl CfDateTime {
     }
 
     /// Adds a (possibly negative) number of seconds.
+    /// The date as `YYYY-MM-DD`.
+    pub fn date_label(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
     pub fn add_seconds(&self, seconds: f64, cal: Calendar) -> Result<Self> {
         let t = self.micros(cal)? + (seconds * 1e6).round() as i128;
         Ok(Self::from_micros(t, cal))

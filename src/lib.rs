@@ -51,7 +51,9 @@
 //! ```
 
 pub mod bias;
+pub mod bulletin;
 pub mod calendar;
+pub mod config;
 pub mod cube;
 pub mod ensemble;
 pub mod error;

@@ -221,8 +221,8 @@ fn category_labels(levels: &[f64], terciles: bool) -> (Vec<String>, Vec<f64>) {
 
 /// One output file (hindcast or forecast products), defined at the first lead and filled lead
 /// by lead.
-struct MmeFile {
-    w: CfWriter,
+pub(crate) struct MmeFile {
+    pub(crate) w: CfWriter,
     spatial_dims: Vec<&'static str>,
     nt: usize,
     ny: usize,
@@ -234,19 +234,19 @@ struct MmeFile {
 }
 
 /// What the output files share.
-struct Layout<'a> {
-    spec: &'a CombineSpec,
-    models: &'a [String],
-    leads: &'a [Lead],
-    sources: Vec<String>,
-    units: String,
-    variable: String,
-    quantity: Quantity,
-    calendar: s2s_ensemble::calendar::Calendar,
+pub(crate) struct Layout<'a> {
+    pub(crate) spec: &'a CombineSpec,
+    pub(crate) models: &'a [String],
+    pub(crate) leads: &'a [Lead],
+    pub(crate) sources: Vec<String>,
+    pub(crate) units: String,
+    pub(crate) variable: String,
+    pub(crate) quantity: Quantity,
+    pub(crate) calendar: s2s_ensemble::calendar::Calendar,
 }
 
 impl MmeFile {
-    fn create(
+    pub(crate) fn create(
         path: &Path,
         opts: &WriteOptions,
         layout: &Layout,
@@ -551,7 +551,7 @@ impl MmeFile {
     }
 
     /// Writes the products of lead `l` (arrays with one lead).
-    fn put_lead(&mut self, l: usize, p: &Products) -> anyhow::Result<()> {
+    pub(crate) fn put_lead(&mut self, l: usize, p: &Products) -> anyhow::Result<()> {
         let sp = spatial_count(self.spatial_dims.len(), self.ny, self.nx);
         let nt = self.nt;
         let full = self.full;

@@ -8,6 +8,7 @@
 mod bias;
 mod combine;
 mod inspect;
+mod outlook;
 mod progress;
 mod regrid;
 mod synth;
@@ -82,6 +83,13 @@ enum Command {
         after_help = "Examples:\n  s2s verify --hindcast bc/hindcast_A.pr.eqm.nc,bc/hindcast_B.pr.eqm.nc --obs obs.nc --var pr --out skill/\n  s2s verify --probabilities pmme --hindcast CCSM4_HCST.nc,CANSIPSV2_HCST.nc --obs observations.nc --obs-units mm/month --regions 'india=68,98,6,36' --out skill/"
     )]
     Verify(verify::VerifyArgs),
+    /// Run the outlook pipeline from a TOML configuration: bias correction (cross-validated),
+    /// multi-model combination, verification of the MME, maps and the regional bulletin
+    /// (Markdown, JSON, CF-NetCDF).
+    #[command(
+        after_help = "Example:\n  s2s outlook --config data/demo/outlook.toml --out out/demo"
+    )]
+    Outlook(outlook::OutlookArgs),
 }
 
 /// Global settings the subcommands share.
@@ -127,6 +135,7 @@ pub fn run() -> ExitCode {
         Command::BiasCorrect(args) => bias::run(&args, &globals),
         Command::Combine(args) => combine::run(&args, &globals),
         Command::Verify(args) => verify::run(&args, &globals),
+        Command::Outlook(args) => outlook::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

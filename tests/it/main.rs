@@ -5,6 +5,7 @@ mod combine;
 mod common;
 mod inspect_cli;
 mod layouts;
+mod outlook;
 mod regrid;
 mod roundtrip;
 mod synth;

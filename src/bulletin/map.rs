@@ -1,0 +1,200 @@
+//! The tercile probability map as a PNG: cells coloured by the dominant category and its
+//! probability, country outlines from a GeoJSON file (Natural Earth 1:110m), a colour key.
+//! No text is drawn (no font dependency); the Markdown bulletin carries the captions.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::cube::Spatial;
+use crate::error::{Error, Result};
+
+/// Colours for precipitation (brown / grey / green) or temperature (blue / grey / red).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapStyle {
+    /// Dry browns below, greens above.
+    Precipitation,
+    /// Blues below, reds above.
+    Temperature,
+}
+
+/// Shades per category for probabilities 40–50, 50–60, 60–70, ≥ 70 %.
+fn shades(style: MapStyle, category: usize) -> [RGBColor; 4] {
+    match (style, category) {
+        (MapStyle::Precipitation, 0) => [
+            RGBColor(246, 224, 170),
+            RGBColor(232, 188, 110),
+            RGBColor(205, 140, 60),
+            RGBColor(150, 90, 30),
+        ],
+        (MapStyle::Temperature, 0) => [
+            RGBColor(198, 219, 239),
+            RGBColor(140, 185, 225),
+            RGBColor(70, 130, 200),
+            RGBColor(20, 70, 160),
+        ],
+        (MapStyle::Precipitation, 2) => [
+            RGBColor(204, 236, 204),
+            RGBColor(140, 210, 140),
+            RGBColor(60, 170, 80),
+            RGBColor(10, 110, 40),
+        ],
+        (MapStyle::Temperature, 2) => [
+            RGBColor(253, 212, 180),
+            RGBColor(250, 160, 110),
+            RGBColor(230, 90, 60),
+            RGBColor(170, 30, 30),
+        ],
+        _ => [
+            RGBColor(225, 225, 225),
+            RGBColor(190, 190, 190),
+            RGBColor(150, 150, 150),
+            RGBColor(110, 110, 110),
+        ],
+    }
+}
+
+/// Reads the outer rings of every country polygon of a GeoJSON file as (lon, lat) lists.
+fn country_rings(geojson: &Path) -> Result<Vec<Vec<(f64, f64)>>> {
+    let text = std::fs::read_to_string(geojson).map_err(|e| Error::Open {
+        path: geojson.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Open {
+        path: geojson.to_path_buf(),
+        reason: format!("not GeoJSON: {e}"),
+    })?;
+    let mut rings = Vec::new();
+    let ring = |r: &serde_json::Value| -> Vec<(f64, f64)> {
+        r.as_array()
+            .map(|pts| {
+                pts.iter()
+                    .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for f in v["features"].as_array().into_iter().flatten() {
+        let g = &f["geometry"];
+        match g["type"].as_str() {
+            Some("Polygon") => {
+                for r in g["coordinates"].as_array().into_iter().flatten() {
+                    rings.push(ring(r));
+                }
+            }
+            Some("MultiPolygon") => {
+                for poly in g["coordinates"].as_array().into_iter().flatten() {
+                    for r in poly.as_array().into_iter().flatten() {
+                        rings.push(ring(r));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(rings)
+}
+
+/// Draws the map of one lead: `probability[c]` and `dominant` are `(y, x)` row-major on a
+/// regular grid (`spatial`); `mask[k]` false hides a cell (no skill). Writes `out` (PNG).
+pub fn render_tercile_map(
+    out: &Path,
+    spatial: &Spatial,
+    probability: [&[f32]; 3],
+    dominant: &[i8],
+    mask: Option<&[bool]>,
+    style: MapStyle,
+    countries: Option<&Path>,
+) -> Result<()> {
+    let Spatial::Grid { lat, lon } = spatial else {
+        return Err(Error::invalid(
+            "map",
+            "maps need a regular lon/lat grid; regrid first",
+        ));
+    };
+    let (ny, nx) = (lat.len(), lon.len());
+    if ny < 2 || nx < 2 {
+        return Err(Error::invalid("map", "a map needs at least 2 x 2 cells"));
+    }
+    let (dlat, dlon) = (
+        (lat[ny - 1] - lat[0]) / (ny - 1) as f64,
+        (lon[nx - 1] - lon[0]) / (nx - 1) as f64,
+    );
+    let (west, east) = (lon[0] - dlon / 2.0, lon[nx - 1] + dlon / 2.0);
+    let (south, north) = (lat[0] - dlat / 2.0, lat[ny - 1] + dlat / 2.0);
+    let scale = (900.0 / (east - west)).min(700.0 / (north - south));
+    let (w, h) = (
+        ((east - west) * scale) as u32 + 20,
+        ((north - south) * scale) as u32 + 60,
+    );
+    let werr = |e: String| Error::Write {
+        path: out.to_path_buf(),
+        reason: e,
+    };
+    let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
+    let px = |lo: f64, la: f64| -> (i32, i32) {
+        (
+            10 + ((lo - west) * scale) as i32,
+            10 + ((north - la) * scale) as i32,
+        )
+    };
+    for (y, &la) in lat.iter().enumerate() {
+        for (x, &lo) in lon.iter().enumerate() {
+            let k = y * nx + x;
+            let colour = if !probability[0][k].is_finite() {
+                RGBColor(235, 235, 235)
+            } else if mask.is_some_and(|m| !m[k]) {
+                WHITE
+            } else {
+                match dominant[k] {
+                    c @ 0..=2 => {
+                        let p = probability[c as usize][k];
+                        let shade = ((p - 0.4) / 0.1).floor().clamp(0.0, 3.0) as usize;
+                        shades(style, c as usize)[shade]
+                    }
+                    _ => WHITE,
+                }
+            };
+            let a = px(lo - dlon / 2.0, la + dlat / 2.0);
+            let b = px(lo + dlon / 2.0, la - dlat / 2.0);
+            root.draw(&Rectangle::new([a, b], colour.filled()))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+    }
+    if let Some(path) = countries {
+        for ring in country_rings(path)? {
+            let inside = ring
+                .iter()
+                .any(|&(lo, la)| lo >= west && lo <= east && la >= south && la <= north);
+            if !inside {
+                continue;
+            }
+            let pts: Vec<(i32, i32)> = ring
+                .iter()
+                .map(|&(lo, la)| px(lo.clamp(west, east), la.clamp(south, north)))
+                .collect();
+            root.draw(&PathElement::new(pts, BLACK.stroke_width(1)))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+    }
+    // Colour key: below, near, above from light to dark, along the bottom.
+    let y0 = h as i32 - 40;
+    for c in 0..3 {
+        for (s, colour) in shades(style, c).iter().enumerate() {
+            let x0 = 10 + (c as i32 * 5 + s as i32) * 28;
+            root.draw(&Rectangle::new(
+                [(x0, y0), (x0 + 26, y0 + 20)],
+                colour.filled(),
+            ))
+            .map_err(|e| werr(e.to_string()))?;
+        }
+    }
+    root.draw(&Rectangle::new(
+        [(9, 9), (w as i32 - 9, h as i32 - 49)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(|e| werr(e.to_string()))?;
+    root.present().map_err(|e| werr(e.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! Outlook bulletins: regional summaries of a multi-model tercile forecast, the Markdown text a
+//! forecaster issues, and the probability map (PNG, drawn with plotters).
+//!
+//! # What a regional summary holds
+//! For each region and lead: the cos(latitude)-weighted mean probability of each tercile
+//! category over the region's cells; the share of the region's area where each category is
+//! dominant (most likely with at least the dominance threshold, 40 % by default); the share
+//! with no dominant category; the MME's cross-validated skill (ACC, RPSS) averaged over the
+//! region, so the reader knows how far to trust the map. Area shares are cos(latitude)
+//! weighted counts of cells.
+//!
+//! # Map
+//! The C3S / WMO LC-LRFMME convention: each cell coloured by its most likely category (browns
+//! for below normal, greys for near normal, greens for above normal for precipitation; blues /
+//! reds for temperature), the shade darker as the probability grows (40–50, 50–60, 60–70,
+//! ≥ 70 %); white where no category reaches 40 % or the MME has no skill (masked cells).
+
+use serde::Serialize;
+
+use crate::cube::Spatial;
+use crate::verify::Region;
+
+mod map;
+pub use map::{render_tercile_map, MapStyle};
+
+/// Summary of one region and lead.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionOutlook {
+    /// Region name.
+    pub region: String,
+    /// Lead label (e.g. "months 2–4").
+    pub lead: String,
+    /// Target period as text.
+    pub target: String,
+    /// Cells with a forecast.
+    pub cells: usize,
+    /// Area-mean probability of below / near / above normal.
+    pub mean_probability: [f64; 3],
+    /// Area share where each category is dominant.
+    pub dominant_share: [f64; 3],
+    /// Area share without a dominant category.
+    pub no_dominant_share: f64,
+    /// Area-mean cross-validated ACC of the MME.
+    pub acc: f64,
+    /// Area-mean cross-validated RPSS of the MME.
+    pub rpss: f64,
+    /// Area share where the MME has skill (RPSS > 0).
+    pub skilful_share: f64,
+}
+
+/// Maps of one lead the summary is made from, each `(y, x)` row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct LeadMaps<'a> {
+    /// Probabilities of the three categories.
+    pub probability: [&'a [f32]; 3],
+    /// Dominant category (−1 none, negative fill without data).
+    pub dominant: &'a [i8],
+    /// MME ACC.
+    pub acc: &'a [f32],
+    /// MME RPSS.
+    pub rpss: &'a [f32],
+}
+
+/// The summary of one region and lead.
+pub fn summarise(
+    maps: &LeadMaps,
+    spatial: &Spatial,
+    region: &Region,
+    lead: &str,
+    target: &str,
+) -> RegionOutlook {
+    let (ny, nx) = spatial.shape();
+    let mut w_total = 0.0;
+    let mut prob = [0.0; 3];
+    let mut dom = [0.0; 3];
+    let mut none = 0.0;
+    let (mut acc, mut acc_w, mut rpss, mut rpss_w, mut skilful) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut cells = 0;
+    for y in 0..ny {
+        for x in 0..nx {
+            let k = y * nx + x;
+            let (lat, lon) = spatial.cell_lat_lon(y, x);
+            if !region.bbox.contains(lat, lon) || !maps.probability[0][k].is_finite() {
+                continue;
+            }
+            let w = lat.to_radians().cos().max(0.0);
+            cells += 1;
+            w_total += w;
+            for (p, m) in prob.iter_mut().zip(&maps.probability) {
+                *p += w * f64::from(m[k]);
+            }
+            match maps.dominant[k] {
+                c @ 0..=2 => dom[c as usize] += w,
+                _ => none += w,
+            }
+            if maps.acc[k].is_finite() {
+                acc += w * f64::from(maps.acc[k]);
+                acc_w += w;
+            }
+            if maps.rpss[k].is_finite() {
+                rpss += w * f64::from(maps.rpss[k]);
+                rpss_w += w;
+                if maps.rpss[k] > 0.0 {
+                    skilful += w;
+                }
+            }
+        }
+    }
+    let div = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    RegionOutlook {
+        region: region.name.clone(),
+        lead: lead.to_string(),
+        target: target.to_string(),
+        cells,
+        mean_probability: prob.map(|p| div(p, w_total)),
+        dominant_share: dom.map(|d| div(d, w_total)),
+        no_dominant_share: div(none, w_total),
+        acc: div(acc, acc_w),
+        rpss: div(rpss, rpss_w),
+        skilful_share: div(skilful, rpss_w),
+    }
+}
+
+const CATEGORY_WORDS: [&str; 3] = ["below normal", "near normal", "above normal"];
+
+/// The key message of a regional summary, in plain words.
+pub fn key_message(o: &RegionOutlook, variable: &str) -> String {
+    if o.cells == 0 {
+        return format!("No forecast for {} (no cells with data).", o.region);
+    }
+    let (best, share) =
+        o.dominant_share.iter().enumerate().fold(
+            (0, -1.0),
+            |acc, (c, &s)| if s > acc.1 { (c, s) } else { acc },
+        );
+    let skill = if o.skilful_share.is_finite() {
+        format!(
+            " The ensemble has shown skill (RPSS > 0) over {:.0} % of the region in the hindcasts; mean ACC {:.2}.",
+            100.0 * o.skilful_share,
+            o.acc
+        )
+    } else {
+        String::new()
+    };
+    if share < 0.2 {
+        return format!(
+            "{} {}, {}: no category is favoured over most of the region (climatological probabilities; {:.0} % of the area without a dominant category).{skill}",
+            o.region, variable, o.target, 100.0 * o.no_dominant_share
+        );
+    }
+    format!(
+        "{} {}, {}: {} is favoured over {:.0} % of the region (area-mean probabilities: below {:.0} %, near {:.0} %, above {:.0} %).{skill}",
+        o.region,
+        variable,
+        o.target,
+        CATEGORY_WORDS[best],
+        100.0 * share,
+        100.0 * o.mean_probability[0],
+        100.0 * o.mean_probability[1],
+        100.0 * o.mean_probability[2],
+    )
+}
+
+/// The Markdown bulletin of one variable: a heading, the key messages, a table per region and
+/// the maps.
+pub fn markdown(
+    title: &str,
+    variable: &str,
+    method: &str,
+    outlooks: &[RegionOutlook],
+    maps: &[(String, String)],
+) -> String {
+    let mut s = format!("# {title}\n\n");
+    s.push_str(&format!("Method: {method}.\n\n## Key messages\n\n"));
+    for o in outlooks {
+        s.push_str(&format!("- {}\n", key_message(o, variable)));
+    }
+    s.push_str("\n## Regional probabilities\n\n| region | lead | target | cells | P(below) | P(near) | P(above) | area below dominant | area above dominant | no dominant | ACC | RPSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for o in outlooks {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} | {:.2} |\n",
+            o.region,
+            o.lead,
+            o.target,
+            o.cells,
+            100.0 * o.mean_probability[0],
+            100.0 * o.mean_probability[1],
+            100.0 * o.mean_probability[2],
+            100.0 * o.dominant_share[0],
+            100.0 * o.dominant_share[2],
+            100.0 * o.no_dominant_share,
+            o.acc,
+            o.rpss
+        ));
+    }
+    s.push_str("\n## Maps\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; ");
+    s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data.\n\n");
+    for (caption, file) in maps {
+        s.push_str(&format!("![{caption}]({file})\n\n"));
+    }
+    s
+}

@@ -1,0 +1,370 @@
+//! `s2s outlook`: from the models' raw hindcast and forecast NetCDF to a regional bulletin —
+//! bias correction (cross-validated), multi-model combination, verification of the MME, maps,
+//! Markdown + JSON bulletin and the CF-NetCDF forecast, driven by a TOML configuration.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use ndarray::Axis;
+use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
+use s2s_ensemble::bulletin::{markdown, render_tercile_map, summarise, LeadMaps, MapStyle};
+use s2s_ensemble::config::{BiasMethod, OutlookConfig};
+use s2s_ensemble::cube::{align_observations, CubeKind};
+use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, EdgeSource, WeightScheme};
+use s2s_ensemble::io::ReadOptions;
+use s2s_ensemble::units::Quantity;
+use s2s_ensemble::verify::{skill_maps, ScoredForecast};
+use s2s_ensemble::Cube;
+use serde::Serialize;
+
+use super::combine::{peak_rss_mib, Layout, MmeFile};
+use super::{read_var, Globals};
+
+#[derive(Debug, Args)]
+pub struct OutlookArgs {
+    /// Run configuration (TOML; see docs/config.md).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Output directory (overrides `output` of the configuration).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// One stage's time and the peak memory so far, for the run log.
+#[derive(Debug, Serialize)]
+struct Stage {
+    stage: String,
+    seconds: f64,
+    peak_rss_mib: Option<f64>,
+}
+
+fn read(path: &Path, var: Option<&str>, opts: ReadOptions) -> anyhow::Result<Cube> {
+    Ok(match var {
+        Some(v) => read_var(path, v, opts)?,
+        None => s2s_ensemble::io::read_cube(path, &opts)?,
+    })
+}
+
+pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let cfg = OutlookConfig::load(&args.config)?;
+    let base = args.config.parent().unwrap_or(Path::new("."));
+    let out = args.out.clone().unwrap_or_else(|| base.join(&cfg.output));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut log: Vec<Stage> = Vec::new();
+    let mut stage = |name: &str, t: &mut Instant| {
+        log.push(Stage {
+            stage: name.to_string(),
+            seconds: t.elapsed().as_secs_f64(),
+            peak_rss_mib: peak_rss_mib(),
+        });
+        if !g.quiet {
+            eprintln!("{name:>14}: {:.2} s", t.elapsed().as_secs_f64());
+        }
+        *t = Instant::now();
+    };
+    let mut t = Instant::now();
+
+    // ---- ingest ----
+    let years = cfg.years;
+    let path = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let mut hindcasts = Vec::new();
+    let mut forecasts = Vec::new();
+    for m in &cfg.models {
+        let opts = ReadOptions {
+            years,
+            model: Some(m.name.clone()),
+            ..Default::default()
+        };
+        let var = m.variable.as_deref().or(Some(cfg.variable.as_str()));
+        hindcasts.push(read(&path(&m.hindcast), var, opts.clone())?);
+        forecasts.push(read(
+            &path(&m.forecast),
+            var,
+            ReadOptions {
+                years: None,
+                ..opts
+            },
+        )?);
+    }
+    let first_year = hindcasts
+        .iter()
+        .map(|c| c.init_years()[0])
+        .max()
+        .unwrap_or(0);
+    let last_year = hindcasts
+        .iter()
+        .map(|c| *c.init_years().last().unwrap_or(&0))
+        .min()
+        .unwrap_or(0);
+    if first_year > last_year {
+        bail!("the models' hindcasts share no year");
+    }
+    hindcasts = hindcasts
+        .iter()
+        .map(|c| c.select_init_years(first_year, last_year))
+        .collect::<Result<_, _>>()?;
+    let obs_cfg = &cfg.observations;
+    let obs = read(
+        &path(&obs_cfg.path),
+        obs_cfg.variable.as_deref().or(Some(cfg.variable.as_str())),
+        ReadOptions {
+            years,
+            assume_units: obs_cfg.units.clone(),
+            ..Default::default()
+        },
+    )?;
+    if obs.meta.kind != CubeKind::Observed {
+        bail!(
+            "{}: observations must be a time series (time, lat, lon)",
+            obs_cfg.path.display()
+        );
+    }
+    stage("ingest", &mut t);
+
+    // ---- bias correction (cross-validated hindcast + forecast) ----
+    let quantity = hindcasts[0].meta.quantity;
+    let kind = if quantity == Quantity::Precipitation {
+        Kind::Multiplicative
+    } else {
+        Kind::Additive
+    };
+    let corrector: Option<Box<dyn BiasCorrector>> = match cfg.bias {
+        BiasMethod::None => None,
+        BiasMethod::Scaling => Some(Box::new(MeanScaling { kind })),
+        BiasMethod::Eqm => Some(Box::new(QuantileMapping {
+            quantiles: None,
+            kind,
+        })),
+    };
+    if let Some(c) = &corrector {
+        let params = BiasParams {
+            wet_threshold: 0.01,
+            ..Default::default()
+        };
+        for (h, f) in hindcasts.iter_mut().zip(forecasts.iter_mut()) {
+            let (aligned, _) = align_observations(&obs, h)?;
+            let r = correct(c.as_ref(), h, &aligned, Some(f), &params)
+                .with_context(|| format!("bias correction of {}", h.meta.model))?;
+            *h = r.hindcast;
+            *f = r.forecast.expect("forecast given");
+        }
+    }
+    stage("bias", &mut t);
+
+    // ---- combine, verify, write lead by lead ----
+    let spec = CombineSpec {
+        scheme: cfg.weights.scheme(),
+        edges: if cfg.edges_from_obs {
+            EdgeSource::Observed
+        } else {
+            EdgeSource::Model
+        },
+        full_hindcast: false,
+        ..CombineSpec::default()
+    };
+    let (aligned, missing) = align_observations(&obs, &hindcasts[0])?;
+    if missing == aligned.n_init() * aligned.n_lead() {
+        bail!(
+            "{}: no observation falls in any target period of the hindcasts",
+            obs_cfg.path.display()
+        );
+    }
+    let models: Vec<String> = cfg.models.iter().map(|m| m.name.clone()).collect();
+    let leads = hindcasts[0].coords.lead.clone();
+    let href: Vec<&Cube> = hindcasts.iter().collect();
+    let fref: Vec<&Cube> = forecasts.iter().collect();
+    let result = combine(
+        &CombineInput {
+            hindcasts: &href,
+            forecasts: Some(&fref),
+            obs: Some(&aligned),
+        },
+        &spec,
+    )?;
+    stage("combine", &mut t);
+    let fc = result.forecast.as_ref().expect("forecast products");
+    let skill = skill_maps(&ScoredForecast {
+        probability: result.hindcast.probability.view(),
+        ensemble_mean: result.hindcast.mean.view(),
+        anomaly: Some(result.hindcast.anomaly.view()),
+        members: None,
+        obs: aligned.values.view(),
+        levels: &spec.category_levels,
+    })?;
+    stage("verify", &mut t);
+
+    // ---- outputs: CF-NetCDF forecast, maps, bulletin ----
+    let variable = cfg.variable.clone();
+    let layout = Layout {
+        spec: &spec,
+        models: &models,
+        leads: &leads,
+        sources: if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
+            models.clone()
+        } else {
+            vec!["observed".into()]
+        },
+        units: forecasts[0].meta.units.clone(),
+        variable: variable.clone(),
+        quantity,
+        calendar: forecasts[0].meta.calendar,
+    };
+    let nc_path = out.join(format!("mme_forecast.{variable}.nc"));
+    let mut file = MmeFile::create(
+        &nc_path,
+        &g.write_options(),
+        &layout,
+        &forecasts[0],
+        "forecast",
+        true,
+    )?;
+    for l in 0..leads.len() {
+        let one =
+            |a: &ndarray::Array5<f32>| a.slice(ndarray::s![.., .., l..l + 1, .., ..]).to_owned();
+        let products = s2s_ensemble::ensemble::Products {
+            probability: one(&fc.probability),
+            extreme_probability: one(&fc.extreme_probability),
+            mean: one(&fc.mean),
+            normal: one(&fc.normal),
+            anomaly: one(&fc.anomaly),
+            standardized_anomaly: one(&fc.standardized_anomaly),
+            percent_of_normal: one(&fc.percent_of_normal),
+            spread: one(&fc.spread),
+            signal_to_noise: one(&fc.signal_to_noise),
+            percentiles: one(&fc.percentiles),
+            most_likely_category: fc
+                .most_likely_category
+                .slice(ndarray::s![.., .., l..l + 1, .., ..])
+                .to_owned(),
+            most_likely_probability: one(&fc.most_likely_probability),
+            dominant_category: fc
+                .dominant_category
+                .slice(ndarray::s![.., .., l..l + 1, .., ..])
+                .to_owned(),
+            weights: one(&fc.weights),
+            edges: fc
+                .edges
+                .slice(ndarray::s![.., .., .., l..l + 1, .., ..])
+                .to_owned(),
+            extreme_edges: fc
+                .extreme_edges
+                .slice(ndarray::s![.., .., .., l..l + 1, .., ..])
+                .to_owned(),
+        };
+        file.put_lead(l, &products)?;
+    }
+    file.w.finish()?;
+
+    let spatial = &forecasts[0].coords.spatial;
+    let style = if quantity == Quantity::Temperature {
+        MapStyle::Temperature
+    } else {
+        MapStyle::Precipitation
+    };
+    let countries = cfg
+        .countries
+        .as_ref()
+        .map(|p| path(p))
+        .filter(|p| p.exists());
+    let mut outlooks = Vec::new();
+    let mut maps = Vec::new();
+    let init = forecasts[0].coords.init[0];
+    for (l, lead) in leads.iter().enumerate() {
+        let (start, end) = forecasts[0].target_period(0, l)?;
+        let target = format!("{} to {}", start.date_label(), end.date_label());
+        let p: Vec<Vec<f32>> = (0..3)
+            .map(|c| {
+                fc.probability
+                    .slice(ndarray::s![0, c, l, .., ..])
+                    .iter()
+                    .copied()
+                    .collect()
+            })
+            .collect();
+        let dominant: Vec<i8> = fc
+            .dominant_category
+            .slice(ndarray::s![0, 0, l, .., ..])
+            .iter()
+            .copied()
+            .collect();
+        let acc: Vec<f32> = skill.acc.index_axis(Axis(0), l).iter().copied().collect();
+        let rpss: Vec<f32> = skill.rpss.index_axis(Axis(0), l).iter().copied().collect();
+        let lm = LeadMaps {
+            probability: [&p[0], &p[1], &p[2]],
+            dominant: &dominant,
+            acc: &acc,
+            rpss: &rpss,
+        };
+        for r in &cfg.regions()? {
+            outlooks.push(summarise(&lm, spatial, r, &lead.label(), &target));
+        }
+        // Mask where the MME has no cross-validated skill, if asked.
+        let mask: Option<Vec<bool>> = cfg
+            .mask_unskilful
+            .then(|| rpss.iter().map(|&r| r > 0.0).collect());
+        let png = format!("map_{variable}_lead{l}.png");
+        render_tercile_map(
+            &out.join(&png),
+            spatial,
+            [&p[0], &p[1], &p[2]],
+            &dominant,
+            mask.as_deref(),
+            style,
+            countries.as_deref(),
+        )?;
+        maps.push((
+            format!(
+                "{variable} tercile outlook, {} ({target}), issued from {}",
+                lead.label(),
+                init.date_label()
+            ),
+            png,
+        ));
+    }
+    stage("bulletin", &mut t);
+    let title = format!("{} — {variable} outlook", cfg.title);
+    let md = markdown(&title, &variable, &spec.describe(), &outlooks, &maps);
+    let md_path = out.join("bulletin.md");
+    std::fs::write(&md_path, md).with_context(|| format!("writing {}", md_path.display()))?;
+    let json_path = out.join("bulletin.json");
+    let json = serde_json::json!({
+        "title": title,
+        "variable": variable,
+        "issued_from_start": init.date_label(),
+        "hindcast_years": [first_year, last_year],
+        "method": spec.describe(),
+        "regions": outlooks,
+        "maps": maps.iter().map(|m| &m.1).collect::<Vec<_>>(),
+        "netcdf": nc_path.file_name().map(|f| f.to_string_lossy().into_owned()),
+    });
+    std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
+    let provenance = serde_json::json!({
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "config": cfg,
+        "stages": log,
+        "total_seconds": started.elapsed().as_secs_f64(),
+    });
+    std::fs::write(
+        out.join("provenance.json"),
+        serde_json::to_string_pretty(&provenance)?,
+    )?;
+    if !g.quiet {
+        println!("bulletin: {}", md_path.display());
+        println!("  {}", json_path.display());
+        println!("  {}", nc_path.display());
+        for (_, m) in &maps {
+            println!("  {}", out.join(m).display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
