@@ -210,31 +210,11 @@ impl CfWriter {
         attrs: &[(&str, &str)],
         num_attrs: &[(&str, f64)],
     ) -> Result<()> {
-        let action = format!("defining variable {name}");
-        let deflate = self.deflate;
-        let res = (|| -> std::result::Result<(), netcdf::Error> {
-            let f = self.file.as_mut().expect("open");
-            let mut v = f.add_variable::<f32>(name, dims)?;
-            if !shape.is_empty() && shape.iter().all(|&n| n > 0) {
-                let nd = shape.len();
-                let chunk: Vec<usize> = (0..nd)
-                    .map(|k| if k + 2 >= nd { shape[k] } else { 1 })
-                    .collect();
-                v.set_chunking(&chunk)?;
-                if deflate > 0 {
-                    v.set_compression(deflate, true)?;
-                }
-            }
-            v.set_fill_value(FILL_F32)?;
-            for (k, val) in attrs {
-                v.put_attribute(k, *val)?;
-            }
-            for (k, val) in num_attrs {
-                v.put_attribute(k, *val as f32)?;
-            }
-            Ok(())
-        })();
-        res.map_err(|e| self.err(&action, e))
+        self.def_data(name, dims, shape, FILL_F32, attrs)?;
+        for (k, val) in num_attrs {
+            self.var_attr(name, k, *val as f32)?;
+        }
+        Ok(())
     }
 
     /// Defines a byte (flag) variable with its `_FillValue`, chunked and compressed as
@@ -247,11 +227,24 @@ impl CfWriter {
         fill: i8,
         attrs: &[(&str, &str)],
     ) -> Result<()> {
+        self.def_data(name, dims, shape, fill, attrs)
+    }
+
+    /// A data variable of type `T`: one map (the last two dimensions) per chunk, deflate +
+    /// shuffle at the writer's level, `_FillValue`, text attributes.
+    fn def_data<T: netcdf::NcTypeDescriptor + Copy>(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        shape: &[usize],
+        fill: T,
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
         let action = format!("defining variable {name}");
         let deflate = self.deflate;
         let res = (|| -> std::result::Result<(), netcdf::Error> {
             let f = self.file.as_mut().expect("open");
-            let mut v = f.add_variable::<i8>(name, dims)?;
+            let mut v = f.add_variable::<T>(name, dims)?;
             if !shape.is_empty() && shape.iter().all(|&n| n > 0) {
                 let nd = shape.len();
                 let chunk: Vec<usize> = (0..nd)
