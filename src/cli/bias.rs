@@ -87,10 +87,10 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         years,
         ..Default::default()
     };
-    let hindcast = read_var(&args.hindcast, &args.variable, with_years.clone())?;
+    let hindcast = read_var(&args.hindcast, Some(&args.variable), with_years.clone())?;
     let obs = read_var(
         &args.obs,
-        &args.variable,
+        Some(&args.variable),
         ReadOptions {
             assume_units: args.obs_units.clone(),
             ..with_years
@@ -99,7 +99,7 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let forecast = args
         .forecast
         .as_deref()
-        .map(|f| read_var(f, &args.variable, ReadOptions::default()))
+        .map(|f| read_var(f, Some(&args.variable), ReadOptions::default()))
         .transpose()?;
     let same_grid = hindcast.coords.spatial.shape() == obs.coords.spatial.shape();
     if !same_grid {

@@ -18,7 +18,7 @@ use s2s_ensemble::progress::Progress;
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::Cube;
 
-use super::{parse_years, read_var, Globals};
+use super::{common_years, model_names, parse_years, peak_rss_mib, read_var, Globals};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 enum WeightsArg {
@@ -191,10 +191,7 @@ fn read_lead(
         model: Some(model.to_string()),
         ..Default::default()
     };
-    Ok(match var {
-        Some(v) => read_var(path, v, opts)?,
-        None => s2s_ensemble::io::read_cube(path, &opts)?,
-    })
+    read_var(path, var, opts)
 }
 
 /// Category labels and their quantile-level bounds.
@@ -647,7 +644,7 @@ fn edge_dims(spatial: &[&'static str], edge: &'static str) -> Vec<&'static str> 
 }
 
 /// Counts of the spatial dimensions (a grid: y, x; points: x; an index series: none).
-fn spatial_count(n_dims: usize, ny: usize, nx: usize) -> Vec<usize> {
+pub(crate) fn spatial_count(n_dims: usize, ny: usize, nx: usize) -> Vec<usize> {
     match n_dims {
         2 => vec![ny, nx],
         1 => vec![ny * nx],
@@ -689,14 +686,6 @@ fn shape_of(
     out
 }
 
-/// Peak resident memory of this process in MiB (Linux), if known.
-pub(crate) fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let spec = args.spec()?;
@@ -708,30 +697,12 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             args.forecast.len()
         );
     }
-    if !args.models.is_empty() && args.models.len() != nm {
-        bail!(
-            "--models names {} models but {} hindcasts were given",
-            args.models.len(),
-            nm
-        );
-    }
     let needs_obs =
         args.edges == EdgesArg::Obs || matches!(args.weights, WeightsArg::Skill | WeightsArg::Pmme);
     if needs_obs && args.obs.is_none() {
         bail!("--edges obs, --weights skill and --weights pmme need --obs");
     }
-    let models: Vec<String> = if args.models.is_empty() {
-        args.hindcast
-            .iter()
-            .map(|p| {
-                p.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect()
-    } else {
-        args.models.clone()
-    };
+    let models = model_names(&args.hindcast, &args.models)?;
     let mut years = args.years.as_deref().map(parse_years).transpose()?;
     let var = args.variable.as_deref();
     // Leads of every model: the same list, read from the coordinates alone.
@@ -747,16 +718,12 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let nl = leads.len().max(1);
     let obs = match &args.obs {
         Some(p) => {
-            let v = args.obs_var.as_deref().or(var);
             let opts = ReadOptions {
                 years,
                 assume_units: args.obs_units.clone(),
                 ..Default::default()
             };
-            Some(match v {
-                Some(v) => read_var(p, v, opts)?,
-                None => s2s_ensemble::io::read_cube(p, &opts)?,
-            })
+            Some(read_var(p, args.obs_var.as_deref().or(var), opts)?)
         }
         None => None,
     };
@@ -773,30 +740,13 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
         if l == 0 {
             // Models with different hindcast periods are compared on their common years.
-            let first = hc.iter().map(|c| c.init_years()[0]).max().unwrap_or(0);
-            let last = hc
-                .iter()
-                .map(|c| *c.init_years().last().unwrap_or(&0))
-                .min()
-                .unwrap_or(0);
-            if first > last {
-                bail!("the hindcasts share no year ({})", models.join(", "));
-            }
-            let differ = hc.iter().any(|c| {
-                let y = c.init_years();
-                y.first() != Some(&first) || y.last() != Some(&last)
-            });
-            if differ {
+            if let Some((first, last)) = common_years(&mut hc)? {
                 if !g.quiet {
                     eprintln!(
                         "note: hindcast periods differ; using the common years {first}-{last}"
                     );
                 }
                 years = Some((first, last));
-                hc = hc
-                    .iter()
-                    .map(|c| c.select_init_years(first, last))
-                    .collect::<Result<_, _>>()?;
             }
         }
         let mut fc = Vec::new();

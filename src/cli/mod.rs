@@ -198,8 +198,12 @@ pub(crate) fn resolve_var(path: &Path, var: &str) -> anyhow::Result<String> {
 }
 
 /// Reads the variable meant by `--var` from a file (see [`resolve_var`]; `pr` and `tas` are then
-/// the cube's variable name), with the other read options of `opts`.
-pub(crate) fn read_var(path: &Path, var: &str, opts: ReadOptions) -> anyhow::Result<Cube> {
+/// the cube's variable name; `None`: the file's only data variable), with the other read
+/// options of `opts`.
+pub(crate) fn read_var(path: &Path, var: Option<&str>, opts: ReadOptions) -> anyhow::Result<Cube> {
+    let Some(var) = var else {
+        return Ok(read_cube(path, &opts)?);
+    };
     let name = resolve_var(path, var)?;
     let mut cube = read_cube(
         path,
@@ -212,6 +216,70 @@ pub(crate) fn read_var(path: &Path, var: &str, opts: ReadOptions) -> anyhow::Res
         cube.meta.variable = var.to_string();
     }
     Ok(cube)
+}
+
+/// Model names: the ones given (one per file), or the files' names without extension.
+pub(crate) fn model_names(
+    files: &[std::path::PathBuf],
+    given: &[String],
+) -> anyhow::Result<Vec<String>> {
+    if given.is_empty() {
+        return Ok(files
+            .iter()
+            .map(|p| {
+                p.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect());
+    }
+    if given.len() != files.len() {
+        bail!(
+            "--models names {} models but {} hindcasts were given",
+            given.len(),
+            files.len()
+        );
+    }
+    Ok(given.to_vec())
+}
+
+/// Restricts hindcasts of different periods to the years they all have: `Some((first, last))`
+/// when any was cut, `None` when they already agree; an error when they share no year.
+pub(crate) fn common_years(hindcasts: &mut Vec<Cube>) -> anyhow::Result<Option<(i32, i32)>> {
+    let first = hindcasts
+        .iter()
+        .map(|c| c.init_years()[0])
+        .max()
+        .unwrap_or(0);
+    let last = hindcasts
+        .iter()
+        .map(|c| *c.init_years().last().unwrap_or(&0))
+        .min()
+        .unwrap_or(0);
+    if first > last {
+        let names: Vec<&str> = hindcasts.iter().map(|c| c.meta.model.as_str()).collect();
+        bail!("the hindcasts share no year ({})", names.join(", "));
+    }
+    let differ = hindcasts.iter().any(|c| {
+        let y = c.init_years();
+        y.first() != Some(&first) || y.last() != Some(&last)
+    });
+    if !differ {
+        return Ok(None);
+    }
+    *hindcasts = hindcasts
+        .iter()
+        .map(|c| c.select_init_years(first, last))
+        .collect::<Result<_, _>>()?;
+    Ok(Some((first, last)))
+}
+
+/// Peak resident memory of this process in MiB (Linux), if known.
+pub(crate) fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

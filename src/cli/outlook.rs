@@ -20,8 +20,8 @@ use s2s_ensemble::verify::{skill_maps, ScoredForecast};
 use s2s_ensemble::Cube;
 use serde::Serialize;
 
-use super::combine::{peak_rss_mib, Layout, MmeFile};
-use super::{read_var, Globals};
+use super::combine::{Layout, MmeFile};
+use super::{common_years, peak_rss_mib, read_var, Globals};
 
 #[derive(Debug, Args)]
 pub struct OutlookArgs {
@@ -39,13 +39,6 @@ struct Stage {
     stage: String,
     seconds: f64,
     peak_rss_mib: Option<f64>,
-}
-
-fn read(path: &Path, var: Option<&str>, opts: ReadOptions) -> anyhow::Result<Cube> {
-    Ok(match var {
-        Some(v) => read_var(path, v, opts)?,
-        None => s2s_ensemble::io::read_cube(path, &opts)?,
-    })
 }
 
 pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
@@ -86,8 +79,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         let var = m.variable.as_deref().or(Some(cfg.variable.as_str()));
-        hindcasts.push(read(&path(&m.hindcast), var, opts.clone())?);
-        forecasts.push(read(
+        hindcasts.push(read_var(&path(&m.hindcast), var, opts.clone())?);
+        forecasts.push(read_var(
             &path(&m.forecast),
             var,
             ReadOptions {
@@ -96,25 +89,11 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             },
         )?);
     }
-    let first_year = hindcasts
-        .iter()
-        .map(|c| c.init_years()[0])
-        .max()
-        .unwrap_or(0);
-    let last_year = hindcasts
-        .iter()
-        .map(|c| *c.init_years().last().unwrap_or(&0))
-        .min()
-        .unwrap_or(0);
-    if first_year > last_year {
-        bail!("the models' hindcasts share no year");
-    }
-    hindcasts = hindcasts
-        .iter()
-        .map(|c| c.select_init_years(first_year, last_year))
-        .collect::<Result<_, _>>()?;
+    let all_years = hindcasts[0].init_years();
+    let (first_year, last_year) =
+        common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
     let obs_cfg = &cfg.observations;
-    let obs = read(
+    let obs = read_var(
         &path(&obs_cfg.path),
         obs_cfg.variable.as_deref().or(Some(cfg.variable.as_str())),
         ReadOptions {

@@ -15,7 +15,7 @@ use s2s_ensemble::verify::{regional_mean, skill_maps, Region, ScoredForecast, Sk
 use s2s_ensemble::Cube;
 use serde::Serialize;
 
-use super::{parse_years, read_var, Globals};
+use super::{model_names, parse_years, read_var, Globals};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -116,30 +116,7 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|r| Region::parse(r))
         .collect::<Result<_, _>>()?;
-    let names: Vec<String> = if args.models.is_empty() {
-        args.hindcast
-            .iter()
-            .map(|p| {
-                p.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect()
-    } else if args.models.len() == args.hindcast.len() {
-        args.models.clone()
-    } else {
-        bail!(
-            "--models names {} models but {} hindcasts were given",
-            args.models.len(),
-            args.hindcast.len()
-        );
-    };
-    let read = |p: &PathBuf, var: Option<&str>, opts: ReadOptions| -> anyhow::Result<Cube> {
-        Ok(match var {
-            Some(v) => read_var(p, v, opts)?,
-            None => s2s_ensemble::io::read_cube(p, &opts)?,
-        })
-    };
+    let names = model_names(&args.hindcast, &args.models)?;
     let mut hc = Vec::new();
     for (p, n) in args.hindcast.iter().zip(&names) {
         let opts = ReadOptions {
@@ -147,9 +124,9 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             model: Some(n.clone()),
             ..Default::default()
         };
-        hc.push(read(p, args.variable.as_deref(), opts)?);
+        hc.push(read_var(p, args.variable.as_deref(), opts)?);
     }
-    let obs = read(
+    let obs = read_var(
         &args.obs,
         args.obs_var.as_deref().or(args.variable.as_deref()),
         ReadOptions {
@@ -228,7 +205,6 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     write_skill(&nc_path, g, &hc[0], &systems, &spec.category_levels)?;
     // Regional means.
     let spatial = &hc[0].coords.spatial;
-    let (ny, nx) = spatial.shape();
     let mut summary = Vec::new();
     for r in &regions {
         let mut cells = 0;
@@ -277,7 +253,6 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             models,
         });
     }
-    let _ = (ny, nx);
     let json_path = args.out.join(format!("skill_summary.{var}.json"));
     std::fs::write(&json_path, serde_json::to_string_pretty(&summary)?)
         .with_context(|| format!("writing {}", json_path.display()))?;
@@ -370,11 +345,7 @@ fn write_skill(
     )?;
     let sp = write_spatial(&mut w, &template.coords.spatial)?;
     let (ny, nx) = template.coords.spatial.shape();
-    let spatial_count: Vec<usize> = match sp.len() {
-        2 => vec![ny, nx],
-        1 => vec![ny * nx],
-        _ => vec![],
-    };
+    let spatial_count = super::combine::spatial_count(sp.len(), ny, nx);
     let long = |s: &str| match s {
         "acc" => "anomaly correlation of the ensemble mean",
         "rmse" => "root-mean-square error of the ensemble mean",
