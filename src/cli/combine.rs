@@ -10,7 +10,8 @@ use clap::{Args, ValueEnum};
 use s2s_ensemble::cube::{align_observations, Coords, CubeKind, Lead};
 use s2s_ensemble::ensemble::combine::DOMINANT_FILL;
 use s2s_ensemble::ensemble::{
-    combine, CombineInput, CombineSpec, EdgeSource, Products, SkillScore, WeightScheme,
+    category_level_bounds, combine, CombineInput, CombineSpec, EdgeSource, Products, SkillScore,
+    WeightScheme,
 };
 use s2s_ensemble::io::write::{write_spatial, write_time_coords};
 use s2s_ensemble::io::{read_leads, CfWriter, DimMapping, ReadOptions, WriteOptions};
@@ -199,9 +200,7 @@ fn category_labels(levels: &[f64], terciles: bool) -> (Vec<String>, Vec<f64>) {
     let pct = |p: f64| format!("p{}", (p * 100.0 * 100.0).round() / 100.0);
     let mut labels = Vec::new();
     let mut bounds = Vec::new();
-    for c in 0..=levels.len() {
-        let lo = if c == 0 { 0.0 } else { levels[c - 1] };
-        let hi = levels.get(c).copied().unwrap_or(1.0);
+    for (c, (lo, hi)) in category_level_bounds(levels).into_iter().enumerate() {
         bounds.extend([lo, hi]);
         labels.push(if terciles {
             ["below_normal", "near_normal", "above_normal"][c].to_string()

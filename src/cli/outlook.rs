@@ -208,39 +208,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         true,
     )?;
     for l in 0..leads.len() {
-        let one =
-            |a: &ndarray::Array5<f32>| a.slice(ndarray::s![.., .., l..l + 1, .., ..]).to_owned();
-        let products = s2s_ensemble::ensemble::Products {
-            probability: one(&fc.probability),
-            extreme_probability: one(&fc.extreme_probability),
-            mean: one(&fc.mean),
-            normal: one(&fc.normal),
-            anomaly: one(&fc.anomaly),
-            standardized_anomaly: one(&fc.standardized_anomaly),
-            percent_of_normal: one(&fc.percent_of_normal),
-            spread: one(&fc.spread),
-            signal_to_noise: one(&fc.signal_to_noise),
-            percentiles: one(&fc.percentiles),
-            most_likely_category: fc
-                .most_likely_category
-                .slice(ndarray::s![.., .., l..l + 1, .., ..])
-                .to_owned(),
-            most_likely_probability: one(&fc.most_likely_probability),
-            dominant_category: fc
-                .dominant_category
-                .slice(ndarray::s![.., .., l..l + 1, .., ..])
-                .to_owned(),
-            weights: one(&fc.weights),
-            edges: fc
-                .edges
-                .slice(ndarray::s![.., .., .., l..l + 1, .., ..])
-                .to_owned(),
-            extreme_edges: fc
-                .extreme_edges
-                .slice(ndarray::s![.., .., .., l..l + 1, .., ..])
-                .to_owned(),
-        };
-        file.put_lead(l, &products)?;
+        file.put_lead(l, &fc.select_lead(l))?;
     }
     file.w.finish()?;
 

@@ -899,45 +899,35 @@ fn box_sum(a: &mut Array4<f64>, r: usize) {
     if r == 0 {
         return;
     }
-    let (_, _, ny, nx) = a.dim();
     let mut line = Vec::new();
+    // A running window along one lane (a row or a column), from a copy of the lane.
+    let mut window_sums = |mut lane: ndarray::ArrayViewMut1<f64>| {
+        line.clear();
+        line.extend(lane.iter().copied());
+        let n = line.len();
+        for (i, v) in lane.iter_mut().enumerate() {
+            *v = line[i.saturating_sub(r)..(i + r + 1).min(n)].iter().sum();
+        }
+    };
     for mut map in a.outer_iter_mut() {
         for mut plane in map.outer_iter_mut() {
-            for yy in 0..ny {
-                line.clear();
-                line.extend((0..nx).map(|xx| plane[[yy, xx]]));
-                for xx in 0..nx {
-                    let lo = xx.saturating_sub(r);
-                    let hi = (xx + r + 1).min(nx);
-                    plane[[yy, xx]] = line[lo..hi].iter().sum();
-                }
-            }
-            for xx in 0..nx {
-                line.clear();
-                line.extend((0..ny).map(|yy| plane[[yy, xx]]));
-                for yy in 0..ny {
-                    let lo = yy.saturating_sub(r);
-                    let hi = (yy + r + 1).min(ny);
-                    plane[[yy, xx]] = line[lo..hi].iter().sum();
-                }
-            }
+            plane.rows_mut().into_iter().for_each(&mut window_sums);
+            plane.columns_mut().into_iter().for_each(&mut window_sums);
         }
     }
 }
 
 /// Per-lead, per-group skill statistics of every model at every cell (parallel over rows).
 fn skill_sums(
-    input: &CombineInput,
+    data: &LeadData,
     spec: &CombineSpec,
     g: &Group,
-    l: usize,
     score: SkillScore,
     radius: usize,
 ) -> SkillSums {
-    let nm = input.hindcasts.len();
-    let (ny, nx) = input.hindcasts[0].coords.spatial.shape();
+    let nm = data.hindcast.len();
+    let (ny, nx, _) = data.hindcast[0].dim();
     let nj = g.hindcast.len();
-    let data = LeadData::new(input, l);
     let nparts = match score {
         SkillScore::Rpss => 2,
         SkillScore::Acc => 3,
@@ -948,22 +938,12 @@ fn skill_sums(
             let mut row = vec![0.0; nparts * nm * nj * nx];
             let mut w = CellWork::default();
             let idx = |k: usize, m: usize, j: usize, x: usize| ((k * nm + m) * nj + j) * nx + x;
-            let clim: Vec<f64> = {
-                let ncat = spec.category_levels.len() + 1;
-                (0..ncat)
-                    .map(|c| {
-                        let hi = spec.category_levels.get(c).copied().unwrap_or(1.0);
-                        let lo = if c == 0 {
-                            0.0
-                        } else {
-                            spec.category_levels[c - 1]
-                        };
-                        hi - lo
-                    })
-                    .collect()
-            };
+            let clim: Vec<f64> = super::category_level_bounds(&spec.category_levels)
+                .iter()
+                .map(|(lo, hi)| hi - lo)
+                .collect();
             for x in 0..nx {
-                w.load(&data, g, y, x);
+                w.load(data, g, y, x);
                 for (j, &i) in g.hindcast.iter().enumerate() {
                     let o = w.obs[j];
                     if !o.is_finite() {
@@ -984,7 +964,7 @@ fn skill_sums(
                     let Some(o_cat) = category_of(o, &o_edges) else {
                         continue;
                     };
-                    w.gather(&data, t, y, x);
+                    w.gather(data, t, y, x);
                     w.compute_edges(spec, t);
                     for m in 0..nm {
                         let mem = &w.members[m];
@@ -1147,6 +1127,30 @@ fn store(p: &mut Products, w: &CellWork, s: Scalars, spec: &CombineSpec, i: usiz
 }
 
 impl Products {
+    /// Lead `l` alone (a lead axis of length 1), e.g. to write one lead at a time.
+    pub fn select_lead(&self, l: usize) -> Products {
+        let lead5 = s![.., .., l..l + 1, .., ..];
+        let lead6 = s![.., .., .., l..l + 1, .., ..];
+        Products {
+            probability: self.probability.slice(lead5).to_owned(),
+            extreme_probability: self.extreme_probability.slice(lead5).to_owned(),
+            mean: self.mean.slice(lead5).to_owned(),
+            normal: self.normal.slice(lead5).to_owned(),
+            anomaly: self.anomaly.slice(lead5).to_owned(),
+            standardized_anomaly: self.standardized_anomaly.slice(lead5).to_owned(),
+            percent_of_normal: self.percent_of_normal.slice(lead5).to_owned(),
+            spread: self.spread.slice(lead5).to_owned(),
+            signal_to_noise: self.signal_to_noise.slice(lead5).to_owned(),
+            percentiles: self.percentiles.slice(lead5).to_owned(),
+            most_likely_category: self.most_likely_category.slice(lead5).to_owned(),
+            most_likely_probability: self.most_likely_probability.slice(lead5).to_owned(),
+            dominant_category: self.dominant_category.slice(lead5).to_owned(),
+            weights: self.weights.slice(lead5).to_owned(),
+            edges: self.edges.slice(lead6).to_owned(),
+            extreme_edges: self.extreme_edges.slice(lead6).to_owned(),
+        }
+    }
+
     /// Copies start `i` of a row's products (`lead`, `y` of length 1) into lead `l`, row `y`.
     fn take_row(&mut self, row: &Products, i: usize, l: usize, y: usize) {
         macro_rules! copy5 {
@@ -1194,15 +1198,16 @@ pub fn combine(input: &CombineInput, spec: &CombineSpec) -> Result<Combined> {
         .forecasts
         .map(|f| new_products(f[0].n_init(), spec, nm, nl, ny, nx));
     for l in 0..nl {
+        // The lead's values cell-major, once for the skill statistics and every start month.
+        let data = LeadData::new(input, l);
         for g in &groups {
             let skill = match spec.scheme {
                 WeightScheme::Skill {
                     score,
                     radius_cells,
-                } => Some(skill_sums(input, spec, g, l, score, radius_cells)),
+                } => Some(skill_sums(&data, spec, g, score, radius_cells)),
                 _ => None,
             };
-            let data = LeadData::new(input, l);
             let nh = hc0.n_init();
             let nf = input.forecasts.map_or(0, |f| f[0].n_init());
             let rows: Vec<(Products, Option<Products>)> = (0..ny)

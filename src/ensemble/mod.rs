@@ -74,6 +74,17 @@ fn category_index(x: f64, edges: &[f64]) -> usize {
     }
 }
 
+/// The climatological quantile levels bounding each of the `levels.len() + 1` categories:
+/// `(0, l₀), (l₀, l₁), …, (l_last, 1)`. Their widths are the climatological probabilities.
+pub fn category_level_bounds(levels: &[f64]) -> Vec<(f64, f64)> {
+    (0..=levels.len())
+        .map(|c| {
+            let lo = if c == 0 { 0.0 } else { levels[c - 1] };
+            (lo, levels.get(c).copied().unwrap_or(1.0))
+        })
+        .collect()
+}
+
 /// How members of different models are weighted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

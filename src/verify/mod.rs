@@ -405,12 +405,9 @@ fn cell_scores(s: &ScoredForecast, l: usize, y: usize, x: usize) -> CellScores {
             }
         }
     }
-    let clim_probs: Vec<f64> = (0..ncat)
-        .map(|c| {
-            let hi = s.levels.get(c).copied().unwrap_or(1.0);
-            let lo = if c == 0 { 0.0 } else { s.levels[c - 1] };
-            hi - lo
-        })
+    let clim_probs: Vec<f64> = crate::ensemble::category_level_bounds(s.levels)
+        .iter()
+        .map(|(lo, hi)| hi - lo)
         .collect();
     let (mut r, mut rc, mut n) = (0.0, 0.0, 0usize);
     let mut per_cat_p = vec![Vec::with_capacity(ni); ncat];
