@@ -9,11 +9,11 @@ use s2s_ensemble::bias::{
     correct, BiasCorrector, BiasParams, CrossValidation, Grouping, Kind, MeanScaling,
     QuantileDeltaMapping, QuantileMapping, VarianceScaling,
 };
-use s2s_ensemble::cube::{align_observations, CubeKind, LeadUnit};
+use s2s_ensemble::cube::{CubeKind, LeadUnit};
 use s2s_ensemble::io::{write_cube, ReadOptions};
 use s2s_ensemble::units::Quantity;
 
-use super::{parse_years, read_var, Globals};
+use super::{align_or_fail, parse_years, read_var, Globals};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 enum MethodArg {
@@ -116,16 +116,7 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     // Observations either as a series (aligned here to the targets) or already on the
     // hindcast's (init, lead) targets with one member.
     let aligned = if obs.meta.kind == CubeKind::Observed {
-        let (aligned, missing) = align_observations(&obs, &hindcast)?;
-        if missing == aligned.n_init() * aligned.n_lead() {
-            bail!(
-                "{}: no observation falls in any target period of {} (dates {} .. {})",
-                args.obs.display(),
-                args.hindcast.display(),
-                hindcast.coords.init[0],
-                hindcast.coords.init[hindcast.n_init() - 1]
-            );
-        }
+        let (aligned, missing) = align_or_fail(&obs, &args.obs, &hindcast)?;
         if missing > 0 && !g.quiet {
             eprintln!("note: {missing} of {} targets have no (complete) observation and are not used for training", aligned.n_init() * aligned.n_lead());
         }

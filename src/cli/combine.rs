@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use s2s_ensemble::cube::{align_observations, Coords, CubeKind, Lead};
+use s2s_ensemble::cube::{Coords, CubeKind, Lead};
 use s2s_ensemble::ensemble::combine::DOMINANT_FILL;
 use s2s_ensemble::ensemble::{
     category_level_bounds, combine, CombineInput, CombineSpec, EdgeSource, Products, SkillScore,
@@ -19,7 +19,9 @@ use s2s_ensemble::progress::Progress;
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::Cube;
 
-use super::{common_years, model_names, parse_years, peak_rss_mib, read_var, Globals};
+use super::{
+    align_or_fail, common_years, model_names, parse_years, peak_rss_mib, read_var, Globals,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 enum WeightsArg {
@@ -754,17 +756,8 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
         let aligned = match &obs {
             Some(o) if o.meta.kind == CubeKind::Observed => {
-                let (a, missing) = align_observations(o, &hc[0])?;
-                if missing == a.n_init() {
-                    bail!(
-                        "{}: no observation falls in any target period of lead {} ({} .. {})",
-                        args.obs.as_ref().expect("obs").display(),
-                        l,
-                        hc[0].coords.init[0],
-                        hc[0].coords.init[hc[0].n_init() - 1]
-                    );
-                }
-                Some(a)
+                let obs_path = args.obs.as_deref().expect("obs read from a path");
+                Some(align_or_fail(o, obs_path, &hc[0])?.0)
             }
             // Observations already on the hindcast's targets (one member per start and lead).
             Some(o)

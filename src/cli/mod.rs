@@ -274,6 +274,52 @@ pub(crate) fn common_years(hindcasts: &mut Vec<Cube>) -> anyhow::Result<Option<(
     Ok(Some((first, last)))
 }
 
+/// An observed series `(time, lat, lon)` read as [`read_var`] does; an error for anything with
+/// start dates and leads.
+pub(crate) fn read_observed_series(
+    path: &Path,
+    var: Option<&str>,
+    years: Option<(i32, i32)>,
+    units: Option<String>,
+) -> anyhow::Result<Cube> {
+    let opts = ReadOptions {
+        years,
+        assume_units: units,
+        ..Default::default()
+    };
+    let obs = read_var(path, var, opts)?;
+    if obs.meta.kind != s2s_ensemble::cube::CubeKind::Observed {
+        bail!(
+            "{}: give observations as a time series (time, lat, lon)",
+            path.display()
+        );
+    }
+    Ok(obs)
+}
+
+/// Observations on a hindcast's targets and the number of targets without one (see
+/// [`s2s_ensemble::cube::align_observations`]); an error naming both files' dates when no
+/// observation falls in any target.
+pub(crate) fn align_or_fail(
+    obs: &Cube,
+    obs_path: &Path,
+    hindcast: &Cube,
+) -> anyhow::Result<(Cube, usize)> {
+    let (aligned, missing) = s2s_ensemble::cube::align_observations(obs, hindcast)?;
+    if missing == aligned.n_init() * aligned.n_lead() {
+        let leads: Vec<String> = hindcast.coords.lead.iter().map(|l| l.label()).collect();
+        bail!(
+            "{}: no observation falls in any target period of {} ({}; start dates {} .. {})",
+            obs_path.display(),
+            hindcast.meta.model,
+            leads.join(", "),
+            hindcast.coords.init[0],
+            hindcast.coords.init[hindcast.n_init() - 1]
+        );
+    }
+    Ok((aligned, missing))
+}
+
 /// Peak resident memory of this process in MiB (Linux), if known.
 pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
 use s2s_ensemble::bulletin::{markdown, render_tercile_map, summarise, LeadMaps, MapStyle};
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
-use s2s_ensemble::cube::{align_observations, CubeKind};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, EdgeSource, WeightScheme};
 use s2s_ensemble::io::ReadOptions;
 use s2s_ensemble::units::Quantity;
@@ -21,7 +20,7 @@ use s2s_ensemble::Cube;
 use serde::Serialize;
 
 use super::combine::{Layout, MmeFile};
-use super::{common_years, peak_rss_mib, read_var, Globals};
+use super::{align_or_fail, common_years, peak_rss_mib, read_observed_series, read_var, Globals};
 
 #[derive(Debug, Args)]
 pub struct OutlookArgs {
@@ -93,21 +92,13 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let (first_year, last_year) =
         common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
     let obs_cfg = &cfg.observations;
-    let obs = read_var(
-        &path(&obs_cfg.path),
+    let obs_path = path(&obs_cfg.path);
+    let obs = read_observed_series(
+        &obs_path,
         obs_cfg.variable.as_deref().or(Some(cfg.variable.as_str())),
-        ReadOptions {
-            years,
-            assume_units: obs_cfg.units.clone(),
-            ..Default::default()
-        },
+        years,
+        obs_cfg.units.clone(),
     )?;
-    if obs.meta.kind != CubeKind::Observed {
-        bail!(
-            "{}: observations must be a time series (time, lat, lon)",
-            obs_cfg.path.display()
-        );
-    }
     stage("ingest", &mut t);
 
     // ---- bias correction (cross-validated hindcast + forecast) ----
@@ -131,7 +122,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         for (h, f) in hindcasts.iter_mut().zip(forecasts.iter_mut()) {
-            let (aligned, _) = align_observations(&obs, h)?;
+            let (aligned, _) = align_or_fail(&obs, &obs_path, h)?;
             let r = correct(c.as_ref(), h, &aligned, Some(f), &params)
                 .with_context(|| format!("bias correction of {}", h.meta.model))?;
             *h = r.hindcast;
@@ -151,13 +142,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         full_hindcast: false,
         ..CombineSpec::default()
     };
-    let (aligned, missing) = align_observations(&obs, &hindcasts[0])?;
-    if missing == aligned.n_init() * aligned.n_lead() {
-        bail!(
-            "{}: no observation falls in any target period of the hindcasts",
-            obs_cfg.path.display()
-        );
-    }
+    let (aligned, _) = align_or_fail(&obs, &obs_path, &hindcasts[0])?;
     let models: Vec<String> = cfg.models.iter().map(|m| m.name.clone()).collect();
     let leads = hindcasts[0].coords.lead.clone();
     let href: Vec<&Cube> = hindcasts.iter().collect();

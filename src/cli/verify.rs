@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use ndarray::{concatenate, Array3, Axis};
-use s2s_ensemble::cube::{align_observations, CubeKind};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, WeightScheme};
 use s2s_ensemble::io::write::write_spatial;
 use s2s_ensemble::io::{CfWriter, ReadOptions};
@@ -15,7 +14,7 @@ use s2s_ensemble::verify::{regional_mean, skill_maps, Region, ScoredForecast, Sk
 use s2s_ensemble::Cube;
 use serde::Serialize;
 
-use super::{model_names, parse_years, read_var, Globals};
+use super::{align_or_fail, model_names, parse_years, read_observed_series, read_var, Globals};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -126,29 +125,13 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         };
         hc.push(read_var(p, args.variable.as_deref(), opts)?);
     }
-    let obs = read_var(
+    let obs = read_observed_series(
         &args.obs,
         args.obs_var.as_deref().or(args.variable.as_deref()),
-        ReadOptions {
-            years,
-            assume_units: args.obs_units.clone(),
-            ..Default::default()
-        },
+        years,
+        args.obs_units.clone(),
     )?;
-    if obs.meta.kind != CubeKind::Observed {
-        bail!(
-            "{}: give observations as a time series (time, lat, lon)",
-            args.obs.display()
-        );
-    }
-    let (aligned, missing) = align_observations(&obs, &hc[0])?;
-    if missing == aligned.n_init() * aligned.n_lead() {
-        bail!(
-            "{}: no observation falls in any target period of {}",
-            args.obs.display(),
-            args.hindcast[0].display()
-        );
-    }
+    let (aligned, _) = align_or_fail(&obs, &args.obs, &hc[0])?;
     let spec = CombineSpec {
         scheme,
         full_hindcast: false,
