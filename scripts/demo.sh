@@ -35,10 +35,13 @@ $S2S verify --probabilities pmme --hindcast "$(ls data/real/nmme_india/*_HCST.nc
     --obs data/real/nmme_india/observations.nc --obs-units mm/month --regions "india=66,100,6,38;south_asia" \
     --out "$OUT/skill" | tee "$OUT/skill.txt"
 
+echo "== s2s spi: SPI-3 of CMIP5 CanESM2 daily precipitation at three stations (monthly means first), calibration 1950-1980"
+$S2S spi --scale 3 --calibration 1950-1980 data/real/bias_correction/CanESM2_1950-2100.nc "$OUT/spi3_canesm2.nc"
+
 echo "== s2s outlook: the South Asia rainfall bulletin from the real NMME models (data/demo/outlook.toml)"
 $S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
 
 echo
-echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (map: $OUT/bulletin/map_prec_lead0.png);"
+echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (maps: $OUT/bulletin/map_prec_lead0.png, drought: $OUT/bulletin/map_spi_lead0.png);"
 echo "other reports are in $OUT/:"
 ls -1 "$OUT"

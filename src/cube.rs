@@ -538,6 +538,74 @@ impl Cube {
         missing as f64 / self.values.len() as f64
     }
 
+    /// Monthly means of an observed daily or sub-daily series (a monthly or coarser series is
+    /// returned unchanged): one value per calendar month present, stamped on the 1st, the mean
+    /// of the month's non-missing values; NaN when fewer than half of the month's time steps
+    /// have a value. Months are taken from the date labels, so any CF calendar works.
+    pub fn monthly_means(self) -> Result<Cube> {
+        if self.meta.kind != CubeKind::Observed {
+            return Err(Error::invalid(
+                "monthly means",
+                format!("{} is a forecast, not an observed series", self.meta.model),
+            ));
+        }
+        if self
+            .coords
+            .lead
+            .first()
+            .map_or(true, |l| l.unit == LeadUnit::Month)
+        {
+            return Ok(self);
+        }
+        // Runs of consecutive stamps in the same (year, month), in time order.
+        let mut order: Vec<usize> = (0..self.n_init()).collect();
+        order.sort_by_key(|&t| self.coords.init[t]);
+        let mut groups: Vec<((i32, u32), Vec<usize>)> = Vec::new();
+        for t in order {
+            let d = self.coords.init[t];
+            match groups.last_mut() {
+                Some((key, members)) if *key == (d.year, d.month) => members.push(t),
+                _ => groups.push(((d.year, d.month), vec![t])),
+            }
+        }
+        let (_, nm, nl, ny, nx) = self.values.dim();
+        let mut values = Array5::from_elem((groups.len(), nm, nl, ny, nx), f32::NAN);
+        for (g, (_, steps)) in groups.iter().enumerate() {
+            let mut sum = ndarray::Array4::<f64>::zeros((nm, nl, ny, nx));
+            let mut count = ndarray::Array4::<u32>::zeros((nm, nl, ny, nx));
+            for &t in steps {
+                Zip::from(&mut sum)
+                    .and(&mut count)
+                    .and(self.values.index_axis(Axis(axis::INIT), t))
+                    .for_each(|s, c, &v| {
+                        if !v.is_nan() {
+                            *s += f64::from(v);
+                            *c += 1;
+                        }
+                    });
+            }
+            let needed = (steps.len() as u32).div_ceil(2);
+            Zip::from(values.index_axis_mut(Axis(axis::INIT), g))
+                .and(&sum)
+                .and(&count)
+                .for_each(|o, &s, &c| {
+                    if c > 0 && c >= needed {
+                        *o = (s / f64::from(c)) as f32;
+                    }
+                });
+        }
+        let mut out = self.with_values(values);
+        out.coords.init = groups
+            .iter()
+            .map(|((y, m), _)| CfDateTime::ymd(*y, *m, 1))
+            .collect();
+        out.coords.lead = vec![Lead::months(0.0, 1.0)];
+        out.meta
+            .history
+            .push("monthly means of the daily series".to_string());
+        Ok(out)
+    }
+
     /// A cube with only the given leads (in the given order).
     pub fn select_leads(&self, leads: &[usize]) -> Result<Cube> {
         check_indices("lead", leads, self.n_lead())?;

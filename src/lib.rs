@@ -18,6 +18,7 @@
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment |
 //! | [`stats`] | NaN-aware kernels shared by the science modules |
 //! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs) and writing |
+//! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities |
 //! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars |
 //!
 //! ## Example
@@ -58,6 +59,7 @@ pub mod cube;
 pub mod ensemble;
 pub mod error;
 pub mod grid;
+pub mod indices;
 #[cfg(feature = "netcdf")]
 pub mod io;
 pub mod progress;

@@ -121,6 +121,132 @@ pub fn summarise(
     }
 }
 
+/// Drought summary of one region and lead (from the forecast SPI of the target period).
+#[derive(Debug, Clone, Serialize)]
+pub struct DroughtSummary {
+    /// Region name.
+    pub region: String,
+    /// Lead label.
+    pub lead: String,
+    /// Target period as text.
+    pub target: String,
+    /// Cells with a forecast SPI.
+    pub cells: usize,
+    /// Area-mean `P(SPI ≤ −1)`, `P(SPI ≤ −1.5)`, `P(SPI ≤ −2)` (climatology: 15.9, 6.7, 2.3 %).
+    pub drought_probability: [f64; 3],
+    /// Area-mean `P(SPI ≥ 1)`.
+    pub wet_probability: f64,
+    /// Area share where moderate-or-worse drought is at least as likely as not
+    /// (`P(SPI ≤ −1) ≥ 0.5`).
+    pub drought_likely_share: f64,
+    /// Area-mean ensemble median SPI.
+    pub median_spi: f64,
+}
+
+/// The drought summary of one region and lead; `drought[k]` is `P(SPI ≤ −1, −1.5, −2)`,
+/// `wet` is `P(SPI ≥ 1)`, `median` the median SPI, all `(y, x)` row-major.
+pub fn summarise_drought(
+    drought: [&[f32]; 3],
+    wet: &[f32],
+    median: &[f32],
+    spatial: &Spatial,
+    region: &Region,
+    lead: &str,
+    target: &str,
+) -> DroughtSummary {
+    let (ny, nx) = spatial.shape();
+    let (mut w_total, mut cells, mut likely, mut wet_sum, mut med) = (0.0, 0, 0.0, 0.0, 0.0);
+    let mut dry = [0.0; 3];
+    for y in 0..ny {
+        for x in 0..nx {
+            let k = y * nx + x;
+            let (lat, lon) = spatial.cell_lat_lon(y, x);
+            if !region.bbox.contains(lat, lon) || !drought[0][k].is_finite() {
+                continue;
+            }
+            let w = lat.to_radians().cos().max(0.0);
+            cells += 1;
+            w_total += w;
+            for (d, m) in dry.iter_mut().zip(&drought) {
+                *d += w * f64::from(m[k]);
+            }
+            wet_sum += w * f64::from(wet[k]);
+            med += w * f64::from(median[k]);
+            if drought[0][k] >= 0.5 {
+                likely += w;
+            }
+        }
+    }
+    let div = |a: f64| if w_total > 0.0 { a / w_total } else { f64::NAN };
+    DroughtSummary {
+        region: region.name.clone(),
+        lead: lead.to_string(),
+        target: target.to_string(),
+        cells,
+        drought_probability: dry.map(div),
+        wet_probability: div(wet_sum),
+        drought_likely_share: div(likely),
+        median_spi: div(med),
+    }
+}
+
+/// The key drought message of a regional summary, in plain words.
+pub fn drought_message(d: &DroughtSummary) -> String {
+    if d.cells == 0 {
+        return format!("No drought outlook for {} (no cells with data).", d.region);
+    }
+    let p = 100.0 * d.drought_probability[0];
+    let tendency = if p >= 1.5 * 15.9 {
+        "more likely than usual"
+    } else if p <= 15.9 / 1.5 {
+        "less likely than usual"
+    } else {
+        "about as likely as usual"
+    };
+    format!(
+        "{} drought, {}: moderate-or-worse drought (SPI ≤ −1) is {tendency} — area-mean chance {p:.0} % (climatology 16 %); severe (SPI ≤ −1.5) {:.0} %, extreme (SPI ≤ −2) {:.0} %; wet (SPI ≥ 1) {:.0} %. Drought at least as likely as not over {:.0} % of the region.",
+        d.region,
+        d.target,
+        100.0 * d.drought_probability[1],
+        100.0 * d.drought_probability[2],
+        100.0 * d.wet_probability,
+        100.0 * d.drought_likely_share
+    )
+}
+
+/// The Markdown drought section: method, key messages, table, maps.
+pub fn drought_markdown(
+    method: &str,
+    summaries: &[DroughtSummary],
+    maps: &[(String, String)],
+) -> String {
+    let mut s = format!("\n## Drought outlook (SPI of the target period)\n\nMethod: {method}.\n\n");
+    for d in summaries {
+        s.push_str(&format!("- {}\n", drought_message(d)));
+    }
+    s.push_str("\n| region | lead | target | cells | P(SPI ≤ −1) | P(SPI ≤ −1.5) | P(SPI ≤ −2) | P(SPI ≥ 1) | area drought likely | median SPI |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    for d in summaries {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} |\n",
+            d.region,
+            d.lead,
+            d.target,
+            d.cells,
+            100.0 * d.drought_probability[0],
+            100.0 * d.drought_probability[1],
+            100.0 * d.drought_probability[2],
+            100.0 * d.wet_probability,
+            100.0 * d.drought_likely_share,
+            d.median_spi
+        ));
+    }
+    s.push_str("\nMaps: browns where moderate-or-worse drought (SPI ≤ −1) has a probability of at least 40 % (darker for 50, 60, 70 %), greens where SPI ≥ 1 does; white elsewhere (climatological chance of each: 16 %); light grey: no observations, or a period that is dry in more than 16 % of the hindcast years (arid cells, dry seasons), where SPI ≤ −1 cannot occur and no drought outlook is given.\n\n");
+    for (caption, file) in maps {
+        s.push_str(&format!("![{caption}]({file})\n\n"));
+    }
+    s
+}
+
 const CATEGORY_WORDS: [&str; 3] = ["below normal", "near normal", "above normal"];
 
 /// The key message of a regional summary, in plain words.

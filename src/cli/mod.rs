@@ -11,6 +11,7 @@ mod inspect;
 mod outlook;
 mod progress;
 mod regrid;
+mod spi;
 mod synth;
 mod verify;
 
@@ -90,6 +91,13 @@ enum Command {
         after_help = "Example:\n  s2s outlook --config data/demo/outlook.toml --out out/demo"
     )]
     Outlook(outlook::OutlookArgs),
+    /// Standardized Precipitation Index of an observed monthly (or daily) precipitation record:
+    /// k-month sums, a zero-inflated gamma per calendar month fitted over the calibration
+    /// years, SPI = Φ⁻¹(H) clipped to ±3.09.
+    #[command(
+        after_help = "Examples:\n  s2s spi --scale 3 chirps_monthly.nc spi3.nc\n  s2s spi --scale 12 --calibration 1981-2010 --fit mle obs_pr.nc spi12.nc\n  s2s spi --scale 1 --calibration 1950-1980 --var pr CanESM2_daily.nc spi1.nc"
+    )]
+    Spi(spi::SpiArgs),
 }
 
 /// Global settings the subcommands share.
@@ -136,6 +144,7 @@ pub fn run() -> ExitCode {
         Command::Combine(args) => combine::run(&args, &globals),
         Command::Verify(args) => verify::run(&args, &globals),
         Command::Outlook(args) => outlook::run(&args, &globals),
+        Command::Spi(args) => spi::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

@@ -10,9 +10,16 @@ use anyhow::Context;
 use clap::Args;
 use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
-use s2s_ensemble::bulletin::{markdown, render_tercile_map, summarise, LeadMaps, MapStyle};
+use s2s_ensemble::bulletin::{
+    drought_markdown, markdown, render_tercile_map, summarise, summarise_drought, LeadMaps,
+    MapStyle,
+};
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, EdgeSource, WeightScheme};
+use s2s_ensemble::indices::drought::{DroughtTendency, PROB_SPI_BELOW_MINUS_ONE, TENDENCY_FILL};
+use s2s_ensemble::indices::{
+    gaussian_spi_outlook, model_climatology_outlook, DroughtOutlook, SpiSpec, SPI_CLASSES,
+};
 use s2s_ensemble::io::ReadOptions;
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::verify::{skill_maps, ScoredForecast};
@@ -263,9 +270,118 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             png,
         ));
     }
+    // ---- drought: forecast SPI of each target period (precipitation) ----
+    let mut drought_md = String::new();
+    let mut drought_summaries = Vec::new();
+    let mut drought_file = None;
+    if quantity == Quantity::Precipitation {
+        // Where a dry period is at least as likely as Φ(−1), SPI ≤ −1 cannot occur: no outlook.
+        let spi_spec = SpiSpec {
+            max_prob_zero: PROB_SPI_BELOW_MINUS_ONE,
+            ..SpiSpec::default()
+        };
+        let (drought, method) = if spec.scheme == WeightScheme::Pmme {
+            // PMME placed on the SPI scale of the observed period totals.
+            (
+                gaussian_spi_outlook(
+                    aligned.values.index_axis(Axis(1), 0),
+                    result.hindcast.mean.index_axis(Axis(1), 0),
+                    fc.mean.slice(ndarray::s![0, 0, .., .., ..]),
+                    &spi_spec,
+                )?,
+                "SPI at the scale of the target period: the PMME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform",
+            )
+        } else {
+            let h: Vec<_> = hindcasts.iter().map(|c| c.values.view()).collect();
+            let f: Vec<_> = forecasts
+                .iter()
+                .map(|c| c.values.index_axis(Axis(0), 0))
+                .collect();
+            (
+                model_climatology_outlook(&h, &f, &spi_spec)?,
+                "SPI at the scale of the target period: each member against its own model's hindcast gamma (members × years), models weighted equally",
+            )
+        };
+        let path = out.join(format!("spi_forecast.{variable}.nc"));
+        write_drought_file(&path, g, &forecasts[0], &drought)?;
+        drought_file = Some(path);
+        let mut dmaps = Vec::new();
+        for (l, lead) in leads.iter().enumerate() {
+            let (start, end) = forecasts[0].target_period(0, l)?;
+            let target = format!("{} to {}", start.date_label(), end.date_label());
+            let field = |a: &ndarray::Array4<f32>, k: usize| -> Vec<f32> {
+                a.slice(ndarray::s![k, l, .., ..]).iter().copied().collect()
+            };
+            let dry = [
+                field(&drought.drought_probability, 0),
+                field(&drought.drought_probability, 1),
+                field(&drought.drought_probability, 2),
+            ];
+            let wet = field(&drought.wet_probability, 0);
+            let median: Vec<f32> = drought
+                .median_spi
+                .index_axis(Axis(0), l)
+                .iter()
+                .copied()
+                .collect();
+            for r in &cfg.regions()? {
+                drought_summaries.push(summarise_drought(
+                    [&dry[0], &dry[1], &dry[2]],
+                    &wet,
+                    &median,
+                    spatial,
+                    r,
+                    &lead.label(),
+                    &target,
+                ));
+            }
+            let normal: Vec<f32> = dry[0].iter().zip(&wet).map(|(d, w)| 1.0 - d - w).collect();
+            let dominant: Vec<i8> = dry[0]
+                .iter()
+                .zip(&wet)
+                .map(|(&d, &w)| {
+                    if d.is_nan() {
+                        -127
+                    } else if d >= 0.4 && d >= w {
+                        0
+                    } else if w >= 0.4 {
+                        2
+                    } else {
+                        -1
+                    }
+                })
+                .collect();
+            let png = format!("map_spi_lead{l}.png");
+            render_tercile_map(
+                &out.join(&png),
+                spatial,
+                [&dry[0], &normal, &wet],
+                &dominant,
+                None,
+                MapStyle::Precipitation,
+                countries.as_deref(),
+            )?;
+            dmaps.push((
+                format!(
+                    "drought (SPI ≤ −1) / wet (SPI ≥ 1) outlook, {} ({target})",
+                    lead.label()
+                ),
+                png,
+            ));
+        }
+        drought_md = drought_markdown(method, &drought_summaries, &dmaps);
+        maps.extend(dmaps.iter().cloned());
+    }
     stage("bulletin", &mut t);
     let title = format!("{} — {variable} outlook", cfg.title);
-    let md = markdown(&title, &variable, &spec.describe(), &outlooks, &maps);
+    let mut md = markdown(
+        &title,
+        &variable,
+        &spec.describe(),
+        &outlooks,
+        &maps[..leads.len()],
+    );
+    md.push_str(&drought_md);
     let md_path = out.join("bulletin.md");
     std::fs::write(&md_path, md).with_context(|| format!("writing {}", md_path.display()))?;
     let json_path = out.join("bulletin.json");
@@ -276,6 +392,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "hindcast_years": [first_year, last_year],
         "method": spec.describe(),
         "regions": outlooks,
+        "drought": drought_summaries,
+        "spi_netcdf": drought_file.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()),
         "maps": maps.iter().map(|m| &m.1).collect::<Vec<_>>(),
         "netcdf": nc_path.file_name().map(|f| f.to_string_lossy().into_owned()),
     });
@@ -299,4 +417,159 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the drought outlook as CF-NetCDF: SPI-class probabilities, cumulative drought and
+/// wet probabilities, median SPI, most likely class (and the tendency when known).
+fn write_drought_file(
+    path: &Path,
+    g: &Globals,
+    forecast: &Cube,
+    d: &DroughtOutlook,
+) -> anyhow::Result<()> {
+    use s2s_ensemble::io::write::{write_spatial, write_time_coords};
+    let mut coords = forecast.coords.clone();
+    coords.member.clear();
+    let mut w = s2s_ensemble::io::CfWriter::create(path, &g.write_options())?;
+    w.global_text(
+        "title",
+        "forecast SPI of the target periods: drought outlook",
+    )?;
+    let time_dims = write_time_coords(&mut w, &coords, forecast.meta.calendar, forecast.meta.kind)?;
+    let spatial_dims = write_spatial(&mut w, &coords.spatial)?;
+    let names: Vec<String> = SPI_CLASSES.iter().map(|c| c.name.to_string()).collect();
+    w.dimension("spi_class", names.len())?;
+    w.string_var(
+        "spi_class",
+        "spi_class",
+        &names,
+        &[("long_name", "SPI class (McKee et al. 1993), driest first")],
+    )?;
+    w.dimension("threshold", 3)?;
+    w.f64_var(
+        "threshold",
+        &["threshold"],
+        &[1.0, 1.5, 2.0],
+        &[("long_name", "|SPI| threshold: moderate, severe, extreme")],
+    )?;
+    let (nl, ny, nx) = d.median_spi.dim();
+    let lead_dim = time_dims[time_dims.len() - 1];
+    let with = |extra: &'static str| -> Vec<&str> {
+        ["init", extra, lead_dim]
+            .into_iter()
+            .chain(spatial_dims.iter().copied())
+            .collect()
+    };
+    let shape5 = |k: usize| vec![1, k, nl, ny, nx];
+    let put = |w: &mut s2s_ensemble::io::CfWriter,
+               name: &str,
+               dims: Vec<&str>,
+               a: &ndarray::Array4<f32>,
+               long: &str|
+     -> anyhow::Result<()> {
+        let k = a.dim().0;
+        let v = a.view().into_shape_with_order(shape5(k))?;
+        w.f32_var(
+            name,
+            &dims,
+            v.into_dyn(),
+            &[("long_name", long), ("units", "1")],
+            &[],
+        )?;
+        Ok(())
+    };
+    put(
+        &mut w,
+        "spi_class_probability",
+        with("spi_class"),
+        &d.class_probability,
+        "probability of each SPI class",
+    )?;
+    put(
+        &mut w,
+        "drought_probability",
+        with("threshold"),
+        &d.drought_probability,
+        "probability that SPI <= -threshold",
+    )?;
+    put(
+        &mut w,
+        "wet_probability",
+        with("threshold"),
+        &d.wet_probability,
+        "probability that SPI >= threshold",
+    )?;
+    let dims3: Vec<&str> = ["init", lead_dim]
+        .into_iter()
+        .chain(spatial_dims.iter().copied())
+        .collect();
+    let med = d.median_spi.view().into_shape_with_order((1, nl, ny, nx))?;
+    w.f32_var(
+        "median_spi",
+        &dims3,
+        med.into_dyn(),
+        &[
+            ("long_name", "ensemble median SPI of the target period"),
+            ("units", "1"),
+        ],
+        &[],
+    )?;
+    let ml = d
+        .most_likely_class
+        .view()
+        .into_shape_with_order((1, nl, ny, nx))?;
+    let meanings = names.join(" ");
+    w.def_i8(
+        "most_likely_spi_class",
+        &dims3,
+        &[1, nl, ny, nx],
+        -1,
+        &[
+            ("long_name", "most likely SPI class (index into spi_class)"),
+            ("flag_meanings", &meanings),
+        ],
+    )?;
+    w.var_attr(
+        "most_likely_spi_class",
+        "flag_values",
+        (0..SPI_CLASSES.len() as i8).collect::<Vec<i8>>(),
+    )?;
+    w.put_i8(
+        "most_likely_spi_class",
+        &[0, 0, 0, 0],
+        &[1, nl, ny, nx],
+        ml.as_standard_layout().as_slice().unwrap_or(&[]),
+    )?;
+    if let Some(t) = &d.tendency {
+        let tm: Vec<&str> = DroughtTendency::ALL.iter().map(|k| k.name()).collect();
+        w.def_i8(
+            "drought_tendency",
+            &dims3,
+            &[1, nl, ny, nx],
+            TENDENCY_FILL,
+            &[
+                (
+                    "long_name",
+                    "what the forecast means for the drought at the start",
+                ),
+                ("flag_meanings", &tm.join(" ")),
+            ],
+        )?;
+        w.var_attr(
+            "drought_tendency",
+            "flag_values",
+            DroughtTendency::ALL
+                .iter()
+                .map(|k| *k as i8)
+                .collect::<Vec<i8>>(),
+        )?;
+        w.put_i8(
+            "drought_tendency",
+            &[0, 0, 0, 0],
+            &[1, nl, ny, nx],
+            t.as_standard_layout().as_slice().unwrap_or(&[]),
+        )?;
+    }
+    w.finish()?;
+    Ok(())
 }

@@ -8,5 +8,6 @@ mod layouts;
 mod outlook;
 mod regrid;
 mod roundtrip;
+mod spi;
 mod synth;
 mod verify;

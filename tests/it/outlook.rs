@@ -41,6 +41,43 @@ fn demo_configuration_produces_a_bulletin() {
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
     assert!(nc.variable("probability").is_some() && nc.variable("dominant_category").is_some());
     assert!(dir.path().join("provenance.json").exists());
+
+    // Drought outlook: the seven SPI-class probabilities sum to 1 where defined, cumulative
+    // drought probabilities shrink with severity, and the bulletin says it in words.
+    assert!(
+        md.contains("## Drought outlook") && md.contains("map_spi_lead0.png"),
+        "{md}"
+    );
+    let spi = netcdf::open(dir.path().join("spi_forecast.prec.nc")).unwrap();
+    let probs: Vec<f32> = spi
+        .variable("spi_class_probability")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    let n = probs.len() / 7;
+    let mut defined = 0;
+    for k in 0..n {
+        let cell: Vec<f32> = (0..7).map(|c| probs[c * n + k]).collect();
+        if cell[0] < 1e19 {
+            let sum: f32 = cell.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-5, "{cell:?}");
+            defined += 1;
+        }
+    }
+    assert!(defined > 400, "{defined} cells with an outlook");
+    let dry: Vec<f32> = spi
+        .variable("drought_probability")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    let m = dry.len() / 3;
+    for k in (0..m).filter(|&k| dry[k] < 1e19) {
+        assert!(dry[k] >= dry[m + k] && dry[m + k] >= dry[2 * m + k]);
+    }
+    for d in json["drought"].as_array().unwrap() {
+        let p = d["drought_probability"][0].as_f64().unwrap();
+        assert!(p > 0.05 && p < 0.5, "{d}");
+    }
 }
 
 #[test]
