@@ -61,6 +61,21 @@ pub struct LeadMaps<'a> {
     pub rpss: &'a [f32],
 }
 
+/// The cells of a region as `(row-major index, cos(latitude) weight)`.
+fn region_cells<'a>(
+    spatial: &'a Spatial,
+    region: &'a Region,
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    let (ny, nx) = spatial.shape();
+    (0..ny * nx).filter_map(move |k| {
+        let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
+        region
+            .bbox
+            .contains(lat, lon)
+            .then(|| (k, lat.to_radians().cos().max(0.0)))
+    })
+}
+
 /// The summary of one region and lead.
 pub fn summarise(
     maps: &LeadMaps,
@@ -69,40 +84,34 @@ pub fn summarise(
     lead: &str,
     target: &str,
 ) -> RegionOutlook {
-    let (ny, nx) = spatial.shape();
     let mut w_total = 0.0;
     let mut prob = [0.0; 3];
     let mut dom = [0.0; 3];
     let mut none = 0.0;
     let (mut acc, mut acc_w, mut rpss, mut rpss_w, mut skilful) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut cells = 0;
-    for y in 0..ny {
-        for x in 0..nx {
-            let k = y * nx + x;
-            let (lat, lon) = spatial.cell_lat_lon(y, x);
-            if !region.bbox.contains(lat, lon) || !maps.probability[0][k].is_finite() {
-                continue;
-            }
-            let w = lat.to_radians().cos().max(0.0);
-            cells += 1;
-            w_total += w;
-            for (p, m) in prob.iter_mut().zip(&maps.probability) {
-                *p += w * f64::from(m[k]);
-            }
-            match maps.dominant[k] {
-                c @ 0..=2 => dom[c as usize] += w,
-                _ => none += w,
-            }
-            if maps.acc[k].is_finite() {
-                acc += w * f64::from(maps.acc[k]);
-                acc_w += w;
-            }
-            if maps.rpss[k].is_finite() {
-                rpss += w * f64::from(maps.rpss[k]);
-                rpss_w += w;
-                if maps.rpss[k] > 0.0 {
-                    skilful += w;
-                }
+    for (k, w) in region_cells(spatial, region) {
+        if !maps.probability[0][k].is_finite() {
+            continue;
+        }
+        cells += 1;
+        w_total += w;
+        for (p, m) in prob.iter_mut().zip(&maps.probability) {
+            *p += w * f64::from(m[k]);
+        }
+        match maps.dominant[k] {
+            c @ 0..=2 => dom[c as usize] += w,
+            _ => none += w,
+        }
+        if maps.acc[k].is_finite() {
+            acc += w * f64::from(maps.acc[k]);
+            acc_w += w;
+        }
+        if maps.rpss[k].is_finite() {
+            rpss += w * f64::from(maps.rpss[k]);
+            rpss_w += w;
+            if maps.rpss[k] > 0.0 {
+                skilful += w;
             }
         }
     }
@@ -154,27 +163,21 @@ pub fn summarise_drought(
     lead: &str,
     target: &str,
 ) -> DroughtSummary {
-    let (ny, nx) = spatial.shape();
     let (mut w_total, mut cells, mut likely, mut wet_sum, mut med) = (0.0, 0, 0.0, 0.0, 0.0);
     let mut dry = [0.0; 3];
-    for y in 0..ny {
-        for x in 0..nx {
-            let k = y * nx + x;
-            let (lat, lon) = spatial.cell_lat_lon(y, x);
-            if !region.bbox.contains(lat, lon) || !drought[0][k].is_finite() {
-                continue;
-            }
-            let w = lat.to_radians().cos().max(0.0);
-            cells += 1;
-            w_total += w;
-            for (d, m) in dry.iter_mut().zip(&drought) {
-                *d += w * f64::from(m[k]);
-            }
-            wet_sum += w * f64::from(wet[k]);
-            med += w * f64::from(median[k]);
-            if drought[0][k] >= 0.5 {
-                likely += w;
-            }
+    for (k, w) in region_cells(spatial, region) {
+        if !drought[0][k].is_finite() {
+            continue;
+        }
+        cells += 1;
+        w_total += w;
+        for (d, m) in dry.iter_mut().zip(&drought) {
+            *d += w * f64::from(m[k]);
+        }
+        wet_sum += w * f64::from(wet[k]);
+        med += w * f64::from(median[k]);
+        if drought[0][k] >= 0.5 {
+            likely += w;
         }
     }
     let div = |a: f64| if w_total > 0.0 { a / w_total } else { f64::NAN };
