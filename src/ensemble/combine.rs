@@ -42,12 +42,11 @@
 use ndarray::{s, Array3, Array4, Array5, Array6, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, Weights, TERCILES};
 use crate::cube::Cube;
 use crate::error::{Error, Result};
-use crate::stats::{tag, untag};
+use crate::stats::{standard_normal_cdf, standard_normal_quantile, tag, untag};
 use crate::verify::rps;
 
 /// How the models' members are weighted.
@@ -269,15 +268,6 @@ pub struct CombineInput<'a> {
 
 /// `dominant_category` where there are no probabilities (ocean, missing data).
 pub const DOMINANT_FILL: i8 = -127;
-
-/// Standard normal quantile.
-fn z_of(p: f64) -> f64 {
-    Normal::standard().inverse_cdf(p)
-}
-
-fn phi(z: f64) -> f64 {
-    Normal::standard().cdf(z)
-}
 
 /// A climatological pool of one cell: values sorted once, with each value's year, so that
 /// quantiles, means and standard deviations without one year come without re-sorting.
@@ -706,7 +696,11 @@ impl CellWork {
         let gaussian = |pool: &Pool, levels: &[f64], out: &mut Vec<f64>| {
             let (mu, sd) = pool.mean_sd(t.exclude);
             out.clear();
-            out.extend(levels.iter().map(|&p| mu + z_of(p) * sd));
+            out.extend(
+                levels
+                    .iter()
+                    .map(|&p| mu + standard_normal_quantile(p) * sd),
+            );
         };
         let empirical = |pool: &Pool, levels: &[f64], out: &mut Vec<f64>| {
             out.clear();
@@ -829,7 +823,7 @@ impl CellWork {
             }
             let mut below = 0.0;
             for &e in edges {
-                let c = phi((e - mu) / sigma);
+                let c = standard_normal_cdf((e - mu) / sigma);
                 out.push(c - below);
                 below = c;
             }
@@ -841,7 +835,7 @@ impl CellWork {
         self.pct.extend(
             spec.percentile_levels
                 .iter()
-                .map(|&p| mu + z_of(p.clamp(1e-9, 1.0 - 1e-9)) * sigma),
+                .map(|&p| mu + standard_normal_quantile(p.clamp(1e-9, 1.0 - 1e-9)) * sigma),
         );
         Scalars {
             mean: mu,

@@ -32,6 +32,7 @@ use super::spi::{
     accumulate, calibration_years, fit_calendar_months, MonthlyAxis, SpiSpec, ZeroInflatedGamma,
 };
 use crate::error::{Error, Result};
+use crate::stats::standard_normal_cdf;
 
 /// One SPI class: a name and its interval. Dry classes include their upper limit
 /// (SPI = −1 is moderately dry), wet classes their lower limit (SPI = 1 is moderately wet).
@@ -488,10 +489,6 @@ pub fn gaussian_spi_outlook(
             *med = centre as f32;
         });
     Ok(assemble_outlook(probs, median, None))
-}
-
-fn standard_normal_cdf(z: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
 
 fn weighted_median(values: impl Iterator<Item = f32>, weights: &[f64], total: f64) -> f32 {

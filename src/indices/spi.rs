@@ -41,11 +41,11 @@
 use ndarray::{Array3, ArrayView1, ArrayView3, ArrayViewMut1, Axis, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::function::erf::erfc_inv;
 use statrs::function::gamma::{digamma, gamma_lr};
 
 use crate::cube::{Coords, Cube, Meta};
 use crate::error::{Error, Result};
+use crate::stats::standard_normal_quantile;
 
 /// SPI values beyond ±3.09 are clipped to it (as `climate_indices` and xclim do).
 pub const SPI_LIMIT: f32 = 3.09;
@@ -359,13 +359,6 @@ pub fn mle_shape(a: f64) -> f64 {
         }
     }
     root
-}
-
-/// Φ⁻¹(p) of the standard normal distribution (`−√2 erfc⁻¹(2p)`): −∞ at 0, +∞ at 1, NaN
-/// outside [0, 1].
-#[inline]
-pub fn standard_normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * erfc_inv(2.0 * p)
 }
 
 /// Clips to ±[`SPI_LIMIT`], keeping NaN.

@@ -57,6 +57,20 @@ pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
     (lo, hi, n)
 }
 
+/// Φ(z), the standard normal distribution function: `½ erfc(−z/√2)` (statrs' `erfc`, the same
+/// expression as `statrs::distribution::Normal::cdf`). NaN for NaN.
+#[inline]
+pub fn standard_normal_cdf(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// Φ⁻¹(p), the standard normal quantile: `−√2 erfc⁻¹(2p)` (statrs' `erfc_inv`, the expression of
+/// `Normal::inverse_cdf`, which panics outside [0, 1]); −∞ at p ≤ 0, +∞ at p ≥ 1, NaN for NaN.
+#[inline]
+pub fn standard_normal_quantile(p: f64) -> f64 {
+    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
+}
+
 /// Sample quantile of an ascending, NaN-free slice with linear interpolation between order
 /// statistics — Hyndman & Fan (1996) type 7, numpy's default: `h = (n − 1) p`,
 /// `q = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])`. `p` is clamped to [0, 1]; NaN for an empty slice.
