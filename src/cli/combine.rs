@@ -21,6 +21,7 @@ use s2s_ensemble::Cube;
 
 use super::{
     align_or_fail, common_years, model_names, parse_years, peak_rss_mib, read_var, Globals,
+    VariableArgs,
 };
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
@@ -62,19 +63,8 @@ pub struct CombineArgs {
     /// Observations on the same grid: needed for --edges obs, --weights skill and pmme.
     #[arg(long, value_name = "FILE")]
     obs: Option<PathBuf>,
-    /// Variable: `pr` or `tas` (found by CF metadata), a variable name, or nothing for each
-    /// file's only data variable.
-    #[arg(long = "var", value_name = "VAR")]
-    variable: Option<String>,
-    /// Variable of the observations when it differs from --var.
-    #[arg(long, value_name = "VAR")]
-    obs_var: Option<String>,
-    /// Units of the observations when their file has none or wrong ones.
-    #[arg(long, value_name = "UNITS")]
-    obs_units: Option<String>,
-    /// Model names (default: the hindcast file names).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
-    models: Vec<String>,
+    #[command(flatten)]
+    input: VariableArgs,
     /// Weighting of the models.
     #[arg(long, value_enum, default_value = "model")]
     weights: WeightsArg,
@@ -703,9 +693,9 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if needs_obs && args.obs.is_none() {
         bail!("--edges obs, --weights skill and --weights pmme need --obs");
     }
-    let models = model_names(&args.hindcast, &args.models)?;
+    let models = model_names(&args.hindcast, &args.input.models)?;
     let mut years = args.years.as_deref().map(parse_years).transpose()?;
-    let var = args.variable.as_deref();
+    let var = args.input.variable.as_deref();
     // Leads of every model: the same list, read from the coordinates alone.
     let lead_var = var
         .map(|v| super::resolve_var(&args.hindcast[0], v))
@@ -721,10 +711,10 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         Some(p) => {
             let opts = ReadOptions {
                 years,
-                assume_units: args.obs_units.clone(),
+                assume_units: args.input.obs_units.clone(),
                 ..Default::default()
             };
-            Some(read_var(p, args.obs_var.as_deref().or(var), opts)?)
+            Some(read_var(p, args.input.obs_variable(), opts)?)
         }
         None => None,
     };
@@ -792,7 +782,11 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             } else {
                 vec!["observed".to_string()]
             };
-            let variable = args.variable.clone().unwrap_or(first.meta.variable.clone());
+            let variable = args
+                .input
+                .variable
+                .clone()
+                .unwrap_or(first.meta.variable.clone());
             let layout = Layout {
                 spec: &spec,
                 models: &models,

@@ -100,6 +100,32 @@ enum Command {
     Spi(spi::SpiArgs),
 }
 
+/// The variable to read from the model and observation files and the models' names: the
+/// options `combine` and `verify` share.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VariableArgs {
+    /// Variable: `pr` or `tas` (found by CF metadata), a variable name, or nothing for each
+    /// file's only data variable.
+    #[arg(long = "var", value_name = "VAR")]
+    pub variable: Option<String>,
+    /// Variable of the observations when it differs from --var.
+    #[arg(long, value_name = "VAR")]
+    pub obs_var: Option<String>,
+    /// Units of the observations when their file has none or wrong ones.
+    #[arg(long, value_name = "UNITS")]
+    pub obs_units: Option<String>,
+    /// Model names, comma-separated (default: the hindcast file names).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub models: Vec<String>,
+}
+
+impl VariableArgs {
+    /// The observations' variable: `--obs-var`, else `--var`.
+    pub fn obs_variable(&self) -> Option<&str> {
+        self.obs_var.as_deref().or(self.variable.as_deref())
+    }
+}
+
 /// Global settings the subcommands share.
 pub struct Globals {
     /// Suppress progress and informational output.

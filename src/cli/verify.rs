@@ -14,7 +14,9 @@ use s2s_ensemble::verify::{regional_mean, skill_maps, Region, ScoredForecast, Sk
 use s2s_ensemble::Cube;
 use serde::Serialize;
 
-use super::{align_or_fail, model_names, parse_years, read_observed_series, read_var, Globals};
+use super::{
+    align_or_fail, model_names, parse_years, read_observed_series, read_var, Globals, VariableArgs,
+};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -24,18 +26,8 @@ pub struct VerifyArgs {
     /// Observations on the same grid.
     #[arg(long, value_name = "FILE")]
     obs: PathBuf,
-    /// Variable (`pr`, `tas` or a name); default: each file's only data variable.
-    #[arg(long = "var", value_name = "VAR")]
-    variable: Option<String>,
-    /// Variable of the observations when it differs.
-    #[arg(long, value_name = "VAR")]
-    obs_var: Option<String>,
-    /// Units of the observations when their file has none or wrong ones.
-    #[arg(long, value_name = "UNITS")]
-    obs_units: Option<String>,
-    /// Model names (default: the file names).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
-    models: Vec<String>,
+    #[command(flatten)]
+    input: VariableArgs,
     /// Probabilities of each model and of the MME: counted members (`model`) or PMME (`pmme`,
     /// for ensemble means); the MME weights models equally.
     #[arg(long, default_value = "model", value_name = "METHOD")]
@@ -115,7 +107,7 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|r| Region::parse(r))
         .collect::<Result<_, _>>()?;
-    let names = model_names(&args.hindcast, &args.models)?;
+    let names = model_names(&args.hindcast, &args.input.models)?;
     let mut hc = Vec::new();
     for (p, n) in args.hindcast.iter().zip(&names) {
         let opts = ReadOptions {
@@ -123,13 +115,13 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             model: Some(n.clone()),
             ..Default::default()
         };
-        hc.push(read_var(p, args.variable.as_deref(), opts)?);
+        hc.push(read_var(p, args.input.variable.as_deref(), opts)?);
     }
     let obs = read_observed_series(
         &args.obs,
-        args.obs_var.as_deref().or(args.variable.as_deref()),
+        args.input.obs_variable(),
         years,
-        args.obs_units.clone(),
+        args.input.obs_units.clone(),
     )?;
     let (aligned, _) = align_or_fail(&obs, &args.obs, &hc[0])?;
     let spec = CombineSpec {
@@ -183,7 +175,11 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let var = args.variable.clone().unwrap_or(hc[0].meta.variable.clone());
+    let var = args
+        .input
+        .variable
+        .clone()
+        .unwrap_or(hc[0].meta.variable.clone());
     let nc_path = args.out.join(format!("skill.{var}.nc"));
     write_skill(&nc_path, g, &hc[0], &systems, &spec.category_levels)?;
     // Regional means.
