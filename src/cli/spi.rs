@@ -97,12 +97,12 @@ pub fn run(args: &SpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             obs.meta.variable
         );
     }
-    if obs.values.iter().any(|&v| v < -1e-3) {
+    let lowest = obs.values.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+    if lowest < -1e-3 {
         bail!(
-            "{}: '{}' has negative precipitation (down to {:.3} {}); check the units or the file",
+            "{}: '{}' has negative precipitation (down to {lowest:.3} {}); check the units or the file",
             args.input.display(),
             obs.meta.variable,
-            obs.values.iter().fold(f32::INFINITY, |a, &b| a.min(b)),
             obs.meta.units
         );
     }
