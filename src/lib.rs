@@ -18,6 +18,7 @@
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment |
 //! | [`stats`] | NaN-aware kernels shared by the science modules |
 //! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs) and writing |
+//! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), track formats |
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities |
 //! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars |
 //!
@@ -56,6 +57,7 @@ pub mod bulletin;
 pub mod calendar;
 pub mod config;
 pub mod cube;
+pub mod cyclone;
 pub mod ensemble;
 pub mod error;
 pub mod grid;

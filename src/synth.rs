@@ -26,8 +26,13 @@
 //!
 //! Presets (`Small` for tests, `Medium` ≈ the peers' workload over an Asian 1.5° domain,
 //! `Large` = 8 models on a 1° global grid for scale benches) are in [`SynthConfig::preset`].
+//! Daily or 6-hourly pressure and wind fields with planted tropical cyclones (known tracks) for
+//! the cyclone module are in [`storms`].
+//!
 //! Streams: each `(model, year, member, variable)` draws from its own ChaCha8 stream seeded from
 //! `seed`, so the values do not depend on thread scheduling.
+
+pub mod storms;
 
 use ndarray::{Array3, Array4, Axis};
 use rand::{Rng, SeedableRng};

@@ -294,6 +294,42 @@ pub fn normalise(units: &str) -> String {
     norm.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Standard gravity (m s⁻²), to turn geopotential height (m) into geopotential (m² s⁻²).
+pub const STANDARD_GRAVITY: f64 = 9.80665;
+
+/// Factor from `units` to pascals (`Pa`, `hPa`, `mbar`/`millibars`, `kPa`, `bar`); `None`
+/// for anything else.
+pub fn pressure_to_pa(units: &str) -> Option<f64> {
+    Some(match normalise(units).as_str() {
+        "pa" | "pascal" | "pascals" | "n m-2" | "kg m-1 s-2" => 1.0,
+        "hpa" | "mbar" | "mb" | "millibar" | "millibars" | "hectopascal" | "hectopascals" => 100.0,
+        "kpa" => 1000.0,
+        "bar" | "bars" => 100_000.0,
+        _ => return None,
+    })
+}
+
+/// Factor from `units` to m/s (`m s-1`, `m/s`, `km/h`, `knots`); `None` for anything else.
+pub fn speed_to_m_s(units: &str) -> Option<f64> {
+    Some(match normalise(units).as_str() {
+        "m s-1" | "meter second-1" | "meters second-1" | "metre second-1" | "mps" => 1.0,
+        "km h-1" | "km hr-1" | "kph" => 1.0 / 3.6,
+        "knot" | "knots" | "kt" | "kts" | "kn" => 1852.0 / 3600.0,
+        _ => return None,
+    })
+}
+
+/// Factor from `units` to geopotential (m² s⁻²): 1 for `m2 s-2`, standard gravity for a
+/// geopotential height in `m` (or `gpm`); `None` for anything else.
+pub fn geopotential_to_m2_s2(units: &str) -> Option<f64> {
+    Some(match normalise(units).as_str() {
+        "m2 s-2" | "j kg-1" => 1.0,
+        "m" | "gpm" | "meter" | "meters" | "metre" | "metres" => STANDARD_GRAVITY,
+        "dam" | "gpdam" => 10.0 * STANDARD_GRAVITY,
+        _ => return None,
+    })
+}
+
 fn split_exponent(tok: &str) -> (&str, &str) {
     let pos = tok.find(|c: char| c.is_ascii_digit()).unwrap_or(tok.len());
     (&tok[..pos], &tok[pos..])
@@ -393,5 +429,21 @@ mod tests {
         assert!(Conversion::to_canonical(Quantity::Other, "unitless")
             .unwrap()
             .is_identity());
+    }
+
+    #[test]
+    fn pressure_speed_and_geopotential_factors() {
+        assert_eq!(pressure_to_pa("Pa"), Some(1.0));
+        assert_eq!(pressure_to_pa("hPa"), Some(100.0));
+        assert_eq!(pressure_to_pa("millibars"), Some(100.0));
+        assert_eq!(pressure_to_pa("K"), None);
+        assert_eq!(speed_to_m_s("m s**-1"), Some(1.0));
+        assert_eq!(speed_to_m_s("m/s"), Some(1.0));
+        assert!((speed_to_m_s("knots").unwrap() - 0.514_444).abs() < 1e-6);
+        assert_eq!(speed_to_m_s("km/h"), Some(1.0 / 3.6));
+        assert_eq!(geopotential_to_m2_s2("m2 s-2"), Some(1.0));
+        assert_eq!(geopotential_to_m2_s2("m**2 s**-2"), Some(1.0));
+        assert_eq!(geopotential_to_m2_s2("m"), Some(STANDARD_GRAVITY));
+        assert_eq!(geopotential_to_m2_s2("mm/day"), None);
     }
 }

@@ -7,6 +7,7 @@
 
 mod bias;
 mod combine;
+mod cyclones;
 mod inspect;
 mod outlook;
 mod progress;
@@ -60,7 +61,7 @@ enum Command {
     /// model in another file convention: C3S-like, NMME-like with 360_day, plain CF), and
     /// observations.
     #[command(
-        after_help = "Examples:\n  s2s synth --preset small --out /tmp/small\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out /tmp/weekly"
+        after_help = "Examples:\n  s2s synth --preset small --out /tmp/small\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out /tmp/weekly\n  s2s synth --storms --step-hours 6 --days 30 --out /tmp/storms"
     )]
     Synth(synth::SynthArgs),
     /// Bias-correct one model against observations: the hindcast cross-validated (leave one
@@ -98,6 +99,10 @@ enum Command {
         after_help = "Examples:\n  s2s spi --scale 3 chirps_monthly.nc spi3.nc\n  s2s spi --scale 12 --calibration 1981-2010 --fit mle obs_pr.nc spi12.nc\n  s2s spi --scale 1 --calibration 1950-1980 --var pr CanESM2_daily.nc spi1.nc"
     )]
     Spi(spi::SpiArgs),
+    /// Tropical cyclones on daily or 6-hourly model fields: candidate centres (detect) and
+    /// tracks (track), with the TempestExtremes criteria as defaults.
+    #[command(subcommand)]
+    Cyclones(cyclones::CyclonesCommand),
 }
 
 /// The variable to read from the model and observation files and the models' names: the
@@ -171,6 +176,7 @@ pub fn run() -> ExitCode {
         Command::Verify(args) => verify::run(&args, &globals),
         Command::Outlook(args) => outlook::run(&args, &globals),
         Command::Spi(args) => spi::run(&args, &globals),
+        Command::Cyclones(cmd) => cyclones::run(&cmd, &globals),
     };
     match result {
         Ok(code) => code,

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use s2s_ensemble::io::workload::{write_workload, WorkloadOptions};
+use s2s_ensemble::io::workload::{write_storm_set, write_workload, WorkloadOptions};
+use s2s_ensemble::synth::storms::StormConfig;
 use s2s_ensemble::synth::{Preset, SynthConfig};
 
 use super::progress::Bars;
@@ -24,8 +25,19 @@ enum PresetArg {
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Workload size.
-    #[arg(long, value_enum)]
-    preset: PresetArg,
+    #[arg(long, value_enum, required_unless_present = "storms")]
+    preset: Option<PresetArg>,
+    /// Instead of a workload: daily or 6-hourly `psl`, `uas`, `vas`, `zthick` on
+    /// `(member, time, lat, lon)` with planted tropical cyclones (`storms.nc`) and their true
+    /// centres (`storms_truth.csv`).
+    #[arg(long, conflicts_with_all = ["preset", "weekly", "cdo"])]
+    storms: bool,
+    /// Hours between time steps of --storms (1, 3, 6, 12 or 24).
+    #[arg(long, default_value_t = 6.0, value_name = "HOURS", requires = "storms")]
+    step_hours: f64,
+    /// Days of --storms fields (at least 20).
+    #[arg(long, default_value_t = 30, value_name = "DAYS", requires = "storms")]
+    days: usize,
     /// Six weekly leads from 1 June (subseasonal) instead of six monthly leads from 1 May.
     #[arg(long)]
     weekly: bool,
@@ -42,9 +54,10 @@ pub struct SynthArgs {
 
 pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let preset = match args.preset {
-        PresetArg::Small => Preset::Small,
-        PresetArg::Medium => Preset::Medium,
-        PresetArg::Large => Preset::Large,
+        Some(PresetArg::Small) => Preset::Small,
+        Some(PresetArg::Medium) => Preset::Medium,
+        Some(PresetArg::Large) => Preset::Large,
+        None => return storms(args, g),
     };
     let mut cfg = SynthConfig::preset(preset, args.weekly)?;
     if let Some(s) = args.seed {
@@ -70,6 +83,35 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             },
             t0.elapsed().as_secs_f64(),
             args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s2s synth --storms`.
+fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let mut cfg = StormConfig::demo(args.step_hours, args.days)?;
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    let cmd: Vec<String> = std::env::args().collect();
+    let opts = WorkloadOptions {
+        cdo_copies: false,
+        history: Some(cmd.join(" ")),
+        deflate: Some(g.deflate),
+    };
+    let t0 = Instant::now();
+    let files = write_storm_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
+    if !g.quiet {
+        eprintln!(
+            "wrote {} members × {} steps of {} h with {} planted storms in {:.1} s: {} (true centres: {})",
+            cfg.members,
+            cfg.steps,
+            cfg.step_hours,
+            cfg.storms.len(),
+            t0.elapsed().as_secs_f64(),
+            files.fields.display(),
+            files.truth.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -28,4 +28,4 @@ pub mod write;
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use read::{read_cube, read_leads, read_spatial, ReadOptions};
-pub use write::{write_cube, write_cubes, CfWriter, WriteOptions};
+pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};

@@ -471,3 +471,161 @@ fn write_cdo_copies(
     }
     Ok(out)
 }
+
+/// The files of a synthetic storm set.
+#[derive(Debug, Clone)]
+pub struct StormFiles {
+    /// `psl`, `uas`, `vas`, `zthick` on `(member, time, lat, lon)`.
+    pub fields: PathBuf,
+    /// The planted centres: `storm_id,member,time,lat,lon,depth_pa`.
+    pub truth: PathBuf,
+}
+
+/// Writes the storm set of `cfg` into `dir` (created if needed): `storms.nc` one member at a
+/// time, and `storms_truth.csv`.
+pub fn write_storm_set(
+    cfg: &crate::synth::storms::StormConfig,
+    dir: &Path,
+    opts: &WorkloadOptions,
+    progress: &dyn Progress,
+) -> Result<StormFiles> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let wopts = WriteOptions {
+        history: opts.history.clone(),
+        title: Some("s2s-ensemble synthetic tropical cyclones (Holland vortices)".into()),
+        deflate: opts.deflate,
+        ..Default::default()
+    };
+    let times = cfg.times()?;
+    let (nm, nt, ny, nx) = (cfg.members, cfg.steps, cfg.lat.len(), cfg.lon.len());
+    let path = dir.join("storms.nc");
+    let mut w = CfWriter::create(&path, &wopts)?;
+    for (d, n) in [("member", nm), ("time", nt), ("lat", ny), ("lon", nx)] {
+        w.dimension(d, n)?;
+    }
+    let members: Vec<i32> = (0..nm as i32).collect();
+    w.i32_var(
+        "member",
+        &["member"],
+        &members,
+        &[
+            ("standard_name", "realization"),
+            ("long_name", "ensemble member"),
+        ],
+    )?;
+    let hours: Vec<f64> = (0..nt).map(|t| t as f64 * cfg.step_hours).collect();
+    let start = cfg.start;
+    let units = format!(
+        "hours since {:04}-{:02}-{:02} 00:00:00",
+        start.year, start.month, start.day
+    );
+    w.f64_var(
+        "time",
+        &["time"],
+        &hours,
+        &[
+            ("standard_name", "time"),
+            ("units", &units),
+            ("calendar", "standard"),
+            ("axis", "T"),
+        ],
+    )?;
+    w.f64_var(
+        "lat",
+        &["lat"],
+        &cfg.lat,
+        &[
+            ("standard_name", "latitude"),
+            ("units", "degrees_north"),
+            ("axis", "Y"),
+        ],
+    )?;
+    w.f64_var(
+        "lon",
+        &["lon"],
+        &cfg.lon,
+        &[
+            ("standard_name", "longitude"),
+            ("units", "degrees_east"),
+            ("axis", "X"),
+        ],
+    )?;
+    let dims = ["member", "time", "lat", "lon"];
+    let shape = [nm, nt, ny, nx];
+    for (name, std, long, units) in [
+        (
+            "psl",
+            "air_pressure_at_mean_sea_level",
+            "sea-level pressure",
+            "Pa",
+        ),
+        (
+            "uas",
+            "eastward_wind",
+            "eastward near-surface wind",
+            "m s-1",
+        ),
+        (
+            "vas",
+            "northward_wind",
+            "northward near-surface wind",
+            "m s-1",
+        ),
+        (
+            "zthick",
+            "",
+            "geopotential thickness Z(300 hPa) - Z(500 hPa)",
+            "m2 s-2",
+        ),
+    ] {
+        let mut attrs = vec![("long_name", long), ("units", units)];
+        if !std.is_empty() {
+            attrs.push(("standard_name", std));
+        }
+        w.def_f32(name, &dims, &shape, &attrs, &[])?;
+    }
+    progress.start("storms", nm as u64);
+    for m in 0..nm {
+        let f = cfg.member_fields(m);
+        for (name, a) in [
+            ("psl", &f.psl),
+            ("uas", &f.uas),
+            ("vas", &f.vas),
+            ("zthick", &f.thickness),
+        ] {
+            let vals = a.as_standard_layout();
+            w.put_f32(
+                name,
+                &[m, 0, 0, 0],
+                &[1, nt, ny, nx],
+                vals.as_slice().expect("standard layout"),
+            )?;
+        }
+        progress.advance(1);
+    }
+    progress.finish();
+    let fields = w.finish()?;
+
+    let mut text = String::from("storm_id,member,time,lat,lon,depth_pa\n");
+    for p in cfg.truth() {
+        let t = &times[p.step];
+        text.push_str(&format!(
+            "{},{},{:04}-{:02}-{:02}T{:02}:00:00,{:.4},{:.4},{:.1}\n",
+            p.storm + 1,
+            p.member,
+            t.year,
+            t.month,
+            t.day,
+            t.micros_of_day / 3_600_000_000,
+            p.lat,
+            p.lon,
+            p.depth_pa
+        ));
+    }
+    let truth = dir.join("storms_truth.csv");
+    crate::io::write::write_text_atomic(&truth, &text)?;
+    Ok(StormFiles { fields, truth })
+}

@@ -720,3 +720,35 @@ fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str]) -> Result<()> {
     let name = cube.meta.variable.clone();
     w.f32_var(&name, dims, data, &attr_refs, &[])
 }
+
+/// Writes a text file (CSV, track files, Markdown) under a temporary name in the target's
+/// directory and renames it into place, so a failed write never leaves a partial file.
+pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf> {
+    let target = target.as_ref();
+    let werr = |reason: String| Error::Write {
+        path: target.to_path_buf(),
+        reason,
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(werr(format!("directory {} does not exist", dir.display())));
+    }
+    let name = target
+        .file_name()
+        .ok_or_else(|| werr("no file name".into()))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    if let Err(e) = std::fs::write(&tmp, text) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(werr(e.to_string()));
+    }
+    std::fs::rename(&tmp, target).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        werr(format!("cannot move the finished file into place: {e}"))
+    })?;
+    Ok(target.to_path_buf())
+}

