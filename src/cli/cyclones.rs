@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use ndarray::{s, Array3};
+use ndarray::{s, ArrayView3};
 use s2s_ensemble::calendar::CfDateTime;
 use s2s_ensemble::cube::{BBox, CubeKind, LeadUnit, Spatial};
 use s2s_ensemble::cyclone::detect::wind_speed;
@@ -118,14 +118,31 @@ pub struct TrackArgs {
     out: PathBuf,
 }
 
-/// One member's time series ready for detection.
+/// One member's time series in the fields of a file: a member of an observed-style series
+/// (`init: None`) or one start date and member of a forecast.
 struct Series {
     label: String,
     times: Vec<CfDateTime>,
     hours: Vec<f64>,
-    psl: Array3<f32>,
-    wind: Array3<f32>,
-    thickness: Option<Array3<f32>>,
+    init: Option<usize>,
+    member: usize,
+}
+
+/// The fields of one file, converted to Pa, m/s and m² s⁻².
+struct Fields {
+    psl: Cube,
+    wind: Cube,
+    thickness: Option<Cube>,
+}
+
+impl Series {
+    /// This series' `(time, lat, lon)` view of a cube of the file.
+    fn view<'a>(&self, c: &'a Cube) -> ArrayView3<'a, f32> {
+        match self.init {
+            None => c.values.slice(s![.., self.member, 0, .., ..]),
+            Some(i) => c.values.slice(s![i, self.member, .., .., ..]),
+        }
+    }
 }
 
 pub fn run(cmd: &CyclonesCommand, g: &Globals) -> anyhow::Result<ExitCode> {
@@ -157,14 +174,14 @@ fn for_each_series(
     let bars = Bars::new(g.quiet);
     let mut member = 0i32;
     for path in &a.inputs {
-        let (series, grid) = read_series(path, a)?;
+        let (fields, series, grid) = read_series(path, a)?;
         bars.start("detect", series.len() as u64);
         for s in &series {
             let nodes = detect_series(
                 &grid,
-                s.psl.view(),
-                s.wind.view(),
-                s.thickness.as_ref().map(|t| t.view()),
+                s.view(&fields.psl),
+                s.view(&fields.wind),
+                fields.thickness.as_ref().map(|t| s.view(t)),
                 &spec,
             )?;
             each(s, &grid, member, nodes)?;
@@ -303,7 +320,18 @@ fn to_units(
     if f != 1.0 {
         c.values.mapv_inplace(|x| (x as f64 * f) as f32);
     }
-    let mut finite: Vec<f32> = c.values.iter().copied().filter(|x| x.is_finite()).collect();
+    // the median of a systematic sample of ~100 000 values: enough to tell units apart
+    let stride = (c.values.len() / 100_000).max(1);
+    let mut finite: Vec<f32> = c
+        .values
+        .iter()
+        .step_by(stride)
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    if finite.is_empty() {
+        finite = c.values.iter().copied().filter(|x| x.is_finite()).collect();
+    }
     if finite.is_empty() {
         bail!(
             "{}: variable '{}' is missing (NaN) everywhere",
@@ -328,7 +356,7 @@ fn to_units(
 }
 
 /// Reads the fields of one file and splits them into member series.
-fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Vec<Series>, NodeGrid)> {
+fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Fields, Vec<Series>, NodeGrid)> {
     let bbox = a.bbox.as_deref().map(BBox::parse).transpose()?;
     let psl_name = pick(
         path,
@@ -419,12 +447,6 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Vec<Series>, NodeG
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut out = Vec::new();
-    let take = |c: &Cube, i: Option<usize>, m: usize| -> Array3<f32> {
-        match i {
-            None => c.values.slice(s![.., m, 0, .., ..]).to_owned(),
-            Some(i) => c.values.slice(s![i, m, .., .., ..]).to_owned(),
-        }
-    };
     let origin = psl.coords.init[0];
     match psl.meta.kind {
         CubeKind::Observed => {
@@ -441,9 +463,8 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Vec<Series>, NodeG
                     label: format!("{stem} member {}", psl.coords.member[m]),
                     times: times.clone(),
                     hours: hours.clone(),
-                    psl: take(&psl, None, m),
-                    wind: take(&wind, None, m),
-                    thickness: thickness.as_ref().map(|t| take(t, None, m)),
+                    init: None,
+                    member: m,
                 });
             }
         }
@@ -468,9 +489,8 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Vec<Series>, NodeG
                         label: format!("{stem} start {init} member {}", psl.coords.member[m]),
                         times: times.clone(),
                         hours: hours.clone(),
-                        psl: take(&psl, Some(i), m),
-                        wind: take(&wind, Some(i), m),
-                        thickness: thickness.as_ref().map(|t| take(t, Some(i), m)),
+                        init: Some(i),
+                        member: m,
                     });
                 }
             }
@@ -486,7 +506,15 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Vec<Series>, NodeG
         }
     }
     let grid = NodeGrid::new(lat, lon).with_context(|| path.display().to_string())?;
-    Ok((out, grid))
+    Ok((
+        Fields {
+            psl,
+            wind,
+            thickness,
+        },
+        out,
+        grid,
+    ))
 }
 
 fn read_speed(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube> {

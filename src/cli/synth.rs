@@ -35,6 +35,10 @@ pub struct SynthArgs {
     /// Hours between time steps of --storms (1, 3, 6, 12 or 24).
     #[arg(long, default_value_t = 6.0, value_name = "HOURS", requires = "storms")]
     step_hours: f64,
+    /// --storms on a 1° global grid (181 × 360) instead of 30–180°E, 30°S–45°N: the size of a
+    /// global model run, for benchmarks.
+    #[arg(long, requires = "storms")]
+    global: bool,
     /// Days of --storms fields (at least 20).
     #[arg(long, default_value_t = 30, value_name = "DAYS", requires = "storms")]
     days: usize,
@@ -91,6 +95,9 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 /// `s2s synth --storms`.
 fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut cfg = StormConfig::demo(args.step_hours, args.days)?;
+    if args.global {
+        cfg = cfg.on_global_grid();
+    }
     if let Some(s) = args.seed {
         cfg.seed = s;
     }

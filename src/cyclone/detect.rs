@@ -359,25 +359,54 @@ pub fn detect_step(
 
     // 1–2. local minima within the latitude band
     let mut cand: Vec<(usize, usize)> = Vec::new();
+    let diag = spec.diagonal_connectivity;
+    let rows = psl.as_slice().map(|s| (s, nx));
     for j in 0..ny {
         if spec.max_abs_lat_deg.is_some_and(|m| grid.lat[j].abs() > m) {
             continue;
         }
-        for i in 0..nx {
-            let v = psl[[j, i]];
-            if v.is_nan() {
-                continue;
+        match rows {
+            // Fast path for the interior of a contiguous field: neighbours read from the three
+            // rows directly. NaN neighbours do not count as lower (TE compares with `<`).
+            Some((data, nx)) if j > 0 && j + 1 < ny => {
+                let (up, row, down) = (
+                    &data[(j - 1) * nx..j * nx],
+                    &data[j * nx..(j + 1) * nx],
+                    &data[(j + 1) * nx..(j + 2) * nx],
+                );
+                for i in 1..nx - 1 {
+                    let v = row[i];
+                    if v.is_nan()
+                        || row[i - 1] < v
+                        || row[i + 1] < v
+                        || up[i] < v
+                        || down[i] < v
+                        || (diag
+                            && (up[i - 1] < v
+                                || up[i + 1] < v
+                                || down[i - 1] < v
+                                || down[i + 1] < v))
+                    {
+                        continue;
+                    }
+                    cand.push((j, i));
+                }
+                for i in [0, nx - 1] {
+                    if is_local_min(grid, psl, (j, i), diag, &mut nb) {
+                        cand.push((j, i));
+                    }
+                }
             }
-            let (n, _) = grid.neighbours((j, i), spec.diagonal_connectivity, &mut nb);
-            // NaN neighbours do not count as lower (TE compares with `<`).
-            if nb[..n]
-                .iter()
-                .all(|&(a, b)| psl[[a, b]] >= v || psl[[a, b]].is_nan())
-            {
-                cand.push((j, i));
+            _ => {
+                for i in 0..nx {
+                    if is_local_min(grid, psl, (j, i), diag, &mut nb) {
+                        cand.push((j, i));
+                    }
+                }
             }
         }
     }
+    cand.sort_unstable();
 
     // 3. merge: drop a candidate with a deeper one within the merge distance
     let kept = merge_candidates(grid, &cand, |p| psl[[p.0, p.1]], spec.merge_dist_deg);
@@ -413,6 +442,23 @@ pub fn detect_step(
         });
     }
     nodes
+}
+
+/// Whether no neighbour of `p` has a strictly lower value (NaN is never a minimum; NaN
+/// neighbours are not lower).
+fn is_local_min(
+    grid: &NodeGrid,
+    field: ArrayView2<'_, f32>,
+    p: (usize, usize),
+    diagonal: bool,
+    nb: &mut [(usize, usize); 8],
+) -> bool {
+    let v = field[[p.0, p.1]];
+    if v.is_nan() {
+        return false;
+    }
+    let (n, _) = grid.neighbours(p, diagonal, nb);
+    !nb[..n].iter().any(|&(a, b)| field[[a, b]] < v)
 }
 
 /// Candidates without a lower one within `dist_deg` (ties: row-major order). Sorted by
@@ -577,7 +623,8 @@ pub fn detect_series(
         .collect())
 }
 
-/// Wind speed `√(u² + v²)` from its eastward and northward components (NaN where either is).
+/// Wind speed `√(u² + v²)` from its eastward and northward components (NaN where either is;
+/// no overflow guard: winds are far from f32's range).
 pub fn wind_speed(u: ArrayView3<'_, f32>, v: ArrayView3<'_, f32>) -> Result<ndarray::Array3<f32>> {
     if u.dim() != v.dim() {
         return Err(Error::mismatch(
@@ -593,7 +640,7 @@ pub fn wind_speed(u: ArrayView3<'_, f32>, v: ArrayView3<'_, f32>) -> Result<ndar
     ndarray::Zip::from(&mut out)
         .and(&u)
         .and(&v)
-        .par_for_each(|o, &a, &b| *o = a.hypot(b));
+        .par_for_each(|o, &a, &b| *o = (a * a + b * b).sqrt());
     Ok(out)
 }
 

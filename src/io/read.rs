@@ -1105,6 +1105,57 @@ fn read_in_slabs(
     let per = (SLAB_BYTES / bytes_per_index.max(1)).clamp(1, n0.max(1));
     let (start0, _) = range(&ext[k0]);
     let mut values = Array5::<f32>::zeros(shape);
+    // Fast path: f32 stored in canonical order, no selection except along the innermost
+    // dimension (a longitude rotation or a box), nothing outside the first dimension's axis:
+    // each slab is read by libnetcdf into one reused buffer (or straight into its place) and
+    // its rows copied as runs of consecutive indices — no per-slab allocation.
+    let targets: Vec<usize> = layout
+        .dims
+        .iter()
+        .filter_map(|d| canonical_axis(d.role))
+        .collect();
+    let last = select.len().saturating_sub(1);
+    if stored == StoredType::Float
+        && select[..last].iter().all(Option::is_none)
+        && k0 != last
+        && targets.windows(2).all(|w| w[0] < w[1])
+        && shape[..t0].iter().all(|&n| n == 1)
+    {
+        let inner = total / n0.max(1);
+        let out = values.as_slice_mut().expect("a fresh array is contiguous");
+        let row_in = range(&ext[last]).1;
+        let inner_sel = select[last].as_ref();
+        let runs: Vec<(usize, usize, usize)> =
+            inner_sel.map_or_else(Vec::new, |idx| index_runs(idx));
+        let row_out = inner_sel.map_or(row_in, Vec::len);
+        let inner_in = inner / row_out.max(1) * row_in;
+        let mut buf: Vec<f32> = Vec::new();
+        for p0 in (0..n0).step_by(per) {
+            let p1 = (p0 + per).min(n0);
+            let mut e = ext.to_vec();
+            e[k0] = Extent::SliceCount {
+                start: start0 + p0,
+                count: p1 - p0,
+                stride: 1,
+            };
+            let dst = &mut out[p0 * inner..p1 * inner];
+            let read_err = |err| netcdf_err(path, &format!("reading '{name}'"), err);
+            if inner_sel.is_none() {
+                var.get_values_into(dst, e).map_err(read_err)?;
+                packing.decode_f32_in_place(dst);
+                continue;
+            }
+            buf.resize((p1 - p0) * inner_in, 0.0);
+            var.get_values_into(&mut buf, e).map_err(read_err)?;
+            packing.decode_f32_in_place(&mut buf);
+            for (src, row) in buf.chunks_exact(row_in).zip(dst.chunks_exact_mut(row_out)) {
+                for &(o, i, len) in &runs {
+                    row[o..o + len].copy_from_slice(&src[i..i + len]);
+                }
+            }
+        }
+        return Ok(values);
+    }
     for p0 in (0..n0).step_by(per) {
         let p1 = (p0 + per).min(n0);
         let file_idx: Vec<usize> = (p0..p1)
@@ -1179,6 +1230,19 @@ fn to_canonical_order(
     } else {
         arr.as_standard_layout().into_owned()
     })
+}
+
+/// `(out start, in start, length)` of the runs of consecutive indices in `idx`: a longitude
+/// rotation 0–360° → −180–180° is two runs, a box one.
+fn index_runs(idx: &[usize]) -> Vec<(usize, usize, usize)> {
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (o, &i) in idx.iter().enumerate() {
+        match runs.last_mut() {
+            Some((os, is, len)) if *os + *len == o && *is + *len == i => *len += 1,
+            _ => runs.push((o, i, 1)),
+        }
+    }
+    runs
 }
 
 /// `arr.select(Axis(axis), idx)`, in one pass when `axis` is the innermost one (ndarray's

@@ -193,6 +193,14 @@ impl StormConfig {
         })
     }
 
+    /// The same storms on a 1° global grid (181 latitudes from the South Pole, 360 longitudes
+    /// from 0°E).
+    pub fn on_global_grid(mut self) -> Self {
+        self.lat = (0..181).map(|j| -90.0 + j as f64).collect();
+        self.lon = (0..360).map(|i| i as f64).collect();
+        self
+    }
+
     /// Time of each step.
     pub fn times(&self) -> Result<Vec<CfDateTime>> {
         (0..self.steps)
