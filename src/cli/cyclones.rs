@@ -133,6 +133,52 @@ struct Fields {
     psl: Cube,
     wind: Cube,
     thickness: Option<Cube>,
+    /// Index in the file of each grid latitude and longitude (the reader orders latitudes
+    /// south to north and longitudes from −180°), for TE's `i j` columns.
+    file_index: (Vec<usize>, Vec<usize>),
+}
+
+impl Fields {
+    /// Nodes with `i`, `j` as indices of the file's longitude and latitude.
+    fn to_file_indices(&self, mut nodes: Vec<Vec<Node>>) -> Vec<Vec<Node>> {
+        for n in nodes.iter_mut().flatten() {
+            n.j = self.file_index.0[n.j];
+            n.i = self.file_index.1[n.i];
+        }
+        nodes
+    }
+}
+
+/// The file index of each value of `ours` in the file's coordinate `name` of the variable
+/// `var` (longitudes compared modulo 360°); the identity when the file cannot say.
+fn file_order(path: &Path, var: &str, dim_pos_from_end: usize, ours: &[f64]) -> Vec<usize> {
+    let identity: Vec<usize> = (0..ours.len()).collect();
+    let Ok(file) = netcdf::open(path) else {
+        return identity;
+    };
+    let Some(v) = file.variable(var) else {
+        return identity;
+    };
+    let dims: Vec<String> = v.dimensions().iter().map(|d| d.name()).collect();
+    let Some(name) = dims
+        .len()
+        .checked_sub(dim_pos_from_end + 1)
+        .map(|k| &dims[k])
+    else {
+        return identity;
+    };
+    let Some(coord) = file.variable(name) else {
+        return identity;
+    };
+    let Ok(values) = coord.get_values::<f64, _>(..) else {
+        return identity;
+    };
+    let same = |a: f64, b: f64| ((a - b).rem_euclid(360.0) + 1e-6).rem_euclid(360.0) < 2e-6;
+    let map: Option<Vec<usize>> = ours
+        .iter()
+        .map(|&x| values.iter().position(|&f| same(f, x)))
+        .collect();
+    map.unwrap_or(identity)
 }
 
 impl Series {
@@ -184,7 +230,7 @@ fn for_each_series(
                 fields.thickness.as_ref().map(|t| s.view(t)),
                 &spec,
             )?;
-            each(s, &grid, member, nodes)?;
+            each(s, &grid, member, fields.to_file_indices(nodes))?;
             member += 1;
             bars.advance(1);
         }
@@ -506,11 +552,16 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Fields, Vec<Series
         }
     }
     let grid = NodeGrid::new(lat, lon).with_context(|| path.display().to_string())?;
+    let file_index = (
+        file_order(path, &psl_name, 1, lat),
+        file_order(path, &psl_name, 0, lon),
+    );
     Ok((
         Fields {
             psl,
             wind,
             thickness,
+            file_index,
         },
         out,
         grid,

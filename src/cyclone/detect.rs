@@ -21,7 +21,8 @@
 //! 5. **Outputs** per surviving candidate: PSL at the candidate (TE `PSL,min,0`) and the largest
 //!    wind speed within [`DetectSpec::wind_radius_deg`] (TE `_VECMAG(UBOT,VBOT),max,2`).
 //!
-//! Distances are great-circle angles on the sphere,
+//! Distances are great-circle angles on the sphere (inclusive: a point exactly at the distance
+//! is within it),
 //! `cos d = sin φ₁ sin φ₂ + cos φ₁ cos φ₂ cos(λ₂ − λ₁)`, compared through their cosines so the
 //! inner loops need no `acos`.
 
@@ -444,6 +445,13 @@ pub fn detect_step(
     nodes
 }
 
+/// The cosine bound of "within `deg` degrees", inclusive: a point exactly `deg` away (a grid
+/// point 2° north of a centre on a 1° grid) is within, whatever the rounding of the cosine —
+/// TE compares `acos` distances with `>` and counts such points in.
+fn cos_within(deg: f64) -> f64 {
+    (deg + 1e-7).to_radians().cos()
+}
+
 /// Whether no neighbour of `p` has a strictly lower value (NaN is never a minimum; NaN
 /// neighbours are not lower).
 fn is_local_min(
@@ -472,7 +480,7 @@ fn merge_candidates(
     if dist_deg <= 0.0 {
         return cand.to_vec();
     }
-    let cos_d = dist_deg.to_radians().cos();
+    let cos_d = cos_within(dist_deg);
     let mut by_lat: Vec<(usize, usize)> = cand.to_vec();
     by_lat.sort_by(|a, b| grid.lat[a.0].total_cmp(&grid.lat[b.0]).then(a.cmp(b)));
     let lats: Vec<f64> = by_lat.iter().map(|p| grid.lat[p.0]).collect();
@@ -507,7 +515,7 @@ fn disk_extremum(
     s: &mut Scratch,
 ) -> ((usize, usize), f32) {
     let nx = grid.nx();
-    let cos_r = radius_deg.to_radians().cos();
+    let cos_r = cos_within(radius_deg);
     s.begin(grid.ny() * nx);
     s.visit(p.0 * nx + p.1);
     s.queue.push(p);
@@ -550,7 +558,7 @@ fn closed_contour(
         return false;
     }
     let (reference, delta) = (reference as f64, cc.delta);
-    let cos_d = cc.dist_deg.to_radians().cos();
+    let cos_d = cos_within(cc.dist_deg);
     let nx = grid.nx();
     s.begin(grid.ny() * nx);
     s.visit(origin.0 * nx + origin.1);

@@ -99,6 +99,21 @@ fn iso(t: &CfDateTime) -> String {
     )
 }
 
+/// C's `%e`: `1.005479e+05` (Rust's `{:e}` writes `1.005479e5`), as TE writes its columns.
+fn c_exp(x: f32) -> String {
+    let s = format!("{:.6e}", x);
+    match s.split_once('e') {
+        Some((m, e)) => {
+            let (sign, digits) = match e.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', e),
+            };
+            format!("{m}e{sign}{digits:0>2}")
+        }
+        None => s, // NaN, inf
+    }
+}
+
 fn hour(t: &CfDateTime) -> i64 {
     t.micros_of_day / 3_600_000_000
 }
@@ -142,13 +157,13 @@ pub fn tracks_stitchnodes(tracks: &[Track]) -> String {
         ));
         for p in &tr.points {
             out.push_str(&format!(
-                "\t{}\t{}\t{:.6}\t{:.6}\t{:.6e}\t{:.6e}\t{}\t{}\t{}\t{}\n",
+                "\t{}\t{}\t{:.6}\t{:.6}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                 p.node.i,
                 p.node.j,
                 p.node.lon,
                 p.node.lat,
-                p.node.psl_pa,
-                p.node.wind_ms,
+                c_exp(p.node.psl_pa),
+                c_exp(p.node.wind_ms),
                 p.time.year,
                 p.time.month,
                 p.time.day,
@@ -173,8 +188,13 @@ pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>]) -> String {
         ));
         for n in step {
             out.push_str(&format!(
-                "\t{}\t{}\t{:.6}\t{:.6}\t{:.6e}\t{:.6e}\n",
-                n.i, n.j, n.lon, n.lat, n.psl_pa, n.wind_ms
+                "\t{}\t{}\t{:.6}\t{:.6}\t{}\t{}\n",
+                n.i,
+                n.j,
+                n.lon,
+                n.lat,
+                c_exp(n.psl_pa),
+                c_exp(n.wind_ms)
             ));
         }
     }
@@ -343,7 +363,9 @@ mod tests {
         let f: Vec<&str> = lines[1].split_whitespace().collect();
         assert_eq!(f.len(), 10);
         assert_eq!(&f[..4], &["7", "3", "82.500000", "7.000000"]);
-        assert_eq!(f[4].parse::<f64>().unwrap(), 99_650.0);
+        assert_eq!(f[4], "9.965000e+04");
+        assert_eq!(f[5], "1.725000e+01");
+        assert_eq!(c_exp(0.000_125), "1.250000e-04");
         assert_eq!(&f[6..], &["2020", "9", "3", "18"]);
         let times = [tr[0].points[0].time];
         let dn = nodes_detectnodes(&times, &[vec![tr[0].points[0].node]]);

@@ -267,3 +267,61 @@ fn bad_inputs_are_named_and_leave_no_output() {
     let e = run(&tas, &["--psl", "tas", "--threshold", "wind,>>,10,3"]);
     assert!(e.contains("unknown comparison '>>'"), "{e}");
 }
+
+/// `s2s cyclones detect` and `track --stitchnodes` reproduce TempestExtremes' DetectNodes
+/// and StitchNodes output byte for byte on the daily synthetic storms (tests/data/cyclones).
+#[test]
+fn same_output_as_tempestextremes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = s2s(&[
+        "synth",
+        "--storms",
+        "--step-hours",
+        "24",
+        "--days",
+        "20",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fields = d.join("storms.nc");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclones");
+    let nodes = d.join("nodes.txt");
+    let o = s2s(&[
+        "cyclones",
+        "detect",
+        fields.to_str().unwrap(),
+        "--out",
+        nodes.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours: String = std::fs::read_to_string(&nodes)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let te = std::fs::read_to_string(data.join("te_detectnodes_storms_daily.txt")).unwrap();
+    assert!(
+        ours == te,
+        "DetectNodes output differs from TempestExtremes'"
+    );
+    let gfdl = d.join("tracks.txt");
+    let o = s2s(&[
+        "cyclones",
+        "track",
+        "--stitchnodes",
+        gfdl.to_str().unwrap(),
+        fields.to_str().unwrap(),
+        "--out",
+        d.join("tracks.csv").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = std::fs::read_to_string(&gfdl).unwrap();
+    let te = std::fs::read_to_string(data.join("te_stitchnodes_storms_daily.txt")).unwrap();
+    assert!(
+        ours == te,
+        "StitchNodes output differs from TempestExtremes'"
+    );
+}
