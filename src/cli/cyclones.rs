@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use ndarray::{s, ArrayView3};
 use s2s_ensemble::calendar::CfDateTime;
 use s2s_ensemble::cube::{BBox, CubeKind, LeadUnit, Spatial};
+use s2s_ensemble::cyclone::activity::RunSpan;
 use s2s_ensemble::cyclone::detect::wind_speed;
 use s2s_ensemble::cyclone::nodefile::nodes_detectnodes;
 use s2s_ensemble::cyclone::{
@@ -37,6 +38,13 @@ pub enum CyclonesCommand {
         after_help = "Examples:\n  s2s cyclones track storms.nc --out tracks.csv\n  s2s cyclones track --thickness zthick --stitchnodes tracks.txt member_*.nc --out tracks.csv\n  s2s cyclones track --wind sfcWind --threshold 'wind,>=,17,3;lat,|<=,40,first' daily.nc --out tracks.csv"
     )]
     Track(TrackArgs),
+    /// Seasonal activity outlook per basin from forecast and hindcast fields: storm counts,
+    /// ACE, storm days, P(≥ N storms), tercile probabilities and landfall probability by
+    /// country against the model's own hindcast climatology; track-density maps (NetCDF).
+    #[command(
+        after_help = "Examples:\n  s2s cyclones outlook --forecast fc_2020.nc --hindcast hc_1993.nc,hc_1994.nc,hc_1995.nc --season 9-11 --out tc/\n  s2s cyclones outlook --forecast fc.nc --hindcast hc/*.nc --season 10-12 --basins bob,arb --obs-tracks ibtracs_nio.csv --obs-years 1993-2016 --out tc/"
+    )]
+    Outlook(super::cyclone_outlook::OutlookArgs),
 }
 
 /// Inputs and detection settings shared by `detect` and `track`.
@@ -76,17 +84,17 @@ pub struct FieldArgs {
     /// Consider grid points connected along diagonals (8 neighbours instead of 4).
     #[arg(long)]
     diag_connect: bool,
-    /// Input files: `(time, lat, lon)` or `(member, time, lat, lon)` series, or forecasts
-    /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
-    /// over the files in order.
-    #[arg(required = true, value_name = "IN.nc")]
-    inputs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     #[command(flatten)]
     fields: FieldArgs,
+    /// Input files: `(time, lat, lon)` or `(member, time, lat, lon)` series, or forecasts
+    /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
+    /// over the files in order.
+    #[arg(required = true, value_name = "IN.nc")]
+    inputs: Vec<PathBuf>,
     /// Output text file (DetectNodes format).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -96,6 +104,24 @@ pub struct DetectArgs {
 pub struct TrackArgs {
     #[command(flatten)]
     fields: FieldArgs,
+    #[command(flatten)]
+    stitch: StitchArgs,
+    /// Input files: `(time, lat, lon)` or `(member, time, lat, lon)` series, or forecasts
+    /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
+    /// over the files in order.
+    #[arg(required = true, value_name = "IN.nc")]
+    inputs: Vec<PathBuf>,
+    /// Also write the tracks in TempestExtremes StitchNodes (GFDL) text format.
+    #[arg(long, value_name = "FILE")]
+    stitchnodes: Option<PathBuf>,
+    /// Output CSV.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+/// Track linking and filters shared by `track` and `outlook`.
+#[derive(Debug, Args)]
+pub struct StitchArgs {
     /// Largest distance (degrees) between consecutive points of a track.
     #[arg(long, default_value_t = 8.0, value_name = "DEG")]
     range: f64,
@@ -110,12 +136,79 @@ pub struct TrackArgs {
     /// 40° of the equator.
     #[arg(long, value_name = "FILTERS")]
     threshold: Option<String>,
-    /// Also write the tracks in TempestExtremes StitchNodes (GFDL) text format.
-    #[arg(long, value_name = "FILE")]
-    stitchnodes: Option<PathBuf>,
-    /// Output CSV.
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+}
+
+/// The tracks of a set of input files.
+pub struct TrackedSet {
+    /// Tracks, numbered from 1.
+    pub tracks: Vec<Track>,
+    /// Time span of every member run (member numbers as in the tracks).
+    pub runs: Vec<RunSpan>,
+    /// Median time step of the runs (hours).
+    pub step_hours: f64,
+    /// Candidate centres detected.
+    pub nodes: usize,
+    /// The path filters used.
+    pub filters: String,
+}
+
+/// Detects and tracks the storms of every member run of `inputs`.
+pub fn track_inputs(
+    fields: &FieldArgs,
+    stitch_args: &StitchArgs,
+    inputs: &[PathBuf],
+    g: &Globals,
+) -> anyhow::Result<TrackedSet> {
+    let thresholds = match &stitch_args.threshold {
+        Some(t) => Some(
+            t.split(';')
+                .filter(|x| !x.trim().is_empty())
+                .map(PathThreshold::parse)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let mut set = TrackedSet {
+        tracks: Vec::new(),
+        runs: Vec::new(),
+        step_hours: 6.0,
+        nodes: 0,
+        filters: String::new(),
+    };
+    let mut steps = Vec::new();
+    for_each_series(fields, inputs, g, |s, _, member, nodes| {
+        let dt = step_hours(&s.hours);
+        steps.push(dt);
+        let mut spec = StitchSpec::tempest_tc(dt);
+        spec.range_deg = stitch_args.range;
+        spec.min_duration_hours = stitch_args.min_duration;
+        spec.max_gap_hours = stitch_args.max_gap;
+        if let Some(t) = &thresholds {
+            spec.thresholds = t.clone();
+        }
+        set.nodes += nodes.iter().map(Vec::len).sum::<usize>();
+        let paths = stitch(&s.hours, &nodes, &spec)?;
+        let first = set.tracks.len() + 1;
+        set.tracks
+            .extend(build_tracks(member, &s.times, &nodes, &paths, first));
+        if let (Some(&start), Some(&end)) = (s.times.first(), s.times.last()) {
+            set.runs.push(RunSpan { member, start, end });
+        }
+        if set.filters.is_empty() {
+            set.filters = spec
+                .thresholds
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        Ok(())
+    })?;
+    if !steps.is_empty() {
+        steps.sort_by(f64::total_cmp);
+        set.step_hours = steps[steps.len() / 2];
+    }
+    Ok(set)
 }
 
 /// One member's time series in the fields of a file: a member of an observed-style series
@@ -195,6 +288,7 @@ pub fn run(cmd: &CyclonesCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     match cmd {
         CyclonesCommand::Detect(a) => detect(a, g),
         CyclonesCommand::Track(a) => track(a, g),
+        CyclonesCommand::Outlook(a) => super::cyclone_outlook::run(a, g),
     }
 }
 
@@ -213,13 +307,14 @@ fn detect_spec(a: &FieldArgs) -> anyhow::Result<DetectSpec> {
 /// member number and its nodes.
 fn for_each_series(
     a: &FieldArgs,
+    inputs: &[PathBuf],
     g: &Globals,
     mut each: impl FnMut(&Series, &NodeGrid, i32, Vec<Vec<Node>>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let spec = detect_spec(a)?;
     let bars = Bars::new(g.quiet);
     let mut member = 0i32;
-    for path in &a.inputs {
+    for path in inputs {
         let (fields, series, grid) = read_series(path, a)?;
         bars.start("detect", series.len() as u64);
         for s in &series {
@@ -243,7 +338,7 @@ fn detect(a: &DetectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let mut text = String::new();
     let mut count = 0;
-    for_each_series(&a.fields, g, |s, _, member, nodes| {
+    for_each_series(&a.fields, &a.inputs, g, |s, _, member, nodes| {
         count += nodes.iter().map(Vec::len).sum::<usize>();
         text.push_str(&format!("# member {member} ({})\n", s.label));
         text.push_str(&nodes_detectnodes(&s.times, &nodes));
@@ -262,51 +357,18 @@ fn detect(a: &DetectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 
 fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
-    let thresholds = match &a.threshold {
-        Some(t) => Some(
-            t.split(';')
-                .filter(|x| !x.trim().is_empty())
-                .map(PathThreshold::parse)
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        None => None,
-    };
-    let mut tracks: Vec<Track> = Vec::new();
-    let mut nodes_total = 0usize;
-    let mut used_spec: Option<StitchSpec> = None;
-    for_each_series(&a.fields, g, |s, _, member, nodes| {
-        let mut spec = StitchSpec::tempest_tc(step_hours(&s.hours));
-        spec.range_deg = a.range;
-        spec.min_duration_hours = a.min_duration;
-        spec.max_gap_hours = a.max_gap;
-        if let Some(t) = &thresholds {
-            spec.thresholds = t.clone();
-        }
-        nodes_total += nodes.iter().map(Vec::len).sum::<usize>();
-        let paths = stitch(&s.hours, &nodes, &spec)?;
-        let first = tracks.len() + 1;
-        tracks.extend(build_tracks(member, &s.times, &nodes, &paths, first));
-        used_spec.get_or_insert(spec);
-        Ok(())
-    })?;
-    write_text_atomic(&a.out, &tracks_csv(&tracks))?;
+    let set = track_inputs(&a.fields, &a.stitch, &a.inputs, g)?;
+    write_text_atomic(&a.out, &tracks_csv(&set.tracks))?;
     if let Some(p) = &a.stitchnodes {
-        write_text_atomic(p, &tracks_stitchnodes(&tracks))?;
+        write_text_atomic(p, &tracks_stitchnodes(&set.tracks))?;
     }
     if !g.quiet {
-        let filters = used_spec
-            .map(|s| {
-                s.thresholds
-                    .iter()
-                    .map(|t| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default();
         eprintln!(
-            "{} tracks from {nodes_total} centres in {:.1} s (filters: {filters}): {}",
-            tracks.len(),
+            "{} tracks from {} centres in {:.1} s (filters: {}): {}",
+            set.tracks.len(),
+            set.nodes,
             t0.elapsed().as_secs_f64(),
+            set.filters,
             a.out.display()
         );
     }

@@ -7,6 +7,7 @@
 
 mod bias;
 mod combine;
+mod cyclone_outlook;
 mod cyclones;
 mod inspect;
 mod outlook;

@@ -39,6 +39,10 @@ pub struct SynthArgs {
     /// global model run, for benchmarks.
     #[arg(long, requires = "storms")]
     global: bool,
+    /// First day of --storms fields (`YYYY-MM-DD`, default 2020-09-01): hindcast-like sets for
+    /// other years.
+    #[arg(long, value_name = "DATE", requires = "storms")]
+    start: Option<String>,
     /// Days of --storms fields (at least 20).
     #[arg(long, default_value_t = 30, value_name = "DAYS", requires = "storms")]
     days: usize,
@@ -97,6 +101,14 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut cfg = StormConfig::demo(args.step_hours, args.days)?;
     if args.global {
         cfg = cfg.on_global_grid();
+    }
+    if let Some(d) = &args.start {
+        let parsed = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|e| anyhow::anyhow!("--start '{d}': expected YYYY-MM-DD ({e})"))?;
+        use chrono::Datelike;
+        cfg.start =
+            s2s_ensemble::calendar::CfDateTime::ymd(parsed.year(), parsed.month(), parsed.day());
+        cfg.seed ^= parsed.year() as u64;
     }
     if let Some(s) = args.seed {
         cfg.seed = s;

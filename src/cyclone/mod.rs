@@ -8,6 +8,9 @@
 //! - [`track`]: StitchNodes-style linking (nearest candidate within 8° at the next step with
 //!   candidates, gaps ≤ 24 h) and path filters (≥ 54 h, wind ≥ 10 m/s and |lat| ≤ 50° at ≥ 60 h
 //!   of points, genesis equatorward of 40°).
+//! - [`activity`]: seasonal activity per basin — counts, ACE, storm days, track density,
+//!   landfall by country — against the model's hindcast climatology, with tercile and
+//!   exceedance probabilities and an optional calibration to observed counts.
 //! - [`nodefile`]: tracks as CSV (`track_id,member,time,lat,lon,psl,wind`) and in TE's
 //!   StitchNodes (GFDL) and DetectNodes text formats.
 //!
@@ -18,6 +21,7 @@
 //!   of tropical cyclones in climate data*, Geophys. Res. Lett. 44, 1141–1149.
 //! - Ullrich, P. A. et al. (2021), *TempestExtremes v2.1*, Geosci. Model Dev. 14, 5023–5048.
 
+pub mod activity;
 pub mod detect;
 pub mod nodefile;
 pub mod track;

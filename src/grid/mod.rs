@@ -4,6 +4,7 @@
 //! - [`LonLatGrid`]: a rectilinear grid (regular or Gaussian latitudes) with cell bounds,
 //!   built from a [`Spatial`], from a spacing and box ([`LonLatGrid::regular`]), or as a Gaussian
 //!   grid ([`LonLatGrid::gaussian`]).
+//! - [`countries`]: country polygons (GeoJSON) and point-in-polygon lookup (`geo`).
 //! - [`bilinear`] and [`conservative`] weights, held in a sparse [`RegridWeights`] built once
 //!   per grid pair and applied to every `(init, member, lead)` map in parallel
 //!   ([`regrid_cube`]).
@@ -32,12 +33,14 @@
 
 mod bilinear;
 mod conservative;
+pub mod countries;
 mod weights;
 
 use serde::{Deserialize, Serialize};
 
 pub use bilinear::bilinear;
 pub use conservative::conservative;
+pub use countries::{Countries, Country};
 pub use weights::{regrid_cube, RegridWeights};
 
 use crate::cube::{BBox, Spatial};

@@ -325,3 +325,136 @@ fn same_output_as_tempestextremes() {
         "StitchNodes output differs from TempestExtremes'"
     );
 }
+
+/// `s2s cyclones outlook` on three synthetic Septembers (hindcast 2018–2019, forecast 2020,
+/// the same planted storms with other noise): no anomaly; observed counts (the 2019 tracks
+/// of all members: 2 Bay of Bengal storms) calibrate the Bay of Bengal count 0.5 → 2.0.
+#[test]
+fn seasonal_outlook_per_basin() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for y in [2018, 2019, 2020] {
+        let sub = d.join(format!("y{y}"));
+        let o = s2s(&[
+            "synth",
+            "--storms",
+            "--step-hours",
+            "24",
+            "--days",
+            "30",
+            "--start",
+            &format!("{y}-09-01"),
+            "--out",
+            sub.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let f = |y: i32| {
+        d.join(format!("y{y}/storms.nc"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let obs = d.join("obs.csv");
+    let o = s2s(&[
+        "cyclones",
+        "track",
+        &f(2019),
+        "--out",
+        obs.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("tc");
+    let countries = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/regions/countries_110m.geojson"
+    );
+    let hind = format!("{},{}", f(2018), f(2019));
+    let o = s2s(&[
+        "cyclones",
+        "outlook",
+        "--forecast",
+        &f(2020),
+        "--hindcast",
+        &hind,
+        "--season",
+        "9-9",
+        "--basins",
+        "bob,wnp,scs",
+        "--countries",
+        countries,
+        "--obs-tracks",
+        obs.to_str().unwrap(),
+        "--obs-years",
+        "2019-2019",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("cyclone_outlook.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["forecast_member_seasons"], 4);
+    assert_eq!(json["hindcast_member_seasons"], 8);
+    let bob = &json["basins"][0];
+    assert_eq!(bob["basin"], "bob");
+    assert_eq!(bob["count_mean"], 0.5);
+    assert_eq!(bob["count_climatology"], 0.5);
+    assert_eq!(bob["count_observed_climatology"], 2.0);
+    assert_eq!(bob["count_calibrated"], 2.0);
+    let p1 = bob["prob_at_least_calibrated"][0].as_f64().unwrap();
+    assert!((p1 - (1.0 - (-2f64).exp())).abs() < 1e-12);
+    let t: f64 = (0..3)
+        .map(|k| bob["tercile_probabilities"][k].as_f64().unwrap())
+        .sum();
+    assert!((t - 1.0).abs() < 1e-12);
+    let md = std::fs::read_to_string(out.join("cyclone_outlook.md")).unwrap();
+    assert!(
+        md.contains("| Bay of Bengal | 0.5 (calibrated 2.0) | 0.5 | +0.0 |"),
+        "{md}"
+    );
+    assert!(md.contains("**South China Sea**: no storms"), "{md}");
+    let nc = netcdf::open(out.join("track_density.nc")).unwrap();
+    let dens: Vec<f32> = nc
+        .variable("track_density_anomaly")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    assert!(!dens.is_empty());
+    let csv = std::fs::read_to_string(out.join("forecast_tracks.csv")).unwrap();
+    assert_eq!(parse_tracks_csv(&csv, "fc").unwrap().len(), 5);
+
+    // forecasts that stop before the end of the season
+    let short = d.join("short");
+    let o = s2s(&[
+        "synth",
+        "--storms",
+        "--step-hours",
+        "24",
+        "--days",
+        "20",
+        "--out",
+        short.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = s2s(&[
+        "cyclones",
+        "outlook",
+        "--forecast",
+        short.join("storms.nc").to_str().unwrap(),
+        "--hindcast",
+        &hind,
+        "--season",
+        "9-9",
+        "--countries",
+        "none",
+        "--out",
+        d.join("tc2").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no forecast run covers every month of Sep"),
+        "{}",
+        stderr(&o)
+    );
+}
