@@ -198,3 +198,134 @@ pub fn render_tercile_map(
     root.present().map_err(|e| werr(e.to_string()))?;
     Ok(())
 }
+
+/// Colours of the tracks, cycled over members.
+const TRACK_COLOURS: [RGBColor; 8] = [
+    RGBColor(200, 30, 30),
+    RGBColor(30, 90, 200),
+    RGBColor(20, 140, 60),
+    RGBColor(150, 60, 170),
+    RGBColor(230, 120, 0),
+    RGBColor(0, 150, 160),
+    RGBColor(120, 80, 40),
+    RGBColor(90, 90, 90),
+];
+
+/// A regular grid of boxes with a value each (storms per member-season), for
+/// [`render_track_map`].
+#[derive(Debug, Clone, Copy)]
+pub struct DensityLayer<'a> {
+    /// Box-centre latitudes (ascending).
+    pub lat: &'a [f64],
+    /// Box-centre longitudes (ascending).
+    pub lon: &'a [f64],
+    /// Values `(lat, lon)` row-major.
+    pub values: &'a [f32],
+}
+
+/// Draws cyclone tracks (one polyline per track, coloured by member, a dot at genesis) over a
+/// track-density layer (white → light orange → orange, saturating at `max_density`) and country
+/// outlines, in the box `(west, east, south, north)` (degrees east may exceed 180). Writes
+/// `out` (PNG). As the tercile map, it draws no text: captions go in the bulletin.
+pub fn render_track_map(
+    out: &Path,
+    bounds: (f64, f64, f64, f64),
+    tracks: &[(i32, Vec<(f64, f64)>)],
+    density: Option<DensityLayer<'_>>,
+    max_density: f32,
+    countries: Option<&Path>,
+) -> Result<()> {
+    let (west, east, south, north) = bounds;
+    if east <= west || north <= south {
+        return Err(Error::invalid("track map", format!("empty box {bounds:?}")));
+    }
+    let scale = (1000.0 / (east - west)).min(650.0 / (north - south));
+    let (w, h) = (
+        ((east - west) * scale) as u32 + 20,
+        ((north - south) * scale) as u32 + 20,
+    );
+    let werr = |e: String| Error::Write {
+        path: out.to_path_buf(),
+        reason: e,
+    };
+    let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
+    // longitudes into [west, west + 360)
+    let x_of = |lo: f64| west + (lo - west).rem_euclid(360.0);
+    let px = |lo: f64, la: f64| -> (i32, i32) {
+        (
+            10 + ((lo - west) * scale) as i32,
+            10 + ((north - la) * scale) as i32,
+        )
+    };
+    if let Some(d) = density {
+        let (ny, nx) = (d.lat.len(), d.lon.len());
+        let dlat = if ny > 1 { d.lat[1] - d.lat[0] } else { 1.0 };
+        let dlon = if nx > 1 { d.lon[1] - d.lon[0] } else { 1.0 };
+        for (j, &la) in d.lat.iter().enumerate() {
+            for (i, &lo) in d.lon.iter().enumerate() {
+                let v = d.values[j * nx + i];
+                if !(v > 0.0) {
+                    continue;
+                }
+                let f = (v / max_density.max(1e-6)).min(1.0) as f64;
+                let colour = RGBColor(
+                    (255.0 - 15.0 * f) as u8,
+                    (240.0 - 110.0 * f) as u8,
+                    (200.0 - 150.0 * f) as u8,
+                );
+                let lo = x_of(lo);
+                let a = px(lo - dlon / 2.0, la + dlat / 2.0);
+                let b = px(lo + dlon / 2.0, la - dlat / 2.0);
+                root.draw(&Rectangle::new([a, b], colour.filled()))
+                    .map_err(|e| werr(e.to_string()))?;
+            }
+        }
+    }
+    if let Some(path) = countries {
+        for ring in country_rings(path)? {
+            let pts: Vec<(f64, f64)> = ring.iter().map(|&(lo, la)| (x_of(lo), la)).collect();
+            let inside = pts
+                .iter()
+                .any(|&(lo, la)| lo >= west && lo <= east && la >= south && la <= north);
+            // a ring across the wrap-around seam would draw a line across the map
+            let seam = pts.windows(2).any(|p| (p[1].0 - p[0].0).abs() > 180.0);
+            if !inside || seam {
+                continue;
+            }
+            let pix: Vec<(i32, i32)> = pts
+                .iter()
+                .map(|&(lo, la)| px(lo.clamp(west, east), la.clamp(south, north)))
+                .collect();
+            root.draw(&PathElement::new(pix, RGBColor(60, 60, 60).stroke_width(1)))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+    }
+    for (member, pts) in tracks {
+        let colour = TRACK_COLOURS[member.rem_euclid(TRACK_COLOURS.len() as i32) as usize];
+        // tracks born outside the box are left out; the others are clamped to it
+        let inside = |&(la, lo): &(f64, f64)| {
+            (south..=north).contains(&la) && (west..=east).contains(&x_of(lo))
+        };
+        if !pts.first().is_some_and(inside) {
+            continue;
+        }
+        let pix: Vec<(i32, i32)> = pts
+            .iter()
+            .map(|&(la, lo)| px(x_of(lo).clamp(west, east), la.clamp(south, north)))
+            .collect();
+        if let Some(&first) = pix.first() {
+            root.draw(&Circle::new(first, 4, colour.filled()))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+        root.draw(&PathElement::new(pix, colour.stroke_width(2)))
+            .map_err(|e| werr(e.to_string()))?;
+    }
+    root.draw(&Rectangle::new(
+        [(9, 9), (w as i32 - 9, h as i32 - 9)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(|e| werr(e.to_string()))?;
+    root.present().map_err(|e| werr(e.to_string()))?;
+    Ok(())
+}

@@ -21,7 +21,7 @@ use crate::cube::Spatial;
 use crate::verify::Region;
 
 mod map;
-pub use map::{render_tercile_map, MapStyle};
+pub use map::{render_tercile_map, render_track_map, DensityLayer, MapStyle};
 
 /// Summary of one region and lead.
 #[derive(Debug, Clone, Serialize)]

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use s2s_ensemble::bulletin::{render_track_map, DensityLayer};
 use s2s_ensemble::calendar::Calendar;
 use s2s_ensemble::cyclone::activity::{
     activity_outlook, basin_activity, member_seasons, track_density, ActivityOutlook, Basin,
@@ -199,6 +200,42 @@ pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     wtr.global_text("season", &label)?;
     wtr.finish()?;
 
+    // map of the forecast tracks of the season over the forecast track density
+    let season_tracks: Vec<(i32, Vec<(f64, f64)>)> = fc
+        .tracks
+        .iter()
+        .filter(|t| {
+            t.points.first().is_some_and(|p| {
+                season
+                    .season_year(&p.time)
+                    .is_some_and(|y| fc_seasons.contains(&(t.member, y)))
+            })
+        })
+        .map(|t| {
+            (
+                t.member,
+                t.points.iter().map(|p| (p.node.lat, p.node.lon)).collect(),
+            )
+        })
+        .collect();
+    let max_density = dens_fc
+        .iter()
+        .chain(dens_hc.iter())
+        .fold(0.0f32, |m, &v| m.max(v));
+    let map_path = a.out.join("map_tracks.png");
+    render_track_map(
+        &map_path,
+        bounds,
+        &season_tracks,
+        Some(DensityLayer {
+            lat: &lat,
+            lon: &lon,
+            values: dens_fc.as_slice().expect("fresh array"),
+        }),
+        max_density,
+        (a.countries != "none").then(|| std::path::Path::new(&a.countries)),
+    )?;
+
     write_text_atomic(a.out.join("forecast_tracks.csv"), &tracks_csv(&fc.tracks))?;
     write_text_atomic(a.out.join("hindcast_tracks.csv"), &tracks_csv(&hc.tracks))?;
     let json = serde_json::json!({
@@ -209,12 +246,17 @@ pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "filters": fc.filters,
         "basins": outlooks,
         "track_density_netcdf": "track_density.nc",
+        "map": "map_tracks.png",
     });
     write_text_atomic(
         a.out.join("cyclone_outlook.json"),
         &serde_json::to_string_pretty(&json)?,
     )?;
-    let md = markdown(&outlooks, &label, fc_seasons.len(), hc_seasons.len());
+    let mut md = markdown(&outlooks, &label, fc_seasons.len(), hc_seasons.len());
+    md.push_str(&format!(
+        "\n![Forecast tracks {label}](map_tracks.png)\n\n*Forecast tracks of the season (one colour per member, a dot at genesis) over the forecast track density (storms per member passing each {}° box; darker = more). Tables and probabilities: `cyclone_outlook.json`; maps of density, climatology and anomaly: `track_density.nc`.*\n",
+        a.density_deg
+    ));
     write_text_atomic(a.out.join("cyclone_outlook.md"), &md)?;
     if !g.quiet {
         eprintln!(

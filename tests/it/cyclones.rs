@@ -421,6 +421,9 @@ fn seasonal_outlook_per_basin() {
         .get_values(..)
         .unwrap();
     assert!(!dens.is_empty());
+    assert!(md.contains("![Forecast tracks Sep](map_tracks.png)"));
+    let png = std::fs::read(out.join("map_tracks.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
     let csv = std::fs::read_to_string(out.join("forecast_tracks.csv")).unwrap();
     assert_eq!(parse_tracks_csv(&csv, "fc").unwrap().len(), 5);
 
