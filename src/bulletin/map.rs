@@ -265,7 +265,7 @@ pub fn render_track_map(
         for (j, &la) in d.lat.iter().enumerate() {
             for (i, &lo) in d.lon.iter().enumerate() {
                 let v = d.values[j * nx + i];
-                if !(v > 0.0) {
+                if v.is_nan() || v <= 0.0 {
                     continue;
                 }
                 let f = (v / max_density.max(1e-6)).min(1.0) as f64;
