@@ -95,6 +95,39 @@ fn country_rings(geojson: &Path) -> Result<Vec<Vec<(f64, f64)>>> {
     Ok(rings)
 }
 
+/// Draws the outlines of the countries of a GeoJSON file that reach into the box
+/// `(west, east, south, north)`, longitudes taken into `[west, west + 360)`; `px` maps
+/// (lon, lat) to pixels.
+fn draw_countries<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    path: &Path,
+    (west, east, south, north): (f64, f64, f64, f64),
+    px: &dyn Fn(f64, f64) -> (i32, i32),
+    colour: RGBColor,
+) -> std::result::Result<(), String> {
+    for ring in country_rings(path).map_err(|e| e.to_string())? {
+        let pts: Vec<(f64, f64)> = ring
+            .iter()
+            .map(|&(lo, la)| (west + (lo - west).rem_euclid(360.0), la))
+            .collect();
+        let inside = pts
+            .iter()
+            .any(|&(lo, la)| lo >= west && lo <= east && la >= south && la <= north);
+        // a ring across the wrap-around seam would draw a line across the map
+        let seam = pts.windows(2).any(|p| (p[1].0 - p[0].0).abs() > 180.0);
+        if !inside || seam {
+            continue;
+        }
+        let pix: Vec<(i32, i32)> = pts
+            .iter()
+            .map(|&(lo, la)| px(lo.clamp(west, east), la.clamp(south, north)))
+            .collect();
+        root.draw(&PathElement::new(pix, colour.stroke_width(1)))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Draws the map of one lead: `probability[c]` and `dominant` are `(y, x)` row-major on a
 /// regular grid (`spatial`); `mask[k]` false hides a cell (no skill). Writes `out` (PNG).
 pub fn render_tercile_map(
@@ -163,20 +196,7 @@ pub fn render_tercile_map(
         }
     }
     if let Some(path) = countries {
-        for ring in country_rings(path)? {
-            let inside = ring
-                .iter()
-                .any(|&(lo, la)| lo >= west && lo <= east && la >= south && la <= north);
-            if !inside {
-                continue;
-            }
-            let pts: Vec<(i32, i32)> = ring
-                .iter()
-                .map(|&(lo, la)| px(lo.clamp(west, east), la.clamp(south, north)))
-                .collect();
-            root.draw(&PathElement::new(pts, BLACK.stroke_width(1)))
-                .map_err(|e| werr(e.to_string()))?;
-        }
+        draw_countries(&root, path, (west, east, south, north), &px, BLACK).map_err(werr)?;
     }
     // Colour key: below, near, above from light to dark, along the bottom.
     let y0 = h as i32 - 40;
@@ -283,23 +303,7 @@ pub fn render_track_map(
         }
     }
     if let Some(path) = countries {
-        for ring in country_rings(path)? {
-            let pts: Vec<(f64, f64)> = ring.iter().map(|&(lo, la)| (x_of(lo), la)).collect();
-            let inside = pts
-                .iter()
-                .any(|&(lo, la)| lo >= west && lo <= east && la >= south && la <= north);
-            // a ring across the wrap-around seam would draw a line across the map
-            let seam = pts.windows(2).any(|p| (p[1].0 - p[0].0).abs() > 180.0);
-            if !inside || seam {
-                continue;
-            }
-            let pix: Vec<(i32, i32)> = pts
-                .iter()
-                .map(|&(lo, la)| px(lo.clamp(west, east), la.clamp(south, north)))
-                .collect();
-            root.draw(&PathElement::new(pix, RGBColor(60, 60, 60).stroke_width(1)))
-                .map_err(|e| werr(e.to_string()))?;
-        }
+        draw_countries(&root, path, bounds, &px, RGBColor(60, 60, 60)).map_err(werr)?;
     }
     for (member, pts) in tracks {
         let colour = TRACK_COLOURS[member.rem_euclid(TRACK_COLOURS.len() as i32) as usize];

@@ -106,9 +106,10 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         let parsed = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|e| anyhow::anyhow!("--start '{d}': expected YYYY-MM-DD ({e})"))?;
         use chrono::Datelike;
+        // another year, other noise (the default year keeps the default fields)
+        cfg.seed ^= (parsed.year() - cfg.start.year) as u64;
         cfg.start =
             s2s_ensemble::calendar::CfDateTime::ymd(parsed.year(), parsed.month(), parsed.day());
-        cfg.seed ^= parsed.year() as u64;
     }
     if let Some(s) = args.seed {
         cfg.seed = s;

@@ -575,14 +575,7 @@ mod tests {
                 .enumerate()
                 .map(|(k, &(lat, lon, wind))| TrackPoint {
                     time: CfDateTime::ymd(2020, 10, day0 + k as u32),
-                    node: Node {
-                        j: 0,
-                        i: 0,
-                        lat,
-                        lon,
-                        psl_pa: 99_000.0,
-                        wind_ms: wind,
-                    },
+                    node: Node::at(lat, lon, wind),
                 })
                 .collect(),
         }

@@ -165,6 +165,21 @@ pub struct Node {
     pub wind_ms: f32,
 }
 
+impl Node {
+    /// A node at a position with a wind, for tests of what follows detection.
+    #[cfg(test)]
+    pub(crate) fn at(lat: f64, lon: f64, wind_ms: f32) -> Node {
+        Node {
+            j: 0,
+            i: 0,
+            lat,
+            lon,
+            psl_pa: 99_000.0,
+            wind_ms,
+        }
+    }
+}
+
 /// A rectilinear latitude/longitude grid with the trigonometry detection needs.
 #[derive(Debug, Clone)]
 pub struct NodeGrid {
@@ -673,6 +688,17 @@ mod tests {
         })
     }
 
+    /// The centres of a pressure field without wind or thickness, default criteria.
+    fn centres(g: &NodeGrid, psl: &Array2<f32>) -> Vec<Node> {
+        let wind = Array2::<f32>::zeros(psl.dim());
+        let f = StepFields {
+            psl_pa: psl.view(),
+            wind_ms: wind.view(),
+            thickness: None,
+        };
+        detect_step(g, f, &DetectSpec::default(), &mut Scratch::default())
+    }
+
     #[test]
     fn finds_a_closed_low_and_its_wind() {
         let g = grid(0.0, 30.0, 80.0, 120.0, 1.0);
@@ -721,13 +747,7 @@ mod tests {
         let b = low(&g, 15.0, 99.0, 1800.0, 1.5); // 4° away, deeper
         let c = low(&g, 15.0, 115.0, 1200.0, 1.5); // 20° away: separate storm
         let psl = Array2::from_shape_fn(a.dim(), |ix| a[ix] + b[ix] + c[ix] - 2.0 * 101_000.0);
-        let wind = Array2::<f32>::zeros(psl.dim());
-        let f = StepFields {
-            psl_pa: psl.view(),
-            wind_ms: wind.view(),
-            thickness: None,
-        };
-        let nodes = detect_step(&g, f, &DetectSpec::default(), &mut Scratch::default());
+        let nodes = centres(&g, &psl);
         let pos: Vec<(f64, f64)> = nodes.iter().map(|n| (n.lat, n.lon)).collect();
         assert_eq!(pos, vec![(15.0, 99.0), (15.0, 115.0)]);
     }
@@ -737,13 +757,7 @@ mod tests {
         let g = grid(-60.0, 60.0, 0.0, 359.0, 1.0);
         assert!(g.is_periodic());
         let psl = low(&g, -15.0, 0.0, 1500.0, 2.5);
-        let wind = Array2::<f32>::zeros(psl.dim());
-        let f = StepFields {
-            psl_pa: psl.view(),
-            wind_ms: wind.view(),
-            thickness: None,
-        };
-        let nodes = detect_step(&g, f, &DetectSpec::default(), &mut Scratch::default());
+        let nodes = centres(&g, &psl);
         assert_eq!(nodes.len(), 1);
         assert_eq!((nodes[0].lat, nodes[0].lon), (-15.0, 0.0));
     }
@@ -752,13 +766,7 @@ mod tests {
     fn a_low_cut_by_a_regional_edge_is_rejected() {
         let g = grid(0.0, 30.0, 80.0, 120.0, 1.0);
         let psl = low(&g, 15.0, 81.0, 1500.0, 3.0); // 1° from the west edge
-        let wind = Array2::<f32>::zeros(psl.dim());
-        let f = StepFields {
-            psl_pa: psl.view(),
-            wind_ms: wind.view(),
-            thickness: None,
-        };
-        assert!(detect_step(&g, f, &DetectSpec::default(), &mut Scratch::default()).is_empty());
+        assert!(centres(&g, &psl).is_empty());
     }
 
     #[test]

@@ -114,6 +114,19 @@ fn c_exp(x: f32) -> String {
     }
 }
 
+/// TE's columns of a node: `\t<i>\t<j>\t<lon>\t<lat>\t<psl>\t<wind>`.
+fn node_columns(n: &Node) -> String {
+    format!(
+        "\t{}\t{}\t{:.6}\t{:.6}\t{}\t{}",
+        n.i,
+        n.j,
+        n.lon,
+        n.lat,
+        c_exp(n.psl_pa),
+        c_exp(n.wind_ms)
+    )
+}
+
 fn hour(t: &CfDateTime) -> i64 {
     t.micros_of_day / 3_600_000_000
 }
@@ -157,13 +170,8 @@ pub fn tracks_stitchnodes(tracks: &[Track]) -> String {
         ));
         for p in &tr.points {
             out.push_str(&format!(
-                "\t{}\t{}\t{:.6}\t{:.6}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                p.node.i,
-                p.node.j,
-                p.node.lon,
-                p.node.lat,
-                c_exp(p.node.psl_pa),
-                c_exp(p.node.wind_ms),
+                "{}\t{}\t{}\t{}\t{}\n",
+                node_columns(&p.node),
                 p.time.year,
                 p.time.month,
                 p.time.day,
@@ -187,15 +195,8 @@ pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>]) -> String {
             hour(t)
         ));
         for n in step {
-            out.push_str(&format!(
-                "\t{}\t{}\t{:.6}\t{:.6}\t{}\t{}\n",
-                n.i,
-                n.j,
-                n.lon,
-                n.lat,
-                c_exp(n.psl_pa),
-                c_exp(n.wind_ms)
-            ));
+            out.push_str(&node_columns(n));
+            out.push('\n');
         }
     }
     out

@@ -355,14 +355,7 @@ mod tests {
     use super::*;
 
     fn node(lat: f64, lon: f64, wind: f32) -> Node {
-        Node {
-            j: 0,
-            i: 0,
-            lat,
-            lon,
-            psl_pa: 99_000.0,
-            wind_ms: wind,
-        }
+        Node::at(lat, lon, wind)
     }
 
     #[test]

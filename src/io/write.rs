@@ -56,19 +56,7 @@ impl CfWriter {
             path: target.clone(),
             reason,
         };
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !dir.is_dir() {
-            return Err(werr(format!("directory {} does not exist", dir.display())));
-        }
-        let name = target
-            .file_name()
-            .ok_or_else(|| werr("no file name".into()))?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let tmp = temporary_beside(&target)?;
         super::read::configure_libnetcdf();
         let file = netcdf::create_with(&tmp, netcdf::Options::NETCDF4)
             .map_err(|e| werr(format!("cannot create {}: {e}", tmp.display())))?;
@@ -721,10 +709,9 @@ fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str]) -> Result<()> {
     w.f32_var(&name, dims, data, &attr_refs, &[])
 }
 
-/// Writes a text file (CSV, track files, Markdown) under a temporary name in the target's
-/// directory and renames it into place, so a failed write never leaves a partial file.
-pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf> {
-    let target = target.as_ref();
+/// The temporary name `.<name>.tmp-<pid>` beside `target`, whose directory must exist: an
+/// output is written there and renamed into place when complete.
+fn temporary_beside(target: &Path) -> Result<PathBuf> {
     let werr = |reason: String| Error::Write {
         path: target.to_path_buf(),
         reason,
@@ -741,7 +728,18 @@ pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf
         .ok_or_else(|| werr("no file name".into()))?
         .to_string_lossy()
         .into_owned();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    Ok(dir.join(format!(".{name}.tmp-{}", std::process::id())))
+}
+
+/// Writes a text file (CSV, track files, Markdown) under a temporary name in the target's
+/// directory and renames it into place, so a failed write never leaves a partial file.
+pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf> {
+    let target = target.as_ref();
+    let werr = |reason: String| Error::Write {
+        path: target.to_path_buf(),
+        reason,
+    };
+    let tmp = temporary_beside(target)?;
     if let Err(e) = std::fs::write(&tmp, text) {
         let _ = std::fs::remove_file(&tmp);
         return Err(werr(e.to_string()));

@@ -28,6 +28,25 @@ fn truth(path: &Path) -> Vec<(usize, i32, String, f64, f64)> {
         .collect()
 }
 
+/// `s2s synth --storms` daily for `days` days from 1 September of `year` into `dir`; returns
+/// the fields file.
+fn synth_storms(dir: &Path, days: usize, year: i32) -> std::path::PathBuf {
+    let o = s2s(&[
+        "synth",
+        "--storms",
+        "--step-hours",
+        "24",
+        "--days",
+        &days.to_string(),
+        "--start",
+        &format!("{year}-09-01"),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir.join("storms.nc")
+}
+
 fn time_label(t: &s2s_ensemble::cyclone::TrackPoint) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:00:00",
@@ -72,17 +91,7 @@ fn assert_matches_truth(tracks: &[Track], truth: &[(usize, i32, String, f64, f64
 fn planted_storms_are_tracked_with_te_formats() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = s2s(&[
-        "synth",
-        "--storms",
-        "--step-hours",
-        "24",
-        "--days",
-        "20",
-        "--out",
-        d.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    synth_storms(d, 20, 2020);
     let csv = d.join("tracks.csv");
     let gfdl = d.join("tracks.txt");
     let o = s2s(&[
@@ -274,17 +283,7 @@ fn bad_inputs_are_named_and_leave_no_output() {
 fn same_output_as_tempestextremes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = s2s(&[
-        "synth",
-        "--storms",
-        "--step-hours",
-        "24",
-        "--days",
-        "20",
-        "--out",
-        d.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    synth_storms(d, 20, 2020);
     let fields = d.join("storms.nc");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclones");
     let nodes = d.join("nodes.txt");
@@ -334,20 +333,7 @@ fn seasonal_outlook_per_basin() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for y in [2018, 2019, 2020] {
-        let sub = d.join(format!("y{y}"));
-        let o = s2s(&[
-            "synth",
-            "--storms",
-            "--step-hours",
-            "24",
-            "--days",
-            "30",
-            "--start",
-            &format!("{y}-09-01"),
-            "--out",
-            sub.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+        synth_storms(&d.join(format!("y{y}")), 30, y);
     }
     let f = |y: i32| {
         d.join(format!("y{y}/storms.nc"))
@@ -428,23 +414,12 @@ fn seasonal_outlook_per_basin() {
     assert_eq!(parse_tracks_csv(&csv, "fc").unwrap().len(), 5);
 
     // forecasts that stop before the end of the season
-    let short = d.join("short");
-    let o = s2s(&[
-        "synth",
-        "--storms",
-        "--step-hours",
-        "24",
-        "--days",
-        "20",
-        "--out",
-        short.to_str().unwrap(),
-    ]);
-    assert!(o.status.success());
+    let short = synth_storms(&d.join("short"), 20, 2020);
     let o = s2s(&[
         "cyclones",
         "outlook",
         "--forecast",
-        short.join("storms.nc").to_str().unwrap(),
+        short.to_str().unwrap(),
         "--hindcast",
         &hind,
         "--season",
