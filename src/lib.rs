@@ -19,6 +19,7 @@
 //! | [`stats`] | NaN-aware kernels shared by the science modules |
 //! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs) and writing |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), track formats |
+//! | [`emergency`] | ensemble drift of a ship or oil from a point at sea (Lagrangian particles) |
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities |
 //! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars |
 //!
@@ -58,6 +59,7 @@ pub mod calendar;
 pub mod config;
 pub mod cube;
 pub mod cyclone;
+pub mod emergency;
 pub mod ensemble;
 pub mod error;
 pub mod grid;

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bilinear::bilinear;
 pub use conservative::conservative;
-pub use countries::{Countries, Country};
+pub use countries::{Countries, Country, LandRaster};
 pub use weights::{regrid_cube, RegridWeights};
 
 use crate::cube::{BBox, Spatial};

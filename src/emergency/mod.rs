@@ -1,0 +1,13 @@
+//! Emergency forecasts at a point at sea: where a ship or oil drifts (ensemble Lagrangian
+//! particles in each member's currents and winds) and, in a later step, whether tropical
+//! cyclones pass near the site.
+//!
+//! - [`drift`]: particles advected by surface currents plus a windage fraction of the 10 m
+//!   wind, RK4 (or RK2) on the sphere, bilinear/linear interpolation, random-walk diffusion,
+//!   stranding on land (country polygons); release positions over a disk.
+
+pub mod drift;
+
+pub use drift::{
+    drift, seed_disk, DriftSpec, LandMask, Scheme, Status, Trajectories, VelocityField,
+};
