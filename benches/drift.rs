@@ -48,34 +48,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| drift(&cur, Some(&wind), &start, sched, &spec, None).unwrap())
     });
     g.bench_function("rk4_10k_particles_30_days_hourly_stranding", |b| {
-        b.iter(|| {
-            drift(
-                &cur,
-                Some(&wind),
-                &start,
-                0.0,
-                steps,
-                24,
-                &spec,
-                Some(&countries),
-            )
-            .unwrap()
-        })
+        b.iter(|| drift(&cur, Some(&wind), &start, sched, &spec, Some(&countries)).unwrap())
     });
     g.bench_function("rk4_10k_particles_30_days_hourly_stranding_raster", |b| {
-        b.iter(|| {
-            drift(
-                &cur,
-                Some(&wind),
-                &start,
-                0.0,
-                steps,
-                24,
-                &spec,
-                Some(&raster),
-            )
-            .unwrap()
-        })
+        b.iter(|| drift(&cur, Some(&wind), &start, sched, &spec, Some(&raster)).unwrap())
     });
     g.finish();
 }

@@ -9,5 +9,5 @@
 pub mod drift;
 
 pub use drift::{
-    drift, seed_disk, DriftSpec, LandMask, Scheme, Status, Trajectories, VelocityField,
+    drift, seed_disk, DriftSpec, LandMask, Schedule, Scheme, Status, Trajectories, VelocityField,
 };
