@@ -17,10 +17,10 @@ fn bench(c: &mut Criterion) {
     let shape = (days, lat.len(), lon.len());
     // a gyre-like current and a monsoon wind varying in time
     let cu = Array3::from_shape_fn(shape, |(t, j, i)| {
-        (0.3 * ((j as f32) * 0.05 + t as f32 * 0.1).sin() - 0.1 * (i as f32 * 0.03).cos()) as f32
+        0.3 * ((j as f32) * 0.05 + t as f32 * 0.1).sin() - 0.1 * (i as f32 * 0.03).cos()
     });
     let cv = Array3::from_shape_fn(shape, |(t, j, i)| {
-        (0.2 * ((i as f32) * 0.04 - t as f32 * 0.07).cos()) as f32 + 0.0 * j as f32
+        0.2 * ((i as f32) * 0.04 - t as f32 * 0.07).cos() + 0.001 * j as f32
     });
     let wu = Array3::from_shape_fn(shape, |(t, _, _)| 6.0 + (t as f32 * 0.3).sin());
     let wv = Array3::from_shape_fn(shape, |(_, j, _)| 2.0 - j as f32 * 0.01);
