@@ -5,9 +5,13 @@
 //! - [`drift`]: particles advected by surface currents plus a windage fraction of the 10 m
 //!   wind, RK4 (or RK2) on the sphere, bilinear/linear interpolation, random-walk diffusion,
 //!   stranding on land (country polygons); release positions over a disk.
+//! - [`passage`]: probability that a tropical cyclone passes within a radius of the site per
+//!   day, per week and cumulatively, first passage times, and a strike-probability map.
 
 pub mod drift;
+pub mod passage;
 
 pub use drift::{
     drift, seed_disk, DriftSpec, LandMask, Schedule, Scheme, Status, Trajectories, VelocityField,
 };
+pub use passage::{passage_risk, strike_probability, PassageRisk};

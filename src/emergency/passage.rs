@@ -1,0 +1,319 @@
+//! Cyclone passage risk at a site from ensemble tracks.
+//!
+//! A storm **passes** the site when its centre comes within `radius_km` (default 300 km) of
+//! it; tracks are walked between their points in steps of at most 0.1° (great-circle
+//! interpolation is not needed at these distances: positions are interpolated linearly in
+//! latitude, longitude and time). For day `d` after the start (`[d, d + 1)` days) the passage
+//! probability is the weighted share of members with a passage that day; weekly and cumulative
+//! ("by the end of day d") probabilities likewise. Member weights let each model count equally
+//! whatever its member count (weight `1/(M·m_k)`), or follow skill.
+//!
+//! The **strike-probability map** gives, for each cell of a grid around the site, the
+//! weighted share of members with a storm passing within `radius_km` of the cell during the
+//! whole period — the NHC-style "strike probability" on an ensemble.
+
+use ndarray::Array2;
+use serde::Serialize;
+
+use crate::calendar::{Calendar, CfDateTime};
+use crate::cyclone::Track;
+use crate::error::{Error, Result};
+use crate::grid::{great_circle, EARTH_RADIUS_M};
+
+/// Passage probabilities at a site.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassageRisk {
+    /// Radius (km).
+    pub radius_km: f64,
+    /// Probability of a passage on each day `[d, d + 1)`.
+    pub daily: Vec<f64>,
+    /// Probability of a passage in each week (days `7w … 7w + 6`).
+    pub weekly: Vec<f64>,
+    /// Probability of at least one passage by the end of each day.
+    pub cumulative: Vec<f64>,
+    /// First passage of each member (days after the start), `None` without one.
+    pub first_passage_days: Vec<Option<f64>>,
+    /// The weighted median first passage among the members with one (days).
+    pub earliest_typical_days: Option<f64>,
+    /// The earliest first passage of any member (days).
+    pub earliest_days: Option<f64>,
+}
+
+/// Points along a track every ≤ 0.1°, with their times (days after `start`).
+fn track_samples(track: &Track, start: &CfDateTime, cal: Calendar) -> Result<Vec<(f64, f64, f64)>> {
+    let mut out = Vec::new();
+    let day = |t: &CfDateTime| start.days_until(t, cal);
+    for (k, p) in track.points.iter().enumerate() {
+        let t0 = day(&p.time)?;
+        out.push((t0, p.node.lat, p.node.lon));
+        if let Some(q) = track.points.get(k + 1) {
+            let t1 = day(&q.time)?;
+            let dlon = ((q.node.lon - p.node.lon + 540.0).rem_euclid(360.0)) - 180.0;
+            let d = ((q.node.lat - p.node.lat).powi(2) + dlon.powi(2)).sqrt();
+            let n = (d / 0.1).ceil() as usize;
+            for s in 1..n {
+                let f = s as f64 / n as f64;
+                out.push((
+                    t0 + f * (t1 - t0),
+                    p.node.lat + f * (q.node.lat - p.node.lat),
+                    p.node.lon + f * dlon,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Passage risk at `(lat, lon)` over `days` days from `start`, for members `0..weights.len()`
+/// (tracks of other members are ignored) with the given weights.
+pub fn passage_risk(
+    tracks: &[Track],
+    weights: &[f64],
+    site: (f64, f64),
+    radius_km: f64,
+    start: &CfDateTime,
+    days: usize,
+    cal: Calendar,
+) -> Result<PassageRisk> {
+    let total: f64 = weights.iter().sum();
+    if weights.is_empty() || weights.iter().any(|w| !w.is_finite() || *w < 0.0) || total <= 0.0 {
+        return Err(Error::invalid(
+            "passage risk",
+            "member weights must be non-negative with a positive sum",
+        ));
+    }
+    if radius_km.is_nan() || radius_km <= 0.0 || days == 0 {
+        return Err(Error::invalid(
+            "passage risk",
+            format!("radius {radius_km} km and {days} days must be positive"),
+        ));
+    }
+    let r_rad = radius_km * 1000.0 / EARTH_RADIUS_M;
+    let m = weights.len();
+    // per member, per day: passage?
+    let mut hit = vec![vec![false; days]; m];
+    for tr in tracks {
+        let Ok(member) = usize::try_from(tr.member) else {
+            continue;
+        };
+        if member >= m {
+            continue;
+        }
+        for (t, la, lo) in track_samples(tr, start, cal)? {
+            if t < 0.0 || t >= days as f64 {
+                continue;
+            }
+            if great_circle(site.0, site.1, la, lo) <= r_rad {
+                hit[member][t as usize] = true;
+            }
+        }
+    }
+    let share = |f: &dyn Fn(&[bool]) -> bool| {
+        hit.iter()
+            .zip(weights)
+            .filter(|(h, _)| f(h))
+            .map(|(_, w)| w)
+            .sum::<f64>()
+            / total
+    };
+    let daily: Vec<f64> = (0..days).map(|d| share(&|h| h[d])).collect();
+    let weekly: Vec<f64> = (0..days.div_ceil(7))
+        .map(|w| share(&|h| h[7 * w..(7 * w + 7).min(days)].iter().any(|&x| x)))
+        .collect();
+    let cumulative: Vec<f64> = (0..days)
+        .map(|d| share(&|h| h[..=d].iter().any(|&x| x)))
+        .collect();
+    // first passage time (fractional days) per member
+    let mut first: Vec<Option<f64>> = vec![None; m];
+    for tr in tracks {
+        let Ok(member) = usize::try_from(tr.member) else {
+            continue;
+        };
+        if member >= m {
+            continue;
+        }
+        for (t, la, lo) in track_samples(tr, start, cal)? {
+            if (0.0..days as f64).contains(&t) && great_circle(site.0, site.1, la, lo) <= r_rad {
+                first[member] = Some(first[member].map_or(t, |f: f64| f.min(t)));
+                break;
+            }
+        }
+    }
+    let mut firsts: Vec<(f64, f64)> = first
+        .iter()
+        .zip(weights)
+        .filter_map(|(f, &w)| f.map(|t| (t, w)))
+        .collect();
+    firsts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let earliest = firsts.first().map(|f| f.0);
+    let wsum: f64 = firsts.iter().map(|f| f.1).sum();
+    let mut acc = 0.0;
+    let typical = firsts.iter().find_map(|&(t, w)| {
+        acc += w;
+        (acc >= wsum / 2.0).then_some(t)
+    });
+    Ok(PassageRisk {
+        radius_km,
+        daily,
+        weekly,
+        cumulative,
+        first_passage_days: first,
+        earliest_typical_days: typical,
+        earliest_days: earliest,
+    })
+}
+
+/// Strike probability on a grid `(lat, lon)` (degrees): the weighted share of members with a
+/// storm centre within `radius_km` of each cell during `[0, days)` days after `start`.
+pub fn strike_probability(
+    tracks: &[Track],
+    weights: &[f64],
+    lat: &[f64],
+    lon: &[f64],
+    radius_km: f64,
+    start: &CfDateTime,
+    days: usize,
+    cal: Calendar,
+) -> Result<Array2<f32>> {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 || lat.is_empty() || lon.is_empty() {
+        return Err(Error::invalid(
+            "strike probability",
+            "empty grid or zero weights",
+        ));
+    }
+    let r_rad = radius_km * 1000.0 / EARTH_RADIUS_M;
+    let r_deg = r_rad.to_degrees();
+    let (ny, nx) = (lat.len(), lon.len());
+    let mut member_hit = vec![vec![false; ny * nx]; weights.len()];
+    for tr in tracks {
+        let Ok(member) = usize::try_from(tr.member) else {
+            continue;
+        };
+        if member >= weights.len() {
+            continue;
+        }
+        for (t, la, lo) in track_samples(tr, start, cal)? {
+            if !(0.0..days as f64).contains(&t) {
+                continue;
+            }
+            for (j, &y) in lat.iter().enumerate() {
+                if (y - la).abs() > r_deg {
+                    continue;
+                }
+                for (i, &x) in lon.iter().enumerate() {
+                    if great_circle(y, x, la, lo) <= r_rad {
+                        member_hit[member][j * nx + i] = true;
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Array2::<f32>::zeros((ny, nx));
+    for (h, &w) in member_hit.iter().zip(weights) {
+        for (k, &x) in h.iter().enumerate() {
+            if x {
+                out[[k / nx, k % nx]] += (w / total) as f32;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cyclone::detect::Node;
+    use crate::cyclone::TrackPoint;
+
+    /// A storm of `member` moving west along `lat` at 2°/day from `lon0`, from day `d0`.
+    fn westward(member: i32, lat: f64, lon0: f64, d0: u32, n: u32) -> Track {
+        Track {
+            id: 1,
+            member,
+            points: (0..n)
+                .map(|k| TrackPoint {
+                    time: CfDateTime::ymd(2020, 9, 1 + d0 + k),
+                    node: Node::at(lat, lon0 - 2.0 * k as f64, 20.0),
+                })
+                .collect(),
+        }
+    }
+
+    /// Hand check: the site (7°N, 82.5°E), start 1 Sept. Member 0's storm moves west along
+    /// 8°N from 90°E at 2°/day from 3 Sept (day 2). It is within 300 km when
+    /// cos(300 km / R) ≤ sin 7° sin 8° + cos 7° cos 8° cos Δλ, i.e. |Δλ| ≤ 2.53°: from
+    /// day 2 + (7.5 − 2.53)/2 = 4.48 to day 2 + (7.5 + 2.53)/2 = 7.01 — days 4 to 7, in
+    /// weeks 1 and 2.
+    #[test]
+    fn daily_weekly_cumulative_and_first_passage() {
+        let start = CfDateTime::ymd(2020, 9, 1);
+        let tracks = vec![westward(0, 8.0, 90.0, 2, 8), westward(2, 20.0, 90.0, 0, 8)];
+        let r = passage_risk(
+            &tracks,
+            &[1.0, 1.0, 1.0, 1.0],
+            (7.0, 82.5),
+            300.0,
+            &start,
+            14,
+            Calendar::Standard,
+        )
+        .unwrap();
+        // member 0 only (member 2's storm stays 13° north)
+        let f = r.first_passage_days[0].unwrap();
+        assert!((f - 4.48).abs() < 0.06, "{f}");
+        assert!(r.first_passage_days[1].is_none() && r.first_passage_days[2].is_none());
+        assert_eq!(r.daily[4], 0.25);
+        assert_eq!(r.daily[0], 0.0);
+        assert_eq!(r.daily[7], 0.25);
+        assert_eq!(r.daily[8], 0.0);
+        assert_eq!(r.weekly, vec![0.25, 0.25]);
+        assert_eq!(r.cumulative[3], 0.0);
+        assert_eq!(r.cumulative[13], 0.25);
+        assert_eq!(r.earliest_days, r.earliest_typical_days);
+        // weights: member 0 weighs half
+        let r2 = passage_risk(
+            &tracks,
+            &[2.0, 1.0, 0.5, 0.5],
+            (7.0, 82.5),
+            300.0,
+            &start,
+            14,
+            Calendar::Standard,
+        )
+        .unwrap();
+        assert_eq!(r2.cumulative[13], 0.5);
+        assert!(passage_risk(
+            &tracks,
+            &[0.0],
+            (7.0, 82.5),
+            300.0,
+            &start,
+            14,
+            Calendar::Standard
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn strike_map_marks_the_swath() {
+        let start = CfDateTime::ymd(2020, 9, 1);
+        let tracks = vec![westward(0, 8.0, 90.0, 0, 8)];
+        let lat: Vec<f64> = (0..=20).map(|j| j as f64).collect();
+        let lon: Vec<f64> = (0..=20).map(|i| 75.0 + i as f64).collect();
+        let p = strike_probability(
+            &tracks,
+            &[1.0, 1.0],
+            &lat,
+            &lon,
+            300.0,
+            &start,
+            30,
+            Calendar::Standard,
+        )
+        .unwrap();
+        assert_eq!(p[[8, 10]], 0.5); // on the track (8°N, 85°E)
+        assert_eq!(p[[11, 10]], 0.0); // 3° north: 333 km > 300 km
+        assert_eq!(p[[10, 10]], 0.5); // 2° north: 222 km
+    }
+}
