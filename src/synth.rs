@@ -27,11 +27,13 @@
 //! Presets (`Small` for tests, `Medium` ≈ the peers' workload over an Asian 1.5° domain,
 //! `Large` = 8 models on a 1° global grid for scale benches) are in [`SynthConfig::preset`].
 //! Daily or 6-hourly pressure and wind fields with planted tropical cyclones (known tracks) for
-//! the cyclone module are in [`storms`].
+//! the cyclone module are in [`storms`]; daily surface currents and winds for the drift in
+//! [`currents`].
 //!
 //! Streams: each `(model, year, member, variable)` draws from its own ChaCha8 stream seeded from
 //! `seed`, so the values do not depend on thread scheduling.
 
+pub mod currents;
 pub mod storms;
 
 use ndarray::{Array3, Array4, Axis};

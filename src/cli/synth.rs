@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use s2s_ensemble::io::workload::{write_storm_set, write_workload, WorkloadOptions};
+use s2s_ensemble::io::workload::{
+    write_current_set, write_storm_set, write_workload, WorkloadOptions,
+};
+use s2s_ensemble::synth::currents::{CurrentCase, CurrentConfig};
 use s2s_ensemble::synth::storms::StormConfig;
 use s2s_ensemble::synth::{Preset, SynthConfig};
 
@@ -22,11 +25,27 @@ enum PresetArg {
     Large,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CurrentArg {
+    /// 0.5 m/s eastward everywhere, no wind.
+    Uniform,
+    /// Solid-body rotation about 7°N 82.5°E with a 5-day period, no wind.
+    Rotation,
+    /// Monsoon-like currents and south-westerly winds, different in each member.
+    Monsoon,
+}
+
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Workload size.
-    #[arg(long, value_enum, required_unless_present = "storms")]
+    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents"])]
     preset: Option<PresetArg>,
+    /// Instead of a workload: daily surface currents `uo`, `vo` and winds `uas`, `vas` on
+    /// `(member, time, lat, lon)` over Sri Lanka and the Bay of Bengal (`currents.nc`) —
+    /// `uniform` (0.5 m/s east), `rotation` (solid body about 7°N 82.5°E, 5-day period) or
+    /// `monsoon` (members differ) — for `s2s emergency`.
+    #[arg(long, value_enum, conflicts_with_all = ["preset", "storms", "weekly", "cdo"])]
+    currents: Option<CurrentArg>,
     /// Instead of a workload: daily or 6-hourly `psl`, `uas`, `vas`, `zthick` on
     /// `(member, time, lat, lon)` with planted tropical cyclones (`storms.nc`) and their true
     /// centres (`storms_truth.csv`).
@@ -65,7 +84,10 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         Some(PresetArg::Small) => Preset::Small,
         Some(PresetArg::Medium) => Preset::Medium,
         Some(PresetArg::Large) => Preset::Large,
-        None => return storms(args, g),
+        None => match args.currents {
+            Some(c) => return currents(c, args, g),
+            None => return storms(args, g),
+        },
     };
     let mut cfg = SynthConfig::preset(preset, args.weekly)?;
     if let Some(s) = args.seed {
@@ -132,6 +154,32 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             t0.elapsed().as_secs_f64(),
             files.fields.display(),
             files.truth.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s2s synth --currents CASE`.
+fn currents(case: CurrentArg, args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let cfg = CurrentConfig::new(match case {
+        CurrentArg::Uniform => CurrentCase::Uniform,
+        CurrentArg::Rotation => CurrentCase::Rotation,
+        CurrentArg::Monsoon => CurrentCase::Monsoon,
+    });
+    let cmd: Vec<String> = std::env::args().collect();
+    let opts = WorkloadOptions {
+        cdo_copies: false,
+        history: Some(cmd.join(" ")),
+        deflate: Some(g.deflate),
+    };
+    let path = write_current_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
+    if !g.quiet {
+        eprintln!(
+            "wrote {:?} currents and winds, {} members × {} days: {}",
+            cfg.case,
+            cfg.members,
+            cfg.days,
+            path.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -7,11 +7,15 @@
 //!   stranding on land (country polygons); release positions over a disk.
 //! - [`passage`]: probability that a tropical cyclone passes within a radius of the site per
 //!   day, per week and cumulatively, first passage times, and a strike-probability map.
+//! - [`products`]: position-probability maps and the coast table (which country's coast, how
+//!   likely by each day, how soon).
 
 pub mod drift;
 pub mod passage;
+pub mod products;
 
 pub use drift::{
     drift, seed_disk, DriftSpec, LandMask, Schedule, Scheme, Status, Trajectories, VelocityField,
 };
 pub use passage::{passage_risk, strike_probability, PassageRisk};
+pub use products::{coast_table, particle_weights, position_probability, CoastHit};

@@ -472,6 +472,157 @@ fn write_cdo_copies(
     Ok(out)
 }
 
+/// Writes `(member, time, lat, lon)` f32 variables `(name, standard_name or "", long_name,
+/// units)` one member at a time (`member_fields(m)` gives each variable's `(time, lat, lon)`
+/// values in order); time in hours since the start's midnight.
+#[allow(clippy::too_many_arguments)]
+fn write_member_grid(
+    path: &Path,
+    wopts: &WriteOptions,
+    (lat, lon): (&[f64], &[f64]),
+    (hours, start): (&[f64], &CfDateTime),
+    members: usize,
+    vars: &[(&str, &str, &str, &str)],
+    mut member_fields: impl FnMut(usize) -> Vec<ndarray::Array3<f32>>,
+    progress: &dyn Progress,
+) -> Result<PathBuf> {
+    let (nm, nt, ny, nx) = (members, hours.len(), lat.len(), lon.len());
+    let mut w = CfWriter::create(path, wopts)?;
+    for (d, n) in [("member", nm), ("time", nt), ("lat", ny), ("lon", nx)] {
+        w.dimension(d, n)?;
+    }
+    let member_ids: Vec<i32> = (0..nm as i32).collect();
+    w.i32_var(
+        "member",
+        &["member"],
+        &member_ids,
+        &[
+            ("standard_name", "realization"),
+            ("long_name", "ensemble member"),
+        ],
+    )?;
+    let units = format!(
+        "hours since {:04}-{:02}-{:02} 00:00:00",
+        start.year, start.month, start.day
+    );
+    w.f64_var(
+        "time",
+        &["time"],
+        hours,
+        &[
+            ("standard_name", "time"),
+            ("units", &units),
+            ("calendar", "standard"),
+            ("axis", "T"),
+        ],
+    )?;
+    w.f64_var(
+        "lat",
+        &["lat"],
+        lat,
+        &[
+            ("standard_name", "latitude"),
+            ("units", "degrees_north"),
+            ("axis", "Y"),
+        ],
+    )?;
+    w.f64_var(
+        "lon",
+        &["lon"],
+        lon,
+        &[
+            ("standard_name", "longitude"),
+            ("units", "degrees_east"),
+            ("axis", "X"),
+        ],
+    )?;
+    let dims = ["member", "time", "lat", "lon"];
+    for &(name, std, long, units) in vars {
+        let mut attrs = vec![("long_name", long), ("units", units)];
+        if !std.is_empty() {
+            attrs.push(("standard_name", std));
+        }
+        w.def_f32(name, &dims, &[nm, nt, ny, nx], &attrs, &[])?;
+    }
+    progress.start("members", nm as u64);
+    for m in 0..nm {
+        for (&(name, ..), a) in vars.iter().zip(member_fields(m)) {
+            let vals = a.as_standard_layout();
+            w.put_f32(
+                name,
+                &[m, 0, 0, 0],
+                &[1, nt, ny, nx],
+                vals.as_slice().expect("standard layout"),
+            )?;
+        }
+        progress.advance(1);
+    }
+    progress.finish();
+    w.finish()
+}
+
+/// Writes the synthetic currents and winds of `cfg` as `currents.nc` in `dir` (created if
+/// needed): `uo`, `vo`, `uas`, `vas` on `(member, time, lat, lon)`, daily.
+pub fn write_current_set(
+    cfg: &crate::synth::currents::CurrentConfig,
+    dir: &Path,
+    opts: &WorkloadOptions,
+    progress: &dyn Progress,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let wopts = WriteOptions {
+        history: opts.history.clone(),
+        title: Some(format!(
+            "s2s-ensemble synthetic surface currents and winds ({:?})",
+            cfg.case
+        )),
+        deflate: opts.deflate,
+        ..Default::default()
+    };
+    let hours: Vec<f64> = (0..cfg.days).map(|d| 24.0 * d as f64).collect();
+    write_member_grid(
+        &dir.join("currents.nc"),
+        &wopts,
+        (&cfg.lat, &cfg.lon),
+        (&hours, &cfg.start),
+        cfg.members,
+        &[
+            (
+                "uo",
+                "surface_eastward_sea_water_velocity",
+                "eastward surface current",
+                "m s-1",
+            ),
+            (
+                "vo",
+                "surface_northward_sea_water_velocity",
+                "northward surface current",
+                "m s-1",
+            ),
+            (
+                "uas",
+                "eastward_wind",
+                "eastward near-surface wind",
+                "m s-1",
+            ),
+            (
+                "vas",
+                "northward_wind",
+                "northward near-surface wind",
+                "m s-1",
+            ),
+        ],
+        |m| {
+            let f = cfg.member_fields(m);
+            vec![f.uo, f.vo, f.uas, f.vas]
+        },
+        progress,
+    )
+}
+
 /// The files of a synthetic storm set.
 #[derive(Debug, Clone)]
 pub struct StormFiles {
@@ -500,114 +651,45 @@ pub fn write_storm_set(
         ..Default::default()
     };
     let times = cfg.times()?;
-    let (nm, nt, ny, nx) = (cfg.members, cfg.steps, cfg.lat.len(), cfg.lon.len());
-    let path = dir.join("storms.nc");
-    let mut w = CfWriter::create(&path, &wopts)?;
-    for (d, n) in [("member", nm), ("time", nt), ("lat", ny), ("lon", nx)] {
-        w.dimension(d, n)?;
-    }
-    let members: Vec<i32> = (0..nm as i32).collect();
-    w.i32_var(
-        "member",
-        &["member"],
-        &members,
+    let hours: Vec<f64> = (0..cfg.steps).map(|t| t as f64 * cfg.step_hours).collect();
+    let fields = write_member_grid(
+        &dir.join("storms.nc"),
+        &wopts,
+        (&cfg.lat, &cfg.lon),
+        (&hours, &cfg.start),
+        cfg.members,
         &[
-            ("standard_name", "realization"),
-            ("long_name", "ensemble member"),
+            (
+                "psl",
+                "air_pressure_at_mean_sea_level",
+                "sea-level pressure",
+                "Pa",
+            ),
+            (
+                "uas",
+                "eastward_wind",
+                "eastward near-surface wind",
+                "m s-1",
+            ),
+            (
+                "vas",
+                "northward_wind",
+                "northward near-surface wind",
+                "m s-1",
+            ),
+            (
+                "zthick",
+                "",
+                "geopotential thickness Z(300 hPa) - Z(500 hPa)",
+                "m2 s-2",
+            ),
         ],
+        |m| {
+            let f = cfg.member_fields(m);
+            vec![f.psl, f.uas, f.vas, f.thickness]
+        },
+        progress,
     )?;
-    let hours: Vec<f64> = (0..nt).map(|t| t as f64 * cfg.step_hours).collect();
-    let start = cfg.start;
-    let units = format!(
-        "hours since {:04}-{:02}-{:02} 00:00:00",
-        start.year, start.month, start.day
-    );
-    w.f64_var(
-        "time",
-        &["time"],
-        &hours,
-        &[
-            ("standard_name", "time"),
-            ("units", &units),
-            ("calendar", "standard"),
-            ("axis", "T"),
-        ],
-    )?;
-    w.f64_var(
-        "lat",
-        &["lat"],
-        &cfg.lat,
-        &[
-            ("standard_name", "latitude"),
-            ("units", "degrees_north"),
-            ("axis", "Y"),
-        ],
-    )?;
-    w.f64_var(
-        "lon",
-        &["lon"],
-        &cfg.lon,
-        &[
-            ("standard_name", "longitude"),
-            ("units", "degrees_east"),
-            ("axis", "X"),
-        ],
-    )?;
-    let dims = ["member", "time", "lat", "lon"];
-    let shape = [nm, nt, ny, nx];
-    for (name, std, long, units) in [
-        (
-            "psl",
-            "air_pressure_at_mean_sea_level",
-            "sea-level pressure",
-            "Pa",
-        ),
-        (
-            "uas",
-            "eastward_wind",
-            "eastward near-surface wind",
-            "m s-1",
-        ),
-        (
-            "vas",
-            "northward_wind",
-            "northward near-surface wind",
-            "m s-1",
-        ),
-        (
-            "zthick",
-            "",
-            "geopotential thickness Z(300 hPa) - Z(500 hPa)",
-            "m2 s-2",
-        ),
-    ] {
-        let mut attrs = vec![("long_name", long), ("units", units)];
-        if !std.is_empty() {
-            attrs.push(("standard_name", std));
-        }
-        w.def_f32(name, &dims, &shape, &attrs, &[])?;
-    }
-    progress.start("storms", nm as u64);
-    for m in 0..nm {
-        let f = cfg.member_fields(m);
-        for (name, a) in [
-            ("psl", &f.psl),
-            ("uas", &f.uas),
-            ("vas", &f.vas),
-            ("zthick", &f.thickness),
-        ] {
-            let vals = a.as_standard_layout();
-            w.put_f32(
-                name,
-                &[m, 0, 0, 0],
-                &[1, nt, ny, nx],
-                vals.as_slice().expect("standard layout"),
-            )?;
-        }
-        progress.advance(1);
-    }
-    progress.finish();
-    let fields = w.finish()?;
 
     let mut text = String::from("storm_id,member,time,lat,lon,depth_pa\n");
     for p in cfg.truth() {
