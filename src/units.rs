@@ -313,6 +313,7 @@ pub fn pressure_to_pa(units: &str) -> Option<f64> {
 pub fn speed_to_m_s(units: &str) -> Option<f64> {
     Some(match normalise(units).as_str() {
         "m s-1" | "meter second-1" | "meters second-1" | "metre second-1" | "mps" => 1.0,
+        "cm s-1" => 0.01,
         "km h-1" | "km hr-1" | "kph" => 1.0 / 3.6,
         "knot" | "knots" | "kt" | "kts" | "kn" => 1852.0 / 3600.0,
         _ => return None,

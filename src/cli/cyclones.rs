@@ -138,6 +138,37 @@ pub struct StitchArgs {
     threshold: Option<String>,
 }
 
+impl Default for FieldArgs {
+    /// The command-line defaults: variables found by name, the TE criteria.
+    fn default() -> Self {
+        FieldArgs {
+            psl: None,
+            wind: None,
+            uas: None,
+            vas: None,
+            thickness: None,
+            bbox: None,
+            contour_delta: 200.0,
+            contour_dist: 5.5,
+            merge_dist: 6.0,
+            wind_radius: 2.0,
+            diag_connect: false,
+        }
+    }
+}
+
+impl Default for StitchArgs {
+    /// The command-line defaults (TE's TC settings).
+    fn default() -> Self {
+        StitchArgs {
+            range: 8.0,
+            min_duration: 54.0,
+            max_gap: 24.0,
+            threshold: None,
+        }
+    }
+}
+
 /// The tracks of a set of input files.
 pub struct TrackedSet {
     /// Tracks, numbered from 1.
@@ -386,7 +417,11 @@ fn step_hours(hours: &[f64]) -> f64 {
 }
 
 /// The first of `names` the file has.
-fn pick(path: &Path, given: Option<&str>, names: &[&str]) -> anyhow::Result<Option<String>> {
+pub(crate) fn pick(
+    path: &Path,
+    given: Option<&str>,
+    names: &[&str],
+) -> anyhow::Result<Option<String>> {
     if let Some(g) = given {
         return Ok(Some(g.to_string()));
     }
@@ -397,7 +432,7 @@ fn pick(path: &Path, given: Option<&str>, names: &[&str]) -> anyhow::Result<Opti
         .map(|n| n.to_string()))
 }
 
-fn read_var(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube> {
+pub(crate) fn read_var(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube> {
     Ok(read_cube(
         path,
         &ReadOptions {
@@ -410,7 +445,7 @@ fn read_var(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube>
 }
 
 /// Multiplies a cube by the factor its units need, or says which units are not understood.
-fn to_units(
+pub(crate) fn to_units(
     mut c: Cube,
     path: &Path,
     factor: fn(&str) -> Option<f64>,

@@ -9,6 +9,7 @@ mod bias;
 mod combine;
 mod cyclone_outlook;
 mod cyclones;
+mod emergency;
 mod inspect;
 mod outlook;
 mod progress;
@@ -104,6 +105,13 @@ enum Command {
     /// tracks (track), with the TempestExtremes criteria as defaults.
     #[command(subcommand)]
     Cyclones(cyclones::CyclonesCommand),
+    /// Emergency forecast at a point at sea: ensemble drift of a ship or oil in each member's
+    /// currents and winds (stranding on coasts, position probabilities, coast table) and, with
+    /// cyclone fields, the probability that a tropical cyclone passes near the site.
+    #[command(
+        after_help = "Examples:\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents currents.nc --out em/\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 14 --currents cmems.nc --wind era5_daily.nc --cyclone-fields storms.nc --windage 0.02 --particles 5000 --out em/"
+    )]
+    Emergency(emergency::EmergencyArgs),
 }
 
 /// The variable to read from the model and observation files and the models' names: the
@@ -178,6 +186,7 @@ pub fn run() -> ExitCode {
         Command::Outlook(args) => outlook::run(&args, &globals),
         Command::Spi(args) => spi::run(&args, &globals),
         Command::Cyclones(cmd) => cyclones::run(&cmd, &globals),
+        Command::Emergency(args) => emergency::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

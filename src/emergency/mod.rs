@@ -17,5 +17,5 @@ pub mod products;
 pub use drift::{
     drift, seed_disk, DriftSpec, LandMask, Schedule, Scheme, Status, Trajectories, VelocityField,
 };
-pub use passage::{passage_risk, strike_probability, PassageRisk};
+pub use passage::{passage_risk, strike_probability, PassageRisk, Period};
 pub use products::{coast_table, particle_weights, position_probability, CoastHit};

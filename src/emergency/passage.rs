@@ -64,17 +64,27 @@ fn track_samples(track: &Track, start: &CfDateTime, cal: Calendar) -> Result<Vec
     Ok(out)
 }
 
-/// Passage risk at `(lat, lon)` over `days` days from `start`, for members `0..weights.len()`
-/// (tracks of other members are ignored) with the given weights.
+/// The forecast period: `days` days from `start`, in a calendar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    /// First instant.
+    pub start: CfDateTime,
+    /// Number of days.
+    pub days: usize,
+    /// Calendar of the track times.
+    pub calendar: Calendar,
+}
+
+/// Passage risk at `(lat, lon)` over the period, for members `0..weights.len()` (tracks of
+/// other members are ignored) with the given weights.
 pub fn passage_risk(
     tracks: &[Track],
     weights: &[f64],
     site: (f64, f64),
     radius_km: f64,
-    start: &CfDateTime,
-    days: usize,
-    cal: Calendar,
+    period: &Period,
 ) -> Result<PassageRisk> {
+    let (start, days, cal) = (&period.start, period.days, period.calendar);
     let total: f64 = weights.iter().sum();
     if weights.is_empty() || weights.iter().any(|w| !w.is_finite() || *w < 0.0) || total <= 0.0 {
         return Err(Error::invalid(
@@ -112,8 +122,7 @@ pub fn passage_risk(
         hit.iter()
             .zip(weights)
             .filter(|(h, _)| f(h))
-            .map(|(_, w)| w)
-            .sum::<f64>()
+            .fold(0.0, |a, (_, w)| a + w) // not `sum`: an empty f64 sum is −0.0
             / total
     };
     let daily: Vec<f64> = (0..days).map(|d| share(&|h| h[d])).collect();
@@ -164,17 +173,15 @@ pub fn passage_risk(
 }
 
 /// Strike probability on a grid `(lat, lon)` (degrees): the weighted share of members with a
-/// storm centre within `radius_km` of each cell during `[0, days)` days after `start`.
+/// storm centre within `radius_km` of each cell during the period.
 pub fn strike_probability(
     tracks: &[Track],
     weights: &[f64],
-    lat: &[f64],
-    lon: &[f64],
+    (lat, lon): (&[f64], &[f64]),
     radius_km: f64,
-    start: &CfDateTime,
-    days: usize,
-    cal: Calendar,
+    period: &Period,
 ) -> Result<Array2<f32>> {
+    let (start, days, cal) = (&period.start, period.days, period.calendar);
     let total: f64 = weights.iter().sum();
     if total <= 0.0 || lat.is_empty() || lon.is_empty() {
         return Err(Error::invalid(
@@ -226,6 +233,14 @@ mod tests {
     use crate::cyclone::detect::Node;
     use crate::cyclone::TrackPoint;
 
+    fn period(days: usize) -> Period {
+        Period {
+            start: CfDateTime::ymd(2020, 9, 1),
+            days,
+            calendar: Calendar::Standard,
+        }
+    }
+
     /// A storm of `member` moving west along `lat` at 2°/day from `lon0`, from day `d0`.
     fn westward(member: i32, lat: f64, lon0: f64, d0: u32, n: u32) -> Track {
         Track {
@@ -247,16 +262,13 @@ mod tests {
     /// weeks 1 and 2.
     #[test]
     fn daily_weekly_cumulative_and_first_passage() {
-        let start = CfDateTime::ymd(2020, 9, 1);
         let tracks = vec![westward(0, 8.0, 90.0, 2, 8), westward(2, 20.0, 90.0, 0, 8)];
         let r = passage_risk(
             &tracks,
             &[1.0, 1.0, 1.0, 1.0],
             (7.0, 82.5),
             300.0,
-            &start,
-            14,
-            Calendar::Standard,
+            &period(14),
         )
         .unwrap();
         // member 0 only (member 2's storm stays 13° north)
@@ -277,41 +289,19 @@ mod tests {
             &[2.0, 1.0, 0.5, 0.5],
             (7.0, 82.5),
             300.0,
-            &start,
-            14,
-            Calendar::Standard,
+            &period(14),
         )
         .unwrap();
         assert_eq!(r2.cumulative[13], 0.5);
-        assert!(passage_risk(
-            &tracks,
-            &[0.0],
-            (7.0, 82.5),
-            300.0,
-            &start,
-            14,
-            Calendar::Standard
-        )
-        .is_err());
+        assert!(passage_risk(&tracks, &[0.0], (7.0, 82.5), 300.0, &period(14)).is_err());
     }
 
     #[test]
     fn strike_map_marks_the_swath() {
-        let start = CfDateTime::ymd(2020, 9, 1);
         let tracks = vec![westward(0, 8.0, 90.0, 0, 8)];
         let lat: Vec<f64> = (0..=20).map(|j| j as f64).collect();
         let lon: Vec<f64> = (0..=20).map(|i| 75.0 + i as f64).collect();
-        let p = strike_probability(
-            &tracks,
-            &[1.0, 1.0],
-            &lat,
-            &lon,
-            300.0,
-            &start,
-            30,
-            Calendar::Standard,
-        )
-        .unwrap();
+        let p = strike_probability(&tracks, &[1.0, 1.0], (&lat, &lon), 300.0, &period(30)).unwrap();
         assert_eq!(p[[8, 10]], 0.5); // on the track (8°N, 85°E)
         assert_eq!(p[[11, 10]], 0.0); // 3° north: 333 km > 300 km
         assert_eq!(p[[10, 10]], 0.5); // 2° north: 222 km

@@ -83,14 +83,14 @@ pub struct CurrentFields {
 }
 
 impl CurrentConfig {
-    /// A case on the default grid: 31 days from 1 September 2020, 4 members.
+    /// A case on the default grid: 45 days from 1 September 2020, 4 members.
     pub fn new(case: CurrentCase) -> Self {
         CurrentConfig {
             case,
             lat: (0..=100).map(|j| j as f64 * 0.25).collect(),
             lon: (0..=120).map(|i| 70.0 + i as f64 * 0.25).collect(),
             start: CfDateTime::ymd(2020, 9, 1),
-            days: 31,
+            days: 45,
             members: 4,
         }
     }

@@ -4,6 +4,7 @@ mod bias;
 mod combine;
 mod common;
 mod cyclones;
+mod emergency;
 mod inspect_cli;
 mod layouts;
 mod outlook;

@@ -1,0 +1,659 @@
+//! `s2s emergency`: drift of a ship or oil from a point at sea in every member's currents and
+//! winds, and (with cyclone fields) the risk that a tropical cyclone passes near the site.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use ndarray::{s, Array2};
+use s2s_ensemble::calendar::{Calendar, CfDateTime};
+use s2s_ensemble::cube::Spatial;
+use s2s_ensemble::emergency::{
+    coast_table, drift, particle_weights, passage_risk, position_probability, seed_disk,
+    strike_probability, CoastHit, DriftSpec, PassageRisk, Period, Schedule, Scheme, Status,
+    Trajectories, VelocityField,
+};
+use s2s_ensemble::grid::{Countries, LandRaster};
+use s2s_ensemble::io::{write_text_atomic, CfWriter};
+use s2s_ensemble::units::speed_to_m_s;
+use s2s_ensemble::Cube;
+
+use super::cyclones::{pick, read_var, to_units, track_inputs, FieldArgs, StitchArgs};
+use super::Globals;
+
+/// Days at which position maps and coast probabilities are reported.
+const REPORT_DAYS: [usize; 5] = [1, 3, 7, 14, 30];
+
+#[derive(Debug, Args)]
+pub struct EmergencyArgs {
+    /// Latitude of the site (degrees north).
+    #[arg(long, allow_hyphen_values = true)]
+    lat: f64,
+    /// Longitude of the site (degrees east).
+    #[arg(long, allow_hyphen_values = true)]
+    lon: f64,
+    /// Release date `YYYY-MM-DD` (00 UTC).
+    #[arg(long, value_name = "DATE")]
+    start: String,
+    /// Days to forecast.
+    #[arg(long, default_value_t = 30)]
+    days: usize,
+    /// Surface currents file: `uo`/`vo` (or --current-vars) on `(time, lat, lon)` or
+    /// `(member, time, lat, lon)`, daily or finer.
+    #[arg(long, value_name = "FILE")]
+    currents: PathBuf,
+    /// Current variables `U,V` (default: uo,vo or ugos,vgos or u,v).
+    #[arg(long, value_name = "U,V")]
+    current_vars: Option<String>,
+    /// 10 m wind file (default: the currents file when it has uas/vas or u10/v10).
+    #[arg(long, value_name = "FILE")]
+    wind: Option<PathBuf>,
+    /// Particles per member.
+    #[arg(long, default_value_t = 2000)]
+    particles: usize,
+    /// Windage: fraction of the 10 m wind added to the current (0.03 oil; a few % for a ship).
+    #[arg(long, default_value_t = 0.03)]
+    windage: f64,
+    /// Horizontal diffusivity (m² s⁻¹).
+    #[arg(long, default_value_t = 10.0)]
+    diffusivity: f64,
+    /// Particles are released uniformly within this radius of the site (km).
+    #[arg(long, default_value_t = 5.0, value_name = "KM")]
+    release_radius_km: f64,
+    /// Time step (minutes).
+    #[arg(long, default_value_t = 60.0, value_name = "MIN")]
+    step_minutes: f64,
+    /// Seed of the release positions and the random walk.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Fields of the cyclone check (psl and winds, as `s2s cyclones track` reads them),
+    /// comma-separated; without them only the drift is forecast.
+    #[arg(long, value_delimiter = ',', value_name = "FILES")]
+    cyclone_fields: Vec<PathBuf>,
+    /// A storm "passes" when its centre comes within this distance of the site (km).
+    #[arg(long, default_value_t = 300.0, value_name = "KM")]
+    radius_km: f64,
+    /// Country polygons (GeoJSON) for stranding and the coast table.
+    #[arg(
+        long,
+        default_value = "data/regions/countries_110m.geojson",
+        value_name = "FILE"
+    )]
+    countries: PathBuf,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// One member's velocity data: currents and winds `(time, lat, lon)` as cubes.
+struct Fields {
+    lat: Vec<f64>,
+    lon: Vec<f64>,
+    times_s: Vec<f64>,
+    u: Cube,
+    v: Cube,
+    wind: Option<(Cube, Cube, Vec<f64>)>,
+}
+
+fn read_pair(
+    path: &Path,
+    given: Option<&str>,
+    defaults: &[(&str, &str)],
+) -> anyhow::Result<(Cube, Cube)> {
+    let (un, vn) = match given {
+        Some(g) => {
+            let (a, b) = g
+                .split_once(',')
+                .with_context(|| format!("'{g}': expected U,V variable names"))?;
+            (a.trim().to_string(), b.trim().to_string())
+        }
+        None => {
+            let names = s2s_ensemble::io::inspect::data_variable_names(path)?;
+            let found = defaults
+                .iter()
+                .find(|(u, v)| names.iter().any(|n| n == u) && names.iter().any(|n| n == v));
+            match found {
+                Some((u, v)) => (u.to_string(), v.to_string()),
+                None => bail!(
+                    "{}: none of the variable pairs {} (the file has {})",
+                    path.display(),
+                    defaults
+                        .iter()
+                        .map(|(u, v)| format!("{u}/{v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    names.join(", ")
+                ),
+            }
+        }
+    };
+    let conv = |n: &str| -> anyhow::Result<Cube> {
+        to_units(
+            read_var(path, n, None)?,
+            path,
+            speed_to_m_s,
+            "m s-1",
+            (-20.0, 20.0),
+        )
+    };
+    Ok((conv(&un)?, conv(&vn)?))
+}
+
+/// Seconds of each time step after `origin`.
+fn seconds_since(c: &Cube, origin: &CfDateTime) -> anyhow::Result<Vec<f64>> {
+    Ok(c.coords
+        .init
+        .iter()
+        .map(|t| origin.seconds_until(t, c.meta.calendar))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+fn read_fields(a: &EmergencyArgs, origin: &CfDateTime) -> anyhow::Result<Fields> {
+    let (u, v) = read_pair(
+        &a.currents,
+        a.current_vars.as_deref(),
+        &[
+            ("uo", "vo"),
+            ("ugos", "vgos"),
+            ("u", "v"),
+            ("water_u", "water_v"),
+        ],
+    )?;
+    if u.values.dim() != v.values.dim() {
+        bail!(
+            "{}: the current components differ in shape",
+            a.currents.display()
+        );
+    }
+    let Spatial::Grid { lat, lon } = &u.coords.spatial else {
+        bail!(
+            "{}: currents must be on a latitude/longitude grid",
+            a.currents.display()
+        );
+    };
+    let (lat, lon) = (lat.clone(), lon.clone());
+    let times_s = seconds_since(&u, origin)?;
+    let wind_path = a.wind.clone().or_else(|| {
+        pick(&a.currents, None, &["uas", "u10"])
+            .ok()
+            .flatten()
+            .map(|_| a.currents.clone())
+    });
+    let wind = match wind_path {
+        Some(p) if a.windage > 0.0 => {
+            let (wu, wv) = read_pair(
+                &p,
+                None,
+                &[("uas", "vas"), ("u10", "v10"), ("UBOT", "VBOT")],
+            )?;
+            if wu.coords.spatial != u.coords.spatial {
+                bail!(
+                    "{}: the winds are not on the currents' grid ({}); regrid them first",
+                    p.display(),
+                    wu.coords.spatial.describe()
+                );
+            }
+            let wt = seconds_since(&wu, origin)?;
+            Some((wu, wv, wt))
+        }
+        _ => None,
+    };
+    Ok(Fields {
+        lat,
+        lon,
+        times_s,
+        u,
+        v,
+        wind,
+    })
+}
+
+pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    let date = chrono::NaiveDate::parse_from_str(&a.start, "%Y-%m-%d")
+        .with_context(|| format!("--start '{}': expected YYYY-MM-DD", a.start))?;
+    use chrono::Datelike;
+    let start = CfDateTime::ymd(date.year(), date.month(), date.day());
+    if !(-90.0..=90.0).contains(&a.lat) || a.days == 0 || a.particles == 0 {
+        bail!("--lat must be within ±90, --days and --particles positive");
+    }
+    let countries_text = std::fs::read_to_string(&a.countries).with_context(|| {
+        format!(
+            "{}: cannot read the country polygons",
+            a.countries.display()
+        )
+    })?;
+    let countries = Countries::from_geojson(&countries_text, &a.countries.display().to_string())?;
+    if countries.is_land(a.lat, a.lon) {
+        bail!(
+            "the site ({}, {}) is on land ({})",
+            a.lat,
+            a.lon,
+            countries.at(a.lat, a.lon).map_or("", |c| c.name.as_str())
+        );
+    }
+    let f = read_fields(a, &start)?;
+    let t_last = f.times_s.last().copied().unwrap_or(0.0);
+    let t_first = f.times_s.first().copied().unwrap_or(0.0);
+    let end_s = a.days as f64 * 86_400.0;
+    if t_first > 0.0 || t_last < end_s - 86_400.0 {
+        bail!(
+            "{}: the currents cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}",
+            a.currents.display(),
+            t_first / 86_400.0,
+            t_last / 86_400.0,
+            a.start,
+            a.days
+        );
+    }
+    let (west, east) = (f.lon[0], f.lon[f.lon.len() - 1]);
+    let (south, north) = (f.lat[0], f.lat[f.lat.len() - 1]);
+    let raster = LandRaster::new(&countries, (west, east, south, north), 0.1)?;
+    let n_members = f.u.values.dim().1;
+    let spec = DriftSpec {
+        windage: a.windage,
+        diffusivity_m2_s: a.diffusivity,
+        step_s: a.step_minutes * 60.0,
+        scheme: Scheme::Rk4,
+        seed: a.seed,
+    };
+    let steps = (end_s / spec.step_s).round() as usize;
+    let record_every = ((3600.0 * 6.0) / spec.step_s).round().max(1.0) as usize; // 6-hourly
+    let record_hours = record_every as f64 * spec.step_s / 3600.0;
+    let schedule = Schedule {
+        start_s: 0.0,
+        steps,
+        record_every,
+    };
+    let release = seed_disk(a.lat, a.lon, a.release_radius_km, a.particles, a.seed);
+    let mut all: Vec<Trajectories> = Vec::new();
+    for m in 0..n_members {
+        let u = f.u.values.slice(s![.., m, 0, .., ..]);
+        let v = f.v.values.slice(s![.., m, 0, .., ..]);
+        let cur = VelocityField::new(&f.lat, &f.lon, &f.times_s, u, v)?;
+        let wind_field = match &f.wind {
+            Some((wu, wv, wt)) => {
+                let nm = wu.values.dim().1;
+                let k = if nm == n_members {
+                    m
+                } else if nm == 1 {
+                    0
+                } else {
+                    bail!("the winds have {nm} members and the currents {n_members}: give one wind member or as many as the currents");
+                };
+                Some(VelocityField::new(
+                    &f.lat,
+                    &f.lon,
+                    wt,
+                    wu.values.slice(s![.., k, 0, .., ..]),
+                    wv.values.slice(s![.., k, 0, .., ..]),
+                )?)
+            }
+            None => None,
+        };
+        let member_spec = DriftSpec {
+            seed: spec.seed ^ ((m as u64) << 32),
+            ..spec
+        };
+        all.push(drift(
+            &cur,
+            wind_field.as_ref(),
+            &release,
+            schedule,
+            &member_spec,
+            Some(&raster),
+        )?);
+    }
+    let tr = concat(&all);
+    let member_of: Vec<usize> = (0..n_members)
+        .flat_map(|m| std::iter::repeat(m).take(a.particles))
+        .collect();
+    let weights = particle_weights(&member_of, &vec![1.0; n_members])?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+
+    // products
+    let report: Vec<usize> = REPORT_DAYS
+        .iter()
+        .copied()
+        .filter(|&d| d <= a.days)
+        .collect();
+    let coast = coast_table(&tr, &weights, &countries, record_hours, &report);
+    write_trajectories(&a.out.join("trajectories.nc"), &tr, &member_of, &start, g)?;
+    let maps: Vec<(usize, Array2<f32>)> = report
+        .iter()
+        .map(|&d| {
+            let k = ((d as f64 * 24.0) / record_hours).round() as usize;
+            position_probability(&tr, &weights, k.min(tr.times_s.len() - 1), &f.lat, &f.lon)
+                .map(|p| (d, p))
+        })
+        .collect::<Result<_, _>>()?;
+    let passage = if a.cyclone_fields.is_empty() {
+        None
+    } else {
+        let set = track_inputs(
+            &FieldArgs::default(),
+            &StitchArgs::default(),
+            &a.cyclone_fields,
+            g,
+        )?;
+        let members = set.runs.len();
+        let w = vec![1.0; members];
+        let period = Period {
+            start,
+            days: a.days,
+            calendar: Calendar::Standard,
+        };
+        let risk = passage_risk(&set.tracks, &w, (a.lat, a.lon), a.radius_km, &period)?;
+        let strike = strike_probability(&set.tracks, &w, (&f.lat, &f.lon), a.radius_km, &period)?;
+        Some((risk, strike, members))
+    };
+    write_maps(
+        &a.out.join("drift_probability.nc"),
+        &f.lat,
+        &f.lon,
+        &maps,
+        passage.as_ref().map(|p| &p.1),
+        g,
+    )?;
+    let stranded_share: f64 = (0..tr.lat.nrows())
+        .filter(|&p| tr.status[[p, tr.times_s.len() - 1]] == Status::Stranded as i8)
+        .map(|p| weights[p])
+        .fold(0.0, |a, w| a + w);
+    let md = markdown(
+        a,
+        n_members,
+        &coast,
+        stranded_share,
+        passage.as_ref().map(|p| (&p.0, p.2)),
+    );
+    write_text_atomic(a.out.join("emergency.md"), &md)?;
+    let json = serde_json::json!({
+        "site": {"lat": a.lat, "lon": a.lon},
+        "start": a.start,
+        "days": a.days,
+        "members": n_members,
+        "particles_per_member": a.particles,
+        "windage": a.windage,
+        "diffusivity_m2_s": a.diffusivity,
+        "stranded_probability_end": stranded_share,
+        "coasts": coast,
+        "cyclone_passage": passage.as_ref().map(|p| &p.0),
+        "trajectories_netcdf": "trajectories.nc",
+        "maps_netcdf": "drift_probability.nc",
+    });
+    write_text_atomic(
+        a.out.join("emergency.json"),
+        &serde_json::to_string_pretty(&json)?,
+    )?;
+    if !g.quiet {
+        eprintln!(
+            "emergency forecast for ({}, {}) from {}: {} members × {} particles × {} days in {:.1} s: {}",
+            a.lat,
+            a.lon,
+            a.start,
+            n_members,
+            a.particles,
+            a.days,
+            t0.elapsed().as_secs_f64(),
+            a.out.join("emergency.md").display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// All members' trajectories as one set (particles of member 0 first).
+fn concat(parts: &[Trajectories]) -> Trajectories {
+    let views_lat: Vec<_> = parts.iter().map(|t| t.lat.view()).collect();
+    let views_lon: Vec<_> = parts.iter().map(|t| t.lon.view()).collect();
+    let views_st: Vec<_> = parts.iter().map(|t| t.status.view()).collect();
+    Trajectories {
+        times_s: parts[0].times_s.clone(),
+        lat: ndarray::concatenate(ndarray::Axis(0), &views_lat).expect("same record times"),
+        lon: ndarray::concatenate(ndarray::Axis(0), &views_lon).expect("same record times"),
+        status: ndarray::concatenate(ndarray::Axis(0), &views_st).expect("same record times"),
+    }
+}
+
+/// CF discrete-sampling-geometry trajectories, as OpenDrift writes them.
+fn write_trajectories(
+    path: &Path,
+    tr: &Trajectories,
+    member_of: &[usize],
+    start: &CfDateTime,
+    g: &Globals,
+) -> anyhow::Result<()> {
+    let (n, k) = tr.lat.dim();
+    let mut w = CfWriter::create(path, &g.write_options())?;
+    w.global_text("featureType", "trajectory")?;
+    w.dimension("trajectory", n)?;
+    w.dimension("time", k)?;
+    let ids: Vec<i32> = (0..n as i32).collect();
+    w.i32_var(
+        "trajectory",
+        &["trajectory"],
+        &ids,
+        &[("cf_role", "trajectory_id"), ("long_name", "particle")],
+    )?;
+    let members: Vec<i32> = member_of.iter().map(|&m| m as i32).collect();
+    w.i32_var(
+        "member",
+        &["trajectory"],
+        &members,
+        &[
+            ("long_name", "ensemble member"),
+            ("standard_name", "realization"),
+        ],
+    )?;
+    let hours: Vec<f64> = tr.times_s.iter().map(|s| s / 3600.0).collect();
+    let units = format!(
+        "hours since {:04}-{:02}-{:02} 00:00:00",
+        start.year, start.month, start.day
+    );
+    w.f64_var(
+        "time",
+        &["time"],
+        &hours,
+        &[
+            ("standard_name", "time"),
+            ("units", &units),
+            ("calendar", "standard"),
+        ],
+    )?;
+    let lat: Vec<f32> = tr.lat.iter().map(|&x| x as f32).collect();
+    let lon: Vec<f32> = tr.lon.iter().map(|&x| x as f32).collect();
+    for (name, std, units, vals) in [
+        ("lat", "latitude", "degrees_north", &lat),
+        ("lon", "longitude", "degrees_east", &lon),
+    ] {
+        w.def_f32(
+            name,
+            &["trajectory", "time"],
+            &[n, k],
+            &[("standard_name", std), ("units", units)],
+            &[],
+        )?;
+        w.put_f32(name, &[0, 0], &[n, k], vals)?;
+    }
+    w.def_i8(
+        "status",
+        &["trajectory", "time"],
+        &[n, k],
+        -1,
+        &[
+            ("long_name", "particle status"),
+            ("flag_meanings", "active stranded outside_domain"),
+            ("coordinates", "time lat lon"),
+        ],
+    )?;
+    w.var_attr("status", "flag_values", vec![0i8, 1, 2])?;
+    let st: Vec<i8> = tr.status.iter().copied().collect();
+    w.put_i8("status", &[0, 0], &[n, k], &st)?;
+    w.finish()?;
+    Ok(())
+}
+
+fn write_maps(
+    path: &Path,
+    lat: &[f64],
+    lon: &[f64],
+    maps: &[(usize, Array2<f32>)],
+    strike: Option<&Array2<f32>>,
+    g: &Globals,
+) -> anyhow::Result<()> {
+    let mut w = CfWriter::create(path, &g.write_options())?;
+    w.dimension("day", maps.len())?;
+    w.dimension("lat", lat.len())?;
+    w.dimension("lon", lon.len())?;
+    let days: Vec<f64> = maps.iter().map(|m| m.0 as f64).collect();
+    w.f64_var(
+        "day",
+        &["day"],
+        &days,
+        &[("long_name", "days after release"), ("units", "days")],
+    )?;
+    w.f64_var(
+        "lat",
+        &["lat"],
+        lat,
+        &[("standard_name", "latitude"), ("units", "degrees_north")],
+    )?;
+    w.f64_var(
+        "lon",
+        &["lon"],
+        lon,
+        &[("standard_name", "longitude"), ("units", "degrees_east")],
+    )?;
+    let mut all = ndarray::Array3::<f32>::zeros((maps.len(), lat.len(), lon.len()));
+    for (k, (_, m)) in maps.iter().enumerate() {
+        all.slice_mut(s![k, .., ..]).assign(m);
+    }
+    w.f32_var(
+        "position_probability",
+        &["day", "lat", "lon"],
+        all.view().into_dyn(),
+        &[
+            (
+                "long_name",
+                "probability that the drifting object (or a unit of oil) is in the cell",
+            ),
+            ("units", "1"),
+        ],
+        &[],
+    )?;
+    if let Some(sp) = strike {
+        w.f32_var(
+            "strike_probability",
+            &["lat", "lon"],
+            sp.view().into_dyn(),
+            &[("long_name", "probability that a tropical cyclone centre passes within the radius of the cell"), ("units", "1")],
+            &[],
+        )?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
+fn markdown(
+    a: &EmergencyArgs,
+    members: usize,
+    coast: &[CoastHit],
+    stranded: f64,
+    passage: Option<(&PassageRisk, usize)>,
+) -> String {
+    let pct = |p: f64| {
+        let p = p.max(0.0); // no "-0 %"
+        if p < 0.05 && p > 0.0 {
+            "< 5 %".to_string()
+        } else {
+            format!("{:.0} %", 100.0 * p)
+        }
+    };
+    let mut md = format!(
+        "# Emergency forecast: {:.2}°N {:.2}°E from {} for {} days\n\n",
+        a.lat, a.lon, a.start, a.days
+    );
+    md.push_str("## Key messages\n\n");
+    if let Some((r, n)) = passage {
+        let p14 = r
+            .cumulative
+            .get(13.min(r.cumulative.len() - 1))
+            .copied()
+            .unwrap_or(0.0);
+        let p_all = r.cumulative.last().copied().unwrap_or(0.0);
+        md.push_str(&format!(
+            "- {} chance a tropical cyclone passes within {:.0} km in the next {} days ({} in {} days; {n} members).",
+            pct(p14),
+            r.radius_km,
+            14.min(a.days),
+            pct(p_all),
+            a.days
+        ));
+        if let Some(t) = r.earliest_days {
+            md.push_str(&format!(" Earliest passage in any member: day {t:.1}."));
+        }
+        md.push('\n');
+    }
+    match coast.first() {
+        Some(c) => {
+            let (d, p) = c.probability_by_day.last().copied().unwrap_or((a.days, 0.0));
+            md.push_str(&format!(
+                "- {} chance that the oil / object reaches {}'s coast by day {d}; earliest in {:.0} h.\n",
+                pct(p),
+                c.country,
+                c.earliest_hours
+            ));
+        }
+        None => md.push_str(&format!(
+            "- No particle reaches a coast within {} days: the oil / object most likely stays offshore.\n",
+            a.days
+        )),
+    }
+    md.push_str(&format!(
+        "- {} of the particles are stranded at the end ({members} members × {} particles, windage {:.0} %, diffusivity {} m²/s).\n\n",
+        pct(stranded),
+        a.particles,
+        100.0 * a.windage,
+        a.diffusivity
+    ));
+    if !coast.is_empty() {
+        md.push_str("## Coasts reached\n\n| country | ");
+        let days: Vec<usize> = coast[0].probability_by_day.iter().map(|x| x.0).collect();
+        md.push_str(
+            &days
+                .iter()
+                .map(|d| format!("by day {d}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        md.push_str(" | earliest |\n|---|");
+        md.push_str(&"---|".repeat(days.len() + 1));
+        md.push('\n');
+        for c in coast {
+            md.push_str(&format!(
+                "| {} | {} | {:.0} h |\n",
+                c.country,
+                c.probability_by_day
+                    .iter()
+                    .map(|x| pct(x.1))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                c.earliest_hours
+            ));
+        }
+        md.push('\n');
+    }
+    if let Some((r, _)) = passage {
+        md.push_str(&format!(
+            "## Cyclone passage within {:.0} km\n\n| week | probability |\n|---|---|\n",
+            r.radius_km
+        ));
+        for (w, p) in r.weekly.iter().enumerate() {
+            md.push_str(&format!("| {} | {} |\n", w + 1, pct(*p)));
+        }
+        md.push('\n');
+    }
+    md.push_str("Files: `trajectories.nc` (CF trajectories, OpenDrift layout), `drift_probability.nc` (position probability at days 1, 3, 7, 14, 30 and the cyclone strike probability), `emergency.json`.\n");
+    md
+}

@@ -1,0 +1,262 @@
+//! `s2s emergency` on synthetic currents: exact drift in a uniform current and a solid-body
+//! rotation, stranding on Sri Lanka, cyclone passage from planted storms, bad input.
+
+use std::path::Path;
+
+use crate::common::{s2s, stderr};
+
+const R: f64 = 6_371_000.0;
+
+fn synth_currents(dir: &Path, case: &str) -> String {
+    let o = s2s(&["synth", "--currents", case, "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir.join("currents.nc").to_str().unwrap().to_string()
+}
+
+/// (lat, lon, status) of every trajectory at the record nearest `hours`.
+fn positions(out: &Path, hours: f64) -> Vec<(f32, f32, i8)> {
+    let nc = netcdf::open(out.join("trajectories.nc")).unwrap();
+    assert_eq!(
+        nc.attribute("featureType").unwrap().value().unwrap(),
+        netcdf::AttributeValue::Str("trajectory".into())
+    );
+    let t: Vec<f64> = nc.variable("time").unwrap().get_values(..).unwrap();
+    let k = t.iter().position(|&x| (x - hours).abs() < 1e-6).unwrap();
+    let n = nc.dimension("trajectory").unwrap().len();
+    let get = |v: &str| -> Vec<f32> { nc.variable(v).unwrap().get_values((.., k)).unwrap() };
+    let st: Vec<i8> = nc.variable("status").unwrap().get_values((.., k)).unwrap();
+    let (la, lo) = (get("lat"), get("lon"));
+    (0..n).map(|p| (la[p], lo[p], st[p])).collect()
+}
+
+/// A GeoJSON with one small island far away: a sea without coasts.
+fn open_sea(dir: &Path) -> String {
+    let p = dir.join("island.geojson");
+    std::fs::write(&p, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Nowhere"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[0.1,0],[0.1,0.1],[0,0.1],[0,0]]]}}]}"#).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn uniform_current_43_2_km_a_day_and_rotation_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    let uniform = synth_currents(&d.join("u"), "uniform");
+    let out = d.join("out_u");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "82.5",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "3",
+        "--currents",
+        &uniform,
+        "--particles",
+        "5",
+        "--diffusivity",
+        "0",
+        "--release-radius-km",
+        "0",
+        "--countries",
+        &sea,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (la, lo, st) in positions(&out, 24.0) {
+        assert_eq!(st, 0);
+        assert!((la - 7.0).abs() < 1e-5);
+        let east = (lo as f64 - 82.5).to_radians() * R * 7f64.to_radians().cos();
+        assert!((east - 43_200.0).abs() < 2.0, "{east}"); // f32 storage: ~1 m
+    }
+    // solid-body rotation about (7°N, 82.5°E), period 5 days: back after 5 days
+    let rotation = synth_currents(&d.join("r"), "rotation");
+    let out = d.join("out_r");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "10.0",
+        "--lon",
+        "82.5",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "5",
+        "--currents",
+        &rotation,
+        "--particles",
+        "1",
+        "--diffusivity",
+        "0",
+        "--release-radius-km",
+        "0",
+        "--countries",
+        &sea,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let half = positions(&out, 60.0)[0]; // half a turn: 3° south of the centre
+    assert!(
+        (half.0 - 4.0).abs() < 0.01 && (half.1 - 82.5).abs() < 0.01,
+        "{half:?}"
+    );
+    let (la, lo, _) = positions(&out, 120.0)[0];
+    let miss = ((la as f64 - 10.0).to_radians().powi(2)
+        + ((lo as f64 - 82.5).to_radians() * 10f64.to_radians().cos()).powi(2))
+    .sqrt()
+        * R;
+    let circumference = std::f64::consts::TAU * 3f64.to_radians().sin() * R;
+    assert!(miss < 1e-3 * circumference, "{miss} m");
+}
+
+#[test]
+fn oil_west_of_sri_lanka_strands_on_its_coast() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let uniform = synth_currents(&d.join("u"), "uniform");
+    let out = d.join("out");
+    let countries = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/regions/countries_110m.geojson"
+    );
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "79.0",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "7",
+        "--currents",
+        &uniform,
+        "--particles",
+        "200",
+        "--countries",
+        countries,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap())
+            .unwrap();
+    let coast = &json["coasts"][0];
+    assert_eq!(coast["country"], "Sri Lanka");
+    // 0.85° of longitude at 7°N is 94 km: 2.2 days at 43.2 km/day
+    let earliest = coast["earliest_hours"].as_f64().unwrap();
+    assert!((42.0..60.0).contains(&earliest), "{earliest}");
+    let by_day_7 = coast["probability_by_day"][2][1].as_f64().unwrap();
+    assert!(by_day_7 > 0.95, "{by_day_7}");
+    let md = std::fs::read_to_string(out.join("emergency.md")).unwrap();
+    assert!(md.contains("reaches Sri Lanka's coast"), "{md}");
+    let nc = netcdf::open(out.join("drift_probability.nc")).unwrap();
+    let p: Vec<f32> = nc
+        .variable("position_probability")
+        .unwrap()
+        .get_values((0, .., ..))
+        .unwrap();
+    let total: f32 = p.iter().sum();
+    assert!((total - 1.0).abs() < 1e-4, "{total}");
+}
+
+#[test]
+fn cyclone_passage_from_planted_storms() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let currents = synth_currents(&d.join("c"), "monsoon");
+    let o = s2s(&[
+        "synth",
+        "--storms",
+        "--step-hours",
+        "6",
+        "--days",
+        "30",
+        "--out",
+        d.join("s").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("out");
+    let countries = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/regions/countries_110m.geojson"
+    );
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "82.5",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "14",
+        "--currents",
+        &currents,
+        "--particles",
+        "100",
+        "--cyclone-fields",
+        d.join("s/storms.nc").to_str().unwrap(),
+        "--countries",
+        countries,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap())
+            .unwrap();
+    let p = &json["cyclone_passage"];
+    // member 2's storm moves west along ~6°N towards Sri Lanka: 1 of 4 members
+    assert_eq!(p["cumulative"][13], 0.25);
+    assert!(p["first_passage_days"][2].as_f64().is_some());
+    assert!(p["first_passage_days"][0].is_null() && p["first_passage_days"][3].is_null());
+    let md = std::fs::read_to_string(out.join("emergency.md")).unwrap();
+    assert!(
+        md.contains("25 % chance a tropical cyclone passes within 300 km"),
+        "{md}"
+    );
+}
+
+#[test]
+fn bad_sites_and_short_currents_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let uniform = synth_currents(&d.join("u"), "uniform");
+    let countries = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/regions/countries_110m.geojson"
+    );
+    let run = |lat: &str, lon: &str, days: &str| {
+        let o = s2s(&[
+            "emergency",
+            "--lat",
+            lat,
+            "--lon",
+            lon,
+            "--start",
+            "2020-09-01",
+            "--days",
+            days,
+            "--currents",
+            &uniform,
+            "--countries",
+            countries,
+            "--out",
+            d.join("x").to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        assert!(!d.join("x").join("emergency.json").exists());
+        stderr(&o)
+    };
+    let e = run("7.5", "80.7", "5");
+    assert!(e.contains("on land (Sri Lanka)"), "{e}");
+    let e = run("7.0", "82.5", "60");
+    assert!(e.contains("the currents cover"), "{e}");
+}
