@@ -96,7 +96,7 @@ fn country_rings(geojson: &Path) -> Result<Vec<Vec<(f64, f64)>>> {
 }
 
 /// Draws the outlines of the countries of a GeoJSON file that reach into the box
-/// `(west, east, south, north)`, longitudes taken into `[west, west + 360)`; `px` maps
+/// `(west, east, south, north)` (rings shifted by ±360° when that brings them in); `px` maps
 /// (lon, lat) to pixels.
 fn draw_countries<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
@@ -106,18 +106,18 @@ fn draw_countries<DB: DrawingBackend>(
     colour: RGBColor,
 ) -> std::result::Result<(), String> {
     for ring in country_rings(path).map_err(|e| e.to_string())? {
-        let pts: Vec<(f64, f64)> = ring
-            .iter()
-            .map(|&(lo, la)| (west + (lo - west).rem_euclid(360.0), la))
-            .collect();
-        let inside = pts
-            .iter()
-            .any(|&(lo, la)| lo >= west && lo <= east && la >= south && la <= north);
-        // a ring across the wrap-around seam would draw a line across the map
-        let seam = pts.windows(2).any(|p| (p[1].0 - p[0].0).abs() > 180.0);
-        if !inside || seam {
+        // the whole ring shifted by a turn when that brings it into the box (a map over
+        // 0–360°E); shifting points one by one would tear rings that cross the box's edge
+        let inside = |shift: f64| {
+            ring.iter().any(|&(lo, la)| {
+                let lo = lo + shift;
+                lo >= west && lo <= east && la >= south && la <= north
+            })
+        };
+        let Some(shift) = [0.0, 360.0, -360.0].into_iter().find(|&s| inside(s)) else {
             continue;
-        }
+        };
+        let pts: Vec<(f64, f64)> = ring.iter().map(|&(lo, la)| (lo + shift, la)).collect();
         let pix: Vec<(i32, i32)> = pts
             .iter()
             .map(|&(lo, la)| px(lo.clamp(west, east), la.clamp(south, north)))

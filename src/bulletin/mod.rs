@@ -20,7 +20,9 @@ use serde::Serialize;
 use crate::cube::Spatial;
 use crate::verify::Region;
 
+mod html;
 mod map;
+pub use html::html_page;
 pub use map::{render_tercile_map, render_track_map, DensityLayer, MapStyle};
 
 /// Summary of one region and lead.

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 use ndarray::{s, Array2};
+use s2s_ensemble::bulletin::{html_page, render_track_map, DensityLayer};
 use s2s_ensemble::calendar::{Calendar, CfDateTime};
 use s2s_ensemble::cube::Spatial;
 use s2s_ensemble::emergency::{
@@ -347,7 +348,7 @@ pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         };
         let risk = passage_risk(&set.tracks, &w, (a.lat, a.lon), a.radius_km, &period)?;
         let strike = strike_probability(&set.tracks, &w, (&f.lat, &f.lon), a.radius_km, &period)?;
-        Some((risk, strike, members))
+        Some((risk, strike, members, set.tracks))
     };
     write_maps(
         &a.out.join("drift_probability.nc"),
@@ -361,14 +362,64 @@ pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         .filter(|&p| tr.status[[p, tr.times_s.len() - 1]] == Status::Stranded as i8)
         .map(|p| weights[p])
         .fold(0.0, |a, w| a + w);
-    let md = markdown(
+    // maps: the position probability of each report day, the storms and the site
+    let mut lines: Vec<(i32, Vec<(f64, f64)>)> = passage
+        .as_ref()
+        .map(|p| {
+            p.3.iter()
+                .map(|t| {
+                    (
+                        t.member,
+                        t.points.iter().map(|q| (q.node.lat, q.node.lon)).collect(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    lines.push((0, vec![(a.lat, a.lon)]));
+    let bounds = (west, east, south, north);
+    let mut map_files = Vec::new();
+    for (d, p) in &maps {
+        let name = format!("map_drift_day{d}.png");
+        let max = p.iter().fold(0.0f32, |m, &v| m.max(v));
+        render_track_map(
+            &a.out.join(&name),
+            bounds,
+            &lines,
+            Some(DensityLayer {
+                lat: &f.lat,
+                lon: &f.lon,
+                values: p.as_slice().expect("fresh array"),
+            }),
+            max,
+            Some(&a.countries),
+        )?;
+        map_files.push((*d, name));
+    }
+    let mut md = markdown(
         a,
         n_members,
         &coast,
         stranded_share,
         passage.as_ref().map(|p| (&p.0, p.2)),
     );
+    md.push_str("\n## Where the oil / object may be\n\n");
+    for (d, name) in &map_files {
+        md.push_str(&format!(
+            "### Day {d}\n\n![Position probability, day {d}]({name})\n\n"
+        ));
+    }
+    md.push_str("*Orange: probability of finding the oil / object in each cell (darker = likelier; all members with equal weight). Lines: the members' cyclone tracks (one colour per member, dot at genesis); the dot alone is the site.*\n");
     write_text_atomic(a.out.join("emergency.md"), &md)?;
+    let html = html_page(
+        &format!(
+            "Emergency forecast {:.2}N {:.2}E from {}",
+            a.lat, a.lon, a.start
+        ),
+        &md,
+        &a.out,
+    )?;
+    write_text_atomic(a.out.join("emergency.html"), &html)?;
     let json = serde_json::json!({
         "site": {"lat": a.lat, "lon": a.lon},
         "start": a.start,
@@ -382,6 +433,7 @@ pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "cyclone_passage": passage.as_ref().map(|p| &p.0),
         "trajectories_netcdf": "trajectories.nc",
         "maps_netcdf": "drift_probability.nc",
+        "html": "emergency.html",
     });
     write_text_atomic(
         a.out.join("emergency.json"),
@@ -654,6 +706,6 @@ fn markdown(
         }
         md.push('\n');
     }
-    md.push_str("Files: `trajectories.nc` (CF trajectories, OpenDrift layout), `drift_probability.nc` (position probability at days 1, 3, 7, 14, 30 and the cyclone strike probability), `emergency.json`.\n");
+    md.push_str("Files: `emergency.html` (this bulletin with its maps, one file), `trajectories.nc` (CF trajectories, OpenDrift layout), `drift_probability.nc` (position probability at days 1, 3, 7, 14, 30 and the cyclone strike probability), `emergency.json`.\n");
     md
 }
