@@ -38,10 +38,20 @@ $S2S verify --probabilities pmme --hindcast "$(ls data/real/nmme_india/*_HCST.nc
 echo "== s2s spi: SPI-3 of CMIP5 CanESM2 daily precipitation at three stations (monthly means first), calibration 1950-1980"
 $S2S spi --scale 3 --calibration 1950-1980 data/real/bias_correction/CanESM2_1950-2100.nc "$OUT/spi3_canesm2.nc"
 
+echo "== s2s cyclones: detection and tracking on synthetic 6-hourly fields with 5 planted storms (TempestExtremes criteria)"
+$S2S synth --storms --step-hours 6 --days 30 --out "$OUT/storms"
+$S2S cyclones track --thickness zthick --stitchnodes "$OUT/storms/tracks.txt" "$OUT/storms/storms.nc" --out "$OUT/storms/tracks.csv"
+
+echo "== s2s emergency: drift of oil from the MT New Diamond site (7.0N 82.5E, 3 Sept 2020) in synthetic monsoon currents, with the cyclone check"
+$S2S synth --currents monsoon --out "$OUT/currents"
+$S2S emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents "$OUT/currents/currents.nc" \
+    --cyclone-fields "$OUT/storms/storms.nc" --out "$OUT/emergency"
+
 echo "== s2s outlook: the South Asia rainfall bulletin from the real NMME models (data/demo/outlook.toml)"
 $S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
 
 echo
 echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (maps: $OUT/bulletin/map_prec_lead0.png, drought: $OUT/bulletin/map_spi_lead0.png);"
+echo "The emergency bulletin (synthetic data) is $OUT/emergency/emergency.html; cyclone tracks: $OUT/storms/tracks.csv."
 echo "other reports are in $OUT/:"
 ls -1 "$OUT"
