@@ -130,6 +130,42 @@ pub struct OutlookConfig {
     pub mask_unskilful: bool,
     /// Country outlines for the maps (GeoJSON).
     pub countries: Option<PathBuf>,
+    /// The tropical-cyclone outlook, when daily or 6-hourly model fields are at hand.
+    pub cyclones: Option<CyclonesConfig>,
+}
+
+/// `[cyclones]`: the seasonal tropical-cyclone outlook from one model's daily or 6-hourly
+/// sea-level pressure and winds (paths relative to the configuration file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CyclonesConfig {
+    /// Forecast field files (their runs must cover every target month).
+    pub forecast: Vec<PathBuf>,
+    /// Hindcast field files of the same model.
+    pub hindcast: Vec<PathBuf>,
+    /// Target months `"FIRST-LAST"` (e.g. `"10-12"`; `"11-4"` wraps the year).
+    pub season: String,
+    /// Basin keys (`nio`, `arb`, `bob`, `wnp`, `scs`, `sio`); default all.
+    #[serde(default = "default_basins")]
+    pub basins: Vec<String>,
+    /// Observed (best-track) storms in the tracks CSV layout, to calibrate counts.
+    pub observed_tracks: Option<PathBuf>,
+    /// Years `[first, last]` the observed tracks cover.
+    pub observed_years: Option<(i32, i32)>,
+    /// Box size (degrees) of the track-density maps.
+    #[serde(default = "default_density_deg")]
+    pub density_deg: f64,
+}
+
+fn default_basins() -> Vec<String> {
+    ["nio", "arb", "bob", "wnp", "scs", "sio"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn default_density_deg() -> f64 {
+    5.0
 }
 
 impl OutlookConfig {
@@ -176,6 +212,34 @@ impl OutlookConfig {
             // Allowed; nothing to check.
         }
         self.regions()?;
+        if let Some(c) = &self.cyclones {
+            if c.forecast.is_empty() || c.hindcast.is_empty() {
+                return bad(
+                    "cyclones",
+                    "both forecast and hindcast field files are needed".into(),
+                );
+            }
+            if let Err(e) = crate::cyclone::activity::Season::parse(&c.season) {
+                return bad("cyclones.season", e.to_string());
+            }
+            for b in &c.basins {
+                if let Err(e) = crate::cyclone::activity::Basin::by_key(b) {
+                    return bad("cyclones.basins", e.to_string());
+                }
+            }
+            if c.observed_tracks.is_some() != c.observed_years.is_some() {
+                return bad(
+                    "cyclones.observed_tracks",
+                    "observed_tracks and observed_years go together".into(),
+                );
+            }
+            if c.density_deg.is_nan() || c.density_deg <= 0.0 {
+                return bad(
+                    "cyclones.density_deg",
+                    format!("{} must be positive", c.density_deg),
+                );
+            }
+        }
         Ok(())
     }
 
@@ -214,6 +278,27 @@ units = "mm/month"
         assert_eq!(c.weights, WeightsConfig::Pmme);
         assert_eq!(c.bias, BiasMethod::Scaling);
         assert_eq!(c.regions().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn cyclones_section() {
+        let c = load(&format!(
+            "{GOOD}\n[cyclones]\nforecast = [\"f.nc\"]\nhindcast = [\"h1.nc\", \"h2.nc\"]\nseason = \"10-12\"\n"
+        ))
+        .unwrap();
+        let cy = c.cyclones.unwrap();
+        assert_eq!(cy.basins.len(), 6);
+        assert_eq!(cy.density_deg, 5.0);
+        let e = load(&format!(
+            "{GOOD}\n[cyclones]\nforecast = [\"f.nc\"]\nhindcast = [\"h.nc\"]\nseason = \"13-2\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("cyclones.season"), "{e}");
+        let e = load(&format!(
+            "{GOOD}\n[cyclones]\nforecast = [\"f.nc\"]\nhindcast = [\"h.nc\"]\nseason = \"9-11\"\nbasins = [\"atl\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("cyclones.basins"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `s2s cyclones outlook`: seasonal tropical-cyclone activity per basin from forecast and
 //! hindcast fields (detection and tracking as `s2s cyclones track`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -59,38 +59,95 @@ pub struct OutlookArgs {
     out: PathBuf,
 }
 
+/// What a seasonal cyclone outlook needs: from the command line or the runner's
+/// `[cyclones]` section.
+pub(crate) struct Plan<'a> {
+    pub fields: &'a FieldArgs,
+    pub stitch: &'a StitchArgs,
+    pub forecast: &'a [PathBuf],
+    pub hindcast: &'a [PathBuf],
+    pub season: &'a str,
+    pub basins: &'a [String],
+    /// Country polygons for landfall (`None`: no landfall).
+    pub countries: Option<&'a Path>,
+    /// Observed tracks and the years they cover, for calibration.
+    pub observed: Option<(&'a Path, (i32, i32))>,
+    pub density_deg: f64,
+    pub out: &'a Path,
+}
+
+/// The products of [`produce`]: per-basin outlooks, the Markdown section, the JSON summary.
+pub(crate) struct Produced {
+    pub markdown: String,
+    pub json: serde_json::Value,
+    pub member_seasons: (usize, usize),
+    pub label: String,
+}
+
 pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
-    let season = Season::parse(&a.season)?;
+    let obs_years = a.obs_years.as_deref().map(parse_years).transpose()?;
+    let plan = Plan {
+        fields: &a.fields,
+        stitch: &a.stitch,
+        forecast: &a.forecast,
+        hindcast: &a.hindcast,
+        season: &a.season,
+        basins: &a.basins,
+        countries: (a.countries != "none").then(|| Path::new(&a.countries)),
+        observed: a.obs_tracks.as_deref().zip(obs_years),
+        density_deg: a.density_deg,
+        out: &a.out,
+    };
+    let p = produce(&plan, g)?;
+    write_text_atomic(
+        a.out.join("cyclone_outlook.json"),
+        &serde_json::to_string_pretty(&p.json)?,
+    )?;
+    write_text_atomic(a.out.join("cyclone_outlook.md"), &p.markdown)?;
+    if !g.quiet {
+        eprintln!(
+            "cyclone outlook {}: {} forecast and {} hindcast member-seasons in {:.1} s: {}",
+            p.label,
+            p.member_seasons.0,
+            p.member_seasons.1,
+            t0.elapsed().as_secs_f64(),
+            a.out.join("cyclone_outlook.md").display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Detects and tracks the storms of the forecast and hindcast fields, and writes the
+/// track-density NetCDF, the track map and the track CSVs into `plan.out`.
+pub(crate) fn produce(plan: &Plan<'_>, g: &Globals) -> anyhow::Result<Produced> {
+    let a = plan;
+    let season = Season::parse(a.season)?;
     let basins: Vec<&Basin> = a
         .basins
         .iter()
         .map(|k| Basin::by_key(k))
         .collect::<Result<_, _>>()?;
-    let countries = match a.countries.as_str() {
-        "none" => None,
-        p => {
-            let text = std::fs::read_to_string(p).with_context(|| {
-                format!("{p}: cannot read the country polygons (--countries none skips landfall)")
-            })?;
-            Some(Countries::from_geojson(&text, p)?)
+    let countries = match a.countries {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;
+            Some(Countries::from_geojson(&text, &p.display().to_string())?)
         }
     };
-    let observed: Option<(Vec<Track>, (i32, i32))> = match (&a.obs_tracks, &a.obs_years) {
-        (Some(p), Some(y)) => {
+    let observed: Option<(Vec<Track>, (i32, i32))> = match a.observed {
+        Some((p, years)) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some((
-                parse_tracks_csv(&text, &p.display().to_string())?,
-                parse_years(y)?,
-            ))
+            Some((parse_tracks_csv(&text, &p.display().to_string())?, years))
         }
-        _ => None,
+        None => None,
     };
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    std::fs::create_dir_all(a.out).with_context(|| format!("creating {}", a.out.display()))?;
 
-    let fc = track_inputs(&a.fields, &a.stitch, &a.forecast, g)?;
-    let hc = track_inputs(&a.fields, &a.stitch, &a.hindcast, g)?;
+    let fc = track_inputs(a.fields, a.stitch, a.forecast, g)?;
+    let hc = track_inputs(a.fields, a.stitch, a.hindcast, g)?;
     let cal = Calendar::Standard;
     let fc_seasons = member_seasons(&fc.runs, &season, cal);
     let hc_seasons = member_seasons(&hc.runs, &season, cal);
@@ -233,7 +290,7 @@ pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             values: dens_fc.as_slice().expect("fresh array"),
         }),
         max_density,
-        (a.countries != "none").then(|| std::path::Path::new(&a.countries)),
+        a.countries,
     )?;
 
     write_text_atomic(a.out.join("forecast_tracks.csv"), &tracks_csv(&fc.tracks))?;
@@ -248,27 +305,17 @@ pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "track_density_netcdf": "track_density.nc",
         "map": "map_tracks.png",
     });
-    write_text_atomic(
-        a.out.join("cyclone_outlook.json"),
-        &serde_json::to_string_pretty(&json)?,
-    )?;
     let mut md = markdown(&outlooks, &label, fc_seasons.len(), hc_seasons.len());
     md.push_str(&format!(
         "\n![Forecast tracks {label}](map_tracks.png)\n\n*Forecast tracks of the season (one colour per member, a dot at genesis) over the forecast track density (storms per member passing each {}° box; darker = more). Tables and probabilities: `cyclone_outlook.json`; maps of density, climatology and anomaly: `track_density.nc`.*\n",
         a.density_deg
     ));
-    write_text_atomic(a.out.join("cyclone_outlook.md"), &md)?;
-    if !g.quiet {
-        eprintln!(
-            "cyclone outlook {label}: {} forecast and {} hindcast member-seasons, {} basins in {:.1} s: {}",
-            fc_seasons.len(),
-            hc_seasons.len(),
-            outlooks.len(),
-            t0.elapsed().as_secs_f64(),
-            a.out.join("cyclone_outlook.md").display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Produced {
+        markdown: md,
+        json,
+        member_seasons: (fc_seasons.len(), hc_seasons.len()),
+        label,
+    })
 }
 
 /// The outlook as a Markdown section: a table per basin and key messages.

@@ -27,6 +27,8 @@ use s2s_ensemble::Cube;
 use serde::Serialize;
 
 use super::combine::{Layout, MmeFile};
+use super::cyclone_outlook::{produce, Plan};
+use super::cyclones::{FieldArgs, StitchArgs};
 use super::{align_or_fail, common_years, peak_rss_mib, read_observed_series, read_var, Globals};
 
 #[derive(Debug, Args)]
@@ -372,6 +374,31 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         drought_md = drought_markdown(method, &drought_summaries, &dmaps);
         maps.extend(dmaps.iter().cloned());
     }
+    // ---- tropical cyclones, from daily / 6-hourly fields ----
+    let mut cyclone_md = String::new();
+    let mut cyclone_json = serde_json::Value::Null;
+    if let Some(c) = &cfg.cyclones {
+        let forecast: Vec<PathBuf> = c.forecast.iter().map(|p| path(p)).collect();
+        let hindcast: Vec<PathBuf> = c.hindcast.iter().map(|p| path(p)).collect();
+        let observed_tracks = c.observed_tracks.as_ref().map(|p| path(p));
+        let (fields, stitch) = (FieldArgs::default(), StitchArgs::default());
+        let plan = Plan {
+            fields: &fields,
+            stitch: &stitch,
+            forecast: &forecast,
+            hindcast: &hindcast,
+            season: &c.season,
+            basins: &c.basins,
+            countries: countries.as_deref(),
+            observed: observed_tracks.as_deref().zip(c.observed_years),
+            density_deg: c.density_deg,
+            out: &out,
+        };
+        let produced = produce(&plan, g).context("the [cyclones] outlook")?;
+        cyclone_md = format!("\n{}", produced.markdown);
+        cyclone_json = produced.json;
+        stage("cyclones", &mut t);
+    }
     stage("bulletin", &mut t);
     let title = format!("{} — {variable} outlook", cfg.title);
     let mut md = markdown(
@@ -382,6 +409,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         &maps[..leads.len()],
     );
     md.push_str(&drought_md);
+    md.push_str(&cyclone_md);
     let md_path = out.join("bulletin.md");
     std::fs::write(&md_path, md).with_context(|| format!("writing {}", md_path.display()))?;
     let json_path = out.join("bulletin.json");
@@ -393,6 +421,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "method": spec.describe(),
         "regions": outlooks,
         "drought": drought_summaries,
+        "cyclones": cyclone_json,
         "spi_netcdf": drought_file.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()),
         "maps": maps.iter().map(|m| &m.1).collect::<Vec<_>>(),
         "netcdf": nc_path.file_name().map(|f| f.to_string_lossy().into_owned()),

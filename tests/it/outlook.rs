@@ -93,3 +93,62 @@ fn a_bad_configuration_names_the_field() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("weights"), "{}", stderr(&o));
 }
+
+/// The demo configuration with a `[cyclones]` section over synthetic storm fields (hindcast
+/// Septembers 2018–2019, forecast 2020): the bulletin gains the cyclone outlook.
+#[test]
+fn cyclones_section_adds_the_cyclone_outlook() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let mut files = Vec::new();
+    for y in [2018, 2019, 2020] {
+        let sub = d.join(format!("s{y}"));
+        let o = s2s(&[
+            "synth",
+            "-q",
+            "--storms",
+            "--step-hours",
+            "24",
+            "--days",
+            "30",
+            "--start",
+            &format!("{y}-09-01"),
+            "--out",
+            sub.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        files.push(sub.join("storms.nc").to_str().unwrap().to_string());
+    }
+    // the demo configuration, moved: paths made absolute
+    let text = std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let cfg = d.join("with_cyclones.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{text}\n[cyclones]\nforecast = [\"{}\"]\nhindcast = [\"{}\", \"{}\"]\nseason = \"9-9\"\nbasins = [\"bob\", \"arb\"]\n",
+            files[2], files[0], files[1]
+        ),
+    )
+    .unwrap();
+    let out = d.join("bulletin");
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    assert!(md.contains("## Tropical cyclone outlook, Sep"), "{md}");
+    assert!(md.contains("| Bay of Bengal | 0.5 |"), "{md}");
+    assert!(out.join("map_tracks.png").exists() && out.join("track_density.nc").exists());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
+    assert_eq!(json["cyclones"]["basins"][0]["basin"], "bob");
+    assert_eq!(json["cyclones"]["hindcast_member_seasons"], 8);
+}
