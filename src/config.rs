@@ -132,6 +132,118 @@ pub struct OutlookConfig {
     pub countries: Option<PathBuf>,
     /// The tropical-cyclone outlook, when daily or 6-hourly model fields are at hand.
     pub cyclones: Option<CyclonesConfig>,
+    /// An emergency forecast (`s2s emergency --config`); the outlook itself ignores it.
+    pub emergency: Option<EmergencyConfig>,
+}
+
+/// `[emergency]`: an emergency forecast at a point at sea (`s2s emergency --config FILE`);
+/// the same fields as the command's options (paths relative to the configuration file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyConfig {
+    /// Latitude of the site (degrees north).
+    pub lat: f64,
+    /// Longitude of the site (degrees east).
+    pub lon: f64,
+    /// Release date `YYYY-MM-DD`.
+    pub start: String,
+    /// Days to forecast.
+    #[serde(default = "default_emergency_days")]
+    pub days: usize,
+    /// Surface currents file.
+    pub currents: PathBuf,
+    /// Current variables `"U,V"`.
+    pub current_vars: Option<String>,
+    /// 10 m wind file (default: the currents file when it has winds).
+    pub wind: Option<PathBuf>,
+    /// Particles per member.
+    #[serde(default = "default_particles")]
+    pub particles: usize,
+    /// Fraction of the 10 m wind added to the current.
+    #[serde(default = "default_windage")]
+    pub windage: f64,
+    /// Horizontal diffusivity (m² s⁻¹).
+    #[serde(default = "default_diffusivity")]
+    pub diffusivity: f64,
+    /// Release radius around the site (km).
+    #[serde(default = "default_release_radius")]
+    pub release_radius_km: f64,
+    /// Fields for the cyclone check.
+    #[serde(default)]
+    pub cyclone_fields: Vec<PathBuf>,
+    /// Passage radius (km).
+    #[serde(default = "default_passage_radius")]
+    pub radius_km: f64,
+    /// Seed.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Output directory.
+    pub output: Option<PathBuf>,
+}
+
+fn default_emergency_days() -> usize {
+    30
+}
+fn default_particles() -> usize {
+    2000
+}
+fn default_windage() -> f64 {
+    0.03
+}
+fn default_diffusivity() -> f64 {
+    10.0
+}
+fn default_release_radius() -> f64 {
+    5.0
+}
+fn default_passage_radius() -> f64 {
+    300.0
+}
+fn default_seed() -> u64 {
+    1
+}
+
+impl EmergencyConfig {
+    /// Reads the `[emergency]` table of a TOML file (a run configuration or a file with only
+    /// that table) and checks it.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let bad =
+            |why: String| Error::invalid("configuration", format!("{}: {why}", path.display()));
+        let value: toml::Table =
+            toml::from_str(&text).map_err(|e| bad(e.to_string().trim().to_string()))?;
+        let table = value
+            .get("emergency")
+            .cloned()
+            .ok_or_else(|| bad("no [emergency] table".into()))?;
+        let cfg: EmergencyConfig = table
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(format!("[emergency]: {}", e.to_string().trim())))?;
+        cfg.check().map_err(bad)?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if !(-90.0..=90.0).contains(&self.lat) || !self.lon.is_finite() {
+            return Err(format!(
+                "emergency.lat/lon: ({}, {}) is not a position",
+                self.lat, self.lon
+            ));
+        }
+        if self.days == 0 || self.particles == 0 {
+            return Err("emergency.days and emergency.particles must be positive".into());
+        }
+        if !(0.0..=0.2).contains(&self.windage) {
+            return Err(format!(
+                "emergency.windage: {} must be in 0–0.2",
+                self.windage
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[cyclones]`: the seasonal tropical-cyclone outlook from one model's daily or 6-hourly
@@ -278,6 +390,38 @@ units = "mm/month"
         assert_eq!(c.weights, WeightsConfig::Pmme);
         assert_eq!(c.bias, BiasMethod::Scaling);
         assert_eq!(c.regions().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn emergency_section_alone_or_in_a_run_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.toml");
+        std::fs::write(
+            &p,
+            "[emergency]\nlat = 7.0\nlon = 82.5\nstart = \"2020-09-03\"\ncurrents = \"c.nc\"\n",
+        )
+        .unwrap();
+        let e = EmergencyConfig::load(&p).unwrap();
+        assert_eq!(
+            (e.days, e.particles, e.windage, e.radius_km),
+            (30, 2000, 0.03, 300.0)
+        );
+        std::fs::write(
+            &p,
+            "[emergency]\nlat = 97.0\nlon = 82.5\nstart = \"2020-09-03\"\ncurrents = \"c.nc\"\n",
+        )
+        .unwrap();
+        assert!(EmergencyConfig::load(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("emergency.lat"));
+        std::fs::write(&p, "[emergency]\nlat = 7.0\nlon = 82.5\nstart = \"2020-09-03\"\ncurrents = \"c.nc\"\nparticle = 3\n").unwrap();
+        assert!(EmergencyConfig::load(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("particle"));
+        let c = load(&format!("{GOOD}\n[emergency]\nlat = 7.0\nlon = 82.5\nstart = \"2020-09-03\"\ncurrents = \"c.nc\"\n")).unwrap();
+        assert!(c.emergency.is_some());
     }
 
     #[test]

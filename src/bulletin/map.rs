@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use crate::cube::Spatial;
 use crate::error::{Error, Result};
+use crate::grid::Countries;
 
 /// Colours for precipitation (brown / grey / green) or temperature (blue / grey / red).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,58 +55,17 @@ fn shades(style: MapStyle, category: usize) -> [RGBColor; 4] {
     }
 }
 
-/// Reads the outer rings of every country polygon of a GeoJSON file as (lon, lat) lists.
-fn country_rings(geojson: &Path) -> Result<Vec<Vec<(f64, f64)>>> {
-    let text = std::fs::read_to_string(geojson).map_err(|e| Error::Open {
-        path: geojson.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Open {
-        path: geojson.to_path_buf(),
-        reason: format!("not GeoJSON: {e}"),
-    })?;
-    let mut rings = Vec::new();
-    let ring = |r: &serde_json::Value| -> Vec<(f64, f64)> {
-        r.as_array()
-            .map(|pts| {
-                pts.iter()
-                    .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    for f in v["features"].as_array().into_iter().flatten() {
-        let g = &f["geometry"];
-        match g["type"].as_str() {
-            Some("Polygon") => {
-                for r in g["coordinates"].as_array().into_iter().flatten() {
-                    rings.push(ring(r));
-                }
-            }
-            Some("MultiPolygon") => {
-                for poly in g["coordinates"].as_array().into_iter().flatten() {
-                    for r in poly.as_array().into_iter().flatten() {
-                        rings.push(ring(r));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(rings)
-}
-
 /// Draws the outlines of the countries of a GeoJSON file that reach into the box
 /// `(west, east, south, north)` (rings shifted by ±360° when that brings them in); `px` maps
 /// (lon, lat) to pixels.
 fn draw_countries<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
-    path: &Path,
+    countries: &Countries,
     (west, east, south, north): (f64, f64, f64, f64),
     px: &dyn Fn(f64, f64) -> (i32, i32),
     colour: RGBColor,
 ) -> std::result::Result<(), String> {
-    for ring in country_rings(path).map_err(|e| e.to_string())? {
+    for ring in countries.rings() {
         // the whole ring shifted by a turn when that brings it into the box (a map over
         // 0–360°E); shifting points one by one would tear rings that cross the box's edge
         let inside = |shift: f64| {
@@ -137,7 +97,7 @@ pub fn render_tercile_map(
     dominant: &[i8],
     mask: Option<&[bool]>,
     style: MapStyle,
-    countries: Option<&Path>,
+    countries: Option<&Countries>,
 ) -> Result<()> {
     let Spatial::Grid { lat, lon } = spatial else {
         return Err(Error::invalid(
@@ -195,8 +155,8 @@ pub fn render_tercile_map(
                 .map_err(|e| werr(e.to_string()))?;
         }
     }
-    if let Some(path) = countries {
-        draw_countries(&root, path, (west, east, south, north), &px, BLACK).map_err(werr)?;
+    if let Some(c) = countries {
+        draw_countries(&root, c, (west, east, south, north), &px, BLACK).map_err(werr)?;
     }
     // Colour key: below, near, above from light to dark, along the bottom.
     let y0 = h as i32 - 40;
@@ -253,7 +213,7 @@ pub fn render_track_map(
     tracks: &[(i32, Vec<(f64, f64)>)],
     density: Option<DensityLayer<'_>>,
     max_density: f32,
-    countries: Option<&Path>,
+    countries: Option<&Countries>,
 ) -> Result<()> {
     let (west, east, south, north) = bounds;
     if east <= west || north <= south {
@@ -302,8 +262,8 @@ pub fn render_track_map(
             }
         }
     }
-    if let Some(path) = countries {
-        draw_countries(&root, path, bounds, &px, RGBColor(60, 60, 60)).map_err(werr)?;
+    if let Some(c) = countries {
+        draw_countries(&root, c, bounds, &px, RGBColor(60, 60, 60)).map_err(werr)?;
     }
     for (member, pts) in tracks {
         let colour = TRACK_COLOURS[member.rem_euclid(TRACK_COLOURS.len() as i32) as usize];

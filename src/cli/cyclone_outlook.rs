@@ -18,7 +18,7 @@ use s2s_ensemble::grid::Countries;
 use s2s_ensemble::io::{write_text_atomic, CfWriter};
 
 use super::cyclones::{track_inputs, FieldArgs, StitchArgs};
-use super::{parse_years, Globals};
+use super::{load_countries, parse_years, Globals};
 
 #[derive(Debug, Args)]
 pub struct OutlookArgs {
@@ -38,13 +38,10 @@ pub struct OutlookArgs {
     /// Basins (comma-separated keys): nio, arb, bob, wnp, scs, sio.
     #[arg(long, value_delimiter = ',', default_value = "nio,arb,bob,wnp,scs,sio")]
     basins: Vec<String>,
-    /// Country polygons (GeoJSON with `name`) for landfall; `none` to skip.
-    #[arg(
-        long,
-        default_value = "data/regions/countries_110m.geojson",
-        value_name = "FILE"
-    )]
-    countries: String,
+    /// Country polygons (GeoJSON with `name`) for landfall and the map; `none` to skip;
+    /// default: the bundled Natural Earth 1:110m countries.
+    #[arg(long, value_name = "FILE")]
+    countries: Option<String>,
     /// Observed (best-track) storms in the tracks CSV layout, to calibrate counts.
     #[arg(long, value_name = "CSV", requires = "obs_years")]
     obs_tracks: Option<PathBuf>,
@@ -69,7 +66,7 @@ pub(crate) struct Plan<'a> {
     pub season: &'a str,
     pub basins: &'a [String],
     /// Country polygons for landfall (`None`: no landfall).
-    pub countries: Option<&'a Path>,
+    pub countries: Option<&'a Countries>,
     /// Observed tracks and the years they cover, for calibration.
     pub observed: Option<(&'a Path, (i32, i32))>,
     pub density_deg: f64,
@@ -87,6 +84,10 @@ pub(crate) struct Produced {
 pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let obs_years = a.obs_years.as_deref().map(parse_years).transpose()?;
+    let countries = match a.countries.as_deref() {
+        Some("none") => None,
+        other => Some(load_countries(other.map(Path::new))?),
+    };
     let plan = Plan {
         fields: &a.fields,
         stitch: &a.stitch,
@@ -94,7 +95,7 @@ pub fn run(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         hindcast: &a.hindcast,
         season: &a.season,
         basins: &a.basins,
-        countries: (a.countries != "none").then(|| Path::new(&a.countries)),
+        countries: countries.as_ref(),
         observed: a.obs_tracks.as_deref().zip(obs_years),
         density_deg: a.density_deg,
         out: &a.out,
@@ -128,14 +129,7 @@ pub(crate) fn produce(plan: &Plan<'_>, g: &Globals) -> anyhow::Result<Produced> 
         .iter()
         .map(|k| Basin::by_key(k))
         .collect::<Result<_, _>>()?;
-    let countries = match a.countries {
-        None => None,
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;
-            Some(Countries::from_geojson(&text, &p.display().to_string())?)
-        }
-    };
+    let countries = a.countries;
     let observed: Option<(Vec<Track>, (i32, i32))> = match a.observed {
         Some((p, years)) => {
             let text =
@@ -160,7 +154,7 @@ pub(crate) fn produce(plan: &Plan<'_>, g: &Globals) -> anyhow::Result<Produced> 
             b,
             &season,
             fc.step_hours,
-            countries.as_ref(),
+            countries,
         );
         let h = basin_activity(
             &hc.tracks,
@@ -168,7 +162,7 @@ pub(crate) fn produce(plan: &Plan<'_>, g: &Globals) -> anyhow::Result<Produced> 
             b,
             &season,
             hc.step_hours,
-            countries.as_ref(),
+            countries,
         );
         let obs_counts: Option<Vec<usize>> = observed.as_ref().map(|(tracks, (y0, y1))| {
             (*y0..=*y1)

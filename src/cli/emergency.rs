@@ -10,41 +10,46 @@ use clap::Args;
 use ndarray::{s, Array2};
 use s2s_ensemble::bulletin::{html_page, render_track_map, DensityLayer};
 use s2s_ensemble::calendar::{Calendar, CfDateTime};
+use s2s_ensemble::config::EmergencyConfig;
 use s2s_ensemble::cube::Spatial;
 use s2s_ensemble::emergency::{
     coast_table, drift, particle_weights, passage_risk, position_probability, seed_disk,
     strike_probability, CoastHit, DriftSpec, PassageRisk, Period, Schedule, Scheme, Status,
     Trajectories, VelocityField,
 };
-use s2s_ensemble::grid::{Countries, LandRaster};
+use s2s_ensemble::grid::LandRaster;
 use s2s_ensemble::io::{write_text_atomic, CfWriter};
 use s2s_ensemble::units::speed_to_m_s;
 use s2s_ensemble::Cube;
 
 use super::cyclones::{pick, read_var, to_units, track_inputs, FieldArgs, StitchArgs};
-use super::Globals;
+use super::{load_countries, Globals};
 
 /// Days at which position maps and coast probabilities are reported.
 const REPORT_DAYS: [usize; 5] = [1, 3, 7, 14, 30];
 
 #[derive(Debug, Args)]
-pub struct EmergencyArgs {
+pub struct EmergencyCli {
+    /// Read everything from the `[emergency]` table of this TOML file (a run configuration or
+    /// a file with only that table; paths relative to it); `--out` still overrides `output`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lat", "lon", "start", "currents"])]
+    config: Option<PathBuf>,
     /// Latitude of the site (degrees north).
-    #[arg(long, allow_hyphen_values = true)]
-    lat: f64,
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "config")]
+    lat: Option<f64>,
     /// Longitude of the site (degrees east).
-    #[arg(long, allow_hyphen_values = true)]
-    lon: f64,
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "config")]
+    lon: Option<f64>,
     /// Release date `YYYY-MM-DD` (00 UTC).
-    #[arg(long, value_name = "DATE")]
-    start: String,
+    #[arg(long, value_name = "DATE", required_unless_present = "config")]
+    start: Option<String>,
     /// Days to forecast.
     #[arg(long, default_value_t = 30)]
     days: usize,
     /// Surface currents file: `uo`/`vo` (or --current-vars) on `(time, lat, lon)` or
     /// `(member, time, lat, lon)`, daily or finer.
-    #[arg(long, value_name = "FILE")]
-    currents: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    currents: Option<PathBuf>,
     /// Current variables `U,V` (default: uo,vo or ugos,vgos or u,v).
     #[arg(long, value_name = "U,V")]
     current_vars: Option<String>,
@@ -76,16 +81,96 @@ pub struct EmergencyArgs {
     /// A storm "passes" when its centre comes within this distance of the site (km).
     #[arg(long, default_value_t = 300.0, value_name = "KM")]
     radius_km: f64,
-    /// Country polygons (GeoJSON) for stranding and the coast table.
-    #[arg(
-        long,
-        default_value = "data/regions/countries_110m.geojson",
-        value_name = "FILE"
-    )]
-    countries: PathBuf,
-    /// Output directory.
+    /// Country polygons (GeoJSON with `name`) for stranding and the coast table (default: the
+    /// bundled Natural Earth 1:110m countries).
+    #[arg(long, value_name = "FILE")]
+    countries: Option<PathBuf>,
+    /// Output directory (required without --config).
     #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// A resolved emergency job: from the command line or an `[emergency]` table.
+#[derive(Debug)]
+pub struct EmergencyArgs {
+    lat: f64,
+    lon: f64,
+    start: String,
+    days: usize,
+    currents: PathBuf,
+    current_vars: Option<String>,
+    wind: Option<PathBuf>,
+    particles: usize,
+    windage: f64,
+    diffusivity: f64,
+    release_radius_km: f64,
+    step_minutes: f64,
+    seed: u64,
+    cyclone_fields: Vec<PathBuf>,
+    radius_km: f64,
+    countries: Option<PathBuf>,
     out: PathBuf,
+}
+
+impl EmergencyCli {
+    /// The job: the `[emergency]` table of --config, or the flags.
+    fn resolve(&self) -> anyhow::Result<EmergencyArgs> {
+        if let Some(path) = &self.config {
+            let c = EmergencyConfig::load(path)?;
+            let base = path.parent().unwrap_or(Path::new("."));
+            let rel = |p: &Path| {
+                if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    base.join(p)
+                }
+            };
+            let out = match (&self.out, &c.output) {
+                (Some(o), _) => o.clone(),
+                (None, Some(o)) => rel(o),
+                (None, None) => bail!("{}: [emergency] has no output; give --out", path.display()),
+            };
+            return Ok(EmergencyArgs {
+                lat: c.lat,
+                lon: c.lon,
+                start: c.start,
+                days: c.days,
+                currents: rel(&c.currents),
+                current_vars: c.current_vars,
+                wind: c.wind.as_deref().map(rel),
+                particles: c.particles,
+                windage: c.windage,
+                diffusivity: c.diffusivity,
+                release_radius_km: c.release_radius_km,
+                step_minutes: self.step_minutes,
+                seed: c.seed,
+                cyclone_fields: c.cyclone_fields.iter().map(|p| rel(p)).collect(),
+                radius_km: c.radius_km,
+                countries: self.countries.clone(),
+                out,
+            });
+        }
+        let need = |what: &str| anyhow::anyhow!("{what} is required (or --config)");
+        Ok(EmergencyArgs {
+            lat: self.lat.ok_or_else(|| need("--lat"))?,
+            lon: self.lon.ok_or_else(|| need("--lon"))?,
+            start: self.start.clone().ok_or_else(|| need("--start"))?,
+            days: self.days,
+            currents: self.currents.clone().ok_or_else(|| need("--currents"))?,
+            current_vars: self.current_vars.clone(),
+            wind: self.wind.clone(),
+            particles: self.particles,
+            windage: self.windage,
+            diffusivity: self.diffusivity,
+            release_radius_km: self.release_radius_km,
+            step_minutes: self.step_minutes,
+            seed: self.seed,
+            cyclone_fields: self.cyclone_fields.clone(),
+            radius_km: self.radius_km,
+            countries: self.countries.clone(),
+            out: self.out.clone().ok_or_else(|| need("--out"))?,
+        })
+    }
 }
 
 /// One member's velocity data: currents and winds `(time, lat, lon)` as cubes.
@@ -211,7 +296,13 @@ fn read_fields(a: &EmergencyArgs, origin: &CfDateTime) -> anyhow::Result<Fields>
     })
 }
 
-pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+/// `s2s emergency`.
+pub fn run(cli: &EmergencyCli, g: &Globals) -> anyhow::Result<ExitCode> {
+    let job = cli.resolve()?;
+    run_job(&job, g)
+}
+
+fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let date = chrono::NaiveDate::parse_from_str(&a.start, "%Y-%m-%d")
         .with_context(|| format!("--start '{}': expected YYYY-MM-DD", a.start))?;
@@ -220,13 +311,7 @@ pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if !(-90.0..=90.0).contains(&a.lat) || a.days == 0 || a.particles == 0 {
         bail!("--lat must be within ±90, --days and --particles positive");
     }
-    let countries_text = std::fs::read_to_string(&a.countries).with_context(|| {
-        format!(
-            "{}: cannot read the country polygons",
-            a.countries.display()
-        )
-    })?;
-    let countries = Countries::from_geojson(&countries_text, &a.countries.display().to_string())?;
+    let countries = load_countries(a.countries.as_deref())?;
     if countries.is_land(a.lat, a.lon) {
         bail!(
             "the site ({}, {}) is on land ({})",
@@ -392,7 +477,7 @@ pub fn run(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 values: p.as_slice().expect("fresh array"),
             }),
             max,
-            Some(&a.countries),
+            Some(&countries),
         )?;
         map_files.push((*d, name));
     }

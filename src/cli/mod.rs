@@ -109,9 +109,9 @@ enum Command {
     /// currents and winds (stranding on coasts, position probabilities, coast table) and, with
     /// cyclone fields, the probability that a tropical cyclone passes near the site.
     #[command(
-        after_help = "Examples:\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents currents.nc --out em/\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 14 --currents cmems.nc --wind era5_daily.nc --cyclone-fields storms.nc --windage 0.02 --particles 5000 --out em/"
+        after_help = "Examples:\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents currents.nc --out em/\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 14 --currents cmems.nc --wind era5_daily.nc --cyclone-fields storms.nc --windage 0.02 --particles 5000 --out em/\n  s2s emergency --config outlook.toml --out em/"
     )]
-    Emergency(emergency::EmergencyArgs),
+    Emergency(emergency::EmergencyCli),
 }
 
 /// The variable to read from the model and observation files and the models' names: the
@@ -267,6 +267,21 @@ pub(crate) fn read_var(path: &Path, var: Option<&str>, opts: ReadOptions) -> any
         cube.meta.variable = var.to_string();
     }
     Ok(cube)
+}
+
+/// Country polygons: a GeoJSON file, or the bundled Natural Earth 1:110m countries.
+pub(crate) fn load_countries(path: Option<&Path>) -> anyhow::Result<s2s_ensemble::grid::Countries> {
+    match path {
+        None => Ok(s2s_ensemble::grid::Countries::natural_earth_110m()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;
+            Ok(s2s_ensemble::grid::Countries::from_geojson(
+                &text,
+                &p.display().to_string(),
+            )?)
+        }
+    }
 }
 
 /// Model names: the ones given (one per file), or the files' names without extension.

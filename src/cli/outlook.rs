@@ -212,11 +212,10 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         MapStyle::Precipitation
     };
-    let countries = cfg
-        .countries
-        .as_ref()
-        .map(|p| path(p))
-        .filter(|p| p.exists());
+    // the configured outlines, else the bundled Natural Earth countries
+    let countries = Some(super::load_countries(
+        cfg.countries.as_ref().map(|p| path(p)).as_deref(),
+    )?);
     let mut outlooks = Vec::new();
     let mut maps = Vec::new();
     let init = forecasts[0].coords.init[0];
@@ -261,7 +260,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             &dominant,
             mask.as_deref(),
             style,
-            countries.as_deref(),
+            countries.as_ref(),
         )?;
         maps.push((
             format!(
@@ -361,7 +360,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 &dominant,
                 None,
                 MapStyle::Precipitation,
-                countries.as_deref(),
+                countries.as_ref(),
             )?;
             dmaps.push((
                 format!(
@@ -389,7 +388,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             hindcast: &hindcast,
             season: &c.season,
             basins: &c.basins,
-            countries: countries.as_deref(),
+            countries: countries.as_ref(),
             observed: observed_tracks.as_deref().zip(c.observed_years),
             density_deg: c.density_deg,
             out: &out,

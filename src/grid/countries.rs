@@ -46,7 +46,17 @@ pub struct Countries {
     countries: Vec<Country>,
 }
 
+/// Natural Earth 1:110m admin-0 countries (public domain; `data/regions/SOURCE.md`), bundled
+/// so that land masks work without any file at hand.
+pub const NATURAL_EARTH_110M: &str = include_str!("../../data/regions/countries_110m.geojson");
+
 impl Countries {
+    /// The bundled Natural Earth 1:110m countries ([`NATURAL_EARTH_110M`]).
+    pub fn natural_earth_110m() -> Self {
+        Countries::from_geojson(NATURAL_EARTH_110M, "bundled Natural Earth 1:110m")
+            .expect("the bundled GeoJSON parses")
+    }
+
     /// Parses a GeoJSON FeatureCollection of `Polygon` / `MultiPolygon` features with `name`
     /// (and optionally `iso_a3`) properties. `source` names the text in errors.
     pub fn from_geojson(text: &str, source: &str) -> Result<Self> {
@@ -109,6 +119,18 @@ impl Countries {
             return Err(bad("no Polygon or MultiPolygon features".into()));
         }
         Ok(Countries { countries })
+    }
+
+    /// Every ring (outer boundaries and holes) of every country as `(lon, lat)` points, for
+    /// drawing outlines.
+    pub fn rings(&self) -> impl Iterator<Item = Vec<(f64, f64)>> + '_ {
+        self.countries.iter().flat_map(|c| {
+            c.shape.0.iter().flat_map(|poly| {
+                std::iter::once(poly.exterior())
+                    .chain(poly.interiors())
+                    .map(|r| r.coords().map(|p| (p.x, p.y)).collect())
+            })
+        })
     }
 
     /// All countries, in file order.

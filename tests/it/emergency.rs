@@ -260,3 +260,32 @@ fn bad_sites_and_short_currents_are_refused() {
     let e = run("7.0", "82.5", "60");
     assert!(e.contains("the currents cover"), "{e}");
 }
+
+/// `s2s emergency --config FILE` reads the `[emergency]` table (paths relative to the file)
+/// and uses the bundled country polygons by default.
+#[test]
+fn config_file_and_bundled_countries() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    synth_currents(&d.join("u"), "uniform");
+    std::fs::write(
+        d.join("e.toml"),
+        "[emergency]\nlat = 7.0\nlon = 79.0\nstart = \"2020-09-01\"\ndays = 5\ncurrents = \"u/currents.nc\"\nparticles = 50\noutput = \"em\"\n",
+    )
+    .unwrap();
+    let o = s2s(&["emergency", "--config", d.join("e.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("em/emergency.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["coasts"][0]["country"], "Sri Lanka");
+    assert_eq!(json["particles_per_member"], 50);
+    let o = s2s(&[
+        "emergency",
+        "--config",
+        d.join("e.toml").to_str().unwrap(),
+        "--lat",
+        "3",
+    ]);
+    assert!(!o.status.success());
+}
