@@ -51,7 +51,7 @@ echo "== s2s outlook: the South Asia rainfall bulletin from the real NMME models
 $S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
 
 echo
-echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (maps: $OUT/bulletin/map_prec_lead0.png, drought: $OUT/bulletin/map_spi_lead0.png);"
+echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (one-file page: $OUT/bulletin/bulletin.html; maps: $OUT/bulletin/map_prec_lead0.png, drought: $OUT/bulletin/map_spi_lead0.png);"
 echo "The emergency bulletin (synthetic data) is $OUT/emergency/emergency.html; cyclone tracks: $OUT/storms/tracks.csv."
 echo "other reports are in $OUT/:"
 ls -1 "$OUT"

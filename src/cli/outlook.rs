@@ -20,7 +20,7 @@ use s2s_ensemble::indices::drought::{DroughtTendency, PROB_SPI_BELOW_MINUS_ONE, 
 use s2s_ensemble::indices::{
     gaussian_spi_outlook, model_climatology_outlook, DroughtOutlook, SpiSpec, SPI_CLASSES,
 };
-use s2s_ensemble::io::ReadOptions;
+use s2s_ensemble::io::{write_text_atomic, ReadOptions};
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::verify::{skill_maps, ScoredForecast};
 use s2s_ensemble::Cube;
@@ -410,7 +410,10 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     md.push_str(&drought_md);
     md.push_str(&cyclone_md);
     let md_path = out.join("bulletin.md");
-    std::fs::write(&md_path, md).with_context(|| format!("writing {}", md_path.display()))?;
+    std::fs::write(&md_path, &md).with_context(|| format!("writing {}", md_path.display()))?;
+    // the same bulletin as one self-contained page (maps embedded)
+    let html = s2s_ensemble::bulletin::html_page(&title, &md, &out)?;
+    write_text_atomic(out.join("bulletin.html"), &html)?;
     let json_path = out.join("bulletin.json");
     let json = serde_json::json!({
         "title": title,
@@ -438,6 +441,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     )?;
     if !g.quiet {
         println!("bulletin: {}", md_path.display());
+        println!("  {}", out.join("bulletin.html").display());
         println!("  {}", json_path.display());
         println!("  {}", nc_path.display());
         for (_, m) in &maps {

@@ -38,6 +38,8 @@ fn demo_configuration_produces_a_bulletin() {
     }
     let png = std::fs::read(dir.path().join("map_prec_lead0.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    let html = std::fs::read_to_string(dir.path().join("bulletin.html")).unwrap();
+    assert!(html.contains("<h2>Key messages</h2>") && html.contains("data:image/png;base64,"));
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
     assert!(nc.variable("probability").is_some() && nc.variable("dominant_category").is_some());
     assert!(dir.path().join("provenance.json").exists());
