@@ -11,6 +11,8 @@
 //! - [`activity`]: seasonal activity per basin — counts, ACE, storm days, track density,
 //!   landfall by country — against the model's hindcast climatology, with tercile and
 //!   exceedance probabilities and an optional calibration to observed counts.
+//! - [`genesis`]: potential intensity (Bister & Emanuel 2002, as `tcpyPI`) and the
+//!   Emanuel–Nolan (2004) genesis potential index, for models with monthly means only.
 //! - [`nodefile`]: tracks as CSV (`track_id,member,time,lat,lon,psl,wind`) and in TE's
 //!   StitchNodes (GFDL) and DetectNodes text formats.
 //!
@@ -23,6 +25,7 @@
 
 pub mod activity;
 pub mod detect;
+pub mod genesis;
 pub mod nodefile;
 pub mod track;
 
