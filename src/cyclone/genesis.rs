@@ -270,7 +270,9 @@ pub fn potential_intensity(
         r_kg_kg,
     } = sounding;
     let n = p_hpa.len();
-    if !(sst_c > 5.0 && sst_c <= 100.0)
+    // pcmin refuses SST ≤ 5 °C and SST > 100 °C (kelvin given as Celsius); NaN fails too
+    let sst_ok = sst_c > 5.0 && sst_c <= 100.0;
+    if !sst_ok
         || !msl_hpa.is_finite()
         || n < 2
         || t_k.len() != n
