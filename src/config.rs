@@ -150,12 +150,13 @@ pub struct EmergencyConfig {
     /// Days to forecast.
     #[serde(default = "default_emergency_days")]
     pub days: usize,
-    /// Surface currents file.
-    pub currents: PathBuf,
+    /// Surface currents: one file, or one per model.
+    pub currents: OneOrMore,
     /// Current variables `"U,V"`.
     pub current_vars: Option<String>,
-    /// 10 m wind file (default: the currents file when it has winds).
-    pub wind: Option<PathBuf>,
+    /// 10 m winds: one file for all models or one per model (default: the currents files
+    /// when they have winds).
+    pub wind: Option<OneOrMore>,
     /// Particles per member.
     #[serde(default = "default_particles")]
     pub particles: usize,
@@ -179,6 +180,26 @@ pub struct EmergencyConfig {
     pub seed: u64,
     /// Output directory.
     pub output: Option<PathBuf>,
+}
+
+/// A path or a list of paths.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMore {
+    /// One path.
+    One(PathBuf),
+    /// Several.
+    More(Vec<PathBuf>),
+}
+
+impl OneOrMore {
+    /// The paths.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            OneOrMore::One(p) => vec![p.clone()],
+            OneOrMore::More(v) => v.clone(),
+        }
+    }
 }
 
 fn default_emergency_days() -> usize {

@@ -46,16 +46,23 @@ pub struct EmergencyCli {
     /// Days to forecast.
     #[arg(long, default_value_t = 30)]
     days: usize,
-    /// Surface currents file: `uo`/`vo` (or --current-vars) on `(time, lat, lon)` or
-    /// `(member, time, lat, lon)`, daily or finer.
-    #[arg(long, value_name = "FILE", required_unless_present = "config")]
-    currents: Option<PathBuf>,
+    /// Surface currents, one file per model (comma-separated): `uo`/`vo` (or
+    /// --current-vars) on `(time, lat, lon)` or `(member, time, lat, lon)`, daily or finer.
+    /// Each model weighs the same whatever its member count.
+    #[arg(
+        long,
+        value_name = "FILES",
+        value_delimiter = ',',
+        required_unless_present = "config"
+    )]
+    currents: Vec<PathBuf>,
     /// Current variables `U,V` (default: uo,vo or ugos,vgos or u,v).
     #[arg(long, value_name = "U,V")]
     current_vars: Option<String>,
-    /// 10 m wind file (default: the currents file when it has uas/vas or u10/v10).
-    #[arg(long, value_name = "FILE")]
-    wind: Option<PathBuf>,
+    /// 10 m winds, one file per model in the order of --currents, or one for all (default:
+    /// each currents file when it has uas/vas or u10/v10).
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    wind: Vec<PathBuf>,
     /// Particles per member.
     #[arg(long, default_value_t = 2000)]
     particles: usize,
@@ -97,9 +104,9 @@ pub struct EmergencyArgs {
     lon: f64,
     start: String,
     days: usize,
-    currents: PathBuf,
+    currents: Vec<PathBuf>,
     current_vars: Option<String>,
-    wind: Option<PathBuf>,
+    wind: Vec<PathBuf>,
     particles: usize,
     windage: f64,
     diffusivity: f64,
@@ -135,9 +142,13 @@ impl EmergencyCli {
                 lon: c.lon,
                 start: c.start,
                 days: c.days,
-                currents: rel(&c.currents),
+                currents: c.currents.paths().iter().map(|p| rel(p)).collect(),
                 current_vars: c.current_vars,
-                wind: c.wind.as_deref().map(rel),
+                wind: c
+                    .wind
+                    .as_ref()
+                    .map(|w| w.paths().iter().map(|p| rel(p)).collect())
+                    .unwrap_or_default(),
                 particles: c.particles,
                 windage: c.windage,
                 diffusivity: c.diffusivity,
@@ -156,7 +167,11 @@ impl EmergencyCli {
             lon: self.lon.ok_or_else(|| need("--lon"))?,
             start: self.start.clone().ok_or_else(|| need("--start"))?,
             days: self.days,
-            currents: self.currents.clone().ok_or_else(|| need("--currents"))?,
+            currents: if self.currents.is_empty() {
+                return Err(need("--currents"));
+            } else {
+                self.currents.clone()
+            },
             current_vars: self.current_vars.clone(),
             wind: self.wind.clone(),
             particles: self.particles,
@@ -236,9 +251,10 @@ fn seconds_since(c: &Cube, origin: &CfDateTime) -> anyhow::Result<Vec<f64>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-fn read_fields(a: &EmergencyArgs, origin: &CfDateTime) -> anyhow::Result<Fields> {
+fn read_fields(a: &EmergencyArgs, model: usize, origin: &CfDateTime) -> anyhow::Result<Fields> {
+    let currents = &a.currents[model];
     let (u, v) = read_pair(
-        &a.currents,
+        currents,
         a.current_vars.as_deref(),
         &[
             ("uo", "vo"),
@@ -250,23 +266,29 @@ fn read_fields(a: &EmergencyArgs, origin: &CfDateTime) -> anyhow::Result<Fields>
     if u.values.dim() != v.values.dim() {
         bail!(
             "{}: the current components differ in shape",
-            a.currents.display()
+            currents.display()
         );
     }
     let Spatial::Grid { lat, lon } = &u.coords.spatial else {
         bail!(
             "{}: currents must be on a latitude/longitude grid",
-            a.currents.display()
+            currents.display()
         );
     };
     let (lat, lon) = (lat.clone(), lon.clone());
     let times_s = seconds_since(&u, origin)?;
-    let wind_path = a.wind.clone().or_else(|| {
-        pick(&a.currents, None, &["uas", "u10"])
+    let wind_path = match a.wind.len() {
+        0 => pick(currents, None, &["uas", "u10"])
             .ok()
             .flatten()
-            .map(|_| a.currents.clone())
-    });
+            .map(|_| currents.clone()),
+        1 => Some(a.wind[0].clone()),
+        n if n == a.currents.len() => Some(a.wind[model].clone()),
+        n => bail!(
+            "--wind has {n} files for {} currents files: give one for all or one per model",
+            a.currents.len()
+        ),
+    };
     let wind = match wind_path {
         Some(p) if a.windage > 0.0 => {
             let (wu, wv) = read_pair(
@@ -320,24 +342,29 @@ fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             countries.at(a.lat, a.lon).map_or("", |c| c.name.as_str())
         );
     }
-    let f = read_fields(a, &start)?;
-    let t_last = f.times_s.last().copied().unwrap_or(0.0);
-    let t_first = f.times_s.first().copied().unwrap_or(0.0);
+    let models: Vec<Fields> = (0..a.currents.len())
+        .map(|k| read_fields(a, k, &start))
+        .collect::<anyhow::Result<_>>()?;
     let end_s = a.days as f64 * 86_400.0;
-    if t_first > 0.0 || t_last < end_s - 86_400.0 {
-        bail!(
-            "{}: the currents cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}",
-            a.currents.display(),
-            t_first / 86_400.0,
-            t_last / 86_400.0,
-            a.start,
-            a.days
-        );
+    for (f, path) in models.iter().zip(&a.currents) {
+        let t_last = f.times_s.last().copied().unwrap_or(0.0);
+        let t_first = f.times_s.first().copied().unwrap_or(0.0);
+        if t_first > 0.0 || t_last < end_s - 86_400.0 {
+            bail!(
+                "{}: the currents cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}",
+                path.display(),
+                t_first / 86_400.0,
+                t_last / 86_400.0,
+                a.start,
+                a.days
+            );
+        }
     }
+    // maps and the land raster on the first model's grid
+    let f = &models[0];
     let (west, east) = (f.lon[0], f.lon[f.lon.len() - 1]);
     let (south, north) = (f.lat[0], f.lat[f.lat.len() - 1]);
     let raster = LandRaster::new(&countries, (west, east, south, north), 0.1)?;
-    let n_members = f.u.values.dim().1;
     let spec = DriftSpec {
         windage: a.windage,
         diffusivity_m2_s: a.diffusivity,
@@ -355,48 +382,58 @@ fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let release = seed_disk(a.lat, a.lon, a.release_radius_km, a.particles, a.seed);
     let mut all: Vec<Trajectories> = Vec::new();
-    for m in 0..n_members {
-        let u = f.u.values.slice(s![.., m, 0, .., ..]);
-        let v = f.v.values.slice(s![.., m, 0, .., ..]);
-        let cur = VelocityField::new(&f.lat, &f.lon, &f.times_s, u, v)?;
-        let wind_field = match &f.wind {
-            Some((wu, wv, wt)) => {
-                let nm = wu.values.dim().1;
-                let k = if nm == n_members {
-                    m
-                } else if nm == 1 {
-                    0
-                } else {
-                    bail!("the winds have {nm} members and the currents {n_members}: give one wind member or as many as the currents");
-                };
-                Some(VelocityField::new(
-                    &f.lat,
-                    &f.lon,
-                    wt,
-                    wu.values.slice(s![.., k, 0, .., ..]),
-                    wv.values.slice(s![.., k, 0, .., ..]),
-                )?)
-            }
-            None => None,
-        };
-        let member_spec = DriftSpec {
-            seed: spec.seed ^ ((m as u64) << 32),
-            ..spec
-        };
-        all.push(drift(
-            &cur,
-            wind_field.as_ref(),
-            &release,
-            schedule,
-            &member_spec,
-            Some(&raster),
-        )?);
+    // each model weighs 1/M, shared by its members
+    let mut member_weights: Vec<f64> = Vec::new();
+    let mut model_members: Vec<usize> = Vec::new();
+    for (k, f) in models.iter().enumerate() {
+        let n_members = f.u.values.dim().1;
+        model_members.push(n_members);
+        for m in 0..n_members {
+            let u = f.u.values.slice(s![.., m, 0, .., ..]);
+            let v = f.v.values.slice(s![.., m, 0, .., ..]);
+            let cur = VelocityField::new(&f.lat, &f.lon, &f.times_s, u, v)?;
+            let wind_field = match &f.wind {
+                Some((wu, wv, wt)) => {
+                    let nm = wu.values.dim().1;
+                    let w = if nm == n_members {
+                        m
+                    } else if nm == 1 {
+                        0
+                    } else {
+                        bail!("{}: the winds have {nm} members and the currents {n_members}: give one wind member or as many as the currents", a.currents[k].display());
+                    };
+                    Some(VelocityField::new(
+                        &f.lat,
+                        &f.lon,
+                        wt,
+                        wu.values.slice(s![.., w, 0, .., ..]),
+                        wv.values.slice(s![.., w, 0, .., ..]),
+                    )?)
+                }
+                None => None,
+            };
+            let global = member_weights.len();
+            let member_spec = DriftSpec {
+                seed: spec.seed ^ ((global as u64) << 32),
+                ..spec
+            };
+            all.push(drift(
+                &cur,
+                wind_field.as_ref(),
+                &release,
+                schedule,
+                &member_spec,
+                Some(&raster),
+            )?);
+            member_weights.push(1.0 / (models.len() * n_members) as f64);
+        }
     }
+    let n_members = member_weights.len();
     let tr = concat(&all);
     let member_of: Vec<usize> = (0..n_members)
         .flat_map(|m| std::iter::repeat(m).take(a.particles))
         .collect();
-    let weights = particle_weights(&member_of, &vec![1.0; n_members])?;
+    let weights = particle_weights(&member_of, &member_weights)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
 
     // products
@@ -418,22 +455,34 @@ fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let passage = if a.cyclone_fields.is_empty() {
         None
     } else {
-        let set = track_inputs(
-            &FieldArgs::default(),
-            &StitchArgs::default(),
-            &a.cyclone_fields,
-            g,
-        )?;
-        let members = set.runs.len();
-        let w = vec![1.0; members];
+        // each file is a model: its runs share the model's weight
+        let mut tracks = Vec::new();
+        let mut w: Vec<f64> = Vec::new();
+        let n_files = a.cyclone_fields.len();
+        for file in &a.cyclone_fields {
+            let mut set = track_inputs(
+                &FieldArgs::default(),
+                &StitchArgs::default(),
+                std::slice::from_ref(file),
+                g,
+            )?;
+            let offset = w.len() as i32;
+            for t in &mut set.tracks {
+                t.member += offset;
+            }
+            let runs = set.runs.len().max(1);
+            w.extend(std::iter::repeat(1.0 / (n_files * runs) as f64).take(set.runs.len()));
+            tracks.extend(set.tracks);
+        }
+        let members = w.len();
         let period = Period {
             start,
             days: a.days,
             calendar: Calendar::Standard,
         };
-        let risk = passage_risk(&set.tracks, &w, (a.lat, a.lon), a.radius_km, &period)?;
-        let strike = strike_probability(&set.tracks, &w, (&f.lat, &f.lon), a.radius_km, &period)?;
-        Some((risk, strike, members, set.tracks))
+        let risk = passage_risk(&tracks, &w, (a.lat, a.lon), a.radius_km, &period)?;
+        let strike = strike_probability(&tracks, &w, (&f.lat, &f.lon), a.radius_km, &period)?;
+        Some((risk, strike, members, tracks))
     };
     write_maps(
         &a.out.join("drift_probability.nc"),
@@ -510,6 +559,7 @@ fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "start": a.start,
         "days": a.days,
         "members": n_members,
+        "models": a.currents.iter().zip(&model_members).map(|(p, m)| serde_json::json!({"currents": p.display().to_string(), "members": m})).collect::<Vec<_>>(),
         "particles_per_member": a.particles,
         "windage": a.windage,
         "diffusivity_m2_s": a.diffusivity,

@@ -272,12 +272,7 @@ pub fn potential_intensity(
     let n = p_hpa.len();
     // pcmin refuses SST ≤ 5 °C and SST > 100 °C (kelvin given as Celsius); NaN fails too
     let sst_ok = sst_c > 5.0 && sst_c <= 100.0;
-    if !sst_ok
-        || !msl_hpa.is_finite()
-        || n < 2
-        || t_k.len() != n
-        || r_kg_kg.len() != n
-    {
+    if !sst_ok || !msl_hpa.is_finite() || n < 2 || t_k.len() != n || r_kg_kg.len() != n {
         return PotentialIntensity::missing(PiStatus::Unsuitable);
     }
     if t_k.iter().any(|t| t.is_nan()) {

@@ -289,3 +289,53 @@ fn config_file_and_bundled_countries() {
     ]);
     assert!(!o.status.success());
 }
+
+/// Two models (comma-separated --currents), each weighing half: the JSON lists both, the
+/// position probabilities still sum to one, and the oil west of Sri Lanka in the uniform
+/// eastward current (half the weight) strands there with probability ≥ 0.5.
+#[test]
+fn two_models_weigh_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = synth_currents(&d.join("a"), "uniform");
+    let b = synth_currents(&d.join("b"), "rotation");
+    let out = d.join("out");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "79.0",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "7",
+        "--currents",
+        &format!("{a},{b}"),
+        "--particles",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["members"], 8);
+    assert_eq!(json["models"].as_array().unwrap().len(), 2);
+    let sri_lanka = json["coasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["country"] == "Sri Lanka")
+        .unwrap();
+    let p7 = sri_lanka["probability_by_day"][2][1].as_f64().unwrap();
+    assert!(p7 >= 0.5 - 1e-9, "{p7}");
+    let nc = netcdf::open(out.join("drift_probability.nc")).unwrap();
+    let p: Vec<f32> = nc
+        .variable("position_probability")
+        .unwrap()
+        .get_values((0, .., ..))
+        .unwrap();
+    assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+}
