@@ -45,6 +45,13 @@ pub enum CyclonesCommand {
         after_help = "Examples:\n  s2s cyclones outlook --forecast fc_2020.nc --hindcast hc_1993.nc,hc_1994.nc,hc_1995.nc --season 9-11 --out tc/\n  s2s cyclones outlook --forecast fc.nc --hindcast hc/*.nc --season 10-12 --basins bob,arb --obs-tracks ibtracs_nio.csv --obs-years 1993-2016 --out tc/"
     )]
     Outlook(super::cyclone_outlook::OutlookArgs),
+    /// Potential intensity (Bister & Emanuel 2002) and the Emanuel–Nolan genesis potential
+    /// index from mean fields on pressure levels (SST, sea-level pressure, temperature,
+    /// humidity, winds): the cyclone product for models without daily fields.
+    #[command(
+        after_help = "Examples:\n  s2s cyclones gpi --fields tos_Omon.nc,psl_Amon.nc,ta_Amon.nc,hus_Amon.nc,ua_Amon.nc,va_Amon.nc --out gpi.nc\n  s2s cyclones gpi --fields era5_monthly_plev.nc,era5_monthly_sfc.nc --out gpi_era5.nc"
+    )]
+    Gpi(super::gpi::GpiArgs),
 }
 
 /// Inputs and detection settings shared by `detect` and `track`.
@@ -320,6 +327,7 @@ pub fn run(cmd: &CyclonesCommand, g: &Globals) -> anyhow::Result<ExitCode> {
         CyclonesCommand::Detect(a) => detect(a, g),
         CyclonesCommand::Track(a) => track(a, g),
         CyclonesCommand::Outlook(a) => super::cyclone_outlook::run(a, g),
+        CyclonesCommand::Gpi(a) => super::gpi::run(a, g),
     }
 }
 

@@ -10,6 +10,7 @@ mod combine;
 mod cyclone_outlook;
 mod cyclones;
 mod emergency;
+mod gpi;
 mod inspect;
 mod outlook;
 mod progress;

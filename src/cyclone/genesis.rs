@@ -372,6 +372,52 @@ pub fn genesis_potential_index(
         * (1.0 + 0.1 * shear_m_s).powi(-2)
 }
 
+/// Absolute vorticity `f + ζ` (s⁻¹) on a regular lat/lon grid from `u`, `v` (m/s) `(lat, lon)`:
+/// `ζ = (∂v/∂λ − ∂(u cos φ)/∂φ) / (R cos φ)` by centred differences (one-sided at the edges,
+/// periodic in longitude on a global grid); NaN where a neighbour is missing or at a pole.
+pub fn absolute_vorticity(
+    lat: &[f64],
+    lon: &[f64],
+    u: ndarray::ArrayView2<'_, f32>,
+    v: ndarray::ArrayView2<'_, f32>,
+) -> ndarray::Array2<f32> {
+    const OMEGA: f64 = 7.292e-5;
+    let r = crate::grid::EARTH_RADIUS_M;
+    let (ny, nx) = (lat.len(), lon.len());
+    let dlon = if nx > 1 {
+        (lon[1] - lon[0]).to_radians()
+    } else {
+        1.0
+    };
+    let periodic = nx > 1 && ((nx as f64) * (lon[1] - lon[0]) - 360.0).abs() < 1e-6;
+    ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| {
+        let phi = lat[j].to_radians();
+        if ny < 2 || nx < 2 || phi.cos() < 1e-6 {
+            return f32::NAN;
+        }
+        let (i0, i1) = if periodic {
+            ((i + nx - 1) % nx, (i + 1) % nx)
+        } else {
+            (i.saturating_sub(1), (i + 1).min(nx - 1))
+        };
+        let (j0, j1) = (j.saturating_sub(1), (j + 1).min(ny - 1));
+        let steps = if periodic { 2.0 } else { (i1 - i0) as f64 };
+        let dv_dl = (v[[j, i1]] as f64 - v[[j, i0]] as f64) / (dlon * steps);
+        let ucos = |jj: usize| u[[jj, i]] as f64 * lat[jj].to_radians().cos();
+        let dphi = (lat[j1] - lat[j0]).to_radians();
+        let ducos_dphi = (ucos(j1) - ucos(j0)) / dphi;
+        let zeta = (dv_dl - ducos_dphi) / (r * phi.cos());
+        (2.0 * OMEGA * phi.sin() + zeta) as f32
+    })
+}
+
+/// Relative humidity (%) from temperature (K), specific humidity (kg/kg) and pressure (hPa),
+/// with the saturation vapour pressure of the potential intensity.
+pub fn relative_humidity_pct(t_k: f64, q: f64, p_hpa: f64) -> f64 {
+    let r = q / (1.0 - q);
+    100.0 * vapour_pressure(r, p_hpa) / saturation_vapour_pressure(t_k - 273.15)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +431,33 @@ mod tests {
         let s = genesis_potential_index(-5e-5, 50.0, 70.0, 10.0);
         assert!((s - 5f64.powf(1.5) / 4.0).abs() < 1e-12);
         assert!(genesis_potential_index(f64::NAN, 50.0, 70.0, 0.0).is_nan());
+    }
+
+    #[test]
+    fn vorticity_of_solid_rotation_and_rh() {
+        // a zonal flow u = U cos φ has ζ = 2U sin φ / R (∂(U cos²φ)/∂φ = −2U cos φ sin φ)
+        let lat: Vec<f64> = (0..=40).map(|j| -20.0 + j as f64).collect();
+        let lon: Vec<f64> = (0..360).map(|i| i as f64).collect();
+        let u_amp = 10.0;
+        let u = ndarray::Array2::from_shape_fn((41, 360), |(j, _)| {
+            (u_amp * lat[j].to_radians().cos()) as f32
+        });
+        let v = ndarray::Array2::<f32>::zeros((41, 360));
+        let eta = absolute_vorticity(&lat, &lon, u.view(), v.view());
+        let j = 30; // 10°N
+        let phi = 10f64.to_radians();
+        let want =
+            2.0 * 7.292e-5 * phi.sin() + 2.0 * u_amp * phi.sin() / crate::grid::EARTH_RADIUS_M;
+        assert!(
+            (eta[[j, 17]] as f64 - want).abs() / want < 1e-3,
+            "{} vs {want}",
+            eta[[j, 17]]
+        );
+        // 50 % humidity: q from half the saturation vapour pressure at 20 °C and 600 hPa
+        let e = 0.5 * saturation_vapour_pressure(20.0);
+        let r = mixing_ratio(e, 600.0);
+        let q = r / (1.0 + r);
+        assert!((relative_humidity_pct(293.15, q, 600.0) - 50.0).abs() < 1e-9);
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub enum DimRole {
     GridY,
     /// Column of a curvilinear grid.
     GridX,
+    /// A vertical (pressure) level: one level is read at a time.
+    Level,
     /// A length-1 dimension without a role, dropped.
     Singleton,
 }
@@ -63,6 +65,7 @@ impl fmt::Display for DimRole {
             DimRole::Location => "location",
             DimRole::GridY => "grid y",
             DimRole::GridX => "grid x",
+            DimRole::Level => "pressure level",
             DimRole::Singleton => "dropped (length 1)",
         })
     }
@@ -278,6 +281,17 @@ const MEMBER_NAMES: &[&str] = &[
     "mem",
 ];
 const TIME_NAMES: &[&str] = &["time", "t", "date", "valid_time", "times"];
+const LEVEL_NAMES: &[&str] = &[
+    "plev",
+    "lev",
+    "level",
+    "levels",
+    "pressure",
+    "pres",
+    "isobaricinhpa",
+    "pressure_level",
+    "air_pressure",
+];
 const LOCATION_NAMES: &[&str] = &[
     "location",
     "station",
@@ -389,6 +403,9 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
             Some("X") => return Some((DimRole::Lon, "axis=X".into())),
             Some("Y") => return Some((DimRole::Lat, "axis=Y".into())),
             Some("T") => return Some((DimRole::Time, "axis=T".into())),
+            Some("Z") if crate::units::pressure_to_pa(c.text("units").unwrap_or("")).is_some() => {
+                return Some((DimRole::Level, "axis=Z in pressure units".into()))
+            }
             _ => {}
         }
         let sn = c.text("standard_name").map(str::to_ascii_lowercase);
@@ -399,6 +416,7 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
             Some("forecast_period") => Some(DimRole::Lead),
             Some("realization") => Some(DimRole::Member),
             Some("time") => Some(DimRole::Time),
+            Some("air_pressure") => Some(DimRole::Level),
             _ => None,
         };
         if let Some(r) = by_sn {
@@ -439,6 +457,8 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
         DimRole::Time
     } else if LOCATION_NAMES.contains(&n.as_str()) {
         DimRole::Location
+    } else if LEVEL_NAMES.contains(&n.as_str()) {
+        DimRole::Level
     } else {
         return None;
     };

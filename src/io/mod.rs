@@ -27,5 +27,5 @@ pub mod write;
 
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
-pub use read::{read_cube, read_leads, read_spatial, ReadOptions};
+pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};

@@ -44,6 +44,8 @@ pub struct ReadOptions {
     pub assume_units: Option<String>,
     /// Keep the file's units (no conversion to mm/day or degC, no plausibility check).
     pub keep_units: bool,
+    /// The pressure level (hPa) to read when the variable has a level dimension.
+    pub level_hpa: Option<f64>,
 }
 
 pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
@@ -464,6 +466,64 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
     read_variable(path, &file, &meta, &vm, opts)
 }
 
+/// The values (hPa) of a pressure-level coordinate (Pa converted when its units say so or
+/// when the values are too large for hPa).
+fn level_axis(path: &Path, file: &netcdf::File, meta: &FileMeta, dim: &str) -> Result<Vec<f64>> {
+    let vals = read_coord(path, file, meta, dim)?;
+    let units = meta
+        .vars
+        .get(dim)
+        .and_then(|v| v.text("units"))
+        .unwrap_or("");
+    let factor = match crate::units::pressure_to_pa(units) {
+        Some(f) => f / 100.0,
+        None if vals.iter().any(|&v| v > 2000.0) => 0.01,
+        None => 1.0,
+    };
+    Ok(vals.iter().map(|v| v * factor).collect())
+}
+
+/// The index of the wanted level (within 0.5 hPa), or the only one.
+fn pick_level(levels: &[f64], wanted: Option<f64>) -> std::result::Result<usize, String> {
+    let list = || {
+        levels
+            .iter()
+            .map(|l| format!("{l}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match wanted {
+        Some(w) => levels
+            .iter()
+            .position(|l| (l - w).abs() <= 0.5)
+            .ok_or_else(|| format!("no {w} hPa level; the levels are {} hPa", list())),
+        None if levels.len() == 1 => Ok(0),
+        None => Err(format!(
+            "has {} pressure levels ({} hPa): choose one",
+            levels.len(),
+            list()
+        )),
+    }
+}
+
+/// The pressure levels (hPa) of a variable, empty when it has no level dimension.
+pub fn pressure_levels(path: impl AsRef<Path>, variable: Option<&str>) -> Result<Vec<f64>> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, variable)?;
+    let layout =
+        detect_layout(&meta, vm, &DimMapping::default()).map_err(|reason| Error::Dimensions {
+            path: path.to_path_buf(),
+            variable: vm.name.clone(),
+            reason,
+        })?;
+    match layout.dim(DimRole::Level) {
+        Some(d) => level_axis(path, &file, &meta, &d.dim),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// The leads of a forecast variable (file order; empty for an observed series), without
 /// reading its data: for reading a large file lead by lead.
 pub fn read_leads(
@@ -841,6 +901,18 @@ fn read_variable(
                 select.push(None);
                 continue;
             }
+            DimRole::Level => {
+                let levels = level_axis(path, file, meta, &d.dim)?;
+                let k =
+                    pick_level(&levels, opts.level_hpa).map_err(|reason| Error::Dimensions {
+                        path: path.to_path_buf(),
+                        variable: vm.name.clone(),
+                        reason,
+                    })?;
+                ext.push(Extent::Index(k));
+                select.push(None);
+                continue;
+            }
         };
         match idx {
             Some(idx) => {
@@ -1058,7 +1130,7 @@ fn canonical_axis(role: DimRole) -> Option<usize> {
         DimRole::Lead => Some(2),
         DimRole::Lat | DimRole::GridY => Some(3),
         DimRole::Lon | DimRole::GridX | DimRole::Location => Some(4),
-        DimRole::Singleton => None,
+        DimRole::Singleton | DimRole::Level => None,
     }
 }
 
@@ -1093,7 +1165,7 @@ fn read_in_slabs(
     let Some(k0) = layout
         .dims
         .iter()
-        .position(|d| d.role != DimRole::Singleton)
+        .position(|d| !matches!(d.role, DimRole::Singleton | DimRole::Level))
     else {
         let raw = read_decoded(path, var, name, stored, packing, ext.to_vec())?;
         return to_canonical_order(raw, layout, select);
@@ -1202,7 +1274,7 @@ fn to_canonical_order(
             DimRole::Lead => 2,
             DimRole::Lat | DimRole::GridY => 3,
             DimRole::Lon | DimRole::GridX | DimRole::Location => 4,
-            DimRole::Singleton => continue,
+            DimRole::Singleton | DimRole::Level => continue,
         };
         if let Some(idx) = sel {
             arr = select_axis(&arr, axis_pos, idx);

@@ -436,3 +436,135 @@ fn seasonal_outlook_per_basin() {
         stderr(&o)
     );
 }
+
+/// `s2s cyclones gpi` on a small monthly file with 17 pressure levels (hPa, like CMIP's plev in
+/// Pa converted): the potential intensity is tcpyPI's for the same sounding
+/// (tests/data/cyclones, SST 28 °C, 1010 hPa: 64.2876 m/s, 936.30 hPa) and the GPI follows the
+/// Emanuel–Nolan formula from the written components.
+#[test]
+fn gpi_from_pressure_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monthly.nc");
+    let plev = [
+        1000.0, 925.0, 850.0, 700.0, 600.0, 500.0, 400.0, 300.0, 250.0, 200.0, 150.0, 100.0, 70.0,
+        50.0, 30.0, 20.0, 10.0,
+    ];
+    let t_c = [
+        26.0, 22.0, 17.5, 9.0, 2.5, -6.8, -17.3, -32.5, -42.0, -53.5, -66.8, -73.5, -69.0, -63.0,
+        -55.0, -50.0, -42.0,
+    ];
+    let r_g = [
+        18.0, 15.0, 12.0, 7.5, 4.8, 3.0, 1.6, 0.5, 0.2, 0.06, 0.01, 0.005, 0.0, 0.0, 0.0, 0.0, 0.0,
+    ];
+    let lat = [5.0, 10.0, 15.0];
+    let lon = [80.0, 85.0, 90.0, 95.0];
+    let (nt, nl, ny, nx) = (3, plev.len(), lat.len(), lon.len());
+    let mut nc = create(&path);
+    coord(
+        &mut nc,
+        "time",
+        &[14.0, 45.0, 74.0],
+        &[("units", A::T("days since 2020-01-01"))],
+    );
+    coord(
+        &mut nc,
+        "plev",
+        &plev.iter().map(|p| p * 100.0).collect::<Vec<_>>(),
+        &[
+            ("units", A::T("Pa")),
+            ("standard_name", A::T("air_pressure")),
+        ],
+    );
+    coord(&mut nc, "lat", &lat, &[("units", A::T("degrees_north"))]);
+    coord(&mut nc, "lon", &lon, &[("units", A::T("degrees_east"))]);
+    let surface = |v: f32| vec![v; nt * ny * nx];
+    data_f32(
+        &mut nc,
+        "tos",
+        &["time", "lat", "lon"],
+        &surface(28.0),
+        &[("units", A::T("degC"))],
+    );
+    data_f32(
+        &mut nc,
+        "psl",
+        &["time", "lat", "lon"],
+        &surface(101_000.0),
+        &[("units", A::T("Pa"))],
+    );
+    let level_field = |f: &dyn Fn(usize, usize) -> f32| -> Vec<f32> {
+        (0..nt * nl * ny * nx)
+            .map(|k| f((k / (ny * nx)) % nl, (k / nx) % ny))
+            .collect()
+    };
+    let d4 = ["time", "plev", "lat", "lon"];
+    let ta = level_field(&|l, _| (t_c[l] + 273.15) as f32);
+    let hus = level_field(&|l, _| {
+        let r = r_g[l] * 1e-3;
+        (r / (1.0 + r)) as f32
+    });
+    // zonal wind 10 cos φ at 850 hPa, 20 m/s at 200 hPa: shear ≈ 10–10.2 m/s
+    let ua = level_field(&|l, j| {
+        if plev[l] == 200.0 {
+            20.0
+        } else {
+            (10.0 * lat[j].to_radians().cos()) as f32
+        }
+    });
+    let va = level_field(&|_, _| 0.0);
+    data_f32(&mut nc, "ta", &d4, &ta, &[("units", A::T("K"))]);
+    data_f32(&mut nc, "hus", &d4, &hus, &[("units", A::T("1"))]);
+    data_f32(&mut nc, "ua", &d4, &ua, &[("units", A::T("m s-1"))]);
+    data_f32(&mut nc, "va", &d4, &va, &[("units", A::T("m s-1"))]);
+    drop(nc);
+    let out = dir.path().join("gpi.nc");
+    let o = s2s(&[
+        "cyclones",
+        "gpi",
+        "--fields",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let nc = netcdf::open(&out).unwrap();
+    let get = |v: &str| -> Vec<f32> { nc.variable(v).unwrap().get_values(..).unwrap() };
+    let (vpot, pmin, gpi) = (get("vpot"), get("pmin"), get("gpi"));
+    let (eta, rh, shear) = (
+        get("abs_vorticity_850"),
+        get("rh_600"),
+        get("shear_850_200"),
+    );
+    // f32 inputs: the sounding differs from tcpyPI's f64 one in the 7th digit
+    assert!((vpot[0] as f64 - 64.287_6).abs() < 0.01, "{}", vpot[0]);
+    assert!((pmin[0] as f64 - 936.30).abs() < 0.05, "{}", pmin[0]);
+    for k in 0..gpi.len() {
+        let want = s2s_ensemble::cyclone::genesis::genesis_potential_index(
+            eta[k] as f64,
+            rh[k] as f64,
+            vpot[k] as f64,
+            shear[k] as f64,
+        );
+        assert!(
+            (gpi[k] as f64 - want).abs() <= 1e-5 * want.abs().max(1e-3),
+            "{k}"
+        );
+    }
+    assert!(rh[0] > 20.0 && rh[0] < 80.0, "{}", rh[0]);
+    // a file without pressure levels is refused with the reason
+    let flat = dir.path().join("flat.nc");
+    plain_obs(&flat, "ta", "K", 3, |_, _, _| 300.0);
+    let o = s2s(&[
+        "cyclones",
+        "gpi",
+        "--fields",
+        &format!("{},{}", path.display(), flat.display()),
+        "--out",
+        dir.path().join("x.nc").to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success(),
+        "ta is found in the first file: {}",
+        stderr(&o)
+    );
+}
