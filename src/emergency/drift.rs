@@ -540,24 +540,8 @@ mod tests {
         let (latc, lonc) = (10.0f64, 85.0f64);
         let period = 5.0 * 86_400.0;
         let omega = std::f64::consts::TAU / period;
-        // velocity of rigid rotation about the axis through (latc, lonc): Ω × r, east/north
         let rot = |lat: f64, lon: f64| {
-            let (pc, lc) = (latc.to_radians(), lonc.to_radians());
-            let (p, l) = (lat.to_radians(), lon.to_radians());
-            let axis = [pc.cos() * lc.cos(), pc.cos() * lc.sin(), pc.sin()];
-            let r = [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()];
-            let w = [
-                omega * (axis[1] * r[2] - axis[2] * r[1]),
-                omega * (axis[2] * r[0] - axis[0] * r[2]),
-                omega * (axis[0] * r[1] - axis[1] * r[0]),
-            ];
-            let east = [-l.sin(), l.cos(), 0.0];
-            let north = [-p.sin() * l.cos(), -p.sin() * l.sin(), p.cos()];
-            let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-            (
-                EARTH_RADIUS_M * dot(w, east),
-                EARTH_RADIUS_M * dot(w, north),
-            )
+            crate::synth::currents::solid_body_velocity((latc, lonc), omega, lat, lon)
         };
         let (la, lo, u, v) = field((0.0, 20.0, 0.25), (75.0, 95.0, 0.25), rot);
         let c = VelocityField::new(&la, &lo, &TIMES, u.view(), v.view()).unwrap();

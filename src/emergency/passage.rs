@@ -75,6 +75,29 @@ pub struct Period {
     pub calendar: Calendar,
 }
 
+/// Calls `f(member, t_days, lat, lon)` for every sample of the tracks of members
+/// `0..members` within `[0, days)` days after `start`.
+fn for_member_samples(
+    tracks: &[Track],
+    members: usize,
+    start: &CfDateTime,
+    cal: Calendar,
+    days: usize,
+    mut f: impl FnMut(usize, f64, f64, f64),
+) -> Result<()> {
+    for tr in tracks {
+        let Some(member) = usize::try_from(tr.member).ok().filter(|&m| m < members) else {
+            continue;
+        };
+        for (t, la, lo) in track_samples(tr, start, cal)? {
+            if (0.0..days as f64).contains(&t) {
+                f(member, t, la, lo);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Passage risk at `(lat, lon)` over the period, for members `0..weights.len()` (tracks of
 /// other members are ignored) with the given weights.
 pub fn passage_risk(
@@ -100,24 +123,15 @@ pub fn passage_risk(
     }
     let r_rad = radius_km * 1000.0 / EARTH_RADIUS_M;
     let m = weights.len();
-    // per member, per day: passage?
+    // per member: the times (days) of its storms' samples within reach of the site
     let mut hit = vec![vec![false; days]; m];
-    for tr in tracks {
-        let Ok(member) = usize::try_from(tr.member) else {
-            continue;
-        };
-        if member >= m {
-            continue;
+    let mut first: Vec<Option<f64>> = vec![None; m];
+    for_member_samples(tracks, m, start, cal, days, |member, t, la, lo| {
+        if great_circle(site.0, site.1, la, lo) <= r_rad {
+            hit[member][t as usize] = true;
+            first[member] = Some(first[member].map_or(t, |f: f64| f.min(t)));
         }
-        for (t, la, lo) in track_samples(tr, start, cal)? {
-            if t < 0.0 || t >= days as f64 {
-                continue;
-            }
-            if great_circle(site.0, site.1, la, lo) <= r_rad {
-                hit[member][t as usize] = true;
-            }
-        }
-    }
+    })?;
     let share = |f: &dyn Fn(&[bool]) -> bool| {
         hit.iter()
             .zip(weights)
@@ -132,22 +146,6 @@ pub fn passage_risk(
     let cumulative: Vec<f64> = (0..days)
         .map(|d| share(&|h| h[..=d].iter().any(|&x| x)))
         .collect();
-    // first passage time (fractional days) per member
-    let mut first: Vec<Option<f64>> = vec![None; m];
-    for tr in tracks {
-        let Ok(member) = usize::try_from(tr.member) else {
-            continue;
-        };
-        if member >= m {
-            continue;
-        }
-        for (t, la, lo) in track_samples(tr, start, cal)? {
-            if (0.0..days as f64).contains(&t) && great_circle(site.0, site.1, la, lo) <= r_rad {
-                first[member] = Some(first[member].map_or(t, |f: f64| f.min(t)));
-                break;
-            }
-        }
-    }
     let mut firsts: Vec<(f64, f64)> = first
         .iter()
         .zip(weights)
@@ -193,17 +191,13 @@ pub fn strike_probability(
     let r_deg = r_rad.to_degrees();
     let (ny, nx) = (lat.len(), lon.len());
     let mut member_hit = vec![vec![false; ny * nx]; weights.len()];
-    for tr in tracks {
-        let Ok(member) = usize::try_from(tr.member) else {
-            continue;
-        };
-        if member >= weights.len() {
-            continue;
-        }
-        for (t, la, lo) in track_samples(tr, start, cal)? {
-            if !(0.0..days as f64).contains(&t) {
-                continue;
-            }
+    for_member_samples(
+        tracks,
+        weights.len(),
+        start,
+        cal,
+        days,
+        |member, _, la, lo| {
             for (j, &y) in lat.iter().enumerate() {
                 if (y - la).abs() > r_deg {
                     continue;
@@ -214,8 +208,8 @@ pub fn strike_probability(
                     }
                 }
             }
-        }
-    }
+        },
+    )?;
     let mut out = Array2::<f32>::zeros((ny, nx));
     for (h, &w) in member_hit.iter().zip(weights) {
         for (k, &x) in h.iter().enumerate() {

@@ -472,6 +472,20 @@ fn write_cdo_copies(
     Ok(out)
 }
 
+/// Creates the output directory of a synthetic set and the write options of its files.
+fn synthetic_output(dir: &Path, opts: &WorkloadOptions, title: String) -> Result<WriteOptions> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok(WriteOptions {
+        history: opts.history.clone(),
+        title: Some(title),
+        deflate: opts.deflate,
+        ..Default::default()
+    })
+}
+
 /// Writes `(member, time, lat, lon)` f32 variables `(name, standard_name or "", long_name,
 /// units)` one member at a time (`member_fields(m)` gives each variable's `(time, lat, lon)`
 /// values in order); time in hours since the start's midnight.
@@ -488,7 +502,7 @@ fn write_member_grid(
 ) -> Result<PathBuf> {
     let (nm, nt, ny, nx) = (members, hours.len(), lat.len(), lon.len());
     let mut w = CfWriter::create(path, wopts)?;
-    for (d, n) in [("member", nm), ("time", nt), ("lat", ny), ("lon", nx)] {
+    for (d, n) in [("member", nm), ("time", nt)] {
         w.dimension(d, n)?;
     }
     let member_ids: Vec<i32> = (0..nm as i32).collect();
@@ -516,25 +530,12 @@ fn write_member_grid(
             ("axis", "T"),
         ],
     )?;
-    w.f64_var(
-        "lat",
-        &["lat"],
-        lat,
-        &[
-            ("standard_name", "latitude"),
-            ("units", "degrees_north"),
-            ("axis", "Y"),
-        ],
-    )?;
-    w.f64_var(
-        "lon",
-        &["lon"],
-        lon,
-        &[
-            ("standard_name", "longitude"),
-            ("units", "degrees_east"),
-            ("axis", "X"),
-        ],
+    super::write::write_spatial(
+        &mut w,
+        &crate::cube::Spatial::Grid {
+            lat: lat.to_vec(),
+            lon: lon.to_vec(),
+        },
     )?;
     let dims = ["member", "time", "lat", "lon"];
     for &(name, std, long, units) in vars {
@@ -569,19 +570,14 @@ pub fn write_current_set(
     opts: &WorkloadOptions,
     progress: &dyn Progress,
 ) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let wopts = WriteOptions {
-        history: opts.history.clone(),
-        title: Some(format!(
+    let wopts = synthetic_output(
+        dir,
+        opts,
+        format!(
             "s2s-ensemble synthetic surface currents and winds ({:?})",
             cfg.case
-        )),
-        deflate: opts.deflate,
-        ..Default::default()
-    };
+        ),
+    )?;
     let hours: Vec<f64> = (0..cfg.days).map(|d| 24.0 * d as f64).collect();
     write_member_grid(
         &dir.join("currents.nc"),
@@ -640,16 +636,11 @@ pub fn write_storm_set(
     opts: &WorkloadOptions,
     progress: &dyn Progress,
 ) -> Result<StormFiles> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let wopts = WriteOptions {
-        history: opts.history.clone(),
-        title: Some("s2s-ensemble synthetic tropical cyclones (Holland vortices)".into()),
-        deflate: opts.deflate,
-        ..Default::default()
-    };
+    let wopts = synthetic_output(
+        dir,
+        opts,
+        "s2s-ensemble synthetic tropical cyclones (Holland vortices)".into(),
+    )?;
     let times = cfg.times()?;
     let hours: Vec<f64> = (0..cfg.steps).map(|t| t as f64 * cfg.step_hours).collect();
     let fields = write_member_grid(

@@ -29,6 +29,11 @@ fn positions(out: &Path, hours: f64) -> Vec<(f32, f32, i8)> {
     (0..n).map(|p| (la[p], lo[p], st[p])).collect()
 }
 
+/// The `emergency.json` of an output directory.
+fn emergency_json(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap()).unwrap()
+}
+
 /// A GeoJSON with one small island far away: a sea without coasts.
 fn open_sea(dir: &Path) -> String {
     let p = dir.join("island.geojson");
@@ -144,9 +149,7 @@ fn oil_west_of_sri_lanka_strands_on_its_coast() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap())
-            .unwrap();
+    let json = emergency_json(&out);
     let coast = &json["coasts"][0];
     assert_eq!(coast["country"], "Sri Lanka");
     // 0.85° of longitude at 7°N is 94 km: 2.2 days at 43.2 km/day
@@ -209,9 +212,7 @@ fn cyclone_passage_from_planted_storms() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap())
-            .unwrap();
+    let json = emergency_json(&out);
     let p = &json["cyclone_passage"];
     // member 2's storm moves west along ~6°N towards Sri Lanka: 1 of 4 members
     assert_eq!(p["cumulative"][13], 0.25);
@@ -275,9 +276,7 @@ fn config_file_and_bundled_countries() {
     .unwrap();
     let o = s2s(&["emergency", "--config", d.join("e.toml").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("em/emergency.json")).unwrap())
-            .unwrap();
+    let json = emergency_json(&d.join("em"));
     assert_eq!(json["coasts"][0]["country"], "Sri Lanka");
     assert_eq!(json["particles_per_member"], 50);
     let o = s2s(&[
@@ -318,9 +317,7 @@ fn two_models_weigh_the_same() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("emergency.json")).unwrap())
-            .unwrap();
+    let json = emergency_json(&out);
     assert_eq!(json["members"], 8);
     assert_eq!(json["models"].as_array().unwrap().len(), 2);
     let sri_lanka = json["coasts"]
