@@ -48,9 +48,10 @@ pub struct EmergencyCli {
     days: usize,
     /// Surface currents, one file per model (comma-separated): `uo`/`vo` (or
     /// --current-vars) on `(time, lat, lon)` or `(member, time, lat, lon)`, daily or finer.
-    /// Each model weighs the same whatever its member count.
+    /// Each model weighs the same whatever its member count. `--models` is another name for it.
     #[arg(
         long,
+        alias = "models",
         value_name = "FILES",
         value_delimiter = ',',
         required_unless_present = "config"
