@@ -2,7 +2,7 @@
 //! particles in each member's currents and winds) and, in a later step, whether tropical
 //! cyclones pass near the site.
 //!
-//! - [`drift`]: particles advected by surface currents plus a windage fraction of the 10 m
+//! - [`drift`](mod@drift): particles advected by surface currents plus a windage fraction of the 10 m
 //!   wind, RK4 (or RK2) on the sphere, bilinear/linear interpolation, random-walk diffusion,
 //!   stranding on land (country polygons); release positions over a disk.
 //! - [`passage`]: probability that a tropical cyclone passes within a radius of the site per
