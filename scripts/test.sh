@@ -19,6 +19,8 @@ cargo check --release --lib --no-default-features --quiet
 echo "== cargo test --release (unit, property, doc tests)"
 cargo test --release --lib --bins
 cargo test --release --doc
+echo "== cargo doc (broken intra-doc links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 # The integration tests open NetCDF files inside the test process from several test threads.
 # Every netcdf-crate call holds its global lock, yet about 1 run in 10 segfaults inside HDF5
 # 1.10 (H5T__conv_vlen while reading a string variable's fill value, under nc_inq_vartype);
