@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use super::nodefile::Track;
 use crate::calendar::{Calendar, CfDateTime};
 use crate::error::{Error, Result};
-use crate::grid::{great_circle, Countries};
+use crate::grid::Countries;
 
 /// Knots per m/s.
 const KNOTS_PER_M_S: f64 = 3600.0 / 1852.0;
@@ -297,23 +297,13 @@ pub fn basin_activity(
 
 /// The country of a track's first landfall (module doc), if any.
 pub fn landfall(track: &Track, countries: &Countries) -> Option<String> {
-    let pts = &track.points;
-    let mut was_sea = pts
-        .first()
-        .is_some_and(|p| !countries.is_land(p.node.lat, p.node.lon));
-    for w in pts.windows(2) {
-        let (a, b) = (&w[0].node, &w[1].node);
-        let d = great_circle(a.lat, a.lon, b.lat, b.lon).to_degrees();
-        let n = (d / 0.25).ceil().max(1.0) as usize;
-        let dlon = ((b.lon - a.lon + 540.0).rem_euclid(360.0)) - 180.0;
-        for k in 1..=n {
-            let f = k as f64 / n as f64;
-            let (lat, lon) = (a.lat + f * (b.lat - a.lat), a.lon + f * dlon);
-            match countries.at(lat, lon) {
-                Some(c) if was_sea => return Some(c.name.clone()),
-                Some(_) => {}
-                None => was_sea = true,
-            }
+    let mut was_sea = false;
+    for (k, f, lat, lon) in track.walk(0.25) {
+        match countries.at(lat, lon) {
+            // the first point (k = 0, f = 0) only says where the storm starts
+            Some(c) if was_sea && (k, f) != (0, 0.0) => return Some(c.name.clone()),
+            Some(_) => {}
+            None => was_sea = true,
         }
     }
     None

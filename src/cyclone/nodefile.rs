@@ -59,6 +59,29 @@ impl Track {
             .map(|p| p.node.wind_ms)
             .fold(f32::NEG_INFINITY, f32::max)
     }
+
+    /// Positions along the track: its first point, then each segment walked in equal steps
+    /// of at most `max_step_deg` great-circle degrees, ending on the segment's next point. Each
+    /// as `(k, f, lat, lon)`: the fraction `f` of the way from point `k` to point `k + 1`
+    /// (linear in latitude and longitude, the shorter way round; the times interpolate the
+    /// same way).
+    pub fn walk(&self, max_step_deg: f64) -> Vec<(usize, f64, f64, f64)> {
+        let Some(first) = self.points.first() else {
+            return Vec::new();
+        };
+        let mut out = vec![(0, 0.0, first.node.lat, first.node.lon)];
+        for (k, w) in self.points.windows(2).enumerate() {
+            let (a, b) = (&w[0].node, &w[1].node);
+            let d = crate::grid::great_circle(a.lat, a.lon, b.lat, b.lon).to_degrees();
+            let n = (d / max_step_deg).ceil().max(1.0) as usize;
+            let dlon = ((b.lon - a.lon + 540.0).rem_euclid(360.0)) - 180.0;
+            for s in 1..=n {
+                let f = s as f64 / n as f64;
+                out.push((k, f, a.lat + f * (b.lat - a.lat), a.lon + f * dlon));
+            }
+        }
+        out
+    }
 }
 
 /// Turns stitched paths of one member into tracks numbered from `first_id`.

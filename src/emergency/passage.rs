@@ -39,29 +39,26 @@ pub struct PassageRisk {
     pub earliest_days: Option<f64>,
 }
 
-/// Points along a track every ≤ 0.1°, with their times (days after `start`).
+/// Points along a track every ≤ 0.1° ([`Track::walk`]), with their times (days after
+/// `start`).
 fn track_samples(track: &Track, start: &CfDateTime, cal: Calendar) -> Result<Vec<(f64, f64, f64)>> {
-    let mut out = Vec::new();
-    let day = |t: &CfDateTime| start.days_until(t, cal);
-    for (k, p) in track.points.iter().enumerate() {
-        let t0 = day(&p.time)?;
-        out.push((t0, p.node.lat, p.node.lon));
-        if let Some(q) = track.points.get(k + 1) {
-            let t1 = day(&q.time)?;
-            let dlon = ((q.node.lon - p.node.lon + 540.0).rem_euclid(360.0)) - 180.0;
-            let d = ((q.node.lat - p.node.lat).powi(2) + dlon.powi(2)).sqrt();
-            let n = (d / 0.1).ceil() as usize;
-            for s in 1..n {
-                let f = s as f64 / n as f64;
-                out.push((
-                    t0 + f * (t1 - t0),
-                    p.node.lat + f * (q.node.lat - p.node.lat),
-                    p.node.lon + f * dlon,
-                ));
-            }
-        }
-    }
-    Ok(out)
+    let days: Vec<f64> = track
+        .points
+        .iter()
+        .map(|p| start.days_until(&p.time, cal))
+        .collect::<Result<_>>()?;
+    Ok(track
+        .walk(0.1)
+        .into_iter()
+        .map(|(k, f, lat, lon)| {
+            let t = if f == 0.0 {
+                days[k]
+            } else {
+                days[k] + f * (days[k + 1] - days[k])
+            };
+            (t, lat, lon)
+        })
+        .collect())
 }
 
 /// The forecast period: `days` days from `start`, in a calendar.
