@@ -388,6 +388,17 @@ impl CfDateTime {
         date.and_hms_nano_opt(secs / 3600, secs / 60 % 60, secs % 60, nanos)
     }
 
+    /// ISO 8601 with the time of day always written (`2020-09-03T00:00:00`), as track files
+    /// and CSV tables want it; otherwise as [`fmt::Display`].
+    pub fn iso_datetime(&self) -> String {
+        let s = self.to_string();
+        if self.micros_of_day == 0 {
+            s + "T00:00:00"
+        } else {
+            s
+        }
+    }
+
     /// Parses `YYYY-MM-DD`, optionally followed by a time `HH:MM[:SS[.f]]` (after `T` or a
     /// space) and a UTC offset (`Z`, `UTC`, `+HH:MM`). Years may be signed and 1–6 digits. The
     /// offset is returned separately, in seconds east of UTC.

@@ -109,19 +109,6 @@ pub fn build_tracks(
         .collect()
 }
 
-fn iso(t: &CfDateTime) -> String {
-    let s = t.micros_of_day / 1_000_000;
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year,
-        t.month,
-        t.day,
-        s / 3600,
-        (s / 60) % 60,
-        s % 60
-    )
-}
-
 /// C's `%e`: `1.005479e+05` (Rust's `{:e}` writes `1.005479e5`), as TE writes its columns.
 fn c_exp(x: f32) -> String {
     let s = format!("{:.6e}", x);
@@ -164,7 +151,7 @@ pub fn tracks_csv(tracks: &[Track]) -> String {
                 "{},{},{},{:.4},{:.4},{:.1},{:.2}\n",
                 tr.id,
                 tr.member,
-                iso(&p.time),
+                p.time.iso_datetime(),
                 p.node.lat,
                 p.node.lon,
                 p.node.psl_pa,
@@ -225,25 +212,12 @@ pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>]) -> String {
     out
 }
 
+/// A track time: ISO 8601 in UTC (a `Z` is allowed, another offset is not).
 fn parse_iso(text: &str) -> Option<CfDateTime> {
-    let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00"));
-    let mut d = date.splitn(3, '-');
-    let (y, m, dd) = (d.next()?, d.next()?, d.next()?);
-    let mut h = time.trim_end_matches('Z').splitn(3, ':');
-    let hh: u32 = h.next()?.parse().ok()?;
-    let mm: u32 = h.next().unwrap_or("0").parse().ok()?;
-    let ss: f64 = h.next().unwrap_or("0").parse().ok()?;
-    if hh > 23 || mm > 59 || !(0.0..61.0).contains(&ss) {
-        return None;
-    }
-    Some(CfDateTime::ymd_hms(
-        y.parse().ok()?,
-        m.parse().ok()?,
-        dd.parse().ok()?,
-        hh,
-        mm,
-        ss,
-    ))
+    CfDateTime::parse_with_offset(text)
+        .ok()
+        .filter(|(_, offset)| *offset == 0.0)
+        .map(|(t, _)| t)
 }
 
 /// Reads tracks written by [`tracks_csv`] (columns found by header name, extra columns

@@ -686,13 +686,10 @@ pub fn write_storm_set(
     for p in cfg.truth() {
         let t = &times[p.step];
         text.push_str(&format!(
-            "{},{},{:04}-{:02}-{:02}T{:02}:00:00,{:.4},{:.4},{:.1}\n",
+            "{},{},{},{:.4},{:.4},{:.1}\n",
             p.storm + 1,
             p.member,
-            t.year,
-            t.month,
-            t.day,
-            t.micros_of_day / 3_600_000_000,
+            t.iso_datetime(),
             p.lat,
             p.lon,
             p.depth_pa

@@ -48,13 +48,7 @@ fn synth_storms(dir: &Path, days: usize, year: i32) -> std::path::PathBuf {
 }
 
 fn time_label(t: &s2s_ensemble::cyclone::TrackPoint) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:00:00",
-        t.time.year,
-        t.time.month,
-        t.time.day,
-        t.time.micros_of_day / 3_600_000_000
-    )
+    t.time.iso_datetime()
 }
 
 /// Every planted storm is one track with a point at each of its steps within 1° (the grid
