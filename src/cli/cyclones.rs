@@ -440,13 +440,20 @@ pub(crate) fn pick(
         .map(|n| n.to_string()))
 }
 
-pub(crate) fn read_var(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube> {
+/// A variable in its file's units (optionally a box and one pressure level).
+pub(crate) fn read_raw(
+    path: &Path,
+    var: &str,
+    bbox: Option<&BBox>,
+    level_hpa: Option<f64>,
+) -> anyhow::Result<Cube> {
     Ok(read_cube(
         path,
         &ReadOptions {
             variable: Some(var.to_string()),
             bbox: bbox.cloned(),
             keep_units: true,
+            level_hpa,
             ..Default::default()
         },
     )?)
@@ -521,7 +528,7 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Fields, Vec<Series
         )
     })?;
     let psl = to_units(
-        read_var(path, &psl_name, bbox.as_ref())?,
+        read_raw(path, &psl_name, bbox.as_ref(), None)?,
         path,
         pressure_to_pa,
         "Pa",
@@ -562,7 +569,7 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Fields, Vec<Series
     };
     let thickness = match &a.thickness {
         Some(t) => Some(to_units(
-            read_var(path, t, bbox.as_ref())?,
+            read_raw(path, t, bbox.as_ref(), None)?,
             path,
             geopotential_to_m2_s2,
             "m2 s-2",
@@ -675,7 +682,7 @@ fn read_series(path: &Path, a: &FieldArgs) -> anyhow::Result<(Fields, Vec<Series
 
 fn read_speed(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube> {
     to_units(
-        read_var(path, var, bbox)?,
+        read_raw(path, var, bbox, None)?,
         path,
         speed_to_m_s,
         "m s-1",
@@ -685,14 +692,14 @@ fn read_speed(path: &Path, var: &str, bbox: Option<&BBox>) -> anyhow::Result<Cub
 
 fn read_components(path: &Path, u: &str, v: &str, bbox: Option<&BBox>) -> anyhow::Result<Cube> {
     let cu = to_units(
-        read_var(path, u, bbox)?,
+        read_raw(path, u, bbox, None)?,
         path,
         speed_to_m_s,
         "m s-1",
         (-60.0, 60.0),
     )?;
     let cv = to_units(
-        read_var(path, v, bbox)?,
+        read_raw(path, v, bbox, None)?,
         path,
         speed_to_m_s,
         "m s-1",

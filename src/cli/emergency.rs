@@ -22,7 +22,7 @@ use s2s_ensemble::io::{write_text_atomic, CfWriter};
 use s2s_ensemble::units::speed_to_m_s;
 use s2s_ensemble::Cube;
 
-use super::cyclones::{pick, read_var, to_units, track_inputs, FieldArgs, StitchArgs};
+use super::cyclones::{pick, read_raw, to_units, track_inputs, FieldArgs, StitchArgs};
 use super::{load_countries, Globals};
 
 /// Days at which position maps and coast probabilities are reported.
@@ -233,7 +233,7 @@ fn read_pair(
     };
     let conv = |n: &str| -> anyhow::Result<Cube> {
         to_units(
-            read_var(path, n, None)?,
+            read_raw(path, n, None, None)?,
             path,
             speed_to_m_s,
             "m s-1",

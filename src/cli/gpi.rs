@@ -1,7 +1,7 @@
 //! `s2s cyclones gpi`: potential intensity and the genesis potential index from monthly
 //! (or any) mean fields on pressure levels.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -15,10 +15,12 @@ use s2s_ensemble::cyclone::genesis::{
     PiSpec, Sounding,
 };
 use s2s_ensemble::io::write::{write_spatial, write_time_coords};
-use s2s_ensemble::io::{pressure_levels, read_cube, CfWriter, ReadOptions};
+use s2s_ensemble::io::{pressure_levels, CfWriter, ReadOptions};
+use s2s_ensemble::units::pressure_to_pa;
 use s2s_ensemble::Cube;
 
-use super::Globals;
+use super::cyclones::{pick, read_raw, to_units};
+use super::{read_var, Globals};
 
 #[derive(Debug, Args)]
 pub struct GpiArgs {
@@ -41,9 +43,8 @@ pub struct GpiArgs {
 /// The first file of `files` with one of `names`, and the name.
 fn find(files: &[PathBuf], names: &[&str]) -> anyhow::Result<Option<(PathBuf, String)>> {
     for f in files {
-        let vars = s2s_ensemble::io::inspect::data_variable_names(f)?;
-        if let Some(n) = names.iter().find(|n| vars.iter().any(|v| v == *n)) {
-            return Ok(Some((f.clone(), n.to_string())));
+        if let Some(n) = pick(f, None, names)? {
+            return Ok(Some((f.clone(), n)));
         }
     }
     Ok(None)
@@ -61,19 +62,6 @@ fn need(files: &[PathBuf], names: &[&str], what: &str) -> anyhow::Result<(PathBu
                 .join(", ")
         )
     })
-}
-
-/// `(time, lat, lon)` values of a variable (at a level), in its file's units.
-fn read_field(path: &Path, var: &str, level: Option<f64>) -> anyhow::Result<Cube> {
-    Ok(read_cube(
-        path,
-        &ReadOptions {
-            variable: Some(var.to_string()),
-            keep_units: true,
-            level_hpa: level,
-            ..Default::default()
-        },
-    )?)
 }
 
 fn slab(c: &Cube) -> Array3<f32> {
@@ -94,16 +82,17 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let (va_f, va_v) = need(&a.fields, &["va", "v", "vwnd"], "northward wind")?;
     let hur = find(&a.fields, &["hur", "rh", "r"])?;
 
-    let sst_c = read_field(&sst_f, &sst_v, None)?;
-    let mut sst = slab(&sst_c);
-    if sst.iter().filter(|x| x.is_finite()).any(|&x| x > 150.0) {
-        sst.mapv_inplace(|x| x - 273.15);
-    }
-    let psl_c = read_field(&psl_f, &psl_v, None)?;
-    let mut msl = slab(&psl_c);
-    if msl.iter().filter(|x| x.is_finite()).any(|&x| x > 2000.0) {
-        msl.mapv_inplace(|x| x / 100.0);
-    }
+    // the reader converts a temperature to °C by its units (and checks them)
+    let sst_c = read_var(&sst_f, Some(&sst_v), ReadOptions::default())?;
+    let sst = slab(&sst_c);
+    let psl_c = to_units(
+        read_raw(&psl_f, &psl_v, None, None)?,
+        &psl_f,
+        pressure_to_pa,
+        "Pa",
+        (85_000.0, 110_000.0),
+    )?;
+    let msl = slab(&psl_c).mapv(|p| p / 100.0); // hPa
     let Spatial::Grid { lat, lon } = &sst_c.coords.spatial else {
         bail!("{}: not on a latitude/longitude grid", sst_f.display());
     };
@@ -128,24 +117,24 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut ta = Vec::new();
     let mut hus = Vec::new();
     for &l in &levels {
-        let t = slab(&read_field(&ta_f, &ta_v, Some(l))?);
-        let q = slab(&read_field(&hus_f, &hus_v, Some(l))?);
+        let t = slab(&read_raw(&ta_f, &ta_v, None, Some(l))?);
+        let q = slab(&read_raw(&hus_f, &hus_v, None, Some(l))?);
         if t.dim() != shape || q.dim() != shape {
             bail!("the fields at {l} hPa are not on the sea surface temperature's times and grid");
         }
         ta.push(t);
         hus.push(q);
     }
-    let u850 = slab(&read_field(&ua_f, &ua_v, Some(850.0))?);
-    let v850 = slab(&read_field(&va_f, &va_v, Some(850.0))?);
-    let u200 = slab(&read_field(&ua_f, &ua_v, Some(200.0))?);
-    let v200 = slab(&read_field(&va_f, &va_v, Some(200.0))?);
+    let u850 = slab(&read_raw(&ua_f, &ua_v, None, Some(850.0))?);
+    let v850 = slab(&read_raw(&va_f, &va_v, None, Some(850.0))?);
+    let u200 = slab(&read_raw(&ua_f, &ua_v, None, Some(200.0))?);
+    let v200 = slab(&read_raw(&va_f, &va_v, None, Some(200.0))?);
     let k600 = levels
         .iter()
         .position(|l| (l - 600.0).abs() <= 0.5)
         .expect("checked");
     let rh600 = match &hur {
-        Some((f, v)) => slab(&read_field(f, v, Some(600.0))?),
+        Some((f, v)) => slab(&read_raw(f, v, None, Some(600.0))?),
         None => Zip::from(&ta[k600])
             .and(&hus[k600])
             .map_collect(|&t, &q| relative_humidity_pct(t as f64, q as f64, 600.0) as f32),
