@@ -18,6 +18,7 @@ use s2s_ensemble::emergency::{
     Trajectories, VelocityField,
 };
 use s2s_ensemble::grid::LandRaster;
+use s2s_ensemble::io::write::write_hours_since;
 use s2s_ensemble::io::{write_text_atomic, CfWriter};
 use s2s_ensemble::units::speed_to_m_s;
 use s2s_ensemble::Cube;
@@ -635,20 +636,7 @@ fn write_trajectories(
         ],
     )?;
     let hours: Vec<f64> = tr.times_s.iter().map(|s| s / 3600.0).collect();
-    let units = format!(
-        "hours since {:04}-{:02}-{:02} 00:00:00",
-        start.year, start.month, start.day
-    );
-    w.f64_var(
-        "time",
-        &["time"],
-        &hours,
-        &[
-            ("standard_name", "time"),
-            ("units", &units),
-            ("calendar", "standard"),
-        ],
-    )?;
+    write_hours_since(&mut w, &hours, start)?;
     let lat: Vec<f32> = tr.lat.iter().map(|&x| x as f32).collect();
     let lon: Vec<f32> = tr.lon.iter().map(|&x| x as f32).collect();
     for (name, std, units, vals) in [

@@ -472,6 +472,22 @@ fn write_cdo_copies(
     Ok(out)
 }
 
+/// `uas`, `vas` as written in the synthetic storm and current sets.
+const NEAR_SURFACE_WIND: [(&str, &str, &str, &str); 2] = [
+    (
+        "uas",
+        "eastward_wind",
+        "eastward near-surface wind",
+        "m s-1",
+    ),
+    (
+        "vas",
+        "northward_wind",
+        "northward near-surface wind",
+        "m s-1",
+    ),
+];
+
 /// Creates the output directory of a synthetic set and the write options of its files.
 fn synthetic_output(dir: &Path, opts: &WorkloadOptions, title: String) -> Result<WriteOptions> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Write {
@@ -515,21 +531,7 @@ fn write_member_grid(
             ("long_name", "ensemble member"),
         ],
     )?;
-    let units = format!(
-        "hours since {:04}-{:02}-{:02} 00:00:00",
-        start.year, start.month, start.day
-    );
-    w.f64_var(
-        "time",
-        &["time"],
-        hours,
-        &[
-            ("standard_name", "time"),
-            ("units", &units),
-            ("calendar", "standard"),
-            ("axis", "T"),
-        ],
-    )?;
+    super::write::write_hours_since(&mut w, hours, start)?;
     super::write::write_spatial(
         &mut w,
         &crate::cube::Spatial::Grid {
@@ -598,18 +600,8 @@ pub fn write_current_set(
                 "northward surface current",
                 "m s-1",
             ),
-            (
-                "uas",
-                "eastward_wind",
-                "eastward near-surface wind",
-                "m s-1",
-            ),
-            (
-                "vas",
-                "northward_wind",
-                "northward near-surface wind",
-                "m s-1",
-            ),
+            NEAR_SURFACE_WIND[0],
+            NEAR_SURFACE_WIND[1],
         ],
         |m| {
             let f = cfg.member_fields(m);
@@ -656,18 +648,8 @@ pub fn write_storm_set(
                 "sea-level pressure",
                 "Pa",
             ),
-            (
-                "uas",
-                "eastward_wind",
-                "eastward near-surface wind",
-                "m s-1",
-            ),
-            (
-                "vas",
-                "northward_wind",
-                "northward near-surface wind",
-                "m s-1",
-            ),
+            NEAR_SURFACE_WIND[0],
+            NEAR_SURFACE_WIND[1],
             (
                 "zthick",
                 "",

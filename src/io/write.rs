@@ -709,6 +709,26 @@ fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str]) -> Result<()> {
     w.f32_var(&name, dims, data, &attr_refs, &[])
 }
 
+/// A `time` coordinate on dimension `time` (defined by the caller) in hours since midnight of
+/// `start`, standard calendar.
+pub fn write_hours_since(w: &mut CfWriter, hours: &[f64], start: &CfDateTime) -> Result<()> {
+    let units = format!(
+        "hours since {:04}-{:02}-{:02} 00:00:00",
+        start.year, start.month, start.day
+    );
+    w.f64_var(
+        "time",
+        &["time"],
+        hours,
+        &[
+            ("standard_name", "time"),
+            ("units", &units),
+            ("calendar", "standard"),
+            ("axis", "T"),
+        ],
+    )
+}
+
 /// The temporary name `.<name>.tmp-<pid>` beside `target`, whose directory must exist: an
 /// output is written there and renamed into place when complete.
 fn temporary_beside(target: &Path) -> Result<PathBuf> {
