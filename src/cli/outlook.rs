@@ -410,7 +410,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     md.push_str(&drought_md);
     md.push_str(&cyclone_md);
     let md_path = out.join("bulletin.md");
-    std::fs::write(&md_path, &md).with_context(|| format!("writing {}", md_path.display()))?;
+    write_text_atomic(&md_path, &md)?;
     // the same bulletin as one self-contained page (maps embedded)
     let html = s2s_ensemble::bulletin::html_page(&title, &md, &out)?;
     write_text_atomic(out.join("bulletin.html"), &html)?;
@@ -428,16 +428,16 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "maps": maps.iter().map(|m| &m.1).collect::<Vec<_>>(),
         "netcdf": nc_path.file_name().map(|f| f.to_string_lossy().into_owned()),
     });
-    std::fs::write(&json_path, serde_json::to_string_pretty(&json)?)?;
+    write_text_atomic(&json_path, &serde_json::to_string_pretty(&json)?)?;
     let provenance = serde_json::json!({
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": cfg,
         "stages": log,
         "total_seconds": started.elapsed().as_secs_f64(),
     });
-    std::fs::write(
+    write_text_atomic(
         out.join("provenance.json"),
-        serde_json::to_string_pretty(&provenance)?,
+        &serde_json::to_string_pretty(&provenance)?,
     )?;
     if !g.quiet {
         println!("bulletin: {}", md_path.display());

@@ -9,6 +9,7 @@ use clap::Args;
 use ndarray::{concatenate, Array3, Axis};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, WeightScheme};
 use s2s_ensemble::io::write::write_spatial;
+use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::io::{CfWriter, ReadOptions};
 use s2s_ensemble::verify::{regional_mean, skill_maps, Region, ScoredForecast, SkillMaps};
 use s2s_ensemble::Cube;
@@ -233,8 +234,7 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         });
     }
     let json_path = args.out.join(format!("skill_summary.{var}.json"));
-    std::fs::write(&json_path, serde_json::to_string_pretty(&summary)?)
-        .with_context(|| format!("writing {}", json_path.display()))?;
+    write_text_atomic(&json_path, &serde_json::to_string_pretty(&summary)?)?;
     if !g.quiet {
         println!(
             "{:<16} {:<14} {:>6} {:>7} {:>7} {:>6}",
