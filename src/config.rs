@@ -344,7 +344,10 @@ impl OutlookConfig {
         if self.weights == WeightsConfig::Pooled && self.edges_from_obs {
             // Allowed; nothing to check.
         }
-        self.regions()?;
+        if self.countries.is_none() {
+            // With a country file of its own the names are checked when it is read.
+            self.regions(crate::grid::Countries::bundled())?;
+        }
         if let Some(c) = &self.cyclones {
             if c.forecast.is_empty() || c.hindcast.is_empty() {
                 return bad(
@@ -376,9 +379,12 @@ impl OutlookConfig {
         Ok(())
     }
 
-    /// The regions, parsed.
-    pub fn regions(&self) -> Result<Vec<Region>> {
-        self.regions.iter().map(|r| Region::parse(r)).collect()
+    /// The regions, parsed; country names are looked up in `countries`.
+    pub fn regions(&self, countries: &crate::grid::Countries) -> Result<Vec<Region>> {
+        self.regions
+            .iter()
+            .map(|r| Region::parse_with(r, countries))
+            .collect()
     }
 }
 
@@ -410,7 +416,10 @@ units = "mm/month"
         let c = load(GOOD).unwrap();
         assert_eq!(c.weights, WeightsConfig::Pmme);
         assert_eq!(c.bias, BiasMethod::Scaling);
-        assert_eq!(c.regions().unwrap().len(), 3);
+        assert_eq!(
+            c.regions(crate::grid::Countries::bundled()).unwrap().len(),
+            3
+        );
     }
 
     #[test]

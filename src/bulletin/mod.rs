@@ -20,8 +20,10 @@ use serde::Serialize;
 use crate::cube::Spatial;
 use crate::verify::Region;
 
+mod diagram;
 mod html;
 mod map;
+pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
 pub use html::html_page;
 pub use map::{render_tercile_map, render_track_map, DensityLayer, MapStyle};
 
@@ -64,18 +66,12 @@ pub struct LeadMaps<'a> {
 }
 
 /// The cells of a region as `(row-major index, cos(latitude) weight)`.
-fn region_cells<'a>(
-    spatial: &'a Spatial,
-    region: &'a Region,
-) -> impl Iterator<Item = (usize, f64)> + 'a {
-    let (ny, nx) = spatial.shape();
-    (0..ny * nx).filter_map(move |k| {
-        let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
-        region
-            .bbox
-            .contains(lat, lon)
-            .then(|| (k, lat.to_radians().cos().max(0.0)))
-    })
+fn region_cells(spatial: &Spatial, region: &Region) -> impl Iterator<Item = (usize, f64)> {
+    region
+        .cell_weights(spatial)
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, w)| w > 0.0)
 }
 
 /// The summary of one region and lead.

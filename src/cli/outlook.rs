@@ -173,6 +173,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         members: None,
         obs: aligned.values.view(),
         levels: &spec.category_levels,
+        debias_members: None,
+        bootstrap: None,
     })?;
     stage("verify", &mut t);
 
@@ -216,6 +218,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let countries = Some(super::load_countries(
         cfg.countries.as_ref().map(|p| path(p)).as_deref(),
     )?);
+    let regions = cfg.regions(countries.as_ref().expect("loaded"))?;
     let mut outlooks = Vec::new();
     let mut maps = Vec::new();
     let init = forecasts[0].coords.init[0];
@@ -245,7 +248,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             acc: &acc,
             rpss: &rpss,
         };
-        for r in &cfg.regions()? {
+        for r in &regions {
             outlooks.push(summarise(&lm, spatial, r, &lead.label(), &target));
         }
         // Mask where the MME has no cross-validated skill, if asked.
@@ -325,7 +328,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 .iter()
                 .copied()
                 .collect();
-            for r in &cfg.regions()? {
+            for r in &regions {
                 drought_summaries.push(summarise_drought(
                     [&dry[0], &dry[1], &dry[2]],
                     &wet,

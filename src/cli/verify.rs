@@ -1,23 +1,48 @@
 //! `s2s verify`: cross-validated skill of each model's hindcast and of the multi-model ensemble
-//! against observations — maps (NetCDF) and regional means (JSON, table).
+//! against observations — maps with bootstrap intervals and significance (NetCDF), regional
+//! means, diagram data and the MME-against-best-model comparison (JSON, table), and one PNG of
+//! reliability / ROC / rank-histogram diagrams per region and lead.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use ndarray::{concatenate, Array3, Axis};
+use ndarray::{concatenate, Array3, ArrayView2, Axis};
+use s2s_ensemble::bulletin::{render_verification_diagrams, DiagramCategory, DiagramSystem};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, WeightScheme};
 use s2s_ensemble::io::write::write_spatial;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::io::{CfWriter, ReadOptions};
-use s2s_ensemble::verify::{regional_mean, skill_maps, Region, ScoredForecast, SkillMaps};
+use s2s_ensemble::verify::{
+    regional_diagnostics, regional_mean, skill_maps, Bootstrap, Interval, Region,
+    RegionalDiagnostics, ReliabilityBin, RocCurve, ScoredForecast, SkillMaps,
+};
 use s2s_ensemble::Cube;
 use serde::Serialize;
 
 use super::{
-    align_or_fail, model_names, parse_years, read_observed_series, read_var, Globals, VariableArgs,
+    align_or_fail, load_countries, model_names, parse_years, read_observed_series, read_var,
+    Globals, VariableArgs,
 };
+
+/// Every score `--scores` accepts.
+const ALL_SCORES: [&str; 13] = [
+    "acc",
+    "rmse",
+    "bias",
+    "msss",
+    "rps",
+    "rpss",
+    "crps",
+    "crpss",
+    "brier",
+    "roc",
+    "reliability",
+    "rank",
+    "pattern",
+];
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -33,7 +58,19 @@ pub struct VerifyArgs {
     /// for ensemble means); the MME weights models equally.
     #[arg(long, default_value = "model", value_name = "METHOD")]
     probabilities: String,
-    /// Regions for area means: predefined names or NAME=W,E,S,N, comma-separated.
+    /// Scores to compute and write, comma-separated: acc, rmse, bias, msss, rps, rpss, crps,
+    /// crpss, brier, roc (area map and curves), reliability (diagram data), rank (rank
+    /// histogram), pattern (pattern ACC per year), or `all`.
+    #[arg(
+        long,
+        value_name = "SCORES",
+        value_delimiter = ',',
+        default_value = "all"
+    )]
+    scores: Vec<String>,
+    /// Regions for area means and diagrams, `;`-separated: predefined names (central_asia,
+    /// south_asia, southeast_asia: country sets), a country (`Nepal`, `KAZ`),
+    /// NAME=W,E,S,N (a box) or NAME=Country,Country.
     #[arg(
         long,
         value_name = "REGIONS",
@@ -41,6 +78,27 @@ pub struct VerifyArgs {
         default_value = "central_asia;south_asia;southeast_asia"
     )]
     regions: Vec<String>,
+    /// Country polygons (GeoJSON with `name` / `iso_a3`) for country regions (default: the
+    /// bundled Natural Earth 1:110m countries).
+    #[arg(long, value_name = "FILE")]
+    countries: Option<PathBuf>,
+    /// Debiased RPSS (Weigel et al. 2007) for the ensemble size, for member-count
+    /// probabilities (`--probabilities model`).
+    #[arg(long)]
+    rpss_debiased: bool,
+    /// Bootstrap resamples of the years for confidence intervals of ACC and RPSS (0: none).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    bootstrap: usize,
+    /// Confidence level of the bootstrap intervals; a cell is significant when the whole
+    /// interval is above 0.
+    #[arg(long, default_value_t = 0.95, value_name = "LEVEL")]
+    confidence: f64,
+    /// Seed of the bootstrap resamples (same seed, same intervals).
+    #[arg(long, default_value_t = 20_261_123)]
+    seed: u64,
+    /// Probability bins of the reliability diagram.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    reliability_bins: usize,
     /// Only these years, `FIRST-LAST`.
     #[arg(long, value_name = "FIRST-LAST")]
     years: Option<String>,
@@ -49,13 +107,35 @@ pub struct VerifyArgs {
     out: PathBuf,
 }
 
-/// Regional means of every score, per model and lead.
+/// The whole summary file.
+#[derive(Debug, Serialize)]
+struct Summary {
+    variable: String,
+    units: String,
+    start_years: Vec<i32>,
+    probabilities: String,
+    rpss: &'static str,
+    bootstrap: Option<BootstrapSettings>,
+    scores: Vec<&'static str>,
+    regions: Vec<RegionSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct BootstrapSettings {
+    resamples: usize,
+    confidence: f64,
+    seed: u64,
+}
+
+/// Regional means of every score, per model and lead, and the MME against the best model.
 #[derive(Debug, Serialize)]
 struct RegionSummary {
     region: String,
     bbox: [f64; 4],
+    countries: Vec<String>,
     cells: usize,
     models: Vec<ModelSummary>,
+    mme_against_best_model: Vec<Comparison>,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,15 +148,51 @@ struct ModelSummary {
 struct LeadSummary {
     lead: String,
     acc: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acc_interval: Option<Interval>,
+    /// Share of the region's area where the cell's ACC interval is above 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acc_significant_area: Option<f64>,
     rmse: f64,
     bias: f64,
     msss: f64,
     rps: f64,
     rpss: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rpss_interval: Option<Interval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rpss_significant_area: Option<f64>,
     crps: f64,
     crpss: f64,
     brier: Vec<f64>,
     roc_area: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern_acc: Option<Vec<YearValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reliability: Option<Vec<Vec<ReliabilityBin>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roc: Option<Vec<RocCurve>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rank_histogram: Option<Vec<u64>>,
+}
+
+#[derive(Debug, Serialize)]
+struct YearValue {
+    year: i32,
+    value: f64,
+}
+
+/// Whether the MME beats the best single model on the region's mean RPSS.
+#[derive(Debug, Serialize)]
+struct Comparison {
+    lead: String,
+    best_model: String,
+    best_model_rpss: f64,
+    mme_rpss: f64,
+    mme_minus_best: f64,
+    /// Share of the bootstrap resamples on which the MME's RPSS is the higher (paired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mme_better_in_resamples: Option<f64>,
 }
 
 const SCALARS: [&str; 8] = [
@@ -92,21 +208,64 @@ fn scalar<'a>(m: &'a SkillMaps, name: &str) -> &'a Array3<f32> {
         "rps" => &m.rps,
         "rpss" => &m.rpss,
         "crps" => &m.crps,
-        _ => &m.crpss,
+        "crpss" => &m.crpss,
+        "acc_lower" => &m.acc_lower,
+        "acc_upper" => &m.acc_upper,
+        "rpss_lower" => &m.rpss_lower,
+        _ => &m.rpss_upper,
     }
+}
+
+/// The scores asked for, checked.
+fn selected_scores(asked: &[String]) -> anyhow::Result<BTreeSet<&'static str>> {
+    let mut set = BTreeSet::new();
+    for s in asked {
+        let s = s.trim();
+        if s == "all" {
+            set.extend(ALL_SCORES);
+            continue;
+        }
+        match ALL_SCORES.iter().find(|k| **k == s) {
+            Some(k) => {
+                set.insert(*k);
+            }
+            None => bail!(
+                "--scores: unknown score '{s}'; choose from {} or all",
+                ALL_SCORES.join(", ")
+            ),
+        }
+    }
+    if set.is_empty() {
+        bail!("--scores: no score given");
+    }
+    Ok(set)
+}
+
+/// One scored forecast system.
+struct System {
+    name: String,
+    maps: SkillMaps,
+    /// `[region][lead]`.
+    regional: Vec<Vec<RegionalDiagnostics>>,
 }
 
 pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let years = args.years.as_deref().map(parse_years).transpose()?;
+    let scores = selected_scores(&args.scores)?;
     let scheme = match args.probabilities.as_str() {
         "model" => WeightScheme::ModelEqual,
         "pmme" => WeightScheme::Pmme,
         other => bail!("--probabilities '{other}': use model or pmme"),
     };
+    if args.rpss_debiased && scheme != WeightScheme::ModelEqual {
+        bail!("--rpss-debiased applies to probabilities counted from members (--probabilities model), not to PMME");
+    }
+    let countries = load_countries(args.countries.as_deref())?;
     let regions: Vec<Region> = args
         .regions
         .iter()
-        .map(|r| Region::parse(r))
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| Region::parse_with(r, &countries))
         .collect::<Result<_, _>>()?;
     let names = model_names(&args.hindcast, &args.input.models)?;
     let mut hc = Vec::new();
@@ -130,49 +289,71 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         full_hindcast: false,
         ..CombineSpec::default()
     };
-    let mut systems: Vec<(String, SkillMaps)> = Vec::new();
-    for c in &hc {
-        let one = [c];
-        let out = combine(
-            &CombineInput {
-                hindcasts: &one,
-                forecasts: None,
-                obs: Some(&aligned),
-            },
-            &spec,
+    let bootstrap = if args.bootstrap > 0 {
+        Some(
+            Bootstrap::new(hc[0].n_init(), args.bootstrap, args.confidence, args.seed)
+                .context("--bootstrap")?,
         )
-        .with_context(|| format!("probabilities of {}", c.meta.model))?;
-        let maps = skill_maps(&ScoredForecast {
-            probability: out.hindcast.probability.view(),
-            ensemble_mean: out.hindcast.mean.view(),
-            anomaly: Some(out.hindcast.anomaly.view()),
-            members: Some(c.values.view()),
-            obs: aligned.values.view(),
-            levels: &spec.category_levels,
-        })?;
-        systems.push((c.meta.model.clone(), maps));
+    } else {
+        None
+    };
+    let weights: Vec<Vec<f64>> = regions
+        .iter()
+        .map(|r| r.cell_weights(&hc[0].coords.spatial))
+        .collect();
+    let nl = hc[0].n_lead();
+    let mut systems: Vec<System> = Vec::new();
+    let mut evaluate =
+        |name: String, cubes: &[&Cube], members: ndarray::ArrayView5<f32>| -> anyhow::Result<()> {
+            let out = combine(
+                &CombineInput {
+                    hindcasts: cubes,
+                    forecasts: None,
+                    obs: Some(&aligned),
+                },
+                &spec,
+            )
+            .with_context(|| format!("probabilities of {name}"))?;
+            // Effective ensemble size of equally weighted models with m_j members each:
+            // K² / Σ 1/m_j (the sampling variance of their mean probability).
+            let m_eff = args.rpss_debiased.then(|| {
+                let k = cubes.len() as f64;
+                let inv: f64 = cubes.iter().map(|c| 1.0 / c.n_member() as f64).sum();
+                (k * k / inv).round() as usize
+            });
+            let scored = ScoredForecast {
+                probability: out.hindcast.probability.view(),
+                ensemble_mean: out.hindcast.mean.view(),
+                anomaly: Some(out.hindcast.anomaly.view()),
+                members: Some(members),
+                obs: aligned.values.view(),
+                levels: &spec.category_levels,
+                debias_members: m_eff,
+                bootstrap: bootstrap.as_ref(),
+            };
+            let maps = skill_maps(&scored)?;
+            let mut regional = Vec::with_capacity(regions.len());
+            for w in &weights {
+                let per_lead = (0..nl)
+                    .map(|l| regional_diagnostics(&scored, l, w, args.reliability_bins))
+                    .collect::<Result<Vec<_>, _>>()?;
+                regional.push(per_lead);
+            }
+            systems.push(System {
+                name,
+                maps,
+                regional,
+            });
+            Ok(())
+        };
+    for c in &hc {
+        evaluate(c.meta.model.clone(), &[c], c.values.view())?;
     }
     if hc.len() > 1 {
         let refs: Vec<&Cube> = hc.iter().collect();
-        let out = combine(
-            &CombineInput {
-                hindcasts: &refs,
-                forecasts: None,
-                obs: Some(&aligned),
-            },
-            &spec,
-        )?;
         let views: Vec<_> = hc.iter().map(|c| c.values.view()).collect();
         let pooled = concatenate(Axis(1), &views).context("pooling the members")?;
-        let maps = skill_maps(&ScoredForecast {
-            probability: out.hindcast.probability.view(),
-            ensemble_mean: out.hindcast.mean.view(),
-            anomaly: Some(out.hindcast.anomaly.view()),
-            members: Some(pooled.view()),
-            obs: aligned.values.view(),
-            levels: &spec.category_levels,
-        })?;
-        systems.push(("MME".to_string(), maps));
+        evaluate("MME".to_string(), &refs, pooled.view())?;
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -182,97 +363,329 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or(hc[0].meta.variable.clone());
     let nc_path = args.out.join(format!("skill.{var}.nc"));
-    write_skill(&nc_path, g, &hc[0], &systems, &spec.category_levels)?;
-    // Regional means.
-    let spatial = &hc[0].coords.spatial;
-    let mut summary = Vec::new();
-    for r in &regions {
-        let mut cells = 0;
-        let mut models = Vec::new();
-        for (name, maps) in &systems {
-            let mut leads = Vec::new();
-            for (l, lead) in hc[0].coords.lead.iter().enumerate() {
-                let mean_of = |a: ndarray::ArrayView2<f32>| {
-                    let v = a.as_standard_layout();
-                    regional_mean(v.as_slice().expect("standard"), spatial, r)
-                };
-                let mut vals = [0.0; 8];
-                for (k, s) in SCALARS.iter().enumerate() {
-                    let (m, n) = mean_of(scalar(maps, s).index_axis(Axis(0), l));
-                    vals[k] = m;
-                    cells = cells.max(n);
-                }
-                let per_cat = |a: &ndarray::Array4<f32>| -> Vec<f64> {
-                    (0..a.dim().0)
-                        .map(|c| mean_of(a.slice(ndarray::s![c, l, .., ..])).0)
-                        .collect()
-                };
-                leads.push(LeadSummary {
-                    lead: lead.label(),
-                    acc: vals[0],
-                    rmse: vals[1],
-                    bias: vals[2],
-                    msss: vals[3],
-                    rps: vals[4],
-                    rpss: vals[5],
-                    crps: vals[6],
-                    crpss: vals[7],
-                    brier: per_cat(&maps.brier),
-                    roc_area: per_cat(&maps.roc_area),
-                });
-            }
-            models.push(ModelSummary {
-                model: name.clone(),
-                leads,
-            });
-        }
-        summary.push(RegionSummary {
-            region: r.name.clone(),
-            bbox: [r.bbox.west, r.bbox.east, r.bbox.south, r.bbox.north],
-            cells,
-            models,
-        });
-    }
+    write_skill(
+        &nc_path,
+        g,
+        &hc[0],
+        &systems,
+        &spec.category_levels,
+        &scores,
+        bootstrap.as_ref(),
+    )?;
+    let summary = Summary {
+        variable: var.clone(),
+        units: hc[0].meta.units.clone(),
+        start_years: hc[0].init_years(),
+        probabilities: args.probabilities.clone(),
+        rpss: if args.rpss_debiased {
+            "debiased for the ensemble size (Weigel et al. 2007)"
+        } else {
+            "plain, against climatological probabilities"
+        },
+        bootstrap: bootstrap.as_ref().map(|b| BootstrapSettings {
+            resamples: b.len(),
+            confidence: b.confidence,
+            seed: args.seed,
+        }),
+        scores: scores.iter().copied().collect(),
+        regions: regions
+            .iter()
+            .enumerate()
+            .map(|(r, region)| region_summary(r, region, &weights[r], &hc[0], &systems, &scores))
+            .collect(),
+    };
     let json_path = args.out.join(format!("skill_summary.{var}.json"));
     write_text_atomic(&json_path, &serde_json::to_string_pretty(&summary)?)?;
-    if !g.quiet {
-        println!(
-            "{:<16} {:<14} {:>6} {:>7} {:>7} {:>6}",
-            "region", "model", "cells", "ACC", "RPSS", "CRPSS"
-        );
-        for r in &summary {
-            if r.cells == 0 {
+    let mut pngs = Vec::new();
+    if ["reliability", "roc", "rank"]
+        .iter()
+        .any(|s| scores.contains(s))
+    {
+        for (r, region) in regions.iter().enumerate() {
+            if summary.regions[r].cells == 0 {
                 continue;
             }
-            for m in &r.models {
-                let l = &m.leads[0];
-                println!(
-                    "{:<16} {:<14} {:>6} {:>7.3} {:>7.3} {:>6.3}",
-                    r.region, m.model, r.cells, l.acc, l.rpss, l.crpss
-                );
+            for (l, lead) in hc[0].coords.lead.iter().enumerate() {
+                let label = lead.label();
+                let file: String = label
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                let path = args
+                    .out
+                    .join(format!("diagrams.{var}.{}.{file}.png", region.name));
+                pngs.push(draw_diagrams(
+                    &path,
+                    &format!(
+                        "{var} — {} — {label} — {} start years",
+                        region.name,
+                        hc[0].n_init()
+                    ),
+                    &systems,
+                    r,
+                    l,
+                    &spec.category_levels,
+                )?);
             }
         }
+    }
+    if !g.quiet {
+        print_table(&summary);
         eprintln!("  {}\n  {}", nc_path.display(), json_path.display());
+        if let Some(p) = pngs.first() {
+            eprintln!("  {} diagram PNGs, e.g. {}", pngs.len(), p.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+fn draw_diagrams(
+    path: &Path,
+    title: &str,
+    systems: &[System],
+    region: usize,
+    lead: usize,
+    levels: &[f64],
+) -> anyhow::Result<PathBuf> {
+    let shown: Vec<DiagramSystem> = systems
+        .iter()
+        .map(|s| DiagramSystem {
+            name: &s.name,
+            diagnostics: &s.regional[region][lead],
+        })
+        .collect();
+    let ncat = levels.len() + 1;
+    let bounds = s2s_ensemble::ensemble::category_level_bounds(levels);
+    let label = |c: usize| -> String {
+        match (ncat, c) {
+            (3, 0) => "below normal".to_string(),
+            (3, 2) => "above normal".to_string(),
+            (_, 0) => format!("below the {:.0}th percentile", levels[0] * 100.0),
+            _ => format!(
+                "above the {:.0}th percentile",
+                levels[levels.len() - 1] * 100.0
+            ),
+        }
+    };
+    let labels = [label(0), label(ncat - 1)];
+    let cats = [
+        DiagramCategory {
+            index: 0,
+            label: &labels[0],
+            climatology: bounds[0].1 - bounds[0].0,
+        },
+        DiagramCategory {
+            index: ncat - 1,
+            label: &labels[1],
+            climatology: bounds[ncat - 1].1 - bounds[ncat - 1].0,
+        },
+    ];
+    render_verification_diagrams(path, title, &shown, &cats)?;
+    Ok(path.to_path_buf())
+}
+
+fn region_summary(
+    r: usize,
+    region: &Region,
+    weights: &[f64],
+    template: &Cube,
+    systems: &[System],
+    scores: &BTreeSet<&str>,
+) -> RegionSummary {
+    let years = template.init_years();
+    let mut cells = 0;
+    let mut models = Vec::new();
+    for s in systems {
+        let mut leads = Vec::new();
+        for (l, lead) in template.coords.lead.iter().enumerate() {
+            let d = &s.regional[r][l];
+            cells = cells.max(d.cells);
+            let mean_of = |a: ArrayView2<f32>| {
+                let v = a.as_standard_layout();
+                regional_mean(v.as_slice().expect("standard"), weights).0
+            };
+            let map_mean = |name: &str| mean_of(scalar(&s.maps, name).index_axis(Axis(0), l));
+            let per_cat = |a: &ndarray::Array4<f32>| -> Vec<f64> {
+                (0..a.dim().0)
+                    .map(|c| mean_of(a.slice(ndarray::s![c, l, .., ..])))
+                    .collect()
+            };
+            // Area share where the interval's lower end is above 0 (of cells with one).
+            let significant = |name: &str| -> Option<f64> {
+                d.acc_interval.lower.is_finite().then_some(())?;
+                let lower = scalar(&s.maps, name).index_axis(Axis(0), l);
+                let lower = lower.as_standard_layout();
+                let flags: Vec<f32> = lower
+                    .iter()
+                    .map(|&v| {
+                        if v.is_nan() {
+                            f32::NAN
+                        } else {
+                            f32::from(u8::from(v > 0.0))
+                        }
+                    })
+                    .collect();
+                Some(regional_mean(&flags, weights).0)
+            };
+            let has = |k: &str| scores.contains(k);
+            let boot = d.acc_interval.lower.is_finite() || d.rpss_interval.lower.is_finite();
+            leads.push(LeadSummary {
+                lead: lead.label(),
+                acc: map_mean("acc"),
+                acc_interval: (has("acc") && boot).then_some(d.acc_interval),
+                acc_significant_area: if has("acc") {
+                    significant("acc_lower")
+                } else {
+                    None
+                },
+                rmse: map_mean("rmse"),
+                bias: map_mean("bias"),
+                msss: map_mean("msss"),
+                rps: map_mean("rps"),
+                rpss: map_mean("rpss"),
+                rpss_interval: (has("rpss") && boot).then_some(d.rpss_interval),
+                rpss_significant_area: if has("rpss") {
+                    significant("rpss_lower")
+                } else {
+                    None
+                },
+                crps: map_mean("crps"),
+                crpss: map_mean("crpss"),
+                brier: per_cat(&s.maps.brier),
+                roc_area: per_cat(&s.maps.roc_area),
+                pattern_acc: has("pattern").then(|| {
+                    years
+                        .iter()
+                        .zip(&d.pattern_acc)
+                        .map(|(&year, &value)| YearValue { year, value })
+                        .collect()
+                }),
+                reliability: has("reliability").then(|| d.reliability.clone()),
+                roc: has("roc").then(|| d.roc.clone()),
+                rank_histogram: has("rank").then(|| d.rank_histogram.clone()),
+            });
+        }
+        models.push(ModelSummary {
+            model: s.name.clone(),
+            leads,
+        });
+    }
+    let mut comparison = Vec::new();
+    if let Some((mme, singles)) = models
+        .split_last()
+        .filter(|(m, s)| m.model == "MME" && !s.is_empty())
+    {
+        let mme_sys = systems.last().expect("MME");
+        for (l, lead) in mme.leads.iter().enumerate() {
+            let Some((k, best)) = singles
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.leads[l].rpss.is_finite())
+                .max_by(|a, b| a.1.leads[l].rpss.total_cmp(&b.1.leads[l].rpss))
+            else {
+                continue;
+            };
+            let a = &mme_sys.regional[r][l].rpss_resampled;
+            let b = &systems[k].regional[r][l].rpss_resampled;
+            let pairs: Vec<bool> = a
+                .iter()
+                .zip(b)
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .map(|(x, y)| x > y)
+                .collect();
+            comparison.push(Comparison {
+                lead: lead.lead.clone(),
+                best_model: best.model.clone(),
+                best_model_rpss: best.leads[l].rpss,
+                mme_rpss: lead.rpss,
+                mme_minus_best: lead.rpss - best.leads[l].rpss,
+                mme_better_in_resamples: (!pairs.is_empty())
+                    .then(|| pairs.iter().filter(|&&x| x).count() as f64 / pairs.len() as f64),
+            });
+        }
+    }
+    RegionSummary {
+        region: region.name.clone(),
+        bbox: [
+            region.bbox.west,
+            region.bbox.east,
+            region.bbox.south,
+            region.bbox.north,
+        ],
+        countries: region.countries.iter().map(|c| c.name.clone()).collect(),
+        cells,
+        models,
+        mme_against_best_model: comparison,
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_table(summary: &Summary) {
+    println!(
+        "{:<16} {:<14} {:>6} {:>7} {:>7} {:>17} {:>7}",
+        "region", "model", "cells", "ACC", "RPSS", "RPSS interval", "CRPSS"
+    );
+    for r in &summary.regions {
+        if r.cells == 0 {
+            println!("{:<16} (no grid cell in the region)", r.region);
+            continue;
+        }
+        for m in &r.models {
+            let l = &m.leads[0];
+            let interval = l
+                .rpss_interval
+                .filter(|i| i.lower.is_finite())
+                .map(|i| format!("[{:.3}, {:.3}]", i.lower, i.upper))
+                .unwrap_or_default();
+            println!(
+                "{:<16} {:<14} {:>6} {:>7.3} {:>7.3} {:>17} {:>7.3}",
+                r.region, m.model, r.cells, l.acc, l.rpss, interval, l.crpss
+            );
+        }
+        if let Some(c) = r.mme_against_best_model.first() {
+            println!(
+                "{:<16} MME − best model ({}) RPSS at {}: {:+.3}{}",
+                r.region,
+                c.best_model,
+                c.lead,
+                c.mme_minus_best,
+                c.mme_better_in_resamples
+                    .map(|p| format!(" (MME higher in {:.0} % of resamples)", p * 100.0))
+                    .unwrap_or_default()
+            );
+        }
+    }
+}
+
 /// Skill maps of every system into one file, with a `model` coordinate that includes `MME`.
 fn write_skill(
-    path: &std::path::Path,
+    path: &Path,
     g: &Globals,
     template: &Cube,
-    systems: &[(String, SkillMaps)],
+    systems: &[System],
     levels: &[f64],
+    scores: &BTreeSet<&str>,
+    bootstrap: Option<&Bootstrap>,
 ) -> anyhow::Result<()> {
     let mut w = CfWriter::create(path, &g.write_options())?;
     w.global_text(
         "title",
         "Cross-validated hindcast skill of each model and the multi-model ensemble",
     )?;
+    if let Some(b) = bootstrap {
+        w.global_text(
+            "bootstrap",
+            &format!(
+                "{} resamples of the {} start years with replacement; percentile intervals at confidence {}",
+                b.len(),
+                b.years(),
+                b.confidence
+            ),
+        )?;
+    }
     let nl = template.n_lead();
     w.dimension("model", systems.len())?;
-    let names: Vec<String> = systems.iter().map(|s| s.0.clone()).collect();
+    let names: Vec<String> = systems.iter().map(|s| s.name.clone()).collect();
     w.string_var(
         "model",
         "model",
@@ -334,59 +747,124 @@ fn write_skill(
         "rpss" => "ranked probability skill score against climatology",
         "crps" => "fair continuous ranked probability score (Ferro 2014)",
         "crpss" => "fair CRPS skill score against the observed climatology",
+        "acc_lower" => "lower end of the bootstrap confidence interval of the ACC",
+        "acc_upper" => "upper end of the bootstrap confidence interval of the ACC",
+        "rpss_lower" => "lower end of the bootstrap confidence interval of the RPSS",
+        "rpss_upper" => "upper end of the bootstrap confidence interval of the RPSS",
         "brier" => "Brier score per category",
         _ => "area under the ROC curve per category",
     };
     let units = template.meta.units.clone();
-    for s in SCALARS {
-        let mut dims = vec!["model", "lead"];
+    let map_dims = |lead_first: &[&'static str]| {
+        let mut dims: Vec<&str> = vec!["model"];
+        dims.extend_from_slice(lead_first);
         dims.extend(sp.iter().copied());
-        let mut shape = vec![systems.len(), nl];
-        shape.extend_from_slice(&spatial_count);
-        let u = if matches!(s, "rmse" | "bias" | "crps") {
+        dims
+    };
+    let mut written: Vec<&str> = SCALARS
+        .iter()
+        .copied()
+        .filter(|s| scores.contains(s))
+        .collect();
+    if bootstrap.is_some() {
+        for (score, bounds) in [
+            ("acc", ["acc_lower", "acc_upper"]),
+            ("rpss", ["rpss_lower", "rpss_upper"]),
+        ] {
+            if scores.contains(score) {
+                written.extend(bounds);
+            }
+        }
+    }
+    let mut shape = vec![systems.len(), nl];
+    shape.extend_from_slice(&spatial_count);
+    let mut count = vec![1, nl];
+    count.extend_from_slice(&spatial_count);
+    let start_of = |m: usize, extra: usize| {
+        let mut start = vec![m];
+        start.resize(1 + extra + spatial_count.len(), 0);
+        start
+    };
+    for s in &written {
+        let u = if matches!(*s, "rmse" | "bias" | "crps") {
             units.as_str()
         } else {
             "1"
         };
         w.def_f32(
             s,
-            &dims,
+            &map_dims(&["lead"]),
             &shape,
             &[("units", u), ("long_name", long(s))],
             &[],
         )?;
-        for (m, (_, maps)) in systems.iter().enumerate() {
-            let a = scalar(maps, s);
-            let mut start = vec![m, 0];
-            start.resize(2 + spatial_count.len(), 0);
-            let mut count = vec![1, nl];
-            count.extend_from_slice(&spatial_count);
-            w.put_f32(s, &start, &count, a.as_slice().expect("standard layout"))?;
+        for (m, sys) in systems.iter().enumerate() {
+            let a = scalar(&sys.maps, s);
+            w.put_f32(
+                s,
+                &start_of(m, 1),
+                &count,
+                a.as_slice().expect("standard layout"),
+            )?;
         }
     }
-    for s in ["brier", "roc_area"] {
-        let mut dims = vec!["model", "category", "lead"];
-        dims.extend(sp.iter().copied());
-        let mut shape = vec![systems.len(), levels.len() + 1, nl];
+    if let Some(b) = bootstrap {
+        for score in ["acc", "rpss"].iter().filter(|s| scores.contains(*s)) {
+            let name = format!("{score}_significant");
+            let long = format!(
+                "{} significantly above 0: the {:.0} % bootstrap interval lies above 0",
+                score.to_uppercase(),
+                b.confidence * 100.0
+            );
+            w.def_i8(
+                &name,
+                &map_dims(&["lead"]),
+                &shape,
+                -1,
+                &[
+                    ("long_name", &long),
+                    ("flag_meanings", "not_significant significant"),
+                ],
+            )?;
+            w.var_attr(&name, "flag_values", vec![0i8, 1])?;
+            for (m, sys) in systems.iter().enumerate() {
+                let lower = scalar(&sys.maps, &format!("{score}_lower"));
+                let flags: Vec<i8> = lower
+                    .iter()
+                    .map(|&v| if v.is_nan() { -1 } else { i8::from(v > 0.0) })
+                    .collect();
+                w.put_i8(&name, &start_of(m, 1), &count, &flags)?;
+            }
+        }
+    }
+    let ncat = levels.len() + 1;
+    for (key, s) in [("brier", "brier"), ("roc", "roc_area")] {
+        if !scores.contains(key) {
+            continue;
+        }
+        let mut shape = vec![systems.len(), ncat, nl];
         shape.extend_from_slice(&spatial_count);
         w.def_f32(
             s,
-            &dims,
+            &map_dims(&["category", "lead"]),
             &shape,
             &[("units", "1"), ("long_name", long(s))],
             &[],
         )?;
-        for (m, (_, maps)) in systems.iter().enumerate() {
+        let mut count = vec![1, ncat, nl];
+        count.extend_from_slice(&spatial_count);
+        for (m, sys) in systems.iter().enumerate() {
             let a = if s == "brier" {
-                &maps.brier
+                &sys.maps.brier
             } else {
-                &maps.roc_area
+                &sys.maps.roc_area
             };
-            let mut start = vec![m, 0, 0];
-            start.resize(3 + spatial_count.len(), 0);
-            let mut count = vec![1, levels.len() + 1, nl];
-            count.extend_from_slice(&spatial_count);
-            w.put_f32(s, &start, &count, a.as_slice().expect("standard layout"))?;
+            w.put_f32(
+                s,
+                &start_of(m, 2),
+                &count,
+                a.as_slice().expect("standard layout"),
+            )?;
         }
     }
     w.finish()?;

@@ -34,6 +34,31 @@ impl Country {
         }
         self.shape.intersects(&Point::from(p))
     }
+
+    /// The bounding box of the country's polygons as `(west, east, south, north)` in the
+    /// file's longitudes (−180…180 for Natural Earth).
+    pub fn bounds(&self) -> (f64, f64, f64, f64) {
+        let (lo, hi) = (self.bbox.min(), self.bbox.max());
+        (lo.x, hi.x, lo.y, hi.y)
+    }
+}
+
+impl serde::Serialize for Country {
+    /// A country serialises as its name and ISO code (not its polygons).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Country", 2)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("iso_a3", &self.iso_a3)?;
+        st.end()
+    }
+}
+
+impl PartialEq for Country {
+    /// Countries are the same when name and code are (polygons are not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.iso_a3 == other.iso_a3
+    }
 }
 
 fn wrap180(lon: f64) -> f64 {
@@ -53,8 +78,16 @@ pub const NATURAL_EARTH_110M: &str = include_str!("../../data/regions/countries_
 impl Countries {
     /// The bundled Natural Earth 1:110m countries ([`NATURAL_EARTH_110M`]).
     pub fn natural_earth_110m() -> Self {
-        Countries::from_geojson(NATURAL_EARTH_110M, "bundled Natural Earth 1:110m")
-            .expect("the bundled GeoJSON parses")
+        Countries::bundled().clone()
+    }
+
+    /// The bundled Natural Earth 1:110m countries, parsed once per process.
+    pub fn bundled() -> &'static Countries {
+        static BUNDLED: std::sync::OnceLock<Countries> = std::sync::OnceLock::new();
+        BUNDLED.get_or_init(|| {
+            Countries::from_geojson(NATURAL_EARTH_110M, "bundled Natural Earth 1:110m")
+                .expect("the bundled GeoJSON parses")
+        })
     }
 
     /// Parses a GeoJSON FeatureCollection of `Polygon` / `MultiPolygon` features with `name`

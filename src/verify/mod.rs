@@ -18,20 +18,36 @@
 //!   reliability − resolution + uncertainty over probability bins.
 //! - `roc_area` per category: the area under the ROC curve over all probability thresholds,
 //!   computed as the Mann–Whitney statistic (ties count one half).
+//! - `rpss` optionally debiased for the ensemble size (Weigel et al. 2007, [`maps`]).
+//!
+//! # Regions, diagrams, uncertainty
+//! - [`region`]: boxes or country sets, cos(latitude)-weighted means, pattern ACC.
+//! - [`diagrams`]: reliability-diagram bins, ROC curves, rank histograms.
+//! - [`bootstrap`]: confidence intervals of ACC and RPSS by resampling years, per cell
+//!   ([`SkillMaps::acc_lower`] …) and per region ([`regional_diagnostics`]).
 //!
 //! # References
 //! Jolliffe & Stephenson (2012), *Forecast Verification*, 2nd ed.; Ferro (2014), QJRMS 140,
 //! 1917–1923; Weigel, Liniger & Appenzeller (2007), MWR 135, 118–124; Murphy (1973), JAM 12,
-//! 595–600; WMO SVS-LRF (2006) for the long-range forecast conventions.
+//! 595–600; Hamill (2001), MWR 129, 550–560; Mason & Graham (2002), QJRMS 128, 2145–2166;
+//! Wilks (2011), *Statistical Methods in the Atmospheric Sciences*, 3rd ed.; WMO SVS-LRF (2006) for the long-range forecast conventions.
 
-use ndarray::{s, Array3, Array4, ArrayView5};
-use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-
-mod region;
-pub use region::{regional_mean, Region};
+pub mod bootstrap;
+pub mod diagrams;
+pub mod maps;
+pub mod region;
+pub use bootstrap::{weighted_pearson, weighted_skill_score, Bootstrap, Interval, ResampleKernel};
+pub use diagrams::{
+    observation_rank, probability_bin, reliability_table, roc_curve, uniform_from_key,
+    ReliabilityBin, RocCurve, RocPoint,
+};
+pub use maps::{
+    regional_diagnostics, rps_debiasing_term, skill_maps, RegionalDiagnostics, ScoredForecast,
+    SkillMaps,
+};
+pub use region::{pattern_acc, regional_mean, Region, PREDEFINED};
 
 /// Pearson correlation of two series over the indices where both are finite; NaN for fewer
 /// than 3 pairs or a constant series.
@@ -173,7 +189,7 @@ pub fn brier(p: &[f64], o: &[bool], bins: usize) -> Brier {
         n += 1.0;
         score += (pi - ov).powi(2);
         base += ov;
-        let b = ((pi * bins as f64) as usize).min(bins - 1);
+        let b = probability_bin(pi, bins);
         count[b] += 1.0;
         psum[b] += pi;
         osum[b] += ov;
@@ -235,240 +251,59 @@ pub fn roc_area(p: &[f64], o: &[bool]) -> f64 {
     u / (events * non) as f64
 }
 
+/// One-pass accumulator of a weighted Pearson correlation: add `(f, o, w)` samples (non-finite
+/// values or non-positive weights are skipped), merge partial sums, read the correlation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WeightedCorrelation {
+    n: usize,
+    w: f64,
+    f: f64,
+    o: f64,
+    ff: f64,
+    oo: f64,
+    fo: f64,
+}
+
+impl WeightedCorrelation {
+    /// Adds one sample.
+    pub fn add(&mut self, f: f64, o: f64, w: f64) {
+        if w > 0.0 && f.is_finite() && o.is_finite() {
+            self.n += 1;
+            self.w += w;
+            self.f += w * f;
+            self.o += w * o;
+            self.ff += w * f * f;
+            self.oo += w * o * o;
+            self.fo += w * f * o;
+        }
+    }
+
+    /// Adds another accumulator's samples.
+    pub fn merge(&mut self, other: &WeightedCorrelation) {
+        self.n += other.n;
+        self.w += other.w;
+        self.f += other.f;
+        self.o += other.o;
+        self.ff += other.ff;
+        self.oo += other.oo;
+        self.fo += other.fo;
+    }
+
+    /// The correlation; NaN with fewer than 3 samples or a constant series.
+    pub fn value(&self) -> f64 {
+        if self.n < 3 {
+            return f64::NAN;
+        }
+        let sfo = self.fo - self.f * self.o / self.w;
+        let sff = self.ff - self.f * self.f / self.w;
+        let soo = self.oo - self.o * self.o / self.w;
+        let eps = 1e-12;
+        if sff <= eps * self.ff.abs() || soo <= eps * self.oo.abs() {
+            return f64::NAN;
+        }
+        sfo / (sff * soo).sqrt()
+    }
+}
+
 #[cfg(test)]
 mod tests;
-
-/// Skill maps of one forecast system: `(lead, y, x)` per score, `(category, lead, y, x)` for
-/// the per-category scores.
-#[derive(Debug, Clone)]
-pub struct SkillMaps {
-    /// Anomaly correlation of the ensemble mean (of its anomaly when given).
-    pub acc: Array3<f32>,
-    /// Root-mean-square error of the ensemble mean.
-    pub rmse: Array3<f32>,
-    /// Mean error of the ensemble mean.
-    pub bias: Array3<f32>,
-    /// MSE skill score.
-    pub msss: Array3<f32>,
-    /// Mean RPS of the category probabilities.
-    pub rps: Array3<f32>,
-    /// RPSS against climatological probabilities.
-    pub rpss: Array3<f32>,
-    /// Mean fair CRPS of the members.
-    pub crps: Array3<f32>,
-    /// Fair CRPSS against the observed climatology (other years) as an ensemble.
-    pub crpss: Array3<f32>,
-    /// Brier score per category.
-    pub brier: Array4<f32>,
-    /// ROC area per category.
-    pub roc_area: Array4<f32>,
-}
-
-/// What [`skill_maps`] scores.
-#[derive(Debug, Clone, Copy)]
-pub struct ScoredForecast<'a> {
-    /// Category probabilities `(start, category, lead, y, x)` (cross-validated).
-    pub probability: ArrayView5<'a, f32>,
-    /// Ensemble mean `(start, 1, lead, y, x)` (RMSE, bias, MSSS).
-    pub ensemble_mean: ArrayView5<'a, f32>,
-    /// Ensemble-mean anomaly `(start, 1, lead, y, x)` for the ACC; `None`: the mean. (A
-    /// cross-validated calibrated mean `ō₋ᵧ + A` carries `−o_y/(n−1)` and would bias the
-    /// correlation low; its anomaly does not.)
-    pub anomaly: Option<ArrayView5<'a, f32>>,
-    /// Members `(start, member, lead, y, x)` for the CRPS (`None`: CRPS left NaN).
-    pub members: Option<ArrayView5<'a, f32>>,
-    /// Observations on the same starts and leads `(start, 1, lead, y, x)`.
-    pub obs: ArrayView5<'a, f32>,
-    /// Category levels of the probabilities (terciles: 1/3, 2/3).
-    pub levels: &'a [f64],
-}
-
-/// Scores of a hindcast per cell and lead over its start years. The observed category of a
-/// year comes from the observed climatology of the other years (leave-one-year-out), as the
-/// cross-validated forecast's own edges do.
-pub fn skill_maps(s: &ScoredForecast) -> Result<SkillMaps> {
-    let (ni, ncat, nl, ny, nx) = s.probability.dim();
-    if ncat != s.levels.len() + 1 {
-        return Err(Error::invalid(
-            "verification",
-            format!("{ncat} categories but {} levels", s.levels.len()),
-        ));
-    }
-    let same =
-        |d: (usize, usize, usize, usize, usize)| d.0 == ni && d.2 == nl && d.3 == ny && d.4 == nx;
-    if !same(s.obs.dim())
-        || !same(s.ensemble_mean.dim())
-        || s.members.is_some_and(|m| !same(m.dim()))
-    {
-        return Err(Error::mismatch(
-            "verification",
-            "forecast, members and observations must share starts, leads and grid",
-        ));
-    }
-    let map3 = || Array3::<f32>::from_elem((nl, ny, nx), f32::NAN);
-    let map4 = || Array4::<f32>::from_elem((ncat, nl, ny, nx), f32::NAN);
-    let mut maps = SkillMaps {
-        acc: map3(),
-        rmse: map3(),
-        bias: map3(),
-        msss: map3(),
-        rps: map3(),
-        rpss: map3(),
-        crps: map3(),
-        crpss: map3(),
-        brier: map4(),
-        roc_area: map4(),
-    };
-    let cells: Vec<CellScores> = (0..nl * ny * nx)
-        .into_par_iter()
-        .map(|k| cell_scores(s, k / (ny * nx), (k / nx) % ny, k % nx))
-        .collect();
-    for (k, (a, b)) in cells.into_iter().enumerate() {
-        let (l, y, x) = (k / (ny * nx), (k / nx) % ny, k % nx);
-        let idx = [l, y, x];
-        for (arr, v) in [
-            (&mut maps.acc, a[0]),
-            (&mut maps.rmse, a[1]),
-            (&mut maps.bias, a[2]),
-            (&mut maps.msss, a[3]),
-            (&mut maps.rps, a[4]),
-            (&mut maps.rpss, a[5]),
-            (&mut maps.crps, a[6]),
-            (&mut maps.crpss, a[7]),
-        ] {
-            arr[idx] = v;
-        }
-        for (c, (bs, roc)) in b.into_iter().enumerate() {
-            maps.brier[[c, l, y, x]] = bs;
-            maps.roc_area[[c, l, y, x]] = roc;
-        }
-    }
-    Ok(maps)
-}
-
-/// Scores of one cell and lead: `[acc, rmse, bias, msss, rps, rpss, crps, crpss]` and per
-/// category `(brier, roc_area)`.
-type CellScores = ([f32; 8], Vec<(f32, f32)>);
-
-fn cell_scores(s: &ScoredForecast, l: usize, y: usize, x: usize) -> CellScores {
-    let ni = s.obs.dim().0;
-    let ncat = s.levels.len() + 1;
-    let obs: Vec<f64> = (0..ni).map(|i| f64::from(s.obs[[i, 0, l, y, x]])).collect();
-    let mean: Vec<f64> = (0..ni)
-        .map(|i| f64::from(s.ensemble_mean[[i, 0, l, y, x]]))
-        .collect();
-    let mut d = deterministic(&mean, &obs);
-    if let Some(a) = &s.anomaly {
-        let anom: Vec<f64> = (0..ni).map(|i| f64::from(a[[i, 0, l, y, x]])).collect();
-        d.acc = pearson_r(&anom, &obs);
-    }
-    // Observed category of each year against the other years' observed quantiles.
-    let mut others = Vec::with_capacity(ni);
-    let mut cats: Vec<Option<usize>> = Vec::with_capacity(ni);
-    let mut crps_sum = (0.0, 0.0, 0usize);
-    let mut members = Vec::new();
-    let mut clim = Vec::new();
-    for i in 0..ni {
-        if !obs[i].is_finite() {
-            cats.push(None);
-            continue;
-        }
-        others.clear();
-        others.extend(
-            (0..ni)
-                .filter(|&j| j != i && obs[j].is_finite())
-                .map(|j| obs[j] as f32),
-        );
-        others.sort_unstable_by(f32::total_cmp);
-        let edges: Vec<f64> = s
-            .levels
-            .iter()
-            .map(|&p| crate::stats::quantile_sorted(&others, p))
-            .collect();
-        cats.push(crate::ensemble::category_of(obs[i] as f32, &edges));
-        if let Some(mv) = &s.members {
-            members.clear();
-            members.extend(
-                mv.slice(s![i, .., l, y, x])
-                    .iter()
-                    .filter(|v| v.is_finite())
-                    .map(|&v| f64::from(v)),
-            );
-            clim.clear();
-            clim.extend(others.iter().map(|&v| f64::from(v)));
-            let c = crps_ensemble(&mut members, obs[i], true);
-            let cc = crps_ensemble(&mut clim, obs[i], true);
-            if c.is_finite() && cc.is_finite() {
-                crps_sum.0 += c;
-                crps_sum.1 += cc;
-                crps_sum.2 += 1;
-            }
-        }
-    }
-    let clim_probs: Vec<f64> = crate::ensemble::category_level_bounds(s.levels)
-        .iter()
-        .map(|(lo, hi)| hi - lo)
-        .collect();
-    let (mut r, mut rc, mut n) = (0.0, 0.0, 0usize);
-    let mut per_cat_p = vec![Vec::with_capacity(ni); ncat];
-    let mut per_cat_o = vec![Vec::with_capacity(ni); ncat];
-    let mut probs = vec![0.0; ncat];
-    for (i, cat) in cats.iter().enumerate() {
-        let Some(oc) = *cat else { continue };
-        for (c, p) in probs.iter_mut().enumerate() {
-            *p = f64::from(s.probability[[i, c, l, y, x]]);
-        }
-        if probs.iter().any(|p| !p.is_finite()) {
-            continue;
-        }
-        r += rps(&probs, oc);
-        rc += rps(&clim_probs, oc);
-        n += 1;
-        for c in 0..ncat {
-            per_cat_p[c].push(probs[c]);
-            per_cat_o[c].push(oc == c);
-        }
-    }
-    let (rps_mean, rpss) = if n > 0 {
-        (r / n as f64, if rc > 0.0 { 1.0 - r / rc } else { f64::NAN })
-    } else {
-        (f64::NAN, f64::NAN)
-    };
-    let (crps_mean, crpss) = if crps_sum.2 > 0 {
-        (
-            crps_sum.0 / crps_sum.2 as f64,
-            if crps_sum.1 > 0.0 {
-                1.0 - crps_sum.0 / crps_sum.1
-            } else {
-                f64::NAN
-            },
-        )
-    } else {
-        (f64::NAN, f64::NAN)
-    };
-    let per_cat = (0..ncat)
-        .map(|c| {
-            if per_cat_p[c].is_empty() {
-                (f32::NAN, f32::NAN)
-            } else {
-                (
-                    brier(&per_cat_p[c], &per_cat_o[c], 10).score as f32,
-                    roc_area(&per_cat_p[c], &per_cat_o[c]) as f32,
-                )
-            }
-        })
-        .collect();
-    (
-        [
-            d.acc as f32,
-            d.rmse as f32,
-            d.bias as f32,
-            d.msss as f32,
-            rps_mean as f32,
-            rpss as f32,
-            crps_mean as f32,
-            crpss as f32,
-        ],
-        per_cat,
-    )
-}

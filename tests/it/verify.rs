@@ -1,6 +1,9 @@
 //! `s2s verify` on the real NMME monsoon hindcasts against IMD rainfall: grid-point ACC over the
 //! 38 years, cos-lat mean over the cells with observations, compared with the values in the
-//! data's SOURCE.md (a plain numpy calculation).
+//! data's SOURCE.md (a plain numpy calculation); and the whole set of outputs on a synthetic
+//! workload: country regions, bootstrap intervals and flags, diagram PNGs, score selection.
+
+use std::path::Path;
 
 use crate::common::{real, s2s, stderr};
 
@@ -39,7 +42,7 @@ fn nmme_monsoon_acc_matches_the_published_values() {
     )
     .unwrap();
     let published = [0.085, 0.077, 0.051, 0.099];
-    let region = &json[0];
+    let region = &json["regions"][0];
     for (k, want) in published.iter().enumerate() {
         let acc = region["models"][k]["leads"][0]["acc"].as_f64().unwrap();
         // numpy used the 581 cells with all 38 years; we also score the 8 cells with gaps.
@@ -53,4 +56,166 @@ fn nmme_monsoon_acc_matches_the_published_values() {
         assert!(f.variable(v).is_some(), "no {v}");
     }
     assert_eq!(f.dimension("model").unwrap().len(), 5);
+}
+
+fn synth_small(dir: &Path) -> String {
+    let o = s2s(&[
+        "synth",
+        "-q",
+        "--preset",
+        "small",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    ["ALPHA", "BRAVO", "CHARLIE"]
+        .iter()
+        .map(|m| {
+            dir.join(format!("hindcast_{m}.nc"))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn synthetic_workload_every_output() {
+    let wl = tempfile::tempdir().unwrap();
+    let hindcasts = synth_small(wl.path());
+    let obs = wl.path().join("obs.nc");
+    let out = tempfile::tempdir().unwrap();
+    let o = s2s(&[
+        "verify",
+        "--hindcast",
+        &hindcasts,
+        "--obs",
+        obs.to_str().unwrap(),
+        "--var",
+        "pr",
+        "--regions",
+        "south_asia;India;box=70,90,10,30",
+        "--bootstrap",
+        "200",
+        "--rpss-debiased",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(crate::common::stdout(&o).contains("MME − best model"));
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("skill_summary.pr.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["bootstrap"]["resamples"], 200);
+    let regions = json["regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 3);
+    assert_eq!(regions[1]["region"], "india");
+    assert_eq!(regions[1]["countries"][0], "India");
+    // The country region has fewer cells than the box that holds it.
+    let cells = |r: usize| regions[r]["cells"].as_u64().unwrap();
+    assert!(cells(1) > 0 && cells(1) < cells(0));
+    let mme = &regions[2]["models"][3];
+    assert_eq!(mme["model"], "MME");
+    let lead = &mme["leads"][0];
+    let (lo, hi) = (
+        lead["rpss_interval"]["lower"].as_f64().unwrap(),
+        lead["rpss_interval"]["upper"].as_f64().unwrap(),
+    );
+    let rpss = lead["rpss"].as_f64().unwrap();
+    assert!(lo <= rpss && rpss <= hi, "{lo} {rpss} {hi}");
+    let years = json["start_years"].as_array().unwrap().len();
+    assert_eq!(lead["pattern_acc"].as_array().unwrap().len(), years);
+    assert_eq!(lead["reliability"][0].as_array().unwrap().len(), 10);
+    let ranks: u64 = lead["rank_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert!(ranks > 0);
+    assert!(!regions[2]["mme_against_best_model"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let f = netcdf::open(out.path().join("skill.pr.nc")).unwrap();
+    for v in [
+        "acc_lower",
+        "acc_upper",
+        "rpss_lower",
+        "rpss_upper",
+        "acc_significant",
+        "rpss_significant",
+    ] {
+        assert!(f.variable(v).is_some(), "no {v}");
+    }
+    let flags: Vec<i8> = f
+        .variable("rpss_significant")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    assert!(flags.iter().all(|&v| (-1..=1).contains(&v)));
+    let pngs: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".png"))
+        .collect();
+    let leads = mme["leads"].as_array().unwrap().len();
+    assert_eq!(pngs.len(), 3 * leads);
+
+    // Only some scores: no diagrams, no bootstrap, fewer variables.
+    let out2 = tempfile::tempdir().unwrap();
+    let o = s2s(&[
+        "verify",
+        "-q",
+        "--hindcast",
+        &hindcasts,
+        "--obs",
+        obs.to_str().unwrap(),
+        "--var",
+        "pr",
+        "--scores",
+        "acc,rmse",
+        "--bootstrap",
+        "0",
+        "--out",
+        out2.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f = netcdf::open(out2.path().join("skill.pr.nc")).unwrap();
+    assert!(f.variable("acc").is_some() && f.variable("rpss").is_none());
+    assert!(f.variable("acc_lower").is_none());
+    assert!(!std::fs::read_dir(out2.path()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".png")));
+
+    // Bad requests are refused with the reason.
+    for (args, why) in [
+        (vec!["--scores", "acc,skill"], "unknown score 'skill'"),
+        (vec!["--regions", "x=Atlantis"], "no country 'Atlantis'"),
+        (vec!["--confidence", "1.5"], "confidence 1.5"),
+        (
+            vec!["--probabilities", "pmme", "--rpss-debiased"],
+            "--rpss-debiased applies",
+        ),
+    ] {
+        let mut a = vec![
+            "verify",
+            "-q",
+            "--hindcast",
+            &hindcasts,
+            "--obs",
+            obs.to_str().unwrap(),
+            "--var",
+            "pr",
+            "--out",
+            out2.path().to_str().unwrap(),
+        ];
+        a.extend(args);
+        let o = s2s(&a);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(why), "{why}: {}", stderr(&o));
+    }
 }

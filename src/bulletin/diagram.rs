@@ -1,0 +1,331 @@
+//! Verification diagrams as one PNG per region and lead: reliability diagrams and ROC curves of
+//! the outer categories (below and above normal for terciles) and the rank histogram, one line
+//! per forecast system (the multi-model ensemble in black), with titles, axis labels and
+//! legends in DejaVu Sans (plotters' pure-Rust text, the font bundled by the `dejavu` crate).
+//!
+//! How to read them (Wilks 2011, §8.4): on the reliability diagram points on the diagonal are
+//! reliable, points flatter than the diagonal mean over-confident forecasts, the dashed line
+//! is the category's climatological frequency (no resolution); a ROC curve above the diagonal
+//! discriminates events from non-events, its area is 0.5 for no skill and 1 for perfect; a flat
+//! rank histogram (relative frequency × (m + 1) = 1) means the observations are
+//! indistinguishable from a member, a U shape an under-dispersive ensemble, a slope a bias.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+use crate::error::{Error, Result};
+use crate::verify::RegionalDiagnostics;
+
+/// One forecast system on the diagrams.
+#[derive(Debug, Clone, Copy)]
+pub struct DiagramSystem<'a> {
+    /// Its name in the legend (`MME` is drawn in black and thicker).
+    pub name: &'a str,
+    /// Its pooled diagnostics for the region and lead.
+    pub diagnostics: &'a RegionalDiagnostics,
+}
+
+/// A category shown on the diagrams.
+#[derive(Debug, Clone, Copy)]
+pub struct DiagramCategory<'a> {
+    /// Index of the category.
+    pub index: usize,
+    /// Its name, e.g. "below normal".
+    pub label: &'a str,
+    /// Its climatological probability (1/3 for a tercile).
+    pub climatology: f64,
+}
+
+/// Registers the bundled DejaVu Sans as plotters' "sans-serif" once per process.
+pub(crate) fn ensure_font() -> Result<()> {
+    static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
+            && register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold()).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "diagram",
+            "the bundled font could not be loaded",
+        ))
+    }
+}
+
+/// Okabe–Ito colours (colour-blind safe) for the single models.
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+];
+
+fn colour(k: usize, name: &str) -> RGBColor {
+    if name == "MME" {
+        RGBColor(0, 0, 0)
+    } else {
+        PALETTE[k % PALETTE.len()]
+    }
+}
+
+fn width(name: &str) -> u32 {
+    if name == "MME" {
+        3
+    } else {
+        2
+    }
+}
+
+/// Draws the diagrams of `systems` for `categories` (two are shown: reliability and ROC per
+/// category) into the PNG `out`, `title` on top.
+pub fn render_verification_diagrams(
+    out: &Path,
+    title: &str,
+    systems: &[DiagramSystem],
+    categories: &[DiagramCategory],
+) -> Result<()> {
+    ensure_font()?;
+    draw_all(out, title, systems, categories)
+        .map_err(|e| Error::invalid("diagram", format!("{}: {e}", out.display())))
+}
+
+fn draw_all(
+    out: &Path,
+    title: &str,
+    systems: &[DiagramSystem],
+    categories: &[DiagramCategory],
+) -> DrawResult {
+    let root = BitMapBackend::new(out, (1350, 900)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (head, body) = root.split_vertically(50);
+    head.draw(&Text::new(
+        title.to_string(),
+        (20, 12),
+        ("sans-serif", 24).into_font().style(FontStyle::Bold),
+    ))?;
+    let panels = body.split_evenly((2, 3));
+    for (k, cat) in categories.iter().take(2).enumerate() {
+        reliability_panel(&panels[k], systems, cat)?;
+        roc_panel(&panels[3 + k], systems, cat)?;
+    }
+    rank_panel(&panels[2], systems)?;
+    notes_panel(&panels[5], systems)?;
+    root.present()?;
+    Ok(())
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+fn reliability_panel(area: &Area, systems: &[DiagramSystem], cat: &DiagramCategory) -> DrawResult {
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("Reliability — {}", cat.label), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    chart
+        .configure_mesh()
+        .x_desc("forecast probability")
+        .y_desc("observed frequency")
+        .light_line_style(WHITE)
+        .draw()?;
+    chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?;
+    chart.draw_series(DashedLineSeries::new(
+        [(0.0, cat.climatology), (1.0, cat.climatology)],
+        6,
+        4,
+        BLACK.mix(0.4).into(),
+    ))?;
+    for (k, s) in systems.iter().enumerate() {
+        let Some(bins) = s.diagnostics.reliability.get(cat.index) else {
+            continue;
+        };
+        let pts: Vec<(f64, f64)> = bins
+            .iter()
+            .filter(|b| b.count > 0 && b.forecast_mean.is_finite())
+            .map(|b| (b.forecast_mean, b.observed_frequency))
+            .collect();
+        let c = colour(k, s.name);
+        let style = c.stroke_width(width(s.name));
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), style))?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()?;
+    Ok(())
+}
+
+fn roc_panel(area: &Area, systems: &[DiagramSystem], cat: &DiagramCategory) -> DrawResult {
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("ROC — {}", cat.label), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    chart
+        .configure_mesh()
+        .x_desc("false-alarm rate")
+        .y_desc("hit rate")
+        .light_line_style(WHITE)
+        .draw()?;
+    chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?;
+    for (k, s) in systems.iter().enumerate() {
+        let Some(curve) = s.diagnostics.roc.get(cat.index) else {
+            continue;
+        };
+        let style = colour(k, s.name).stroke_width(width(s.name));
+        chart
+            .draw_series(LineSeries::new(
+                curve
+                    .points
+                    .iter()
+                    .map(|p| (p.false_alarm_rate, p.hit_rate)),
+                style,
+            ))?
+            .label(format!("{} (area {:.2})", s.name, curve.area))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()?;
+    Ok(())
+}
+
+fn rank_panel(area: &Area, systems: &[DiagramSystem]) -> DrawResult {
+    let normalised: Vec<Vec<(f64, f64)>> = systems
+        .iter()
+        .map(|s| {
+            let h = &s.diagnostics.rank_histogram;
+            let total: u64 = h.iter().sum();
+            if total == 0 {
+                return Vec::new();
+            }
+            let bins = h.len() as f64;
+            h.iter()
+                .enumerate()
+                .flat_map(|(r, &c)| {
+                    let v = c as f64 / total as f64 * bins;
+                    [(r as f64 / bins, v), ((r + 1) as f64 / bins, v)]
+                })
+                .collect()
+        })
+        .collect();
+    let top = normalised
+        .iter()
+        .flatten()
+        .map(|p| p.1)
+        .fold(2.0f64, f64::max)
+        .min(10.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption("Rank histogram", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..1f64, 0f64..top * 1.05)?;
+    chart
+        .configure_mesh()
+        .x_desc("rank of the observation / (members + 1)")
+        .y_desc("relative frequency × (members + 1)")
+        .light_line_style(WHITE)
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new(
+        [(0.0, 1.0), (1.0, 1.0)],
+        6,
+        4,
+        BLACK.mix(0.4).into(),
+    ))?;
+    for (k, (s, pts)) in systems.iter().zip(&normalised).enumerate() {
+        if pts.is_empty() {
+            continue;
+        }
+        let style = colour(k, s.name).stroke_width(width(s.name));
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), style))?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperMiddle)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()?;
+    Ok(())
+}
+
+fn notes_panel(area: &Area, systems: &[DiagramSystem]) -> DrawResult {
+    let font = ("sans-serif", 16).into_font();
+    let mut y = 20;
+    area.draw(&Text::new(
+        "Area means [bootstrap interval]".to_string(),
+        (20, y),
+        ("sans-serif", 18).into_font().style(FontStyle::Bold),
+    ))?;
+    y += 34;
+    for (k, s) in systems.iter().enumerate() {
+        let d = s.diagnostics;
+        let range = |i: &crate::verify::Interval| {
+            if i.lower.is_finite() {
+                format!(" [{:.2}, {:.2}]", i.lower, i.upper)
+            } else {
+                String::new()
+            }
+        };
+        let pattern: Vec<f64> = d
+            .pattern_acc
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        let mean_pattern = if pattern.is_empty() {
+            f64::NAN
+        } else {
+            pattern.iter().sum::<f64>() / pattern.len() as f64
+        };
+        area.draw(&Text::new(
+            s.name.to_string(),
+            (20, y),
+            font.clone().color(&colour(k, s.name)),
+        ))?;
+        y += 22;
+        area.draw(&Text::new(
+            format!(
+                "   RPSS{} · ACC{} · pattern ACC {:.2}",
+                range(&d.rpss_interval),
+                range(&d.acc_interval),
+                mean_pattern
+            ),
+            (20, y),
+            ("sans-serif", 14).into_font(),
+        ))?;
+        y += 26;
+    }
+    area.draw(&Text::new(
+        format!(
+            "{} cells; diagrams pool cells × years, cos(latitude)-weighted",
+            systems.first().map_or(0, |s| s.diagnostics.cells)
+        ),
+        (20, y + 6),
+        ("sans-serif", 14).into_font().color(&BLACK.mix(0.6)),
+    ))?;
+    Ok(())
+}
