@@ -175,6 +175,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         levels: &spec.category_levels,
         debias_members: None,
         bootstrap: None,
+        fair_crps: true,
     })?;
     stage("verify", &mut t);
 

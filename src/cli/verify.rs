@@ -82,6 +82,17 @@ pub struct VerifyArgs {
     /// bundled Natural Earth 1:110m countries).
     #[arg(long, value_name = "FILE")]
     countries: Option<PathBuf>,
+    /// What the ACC correlates with the observations: `anomaly` — the ensemble-mean anomaly
+    /// against each model's own cross-validated climatology (needed for PMME, whose
+    /// calibrated mean carries the left-out observation) — or `mean`, the raw ensemble mean
+    /// (climpred's `e2o` / xskillscore `pearson_r`). The two agree when there is one start
+    /// per year and calendar month.
+    #[arg(long, default_value = "anomaly", value_name = "WHAT")]
+    acc_of: String,
+    /// `fair` CRPS (Ferro 2014, unbiased for small ensembles) or `plain` ensemble CRPS
+    /// (properscoring, xskillscore.crps_ensemble, climpred).
+    #[arg(long, default_value = "fair", value_name = "KIND")]
+    crps: String,
     /// Debiased RPSS (Weigel et al. 2007) for the ensemble size, for member-count
     /// probabilities (`--probabilities model`).
     #[arg(long)]
@@ -114,6 +125,8 @@ struct Summary {
     units: String,
     start_years: Vec<i32>,
     probabilities: String,
+    acc: &'static str,
+    crps: &'static str,
     rpss: &'static str,
     bootstrap: Option<BootstrapSettings>,
     scores: Vec<&'static str>,
@@ -257,6 +270,19 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "pmme" => WeightScheme::Pmme,
         other => bail!("--probabilities '{other}': use model or pmme"),
     };
+    let acc_of_anomaly = match args.acc_of.as_str() {
+        "anomaly" => true,
+        "mean" => false,
+        other => bail!("--acc-of '{other}': use anomaly or mean"),
+    };
+    let fair_crps = match args.crps.as_str() {
+        "fair" => true,
+        "plain" => false,
+        other => bail!("--crps '{other}': use fair or plain"),
+    };
+    if !acc_of_anomaly && scheme == WeightScheme::Pmme {
+        bail!("--acc-of mean with --probabilities pmme: the PMME mean is calibrated with the other years' observations and biases the correlation low; use --acc-of anomaly");
+    }
     if args.rpss_debiased && scheme != WeightScheme::ModelEqual {
         bail!("--rpss-debiased applies to probabilities counted from members (--probabilities model), not to PMME");
     }
@@ -324,12 +350,13 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             let scored = ScoredForecast {
                 probability: out.hindcast.probability.view(),
                 ensemble_mean: out.hindcast.mean.view(),
-                anomaly: Some(out.hindcast.anomaly.view()),
+                anomaly: acc_of_anomaly.then(|| out.hindcast.anomaly.view()),
                 members: Some(members),
                 obs: aligned.values.view(),
                 levels: &spec.category_levels,
                 debias_members: m_eff,
                 bootstrap: bootstrap.as_ref(),
+                fair_crps,
             };
             let maps = skill_maps(&scored)?;
             let mut regional = Vec::with_capacity(regions.len());
@@ -371,17 +398,20 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         &spec.category_levels,
         &scores,
         bootstrap.as_ref(),
+        [
+            ("acc_definition", acc_text(acc_of_anomaly)),
+            ("crps_definition", crps_text(fair_crps)),
+            ("rpss_definition", rpss_text(args.rpss_debiased)),
+        ],
     )?;
     let summary = Summary {
         variable: var.clone(),
         units: hc[0].meta.units.clone(),
         start_years: hc[0].init_years(),
         probabilities: args.probabilities.clone(),
-        rpss: if args.rpss_debiased {
-            "debiased for the ensemble size (Weigel et al. 2007)"
-        } else {
-            "plain, against climatological probabilities"
-        },
+        acc: acc_text(acc_of_anomaly),
+        crps: crps_text(fair_crps),
+        rpss: rpss_text(args.rpss_debiased),
         bootstrap: bootstrap.as_ref().map(|b| BootstrapSettings {
             resamples: b.len(),
             confidence: b.confidence,
@@ -437,6 +467,30 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn acc_text(of_anomaly: bool) -> &'static str {
+    if of_anomaly {
+        "Pearson correlation of the ensemble-mean anomaly (against each model's own cross-validated climatology) with the observations"
+    } else {
+        "Pearson correlation of the raw ensemble mean with the observations"
+    }
+}
+
+fn crps_text(fair: bool) -> &'static str {
+    if fair {
+        "fair ensemble CRPS (Ferro 2014)"
+    } else {
+        "plain ensemble CRPS (as properscoring / xskillscore.crps_ensemble)"
+    }
+}
+
+fn rpss_text(debiased: bool) -> &'static str {
+    if debiased {
+        "RPSS debiased for the ensemble size (Weigel et al. 2007)"
+    } else {
+        "RPSS against climatological probabilities"
+    }
 }
 
 fn draw_diagrams(
@@ -666,12 +720,16 @@ fn write_skill(
     levels: &[f64],
     scores: &BTreeSet<&str>,
     bootstrap: Option<&Bootstrap>,
+    definitions: [(&str, &str); 3],
 ) -> anyhow::Result<()> {
     let mut w = CfWriter::create(path, &g.write_options())?;
     w.global_text(
         "title",
         "Cross-validated hindcast skill of each model and the multi-model ensemble",
     )?;
+    for (name, text) in definitions {
+        w.global_text(name, text)?;
+    }
     if let Some(b) = bootstrap {
         w.global_text(
             "bootstrap",
@@ -745,8 +803,8 @@ fn write_skill(
         "msss" => "mean-squared-error skill score",
         "rps" => "ranked probability score (mean over years)",
         "rpss" => "ranked probability skill score against climatology",
-        "crps" => "fair continuous ranked probability score (Ferro 2014)",
-        "crpss" => "fair CRPS skill score against the observed climatology",
+        "crps" => "continuous ranked probability score of the members (mean over years)",
+        "crpss" => "CRPS skill score against the observed climatology of the other years",
         "acc_lower" => "lower end of the bootstrap confidence interval of the ACC",
         "acc_upper" => "upper end of the bootstrap confidence interval of the ACC",
         "rpss_lower" => "lower end of the bootstrap confidence interval of the RPSS",

@@ -41,9 +41,9 @@ pub struct SkillMaps {
     pub rps: Array3<f32>,
     /// RPSS against climatological probabilities (debiased when asked).
     pub rpss: Array3<f32>,
-    /// Mean fair CRPS of the members.
+    /// Mean CRPS of the members (fair unless asked otherwise).
     pub crps: Array3<f32>,
-    /// Fair CRPSS against the observed climatology (other years) as an ensemble.
+    /// CRPSS against the observed climatology (other years) as an ensemble.
     pub crpss: Array3<f32>,
     /// Brier score per category.
     pub brier: Array4<f32>,
@@ -82,6 +82,9 @@ pub struct ScoredForecast<'a> {
     pub debias_members: Option<usize>,
     /// Bootstrap over the start years for confidence intervals of ACC and RPSS.
     pub bootstrap: Option<&'a Bootstrap>,
+    /// Fair CRPS (Ferro 2014; the default) or the plain ensemble CRPS of properscoring /
+    /// xskillscore / climpred.
+    pub fair_crps: bool,
 }
 
 /// Weigel et al.'s (2007) RPS debiasing term `D = (1/M) Σ_{k<K} P_k (1 − P_k)` for an
@@ -221,8 +224,8 @@ impl CellYears {
                 );
                 self.clim.clear();
                 self.clim.extend(self.others.iter().map(|&v| f64::from(v)));
-                let c = crps_ensemble(&mut self.members, o, true);
-                let cc = crps_ensemble(&mut self.clim, o, true);
+                let c = crps_ensemble(&mut self.members, o, s.fair_crps);
+                let cc = crps_ensemble(&mut self.clim, o, s.fair_crps);
                 if c.is_finite() && cc.is_finite() {
                     self.crps[i] = c;
                     self.crps_clim[i] = cc;

@@ -132,6 +132,7 @@ impl Case {
             levels: &TERCILE_LEVELS,
             debias_members: None,
             bootstrap: None,
+            fair_crps: true,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the library and the `s2s` binary on real and generated NetCDF files.
 
 mod bias;
+mod climpred;
 mod combine;
 mod common;
 mod cyclones;
@@ -13,3 +14,4 @@ mod roundtrip;
 mod spi;
 mod synth;
 mod verify;
+mod xskillscore;
