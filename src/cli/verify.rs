@@ -395,14 +395,16 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         g,
         &hc[0],
         &systems,
-        &spec.category_levels,
-        &scores,
-        bootstrap.as_ref(),
-        [
-            ("acc_definition", acc_text(acc_of_anomaly)),
-            ("crps_definition", crps_text(fair_crps)),
-            ("rpss_definition", rpss_text(args.rpss_debiased)),
-        ],
+        &SkillFile {
+            levels: &spec.category_levels,
+            scores: &scores,
+            bootstrap: bootstrap.as_ref(),
+            definitions: [
+                ("acc_definition", acc_text(acc_of_anomaly)),
+                ("crps_definition", crps_text(fair_crps)),
+                ("rpss_definition", rpss_text(args.rpss_debiased)),
+            ],
+        },
     )?;
     let summary = Summary {
         variable: var.clone(),
@@ -712,16 +714,28 @@ fn print_table(summary: &Summary) {
 }
 
 /// Skill maps of every system into one file, with a `model` coordinate that includes `MME`.
+/// What goes into the skill file besides the maps.
+struct SkillFile<'a> {
+    levels: &'a [f64],
+    scores: &'a BTreeSet<&'static str>,
+    bootstrap: Option<&'a Bootstrap>,
+    /// Global attributes saying how ACC, CRPS and RPSS are defined.
+    definitions: [(&'static str, &'static str); 3],
+}
+
 fn write_skill(
     path: &Path,
     g: &Globals,
     template: &Cube,
     systems: &[System],
-    levels: &[f64],
-    scores: &BTreeSet<&str>,
-    bootstrap: Option<&Bootstrap>,
-    definitions: [(&str, &str); 3],
+    spec: &SkillFile,
 ) -> anyhow::Result<()> {
+    let SkillFile {
+        levels,
+        scores,
+        bootstrap,
+        definitions,
+    } = *spec;
     let mut w = CfWriter::create(path, &g.write_options())?;
     w.global_text(
         "title",

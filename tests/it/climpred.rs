@@ -86,9 +86,12 @@ fn subx_rmm1_acc_rmse_crps_by_daily_lead() {
     assert_close("crps", &read("crps"), &series(&e["subx_rmm1_crps"]), 1e-6);
 }
 
-/// CESM decadal hindcast and ERSST as climpred's recipe prepares them: `(inits, [init][lead]
-/// [member] anomalies, obs anomalies by year)`.
-fn cesm() -> (Vec<i32>, Vec<Vec<Vec<f64>>>, HashMap<i32, f64>) {
+/// Anomalies of the hindcast, `[init][lead][member]`.
+type Hindcast = Vec<Vec<Vec<f64>>>;
+
+/// CESM decadal hindcast and ERSST as climpred's recipe prepares them: `(inits, hindcast
+/// anomalies, obs anomalies by year)`.
+fn cesm() -> (Vec<i32>, Hindcast, HashMap<i32, f64>) {
     let h = netcdf::open(real("verification/CESM-DP-LE.SST.global.nc")).unwrap();
     let init: Vec<f32> = h.variable("init").unwrap().get_values(..).unwrap();
     let init: Vec<i32> = init.into_iter().map(|v| v as i32).collect();
@@ -148,6 +151,7 @@ fn cesm_decadal_crps_rmse_pearson_msss_rps_brier_by_lead() {
     let edges = [-0.5, 0.0, 0.5, 1.0];
     let terciles: Vec<f64> = series(&e["cesm_rps_category_edges"])[1..3].to_vec();
     let mut got: HashMap<&str, Vec<f64>> = HashMap::new();
+    #[allow(clippy::needless_range_loop)] // l indexes the lead of every start
     for l in 0..10 {
         let starts: Vec<usize> = verif
             .iter()
