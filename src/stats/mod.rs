@@ -87,6 +87,28 @@ pub fn quantile_sorted<T: Copy + Into<f64>>(sorted: &[T], p: f64) -> f64 {
     a + (h - lo as f64) * (sorted[hi].into() - a)
 }
 
+/// [`quantile_sorted`] of an unsorted NaN-free slice, by selection (`select_nth_unstable`,
+/// O(n) instead of a sort); reorders the slice. NaN for an empty slice.
+pub fn quantile_select<T: Copy + Into<f64> + PartialOrd>(values: &mut [T], p: f64) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let order = |a: &T, b: &T| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h as usize;
+    let (_, a, right) = values.select_nth_unstable_by(lo, order);
+    let a: f64 = (*a).into();
+    if right.is_empty() {
+        return a;
+    }
+    let b: f64 = right
+        .iter()
+        .map(|&v| v.into())
+        .fold(f64::INFINITY, f64::min);
+    a + (h - lo as f64) * (b - a)
+}
+
 /// The inverse of [`quantile_sorted`]: the non-exceedance probability of `x` in an ascending
 /// sample by linear interpolation between order statistics at `p_k = k / (n − 1)`; 0 or 1 beyond
 /// the ends, the middle of a run of ties.
@@ -186,6 +208,14 @@ mod tests {
             assert!((quantile_sorted(&x, p) - q).abs() < 1e-9, "{p}");
         }
         assert!(quantile_sorted::<f32>(&[], 0.5).is_nan());
+        let mut shuffled: Vec<f32> = (0..41).map(|k| ((k * 17) % 41) as f32 * 0.5).collect();
+        let mut sorted = shuffled.clone();
+        sorted.sort_unstable_by(f32::total_cmp);
+        for p in [0.0, 0.1, 1.0 / 3.0, 0.5, 2.0 / 3.0, 0.975, 1.0] {
+            let want = quantile_sorted(&sorted, p);
+            assert!((quantile_select(&mut shuffled, p) - want).abs() < 1e-12);
+        }
+        assert!(quantile_select::<f32>(&mut [], 0.5).is_nan());
         // ecdf inverts quantile on the sample's support.
         for p in [0.0, 0.1, 0.5, 0.77, 1.0] {
             assert!(

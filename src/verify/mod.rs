@@ -23,6 +23,7 @@
 //! # Regions, diagrams, uncertainty
 //! - [`region`]: boxes or country sets, cos(latitude)-weighted means, pattern ACC.
 //! - [`diagrams`]: reliability-diagram bins, ROC curves, rank histograms.
+//! - [`kernels`]: one score map over a whole hindcast, fast (CRPS, RPS, correlation, ROC).
 //! - [`bootstrap`]: confidence intervals of ACC and RPSS by resampling years, per cell
 //!   ([`SkillMaps::acc_lower`] …) and per region ([`regional_diagnostics`]).
 //!
@@ -36,6 +37,7 @@ use serde::Serialize;
 
 pub mod bootstrap;
 pub mod diagrams;
+pub mod kernels;
 pub mod maps;
 pub mod region;
 pub use bootstrap::{weighted_pearson, weighted_skill_score, Bootstrap, Interval, ResampleKernel};
@@ -43,6 +45,7 @@ pub use diagrams::{
     observation_rank, probability_bin, reliability_table, roc_curve, uniform_from_key,
     ReliabilityBin, RocCurve, RocPoint,
 };
+pub use kernels::{ensemble_mean_correlation, mean_crps, mean_rps, roc_area_map};
 pub use maps::{
     regional_diagnostics, rps_debiasing_term, skill_maps, RegionalDiagnostics, ScoredForecast,
     SkillMaps,
