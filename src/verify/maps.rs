@@ -395,7 +395,7 @@ pub struct RegionalDiagnostics {
     /// ROC curve per category.
     pub roc: Vec<RocCurve>,
     /// Rank histogram of the observations among the members (counts of ranks `0..=m`; empty
-    /// without members). Only samples with all members finite count.
+    /// without members or with one). Only samples with all members finite count.
     pub rank_histogram: Vec<u64>,
     /// Pattern anomaly correlation per start year (forecast anomaly against the observed
     /// anomaly about the other years' mean).
@@ -488,7 +488,9 @@ pub fn regional_diagnostics(
             ),
         ));
     }
+    // A rank histogram needs an ensemble: none for single members (ensemble means).
     let nmem = s.members.map_or(0, |m| m.dim().1);
+    let nmem = if nmem >= 2 { nmem } else { 0 };
     let nb = s.bootstrap.map_or(0, Bootstrap::len);
     let debias = s.debias();
     let cells: Vec<usize> = (0..ny * nx).filter(|&k| weights[k] > 0.0).collect();
@@ -514,7 +516,7 @@ pub fn regional_diagnostics(
                         }
                     }
                     acc.pattern[i].add(cy.anomaly[i], cy.obs_anomaly[i], w);
-                    if let Some(mv) = &s.members {
+                    if let Some(mv) = s.members.as_ref().filter(|_| nmem > 0) {
                         let members = mv.slice(s![i, .., lead, y, x]);
                         if members.iter().all(|v| v.is_finite()) {
                             cy.members.clear();
