@@ -12,6 +12,7 @@
 
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
@@ -121,27 +122,85 @@ fn draw_all(
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-fn reliability_panel(area: &Area, systems: &[DiagramSystem], cat: &DiagramCategory) -> DrawResult {
+/// A panel with a caption, axes from 0 to 1 (x) and 0 to `y_top`, axis titles, a light grid.
+fn panel<'a, 'b>(
+    area: &'a Area<'b>,
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    y_top: f64,
+) -> std::result::Result<Chart<'a, 'b>, Box<dyn std::error::Error>> {
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("Reliability — {}", cat.label), ("sans-serif", 20))
+        .caption(caption, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+        .build_cartesian_2d(0f64..1f64, 0f64..y_top)?;
     chart
         .configure_mesh()
-        .x_desc("forecast probability")
-        .y_desc("observed frequency")
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .light_line_style(WHITE)
         .draw()?;
-    chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?;
-    chart.draw_series(DashedLineSeries::new(
-        [(0.0, cat.climatology), (1.0, cat.climatology)],
-        6,
-        4,
-        BLACK.mix(0.4).into(),
-    ))?;
+    Ok(chart)
+}
+
+/// A straight grey reference line, dashed or not.
+fn reference(chart: &mut Chart, from: (f64, f64), to: (f64, f64), dashed: bool) -> DrawResult {
+    let grey: ShapeStyle = BLACK.mix(0.4).into();
+    if dashed {
+        chart.draw_series(DashedLineSeries::new([from, to], 6, 4, grey))?;
+    } else {
+        chart.draw_series(LineSeries::new([from, to], grey))?;
+    }
+    Ok(())
+}
+
+/// System `k`'s line with its legend entry.
+fn system_line(
+    chart: &mut Chart,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    k: usize,
+    name: &str,
+    label: String,
+) -> DrawResult {
+    let style = colour(k, name).stroke_width(width(name));
+    chart
+        .draw_series(LineSeries::new(points, style))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    Ok(())
+}
+
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 14))
+        .draw()?;
+    Ok(())
+}
+
+fn reliability_panel(area: &Area, systems: &[DiagramSystem], cat: &DiagramCategory) -> DrawResult {
+    let mut chart = panel(
+        area,
+        &format!("Reliability — {}", cat.label),
+        "forecast probability",
+        "observed frequency",
+        1.0,
+    )?;
+    reference(&mut chart, (0.0, 0.0), (1.0, 1.0), false)?;
+    reference(
+        &mut chart,
+        (0.0, cat.climatology),
+        (1.0, cat.climatology),
+        true,
+    )?;
     for (k, s) in systems.iter().enumerate() {
         let Some(bins) = s.diagnostics.reliability.get(cat.index) else {
             continue;
@@ -151,62 +210,40 @@ fn reliability_panel(area: &Area, systems: &[DiagramSystem], cat: &DiagramCatego
             .filter(|b| b.count > 0 && b.forecast_mean.is_finite())
             .map(|b| (b.forecast_mean, b.observed_frequency))
             .collect();
+        system_line(
+            &mut chart,
+            pts.iter().copied(),
+            k,
+            s.name,
+            s.name.to_string(),
+        )?;
         let c = colour(k, s.name);
-        let style = c.stroke_width(width(s.name));
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), style))?
-            .label(s.name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 fn roc_panel(area: &Area, systems: &[DiagramSystem], cat: &DiagramCategory) -> DrawResult {
-    let mut chart = ChartBuilder::on(area)
-        .caption(format!("ROC — {}", cat.label), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
-    chart
-        .configure_mesh()
-        .x_desc("false-alarm rate")
-        .y_desc("hit rate")
-        .light_line_style(WHITE)
-        .draw()?;
-    chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?;
+    let mut chart = panel(
+        area,
+        &format!("ROC — {}", cat.label),
+        "false-alarm rate",
+        "hit rate",
+        1.0,
+    )?;
+    reference(&mut chart, (0.0, 0.0), (1.0, 1.0), false)?;
     for (k, s) in systems.iter().enumerate() {
         let Some(curve) = s.diagnostics.roc.get(cat.index) else {
             continue;
         };
-        let style = colour(k, s.name).stroke_width(width(s.name));
-        chart
-            .draw_series(LineSeries::new(
-                curve
-                    .points
-                    .iter()
-                    .map(|p| (p.false_alarm_rate, p.hit_rate)),
-                style,
-            ))?
-            .label(format!("{} (area {:.2})", s.name, curve.area))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        let pts = curve
+            .points
+            .iter()
+            .map(|p| (p.false_alarm_rate, p.hit_rate));
+        let label = format!("{} (area {:.2})", s.name, curve.area);
+        system_line(&mut chart, pts, k, s.name, label)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 fn rank_panel(area: &Area, systems: &[DiagramSystem]) -> DrawResult {
@@ -234,42 +271,26 @@ fn rank_panel(area: &Area, systems: &[DiagramSystem]) -> DrawResult {
         .map(|p| p.1)
         .fold(2.0f64, f64::max)
         .min(10.0);
-    let mut chart = ChartBuilder::on(area)
-        .caption("Rank histogram", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0f64..1f64, 0f64..top * 1.05)?;
-    chart
-        .configure_mesh()
-        .x_desc("rank of the observation / (members + 1)")
-        .y_desc("relative frequency × (members + 1)")
-        .light_line_style(WHITE)
-        .draw()?;
-    chart.draw_series(DashedLineSeries::new(
-        [(0.0, 1.0), (1.0, 1.0)],
-        6,
-        4,
-        BLACK.mix(0.4).into(),
-    ))?;
+    let mut chart = panel(
+        area,
+        "Rank histogram",
+        "rank of the observation / (members + 1)",
+        "relative frequency × (members + 1)",
+        top * 1.05,
+    )?;
+    reference(&mut chart, (0.0, 1.0), (1.0, 1.0), true)?;
     for (k, (s, pts)) in systems.iter().zip(&normalised).enumerate() {
-        if pts.is_empty() {
-            continue;
+        if !pts.is_empty() {
+            system_line(
+                &mut chart,
+                pts.iter().copied(),
+                k,
+                s.name,
+                s.name.to_string(),
+            )?;
         }
-        let style = colour(k, s.name).stroke_width(width(s.name));
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), style))?
-            .label(s.name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperMiddle)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 14))
-        .draw()?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperMiddle)
 }
 
 fn notes_panel(area: &Area, systems: &[DiagramSystem]) -> DrawResult {

@@ -4,31 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{real, s2s, stderr};
-
-fn synth(dir: &Path) {
-    let o = s2s(&[
-        "synth",
-        "-q",
-        "--preset",
-        "small",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-}
-
-fn files(dir: &Path, kind: &str) -> String {
-    ["ALPHA", "BRAVO", "CHARLIE"]
-        .iter()
-        .map(|m| {
-            dir.join(format!("{kind}_{m}.nc"))
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
+use crate::common::{real, s2s, stderr, synth_files as files, synth_small as synth};
 
 fn values(f: &netcdf::File, name: &str) -> (Vec<usize>, Vec<f32>) {
     let v = f

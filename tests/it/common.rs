@@ -135,3 +135,29 @@ pub fn plain_obs(
         &[("units", A::T(units))],
     );
 }
+
+/// Writes the small synthetic workload (`s2s synth --preset small`) into `dir`.
+pub fn synth_small(dir: &Path) {
+    let o = s2s(&[
+        "synth",
+        "-q",
+        "--preset",
+        "small",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The workload's three `{kind}_{MODEL}.nc` files (`hindcast` or `forecast`), comma-separated.
+pub fn synth_files(dir: &Path, kind: &str) -> String {
+    ["ALPHA", "BRAVO", "CHARLIE"]
+        .iter()
+        .map(|m| {
+            dir.join(format!("{kind}_{m}.nc"))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -3,9 +3,7 @@
 //! data's SOURCE.md (a plain numpy calculation); and the whole set of outputs on a synthetic
 //! workload: country regions, bootstrap intervals and flags, diagram PNGs, score selection.
 
-use std::path::Path;
-
-use crate::common::{real, s2s, stderr};
+use crate::common::{real, s2s, stderr, synth_files, synth_small};
 
 #[test]
 fn nmme_monsoon_acc_matches_the_published_values() {
@@ -58,31 +56,11 @@ fn nmme_monsoon_acc_matches_the_published_values() {
     assert_eq!(f.dimension("model").unwrap().len(), 5);
 }
 
-fn synth_small(dir: &Path) -> String {
-    let o = s2s(&[
-        "synth",
-        "-q",
-        "--preset",
-        "small",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    ["ALPHA", "BRAVO", "CHARLIE"]
-        .iter()
-        .map(|m| {
-            dir.join(format!("hindcast_{m}.nc"))
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[test]
 fn synthetic_workload_every_output() {
     let wl = tempfile::tempdir().unwrap();
-    let hindcasts = synth_small(wl.path());
+    synth_small(wl.path());
+    let hindcasts = synth_files(wl.path(), "hindcast");
     let obs = wl.path().join("obs.nc");
     let out = tempfile::tempdir().unwrap();
     let o = s2s(&[
