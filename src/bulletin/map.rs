@@ -1,6 +1,8 @@
-//! The tercile probability map as a PNG: cells coloured by the dominant category and its
-//! probability, country outlines from a GeoJSON file (Natural Earth 1:110m), a colour key.
-//! No text is drawn (no font dependency); the Markdown bulletin carries the captions.
+//! Maps as PNG, plate carrée: the tercile probability map (cells coloured by the dominant
+//! category and its probability, the C3S / NMME convention, white where no category reaches
+//! 40 %) and the cyclone track map (tracks over a track-density layer). Both have country
+//! outlines (Natural Earth 1:110m or a GeoJSON file), a title, a frame with latitude and
+//! longitude labels, and a colour key with its words (DejaVu Sans, see `diagram`).
 
 use std::path::Path;
 
@@ -55,6 +57,129 @@ fn shades(style: MapStyle, category: usize) -> [RGBColor; 4] {
     }
 }
 
+/// Where a lon/lat box goes in the picture: `scale` pixels per degree, the map's top-left
+/// corner at `(left, top)`.
+#[derive(Debug, Clone, Copy)]
+struct MapFrame {
+    west: f64,
+    east: f64,
+    south: f64,
+    north: f64,
+    scale: f64,
+    left: i32,
+    top: i32,
+}
+
+impl MapFrame {
+    /// A frame for the box that fits `max_w × max_h` pixels, with room for labels.
+    fn new((west, east, south, north): (f64, f64, f64, f64), max_w: f64, max_h: f64) -> Self {
+        MapFrame {
+            west,
+            east,
+            south,
+            north,
+            scale: (max_w / (east - west)).min(max_h / (north - south)),
+            left: 62,
+            top: 46,
+        }
+    }
+
+    fn width(&self) -> i32 {
+        ((self.east - self.west) * self.scale).round() as i32
+    }
+
+    fn height(&self) -> i32 {
+        ((self.north - self.south) * self.scale).round() as i32
+    }
+
+    /// The picture size with `below` pixels under the map's longitude labels, wide enough
+    /// for `title` (about 9.5 pixels a character at 17 px bold) and for `min_width`.
+    fn picture(&self, below: i32, title: &str, min_width: i32) -> (u32, u32) {
+        let title_width = self.left + (title.chars().count() as f64 * 8.6) as i32 + 10;
+        let w = (self.left + self.width() + 24)
+            .max(title_width)
+            .max(min_width);
+        (w as u32, (self.top + self.height() + 28 + below) as u32)
+    }
+
+    fn px(&self, lo: f64, la: f64) -> (i32, i32) {
+        (
+            self.left + ((lo - self.west) * self.scale) as i32,
+            self.top + ((self.north - la) * self.scale) as i32,
+        )
+    }
+
+    /// Title, frame, ticks and degree labels every 1, 2, 5, 10, 15, 20 or 30°.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+        title: &str,
+    ) -> std::result::Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let (x0, y0) = (self.left, self.top);
+        let (x1, y1) = (x0 + self.width(), y0 + self.height());
+        root.draw(&Rectangle::new([(x0, y0), (x1, y1)], BLACK.stroke_width(1)))
+            .map_err(e)?;
+        root.draw(&Text::new(
+            title.to_string(),
+            (x0, 12),
+            ("sans-serif", 17).into_font().style(FontStyle::Bold),
+        ))
+        .map_err(e)?;
+        let font = ("sans-serif", 13).into_font();
+        let step = |span: f64| {
+            [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0]
+                .into_iter()
+                .find(|s| span / s <= 7.0)
+                .unwrap_or(90.0)
+        };
+        let dlon = step(self.east - self.west);
+        let mut lo = (self.west / dlon).ceil() * dlon;
+        while lo <= self.east + 1e-9 {
+            let (x, _) = self.px(lo, self.south);
+            root.draw(&PathElement::new([(x, y1), (x, y1 + 5)], BLACK))
+                .map_err(e)?;
+            root.draw(&Text::new(lon_label(lo), (x - 14, y1 + 8), font.clone()))
+                .map_err(e)?;
+            lo += dlon;
+        }
+        let dlat = step(self.north - self.south);
+        let mut la = (self.south / dlat).ceil() * dlat;
+        while la <= self.north + 1e-9 {
+            let (_, y) = self.px(self.west, la);
+            root.draw(&PathElement::new([(x0 - 5, y), (x0, y)], BLACK))
+                .map_err(e)?;
+            root.draw(&Text::new(lat_label(la), (4, y - 7), font.clone()))
+                .map_err(e)?;
+            la += dlat;
+        }
+        Ok(())
+    }
+}
+
+/// `80°E`, `100°W`, `0°`, `180°` for a longitude in degrees east (any turn).
+fn lon_label(lo: f64) -> String {
+    let l = (lo + 180.0).rem_euclid(360.0) - 180.0;
+    let v = l.abs().round() as i64;
+    if v == 0 || v == 180 {
+        format!("{v}°")
+    } else if l > 0.0 {
+        format!("{v}°E")
+    } else {
+        format!("{v}°W")
+    }
+}
+
+/// `10°N`, `5°S`, `0°`.
+fn lat_label(la: f64) -> String {
+    let v = la.abs().round() as i64;
+    match v {
+        0 => "0°".to_string(),
+        _ if la > 0.0 => format!("{v}°N"),
+        _ => format!("{v}°S"),
+    }
+}
+
 /// Draws the outlines of the countries of a GeoJSON file that reach into the box
 /// `(west, east, south, north)` (rings shifted by ±360° when that brings them in); `px` maps
 /// (lon, lat) to pixels.
@@ -88,18 +213,31 @@ fn draw_countries<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws the map of one lead: `probability[c]` and `dominant` are `(y, x)` row-major on a
-/// regular grid (`spatial`); `mask[k]` false hides a cell (no skill). Writes `out` (PNG).
-pub fn render_tercile_map(
-    out: &Path,
-    spatial: &Spatial,
-    probability: [&[f32]; 3],
-    dominant: &[i8],
-    mask: Option<&[bool]>,
-    style: MapStyle,
-    countries: Option<&Countries>,
-) -> Result<()> {
-    let Spatial::Grid { lat, lon } = spatial else {
+/// One tercile map: what [`render_tercile_map`] draws.
+#[derive(Debug, Clone, Copy)]
+pub struct TercileMap<'a> {
+    /// The regular lon/lat grid of the fields.
+    pub spatial: &'a Spatial,
+    /// Probability of each category, `(y, x)` row-major.
+    pub probability: [&'a [f32]; 3],
+    /// The dominant category (0–2) per cell, anything else for none.
+    pub dominant: &'a [i8],
+    /// `false` hides a cell (no skill): white.
+    pub mask: Option<&'a [bool]>,
+    /// Palette.
+    pub style: MapStyle,
+    /// Country outlines.
+    pub countries: Option<&'a Countries>,
+    /// Title: variable, target period, issue date.
+    pub title: &'a str,
+    /// The categories' names in the key, e.g. "below normal"; an empty name leaves the
+    /// category out of the key (a middle category that is never dominant).
+    pub categories: [&'a str; 3],
+}
+
+/// Draws the map of one lead into `out` (PNG).
+pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
+    let Spatial::Grid { lat, lon } = map.spatial else {
         return Err(Error::invalid(
             "map",
             "maps need a regular lon/lat grid; regrid first",
@@ -109,72 +247,109 @@ pub fn render_tercile_map(
     if ny < 2 || nx < 2 {
         return Err(Error::invalid("map", "a map needs at least 2 x 2 cells"));
     }
+    super::diagram::ensure_font()?;
     let (dlat, dlon) = (
         (lat[ny - 1] - lat[0]) / (ny - 1) as f64,
         (lon[nx - 1] - lon[0]) / (nx - 1) as f64,
     );
-    let (west, east) = (lon[0] - dlon / 2.0, lon[nx - 1] + dlon / 2.0);
-    let (south, north) = (lat[0] - dlat / 2.0, lat[ny - 1] + dlat / 2.0);
-    let scale = (900.0 / (east - west)).min(700.0 / (north - south));
-    let (w, h) = (
-        ((east - west) * scale) as u32 + 20,
-        ((north - south) * scale) as u32 + 60,
+    let bounds = (
+        lon[0] - dlon / 2.0,
+        lon[nx - 1] + dlon / 2.0,
+        lat[0] - dlat / 2.0,
+        lat[ny - 1] + dlat / 2.0,
     );
+    let frame = MapFrame::new(bounds, 900.0, 680.0);
+    let legend_height = 74;
+    let (w, h) = frame.picture(legend_height, map.title, 760);
     let werr = |e: String| Error::Write {
         path: out.to_path_buf(),
         reason: e,
     };
     let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
-    let px = |lo: f64, la: f64| -> (i32, i32) {
-        (
-            10 + ((lo - west) * scale) as i32,
-            10 + ((north - la) * scale) as i32,
-        )
-    };
+    let no_data = RGBColor(235, 235, 235);
     for (y, &la) in lat.iter().enumerate() {
         for (x, &lo) in lon.iter().enumerate() {
             let k = y * nx + x;
-            let colour = if !probability[0][k].is_finite() {
-                RGBColor(235, 235, 235)
-            } else if mask.is_some_and(|m| !m[k]) {
+            let colour = if !map.probability[0][k].is_finite() {
+                no_data
+            } else if map.mask.is_some_and(|m| !m[k]) {
                 WHITE
             } else {
-                match dominant[k] {
+                match map.dominant[k] {
                     c @ 0..=2 => {
-                        let p = probability[c as usize][k];
+                        let p = map.probability[c as usize][k];
                         let shade = ((p - 0.4) / 0.1).floor().clamp(0.0, 3.0) as usize;
-                        shades(style, c as usize)[shade]
+                        shades(map.style, c as usize)[shade]
                     }
                     _ => WHITE,
                 }
             };
-            let a = px(lo - dlon / 2.0, la + dlat / 2.0);
-            let b = px(lo + dlon / 2.0, la - dlat / 2.0);
+            let a = frame.px(lo - dlon / 2.0, la + dlat / 2.0);
+            let b = frame.px(lo + dlon / 2.0, la - dlat / 2.0);
             root.draw(&Rectangle::new([a, b], colour.filled()))
                 .map_err(|e| werr(e.to_string()))?;
         }
     }
-    if let Some(c) = countries {
-        draw_countries(&root, c, (west, east, south, north), &px, BLACK).map_err(werr)?;
+    if let Some(c) = map.countries {
+        draw_countries(&root, c, bounds, &|lo, la| frame.px(lo, la), BLACK).map_err(werr)?;
     }
-    // Colour key: below, near, above from light to dark, along the bottom.
-    let y0 = h as i32 - 40;
-    for c in 0..3 {
-        for (s, colour) in shades(style, c).iter().enumerate() {
-            let x0 = 10 + (c as i32 * 5 + s as i32) * 28;
+    frame.draw(&root, map.title).map_err(werr)?;
+    // Key: per category four shades (40–50, 50–60, 60–70, ≥ 70 %), then white and grey.
+    let y0 = frame.top + frame.height() + 50;
+    let font = ("sans-serif", 13).into_font();
+    let (bw, gap) = (34, 18);
+    let mut x = frame.left;
+    for c in [0usize, 1, 2] {
+        if map.categories[c].is_empty() {
+            continue;
+        }
+        root.draw(&Text::new(
+            map.categories[c].to_string(),
+            (x, y0 - 18),
+            font.clone(),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        for (s, colour) in shades(map.style, c).iter().enumerate() {
+            let x0 = x + s as i32 * bw;
             root.draw(&Rectangle::new(
-                [(x0, y0), (x0 + 26, y0 + 20)],
+                [(x0, y0), (x0 + bw - 1, y0 + 16)],
                 colour.filled(),
             ))
             .map_err(|e| werr(e.to_string()))?;
+            root.draw(&Text::new(
+                format!("{}", 40 + 10 * s),
+                (x0 - 6, y0 + 19),
+                font.clone(),
+            ))
+            .map_err(|e| werr(e.to_string()))?;
         }
+        x += 4 * bw + gap;
     }
-    root.draw(&Rectangle::new(
-        [(9, 9), (w as i32 - 9, h as i32 - 49)],
-        BLACK.stroke_width(1),
+    root.draw(&Text::new(
+        "%".to_string(),
+        (x - gap + 2, y0 + 19),
+        font.clone(),
     ))
     .map_err(|e| werr(e.to_string()))?;
+    for (colour, words) in [
+        (WHITE, "no category ≥ 40 %".to_string()),
+        (no_data, "no data / no outlook".to_string()),
+    ] {
+        root.draw(&Rectangle::new(
+            [(x, y0), (x + 16, y0 + 16)],
+            colour.filled(),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        root.draw(&Rectangle::new(
+            [(x, y0), (x + 16, y0 + 16)],
+            BLACK.mix(0.5),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        root.draw(&Text::new(words.clone(), (x + 22, y0 + 2), font.clone()))
+            .map_err(|e| werr(e.to_string()))?;
+        x += 30 + 7 * words.chars().count() as i32;
+    }
     root.present().map_err(|e| werr(e.to_string()))?;
     Ok(())
 }
@@ -205,8 +380,8 @@ pub struct DensityLayer<'a> {
 
 /// Draws cyclone tracks (one polyline per track, coloured by member, a dot at genesis) over a
 /// track-density layer (white → light orange → orange, saturating at `max_density`) and country
-/// outlines, in the box `(west, east, south, north)` (degrees east may exceed 180). Writes
-/// `out` (PNG). As the tercile map, it draws no text: captions go in the bulletin.
+/// outlines, in the box `(west, east, south, north)` (degrees east may exceed 180), with
+/// `title` on top. Writes `out` (PNG).
 pub fn render_track_map(
     out: &Path,
     bounds: (f64, f64, f64, f64),
@@ -214,16 +389,15 @@ pub fn render_track_map(
     density: Option<DensityLayer<'_>>,
     max_density: f32,
     countries: Option<&Countries>,
+    title: &str,
 ) -> Result<()> {
     let (west, east, south, north) = bounds;
     if east <= west || north <= south {
         return Err(Error::invalid("track map", format!("empty box {bounds:?}")));
     }
-    let scale = (1000.0 / (east - west)).min(650.0 / (north - south));
-    let (w, h) = (
-        ((east - west) * scale) as u32 + 20,
-        ((north - south) * scale) as u32 + 20,
-    );
+    super::diagram::ensure_font()?;
+    let frame = MapFrame::new(bounds, 1000.0, 650.0);
+    let (w, h) = frame.picture(0, title, 0);
     let werr = |e: String| Error::Write {
         path: out.to_path_buf(),
         reason: e,
@@ -232,12 +406,7 @@ pub fn render_track_map(
     root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
     // longitudes into [west, west + 360)
     let x_of = |lo: f64| west + (lo - west).rem_euclid(360.0);
-    let px = |lo: f64, la: f64| -> (i32, i32) {
-        (
-            10 + ((lo - west) * scale) as i32,
-            10 + ((north - la) * scale) as i32,
-        )
-    };
+    let px = |lo: f64, la: f64| frame.px(lo, la);
     if let Some(d) = density {
         let (ny, nx) = (d.lat.len(), d.lon.len());
         let dlat = if ny > 1 { d.lat[1] - d.lat[0] } else { 1.0 };
@@ -285,11 +454,7 @@ pub fn render_track_map(
         root.draw(&PathElement::new(pix, colour.stroke_width(2)))
             .map_err(|e| werr(e.to_string()))?;
     }
-    root.draw(&Rectangle::new(
-        [(9, 9), (w as i32 - 9, h as i32 - 9)],
-        BLACK.stroke_width(1),
-    ))
-    .map_err(|e| werr(e.to_string()))?;
+    frame.draw(&root, title).map_err(werr)?;
     root.present().map_err(|e| werr(e.to_string()))?;
     Ok(())
 }

@@ -25,7 +25,7 @@ mod html;
 mod map;
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
 pub use html::html_page;
-pub use map::{render_tercile_map, render_track_map, DensityLayer, MapStyle};
+pub use map::{render_tercile_map, render_track_map, DensityLayer, MapStyle, TercileMap};
 
 /// Summary of one region and lead.
 #[derive(Debug, Clone, Serialize)]

@@ -285,6 +285,7 @@ pub(crate) fn produce(plan: &Plan<'_>, g: &Globals) -> anyhow::Result<Produced> 
         }),
         max_density,
         a.countries,
+        &format!("Tropical cyclone tracks and track density, forecast {label}"),
     )?;
 
     write_text_atomic(a.out.join("forecast_tracks.csv"), &tracks_csv(&fc.tracks))?;

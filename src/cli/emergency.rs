@@ -529,6 +529,7 @@ fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             }),
             max,
             Some(&countries),
+            &format!("Position probability and trajectories, day {d} after release"),
         )?;
         map_files.push((*d, name));
     }

@@ -12,7 +12,7 @@ use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
 use s2s_ensemble::bulletin::{
     drought_markdown, markdown, render_tercile_map, summarise, summarise_drought, LeadMaps,
-    MapStyle,
+    MapStyle, TercileMap,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, EdgeSource, WeightScheme};
@@ -257,23 +257,25 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             .mask_unskilful
             .then(|| rpss.iter().map(|&r| r > 0.0).collect());
         let png = format!("map_{variable}_lead{l}.png");
+        let caption = format!(
+            "{variable} tercile outlook, {} ({target}), issued from {}",
+            lead.label(),
+            init.date_label()
+        );
         render_tercile_map(
             &out.join(&png),
-            spatial,
-            [&p[0], &p[1], &p[2]],
-            &dominant,
-            mask.as_deref(),
-            style,
-            countries.as_ref(),
+            &TercileMap {
+                spatial,
+                probability: [&p[0], &p[1], &p[2]],
+                dominant: &dominant,
+                mask: mask.as_deref(),
+                style,
+                countries: countries.as_ref(),
+                title: &caption,
+                categories: ["below normal", "near normal", "above normal"],
+            },
         )?;
-        maps.push((
-            format!(
-                "{variable} tercile outlook, {} ({target}), issued from {}",
-                lead.label(),
-                init.date_label()
-            ),
-            png,
-        ));
+        maps.push((caption, png));
     }
     // ---- drought: forecast SPI of each target period (precipitation) ----
     let mut drought_md = String::new();
@@ -357,22 +359,24 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 })
                 .collect();
             let png = format!("map_spi_lead{l}.png");
+            let caption = format!(
+                "drought (SPI ≤ −1) / wet (SPI ≥ 1) outlook, {} ({target})",
+                lead.label()
+            );
             render_tercile_map(
                 &out.join(&png),
-                spatial,
-                [&dry[0], &normal, &wet],
-                &dominant,
-                None,
-                MapStyle::Precipitation,
-                countries.as_ref(),
+                &TercileMap {
+                    spatial,
+                    probability: [&dry[0], &normal, &wet],
+                    dominant: &dominant,
+                    mask: None,
+                    style: MapStyle::Precipitation,
+                    countries: countries.as_ref(),
+                    title: &caption,
+                    categories: ["drought (SPI ≤ −1)", "", "wet (SPI ≥ 1)"],
+                },
             )?;
-            dmaps.push((
-                format!(
-                    "drought (SPI ≤ −1) / wet (SPI ≥ 1) outlook, {} ({target})",
-                    lead.label()
-                ),
-                png,
-            ));
+            dmaps.push((caption, png));
         }
         drought_md = drought_markdown(method, &drought_summaries, &dmaps);
         maps.extend(dmaps.iter().cloned());
