@@ -379,6 +379,25 @@ impl OutlookConfig {
         Ok(())
     }
 
+    /// Every input file the configuration names (as written, relative to the configuration's
+    /// folder unless absolute): model hindcasts and forecasts, observations, country
+    /// polygons, cyclone fields and observed tracks.
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self
+            .models
+            .iter()
+            .flat_map(|m| [m.hindcast.clone(), m.forecast.clone()])
+            .collect();
+        files.push(self.observations.path.clone());
+        files.extend(self.countries.clone());
+        if let Some(c) = &self.cyclones {
+            files.extend(c.forecast.iter().cloned());
+            files.extend(c.hindcast.iter().cloned());
+            files.extend(c.observed_tracks.clone());
+        }
+        files
+    }
+
     /// The regions, parsed; country names are looked up in `countries`.
     pub fn regions(&self, countries: &crate::grid::Countries) -> Result<Vec<Region>> {
         self.regions

@@ -224,6 +224,8 @@ pub struct TercileMap<'a> {
     pub dominant: &'a [i8],
     /// `false` hides a cell (no skill): white.
     pub mask: Option<&'a [bool]>,
+    /// `true` hatches a cell (the skill layer: no skill in the hindcasts).
+    pub hatch: Option<&'a [bool]>,
     /// Palette.
     pub style: MapStyle,
     /// Country outlines.
@@ -259,7 +261,7 @@ pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
         lat[ny - 1] + dlat / 2.0,
     );
     let frame = MapFrame::new(bounds, 900.0, 680.0);
-    let legend_height = 74;
+    let legend_height = 100;
     let (w, h) = frame.picture(legend_height, map.title, 760);
     let werr = |e: String| Error::Write {
         path: out.to_path_buf(),
@@ -289,6 +291,9 @@ pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
             let b = frame.px(lo + dlon / 2.0, la - dlat / 2.0);
             root.draw(&Rectangle::new([a, b], colour.filled()))
                 .map_err(|e| werr(e.to_string()))?;
+            if colour != no_data && map.hatch.is_some_and(|h| h[k]) {
+                hatch(&root, a, b).map_err(werr)?;
+            }
         }
     }
     if let Some(c) = map.countries {
@@ -332,25 +337,54 @@ pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
         font.clone(),
     ))
     .map_err(|e| werr(e.to_string()))?;
-    for (colour, words) in [
-        (WHITE, "no category ≥ 40 %".to_string()),
-        (no_data, "no data / no outlook".to_string()),
-    ] {
-        root.draw(&Rectangle::new(
-            [(x, y0), (x + 16, y0 + 16)],
-            colour.filled(),
-        ))
-        .map_err(|e| werr(e.to_string()))?;
-        root.draw(&Rectangle::new(
-            [(x, y0), (x + 16, y0 + 16)],
-            BLACK.mix(0.5),
-        ))
-        .map_err(|e| werr(e.to_string()))?;
-        root.draw(&Text::new(words.clone(), (x + 22, y0 + 2), font.clone()))
+    // Second row: what white, grey and hatching mean.
+    let (mut x, y0) = (frame.left, y0 + 44);
+    let mut keys = vec![
+        (WHITE, "no category ≥ 40 %", false),
+        (no_data, "no data / no outlook", false),
+    ];
+    if map.hatch.is_some() {
+        keys.push((WHITE, "no skill in the hindcasts (RPSS ≤ 0)", true));
+    }
+    for (colour, words, hatched) in keys {
+        let (a, b) = ((x, y0), (x + 16, y0 + 16));
+        root.draw(&Rectangle::new([a, b], colour.filled()))
             .map_err(|e| werr(e.to_string()))?;
-        x += 30 + 7 * words.chars().count() as i32;
+        if hatched {
+            hatch(&root, a, b).map_err(werr)?;
+        }
+        root.draw(&Rectangle::new([a, b], BLACK.mix(0.5)))
+            .map_err(|e| werr(e.to_string()))?;
+        root.draw(&Text::new(
+            words.to_string(),
+            (x + 22, y0 + 2),
+            font.clone(),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        x += 40 + 7 * words.chars().count() as i32;
     }
     root.present().map_err(|e| werr(e.to_string()))?;
+    Ok(())
+}
+
+/// Diagonal hatching (lines every 6 pixels, bottom-left to top-right) in the box `a`–`b`.
+fn hatch<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    a: (i32, i32),
+    b: (i32, i32),
+) -> std::result::Result<(), String> {
+    let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
+    let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+    let style = RGBColor(110, 110, 110).stroke_width(1);
+    // lines x − x0 + (y1 − y) = d for d stepping by 5 across the box
+    let mut d = 2;
+    while d < (x1 - x0) + (y1 - y0) {
+        let start = (x0 + (d - (y1 - y0)).max(0), y1 - d.min(y1 - y0));
+        let end = (x0 + d.min(x1 - x0), y1 - (d - (x1 - x0)).max(0));
+        root.draw(&PathElement::new([start, end], style))
+            .map_err(|e| e.to_string())?;
+        d += 6;
+    }
     Ok(())
 }
 

@@ -9,6 +9,10 @@
 //! region, so the reader knows how far to trust the map. Area shares are cos(latitude)
 //! weighted counts of cells.
 //!
+//! # Country table
+//! The same area-mean probabilities per country (cells whose centre is in the country's
+//! polygons) for every country that has cells in one of the regions.
+//!
 //! # Map
 //! The C3S / WMO LC-LRFMME convention: each cell coloured by its most likely category (browns
 //! for below normal, greys for near normal, greens for above normal for precipitation; blues /
@@ -18,6 +22,7 @@
 use serde::Serialize;
 
 use crate::cube::Spatial;
+use crate::grid::Countries;
 use crate::verify::Region;
 
 mod diagram;
@@ -250,6 +255,150 @@ pub fn drought_markdown(
 
 const CATEGORY_WORDS: [&str; 3] = ["below normal", "near normal", "above normal"];
 
+/// Area-mean tercile probabilities of one country and lead.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountryOutlook {
+    /// Country name.
+    pub country: String,
+    /// ISO 3166-1 alpha-3 code.
+    pub iso_a3: String,
+    /// Lead label.
+    pub lead: String,
+    /// Target period as text.
+    pub target: String,
+    /// Cells with a forecast.
+    pub cells: usize,
+    /// Area-mean probability of below / near / above normal.
+    pub mean_probability: [f64; 3],
+}
+
+/// The country table of one lead: for every country with cells in one of `regions`,
+/// the cos(latitude)-weighted mean probabilities over its cells with a forecast, in the
+/// order of `countries`.
+pub fn summarise_countries(
+    maps: &LeadMaps,
+    spatial: &Spatial,
+    countries: &Countries,
+    regions: &[Region],
+    lead: &str,
+    target: &str,
+) -> Vec<CountryOutlook> {
+    let (ny, nx) = spatial.shape();
+    let n = countries.all().len();
+    let mut sums = vec![([0.0f64; 3], 0.0f64, 0usize); n];
+    for k in 0..ny * nx {
+        if !maps.probability[0][k].is_finite() {
+            continue;
+        }
+        let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
+        if !lat.is_finite() || !regions.iter().any(|r| r.contains(lat, lon)) {
+            continue;
+        }
+        let Some(c) = countries.all().iter().position(|c| c.contains(lat, lon)) else {
+            continue;
+        };
+        let w = lat.to_radians().cos().max(0.0);
+        let entry = &mut sums[c];
+        for (acc, m) in entry.0.iter_mut().zip(&maps.probability) {
+            *acc += w * f64::from(m[k]);
+        }
+        entry.1 += w;
+        entry.2 += 1;
+    }
+    countries
+        .all()
+        .iter()
+        .zip(sums)
+        .filter(|(_, s)| s.2 > 0 && s.1 > 0.0)
+        .map(|(c, (p, w, cells))| CountryOutlook {
+            country: c.name.clone(),
+            iso_a3: c.iso_a3.clone(),
+            lead: lead.to_string(),
+            target: target.to_string(),
+            cells,
+            mean_probability: p.map(|v| v / w),
+        })
+        .collect()
+}
+
+/// Fewest cells for a country to be in the Markdown country table (the JSON has all).
+pub const MIN_COUNTRY_CELLS: usize = 3;
+
+/// The country table as Markdown.
+pub fn country_markdown(rows: &[CountryOutlook]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n## Country table\n\nArea-mean probabilities over each country's cells (cos(latitude) weighted; countries with at least {MIN_COUNTRY_CELLS} cells in the regions); the most likely category in bold.\n\n| country | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows.iter().filter(|r| r.cells >= MIN_COUNTRY_CELLS) {
+        let best = (0..3).fold(0, |b, c| {
+            if r.mean_probability[c] > r.mean_probability[b] {
+                c
+            } else {
+                b
+            }
+        });
+        let cell = |c: usize| {
+            let v = format!("{:.0} %", 100.0 * r.mean_probability[c]);
+            if c == best {
+                format!("**{v}**")
+            } else {
+                v
+            }
+        };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            r.country,
+            r.lead,
+            r.target,
+            r.cells,
+            cell(0),
+            cell(1),
+            cell(2)
+        ));
+    }
+    s
+}
+
+/// What the methods section of a bulletin says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Methods {
+    /// Each model: name, members, hindcast years.
+    pub models: Vec<(String, usize, (i32, i32))>,
+    /// Observations used (file name and variable).
+    pub observations: String,
+    /// Bias correction.
+    pub bias: String,
+    /// How probabilities and weights are made.
+    pub probabilities: String,
+    /// The regions and what they hold.
+    pub regions: Vec<(String, String)>,
+}
+
+/// The methods section as Markdown.
+pub fn methods_markdown(m: &Methods) -> String {
+    let mut s =
+        String::from("\n## Methods\n\n| model | members | hindcast years |\n|---|---|---|\n");
+    for (name, members, (a, b)) in &m.models {
+        s.push_str(&format!("| {name} | {members} | {a}–{b} |\n"));
+    }
+    s.push_str(&format!(
+        "\n- **Observations**: {}.\n- **Bias correction**: {}.\n- **Probabilities and weighting**: {}.\n- **Verification**: every hindcast year is scored against climatologies, category edges and (for PMME) error spreads computed without that year (leave-one-year-out); ACC is the correlation of the MME anomaly with the observations, RPSS the ranked probability skill score against climatological tercile probabilities (> 0: better than climatology). Hatched cells on the tercile maps have RPSS ≤ 0.\n",
+        m.observations, m.bias, m.probabilities
+    ));
+    s.push_str("- **Regions**: ");
+    let regions: Vec<String> = m
+        .regions
+        .iter()
+        .map(|(name, what)| format!("{name} ({what})"))
+        .collect();
+    s.push_str(&regions.join("; "));
+    s.push_str(".\n");
+    s
+}
+
 /// The key message of a regional summary, in plain words.
 pub fn key_message(o: &RegionOutlook, variable: &str) -> String {
     if o.cells == 0 {
@@ -321,7 +470,7 @@ pub fn markdown(
         ));
     }
     s.push_str("\n## Maps\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; ");
-    s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data.\n\n");
+    s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data; hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n");
     for (caption, file) in maps {
         s.push_str(&format!("![{caption}]({file})\n\n"));
     }

@@ -11,8 +11,8 @@ use clap::Args;
 use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
 use s2s_ensemble::bulletin::{
-    drought_markdown, markdown, render_tercile_map, summarise, summarise_drought, LeadMaps,
-    MapStyle, TercileMap,
+    country_markdown, drought_markdown, markdown, methods_markdown, render_tercile_map, summarise,
+    summarise_countries, summarise_drought, LeadMaps, MapStyle, Methods, TercileMap,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, EdgeSource, WeightScheme};
@@ -221,6 +221,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     )?);
     let regions = cfg.regions(countries.as_ref().expect("loaded"))?;
     let mut outlooks = Vec::new();
+    let mut country_rows = Vec::new();
     let mut maps = Vec::new();
     let init = forecasts[0].coords.init[0];
     for (l, lead) in leads.iter().enumerate() {
@@ -256,6 +257,17 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         let mask: Option<Vec<bool>> = cfg
             .mask_unskilful
             .then(|| rpss.iter().map(|&r| r > 0.0).collect());
+        // The skill layer: hatch where the hindcasts show no skill (unless masked white).
+        let hatch: Option<Vec<bool>> =
+            (!cfg.mask_unskilful).then(|| rpss.iter().map(|&r| r.is_nan() || r <= 0.0).collect());
+        country_rows.extend(summarise_countries(
+            &lm,
+            spatial,
+            countries.as_ref().expect("loaded"),
+            &regions,
+            &lead.label(),
+            &target,
+        ));
         let png = format!("map_{variable}_lead{l}.png");
         let caption = format!(
             "{variable} tercile outlook, {} ({target}), issued from {}",
@@ -269,6 +281,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 probability: [&p[0], &p[1], &p[2]],
                 dominant: &dominant,
                 mask: mask.as_deref(),
+                hatch: hatch.as_deref(),
                 style,
                 countries: countries.as_ref(),
                 title: &caption,
@@ -370,6 +383,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                     probability: [&dry[0], &normal, &wet],
                     dominant: &dominant,
                     mask: None,
+                    hatch: None,
                     style: MapStyle::Precipitation,
                     countries: countries.as_ref(),
                     title: &caption,
@@ -415,8 +429,44 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         &outlooks,
         &maps[..leads.len()],
     );
+    md.push_str(&country_markdown(&country_rows));
     md.push_str(&drought_md);
     md.push_str(&cyclone_md);
+    let methods = Methods {
+        models: hindcasts
+            .iter()
+            .map(|h| (h.meta.model.clone(), h.n_member(), (first_year, last_year)))
+            .collect(),
+        observations: format!(
+            "{} ({})",
+            obs_path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            obs.meta.variable
+        ),
+        bias: bias_words(&cfg),
+        probabilities: spec.describe(),
+        regions: regions
+            .iter()
+            .map(|r| {
+                let what = if r.countries.is_empty() {
+                    format!(
+                        "box {}–{}°E, {}–{}°N",
+                        r.bbox.west, r.bbox.east, r.bbox.south, r.bbox.north
+                    )
+                } else {
+                    r.countries
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                (r.name.clone(), what)
+            })
+            .collect(),
+    };
+    md.push_str(&methods_markdown(&methods));
     let md_path = out.join("bulletin.md");
     write_text_atomic(&md_path, &md)?;
     // the same bulletin as one self-contained page (maps embedded)
@@ -430,6 +480,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "hindcast_years": [first_year, last_year],
         "method": spec.describe(),
         "regions": outlooks,
+        "countries": country_rows,
+        "methods": methods,
         "drought": drought_summaries,
         "cyclones": cyclone_json,
         "spi_netcdf": drought_file.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()),
@@ -437,9 +489,20 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "netcdf": nc_path.file_name().map(|f| f.to_string_lossy().into_owned()),
     });
     write_text_atomic(&json_path, &serde_json::to_string_pretty(&json)?)?;
+    let mut inputs = Vec::new();
+    for f in cfg.input_files() {
+        let p = path(&f);
+        let (sha256, bytes) = s2s_ensemble::io::sha256_file(&p)?;
+        inputs.push(serde_json::json!({
+            "path": p.display().to_string(),
+            "bytes": bytes,
+            "sha256": sha256,
+        }));
+    }
     let provenance = serde_json::json!({
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": cfg,
+        "inputs": inputs,
         "stages": log,
         "total_seconds": started.elapsed().as_secs_f64(),
     });
@@ -612,4 +675,13 @@ fn write_drought_file(
     }
     w.finish()?;
     Ok(())
+}
+
+/// The bias correction in words, for the methods section.
+fn bias_words(cfg: &OutlookConfig) -> String {
+    match cfg.bias {
+        BiasMethod::None => "none (the inputs are used as they are; the tercile edges come from each model's own hindcast climatology or, for PMME, anomalies against it)".to_string(),
+        BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month, hindcasts leave-one-year-out".to_string(),
+        BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month, hindcasts leave-one-year-out".to_string(),
+    }
 }

@@ -29,3 +29,46 @@ pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
+
+/// The SHA-256 of a file's bytes as lowercase hex, and its size in bytes (for provenance
+/// records), read in 1 MiB blocks.
+pub fn sha256_file(path: &std::path::Path) -> crate::error::Result<(String, u64)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let open_err = |e: std::io::Error| crate::error::Error::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut f = std::fs::File::open(path).map_err(open_err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(open_err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    let digest = hasher.finalize();
+    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((hex, bytes))
+}
+
+#[cfg(test)]
+mod sha_tests {
+    #[test]
+    fn sha256_of_a_known_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc.txt");
+        std::fs::write(&p, "abc").unwrap();
+        let (hex, n) = super::sha256_file(&p).unwrap();
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(n, 3);
+        assert!(super::sha256_file(&dir.path().join("missing")).is_err());
+    }
+}

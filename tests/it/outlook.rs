@@ -42,7 +42,32 @@ fn demo_configuration_produces_a_bulletin() {
     assert!(html.contains("<h2>Key messages</h2>") && html.contains("data:image/png;base64,"));
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
     assert!(nc.variable("probability").is_some() && nc.variable("dominant_category").is_some());
-    assert!(dir.path().join("provenance.json").exists());
+    // Country table: probabilities per country sum to 1; India is there with most cells.
+    let countries = json["countries"].as_array().unwrap();
+    for c in countries {
+        let p: f64 = c["mean_probability"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!((p - 1.0).abs() < 1e-4, "{c}");
+    }
+    let india = countries.iter().find(|c| c["iso_a3"] == "IND").unwrap();
+    assert!(india["cells"].as_u64().unwrap() > 200);
+    assert!(md.contains("## Country table") && md.contains("| India |"));
+    assert!(md.contains("## Methods") && md.contains("| CFSv2 | 1 | 1982–2019 |"));
+    assert_eq!(json["methods"]["models"].as_array().unwrap().len(), 4);
+    // Provenance: every input with its size and SHA-256.
+    let prov: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("provenance.json")).unwrap())
+            .unwrap();
+    let inputs = prov["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 4 * 2 + 2, "models, observations, countries");
+    for i in inputs {
+        assert_eq!(i["sha256"].as_str().unwrap().len(), 64);
+        assert!(i["bytes"].as_u64().unwrap() > 0);
+    }
 
     // Drought outlook: the seven SPI-class probabilities sum to 1 where defined, cumulative
     // drought probabilities shrink with severity, and the bulletin says it in words.
