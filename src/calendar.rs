@@ -326,6 +326,74 @@ impl CfDateTime {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 
+    /// The period `[self, end)` in words, as a bulletin names it: whole months as
+    /// `October 2021`, `Oct–Dec 2021`, `Dec 2021–Feb 2022`; other periods by their first and
+    /// last day, `3–9 September 2021`, `28 Sep–4 Oct 2021`.
+    pub fn period_label(&self, end: &CfDateTime, cal: Calendar) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let short = |m: u32| &MONTHS[(m - 1) as usize][..3];
+        let long = |m: u32| MONTHS[(m - 1) as usize];
+        let whole =
+            self.day == 1 && end.day == 1 && self.micros_of_day == 0 && end.micros_of_day == 0;
+        let months = (end.year - self.year) * 12 + end.month as i32 - self.month as i32;
+        if whole && months >= 1 {
+            let last_index = self.year * 12 + self.month as i32 - 1 + months - 1;
+            let (ly, lm) = (
+                last_index.div_euclid(12),
+                (last_index.rem_euclid(12) + 1) as u32,
+            );
+            return match months {
+                1 => format!("{} {}", long(self.month), self.year),
+                _ if ly == self.year => {
+                    format!("{}–{} {}", short(self.month), short(lm), self.year)
+                }
+                _ => format!("{} {}–{} {}", short(self.month), self.year, short(lm), ly),
+            };
+        }
+        let last = end.add_days(-1, cal).unwrap_or(*end);
+        if last.year == self.year && last.month == self.month {
+            format!(
+                "{}–{} {} {}",
+                self.day,
+                last.day,
+                long(self.month),
+                self.year
+            )
+        } else if last.year == self.year {
+            format!(
+                "{} {}–{} {} {}",
+                self.day,
+                short(self.month),
+                last.day,
+                short(last.month),
+                self.year
+            )
+        } else {
+            format!(
+                "{} {} {}–{} {} {}",
+                self.day,
+                short(self.month),
+                self.year,
+                last.day,
+                short(last.month),
+                last.year
+            )
+        }
+    }
+
     pub fn add_seconds(&self, seconds: f64, cal: Calendar) -> Result<Self> {
         let t = self.micros(cal)? + (seconds * 1e6).round() as i128;
         Ok(Self::from_micros(t, cal))
@@ -769,6 +837,40 @@ impl TimeCoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn period_labels_read_like_a_bulletin() {
+        let c = Calendar::Standard;
+        assert_eq!(
+            d(2021, 10, 1).period_label(&d(2021, 11, 1), c),
+            "October 2021"
+        );
+        assert_eq!(
+            d(2021, 10, 1).period_label(&d(2022, 1, 1), c),
+            "Oct–Dec 2021"
+        );
+        assert_eq!(
+            d(2021, 12, 1).period_label(&d(2022, 3, 1), c),
+            "Dec 2021–Feb 2022"
+        );
+        assert_eq!(
+            d(2021, 9, 3).period_label(&d(2021, 9, 10), c),
+            "3–9 September 2021"
+        );
+        assert_eq!(
+            d(2021, 9, 28).period_label(&d(2021, 10, 5), c),
+            "28 Sep–4 Oct 2021"
+        );
+        assert_eq!(
+            d(2021, 12, 28).period_label(&d(2022, 1, 4), c),
+            "28 Dec 2021–3 Jan 2022"
+        );
+        // 360-day calendar: 30 February exists.
+        assert_eq!(
+            d(2021, 2, 24).period_label(&d(2021, 3, 1), Calendar::Day360),
+            "24–30 February 2021"
+        );
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> CfDateTime {

@@ -47,6 +47,9 @@ pub struct RegionOutlook {
     pub mean_probability: [f64; 3],
     /// Area share where each category is dominant.
     pub dominant_share: [f64; 3],
+    /// Area share where each category is dominant with a probability of 40–50, 50–60,
+    /// 60–70 and ≥ 70 % (the map's shades).
+    pub dominant_bins: [[f64; 4]; 3],
     /// Area share without a dominant category.
     pub no_dominant_share: f64,
     /// Area-mean cross-validated ACC of the MME.
@@ -90,6 +93,7 @@ pub fn summarise(
     let mut w_total = 0.0;
     let mut prob = [0.0; 3];
     let mut dom = [0.0; 3];
+    let mut bins = [[0.0; 4]; 3];
     let mut none = 0.0;
     let (mut acc, mut acc_w, mut rpss, mut rpss_w, mut skilful) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut cells = 0;
@@ -103,7 +107,13 @@ pub fn summarise(
             *p += w * f64::from(m[k]);
         }
         match maps.dominant[k] {
-            c @ 0..=2 => dom[c as usize] += w,
+            c @ 0..=2 => {
+                let c = c as usize;
+                dom[c] += w;
+                let p = f64::from(maps.probability[c][k]);
+                let bin = ((p - 0.4) / 0.1 + 1e-9).floor().clamp(0.0, 3.0) as usize;
+                bins[c][bin] += w;
+            }
             _ => none += w,
         }
         if maps.acc[k].is_finite() {
@@ -126,6 +136,7 @@ pub fn summarise(
         cells,
         mean_probability: prob.map(|p| div(p, w_total)),
         dominant_share: dom.map(|d| div(d, w_total)),
+        dominant_bins: bins.map(|b| b.map(|v| div(v, w_total))),
         no_dominant_share: div(none, w_total),
         acc: div(acc, acc_w),
         rpss: div(rpss, rpss_w),
@@ -199,7 +210,10 @@ pub fn summarise_drought(
 /// The key drought message of a regional summary, in plain words.
 pub fn drought_message(d: &DroughtSummary) -> String {
     if d.cells == 0 {
-        return format!("No drought outlook for {} (no cells with data).", d.region);
+        return format!(
+            "No drought outlook for {} (no cells with data).",
+            display_name(&d.region)
+        );
     }
     let p = 100.0 * d.drought_probability[0];
     let tendency = if p >= 1.5 * 15.9 {
@@ -210,8 +224,8 @@ pub fn drought_message(d: &DroughtSummary) -> String {
         "about as likely as usual"
     };
     format!(
-        "{} drought, {}: moderate-or-worse drought (SPI ≤ −1) is {tendency} — area-mean chance {p:.0} % (climatology 16 %); severe (SPI ≤ −1.5) {:.0} %, extreme (SPI ≤ −2) {:.0} %; wet (SPI ≥ 1) {:.0} %. Drought at least as likely as not over {:.0} % of the region.",
-        d.region,
+        "{}, {}: moderate-or-worse drought (SPI ≤ −1) is {tendency} — area-mean chance {p:.0} % (climatology 16 %); severe (SPI ≤ −1.5) {:.0} %, extreme (SPI ≤ −2) {:.0} %; wet (SPI ≥ 1) {:.0} %. Drought at least as likely as not over {:.0} % of the region.",
+        display_name(&d.region),
         d.target,
         100.0 * d.drought_probability[1],
         100.0 * d.drought_probability[2],
@@ -252,8 +266,6 @@ pub fn drought_markdown(
     }
     s
 }
-
-const CATEGORY_WORDS: [&str; 3] = ["below normal", "near normal", "above normal"];
 
 /// Area-mean tercile probabilities of one country and lead.
 #[derive(Debug, Clone, Serialize)]
@@ -392,17 +404,35 @@ pub fn methods_markdown(m: &Methods) -> String {
     let regions: Vec<String> = m
         .regions
         .iter()
-        .map(|(name, what)| format!("{name} ({what})"))
+        .map(|(name, what)| format!("{} ({what})", display_name(name)))
         .collect();
     s.push_str(&regions.join("; "));
     s.push_str(".\n");
     s
 }
 
-/// The key message of a regional summary, in plain words.
-pub fn key_message(o: &RegionOutlook, variable: &str) -> String {
+/// A region's name as a reader writes it: `south_asia` → "South Asia", `india` → "India".
+pub fn display_name(name: &str) -> String {
+    name.split(['_', ' '])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The key message of a regional summary, in plain words: which category is favoured, over
+/// how much of the region and with what chance where it is (the most common map shade),
+/// then how far the hindcasts say to trust it. `what` names the quantity ("rainfall").
+pub fn key_message(o: &RegionOutlook, what: &str) -> String {
+    let region = display_name(&o.region);
     if o.cells == 0 {
-        return format!("No forecast for {} (no cells with data).", o.region);
+        return format!("No forecast for {region} (no cells with data).");
     }
     let (best, share) =
         o.dominant_share.iter().enumerate().fold(
@@ -418,30 +448,62 @@ pub fn key_message(o: &RegionOutlook, variable: &str) -> String {
     } else {
         String::new()
     };
-    if share < 0.2 {
-        return format!(
-            "{} {}, {}: no category is favoured over most of the region (climatological probabilities; {:.0} % of the area without a dominant category).{skill}",
-            o.region, variable, o.target, 100.0 * o.no_dominant_share
-        );
-    }
-    format!(
-        "{} {}, {}: {} is favoured over {:.0} % of the region (area-mean probabilities: below {:.0} %, near {:.0} %, above {:.0} %).{skill}",
-        o.region,
-        variable,
-        o.target,
-        CATEGORY_WORDS[best],
-        100.0 * share,
+    let means = format!(
+        "area-mean probabilities: below {:.0} %, near {:.0} %, above {:.0} %",
         100.0 * o.mean_probability[0],
         100.0 * o.mean_probability[1],
         100.0 * o.mean_probability[2],
+    );
+    if share < 0.2 {
+        return format!(
+            "{region}, {}: no {what} category is favoured over most of the region ({:.0} % of the area without a dominant category; {means}).{skill}",
+            o.target,
+            100.0 * o.no_dominant_share
+        );
+    }
+    // The most common shade where category c is dominant.
+    let chance = |c: usize| {
+        let (bin, _) = o.dominant_bins[c]
+            .iter()
+            .enumerate()
+            .fold(
+                (0, -1.0),
+                |acc, (b, &v)| if v > acc.1 { (b, v) } else { acc },
+            );
+        match bin {
+            3 => "70 % or more".to_string(),
+            b => format!("{}–{} %", 40 + 10 * b, 50 + 10 * b),
+        }
+    };
+    let names = ["below-normal", "near-normal", "above-normal"];
+    let mut category = names[best].to_string();
+    category[..1].make_ascii_uppercase();
+    // A second category favoured over a fifth of the region or more is said too.
+    let second = (0..3)
+        .filter(|&c| c != best && o.dominant_share[c] >= 0.2)
+        .max_by(|&a, &b| o.dominant_share[a].total_cmp(&o.dominant_share[b]))
+        .map(|c| {
+            format!(
+                "; {} over {:.0} % ({})",
+                names[c],
+                100.0 * o.dominant_share[c],
+                chance(c)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{category} {what} is favoured over {:.0} % of {region} in {}, mostly with a {} chance{second} ({means}).{skill}",
+        100.0 * share,
+        o.target,
+        chance(best),
     )
 }
 
 /// The Markdown bulletin of one variable: a heading, the key messages, a table per region and
-/// the maps.
+/// the maps; `what` names the quantity in the key messages ("rainfall").
 pub fn markdown(
     title: &str,
-    variable: &str,
+    what: &str,
     method: &str,
     outlooks: &[RegionOutlook],
     maps: &[(String, String)],
@@ -449,7 +511,7 @@ pub fn markdown(
     let mut s = format!("# {title}\n\n");
     s.push_str(&format!("Method: {method}.\n\n## Key messages\n\n"));
     for o in outlooks {
-        s.push_str(&format!("- {}\n", key_message(o, variable)));
+        s.push_str(&format!("- {}\n", key_message(o, what)));
     }
     s.push_str("\n## Regional probabilities\n\n| region | lead | target | cells | P(below) | P(near) | P(above) | area below dominant | area above dominant | no dominant | ACC | RPSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for o in outlooks {
@@ -475,4 +537,94 @@ pub fn markdown(
         s.push_str(&format!("![{caption}]({file})\n\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four cells at the equator in a 2 × 2 box: two above normal at 45 % and 65 %, one below
+    /// at 55 %, one without a dominant category; RPSS positive in one.
+    fn case() -> (Spatial, [Vec<f32>; 3], Vec<i8>, Vec<f32>, Vec<f32>) {
+        let spatial = Spatial::Grid {
+            lat: vec![-0.5, 0.5],
+            lon: vec![80.0, 81.0],
+        };
+        let below = vec![0.2, 0.2, 0.55, 0.34];
+        let near = vec![0.35, 0.15, 0.25, 0.33];
+        let above = vec![0.45, 0.65, 0.2, 0.33];
+        let dominant = vec![2, 2, 0, -1];
+        (
+            spatial,
+            [below, near, above],
+            dominant,
+            vec![0.3; 4],
+            vec![0.1, -0.2, -0.1, f32::NAN],
+        )
+    }
+
+    #[test]
+    fn region_summary_and_key_message_by_hand() {
+        let (spatial, p, dominant, acc, rpss) = case();
+        let lm = LeadMaps {
+            probability: [&p[0], &p[1], &p[2]],
+            dominant: &dominant,
+            acc: &acc,
+            rpss: &rpss,
+        };
+        let region = Region::parse("south_india=79,82,-1,1").unwrap();
+        let o = summarise(&lm, &spatial, &region, "month 1", "Oct–Dec 2021");
+        assert_eq!(o.cells, 4);
+        // Equal weights at ±0.5°: plain means and shares.
+        assert!((o.dominant_share[2] - 0.5).abs() < 1e-9);
+        assert!((o.dominant_share[0] - 0.25).abs() < 1e-9);
+        assert!((o.dominant_bins[2][0] - 0.25).abs() < 1e-9); // 45 %
+        assert!((o.dominant_bins[2][2] - 0.25).abs() < 1e-9); // 65 %
+        assert!((o.skilful_share - 1.0 / 3.0).abs() < 1e-6);
+        let m = key_message(&o, "rainfall");
+        assert!(
+            m.starts_with("Above-normal rainfall is favoured over 50 % of South India in Oct–Dec 2021, mostly with a 40–50 % chance; below-normal over 25 % (50–60 %)"),
+            "{m}"
+        );
+        assert!(m.contains("skill (RPSS > 0) over 33 %"), "{m}");
+        assert_eq!(display_name("southeast_asia"), "Southeast Asia");
+    }
+
+    #[test]
+    fn country_table_of_the_cells_in_the_regions() {
+        let (spatial, p, dominant, acc, rpss) = case();
+        let lm = LeadMaps {
+            probability: [&p[0], &p[1], &p[2]],
+            dominant: &dominant,
+            acc: &acc,
+            rpss: &rpss,
+        };
+        // 80–81°E at the equator is sea: no country. Move the grid onto Sri Lanka.
+        let land = Spatial::Grid {
+            lat: vec![7.0, 8.0],
+            lon: vec![80.5, 81.0],
+        };
+        let region = Region::parse("south_asia").unwrap();
+        let rows = summarise_countries(
+            &lm,
+            &land,
+            Countries::bundled(),
+            &[region.clone()],
+            "month 1",
+            "Oct–Dec 2021",
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].iso_a3, "LKA");
+        assert_eq!(rows[0].cells, 4);
+        let sum: f64 = rows[0].mean_probability.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-6);
+        assert!(
+            summarise_countries(&lm, &spatial, Countries::bundled(), &[region], "", "").is_empty()
+        );
+        let md = country_markdown(&rows);
+        assert!(
+            md.contains("| Sri Lanka | month 1 | Oct–Dec 2021 | 4 |"),
+            "{md}"
+        );
+    }
 }

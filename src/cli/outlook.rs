@@ -226,7 +226,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let init = forecasts[0].coords.init[0];
     for (l, lead) in leads.iter().enumerate() {
         let (start, end) = forecasts[0].target_period(0, l)?;
-        let target = format!("{} to {}", start.date_label(), end.date_label());
+        let target = start.period_label(&end, forecasts[0].meta.calendar);
         let p: Vec<Vec<f32>> = (0..3)
             .map(|c| {
                 fc.probability
@@ -328,7 +328,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         let mut dmaps = Vec::new();
         for (l, lead) in leads.iter().enumerate() {
             let (start, end) = forecasts[0].target_period(0, l)?;
-            let target = format!("{} to {}", start.date_label(), end.date_label());
+            let target = start.period_label(&end, forecasts[0].meta.calendar);
             let field = |a: &ndarray::Array4<f32>, k: usize| -> Vec<f32> {
                 a.slice(ndarray::s![k, l, .., ..]).iter().copied().collect()
             };
@@ -422,9 +422,14 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     stage("bulletin", &mut t);
     let title = format!("{} — {variable} outlook", cfg.title);
+    let what = match quantity {
+        Quantity::Precipitation => "rainfall".to_string(),
+        Quantity::Temperature => "temperature".to_string(),
+        _ => variable.clone(),
+    };
     let mut md = markdown(
         &title,
-        &variable,
+        &what,
         &spec.describe(),
         &outlooks,
         &maps[..leads.len()],
