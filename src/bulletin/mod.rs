@@ -543,9 +543,12 @@ pub fn markdown(
 mod tests {
     use super::*;
 
+    /// Grid, probabilities, dominant category, ACC, RPSS.
+    type Case = (Spatial, [Vec<f32>; 3], Vec<i8>, Vec<f32>, Vec<f32>);
+
     /// Four cells at the equator in a 2 × 2 box: two above normal at 45 % and 65 %, one below
     /// at 55 %, one without a dominant category; RPSS positive in one.
-    fn case() -> (Spatial, [Vec<f32>; 3], Vec<i8>, Vec<f32>, Vec<f32>) {
+    fn case() -> Case {
         let spatial = Spatial::Grid {
             lat: vec![-0.5, 0.5],
             lon: vec![80.0, 81.0],
@@ -609,7 +612,7 @@ mod tests {
             &lm,
             &land,
             Countries::bundled(),
-            &[region.clone()],
+            std::slice::from_ref(&region),
             "month 1",
             "Oct–Dec 2021",
         );
