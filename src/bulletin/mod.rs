@@ -248,7 +248,7 @@ pub fn drought_markdown(
     for d in summaries {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} |\n",
-            d.region,
+            display_name(&d.region),
             d.lead,
             d.target,
             d.cells,
@@ -517,7 +517,7 @@ pub fn markdown(
     for o in outlooks {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} | {:.2} |\n",
-            o.region,
+            display_name(&o.region),
             o.lead,
             o.target,
             o.cells,
