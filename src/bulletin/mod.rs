@@ -532,7 +532,7 @@ pub fn markdown(
         ));
     }
     s.push_str("\n## Maps\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; ");
-    s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data; hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n");
+    s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data, or a dry season where a third or more of the observed years share the driest value and terciles cannot be defined; hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n");
     for (caption, file) in maps {
         s.push_str(&format!("![{caption}]({file})\n\n"));
     }

@@ -15,7 +15,9 @@ use s2s_ensemble::bulletin::{
     summarise_countries, summarise_drought, LeadMaps, MapStyle, Methods, TercileMap,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
-use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, EdgeSource, WeightScheme};
+use s2s_ensemble::ensemble::{
+    collapsed_categories, combine, CombineInput, CombineSpec, EdgeSource, WeightScheme,
+};
 use s2s_ensemble::indices::drought::{DroughtTendency, PROB_SPI_BELOW_MINUS_ONE, TENDENCY_FILL};
 use s2s_ensemble::indices::{
     gaussian_spi_outlook, model_climatology_outlook, DroughtOutlook, SpiSpec, SPI_CLASSES,
@@ -156,7 +158,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let leads = hindcasts[0].coords.lead.clone();
     let href: Vec<&Cube> = hindcasts.iter().collect();
     let fref: Vec<&Cube> = forecasts.iter().collect();
-    let result = combine(
+    let mut result = combine(
         &CombineInput {
             hindcasts: &href,
             forecasts: Some(&fref),
@@ -164,6 +166,20 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         },
         &spec,
     )?;
+    // No category forecast where the observed climate cannot be split into terciles (dry
+    // seasons, deserts): grey on the maps, left out of the summaries and the skill.
+    // With each model's own edges, a model whose climate collapses skews the MME too.
+    let mut no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
+    if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
+        for h in &hindcasts {
+            let m = collapsed_categories(h.values.view(), &spec.category_levels);
+            no_outlook.zip_mut_with(&m, |a, &b| *a |= b);
+        }
+    }
+    result.hindcast.withhold(no_outlook.view());
+    if let Some(f) = result.forecast.as_mut() {
+        f.withhold(no_outlook.view());
+    }
     stage("combine", &mut t);
     let fc = result.forecast.as_ref().expect("forecast products");
     let skill = skill_maps(&ScoredForecast {

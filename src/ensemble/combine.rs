@@ -245,6 +245,31 @@ pub struct Products {
     pub extreme_edges: Array6<f32>,
 }
 
+impl Products {
+    /// Withholds the category forecast where `no_outlook` `(lead, y, x)` is true (e.g.
+    /// [`super::collapsed_categories`]): probabilities NaN, no most likely or dominant
+    /// category. Means, anomalies, spreads and percentiles stay.
+    pub fn withhold(&mut self, no_outlook: ndarray::ArrayView3<bool>) {
+        let (nt, _, nl, ny, nx) = self.probability.dim();
+        for t in 0..nt {
+            for ((l, y, x), &off) in no_outlook.indexed_iter() {
+                if !off || l >= nl || y >= ny || x >= nx {
+                    continue;
+                }
+                self.probability
+                    .slice_mut(ndarray::s![t, .., l, y, x])
+                    .fill(f32::NAN);
+                self.extreme_probability
+                    .slice_mut(ndarray::s![t, .., l, y, x])
+                    .fill(f32::NAN);
+                self.most_likely_probability[[t, 0, l, y, x]] = f32::NAN;
+                self.most_likely_category[[t, 0, l, y, x]] = -1;
+                self.dominant_category[[t, 0, l, y, x]] = DOMINANT_FILL;
+            }
+        }
+    }
+}
+
 /// Result of [`combine`].
 #[derive(Debug, Clone)]
 pub struct Combined {

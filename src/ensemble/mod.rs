@@ -30,7 +30,7 @@
 //! Hyndman & Fan (1996), Am. Stat. 50, 361–365 (sample quantiles); Copernicus C3S seasonal
 //! forecast graphical products (model-climate terciles).
 
-use ndarray::{s, Array5, ArrayViewMut4, Axis, Zip};
+use ndarray::{s, Array3, Array5, ArrayView5, ArrayViewMut4, Axis, Zip};
 use serde::{Deserialize, Serialize};
 
 use crate::cube::Cube;
@@ -41,6 +41,40 @@ pub mod combine;
 pub use combine::{
     combine, CombineInput, CombineSpec, Combined, EdgeSource, Products, SkillScore, WeightScheme,
 };
+
+/// Where a climatology cannot be split into the categories at `levels`: per `(lead, y, x)`
+/// of `(start, member, lead, y, x)` values, true when the lowest category edge is not above
+/// the smallest value (the lowest category cannot occur: a third or more of the sample ties
+/// at its minimum — dry seasons, deserts with zero rain) or two edges coincide; also true
+/// without any finite value. A forecast of those categories has no meaning there (WMO
+/// LC-LRFMME and C3S grey such cells as a "dry season mask").
+pub fn collapsed_categories(climatology: ArrayView5<f32>, levels: &[f64]) -> Array3<bool> {
+    let (_, _, nl, ny, nx) = climatology.dim();
+    let mut out = Array3::from_elem((nl, ny, nx), true);
+    let mut sample = Vec::new();
+    let mut edges = vec![0.0; levels.len()];
+    for ((l, y, x), flag) in out.indexed_iter_mut() {
+        sample.clear();
+        sample.extend(
+            climatology
+                .slice(s![.., .., l, y, x])
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite()),
+        );
+        if sample.is_empty() {
+            continue;
+        }
+        sample.sort_unstable_by(f32::total_cmp);
+        category_edges(&sample, levels, &mut edges);
+        let lowest_possible = match edges.first() {
+            None => true,
+            Some(&e) => e > f64::from(sample[0]),
+        };
+        *flag = !lowest_possible || edges.windows(2).any(|w| w[1] <= w[0]);
+    }
+    out
+}
 
 /// Tercile levels.
 pub const TERCILES: [f64; 2] = [1.0 / 3.0, 2.0 / 3.0];

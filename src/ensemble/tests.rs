@@ -258,3 +258,26 @@ fn cube_fields_agree_with_the_per_cell_kernels() {
         }
     }
 }
+
+#[test]
+fn collapsed_categories_flag_dry_and_tied_climates() {
+    use ndarray::Array5;
+    // Three cells of 9 years × 1 member: wet (all distinct), dry (4 of 9 zero: the lower
+    // tercile edge is 0 = the minimum), and all-NaN.
+    let mut v = Array5::<f32>::zeros((9, 1, 1, 1, 3));
+    for i in 0..9 {
+        v[[i, 0, 0, 0, 0]] = 1.0 + i as f32;
+        v[[i, 0, 0, 0, 1]] = if i < 4 { 0.0 } else { i as f32 };
+        v[[i, 0, 0, 0, 2]] = f32::NAN;
+    }
+    let m = collapsed_categories(v.view(), &TERCILES);
+    assert_eq!(
+        m.iter().copied().collect::<Vec<_>>(),
+        vec![false, true, true]
+    );
+    // 2 of 9 zeros: the lower tercile edge (h = 8/3 → between 0 and 2) is above 0: fine.
+    for i in 0..9 {
+        v[[i, 0, 0, 0, 1]] = if i < 2 { 0.0 } else { i as f32 };
+    }
+    assert!(!collapsed_categories(v.view(), &TERCILES)[[0, 0, 1]]);
+}
