@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cube::TargetPeriod;
 use crate::ensemble::{SkillScore, WeightScheme};
 use crate::error::{Error, Result};
 use crate::verify::Region;
@@ -122,7 +123,13 @@ pub struct OutlookConfig {
     /// Category edges from the observed climatology instead of each model's.
     #[serde(default)]
     pub edges_from_obs: bool,
-    /// Regions: predefined names or `NAME=W,E,S,N`.
+    /// Target periods of the bulletin in weeks or months from the start (`week 1`, `weeks 3-4`,
+    /// `month 1`, `months 2-4`), each the mean over the files' leads it covers; empty: every
+    /// lead of the files as it is.
+    #[serde(default)]
+    pub periods: Vec<String>,
+    /// Regions: predefined names (country sets), a country, `NAME=W,E,S,N` or
+    /// `NAME=Country,Country`.
     #[serde(default = "default_regions")]
     pub regions: Vec<String>,
     /// White out cells where the MME has no cross-validated skill (RPSS ≤ 0).
@@ -344,6 +351,10 @@ impl OutlookConfig {
         if self.weights == WeightsConfig::Pooled && self.edges_from_obs {
             // Allowed; nothing to check.
         }
+        for p in &self.periods {
+            TargetPeriod::parse(p)
+                .map_err(|e| Error::invalid("configuration", format!("periods: {e}")))?;
+        }
         if self.countries.is_none() {
             // With a country file of its own the names are checked when it is read.
             self.regions(crate::grid::Countries::bundled())?;
@@ -396,6 +407,14 @@ impl OutlookConfig {
             files.extend(c.observed_tracks.clone());
         }
         files
+    }
+
+    /// The target periods, parsed (empty: the files' leads).
+    pub fn target_periods(&self) -> Result<Vec<TargetPeriod>> {
+        self.periods
+            .iter()
+            .map(|p| TargetPeriod::parse(p))
+            .collect()
     }
 
     /// The regions, parsed; country names are looked up in `countries`.
@@ -508,5 +527,11 @@ units = "mm/month"
             .unwrap_err()
             .to_string();
         assert!(e.contains("atlantis"), "{e}");
+        let e = load(&format!("periods = [\"fortnight 1\"]\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("periods: ") && e.contains("unit must be"), "{e}");
+        let c = load(&format!("periods = [\"week 1\", \"weeks 3-4\"]\n{GOOD}")).unwrap();
+        assert_eq!(c.target_periods().unwrap()[1].to_string(), "weeks 3–4");
     }
 }

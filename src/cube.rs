@@ -114,6 +114,113 @@ impl LeadUnit {
     }
 }
 
+/// A target period of a bulletin in whole weeks or months after the start, counted from 1:
+/// `week 1`, `weeks 3-4`, `month 1`, `months 2-4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetPeriod {
+    /// Weeks or months.
+    pub unit: LeadUnit,
+    /// First week / month (from 1).
+    pub first: u32,
+    /// Last week / month (inclusive).
+    pub last: u32,
+}
+
+impl TargetPeriod {
+    /// Parses `week N`, `weeks N-M`, `month N`, `months N-M` (an en dash works too).
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::invalid(
+                "target period",
+                format!(
+                    "'{text}': {why} (e.g. \"week 1\", \"weeks 3-4\", \"month 1\", \"months 2-4\")"
+                ),
+            )
+        };
+        let t = text.trim().to_lowercase().replace('–', "-");
+        let (word, range) = t.split_once(' ').ok_or_else(|| bad("no unit"))?;
+        let unit = match word {
+            "week" | "weeks" => LeadUnit::Week,
+            "month" | "months" => LeadUnit::Month,
+            _ => return Err(bad("the unit must be weeks or months")),
+        };
+        let num = |s: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| bad("not a whole number"))
+        };
+        let (first, last) = match range.split_once('-') {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => (num(range)?, num(range)?),
+        };
+        if first == 0 || last < first {
+            return Err(bad("periods count from 1 and end after they start"));
+        }
+        Ok(TargetPeriod { unit, first, last })
+    }
+
+    /// The indices of `leads` that make up this period: consecutive leads covering it
+    /// exactly (weeks from daily or weekly leads, months from monthly leads).
+    pub fn leads_of(&self, leads: &[Lead]) -> Result<Vec<usize>> {
+        let (from, to, unit) = match self.unit {
+            LeadUnit::Week => (
+                7.0 * f64::from(self.first - 1),
+                7.0 * f64::from(self.last),
+                LeadUnit::Day,
+            ),
+            _ => (
+                f64::from(self.first - 1),
+                f64::from(self.last),
+                LeadUnit::Month,
+            ),
+        };
+        let in_units = |l: &Lead| -> Option<(f64, f64)> {
+            match (l.unit, unit) {
+                (u, v) if u == v => Some((l.start, l.start + l.width)),
+                (LeadUnit::Week, LeadUnit::Day) => Some((7.0 * l.start, 7.0 * (l.start + l.width))),
+                _ => None,
+            }
+        };
+        let idx: Vec<usize> = leads
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| in_units(l).is_some_and(|(a, b)| a >= from - 1e-9 && b <= to + 1e-9))
+            .map(|(i, _)| i)
+            .collect();
+        let covered: f64 = idx
+            .iter()
+            .filter_map(|&i| in_units(&leads[i]))
+            .map(|(a, b)| b - a)
+            .sum();
+        if idx.is_empty() || (covered - (to - from)).abs() > 1e-6 {
+            let have = leads
+                .first()
+                .map(|l| format!("{} … ({} leads)", l.label(), leads.len()))
+                .unwrap_or_default();
+            return Err(Error::invalid(
+                "target period",
+                format!("{self}: the files' leads ({have}) do not cover it"),
+            ));
+        }
+        Ok(idx)
+    }
+}
+
+impl std::fmt::Display for TargetPeriod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = if self.unit == LeadUnit::Week {
+            "week"
+        } else {
+            "month"
+        };
+        if self.first == self.last {
+            write!(f, "{name} {}", self.first)
+        } else {
+            write!(f, "{name}s {}–{}", self.first, self.last)
+        }
+    }
+}
+
 /// A lead: the target period starts `start` units after the initialisation date and lasts
 /// `width` units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -745,6 +852,34 @@ impl Cube {
         Ok(c)
     }
 
+    /// One lead per target period: the mean over the file's leads each period covers
+    /// ([`Cube::aggregate_leads`]), e.g. weeks 1, 2, 3–4 from daily leads or month 1 and
+    /// months 2–4 from monthly ones.
+    pub fn target_periods(&self, periods: &[TargetPeriod]) -> Result<Cube> {
+        if periods.is_empty() {
+            return Err(Error::invalid("target periods", "no period given"));
+        }
+        let mut parts = Vec::with_capacity(periods.len());
+        for p in periods {
+            let leads = p.leads_of(&self.coords.lead)?;
+            parts.push(self.aggregate_leads(&leads)?);
+        }
+        let views: Vec<_> = parts.iter().map(|c| c.values.view()).collect();
+        let values = ndarray::concatenate(Axis(2), &views)
+            .map_err(|e| Error::invalid("target periods", e.to_string()))?;
+        let mut c = self.with_values(values);
+        c.coords.lead = parts.iter().map(|p| p.coords.lead[0]).collect();
+        c.meta.history.push(format!(
+            "target periods {}",
+            periods
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Ok(c)
+    }
+
     /// The same cube with other values of the same coordinates along init/member/lead, keeping
     /// coordinates as they are (callers fix the ones they change).
     fn with_values(&self, values: Array5<f32>) -> Cube {
@@ -947,6 +1082,55 @@ mod tests {
             Meta::new("TEST", "tas", "degC", Calendar::Standard),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn target_periods_from_monthly_and_daily_leads() {
+        assert_eq!(
+            TargetPeriod::parse("weeks 3–4").unwrap(),
+            TargetPeriod {
+                unit: LeadUnit::Week,
+                first: 3,
+                last: 4
+            }
+        );
+        assert_eq!(
+            TargetPeriod::parse("Month 1").unwrap().to_string(),
+            "month 1"
+        );
+        for bad in ["fortnight 1", "weeks 4-3", "week 0", "months two", "3"] {
+            assert!(TargetPeriod::parse(bad).is_err(), "{bad}");
+        }
+        // Monthly leads: month 1 and months 2–4.
+        let c = grid_cube(2, 6);
+        let periods = [
+            TargetPeriod::parse("month 1").unwrap(),
+            TargetPeriod::parse("months 2-4").unwrap(),
+        ];
+        let t = c.target_periods(&periods).unwrap();
+        assert_eq!(t.n_lead(), 2);
+        assert_eq!(t.coords.lead[1], Lead::months(1.0, 3.0));
+        // The mean of leads 1, 2, 3 (values differ by 100 per lead).
+        assert_eq!(t.values[[0, 0, 1, 0, 0]], 200.0);
+        assert_eq!(t.values[[0, 0, 0, 0, 0]], 0.0);
+        // Daily leads: weeks 1, 2, 3–4 from 28 days.
+        let mut d = grid_cube(1, 28);
+        d.coords.lead = (0..28).map(|l| Lead::days(l as f64, 1.0)).collect();
+        let weeks: Vec<TargetPeriod> = ["week 1", "week 2", "weeks 3-4"]
+            .iter()
+            .map(|p| TargetPeriod::parse(p).unwrap())
+            .collect();
+        let w = d.target_periods(&weeks).unwrap();
+        assert_eq!(w.coords.lead[2], Lead::days(14.0, 14.0));
+        assert_eq!(w.coords.lead[2].label(), "weeks 3–4");
+        assert_eq!(w.values[[0, 0, 0, 0, 0]], 300.0); // mean of 0..600 step 100
+                                                      // Not covered: months from daily leads, week 5 from 28 days.
+        assert!(d.target_periods(&periods).is_err());
+        let err = d
+            .target_periods(&[TargetPeriod::parse("week 5").unwrap()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("do not cover"), "{err}");
     }
 
     #[test]

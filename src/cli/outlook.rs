@@ -99,6 +99,19 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             },
         )?);
     }
+    // Target periods (weeks 1, 2, 3–4 from daily leads; month 1, months 2–4 from monthly).
+    let periods = cfg.target_periods()?;
+    if !periods.is_empty() {
+        for (c, m) in hindcasts
+            .iter_mut()
+            .chain(forecasts.iter_mut())
+            .zip(cfg.models.iter().chain(cfg.models.iter()))
+        {
+            *c = c
+                .target_periods(&periods)
+                .with_context(|| format!("periods of model {}", m.name))?;
+        }
+    }
     let all_years = hindcasts[0].init_years();
     let (first_year, last_year) =
         common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
