@@ -11,7 +11,9 @@ use anyhow::{bail, Context};
 use clap::Args;
 use ndarray::{concatenate, Array3, ArrayView2, Axis};
 use s2s_ensemble::bulletin::{render_verification_diagrams, DiagramCategory, DiagramSystem};
-use s2s_ensemble::ensemble::{combine, CombineInput, CombineSpec, WeightScheme};
+use s2s_ensemble::ensemble::{
+    collapsed_categories, combine, CombineInput, CombineSpec, WeightScheme,
+};
 use s2s_ensemble::io::write::write_spatial;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::io::{CfWriter, ReadOptions};
@@ -315,6 +317,7 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         full_hindcast: false,
         ..CombineSpec::default()
     };
+    let no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
     let bootstrap = if args.bootstrap > 0 {
         Some(
             Bootstrap::new(hc[0].n_init(), args.bootstrap, args.confidence, args.seed)
@@ -331,7 +334,7 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut systems: Vec<System> = Vec::new();
     let mut evaluate =
         |name: String, cubes: &[&Cube], members: ndarray::ArrayView5<f32>| -> anyhow::Result<()> {
-            let out = combine(
+            let mut out = combine(
                 &CombineInput {
                     hindcasts: cubes,
                     forecasts: None,
@@ -340,6 +343,9 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 &spec,
             )
             .with_context(|| format!("probabilities of {name}"))?;
+            // No probabilistic scores where the observed climate has no terciles (dry
+            // seasons): the categories are undefined there.
+            out.hindcast.withhold(no_outlook.view());
             // Effective ensemble size of equally weighted models with m_j members each:
             // K² / Σ 1/m_j (the sampling variance of their mean probability).
             let m_eff = args.rpss_debiased.then(|| {
