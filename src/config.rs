@@ -88,6 +88,10 @@ fn default_output() -> PathBuf {
     PathBuf::from("outlook")
 }
 
+fn default_spi_scale() -> usize {
+    3
+}
+
 fn default_regions() -> Vec<String> {
     vec![
         "central_asia".into(),
@@ -128,6 +132,11 @@ pub struct OutlookConfig {
     /// lead of the files as it is.
     #[serde(default)]
     pub periods: Vec<String>,
+    /// Scale in months of the forecast SPI made from the observed months before the start and
+    /// each member's forecast months (used when the leads are single months and the
+    /// observations a monthly record reaching the month before the start).
+    #[serde(default = "default_spi_scale")]
+    pub spi_scale: usize,
     /// Regions: predefined names (country sets), a country, `NAME=W,E,S,N` or
     /// `NAME=Country,Country`.
     #[serde(default = "default_regions")]
@@ -350,6 +359,12 @@ impl OutlookConfig {
         }
         if self.weights == WeightsConfig::Pooled && self.edges_from_obs {
             // Allowed; nothing to check.
+        }
+        if !(1..=48).contains(&self.spi_scale) {
+            return Err(Error::invalid(
+                "configuration",
+                format!("spi_scale = {}: give 1 to 48 months", self.spi_scale),
+            ));
         }
         for p in &self.periods {
             TargetPeriod::parse(p)

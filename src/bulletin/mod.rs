@@ -164,22 +164,44 @@ pub struct DroughtSummary {
     pub drought_likely_share: f64,
     /// Area-mean ensemble median SPI.
     pub median_spi: f64,
+    /// With an observed SPI now: the area shares (of the cells with one) with no drought now,
+    /// and in drought now with the drought ending, persisting, deepening.
+    pub tendency_share: Option<[f64; 4]>,
 }
 
-/// The drought summary of one region and lead; `drought[k]` is `P(SPI ≤ −1, −1.5, −2)`,
-/// `wet` is `P(SPI ≥ 1)`, `median` the median SPI, all `(y, x)` row-major.
+/// The drought fields of one lead, each `(y, x)` row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct DroughtFields<'a> {
+    /// `P(SPI ≤ −1)`, `P(SPI ≤ −1.5)`, `P(SPI ≤ −2)`.
+    pub drought: [&'a [f32]; 3],
+    /// `P(SPI ≥ 1)`.
+    pub wet: &'a [f32],
+    /// Median SPI.
+    pub median: &'a [f32],
+    /// [`crate::indices::DroughtTendency`] flags (anything else: unknown), when the observed
+    /// SPI now is known.
+    pub tendency: Option<&'a [i8]>,
+}
+
+/// The drought summary of one region and lead.
 pub fn summarise_drought(
-    drought: [&[f32]; 3],
-    wet: &[f32],
-    median: &[f32],
+    f: &DroughtFields,
     spatial: &Spatial,
     region: &Region,
     lead: &str,
     target: &str,
 ) -> DroughtSummary {
+    let (drought, wet, median) = (f.drought, f.wet, f.median);
     let (mut w_total, mut cells, mut likely, mut wet_sum, mut med) = (0.0, 0, 0.0, 0.0, 0.0);
     let mut dry = [0.0; 3];
+    let (mut tend, mut tend_w) = ([0.0f64; 4], 0.0);
     for (k, w) in region_cells(spatial, region) {
+        if let Some(t) = f.tendency {
+            if (0..4).contains(&t[k]) {
+                tend[t[k] as usize] += w;
+                tend_w += w;
+            }
+        }
         if !drought[0][k].is_finite() {
             continue;
         }
@@ -204,6 +226,7 @@ pub fn summarise_drought(
         wet_probability: div(wet_sum),
         drought_likely_share: div(likely),
         median_spi: div(med),
+        tendency_share: (tend_w > 0.0).then(|| tend.map(|v| v / tend_w)),
     }
 }
 
@@ -231,6 +254,25 @@ pub fn drought_message(d: &DroughtSummary) -> String {
         100.0 * d.drought_probability[2],
         100.0 * d.wet_probability,
         100.0 * d.drought_likely_share
+    ) + &tendency_words(d)
+}
+
+/// What the forecast does to the drought under way now, in words (empty without an observed
+/// SPI or without drought now).
+fn tendency_words(d: &DroughtSummary) -> String {
+    let Some(t) = d.tendency_share else {
+        return String::new();
+    };
+    let now = t[1] + t[2] + t[3];
+    if now < 0.01 {
+        return " No drought is under way now (observed SPI > −1 everywhere).".to_string();
+    }
+    format!(
+        " Drought (SPI ≤ −1) is under way now over {:.0} % of the region; the forecast ends it over {:.0} %, it persists over {:.0} % and deepens over {:.0} % of that area.",
+        100.0 * now,
+        100.0 * t[1] / now,
+        100.0 * t[2] / now,
+        100.0 * t[3] / now
     )
 }
 
@@ -240,7 +282,7 @@ pub fn drought_markdown(
     summaries: &[DroughtSummary],
     maps: &[(String, String)],
 ) -> String {
-    let mut s = format!("\n## Drought outlook (SPI of the target period)\n\nMethod: {method}.\n\n");
+    let mut s = format!("\n## Drought outlook (SPI)\n\nMethod: {method}.\n\n");
     for d in summaries {
         s.push_str(&format!("- {}\n", drought_message(d)));
     }

@@ -12,7 +12,7 @@ use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
 use s2s_ensemble::bulletin::{
     country_markdown, drought_markdown, markdown, methods_markdown, render_tercile_map, summarise,
-    summarise_countries, summarise_drought, LeadMaps, MapStyle, Methods, TercileMap,
+    summarise_countries, summarise_drought, DroughtFields, LeadMaps, MapStyle, Methods, TercileMap,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::ensemble::{
@@ -20,7 +20,9 @@ use s2s_ensemble::ensemble::{
 };
 use s2s_ensemble::indices::drought::{DroughtTendency, PROB_SPI_BELOW_MINUS_ONE, TENDENCY_FILL};
 use s2s_ensemble::indices::{
-    gaussian_spi_outlook, model_climatology_outlook, DroughtOutlook, SpiSpec, SPI_CLASSES,
+    drought_outlook, forecast_spi, gaussian_spi_outlook, latest_observed_spi,
+    model_climatology_outlook, DroughtOutlook, ForecastSpiInput, MonthlyAxis, MonthlyRecord,
+    SpiSpec, SPI_CLASSES,
 };
 use s2s_ensemble::io::{write_text_atomic, ReadOptions};
 use s2s_ensemble::units::Quantity;
@@ -329,7 +331,14 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             max_prob_zero: PROB_SPI_BELOW_MINUS_ONE,
             ..SpiSpec::default()
         };
-        let (drought, method) = if spec.scheme == WeightScheme::Pmme {
+        let history = if spec.scheme == WeightScheme::Pmme {
+            None
+        } else {
+            monthly_history_outlook(&obs, &forecasts, &leads, cfg.spi_scale)?
+        };
+        let (drought, method): (DroughtOutlook, String) = if let Some(h) = history {
+            h
+        } else if spec.scheme == WeightScheme::Pmme {
             // PMME placed on the SPI scale of the observed period totals.
             (
                 gaussian_spi_outlook(
@@ -338,7 +347,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                     fc.mean.slice(ndarray::s![0, 0, .., .., ..]),
                     &spi_spec,
                 )?,
-                "SPI at the scale of the target period: the PMME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform",
+                "SPI at the scale of the target period: the PMME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform".to_string(),
             )
         } else {
             let h: Vec<_> = hindcasts.iter().map(|c| c.values.view()).collect();
@@ -348,7 +357,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 .collect();
             (
                 model_climatology_outlook(&h, &f, &spi_spec)?,
-                "SPI at the scale of the target period: each member against its own model's hindcast gamma (members × years), models weighted equally",
+                "SPI at the scale of the target period: each member against its own model's hindcast gamma (members × years), models weighted equally".to_string(),
             )
         };
         let path = out.join(format!("spi_forecast.{variable}.nc"));
@@ -373,11 +382,19 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 .iter()
                 .copied()
                 .collect();
+            let tendency: Option<Vec<i8>> = drought
+                .tendency
+                .as_ref()
+                .map(|t| t.iter().copied().collect());
+            let fields = DroughtFields {
+                drought: [&dry[0], &dry[1], &dry[2]],
+                wet: &wet,
+                median: &median,
+                tendency: tendency.as_deref(),
+            };
             for r in &regions {
                 drought_summaries.push(summarise_drought(
-                    [&dry[0], &dry[1], &dry[2]],
-                    &wet,
-                    &median,
+                    &fields,
                     spatial,
                     r,
                     &lead.label(),
@@ -421,7 +438,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             )?;
             dmaps.push((caption, png));
         }
-        drought_md = drought_markdown(method, &drought_summaries, &dmaps);
+        drought_md = drought_markdown(&method, &drought_summaries, &dmaps);
         maps.extend(dmaps.iter().cloned());
     }
     // ---- tropical cyclones, from daily / 6-hourly fields ----
@@ -718,4 +735,84 @@ fn bias_words(cfg: &OutlookConfig) -> String {
         BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month, hindcasts leave-one-year-out".to_string(),
         BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month, hindcasts leave-one-year-out".to_string(),
     }
+}
+
+/// The drought outlook from each member's SPI over the observed months before the start and
+/// its forecast months ([`forecast_spi`]), models weighted equally, with the tendency against
+/// the observed SPI of the last month before the start. `None` (the target-period SPI is used
+/// instead) unless the leads are consecutive single months and the observations a monthly
+/// record that reaches the month before the start far enough for the scale.
+fn monthly_history_outlook(
+    obs: &Cube,
+    forecasts: &[Cube],
+    leads: &[s2s_ensemble::cube::Lead],
+    scale: usize,
+) -> anyhow::Result<Option<(DroughtOutlook, String)>> {
+    use s2s_ensemble::cube::LeadUnit;
+    let single_months = leads.iter().enumerate().all(|(i, l)| {
+        l.unit == LeadUnit::Month
+            && l.width == 1.0
+            && l.start.fract() == 0.0
+            && l.start == leads[0].start + i as f64
+    });
+    if leads.is_empty() || !single_months {
+        return Ok(None);
+    }
+    let Ok(record) = MonthlyRecord::from_observed(obs.clone()) else {
+        return Ok(None);
+    };
+    let cal = forecasts[0].meta.calendar;
+    let init = forecasts[0].coords.init[0];
+    // Observed months strictly before the start month, and enough of them for the scale.
+    let before = record.axis.index_of(init.year, init.month);
+    if before < scale as i64 || before > record.axis.len as i64 {
+        return Ok(None);
+    }
+    let end = before as usize;
+    let history = record.values.slice(ndarray::s![..end, .., ..]);
+    let axis = MonthlyAxis::new(record.axis.first_year, record.axis.first_month, end)?;
+    if history
+        .index_axis(Axis(0), end - 1)
+        .iter()
+        .all(|v| v.is_nan())
+    {
+        return Ok(None);
+    }
+    let first = init.add_months(leads[0].start as i64, cal);
+    let views: Vec<_> = forecasts
+        .iter()
+        .map(|f| f.values.index_axis(Axis(0), 0))
+        .collect();
+    let members = ndarray::concatenate(Axis(0), &views).context("pooling the forecast members")?;
+    let k = forecasts.len() as f64;
+    let weights: Vec<f64> = forecasts
+        .iter()
+        .flat_map(|f| {
+            let m = f.n_member();
+            vec![1.0 / (m as f64 * k); m]
+        })
+        .collect();
+    let spec = SpiSpec {
+        scale_months: scale,
+        max_prob_zero: PROB_SPI_BELOW_MINUS_ONE,
+        ..SpiSpec::default()
+    };
+    let spi = forecast_spi(
+        &ForecastSpiInput {
+            history,
+            history_axis: axis,
+            members: members.view(),
+            first_target: (first.year, first.month),
+        },
+        &spec,
+    )
+    .context("forecast SPI from the observed monthly record")?;
+    let now = latest_observed_spi(history, &axis, &spec)?;
+    let outlook = drought_outlook(spi.view(), &weights, Some(now.view()))?;
+    let (ly, lm) = (axis.year(end - 1), axis.calendar_month(end - 1) + 1);
+    let words = format!(
+        "SPI-{scale} of each member: its forecast months appended to the observed months before the start (the record ends {ly}-{lm:02}), each calendar month standardised with the zero-inflated gamma fitted on the observed record (calibration {}–{} or as much of it as the record has); models weighted equally; the drought tendency compares each cell with its observed SPI-{scale} of {ly}-{lm:02}",
+        spec.calibration.0, spec.calibration.1
+    );
+    Ok(Some((outlook, words)))
 }

@@ -179,3 +179,82 @@ fn cyclones_section_adds_the_cyclone_outlook() {
     assert_eq!(json["cyclones"]["basins"][0]["basin"], "bob");
     assert_eq!(json["cyclones"]["hindcast_member_seasons"], 8);
 }
+
+/// The small synthetic workload (three models with members, monthly leads, a monthly observed
+/// record): EQM, model-equal weights, target periods, and the drought outlook from each
+/// member's SPI-3 over the observed months before the start, with the drought tendency.
+#[test]
+fn synthetic_members_periods_and_monthly_history_spi() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::synth_small(d);
+    let models: String = ["ALPHA", "BRAVO", "CHARLIE"]
+        .iter()
+        .map(|m| {
+            format!("[[models]]\nname = \"{m}\"\nhindcast = \"hindcast_{m}.nc\"\nforecast = \"forecast_{m}.nc\"\n\n")
+        })
+        .collect();
+    let cfg = d.join("outlook.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "title = \"test\"\nvariable = \"pr\"\nbias = \"eqm\"\nweights = \"model\"\nperiods = [\"month 1\", \"months 2-3\"]\nregions = [\"south_asia\", \"all=60,100,0,40\"]\n\n{models}[observations]\npath = \"obs.nc\"\nvariable = \"pr\"\n"
+        ),
+    )
+    .unwrap();
+    let out = d.join("bulletin");
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    assert!(
+        md.contains("rainfall is favoured") || md.contains("no rainfall category"),
+        "{md}"
+    );
+    assert!(md.contains("months 2–3"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
+    assert_eq!(json["regions"].as_array().unwrap().len(), 2 * 2);
+    // The member SPI-3 path needs single-month leads: with a 2-month period the
+    // target-period SPI is used.
+    assert!(md.contains("SPI at the scale of the target period"), "{md}");
+
+    // Single-month leads: the monthly-history path and the tendency.
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("periods = [\"month 1\", \"months 2-3\"]\n", ""),
+    )
+    .unwrap();
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    assert!(md.contains("SPI-3 of each member"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
+    let d0 = &json["drought"][0];
+    // Area shares of: no drought now, ends, persists, deepens.
+    let shares: f64 = d0["tendency_share"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-6, "{d0}");
+    let nc = netcdf::open(out.join("spi_forecast.pr.nc")).unwrap();
+    assert!(nc.variable("drought_probability").is_some());
+}
