@@ -58,6 +58,10 @@ pub struct RegionOutlook {
     pub rpss: f64,
     /// Area share where the MME has skill (RPSS > 0).
     pub skilful_share: f64,
+    /// Area-mean probability below the low and above the high extreme level (NaN without).
+    pub extreme_probability: [f64; 2],
+    /// The extreme levels, e.g. `[0.1, 0.9]`.
+    pub extreme_levels: [f64; 2],
 }
 
 /// Maps of one lead the summary is made from, each `(y, x)` row-major.
@@ -71,6 +75,11 @@ pub struct LeadMaps<'a> {
     pub acc: &'a [f32],
     /// MME RPSS.
     pub rpss: &'a [f32],
+    /// Probability below the lowest and above the highest extreme level (the hindcast 10th
+    /// and 90th percentiles by default), when computed.
+    pub extremes: Option<[&'a [f32]; 2]>,
+    /// The extreme levels `[low, high]` (0.1, 0.9).
+    pub extreme_levels: [f64; 2],
 }
 
 /// The cells of a region as `(row-major index, cos(latitude) weight)`.
@@ -97,9 +106,17 @@ pub fn summarise(
     let mut none = 0.0;
     let (mut acc, mut acc_w, mut rpss, mut rpss_w, mut skilful) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut cells = 0;
+    let (mut ext, mut ext_w) = ([0.0f64; 2], 0.0);
     for (k, w) in region_cells(spatial, region) {
         if !maps.probability[0][k].is_finite() {
             continue;
+        }
+        if let Some(e) = maps.extremes {
+            if e[0][k].is_finite() && e[1][k].is_finite() {
+                ext[0] += w * f64::from(e[0][k]);
+                ext[1] += w * f64::from(e[1][k]);
+                ext_w += w;
+            }
         }
         cells += 1;
         w_total += w;
@@ -141,6 +158,8 @@ pub fn summarise(
         acc: div(acc, acc_w),
         rpss: div(rpss, rpss_w),
         skilful_share: div(skilful, rpss_w),
+        extreme_probability: ext.map(|v| div(v, ext_w)),
+        extreme_levels: maps.extreme_levels,
     }
 }
 
@@ -498,9 +517,10 @@ pub fn key_message(o: &RegionOutlook, what: &str) -> String {
     );
     if share < 0.2 {
         return format!(
-            "{region}, {}: no {what} category is favoured over most of the region ({:.0} % of the area without a dominant category; {means}).{skill}",
+            "{region}, {}: no {what} category is favoured over most of the region ({:.0} % of the area without a dominant category; {means}).{}{skill}",
             o.target,
-            100.0 * o.no_dominant_share
+            100.0 * o.no_dominant_share,
+            extremes_words(o, what),
         );
     }
     // The most common shade where category c is dominant.
@@ -534,10 +554,37 @@ pub fn key_message(o: &RegionOutlook, what: &str) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{category} {what} is favoured over {:.0} % of {region} in {}, mostly with a {} chance{second} ({means}).{skill}",
+        "{category} {what} is favoured over {:.0} % of {region} in {}, mostly with a {} chance{second} ({means}).{}{skill}",
         100.0 * share,
         o.target,
         chance(best),
+        extremes_words(o, what),
+    )
+}
+
+/// The extremes of a regional summary in words: the area-mean chance of the quantity beyond
+/// the climatological low / high percentiles against their climatological chance — heat and cold
+/// for temperature, very wet and very dry otherwise. Empty without extremes.
+fn extremes_words(o: &RegionOutlook, what: &str) -> String {
+    let [lo, hi] = o.extreme_probability;
+    if !(lo.is_finite() && hi.is_finite()) {
+        return String::new();
+    }
+    let [l, h] = o.extreme_levels;
+    let (low_word, high_word) = if what == "temperature" {
+        ("cold", "heat")
+    } else {
+        ("very dry", "very wet")
+    };
+    let pct = |p: f64| format!("{:.0}", 100.0 * p);
+    format!(
+        " Chance of {high_word} (above the climatological {}th percentile): {} % (normally {} %); of {low_word} (below the {}th): {} % (normally {} %).",
+        pct(h),
+        pct(hi),
+        pct(1.0 - h),
+        pct(l),
+        pct(lo),
+        pct(l)
     )
 }
 
@@ -611,11 +658,15 @@ mod tests {
     #[test]
     fn region_summary_and_key_message_by_hand() {
         let (spatial, p, dominant, acc, rpss) = case();
+        let high = vec![0.3f32, 0.3, 0.1, f32::NAN];
+        let low = vec![0.05f32, 0.05, 0.2, f32::NAN];
         let lm = LeadMaps {
             probability: [&p[0], &p[1], &p[2]],
             dominant: &dominant,
             acc: &acc,
             rpss: &rpss,
+            extremes: Some([&low, &high]),
+            extreme_levels: [0.1, 0.9],
         };
         let region = Region::parse("south_india=79,82,-1,1").unwrap();
         let o = summarise(&lm, &spatial, &region, "month 1", "Oct–Dec 2021");
@@ -632,6 +683,12 @@ mod tests {
             "{m}"
         );
         assert!(m.contains("skill (RPSS > 0) over 33 %"), "{m}");
+        // Extremes over the three cells that have them: (0.3 + 0.3 + 0.1) / 3, (0.05+0.05+0.2)/3.
+        assert!(
+            m.contains("Chance of very wet (above the climatological 90th percentile): 23 % (normally 10 %); of very dry (below the 10th): 10 % (normally 10 %)."),
+            "{m}"
+        );
+        assert!(key_message(&o, "temperature").contains("Chance of heat"));
         assert_eq!(display_name("southeast_asia"), "Southeast Asia");
     }
 
@@ -643,6 +700,8 @@ mod tests {
             dominant: &dominant,
             acc: &acc,
             rpss: &rpss,
+            extremes: None,
+            extreme_levels: [0.1, 0.9],
         };
         // 80–81°E at the equator is sea: no country. Move the grid onto Sri Lanka.
         let land = Spatial::Grid {

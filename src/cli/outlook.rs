@@ -275,11 +275,27 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             .collect();
         let acc: Vec<f32> = skill.acc.index_axis(Axis(0), l).iter().copied().collect();
         let rpss: Vec<f32> = skill.rpss.index_axis(Axis(0), l).iter().copied().collect();
+        // Extremes: below the lowest and above the highest extreme level.
+        let ne = spec.extreme_levels.len();
+        let ext: Option<[Vec<f32>; 2]> = (ne >= 1).then(|| {
+            [0, ne].map(|k| {
+                fc.extreme_probability
+                    .slice(ndarray::s![0, k, l, .., ..])
+                    .iter()
+                    .copied()
+                    .collect()
+            })
+        });
         let lm = LeadMaps {
             probability: [&p[0], &p[1], &p[2]],
             dominant: &dominant,
             acc: &acc,
             rpss: &rpss,
+            extremes: ext.as_ref().map(|e| [e[0].as_slice(), e[1].as_slice()]),
+            extreme_levels: [
+                spec.extreme_levels.first().copied().unwrap_or(f64::NAN),
+                spec.extreme_levels.last().copied().unwrap_or(f64::NAN),
+            ],
         };
         for r in &regions {
             outlooks.push(summarise(&lm, spatial, r, &lead.label(), &target));
