@@ -219,6 +219,9 @@ pub(crate) struct MmeFile {
     precipitation: bool,
     /// Every field, or only [`VERIFICATION_SET`].
     full: bool,
+    /// Length in days of the target period of each `(start, lead)`, for period totals of
+    /// precipitation (a rate in mm/day inside the engine).
+    period_days: ndarray::Array2<f64>,
 }
 
 /// What the output files share.
@@ -442,6 +445,19 @@ impl MmeFile {
                 "percent",
                 "ensemble mean as percent of the hindcast normal".into(),
             ));
+            vars.push((
+                "period_total",
+                dims(&[]),
+                "mm",
+                "ensemble-mean precipitation total over the target period (mean rate × days)"
+                    .into(),
+            ));
+            vars.push((
+                "period_total_anomaly",
+                dims(&[]),
+                "mm",
+                "ensemble-mean precipitation total anomaly over the target period".into(),
+            ));
         }
         let wants = |name: &str| full || VERIFICATION_SET.contains(&name);
         for (name, d, u, long) in vars.iter().filter(|v| wants(v.0)) {
@@ -526,6 +542,14 @@ impl MmeFile {
                 &[],
             )?;
         }
+        let mut period_days = ndarray::Array2::<f64>::from_elem((nt, nl), f64::NAN);
+        for ((t, l), d) in period_days.indexed_iter_mut() {
+            let lead = layout.leads[l];
+            if let Some(init) = coords.init.get(t) {
+                let (a, b) = lead.period(init, layout.calendar)?;
+                *d = a.seconds_until(&b, layout.calendar)? / 86_400.0;
+            }
+        }
         Ok(MmeFile {
             w,
             spatial_dims,
@@ -535,6 +559,7 @@ impl MmeFile {
             nl,
             precipitation,
             full,
+            period_days,
         })
     }
 
@@ -581,6 +606,18 @@ impl MmeFile {
         put5(w, "model_weight", &p.weights, true)?;
         if self.precipitation && full {
             put5(w, "percent_of_normal", &p.percent_of_normal, false)?;
+            // Totals: the mean rate (mm/day) times the days of each start's target period.
+            for (name, rate) in [
+                ("period_total", &p.mean),
+                ("period_total_anomaly", &p.anomaly),
+            ] {
+                let mut total = rate.clone();
+                for (t, mut per_start) in total.axis_iter_mut(ndarray::Axis(0)).enumerate() {
+                    let days = self.period_days[[t, l]] as f32;
+                    per_start.mapv_inplace(|v| v * days);
+                }
+                put5(w, name, &total, false)?;
+            }
         }
         if !full {
             return Ok(());

@@ -42,6 +42,24 @@ fn demo_configuration_produces_a_bulletin() {
     assert!(html.contains("<h2>Key messages</h2>") && html.contains("data:image/png;base64,"));
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
     assert!(nc.variable("probability").is_some() && nc.variable("dominant_category").is_some());
+    // Period totals: OND in the files' 360-day calendar is 90 days of the mean rate.
+    let mean: Vec<f32> = nc
+        .variable("ensemble_mean")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    let total: Vec<f32> = nc.variable("period_total").unwrap().get_values(..).unwrap();
+    let ratios: Vec<f32> = mean
+        .iter()
+        .zip(&total)
+        .filter(|(m, t)| m.is_finite() && t.is_finite() && **m > 0.1 && **m < 1e10)
+        .map(|(m, t)| t / m)
+        .collect();
+    assert!(
+        !ratios.is_empty() && ratios.iter().all(|r| (r - 90.0).abs() < 1e-3),
+        "{:?}",
+        &ratios[..ratios.len().min(10)]
+    );
     // Country table: probabilities per country sum to 1; India is there with most cells.
     let countries = json["countries"].as_array().unwrap();
     for c in countries {
