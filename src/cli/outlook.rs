@@ -25,6 +25,7 @@ use s2s_ensemble::indices::{
     SpiSpec, SPI_CLASSES,
 };
 use s2s_ensemble::io::{write_text_atomic, ReadOptions};
+use s2s_ensemble::progress::Progress;
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::verify::{skill_maps, ScoredForecast};
 use s2s_ensemble::Cube;
@@ -60,6 +61,10 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let out = args.out.clone().unwrap_or_else(|| base.join(&cfg.output));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let mut log: Vec<Stage> = Vec::new();
+    // A progress bar per stage on a terminal (ingest and bias go model by model).
+    let bars = super::progress::Bars::new(g.quiet);
+    let n_models = cfg.models.len() as u64;
+    bars.start("ingest", n_models);
     let mut stage = |name: &str, t: &mut Instant| {
         log.push(Stage {
             stage: name.to_string(),
@@ -85,6 +90,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut hindcasts = Vec::new();
     let mut forecasts = Vec::new();
     for m in &cfg.models {
+        bars.advance(1);
         let opts = ReadOptions {
             years,
             model: Some(m.name.clone()),
@@ -125,7 +131,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         years,
         obs_cfg.units.clone(),
     )?;
+    bars.finish();
     stage("ingest", &mut t);
+    bars.start("bias", n_models);
 
     // ---- bias correction (cross-validated hindcast + forecast) ----
     let quantity = hindcasts[0].meta.quantity;
@@ -148,6 +156,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         for (h, f) in hindcasts.iter_mut().zip(forecasts.iter_mut()) {
+            bars.advance(1);
             let (aligned, _) = align_or_fail(&obs, &obs_path, h)?;
             let r = correct(c.as_ref(), h, &aligned, Some(f), &params)
                 .with_context(|| format!("bias correction of {}", h.meta.model))?;
@@ -155,7 +164,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             *f = r.forecast.expect("forecast given");
         }
     }
+    bars.finish();
     stage("bias", &mut t);
+    bars.start("combine", 1);
 
     // ---- combine, verify, write lead by lead ----
     let spec = CombineSpec {
@@ -195,7 +206,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if let Some(f) = result.forecast.as_mut() {
         f.withhold(no_outlook.view());
     }
+    bars.finish();
     stage("combine", &mut t);
+    bars.start("verify", 1);
     let fc = result.forecast.as_ref().expect("forecast products");
     let skill = skill_maps(&ScoredForecast {
         probability: result.hindcast.probability.view(),
@@ -208,7 +221,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         bootstrap: None,
         fair_crps: true,
     })?;
+    bars.finish();
     stage("verify", &mut t);
+    bars.start("bulletin", 1);
 
     // ---- outputs: CF-NetCDF forecast, maps, bulletin ----
     let variable = cfg.variable.clone();
@@ -482,6 +497,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         cyclone_json = produced.json;
         stage("cyclones", &mut t);
     }
+    bars.finish();
     stage("bulletin", &mut t);
     let title = format!("{} — {variable} outlook", cfg.title);
     let what = match quantity {
