@@ -416,7 +416,7 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             let tendency: Option<Vec<i8>> = drought
                 .tendency
                 .as_ref()
-                .map(|t| t.iter().copied().collect());
+                .map(|t| t.index_axis(Axis(0), l).iter().copied().collect());
             let fields = DroughtFields {
                 drought: [&dry[0], &dry[1], &dry[2]],
                 wet: &wet,
