@@ -367,6 +367,69 @@ pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
     Ok(())
 }
 
+/// Draws `map` cropped to the cells of `bbox` (with one cell of margin) into `out`: the map of
+/// one region. `Ok(false)` (nothing written) when no cell of the grid is in the box.
+pub fn render_region_map(out: &Path, map: &TercileMap, bbox: &crate::cube::BBox) -> Result<bool> {
+    let Some((sub, idx)) = crop_grid(map.spatial, bbox, 1) else {
+        return Ok(false);
+    };
+    let pick = |v: &[f32]| -> Vec<f32> { idx.iter().map(|&k| v[k]).collect() };
+    let pick_bool = |v: &[bool]| -> Vec<bool> { idx.iter().map(|&k| v[k]).collect() };
+    let p = map.probability.map(pick);
+    let dominant: Vec<i8> = idx.iter().map(|&k| map.dominant[k]).collect();
+    let mask = map.mask.map(pick_bool);
+    let hatch = map.hatch.map(pick_bool);
+    render_tercile_map(
+        out,
+        &TercileMap {
+            spatial: &sub,
+            probability: [&p[0], &p[1], &p[2]],
+            dominant: &dominant,
+            mask: mask.as_deref(),
+            hatch: hatch.as_deref(),
+            ..*map
+        },
+    )?;
+    Ok(true)
+}
+
+/// The cells of a regular lon/lat grid whose centres are within `bbox` widened by `margin`
+/// cells: the cropped grid and, for each of its cells (row-major), the index in the full
+/// grid. `None` for other layouts or when fewer than 2 × 2 cells remain.
+pub fn crop_grid(
+    spatial: &Spatial,
+    bbox: &crate::cube::BBox,
+    margin: usize,
+) -> Option<(Spatial, Vec<usize>)> {
+    let Spatial::Grid { lat, lon } = spatial else {
+        return None;
+    };
+    let (ny, nx) = (lat.len(), lon.len());
+    let rows: Vec<usize> = (0..ny)
+        .filter(|&y| (bbox.south..=bbox.north).contains(&lat[y]))
+        .collect();
+    let cols: Vec<usize> = (0..nx)
+        .filter(|&x| bbox.contains(bbox.south, lon[x]))
+        .collect();
+    let (&y0, &y1) = (rows.first()?, rows.last()?);
+    let (&x0, &x1) = (cols.first()?, cols.last()?);
+    let (y0, y1) = (y0.saturating_sub(margin), (y1 + margin).min(ny - 1));
+    let (x0, x1) = (x0.saturating_sub(margin), (x1 + margin).min(nx - 1));
+    if y1 <= y0 || x1 <= x0 {
+        return None;
+    }
+    let idx = (y0..=y1)
+        .flat_map(|y| (x0..=x1).map(move |x| y * nx + x))
+        .collect();
+    Some((
+        Spatial::Grid {
+            lat: lat[y0..=y1].to_vec(),
+            lon: lon[x0..=x1].to_vec(),
+        },
+        idx,
+    ))
+}
+
 /// Diagonal hatching (lines every 6 pixels, bottom-left to top-right) in the box `a`–`b`.
 fn hatch<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,

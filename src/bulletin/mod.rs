@@ -30,7 +30,10 @@ mod html;
 mod map;
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
 pub use html::html_page;
-pub use map::{render_tercile_map, render_track_map, DensityLayer, MapStyle, TercileMap};
+pub use map::{
+    crop_grid, render_region_map, render_tercile_map, render_track_map, DensityLayer, MapStyle,
+    TercileMap,
+};
 
 /// Summary of one region and lead.
 #[derive(Debug, Clone, Serialize)]
@@ -690,6 +693,25 @@ mod tests {
         );
         assert!(key_message(&o, "temperature").contains("Chance of heat"));
         assert_eq!(display_name("southeast_asia"), "Southeast Asia");
+    }
+
+    #[test]
+    fn crop_grid_keeps_the_box_and_a_margin() {
+        let spatial = Spatial::Grid {
+            lat: (0..10).map(f64::from).collect(),
+            lon: (0..20).map(|x| 60.0 + f64::from(x)).collect(),
+        };
+        let bbox = crate::cube::BBox::new(65.0, 67.0, 3.0, 4.0).unwrap();
+        let (sub, idx) = crop_grid(&spatial, &bbox, 1).unwrap();
+        let Spatial::Grid { lat, lon } = &sub else {
+            panic!("grid")
+        };
+        assert_eq!(lat, &vec![2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(lon, &vec![64.0, 65.0, 66.0, 67.0, 68.0]);
+        assert_eq!(idx.len(), 20);
+        assert_eq!(idx[0], 2 * 20 + 4);
+        let far = crate::cube::BBox::new(150.0, 160.0, 3.0, 4.0).unwrap();
+        assert!(crop_grid(&spatial, &far, 1).is_none());
     }
 
     #[test]

@@ -11,8 +11,9 @@ use clap::Args;
 use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
 use s2s_ensemble::bulletin::{
-    country_markdown, drought_markdown, markdown, methods_markdown, render_tercile_map, summarise,
-    summarise_countries, summarise_drought, DroughtFields, LeadMaps, MapStyle, Methods, TercileMap,
+    country_markdown, display_name, drought_markdown, markdown, methods_markdown,
+    render_region_map, render_tercile_map, summarise, summarise_countries, summarise_drought,
+    CountryOutlook, DroughtFields, LeadMaps, MapStyle, Methods, TercileMap,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::ensemble::{
@@ -269,6 +270,14 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut outlooks = Vec::new();
     let mut country_rows = Vec::new();
     let mut maps = Vec::new();
+    // One bulletin per region too, in out/<region>/: its maps, its countries.
+    let region_dirs: Vec<PathBuf> = regions.iter().map(|r| out.join(&r.name)).collect();
+    for d in &region_dirs {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let mut region_maps: Vec<Vec<(String, String)>> = vec![Vec::new(); regions.len()];
+    let mut region_dmaps: Vec<Vec<(String, String)>> = vec![Vec::new(); regions.len()];
+    let mut region_countries: Vec<Vec<CountryOutlook>> = vec![Vec::new(); regions.len()];
     let init = forecasts[0].coords.init[0];
     for (l, lead) in leads.iter().enumerate() {
         let (start, end) = forecasts[0].target_period(0, l)?;
@@ -336,26 +345,43 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             lead.label(),
             init.date_label()
         );
-        render_tercile_map(
-            &out.join(&png),
-            &TercileMap {
+        let map = TercileMap {
+            spatial,
+            probability: [&p[0], &p[1], &p[2]],
+            dominant: &dominant,
+            mask: mask.as_deref(),
+            hatch: hatch.as_deref(),
+            style,
+            countries: countries.as_ref(),
+            title: &caption,
+            categories: ["below normal", "near normal", "above normal"],
+        };
+        render_tercile_map(&out.join(&png), &map)?;
+        for (ri, r) in regions.iter().enumerate() {
+            region_countries[ri].extend(summarise_countries(
+                &lm,
                 spatial,
-                probability: [&p[0], &p[1], &p[2]],
-                dominant: &dominant,
-                mask: mask.as_deref(),
-                hatch: hatch.as_deref(),
-                style,
-                countries: countries.as_ref(),
-                title: &caption,
-                categories: ["below normal", "near normal", "above normal"],
-            },
-        )?;
+                countries.as_ref().expect("loaded"),
+                std::slice::from_ref(r),
+                &lead.label(),
+                &target,
+            ));
+            let title = format!("{} — {caption}", display_name(&r.name));
+            let regional = TercileMap {
+                title: &title,
+                ..map
+            };
+            if render_region_map(&region_dirs[ri].join(&png), &regional, &r.bbox)? {
+                region_maps[ri].push((caption.clone(), png.clone()));
+            }
+        }
         maps.push((caption, png));
     }
     // ---- drought: forecast SPI of each target period (precipitation) ----
     let mut drought_md = String::new();
     let mut drought_summaries = Vec::new();
     let mut drought_file = None;
+    let mut drought_method = String::new();
     if quantity == Quantity::Precipitation {
         // Where a dry period is at least as likely as Φ(−1), SPI ≤ −1 cannot occur: no outlook.
         let spi_spec = SpiSpec {
@@ -453,23 +479,32 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 "drought (SPI ≤ −1) / wet (SPI ≥ 1) outlook, {} ({target})",
                 lead.label()
             );
-            render_tercile_map(
-                &out.join(&png),
-                &TercileMap {
-                    spatial,
-                    probability: [&dry[0], &normal, &wet],
-                    dominant: &dominant,
-                    mask: None,
-                    hatch: None,
-                    style: MapStyle::Precipitation,
-                    countries: countries.as_ref(),
-                    title: &caption,
-                    categories: ["drought (SPI ≤ −1)", "", "wet (SPI ≥ 1)"],
-                },
-            )?;
+            let map = TercileMap {
+                spatial,
+                probability: [&dry[0], &normal, &wet],
+                dominant: &dominant,
+                mask: None,
+                hatch: None,
+                style: MapStyle::Precipitation,
+                countries: countries.as_ref(),
+                title: &caption,
+                categories: ["drought (SPI ≤ −1)", "", "wet (SPI ≥ 1)"],
+            };
+            render_tercile_map(&out.join(&png), &map)?;
+            for (ri, r) in regions.iter().enumerate() {
+                let title = format!("{} — {caption}", display_name(&r.name));
+                let regional = TercileMap {
+                    title: &title,
+                    ..map
+                };
+                if render_region_map(&region_dirs[ri].join(&png), &regional, &r.bbox)? {
+                    region_dmaps[ri].push((caption.clone(), png.clone()));
+                }
+            }
             dmaps.push((caption, png));
         }
         drought_md = drought_markdown(&method, &drought_summaries, &dmaps);
+        drought_method = method.clone();
         maps.extend(dmaps.iter().cloned());
     }
     // ---- tropical cyclones, from daily / 6-hourly fields ----
@@ -572,6 +607,63 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         "netcdf": nc_path.file_name().map(|f| f.to_string_lossy().into_owned()),
     });
     write_text_atomic(&json_path, &serde_json::to_string_pretty(&json)?)?;
+    // ---- one bulletin per region ----
+    for (ri, r) in regions.iter().enumerate() {
+        let dir = &region_dirs[ri];
+        let rtitle = format!("{title} — {}", display_name(&r.name));
+        let own: Vec<_> = outlooks
+            .iter()
+            .filter(|o| o.region == r.name)
+            .cloned()
+            .collect();
+        let own_drought: Vec<_> = drought_summaries
+            .iter()
+            .filter(|d| d.region == r.name)
+            .cloned()
+            .collect();
+        let mut rmd = markdown(&rtitle, &what, &spec.describe(), &own, &region_maps[ri]);
+        rmd.push_str(&country_markdown(&region_countries[ri]));
+        if !own_drought.is_empty() {
+            rmd.push_str(&drought_markdown(
+                &drought_method,
+                &own_drought,
+                &region_dmaps[ri],
+            ));
+        }
+        if !cyclone_md.is_empty() {
+            rmd.push_str("\n## Tropical cyclones\n\nSee the cyclone outlook in the whole bulletin (`../bulletin.html`).\n");
+        }
+        let rmethods = Methods {
+            regions: methods
+                .regions
+                .iter()
+                .filter(|(name, _)| *name == r.name)
+                .cloned()
+                .collect(),
+            ..methods.clone()
+        };
+        rmd.push_str(&methods_markdown(&rmethods));
+        write_text_atomic(dir.join("bulletin.md"), &rmd)?;
+        let html = s2s_ensemble::bulletin::html_page(&rtitle, &rmd, dir)?;
+        write_text_atomic(dir.join("bulletin.html"), &html)?;
+        let rjson = serde_json::json!({
+            "title": rtitle,
+            "region": r,
+            "variable": variable,
+            "issued_from_start": init.date_label(),
+            "hindcast_years": [first_year, last_year],
+            "method": spec.describe(),
+            "regions": own,
+            "countries": region_countries[ri],
+            "drought": own_drought,
+            "methods": rmethods,
+            "maps": region_maps[ri].iter().chain(&region_dmaps[ri]).map(|m| &m.1).collect::<Vec<_>>(),
+        });
+        write_text_atomic(
+            dir.join("bulletin.json"),
+            &serde_json::to_string_pretty(&rjson)?,
+        )?;
+    }
     let mut inputs = Vec::new();
     for f in cfg.input_files() {
         let p = path(&f);

@@ -60,6 +60,22 @@ fn demo_configuration_produces_a_bulletin() {
         "{:?}",
         &ratios[..ratios.len().min(10)]
     );
+    // One bulletin per region in out/<region>/, with its own maps and only its numbers.
+    for region in ["india", "south_asia"] {
+        let d = dir.path().join(region);
+        let rj: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("bulletin.json")).unwrap())
+                .unwrap();
+        let own = rj["regions"].as_array().unwrap();
+        assert!(
+            !own.is_empty() && own.iter().all(|o| o["region"] == region),
+            "{rj}"
+        );
+        let png = std::fs::read(d.join("map_prec_lead0.png")).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let html = std::fs::read_to_string(d.join("bulletin.html")).unwrap();
+        assert!(html.contains("data:image/png;base64,") && !html.contains("src=\"map_"));
+    }
     // Country table: probabilities per country sum to 1; India is there with most cells.
     let countries = json["countries"].as_array().unwrap();
     for c in countries {
