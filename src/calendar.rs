@@ -840,36 +840,54 @@ mod tests {
 
     #[test]
     fn period_labels_read_like_a_bulletin() {
-        let c = Calendar::Standard;
-        assert_eq!(
-            d(2021, 10, 1).period_label(&d(2021, 11, 1), c),
-            "October 2021"
-        );
-        assert_eq!(
-            d(2021, 10, 1).period_label(&d(2022, 1, 1), c),
-            "Oct–Dec 2021"
-        );
-        assert_eq!(
-            d(2021, 12, 1).period_label(&d(2022, 3, 1), c),
-            "Dec 2021–Feb 2022"
-        );
-        assert_eq!(
-            d(2021, 9, 3).period_label(&d(2021, 9, 10), c),
-            "3–9 September 2021"
-        );
-        assert_eq!(
-            d(2021, 9, 28).period_label(&d(2021, 10, 5), c),
-            "28 Sep–4 Oct 2021"
-        );
-        assert_eq!(
-            d(2021, 12, 28).period_label(&d(2022, 1, 4), c),
-            "28 Dec 2021–3 Jan 2022"
-        );
-        // 360-day calendar: 30 February exists.
-        assert_eq!(
-            d(2021, 2, 24).period_label(&d(2021, 3, 1), Calendar::Day360),
-            "24–30 February 2021"
-        );
+        let cases = [
+            (
+                (2021, 10, 1),
+                (2021, 11, 1),
+                Calendar::Standard,
+                "October 2021",
+            ),
+            (
+                (2021, 10, 1),
+                (2022, 1, 1),
+                Calendar::Standard,
+                "Oct–Dec 2021",
+            ),
+            (
+                (2021, 12, 1),
+                (2022, 3, 1),
+                Calendar::Standard,
+                "Dec 2021–Feb 2022",
+            ),
+            (
+                (2021, 9, 3),
+                (2021, 9, 10),
+                Calendar::Standard,
+                "3–9 September 2021",
+            ),
+            (
+                (2021, 9, 28),
+                (2021, 10, 5),
+                Calendar::Standard,
+                "28 Sep–4 Oct 2021",
+            ),
+            (
+                (2021, 12, 28),
+                (2022, 1, 4),
+                Calendar::Standard,
+                "28 Dec 2021–3 Jan 2022",
+            ),
+            // 360-day calendar: 30 February exists.
+            (
+                (2021, 2, 24),
+                (2021, 3, 1),
+                Calendar::Day360,
+                "24–30 February 2021",
+            ),
+        ];
+        for ((y0, m0, d0), (y1, m1, d1), cal, want) in cases {
+            assert_eq!(d(y0, m0, d0).period_label(&d(y1, m1, d1), cal), want);
+        }
     }
     use proptest::prelude::*;
 
