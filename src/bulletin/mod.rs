@@ -85,23 +85,33 @@ pub struct LeadMaps<'a> {
     pub extreme_levels: [f64; 2],
 }
 
-/// The cells of a region as `(row-major index, cos(latitude) weight)`.
-fn region_cells(spatial: &Spatial, region: &Region) -> impl Iterator<Item = (usize, f64)> {
-    region
-        .cell_weights(spatial)
-        .into_iter()
-        .enumerate()
-        .filter(|&(_, w)| w > 0.0)
+/// The cells of one region on a grid, found once (the point-in-polygon tests of a country
+/// region are not redone for every lead and product).
+#[derive(Debug, Clone)]
+pub struct RegionCells {
+    /// Region name.
+    pub region: String,
+    /// `(row-major index, cos(latitude) weight)` of the cells whose centre is in the region.
+    pub cells: Vec<(usize, f64)>,
+}
+
+impl RegionCells {
+    /// The cells of `region` on `spatial` ([`Region::cell_weights`]).
+    pub fn new(region: &Region, spatial: &Spatial) -> Self {
+        RegionCells {
+            region: region.name.clone(),
+            cells: region
+                .cell_weights(spatial)
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, w)| w > 0.0)
+                .collect(),
+        }
+    }
 }
 
 /// The summary of one region and lead.
-pub fn summarise(
-    maps: &LeadMaps,
-    spatial: &Spatial,
-    region: &Region,
-    lead: &str,
-    target: &str,
-) -> RegionOutlook {
+pub fn summarise(maps: &LeadMaps, region: &RegionCells, lead: &str, target: &str) -> RegionOutlook {
     let mut w_total = 0.0;
     let mut prob = [0.0; 3];
     let mut dom = [0.0; 3];
@@ -110,7 +120,7 @@ pub fn summarise(
     let (mut acc, mut acc_w, mut rpss, mut rpss_w, mut skilful) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut cells = 0;
     let (mut ext, mut ext_w) = ([0.0f64; 2], 0.0);
-    for (k, w) in region_cells(spatial, region) {
+    for &(k, w) in &region.cells {
         if !maps.probability[0][k].is_finite() {
             continue;
         }
@@ -150,7 +160,7 @@ pub fn summarise(
     }
     let div = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
     RegionOutlook {
-        region: region.name.clone(),
+        region: region.region.clone(),
         lead: lead.to_string(),
         target: target.to_string(),
         cells,
@@ -208,8 +218,7 @@ pub struct DroughtFields<'a> {
 /// The drought summary of one region and lead.
 pub fn summarise_drought(
     f: &DroughtFields,
-    spatial: &Spatial,
-    region: &Region,
+    region: &RegionCells,
     lead: &str,
     target: &str,
 ) -> DroughtSummary {
@@ -217,7 +226,7 @@ pub fn summarise_drought(
     let (mut w_total, mut cells, mut likely, mut wet_sum, mut med) = (0.0, 0, 0.0, 0.0, 0.0);
     let mut dry = [0.0; 3];
     let (mut tend, mut tend_w) = ([0.0f64; 4], 0.0);
-    for (k, w) in region_cells(spatial, region) {
+    for &(k, w) in &region.cells {
         if let Some(t) = f.tendency {
             if (0..4).contains(&t[k]) {
                 tend[t[k] as usize] += w;
@@ -240,7 +249,7 @@ pub fn summarise_drought(
     }
     let div = |a: f64| if w_total > 0.0 { a / w_total } else { f64::NAN };
     DroughtSummary {
-        region: region.name.clone(),
+        region: region.region.clone(),
         lead: lead.to_string(),
         target: target.to_string(),
         cells,
@@ -348,32 +357,46 @@ pub struct CountryOutlook {
     pub mean_probability: [f64; 3],
 }
 
-/// The country table of one lead: for every country with cells in one of `regions`,
-/// the cos(latitude)-weighted mean probabilities over its cells with a forecast, in the
-/// order of `countries`.
-pub fn summarise_countries(
-    maps: &LeadMaps,
+/// The country (index into [`Countries::all`]) of every cell of `regions` (row-major over
+/// the grid, `None` elsewhere and at sea), found once for all leads.
+pub fn cell_countries(
     spatial: &Spatial,
     countries: &Countries,
-    regions: &[Region],
+    regions: &[RegionCells],
+) -> Vec<Option<usize>> {
+    let (ny, nx) = spatial.shape();
+    let mut out = vec![None; ny * nx];
+    for r in regions {
+        for &(k, _) in &r.cells {
+            if out[k].is_none() {
+                let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
+                out[k] = countries.all().iter().position(|c| c.contains(lat, lon));
+            }
+        }
+    }
+    out
+}
+
+/// The country table of one lead: for every country with cells in one of `regions`,
+/// the cos(latitude)-weighted mean probabilities over its cells with a forecast, in the
+/// order of `countries`; `cell_country` from [`cell_countries`].
+pub fn summarise_countries(
+    maps: &LeadMaps,
+    countries: &Countries,
+    cell_country: &[Option<usize>],
+    regions: &[&RegionCells],
     lead: &str,
     target: &str,
 ) -> Vec<CountryOutlook> {
-    let (ny, nx) = spatial.shape();
-    let n = countries.all().len();
-    let mut sums = vec![([0.0f64; 3], 0.0f64, 0usize); n];
-    for k in 0..ny * nx {
-        if !maps.probability[0][k].is_finite() {
+    let mut sums = vec![([0.0f64; 3], 0.0f64, 0usize); countries.all().len()];
+    let mut seen = vec![false; cell_country.len()];
+    for &(k, w) in regions.iter().flat_map(|r| r.cells.iter()) {
+        if std::mem::replace(&mut seen[k], true) || !maps.probability[0][k].is_finite() {
             continue;
         }
-        let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
-        if !lat.is_finite() || !regions.iter().any(|r| r.contains(lat, lon)) {
-            continue;
-        }
-        let Some(c) = countries.all().iter().position(|c| c.contains(lat, lon)) else {
+        let Some(c) = cell_country[k] else {
             continue;
         };
-        let w = lat.to_radians().cos().max(0.0);
         let entry = &mut sums[c];
         for (acc, m) in entry.0.iter_mut().zip(&maps.probability) {
             *acc += w * f64::from(m[k]);
@@ -672,7 +695,12 @@ mod tests {
             extreme_levels: [0.1, 0.9],
         };
         let region = Region::parse("south_india=79,82,-1,1").unwrap();
-        let o = summarise(&lm, &spatial, &region, "month 1", "Oct–Dec 2021");
+        let o = summarise(
+            &lm,
+            &RegionCells::new(&region, &spatial),
+            "month 1",
+            "Oct–Dec 2021",
+        );
         assert_eq!(o.cells, 4);
         // Equal weights at ±0.5°: plain means and shares.
         assert!((o.dominant_share[2] - 0.5).abs() < 1e-9);
@@ -731,11 +759,14 @@ mod tests {
             lon: vec![80.5, 81.0],
         };
         let region = Region::parse("south_asia").unwrap();
+        let on_land = RegionCells::new(&region, &land);
+        let cell_country =
+            cell_countries(&land, Countries::bundled(), std::slice::from_ref(&on_land));
         let rows = summarise_countries(
             &lm,
-            &land,
             Countries::bundled(),
-            std::slice::from_ref(&region),
+            &cell_country,
+            &[&on_land],
             "month 1",
             "Oct–Dec 2021",
         );
@@ -744,8 +775,14 @@ mod tests {
         assert_eq!(rows[0].cells, 4);
         let sum: f64 = rows[0].mean_probability.iter().sum();
         assert!((sum - 1.0).abs() < 1e-6);
+        let at_sea = RegionCells::new(&region, &spatial);
+        let none = cell_countries(
+            &spatial,
+            Countries::bundled(),
+            std::slice::from_ref(&at_sea),
+        );
         assert!(
-            summarise_countries(&lm, &spatial, Countries::bundled(), &[region], "", "").is_empty()
+            summarise_countries(&lm, Countries::bundled(), &none, &[&at_sea], "", "").is_empty()
         );
         let md = country_markdown(&rows);
         assert!(

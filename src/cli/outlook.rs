@@ -11,9 +11,9 @@ use clap::Args;
 use ndarray::Axis;
 use s2s_ensemble::bias::{correct, BiasCorrector, BiasParams, Kind, MeanScaling, QuantileMapping};
 use s2s_ensemble::bulletin::{
-    country_markdown, display_name, drought_markdown, markdown, methods_markdown,
+    cell_countries, country_markdown, display_name, drought_markdown, markdown, methods_markdown,
     render_region_map, render_tercile_map, summarise, summarise_countries, summarise_drought,
-    CountryOutlook, DroughtFields, LeadMaps, MapStyle, Methods, TercileMap,
+    CountryOutlook, DroughtFields, LeadMaps, MapStyle, Methods, RegionCells, TercileMap,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::ensemble::{
@@ -267,6 +267,13 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         cfg.countries.as_ref().map(|p| path(p)).as_deref(),
     )?);
     let regions = cfg.regions(countries.as_ref().expect("loaded"))?;
+    // Each region's cells and each cell's country, found once for every lead and product.
+    let region_cells: Vec<RegionCells> = regions
+        .iter()
+        .map(|r| RegionCells::new(r, spatial))
+        .collect();
+    let cell_country = cell_countries(spatial, countries.as_ref().expect("loaded"), &region_cells);
+    let all_region_cells: Vec<&RegionCells> = region_cells.iter().collect();
     let mut outlooks = Vec::new();
     let mut country_rows = Vec::new();
     let mut maps = Vec::new();
@@ -321,8 +328,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 spec.extreme_levels.last().copied().unwrap_or(f64::NAN),
             ],
         };
-        for r in &regions {
-            outlooks.push(summarise(&lm, spatial, r, &lead.label(), &target));
+        for r in &region_cells {
+            outlooks.push(summarise(&lm, r, &lead.label(), &target));
         }
         // Mask where the MME has no cross-validated skill, if asked.
         let mask: Option<Vec<bool>> = cfg
@@ -333,9 +340,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             (!cfg.mask_unskilful).then(|| rpss.iter().map(|&r| r.is_nan() || r <= 0.0).collect());
         country_rows.extend(summarise_countries(
             &lm,
-            spatial,
             countries.as_ref().expect("loaded"),
-            &regions,
+            &cell_country,
+            &all_region_cells,
             &lead.label(),
             &target,
         ));
@@ -360,9 +367,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         for (ri, r) in regions.iter().enumerate() {
             region_countries[ri].extend(summarise_countries(
                 &lm,
-                spatial,
                 countries.as_ref().expect("loaded"),
-                std::slice::from_ref(r),
+                &cell_country,
+                &[&region_cells[ri]],
                 &lead.label(),
                 &target,
             ));
@@ -449,14 +456,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 median: &median,
                 tendency: tendency.as_deref(),
             };
-            for r in &regions {
-                drought_summaries.push(summarise_drought(
-                    &fields,
-                    spatial,
-                    r,
-                    &lead.label(),
-                    &target,
-                ));
+            for r in &region_cells {
+                drought_summaries.push(summarise_drought(&fields, r, &lead.label(), &target));
             }
             let normal: Vec<f32> = dry[0].iter().zip(&wet).map(|(d, w)| 1.0 - d - w).collect();
             let dominant: Vec<i8> = dry[0]
