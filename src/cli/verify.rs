@@ -429,7 +429,10 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         regions: regions
             .iter()
             .enumerate()
-            .map(|(r, region)| region_summary(r, region, &weights[r], &hc[0], &systems, &scores))
+            .map(|(r, region)| {
+                let boot = bootstrap.is_some();
+                region_summary(r, region, &weights[r], &hc[0], &systems, &scores, boot)
+            })
             .collect(),
     };
     let json_path = args.out.join(format!("skill_summary.{var}.json"));
@@ -475,6 +478,12 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a score is significantly above 0, from the lower end of its interval (`None`
+/// without one).
+fn significance(lower: f32) -> Option<bool> {
+    (!lower.is_nan()).then_some(lower > 0.0)
 }
 
 fn acc_text(of_anomaly: bool) -> &'static str {
@@ -553,6 +562,7 @@ fn region_summary(
     template: &Cube,
     systems: &[System],
     scores: &BTreeSet<&str>,
+    bootstrapped: bool,
 ) -> RegionSummary {
     let years = template.init_years();
     let mut cells = 0;
@@ -572,45 +582,32 @@ fn region_summary(
                     .map(|c| mean_of(a.slice(ndarray::s![c, l, .., ..])))
                     .collect()
             };
+            let has = |k: &str| scores.contains(k);
+            let with_interval = |k: &str| has(k) && bootstrapped;
             // Area share where the interval's lower end is above 0 (of cells with one).
-            let significant = |name: &str| -> Option<f64> {
-                d.acc_interval.lower.is_finite().then_some(())?;
-                let lower = scalar(&s.maps, name).index_axis(Axis(0), l);
-                let lower = lower.as_standard_layout();
+            let significant = |score: &str| -> Option<f64> {
+                if !with_interval(score) {
+                    return None;
+                }
+                let lower = scalar(&s.maps, &format!("{score}_lower")).index_axis(Axis(0), l);
                 let flags: Vec<f32> = lower
                     .iter()
-                    .map(|&v| {
-                        if v.is_nan() {
-                            f32::NAN
-                        } else {
-                            f32::from(u8::from(v > 0.0))
-                        }
-                    })
+                    .map(|&v| significance(v).map_or(f32::NAN, |b| f32::from(u8::from(b))))
                     .collect();
                 Some(regional_mean(&flags, weights).0)
             };
-            let has = |k: &str| scores.contains(k);
-            let boot = d.acc_interval.lower.is_finite() || d.rpss_interval.lower.is_finite();
             leads.push(LeadSummary {
                 lead: lead.label(),
                 acc: map_mean("acc"),
-                acc_interval: (has("acc") && boot).then_some(d.acc_interval),
-                acc_significant_area: if has("acc") {
-                    significant("acc_lower")
-                } else {
-                    None
-                },
+                acc_interval: with_interval("acc").then_some(d.acc_interval),
+                acc_significant_area: significant("acc"),
                 rmse: map_mean("rmse"),
                 bias: map_mean("bias"),
                 msss: map_mean("msss"),
                 rps: map_mean("rps"),
                 rpss: map_mean("rpss"),
-                rpss_interval: (has("rpss") && boot).then_some(d.rpss_interval),
-                rpss_significant_area: if has("rpss") {
-                    significant("rpss_lower")
-                } else {
-                    None
-                },
+                rpss_interval: with_interval("rpss").then_some(d.rpss_interval),
+                rpss_significant_area: significant("rpss"),
                 crps: map_mean("crps"),
                 crpss: map_mean("crpss"),
                 brier: per_cat(&s.maps.brier),
@@ -909,7 +906,7 @@ fn write_skill(
                 let lower = scalar(&sys.maps, &format!("{score}_lower"));
                 let flags: Vec<i8> = lower
                     .iter()
-                    .map(|&v| if v.is_nan() { -1 } else { i8::from(v > 0.0) })
+                    .map(|&v| significance(v).map_or(-1, i8::from))
                     .collect();
                 w.put_i8(&name, &start_of(m, 1), &count, &flags)?;
             }
