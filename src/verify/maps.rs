@@ -414,6 +414,9 @@ pub struct RegionalDiagnostics {
     pub cells: usize,
 }
 
+/// Cells per chunk of [`regional_diagnostics`].
+const REGION_CHUNK: usize = 64;
+
 /// What one cell adds to a region (folded over cells).
 #[derive(Debug, Default)]
 struct RegionSums {
@@ -494,62 +497,73 @@ pub fn regional_diagnostics(
     let nb = s.bootstrap.map_or(0, Bootstrap::len);
     let debias = s.debias();
     let cells: Vec<usize> = (0..ny * nx).filter(|&k| weights[k] > 0.0).collect();
-    let sums = cells
-        .par_iter()
-        .fold(
-            || (CellYears::default(), RegionSums::new(ncat, ni, nmem, nb)),
-            |(mut cy, mut acc), &k| {
-                let (y, x) = (k / nx, k % nx);
-                let w = weights[k];
-                cy.fill(s, lead, y, x);
-                if cy.obs.iter().any(|v| v.is_finite()) {
-                    acc.cells += 1;
-                }
-                for i in 0..ni {
-                    if let Some(oc) = cy.category[i] {
-                        if cy.probs[i * ncat].is_finite() {
-                            for c in 0..ncat {
-                                acc.probs[c].push(cy.probs[i * ncat + c]);
-                                acc.outcome[c].push(oc == c);
+    // Fixed chunks folded in cell order and merged in chunk order: the sums (and so the
+    // intervals and pattern ACCs) do not depend on how rayon splits the work.
+    let chunks: Vec<RegionSums> = cells
+        .par_chunks(REGION_CHUNK)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .fold(
+                    (CellYears::default(), RegionSums::new(ncat, ni, nmem, nb)),
+                    |(mut cy, mut acc), &k| {
+                        let (y, x) = (k / nx, k % nx);
+                        let w = weights[k];
+                        cy.fill(s, lead, y, x);
+                        if cy.obs.iter().any(|v| v.is_finite()) {
+                            acc.cells += 1;
+                        }
+                        for i in 0..ni {
+                            if let Some(oc) = cy.category[i] {
+                                if cy.probs[i * ncat].is_finite() {
+                                    for c in 0..ncat {
+                                        acc.probs[c].push(cy.probs[i * ncat + c]);
+                                        acc.outcome[c].push(oc == c);
+                                    }
+                                    acc.weight.push(w);
+                                }
                             }
-                            acc.weight.push(w);
-                        }
-                    }
-                    acc.pattern[i].add(cy.anomaly[i], cy.obs_anomaly[i], w);
-                    if let Some(mv) = s.members.as_ref().filter(|_| nmem > 0) {
-                        let members = mv.slice(s![i, .., lead, y, x]);
-                        if members.iter().all(|v| v.is_finite()) {
-                            cy.members.clear();
-                            cy.members.extend(members.iter().map(|&v| f64::from(v)));
-                            let key = (((lead * ny + y) * nx + x) * ni + i) as u64;
-                            if let Some(r) =
-                                observation_rank(&cy.members, cy.obs[i], uniform_from_key(key))
-                            {
-                                acc.ranks[r] += 1;
+                            acc.pattern[i].add(cy.anomaly[i], cy.obs_anomaly[i], w);
+                            if let Some(mv) = s.members.as_ref().filter(|_| nmem > 0) {
+                                let members = mv.slice(s![i, .., lead, y, x]);
+                                if members.iter().all(|v| v.is_finite()) {
+                                    cy.members.clear();
+                                    cy.members.extend(members.iter().map(|&v| f64::from(v)));
+                                    let key = (((lead * ny + y) * nx + x) * ni + i) as u64;
+                                    if let Some(r) = observation_rank(
+                                        &cy.members,
+                                        cy.obs[i],
+                                        uniform_from_key(key),
+                                    ) {
+                                        acc.ranks[r] += 1;
+                                    }
+                                }
                             }
                         }
-                    }
-                }
-                if let Some(b) = s.bootstrap {
-                    cy.kernel
-                        .load(&cy.anomaly, &cy.obs, &cy.rps, &cy.rps_clim, debias);
-                    for j in 0..b.len() {
-                        let (a, r) = cy.kernel.scores(b.counts(j));
-                        if a.is_finite() {
-                            acc.acc_b[j].0 += w * a;
-                            acc.acc_b[j].1 += w;
+                        if let Some(b) = s.bootstrap {
+                            cy.kernel
+                                .load(&cy.anomaly, &cy.obs, &cy.rps, &cy.rps_clim, debias);
+                            for j in 0..b.len() {
+                                let (a, r) = cy.kernel.scores(b.counts(j));
+                                if a.is_finite() {
+                                    acc.acc_b[j].0 += w * a;
+                                    acc.acc_b[j].1 += w;
+                                }
+                                if r.is_finite() {
+                                    acc.rpss_b[j].0 += w * r;
+                                    acc.rpss_b[j].1 += w;
+                                }
+                            }
                         }
-                        if r.is_finite() {
-                            acc.rpss_b[j].0 += w * r;
-                            acc.rpss_b[j].1 += w;
-                        }
-                    }
-                }
-                (cy, acc)
-            },
-        )
-        .map(|(_, acc)| acc)
-        .reduce(|| RegionSums::new(ncat, ni, nmem, nb), RegionSums::merge);
+                        (cy, acc)
+                    },
+                )
+                .1
+        })
+        .collect();
+    let sums = chunks
+        .into_iter()
+        .fold(RegionSums::new(ncat, ni, nmem, nb), RegionSums::merge);
     let resampled = |v: &[(f64, f64)]| -> Vec<f64> {
         v.iter()
             .map(|&(sum, w)| if w > 0.0 { sum / w } else { f64::NAN })
