@@ -5,20 +5,26 @@ use std::path::Path;
 
 use crate::common::{s2s, stderr};
 
-#[test]
-fn demo_configuration_produces_a_bulletin() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/outlook.toml");
+/// Runs `s2s outlook -q --config CFG --out OUT`, checks it succeeded, returns the bulletin's
+/// Markdown.
+fn run_outlook(cfg: &Path, out: &Path) -> String {
     let o = s2s(&[
         "outlook",
         "-q",
         "--config",
         cfg.to_str().unwrap(),
         "--out",
-        dir.path().to_str().unwrap(),
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let md = std::fs::read_to_string(dir.path().join("bulletin.md")).unwrap();
+    std::fs::read_to_string(out.join("bulletin.md")).unwrap()
+}
+
+#[test]
+fn demo_configuration_produces_a_bulletin() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/outlook.toml");
+    let md = run_outlook(&cfg, dir.path());
     assert!(
         md.contains("## Key messages") && md.contains("map_prec_lead0.png"),
         "{md}"
@@ -195,16 +201,7 @@ fn cyclones_section_adds_the_cyclone_outlook() {
     )
     .unwrap();
     let out = d.join("bulletin");
-    let o = s2s(&[
-        "outlook",
-        "-q",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    let md = run_outlook(&cfg, &out);
     assert!(md.contains("## Tropical cyclone outlook, Sep"), "{md}");
     assert!(md.contains("| Bay of Bengal | 0.5 |"), "{md}");
     assert!(out.join("map_tracks.png").exists() && out.join("track_density.nc").exists());
@@ -237,16 +234,7 @@ fn synthetic_members_periods_and_monthly_history_spi() {
     )
     .unwrap();
     let out = d.join("bulletin");
-    let o = s2s(&[
-        "outlook",
-        "-q",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    let md = run_outlook(&cfg, &out);
     assert!(
         md.contains("rainfall is favoured") || md.contains("no rainfall category"),
         "{md}"
@@ -267,16 +255,7 @@ fn synthetic_members_periods_and_monthly_history_spi() {
             .replace("periods = [\"month 1\", \"months 2-3\"]\n", ""),
     )
     .unwrap();
-    let o = s2s(&[
-        "outlook",
-        "-q",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    let md = run_outlook(&cfg, &out);
     assert!(md.contains("SPI-3 of each member"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
