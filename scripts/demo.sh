@@ -50,8 +50,15 @@ $S2S emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents "$OU
 echo "== s2s outlook: the South Asia rainfall bulletin from the real NMME models (data/demo/outlook.toml)"
 $S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
 
+echo "== s2s outlook: Central, South and Southeast Asia — rainfall, temperature, drought, cyclone genesis potential"
+echo "   (three synthetic models and monthly environments made by s2s synth; data/demo/asia.toml)"
+$S2S synth --preset asia --out data/demo/synthetic
+$S2S synth --gpi --out data/demo/synthetic
+$S2S outlook --config data/demo/asia.toml --out "$OUT/asia"
+
 echo
 echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (one-file page: $OUT/bulletin/bulletin.html; maps: $OUT/bulletin/map_prec_lead0.png, drought: $OUT/bulletin/map_spi_lead0.png);"
+echo "The Asia bulletin (synthetic models) is $OUT/asia/bulletin.html, one per region in $OUT/asia/<region>/bulletin.html;"
 echo "The emergency bulletin (synthetic data) is $OUT/emergency/emergency.html; cyclone tracks: $OUT/storms/tracks.csv."
 echo "other reports are in $OUT/:"
 ls -1 "$OUT"

@@ -2,6 +2,7 @@
 //! bias correction, weighting, regions and outputs. Every field is documented in
 //! `docs/config.md`; a bad configuration gets the field, the value and the reason.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,25 @@ pub struct ModelConfig {
     pub hindcast: PathBuf,
     /// Forecast file.
     pub forecast: PathBuf,
-    /// Variable name in this model's files, when not found by `variable`.
+    /// Variable name in this model's files, when not found by `variable` (runs of one
+    /// variable).
     pub variable: Option<String>,
+    /// Names in this model's files of the run's variables, when not found by their names
+    /// (`{ tas = "t2m" }`).
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+}
+
+impl ModelConfig {
+    /// The name to read for the run's variable `var` in this model's files: its entry in
+    /// `names`, else `variable` (runs of one variable), else `var` itself.
+    pub fn file_variable<'a>(&'a self, var: &'a str) -> &'a str {
+        self.names
+            .get(var)
+            .map(String::as_str)
+            .or(self.variable.as_deref())
+            .unwrap_or(var)
+    }
 }
 
 /// The observations.
@@ -35,6 +53,63 @@ pub struct ObsConfig {
     pub variable: Option<String>,
     /// Units to assume when the file's are missing or wrong (e.g. `mm/month`).
     pub units: Option<String>,
+    /// Which of the run's variables this file observes (with several `[[observations]]`);
+    /// none: every variable without a file of its own.
+    pub for_variable: Option<String>,
+}
+
+/// One observation file, or one per variable.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Observations {
+    /// One file for every variable.
+    One(ObsConfig),
+    /// Several (`[[observations]]`), told apart by `for_variable`.
+    More(Vec<ObsConfig>),
+}
+
+// By hand rather than `untagged`, so a typo inside the table keeps its own message
+// ("unknown field `unit`") instead of "did not match any variant".
+impl<'de> Deserialize<'de> for Observations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = toml::Value::deserialize(d)?;
+        match v {
+            toml::Value::Array(_) => v.try_into().map(Observations::More),
+            other => other.try_into().map(Observations::One),
+        }
+        .map_err(|e: toml::de::Error| D::Error::custom(e.message()))
+    }
+}
+
+impl Observations {
+    /// Every file's entry.
+    pub fn all(&self) -> Vec<&ObsConfig> {
+        match self {
+            Observations::One(o) => vec![o],
+            Observations::More(v) => v.iter().collect(),
+        }
+    }
+
+    /// The observations of the run's variable `var`: the entry for it, else the one without
+    /// `for_variable`.
+    pub fn for_variable(&self, var: &str) -> Option<&ObsConfig> {
+        let all = self.all();
+        all.iter()
+            .find(|o| o.for_variable.as_deref() == Some(var))
+            .or_else(|| all.iter().find(|o| o.for_variable.is_none()))
+            .copied()
+    }
+}
+
+/// A variable, or a list of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Variables {
+    /// One variable.
+    One(String),
+    /// Several: one bulletin section each, the first the headline.
+    More(Vec<String>),
 }
 
 /// Bias correction of each model.
@@ -107,8 +182,9 @@ pub struct OutlookConfig {
     /// Title of the bulletin (e.g. the issuing centre).
     #[serde(default = "default_title")]
     pub title: String,
-    /// Variable: `pr`, `tas` or a name common to the files.
-    pub variable: String,
+    /// Variable: `pr`, `tas` or a name common to the files; or a list (`["pr", "tas"]`),
+    /// one bulletin section each.
+    pub variable: Variables,
     /// Output directory (relative to the configuration file).
     #[serde(default = "default_output")]
     pub output: PathBuf,
@@ -116,8 +192,8 @@ pub struct OutlookConfig {
     pub years: Option<(i32, i32)>,
     /// The models.
     pub models: Vec<ModelConfig>,
-    /// The observations.
-    pub observations: ObsConfig,
+    /// The observations: one file, or one per variable.
+    pub observations: Observations,
     /// Bias correction.
     #[serde(default)]
     pub bias: BiasMethod,
@@ -289,9 +365,18 @@ impl EmergencyConfig {
 #[serde(deny_unknown_fields)]
 pub struct CyclonesConfig {
     /// Forecast field files (their runs must cover every target month).
+    #[serde(default)]
     pub forecast: Vec<PathBuf>,
     /// Hindcast field files of the same model.
+    #[serde(default)]
     pub hindcast: Vec<PathBuf>,
+    /// Monthly-mean forecast fields on pressure levels for the genesis potential index (the
+    /// fallback product of models without daily fields; what `s2s cyclones gpi` reads).
+    #[serde(default)]
+    pub gpi_forecast: Vec<PathBuf>,
+    /// Monthly-mean hindcast fields of the same model, the GPI climatology.
+    #[serde(default)]
+    pub gpi_hindcast: Vec<PathBuf>,
     /// Target months `"FIRST-LAST"` (e.g. `"10-12"`; `"11-4"` wraps the year).
     pub season: String,
     /// Basin keys (`nio`, `arb`, `bob`, `wnp`, `scs`, `sio`); default all.
@@ -344,6 +429,52 @@ impl OutlookConfig {
         if self.models.is_empty() {
             return bad("models", "no [[models]] given".into());
         }
+        let vars = self.variables();
+        if vars.is_empty() || vars.iter().any(|v| v.trim().is_empty()) {
+            return bad("variable", format!("{vars:?}: name at least one variable"));
+        }
+        for (i, v) in vars.iter().enumerate() {
+            if vars[..i].contains(v) {
+                return bad("variable", format!("'{v}' appears twice"));
+            }
+        }
+        for m in &self.models {
+            if vars.len() > 1 && m.variable.is_some() {
+                return bad(
+                    "models.variable",
+                    format!("model '{}': with several variables name each in `names = {{ {} = \"...\" }}`", m.name, vars[0]),
+                );
+            }
+            if let Some(k) = m.names.keys().find(|k| !vars.contains(k)) {
+                return bad(
+                    "models.names",
+                    format!(
+                        "model '{}': '{k}' is not one of the run's variables {vars:?}",
+                        m.name
+                    ),
+                );
+            }
+        }
+        let obs = self.observations.all();
+        for o in &obs {
+            if let Some(v) = &o.for_variable {
+                if !vars.contains(v) {
+                    return bad(
+                        "observations.for_variable",
+                        format!("'{v}' is not one of the run's variables {vars:?}"),
+                    );
+                }
+            }
+        }
+        if let Some(v) = vars
+            .iter()
+            .find(|v| self.observations.for_variable(v).is_none())
+        {
+            return bad(
+                "observations",
+                format!("no observations for '{v}' (give one without `for_variable`, or one with `for_variable = \"{v}\"`)"),
+            );
+        }
         for (i, m) in self.models.iter().enumerate() {
             if self.models[..i].iter().any(|o| o.name == m.name) {
                 return bad("models.name", format!("'{}' appears twice", m.name));
@@ -375,10 +506,24 @@ impl OutlookConfig {
             self.regions(crate::grid::Countries::bundled())?;
         }
         if let Some(c) = &self.cyclones {
-            if c.forecast.is_empty() || c.hindcast.is_empty() {
+            let tracks = !c.forecast.is_empty() || !c.hindcast.is_empty();
+            let gpi = !c.gpi_forecast.is_empty() || !c.gpi_hindcast.is_empty();
+            if !tracks && !gpi {
+                return bad(
+                    "cyclones",
+                    "give daily or 6-hourly fields (forecast, hindcast) or monthly means for the genesis potential (gpi_forecast, gpi_hindcast)".into(),
+                );
+            }
+            if tracks && (c.forecast.is_empty() || c.hindcast.is_empty()) {
                 return bad(
                     "cyclones",
                     "both forecast and hindcast field files are needed".into(),
+                );
+            }
+            if gpi && (c.gpi_forecast.is_empty() || c.gpi_hindcast.is_empty()) {
+                return bad(
+                    "cyclones",
+                    "both gpi_forecast and gpi_hindcast files are needed".into(),
                 );
             }
             if let Err(e) = crate::cyclone::activity::Season::parse(&c.season) {
@@ -414,14 +559,24 @@ impl OutlookConfig {
             .iter()
             .flat_map(|m| [m.hindcast.clone(), m.forecast.clone()])
             .collect();
-        files.push(self.observations.path.clone());
+        files.extend(self.observations.all().iter().map(|o| o.path.clone()));
         files.extend(self.countries.clone());
         if let Some(c) = &self.cyclones {
             files.extend(c.forecast.iter().cloned());
             files.extend(c.hindcast.iter().cloned());
             files.extend(c.observed_tracks.clone());
+            files.extend(c.gpi_forecast.iter().cloned());
+            files.extend(c.gpi_hindcast.iter().cloned());
         }
         files
+    }
+
+    /// The run's variables, the headline first.
+    pub fn variables(&self) -> Vec<String> {
+        match &self.variable {
+            Variables::One(v) => vec![v.clone()],
+            Variables::More(v) => v.clone(),
+        }
     }
 
     /// The target periods, parsed (empty: the files' leads).
@@ -529,6 +684,64 @@ units = "mm/month"
     }
 
     #[test]
+    fn several_variables_with_their_observations() {
+        let two = GOOD
+            .replace("variable = \"pr\"", "variable = [\"pr\", \"tas\"]")
+            .replace(
+                "forecast = \"a_f.nc\"",
+                "forecast = \"a_f.nc\"\nnames = { tas = \"t2m\" }",
+            );
+        let c = load(&two).unwrap();
+        assert_eq!(c.variables(), ["pr", "tas"]);
+        assert_eq!(c.models[0].file_variable("tas"), "t2m");
+        assert_eq!(c.models[0].file_variable("pr"), "pr");
+        assert_eq!(
+            c.observations.for_variable("tas").unwrap().path,
+            PathBuf::from("obs.nc")
+        );
+        // one file per variable
+        let per = two.replace(
+            "[observations]\npath = \"obs.nc\"\nunits = \"mm/month\"\n",
+            "[[observations]]\npath = \"pr.nc\"\nfor_variable = \"pr\"\n[[observations]]\npath = \"tas.nc\"\nfor_variable = \"tas\"\n",
+        );
+        let c = load(&per).unwrap();
+        assert_eq!(
+            c.observations.for_variable("tas").unwrap().path,
+            PathBuf::from("tas.nc")
+        );
+        assert_eq!(c.input_files().len(), 4);
+        // a variable without observations, a name for an unknown variable
+        let e = load(&per.replace("for_variable = \"tas\"", "for_variable = \"pr\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no observations for 'tas'"), "{e}");
+        let e = load(&two.replace("tas = \"t2m\"", "tos = \"sst\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("models.names") && e.contains("'tos'"), "{e}");
+        let e = load(&two.replace("names = { tas = \"t2m\" }", "variable = \"precip\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("models.variable"), "{e}");
+    }
+
+    #[test]
+    fn cyclones_from_gpi_fields_alone() {
+        let c = load(&format!(
+            "{GOOD}\n[cyclones]\ngpi_forecast = [\"g_f.nc\"]\ngpi_hindcast = [\"g_h.nc\"]\nseason = \"9-11\"\n"
+        ))
+        .unwrap();
+        assert!(c.cyclones.unwrap().forecast.is_empty());
+        let e = load(&format!(
+            "{GOOD}\n[cyclones]\ngpi_forecast = [\"g_f.nc\"]\nseason = \"9-11\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("gpi_hindcast"), "{e}");
+        let e = load(&format!("{GOOD}\n[cyclones]\nseason = \"9-11\"\n")).unwrap_err();
+        assert!(e.to_string().contains("monthly means"), "{e}");
+    }
+
+    #[test]
     fn bad_configurations_name_the_field() {
         let e = load(&GOOD.replace("pmme", "magic"))
             .unwrap_err()
@@ -538,7 +751,7 @@ units = "mm/month"
             .unwrap_err()
             .to_string();
         assert!(e.contains("unit"), "{e}");
-        let e = load(&format!("{GOOD}\nregions = [\"atlantis\"]"))
+        let e = load(&format!("regions = [\"atlantis\"]\n{GOOD}"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("atlantis"), "{e}");

@@ -34,6 +34,7 @@
 //! `seed`, so the values do not depend on thread scheduling.
 
 pub mod currents;
+pub mod environment;
 pub mod storms;
 
 use ndarray::{Array3, Array4, Axis};
@@ -62,6 +63,9 @@ pub enum Preset {
     Medium,
     /// 8 models × 25–51 members × 24 years × 6 leads, 1° global.
     Large,
+    /// 3 models × 5–8 members × 15 years × 6 leads, 2.5° Asia (40–150°E, 15°S–55°N): the
+    /// demo's Central, South and Southeast Asia bulletin in seconds.
+    Asia,
 }
 
 impl std::str::FromStr for Preset {
@@ -71,9 +75,10 @@ impl std::str::FromStr for Preset {
             "small" => Ok(Preset::Small),
             "medium" => Ok(Preset::Medium),
             "large" => Ok(Preset::Large),
+            "asia" => Ok(Preset::Asia),
             o => Err(Error::invalid(
                 "preset",
-                format!("'{o}' (small, medium or large)"),
+                format!("'{o}' (small, medium, large or asia)"),
             )),
         }
     }
@@ -215,6 +220,12 @@ impl SynthConfig {
                 &[25, 51, 40, 30, 28, 51, 25, 35],
                 24,
                 LonLatGrid::regular(1.0, 1.0, None)?,
+            ),
+            Preset::Asia => (
+                3,
+                &[5, 8, 6],
+                15,
+                LonLatGrid::regular(2.5, 2.5, Some(&BBox::new(40.0, 150.0, -15.0, 55.0)?))?,
             ),
         };
         let models = (0..n_models)

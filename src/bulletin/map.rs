@@ -240,26 +240,11 @@ pub struct TercileMap<'a> {
 /// Draws the map of one lead into `out` (PNG).
 pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
     let Spatial::Grid { lat, lon } = map.spatial else {
-        return Err(Error::invalid(
-            "map",
-            "maps need a regular lon/lat grid; regrid first",
-        ));
+        return grid_box(map.spatial).map(|_| ());
     };
-    let (ny, nx) = (lat.len(), lon.len());
-    if ny < 2 || nx < 2 {
-        return Err(Error::invalid("map", "a map needs at least 2 x 2 cells"));
-    }
+    let (bounds, dlat, dlon) = grid_box(map.spatial)?;
+    let nx = lon.len();
     super::diagram::ensure_font()?;
-    let (dlat, dlon) = (
-        (lat[ny - 1] - lat[0]) / (ny - 1) as f64,
-        (lon[nx - 1] - lon[0]) / (nx - 1) as f64,
-    );
-    let bounds = (
-        lon[0] - dlon / 2.0,
-        lon[nx - 1] + dlon / 2.0,
-        lat[0] - dlat / 2.0,
-        lat[ny - 1] + dlat / 2.0,
-    );
     let frame = MapFrame::new(bounds, 900.0, 680.0);
     let legend_height = 100;
     let (w, h) = frame.picture(legend_height, map.title, 760);
@@ -554,4 +539,302 @@ pub fn render_track_map(
     frame.draw(&root, title).map_err(werr)?;
     root.present().map_err(|e| werr(e.to_string()))?;
     Ok(())
+}
+
+/// One colour class of a [`ClassedMap`]: values below `upper` (and at or above the previous
+/// class's `upper`) get `colour`; the last class takes everything above.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColourClass {
+    /// Upper bound (exclusive); `f32::INFINITY` for the last class.
+    pub upper: f32,
+    /// Fill colour `(r, g, b)`.
+    pub colour: (u8, u8, u8),
+}
+
+/// A field drawn in colour classes with a stepped colour bar: precipitation in percent of
+/// normal, anomalies, the genesis potential anomaly.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassedMap<'a> {
+    /// The regular lon/lat grid of the field.
+    pub spatial: &'a Spatial,
+    /// Values `(y, x)` row-major; NaN is drawn light grey (no data).
+    pub values: &'a [f32],
+    /// Classes in increasing order of `upper`.
+    pub classes: &'a [ColourClass],
+    /// What the colour bar measures, with units ("% of normal").
+    pub legend: &'a str,
+    /// Country outlines.
+    pub countries: Option<&'a Countries>,
+    /// Title: variable, target period, issue date.
+    pub title: &'a str,
+}
+
+impl ClassedMap<'_> {
+    /// The class of `v` (`None` for NaN).
+    fn class_of(&self, v: f32) -> Option<usize> {
+        if v.is_nan() {
+            return None;
+        }
+        Some(
+            self.classes
+                .iter()
+                .position(|c| v < c.upper)
+                .unwrap_or(self.classes.len().saturating_sub(1)),
+        )
+    }
+}
+
+/// Precipitation in percent of normal: seven classes from "< 40 %" (dark brown) through
+/// "80–120 %" (white, near normal) to "> 200 %" (dark green) — the brown–green diverging
+/// scheme of ColorBrewer's BrBG, which colour-blind readers can tell apart.
+pub fn percent_of_normal_classes() -> Vec<ColourClass> {
+    [
+        (40.0, (140, 81, 10)),
+        (60.0, (191, 129, 45)),
+        (80.0, (223, 194, 125)),
+        (120.0, (245, 245, 245)),
+        (150.0, (128, 205, 193)),
+        (200.0, (53, 151, 143)),
+        (f32::INFINITY, (1, 102, 94)),
+    ]
+    .map(|(upper, colour)| ColourClass { upper, colour })
+    .to_vec()
+}
+
+/// A diverging scheme of eight classes centred on zero with bounds `±step, ±2 step, ±3 step`:
+/// blue below to red above (ColorBrewer RdBu, for temperature and the genesis potential) or,
+/// with `wet_is_green`, brown below to green above (BrBG, for rainfall anomalies).
+pub fn anomaly_classes(step: f32, wet_is_green: bool) -> Vec<ColourClass> {
+    let colours: [(u8, u8, u8); 8] = if wet_is_green {
+        [
+            (140, 81, 10),
+            (191, 129, 45),
+            (223, 194, 125),
+            (246, 232, 195),
+            (199, 234, 229),
+            (128, 205, 193),
+            (53, 151, 143),
+            (1, 102, 94),
+        ]
+    } else {
+        [
+            (33, 102, 172),
+            (67, 147, 195),
+            (146, 197, 222),
+            (209, 229, 240),
+            (253, 219, 199),
+            (244, 165, 130),
+            (214, 96, 77),
+            (178, 24, 43),
+        ]
+    };
+    let uppers = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, f32::INFINITY];
+    uppers
+        .iter()
+        .zip(colours)
+        .map(|(&u, colour)| ColourClass {
+            upper: if u.is_finite() { u * step } else { u },
+            colour,
+        })
+        .collect()
+}
+
+/// A box `(west, east, south, north)` in degrees.
+type LonLatBox = (f64, f64, f64, f64);
+
+/// The picture's box of a regular grid (cell edges), with the grid's latitude and longitude
+/// spacings; an error for other layouts and grids smaller than 2 × 2.
+fn grid_box(spatial: &Spatial) -> Result<(LonLatBox, f64, f64)> {
+    let Spatial::Grid { lat, lon } = spatial else {
+        return Err(Error::invalid(
+            "map",
+            "maps need a regular lon/lat grid; regrid first",
+        ));
+    };
+    let (ny, nx) = (lat.len(), lon.len());
+    if ny < 2 || nx < 2 {
+        return Err(Error::invalid("map", "a map needs at least 2 x 2 cells"));
+    }
+    let (dlat, dlon) = (
+        (lat[ny - 1] - lat[0]) / (ny - 1) as f64,
+        (lon[nx - 1] - lon[0]) / (nx - 1) as f64,
+    );
+    Ok((
+        (
+            lon[0] - dlon / 2.0,
+            lon[nx - 1] + dlon / 2.0,
+            lat[0] - dlat / 2.0,
+            lat[ny - 1] + dlat / 2.0,
+        ),
+        dlat,
+        dlon,
+    ))
+}
+
+/// A class bound as the colour bar writes it: `-0.5`, `40`, `1.5`.
+fn bound_label(v: f32) -> String {
+    if (v - v.round()).abs() < 1e-4 {
+        format!("{}", v.round() as i64)
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+/// Draws a [`ClassedMap`] into `out` (PNG): cells in their class colours, country outlines,
+/// frame, title and a stepped colour bar with the class bounds and the legend.
+pub fn render_classed_map(out: &Path, map: &ClassedMap) -> Result<()> {
+    let Spatial::Grid { lat, lon } = map.spatial else {
+        return grid_box(map.spatial).map(|_| ());
+    };
+    let (bounds, dlat, dlon) = grid_box(map.spatial)?;
+    if map.classes.is_empty() || map.values.len() != lat.len() * lon.len() {
+        return Err(Error::invalid(
+            "map",
+            format!(
+                "{} values and {} classes for a {} x {} grid",
+                map.values.len(),
+                map.classes.len(),
+                lat.len(),
+                lon.len()
+            ),
+        ));
+    }
+    super::diagram::ensure_font()?;
+    let nx = lon.len();
+    let frame = MapFrame::new(bounds, 900.0, 680.0);
+    let (w, h) = frame.picture(78, map.title, 760);
+    let werr = |e: String| Error::Write {
+        path: out.to_path_buf(),
+        reason: e,
+    };
+    let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
+    let no_data = RGBColor(225, 225, 225);
+    let colour_of = |c: Option<usize>| match c {
+        Some(c) => {
+            let (r, g, b) = map.classes[c].colour;
+            RGBColor(r, g, b)
+        }
+        None => no_data,
+    };
+    for (y, &la) in lat.iter().enumerate() {
+        for (x, &lo) in lon.iter().enumerate() {
+            let colour = colour_of(map.class_of(map.values[y * nx + x]));
+            let a = frame.px(lo - dlon / 2.0, la + dlat / 2.0);
+            let b = frame.px(lo + dlon / 2.0, la - dlat / 2.0);
+            root.draw(&Rectangle::new([a, b], colour.filled()))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+    }
+    if let Some(c) = map.countries {
+        draw_countries(&root, c, bounds, &|lo, la| frame.px(lo, la), BLACK).map_err(werr)?;
+    }
+    frame.draw(&root, map.title).map_err(werr)?;
+    // Colour bar: one box per class, the bounds between boxes, the legend above.
+    let y0 = frame.top + frame.height() + 50;
+    let font = ("sans-serif", 13).into_font();
+    root.draw(&Text::new(
+        map.legend.to_string(),
+        (frame.left, y0 - 18),
+        font.clone(),
+    ))
+    .map_err(|e| werr(e.to_string()))?;
+    let bw = 56;
+    for (k, class) in map.classes.iter().enumerate() {
+        let x0 = frame.left + k as i32 * bw;
+        root.draw(&Rectangle::new(
+            [(x0, y0), (x0 + bw, y0 + 16)],
+            colour_of(Some(k)).filled(),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        root.draw(&Rectangle::new(
+            [(x0, y0), (x0 + bw, y0 + 16)],
+            BLACK.mix(0.5),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        if class.upper.is_finite() && k + 1 < map.classes.len() {
+            let label = bound_label(class.upper);
+            let x = x0 + bw - 4 * label.chars().count() as i32;
+            root.draw(&Text::new(label, (x, y0 + 19), font.clone()))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+    }
+    let x = frame.left + map.classes.len() as i32 * bw + 24;
+    root.draw(&Rectangle::new(
+        [(x, y0), (x + 16, y0 + 16)],
+        no_data.filled(),
+    ))
+    .map_err(|e| werr(e.to_string()))?;
+    root.draw(&Text::new(
+        "no data".to_string(),
+        (x + 22, y0 + 2),
+        font.clone(),
+    ))
+    .map_err(|e| werr(e.to_string()))?;
+    root.present().map_err(|e| werr(e.to_string()))?;
+    Ok(())
+}
+
+/// Draws `map` cropped to the cells of `bbox` (one cell of margin) into `out`; `Ok(false)`
+/// (nothing written) when no cell of the grid is in the box.
+pub fn render_region_classed_map(
+    out: &Path,
+    map: &ClassedMap,
+    bbox: &crate::cube::BBox,
+) -> Result<bool> {
+    let Some((sub, idx)) = crop_grid(map.spatial, bbox, 1) else {
+        return Ok(false);
+    };
+    let values: Vec<f32> = idx.iter().map(|&k| map.values[k]).collect();
+    render_classed_map(
+        out,
+        &ClassedMap {
+            spatial: &sub,
+            values: &values,
+            ..*map
+        },
+    )?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_their_bounds() {
+        let pct = percent_of_normal_classes();
+        let map = ClassedMap {
+            spatial: &Spatial::Grid {
+                lat: vec![0.0, 1.0],
+                lon: vec![0.0, 1.0],
+            },
+            values: &[f32::NAN, 39.9, 80.0, 250.0],
+            classes: &pct,
+            legend: "% of normal",
+            countries: None,
+            title: "t",
+        };
+        // below 40 %, 80 % opens "near normal" (80–120), above 200 % the last class
+        let got: Vec<Option<usize>> = map.values.iter().map(|&v| map.class_of(v)).collect();
+        assert_eq!(got, vec![None, Some(0), Some(3), Some(6)]);
+        let a = anomaly_classes(0.5, false);
+        assert_eq!(
+            a.iter().map(|c| c.upper).collect::<Vec<_>>()[..7],
+            [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
+        );
+        assert_eq!(bound_label(-1.5), "-1.5");
+        assert_eq!(bound_label(40.0), "40");
+        assert_eq!(bound_label(0.25), "0.25");
+        // a picture is written; too few values for the grid is an error
+        let dir = tempfile::tempdir().unwrap();
+        render_classed_map(&dir.path().join("m.png"), &map).unwrap();
+        assert!(std::fs::metadata(dir.path().join("m.png")).unwrap().len() > 1000);
+        let short = ClassedMap {
+            values: &[1.0],
+            ..map
+        };
+        assert!(render_classed_map(&dir.path().join("x.png"), &short).is_err());
+    }
 }

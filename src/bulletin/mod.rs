@@ -31,8 +31,9 @@ mod map;
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
 pub use html::html_page;
 pub use map::{
-    crop_grid, render_region_map, render_tercile_map, render_track_map, DensityLayer, MapStyle,
-    TercileMap,
+    anomaly_classes, crop_grid, percent_of_normal_classes, render_classed_map,
+    render_region_classed_map, render_region_map, render_tercile_map, render_track_map, ClassedMap,
+    ColourClass, DensityLayer, MapStyle, TercileMap,
 };
 
 /// Summary of one region and lead.
@@ -65,6 +66,11 @@ pub struct RegionOutlook {
     pub extreme_probability: [f64; 2],
     /// The extreme levels, e.g. `[0.1, 0.9]`.
     pub extreme_levels: [f64; 2],
+    /// Area-mean MME mean minus the area-mean normal, in the variable's units (NaN without).
+    pub mean_anomaly: f64,
+    /// The area-mean MME mean in percent of the area-mean normal (NaN without, or where the
+    /// normal is dry).
+    pub percent_of_normal: f64,
 }
 
 /// Maps of one lead the summary is made from, each `(y, x)` row-major.
@@ -83,6 +89,9 @@ pub struct LeadMaps<'a> {
     pub extremes: Option<[&'a [f32]; 2]>,
     /// The extreme levels `[low, high]` (0.1, 0.9).
     pub extreme_levels: [f64; 2],
+    /// The MME mean and its normal (the models' hindcast climatology; PMME: the observed),
+    /// for the regional anomaly and percent of normal.
+    pub mean_and_normal: Option<[&'a [f32]; 2]>,
 }
 
 /// The cells of one region on a grid, found once (the point-in-polygon tests of a country
@@ -120,7 +129,15 @@ pub fn summarise(maps: &LeadMaps, region: &RegionCells, lead: &str, target: &str
     let (mut acc, mut acc_w, mut rpss, mut rpss_w, mut skilful) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut cells = 0;
     let (mut ext, mut ext_w) = ([0.0f64; 2], 0.0);
+    let (mut totals, mut totals_w) = ([0.0f64; 2], 0.0);
     for &(k, w) in &region.cells {
+        if let Some([m, n]) = maps.mean_and_normal {
+            if m[k].is_finite() && n[k].is_finite() {
+                totals[0] += w * f64::from(m[k]);
+                totals[1] += w * f64::from(n[k]);
+                totals_w += w;
+            }
+        }
         if !maps.probability[0][k].is_finite() {
             continue;
         }
@@ -173,6 +190,12 @@ pub fn summarise(maps: &LeadMaps, region: &RegionCells, lead: &str, target: &str
         skilful_share: div(skilful, rpss_w),
         extreme_probability: ext.map(|v| div(v, ext_w)),
         extreme_levels: maps.extreme_levels,
+        mean_anomaly: div(totals[0] - totals[1], totals_w),
+        percent_of_normal: if totals[1] > 1e-6 * totals_w {
+            100.0 * totals[0] / totals[1]
+        } else {
+            f64::NAN
+        },
     }
 }
 
@@ -423,13 +446,14 @@ pub fn summarise_countries(
 /// Fewest cells for a country to be in the Markdown country table (the JSON has all).
 pub const MIN_COUNTRY_CELLS: usize = 3;
 
-/// The country table as Markdown.
-pub fn country_markdown(rows: &[CountryOutlook]) -> String {
+/// The country table as Markdown; `heading_suffix` follows "Country table" in the heading
+/// (" — temperature" in a bulletin of several variables).
+pub fn country_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String {
     if rows.is_empty() {
         return String::new();
     }
     let mut s = format!(
-        "\n## Country table\n\nArea-mean probabilities over each country's cells (cos(latitude) weighted; countries with at least {MIN_COUNTRY_CELLS} cells in the regions); the most likely category in bold.\n\n| country | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
+        "\n## Country table{heading_suffix}\n\nArea-mean probabilities over each country's cells (cos(latitude) weighted; countries with at least {MIN_COUNTRY_CELLS} cells in the regions); the most likely category in bold.\n\n| country | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
     );
     for r in rows.iter().filter(|r| r.cells >= MIN_COUNTRY_CELLS) {
         let best = (0..3).fold(0, |b, c| {
@@ -543,9 +567,10 @@ pub fn key_message(o: &RegionOutlook, what: &str) -> String {
     );
     if share < 0.2 {
         return format!(
-            "{region}, {}: no {what} category is favoured over most of the region ({:.0} % of the area without a dominant category; {means}).{}{skill}",
+            "{region}, {}: no {what} category is favoured over most of the region ({:.0} % of the area without a dominant category; {means}).{}{}{skill}",
             o.target,
             100.0 * o.no_dominant_share,
+            mean_words(o, what),
             extremes_words(o, what),
         );
     }
@@ -580,12 +605,31 @@ pub fn key_message(o: &RegionOutlook, what: &str) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{category} {what} is favoured over {:.0} % of {region} in {}, mostly with a {} chance{second} ({means}).{}{skill}",
+        "{category} {what} is favoured over {:.0} % of {region} in {}, mostly with a {} chance{second} ({means}).{}{}{skill}",
         100.0 * share,
         o.target,
         chance(best),
+        mean_words(o, what),
         extremes_words(o, what),
     )
+}
+
+/// The MME mean of a regional summary in words: its anomaly for temperature (°C, the unit
+/// the reader converts temperatures to), its percent of normal otherwise. Empty without.
+fn mean_words(o: &RegionOutlook, what: &str) -> String {
+    if what == "temperature" && o.mean_anomaly.is_finite() {
+        format!(
+            " Ensemble-mean anomaly over the region: {:+.1} °C.",
+            o.mean_anomaly
+        )
+    } else if what != "temperature" && o.percent_of_normal.is_finite() {
+        format!(
+            " Ensemble-mean {what} over the region: {:.0} % of normal.",
+            o.percent_of_normal
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// The extremes of a regional summary in words: the area-mean chance of the quantity beyond
@@ -614,44 +658,133 @@ fn extremes_words(o: &RegionOutlook, what: &str) -> String {
     )
 }
 
-/// The Markdown bulletin of one variable: a heading, the key messages, a table per region and
-/// the maps; `what` names the quantity in the key messages ("rainfall").
-pub fn markdown(
-    title: &str,
-    what: &str,
-    method: &str,
-    outlooks: &[RegionOutlook],
-    maps: &[(String, String)],
-) -> String {
+/// One variable's part of a bulletin: its key messages, regional table, maps and country
+/// table.
+#[derive(Debug, Clone, Copy)]
+pub struct VariableSection<'a> {
+    /// The quantity in words ("rainfall", "temperature").
+    pub what: &'a str,
+    /// How the probabilities were made.
+    pub method: &'a str,
+    /// Regional summaries (every region and lead).
+    pub outlooks: &'a [RegionOutlook],
+    /// Tercile maps `(caption, file)`.
+    pub maps: &'a [(String, String)],
+    /// Deterministic maps (percent of normal, anomaly) `(caption, file)`.
+    pub field_maps: &'a [(String, String)],
+    /// What the deterministic maps show (one paragraph).
+    pub field_note: &'a str,
+    /// Area-mean probabilities per country.
+    pub countries: &'a [CountryOutlook],
+}
+
+/// `what` with a capital first letter.
+fn capitalised(what: &str) -> String {
+    let mut c = what.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The Markdown bulletin of one or more variables: a heading, every variable's key messages,
+/// then per variable a table per region, the maps and the country table; `what` of each
+/// section names the quantity in its key messages. With several variables the section
+/// headings carry the variable ("Regional probabilities — temperature").
+pub fn markdown(title: &str, sections: &[VariableSection]) -> String {
     let mut s = format!("# {title}\n\n");
-    s.push_str(&format!("Method: {method}.\n\n## Key messages\n\n"));
-    for o in outlooks {
-        s.push_str(&format!("- {}\n", key_message(o, what)));
+    let several = sections.len() > 1;
+    if let [only] = sections {
+        s.push_str(&format!("Method: {}.\n\n", only.method));
     }
-    s.push_str("\n## Regional probabilities\n\n| region | lead | target | cells | P(below) | P(near) | P(above) | area below dominant | area above dominant | no dominant | ACC | RPSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for o in outlooks {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} | {:.2} |\n",
-            display_name(&o.region),
-            o.lead,
-            o.target,
-            o.cells,
-            100.0 * o.mean_probability[0],
-            100.0 * o.mean_probability[1],
-            100.0 * o.mean_probability[2],
-            100.0 * o.dominant_share[0],
-            100.0 * o.dominant_share[2],
-            100.0 * o.no_dominant_share,
-            o.acc,
-            o.rpss
-        ));
+    s.push_str("## Key messages\n\n");
+    for v in sections {
+        for o in v.outlooks {
+            if several {
+                s.push_str(&format!(
+                    "- **{}** — {}\n",
+                    capitalised(v.what),
+                    key_message(o, v.what)
+                ));
+            } else {
+                s.push_str(&format!("- {}\n", key_message(o, v.what)));
+            }
+        }
     }
-    s.push_str("\n## Maps\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; ");
-    s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data, or a dry season where a third or more of the observed years share the driest value and terciles cannot be defined; hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n");
-    for (caption, file) in maps {
-        s.push_str(&format!("![{caption}]({file})\n\n"));
+    for v in sections {
+        let suffix = if several {
+            format!(" — {}", v.what)
+        } else {
+            String::new()
+        };
+        if several {
+            s.push_str(&format!("\nMethod ({}): {}.\n", v.what, v.method));
+        }
+        s.push_str(&format!("\n## Regional probabilities{suffix}\n\n| region | lead | target | cells | P(below) | P(near) | P(above) | area below dominant | area above dominant | no dominant | ACC | RPSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"));
+        for o in v.outlooks {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} | {:.2} |\n",
+                display_name(&o.region),
+                o.lead,
+                o.target,
+                o.cells,
+                100.0 * o.mean_probability[0],
+                100.0 * o.mean_probability[1],
+                100.0 * o.mean_probability[2],
+                100.0 * o.dominant_share[0],
+                100.0 * o.dominant_share[2],
+                100.0 * o.no_dominant_share,
+                o.acc,
+                o.rpss
+            ));
+        }
+        s.push_str(&format!("\n## Maps{suffix}\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; "));
+        s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data, or a dry season where a third or more of the observed years share the driest value and terciles cannot be defined; hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n");
+        for (caption, file) in v.maps {
+            s.push_str(&format!("![{caption}]({file})\n\n"));
+        }
+        if !v.field_maps.is_empty() {
+            s.push_str(&format!("{}\n\n", v.field_note));
+            for (caption, file) in v.field_maps {
+                s.push_str(&format!("![{caption}]({file})\n\n"));
+            }
+        }
+        s.push_str(&country_markdown(v.countries, &suffix));
     }
     s
+}
+
+/// The genesis potential outlook as a Markdown section: a table per basin, the key messages
+/// and the anomaly map `map` (file name); `season` labels the target months and year.
+pub fn genesis_markdown(
+    o: &crate::cyclone::genesis_outlook::GenesisOutlook,
+    season: &str,
+    map: &str,
+) -> String {
+    use crate::cyclone::genesis_outlook::genesis_message;
+    let (first, last) = (
+        o.years.first().copied().unwrap_or_default(),
+        o.years.last().copied().unwrap_or_default(),
+    );
+    let mut md = format!(
+        "## Tropical cyclone genesis potential, {season}\n\nNo daily fields to track storms in: the Emanuel–Nolan genesis potential index (GPI) of the forecast's monthly means, season mean and area mean over each basin's ocean cells, against the {} hindcast years {first}–{last} of the same model. The GPI scales with how many storms form; its percent of normal describes the environment, not a storm count.\n\n| basin | GPI forecast | normal | % of normal | category | hindcast years lower |\n|---|---|---|---|---|---|\n",
+        o.years.len()
+    );
+    for b in &o.basins {
+        md.push_str(&format!(
+            "| {} | {:.2} | {:.2} | {:.0} % | {} | {} of {} |\n",
+            b.name, b.forecast, b.normal, b.percent_of_normal, b.category, b.years_below, b.years
+        ));
+    }
+    md.push_str("\n### Key messages\n\n");
+    let label = season.split(' ').next().unwrap_or(season);
+    for b in &o.basins {
+        md.push_str(&format!("- {}\n", genesis_message(b, label)));
+    }
+    md.push_str(&format!(
+        "\n![Genesis potential index anomaly, {season}]({map})\n\n*Season-mean GPI of the forecast minus the mean of the hindcast years: reds where the environment (low-level vorticity, mid-level humidity, potential intensity, weak shear) favours cyclone formation more than usual, blues less. Fields: `genesis_outlook.nc`.*\n"
+    ));
+    md
 }
 
 #[cfg(test)]
@@ -686,6 +819,8 @@ mod tests {
         let (spatial, p, dominant, acc, rpss) = case();
         let high = vec![0.3f32, 0.3, 0.1, f32::NAN];
         let low = vec![0.05f32, 0.05, 0.2, f32::NAN];
+        // MME mean 2, 2, 1, 4.2 against a normal of 2 everywhere: 9.2 / 8 of normal, +0.3
+        let (mean, normal) = (vec![2.0f32, 2.0, 1.0, 4.2], vec![2.0f32; 4]);
         let lm = LeadMaps {
             probability: [&p[0], &p[1], &p[2]],
             dominant: &dominant,
@@ -693,6 +828,7 @@ mod tests {
             rpss: &rpss,
             extremes: Some([&low, &high]),
             extreme_levels: [0.1, 0.9],
+            mean_and_normal: Some([&mean, &normal]),
         };
         let region = Region::parse("south_india=79,82,-1,1").unwrap();
         let o = summarise(
@@ -708,7 +844,14 @@ mod tests {
         assert!((o.dominant_bins[2][0] - 0.25).abs() < 1e-9); // 45 %
         assert!((o.dominant_bins[2][2] - 0.25).abs() < 1e-9); // 65 %
         assert!((o.skilful_share - 1.0 / 3.0).abs() < 1e-6);
+        assert!((o.percent_of_normal - 115.0).abs() < 1e-5);
+        assert!((o.mean_anomaly - 0.3).abs() < 1e-6);
         let m = key_message(&o, "rainfall");
+        assert!(
+            m.contains("Ensemble-mean rainfall over the region: 115 % of normal."),
+            "{m}"
+        );
+        assert!(key_message(&o, "temperature").contains("anomaly over the region: +0.3 °C"));
         assert!(
             m.starts_with("Above-normal rainfall is favoured over 50 % of South India in Oct–Dec 2021, mostly with a 40–50 % chance; below-normal over 25 % (50–60 %)"),
             "{m}"
@@ -752,6 +895,7 @@ mod tests {
             rpss: &rpss,
             extremes: None,
             extreme_levels: [0.1, 0.9],
+            mean_and_normal: None,
         };
         // 80–81°E at the equator is sea: no country. Move the grid onto Sri Lanka.
         let land = Spatial::Grid {
@@ -784,7 +928,7 @@ mod tests {
         assert!(
             summarise_countries(&lm, Countries::bundled(), &none, &[&at_sea], "", "").is_empty()
         );
-        let md = country_markdown(&rows);
+        let md = country_markdown(&rows, "");
         assert!(
             md.contains("| Sri Lanka | month 1 | Oct–Dec 2021 | 4 |"),
             "{md}"

@@ -1,19 +1,21 @@
 //! `s2s cyclones gpi`: potential intensity and the genesis potential index from monthly
 //! (or any) mean fields on pressure levels.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use ndarray::{s, Array3, Axis, Zip};
-use rayon::prelude::*;
+use ndarray::{s, Array3};
+use s2s_ensemble::bulletin::{anomaly_classes, genesis_markdown, render_classed_map, ClassedMap};
 use s2s_ensemble::cube::{CubeKind, Spatial};
-use s2s_ensemble::cyclone::genesis::{
-    absolute_vorticity, genesis_potential_index, potential_intensity, relative_humidity_pct,
-    PiSpec, Sounding,
+use s2s_ensemble::cyclone::activity::{Basin, Season};
+use s2s_ensemble::cyclone::genesis::PiSpec;
+use s2s_ensemble::cyclone::genesis_outlook::{
+    genesis_outlook, gpi_fields, monthly_anomaly, GenesisInput, GpiFields, GpiInputs,
 };
+use s2s_ensemble::grid::Countries;
 use s2s_ensemble::io::write::{write_spatial, write_time_coords};
 use s2s_ensemble::io::{pressure_levels, CfWriter, ReadOptions};
 use s2s_ensemble::units::pressure_to_pa;
@@ -68,22 +70,29 @@ fn slab(c: &Cube) -> Array3<f32> {
     c.values.slice(s![.., 0, 0, .., ..]).to_owned()
 }
 
-pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
-    let t0 = Instant::now();
+/// The GPI of the fields in `files` (each variable from the first file that has it), with the
+/// sea surface temperature's cube for the grid and times.
+pub fn read_gpi_fields(files: &[PathBuf], ck_cd: f64) -> anyhow::Result<(GpiFields, Cube)> {
     let (sst_f, sst_v) = need(
-        &a.fields,
+        files,
         &["tos", "sst", "ts", "SST"],
         "sea surface temperature",
     )?;
-    let (psl_f, psl_v) = need(&a.fields, &["psl", "msl", "slp"], "sea-level pressure")?;
-    let (ta_f, ta_v) = need(&a.fields, &["ta", "t", "T", "air"], "air temperature")?;
-    let (hus_f, hus_v) = need(&a.fields, &["hus", "q", "shum"], "specific humidity")?;
-    let (ua_f, ua_v) = need(&a.fields, &["ua", "u", "uwnd"], "eastward wind")?;
-    let (va_f, va_v) = need(&a.fields, &["va", "v", "vwnd"], "northward wind")?;
-    let hur = find(&a.fields, &["hur", "rh", "r"])?;
+    let (psl_f, psl_v) = need(files, &["psl", "msl", "slp"], "sea-level pressure")?;
+    let (ta_f, ta_v) = need(files, &["ta", "t", "T", "air"], "air temperature")?;
+    let (hus_f, hus_v) = need(files, &["hus", "q", "shum"], "specific humidity")?;
+    let (ua_f, ua_v) = need(files, &["ua", "u", "uwnd"], "eastward wind")?;
+    let (va_f, va_v) = need(files, &["va", "v", "vwnd"], "northward wind")?;
+    let hur = find(files, &["hur", "rh", "r"])?;
 
     // the reader converts a temperature to °C by its units (and checks them)
     let sst_c = read_var(&sst_f, Some(&sst_v), ReadOptions::default())?;
+    if sst_c.meta.kind != CubeKind::Observed {
+        bail!(
+            "{}: '{sst_v}' is a forecast layout (start dates and leads); give (time, lat, lon) means",
+            sst_f.display()
+        );
+    }
     let sst = slab(&sst_c);
     let psl_c = to_units(
         read_raw(&psl_f, &psl_v, None, None)?,
@@ -113,7 +122,6 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    // soundings (level, time, y, x)
     let mut ta = Vec::new();
     let mut hus = Vec::new();
     for &l in &levels {
@@ -125,117 +133,51 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         ta.push(t);
         hus.push(q);
     }
-    let u850 = slab(&read_raw(&ua_f, &ua_v, None, Some(850.0))?);
-    let v850 = slab(&read_raw(&va_f, &va_v, None, Some(850.0))?);
-    let u200 = slab(&read_raw(&ua_f, &ua_v, None, Some(200.0))?);
-    let v200 = slab(&read_raw(&va_f, &va_v, None, Some(200.0))?);
-    let k600 = levels
-        .iter()
-        .position(|l| (l - 600.0).abs() <= 0.5)
-        .expect("checked");
+    let wind = |f: &PathBuf, v: &str, l: f64| -> anyhow::Result<Array3<f32>> {
+        Ok(slab(&read_raw(f, v, None, Some(l))?))
+    };
+    let winds = [
+        wind(&ua_f, &ua_v, 850.0)?,
+        wind(&va_f, &va_v, 850.0)?,
+        wind(&ua_f, &ua_v, 200.0)?,
+        wind(&va_f, &va_v, 200.0)?,
+    ];
     let rh600 = match &hur {
-        Some((f, v)) => slab(&read_raw(f, v, None, Some(600.0))?),
-        None => Zip::from(&ta[k600])
-            .and(&hus[k600])
-            .map_collect(|&t, &q| relative_humidity_pct(t as f64, q as f64, 600.0) as f32),
+        Some((f, v)) => Some(slab(&read_raw(f, v, None, Some(600.0))?)),
+        None => None,
     };
-    let (nt, ny, nx) = shape;
-    let spec = PiSpec {
-        ck_cd: a.ck_cd,
-        ..PiSpec::default()
-    };
-    // potential intensity per cell and time, in parallel over times
-    let mut vpot = Array3::<f32>::from_elem(shape, f32::NAN);
-    let mut pmin = Array3::<f32>::from_elem(shape, f32::NAN);
-    vpot.axis_iter_mut(Axis(0))
-        .into_par_iter()
-        .zip(pmin.axis_iter_mut(Axis(0)))
-        .enumerate()
-        .for_each(|(t, (mut vp, mut pm))| {
-            let mut tk = vec![0.0; levels.len()];
-            let mut rk = vec![0.0; levels.len()];
-            for j in 0..ny {
-                for i in 0..nx {
-                    let (s, m) = (sst[[t, j, i]] as f64, msl[[t, j, i]] as f64);
-                    if !s.is_finite() || !m.is_finite() {
-                        continue;
-                    }
-                    for (k, _) in levels.iter().enumerate() {
-                        tk[k] = ta[k][[t, j, i]] as f64;
-                        let q = hus[k][[t, j, i]] as f64;
-                        rk[k] = q / (1.0 - q);
-                    }
-                    let pi = potential_intensity(
-                        s,
-                        m,
-                        Sounding {
-                            p_hpa: &levels,
-                            t_k: &tk,
-                            r_kg_kg: &rk,
-                        },
-                        &spec,
-                    );
-                    vp[[j, i]] = pi.vmax_m_s as f32;
-                    pm[[j, i]] = pi.pmin_hpa as f32;
-                }
-            }
-        });
-    let mut eta = Array3::<f32>::zeros(shape);
-    for t in 0..nt {
-        eta.slice_mut(s![t, .., ..]).assign(&absolute_vorticity(
+    let ta_views: Vec<_> = ta.iter().map(|a| a.view()).collect();
+    let hus_views: Vec<_> = hus.iter().map(|a| a.view()).collect();
+    let fields = gpi_fields(
+        &GpiInputs {
             lat,
             lon,
-            u850.slice(s![t, .., ..]),
-            v850.slice(s![t, .., ..]),
-        ));
-    }
-    let shear = Zip::from(&u200)
-        .and(&v200)
-        .and(&u850)
-        .and(&v850)
-        .map_collect(|&a2, &b2, &a8, &b8| (a2 - a8).hypot(b2 - b8));
-    let mut gpi = Array3::<f32>::zeros(shape);
-    Zip::from(&mut gpi)
-        .and(&eta)
-        .and(&rh600)
-        .and(&vpot)
-        .and(&shear)
-        .for_each(|g, &e, &h, &v, &sh| {
-            *g = genesis_potential_index(e as f64, h as f64, v as f64, sh as f64) as f32
-        });
+            sst_c: sst.view(),
+            msl_hpa: msl.view(),
+            levels_hpa: &levels,
+            ta_k: &ta_views,
+            hus: &hus_views,
+            winds: winds.each_ref().map(|w| w.view()),
+            rh_600_pct: rh600.as_ref().map(|h| h.view()),
+        },
+        &PiSpec {
+            ck_cd,
+            ..PiSpec::default()
+        },
+    )
+    .with_context(|| format!("the genesis potential of {}", sst_f.display()))?;
+    Ok((fields, sst_c))
+}
+
+pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    let (f, sst_c) = read_gpi_fields(&a.fields, a.ck_cd)?;
+    let (nt, ny, nx) = f.gpi.dim();
     // anomaly against the mean of the same calendar month (when there are ≥ 3 years)
     let months: Vec<u32> = sst_c.coords.init.iter().map(|t| t.month).collect();
-    let mut anomaly = Array3::<f32>::from_elem(shape, f32::NAN);
-    for m in 1..=12u32 {
-        let idx: Vec<usize> = (0..nt).filter(|&t| months[t] == m).collect();
-        if idx.len() < 3 {
-            continue;
-        }
-        for j in 0..ny {
-            for i in 0..nx {
-                let vals: Vec<f32> = idx
-                    .iter()
-                    .map(|&t| gpi[[t, j, i]])
-                    .filter(|x| x.is_finite())
-                    .collect();
-                if vals.len() < 3 {
-                    continue;
-                }
-                let mean = vals.iter().sum::<f32>() / vals.len() as f32;
-                for &t in &idx {
-                    anomaly[[t, j, i]] = gpi[[t, j, i]] - mean;
-                }
-            }
-        }
-    }
+    let anomaly = monthly_anomaly(f.gpi.view(), &months, 3);
     // output
     let mut w = CfWriter::create(&a.out, &g.write_options())?;
-    if sst_c.meta.kind != CubeKind::Observed {
-        bail!(
-            "{}: '{sst_v}' is a forecast layout (start dates and leads); give (time, lat, lon) means",
-            sst_f.display()
-        );
-    }
     let mut dims = write_time_coords(
         &mut w,
         &sst_c.coords,
@@ -247,7 +189,7 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     for (name, data, long, units) in [
         (
             "gpi",
-            &gpi,
+            &f.gpi,
             "genesis potential index (Emanuel and Nolan 2004)",
             "1",
         ),
@@ -259,26 +201,26 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         ),
         (
             "vpot",
-            &vpot,
+            &f.vpot,
             "potential intensity: maximum 10 m wind (Bister and Emanuel 2002)",
             "m s-1",
         ),
         (
             "pmin",
-            &pmin,
+            &f.pmin,
             "potential intensity: minimum central pressure",
             "hPa",
         ),
         (
             "abs_vorticity_850",
-            &eta,
+            &f.abs_vorticity_850,
             "absolute vorticity at 850 hPa",
             "s-1",
         ),
-        ("rh_600", &rh600, "relative humidity at 600 hPa", "%"),
+        ("rh_600", &f.rh_600, "relative humidity at 600 hPa", "%"),
         (
             "shear_850_200",
-            &shear,
+            &f.shear_850_200,
             "magnitude of the 200 - 850 hPa wind difference",
             "m s-1",
         ),
@@ -294,11 +236,168 @@ pub fn run(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     w.finish()?;
     if !g.quiet {
         eprintln!(
-            "GPI of {nt} times × {ny} × {nx} cells from {} levels in {:.1} s: {}",
-            levels.len(),
+            "GPI of {nt} times × {ny} × {nx} cells in {:.1} s: {}",
             t0.elapsed().as_secs_f64(),
             a.out.display()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the runner's genesis-potential outlook needs (`[cyclones]` with `gpi_forecast` and
+/// `gpi_hindcast`).
+pub(crate) struct GenesisPlan<'a> {
+    pub forecast: &'a [PathBuf],
+    pub hindcast: &'a [PathBuf],
+    pub season: &'a str,
+    pub basins: &'a [String],
+    pub countries: &'a Countries,
+    pub out: &'a Path,
+}
+
+/// The genesis outlook's Markdown section and JSON.
+pub(crate) struct GenesisProducts {
+    pub markdown: String,
+    pub json: serde_json::Value,
+}
+
+/// A step of 1, 2 or 5 × 10ⁿ near `x` (> 0), for colour classes.
+fn nice_step(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return 0.1;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    let m = x / p;
+    p * if m < 1.5 {
+        1.0
+    } else if m < 3.5 {
+        2.0
+    } else if m < 7.5 {
+        5.0
+    } else {
+        10.0
+    }
+}
+
+/// The genesis potential outlook: GPI of the forecast and hindcast monthly means, the season
+/// against the hindcast years per basin, `genesis_outlook.nc` and `map_gpi_anomaly.png`.
+pub(crate) fn genesis_products(plan: &GenesisPlan, g: &Globals) -> anyhow::Result<GenesisProducts> {
+    let season = Season::parse(plan.season)?;
+    let basins: Vec<&'static Basin> = plan
+        .basins
+        .iter()
+        .map(|k| Basin::by_key(k))
+        .collect::<Result<_, _>>()?;
+    let (fc, fc_cube) = read_gpi_fields(plan.forecast, 0.9).context("the forecast fields")?;
+    let (hc, hc_cube) = read_gpi_fields(plan.hindcast, 0.9).context("the hindcast fields")?;
+    if fc_cube.coords.spatial != hc_cube.coords.spatial {
+        bail!(
+            "{} and {}: the forecast and hindcast fields are on different grids",
+            plan.forecast[0].display(),
+            plan.hindcast[0].display()
+        );
+    }
+    let Spatial::Grid { lat, lon } = &fc_cube.coords.spatial else {
+        bail!(
+            "{}: not on a latitude/longitude grid",
+            plan.forecast[0].display()
+        );
+    };
+    let o = genesis_outlook(&GenesisInput {
+        forecast: (fc.gpi.view(), &fc_cube.coords.init),
+        hindcast: (hc.gpi.view(), &hc_cube.coords.init),
+        lat,
+        lon,
+        season: &season,
+        basins: &basins,
+    })?;
+    let year = fc_cube
+        .coords
+        .init
+        .iter()
+        .find_map(|t| season.season_year(t))
+        .unwrap_or_default();
+    let label = format!("{} {year}", season.label());
+    let years = (
+        o.years.first().copied().unwrap_or_default(),
+        o.years.last().copied().unwrap_or_default(),
+    );
+    // NetCDF: the season's forecast, normal, anomaly and percent of normal
+    let nc = plan.out.join("genesis_outlook.nc");
+    let mut w = CfWriter::create(&nc, &g.write_options())?;
+    w.global_text(
+        "title",
+        &format!("genesis potential index (Emanuel and Nolan 2004), {label}"),
+    )?;
+    let dims = write_spatial(&mut w, &fc_cube.coords.spatial)?;
+    for (name, a, long, units) in [
+        (
+            "gpi_forecast",
+            &o.forecast,
+            "season-mean GPI of the forecast",
+            "1",
+        ),
+        (
+            "gpi_normal",
+            &o.normal,
+            "mean season GPI of the hindcast years",
+            "1",
+        ),
+        ("gpi_anomaly", &o.anomaly, "gpi_forecast - gpi_normal", "1"),
+        (
+            "gpi_percent_of_normal",
+            &o.percent_of_normal,
+            "100 gpi_forecast / gpi_normal (where gpi_normal >= 1e-3)",
+            "%",
+        ),
+    ] {
+        w.f32_var(
+            name,
+            &dims,
+            a.view().into_dyn(),
+            &[("long_name", long), ("units", units)],
+            &[],
+        )?;
+    }
+    w.finish()?;
+    // the anomaly map, classes scaled to the anomalies
+    let mut mags: Vec<f32> = o
+        .anomaly
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .collect();
+    let p90 = if mags.is_empty() {
+        f64::NAN
+    } else {
+        s2s_ensemble::stats::quantile_select(&mut mags, 0.9)
+    };
+    let step = nice_step(p90 / 3.0) as f32;
+    let classes = anomaly_classes(step, false);
+    let values: Vec<f32> = o.anomaly.iter().copied().collect();
+    let title = format!(
+        "Genesis potential index anomaly, {label} (forecast − {}–{} mean)",
+        years.0, years.1
+    );
+    render_classed_map(
+        &plan.out.join("map_gpi_anomaly.png"),
+        &ClassedMap {
+            spatial: &fc_cube.coords.spatial,
+            values: &values,
+            classes: &classes,
+            legend: "GPI anomaly (season mean; red: more favourable for cyclone formation)",
+            countries: Some(plan.countries),
+            title: &title,
+        },
+    )?;
+    let markdown = genesis_markdown(&o, &label, "map_gpi_anomaly.png");
+    let json = serde_json::json!({
+        "season": label,
+        "hindcast_years": [years.0, years.1],
+        "basins": o.basins,
+        "netcdf": "genesis_outlook.nc",
+        "map": "map_gpi_anomaly.png",
+        "anomaly_class_step": step,
+    });
+    Ok(GenesisProducts { markdown, json })
 }

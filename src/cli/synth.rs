@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use s2s_ensemble::io::workload::{
-    write_current_set, write_storm_set, write_workload, WorkloadOptions,
+    write_current_set, write_environment_set, write_storm_set, write_workload, WorkloadOptions,
 };
 use s2s_ensemble::synth::currents::{CurrentCase, CurrentConfig};
+use s2s_ensemble::synth::environment::EnvironmentConfig;
 use s2s_ensemble::synth::storms::StormConfig;
 use s2s_ensemble::synth::{Preset, SynthConfig};
 
@@ -23,6 +24,8 @@ enum PresetArg {
     Medium,
     /// 8 models (25-51 members), 24 years, 6 leads, 1° global: scale benches (tens of GB).
     Large,
+    /// 3 models (5, 8, 6 members), 15 years, 6 leads, 2.5° Asia: the demo's regional bulletin.
+    Asia,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -38,7 +41,7 @@ enum CurrentArg {
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Workload size.
-    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents"])]
+    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents", "gpi"])]
     preset: Option<PresetArg>,
     /// Instead of a workload: daily surface currents `uo`, `vo` and winds `uas`, `vas` on
     /// `(member, time, lat, lon)` over Sri Lanka and the Bay of Bengal (`currents.nc`) —
@@ -51,6 +54,13 @@ pub struct SynthArgs {
     /// centres (`storms_truth.csv`).
     #[arg(long, conflicts_with_all = ["preset", "weekly", "cdo"])]
     storms: bool,
+    /// Instead of a workload: monthly-mean tropical environments on pressure levels (`tos`,
+    /// `psl`, `ta`, `hus`, `ua`, `va`; 2.5° over 40–160°E, 20°S–40°N, May–October), hindcasts
+    /// 1993–2007 (`gpi_hindcast.nc`) and forecast 2008 (`gpi_forecast.nc`, the years of
+    /// `--preset asia`) with a warmer Bay of Bengal and a cooler South China Sea — for the
+    /// genesis potential outlook.
+    #[arg(long, conflicts_with_all = ["preset", "storms", "currents", "weekly", "cdo"])]
+    gpi: bool,
     /// Hours between time steps of --storms (1, 3, 6, 12 or 24).
     #[arg(long, default_value_t = 6.0, value_name = "HOURS", requires = "storms")]
     step_hours: f64,
@@ -84,8 +94,10 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         Some(PresetArg::Small) => Preset::Small,
         Some(PresetArg::Medium) => Preset::Medium,
         Some(PresetArg::Large) => Preset::Large,
+        Some(PresetArg::Asia) => Preset::Asia,
         None => match args.currents {
             Some(c) => return currents(c, args, g),
+            None if args.gpi => return environments(args, g),
             None => return storms(args, g),
         },
     };
@@ -154,6 +166,32 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             t0.elapsed().as_secs_f64(),
             files.fields.display(),
             files.truth.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s2s synth --gpi`.
+fn environments(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let mut cfg = EnvironmentConfig::demo();
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    let cmd: Vec<String> = std::env::args().collect();
+    let opts = WorkloadOptions {
+        cdo_copies: false,
+        history: Some(cmd.join(" ")),
+        deflate: Some(g.deflate),
+    };
+    let (h, f) = write_environment_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
+    if !g.quiet {
+        eprintln!(
+            "wrote monthly environments, hindcasts {}–{} and forecast {}: {}, {}",
+            cfg.hindcast_years.0,
+            cfg.hindcast_years.1,
+            cfg.forecast_year,
+            h.display(),
+            f.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -366,6 +366,10 @@ pub fn genesis_potential_index(
     vpot_m_s: f64,
     shear_m_s: f64,
 ) -> f64 {
+    if vpot_m_s.is_nan() {
+        // `max` would turn a missing potential intensity (land) into 0
+        return f64::NAN;
+    }
     (1e5 * abs_vorticity_850_s).abs().powf(1.5)
         * (rh_600_pct / 50.0).powi(3)
         * (vpot_m_s.max(0.0) / 70.0).powi(3)

@@ -13,6 +13,8 @@
 //!   exceedance probabilities and an optional calibration to observed counts.
 //! - [`genesis`]: potential intensity (Bister & Emanuel 2002, as `tcpyPI`) and the
 //!   Emanuel–Nolan (2004) genesis potential index, for models with monthly means only.
+//! - [`genesis_outlook`]: GPI fields from monthly means and the season's GPI per basin against
+//!   the model's hindcast years — the cyclone product when no daily fields exist.
 //! - [`nodefile`]: tracks as CSV (`track_id,member,time,lat,lon,psl,wind`) and in TE's
 //!   StitchNodes (GFDL) and DetectNodes text formats.
 //!
@@ -26,6 +28,7 @@
 pub mod activity;
 pub mod detect;
 pub mod genesis;
+pub mod genesis_outlook;
 pub mod nodefile;
 pub mod track;
 

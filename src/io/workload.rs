@@ -681,3 +681,133 @@ pub fn write_storm_set(
     crate::io::write::write_text_atomic(&truth, &text)?;
     Ok(StormFiles { fields, truth })
 }
+
+/// Writes the synthetic monthly environments of `cfg` into `dir` (created if needed):
+/// `gpi_hindcast.nc` (every hindcast year's months) and `gpi_forecast.nc` (the forecast year),
+/// each with `tos` (°C) and `psl` (Pa) on `(time, lat, lon)` and `ta` (K), `hus` (1), `ua`,
+/// `va` (m s⁻¹) on `(time, plev, lat, lon)` with `plev` in Pa — what `s2s cyclones gpi` and the
+/// outlook's `gpi_forecast` / `gpi_hindcast` read. Returns `(hindcast, forecast)`.
+pub fn write_environment_set(
+    cfg: &crate::synth::environment::EnvironmentConfig,
+    dir: &Path,
+    opts: &WorkloadOptions,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, PathBuf)> {
+    let wopts = synthetic_output(
+        dir,
+        opts,
+        "s2s-ensemble synthetic monthly tropical environments (genesis potential)".into(),
+    )?;
+    let levels = cfg.levels_hpa();
+    let (ny, nx, nl) = (cfg.lat.len(), cfg.lon.len(), levels.len());
+    let mut paths = Vec::new();
+    for forecast in [false, true] {
+        let times = cfg.times(forecast);
+        let nt = times.len();
+        let path = dir.join(if forecast {
+            "gpi_forecast.nc"
+        } else {
+            "gpi_hindcast.nc"
+        });
+        let mut w = CfWriter::create(&path, &wopts)?;
+        w.dimension("time", nt)?;
+        w.dimension("plev", nl)?;
+        let epoch = CfDateTime::ymd(1970, 1, 1);
+        let days: Vec<f64> = times
+            .iter()
+            .map(|t| epoch.days_until(t, Calendar::Standard))
+            .collect::<Result<_>>()?;
+        w.f64_var(
+            "time",
+            &["time"],
+            &days,
+            &[
+                ("standard_name", "time"),
+                ("units", "days since 1970-01-01 00:00:00"),
+                ("calendar", "standard"),
+                ("axis", "T"),
+                ("comment", "monthly means, stamped mid-month"),
+            ],
+        )?;
+        let plev_pa: Vec<f64> = levels.iter().map(|p| p * 100.0).collect();
+        w.f64_var(
+            "plev",
+            &["plev"],
+            &plev_pa,
+            &[
+                ("standard_name", "air_pressure"),
+                ("units", "Pa"),
+                ("positive", "down"),
+                ("axis", "Z"),
+            ],
+        )?;
+        write_spatial(
+            &mut w,
+            &crate::cube::Spatial::Grid {
+                lat: cfg.lat.clone(),
+                lon: cfg.lon.clone(),
+            },
+        )?;
+        let d3 = ["time", "lat", "lon"];
+        let d4 = ["time", "plev", "lat", "lon"];
+        let surface = [
+            ("tos", "sea_surface_temperature", "degC"),
+            ("psl", "air_pressure_at_mean_sea_level", "Pa"),
+        ];
+        let upper = [
+            ("ta", "air_temperature", "K"),
+            ("hus", "specific_humidity", "1"),
+            ("ua", "eastward_wind", "m s-1"),
+            ("va", "northward_wind", "m s-1"),
+        ];
+        for (name, std, units) in surface {
+            w.def_f32(
+                name,
+                &d3,
+                &[nt, ny, nx],
+                &[("standard_name", std), ("units", units)],
+                &[],
+            )?;
+        }
+        for (name, std, units) in upper {
+            w.def_f32(
+                name,
+                &d4,
+                &[nt, nl, ny, nx],
+                &[("standard_name", std), ("units", units)],
+                &[],
+            )?;
+        }
+        progress.start(if forecast { "forecast" } else { "hindcast" }, nt as u64);
+        for (t, time) in times.iter().enumerate() {
+            let f = cfg.fields(time.year, time.month);
+            for (name, a) in [("tos", &f.sst_c), ("psl", &f.psl_pa)] {
+                let v = a.as_standard_layout();
+                w.put_f32(
+                    name,
+                    &[t, 0, 0],
+                    &[1, ny, nx],
+                    v.as_slice().expect("layout"),
+                )?;
+            }
+            for (name, a) in [
+                ("ta", &f.ta_k),
+                ("hus", &f.hus),
+                ("ua", &f.ua),
+                ("va", &f.va),
+            ] {
+                let v = a.as_standard_layout();
+                w.put_f32(
+                    name,
+                    &[t, 0, 0, 0],
+                    &[1, nl, ny, nx],
+                    v.as_slice().expect("layout"),
+                )?;
+            }
+            progress.advance(1);
+        }
+        progress.finish();
+        paths.push(w.finish()?);
+    }
+    Ok((paths[0].clone(), paths[1].clone()))
+}

@@ -42,8 +42,11 @@ fn demo_configuration_produces_a_bulletin() {
         assert!((p - 1.0).abs() < 1e-4, "{r}");
         assert!(r["cells"].as_u64().unwrap() > 400);
     }
-    let png = std::fs::read(dir.path().join("map_prec_lead0.png")).unwrap();
-    assert_eq!(&png[1..4], b"PNG");
+    // tercile, percent-of-normal and drought maps, each decoding completely
+    assert_eq!(decode_pngs(dir.path()), 3);
+    assert_eq!(decode_pngs(&dir.path().join("south_asia")), 3);
+    check_html(&dir.path().join("bulletin.html"));
+    check_html(&dir.path().join("india/bulletin.html"));
     let html = std::fs::read_to_string(dir.path().join("bulletin.html")).unwrap();
     assert!(html.contains("<h2>Key messages</h2>") && html.contains("data:image/png;base64,"));
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
@@ -270,4 +273,254 @@ fn synthetic_members_periods_and_monthly_history_spi() {
     assert!((shares - 1.0).abs() < 1e-6, "{d0}");
     let nc = netcdf::open(out.join("spi_forecast.pr.nc")).unwrap();
     assert!(nc.variable("drought_probability").is_some());
+}
+
+/// Every PNG in `dir` (not below it) decodes completely; returns how many.
+fn decode_pngs(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "png") {
+            let decoder = png::Decoder::new(std::fs::File::open(&p).unwrap());
+            let mut reader = decoder
+                .read_info()
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let mut buf = vec![0; reader.output_buffer_size()];
+            let info = reader
+                .next_frame(&mut buf)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            assert!(info.width >= 300 && info.height >= 200, "{}", p.display());
+            // not a blank picture: more than two colours
+            let px: std::collections::HashSet<&[u8]> = buf[..info.buffer_size()]
+                .chunks(info.color_type.samples())
+                .collect();
+            assert!(px.len() > 2, "{} is blank", p.display());
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The page links only embedded images: every `src=` is a `data:` URI, no `href`, and the
+/// markup's elements are closed in order (a small well-formedness check).
+fn check_html(path: &Path) {
+    let html = std::fs::read_to_string(path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", path.display());
+    for (k, _) in html.match_indices("src=\"") {
+        assert!(
+            html[k + 5..].starts_with("data:image/png;base64,"),
+            "{}: an image that is not embedded",
+            path.display()
+        );
+    }
+    assert!(!html.contains("href="), "{}", path.display());
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("closed tag");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.ends_with('/') {
+            continue;
+        }
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if ["meta", "img", "br"].contains(&name.as_str()) {
+            continue;
+        }
+        if tag.starts_with('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.as_str()),
+                "{}",
+                path.display()
+            );
+        } else {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "{}: unclosed {stack:?}", path.display());
+}
+
+/// The Asia demo (`data/demo/asia.toml`) on freshly made synthetic files: rainfall and
+/// temperature with their deterministic maps, the drought outlook, the genesis potential
+/// fallback for cyclones, and a bulletin per region — every file there, every PNG decodes,
+/// every page self-contained, the NetCDF CF, the probabilities sum to 1.
+#[test]
+fn asia_demo_two_variables_drought_and_genesis_potential() {
+    let dir = tempfile::tempdir().unwrap();
+    let syn = dir.path().join("synthetic");
+    for args in [
+        vec!["synth", "-q", "--preset", "asia", "--out"],
+        vec!["synth", "-q", "--gpi", "--out"],
+    ] {
+        let mut a = args.clone();
+        a.push(syn.to_str().unwrap());
+        let o = s2s(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let cfg = dir.path().join("asia.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/asia.toml"),
+        &cfg,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let md = run_outlook(&cfg, &out);
+    assert!(md.starts_with(
+        "# s2s-ensemble demo (synthetic models, Asia) — rainfall and temperature outlook"
+    ));
+    for h in [
+        "## Regional probabilities — rainfall",
+        "## Regional probabilities — temperature",
+        "## Country table — temperature",
+        "## Drought outlook (SPI)",
+        "## Tropical cyclone genesis potential, Jun–Aug 2008",
+        "## Methods",
+    ] {
+        assert!(md.contains(h), "{h}");
+    }
+    // the planted warm Bay of Bengal and cool South China Sea
+    assert!(md.contains("- Bay of Bengal, Jun–Aug: genesis potential above normal"));
+    assert!(md.contains("- South China Sea, Jun–Aug: genesis potential below normal"));
+    // every expected file
+    let mut want = vec![
+        "bulletin.md".to_string(),
+        "bulletin.html".into(),
+        "bulletin.json".into(),
+        "provenance.json".into(),
+        "mme_forecast.pr.nc".into(),
+        "mme_forecast.tas.nc".into(),
+        "spi_forecast.pr.nc".into(),
+        "genesis_outlook.nc".into(),
+        "map_gpi_anomaly.png".into(),
+    ];
+    for l in 0..2 {
+        for m in ["pr", "pr_pct_normal", "tas", "tas_anomaly", "spi"] {
+            want.push(format!("map_{m}_lead{l}.png"));
+        }
+    }
+    for f in &want {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    assert_eq!(decode_pngs(&out), 11);
+    check_html(&out.join("bulletin.html"));
+    for r in ["central_asia", "south_asia", "southeast_asia"] {
+        let d = out.join(r);
+        for f in ["bulletin.md", "bulletin.html", "bulletin.json"] {
+            assert!(d.join(f).is_file(), "{r}/{f}");
+        }
+        assert_eq!(decode_pngs(&d), 10, "{r}");
+        check_html(&d.join("bulletin.html"));
+        let rmd = std::fs::read_to_string(d.join("bulletin.md")).unwrap();
+        // the cyclone section only where the region touches a basin, its map one folder up
+        assert_eq!(
+            rmd.contains("](../map_gpi_anomaly.png)"),
+            r != "central_asia",
+            "{r}"
+        );
+    }
+    // JSON: the documented schema, probabilities in [0, 1] summing to 1
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
+    for key in [
+        "title",
+        "variable",
+        "variables",
+        "regions",
+        "countries",
+        "drought",
+        "maps",
+        "netcdf",
+        "methods",
+        "genesis",
+        "hindcast_years",
+        "issued_from_start",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    let vars = json["variables"].as_array().unwrap();
+    assert_eq!(vars.len(), 2);
+    assert_eq!(vars[1]["variable"], "tas");
+    for v in vars {
+        for r in v["regions"].as_array().unwrap() {
+            let p: Vec<f64> = r["mean_probability"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert!(p.iter().all(|x| (0.0..=1.0).contains(x)), "{r}");
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{r}");
+        }
+    }
+    assert!(vars[1]["regions"][0]["mean_anomaly"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+    assert!(vars[0]["regions"][0]["percent_of_normal"].as_f64().unwrap() > 0.0);
+    assert_eq!(json["genesis"]["basins"].as_array().unwrap().len(), 4);
+    // NetCDF: reopen, units and CF attributes, probabilities sum to 1 per cell
+    for v in ["pr", "tas"] {
+        let nc = netcdf::open(out.join(format!("mme_forecast.{v}.nc"))).unwrap();
+        let conv: String = nc
+            .attribute("Conventions")
+            .unwrap()
+            .value()
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert!(conv.starts_with("CF-"), "{conv}");
+        let pv = nc.variable("probability").unwrap();
+        let units: String = pv
+            .attribute("units")
+            .unwrap()
+            .value()
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(units, "1");
+        let dims: Vec<String> = pv.dimensions().iter().map(|d| d.name()).collect();
+        let k = dims.iter().position(|d| d == "category").unwrap();
+        let shape: Vec<usize> = pv.dimensions().iter().map(|d| d.len()).collect();
+        // the crate hands fill values back as they are (1e20), not as NaN
+        let p: Vec<f32> = pv
+            .get_values::<f32, _>(..)
+            .unwrap()
+            .into_iter()
+            .map(|x| if x >= 1e19 { f32::NAN } else { x })
+            .collect();
+        let inner: usize = shape[k + 1..].iter().product();
+        let outer: usize = shape[..k].iter().product();
+        let mut checked = 0;
+        for o in 0..outer {
+            for i in 0..inner {
+                let s: Vec<f32> = (0..shape[k])
+                    .map(|c| p[(o * shape[k] + c) * inner + i])
+                    .collect();
+                if s.iter().all(|x| x.is_finite()) {
+                    assert!(s.iter().all(|x| (0.0..=1.0).contains(x)));
+                    assert!((s.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{s:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{v}: {checked}");
+    }
+    let g = netcdf::open(out.join("genesis_outlook.nc")).unwrap();
+    for v in [
+        "gpi_forecast",
+        "gpi_normal",
+        "gpi_anomaly",
+        "gpi_percent_of_normal",
+    ] {
+        assert!(g.variable(v).is_some(), "{v}");
+    }
+    // land has no genesis potential
+    let a: Vec<f32> = g.variable("gpi_anomaly").unwrap().get_values(..).unwrap();
+    assert!(a.iter().any(|&x| x >= 1e19 || x.is_nan()) && a.iter().any(|&x| x.abs() < 10.0));
 }
