@@ -222,10 +222,59 @@ pub struct OutlookConfig {
     pub mask_unskilful: bool,
     /// Country outlines for the maps (GeoJSON).
     pub countries: Option<PathBuf>,
+    /// The common grid every model and the observations are regridded onto; none: the files
+    /// must share one grid.
+    pub grid: Option<GridConfig>,
     /// The tropical-cyclone outlook, when daily or 6-hourly model fields are at hand.
     pub cyclones: Option<CyclonesConfig>,
     /// An emergency forecast (`s2s emergency --config`); the outlook itself ignores it.
     pub emergency: Option<EmergencyConfig>,
+}
+
+/// `[grid]`: the common grid of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridConfig {
+    /// Spacing `"DLAT[xDLON]"` in degrees (`"1"`, `"0.5x1"`); none: the observations' grid.
+    pub spacing: Option<String>,
+    /// Box `[west, east, south, north]` of a spacing grid (degrees); none: the globe.
+    pub bbox: Option<[f64; 4]>,
+    /// `conservative` (default; keeps area means, for precipitation) or `bilinear`.
+    #[serde(default = "default_regrid_method")]
+    pub method: crate::grid::Method,
+}
+
+fn default_regrid_method() -> crate::grid::Method {
+    crate::grid::Method::Conservative
+}
+
+impl GridConfig {
+    /// The target grid, or `None` for the observations' grid.
+    pub fn target(&self) -> Result<Option<crate::grid::LonLatGrid>> {
+        let bad = |why: String| Error::invalid("configuration", format!("grid: {why}"));
+        match &self.spacing {
+            None => {
+                if self.bbox.is_some() {
+                    return Err(bad(
+                        "a bbox needs a spacing (the observations' grid is taken as it is)".into(),
+                    ));
+                }
+                Ok(None)
+            }
+            Some(sp) => {
+                let (dlat, dlon) =
+                    crate::grid::LonLatGrid::parse_spacing(sp).map_err(|e| bad(e.to_string()))?;
+                let bbox = self
+                    .bbox
+                    .map(|[w, e, s, n]| crate::cube::BBox::new(w, e, s, n))
+                    .transpose()
+                    .map_err(|e| bad(e.to_string()))?;
+                crate::grid::LonLatGrid::regular(dlat, dlon, bbox.as_ref())
+                    .map(Some)
+                    .map_err(|e| bad(e.to_string()))
+            }
+        }
+    }
 }
 
 /// `[emergency]`: an emergency forecast at a point at sea (`s2s emergency --config FILE`);
@@ -505,6 +554,9 @@ impl OutlookConfig {
             // With a country file of its own the names are checked when it is read.
             self.regions(crate::grid::Countries::bundled())?;
         }
+        if let Some(g) = &self.grid {
+            g.target()?;
+        }
         if let Some(c) = &self.cyclones {
             let tracks = !c.forecast.is_empty() || !c.hindcast.is_empty();
             let gpi = !c.gpi_forecast.is_empty() || !c.gpi_hindcast.is_empty();
@@ -723,6 +775,24 @@ units = "mm/month"
             .unwrap_err()
             .to_string();
         assert!(e.contains("models.variable"), "{e}");
+    }
+
+    #[test]
+    fn common_grid_section() {
+        let c = load(&format!(
+            "{GOOD}\n[grid]\nspacing = \"2\"\nbbox = [60, 100, 0, 40]\n"
+        ))
+        .unwrap();
+        let g = c.grid.unwrap().target().unwrap().unwrap();
+        assert_eq!((g.lat.len(), g.lon.len()), (20, 20));
+        let c = load(&format!("{GOOD}\n[grid]\nmethod = \"bilinear\"\n")).unwrap();
+        let g = c.grid.unwrap();
+        assert_eq!(g.method, crate::grid::Method::Bilinear);
+        assert!(g.target().unwrap().is_none());
+        let e = load(&format!("{GOOD}\n[grid]\nspacing = \"-1\"\n")).unwrap_err();
+        assert!(e.to_string().contains("grid: "), "{e}");
+        let e = load(&format!("{GOOD}\n[grid]\nbbox = [60, 100, 0, 40]\n")).unwrap_err();
+        assert!(e.to_string().contains("needs a spacing"), "{e}");
     }
 
     #[test]

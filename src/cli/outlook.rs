@@ -104,6 +104,32 @@ struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
+    /// Draws a tercile-style map into `png` for the whole run and cropped for each region
+    /// (titled with the region's name), listing it under `caption` in `maps` and, where the
+    /// region has cells, `region_maps`.
+    fn tercile_maps(
+        &self,
+        map: &TercileMap,
+        png: String,
+        caption: &str,
+        maps: &mut Maps,
+        region_maps: &mut [Maps],
+    ) -> anyhow::Result<()> {
+        render_tercile_map(&self.out.join(&png), map)?;
+        for (ri, r) in self.regions.iter().enumerate() {
+            let title = format!("{} — {caption}", display_name(&r.name));
+            let regional = TercileMap {
+                title: &title,
+                ..*map
+            };
+            if render_region_map(&self.region_dirs[ri].join(&png), &regional, &r.bbox)? {
+                region_maps[ri].push((caption.to_string(), png.clone()));
+            }
+        }
+        maps.push((caption.to_string(), png));
+        Ok(())
+    }
+
     /// A configured path, relative to the configuration's folder unless absolute.
     fn path(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {
@@ -400,13 +426,28 @@ fn ingest(ctx: &RunContext, variable: &str, bars: &Bars) -> anyhow::Result<Input
         .for_variable(variable)
         .expect("checked when the configuration was read");
     let obs_path = ctx.path(&obs_cfg.path);
-    let obs = read_observed_series(
+    let mut obs = read_observed_series(
         &obs_path,
         Some(obs_cfg.variable.as_deref().unwrap_or(variable)),
         years,
         obs_cfg.units.clone(),
     )?;
     bars.finish();
+    match &cfg.grid {
+        Some(grid) => common_grid(grid, &mut hindcasts, &mut forecasts, &mut obs, &obs_path)?,
+        None => {
+            // without [grid], every file must already be on the observations' grid
+            for c in hindcasts.iter().chain(&forecasts) {
+                if c.coords.spatial != obs.coords.spatial {
+                    anyhow::bail!(
+                        "model {} is not on the grid of {}: add a [grid] section to the configuration (e.g. `[grid]` alone regrids every model onto the observations' grid; `spacing = \"1\"` onto a 1° grid), or regrid the files with `s2s regrid`",
+                        c.meta.model,
+                        obs_path.display()
+                    );
+                }
+            }
+        }
+    }
     Ok(Inputs {
         hindcasts,
         forecasts,
@@ -422,6 +463,54 @@ fn capitalised(what: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+/// Regrids every model cube and the observations onto the `[grid]` of the run (the spacing
+/// grid, or the observations' own): weights computed once per source grid, cubes already on
+/// the target left as they are.
+fn common_grid(
+    grid: &s2s_ensemble::config::GridConfig,
+    hindcasts: &mut [Cube],
+    forecasts: &mut [Cube],
+    obs: &mut Cube,
+    obs_path: &Path,
+) -> anyhow::Result<()> {
+    use s2s_ensemble::grid::{
+        bilinear, conservative, regrid_cube, LonLatGrid, Method, RegridWeights,
+    };
+    let target = match grid.target()? {
+        Some(t) => t,
+        None => LonLatGrid::from_spatial(&obs.coords.spatial)
+            .with_context(|| format!("{}: the observations' grid as [grid]", obs_path.display()))?,
+    };
+    let mut cache: Vec<RegridWeights> = Vec::new();
+    for c in hindcasts
+        .iter_mut()
+        .chain(forecasts.iter_mut())
+        .chain(std::iter::once(obs))
+    {
+        let src = LonLatGrid::from_spatial(&c.coords.spatial).with_context(|| {
+            format!(
+                "{} '{}': regridding to [grid]",
+                c.meta.model, c.meta.variable
+            )
+        })?;
+        if src == target {
+            continue;
+        }
+        let k = match cache.iter().position(|w| w.src == src) {
+            Some(k) => k,
+            None => {
+                cache.push(match grid.method {
+                    Method::Bilinear => bilinear(&src, &target)?,
+                    Method::Conservative => conservative(&src, &target)?,
+                });
+                cache.len() - 1
+            }
+        };
+        *c = regrid_cube(c, &cache[k])?;
+    }
+    Ok(())
 }
 
 /// The quantity in a bulletin's words.
@@ -801,18 +890,7 @@ impl LeadContext<'_> {
             title: &caption,
             categories: ["below normal", "near normal", "above normal"],
         };
-        render_tercile_map(&ctx.out.join(&png), &map)?;
-        for (ri, r) in ctx.regions.iter().enumerate() {
-            let title = format!("{} — {caption}", display_name(&r.name));
-            let regional = TercileMap {
-                title: &title,
-                ..map
-            };
-            if render_region_map(&ctx.region_dirs[ri].join(&png), &regional, &r.bbox)? {
-                p.region_maps[ri].push((caption.clone(), png.clone()));
-            }
-        }
-        p.maps.push((caption, png));
+        ctx.tercile_maps(&map, png, &caption, &mut p.maps, &mut p.region_maps)?;
 
         // The deterministic map: percent of normal, anomaly or standardized anomaly.
         let (values, classes, legend, name, words) = match self.quantity {
@@ -1000,18 +1078,7 @@ fn drought_part(
             title: &caption,
             categories: ["drought (SPI ≤ −1)", "", "wet (SPI ≥ 1)"],
         };
-        render_tercile_map(&ctx.out.join(&png), &map)?;
-        for (ri, r) in ctx.regions.iter().enumerate() {
-            let title = format!("{} — {caption}", display_name(&r.name));
-            let regional = TercileMap {
-                title: &title,
-                ..map
-            };
-            if render_region_map(&ctx.region_dirs[ri].join(&png), &regional, &r.bbox)? {
-                part.region_maps[ri].push((caption.clone(), png.clone()));
-            }
-        }
-        part.maps.push((caption, png));
+        ctx.tercile_maps(&map, png, &caption, &mut part.maps, &mut part.region_maps)?;
     }
     Ok(part)
 }

@@ -148,12 +148,7 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if let Some(s) = args.seed {
         cfg.seed = s;
     }
-    let cmd: Vec<String> = std::env::args().collect();
-    let opts = WorkloadOptions {
-        cdo_copies: false,
-        history: Some(cmd.join(" ")),
-        deflate: Some(g.deflate),
-    };
+    let opts = plain_options(g);
     let t0 = Instant::now();
     let files = write_storm_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
@@ -171,18 +166,24 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writing options of the sets other than workloads: the command line as history, no CDO
+/// copies.
+fn plain_options(g: &Globals) -> WorkloadOptions {
+    let cmd: Vec<String> = std::env::args().collect();
+    WorkloadOptions {
+        cdo_copies: false,
+        history: Some(cmd.join(" ")),
+        deflate: Some(g.deflate),
+    }
+}
+
 /// `s2s synth --gpi`.
 fn environments(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut cfg = EnvironmentConfig::demo();
     if let Some(s) = args.seed {
         cfg.seed = s;
     }
-    let cmd: Vec<String> = std::env::args().collect();
-    let opts = WorkloadOptions {
-        cdo_copies: false,
-        history: Some(cmd.join(" ")),
-        deflate: Some(g.deflate),
-    };
+    let opts = plain_options(g);
     let (h, f) = write_environment_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
         eprintln!(
@@ -204,12 +205,7 @@ fn currents(case: CurrentArg, args: &SynthArgs, g: &Globals) -> anyhow::Result<E
         CurrentArg::Rotation => CurrentCase::Rotation,
         CurrentArg::Monsoon => CurrentCase::Monsoon,
     });
-    let cmd: Vec<String> = std::env::args().collect();
-    let opts = WorkloadOptions {
-        cdo_copies: false,
-        history: Some(cmd.join(" ")),
-        deflate: Some(g.deflate),
-    };
+    let opts = plain_options(g);
     let path = write_current_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
         eprintln!(

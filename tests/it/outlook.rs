@@ -524,3 +524,59 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
     let a: Vec<f32> = g.variable("gpi_anomaly").unwrap().get_values(..).unwrap();
     assert!(a.iter().any(|&x| x >= 1e19 || x.is_nan()) && a.iter().any(|&x| x.abs() < 10.0));
 }
+
+/// Models on different grids: refused without `[grid]` (saying how to fix it); with `[grid]`
+/// every model and the observations go onto the observations' grid or a spacing grid.
+#[test]
+fn models_on_other_grids_need_and_get_a_common_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let syn = dir.path().join("syn");
+    crate::common::synth_small(&syn);
+    for k in ["hindcast", "forecast"] {
+        let o = s2s(&[
+            "regrid",
+            "-q",
+            "--method",
+            "conservative",
+            "--grid",
+            "1.5",
+            "--bbox",
+            "58,102,-2,38",
+            syn.join(format!("{k}_BRAVO.nc")).to_str().unwrap(),
+            syn.join(format!("{k}_BRAVO_15.nc")).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let base = "variable = \"pr\"\nbias = \"scaling\"\nregions = [\"south_asia\"]\n[[models]]\nname = \"ALPHA\"\nhindcast = \"syn/hindcast_ALPHA.nc\"\nforecast = \"syn/forecast_ALPHA.nc\"\n[[models]]\nname = \"BRAVO\"\nhindcast = \"syn/hindcast_BRAVO_15.nc\"\nforecast = \"syn/forecast_BRAVO_15.nc\"\n[observations]\npath = \"syn/obs.nc\"\n";
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, base).unwrap();
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.path().join("none").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("model BRAVO is not on the grid of") && stderr(&o).contains("[grid]"),
+        "{}",
+        stderr(&o)
+    );
+    for (grid, ny, nx) in [
+        ("[grid]\n", 18, 20),
+        (
+            "[grid]\nspacing = \"3\"\nbbox = [60, 99, 0, 36]\nmethod = \"bilinear\"\n",
+            12,
+            13,
+        ),
+    ] {
+        std::fs::write(&cfg, format!("{base}{grid}")).unwrap();
+        let out = dir.path().join(format!("g{ny}"));
+        run_outlook(&cfg, &out);
+        let nc = netcdf::open(out.join("mme_forecast.pr.nc")).unwrap();
+        assert_eq!(nc.dimension("lat").unwrap().len(), ny, "{grid}");
+        assert_eq!(nc.dimension("lon").unwrap().len(), nx, "{grid}");
+    }
+}
