@@ -475,15 +475,13 @@ fn common_grid(
     obs: &mut Cube,
     obs_path: &Path,
 ) -> anyhow::Result<()> {
-    use s2s_ensemble::grid::{
-        bilinear, conservative, regrid_cube, LonLatGrid, Method, RegridWeights,
-    };
+    use s2s_ensemble::grid::{regrid_cube, LonLatGrid, WeightCache};
     let target = match grid.target()? {
         Some(t) => t,
         None => LonLatGrid::from_spatial(&obs.coords.spatial)
             .with_context(|| format!("{}: the observations' grid as [grid]", obs_path.display()))?,
     };
-    let mut cache: Vec<RegridWeights> = Vec::new();
+    let mut cache = WeightCache::new(grid.method, target);
     for c in hindcasts
         .iter_mut()
         .chain(forecasts.iter_mut())
@@ -495,20 +493,10 @@ fn common_grid(
                 c.meta.model, c.meta.variable
             )
         })?;
-        if src == target {
+        if &src == cache.target() {
             continue;
         }
-        let k = match cache.iter().position(|w| w.src == src) {
-            Some(k) => k,
-            None => {
-                cache.push(match grid.method {
-                    Method::Bilinear => bilinear(&src, &target)?,
-                    Method::Conservative => conservative(&src, &target)?,
-                });
-                cache.len() - 1
-            }
-        };
-        *c = regrid_cube(c, &cache[k])?;
+        *c = regrid_cube(c, cache.from_source(&src)?)?;
     }
     Ok(())
 }

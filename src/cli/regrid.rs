@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use s2s_ensemble::cube::BBox;
-use s2s_ensemble::grid::{bilinear, conservative, regrid_cube, LonLatGrid, RegridWeights};
+use s2s_ensemble::grid::{regrid_cube, LonLatGrid, Method, WeightCache};
 use s2s_ensemble::io::{read_cube, read_spatial, write_cubes, DimMapping, ReadOptions};
 use s2s_ensemble::progress::Progress;
 
@@ -83,7 +83,13 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let bars = Bars::new(g.quiet);
     bars.start("regridding", file_vars.len() as u64);
     let mut cubes = Vec::with_capacity(file_vars.len());
-    let mut cache: Vec<RegridWeights> = Vec::new();
+    let mut cache = WeightCache::new(
+        match args.method {
+            MethodArg::Bilinear => Method::Bilinear,
+            MethodArg::Conservative => Method::Conservative,
+        },
+        target,
+    );
     for var in &file_vars {
         let opts = ReadOptions {
             variable: Some(var.clone()),
@@ -95,18 +101,7 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         let cube = read_cube(&args.input, &opts)?;
         let src = LonLatGrid::from_spatial(&cube.coords.spatial)
             .with_context(|| format!("{}: variable '{var}'", args.input.display()))?;
-        let pos = cache.iter().position(|w| w.src == src);
-        let pos = match pos {
-            Some(p) => p,
-            None => {
-                cache.push(match args.method {
-                    MethodArg::Bilinear => bilinear(&src, &target)?,
-                    MethodArg::Conservative => conservative(&src, &target)?,
-                });
-                cache.len() - 1
-            }
-        };
-        cubes.push(regrid_cube(&cube, &cache[pos])?);
+        cubes.push(regrid_cube(&cube, cache.from_source(&src)?)?);
         bars.advance(1);
     }
     bars.finish();
@@ -117,8 +112,8 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         eprintln!(
             "regridded {} variable(s) to {} x {} (lat x lon): {}",
             cubes.len(),
-            target.ny(),
-            target.nx(),
+            cache.target().ny(),
+            cache.target().nx(),
             args.output.display()
         );
     }

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 pub use bilinear::bilinear;
 pub use conservative::conservative;
 pub use countries::{Countries, Country, LandRaster};
-pub use weights::{regrid_cube, RegridWeights};
+pub use weights::{regrid_cube, RegridWeights, WeightCache};
 
 use crate::cube::{BBox, Spatial};
 use crate::error::{Error, Result};

@@ -26,6 +26,46 @@ pub struct RegridWeights {
     weight: Vec<f64>,
 }
 
+/// Weights onto one target grid by one method, built once per source grid: regridding several
+/// files or models that share grids computes each grid pair's weights once.
+#[derive(Debug, Clone)]
+pub struct WeightCache {
+    method: Method,
+    target: LonLatGrid,
+    built: Vec<RegridWeights>,
+}
+
+impl WeightCache {
+    /// An empty cache for `method` onto `target`.
+    pub fn new(method: Method, target: LonLatGrid) -> Self {
+        WeightCache {
+            method,
+            target,
+            built: Vec::new(),
+        }
+    }
+
+    /// The target grid.
+    pub fn target(&self) -> &LonLatGrid {
+        &self.target
+    }
+
+    /// The weights from `src` onto the target (built on first use).
+    pub fn from_source(&mut self, src: &LonLatGrid) -> Result<&RegridWeights> {
+        let k = match self.built.iter().position(|w| &w.src == src) {
+            Some(k) => k,
+            None => {
+                self.built.push(match self.method {
+                    Method::Bilinear => super::bilinear(src, &self.target)?,
+                    Method::Conservative => super::conservative(src, &self.target)?,
+                });
+                self.built.len() - 1
+            }
+        };
+        Ok(&self.built[k])
+    }
+}
+
 impl RegridWeights {
     /// Builds the sparse structure from one row of `(source cell, weight)` per target cell.
     pub fn from_rows(
@@ -212,4 +252,40 @@ pub fn regrid_cube(cube: &Cube, weights: &RegridWeights) -> Result<Cube> {
         dx
     ));
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_cache_builds_once_per_source_grid() {
+        let target = LonLatGrid::regular(
+            2.0,
+            2.0,
+            Some(&crate::cube::BBox::new(60.0, 70.0, 0.0, 10.0).unwrap()),
+        )
+        .unwrap();
+        let a = LonLatGrid::regular(
+            1.0,
+            1.0,
+            Some(&crate::cube::BBox::new(58.0, 72.0, -2.0, 12.0).unwrap()),
+        )
+        .unwrap();
+        let b = LonLatGrid::regular(
+            0.5,
+            0.5,
+            Some(&crate::cube::BBox::new(58.0, 72.0, -2.0, 12.0).unwrap()),
+        )
+        .unwrap();
+        let mut cache = WeightCache::new(Method::Conservative, target.clone());
+        cache.from_source(&a).unwrap();
+        assert_eq!(cache.built.len(), 1);
+        cache.from_source(&b).unwrap();
+        cache.from_source(&a).unwrap();
+        assert_eq!(cache.built.len(), 2);
+        assert_eq!(cache.from_source(&a).unwrap().src, a);
+        assert_eq!(cache.from_source(&b).unwrap().dst, target);
+        assert_eq!(cache.from_source(&b).unwrap().method, Method::Conservative);
+    }
 }
