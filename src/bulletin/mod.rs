@@ -526,13 +526,7 @@ pub fn methods_markdown(m: &Methods) -> String {
 pub fn display_name(name: &str) -> String {
     name.split(['_', ' '])
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
-                None => String::new(),
-            }
-        })
+        .map(capitalised)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -678,8 +672,8 @@ pub struct VariableSection<'a> {
     pub countries: &'a [CountryOutlook],
 }
 
-/// `what` with a capital first letter.
-fn capitalised(what: &str) -> String {
+/// `what` with a capital first letter ("rainfall" → "Rainfall").
+pub fn capitalised(what: &str) -> String {
     let mut c = what.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

@@ -16,11 +16,11 @@ use s2s_ensemble::bias::{
     correct, BiasCorrector, BiasParams, CrossValidation, Kind, MeanScaling, QuantileMapping,
 };
 use s2s_ensemble::bulletin::{
-    anomaly_classes, cell_countries, display_name, drought_markdown, markdown, methods_markdown,
-    percent_of_normal_classes, render_classed_map, render_region_classed_map, render_region_map,
-    render_tercile_map, summarise, summarise_countries, summarise_drought, ClassedMap,
-    CountryOutlook, DroughtFields, DroughtSummary, LeadMaps, MapStyle, Methods, RegionCells,
-    RegionOutlook, TercileMap, VariableSection,
+    anomaly_classes, capitalised, cell_countries, display_name, drought_markdown, markdown,
+    methods_markdown, percent_of_normal_classes, render_classed_map, render_region_classed_map,
+    render_region_map, render_tercile_map, summarise, summarise_countries, summarise_drought,
+    ClassedMap, CountryOutlook, DroughtFields, DroughtSummary, LeadMaps, MapStyle, Methods,
+    RegionCells, RegionOutlook, TercileMap, VariableSection,
 };
 use s2s_ensemble::config::{BiasMethod, OutlookConfig};
 use s2s_ensemble::cube::{BBox, Lead};
@@ -104,9 +104,29 @@ struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
-    /// Draws a tercile-style map into `png` for the whole run and cropped for each region
-    /// (titled with the region's name), listing it under `caption` in `maps` and, where the
-    /// region has cells, `region_maps`.
+    /// Draws a map into `png` for the whole run (`draw(path, None)`) and cropped to each
+    /// region (`draw(path, Some((title, box)))`, the title led by the region's name; `false`:
+    /// no cells there), listing it under `caption` in `maps` and, where drawn, `region_maps`.
+    fn maps_everywhere(
+        &self,
+        png: String,
+        caption: &str,
+        maps: &mut Maps,
+        region_maps: &mut [Maps],
+        draw: impl Fn(&Path, Option<(&str, &BBox)>) -> s2s_ensemble::Result<bool>,
+    ) -> anyhow::Result<()> {
+        draw(&self.out.join(&png), None)?;
+        for (ri, r) in self.regions.iter().enumerate() {
+            let title = format!("{} — {caption}", display_name(&r.name));
+            if draw(&self.region_dirs[ri].join(&png), Some((&title, &r.bbox)))? {
+                region_maps[ri].push((caption.to_string(), png.clone()));
+            }
+        }
+        maps.push((caption.to_string(), png));
+        Ok(())
+    }
+
+    /// [`Self::maps_everywhere`] for a tercile-style map.
     fn tercile_maps(
         &self,
         map: &TercileMap,
@@ -115,28 +135,30 @@ impl RunContext<'_> {
         maps: &mut Maps,
         region_maps: &mut [Maps],
     ) -> anyhow::Result<()> {
-        render_tercile_map(&self.out.join(&png), map)?;
-        for (ri, r) in self.regions.iter().enumerate() {
-            let title = format!("{} — {caption}", display_name(&r.name));
-            let regional = TercileMap {
-                title: &title,
-                ..*map
-            };
-            if render_region_map(&self.region_dirs[ri].join(&png), &regional, &r.bbox)? {
-                region_maps[ri].push((caption.to_string(), png.clone()));
-            }
-        }
-        maps.push((caption.to_string(), png));
-        Ok(())
+        self.maps_everywhere(
+            png,
+            caption,
+            maps,
+            region_maps,
+            |out, region| match region {
+                None => render_tercile_map(out, map).map(|_| true),
+                Some((title, bbox)) => render_region_map(out, &TercileMap { title, ..*map }, bbox),
+            },
+        )
     }
 
     /// A configured path, relative to the configuration's folder unless absolute.
     fn path(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base.join(p)
-        }
+        resolve(self.base, p)
+    }
+}
+
+/// `p` as configured: relative to the configuration's folder `base` unless absolute.
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
     }
 }
 
@@ -286,18 +308,8 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let bars = Bars::new(g.quiet);
 
     // the configured outlines, else the bundled Natural Earth countries
-    let countries = super::load_countries(
-        cfg.countries
-            .as_ref()
-            .map(|p| {
-                if p.is_absolute() {
-                    p.clone()
-                } else {
-                    base.join(p)
-                }
-            })
-            .as_deref(),
-    )?;
+    let countries =
+        super::load_countries(cfg.countries.as_ref().map(|p| resolve(base, p)).as_deref())?;
     let regions = cfg.regions(&countries)?;
     // One bulletin per region too, in out/<region>/: its maps, its countries.
     let region_dirs: Vec<PathBuf> = regions.iter().map(|r| out.join(&r.name)).collect();
@@ -455,14 +467,6 @@ fn ingest(ctx: &RunContext, variable: &str, bars: &Bars) -> anyhow::Result<Input
         obs_path,
         years: span,
     })
-}
-
-/// `what` with a capital first letter, to open a title.
-fn capitalised(what: &str) -> String {
-    let mut c = what.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Regrids every model cube and the observations onto the `[grid]` of the run (the spacing
@@ -918,18 +922,18 @@ impl LeadContext<'_> {
             countries: Some(ctx.countries),
             title: &caption,
         };
-        render_classed_map(&ctx.out.join(&png), &field)?;
-        for (ri, r) in ctx.regions.iter().enumerate() {
-            let title = format!("{} — {caption}", display_name(&r.name));
-            let regional = ClassedMap {
-                title: &title,
-                ..field
-            };
-            if render_region_classed_map(&ctx.region_dirs[ri].join(&png), &regional, &r.bbox)? {
-                p.region_field_maps[ri].push((caption.clone(), png.clone()));
-            }
-        }
-        p.field_maps.push((caption, png));
+        ctx.maps_everywhere(
+            png,
+            &caption,
+            &mut p.field_maps,
+            &mut p.region_field_maps,
+            |out, region| match region {
+                None => render_classed_map(out, &field).map(|_| true),
+                Some((title, bbox)) => {
+                    render_region_classed_map(out, &ClassedMap { title, ..field }, bbox)
+                }
+            },
+        )?;
         Ok(())
     }
 }
