@@ -20,6 +20,18 @@ fn run_outlook(cfg: &Path, out: &Path) -> String {
     std::fs::read_to_string(out.join("bulletin.md")).unwrap()
 }
 
+/// The `mean_probability` of a JSON summary (region or country): each in [0, 1], summing to 1.
+fn assert_distribution(summary: &serde_json::Value) {
+    let p: Vec<f64> = summary["mean_probability"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(p.iter().all(|x| (0.0..=1.0).contains(x)), "{summary}");
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{summary}");
+}
+
 #[test]
 fn demo_configuration_produces_a_bulletin() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,13 +45,7 @@ fn demo_configuration_produces_a_bulletin() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("bulletin.json")).unwrap())
             .unwrap();
     for r in json["regions"].as_array().unwrap() {
-        let p: f64 = r["mean_probability"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .sum();
-        assert!((p - 1.0).abs() < 1e-4, "{r}");
+        assert_distribution(r);
         assert!(r["cells"].as_u64().unwrap() > 400);
     }
     // tercile, percent-of-normal and drought maps, each decoding completely
@@ -88,13 +94,7 @@ fn demo_configuration_produces_a_bulletin() {
     // Country table: probabilities per country sum to 1; India is there with most cells.
     let countries = json["countries"].as_array().unwrap();
     for c in countries {
-        let p: f64 = c["mean_probability"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .sum();
-        assert!((p - 1.0).abs() < 1e-4, "{c}");
+        assert_distribution(c);
     }
     let india = countries.iter().find(|c| c["iso_a3"] == "IND").unwrap();
     assert!(india["cells"].as_u64().unwrap() > 200);
@@ -448,14 +448,7 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
     assert_eq!(vars[1]["variable"], "tas");
     for v in vars {
         for r in v["regions"].as_array().unwrap() {
-            let p: Vec<f64> = r["mean_probability"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
-            assert!(p.iter().all(|x| (0.0..=1.0).contains(x)), "{r}");
-            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{r}");
+            assert_distribution(r);
         }
     }
     assert!(vars[1]["regions"][0]["mean_anomaly"]
