@@ -1217,6 +1217,13 @@ fn bulletin_markdown(
     md
 }
 
+/// Adds the fields of the object `extra` to the object `json` (replacing those of the same name).
+fn add_fields(json: &mut serde_json::Value, extra: serde_json::Value) {
+    if let (Some(j), serde_json::Value::Object(e)) = (json.as_object_mut(), extra) {
+        j.extend(e);
+    }
+}
+
 /// Writes the bulletin of the whole run (`bulletin.md`, `.html`, `.json`) and of each region
 /// (`<region>/bulletin.*`).
 fn write_bulletins(
@@ -1243,9 +1250,7 @@ fn write_bulletins(
         "cyclones": cyclones.tracks_json,
         "genesis": cyclones.genesis_json,
     });
-    if let (Some(j), Some(e)) = (json.as_object_mut(), extra.as_object()) {
-        j.extend(e.clone());
-    }
+    add_fields(&mut json, extra);
     write_text_atomic(
         ctx.out.join("bulletin.json"),
         &serde_json::to_string_pretty(&json)?,
@@ -1285,9 +1290,7 @@ fn write_bulletins(
             "cyclones": if cyclone_md.is_empty() { serde_json::Value::Null } else { cyclones.tracks_json.clone() },
             "genesis": if cyclone_md.is_empty() { serde_json::Value::Null } else { cyclones.genesis_json.clone() },
         });
-        if let (Some(j), Some(e)) = (rjson.as_object_mut(), extra.as_object()) {
-            j.extend(e.clone());
-        }
+        add_fields(&mut rjson, extra);
         write_text_atomic(
             dir.join("bulletin.json"),
             &serde_json::to_string_pretty(&rjson)?,
