@@ -62,23 +62,33 @@ fn synthetic_workload_every_output() {
     synth_small(wl.path());
     let hindcasts = synth_files(wl.path(), "hindcast");
     let obs = wl.path().join("obs.nc");
+    // `s2s verify` of the workload's precipitation with `extra` options, into `out`
+    let verify = |extra: &[&str], out: &std::path::Path| {
+        let mut a = vec![
+            "verify",
+            "--hindcast",
+            &hindcasts,
+            "--obs",
+            obs.to_str().unwrap(),
+            "--var",
+            "pr",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        s2s(&a)
+    };
     let out = tempfile::tempdir().unwrap();
-    let o = s2s(&[
-        "verify",
-        "--hindcast",
-        &hindcasts,
-        "--obs",
-        obs.to_str().unwrap(),
-        "--var",
-        "pr",
-        "--regions",
-        "south_asia;India;box=70,90,10,30",
-        "--bootstrap",
-        "200",
-        "--rpss-debiased",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
+    let o = verify(
+        &[
+            "--regions",
+            "south_asia;India;box=70,90,10,30",
+            "--bootstrap",
+            "200",
+            "--rpss-debiased",
+        ],
+        out.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(crate::common::stdout(&o).contains("MME − best model"));
     let json: serde_json::Value = serde_json::from_str(
@@ -143,22 +153,10 @@ fn synthetic_workload_every_output() {
 
     // Only some scores: no diagrams, no bootstrap, fewer variables.
     let out2 = tempfile::tempdir().unwrap();
-    let o = s2s(&[
-        "verify",
-        "-q",
-        "--hindcast",
-        &hindcasts,
-        "--obs",
-        obs.to_str().unwrap(),
-        "--var",
-        "pr",
-        "--scores",
-        "acc,rmse",
-        "--bootstrap",
-        "0",
-        "--out",
-        out2.path().to_str().unwrap(),
-    ]);
+    let o = verify(
+        &["-q", "--scores", "acc,rmse", "--bootstrap", "0"],
+        out2.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let f = netcdf::open(out2.path().join("skill.pr.nc")).unwrap();
     assert!(f.variable("acc").is_some() && f.variable("rpss").is_none());
@@ -179,20 +177,9 @@ fn synthetic_workload_every_output() {
             "--rpss-debiased applies",
         ),
     ] {
-        let mut a = vec![
-            "verify",
-            "-q",
-            "--hindcast",
-            &hindcasts,
-            "--obs",
-            obs.to_str().unwrap(),
-            "--var",
-            "pr",
-            "--out",
-            out2.path().to_str().unwrap(),
-        ];
+        let mut a = vec!["-q"];
         a.extend(args);
-        let o = s2s(&a);
+        let o = verify(&a, out2.path());
         assert!(!o.status.success());
         assert!(stderr(&o).contains(why), "{why}: {}", stderr(&o));
     }
