@@ -4,6 +4,17 @@
 use super::{BiasCorrector, Kind, Scratch, Training};
 use crate::stats::{mean_sd, quantile_sorted};
 
+/// Means and standard deviations of the training samples `[Ō, σ_O, M̄, σ_M]`, computed when
+/// the samples changed and kept in `scratch` otherwise.
+fn moments(train: &Training, scratch: &mut Scratch) -> [f64; 4] {
+    if scratch.training_changed {
+        let (mo, so) = mean_sd(train.obs);
+        let (mm, sm) = mean_sd(train.model);
+        scratch.moments = [mo, so, mm, sm];
+    }
+    scratch.moments
+}
+
 /// Mean scaling (Teutschbein & Seibert 2012, "linear scaling"):
 /// additive `x' = x + (Ō − M̄)`; multiplicative `x' = x · Ō / M̄`.
 ///
@@ -22,9 +33,8 @@ impl BiasCorrector for MeanScaling {
     fn kind(&self) -> Kind {
         self.kind
     }
-    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], _scratch: &mut Scratch) {
-        let (mo, _) = mean_sd(train.obs);
-        let (mm, _) = mean_sd(train.model);
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch) {
+        let [mo, _, mm, _] = moments(train, scratch);
         // (mean_sd gives the value itself for a one-value sample.)
         for (o, &x) in out.iter_mut().zip(sim) {
             let x = f64::from(x);
@@ -51,9 +61,8 @@ impl BiasCorrector for VarianceScaling {
     fn kind(&self) -> Kind {
         Kind::Additive
     }
-    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], _scratch: &mut Scratch) {
-        let (mo, so) = mean_sd(train.obs);
-        let (mm, sm) = mean_sd(train.model);
+    fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch) {
+        let [mo, so, mm, sm] = moments(train, scratch);
         let ratio = if sm > 0.0 && so.is_finite() {
             so / sm
         } else {
@@ -83,59 +92,126 @@ pub struct QuantileMapping {
     pub kind: Kind,
 }
 
-impl QuantileMapping {
-    /// Fills `scratch.qm` / `scratch.qo` with the nodes.
-    fn nodes(&self, train: &Training, scratch: &mut Scratch) {
-        scratch.qm.clear();
-        scratch.qo.clear();
-        match self.quantiles {
-            None => {
-                let n = train.model.len();
-                for (k, &m) in train.model.iter().enumerate() {
-                    let p = if n > 1 {
-                        k as f64 / (n - 1) as f64
-                    } else {
-                        0.5
-                    };
-                    scratch.qm.push(f64::from(m));
-                    scratch.qo.push(quantile_sorted(train.obs, p));
-                }
-            }
-            Some(nq) => {
-                for k in 0..nq {
-                    let p = (k as f64 + 0.5) / nq as f64;
-                    scratch.qm.push(quantile_sorted(train.model, p));
-                    scratch.qo.push(quantile_sorted(train.obs, p));
-                }
+/// A bucket index over ascending quantile nodes, so a value is located among them in O(1)
+/// instead of a binary search over all of them: the node range is cut into equal buckets and
+/// `first[b]` is the first node whose bucket is `b` or later. Buckets come from one monotone
+/// formula, so the nodes below `x` are all before `first[bucket(x) + 1]` and those at or above
+/// it all from `first[bucket(x)]` on: only the nodes in `x`'s bucket are searched.
+#[derive(Debug, Default)]
+pub(crate) struct NodeIndex {
+    lo: f64,
+    per_unit: f64,
+    first: Vec<u32>,
+}
+
+impl NodeIndex {
+    fn bucket(&self, x: f64) -> usize {
+        // `as` saturates: below `lo` gives 0, NaN gives 0.
+        (((x - self.lo) * self.per_unit) as usize).min(self.first.len() - 2)
+    }
+
+    /// Builds the index of `nodes` (ascending, finite, at least one): one pass over the nodes.
+    fn build<M: Copy + Into<f64>>(&mut self, nodes: &[M]) {
+        let n = nodes.len();
+        let buckets = n.next_power_of_two().max(16);
+        self.lo = nodes[0].into();
+        let span = nodes[n - 1].into() - self.lo;
+        self.per_unit = if span > 0.0 {
+            buckets as f64 / span
+        } else {
+            0.0
+        };
+        self.first.clear();
+        self.first.resize(buckets + 1, n as u32);
+        // Buckets up to a node's own get that node as their first (if no earlier node did).
+        let mut filled = 0;
+        for (k, &m) in nodes.iter().enumerate() {
+            let b = self.bucket(m.into());
+            if b >= filled {
+                self.first[filled..=b].fill(k as u32);
+                filled = b + 1;
             }
         }
     }
 
-    /// Maps one value through the nodes.
-    fn map(&self, x: f64, qm: &[f64], qo: &[f64]) -> f64 {
+    /// The first node `>= x` (as `partition_point(|m| m < x)` gives).
+    fn locate<M: Copy + Into<f64> + PartialOrd>(&self, nodes: &[M], x: M) -> usize {
+        let b = self.bucket(x.into());
+        let (from, to) = (self.first[b] as usize, self.first[b + 1] as usize);
+        from + nodes[from..to].partition_point(|&m| m < x)
+    }
+}
+
+impl QuantileMapping {
+    /// Fills `scratch.qm` / `scratch.qo` with the nodes of `Some(n)` equally spaced quantiles.
+    fn nodes(nq: usize, train: &Training, scratch: &mut Scratch) {
+        scratch.qm.clear();
+        scratch.qo.clear();
+        for k in 0..nq {
+            let p = (k as f64 + 0.5) / nq as f64;
+            scratch.qm.push(quantile_sorted(train.model, p));
+            scratch.qo.push(quantile_sorted(train.obs, p));
+        }
+    }
+
+    /// The correction beyond the end node `(q_M, q_O)`.
+    fn tail(&self, x: f64, qm: f64, qo: f64) -> f64 {
+        match self.kind {
+            Kind::Additive => x + (qo - qm),
+            Kind::Multiplicative if qm > 0.0 => x * qo / qm,
+            Kind::Multiplicative => qo,
+        }
+    }
+
+    /// Maps one value through the nodes `(qm[k], qo(k))`: `qm` ascending, `qo` the observed
+    /// node of index `k`. `tie` remembers the last run of tied nodes mapped (value, mean `q_O`).
+    fn map<M: Copy + Into<f64> + PartialOrd>(
+        &self,
+        x: M,
+        qm: &[M],
+        qo: impl Fn(usize) -> f64,
+        index: Option<&NodeIndex>,
+        tie: &mut Option<(f64, f64)>,
+    ) -> f64 {
         let n = qm.len();
-        let tail = |k: usize| match self.kind {
-            Kind::Additive => x + (qo[k] - qm[k]),
-            Kind::Multiplicative if qm[k] > 0.0 => x * qo[k] / qm[k],
-            Kind::Multiplicative => qo[k],
-        };
+        let xf: f64 = x.into();
+        if xf.is_nan() {
+            return f64::NAN;
+        }
         if x < qm[0] {
-            return tail(0);
+            return self.tail(xf, qm[0].into(), qo(0));
         }
         if x > qm[n - 1] {
-            return tail(n - 1);
+            return self.tail(xf, qm[n - 1].into(), qo(n - 1));
         }
         // First node >= x; a run of ties at x maps to the mean of its q_O (searched only when
         // x sits exactly on a node: dry values, or the training values themselves).
-        let lo = qm.partition_point(|&m| m < x);
+        let lo = match index {
+            Some(index) => index.locate(qm, x),
+            None => qm.partition_point(|&m| m < x),
+        };
         if qm[lo] == x {
+            if let Some((at, mean)) = *tie {
+                if at == xf {
+                    return mean;
+                }
+            }
+            // Mostly a single node (a training value itself, in-sample).
+            if lo + 1 == n || qm[lo + 1] > x {
+                return qo(lo);
+            }
             let hi = lo + qm[lo..].partition_point(|&m| m <= x);
-            return qo[lo..hi].iter().sum::<f64>() / (hi - lo) as f64;
+            // Sequential sum (as f64 `sum` of the run would give).
+            let sum = (lo..hi).map(&qo).fold(-0.0, |a, b| a + b);
+            let mean = sum / (hi - lo) as f64;
+            *tie = Some((xf, mean));
+            return mean;
         }
         // qm[lo-1] < x < qm[lo]
-        let (a, b) = (qm[lo - 1], qm[lo]);
-        let t = (x - a) / (b - a);
-        qo[lo - 1] + t * (qo[lo] - qo[lo - 1])
+        let (a, b): (f64, f64) = (qm[lo - 1].into(), qm[lo].into());
+        let (oa, ob) = (qo(lo - 1), qo(lo));
+        let t = (xf - a) / (b - a);
+        oa + t * (ob - oa)
     }
 }
 
@@ -156,18 +232,48 @@ impl BiasCorrector for QuantileMapping {
         self.kind
     }
     fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch) {
-        if scratch.training_changed || scratch.qm.is_empty() {
-            self.nodes(train, scratch);
+        // Nodes change with every left-out year; they are indexed for fast search only when
+        // they serve a second call (in-sample training, several forecast starts).
+        let fresh = scratch.training_changed || scratch.nodes_used == 0;
+        if fresh {
+            scratch.tie = None;
+            scratch.nodes_used = 0;
         }
-        let (qm, qo) = (
-            std::mem::take(&mut scratch.qm),
-            std::mem::take(&mut scratch.qo),
-        );
-        for (o, &x) in out.iter_mut().zip(sim) {
-            *o = self.map(f64::from(x), &qm, &qo) as f32;
+        let mut tie = scratch.tie;
+        match self.quantiles {
+            None => {
+                // Every training value is a node: q_M(p_k) is the k-th value itself and
+                // q_O(p_k) is evaluated only at the nodes a value falls between.
+                if scratch.nodes_used == 1 {
+                    scratch.index.build(train.model);
+                }
+                let index = (scratch.nodes_used >= 1).then_some(&scratch.index);
+                let n = train.model.len();
+                let step = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
+                let at = |k: usize| {
+                    let p = if n > 1 { k as f64 * step } else { 0.5 };
+                    quantile_sorted(train.obs, p)
+                };
+                for (o, &x) in out.iter_mut().zip(sim) {
+                    *o = self.map(x, train.model, at, index, &mut tie) as f32;
+                }
+            }
+            Some(nq) => {
+                if fresh {
+                    Self::nodes(nq, train, scratch);
+                }
+                if scratch.nodes_used == 1 {
+                    scratch.index.build(&scratch.qm);
+                }
+                let index = (scratch.nodes_used >= 1).then_some(&scratch.index);
+                let (qm, qo) = (&scratch.qm, &scratch.qo);
+                for (o, &x) in out.iter_mut().zip(sim) {
+                    *o = self.map(f64::from(x), qm, |k| qo[k], index, &mut tie) as f32;
+                }
+            }
         }
-        scratch.qm = qm;
-        scratch.qo = qo;
+        scratch.tie = tie;
+        scratch.nodes_used += 1;
     }
 }
 
@@ -353,6 +459,28 @@ mod tests {
             for w in out.windows(2) {
                 prop_assert!(w[1] >= w[0] - 1e-3 * w[0].abs().max(1.0), "{out:?}");
             }
+        }
+
+        /// Nodes serving several calls are searched through their bucket index: the same
+        /// values as a binary search, ties (dry zeros, values on the nodes) and tails included.
+        #[test]
+        fn eqm_indexed_search_equals_binary_search(model in prop::collection::vec(prop_oneof![Just(0.0f32), 0.0f32..50.0], 3..80), obs in prop::collection::vec(prop_oneof![Just(0.0f32), 0.0f32..80.0], 3..40), xs in prop::collection::vec(prop_oneof![Just(0.0f32), -5.0f32..100.0], 1..30), nq in prop::option::of(2usize..120), mult in any::<bool>()) {
+            let kind = if mult { Kind::Multiplicative } else { Kind::Additive };
+            let eqm = QuantileMapping { quantiles: nq, kind };
+            let (m, o) = (sorted(model), sorted(obs));
+            // Training values themselves too (ties with the nodes).
+            let xs: Vec<f32> = xs.iter().chain(&m).copied().collect();
+            let train = Training { model: &m, obs: &o };
+            let mut scratch = Scratch::default();
+            let mut first = vec![0.0; xs.len()];
+            eqm.correct(&train, &xs, &mut first, &mut scratch);
+            scratch.training_changed = false;
+            for _ in 0..2 {
+                let mut again = vec![0.0; xs.len()];
+                eqm.correct(&train, &xs, &mut again, &mut scratch);
+                prop_assert_eq!(&again, &first);
+            }
+            prop_assert_eq!(&first, &run(&eqm, &m, &o, &xs));
         }
 
         /// Every training value mapped: the corrected training sample has the observed quantiles

@@ -91,8 +91,9 @@ pub struct Training<'a> {
     pub obs: &'a [f32],
 }
 
-/// Per-thread buffers the kernels may use instead of allocating.
-#[derive(Debug, Default)]
+/// Per-thread buffers the kernels may use instead of allocating, and the state they derive
+/// from the training samples (kept while the samples stay the same).
+#[derive(Debug)]
 pub struct Scratch {
     /// Model quantile nodes.
     pub qm: Vec<f64>,
@@ -100,9 +101,33 @@ pub struct Scratch {
     pub qo: Vec<f64>,
     /// The values being corrected, sorted.
     pub sim: Vec<f32>,
-    /// Set when the training samples differ from the previous call's: kernels that derive
-    /// state from them (quantile nodes) rebuild it only then.
+    /// Means and standard deviations of the training samples (observed mean and SD, model
+    /// mean and SD), for the scaling methods.
+    pub moments: [f64; 4],
+    /// EQM: the last run of tied nodes a value fell on (the value, the mean of its observed
+    /// nodes).
+    pub tie: Option<(f64, f64)>,
+    /// EQM: how many calls the current nodes served, and their bucket index.
+    pub(crate) nodes_used: usize,
+    pub(crate) index: methods::NodeIndex,
+    /// Set when the training samples differ from the previous call's (and on a new scratch):
+    /// kernels that derive state from them (quantile nodes, moments) rebuild it only then.
     pub training_changed: bool,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            qm: Vec::new(),
+            qo: Vec::new(),
+            sim: Vec::new(),
+            moments: [f64::NAN; 4],
+            tie: None,
+            nodes_used: 0,
+            index: methods::NodeIndex::default(),
+            training_changed: true,
+        }
+    }
 }
 
 /// A bias-correction method: maps the values of one forecast (all its members at one lead and
@@ -129,12 +154,17 @@ pub enum CrossValidation {
 impl CrossValidation {
     /// Whether `year` is left out when correcting `target`.
     pub fn excludes(self, target: i32, year: i32) -> bool {
+        self.left_out(target).contains(&year)
+    }
+
+    /// The years left out when correcting `target` (empty in-sample).
+    pub fn left_out(self, target: i32) -> std::ops::Range<i32> {
         match self {
-            CrossValidation::None => false,
+            CrossValidation::None => 0..0,
             CrossValidation::LeaveOut(k) => {
                 let k = k.max(1) as i32;
                 let lo = target - (k - 1) / 2;
-                (lo..lo + k).contains(&year)
+                lo..lo + k
             }
         }
     }
@@ -170,6 +200,9 @@ pub struct BiasParams {
     pub grouping: Grouping,
     /// Fewest observed training values a correction needs.
     pub min_training: usize,
+    /// Correct the hindcast too (true), or only the forecast (an operational run whose
+    /// cross-validated hindcast was made before, or which needs only the forecast).
+    pub correct_hindcast: bool,
 }
 
 impl Default for BiasParams {
@@ -179,6 +212,7 @@ impl Default for BiasParams {
             wet_threshold: 0.1,
             grouping: Grouping::SameStartMonth,
             min_training: 5,
+            correct_hindcast: true,
         }
     }
 }
@@ -186,8 +220,8 @@ impl Default for BiasParams {
 /// The corrected cubes.
 #[derive(Debug, Clone)]
 pub struct Corrected {
-    /// The hindcast, cross-validated as asked.
-    pub hindcast: Cube,
+    /// The hindcast, cross-validated as asked (unless [`BiasParams::correct_hindcast`] is off).
+    pub hindcast: Option<Cube>,
     /// The forecast, if one was given.
     pub forecast: Option<Cube>,
     /// Targets (init × lead × cell) left NaN for want of training data.
@@ -340,7 +374,18 @@ pub fn correct(
         }
     }
     let sets = &groups.sets;
-    let mut hc_out = Array5::<f32>::from_elem((ni, nm, nl, ny, nx), f32::NAN);
+    if !params.correct_hindcast && forecast.is_none() {
+        return Err(Error::invalid(
+            "bias correction",
+            "neither the hindcast nor a forecast to correct",
+        ));
+    }
+    // Corrected hindcast starts (none when only the forecast is corrected).
+    let nh = if params.correct_hindcast { ni } else { 0 };
+    let mut hc_out = Array5::<f32>::from_elem(
+        (nh, nm, nl, ny, if params.correct_hindcast { nx } else { 0 }),
+        f32::NAN,
+    );
     let (nf, nmf) = forecast.map_or((0, 0), |f| (f.n_init(), f.n_member()));
     let mut fc_out = Array5::<f32>::from_elem(
         (nf, nmf, nl, ny, if forecast.is_some() { nx } else { 0 }),
@@ -348,50 +393,72 @@ pub fn correct(
     );
     let untrained = std::sync::atomic::AtomicUsize::new(0);
 
+    let nf_members = nf * nmf;
     Zip::indexed(hc_out.axis_iter_mut(Axis(3)))
         .and(fc_out.axis_iter_mut(Axis(3)))
         .par_for_each(
             |y, mut hc_row: ArrayViewMut4<f32>, mut fc_row: ArrayViewMut4<f32>| {
                 let mut row = RowWork::new(corrector, kind, wet, params);
-                // Leads outside, longitudes inside: one lead of a latitude row (starts ×
-                // members × longitudes) stays in cache while its cells are gathered.
+                // One lead of a latitude row at a time, copied cell-major (every start and
+                // member of a cell side by side), corrected cell by cell into cell-major
+                // buffers and copied back: the per-cell work then runs on contiguous slices.
+                let per_cell = ni * nm;
+                let mut model_cells = vec![0.0f32; nx * per_cell];
+                let mut obs_cells = vec![0.0f32; nx * ni];
+                let mut hc_cells = vec![f32::NAN; nx * per_cell];
+                let mut fc_in = vec![0.0f32; nx * nf_members];
+                let mut fc_cells = vec![f32::NAN; nx * nf_members];
                 for l in 0..nl {
+                    to_cell_major(
+                        hindcast.values.slice(s![.., .., l, y, ..]),
+                        &mut model_cells,
+                    );
+                    to_cell_major(obs.values.slice(s![.., .., l, y, ..]), &mut obs_cells);
+                    if let Some(f) = forecast {
+                        to_cell_major(f.values.slice(s![.., .., l, y, ..]), &mut fc_in);
+                    }
                     for x in 0..nx {
-                        let model = hindcast.values.slice(s![.., .., l, y, x]);
-                        let observed = obs.values.slice(s![.., 0, l, y, x]);
+                        let cell = l * nx + x;
+                        let model = &model_cells[x * per_cell..(x + 1) * per_cell];
+                        let observed = &obs_cells[x * ni..(x + 1) * ni];
+                        let samples = Samples {
+                            cell,
+                            model,
+                            members: nm,
+                            observed,
+                            years: &years,
+                        };
+                        let hc_out = &mut hc_cells[x * per_cell..(x + 1) * per_cell];
                         // Hindcast starts, each with its cross-validated training set.
-                        for i in 0..ni {
-                            let sim = model.slice(s![i, ..]);
-                            let mut out = hc_row.slice_mut(s![i, .., l, x]);
+                        for i in 0..nh {
+                            let g = hc_groups[i];
                             if !row.correct_one(
-                                hc_groups[i],
-                                &sets[hc_groups[i]],
-                                &years,
-                                &model,
-                                &observed,
+                                &samples,
+                                (g, &sets[g]),
                                 Some(years[i]),
-                                sim,
-                                &mut out,
+                                &model[i * nm..(i + 1) * nm],
+                                &mut hc_out[i * nm..(i + 1) * nm],
                             ) {
                                 untrained.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             }
                         }
-                        if let Some(f) = forecast {
-                            for (k, &group) in fc_groups.iter().enumerate() {
-                                let sim = f.values.slice(s![k, .., l, y, x]);
-                                let mut out = fc_row.slice_mut(s![k, .., l, x]);
-                                row.correct_one(
-                                    group,
-                                    &sets[group],
-                                    &years,
-                                    &model,
-                                    &observed,
-                                    None,
-                                    sim,
-                                    &mut out,
-                                );
-                            }
+                        let fc_sim = &fc_in[x * nf_members..(x + 1) * nf_members];
+                        let fc_out = &mut fc_cells[x * nf_members..(x + 1) * nf_members];
+                        for (k, &g) in fc_groups.iter().enumerate() {
+                            row.correct_one(
+                                &samples,
+                                (g, &sets[g]),
+                                None,
+                                &fc_sim[k * nmf..(k + 1) * nmf],
+                                &mut fc_out[k * nmf..(k + 1) * nmf],
+                            );
                         }
+                    }
+                    if params.correct_hindcast {
+                        from_cell_major(&hc_cells, hc_row.slice_mut(s![.., .., l, ..]));
+                    }
+                    if forecast.is_some() {
+                        from_cell_major(&fc_cells, fc_row.slice_mut(s![.., .., l, ..]));
                     }
                 }
             },
@@ -426,7 +493,11 @@ pub fn correct(
         }
         Ok(c)
     };
-    let hindcast_out = finish(hindcast, hc_out, &params.cv.describe())?;
+    let hindcast_out = if params.correct_hindcast {
+        Some(finish(hindcast, hc_out, &params.cv.describe())?)
+    } else {
+        None
+    };
     let forecast_out = match forecast {
         Some(f) => Some(finish(
             f,
@@ -442,6 +513,71 @@ pub fn correct(
     })
 }
 
+/// The values of the year-tagged sorted `tagged` whose year is not in `left_out`, in order, into
+/// `out` (a branch-free compaction: every value is written, the cursor moves only for those kept).
+fn keep_years(tagged: &[u64], left_out: &std::ops::Range<i32>, out: &mut Vec<f32>) {
+    out.clear();
+    out.resize(tagged.len(), 0.0);
+    let mut kept = 0;
+    for &t in tagged {
+        let (v, year) = untag(t);
+        out[kept] = v;
+        kept += usize::from(!left_out.contains(&year));
+    }
+    out.truncate(kept);
+}
+
+/// Lanes transposed together by [`to_cell_major`] / [`from_cell_major`]: 16 f32, one cache line
+/// of the cell-major buffer per cell.
+const TILE: usize = 16;
+
+/// Copies `(a, b, x)` values into `buf` cell-major: `buf[x·a·b + i·b + j] = values[i, j, x]`.
+fn to_cell_major(values: ndarray::ArrayView3<f32>, buf: &mut [f32]) {
+    let (a, b, nx) = values.dim();
+    let per_cell = a * b;
+    // Lanes come in (i, j) order, so the k-th lane is at k = i·b + j. A tile of lanes at a
+    // time, so that every cell's part of the buffer is written as one run.
+    let lanes: Vec<_> = values.lanes(Axis(2)).into_iter().collect();
+    for (t, tile) in lanes.chunks(TILE).enumerate() {
+        let k0 = t * TILE;
+        for x in 0..nx {
+            let dst = &mut buf[x * per_cell + k0..x * per_cell + k0 + tile.len()];
+            for (d, lane) in dst.iter_mut().zip(tile) {
+                *d = lane[x];
+            }
+        }
+    }
+}
+
+/// Inverse of [`to_cell_major`].
+fn from_cell_major(buf: &[f32], mut values: ndarray::ArrayViewMut3<f32>) {
+    let (a, b, nx) = values.dim();
+    let per_cell = a * b;
+    let mut lanes: Vec<_> = values.lanes_mut(Axis(2)).into_iter().collect();
+    for (t, tile) in lanes.chunks_mut(TILE).enumerate() {
+        let k0 = t * TILE;
+        for x in 0..nx {
+            let src = &buf[x * per_cell + k0..x * per_cell + k0 + tile.len()];
+            for (&v, lane) in src.iter().zip(tile.iter_mut()) {
+                lane[x] = v;
+            }
+        }
+    }
+}
+
+/// The samples of one cell and lead: every hindcast start's members and observation.
+struct Samples<'s> {
+    /// Identifies the cell and lead (the sorted samples are reused while it stays the same).
+    cell: usize,
+    /// Members of every start, start-major: `model[i · members + m]`.
+    model: &'s [f32],
+    members: usize,
+    /// Observation of every start.
+    observed: &'s [f32],
+    /// Year of every start.
+    years: &'s [i32],
+}
+
 /// Per-row state: the sorted samples of the current (cell, lead, group), reused across targets.
 struct RowWork<'a> {
     corrector: &'a dyn BiasCorrector,
@@ -453,16 +589,14 @@ struct RowWork<'a> {
     /// Values tagged with their year, packed by [`tag`] so that they sort as integers.
     model_tagged: Vec<u64>,
     obs_tagged: Vec<u64>,
-    /// The (cell and lead) the tagged samples were built for.
-    sample_of: Option<usize>,
+    /// The (cell and lead, group) the tagged samples were built for.
+    sample_of: Option<(usize, usize)>,
     /// The (cell and lead, group, left-out year) the training samples were built for.
     train_of: Option<(usize, usize, Option<i32>)>,
     dry_rule: DryRule,
-    group: usize,
     model_train: Vec<f32>,
     obs_train: Vec<f32>,
     sim: Vec<f32>,
-    out: Vec<f32>,
 }
 
 impl<'a> RowWork<'a> {
@@ -478,46 +612,46 @@ impl<'a> RowWork<'a> {
             sample_of: None,
             train_of: None,
             dry_rule: DryRule::Below(wet),
-            group: usize::MAX,
             model_train: Vec::new(),
             obs_train: Vec::new(),
             sim: Vec::new(),
-            out: Vec::new(),
         }
     }
 
-    /// Corrects one start's members at one cell and lead into `out`; false when untrained.
-    #[allow(clippy::too_many_arguments)]
+    /// Corrects one start's members `sim` at one cell and lead into `out`, trained on the
+    /// starts of `group` (id and start indices) but the years cross-validation leaves out for
+    /// `target_year`; false when untrained.
     fn correct_one(
         &mut self,
-        group_id: usize,
-        group: &[usize],
-        years: &[i32],
-        model: &ndarray::ArrayView2<f32>,
-        observed: &ndarray::ArrayView1<f32>,
+        samples: &Samples,
+        (group_id, group): (usize, &[usize]),
         target_year: Option<i32>,
-        sim: ndarray::ArrayView1<f32>,
-        out: &mut ndarray::ArrayViewMut1<f32>,
+        sim: &[f32],
+        out: &mut [f32],
     ) -> bool {
         // Sort the group's samples once: every start of the group at this cell and lead reuses
-        // them (the view's address identifies the cell and lead).
-        let cell = model.as_ptr() as usize;
-        if self.sample_of != Some(cell) || self.group != group_id {
+        // them.
+        let cell = samples.cell;
+        let nm = samples.members;
+        if self.sample_of != Some((cell, group_id)) {
             self.model_tagged.clear();
             self.obs_tagged.clear();
             for &j in group {
-                for &v in model.slice(s![j, ..]).iter().filter(|v| v.is_finite()) {
-                    self.model_tagged.push(tag(v, years[j]));
+                let year = samples.years[j];
+                for &v in samples.model[j * nm..(j + 1) * nm]
+                    .iter()
+                    .filter(|v| v.is_finite())
+                {
+                    self.model_tagged.push(tag(v, year));
                 }
-                let o = observed[j];
+                let o = samples.observed[j];
                 if o.is_finite() {
-                    self.obs_tagged.push(tag(o, years[j]));
+                    self.obs_tagged.push(tag(o, year));
                 }
             }
             self.model_tagged.sort_unstable();
             self.obs_tagged.sort_unstable();
-            self.sample_of = Some(cell);
-            self.group = group_id;
+            self.sample_of = Some((cell, group_id));
         }
         // Leave the excluded years out: one pass, order kept. Consecutive targets of the same
         // year (the days of a month in a daily series) share it.
@@ -525,24 +659,9 @@ impl<'a> RowWork<'a> {
         let target_year = target_year.filter(|_| self.params.cv != CrossValidation::None);
         let train_key = (cell, group_id, target_year);
         if self.train_of != Some(train_key) {
-            let cv = self.params.cv;
-            let excluded = |y: i32| target_year.is_some_and(|t| cv.excludes(t, y));
-            self.model_train.clear();
-            self.model_train.extend(
-                self.model_tagged
-                    .iter()
-                    .map(|&t| untag(t))
-                    .filter(|t| !excluded(t.1))
-                    .map(|t| t.0),
-            );
-            self.obs_train.clear();
-            self.obs_train.extend(
-                self.obs_tagged
-                    .iter()
-                    .map(|&t| untag(t))
-                    .filter(|t| !excluded(t.1))
-                    .map(|t| t.0),
-            );
+            let left_out = target_year.map_or(0..0, |t| self.params.cv.left_out(t));
+            keep_years(&self.model_tagged, &left_out, &mut self.model_train);
+            keep_years(&self.obs_tagged, &left_out, &mut self.obs_train);
             if self.kind == Kind::Multiplicative {
                 self.prepare_wet_training();
             }
@@ -556,7 +675,7 @@ impl<'a> RowWork<'a> {
             return false;
         }
         self.sim.clear();
-        self.sim.extend(sim.iter().copied());
+        self.sim.extend_from_slice(sim);
         if self.kind == Kind::Multiplicative {
             let is_dry = self.dry_rule;
             for v in self.sim.iter_mut() {
@@ -565,17 +684,15 @@ impl<'a> RowWork<'a> {
                 }
             }
         }
-        self.out.clear();
-        self.out.resize(self.sim.len(), f32::NAN);
         let train = Training {
             model: &self.model_train,
             obs: &self.obs_train,
         };
         self.corrector
-            .correct(&train, &self.sim, &mut self.out, &mut self.scratch);
+            .correct(&train, &self.sim, out, &mut self.scratch);
         self.scratch.training_changed = false;
-        for ((o, &x), dst) in self.out.iter().zip(&self.sim).zip(out.iter_mut()) {
-            *dst = if !x.is_finite() {
+        for (o, &x) in out.iter_mut().zip(&self.sim) {
+            *o = if !x.is_finite() {
                 f32::NAN
             } else if self.kind == Kind::Multiplicative {
                 // Dry stays dry; nothing below the wet threshold or negative.
@@ -595,14 +712,16 @@ impl<'a> RowWork<'a> {
     /// values to correct get too.
     fn prepare_wet_training(&mut self) {
         let wet = self.wet;
+        let mut obs_dry = 0usize;
         for v in self.obs_train.iter_mut() {
             if *v < wet {
                 *v = 0.0;
             }
+            obs_dry += usize::from(*v == 0.0);
         }
-        let n_obs = self.obs_train.len().max(1) as f64;
-        let obs_dry = self.obs_train.iter().filter(|&&v| v == 0.0).count() as f64 / n_obs;
-        let model_dry = self.model_train.iter().filter(|&&v| v < wet).count() as f64
+        let obs_dry = obs_dry as f64 / self.obs_train.len().max(1) as f64;
+        // The training values are sorted: the dry ones are a prefix.
+        let model_dry = self.model_train.partition_point(|&v| v < wet) as f64
             / self.model_train.len().max(1) as f64;
         // Frequency adaptation: a model that rains more often than observed loses its drizzle,
         // up to its own quantile at the observed dry frequency.
@@ -614,11 +733,8 @@ impl<'a> RowWork<'a> {
             DryRule::Below(wet)
         };
         let rule = self.dry_rule;
-        for v in self.model_train.iter_mut() {
-            if v.is_finite() && rule.is_dry(*v) {
-                *v = 0.0;
-            }
-        }
+        let dry = self.model_train.partition_point(|&v| rule.is_dry(v));
+        self.model_train[..dry].fill(0.0);
     }
 }
 

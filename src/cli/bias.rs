@@ -64,6 +64,10 @@ pub struct BiasArgs {
     /// Units of the observations when their file has none or wrong ones.
     #[arg(long, value_name = "UNITS")]
     obs_units: Option<String>,
+    /// Correct and write only the forecast (the hindcast is still read to train on): an
+    /// operational run whose cross-validated hindcast was made before.
+    #[arg(long, requires = "forecast")]
+    forecast_only: bool,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -158,6 +162,7 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         grouping: args
             .window_days
             .map_or(Grouping::SameStartMonth, Grouping::WindowDays),
+        correct_hindcast: !args.forecast_only,
         ..Default::default()
     };
     let out = correct(
@@ -176,13 +181,16 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let hc_path = args.out.join(format!(
-        "{}.{}.{method}.nc",
-        stem(&args.hindcast),
-        args.variable
-    ));
-    write_cube(&hc_path, &out.hindcast, &wopts)?;
-    let mut written = vec![hc_path];
+    let mut written = Vec::new();
+    if let Some(hc) = &out.hindcast {
+        let p = args.out.join(format!(
+            "{}.{}.{method}.nc",
+            stem(&args.hindcast),
+            args.variable
+        ));
+        write_cube(&p, hc, &wopts)?;
+        written.push(p);
+    }
     if let (Some(f), Some(fc)) = (&args.forecast, &out.forecast) {
         let p = args
             .out

@@ -566,6 +566,7 @@ fn variable_products(
             } else {
                 CrossValidation::None
             },
+            correct_hindcast: combine_corrected,
             ..Default::default()
         };
         let mut fcs = Vec::new();
@@ -576,7 +577,7 @@ fn variable_products(
                 .with_context(|| format!("bias correction of {}", h.meta.model))?;
             let fc = r.forecast.expect("forecast given");
             if combine_corrected {
-                *h = r.hindcast;
+                *h = r.hindcast.expect("hindcast corrected");
                 *f = fc;
             } else {
                 fcs.push(fc);

@@ -328,11 +328,17 @@ impl CfWriter {
         }
         let mut count = shape.clone();
         count[0] = 1;
+        let fill = |&x: &f32| if x.is_nan() { FILL_F32 } else { x };
+        let mut buf = Vec::new();
+        let mut start = vec![0; shape.len()];
         for (i, sub) in data.axis_iter(Axis(0)).enumerate() {
-            let mut start = vec![0; shape.len()];
             start[0] = i;
-            let vals: Vec<f32> = sub.iter().copied().collect();
-            self.put_f32(name, &start, &count, &vals)?;
+            buf.clear();
+            match sub.as_slice() {
+                Some(values) => buf.extend(values.iter().map(fill)),
+                None => buf.extend(sub.iter().map(fill)),
+            }
+            self.put_slab(name, &start, &count, &buf)?;
         }
         Ok(())
     }
