@@ -138,6 +138,14 @@ impl NodeIndex {
     fn locate<M: Copy + Into<f64> + PartialOrd>(&self, nodes: &[M], x: M) -> usize {
         let b = self.bucket(x.into());
         let (from, to) = (self.first[b] as usize, self.first[b + 1] as usize);
+        if to - from <= 4 {
+            // Usually zero to two nodes share a bucket: a short scan.
+            let mut k = from;
+            while k < to && nodes[k] < x {
+                k += 1;
+            }
+            return k;
+        }
         from + nodes[from..to].partition_point(|&m| m < x)
     }
 }
@@ -164,33 +172,45 @@ impl QuantileMapping {
     }
 
     /// Maps one value through the nodes `(qm[k], qo(k))`: `qm` ascending, `qo` the observed
-    /// node of index `k`. `tie` remembers the last run of tied nodes mapped (value, mean `q_O`).
+    /// node of index `k`; `index` the nodes' bucket index and segment slopes, if built. `tie`
+    /// remembers the last run of tied nodes mapped (value, mean `q_O`).
     fn map<M: Copy + Into<f64> + PartialOrd>(
         &self,
         x: M,
         qm: &[M],
         qo: impl Fn(usize) -> f64,
-        index: Option<&NodeIndex>,
+        index: Option<(&NodeIndex, &[f64])>,
+        tie: &mut Option<(f64, f64)>,
+    ) -> f64 {
+        if x.into().is_nan() {
+            return f64::NAN;
+        }
+        // First node >= x.
+        let lo = match index {
+            Some((index, _)) => index.locate(qm, x),
+            None => qm.partition_point(|&m| m < x),
+        };
+        self.map_at(x, lo, qm, qo, index.map(|i| i.1), tie)
+    }
+
+    /// [`Self::map`] of a (non-NaN) value whose first node `>= x` is `lo`.
+    fn map_at<M: Copy + Into<f64> + PartialOrd>(
+        &self,
+        x: M,
+        lo: usize,
+        qm: &[M],
+        qo: impl Fn(usize) -> f64,
+        slopes: Option<&[f64]>,
         tie: &mut Option<(f64, f64)>,
     ) -> f64 {
         let n = qm.len();
         let xf: f64 = x.into();
-        if xf.is_nan() {
-            return f64::NAN;
-        }
-        if x < qm[0] {
-            return self.tail(xf, qm[0].into(), qo(0));
-        }
-        if x > qm[n - 1] {
+        if lo == n {
             return self.tail(xf, qm[n - 1].into(), qo(n - 1));
         }
-        // First node >= x; a run of ties at x maps to the mean of its q_O (searched only when
-        // x sits exactly on a node: dry values, or the training values themselves).
-        let lo = match index {
-            Some(index) => index.locate(qm, x),
-            None => qm.partition_point(|&m| m < x),
-        };
         if qm[lo] == x {
+            // A run of ties at x maps to the mean of its q_O (dry values, or the training
+            // values themselves).
             if let Some((at, mean)) = *tie {
                 if at == xf {
                     return mean;
@@ -207,11 +227,63 @@ impl QuantileMapping {
             *tie = Some((xf, mean));
             return mean;
         }
-        // qm[lo-1] < x < qm[lo]
-        let (a, b): (f64, f64) = (qm[lo - 1].into(), qm[lo].into());
-        let (oa, ob) = (qo(lo - 1), qo(lo));
-        let t = (xf - a) / (b - a);
-        oa + t * (ob - oa)
+        if lo == 0 {
+            return self.tail(xf, qm[0].into(), qo(0));
+        }
+        // qm[lo-1] < x < qm[lo]: linear between the two nodes, with the segment's slope
+        // computed once per node set when the nodes are reused (the same expression).
+        let (a, oa) = (qm[lo - 1].into(), qo(lo - 1));
+        let slope = match slopes {
+            Some(slopes) => slopes[lo - 1],
+            None => segment_slope(a, qm[lo].into(), oa, qo(lo)),
+        };
+        oa + (xf - a) * slope
+    }
+
+    /// Maps ascending values by one walk along the nodes (no search).
+    fn map_ascending<M: Copy + Into<f64> + PartialOrd>(
+        &self,
+        sim: &[f32],
+        out: &mut [f32],
+        qm: &[M],
+        qo: impl Fn(usize) -> f64,
+        to_node: impl Fn(f32) -> M,
+    ) {
+        let mut tie = None;
+        let mut lo = 0;
+        for (o, &x) in out.iter_mut().zip(sim) {
+            if x.is_nan() {
+                *o = f32::NAN;
+                continue;
+            }
+            let x = to_node(x);
+            while lo < qm.len() && qm[lo] < x {
+                lo += 1;
+            }
+            *o = self.map_at(x, lo, qm, &qo, None, &mut tie) as f32;
+        }
+    }
+}
+
+/// Slope of the mapping between nodes `(a, oa)` and `(b, ob)`, `b > a`.
+#[inline]
+fn segment_slope(a: f64, b: f64, oa: f64, ob: f64) -> f64 {
+    (ob - oa) / (b - a)
+}
+
+/// Fills `slopes[k]` with the slope between nodes `k` and `k + 1` (0 between tied nodes, which
+/// no value falls strictly between).
+fn segment_slopes<M: Copy + Into<f64>>(qm: &[M], qo: impl Fn(usize) -> f64, slopes: &mut Vec<f64>) {
+    slopes.clear();
+    let mut prev = (qm[0].into(), qo(0));
+    for (k, &m) in qm.iter().enumerate().skip(1) {
+        let next = (m.into(), qo(k));
+        slopes.push(if next.0 > prev.0 {
+            segment_slope(prev.0, next.0, prev.1, next.1)
+        } else {
+            0.0
+        });
+        prev = next;
     }
 }
 
@@ -244,16 +316,18 @@ impl BiasCorrector for QuantileMapping {
             None => {
                 // Every training value is a node: q_M(p_k) is the k-th value itself and
                 // q_O(p_k) is evaluated only at the nodes a value falls between.
-                if scratch.nodes_used == 1 {
-                    scratch.index.build(train.model);
-                }
-                let index = (scratch.nodes_used >= 1).then_some(&scratch.index);
                 let n = train.model.len();
                 let step = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
                 let at = |k: usize| {
                     let p = if n > 1 { k as f64 * step } else { 0.5 };
                     quantile_sorted(train.obs, p)
                 };
+                if scratch.nodes_used == 1 {
+                    scratch.index.build(train.model);
+                    segment_slopes(train.model, at, &mut scratch.slopes);
+                }
+                let index =
+                    (scratch.nodes_used >= 1).then_some((&scratch.index, &scratch.slopes[..]));
                 for (o, &x) in out.iter_mut().zip(sim) {
                     *o = self.map(x, train.model, at, index, &mut tie) as f32;
                 }
@@ -264,8 +338,11 @@ impl BiasCorrector for QuantileMapping {
                 }
                 if scratch.nodes_used == 1 {
                     scratch.index.build(&scratch.qm);
+                    let qo = &scratch.qo;
+                    segment_slopes(&scratch.qm, |k| qo[k], &mut scratch.slopes);
                 }
-                let index = (scratch.nodes_used >= 1).then_some(&scratch.index);
+                let index =
+                    (scratch.nodes_used >= 1).then_some((&scratch.index, &scratch.slopes[..]));
                 let (qm, qo) = (&scratch.qm, &scratch.qo);
                 for (o, &x) in out.iter_mut().zip(sim) {
                     *o = self.map(f64::from(x), qm, |k| qo[k], index, &mut tie) as f32;
@@ -274,6 +351,32 @@ impl BiasCorrector for QuantileMapping {
         }
         scratch.tie = tie;
         scratch.nodes_used += 1;
+    }
+    fn correct_ascending(
+        &self,
+        train: &Training,
+        sim: &[f32],
+        out: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        match self.quantiles {
+            None => {
+                let n = train.model.len();
+                let step = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
+                let at = |k: usize| {
+                    let p = if n > 1 { k as f64 * step } else { 0.5 };
+                    quantile_sorted(train.obs, p)
+                };
+                self.map_ascending(sim, out, train.model, at, |x| x);
+            }
+            Some(nq) => {
+                Self::nodes(nq, train, scratch);
+                let (qm, qo) = (&scratch.qm, &scratch.qo);
+                self.map_ascending(sim, out, qm, |k| qo[k], f64::from);
+            }
+        }
+        // The nodes in the scratch are no longer those `correct` may reuse.
+        scratch.nodes_used = 0;
     }
 }
 

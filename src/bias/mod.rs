@@ -110,6 +110,7 @@ pub struct Scratch {
     /// EQM: how many calls the current nodes served, and their bucket index.
     pub(crate) nodes_used: usize,
     pub(crate) index: methods::NodeIndex,
+    pub(crate) slopes: Vec<f64>,
     /// Set when the training samples differ from the previous call's (and on a new scratch):
     /// kernels that derive state from them (quantile nodes, moments) rebuild it only then.
     pub training_changed: bool,
@@ -125,6 +126,7 @@ impl Default for Scratch {
             tie: None,
             nodes_used: 0,
             index: methods::NodeIndex::default(),
+            slopes: Vec::new(),
             training_changed: true,
         }
     }
@@ -139,6 +141,18 @@ pub trait BiasCorrector: Sync {
     fn kind(&self) -> Kind;
     /// Corrects `sim` (finite values) into `out` (same length).
     fn correct(&self, train: &Training, sim: &[f32], out: &mut [f32], scratch: &mut Scratch);
+    /// [`Self::correct`] of values in ascending order (NaN anywhere): the same results, which
+    /// a kernel may reach faster (EQM walks the nodes once instead of searching them). Used
+    /// in-sample, where the values corrected are the training values themselves.
+    fn correct_ascending(
+        &self,
+        train: &Training,
+        sim: &[f32],
+        out: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        self.correct(train, sim, out, scratch);
+    }
 }
 
 /// Which hindcast years a corrected hindcast year may not be trained on.
@@ -394,6 +408,20 @@ pub fn correct(
     let untrained = std::sync::atomic::AtomicUsize::new(0);
 
     let nf_members = nf * nmf;
+    let year_of_value: Vec<i32> = years
+        .iter()
+        .flat_map(|&y| std::iter::repeat(y).take(nm))
+        .collect();
+    // In-sample, the starts of a group whose targets are its training starts (one start a
+    // year and month: seasonal hindcasts) are corrected together, in ascending order.
+    let batch: Vec<bool> = (0..sets.len())
+        .map(|g| {
+            params.cv == CrossValidation::None
+                && (0..nh)
+                    .filter(|&i| hc_groups[i] == g)
+                    .eq(sets[g].iter().copied())
+        })
+        .collect();
     Zip::indexed(hc_out.axis_iter_mut(Axis(3)))
         .and(fc_out.axis_iter_mut(Axis(3)))
         .par_for_each(
@@ -427,10 +455,15 @@ pub fn correct(
                             members: nm,
                             observed,
                             years: &years,
+                            year_of_value: &year_of_value,
                         };
                         let hc_out = &mut hc_cells[x * per_cell..(x + 1) * per_cell];
                         // Hindcast starts, each with its cross-validated training set.
-                        for i in 0..nh {
+                        for g in (0..sets.len()).filter(|&g| batch[g]) {
+                            let missed = row.correct_group(&samples, (g, &sets[g]), hc_out);
+                            untrained.fetch_add(missed, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        for i in (0..nh).filter(|&i| !batch[hc_groups[i]]) {
                             let g = hc_groups[i];
                             if !row.correct_one(
                                 &samples,
@@ -513,16 +546,22 @@ pub fn correct(
     })
 }
 
-/// The values of the year-tagged sorted `tagged` whose year is not in `left_out`, in order, into
-/// `out` (a branch-free compaction: every value is written, the cursor moves only for those kept).
-fn keep_years(tagged: &[u64], left_out: &std::ops::Range<i32>, out: &mut Vec<f32>) {
+/// The values of the sorted `tagged` (see [`tag`]; the payload indexes `year_of`) whose year is
+/// not in `left_out`, in order, into `out` (a branch-free compaction: every value is written,
+/// the cursor moves only for those kept).
+fn keep_years(
+    tagged: &[u64],
+    year_of: &[i32],
+    left_out: &std::ops::Range<i32>,
+    out: &mut Vec<f32>,
+) {
     out.clear();
     out.resize(tagged.len(), 0.0);
     let mut kept = 0;
     for &t in tagged {
-        let (v, year) = untag(t);
+        let (v, at) = untag(t);
         out[kept] = v;
-        kept += usize::from(!left_out.contains(&year));
+        kept += usize::from(!left_out.contains(&year_of[at as usize]));
     }
     out.truncate(kept);
 }
@@ -576,6 +615,8 @@ struct Samples<'s> {
     observed: &'s [f32],
     /// Year of every start.
     years: &'s [i32],
+    /// Year of every model value (`years` repeated for each member).
+    year_of_value: &'s [i32],
 }
 
 /// Per-row state: the sorted samples of the current (cell, lead, group), reused across targets.
@@ -618,35 +659,31 @@ impl<'a> RowWork<'a> {
         }
     }
 
-    /// Corrects one start's members `sim` at one cell and lead into `out`, trained on the
-    /// starts of `group` (id and start indices) but the years cross-validation leaves out for
-    /// `target_year`; false when untrained.
-    fn correct_one(
+    /// Sorts the samples of `group` at this cell and lead (once for every target of the
+    /// group) and builds the training set without the years cross-validation leaves out for
+    /// `target_year`; false when it is too small to train on.
+    fn train(
         &mut self,
         samples: &Samples,
         (group_id, group): (usize, &[usize]),
         target_year: Option<i32>,
-        sim: &[f32],
-        out: &mut [f32],
     ) -> bool {
-        // Sort the group's samples once: every start of the group at this cell and lead reuses
-        // them.
         let cell = samples.cell;
         let nm = samples.members;
         if self.sample_of != Some((cell, group_id)) {
             self.model_tagged.clear();
             self.obs_tagged.clear();
+            // Tagged with their positions: model values with their index in `samples.model`,
+            // observations with their start.
             for &j in group {
-                let year = samples.years[j];
-                for &v in samples.model[j * nm..(j + 1) * nm]
-                    .iter()
-                    .filter(|v| v.is_finite())
-                {
-                    self.model_tagged.push(tag(v, year));
+                for (at, &v) in samples.model.iter().enumerate().skip(j * nm).take(nm) {
+                    if v.is_finite() {
+                        self.model_tagged.push(tag(v, at as i32));
+                    }
                 }
                 let o = samples.observed[j];
                 if o.is_finite() {
-                    self.obs_tagged.push(tag(o, year));
+                    self.obs_tagged.push(tag(o, j as i32));
                 }
             }
             self.model_tagged.sort_unstable();
@@ -660,17 +697,40 @@ impl<'a> RowWork<'a> {
         let train_key = (cell, group_id, target_year);
         if self.train_of != Some(train_key) {
             let left_out = target_year.map_or(0..0, |t| self.params.cv.left_out(t));
-            keep_years(&self.model_tagged, &left_out, &mut self.model_train);
-            keep_years(&self.obs_tagged, &left_out, &mut self.obs_train);
+            keep_years(
+                &self.model_tagged,
+                samples.year_of_value,
+                &left_out,
+                &mut self.model_train,
+            );
+            keep_years(
+                &self.obs_tagged,
+                samples.years,
+                &left_out,
+                &mut self.obs_train,
+            );
             if self.kind == Kind::Multiplicative {
                 self.prepare_wet_training();
             }
             self.train_of = Some(train_key);
             self.scratch.training_changed = true;
         }
-        if self.obs_train.len() < self.params.min_training
-            || self.model_train.len() < self.params.min_training
-        {
+        self.obs_train.len() >= self.params.min_training
+            && self.model_train.len() >= self.params.min_training
+    }
+
+    /// Corrects one start's members `sim` at one cell and lead into `out`, trained on the
+    /// starts of `group` (id and start indices) but the years cross-validation leaves out for
+    /// `target_year`; false when untrained.
+    fn correct_one(
+        &mut self,
+        samples: &Samples,
+        group: (usize, &[usize]),
+        target_year: Option<i32>,
+        sim: &[f32],
+        out: &mut [f32],
+    ) -> bool {
+        if !self.train(samples, group, target_year) {
             out.fill(f32::NAN);
             return false;
         }
@@ -692,20 +752,73 @@ impl<'a> RowWork<'a> {
             .correct(&train, &self.sim, out, &mut self.scratch);
         self.scratch.training_changed = false;
         for (o, &x) in out.iter_mut().zip(&self.sim) {
-            *o = if !x.is_finite() {
-                f32::NAN
-            } else if self.kind == Kind::Multiplicative {
-                // Dry stays dry; nothing below the wet threshold or negative.
-                if x == 0.0 || *o < self.wet || !o.is_finite() {
-                    0.0
-                } else {
-                    *o
-                }
-            } else {
-                *o
-            };
+            *o = self.finish_value(*o, x);
         }
         true
+    }
+
+    /// In-sample: corrects every start of `group` at one cell and lead (the group's targets
+    /// are its training starts) into `out` (all starts' members, as `samples.model`), the
+    /// training values themselves in ascending order; returns how many starts were left
+    /// untrained.
+    fn correct_group(
+        &mut self,
+        samples: &Samples,
+        group: (usize, &[usize]),
+        out: &mut [f32],
+    ) -> usize {
+        let nm = samples.members;
+        // Missing members stay missing.
+        for &j in group.1 {
+            out[j * nm..(j + 1) * nm].fill(f32::NAN);
+        }
+        if !self.train(samples, group, None) {
+            return group.1.len();
+        }
+        // The training values are the group's finite values, wet-day rule applied as to
+        // values corrected, in the order of `model_tagged` (no year left out).
+        if !self.model_train.windows(2).all(|w| w[0] <= w[1]) {
+            // (a negative wet-day threshold can unsort them): one start at a time.
+            for &j in group.1 {
+                let (sim, dst) = (
+                    &samples.model[j * nm..(j + 1) * nm],
+                    &mut out[j * nm..(j + 1) * nm],
+                );
+                self.correct_one(samples, group, None, sim, dst);
+            }
+            return 0;
+        }
+        let mut mapped = std::mem::take(&mut self.sim);
+        mapped.clear();
+        mapped.resize(self.model_train.len(), 0.0);
+        let train = Training {
+            model: &self.model_train,
+            obs: &self.obs_train,
+        };
+        self.corrector
+            .correct_ascending(&train, &self.model_train, &mut mapped, &mut self.scratch);
+        self.scratch.training_changed = false;
+        for ((&t, &o), &x) in self.model_tagged.iter().zip(&mapped).zip(&self.model_train) {
+            out[untag(t).1 as usize] = self.finish_value(o, x);
+        }
+        self.sim = mapped;
+        0
+    }
+
+    /// A corrected value `o` of the value `x` (after the wet-day rule): missing stays missing;
+    /// precipitation: dry stays dry, nothing below the wet threshold or negative.
+    fn finish_value(&self, o: f32, x: f32) -> f32 {
+        if !x.is_finite() {
+            f32::NAN
+        } else if self.kind == Kind::Multiplicative {
+            if x == 0.0 || o < self.wet || !o.is_finite() {
+                0.0
+            } else {
+                o
+            }
+        } else {
+            o
+        }
     }
 
     /// Wet-day handling of the training samples (see the module doc); sets the rule that the

@@ -250,3 +250,40 @@ proptest! {
         prop_assert!(c.hindcast.as_ref().unwrap().values.iter().all(|&v| v == 0.0));
     }
 }
+
+proptest! {
+    /// In-sample, the starts of a group are corrected together in ascending order: the same
+    /// values as the kernel applied start by start (ties and repeated values included).
+    #[test]
+    fn in_sample_group_equals_start_by_start(
+        values in prop::collection::vec(prop::collection::vec(prop_oneof![Just(1.0f32), Just(2.5f32), 0.5f32..40.0], 4), 3..12),
+        obs in prop::collection::vec(0.5f32..60.0, 12),
+        nq in prop::option::of(2usize..30),
+        mult in any::<bool>(),
+    ) {
+        let years = values.len();
+        let h = cube(&values, false);
+        let o = cube(&obs[..years].iter().map(|&v| vec![v]).collect::<Vec<_>>(), true);
+        let kind = if mult { Kind::Multiplicative } else { Kind::Additive };
+        let eqm = QuantileMapping { quantiles: nq, kind };
+        let p = BiasParams { cv: CrossValidation::None, min_training: 1, wet_threshold: 0.1, ..Default::default() };
+        let c = correct(&eqm, &h, &o, None, &p).unwrap();
+        let got = c.hindcast.unwrap().values;
+        // Every value here is wet: the training sets are the sorted samples as they are.
+        let mut model: Vec<f32> = values.iter().flatten().copied().collect();
+        model.sort_by(f32::total_cmp);
+        let mut observed = obs[..years].to_vec();
+        observed.sort_by(f32::total_cmp);
+        let train = Training { model: &model, obs: &observed };
+        for (i, members) in values.iter().enumerate() {
+            let mut want = vec![0.0; members.len()];
+            eqm.correct(&train, members, &mut want, &mut Scratch::default());
+            if mult {
+                // (nothing below the wet-day threshold)
+                want.iter_mut().filter(|w| **w < 0.1).for_each(|w| *w = 0.0);
+            }
+            let row: Vec<f32> = got.slice(s![i, .., 0, 0, 0]).to_vec();
+            prop_assert_eq!(row, want);
+        }
+    }
+}
