@@ -60,7 +60,7 @@ pub use methods::{MeanScaling, QuantileDeltaMapping, QuantileMapping, VarianceSc
 
 use crate::cube::Cube;
 use crate::error::{Error, Result};
-use crate::stats::{tag, untag};
+use crate::stats::{sort_tagged, tag, untag};
 
 /// Additive (temperature) or multiplicative (precipitation) correction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -396,15 +396,12 @@ pub fn correct(
     }
     // Corrected hindcast starts (none when only the forecast is corrected).
     let nh = if params.correct_hindcast { ni } else { 0 };
-    let mut hc_out = Array5::<f32>::from_elem(
-        (nh, nm, nl, ny, if params.correct_hindcast { nx } else { 0 }),
-        f32::NAN,
-    );
+    // Every value is written below (zeroed pages cost nothing until then).
+    let mut hc_out =
+        Array5::<f32>::zeros((nh, nm, nl, ny, if params.correct_hindcast { nx } else { 0 }));
     let (nf, nmf) = forecast.map_or((0, 0), |f| (f.n_init(), f.n_member()));
-    let mut fc_out = Array5::<f32>::from_elem(
-        (nf, nmf, nl, ny, if forecast.is_some() { nx } else { 0 }),
-        f32::NAN,
-    );
+    let mut fc_out =
+        Array5::<f32>::zeros((nf, nmf, nl, ny, if forecast.is_some() { nx } else { 0 }));
     let untrained = std::sync::atomic::AtomicUsize::new(0);
 
     let nf_members = nf * nmf;
@@ -630,6 +627,7 @@ struct RowWork<'a> {
     /// Values tagged with their year, packed by [`tag`] so that they sort as integers.
     model_tagged: Vec<u64>,
     obs_tagged: Vec<u64>,
+    sort_buf: Vec<u64>,
     /// The (cell and lead, group) the tagged samples were built for.
     sample_of: Option<(usize, usize)>,
     /// The (cell and lead, group, left-out year) the training samples were built for.
@@ -650,6 +648,7 @@ impl<'a> RowWork<'a> {
             scratch: Scratch::default(),
             model_tagged: Vec::new(),
             obs_tagged: Vec::new(),
+            sort_buf: Vec::new(),
             sample_of: None,
             train_of: None,
             dry_rule: DryRule::Below(wet),
@@ -686,8 +685,8 @@ impl<'a> RowWork<'a> {
                     self.obs_tagged.push(tag(o, j as i32));
                 }
             }
-            self.model_tagged.sort_unstable();
-            self.obs_tagged.sort_unstable();
+            sort_tagged(&mut self.model_tagged, &mut self.sort_buf);
+            sort_tagged(&mut self.obs_tagged, &mut self.sort_buf);
             self.sample_of = Some((cell, group_id));
         }
         // Leave the excluded years out: one pass, order kept. Consecutive targets of the same
