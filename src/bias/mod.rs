@@ -553,6 +553,10 @@ fn keep_years(
     out: &mut Vec<f32>,
 ) {
     out.clear();
+    if left_out.is_empty() {
+        out.extend(tagged.iter().map(|&t| untag(t).0));
+        return;
+    }
     out.resize(tagged.len(), 0.0);
     let mut kept = 0;
     for &t in tagged {
