@@ -40,9 +40,15 @@
 //! instance.
 //!
 //! # Cost
-//! Each cell's sample is sorted once per group with year tags; a left-out year is removed by one
-//! O(n) pass, not by sorting again. Cells run in parallel (rayon, by latitude row); scratch
-//! buffers are per row, so nothing is allocated per cell. Memory: the inputs and the outputs.
+//! Each cell's sample is sorted once per group (a radix sort of values tagged with their
+//! position, whose year is looked up); a left-out year is removed by one O(n) pass, not by
+//! sorting again. In-sample, where the values corrected are the training values themselves,
+//! the group is corrected in one ascending pass ([`BiasCorrector::correct_ascending`]: EQM walks
+//! its nodes instead of searching them); nodes serving several targets get a bucket index and
+//! their segment slopes. One lead of a latitude row is copied cell-major (tiles of 16 lanes) so
+//! the per-cell work runs on contiguous slices. Cells run in parallel (rayon, by latitude row);
+//! scratch buffers are per row, so nothing is allocated per cell. Memory: the inputs and the
+//! outputs.
 //!
 //! # References
 //! - Déqué, M. (2007), Global Planet. Change 57, 16–26 (EQM).
