@@ -276,6 +276,17 @@ impl QuantileMapping {
     }
 }
 
+/// With every training value a node (`p_k = k/(n_M − 1)`, ½ for a single value): the observed
+/// node `q_O(p_k)` of index `k`.
+fn observed_at_training_values<'t>(train: &'t Training) -> impl Fn(usize) -> f64 + 't {
+    let n = train.model.len();
+    let step = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
+    move |k: usize| {
+        let p = if n > 1 { k as f64 * step } else { 0.5 };
+        quantile_sorted(train.obs, p)
+    }
+}
+
 /// Slope of the mapping between nodes `(a, oa)` and `(b, ob)`, `b > a`.
 #[inline]
 fn segment_slope(a: f64, b: f64, oa: f64, ob: f64) -> f64 {
@@ -327,20 +338,15 @@ impl BiasCorrector for QuantileMapping {
             None => {
                 // Every training value is a node: q_M(p_k) is the k-th value itself and
                 // q_O(p_k) is evaluated only at the nodes a value falls between.
-                let n = train.model.len();
-                let step = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
-                let at = |k: usize| {
-                    let p = if n > 1 { k as f64 * step } else { 0.5 };
-                    quantile_sorted(train.obs, p)
-                };
+                let at = observed_at_training_values(train);
                 if scratch.nodes_used == 1 {
                     scratch.index.build(train.model);
-                    segment_slopes(train.model, at, &mut scratch.slopes);
+                    segment_slopes(train.model, &at, &mut scratch.slopes);
                 }
                 let index =
                     (scratch.nodes_used >= 1).then_some((&scratch.index, &scratch.slopes[..]));
                 for (o, &x) in out.iter_mut().zip(sim) {
-                    *o = self.map(x, train.model, at, index, &mut tie) as f32;
+                    *o = self.map(x, train.model, &at, index, &mut tie) as f32;
                 }
             }
             Some(nq) => {
@@ -372,12 +378,7 @@ impl BiasCorrector for QuantileMapping {
     ) {
         match self.quantiles {
             None => {
-                let n = train.model.len();
-                let step = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
-                let at = |k: usize| {
-                    let p = if n > 1 { k as f64 * step } else { 0.5 };
-                    quantile_sorted(train.obs, p)
-                };
+                let at = observed_at_training_values(train);
                 self.map_ascending(sim, out, train.model, at, |x| x);
             }
             Some(nq) => {

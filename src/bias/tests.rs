@@ -11,6 +11,11 @@ fn cube(values: &[Vec<f32>], observed: bool) -> Cube {
     crate::cube::test_cell_cube(if observed { "OBS" } else { "M" }, values)
 }
 
+/// The corrected hindcast.
+fn hc(c: &Corrected) -> &Cube {
+    c.hindcast.as_ref().expect("hindcast corrected")
+}
+
 fn col(c: &Cube, i: usize) -> Vec<f32> {
     c.values.slice(s![i, .., 0, 0, 0]).to_vec()
 }
@@ -35,9 +40,9 @@ fn leave_one_year_out_scaling_by_hand() {
     )
     .unwrap();
     // Year 0 trained on years 1, 2: model mean 2.5, obs mean 14: +11.5
-    assert_eq!(col(c.hindcast.as_ref().unwrap(), 0), vec![11.5, 13.5]);
+    assert_eq!(col(hc(&c), 0), vec![11.5, 13.5]);
     // Year 2 trained on years 0, 1: model mean 1.5, obs 11.5: +10
-    assert_eq!(col(c.hindcast.as_ref().unwrap(), 2), vec![12.0, 14.0]);
+    assert_eq!(col(hc(&c), 2), vec![12.0, 14.0]);
     // In sample, every year: model mean 2, obs 13: +11
     let p = BiasParams {
         cv: CrossValidation::None,
@@ -62,13 +67,10 @@ fn leave_one_year_out_scaling_by_hand() {
         &p,
     )
     .unwrap();
-    assert_eq!(col(c.hindcast.as_ref().unwrap(), 1), vec![12.0, 14.0]);
+    assert_eq!(col(hc(&c), 1), vec![12.0, 14.0]);
     assert_eq!(col(c.forecast.as_ref().unwrap(), 0), vec![16.0, 17.0]);
     assert_eq!(c.untrained, 0);
-    assert!(c
-        .hindcast
-        .as_ref()
-        .unwrap()
+    assert!(hc(&c)
         .meta
         .history
         .last()
@@ -111,13 +113,7 @@ fn precipitation_dry_cells_drizzle_and_missing_values() {
     );
     let o = cube(&(0..6).map(|_| vec![0.0]).collect::<Vec<_>>(), true);
     let c = correct(&eqm, &h, &o, None, &p).unwrap();
-    assert!(c
-        .hindcast
-        .as_ref()
-        .unwrap()
-        .values
-        .iter()
-        .all(|&v| v == 0.0));
+    assert!(hc(&c).values.iter().all(|&v| v == 0.0));
     // Drizzle: the model is wet every time, the observations half the time: the model's lower
     // half becomes dry; dry values stay dry; nothing negative.
     let h = cube(
@@ -143,14 +139,7 @@ fn precipitation_dry_cells_drizzle_and_missing_values() {
         },
     ] {
         let c = correct(m, &h, &o, None, &p).unwrap();
-        let v: Vec<f32> = c
-            .hindcast
-            .as_ref()
-            .unwrap()
-            .values
-            .iter()
-            .copied()
-            .collect();
+        let v: Vec<f32> = hc(&c).values.iter().copied().collect();
         assert!(
             v.iter().all(|&x| x >= 0.0 && x.is_finite()),
             "{}: {v:?}",
@@ -170,13 +159,7 @@ fn precipitation_dry_cells_drizzle_and_missing_values() {
     );
     let o = cube(&(0..4).map(|_| vec![f32::NAN]).collect::<Vec<_>>(), true);
     let c = correct(&eqm, &h, &o, None, &p).unwrap();
-    assert!(c
-        .hindcast
-        .as_ref()
-        .unwrap()
-        .values
-        .iter()
-        .all(|v| v.is_nan()));
+    assert!(hc(&c).values.iter().all(|v| v.is_nan()));
     assert_eq!(c.untrained, 4);
 }
 
@@ -240,14 +223,14 @@ proptest! {
         let p = BiasParams { cv: CrossValidation::LeaveOut(k), min_training: 1, ..Default::default() };
         let c = correct(&Spy, &h, &o, None, &p).unwrap();
         // Clean, or untrained (NaN) when the left-out block is all there is.
-        prop_assert!(c.hindcast.as_ref().unwrap().values.iter().all(|&v| v == 1.0 || v.is_nan()));
+        prop_assert!(hc(&c).values.iter().all(|&v| v == 1.0 || v.is_nan()));
         if years > 2 * k as usize {
             prop_assert_eq!(c.untrained, 0);
         }
         // ... and in-sample correction does see it (the spy can tell).
         let p = BiasParams { cv: CrossValidation::None, min_training: 1, ..Default::default() };
         let c = correct(&Spy, &h, &o, None, &p).unwrap();
-        prop_assert!(c.hindcast.as_ref().unwrap().values.iter().all(|&v| v == 0.0));
+        prop_assert!(hc(&c).values.iter().all(|&v| v == 0.0));
     }
 }
 
