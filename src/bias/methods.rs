@@ -155,21 +155,10 @@ impl QuantileMapping {
     fn nodes(nq: usize, train: &Training, scratch: &mut Scratch) {
         scratch.qm.clear();
         scratch.qo.clear();
-        // Type-7 quantiles (`quantile_sorted`) at p = (k + ½)/nq, in one loop over k.
-        let at = |sorted: &[f32], p: f64| {
-            if sorted.is_empty() {
-                return f64::NAN;
-            }
-            let h = (sorted.len() - 1) as f64 * p;
-            let lo = h as usize;
-            let hi = (lo + 1).min(sorted.len() - 1);
-            let a = f64::from(sorted[lo]);
-            a + (h - lo as f64) * (f64::from(sorted[hi]) - a)
-        };
         for k in 0..nq {
             let p = (k as f64 + 0.5) / nq as f64;
-            scratch.qm.push(at(train.model, p));
-            scratch.qo.push(at(train.obs, p));
+            scratch.qm.push(quantile_sorted(train.model, p));
+            scratch.qo.push(quantile_sorted(train.obs, p));
         }
     }
 

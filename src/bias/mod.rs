@@ -436,7 +436,9 @@ pub fn correct(
                 let per_cell = ni * nm;
                 let mut model_cells = vec![0.0f32; nx * per_cell];
                 let mut obs_cells = vec![0.0f32; nx * ni];
-                let mut hc_cells = vec![f32::NAN; nx * per_cell];
+                // (none when only the forecast is corrected)
+                let hc_per_cell = nh * nm;
+                let mut hc_cells = vec![f32::NAN; nx * hc_per_cell];
                 let mut fc_in = vec![0.0f32; nx * nf_members];
                 let mut fc_cells = vec![f32::NAN; nx * nf_members];
                 for l in 0..nl {
@@ -460,7 +462,7 @@ pub fn correct(
                             years: &years,
                             year_of_value: &year_of_value,
                         };
-                        let hc_out = &mut hc_cells[x * per_cell..(x + 1) * per_cell];
+                        let hc_out = &mut hc_cells[x * hc_per_cell..(x + 1) * hc_per_cell];
                         // Hindcast starts, each with its cross-validated training set.
                         for g in (0..sets.len()).filter(|&g| batch[g]) {
                             let missed = row.correct_group(&samples, (g, &sets[g]), hc_out);
@@ -633,8 +635,9 @@ struct RowWork<'a> {
     wet: f32,
     params: &'a BiasParams,
     scratch: Scratch,
-    /// Sorted (value, year) of the current group, and which group and cell they belong to.
-    /// Values tagged with their year, packed by [`tag`] so that they sort as integers.
+    /// Sorted samples of the current group, each value packed by [`tag`] with its position
+    /// (model: index in [`Samples::model`]; observations: the start) so that they sort as
+    /// integers and the year of each can be looked up.
     model_tagged: Vec<u64>,
     obs_tagged: Vec<u64>,
     sort_buf: Vec<u64>,

@@ -27,6 +27,15 @@ use crate::error::{Error, Result};
 /// `_FillValue` written for missing values.
 pub const FILL_F32: f32 = 1.0e20;
 
+/// The value as written: NaN becomes [`FILL_F32`].
+fn with_fill(x: &f32) -> f32 {
+    if x.is_nan() {
+        FILL_F32
+    } else {
+        *x
+    }
+}
+
 /// Options for [`write_cube`] and [`CfWriter`].
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -272,10 +281,7 @@ impl CfWriter {
         count: &[usize],
         values: &[f32],
     ) -> Result<()> {
-        let buf: Vec<f32> = values
-            .iter()
-            .map(|&x| if x.is_nan() { FILL_F32 } else { x })
-            .collect();
+        let buf: Vec<f32> = values.iter().map(with_fill).collect();
         self.put_slab(name, start, count, &buf)
     }
 
@@ -328,15 +334,14 @@ impl CfWriter {
         }
         let mut count = shape.clone();
         count[0] = 1;
-        let fill = |&x: &f32| if x.is_nan() { FILL_F32 } else { x };
         let mut buf = Vec::new();
         let mut start = vec![0; shape.len()];
         for (i, sub) in data.axis_iter(Axis(0)).enumerate() {
             start[0] = i;
             buf.clear();
             match sub.as_slice() {
-                Some(values) => buf.extend(values.iter().map(fill)),
-                None => buf.extend(sub.iter().map(fill)),
+                Some(values) => buf.extend(values.iter().map(with_fill)),
+                None => buf.extend(sub.iter().map(with_fill)),
             }
             self.put_slab(name, &start, &count, &buf)?;
         }

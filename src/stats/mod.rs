@@ -151,9 +151,9 @@ pub fn mean_sd(values: &[f32]) -> (f64, f64) {
     (mean, (ss / (n - 1) as f64).sqrt())
 }
 
-/// A finite value and its year packed in a `u64` whose integer order is the value's order:
-/// the float's bits made monotone (sign bit flipped for positives, all bits for negatives) in
-/// the high half, the year in the low half.
+/// A finite value and a small integer (its year, or its position in a sample) packed in a `u64`
+/// whose integer order is the value's order: the float's bits made monotone (sign bit flipped
+/// for positives, all bits for negatives) in the high half, the integer in the low half.
 pub(crate) fn tag(v: f32, year: i32) -> u64 {
     let b = v.to_bits();
     let key = if b >> 31 == 0 { b | 0x8000_0000 } else { !b };

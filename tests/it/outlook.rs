@@ -5,17 +5,21 @@ use std::path::Path;
 
 use crate::common::{s2s, stderr};
 
-/// Runs `s2s outlook -q --config CFG --out OUT`, checks it succeeded, returns the bulletin's
-/// Markdown.
-fn run_outlook(cfg: &Path, out: &Path) -> String {
-    let o = s2s(&[
+/// Runs `s2s outlook -q --config CFG --out OUT`.
+fn outlook(cfg: &Path, out: &Path) -> std::process::Output {
+    s2s(&[
         "outlook",
         "-q",
         "--config",
         cfg.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+/// [`outlook`], checked to succeed; returns the bulletin's Markdown.
+fn run_outlook(cfg: &Path, out: &Path) -> String {
+    let o = outlook(cfg, out);
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::read_to_string(out.join("bulletin.md")).unwrap()
 }
@@ -543,14 +547,7 @@ fn models_on_other_grids_need_and_get_a_common_grid() {
     let base = "variable = \"pr\"\nbias = \"scaling\"\nregions = [\"south_asia\"]\n[[models]]\nname = \"ALPHA\"\nhindcast = \"syn/hindcast_ALPHA.nc\"\nforecast = \"syn/forecast_ALPHA.nc\"\n[[models]]\nname = \"BRAVO\"\nhindcast = \"syn/hindcast_BRAVO_15.nc\"\nforecast = \"syn/forecast_BRAVO_15.nc\"\n[observations]\npath = \"syn/obs.nc\"\n";
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, base).unwrap();
-    let o = s2s(&[
-        "outlook",
-        "-q",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        dir.path().join("none").to_str().unwrap(),
-    ]);
+    let o = outlook(&cfg, &dir.path().join("none"));
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("model BRAVO is not on the grid of") && stderr(&o).contains("[grid]"),
