@@ -1,8 +1,14 @@
 //! Ensemble combination on the synth medium preset (3 models, 10 + 25 + 15 members, 24 starts,
 //! 6 leads, 3358 cells: 24.2 M member values of temperature): weighted mean + spread (one
-//! streaming pass; compare its bytes/s with the triad in `benches/regrid.rs`), percentiles
-//! 10/50/90, and tercile probabilities with each model's own hindcast climatology. Throughput in
-//! member values per second; no I/O in the timed loop.
+//! streaming pass), percentiles 10/50/90, and tercile probabilities with each model's own
+//! hindcast climatology. Throughput in member values per second; no I/O in the timed loop.
+//!
+//! The memory-bandwidth bound is measured in the same run: `memory_bandwidth/read_members`
+//! reads the same member values once front to back (no kernel that must read them can be
+//! faster), `memory_bandwidth/triad_f32_1.5GiB` is the STREAM triad. Compare their bytes/s
+//! with `ensemble/mean_spread_model_equal_bytes`.
+
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use s2s_ensemble::ensemble::{
@@ -35,6 +41,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("tercile_probabilities_model_edges", |b| {
         b.iter(|| forecast_probabilities(&refs, &refs, &TERCILES, &Weights::ModelEqual).unwrap())
     });
+    g.finish();
+
+    let mut g = c.benchmark_group("memory_bandwidth");
+    g.sample_size(10);
+    let slices: Vec<&[f32]> = cubes
+        .iter()
+        .map(|c| c.values.as_slice().expect("standard layout"))
+        .collect();
+    common::read_once(&mut g, "read_members", &slices);
+    common::triad(&mut g);
     g.finish();
 }
 

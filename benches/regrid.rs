@@ -5,11 +5,12 @@
 //! `scripts/bench_regrid_peers.sh` times `s2s regrid` against `cdo remapbil` / `remapcon` on
 //! the file this bench writes (`target/bench-data/regrid_1deg_144.nc`).
 
+mod common;
+
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{Array2, Array5};
-use rayon::prelude::*;
 use s2s_ensemble::calendar::{Calendar, CfDateTime};
 use s2s_ensemble::cube::{BBox, Coords, Cube, CubeKind, Lead, Meta};
 use s2s_ensemble::grid::{bilinear, conservative, LonLatGrid, RegridWeights};
@@ -139,28 +140,11 @@ fn apply(c: &mut Criterion) {
     g.finish();
 }
 
-/// STREAM triad a = b + s·c on three 512 MiB f32 arrays, rayon-parallel: the memory-bandwidth
-/// reference (bytes counted: 3 × 4 per element).
+/// The memory-bandwidth reference (see `common::triad`).
 fn triad(c: &mut Criterion) {
-    let n = 128 << 20;
-    let b = vec![1.0f32; n];
-    let cc = vec![2.0f32; n];
-    let mut a = vec![0.0f32; n];
     let mut g = c.benchmark_group("memory_bandwidth");
     g.sample_size(10);
-    g.throughput(Throughput::Bytes((12 * n) as u64));
-    g.bench_function("triad_f32_1.5GiB", |bch| {
-        bch.iter(|| {
-            a.par_chunks_mut(1 << 16)
-                .zip(b.par_chunks(1 << 16))
-                .zip(cc.par_chunks(1 << 16))
-                .for_each(|((a, b), c)| {
-                    for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-                        *a = b + 3.0 * c;
-                    }
-                })
-        })
-    });
+    common::triad(&mut g);
     g.finish();
 }
 

@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, Weights, TERCILES};
 use crate::cube::Cube;
 use crate::error::{Error, Result};
-use crate::stats::{standard_normal_cdf, standard_normal_quantile, tag, untag};
+use crate::stats::{sort_tagged, standard_normal_cdf, standard_normal_quantile, tag, untag};
 use crate::verify::rps;
 
 /// How the models' members are weighted.
@@ -306,6 +306,10 @@ struct Pool {
     sum: Vec<f64>,
     sumsq: Vec<f64>,
     total: (f64, f64),
+    /// Scratch of the build: the radix sort's buffer, per-year counts and fill positions.
+    buf: Vec<u64>,
+    counts: Vec<u32>,
+    fill: Vec<u32>,
 }
 
 impl Pool {
@@ -316,7 +320,9 @@ impl Pool {
         self.sum.resize(nyears, 0.0);
         self.sumsq.clear();
         self.sumsq.resize(nyears, 0.0);
-        let mut counts = vec![0u32; nyears + 1];
+        let counts = &mut self.counts;
+        counts.clear();
+        counts.resize(nyears + 1, 0);
         for (v, y) in values {
             if v.is_finite() {
                 self.tagged.push(tag(v, y as i32));
@@ -326,7 +332,9 @@ impl Pool {
                 counts[y + 1] += 1;
             }
         }
-        self.tagged.sort_unstable();
+        // By value; ties keep their input order (which values of a tie belong to which year
+        // does not change a quantile).
+        sort_tagged(&mut self.tagged, &mut self.buf);
         self.sorted.clear();
         self.start.clear();
         self.start.push(0);
@@ -336,13 +344,14 @@ impl Pool {
         }
         self.pos.clear();
         self.pos.resize(self.tagged.len(), 0);
-        let mut fill: Vec<u32> = self.start[..nyears].to_vec();
+        self.fill.clear();
+        self.fill.extend_from_slice(&self.start[..nyears]);
         for (i, &t) in self.tagged.iter().enumerate() {
             let (v, y) = untag(t);
             self.sorted.push(v);
             let y = y as usize;
-            self.pos[fill[y] as usize] = i as u32;
-            fill[y] += 1;
+            self.pos[self.fill[y] as usize] = i as u32;
+            self.fill[y] += 1;
         }
         self.total = (self.sum.iter().sum(), self.sumsq.iter().sum());
     }

@@ -8,10 +8,18 @@
 //! - [`Weights`] and [`model_weights`]: pooled (every member equal), model-equal (each model
 //!   `1/M` whatever its member count), or given (skill weights from verification).
 //! - [`category_probabilities`]: the weighted share of members in each category.
-//! - [`forecast_probabilities`]: per cell and lead, for `M` models' forecasts with edges from
-//!   each model's own hindcast climatology (the C3S way, which removes the residual bias of each
-//!   model), in parallel over cells.
-//! - [`ensemble_mean`], [`weighted_percentile`]: deterministic fields.
+//! - [`forecast_probabilities`], [`model_edge_probabilities`]: per cell and lead, for `M`
+//!   models' forecasts with edges from each model's own hindcast climatology (the C3S way, which
+//!   removes the residual bias of each model), in parallel over `(lead, latitude row)`.
+//! - [`ensemble_mean`], [`weighted_percentile`]: deterministic fields of one cell;
+//!   [`ensemble_mean_spread`], [`ensemble_percentiles`], [`ensemble_fields`]: of whole cubes.
+//!
+//! # Cost
+//! The mean and spread stream every member once (register-blocked over 16 cells, the next
+//! lines prefetched; see `mean_spread.rs`): on the synth medium preset they run at about half
+//! the speed of merely reading the members and within 2× of the STREAM triad
+//! (`benches/ensemble.rs` measures all three in one run). Category edges come from selection,
+//! not sorting, on cell-major copies of one latitude row at a time.
 //!
 //! # Formulas
 //! With model weights `w_m` (`Σ w_m = 1`), `n_m` valid members of model `m` and `k_{m,c}` of them
@@ -31,13 +39,16 @@
 //! forecast graphical products (model-climate terciles).
 
 use ndarray::{s, Array3, Array5, ArrayView5, ArrayViewMut4, Axis, Zip};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cube::Cube;
 use crate::error::{Error, Result};
 use crate::stats::quantile_sorted;
+use mean_spread::{mean_spread_cells, ModelBlock, MEAN_TASK};
 
 pub mod combine;
+mod mean_spread;
 pub use combine::{
     combine, CombineInput, CombineSpec, Combined, EdgeSource, Products, SkillScore, WeightScheme,
 };
@@ -335,97 +346,277 @@ pub fn weighted_percentile<M: AsRef<[f32]>>(members: &[M], weights: &Weights, p:
     out[0]
 }
 
-/// Forecast category probabilities of `M` models on one grid: for each cell and lead, each
-/// model's edges come from its own hindcast (members × years) at `levels`; the forecast members
-/// are counted with `weights`. Returns `(forecast init, category, lead, y, x)` probabilities.
+/// Category probabilities `(start, category, lead, y, x)` of `M` models' forecasts, each
+/// model's members placed against the edges of its own hindcast climatology (all its members ×
+/// starts at the cell and lead, type-7 quantiles at `levels`, in-sample) — the C3S way, which
+/// removes each model's residual bias. See [`model_edge_probabilities`].
 pub fn forecast_probabilities(
     hindcasts: &[&Cube],
     forecasts: &[&Cube],
     levels: &[f64],
     weights: &Weights,
 ) -> Result<Array5<f32>> {
+    let mut out = model_edge_probabilities(hindcasts, &[forecasts], levels, weights)?;
+    Ok(out.pop().expect("one target set"))
+}
+
+/// [`forecast_probabilities`] for several sets of targets at once (say every hindcast start
+/// and the forecast), the edges computed once per cell and lead: one array per set.
+///
+/// Work is split by `(lead, latitude row)`: the row's values of each model are gathered
+/// cell-major (a cell's members × starts together) from the contiguous longitude rows of the
+/// cubes, each climatology's edges come from selection (`select_nth_unstable`, O(n), on
+/// order-preserving integer keys) instead of a sort, and the counting runs over the gathered
+/// members. A model without a finite hindcast value at a cell takes no part there.
+pub fn model_edge_probabilities(
+    hindcasts: &[&Cube],
+    targets: &[&[&Cube]],
+    levels: &[f64],
+    weights: &Weights,
+) -> Result<Vec<Array5<f32>>> {
     let nmod = hindcasts.len();
-    if nmod == 0 || forecasts.len() != nmod {
+    let first = *hindcasts
+        .first()
+        .ok_or_else(|| Error::invalid("ensemble", "no model given"))?;
+    let (_, _, nl, ny, nx) = first.values.dim();
+    for set in targets {
+        if set.len() != nmod {
+            return Err(Error::invalid(
+                "ensemble",
+                format!(
+                    "{} hindcasts and {} forecasts: give one of each per model",
+                    nmod,
+                    set.len()
+                ),
+            ));
+        }
+        let nf = set[0].n_init();
+        for (h, f) in hindcasts.iter().zip(set.iter()) {
+            if f.coords.spatial.shape() != (ny, nx) || h.coords.spatial.shape() != (ny, nx) {
+                return Err(Error::mismatch(
+                    "models",
+                    format!(
+                        "{} is not on the grid of {}; regrid first",
+                        f.meta.model, first.meta.model
+                    ),
+                ));
+            }
+            if h.coords.lead != f.coords.lead
+                || f.coords.lead != first.coords.lead
+                || f.n_init() != nf
+            {
+                return Err(Error::mismatch(
+                    "models",
+                    format!(
+                        "{} has other leads or start dates than {}",
+                        f.meta.model, first.meta.model
+                    ),
+                ));
+            }
+        }
+    }
+    let ascending = levels.windows(2).all(|w| w[0] <= w[1]);
+    if !ascending || levels.iter().any(|p| !(0.0..=1.0).contains(p)) {
         return Err(Error::invalid(
             "ensemble",
-            format!(
-                "{} hindcasts and {} forecasts: give one of each per model",
-                nmod,
-                forecasts.len()
-            ),
+            format!("category levels {levels:?} must ascend within [0, 1]"),
         ));
     }
-    let (_, _, nl, ny, nx) = forecasts[0].values.dim();
-    let nf = forecasts[0].n_init();
-    for (h, f) in hindcasts.iter().zip(forecasts) {
-        if f.coords.spatial.shape() != (ny, nx) || h.coords.spatial.shape() != (ny, nx) {
-            return Err(Error::mismatch(
-                "models",
-                format!(
-                    "{} is not on the grid of {}; regrid first",
-                    f.meta.model, forecasts[0].meta.model
-                ),
-            ));
-        }
-        if h.coords.lead != f.coords.lead
-            || f.coords.lead != forecasts[0].coords.lead
-            || f.n_init() != nf
-        {
-            return Err(Error::mismatch(
-                "models",
-                format!(
-                    "{} has other leads or start dates than {}",
-                    f.meta.model, forecasts[0].meta.model
-                ),
-            ));
-        }
-    }
     let ncat = levels.len() + 1;
-    let mut out = Array5::<f32>::from_elem((nf, ncat, nl, ny, nx), f32::NAN);
-    Zip::indexed(out.axis_iter_mut(Axis(3))).par_for_each(|y, mut row: ArrayViewMut4<f32>| {
-        let mut clim: Vec<Vec<f32>> = vec![Vec::new(); nmod];
-        let mut edges: Vec<Vec<f64>> = vec![vec![0.0; levels.len()]; nmod];
-        let mut members: Vec<Vec<f32>> = vec![Vec::new(); nmod];
-        let mut probs = vec![0.0; ncat];
-        let mut scratch = ProbScratch::default();
-        for l in 0..nl {
+    let row_tasks: Vec<(usize, usize)> =
+        (0..nl).flat_map(|l| (0..ny).map(move |y| (l, y))).collect();
+    // Per (lead, row): for each target set, (start, category, x) probabilities.
+    // Per-thread buffers of the gathered rows: hindcasts, then each target set's models.
+    let new_rows = || {
+        let n = nmod * (1 + targets.len());
+        (0..n).map(|_| CellMajorRow::default()).collect::<Vec<_>>()
+    };
+    let rows: Vec<Vec<Vec<f32>>> = row_tasks
+        .par_iter()
+        .map_init(new_rows, |buffers, &(l, y)| {
+            let all = hindcasts
+                .iter()
+                .chain(targets.iter().flat_map(|set| set.iter()));
+            for (buf, c) in buffers.iter_mut().zip(all) {
+                buf.gather(c, l, y);
+            }
+            let (clim, gathered) = buffers.split_at(nmod);
+            let mut out: Vec<Vec<f32>> = targets
+                .iter()
+                .map(|set| vec![f32::NAN; set[0].n_init() * ncat * nx])
+                .collect();
+            let mut keys = Vec::new();
+            let mut edges = vec![vec![0.0; levels.len()]; nmod];
+            let mut has_clim = vec![false; nmod];
+            let mut probs = vec![0.0; ncat];
+            let mut scratch = ProbScratch::default();
+            let mut members: Vec<&[f32]> = Vec::with_capacity(nmod);
             for x in 0..nx {
                 for m in 0..nmod {
-                    clim[m].clear();
-                    clim[m].extend(
-                        hindcasts[m]
-                            .values
-                            .slice(s![.., .., l, y, x])
-                            .iter()
-                            .copied()
-                            .filter(|v| v.is_finite()),
-                    );
-                    clim[m].sort_unstable_by(f32::total_cmp);
-                    category_edges(&clim[m], levels, &mut edges[m]);
-                }
-                for i in 0..nf {
-                    for m in 0..nmod {
-                        members[m].clear();
-                        // A model without a climatology at this cell cannot be placed in it.
-                        if !clim[m].is_empty() {
-                            members[m].extend(
-                                forecasts[m]
-                                    .values
-                                    .slice(s![i, .., l, y, x])
-                                    .iter()
-                                    .copied(),
-                            );
-                        }
+                    // Finite values' keys, written branch-free (a non-finite value's slot is
+                    // taken by the next value).
+                    let cell = clim[m].cell(x);
+                    keys.resize(cell.len(), 0);
+                    let mut n = 0;
+                    for &v in cell {
+                        keys[n] = order_key(v);
+                        n += usize::from(crate::stats::finite(v));
                     }
-                    category_probabilities(&members, &edges, weights, &mut probs, &mut scratch);
-                    for c in 0..ncat {
-                        row[[i, c, l, x]] = probs[c] as f32;
+                    has_clim[m] = n > 0;
+                    select_edges(&mut keys[..n], levels, &mut edges[m]);
+                }
+                for ((set, rows), out) in targets
+                    .iter()
+                    .zip(gathered.chunks(nmod))
+                    .zip(out.iter_mut())
+                {
+                    for i in 0..set[0].n_init() {
+                        members.clear();
+                        members.extend(rows.iter().zip(&has_clim).map(|(r, &ok)| {
+                            // A model without a climatology here cannot be placed in it.
+                            if ok {
+                                r.start(x, i)
+                            } else {
+                                &[][..]
+                            }
+                        }));
+                        category_probabilities(&members, &edges, weights, &mut probs, &mut scratch);
+                        for (c, &p) in probs.iter().enumerate() {
+                            out[(i * ncat + c) * nx + x] = p as f32;
+                        }
                     }
                 }
             }
+            out
+        })
+        .collect();
+    let mut result: Vec<Array5<f32>> = targets
+        .iter()
+        .map(|set| Array5::from_elem((set[0].n_init(), ncat, nl, ny, nx), f32::NAN))
+        .collect();
+    for (&(l, y), row) in row_tasks.iter().zip(&rows) {
+        for (res, vals) in result.iter_mut().zip(row) {
+            let res = res.as_slice_mut().expect("new array");
+            // Row (i, c) of the task goes to [i, c, l, y, ..].
+            for (ic, src) in vals.chunks_exact(nx).enumerate() {
+                let at = ((ic * nl + l) * ny + y) * nx;
+                res[at..at + nx].copy_from_slice(src);
+            }
         }
-    });
-    Ok(out)
+    }
+    Ok(result)
+}
+
+/// One latitude row of one lead of a cube, cell-major: for each longitude, the values of
+/// every start × member together (start-major), gathered from the cube's contiguous
+/// longitude rows.
+#[derive(Default)]
+struct CellMajorRow {
+    values: Vec<f32>,
+    /// Values per cell: starts × members.
+    per_cell: usize,
+    members: usize,
+}
+
+impl CellMajorRow {
+    /// Gathers row `y` of lead `l` of `cube` into this buffer: tiles of 16 source rows are
+    /// read side by side, so that each cell receives 16 contiguous values (one cache line)
+    /// instead of one scattered store per value.
+    fn gather(&mut self, cube: &Cube, l: usize, y: usize) {
+        const TILE: usize = 16;
+        let (ni, nk, nl, ny, nx) = cube.values.dim();
+        let per_cell = ni * nk;
+        self.values.resize(nx * per_cell, 0.0);
+        self.per_cell = per_cell;
+        self.members = nk;
+        let Some(data) = cube.values.as_slice() else {
+            // Not in standard layout: value by value.
+            for ((i, k, x), &v) in cube.values.slice(s![.., .., l, y, ..]).indexed_iter() {
+                self.values[x * per_cell + i * nk + k] = v;
+            }
+            return;
+        };
+        // Start × member j's longitude row of this lead and latitude.
+        let row = |j: usize| &data[((j * nl + l) * ny + y) * nx..][..nx];
+        for j0 in (0..per_cell).step_by(TILE) {
+            let t = TILE.min(per_cell - j0);
+            let rows: Vec<&[f32]> = (j0..j0 + t).map(row).collect();
+            for (x, cell) in self.values.chunks_exact_mut(per_cell).enumerate() {
+                for (d, r) in cell[j0..j0 + t].iter_mut().zip(&rows) {
+                    *d = r[x];
+                }
+            }
+        }
+    }
+
+    /// Every value of cell `x`.
+    fn cell(&self, x: usize) -> &[f32] {
+        &self.values[x * self.per_cell..(x + 1) * self.per_cell]
+    }
+
+    /// The members of start `i` at cell `x`.
+    fn start(&self, x: usize, i: usize) -> &[f32] {
+        let at = x * self.per_cell + i * self.members;
+        &self.values[at..at + self.members]
+    }
+}
+
+/// An order-preserving integer key of a finite f32 (integer order = value order).
+#[inline]
+fn order_key(v: f32) -> u32 {
+    let b = v.to_bits();
+    if b >> 31 == 0 {
+        b | 0x8000_0000
+    } else {
+        !b
+    }
+}
+
+/// Inverse of [`order_key`].
+#[inline]
+fn from_order_key(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
+}
+
+/// Type-7 quantiles at ascending `levels` of the values behind `keys` (reordered), by
+/// successive selection: the same numbers as [`category_edges`] on the sorted values. NaN for
+/// an empty sample.
+fn select_edges(keys: &mut [u32], levels: &[f64], out: &mut [f64]) {
+    let n = keys.len();
+    if n == 0 {
+        out.fill(f64::NAN);
+        return;
+    }
+    // `keys[..done]` holds the smallest `done` keys (unordered), `keys[done..]` the rest.
+    let mut done = 0;
+    for (o, &p) in out.iter_mut().zip(levels) {
+        let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+        let lo = h as usize;
+        let a = if lo >= done {
+            let (_, &mut a, _) = keys[done..].select_nth_unstable(lo - done);
+            done = lo + 1;
+            a
+        } else {
+            // A level whose order statistic lies among the keys already set apart (the
+            // smallest `done`): select within them.
+            let (_, &mut a, _) = keys[..done].select_nth_unstable(lo);
+            a
+        };
+        let a = f64::from(from_order_key(a));
+        *o = if lo + 1 < n {
+            let b = if lo + 1 >= done {
+                // Smallest of the keys after `lo`.
+                *keys[lo + 1..].iter().min().expect("lo + 1 < n")
+            } else {
+                let (_, &mut b, _) = keys[..done].select_nth_unstable(lo + 1);
+                b
+            };
+            let b = f64::from(from_order_key(b));
+            a + (h - lo as f64) * (b - a)
+        } else {
+            a
+        };
+    }
 }
 
 /// Deterministic fields of a multi-model forecast, each `(init, k, lead, y, x)`.
@@ -478,134 +669,57 @@ fn check_models(cubes: &[&Cube]) -> Result<(usize, usize, usize, usize)> {
     Ok((ni, nl, ny, nx))
 }
 
-/// Adds one member's values to per-cell sums, sums of squares and counts of finite values
-/// (f64 sums). Runs the AVX2 build of the loop where the processor has it (4 f64 lanes instead
-/// of SSE2's 2; the same operations in the same order, so the same results).
-fn accumulate_member(block: &[f32], sum: &mut [f64], sumsq: &mut [f64], count: &mut [u32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        unsafe { accumulate_member_avx2(block, sum, sumsq, count) };
-        return;
-    }
-    accumulate_member_body(block, sum, sumsq, count);
-}
-
-/// [`accumulate_member_body`] compiled for AVX2.
-///
-/// # Safety
-/// Only on processors with AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn accumulate_member_avx2(
-    block: &[f32],
-    sum: &mut [f64],
-    sumsq: &mut [f64],
-    count: &mut [u32],
-) {
-    accumulate_member_body(block, sum, sumsq, count);
-}
-
-#[inline(always)]
-fn accumulate_member_body(block: &[f32], sum: &mut [f64], sumsq: &mut [f64], count: &mut [u32]) {
-    let n = block.len().min(sum.len()).min(sumsq.len()).min(count.len());
-    let (sum, sumsq, count, block) = (&mut sum[..n], &mut sumsq[..n], &mut count[..n], &block[..n]);
-    for c in 0..n {
-        let x = block[c];
-        let ok = crate::stats::finite(x); // vectorisable, unlike is_finite
-        let v = if ok { f64::from(x) } else { 0.0 };
-        sum[c] += v;
-        sumsq[c] += v * v;
-        count[c] += u32::from(ok);
-    }
-}
-
 /// The weighted ensemble mean and spread `(init, 1, lead, y, x)` (see [`ensemble_fields`]).
+///
+/// Each start's `lead × y × x` plane is cut into tasks of 8192 cells, run in parallel;
+/// within a task, blocks of 16 cells keep their sums in registers while
+/// every member of every model streams past, so the members are read once and nothing else
+/// goes to memory but the two output maps.
 pub fn ensemble_mean_spread(
     cubes: &[&Cube],
     weights: &Weights,
 ) -> Result<(Array5<f32>, Array5<f32>)> {
     let (ni, nl, ny, nx) = check_models(cubes)?;
-    let ncell = ny * nx;
+    let plane = nl * ny * nx;
     let mut mean = Array5::<f32>::zeros((ni, 1, nl, ny, nx));
     let mut spread = Array5::<f32>::zeros((ni, 1, nl, ny, nx));
-    // Mean and spread: per (init, lead) map, streaming over the members.
-    Zip::indexed(mean.outer_iter_mut())
-        .and(spread.outer_iter_mut())
-        .par_for_each(
-            |i,
-             mut mean_i: ndarray::ArrayViewMut4<f32>,
-             mut spread_i: ndarray::ArrayViewMut4<f32>| {
-                // Per model, sums for every lead at once: each start's block of a model
-                // (members x leads x cells) is then read front to back.
-                let mut sum = vec![0f64; nl * ncell];
-                let mut sumsq = vec![0f64; nl * ncell];
-                let mut count = vec![0u32; nl * ncell];
-                let mut total = vec![0f64; nl * ncell];
-                let mut total_sq = vec![0f64; nl * ncell];
-                let mut wsum = vec![0f64; nl * ncell];
-                // Model-equal totals: the fallback of `model_weights` where given weights are all
-                // zero on the models present.
-                let mut eq_total = vec![0f64; nl * ncell];
-                let mut eq_total_sq = vec![0f64; nl * ncell];
-                let mut eq_models = vec![0u32; nl * ncell];
-                for (m, c) in cubes.iter().enumerate() {
-                    sum.iter_mut().for_each(|v| *v = 0.0);
-                    sumsq.iter_mut().for_each(|v| *v = 0.0);
-                    count.iter_mut().for_each(|v| *v = 0);
-                    for k in 0..c.n_member() {
-                        let block = c.values.slice(s![i, k, .., .., ..]);
-                        let block = block.as_slice().expect("standard layout");
-                        accumulate_member(block, &mut sum, &mut sumsq, &mut count);
-                    }
-                    // Pooled: every member weighs 1; otherwise the model weighs w_m.
-                    let wm = match weights {
+    let starts: Vec<Vec<ModelBlock>> = (0..ni)
+        .map(|i| {
+            cubes
+                .iter()
+                .enumerate()
+                .map(|(m, c)| ModelBlock {
+                    values: c
+                        .values
+                        .slice(s![i, .., .., .., ..])
+                        .to_slice()
+                        .expect("standard layout"),
+                    members: c.n_member(),
+                    plane,
+                    weight: match weights {
                         Weights::Pooled => None,
                         Weights::ModelEqual => Some(1.0),
                         Weights::Given(w) => Some(w.get(m).copied().unwrap_or(0.0).max(0.0)),
-                    };
-                    for cell in 0..nl * ncell {
-                        let n = count[cell];
-                        if n == 0 {
-                            continue;
-                        }
-                        let (mu, sq) = (sum[cell] / f64::from(n), sumsq[cell] / f64::from(n));
-                        eq_total[cell] += mu;
-                        eq_total_sq[cell] += sq;
-                        eq_models[cell] += 1;
-                        let w = wm.unwrap_or(f64::from(n));
-                        if w <= 0.0 {
-                            continue;
-                        }
-                        total[cell] += w * mu;
-                        total_sq[cell] += w * sq;
-                        wsum[cell] += w;
-                    }
-                }
-                let mean_i = mean_i.as_slice_mut().expect("standard layout");
-                let spread_i = spread_i.as_slice_mut().expect("standard layout");
-                for cell in 0..nl * ncell {
-                    let (t, tsq, ws) = if wsum[cell] > 0.0 {
-                        (total[cell], total_sq[cell], wsum[cell])
-                    } else {
-                        (
-                            eq_total[cell],
-                            eq_total_sq[cell],
-                            f64::from(eq_models[cell]),
-                        )
-                    };
-                    if ws > 0.0 {
-                        let mu = t / ws;
-                        let var = (tsq / ws - mu * mu).max(0.0);
-                        mean_i[cell] = mu as f32;
-                        spread_i[cell] = var.sqrt() as f32;
-                    } else {
-                        mean_i[cell] = f32::NAN;
-                        spread_i[cell] = f32::NAN;
-                    }
-                }
-            },
-        );
+                    },
+                })
+                .collect()
+        })
+        .collect();
+    let mean_all = mean.as_slice_mut().expect("standard layout");
+    let spread_all = spread.as_slice_mut().expect("standard layout");
+    mean_all
+        .par_chunks_mut(plane.max(1))
+        .zip(spread_all.par_chunks_mut(plane.max(1)))
+        .zip(starts.par_iter())
+        .for_each(|((mean_i, spread_i), models)| {
+            mean_i
+                .par_chunks_mut(MEAN_TASK)
+                .zip(spread_i.par_chunks_mut(MEAN_TASK))
+                .enumerate()
+                .for_each(|(t, (mean_t, spread_t))| {
+                    mean_spread_cells(models, t * MEAN_TASK, mean_t, spread_t)
+                });
+        });
     Ok((mean, spread))
 }
 

@@ -281,3 +281,60 @@ fn collapsed_categories_flag_dry_and_tied_climates() {
     }
     assert!(!collapsed_categories(v.view(), &TERCILES)[[0, 0, 1]]);
 }
+
+#[test]
+fn model_edge_probabilities_agree_with_the_per_cell_kernels() {
+    use crate::synth::{Preset, SynthConfig, SynthVar};
+    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
+    let mut cubes: Vec<Cube> = (0..3)
+        .map(|m| cfg.model_cube(m, false, SynthVar::Pr).unwrap())
+        .collect();
+    cubes[1].values[[2, 0, 1, 3, 4]] = f32::NAN; // a missing member
+    cubes[2]
+        .values
+        .slice_mut(ndarray::s![.., .., 0, 0, 0])
+        .fill(f32::NAN); // no climatology
+    let refs: Vec<&Cube> = cubes.iter().collect();
+    let (ni, _, nl, ny, nx) = cubes[0].values.dim();
+    for w in [Weights::Pooled, Weights::ModelEqual] {
+        let p = model_edge_probabilities(&refs, &[&refs], &TERCILES, &w).unwrap();
+        let p = &p[0];
+        assert_eq!(p.dim(), (ni, 3, nl, ny, nx));
+        for (i, l, y, x) in [
+            (0, 0, 0, 0),
+            (2, 1, 3, 4),
+            (ni - 1, nl - 1, ny - 1, nx - 1),
+            (5, 2, 7, 1),
+        ] {
+            let mut edges = Vec::new();
+            let mut members = Vec::new();
+            for c in &cubes {
+                let mut clim: Vec<f32> = c
+                    .values
+                    .slice(ndarray::s![.., .., l, y, x])
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .collect();
+                clim.sort_unstable_by(f32::total_cmp);
+                let mut e = vec![0.0; 2];
+                category_edges(&clim, &TERCILES, &mut e);
+                edges.push(e);
+                members.push(if clim.is_empty() {
+                    Vec::new()
+                } else {
+                    c.values.slice(ndarray::s![i, .., l, y, x]).to_vec()
+                });
+            }
+            let mut want = [0.0; 3];
+            category_probabilities(&members, &edges, &w, &mut want, &mut ProbScratch::default());
+            for c in 0..3 {
+                assert_eq!(
+                    p[[i, c, l, y, x]],
+                    want[c] as f32,
+                    "{w:?} {i} {c} {l} {y} {x}"
+                );
+            }
+        }
+    }
+}
