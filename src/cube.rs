@@ -1042,6 +1042,46 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
 
 /// A forecast cube at one lead and one (index) cell: `values[start][member]`, starts on 1 May
 /// of 2000, 2001, ... — the fixture of the per-cell kernels' tests.
+/// Lanes transposed together by [`to_cell_major`] / [`from_cell_major`]: 16 f32, one cache line
+/// of the cell-major buffer per cell.
+const TILE: usize = 16;
+
+/// Copies `(a, b, x)` values into `buf` cell-major: `buf[x·a·b + i·b + j] = values[i, j, x]`
+/// (say one lead and latitude row of a cube's `(start, member, lead, y, x)`, so that each
+/// cell's starts × members lie together).
+pub(crate) fn to_cell_major(values: ndarray::ArrayView3<f32>, buf: &mut [f32]) {
+    let (a, b, nx) = values.dim();
+    let per_cell = a * b;
+    // Lanes come in (i, j) order, so the k-th lane is at k = i·b + j. A tile of lanes at a
+    // time, so that every cell's part of the buffer is written as one run.
+    let lanes: Vec<_> = values.lanes(Axis(2)).into_iter().collect();
+    for (t, tile) in lanes.chunks(TILE).enumerate() {
+        let k0 = t * TILE;
+        for x in 0..nx {
+            let dst = &mut buf[x * per_cell + k0..x * per_cell + k0 + tile.len()];
+            for (d, lane) in dst.iter_mut().zip(tile) {
+                *d = lane[x];
+            }
+        }
+    }
+}
+
+/// Inverse of [`to_cell_major`].
+pub(crate) fn from_cell_major(buf: &[f32], mut values: ndarray::ArrayViewMut3<f32>) {
+    let (a, b, nx) = values.dim();
+    let per_cell = a * b;
+    let mut lanes: Vec<_> = values.lanes_mut(Axis(2)).into_iter().collect();
+    for (t, tile) in lanes.chunks_mut(TILE).enumerate() {
+        let k0 = t * TILE;
+        for x in 0..nx {
+            let src = &buf[x * per_cell + k0..x * per_cell + k0 + tile.len()];
+            for (&v, lane) in src.iter().zip(tile.iter_mut()) {
+                lane[x] = v;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn test_cell_cube(model: &str, values: &[Vec<f32>]) -> Cube {
     let (ni, nm) = (values.len(), values[0].len());

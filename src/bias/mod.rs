@@ -64,7 +64,7 @@ use serde::{Deserialize, Serialize};
 
 pub use methods::{MeanScaling, QuantileDeltaMapping, QuantileMapping, VarianceScaling};
 
-use crate::cube::Cube;
+use crate::cube::{from_cell_major, to_cell_major, Cube};
 use crate::error::{Error, Result};
 use crate::stats::{sort_tagged, tag, untag};
 
@@ -573,44 +573,6 @@ fn keep_years(
         kept += usize::from(!left_out.contains(&year_of[at as usize]));
     }
     out.truncate(kept);
-}
-
-/// Lanes transposed together by [`to_cell_major`] / [`from_cell_major`]: 16 f32, one cache line
-/// of the cell-major buffer per cell.
-const TILE: usize = 16;
-
-/// Copies `(a, b, x)` values into `buf` cell-major: `buf[x·a·b + i·b + j] = values[i, j, x]`.
-fn to_cell_major(values: ndarray::ArrayView3<f32>, buf: &mut [f32]) {
-    let (a, b, nx) = values.dim();
-    let per_cell = a * b;
-    // Lanes come in (i, j) order, so the k-th lane is at k = i·b + j. A tile of lanes at a
-    // time, so that every cell's part of the buffer is written as one run.
-    let lanes: Vec<_> = values.lanes(Axis(2)).into_iter().collect();
-    for (t, tile) in lanes.chunks(TILE).enumerate() {
-        let k0 = t * TILE;
-        for x in 0..nx {
-            let dst = &mut buf[x * per_cell + k0..x * per_cell + k0 + tile.len()];
-            for (d, lane) in dst.iter_mut().zip(tile) {
-                *d = lane[x];
-            }
-        }
-    }
-}
-
-/// Inverse of [`to_cell_major`].
-fn from_cell_major(buf: &[f32], mut values: ndarray::ArrayViewMut3<f32>) {
-    let (a, b, nx) = values.dim();
-    let per_cell = a * b;
-    let mut lanes: Vec<_> = values.lanes_mut(Axis(2)).into_iter().collect();
-    for (t, tile) in lanes.chunks_mut(TILE).enumerate() {
-        let k0 = t * TILE;
-        for x in 0..nx {
-            let src = &buf[x * per_cell + k0..x * per_cell + k0 + tile.len()];
-            for (&v, lane) in src.iter().zip(tile.iter_mut()) {
-                lane[x] = v;
-            }
-        }
-    }
 }
 
 /// The samples of one cell and lead: every hindcast start's members and observation.

@@ -44,7 +44,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, Weights, TERCILES};
-use crate::cube::Cube;
+use crate::cube::{to_cell_major, Cube};
 use crate::error::{Error, Result};
 use crate::stats::{sort_tagged, standard_normal_cdf, standard_normal_quantile, tag, untag};
 use crate::verify::rps;
@@ -637,14 +637,8 @@ fn cell_major(cube: &Cube, l: usize) -> Array3<f32> {
     let (ni, nm, _, ny, nx) = cube.values.dim();
     let mut out = Array3::<f32>::zeros((ny, nx, ni * nm));
     Zip::indexed(out.outer_iter_mut()).par_for_each(|y, mut row| {
-        for i in 0..ni {
-            for k in 0..nm {
-                let src = cube.values.slice(s![i, k, l, y, ..]);
-                for (x, &v) in src.iter().enumerate() {
-                    row[[x, i * nm + k]] = v;
-                }
-            }
-        }
+        let row = row.as_slice_mut().expect("new array");
+        to_cell_major(cube.values.slice(s![.., .., l, y, ..]), row);
     });
     out
 }

@@ -42,9 +42,9 @@ use ndarray::{s, Array3, Array5, ArrayView5, ArrayViewMut4, Axis, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cube::Cube;
+use crate::cube::{to_cell_major, Cube};
 use crate::error::{Error, Result};
-use crate::stats::quantile_sorted;
+use crate::stats::{from_order_key, order_key, quantile_sorted};
 use mean_spread::{mean_spread_cells, ModelBlock, MEAN_TASK};
 
 pub mod combine;
@@ -425,12 +425,12 @@ pub fn model_edge_probabilities(
     let ncat = levels.len() + 1;
     let row_tasks: Vec<(usize, usize)> =
         (0..nl).flat_map(|l| (0..ny).map(move |y| (l, y))).collect();
-    // Per (lead, row): for each target set, (start, category, x) probabilities.
     // Per-thread buffers of the gathered rows: hindcasts, then each target set's models.
     let new_rows = || {
         let n = nmod * (1 + targets.len());
         (0..n).map(|_| CellMajorRow::default()).collect::<Vec<_>>()
     };
+    // Per (lead, row): for each target set, (start, category, x) probabilities.
     let rows: Vec<Vec<Vec<f32>>> = row_tasks
         .par_iter()
         .map_init(new_rows, |buffers, &(l, y)| {
@@ -519,34 +519,13 @@ struct CellMajorRow {
 }
 
 impl CellMajorRow {
-    /// Gathers row `y` of lead `l` of `cube` into this buffer: tiles of 16 source rows are
-    /// read side by side, so that each cell receives 16 contiguous values (one cache line)
-    /// instead of one scattered store per value.
+    /// Gathers row `y` of lead `l` of `cube` into this buffer.
     fn gather(&mut self, cube: &Cube, l: usize, y: usize) {
-        const TILE: usize = 16;
-        let (ni, nk, nl, ny, nx) = cube.values.dim();
-        let per_cell = ni * nk;
-        self.values.resize(nx * per_cell, 0.0);
-        self.per_cell = per_cell;
+        let (ni, nk, _, _, nx) = cube.values.dim();
+        self.per_cell = ni * nk;
         self.members = nk;
-        let Some(data) = cube.values.as_slice() else {
-            // Not in standard layout: value by value.
-            for ((i, k, x), &v) in cube.values.slice(s![.., .., l, y, ..]).indexed_iter() {
-                self.values[x * per_cell + i * nk + k] = v;
-            }
-            return;
-        };
-        // Start × member j's longitude row of this lead and latitude.
-        let row = |j: usize| &data[((j * nl + l) * ny + y) * nx..][..nx];
-        for j0 in (0..per_cell).step_by(TILE) {
-            let t = TILE.min(per_cell - j0);
-            let rows: Vec<&[f32]> = (j0..j0 + t).map(row).collect();
-            for (x, cell) in self.values.chunks_exact_mut(per_cell).enumerate() {
-                for (d, r) in cell[j0..j0 + t].iter_mut().zip(&rows) {
-                    *d = r[x];
-                }
-            }
-        }
+        self.values.resize(nx * self.per_cell, 0.0);
+        to_cell_major(cube.values.slice(s![.., .., l, y, ..]), &mut self.values);
     }
 
     /// Every value of cell `x`.
@@ -559,23 +538,6 @@ impl CellMajorRow {
         let at = x * self.per_cell + i * self.members;
         &self.values[at..at + self.members]
     }
-}
-
-/// An order-preserving integer key of a finite f32 (integer order = value order).
-#[inline]
-fn order_key(v: f32) -> u32 {
-    let b = v.to_bits();
-    if b >> 31 == 0 {
-        b | 0x8000_0000
-    } else {
-        !b
-    }
-}
-
-/// Inverse of [`order_key`].
-#[inline]
-fn from_order_key(k: u32) -> f32 {
-    f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
 }
 
 /// Type-7 quantiles at ascending `levels` of the values behind `keys` (reordered), by

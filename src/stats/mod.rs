@@ -155,9 +155,29 @@ pub fn mean_sd(values: &[f32]) -> (f64, f64) {
 /// whose integer order is the value's order: the float's bits made monotone (sign bit flipped
 /// for positives, all bits for negatives) in the high half, the integer in the low half.
 pub(crate) fn tag(v: f32, year: i32) -> u64 {
+    (u64::from(order_key(v)) << 32) | u64::from(year as u32)
+}
+
+/// A finite f32's bits made monotone (sign bit flipped for positives, all bits for negatives):
+/// integer order is value order (−0 before +0, as `f32::total_cmp`).
+#[inline]
+pub(crate) fn order_key(v: f32) -> u32 {
     let b = v.to_bits();
-    let key = if b >> 31 == 0 { b | 0x8000_0000 } else { !b };
-    (u64::from(key) << 32) | u64::from(year as u32)
+    if b >> 31 == 0 {
+        b | 0x8000_0000
+    } else {
+        !b
+    }
+}
+
+/// Inverse of [`order_key`].
+#[inline]
+pub(crate) fn from_order_key(key: u32) -> f32 {
+    f32::from_bits(if key >> 31 == 1 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    })
 }
 
 /// Sorts [`tag`]ged values by value (the high half) — equal values in their input order when
@@ -201,13 +221,7 @@ pub(crate) fn sort_tagged(values: &mut Vec<u64>, buf: &mut Vec<u64>) {
 
 /// Inverse of [`tag`].
 pub(crate) fn untag(t: u64) -> (f32, i32) {
-    let key = (t >> 32) as u32;
-    let b = if key >> 31 == 1 {
-        key & 0x7fff_ffff
-    } else {
-        !key
-    };
-    (f32::from_bits(b), t as u32 as i32)
+    (from_order_key((t >> 32) as u32), t as u32 as i32)
 }
 
 #[cfg(test)]
