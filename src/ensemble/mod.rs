@@ -18,8 +18,10 @@
 //! The mean and spread stream every member once (register-blocked over 16 cells, the next
 //! lines prefetched; see `mean_spread.rs`): on the synth medium preset they run at 55–70 % of
 //! the speed of merely reading the members and 1.7–2.1× below the STREAM triad
-//! (`benches/ensemble.rs` measures all three in one run). Category edges come from selection,
-//! not sorting, on cell-major copies of one latitude row at a time.
+//! (`benches/ensemble.rs` measures all three in one run). Category edges and counts work on one
+//! latitude row at a time as it lies in the cube, eight cells per AVX2 instruction: edges by
+//! counting passes that narrow a bracket around the wanted order statistics, no sorting and no
+//! transposing (see `category_rows.rs`).
 //!
 //! # Formulas
 //! With model weights `w_m` (`Σ w_m = 1`), `n_m` valid members of model `m` and `k_{m,c}` of them
@@ -42,11 +44,12 @@ use ndarray::{s, Array3, Array5, ArrayView5, ArrayViewMut4, Axis, Zip};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cube::{to_cell_major, Cube};
+use crate::cube::Cube;
 use crate::error::{Error, Result};
-use crate::stats::{from_order_key, order_key, quantile_sorted};
+use crate::stats::quantile_sorted;
 use mean_spread::{mean_spread_cells, ModelBlock, MEAN_TASK};
 
+mod category_rows;
 pub mod combine;
 mod mean_spread;
 pub use combine::{
@@ -172,6 +175,7 @@ pub fn model_weights(weights: &Weights, valid: &[usize], out: &mut [f64]) {
 pub struct ProbScratch {
     valid: Vec<usize>,
     weights: Vec<f64>,
+    shares: Vec<f64>,
     counts: Vec<u32>,
 }
 
@@ -230,20 +234,35 @@ pub fn category_probabilities<M: AsRef<[f32]>, E: AsRef<[f64]>>(
         out.fill(f64::NAN);
         return;
     }
-    scratch.weights.clear();
     scratch.weights.resize(nm, 0.0);
-    model_weights(weights, &scratch.valid, &mut scratch.weights);
+    scratch.shares.resize(nm, 0.0);
+    member_shares(
+        weights,
+        &scratch.valid,
+        &mut scratch.weights,
+        &mut scratch.shares,
+    );
+    weighted_counts(&scratch.shares, &scratch.counts, out);
+}
+
+/// What one member of each model weighs, `w_m / n_m` ([`model_weights`] over the `valid`
+/// member counts; 0 for a model without valid members). `w` is scratch.
+fn member_shares(weights: &Weights, valid: &[usize], w: &mut [f64], shares: &mut [f64]) {
+    model_weights(weights, valid, w);
+    for ((s, &wm), &n) in shares.iter_mut().zip(w.iter()).zip(valid) {
+        *s = if n == 0 { 0.0 } else { wm / n as f64 };
+    }
+}
+
+/// `out[c] = Σ_m share_m k_{m,c}` over the models with a share (`counts` model-major).
+fn weighted_counts(shares: &[f64], counts: &[u32], out: &mut [f64]) {
+    let ncat = out.len();
     out.fill(0.0);
-    for m in 0..nm {
-        let n = scratch.valid[m];
-        if n == 0 {
+    for (&share, counts) in shares.iter().zip(counts.chunks_exact(ncat)) {
+        if share == 0.0 {
             continue;
         }
-        let share = scratch.weights[m] / n as f64;
-        for (o, &k) in out
-            .iter_mut()
-            .zip(&scratch.counts[m * ncat..(m + 1) * ncat])
-        {
+        for (o, &k) in out.iter_mut().zip(counts) {
             *o += share * f64::from(k);
         }
     }
@@ -363,11 +382,13 @@ pub fn forecast_probabilities(
 /// [`forecast_probabilities`] for several sets of targets at once (say every hindcast start
 /// and the forecast), the edges computed once per cell and lead: one array per set.
 ///
-/// Work is split by `(lead, latitude row)`: the row's values of each model are gathered
-/// cell-major (a cell's members × starts together) from the contiguous longitude rows of the
-/// cubes, each climatology's edges come from selection (`select_nth_unstable`, O(n), on
-/// order-preserving integer keys) instead of a sort, and the counting runs over the gathered
-/// members. A model without a finite hindcast value at a cell takes no part there.
+/// Work is split by `(lead, latitude row)`: each model's row (`starts × members` longitude rows)
+/// is copied once, the edges of all its cells come from counting passes over it (eight cells
+/// per instruction, no sort), and each target start's members are counted against f32
+/// thresholds equivalent to the edges, again across the cells. Cells where every model has all
+/// its members and a climatology share one set of member weights; the others get their own
+/// (the same numbers as [`category_probabilities`]). A model without a finite hindcast value
+/// at a cell takes no part there.
 pub fn model_edge_probabilities(
     hindcasts: &[&Cube],
     targets: &[&[&Cube]],
@@ -425,69 +446,16 @@ pub fn model_edge_probabilities(
     let ncat = levels.len() + 1;
     let row_tasks: Vec<(usize, usize)> =
         (0..nl).flat_map(|l| (0..ny).map(move |y| (l, y))).collect();
-    // Per-thread buffers of the gathered rows: hindcasts, then each target set's models.
-    let new_rows = || {
-        let n = nmod * (1 + targets.len());
-        (0..n).map(|_| CellMajorRow::default()).collect::<Vec<_>>()
-    };
+    let new_scratch = || RowScratch::new(nmod);
     // Per (lead, row): for each target set, (start, category, x) probabilities.
     let rows: Vec<Vec<Vec<f32>>> = row_tasks
         .par_iter()
-        .map_init(new_rows, |buffers, &(l, y)| {
-            let all = hindcasts
+        .map_init(new_scratch, |s, &(l, y)| {
+            s.edges_of_row(hindcasts, l, y, levels, nx);
+            targets
                 .iter()
-                .chain(targets.iter().flat_map(|set| set.iter()));
-            for (buf, c) in buffers.iter_mut().zip(all) {
-                buf.gather(c, l, y);
-            }
-            let (clim, gathered) = buffers.split_at(nmod);
-            let mut out: Vec<Vec<f32>> = targets
-                .iter()
-                .map(|set| vec![f32::NAN; set[0].n_init() * ncat * nx])
-                .collect();
-            let mut keys = Vec::new();
-            let mut edges = vec![vec![0.0; levels.len()]; nmod];
-            let mut has_clim = vec![false; nmod];
-            let mut probs = vec![0.0; ncat];
-            let mut scratch = ProbScratch::default();
-            let mut members: Vec<&[f32]> = Vec::with_capacity(nmod);
-            for x in 0..nx {
-                for m in 0..nmod {
-                    // Finite values' keys, written branch-free (a non-finite value's slot is
-                    // taken by the next value).
-                    let cell = clim[m].cell(x);
-                    keys.resize(cell.len(), 0);
-                    let mut n = 0;
-                    for &v in cell {
-                        keys[n] = order_key(v);
-                        n += usize::from(crate::stats::finite(v));
-                    }
-                    has_clim[m] = n > 0;
-                    select_edges(&mut keys[..n], levels, &mut edges[m]);
-                }
-                for ((set, rows), out) in targets
-                    .iter()
-                    .zip(gathered.chunks(nmod))
-                    .zip(out.iter_mut())
-                {
-                    for i in 0..set[0].n_init() {
-                        members.clear();
-                        members.extend(rows.iter().zip(&has_clim).map(|(r, &ok)| {
-                            // A model without a climatology here cannot be placed in it.
-                            if ok {
-                                r.start(x, i)
-                            } else {
-                                &[][..]
-                            }
-                        }));
-                        category_probabilities(&members, &edges, weights, &mut probs, &mut scratch);
-                        for (c, &p) in probs.iter().enumerate() {
-                            out[(i * ncat + c) * nx + x] = p as f32;
-                        }
-                    }
-                }
-            }
-            out
+                .map(|set| s.probabilities_of_row(hindcasts, set, l, y, weights, ncat))
+                .collect()
         })
         .collect();
     let mut result: Vec<Array5<f32>> = targets
@@ -507,77 +475,249 @@ pub fn model_edge_probabilities(
     Ok(result)
 }
 
-/// One latitude row of one lead of a cube, cell-major: for each longitude, the values of
-/// every start × member together (start-major), gathered from the cube's contiguous
-/// longitude rows.
-#[derive(Default)]
-struct CellMajorRow {
-    values: Vec<f32>,
-    /// Values per cell: starts × members.
-    per_cell: usize,
-    members: usize,
+/// Per-thread buffers of [`model_edge_probabilities`] for one `(lead, latitude row)` task.
+struct RowScratch {
+    /// Each model's hindcast row, `starts × members` rows of `nx` values.
+    climate: Vec<Vec<f32>>,
+    /// Each model's target row (when the target is not the hindcast itself).
+    target: Vec<Vec<f32>>,
+    /// Per model: the edges (`level × x`), their f32 thresholds, the finite climatology values.
+    edges: Vec<Vec<f64>>,
+    thresholds: Vec<Vec<f32>>,
+    n_climate: Vec<Vec<u32>>,
+    columns: category_rows::ColumnScratch,
+    /// Per model: finite members and members above each edge, for one start.
+    valid: Vec<Vec<u32>>,
+    above: Vec<Vec<u32>>,
+    /// The last member counts seen and what a member weighs under them.
+    last_valid: Vec<usize>,
+    shares: Vec<f64>,
+    cell_valid: Vec<usize>,
+    weights: Vec<f64>,
+    counts: Vec<u32>,
+    probs: Vec<f64>,
+    /// Each model's member count, what a member weighs with all of them, and the row's
+    /// probabilities under those weights (`category × x`).
+    full: Vec<usize>,
+    full_shares: Vec<f64>,
+    row_probs: Vec<f64>,
 }
 
-impl CellMajorRow {
-    /// Gathers row `y` of lead `l` of `cube` into this buffer.
-    fn gather(&mut self, cube: &Cube, l: usize, y: usize) {
-        let (ni, nk, _, _, nx) = cube.values.dim();
-        self.per_cell = ni * nk;
-        self.members = nk;
-        self.values.resize(nx * self.per_cell, 0.0);
-        to_cell_major(cube.values.slice(s![.., .., l, y, ..]), &mut self.values);
+impl RowScratch {
+    fn new(nmod: usize) -> Self {
+        RowScratch {
+            climate: vec![Vec::new(); nmod],
+            target: vec![Vec::new(); nmod],
+            edges: vec![Vec::new(); nmod],
+            thresholds: vec![Vec::new(); nmod],
+            n_climate: vec![Vec::new(); nmod],
+            columns: Default::default(),
+            valid: vec![Vec::new(); nmod],
+            above: vec![Vec::new(); nmod],
+            last_valid: Vec::new(),
+            shares: vec![0.0; nmod],
+            cell_valid: vec![0; nmod],
+            weights: vec![0.0; nmod],
+            counts: Vec::new(),
+            probs: Vec::new(),
+            full: Vec::new(),
+            full_shares: Vec::new(),
+            row_probs: Vec::new(),
+        }
     }
 
-    /// Every value of cell `x`.
-    fn cell(&self, x: usize) -> &[f32] {
-        &self.values[x * self.per_cell..(x + 1) * self.per_cell]
+    /// Copies row `y` of lead `l` of every model's hindcast and finds the edges of its cells.
+    fn edges_of_row(&mut self, hindcasts: &[&Cube], l: usize, y: usize, levels: &[f64], nx: usize) {
+        for (m, cube) in hindcasts.iter().enumerate() {
+            copy_row(cube, l, y, &mut self.climate[m]);
+            self.edges[m].resize(levels.len() * nx, 0.0);
+            self.n_climate[m].resize(nx, 0);
+            category_rows::column_edges(
+                &self.climate[m],
+                nx,
+                levels,
+                &mut self.columns,
+                &mut self.edges[m],
+                &mut self.n_climate[m],
+            );
+            self.thresholds[m].clear();
+            self.thresholds[m].extend(self.edges[m].iter().enumerate().map(|(k, &e)| {
+                if k < nx {
+                    category_rows::f32_at_least(e)
+                } else {
+                    category_rows::f32_at_most(e)
+                }
+            }));
+        }
+        // New cells: the member counts of the last cell no longer apply.
+        self.last_valid.clear();
     }
 
-    /// The members of start `i` at cell `x`.
-    fn start(&self, x: usize, i: usize) -> &[f32] {
-        let at = x * self.per_cell + i * self.members;
-        &self.values[at..at + self.members]
+    /// Category probabilities of every start of the target `set` on the row, `(start,
+    /// category, x)`.
+    fn probabilities_of_row(
+        &mut self,
+        hindcasts: &[&Cube],
+        set: &[&Cube],
+        l: usize,
+        y: usize,
+        weights: &Weights,
+        ncat: usize,
+    ) -> Vec<f32> {
+        let nmod = set.len();
+        let nx = self.n_climate[0].len();
+        let ni = set[0].n_init();
+        let nedge = ncat - 1;
+        for (m, (cube, hindcast)) in set.iter().zip(hindcasts).enumerate() {
+            if !std::ptr::eq(*cube, *hindcast) {
+                copy_row(cube, l, y, &mut self.target[m]);
+            }
+            self.valid[m].resize(nx, 0);
+            self.above[m].resize(nedge * nx, 0);
+        }
+        let mut out = vec![f32::NAN; ni * ncat * nx];
+        // What a member weighs when every model has all its members.
+        self.full.clear();
+        self.full.extend(set.iter().map(|c| c.values.dim().1));
+        self.full_shares.resize(nmod, 0.0);
+        member_shares(
+            weights,
+            &self.full,
+            &mut self.weights,
+            &mut self.full_shares,
+        );
+        self.counts.resize(nmod * ncat, 0);
+        self.probs.resize(ncat, 0.0);
+        for i in 0..ni {
+            for (m, (cube, hindcast)) in set.iter().zip(hindcasts).enumerate() {
+                let rows = if std::ptr::eq(*cube, *hindcast) {
+                    &self.climate[m]
+                } else {
+                    &self.target[m]
+                };
+                let nk = cube.values.dim().1;
+                let members = &rows[i * nk * nx..(i + 1) * nk * nx];
+                category_rows::count_members(
+                    members,
+                    nx,
+                    &self.thresholds[m],
+                    &mut self.valid[m],
+                    &mut self.above[m],
+                );
+            }
+            // Every cell as if each model had all its members and a climatology (the usual
+            // case), in loops over the cells.
+            let row = &mut self.row_probs;
+            row.clear();
+            row.resize(ncat * nx, 0.0);
+            for (m, &share) in self.full_shares.iter().enumerate() {
+                if share == 0.0 {
+                    continue;
+                }
+                let (valid, above) = (&self.valid[m], &self.above[m]);
+                for (c, p) in row.chunks_exact_mut(nx).enumerate() {
+                    let before = if c == 0 {
+                        valid
+                    } else {
+                        &above[(c - 1) * nx..c * nx]
+                    };
+                    if c < nedge {
+                        let after = &above[c * nx..(c + 1) * nx];
+                        for ((p, &b), &a) in p.iter_mut().zip(before).zip(after) {
+                            *p += share * f64::from(b - a);
+                        }
+                    } else {
+                        for (p, &b) in p.iter_mut().zip(before) {
+                            *p += share * f64::from(b);
+                        }
+                    }
+                }
+            }
+            for (o, p) in out[i * ncat * nx..(i + 1) * ncat * nx]
+                .iter_mut()
+                .zip(row.iter())
+            {
+                *o = *p as f32;
+            }
+            // Cells where a model lacks members or a climatology: their own weights.
+            for x in 0..nx {
+                let usual = (0..nmod)
+                    .all(|m| self.n_climate[m][x] > 0 && self.valid[m][x] as usize == self.full[m]);
+                if !usual {
+                    self.unusual_cell(i, x, weights, ncat, &mut out);
+                }
+            }
+        }
+        out
     }
-}
 
-/// Type-7 quantiles at ascending `levels` of the values behind `keys` (reordered), by
-/// successive selection: the same numbers as [`category_edges`] on the sorted values. NaN for
-/// an empty sample.
-fn select_edges(keys: &mut [u32], levels: &[f64], out: &mut [f64]) {
-    let n = keys.len();
-    if n == 0 {
-        out.fill(f64::NAN);
-        return;
-    }
-    // `keys[..done]` holds the smallest `done` keys (unordered), `keys[done..]` the rest.
-    let mut done = 0;
-    for (o, &p) in out.iter_mut().zip(levels) {
-        let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
-        let lo = h as usize;
-        let a = if lo >= done {
-            let (_, &mut a, _) = keys[done..].select_nth_unstable(lo - done);
-            done = lo + 1;
-            a
-        } else {
-            // A level whose order statistic lies among the keys already set apart (the
-            // smallest `done`): select within them.
-            let (_, &mut a, _) = keys[..done].select_nth_unstable(lo);
-            a
-        };
-        let a = f64::from(from_order_key(a));
-        *o = if lo + 1 < n {
-            let b = if lo + 1 >= done {
-                // Smallest of the keys after `lo`.
-                *keys[lo + 1..].iter().min().expect("lo + 1 < n")
+    /// [`Self::probabilities_of_row`] at one cell of start `i` with the weights of its own
+    /// member counts (NaN without any).
+    fn unusual_cell(
+        &mut self,
+        i: usize,
+        x: usize,
+        weights: &Weights,
+        ncat: usize,
+        out: &mut [f32],
+    ) {
+        let nx = self.n_climate[0].len();
+        let nedge = ncat - 1;
+        let mut any = false;
+        for m in 0..self.valid.len() {
+            // A model without a climatology here cannot be placed in it.
+            let n = if self.n_climate[m][x] > 0 {
+                self.valid[m][x]
             } else {
-                let (_, &mut b, _) = keys[..done].select_nth_unstable(lo + 1);
-                b
+                0
             };
-            let b = f64::from(from_order_key(b));
-            a + (h - lo as f64) * (b - a)
-        } else {
-            a
-        };
+            self.cell_valid[m] = n as usize;
+            any |= n > 0;
+            let above = &self.above[m];
+            let counts = &mut self.counts[m * ncat..(m + 1) * ncat];
+            let mut before = n;
+            for (c, k) in counts.iter_mut().enumerate() {
+                let after = if c < nedge { above[c * nx + x] } else { 0 };
+                *k = before - after;
+                before = after;
+            }
+        }
+        if !any {
+            for c in 0..ncat {
+                out[(i * ncat + c) * nx + x] = f32::NAN;
+            }
+            return;
+        }
+        if self.last_valid != self.cell_valid {
+            member_shares(
+                weights,
+                &self.cell_valid,
+                &mut self.weights,
+                &mut self.shares,
+            );
+            self.last_valid.clone_from(&self.cell_valid);
+        }
+        weighted_counts(&self.shares, &self.counts, &mut self.probs);
+        for (c, &p) in self.probs.iter().enumerate() {
+            out[(i * ncat + c) * nx + x] = p as f32;
+        }
+    }
+}
+
+/// Row `y` of lead `l` of `cube` as `starts × members` rows of `nx` values.
+fn copy_row(cube: &Cube, l: usize, y: usize, out: &mut Vec<f32>) {
+    let row = cube.values.slice(s![.., .., l, y, ..]);
+    out.clear();
+    match row.as_slice() {
+        Some(all) => out.extend_from_slice(all),
+        None => {
+            for lane in row.lanes(Axis(2)) {
+                match lane.as_slice() {
+                    Some(v) => out.extend_from_slice(v),
+                    None => out.extend(lane.iter().copied()),
+                }
+            }
+        }
     }
 }
 

@@ -286,54 +286,77 @@ fn collapsed_categories_flag_dry_and_tied_climates() {
 fn model_edge_probabilities_agree_with_the_per_cell_kernels() {
     use crate::synth::{Preset, SynthConfig, SynthVar};
     let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
-    let mut cubes: Vec<Cube> = (0..3)
-        .map(|m| cfg.model_cube(m, false, SynthVar::Pr).unwrap())
-        .collect();
-    cubes[1].values[[2, 0, 1, 3, 4]] = f32::NAN; // a missing member
-    cubes[2]
-        .values
-        .slice_mut(ndarray::s![.., .., 0, 0, 0])
-        .fill(f32::NAN); // no climatology
-    let refs: Vec<&Cube> = cubes.iter().collect();
-    let (ni, _, nl, ny, nx) = cubes[0].values.dim();
-    for w in [Weights::Pooled, Weights::ModelEqual] {
-        let p = model_edge_probabilities(&refs, &[&refs], &TERCILES, &w).unwrap();
-        let p = &p[0];
-        assert_eq!(p.dim(), (ni, 3, nl, ny, nx));
-        for (i, l, y, x) in [
-            (0, 0, 0, 0),
-            (2, 1, 3, 4),
-            (ni - 1, nl - 1, ny - 1, nx - 1),
-            (5, 2, 7, 1),
+    for var in [SynthVar::Pr, SynthVar::Tas] {
+        let mut cubes: Vec<Cube> = (0..3)
+            .map(|m| cfg.model_cube(m, false, var).unwrap())
+            .collect();
+        cubes[1].values[[2, 0, 1, 3, 4]] = f32::NAN; // a missing member
+        cubes[0].values[[1, 1, 0, 2, 9]] = f32::INFINITY;
+        cubes[2]
+            .values
+            .slice_mut(ndarray::s![.., .., 0, 0, 0])
+            .fill(f32::NAN); // no climatology
+                             // A forecast set: other cubes (a model's first starts), one with a missing member.
+        let mut forecasts: Vec<Cube> = cubes
+            .iter()
+            .map(|c| {
+                let mut f = c.clone();
+                f.values = c.values.slice(ndarray::s![..2, .., .., .., ..]).to_owned();
+                f.values.mapv_inplace(|v| v * 1.01);
+                f
+            })
+            .collect();
+        forecasts[0].values[[1, 2, 2, 5, 6]] = f32::NAN;
+        let refs: Vec<&Cube> = cubes.iter().collect();
+        let frefs: Vec<&Cube> = forecasts.iter().collect();
+        let (_, _, nl, ny, nx) = cubes[0].values.dim();
+        for w in [
+            Weights::Pooled,
+            Weights::ModelEqual,
+            Weights::Given(vec![0.5, 0.0, 2.0]),
         ] {
-            let mut edges = Vec::new();
-            let mut members = Vec::new();
-            for c in &cubes {
-                let mut clim: Vec<f32> = c
-                    .values
-                    .slice(ndarray::s![.., .., l, y, x])
-                    .iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .collect();
-                clim.sort_unstable_by(f32::total_cmp);
-                let mut e = vec![0.0; 2];
-                category_edges(&clim, &TERCILES, &mut e);
-                edges.push(e);
-                members.push(if clim.is_empty() {
-                    Vec::new()
-                } else {
-                    c.values.slice(ndarray::s![i, .., l, y, x]).to_vec()
-                });
-            }
-            let mut want = [0.0; 3];
-            category_probabilities(&members, &edges, &w, &mut want, &mut ProbScratch::default());
-            for c in 0..3 {
-                assert_eq!(
-                    p[[i, c, l, y, x]],
-                    want[c] as f32,
-                    "{w:?} {i} {c} {l} {y} {x}"
-                );
+            let p = model_edge_probabilities(&refs, &[&refs, &frefs], &TERCILES, &w).unwrap();
+            for (set, p) in [&cubes, &forecasts].into_iter().zip(&p) {
+                let ni = set[0].values.dim().0;
+                assert_eq!(p.dim(), (ni, 3, nl, ny, nx));
+                for (i, l, y, x) in ndarray::indices((ni, nl, ny, nx)) {
+                    let mut edges = Vec::new();
+                    let mut members = Vec::new();
+                    for (c, target) in cubes.iter().zip(set.iter()) {
+                        let mut clim: Vec<f32> = c
+                            .values
+                            .slice(ndarray::s![.., .., l, y, x])
+                            .iter()
+                            .copied()
+                            .filter(|v| v.is_finite())
+                            .collect();
+                        clim.sort_unstable_by(f32::total_cmp);
+                        let mut e = vec![0.0; 2];
+                        category_edges(&clim, &TERCILES, &mut e);
+                        edges.push(e);
+                        members.push(if clim.is_empty() {
+                            Vec::new()
+                        } else {
+                            target.values.slice(ndarray::s![i, .., l, y, x]).to_vec()
+                        });
+                    }
+                    let mut want = [0.0; 3];
+                    category_probabilities(
+                        &members,
+                        &edges,
+                        &w,
+                        &mut want,
+                        &mut ProbScratch::default(),
+                    );
+                    for c in 0..3 {
+                        let got = p[[i, c, l, y, x]];
+                        assert!(
+                            got == want[c] as f32 || (got.is_nan() && want[c].is_nan()),
+                            "{w:?} {i} {c} {l} {y} {x}: {got} vs {}",
+                            want[c]
+                        );
+                    }
+                }
             }
         }
     }
