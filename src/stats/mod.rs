@@ -181,12 +181,14 @@ pub(crate) fn from_order_key(key: u32) -> f32 {
 }
 
 /// Sorts [`tag`]ged values by value (the high half) — equal values in their input order when
-/// that is the order of their payloads (tags pushed in order): an LSD radix sort over the bytes
-/// of the value key, skipping bytes every key shares, which for the few hundred values of a
-/// cell's sample beats a comparison sort; below 64 values a plain sort. `buf` is scratch space.
+/// that is the order of their payloads (tags pushed in order). Up to [`RADIX_FROM`] values a
+/// comparison sort of the whole tags (ties ordered by payload), from there an LSD radix sort
+/// over the bytes of the value key, skipping bytes every key shares (stable). Measured on
+/// samples of 240 / 720 / 1500 values: 2.2 / 9.2 / 21.5 µs for the comparison sort, 2.9 / 9.4
+/// / 18.2 µs for the radix sort. `buf` is scratch space.
 pub(crate) fn sort_tagged(values: &mut Vec<u64>, buf: &mut Vec<u64>) {
     let n = values.len();
-    if n < 64 {
+    if n < RADIX_FROM {
         values.sort_unstable();
         return;
     }
@@ -219,6 +221,9 @@ pub(crate) fn sort_tagged(values: &mut Vec<u64>, buf: &mut Vec<u64>) {
     }
 }
 
+/// Sample size from which [`sort_tagged`] sorts by radix.
+const RADIX_FROM: usize = 800;
+
 /// Inverse of [`tag`].
 pub(crate) fn untag(t: u64) -> (f32, i32) {
     (from_order_key((t >> 32) as u32), t as u32 as i32)
@@ -231,7 +236,7 @@ mod tests {
     proptest::proptest! {
         /// The radix sort of tagged values orders them as a sort by value does.
         #[test]
-        fn radix_sort_of_tagged_values(values in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0f32), proptest::strategy::Just(-0.0f32), -1e6f32..1e6, 0.0f32..1.0], 0..700)) {
+        fn radix_sort_of_tagged_values(values in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0f32), proptest::strategy::Just(-0.0f32), -1e6f32..1e6, 0.0f32..1.0], 0..1200)) {
             let mut tagged: Vec<u64> = values.iter().enumerate().map(|(i, &v)| tag(v, i as i32)).collect();
             let mut buf = Vec::new();
             sort_tagged(&mut tagged, &mut buf);
