@@ -44,7 +44,6 @@
 use crate::stats::{finite, from_order_key, order_key};
 
 /// Counting passes before open brackets are finished by collecting their values.
-#[cfg(target_arch = "x86_64")]
 const MAX_PASSES: usize = 14;
 
 /// The most values an open bracket may hold after [`MAX_PASSES`] to be finished by collecting
@@ -85,11 +84,23 @@ impl Level {
     }
 }
 
-/// Reusable buffers of [`column_edges`].
-#[derive(Debug, Default)]
+/// Reusable buffers of [`column_edges`], and its limit of counting passes per block.
+#[derive(Debug)]
 pub(super) struct ColumnScratch {
     keys: Vec<u32>,
     edges: Vec<f64>,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    max_passes: usize,
+}
+
+impl Default for ColumnScratch {
+    fn default() -> Self {
+        ColumnScratch {
+            keys: Vec::new(),
+            edges: Vec::new(),
+            max_passes: MAX_PASSES,
+        }
+    }
 }
 
 /// Type-7 quantiles at the ascending `levels` (in `[0, 1]`) of the finite values of each
@@ -104,23 +115,6 @@ pub(super) fn column_edges(
     out: &mut [f64],
     n_finite: &mut [u32],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    column_edges_within(rows, nx, levels, scratch, out, n_finite, MAX_PASSES);
-    #[cfg(not(target_arch = "x86_64"))]
-    column_edges_within(rows, nx, levels, scratch, out, n_finite, 0);
-}
-
-/// [`column_edges`] with at most `max_passes` counting passes per block.
-fn column_edges_within(
-    rows: &[f32],
-    nx: usize,
-    levels: &[f64],
-    scratch: &mut ColumnScratch,
-    out: &mut [f64],
-    n_finite: &mut [u32],
-    max_passes: usize,
-) {
-    let _ = max_passes;
     if nx == 0 {
         return;
     }
@@ -129,6 +123,7 @@ fn column_edges_within(
     #[cfg(target_arch = "x86_64")]
     if nrow > 0 && std::arch::is_x86_feature_detected!("avx2") {
         let plan: Vec<Level> = levels.iter().map(|&p| Level::new(nrow, p)).collect();
+        let max_passes = scratch.max_passes;
         while x + 8 <= nx {
             // SAFETY: the processor supports AVX2 (checked above); columns x..x+8 exist.
             let left = unsafe {
@@ -731,8 +726,11 @@ mod tests {
     fn check_within(rows: &[f32], nx: usize, levels: &[f64], max_passes: usize) {
         let mut out = vec![0.0; levels.len() * nx];
         let mut n = vec![0; nx];
-        let mut scratch = ColumnScratch::default();
-        column_edges_within(rows, nx, levels, &mut scratch, &mut out, &mut n, max_passes);
+        let mut scratch = ColumnScratch {
+            max_passes,
+            ..Default::default()
+        };
+        column_edges(rows, nx, levels, &mut scratch, &mut out, &mut n);
         let want = edges_by_sorting(rows, nx, levels);
         for (k, (a, b)) in out.iter().zip(&want).enumerate() {
             // ±0 are one value: compared with `==`.

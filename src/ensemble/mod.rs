@@ -16,8 +16,8 @@
 //!
 //! # Cost
 //! The mean and spread stream every member once (register-blocked over 16 cells, the next
-//! lines prefetched; see `mean_spread.rs`): on the synth medium preset they run at 55–70 % of
-//! the speed of merely reading the members and 1.7–2.1× below the STREAM triad
+//! lines prefetched; see `mean_spread.rs`): on the synth medium preset they run at 54–70 % of
+//! the speed of merely reading the members and 1.7–2.5× below the STREAM triad
 //! (`benches/ensemble.rs` measures all three in one run). Category edges and counts work on one
 //! latitude row at a time as it lies in the cube, eight cells per AVX2 instruction: edges by
 //! counting passes that narrow a bracket around the wanted order statistics, no sorting and no
