@@ -1040,8 +1040,6 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
     Ok((cube, incomplete))
 }
 
-/// A forecast cube at one lead and one (index) cell: `values[start][member]`, starts on 1 May
-/// of 2000, 2001, ... — the fixture of the per-cell kernels' tests.
 /// Lanes transposed together by [`to_cell_major`] / [`from_cell_major`]: 16 f32, one cache line
 /// of the cell-major buffer per cell.
 const TILE: usize = 16;
@@ -1082,6 +1080,8 @@ pub(crate) fn from_cell_major(buf: &[f32], mut values: ndarray::ArrayViewMut3<f3
     }
 }
 
+/// A forecast cube at one lead and one (index) cell: `values[start][member]`, starts on 1 May
+/// of 2000, 2001, ... — the fixture of the per-cell kernels' tests.
 #[cfg(test)]
 pub(crate) fn test_cell_cube(model: &str, values: &[Vec<f32>]) -> Cube {
     let (ni, nm) = (values.len(), values[0].len());

@@ -180,7 +180,7 @@ fn column_by_selection(
 /// Type-7 quantiles at ascending `levels` of the values behind `keys` (reordered), by
 /// successive selection: the same numbers as [`super::category_edges`] on the sorted values.
 /// NaN for an empty sample.
-pub(super) fn select_edges(keys: &mut [u32], levels: &[f64], out: &mut [f64]) {
+fn select_edges(keys: &mut [u32], levels: &[f64], out: &mut [f64]) {
     let n = keys.len();
     if n == 0 {
         out.fill(f64::NAN);
@@ -285,21 +285,21 @@ fn count_members_portable(
     above.fill(0);
     for row in members.chunks_exact(nx) {
         for (v, &x) in valid.iter_mut().zip(row) {
-            *v += u32::from(x.abs() < f32::INFINITY);
+            *v += u32::from(finite(x));
         }
         for (j, (count, t)) in above
             .chunks_exact_mut(nx)
             .zip(thresholds.chunks_exact(nx))
             .enumerate()
         {
-            // `x < ∞` keeps +∞ out; NaN fails every comparison; −∞ is below any threshold.
+            // Only finite members count (+∞ would pass every threshold).
             if j == 0 {
                 for ((c, &x), &t) in count.iter_mut().zip(row).zip(t) {
-                    *c += u32::from((x >= t) & (x < f32::INFINITY));
+                    *c += u32::from((x >= t) & finite(x));
                 }
             } else {
                 for ((c, &x), &t) in count.iter_mut().zip(row).zip(t) {
-                    *c += u32::from((x > t) & (x < f32::INFINITY));
+                    *c += u32::from((x > t) & finite(x));
                 }
             }
         }
@@ -396,14 +396,21 @@ mod avx2 {
         unsafe fn inside(&self, t: __m256) -> __m256 {
             // No −0: it equals +0 but has another key.
             let t = _mm256_add_ps(t, _mm256_setzero_ps());
-            let inside = _mm256_and_ps(
-                _mm256_cmp_ps::<_CMP_GT_OQ>(t, self.lo),
-                _mm256_cmp_ps::<_CMP_LT_OQ>(t, self.hi),
-            );
+            let inside = self.strictly_inside(t);
             let (klo, khi) = (key(self.lo), key(self.hi));
             let key_middle =
                 _mm256_add_epi32(klo, _mm256_srli_epi32::<1>(_mm256_sub_epi32(khi, klo)));
             _mm256_blendv_ps(from_key(key_middle), t, inside)
+        }
+
+        /// Lanes where `lo < t < hi`.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn strictly_inside(&self, t: __m256) -> __m256 {
+            _mm256_and_ps(
+                _mm256_cmp_ps::<_CMP_GT_OQ>(t, self.lo),
+                _mm256_cmp_ps::<_CMP_LT_OQ>(t, self.hi),
+            )
         }
 
         /// Moves `lo` or `hi` of the open lanes where `t` lies inside the bracket to `t`,
@@ -411,10 +418,7 @@ mod avx2 {
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn update(&mut self, r: i32, t: __m256, below: __m256i) {
-            let inside = _mm256_castps_si256(_mm256_and_ps(
-                _mm256_cmp_ps::<_CMP_GT_OQ>(t, self.lo),
-                _mm256_cmp_ps::<_CMP_LT_OQ>(t, self.hi),
-            ));
+            let inside = _mm256_castps_si256(self.strictly_inside(t));
             let moving = _mm256_and_si256(self.open, inside);
             let at_most_r = _mm256_cmpgt_epi32(_mm256_set1_epi32(r + 1), below);
             let raise = _mm256_and_si256(at_most_r, moving);
@@ -631,7 +635,7 @@ mod avx2 {
             let b = &brackets[j];
             let (lo, hi) = (floats(b.lo), floats(b.hi));
             let (below_lo, below_hi_count) = (ints(b.below_lo), ints(b.below_hi));
-            let (first, second) = (floats(from_lo[j][0]), floats(from_lo[j][1]));
+            let (smallest, second) = (floats(from_lo[j][0]), floats(from_lo[j][1]));
             let (under, over) = (floats(below_hi[j]), floats(from_hi[j]));
             let level = &plan[j];
             let r = level.r;
@@ -639,8 +643,8 @@ mod avx2 {
             for lane in 0..8 {
                 let (a, b) = if open & (1 << lane) != 0 {
                     // Still open: the bracket's few values of this column, sorted.
-                    let first = below_lo[lane] as usize;
-                    let span = below_hi_count[lane] as usize - first;
+                    let skipped = below_lo[lane] as usize;
+                    let span = below_hi_count[lane] as usize - skipped;
                     // One slot more than kept: every value is written, the next one overwrites
                     // it unless it lies in the bracket.
                     let mut few = [0f32; STRAGGLER + 1];
@@ -659,11 +663,11 @@ mod avx2 {
                     let few = &mut few[..k];
                     few.sort_unstable_by(f32::total_cmp);
                     // Not split, so x₍ᵣ₊₁₎ lies in the bracket too.
-                    (few[r - first], few[(r + 1 - first).min(k - 1)])
+                    (few[r - skipped], few[(r + 1 - skipped).min(k - 1)])
                 } else if below_hi_count[lane] as usize == r + 1 {
                     (under[lane], over[lane])
                 } else if below_lo[lane] as usize == r {
-                    (first[lane], second[lane])
+                    (smallest[lane], second[lane])
                 } else {
                     // One value in the bracket, and x₍ᵣ₊₁₎ in it too (not split).
                     (lo[lane], lo[lane])

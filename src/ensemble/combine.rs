@@ -332,8 +332,7 @@ impl Pool {
                 counts[y + 1] += 1;
             }
         }
-        // By value; ties keep their input order (which values of a tie belong to which year
-        // does not change a quantile).
+        // By value (which values of a tie belong to which year does not change a quantile).
         sort_tagged(&mut self.tagged, &mut self.buf);
         self.sorted.clear();
         self.start.clear();

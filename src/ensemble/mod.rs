@@ -489,7 +489,8 @@ struct RowScratch {
     /// Per model: finite members and members above each edge, for one start.
     valid: Vec<Vec<u32>>,
     above: Vec<Vec<u32>>,
-    /// The last member counts seen and what a member weighs under them.
+    /// The last member counts seen and what a member weighs under them (a function of the
+    /// counts and the weights only, so kept across cells, rows and target sets).
     last_valid: Vec<usize>,
     shares: Vec<f64>,
     cell_valid: Vec<usize>,
@@ -549,8 +550,6 @@ impl RowScratch {
                 }
             }));
         }
-        // New cells: the member counts of the last cell no longer apply.
-        self.last_valid.clear();
     }
 
     /// Category probabilities of every start of the target `set` on the row, `(start,
