@@ -6,13 +6,16 @@
 //! The memory-bandwidth bound is measured in the same run: `memory_bandwidth/read_members`
 //! reads the same member values once front to back (no kernel that must read them can be
 //! faster), `memory_bandwidth/triad_f32_1.5GiB` is the STREAM triad. Compare their bytes/s
-//! with `ensemble/mean_spread_model_equal_bytes`.
+//! with `ensemble/mean_spread_model_equal_into_bytes` (outputs written into arrays allocated
+//! once, as the triad's are); `ensemble/mean_spread_model_equal_bytes` also allocates the two
+//! output cubes each time, whose first touch of fresh pages costs the rest.
 
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use s2s_ensemble::ensemble::{
-    ensemble_mean_spread, ensemble_percentiles, forecast_probabilities, Weights, TERCILES,
+    ensemble_mean_spread, ensemble_mean_spread_into, ensemble_percentiles, forecast_probabilities,
+    Weights, TERCILES,
 };
 use s2s_ensemble::synth::{Preset, SynthConfig, SynthVar};
 use s2s_ensemble::Cube;
@@ -29,6 +32,12 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes((values * 4) as u64));
     g.bench_function("mean_spread_model_equal_bytes", |b| {
         b.iter(|| ensemble_mean_spread(&refs, &Weights::ModelEqual).unwrap())
+    });
+    let (mut mean, mut spread) = ensemble_mean_spread(&refs, &Weights::ModelEqual).unwrap();
+    g.bench_function("mean_spread_model_equal_into_bytes", |b| {
+        b.iter(|| {
+            ensemble_mean_spread_into(&refs, &Weights::ModelEqual, &mut mean, &mut spread).unwrap()
+        })
     });
     g.throughput(Throughput::Elements(values as u64));
     g.bench_function("mean_spread_model_equal", |b| {

@@ -781,27 +781,53 @@ pub fn ensemble_mean_spread(
     weights: &Weights,
 ) -> Result<(Array5<f32>, Array5<f32>)> {
     let (ni, nl, ny, nx) = check_models(cubes)?;
-    let plane = nl * ny * nx;
     let mut mean = Array5::<f32>::zeros((ni, 1, nl, ny, nx));
     let mut spread = Array5::<f32>::zeros((ni, 1, nl, ny, nx));
+    ensemble_mean_spread_into(cubes, weights, &mut mean, &mut spread)?;
+    Ok((mean, spread))
+}
+
+/// [`ensemble_mean_spread`] into arrays the caller owns, shaped `(init, 1, lead, y, x)` like
+/// the cubes and in standard layout: a streaming run reuses its output maps from one chunk to
+/// the next instead of asking the system for fresh pages each time.
+pub fn ensemble_mean_spread_into(
+    cubes: &[&Cube],
+    weights: &Weights,
+    mean: &mut Array5<f32>,
+    spread: &mut Array5<f32>,
+) -> Result<()> {
+    let (ni, nl, ny, nx) = check_models(cubes)?;
+    let shape = [ni, 1, nl, ny, nx];
+    for (name, out) in [("mean", &*mean), ("spread", &*spread)] {
+        if out.shape() != shape || !out.is_standard_layout() {
+            return Err(Error::mismatch(
+                "ensemble mean",
+                format!(
+                    "the {name} array is {:?}, the cubes need {shape:?} in standard layout",
+                    out.shape()
+                ),
+            ));
+        }
+    }
+    let plane = nl * ny * nx;
     let starts: Vec<Vec<ModelBlock>> = (0..ni)
         .map(|i| {
             cubes
                 .iter()
                 .enumerate()
-                .map(|(m, c)| ModelBlock {
-                    values: c
-                        .values
-                        .slice(s![i, .., .., .., ..])
-                        .to_slice()
-                        .expect("standard layout"),
-                    members: c.n_member(),
-                    plane,
-                    weight: match weights {
+                .map(|(m, c)| {
+                    let values = c.values.slice(s![i, .., .., .., ..]);
+                    let weight = match weights {
                         Weights::Pooled => None,
                         Weights::ModelEqual => Some(1.0),
-                        Weights::Given(w) => Some(w.get(m).copied().unwrap_or(0.0).max(0.0)),
-                    },
+                        Weights::Given(w) => Some(w.get(m).copied().unwrap_or(0.0)),
+                    };
+                    ModelBlock::new(
+                        values.to_slice().expect("standard layout"),
+                        c.n_member(),
+                        plane,
+                        weight,
+                    )
                 })
                 .collect()
         })
@@ -821,7 +847,7 @@ pub fn ensemble_mean_spread(
                     mean_spread_cells(models, t * MEAN_TASK, mean_t, spread_t)
                 });
         });
-    Ok((mean, spread))
+    Ok(())
 }
 
 /// Weighted percentiles `(init, level, lead, y, x)` (see [`ensemble_fields`]).

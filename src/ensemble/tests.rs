@@ -361,3 +361,32 @@ fn model_edge_probabilities_agree_with_the_per_cell_kernels() {
         }
     }
 }
+
+#[test]
+fn mean_spread_into_reused_arrays_gives_the_same_fields() {
+    use crate::synth::{Preset, SynthConfig, SynthVar};
+    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
+    let tas: Vec<Cube> = (0..3)
+        .map(|m| cfg.model_cube(m, false, SynthVar::Tas).unwrap())
+        .collect();
+    let pr: Vec<Cube> = (0..3)
+        .map(|m| cfg.model_cube(m, false, SynthVar::Pr).unwrap())
+        .collect();
+    let (tas, pr): (Vec<&Cube>, Vec<&Cube>) = (tas.iter().collect(), pr.iter().collect());
+    let (mut mean, mut spread) = ensemble_mean_spread(&tas, &Weights::Pooled).unwrap();
+    // The arrays hold temperature statistics; filled again with precipitation's, they must
+    // equal freshly allocated ones bit for bit.
+    ensemble_mean_spread_into(&pr, &Weights::ModelEqual, &mut mean, &mut spread).unwrap();
+    let (want_mean, want_spread) = ensemble_mean_spread(&pr, &Weights::ModelEqual).unwrap();
+    let bits = |a: &Array5<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&mean), bits(&want_mean));
+    assert_eq!(bits(&spread), bits(&want_spread));
+
+    // Arrays of another shape are refused, naming the one that does not fit.
+    let (ni, _, nl, ny, nx) = mean.dim();
+    let mut short = Array5::<f32>::zeros((ni, 1, nl, ny, nx - 1));
+    let err = ensemble_mean_spread_into(&pr, &Weights::Pooled, &mut mean, &mut short)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("spread array"), "{err}");
+}
