@@ -16,9 +16,9 @@
 //!
 //! # Cost
 //! The mean and spread stream every member once (register-blocked over 16 cells, the next
-//! lines prefetched; see `mean_spread.rs`): on the synth medium preset they run at 54–70 % of
-//! the speed of merely reading the members and 1.7–2.5× below the STREAM triad
-//! (`benches/ensemble.rs` measures all three in one run). Category edges and counts work on one
+//! lines prefetched, masks only where a member is missing; see `mean_spread.rs`): on the synth
+//! medium preset they run at 64–88 % of the speed of merely reading the members and 1.4–1.9×
+//! below the STREAM triad (`benches/ensemble.rs` measures all three in one run). Category edges and counts work on one
 //! latitude row at a time as it lies in the cube, eight cells per AVX2 instruction: edges by
 //! counting passes that narrow a bracket around the wanted order statistics, no sorting and no
 //! transposing (see `category_rows.rs`).
