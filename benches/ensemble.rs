@@ -1,7 +1,8 @@
 //! Ensemble combination on the synth medium preset (3 models, 10 + 25 + 15 members, 24 starts,
 //! 6 leads, 3358 cells: 24.2 M member values of temperature): weighted mean + spread (one
-//! streaming pass), percentiles 10/50/90, and tercile probabilities with each model's own
-//! hindcast climatology. Throughput in member values per second; no I/O in the timed loop.
+//! streaming pass), percentiles 10/50/90 (model-equal and pooled), and tercile probabilities
+//! with each model's own hindcast climatology. Throughput in member values per second; no I/O
+//! in the timed loop.
 //!
 //! The memory-bandwidth bound is measured in the same run: `memory_bandwidth/read_members`
 //! reads the same member values once front to back (no kernel that must read them can be
@@ -43,8 +44,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("mean_spread_model_equal", |b| {
         b.iter(|| ensemble_mean_spread(&refs, &Weights::ModelEqual).unwrap())
     });
+    // Model-equal weights (10, 25, 15 members): a weighted percentile, sorted per cell.
     g.bench_function("percentiles_10_50_90", |b| {
         b.iter(|| ensemble_percentiles(&refs, &Weights::ModelEqual, &[0.1, 0.5, 0.9]).unwrap())
+    });
+    // Pooled: every member weighs the same, type 7 by the counting kernel of the edges.
+    g.bench_function("percentiles_10_50_90_pooled", |b| {
+        b.iter(|| ensemble_percentiles(&refs, &Weights::Pooled, &[0.1, 0.5, 0.9]).unwrap())
     });
     // Every hindcast start as a "forecast": edges from the model climatologies, then counting.
     g.bench_function("tercile_probabilities_model_edges", |b| {

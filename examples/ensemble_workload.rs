@@ -9,10 +9,17 @@
 //!
 //! Prints one JSON line per variable with the seconds of reading and of each kernel (compute
 //! only, like the peers' `compute_seconds`; with `S2S_REPEAT=N` the best of N runs), and, given
-//! the numpy peer's output, the largest difference of the tercile probabilities from numpy's.
+//! the peers' results directory, how far ours are from theirs, largest absolute differences:
+//! - the tercile probabilities from numpy's (`out_terciles_numpy.nc`);
+//! - the mean from CDO `ensmean` (`out_cdo_ensmean.nc`);
+//! - the percentiles from CDO `enspctl` with its default `nrank` method (`out_cdo_enspctlP.nc`),
+//!   which differs from ours (type 7) by definition, and from a nearest-rank percentile of our own
+//!   (`x₍⌈pn⌉₎`, the ⌈pn⌉-th smallest of the `n` members), which shows what nrank is;
+//! - the 90th percentile from CDO `--percentile linear enspctl,90` (numpy's type 7, as ours;
+//!   `out_cdo_enspctl90_linear.nc`).
 //!
 //! ```text
-//! cargo run --release --example ensemble_workload -- /tmp/peers-workload [out_terciles_numpy.nc]
+//! cargo run --release --example ensemble_workload -- /tmp/peers-workload [PEER_RESULTS_DIR]
 //! ```
 
 // Printing its measurements is what this program is for.
@@ -25,15 +32,16 @@ use s2s_ensemble::ensemble::{
     ensemble_mean_spread, ensemble_percentiles, model_edge_probabilities, Weights, TERCILES,
 };
 use s2s_ensemble::io::{read_cube, ReadOptions};
+use s2s_ensemble::units::{Conversion, Quantity};
 use s2s_ensemble::Cube;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(
         args.next()
-            .ok_or("usage: ensemble_workload DIR [NUMPY_OUT.nc]")?,
+            .ok_or("usage: ensemble_workload DIR [PEER_RESULTS_DIR]")?,
     );
-    let numpy = args.next().map(PathBuf::from);
+    let results = args.next().map(PathBuf::from);
     // Best of this many runs of each kernel (the machine's speed drifts).
     let repeat: usize = std::env::var("S2S_REPEAT")
         .ok()
@@ -69,20 +77,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok::<f64, Box<dyn std::error::Error>>(best)
         };
         let mut probs = Vec::new();
+        let mut mean = None;
+        let mut percentiles = None;
         let terciles_s = best(&mut || {
             probs = model_edge_probabilities(&hc, &[&hc, &fc], &TERCILES, &Weights::Pooled)?;
             Ok(())
         })?;
         let mean_s = best(&mut || {
-            std::hint::black_box(ensemble_mean_spread(&hc, &Weights::Pooled)?);
+            mean = Some(ensemble_mean_spread(&hc, &Weights::Pooled)?.0);
             Ok(())
         })?;
         let percentiles_s = best(&mut || {
-            std::hint::black_box(ensemble_percentiles(
-                &hc,
-                &Weights::Pooled,
-                &[0.1, 0.5, 0.9],
-            )?);
+            percentiles = Some(ensemble_percentiles(&hc, &Weights::Pooled, &LEVELS)?);
             Ok(())
         })?;
 
@@ -93,38 +99,185 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "mean_spread_s": mean_s,
             "percentiles_s": percentiles_s,
         });
-        if let Some(path) = &numpy {
-            let file = netcdf::open(path)?;
-            // The reader puts longitudes in −180…180: match numpy's cells by coordinates.
-            let lon: Vec<f64> = file
-                .variable("lon")
-                .ok_or("numpy output without lon")?
-                .get_values(..)?;
-            let (ny, nx) = hc[0].coords.spatial.shape();
-            let column: Vec<usize> = (0..nx)
-                .map(|x| {
-                    let ours = hc[0].coords.spatial.cell_lat_lon(0, x).1.rem_euclid(360.0);
-                    lon.iter()
-                        .position(|&l| (l.rem_euclid(360.0) - ours).abs() < 1e-6)
-                        .ok_or("numpy output on another grid")
-                })
-                .collect::<Result<_, _>>()?;
-            let mut worst = 0f32;
-            for (name, ours) in [("hindcast", &probs[0]), ("forecast", &probs[1])] {
-                let v = file
-                    .variable(&format!("{var}_prob_{name}"))
-                    .ok_or("numpy output without the probabilities")?;
-                // numpy: (start, category, lead, lat, lon), as ours.
-                let theirs: Vec<f32> = v.get_values(..)?;
-                for ((i, c, l, y, x), &a) in ours.indexed_iter() {
+        if let Some(res) = &results {
+            let (mean, percentiles) = (mean.expect("timed"), percentiles.expect("timed"));
+            let numpy = res.join("out_terciles_numpy.nc");
+            if numpy.exists() {
+                let theirs = PeerField::open(&numpy, hc[0])?;
+                let mut worst = 0f32;
+                for (name, ours) in [("hindcast", &probs[0]), ("forecast", &probs[1])] {
+                    // numpy: (start, category, lead, lat, lon), as ours.
+                    let values = theirs.values(&format!("{var}_prob_{name}"))?;
                     let (_, nc, nl, _, _) = ours.dim();
-                    let b = theirs[(((i * nc + c) * nl + l) * ny + y) * nx + column[x]];
-                    worst = worst.max((a - b).abs());
+                    for ((i, c, l, y, x), &a) in ours.indexed_iter() {
+                        worst =
+                            worst.max((a - values[theirs.at((i * nc + c) * nl + l, y, x)]).abs());
+                    }
                 }
+                line["max_abs_diff_vs_numpy"] = worst.into();
             }
-            line["max_abs_diff_vs_numpy"] = worst.into();
+            let nl = mean.dim().2;
+            // CDO: (time, lat, lon) with time = start × lead.
+            let cdo = |name: &str, ours: &dyn Fn(usize, usize, usize, usize) -> f32| {
+                let path = res.join(format!("out_cdo_{name}.nc"));
+                if !path.exists() {
+                    return Ok::<_, Box<dyn std::error::Error>>(None);
+                }
+                let theirs = PeerField::open(&path, hc[0])?;
+                let values = theirs.values_in_our_units(var)?;
+                let (ni, _, _, ny, nx) = mean.dim();
+                let mut worst = 0f32;
+                for i in 0..ni {
+                    for l in 0..nl {
+                        for y in 0..ny {
+                            for x in 0..nx {
+                                let b = values[theirs.at(i * nl + l, y, x)];
+                                worst = worst.max((ours(i, l, y, x) - b).abs());
+                            }
+                        }
+                    }
+                }
+                Ok(Some(worst))
+            };
+            let mut diffs = serde_json::Map::new();
+            let mut put = |key: String, v: Option<f32>| {
+                if let Some(v) = v {
+                    diffs.insert(key, v.into());
+                }
+            };
+            put(
+                "ensmean".into(),
+                cdo("ensmean", &|i, l, y, x| mean[[i, 0, l, y, x]])?,
+            );
+            let nrank = nearest_rank(&hc, &LEVELS);
+            for (k, p) in [10, 50, 90].into_iter().enumerate() {
+                let name = format!("enspctl{p}");
+                put(
+                    format!("{name}_nrank_vs_ours_type7"),
+                    cdo(&name, &|i, l, y, x| percentiles[[i, k, l, y, x]])?,
+                );
+                put(
+                    format!("{name}_nrank_vs_ours_nearest_rank"),
+                    cdo(&name, &|i, l, y, x| nrank[[i, k, l, y, x]])?,
+                );
+            }
+            put(
+                "enspctl90_linear_vs_ours_type7".into(),
+                cdo("enspctl90_linear", &|i, l, y, x| {
+                    percentiles[[i, 2, l, y, x]]
+                })?,
+            );
+            line["max_abs_diff_vs_cdo"] = diffs.into();
         }
         println!("{line}");
     }
     Ok(())
+}
+
+/// The percentiles CDO `enspctl` and the numpy reference are compared at.
+const LEVELS: [f64; 3] = [0.1, 0.5, 0.9];
+
+/// A peer's output on the same grid as our cube, its cells matched by coordinates (our reader
+/// puts longitudes in −180…180 and may flip latitudes).
+struct PeerField {
+    file: netcdf::File,
+    row: Vec<usize>,
+    column: Vec<usize>,
+    nlat: usize,
+    nlon: usize,
+}
+
+impl PeerField {
+    fn open(path: &std::path::Path, ours: &Cube) -> Result<PeerField, Box<dyn std::error::Error>> {
+        let file = netcdf::open(path)?;
+        let coord = |name: &str| -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+            Ok(file
+                .variable(name)
+                .ok_or_else(|| format!("{}: no {name}", path.display()))?
+                .get_values(..)?)
+        };
+        let (lat, lon) = (coord("lat")?, coord("lon")?);
+        let (ny, nx) = ours.coords.spatial.shape();
+        let find = |values: &[f64], want: f64, wrap: bool| {
+            values
+                .iter()
+                .position(|&v| {
+                    let d = if wrap {
+                        (v.rem_euclid(360.0) - want.rem_euclid(360.0)).abs()
+                    } else {
+                        (v - want).abs()
+                    };
+                    d < 1e-6
+                })
+                .ok_or_else(|| format!("{}: on another grid", path.display()))
+        };
+        let row = (0..ny)
+            .map(|y| find(&lat, ours.coords.spatial.cell_lat_lon(y, 0).0, false))
+            .collect::<Result<_, _>>()?;
+        let column = (0..nx)
+            .map(|x| find(&lon, ours.coords.spatial.cell_lat_lon(0, x).1, true))
+            .collect::<Result<_, _>>()?;
+        Ok(PeerField {
+            file,
+            row,
+            column,
+            nlat: lat.len(),
+            nlon: lon.len(),
+        })
+    }
+
+    /// All values of `name`, flat.
+    fn values(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+        Ok(self
+            .file
+            .variable(name)
+            .ok_or_else(|| format!("no {name} in the peer's output"))?
+            .get_values(..)?)
+    }
+
+    /// All values of variable `name`, flat, in the engine's units (CDO keeps the file's: K).
+    fn values_in_our_units(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+        let v = self
+            .file
+            .variable(name)
+            .ok_or_else(|| format!("no {name} in the peer's output"))?;
+        let units = match v.attribute_value("units") {
+            Some(Ok(netcdf::AttributeValue::Str(u))) => u,
+            _ => return Err(format!("{name} in the peer's output has no units").into()),
+        };
+        let conversion = Conversion::to_canonical(Quantity::detect(name, None, None), &units)?;
+        let values: Vec<f32> = v.get_values(..)?;
+        Ok(values
+            .into_iter()
+            .map(|x| conversion.apply(x, 1.0))
+            .collect())
+    }
+
+    /// The flat index of our cell `(y, x)` in map `k` of the peer's field.
+    fn at(&self, k: usize, y: usize, x: usize) -> usize {
+        (k * self.nlat + self.row[y]) * self.nlon + self.column[x]
+    }
+}
+
+/// The nearest-rank percentiles `x₍⌈pn⌉₎` (1-based rank, at least 1) of the pooled members of
+/// every cell, `(init, level, lead, y, x)` — CDO's default (`nrank`) definition.
+fn nearest_rank(cubes: &[&Cube], levels: &[f64]) -> ndarray::Array5<f32> {
+    let (ni, _, nl, ny, nx) = cubes[0].values.dim();
+    let mut out = ndarray::Array5::<f32>::from_elem((ni, levels.len(), nl, ny, nx), f32::NAN);
+    let mut members = Vec::new();
+    for ((i, k, l, y, x), o) in out.indexed_iter_mut() {
+        members.clear();
+        for c in cubes {
+            members.extend(c.values.slice(ndarray::s![i, .., l, y, x]).iter().copied());
+        }
+        members.retain(|v| v.is_finite());
+        if members.is_empty() {
+            continue;
+        }
+        members.sort_unstable_by(f32::total_cmp);
+        let n = members.len() as f64;
+        let rank = ((levels[k] * n).ceil() as usize).clamp(1, members.len());
+        *o = members[rank - 1];
+    }
+    out
 }

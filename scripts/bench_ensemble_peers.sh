@@ -7,7 +7,8 @@
 #   cdo_ensmean + cdo_enspctl,10/50/90: pooled mean and percentiles of the 30 members at every
 #                   start and lead                    -> ensemble_mean_spread, ensemble_percentiles
 # Ours: examples/ensemble_workload.rs (reads the files with the library, times each kernel,
-# checks the probabilities against numpy's output); the whole `s2s combine` (all products,
+# compares the probabilities with numpy's output, the mean with CDO ensmean's, the percentiles
+# with CDO enspctl's: nrank, its default, and --percentile linear for the 90th); the whole `s2s combine` (all products,
 # cross-validated hindcast) is timed too, per variable. Peers and ours alternate, twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT
 H=$WL/hindcast_ALPHA.nc,$WL/hindcast_BRAVO.nc,$WL/hindcast_CHARLIE.nc
 F=$WL/forecast_ALPHA.nc,$WL/forecast_BRAVO.nc,$WL/forecast_CHARLIE.nc
 peer() {
-    PEERS_RESULTS=$RES PEERS_ONLY="terciles_numpy cdo_ensmean cdo_enspctl10 cdo_enspctl50 cdo_enspctl90" \
+    PEERS_RESULTS=$RES PEERS_ONLY="terciles_numpy cdo_ensmean cdo_enspctl10 cdo_enspctl50 cdo_enspctl90 cdo_enspctl90_linear" \
         "$PEERS/run_peers.sh" >/dev/null 2>&1
     python3 - "$RES" <<'PY'
 import json, sys
@@ -39,7 +40,7 @@ PY
 }
 ours() {
     /usr/bin/time -f "ours ensemble_workload (read + kernels, pr and tas) wall %e s, peak %M KB" \
-        ./target/release/examples/ensemble_workload "$WL" "$RES/out_terciles_numpy.nc"
+        ./target/release/examples/ensemble_workload "$WL" "$RES"
     for v in pr tas; do
         /usr/bin/time -f "ours s2s combine --var $v (all products, loyo hindcast) wall %e s" \
             ./target/release/s2s combine -q --deflate 0 --hindcast "$H" --forecast "$F" --var $v --out "$OUT"
