@@ -1,6 +1,15 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::synth::{Preset, SynthConfig, SynthVar};
+
+/// The three models' hindcast cubes of `var` in the small synthetic preset.
+fn small_cubes(var: SynthVar) -> Vec<Cube> {
+    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
+    (0..3)
+        .map(|m| cfg.model_cube(m, false, var).unwrap())
+        .collect()
+}
 
 #[test]
 fn categories_follow_the_tercile_rule() {
@@ -210,12 +219,7 @@ fn forecast_probabilities_with_model_climatologies() {
 
 #[test]
 fn cube_fields_agree_with_the_per_cell_kernels() {
-    use crate::synth::{Preset, SynthConfig, SynthVar};
-    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
-    let cubes: Vec<Cube> = (0..3)
-        .map(|m| cfg.model_cube(m, false, SynthVar::Tas).unwrap())
-        .collect();
-    let mut cubes = cubes;
+    let mut cubes = small_cubes(SynthVar::Tas);
     cubes[1].values[[0, 0, 0, 0, 0]] = f32::NAN; // a missing member
     let refs: Vec<&Cube> = cubes.iter().collect();
     let levels = [0.1, 0.5, 0.9];
@@ -284,12 +288,8 @@ fn collapsed_categories_flag_dry_and_tied_climates() {
 
 #[test]
 fn model_edge_probabilities_agree_with_the_per_cell_kernels() {
-    use crate::synth::{Preset, SynthConfig, SynthVar};
-    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
     for var in [SynthVar::Pr, SynthVar::Tas] {
-        let mut cubes: Vec<Cube> = (0..3)
-            .map(|m| cfg.model_cube(m, false, var).unwrap())
-            .collect();
+        let mut cubes = small_cubes(var);
         cubes[1].values[[2, 0, 1, 3, 4]] = f32::NAN; // a missing member
         cubes[0].values[[1, 1, 0, 2, 9]] = f32::INFINITY;
         cubes[2]
@@ -364,14 +364,7 @@ fn model_edge_probabilities_agree_with_the_per_cell_kernels() {
 
 #[test]
 fn mean_spread_into_reused_arrays_gives_the_same_fields() {
-    use crate::synth::{Preset, SynthConfig, SynthVar};
-    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
-    let tas: Vec<Cube> = (0..3)
-        .map(|m| cfg.model_cube(m, false, SynthVar::Tas).unwrap())
-        .collect();
-    let pr: Vec<Cube> = (0..3)
-        .map(|m| cfg.model_cube(m, false, SynthVar::Pr).unwrap())
-        .collect();
+    let (tas, pr) = (small_cubes(SynthVar::Tas), small_cubes(SynthVar::Pr));
     let (tas, pr): (Vec<&Cube>, Vec<&Cube>) = (tas.iter().collect(), pr.iter().collect());
     let (mut mean, mut spread) = ensemble_mean_spread(&tas, &Weights::Pooled).unwrap();
     // The arrays hold temperature statistics; filled again with precipitation's, they must
@@ -393,12 +386,8 @@ fn mean_spread_into_reused_arrays_gives_the_same_fields() {
 
 #[test]
 fn pooled_percentiles_by_counting_equal_the_sorted_weighted_ones_on_every_cell() {
-    use crate::synth::{Preset, SynthConfig, SynthVar};
-    let cfg = SynthConfig::preset(Preset::Small, false).unwrap();
     for var in [SynthVar::Tas, SynthVar::Pr] {
-        let mut cubes: Vec<Cube> = (0..3)
-            .map(|m| cfg.model_cube(m, false, var).unwrap())
-            .collect();
+        let mut cubes = small_cubes(var);
         // Missing members in a few cells (the selection fallback), a whole model missing in
         // one cell, and a block of cells where every member is 0 or ties.
         cubes[1].values[[0, 0, 0, 0, 0]] = f32::NAN;
