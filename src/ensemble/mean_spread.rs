@@ -380,9 +380,7 @@ mod avx2 {
                 }
             }
         }
-    }
 
-    impl Totals {
         /// [`Totals::finish`] where every model had all its members in every cell, so that the
         /// total weight is positive and the same in all lanes: `inv` is its inverse.
         #[target_feature(enable = "avx2")]
@@ -409,10 +407,13 @@ mod avx2 {
         let values = model.values;
         let mut sum = [_mm256_setzero_pd(); 4];
         let mut sumsq = [_mm256_setzero_pd(); 4];
-        assert!((model.members - 1) * model.plane + start + MEAN_BLOCK <= values.len());
+        // Bounds checked once for the last member, instead of once per member.
+        let end = model.members.saturating_sub(1) * model.plane + start + MEAN_BLOCK;
+        assert!(end <= values.len(), "block past the end of the members");
         for k in 0..model.members {
             let at = k * model.plane + start;
-            let row = std::slice::from_raw_parts(values.as_ptr().add(at), MEAN_BLOCK);
+            // SAFETY: `at + MEAN_BLOCK <= end <= values.len()` (checked above).
+            let row = unsafe { std::slice::from_raw_parts(values.as_ptr().add(at), MEAN_BLOCK) };
             // A hint only: the address may lie past the end, which a prefetch tolerates.
             _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().wrapping_add(PREFETCH_AHEAD) as *const i8);
             for half in 0..2 {
