@@ -226,21 +226,22 @@ impl PeerField {
         })
     }
 
-    /// All values of `name`, flat.
-    fn values(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+    /// Variable `name` of the peer's output.
+    fn variable(&self, name: &str) -> Result<netcdf::Variable<'_>, Box<dyn std::error::Error>> {
         Ok(self
             .file
             .variable(name)
-            .ok_or_else(|| format!("no {name} in the peer's output"))?
-            .get_values(..)?)
+            .ok_or_else(|| format!("no {name} in the peer's output"))?)
+    }
+
+    /// All values of `name`, flat.
+    fn values(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+        Ok(self.variable(name)?.get_values(..)?)
     }
 
     /// All values of variable `name`, flat, in the engine's units (CDO keeps the file's: K).
     fn values_in_our_units(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
-        let v = self
-            .file
-            .variable(name)
-            .ok_or_else(|| format!("no {name} in the peer's output"))?;
+        let v = self.variable(name)?;
         let units = match v.attribute_value("units") {
             Some(Ok(netcdf::AttributeValue::Str(u))) => u,
             _ => return Err(format!("{name} in the peer's output has no units").into()),
@@ -265,7 +266,11 @@ fn nearest_rank(cubes: &[&Cube], levels: &[f64]) -> ndarray::Array5<f32> {
     let (ni, _, nl, ny, nx) = cubes[0].values.dim();
     let mut out = ndarray::Array5::<f32>::from_elem((ni, levels.len(), nl, ny, nx), f32::NAN);
     let mut members = Vec::new();
-    for ((i, k, l, y, x), o) in out.indexed_iter_mut() {
+    for ((i, l, y, x), _) in cubes[0]
+        .values
+        .slice(ndarray::s![.., 0, .., .., ..])
+        .indexed_iter()
+    {
         members.clear();
         for c in cubes {
             members.extend(c.values.slice(ndarray::s![i, .., l, y, x]).iter().copied());
@@ -274,10 +279,13 @@ fn nearest_rank(cubes: &[&Cube], levels: &[f64]) -> ndarray::Array5<f32> {
         if members.is_empty() {
             continue;
         }
+        // Sorted once for all levels.
         members.sort_unstable_by(f32::total_cmp);
         let n = members.len() as f64;
-        let rank = ((levels[k] * n).ceil() as usize).clamp(1, members.len());
-        *o = members[rank - 1];
+        for (k, &p) in levels.iter().enumerate() {
+            let rank = ((p * n).ceil() as usize).clamp(1, members.len());
+            out[[i, k, l, y, x]] = members[rank - 1];
+        }
     }
     out
 }

@@ -18,11 +18,11 @@
 //! The mean and spread stream every member once (register-blocked over 16 cells, the next
 //! lines prefetched, masks only where a member is missing; see `mean_spread.rs`): on the synth
 //! medium preset they run at 64–88 % of the speed of merely reading the members and 1.4–1.9×
-//! below the STREAM triad (`benches/ensemble.rs` measures all three in one run). Category edges and counts work on one
-//! latitude row at a time as it lies in the cube, eight cells per AVX2 instruction: edges by
-//! counting passes that narrow a bracket around the wanted order statistics, no sorting and no
-//! transposing (see `category_rows.rs`); pooled percentiles are the same type-7 quantiles of
-//! the members and go through the same kernel.
+//! below the STREAM triad (`benches/ensemble.rs` measures all three in one run). Category
+//! edges and counts work on one latitude row at a time as it lies in the cube, eight cells per
+//! AVX2 instruction: edges by counting passes that narrow a bracket around the wanted order
+//! statistics, no sorting and no transposing (see `category_rows.rs`); pooled percentiles are
+//! the same type-7 quantiles of the members and go through the same kernel.
 //!
 //! # Formulas
 //! With model weights `w_m` (`Σ w_m = 1`), `n_m` valid members of model `m` and `k_{m,c}` of them
@@ -706,17 +706,22 @@ impl RowScratch {
 
 /// Row `y` of lead `l` of `cube` as `starts × members` rows of `nx` values.
 fn copy_row(cube: &Cube, l: usize, y: usize, out: &mut Vec<f32>) {
-    let row = cube.values.slice(s![.., .., l, y, ..]);
     out.clear();
-    match row.as_slice() {
-        Some(all) => out.extend_from_slice(all),
-        None => {
-            for lane in row.lanes(Axis(2)) {
-                match lane.as_slice() {
-                    Some(v) => out.extend_from_slice(v),
-                    None => out.extend(lane.iter().copied()),
-                }
-            }
+    append_rows(cube.values.slice(s![.., .., l, y, ..]), out);
+}
+
+/// Appends the longitude rows of `rows` (the last axis) to `out`, in order: whole when they lie
+/// contiguous in the cube, lane by lane otherwise.
+fn append_rows<D: ndarray::Dimension>(rows: ndarray::ArrayView<f32, D>, out: &mut Vec<f32>) {
+    if let Some(all) = rows.as_slice() {
+        out.extend_from_slice(all);
+        return;
+    }
+    let last = Axis(rows.ndim() - 1);
+    for lane in rows.lanes(last) {
+        match lane.as_slice() {
+            Some(v) => out.extend_from_slice(v),
+            None => out.extend(lane.iter().copied()),
         }
     }
 }
@@ -879,7 +884,8 @@ pub fn ensemble_percentiles(
                     for l in 0..nl {
                         rows.clear();
                         for c in cubes {
-                            append_start_row(c, i, l, y, &mut rows);
+                            // The start's members, `members` rows of `nx` values.
+                            append_rows(c.values.slice(s![i, .., l, y, ..]), &mut rows);
                         }
                         category_rows::column_edges(
                             &rows,
@@ -923,16 +929,6 @@ pub fn ensemble_percentiles(
         },
     );
     Ok(percentiles)
-}
-
-/// Appends row `y` of lead `l` of start `i` of `cube` to `out`: `members` rows of `nx` values.
-fn append_start_row(cube: &Cube, i: usize, l: usize, y: usize, out: &mut Vec<f32>) {
-    for lane in cube.values.slice(s![i, .., l, y, ..]).lanes(Axis(1)) {
-        match lane.as_slice() {
-            Some(v) => out.extend_from_slice(v),
-            None => out.extend(lane.iter().copied()),
-        }
-    }
 }
 
 #[cfg(test)]
