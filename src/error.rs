@@ -114,6 +114,65 @@ pub enum Error {
     /// Writing an output failed; nothing was left at the target path.
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
+
+    /// An operating-system failure (creating a folder, reading a file) while doing `action`.
+    #[error("{action}: {reason}")]
+    Io { action: String, reason: String },
+
+    // ---- jobs ------------------------------------------------------------------------------
+    /// A failure inside one step of a job, led by what the job was doing ("the outlook of
+    /// 'pr'", "bias correction of ALPHA"); the message is `context: inner message`.
+    #[error("{context}: {inner}")]
+    Context { context: String, inner: Box<Error> },
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io {
+            action: "input/output".into(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Io {
+            action: "JSON".into(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<ndarray::ShapeError> for Error {
+    fn from(e: ndarray::ShapeError) -> Self {
+        Error::invalid("array shape", e.to_string())
+    }
+}
+
+/// `.context(…)` and `.with_context(|| …)` on results, as the jobs of [`crate::pipeline`] use
+/// them: the error becomes [`Error::Context`], its message led by what was being done.
+pub trait Context<T> {
+    /// Leads the error's message with `context`.
+    fn context(self, context: impl Into<String>) -> Result<T>;
+    /// Leads the error's message with `f()`, computed only on failure.
+    fn with_context<S: Into<String>>(self, f: impl FnOnce() -> S) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, context: impl Into<String>) -> Result<T> {
+        self.map_err(|e| Error::Context {
+            context: context.into(),
+            inner: Box::new(e.into()),
+        })
+    }
+
+    fn with_context<S: Into<String>>(self, f: impl FnOnce() -> S) -> Result<T> {
+        self.map_err(|e| Error::Context {
+            context: f().into(),
+            inner: Box::new(e.into()),
+        })
+    }
 }
 
 impl Error {

@@ -11,17 +11,30 @@
 //! the science modules take `ndarray` views and return arrays and [`Error`]s — they never print
 //! and never touch files.
 //!
-//! | module | what |
-//! |---|---|
-//! | [`calendar`] | CF calendars, `"<unit> since <date>"` (including months since, NMME style) |
-//! | [`units`] | quantities, canonical units (mm/day, °C), conversions, plausibility |
-//! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment |
-//! | [`stats`] | NaN-aware kernels shared by the science modules |
-//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs) and writing |
-//! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), track formats |
-//! | [`emergency`] | ensemble drift of a ship or oil from a point at sea (Lagrangian particles) |
-//! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities |
-//! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars |
+//! | module | what it computes | formulas and references in |
+//! |---|---|---|
+//! | [`error`] | the library's one error type, with path, variable and fix | [`error::Error`] |
+//! | [`calendar`] | CF calendars, `"<unit> since <date>"` (including months since, NMME style) | [`calendar`] |
+//! | [`units`] | quantities, canonical units (mm/day, °C), conversions, plausibility | [`units`] |
+//! | [`stats`] | NaN-aware kernels, quantiles, gamma fits, categories and RPS shared by the science modules | [`stats`], [`stats::categories`] |
+//! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment | [`cube`] |
+//! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, country masks | [`grid`] |
+//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs), writing, and every product schema ([`io::products`]) | [`io`] |
+//! | [`bias`] | bias correction: mean and variance scaling, EQM, QDM, cross-validation | [`bias`] (Déqué 2007; Cannon et al. 2015) |
+//! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`mod@ensemble::combine`] |
+//! | [`verify`] | deterministic and probabilistic skill: ACC, RMSE, MSSS, RPSS, fair CRPS, Brier, ROC, reliability, bootstrap | [`verify`] |
+//! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
+//! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |
+//! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
+//! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML and JSON of the bulletins | [`bulletin`] |
+//! | [`config`] | the outlook's TOML configuration, checked when read | `docs/config.md` |
+//! | [`pipeline`] | the jobs: outlook, combine, cyclones — plans in, files and typed reports out; the policy defaults | [`pipeline`], [`pipeline::policy`] |
+//! | [`synth`] | deterministic synthetic workloads (values and their files) for tests, benches and demos | [`synth`] |
+//! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars | [`progress`] |
+//!
+//! Layers (data flows one way; `docs/architecture.md` draws them): `error, units, calendar,
+//! stats` ← `cube` ← `grid, io, bias, ensemble, verify, indices, cyclone` ← `emergency,
+//! bulletin` ← `pipeline` ← the `s2s` binary (flags → plan → job → print).
 //!
 //! ## Example
 //! Build a small forecast cube, average two monthly leads into a season and write it as
@@ -52,6 +65,36 @@
 //! assert_eq!(back.coords.init[1], CfDateTime::ymd(2021, 5, 1));
 //! # }
 //! ```
+//!
+//! Run the outlook job on a small synthetic workload (three models in three file conventions,
+//! monthly observations): EQM, model-equal weights, a bulletin for South Asia.
+//! ```
+//! # #[cfg(feature = "netcdf")] {
+//! use s2s_ensemble::pipeline::outlook::{outlook, OutlookPlan};
+//! use s2s_ensemble::pipeline::RunOptions;
+//! use s2s_ensemble::progress::NoProgress;
+//! use s2s_ensemble::synth::workload::{write_workload, WorkloadOptions};
+//! use s2s_ensemble::synth::{Preset, SynthConfig};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let workload = SynthConfig::preset(Preset::Small, false).unwrap();
+//! write_workload(&workload, dir.path(), &WorkloadOptions::default(), &NoProgress).unwrap();
+//! let models: String = ["ALPHA", "BRAVO", "CHARLIE"]
+//!     .map(|m| format!("[[models]]\nname = \"{m}\"\nhindcast = \"hindcast_{m}.nc\"\nforecast = \"forecast_{m}.nc\"\n"))
+//!     .concat();
+//! let config = dir.path().join("outlook.toml");
+//! std::fs::write(&config, format!(
+//!     "variable = \"pr\"\nbias = \"eqm\"\nweights = \"model\"\nregions = [\"south_asia\"]\n{models}[observations]\npath = \"obs.nc\"\n"
+//! )).unwrap();
+//!
+//! let plan = OutlookPlan::from_file(&config, Some(dir.path().join("out")), RunOptions::default()).unwrap();
+//! let report = outlook(&plan, &NoProgress).unwrap();
+//! let bulletin = std::fs::read_to_string(&report.bulletin[0]).unwrap();
+//! assert!(bulletin.contains("## Key messages"));
+//! assert!(report.variables[0].netcdf.ends_with("mme_forecast.pr.nc"));
+//! assert!(report.stages.iter().any(|s| s.stage == "combine pr"));
+//! # }
+//! ```
 
 pub mod bias;
 pub mod bulletin;
@@ -66,6 +109,8 @@ pub mod grid;
 pub mod indices;
 #[cfg(feature = "netcdf")]
 pub mod io;
+#[cfg(feature = "netcdf")]
+pub mod pipeline;
 pub mod progress;
 pub mod stats;
 pub mod synth;

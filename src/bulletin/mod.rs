@@ -22,6 +22,7 @@
 use serde::Serialize;
 
 use crate::cube::Spatial;
+use crate::cyclone::activity::ActivityOutlook;
 use crate::grid::Countries;
 use crate::verify::Region;
 
@@ -778,6 +779,88 @@ pub fn genesis_markdown(
     md.push_str(&format!(
         "\n![Genesis potential index anomaly, {season}]({map})\n\n*Season-mean GPI of the forecast minus the mean of the hindcast years: reds where the environment (low-level vorticity, mid-level humidity, potential intensity, weak shear) favours cyclone formation more than usual, blues less. Fields: `genesis_outlook.nc`.*\n"
     ));
+    md
+}
+
+/// The seasonal cyclone activity outlook as a Markdown section: a table per basin and key
+/// messages (a category is named "most likely" from the probability `most_likely_from`).
+pub fn cyclone_activity_markdown(
+    outlooks: &[ActivityOutlook],
+    season: &str,
+    n_fc: usize,
+    n_hc: usize,
+    most_likely_from: f64,
+) -> String {
+    let pct = |p: f64| format!("{:.0} %", 100.0 * p);
+    let mut md = format!(
+        "## Tropical cyclone outlook, {season}\n\nFrom {n_fc} forecast members against {n_hc} hindcast member-seasons of the same model (storms counted by genesis basin and month).\n\n| basin | storms (forecast) | climatology | anomaly | below / near / above normal | P(≥ 1) | P(≥ 2) | ACE (10⁴ kt²) fc / clim |\n|---|---|---|---|---|---|---|---|\n"
+    );
+    for o in outlooks {
+        md.push_str(&format!(
+            "| {} | {:.1}{} | {:.1} | {:+.1} | {} / {} / {} | {} | {} | {:.1} / {:.1} |\n",
+            o.basin_name,
+            o.count_mean,
+            o.count_calibrated
+                .map(|c| format!(" (calibrated {c:.1})"))
+                .unwrap_or_default(),
+            o.count_climatology,
+            o.count_anomaly,
+            pct(o.tercile_probabilities[0]),
+            pct(o.tercile_probabilities[1]),
+            pct(o.tercile_probabilities[2]),
+            pct(o.prob_at_least.first().copied().unwrap_or(0.0)),
+            pct(o.prob_at_least.get(1).copied().unwrap_or(0.0)),
+            o.ace_mean,
+            o.ace_climatology
+        ));
+    }
+    md.push_str("\n### Key messages\n\n");
+    for o in outlooks {
+        let t = o.tercile_probabilities;
+        let (k, p) = t
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(k, p)| (k, *p))
+            .unwrap_or((1, 0.0));
+        if o.count_mean == 0.0 && o.count_climatology == 0.0 {
+            md.push_str(&format!(
+                "- **{}**: no storms in the forecast nor in the model's climatology for these months.\n",
+                o.basin_name
+            ));
+            continue;
+        }
+        // a category is "most likely" from `most_likely_from` (the C3S/NMME convention: 40 %)
+        if p >= most_likely_from {
+            let cat = ["below-normal", "near-normal", "above-normal"][k];
+            md.push_str(&format!(
+                "- **{}**: {} activity most likely ({}); {:.1} storms expected against {:.1} normally.",
+                o.basin_name,
+                cat,
+                pct(p),
+                o.count_mean,
+                o.count_climatology
+            ));
+        } else {
+            md.push_str(&format!(
+                "- **{}**: no clear signal (below / near / above normal {} / {} / {}); {:.1} storms expected against {:.1} normally.",
+                o.basin_name,
+                pct(t[0]),
+                pct(t[1]),
+                pct(t[2]),
+                o.count_mean,
+                o.count_climatology
+            ));
+        }
+        if let Some((c, pf, ph)) = o.landfall.first() {
+            md.push_str(&format!(
+                " Landfall most likely in {c}: {} of members (normally {}).",
+                pct(*pf),
+                pct(*ph)
+            ));
+        }
+        md.push('\n');
+    }
     md
 }
 

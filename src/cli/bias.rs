@@ -13,7 +13,10 @@ use s2s_ensemble::cube::{CubeKind, LeadUnit};
 use s2s_ensemble::io::{write_cube, ReadOptions};
 use s2s_ensemble::units::Quantity;
 
-use super::{align_or_fail, parse_years, read_var, Globals};
+use s2s_ensemble::io::read_var;
+use s2s_ensemble::pipeline::align_or_fail;
+
+use super::{parse_years, Globals};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 enum MethodArg {

@@ -23,8 +23,11 @@ use s2s_ensemble::io::{write_text_atomic, CfWriter};
 use s2s_ensemble::units::speed_to_m_s;
 use s2s_ensemble::Cube;
 
-use super::cyclones::{pick, read_raw, to_units, track_inputs, FieldArgs, StitchArgs};
-use super::{load_countries, Globals};
+use s2s_ensemble::io::vars::{pick, read_raw, to_units};
+use s2s_ensemble::pipeline::cyclones::{track_inputs, TrackSettings};
+use s2s_ensemble::pipeline::load_countries;
+
+use super::Globals;
 
 /// Days at which position maps and coast probabilities are reported.
 const REPORT_DAYS: [usize; 5] = [1, 3, 7, 14, 30];
@@ -233,13 +236,13 @@ fn read_pair(
         }
     };
     let conv = |n: &str| -> anyhow::Result<Cube> {
-        to_units(
+        Ok(to_units(
             read_raw(path, n, None, None)?,
             path,
             speed_to_m_s,
             "m s-1",
             (-20.0, 20.0),
-        )
+        )?)
     };
     Ok((conv(&un)?, conv(&vn)?))
 }
@@ -463,10 +466,9 @@ fn run_job(a: &EmergencyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         let n_files = a.cyclone_fields.len();
         for file in &a.cyclone_fields {
             let mut set = track_inputs(
-                &FieldArgs::default(),
-                &StitchArgs::default(),
+                &TrackSettings::default(),
                 std::slice::from_ref(file),
-                g,
+                &g.bars(),
             )?;
             let offset = w.len() as i32;
             for t in &mut set.tracks {

@@ -21,13 +21,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use std::path::Path;
-
-use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use s2s_ensemble::io::{read_cube, ReadOptions};
-use s2s_ensemble::units::Quantity;
-use s2s_ensemble::Cube;
 
 /// s2s: subseasonal-to-seasonal multi-model ensemble forecasts from climate-model NetCDF.
 #[derive(Debug, Parser)]
@@ -150,14 +144,23 @@ pub struct Globals {
 }
 
 impl Globals {
-    /// Output options: the command line for `history`, the deflate level.
-    pub fn write_options(&self) -> s2s_ensemble::io::WriteOptions {
+    /// What the jobs' outputs share: the command line for `history`, the deflate level.
+    pub fn run_options(&self) -> s2s_ensemble::pipeline::RunOptions {
         let cmd: Vec<String> = std::env::args().collect();
-        s2s_ensemble::io::WriteOptions {
+        s2s_ensemble::pipeline::RunOptions {
             history: Some(cmd.join(" ")),
             deflate: Some(self.deflate),
-            ..Default::default()
         }
+    }
+
+    /// Output options of the subcommands that write through `io` directly.
+    pub fn write_options(&self) -> s2s_ensemble::io::WriteOptions {
+        self.run_options().write_options()
+    }
+
+    /// Progress bars and messages on stderr, as `--quiet` says.
+    pub fn bars(&self) -> progress::Bars {
+        progress::Bars::new(self.quiet)
     }
 }
 
@@ -201,198 +204,9 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// `--years FIRST-LAST`.
 pub(crate) fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
-    let (a, b) = text
-        .split_once('-')
-        .with_context(|| format!("--years '{text}': expected FIRST-LAST, e.g. 1993-2016"))?;
-    let (a, b): (i32, i32) = (a.trim().parse()?, b.trim().parse()?);
-    if a > b {
-        bail!("--years '{text}': the first year is after the last");
-    }
-    Ok((a, b))
-}
-
-/// The name of the variable meant by `--var` in a file: an exact name, or `pr` / `tas` found by
-/// its quantity (CF metadata and units).
-pub(crate) fn resolve_var(path: &Path, var: &str) -> anyhow::Result<String> {
-    let vars = s2s_ensemble::io::inspect::variable_quantities(path)?;
-    let names: Vec<&str> = vars.iter().map(|v| v.0.as_str()).collect();
-    if names.contains(&var) {
-        return Ok(var.to_string());
-    }
-    let wanted = match var {
-        "pr" => Quantity::Precipitation,
-        "tas" => Quantity::Temperature,
-        _ => bail!(
-            "{}: variable '{var}' not found; the file has: {}",
-            path.display(),
-            names.join(", ")
-        ),
-    };
-    let found: Vec<&str> = vars
-        .iter()
-        .filter(|v| v.1 == wanted)
-        .map(|v| v.0.as_str())
-        .collect();
-    match found.as_slice() {
-        [one] => Ok(one.to_string()),
-        [] => bail!(
-            "{}: no {var} variable (by name or CF metadata) among {}",
-            path.display(),
-            names.join(", ")
-        ),
-        many => bail!(
-            "{}: several {var} variables ({}); give the name with --var",
-            path.display(),
-            many.join(", ")
-        ),
-    }
-}
-
-/// Reads the variable meant by `--var` from a file (see [`resolve_var`]; `pr` and `tas` are then
-/// the cube's variable name; `None`: the file's only data variable), with the other read
-/// options of `opts`.
-pub(crate) fn read_var(path: &Path, var: Option<&str>, opts: ReadOptions) -> anyhow::Result<Cube> {
-    let Some(var) = var else {
-        return Ok(read_cube(path, &opts)?);
-    };
-    let name = resolve_var(path, var)?;
-    let mut cube = read_cube(
-        path,
-        &ReadOptions {
-            variable: Some(name),
-            ..opts
-        },
-    )?;
-    if matches!(var, "pr" | "tas") {
-        cube.meta.variable = var.to_string();
-    }
-    Ok(cube)
-}
-
-/// Country polygons: a GeoJSON file, or the bundled Natural Earth 1:110m countries.
-pub(crate) fn load_countries(path: Option<&Path>) -> anyhow::Result<s2s_ensemble::grid::Countries> {
-    match path {
-        None => Ok(s2s_ensemble::grid::Countries::natural_earth_110m()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;
-            Ok(s2s_ensemble::grid::Countries::from_geojson(
-                &text,
-                &p.display().to_string(),
-            )?)
-        }
-    }
-}
-
-/// Model names: the ones given (one per file), or the files' names without extension.
-pub(crate) fn model_names(
-    files: &[std::path::PathBuf],
-    given: &[String],
-) -> anyhow::Result<Vec<String>> {
-    if given.is_empty() {
-        return Ok(files
-            .iter()
-            .map(|p| {
-                p.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect());
-    }
-    if given.len() != files.len() {
-        bail!(
-            "--models names {} models but {} hindcasts were given",
-            given.len(),
-            files.len()
-        );
-    }
-    Ok(given.to_vec())
-}
-
-/// Restricts hindcasts of different periods to the years they all have: `Some((first, last))`
-/// when any was cut, `None` when they already agree; an error when they share no year.
-pub(crate) fn common_years(hindcasts: &mut Vec<Cube>) -> anyhow::Result<Option<(i32, i32)>> {
-    let first = hindcasts
-        .iter()
-        .map(|c| c.init_years()[0])
-        .max()
-        .unwrap_or(0);
-    let last = hindcasts
-        .iter()
-        .map(|c| *c.init_years().last().unwrap_or(&0))
-        .min()
-        .unwrap_or(0);
-    if first > last {
-        let names: Vec<&str> = hindcasts.iter().map(|c| c.meta.model.as_str()).collect();
-        bail!("the hindcasts share no year ({})", names.join(", "));
-    }
-    let differ = hindcasts.iter().any(|c| {
-        let y = c.init_years();
-        y.first() != Some(&first) || y.last() != Some(&last)
-    });
-    if !differ {
-        return Ok(None);
-    }
-    *hindcasts = hindcasts
-        .iter()
-        .map(|c| c.select_init_years(first, last))
-        .collect::<Result<_, _>>()?;
-    Ok(Some((first, last)))
-}
-
-/// An observed series `(time, lat, lon)` read as [`read_var`] does; an error for anything with
-/// start dates and leads.
-pub(crate) fn read_observed_series(
-    path: &Path,
-    var: Option<&str>,
-    years: Option<(i32, i32)>,
-    units: Option<String>,
-) -> anyhow::Result<Cube> {
-    let opts = ReadOptions {
-        years,
-        assume_units: units,
-        ..Default::default()
-    };
-    let obs = read_var(path, var, opts)?;
-    if obs.meta.kind != s2s_ensemble::cube::CubeKind::Observed {
-        bail!(
-            "{}: give observations as a time series (time, lat, lon)",
-            path.display()
-        );
-    }
-    Ok(obs)
-}
-
-/// Observations on a hindcast's targets and the number of targets without one (see
-/// [`s2s_ensemble::cube::align_observations`]); an error naming both files' dates when no
-/// observation falls in any target.
-pub(crate) fn align_or_fail(
-    obs: &Cube,
-    obs_path: &Path,
-    hindcast: &Cube,
-) -> anyhow::Result<(Cube, usize)> {
-    let (aligned, missing) = s2s_ensemble::cube::align_observations(obs, hindcast)?;
-    if missing == aligned.n_init() * aligned.n_lead() {
-        let leads: Vec<String> = hindcast.coords.lead.iter().map(|l| l.label()).collect();
-        bail!(
-            "{}: no observation falls in any target period of {} ({}; start dates {} .. {})",
-            obs_path.display(),
-            hindcast.meta.model,
-            leads.join(", "),
-            hindcast.coords.init[0],
-            hindcast.coords.init[hindcast.n_init() - 1]
-        );
-    }
-    Ok((aligned, missing))
-}
-
-/// Peak resident memory of this process in MiB (Linux), if known.
-pub(crate) fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    Ok(s2s_ensemble::pipeline::parse_year_range(text, "--years")?)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

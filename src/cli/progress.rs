@@ -1,5 +1,5 @@
-//! The library's [`Progress`] as indicatif bars on stderr: hidden with `--quiet` or when stderr
-//! is not a terminal.
+//! The library's [`Progress`] as indicatif bars on stderr (hidden with `--quiet` or when stderr
+//! is not a terminal), and its stage times and notes as lines on stderr (hidden with `--quiet`).
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -9,6 +9,9 @@ use s2s_ensemble::progress::Progress;
 
 /// Progress bars for one command.
 pub struct Bars {
+    /// Stage times and notes are printed unless `--quiet`.
+    quiet: bool,
+    /// Bars are drawn only on a terminal.
     enabled: bool,
     bar: Mutex<Option<ProgressBar>>,
 }
@@ -17,6 +20,7 @@ impl Bars {
     /// Bars that show only when wanted and useful.
     pub fn new(quiet: bool) -> Self {
         Bars {
+            quiet,
             enabled: !quiet && std::io::stderr().is_terminal(),
             bar: Mutex::new(None),
         }
@@ -44,6 +48,18 @@ impl Progress for Bars {
             if let Some(bar) = b.as_ref() {
                 bar.inc(n);
             }
+        }
+    }
+
+    fn stage_done(&self, stage: &str, seconds: f64) {
+        if !self.quiet {
+            eprintln!("{stage:>16}: {seconds:.2} s");
+        }
+    }
+
+    fn note(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("note: {message}");
         }
     }
 

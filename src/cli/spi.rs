@@ -13,7 +13,9 @@ use s2s_ensemble::io::write::{write_spatial, write_time_coords};
 use s2s_ensemble::io::{CfWriter, ReadOptions};
 use s2s_ensemble::units::Quantity;
 
-use super::{parse_years, read_var, Globals};
+use s2s_ensemble::io::read_var;
+
+use super::{parse_years, Globals};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 enum DistributionArg {

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use s2s_ensemble::io::workload::{
-    write_current_set, write_environment_set, write_storm_set, write_workload, WorkloadOptions,
-};
 use s2s_ensemble::synth::currents::{CurrentCase, CurrentConfig};
 use s2s_ensemble::synth::environment::EnvironmentConfig;
 use s2s_ensemble::synth::storms::StormConfig;
+use s2s_ensemble::synth::workload::{
+    write_current_set, write_environment_set, write_storm_set, write_workload, WorkloadOptions,
+};
 use s2s_ensemble::synth::{Preset, SynthConfig};
 
 use super::progress::Bars;

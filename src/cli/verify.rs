@@ -24,10 +24,10 @@ use s2s_ensemble::verify::{
 use s2s_ensemble::Cube;
 use serde::Serialize;
 
-use super::{
-    align_or_fail, load_countries, model_names, parse_years, read_observed_series, read_var,
-    Globals, VariableArgs,
-};
+use s2s_ensemble::io::{read_observed_series, read_var};
+use s2s_ensemble::pipeline::{align_or_fail, load_countries, model_names};
+
+use super::{parse_years, Globals, VariableArgs};
 
 /// Every score `--scores` accepts.
 const ALL_SCORES: [&str; 13] = [
@@ -812,7 +812,7 @@ fn write_skill(
     )?;
     let sp = write_spatial(&mut w, &template.coords.spatial)?;
     let (ny, nx) = template.coords.spatial.shape();
-    let spatial_count = super::combine::spatial_count(sp.len(), ny, nx);
+    let spatial_count = s2s_ensemble::io::products::mme::spatial_count(sp.len(), ny, nx);
     let long = |s: &str| match s {
         "acc" => "anomaly correlation of the ensemble mean",
         "rmse" => "root-mean-square error of the ensemble mean",

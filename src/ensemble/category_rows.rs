@@ -313,6 +313,9 @@ mod avx2 {
     use super::{Level, STRAGGLER};
 
     /// Order-preserving integer keys of non-NaN values (as `stats::order_key`).
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn key(v: __m256) -> __m256i {
@@ -322,6 +325,9 @@ mod avx2 {
     }
 
     /// Inverse of [`key`].
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn from_key(k: __m256i) -> __m256 {
@@ -335,6 +341,9 @@ mod avx2 {
     }
 
     /// Lanes whose `hi` is the next float after `lo` (the bracket holds one value).
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn one_value(lo: __m256, hi: __m256) -> __m256i {
@@ -362,6 +371,9 @@ mod avx2 {
 
     impl Bracket {
         /// Lanes done: `hi` splits x₍ᵣ₎ from x₍ᵣ₊₁₎, `lo` is x₍ᵣ₎, or one value is left.
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn settled(&self, r: i32) -> __m256i {
@@ -371,6 +383,9 @@ mod avx2 {
         }
 
         /// The next guess strictly inside every open lane's bracket.
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn guess(&self, r: i32) -> __m256 {
@@ -391,6 +406,9 @@ mod avx2 {
 
         /// `t` where it lies strictly inside the bracket, else the middle of the bracket's
         /// integer keys (strictly inside wherever the bracket holds more than one value).
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn inside(&self, t: __m256) -> __m256 {
@@ -404,6 +422,9 @@ mod avx2 {
         }
 
         /// Lanes where `lo < t < hi`.
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn strictly_inside(&self, t: __m256) -> __m256 {
@@ -415,6 +436,9 @@ mod avx2 {
 
         /// Moves `lo` or `hi` of the open lanes where `t` lies inside the bracket to `t`,
         /// given `below = #{x < t}`.
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn update(&mut self, r: i32, t: __m256, below: __m256i) {
@@ -679,6 +703,9 @@ mod avx2 {
     }
 
     /// The lanes of a float vector.
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn floats(v: __m256) -> [f32; 8] {
@@ -688,6 +715,9 @@ mod avx2 {
     }
 
     /// The lanes of an integer vector.
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn ints(v: __m256i) -> [i32; 8] {

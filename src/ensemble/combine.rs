@@ -46,8 +46,8 @@ use serde::{Deserialize, Serialize};
 use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, Weights, TERCILES};
 use crate::cube::{to_cell_major, Cube};
 use crate::error::{Error, Result};
+use crate::stats::categories::rps;
 use crate::stats::{sort_tagged, standard_normal_cdf, standard_normal_quantile, tag, untag};
-use crate::verify::rps;
 
 /// How the models' members are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

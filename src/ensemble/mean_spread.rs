@@ -253,6 +253,9 @@ mod avx2 {
     }
 
     /// Whether every sum is finite, that is, every member of every cell of the block is.
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
     #[target_feature(enable = "avx2")]
     unsafe fn sums_finite(sums: &Unmasked) -> bool {
         let zero = _mm256_setzero_pd();
@@ -282,6 +285,8 @@ mod avx2 {
     }
 
     impl Totals {
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[target_feature(enable = "avx2")]
         unsafe fn new() -> Self {
             let z = [_mm256_setzero_pd(); 4];
@@ -297,6 +302,9 @@ mod avx2 {
 
         /// A model whose members are all finite in every cell of the block: count `n` and
         /// factor `w / n` are the same in all lanes.
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[target_feature(enable = "avx2")]
         unsafe fn add_complete_model(
             &mut self,
@@ -325,6 +333,8 @@ mod avx2 {
             }
         }
 
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
         #[target_feature(enable = "avx2")]
         unsafe fn add_model(&mut self, sums: &Sums, weight: Option<f64>, fallback: bool) {
             let zero = _mm256_setzero_pd();
@@ -356,6 +366,9 @@ mod avx2 {
             }
         }
 
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
+        /// `mean` and `spread` hold at least [`MEAN_BLOCK`] values (16 are stored into each).
         #[target_feature(enable = "avx2")]
         unsafe fn finish(&self, mean: &mut [f32], spread: &mut [f32]) {
             let (zero, one) = (_mm256_setzero_pd(), _mm256_set1_pd(1.0));
@@ -383,6 +396,10 @@ mod avx2 {
 
         /// [`Totals::finish`] where every model had all its members in every cell, so that the
         /// total weight is positive and the same in all lanes: `inv` is its inverse.
+        ///
+        /// # Safety
+        /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`).
+        /// `mean` and `spread` hold at least [`MEAN_BLOCK`] values (16 are stored into each).
         #[target_feature(enable = "avx2")]
         unsafe fn finish_complete(&self, inv: __m256d, mean: &mut [f32], spread: &mut [f32]) {
             let zero = _mm256_setzero_pd();
@@ -402,6 +419,10 @@ mod avx2 {
 
     /// Sums and sums of squares of the block at `start` over all a model's members, as they
     /// are: the common case, where every member is finite.
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`). `start
+    /// + MEAN_BLOCK ≤ model.plane`, so that every member's block lies inside `model.values`.
     #[target_feature(enable = "avx2")]
     unsafe fn unmasked_sums(model: &ModelBlock, start: usize) -> Unmasked {
         let values = model.values;
@@ -432,6 +453,10 @@ mod avx2 {
 
     /// Sums, sums of squares and finite counts of the block at `start` over a model's members,
     /// the non-finite ones left out.
+    ///
+    /// # Safety
+    /// Only on processors with AVX2 (the caller checked `is_x86_feature_detected!("avx2")`). `start
+    /// + MEAN_BLOCK ≤ model.plane`, so that every member's block lies inside `model.values`.
     #[target_feature(enable = "avx2")]
     unsafe fn member_sums(model: &ModelBlock, start: usize) -> Sums {
         let values = model.values;

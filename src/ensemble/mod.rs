@@ -47,6 +47,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cube::Cube;
 use crate::error::{Error, Result};
+use crate::stats::categories::category_index;
+pub use crate::stats::categories::{category_level_bounds, category_of};
 use crate::stats::quantile_sorted;
 use mean_spread::{mean_spread_cells, ModelBlock, MEAN_TASK};
 
@@ -99,39 +101,6 @@ pub fn category_edges(sorted: &[f32], levels: &[f64], out: &mut [f64]) {
     for (o, &p) in out.iter_mut().zip(levels) {
         *o = quantile_sorted(sorted, p);
     }
-}
-
-/// Category of `x` for ascending `edges` (`edges.len() + 1` categories): `0` when
-/// `x < edges[0]`, the last when `x > edges[last]`, otherwise `1 + #{j ≥ 1 : edges[j] < x}` —
-/// so for terciles a value on an edge is near normal. `None` for NaN.
-pub fn category_of(x: f32, edges: &[f64]) -> Option<usize> {
-    if x.is_nan() {
-        return None;
-    }
-    Some(category_index(f64::from(x), edges))
-}
-
-/// [`category_of`] for a non-NaN value, without branches: `[x ≥ e₀] + Σ_{j≥1} [x > e_j]` (for
-/// ascending edges the same as the rule above).
-#[inline]
-fn category_index(x: f64, edges: &[f64]) -> usize {
-    match edges.split_first() {
-        None => 0,
-        Some((e0, rest)) => {
-            usize::from(x >= *e0) + rest.iter().map(|&e| usize::from(x > e)).sum::<usize>()
-        }
-    }
-}
-
-/// The climatological quantile levels bounding each of the `levels.len() + 1` categories:
-/// `(0, l₀), (l₀, l₁), …, (l_last, 1)`. Their widths are the climatological probabilities.
-pub fn category_level_bounds(levels: &[f64]) -> Vec<(f64, f64)> {
-    (0..=levels.len())
-        .map(|c| {
-            let lo = if c == 0 { 0.0 } else { levels[c - 1] };
-            (lo, levels.get(c).copied().unwrap_or(1.0))
-        })
-        .collect()
 }
 
 /// How members of different models are weighted.

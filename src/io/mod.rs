@@ -17,17 +17,20 @@
 //! on the thread it initialised on: libnetcdf used from other threads (test harness threads)
 //! prints harmless `HDF5-DIAG` lines for attributes it looks for and does not find.
 
+pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;
 pub mod inspect;
+pub mod products;
 pub mod read;
 mod truncation;
-pub mod workload;
+pub mod vars;
 pub mod write;
 
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions};
+pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
 
 /// The SHA-256 of a file's bytes as lowercase hex, and its size in bytes (for provenance

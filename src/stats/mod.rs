@@ -6,6 +6,8 @@
 //! Missing data: NaN is missing everywhere in the engine; the `nan*` functions skip it and say
 //! what they return when nothing is left (NaN, or an empty range).
 
+pub mod categories;
+
 /// Number of NaN values.
 pub fn count_nan(values: &[f32]) -> usize {
     values.iter().filter(|v| v.is_nan()).count()

@@ -22,8 +22,8 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView4, ArrayView5, Axis};
 use rayon::prelude::*;
 
 use super::{roc_area, rps};
-use crate::ensemble::category_of;
 use crate::error::{Error, Result};
+use crate::stats::categories::category_of;
 
 fn check(members: &ArrayView5<f32>, obs: &ArrayView5<f32>) -> Result<()> {
     let (m, o) = (members.dim(), obs.dim());

@@ -22,8 +22,8 @@ use super::diagrams::{
     observation_rank, reliability_table, roc_curve, uniform_from_key, ReliabilityBin, RocCurve,
 };
 use super::{crps_ensemble, deterministic, pearson_r, rps, WeightedCorrelation};
-use crate::ensemble::{category_level_bounds, category_of};
 use crate::error::{Error, Result};
+use crate::stats::categories::{category_level_bounds, category_of};
 
 /// Skill maps of one forecast system: `(lead, y, x)` per score, `(category, lead, y, x)` for
 /// the per-category scores.

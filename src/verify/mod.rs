@@ -35,6 +35,7 @@
 
 use serde::Serialize;
 
+pub use crate::stats::categories::rps;
 pub mod bootstrap;
 pub mod diagrams;
 pub mod kernels;
@@ -122,19 +123,6 @@ pub fn deterministic(f: &[f64], o: &[f64]) -> Deterministic {
             f64::NAN
         },
     }
-}
-
-/// Ranked probability score of one forecast: `Σ_{c<K} (F_c − O_c)²` with cumulative
-/// probabilities, the observation in category `observed`.
-pub fn rps(probs: &[f64], observed: usize) -> f64 {
-    let mut f = 0.0;
-    let mut total = 0.0;
-    for (c, &p) in probs.iter().enumerate().take(probs.len().saturating_sub(1)) {
-        f += p;
-        let o = if observed <= c { 1.0 } else { 0.0 };
-        total += (f - o).powi(2);
-    }
-    total
 }
 
 /// The ensemble CRPS of members `x` (sorted ascending in place) for observation `y`: `fair`

@@ -105,7 +105,7 @@ fn loyo_categories(obs: &[f32]) -> Vec<usize> {
                 .iter()
                 .map(|&p| crate::stats::quantile_sorted(&others, p))
                 .collect();
-            crate::ensemble::category_of(obs[i], &edges).unwrap()
+            crate::stats::categories::category_of(obs[i], &edges).unwrap()
         })
         .collect()
 }
@@ -142,7 +142,7 @@ impl Case {
         let mut probability = Array5::<f32>::zeros((ni, 3, nl, ny, nx));
         for ((i, k, l, y, x), &v) in members.indexed_iter() {
             let _ = k;
-            let c = crate::ensemble::category_of(v, edges).unwrap();
+            let c = crate::stats::categories::category_of(v, edges).unwrap();
             probability[[i, c, l, y, x]] += 1.0 / m as f32;
         }
         let mean = members.mean_axis(Axis(1)).unwrap().insert_axis(Axis(1));

@@ -1,27 +1,48 @@
-//! `s2s outlook` on the bundled demo configuration (four real NMME models, IMD rainfall): the
-//! bulletin, its JSON, the CF-NetCDF forecast and the map are written and consistent.
+//! The outlook job ([`s2s_ensemble::pipeline::outlook`], called as a library) on the bundled
+//! demo configuration (four real NMME models, IMD rainfall) and on synthetic workloads: the
+//! bulletin, its JSON, the CF-NetCDF forecast and the maps are written and consistent. The
+//! binary's `s2s outlook` keeps a smoke test of its own (the demo, and a bad configuration).
 
 use std::path::Path;
 
+use s2s_ensemble::pipeline::outlook::{outlook as outlook_job, OutlookPlan, OutlookReport};
+use s2s_ensemble::pipeline::RunOptions;
+use s2s_ensemble::progress::NoProgress;
+
 use crate::common::{s2s, stderr};
 
-/// Runs `s2s outlook -q --config CFG --out OUT`.
-fn outlook(cfg: &Path, out: &Path) -> std::process::Output {
-    s2s(&[
+/// Runs the outlook job on the configuration `cfg` with outputs in `out`.
+fn outlook(cfg: &Path, out: &Path) -> s2s_ensemble::Result<OutlookReport> {
+    let plan = OutlookPlan::from_file(cfg, Some(out.to_path_buf()), RunOptions::default())?;
+    outlook_job(&plan, &NoProgress)
+}
+
+/// [`outlook`], checked to succeed; returns the bulletin's Markdown.
+fn run_outlook(cfg: &Path, out: &Path) -> String {
+    let report = outlook(cfg, out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.bulletin[0], out.join("bulletin.md"));
+    std::fs::read_to_string(out.join("bulletin.md")).unwrap()
+}
+
+/// The binary: `s2s outlook -q --config data/demo/outlook.toml --out DIR` writes the bulletin
+/// the job writes, and prints nothing with `-q`.
+#[test]
+fn s2s_outlook_runs_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/outlook.toml");
+    let o = s2s(&[
         "outlook",
         "-q",
         "--config",
         cfg.to_str().unwrap(),
         "--out",
-        out.to_str().unwrap(),
-    ])
-}
-
-/// [`outlook`], checked to succeed; returns the bulletin's Markdown.
-fn run_outlook(cfg: &Path, out: &Path) -> String {
-    let o = outlook(cfg, out);
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    std::fs::read_to_string(out.join("bulletin.md")).unwrap()
+    assert!(o.stdout.is_empty() && o.stderr.is_empty());
+    let md = std::fs::read_to_string(dir.path().join("bulletin.md")).unwrap();
+    assert!(md.contains("## Key messages"), "{md}");
+    assert!(dir.path().join("mme_forecast.prec.nc").exists());
 }
 
 /// The `mean_probability` of a JSON summary (region or country): each in [0, 1], summing to 1.
@@ -547,12 +568,14 @@ fn models_on_other_grids_need_and_get_a_common_grid() {
     let base = "variable = \"pr\"\nbias = \"scaling\"\nregions = [\"south_asia\"]\n[[models]]\nname = \"ALPHA\"\nhindcast = \"syn/hindcast_ALPHA.nc\"\nforecast = \"syn/forecast_ALPHA.nc\"\n[[models]]\nname = \"BRAVO\"\nhindcast = \"syn/hindcast_BRAVO_15.nc\"\nforecast = \"syn/forecast_BRAVO_15.nc\"\n[observations]\npath = \"syn/obs.nc\"\n";
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, base).unwrap();
-    let o = outlook(&cfg, &dir.path().join("none"));
-    assert!(!o.status.success());
+    let e = outlook(&cfg, &dir.path().join("none"))
+        .unwrap_err()
+        .to_string();
     assert!(
-        stderr(&o).contains("model BRAVO is not on the grid of") && stderr(&o).contains("[grid]"),
-        "{}",
-        stderr(&o)
+        e.contains("the grids of model BRAVO and")
+            && e.contains("do not match")
+            && e.contains("[grid]"),
+        "{e}"
     );
     for (grid, ny, nx) in [
         ("[grid]\n", 18, 20),

@@ -4,7 +4,7 @@
 //! For each model: hindcasts (one start a year, `n_years` years) and a forecast (the year after)
 //! of monthly-mean precipitation (mm/day) and 2 m temperature (°C) on `(member, lead, lat, lon)`;
 //! and an observed series that covers every target period. Writing them as files (each model in
-//! its own file convention) is [`crate::io::workload`]'s job; this module only computes values.
+//! its own file convention) is [`workload`]'s job; this module only computes values.
 //!
 //! # The statistical model
 //! At cell `(φ, λ)`, target month `m` (fractional for weekly leads) and lead `l`:
@@ -36,6 +36,8 @@
 pub mod currents;
 pub mod environment;
 pub mod storms;
+#[cfg(feature = "netcdf")]
+pub mod workload;
 
 use ndarray::{Array3, Array4, Axis};
 use rand::{Rng, SeedableRng};

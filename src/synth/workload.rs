@@ -1,4 +1,4 @@
-//! Writes a synthetic workload ([`crate::synth`]) as files, each model in its own convention.
+//! Writes a synthetic workload ([`crate::synth`]) as NetCDF files, each model in its own convention.
 //!
 //! `DIR/hindcast_<MODEL>.nc`, `DIR/forecast_<MODEL>.nc` (one start), `DIR/obs.nc` (plain
 //! `time, lat, lon`, precipitation in mm/day, temperature in K), `DIR/workload.json` (the
@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array4, Axis};
 
-use super::write::{write_cubes, write_spatial, write_time_coords, CfWriter, WriteOptions};
 use crate::calendar::{Calendar, CfDateTime, TimeCoding, TimeUnit};
 use crate::cube::{wrap_lon, Coords, Cube, CubeKind, Lead, Meta};
 use crate::error::{Error, Result};
+use crate::io::write::{write_cubes, write_spatial, write_time_coords, CfWriter, WriteOptions};
 use crate::progress::Progress;
 use crate::synth::{FileConvention, SynthConfig, SynthVar};
 use crate::units::Quantity;
@@ -531,8 +531,8 @@ fn write_member_grid(
             ("long_name", "ensemble member"),
         ],
     )?;
-    super::write::write_hours_since(&mut w, hours, start)?;
-    super::write::write_spatial(
+    crate::io::write::write_hours_since(&mut w, hours, start)?;
+    crate::io::write::write_spatial(
         &mut w,
         &crate::cube::Spatial::Grid {
             lat: lat.to_vec(),

@@ -1,0 +1,17 @@
+//! One module per product schema the jobs of [`crate::pipeline`] write: which variables,
+//! dimensions, units and CF attributes each file holds. The jobs compute, these modules lay the
+//! results out in files (through [`super::CfWriter`]: NetCDF-4, written under a temporary name
+//! and renamed on success).
+//!
+//! | module | files |
+//! |---|---|
+//! | [`mme`] | `mme_forecast.<var>.nc`, `mme_hindcast.<var>.nc`: the multi-model ensemble |
+//! | [`cyclones`] | `track_density.nc`, `genesis_outlook.nc`, the GPI fields of `s2s cyclones gpi` |
+//! | [`drought`] | `spi_forecast.<var>.nc`: SPI-class, drought and wet probabilities |
+
+pub mod cyclones;
+pub mod drought;
+pub mod mme;
+
+pub use drought::write_drought_outlook;
+pub use mme::{Layout, MmeFile};

@@ -1,0 +1,289 @@
+//! The combine job (`s2s combine`): the multi-model ensemble of several models' (bias-corrected)
+//! hindcasts and forecasts, streamed lead by lead so that only one lead of every model is in
+//! memory at a time (CDO's `ens*` operators stream the same way, record by record).
+//!
+//! Every lead: each model's hindcast and forecast of that lead are read, the observations
+//! aligned to the hindcast's targets, [`crate::ensemble::combine()`] computes the forecast
+//! products and the cross-validated hindcast products, and [`MmeFile::put_lead`] writes them
+//! into `mme_forecast.<var>.nc` and `mme_hindcast.<var>.nc`, defined at the first lead.
+
+use std::path::{Path, PathBuf};
+
+use super::{align_or_fail, common_years, model_names, RunOptions};
+use crate::cube::CubeKind;
+use crate::ensemble::{
+    combine as combine_lead, CombineInput, CombineSpec, EdgeSource, WeightScheme,
+};
+use crate::error::{Context, Error, Result};
+use crate::io::products::{Layout, MmeFile};
+use crate::io::{read_leads, read_var, resolve_var, DimMapping, ReadOptions};
+use crate::progress::Progress;
+use crate::Cube;
+
+/// A combination to run.
+#[derive(Debug, Clone)]
+pub struct CombinePlan {
+    /// Hindcast files, one per model (on one grid, same start dates).
+    pub hindcast: Vec<PathBuf>,
+    /// Forecast files, one per model in the same order, or none.
+    pub forecast: Vec<PathBuf>,
+    /// Observations: needed for observed edges, skill weights and PMME.
+    pub obs: Option<PathBuf>,
+    /// Variable of the model files (`pr`, `tas` by quantity, or a name; `None`: the only one).
+    pub variable: Option<String>,
+    /// Variable of the observations when it differs.
+    pub obs_variable: Option<String>,
+    /// Units of the observations when their file has none or wrong ones.
+    pub obs_units: Option<String>,
+    /// Model names (empty: the hindcast files' names).
+    pub models: Vec<String>,
+    /// Weights, edges, levels, cross-validation.
+    pub spec: CombineSpec,
+    /// Only these hindcast years.
+    pub years: Option<(i32, i32)>,
+    /// Every field in the hindcast file, not only what verification needs.
+    pub all_hindcast_fields: bool,
+    /// Output folder.
+    pub out: PathBuf,
+    /// `history` and compression.
+    pub options: RunOptions,
+}
+
+impl CombinePlan {
+    /// Checks the files against the method before any file is read (the method itself is
+    /// checked by [`crate::ensemble::combine()`]).
+    pub fn check(&self) -> Result<()> {
+        let nm = self.hindcast.len();
+        if nm == 0 {
+            return Err(Error::invalid("--hindcast", "no hindcast file given"));
+        }
+        if !self.forecast.is_empty() && self.forecast.len() != nm {
+            return Err(Error::invalid(
+                "--forecast",
+                format!(
+                    "{} hindcast files but {} forecast files: give one forecast per model, in the same order",
+                    nm,
+                    self.forecast.len()
+                ),
+            ));
+        }
+        let needs_obs = self.spec.edges == EdgeSource::Observed
+            || matches!(
+                self.spec.scheme,
+                WeightScheme::Skill { .. } | WeightScheme::Pmme
+            );
+        if needs_obs && self.obs.is_none() {
+            return Err(Error::invalid(
+                "--obs",
+                "--edges obs, --weights skill and --weights pmme need --obs",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What [`combine`] wrote.
+#[derive(Debug, Clone)]
+pub struct CombineReport {
+    /// `mme_hindcast.<var>.nc`.
+    pub hindcast_file: PathBuf,
+    /// `mme_forecast.<var>.nc`, when forecasts were given.
+    pub forecast_file: Option<PathBuf>,
+    /// Models and leads combined.
+    pub models: usize,
+    pub leads: usize,
+    /// The method in words (the files' `ensemble_method`).
+    pub method: String,
+}
+
+/// Reads one lead of a file's variable.
+fn read_lead(
+    path: &Path,
+    var: Option<&str>,
+    lead: usize,
+    years: Option<(i32, i32)>,
+    model: &str,
+) -> Result<Cube> {
+    let opts = ReadOptions {
+        leads: Some(vec![lead]),
+        years,
+        model: Some(model.to_string()),
+        ..Default::default()
+    };
+    read_var(path, var, opts)
+}
+
+/// Runs the combination of `plan`, lead by lead.
+pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineReport> {
+    plan.check()?;
+    let spec = &plan.spec;
+    let nm = plan.hindcast.len();
+    let models = model_names(&plan.hindcast, &plan.models)?;
+    let mut years = plan.years;
+    let var = plan.variable.as_deref();
+    // Leads of every model: the same list, read from the coordinates alone.
+    let lead_var = var.map(|v| resolve_var(&plan.hindcast[0], v)).transpose()?;
+    let leads = read_leads(
+        &plan.hindcast[0],
+        lead_var.as_deref(),
+        &DimMapping::default(),
+    )
+    .with_context(|| format!("reading the leads of {}", plan.hindcast[0].display()))?;
+    let nl = leads.len().max(1);
+    let obs = match &plan.obs {
+        Some(p) => {
+            let opts = ReadOptions {
+                years,
+                assume_units: plan.obs_units.clone(),
+                ..Default::default()
+            };
+            Some(read_var(p, plan.obs_variable.as_deref().or(var), opts)?)
+        }
+        None => None,
+    };
+    super::create_dir(&plan.out)?;
+    let mut files: Option<(MmeFile, Option<MmeFile>)> = None;
+    let mut names = (PathBuf::new(), None);
+    progress.start("combining", nl as u64);
+    for l in 0..nl {
+        let mut hc = Vec::with_capacity(nm);
+        for (p, name) in plan.hindcast.iter().zip(&models) {
+            hc.push(read_lead(p, var, l, years, name)?);
+        }
+        if l == 0 {
+            // Models with different hindcast periods are compared on their common years.
+            if let Some((first, last)) = common_years(&mut hc)? {
+                progress.note(&format!(
+                    "hindcast periods differ; using the common years {first}-{last}"
+                ));
+                years = Some((first, last));
+            }
+        }
+        let mut fc = Vec::new();
+        for (p, name) in plan.forecast.iter().zip(&models) {
+            fc.push(read_lead(p, var, l, None, name)?);
+        }
+        let aligned = match &obs {
+            Some(o) if o.meta.kind == CubeKind::Observed => {
+                let obs_path = plan.obs.as_deref().expect("obs read from a path");
+                Some(align_or_fail(o, obs_path, &hc[0])?.0)
+            }
+            // Observations already on the hindcast's targets (one member per start and lead).
+            Some(o)
+                if o.n_member() == 1
+                    && o.n_lead() == nl
+                    && o.init_years() == hc[0].init_years() =>
+            {
+                Some(o.select_leads(&[l])?)
+            }
+            Some(o) => return Err(Error::Dimensions {
+                path: plan.obs.clone().expect("obs"),
+                variable: o.meta.variable.clone(),
+                reason: format!(
+                    "observations with start dates and leads must have one member and the hindcast's start dates and {} leads (found {} starts, {} members, {} leads); give a time series (time, lat, lon) instead",
+                    nl,
+                    o.n_init(),
+                    o.n_member(),
+                    o.n_lead()
+                ),
+            }),
+            None => None,
+        };
+        let hrefs: Vec<&Cube> = hc.iter().collect();
+        let frefs: Vec<&Cube> = fc.iter().collect();
+        let input = CombineInput {
+            hindcasts: &hrefs,
+            forecasts: (!frefs.is_empty()).then_some(frefs.as_slice()),
+            obs: aligned.as_ref(),
+        };
+        let out = combine_lead(&input, spec)?;
+        if files.is_none() {
+            let first = &hc[0];
+            let sources = if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
+                models.clone()
+            } else {
+                vec!["observed".to_string()]
+            };
+            let variable = plan.variable.clone().unwrap_or(first.meta.variable.clone());
+            let layout = Layout {
+                spec,
+                models: &models,
+                leads: &leads,
+                sources,
+                units: first.meta.units.clone(),
+                variable: variable.clone(),
+                quantity: first.meta.quantity,
+                calendar: first.meta.calendar,
+            };
+            let wopts = plan.options.write_options();
+            let hpath = plan.out.join(format!("mme_hindcast.{variable}.nc"));
+            let hfile = MmeFile::create(
+                &hpath,
+                &wopts,
+                &layout,
+                first,
+                "hindcast (cross-validated)",
+                plan.all_hindcast_fields,
+            )?;
+            let ffile = match fc.first() {
+                Some(f) => {
+                    let fpath = plan.out.join(format!("mme_forecast.{variable}.nc"));
+                    names.1 = Some(fpath.clone());
+                    Some(MmeFile::create(
+                        &fpath, &wopts, &layout, f, "forecast", true,
+                    )?)
+                }
+                None => None,
+            };
+            names.0 = hpath;
+            files = Some((hfile, ffile));
+        }
+        let (hfile, ffile) = files.as_mut().expect("created");
+        hfile.put_lead(l, &out.hindcast)?;
+        if let (Some(f), Some(p)) = (ffile.as_mut(), out.forecast.as_ref()) {
+            f.put_lead(l, p)?;
+        }
+        progress.advance(1);
+    }
+    progress.finish();
+    let (hfile, ffile) = files.ok_or_else(|| Error::invalid("leads", "no lead to combine"))?;
+    hfile.w.finish()?;
+    if let Some(f) = ffile {
+        f.w.finish()?;
+    }
+    Ok(CombineReport {
+        hindcast_file: names.0,
+        forecast_file: names.1,
+        models: nm,
+        leads: nl,
+        method: spec.describe(),
+    })
+}
+
+/// Levels such as `0.1,0.9`, or `none` for no level; `what` names the option in the error.
+pub fn parse_levels(text: &str, what: &str) -> Result<Vec<f64>> {
+    if text.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|t| t.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| {
+            Error::invalid(
+                format!("{what} '{text}'"),
+                "expected levels such as 0.1,0.9 or none",
+            )
+        })
+}
+
+/// Cross-validation of the hindcast by name: `loyo` (leave one year out) or `none`.
+pub fn parse_cross_validation(text: &str) -> Result<bool> {
+    match text {
+        "loyo" => Ok(true),
+        "none" => Ok(false),
+        other => Err(Error::invalid(
+            format!("--cv '{other}'"),
+            "use loyo or none",
+        )),
+    }
+}

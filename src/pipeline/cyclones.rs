@@ -1,0 +1,703 @@
+//! The tropical-cyclone jobs: detection and tracking of every member run of a set of field
+//! files (TempestExtremes DetectNodes/StitchNodes criteria, [`crate::cyclone`]), the seasonal
+//! activity outlook per basin against the model's own hindcast climatology, and the genesis
+//! potential outlook from monthly means (Emanuel & Nolan 2004) for models without daily fields.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{s, Array3};
+
+use super::{policy, RunOptions};
+use crate::bulletin::{
+    anomaly_classes, cyclone_activity_markdown, genesis_markdown, render_classed_map,
+    render_track_map, ClassedMap, DensityLayer,
+};
+use crate::calendar::Calendar;
+use crate::cube::{CubeKind, Spatial};
+use crate::cyclone::activity::{
+    activity_outlook, basin_activity, member_seasons, track_density, ActivityOutlook, Basin,
+    RunSpan, Season, BASINS,
+};
+use crate::cyclone::genesis::PiSpec;
+use crate::cyclone::genesis_outlook::{
+    genesis_outlook, gpi_fields, monthly_anomaly, GenesisInput, GpiFields, GpiInputs,
+};
+use crate::cyclone::nodefile::nodes_detectnodes;
+use crate::cyclone::{
+    build_tracks, detect_series, parse_tracks_csv, stitch, tracks_csv, DetectSpec, Node,
+    PathThreshold, StitchSpec, Track,
+};
+use crate::error::{Context, Error, Result};
+use crate::grid::Countries;
+use crate::io::cyclone_fields::{read_series, step_hours, FieldNames, Series};
+use crate::io::products::cyclones::{write_genesis_outlook, write_track_density, TrackDensity};
+use crate::io::vars::{pick, read_raw, read_var, to_units};
+use crate::io::{pressure_levels, write_text_atomic, ReadOptions};
+use crate::progress::Progress;
+use crate::units::pressure_to_pa;
+use crate::Cube;
+
+/// How storms are found and linked: which variables, DetectNodes' criteria, StitchNodes'
+/// linking and filters.
+#[derive(Debug, Clone, Default)]
+pub struct TrackSettings {
+    /// The fields' variables (found by name when not given) and the box.
+    pub fields: FieldNames,
+    /// Detection criteria (the TempestExtremes TC defaults).
+    pub detect: DetectSpec,
+    /// Linking and path filters.
+    pub stitch: StitchSettings,
+}
+
+/// StitchNodes' settings; the filters default to TempestExtremes' TC filters for the data's
+/// time step ([`StitchSpec::tempest_tc`]).
+#[derive(Debug, Clone)]
+pub struct StitchSettings {
+    /// Largest distance (degrees) between consecutive points of a track.
+    pub range_deg: f64,
+    /// Shortest track (hours from first to last point).
+    pub min_duration_hours: f64,
+    /// Longest gap (hours) between consecutive points.
+    pub max_gap_hours: f64,
+    /// Path filters instead of the TC defaults.
+    pub thresholds: Option<Vec<PathThreshold>>,
+}
+
+impl Default for StitchSettings {
+    /// TempestExtremes' TC settings: 8°, 54 h, 24 h.
+    fn default() -> Self {
+        let te = StitchSpec::tempest_tc(6.0);
+        StitchSettings {
+            range_deg: te.range_deg,
+            min_duration_hours: te.min_duration_hours,
+            max_gap_hours: te.max_gap_hours,
+            thresholds: None,
+        }
+    }
+}
+
+impl StitchSettings {
+    /// Path filters in TempestExtremes' syntax, `col,op,value,count` separated by `;`.
+    pub fn parse_thresholds(text: &str) -> Result<Vec<PathThreshold>> {
+        text.split(';')
+            .filter(|x| !x.trim().is_empty())
+            .map(PathThreshold::parse)
+            .collect()
+    }
+}
+
+/// The candidate centres of every member run of `inputs` in DetectNodes' text format (one
+/// block per member) and their number.
+pub fn detect_nodes(
+    settings: &TrackSettings,
+    inputs: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<(String, usize)> {
+    let mut text = String::new();
+    let mut count = 0;
+    for_each_series(settings, inputs, progress, |s, member, nodes| {
+        count += nodes.iter().map(Vec::len).sum::<usize>();
+        text.push_str(&format!("# member {member} ({})\n", s.label));
+        text.push_str(&nodes_detectnodes(&s.times, &nodes));
+        Ok(())
+    })?;
+    Ok((text, count))
+}
+
+/// The tracks of a set of input files.
+pub struct TrackedSet {
+    /// Tracks, numbered from 1.
+    pub tracks: Vec<Track>,
+    /// Time span of every member run (member numbers as in the tracks).
+    pub runs: Vec<RunSpan>,
+    /// Median time step of the runs (hours).
+    pub step_hours: f64,
+    /// Candidate centres detected.
+    pub nodes: usize,
+    /// The path filters used.
+    pub filters: String,
+}
+
+/// Detects and tracks the storms of every member run of `inputs`.
+pub fn track_inputs(
+    settings: &TrackSettings,
+    inputs: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<TrackedSet> {
+    let stitch_args = &settings.stitch;
+    let mut set = TrackedSet {
+        tracks: Vec::new(),
+        runs: Vec::new(),
+        step_hours: 6.0,
+        nodes: 0,
+        filters: String::new(),
+    };
+    let mut steps = Vec::new();
+    for_each_series(settings, inputs, progress, |s, member, nodes| {
+        let dt = step_hours(&s.hours);
+        steps.push(dt);
+        let mut spec = StitchSpec::tempest_tc(dt);
+        spec.range_deg = stitch_args.range_deg;
+        spec.min_duration_hours = stitch_args.min_duration_hours;
+        spec.max_gap_hours = stitch_args.max_gap_hours;
+        if let Some(t) = &stitch_args.thresholds {
+            spec.thresholds = t.clone();
+        }
+        set.nodes += nodes.iter().map(Vec::len).sum::<usize>();
+        let paths = stitch(&s.hours, &nodes, &spec)?;
+        let first = set.tracks.len() + 1;
+        set.tracks
+            .extend(build_tracks(member, &s.times, &nodes, &paths, first));
+        if let (Some(&start), Some(&end)) = (s.times.first(), s.times.last()) {
+            set.runs.push(RunSpan { member, start, end });
+        }
+        if set.filters.is_empty() {
+            set.filters = spec
+                .thresholds
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        Ok(())
+    })?;
+    if !steps.is_empty() {
+        steps.sort_by(f64::total_cmp);
+        set.step_hours = steps[steps.len() / 2];
+    }
+    Ok(set)
+}
+
+/// Runs detection over every series of every input, calling `each` with the series, its
+/// member number (counted over the files in order) and its nodes.
+fn for_each_series(
+    settings: &TrackSettings,
+    inputs: &[PathBuf],
+    bars: &dyn Progress,
+    mut each: impl FnMut(&Series, i32, Vec<Vec<Node>>) -> Result<()>,
+) -> Result<()> {
+    let spec = &settings.detect;
+    spec.validate()?;
+    let mut member = 0i32;
+    for path in inputs {
+        let (fields, series, grid) = read_series(path, &settings.fields)?;
+        bars.start("detect", series.len() as u64);
+        for s in &series {
+            let nodes = detect_series(
+                &grid,
+                s.view(&fields.psl),
+                s.view(&fields.wind),
+                fields.thickness.as_ref().map(|t| s.view(t)),
+                spec,
+            )?;
+            each(s, member, fields.to_file_indices(nodes))?;
+            member += 1;
+            bars.advance(1);
+        }
+        bars.finish();
+    }
+    Ok(())
+}
+
+/// What a seasonal cyclone activity outlook needs: from the command line or the outlook's
+/// `[cyclones]` section.
+pub struct ActivityPlan<'a> {
+    /// How storms are found and linked.
+    pub tracking: &'a TrackSettings,
+    /// Forecast field files: the runs must cover every target month.
+    pub forecast: &'a [PathBuf],
+    /// Hindcast field files of the same model: its climatology.
+    pub hindcast: &'a [PathBuf],
+    /// Target months `FIRST-LAST` (wrapping the year allowed: `11-4`).
+    pub season: &'a str,
+    /// Basin keys.
+    pub basins: &'a [String],
+    /// Country polygons for landfall (`None`: no landfall).
+    pub countries: Option<&'a Countries>,
+    /// Observed tracks and the years they cover, for calibration.
+    pub observed: Option<(&'a Path, (i32, i32))>,
+    /// Box size (degrees) of the track-density maps.
+    pub density_deg: f64,
+    /// Output folder.
+    pub out: &'a Path,
+}
+
+/// The products of [`activity_products`]: the Markdown section, the JSON summary, the number
+/// of forecast and hindcast member-seasons and the season's label.
+pub struct ActivityProducts {
+    pub markdown: String,
+    pub json: serde_json::Value,
+    pub member_seasons: (usize, usize),
+    pub label: String,
+}
+
+/// Detects and tracks the storms of the forecast and hindcast fields, and writes the
+/// track-density NetCDF, the track map and the track CSVs into `plan.out`.
+pub fn activity_products(
+    plan: &ActivityPlan<'_>,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<ActivityProducts> {
+    let a = plan;
+    let season = Season::parse(a.season)?;
+    let basins: Vec<&Basin> = a
+        .basins
+        .iter()
+        .map(|k| Basin::by_key(k))
+        .collect::<Result<_, _>>()?;
+    let countries = a.countries;
+    let observed: Option<(Vec<Track>, (i32, i32))> = match a.observed {
+        Some((p, years)) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::Open {
+                path: p.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+            Some((parse_tracks_csv(&text, &p.display().to_string())?, years))
+        }
+        None => None,
+    };
+    super::create_dir(a.out)?;
+
+    let fc = track_inputs(a.tracking, a.forecast, progress)?;
+    let hc = track_inputs(a.tracking, a.hindcast, progress)?;
+    let cal = Calendar::Standard;
+    let fc_seasons = member_seasons(&fc.runs, &season, cal);
+    let hc_seasons = member_seasons(&hc.runs, &season, cal);
+
+    let mut outlooks: Vec<ActivityOutlook> = Vec::new();
+    for b in &basins {
+        let f = basin_activity(
+            &fc.tracks,
+            &fc_seasons,
+            b,
+            &season,
+            fc.step_hours,
+            countries,
+        );
+        let h = basin_activity(
+            &hc.tracks,
+            &hc_seasons,
+            b,
+            &season,
+            hc.step_hours,
+            countries,
+        );
+        let obs_counts: Option<Vec<usize>> = observed.as_ref().map(|(tracks, (y0, y1))| {
+            (*y0..=*y1)
+                .map(|y| {
+                    tracks
+                        .iter()
+                        .filter(|t| {
+                            t.points.first().is_some_and(|p| {
+                                b.contains(p.node.lat, p.node.lon)
+                                    && season.season_year(&p.time) == Some(y)
+                            })
+                        })
+                        .count()
+                })
+                .collect()
+        });
+        outlooks.push(
+            activity_outlook(b, &season, &f, &h, obs_counts.as_deref())
+                .with_context(|| format!("basin {}", b.name))?,
+        );
+    }
+
+    // track density over the union of the basins' boxes
+    let (mut w, mut e, mut s, mut n) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for b in BASINS
+        .iter()
+        .filter(|b| basins.iter().any(|x| x.key == b.key))
+    {
+        for &(bw, be, bs, bn) in b.boxes {
+            (w, e, s, n) = (w.min(bw), e.max(be), s.min(bs), n.max(bn));
+        }
+    }
+    let bounds = (w, e, s, n);
+    let (lat, lon, dens_fc) =
+        track_density(&fc.tracks, &fc_seasons, &season, bounds, a.density_deg)?;
+    let (_, _, dens_hc) = track_density(&hc.tracks, &hc_seasons, &season, bounds, a.density_deg)?;
+    let label = season.label();
+    write_track_density(
+        &a.out.join("track_density.nc"),
+        &options.write_options(),
+        &TrackDensity {
+            lat: &lat,
+            lon: &lon,
+            forecast: &dens_fc,
+            climatology: &dens_hc,
+            box_deg: a.density_deg,
+            season: &label,
+        },
+    )?;
+
+    // map of the forecast tracks of the season over the forecast track density
+    let season_tracks: Vec<(i32, Vec<(f64, f64)>)> = fc
+        .tracks
+        .iter()
+        .filter(|t| {
+            t.points.first().is_some_and(|p| {
+                season
+                    .season_year(&p.time)
+                    .is_some_and(|y| fc_seasons.contains(&(t.member, y)))
+            })
+        })
+        .map(|t| {
+            (
+                t.member,
+                t.points.iter().map(|p| (p.node.lat, p.node.lon)).collect(),
+            )
+        })
+        .collect();
+    let max_density = dens_fc
+        .iter()
+        .chain(dens_hc.iter())
+        .fold(0.0f32, |m, &v| m.max(v));
+    let map_path = a.out.join("map_tracks.png");
+    render_track_map(
+        &map_path,
+        bounds,
+        &season_tracks,
+        Some(DensityLayer {
+            lat: &lat,
+            lon: &lon,
+            values: dens_fc.as_slice().expect("fresh array"),
+        }),
+        max_density,
+        a.countries,
+        &format!("Tropical cyclone tracks and track density, forecast {label}"),
+    )?;
+
+    write_text_atomic(a.out.join("forecast_tracks.csv"), &tracks_csv(&fc.tracks))?;
+    write_text_atomic(a.out.join("hindcast_tracks.csv"), &tracks_csv(&hc.tracks))?;
+    let json = serde_json::json!({
+        "season": label,
+        "forecast_member_seasons": fc_seasons.len(),
+        "hindcast_member_seasons": hc_seasons.len(),
+        "time_step_hours": fc.step_hours,
+        "filters": fc.filters,
+        "basins": outlooks,
+        "track_density_netcdf": "track_density.nc",
+        "map": "map_tracks.png",
+    });
+    let mut md = cyclone_activity_markdown(
+        &outlooks,
+        &label,
+        fc_seasons.len(),
+        hc_seasons.len(),
+        policy::ACTIVITY_DOMINANCE,
+    );
+    md.push_str(&format!(
+        "\n![Forecast tracks {label}](map_tracks.png)\n\n*Forecast tracks of the season (one colour per member, a dot at genesis) over the forecast track density (storms per member passing each {}° box; darker = more). Tables and probabilities: `cyclone_outlook.json`; maps of density, climatology and anomaly: `track_density.nc`.*\n",
+        a.density_deg
+    ));
+    Ok(ActivityProducts {
+        markdown: md,
+        json,
+        member_seasons: (fc_seasons.len(), hc_seasons.len()),
+        label,
+    })
+}
+
+/// The first file of `files` with one of `names`, and the name.
+fn find(files: &[PathBuf], names: &[&str]) -> Result<Option<(PathBuf, String)>> {
+    for f in files {
+        if let Some(n) = pick(f, None, names)? {
+            return Ok(Some((f.clone(), n)));
+        }
+    }
+    Ok(None)
+}
+
+fn need(files: &[PathBuf], names: &[&str], what: &str) -> Result<(PathBuf, String)> {
+    find(files, names)?.ok_or_else(|| {
+        Error::invalid(
+            "cyclone fields",
+            format!(
+                "no {what} ({}) in {}",
+                names.join(", "),
+                files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
+}
+
+fn slab(c: &Cube) -> Array3<f32> {
+    c.values.slice(s![.., 0, 0, .., ..]).to_owned()
+}
+
+/// The GPI of the fields in `files` (each variable from the first file that has it), with the
+/// sea surface temperature's cube for the grid and times.
+pub fn read_gpi_fields(files: &[PathBuf], ck_cd: f64) -> Result<(GpiFields, Cube)> {
+    let (sst_f, sst_v) = need(
+        files,
+        &["tos", "sst", "ts", "SST"],
+        "sea surface temperature",
+    )?;
+    let (psl_f, psl_v) = need(files, &["psl", "msl", "slp"], "sea-level pressure")?;
+    let (ta_f, ta_v) = need(files, &["ta", "t", "T", "air"], "air temperature")?;
+    let (hus_f, hus_v) = need(files, &["hus", "q", "shum"], "specific humidity")?;
+    let (ua_f, ua_v) = need(files, &["ua", "u", "uwnd"], "eastward wind")?;
+    let (va_f, va_v) = need(files, &["va", "v", "vwnd"], "northward wind")?;
+    let hur = find(files, &["hur", "rh", "r"])?;
+
+    // the reader converts a temperature to °C by its units (and checks them)
+    let sst_c = read_var(&sst_f, Some(&sst_v), ReadOptions::default())?;
+    if sst_c.meta.kind != CubeKind::Observed {
+        return Err(Error::Dimensions {
+            path: sst_f.clone(),
+            variable: sst_v,
+            reason: "a forecast layout (start dates and leads); give (time, lat, lon) means".into(),
+        });
+    }
+    let sst = slab(&sst_c);
+    let psl_c = to_units(
+        read_raw(&psl_f, &psl_v, None, None)?,
+        &psl_f,
+        pressure_to_pa,
+        "Pa",
+        (85_000.0, 110_000.0),
+    )?;
+    let msl = slab(&psl_c).mapv(|p| p / 100.0); // hPa
+    let Spatial::Grid { lat, lon } = &sst_c.coords.spatial else {
+        return Err(Error::Grid {
+            path: sst_f.clone(),
+            variable: sst_v,
+            reason: "not on a latitude/longitude grid".into(),
+        });
+    };
+    let shape = sst.dim();
+    if msl.dim() != shape {
+        return Err(Error::mismatch(
+            format!("{} and {}", sst_f.display(), psl_f.display()),
+            format!(
+                "sea surface temperature and sea-level pressure differ in shape {:?} vs {:?}",
+                shape,
+                msl.dim()
+            ),
+        ));
+    }
+    let mut levels = pressure_levels(&ta_f, Some(&ta_v))?;
+    levels.sort_by(|x, y| y.total_cmp(x)); // surface first
+    if levels.len() < 5 {
+        return Err(Error::Dimensions {
+            path: ta_f.clone(),
+            variable: ta_v,
+            reason: format!("{} pressure levels; the potential intensity needs a sounding (at least 5 levels up to ~100 hPa)", levels.len()),
+        });
+    }
+    for need_level in [850.0, 600.0, 200.0] {
+        if !levels.iter().any(|l| (l - need_level).abs() <= 0.5) {
+            return Err(Error::Dimensions {
+                path: ta_f.clone(),
+                variable: ta_v,
+                reason: format!("no {need_level} hPa level (levels: {levels:?})"),
+            });
+        }
+    }
+    let mut ta = Vec::new();
+    let mut hus = Vec::new();
+    for &l in &levels {
+        let t = slab(&read_raw(&ta_f, &ta_v, None, Some(l))?);
+        let q = slab(&read_raw(&hus_f, &hus_v, None, Some(l))?);
+        if t.dim() != shape || q.dim() != shape {
+            return Err(Error::mismatch(
+                format!("the fields at {l} hPa"),
+                "not on the sea surface temperature's times and grid",
+            ));
+        }
+        ta.push(t);
+        hus.push(q);
+    }
+    let wind = |f: &PathBuf, v: &str, l: f64| -> Result<Array3<f32>> {
+        Ok(slab(&read_raw(f, v, None, Some(l))?))
+    };
+    let winds = [
+        wind(&ua_f, &ua_v, 850.0)?,
+        wind(&va_f, &va_v, 850.0)?,
+        wind(&ua_f, &ua_v, 200.0)?,
+        wind(&va_f, &va_v, 200.0)?,
+    ];
+    let rh600 = match &hur {
+        Some((f, v)) => Some(slab(&read_raw(f, v, None, Some(600.0))?)),
+        None => None,
+    };
+    let ta_views: Vec<_> = ta.iter().map(|a| a.view()).collect();
+    let hus_views: Vec<_> = hus.iter().map(|a| a.view()).collect();
+    let fields = gpi_fields(
+        &GpiInputs {
+            lat,
+            lon,
+            sst_c: sst.view(),
+            msl_hpa: msl.view(),
+            levels_hpa: &levels,
+            ta_k: &ta_views,
+            hus: &hus_views,
+            winds: winds.each_ref().map(|w| w.view()),
+            rh_600_pct: rh600.as_ref().map(|h| h.view()),
+        },
+        &PiSpec {
+            ck_cd,
+            ..PiSpec::default()
+        },
+    )
+    .with_context(|| format!("the genesis potential of {}", sst_f.display()))?;
+    Ok((fields, sst_c))
+}
+
+/// The fields of the genesis potential index (GPI, its ingredients and potential intensity) of
+/// the mean fields in `files`, as `s2s cyclones gpi` writes them; see [`read_gpi_fields`].
+pub fn gpi_job(
+    files: &[PathBuf],
+    ck_cd: f64,
+    out: &Path,
+    options: &RunOptions,
+) -> Result<(usize, usize, usize)> {
+    let (f, sst_c) = read_gpi_fields(files, ck_cd)?;
+    // anomaly against the mean of the same calendar month (when there are ≥ 3 years)
+    let months: Vec<u32> = sst_c.coords.init.iter().map(|t| t.month).collect();
+    let anomaly = monthly_anomaly(f.gpi.view(), &months, 3);
+    crate::io::products::cyclones::write_gpi_fields(
+        out,
+        &options.write_options(),
+        &f,
+        &anomaly,
+        &sst_c,
+    )?;
+    Ok(f.gpi.dim())
+}
+
+/// What the runner's genesis-potential outlook needs (`[cyclones]` with `gpi_forecast` and
+/// `gpi_hindcast`).
+pub struct GenesisPlan<'a> {
+    pub forecast: &'a [PathBuf],
+    pub hindcast: &'a [PathBuf],
+    pub season: &'a str,
+    pub basins: &'a [String],
+    pub countries: &'a Countries,
+    pub out: &'a Path,
+}
+
+/// The genesis outlook's Markdown section and JSON.
+pub struct GenesisProducts {
+    pub markdown: String,
+    pub json: serde_json::Value,
+}
+
+/// A step of 1, 2 or 5 × 10ⁿ near `x` (> 0), for colour classes.
+fn nice_step(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return 0.1;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    let m = x / p;
+    p * if m < 1.5 {
+        1.0
+    } else if m < 3.5 {
+        2.0
+    } else if m < 7.5 {
+        5.0
+    } else {
+        10.0
+    }
+}
+
+/// The genesis potential outlook: GPI of the forecast and hindcast monthly means, the season
+/// against the hindcast years per basin, `genesis_outlook.nc` and `map_gpi_anomaly.png`.
+pub fn genesis_products(plan: &GenesisPlan, options: &RunOptions) -> Result<GenesisProducts> {
+    let season = Season::parse(plan.season)?;
+    let basins: Vec<&'static Basin> = plan
+        .basins
+        .iter()
+        .map(|k| Basin::by_key(k))
+        .collect::<Result<_, _>>()?;
+    let (fc, fc_cube) = read_gpi_fields(plan.forecast, 0.9).context("the forecast fields")?;
+    let (hc, hc_cube) = read_gpi_fields(plan.hindcast, 0.9).context("the hindcast fields")?;
+    if fc_cube.coords.spatial != hc_cube.coords.spatial {
+        return Err(Error::mismatch(
+            format!(
+                "{} and {}",
+                plan.forecast[0].display(),
+                plan.hindcast[0].display()
+            ),
+            "the forecast and hindcast fields are on different grids",
+        ));
+    }
+    let Spatial::Grid { lat, lon } = &fc_cube.coords.spatial else {
+        return Err(Error::invalid(
+            plan.forecast[0].display().to_string(),
+            "not on a latitude/longitude grid",
+        ));
+    };
+    let o = genesis_outlook(&GenesisInput {
+        forecast: (fc.gpi.view(), &fc_cube.coords.init),
+        hindcast: (hc.gpi.view(), &hc_cube.coords.init),
+        lat,
+        lon,
+        season: &season,
+        basins: &basins,
+    })?;
+    let year = fc_cube
+        .coords
+        .init
+        .iter()
+        .find_map(|t| season.season_year(t))
+        .unwrap_or_default();
+    let label = format!("{} {year}", season.label());
+    let years = (
+        o.years.first().copied().unwrap_or_default(),
+        o.years.last().copied().unwrap_or_default(),
+    );
+    // NetCDF: the season's forecast, normal, anomaly and percent of normal
+    write_genesis_outlook(
+        &plan.out.join("genesis_outlook.nc"),
+        &options.write_options(),
+        &o,
+        &fc_cube.coords.spatial,
+        &label,
+    )?;
+    // the anomaly map, classes scaled to the anomalies
+    let mut mags: Vec<f32> = o
+        .anomaly
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .collect();
+    let p90 = if mags.is_empty() {
+        f64::NAN
+    } else {
+        crate::stats::quantile_select(&mut mags, 0.9)
+    };
+    let step = nice_step(p90 / 3.0) as f32;
+    let classes = anomaly_classes(step, false);
+    let values: Vec<f32> = o.anomaly.iter().copied().collect();
+    let title = format!(
+        "Genesis potential index anomaly, {label} (forecast − {}–{} mean)",
+        years.0, years.1
+    );
+    render_classed_map(
+        &plan.out.join("map_gpi_anomaly.png"),
+        &ClassedMap {
+            spatial: &fc_cube.coords.spatial,
+            values: &values,
+            classes: &classes,
+            legend: "GPI anomaly (season mean; red: more favourable for cyclone formation)",
+            countries: Some(plan.countries),
+            title: &title,
+        },
+    )?;
+    let markdown = genesis_markdown(&o, &label, "map_gpi_anomaly.png");
+    let json = serde_json::json!({
+        "season": label,
+        "hindcast_years": [years.0, years.1],
+        "basins": o.basins,
+        "netcdf": "genesis_outlook.nc",
+        "map": "map_gpi_anomaly.png",
+        "anomaly_class_step": step,
+    });
+    Ok(GenesisProducts { markdown, json })
+}

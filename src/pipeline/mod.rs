@@ -1,0 +1,182 @@
+//! The jobs of s2s-ensemble as library code: what `s2s outlook`, `s2s combine` and the other
+//! subcommands run, callable from Rust, bindings or an MPI driver without the binary.
+//!
+//! A job takes a typed, checked plan (built from the TOML configuration, [`crate::config`], or
+//! from command-line flags by the binary), reads its inputs through [`crate::io`], calls the
+//! science modules, writes its products through [`crate::io::products`] and returns a typed
+//! report. It never prints: progress, stage times and notes go to a
+//! [`Progress`](crate::progress::Progress) (the binary's bars, or
+//! [`NoProgress`](crate::progress::NoProgress)).
+//!
+//! | module | job |
+//! |---|---|
+//! | [`outlook`] | configuration → bias correction → multi-model combination → verification → maps, drought, cyclones → bulletins |
+//! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
+//! | [`cyclones`] | detection and tracking of every member run, the seasonal activity outlook, the genesis potential outlook |
+//! | [`policy`] | the policy defaults every job shares, each named once with its reason |
+//!
+//! Data path of `s2s outlook` (see `docs/architecture.md`): for each variable, every model's
+//! hindcast and forecast and the observations are read and cut to the target periods and the
+//! common years ([`outlook`]'s ingest), regridded when `[grid]` asks, bias-corrected
+//! ([`crate::bias`]), combined ([`crate::ensemble::combine()`]), scored
+//! ([`crate::verify::skill_maps`]), written ([`crate::io::products::mme`]) and drawn
+//! ([`crate::bulletin`]); precipitation adds the drought outlook ([`crate::indices`]); then the
+//! cyclone products and the bulletins of the run and of each region.
+
+pub mod combine;
+pub mod cyclones;
+pub mod outlook;
+pub mod policy;
+
+use std::path::Path;
+
+use crate::cube::align_observations;
+use crate::error::{Context, Error, Result};
+use crate::grid::Countries;
+use crate::io::WriteOptions;
+use crate::Cube;
+
+/// What every job's outputs share: the `history` line and the compression.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The command (or call) that made the outputs, for the files' `history` attribute.
+    pub history: Option<String>,
+    /// Deflate level 0–9 of NetCDF outputs (`None`: the writer's default, 1).
+    pub deflate: Option<i32>,
+}
+
+impl RunOptions {
+    /// The NetCDF write options of these settings.
+    pub fn write_options(&self) -> WriteOptions {
+        WriteOptions {
+            history: self.history.clone(),
+            deflate: self.deflate,
+            ..Default::default()
+        }
+    }
+}
+
+/// `FIRST-LAST` years (`1993-2016`) as a pair; `what` names the option in the error.
+pub fn parse_year_range(text: &str, what: &str) -> Result<(i32, i32)> {
+    let bad = |reason: &str| Error::invalid(format!("{what} '{text}'"), reason.to_string());
+    let (a, b) = text
+        .split_once('-')
+        .ok_or_else(|| bad("expected FIRST-LAST, e.g. 1993-2016"))?;
+    let year = |t: &str| {
+        t.trim()
+            .parse::<i32>()
+            .map_err(|_| bad("expected FIRST-LAST, e.g. 1993-2016"))
+    };
+    let (a, b) = (year(a)?, year(b)?);
+    if a > b {
+        return Err(bad("the first year is after the last"));
+    }
+    Ok((a, b))
+}
+
+/// Country polygons: a GeoJSON file, or the bundled Natural Earth 1:110m countries.
+pub fn load_countries(path: Option<&Path>) -> Result<Countries> {
+    match path {
+        None => Ok(Countries::natural_earth_110m()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;
+            Countries::from_geojson(&text, &p.display().to_string())
+        }
+    }
+}
+
+/// Model names: the ones given (one per file), or the files' names without extension.
+pub fn model_names(files: &[std::path::PathBuf], given: &[String]) -> Result<Vec<String>> {
+    if given.is_empty() {
+        return Ok(files
+            .iter()
+            .map(|p| {
+                p.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect());
+    }
+    if given.len() != files.len() {
+        return Err(Error::invalid(
+            "--models",
+            format!(
+                "names {} models but {} hindcasts were given",
+                given.len(),
+                files.len()
+            ),
+        ));
+    }
+    Ok(given.to_vec())
+}
+
+/// Restricts hindcasts of different periods to the years they all have: `Some((first, last))`
+/// when any was cut, `None` when they already agree; an error when they share no year.
+pub fn common_years(hindcasts: &mut Vec<Cube>) -> Result<Option<(i32, i32)>> {
+    let first = hindcasts
+        .iter()
+        .map(|c| c.init_years()[0])
+        .max()
+        .unwrap_or(0);
+    let last = hindcasts
+        .iter()
+        .map(|c| *c.init_years().last().unwrap_or(&0))
+        .min()
+        .unwrap_or(0);
+    if first > last {
+        let names: Vec<&str> = hindcasts.iter().map(|c| c.meta.model.as_str()).collect();
+        return Err(Error::mismatch(
+            "hindcast periods",
+            format!("the hindcasts share no year ({})", names.join(", ")),
+        ));
+    }
+    let differ = hindcasts.iter().any(|c| {
+        let y = c.init_years();
+        y.first() != Some(&first) || y.last() != Some(&last)
+    });
+    if !differ {
+        return Ok(None);
+    }
+    *hindcasts = hindcasts
+        .iter()
+        .map(|c| c.select_init_years(first, last))
+        .collect::<Result<_, _>>()?;
+    Ok(Some((first, last)))
+}
+
+/// Observations on a hindcast's targets and the number of targets without one (see
+/// [`align_observations`]); an error naming both files' dates when no observation falls in any
+/// target.
+pub fn align_or_fail(obs: &Cube, obs_path: &Path, hindcast: &Cube) -> Result<(Cube, usize)> {
+    let (aligned, missing) = align_observations(obs, hindcast)?;
+    if missing == aligned.n_init() * aligned.n_lead() {
+        let leads: Vec<String> = hindcast.coords.lead.iter().map(|l| l.label()).collect();
+        return Err(Error::mismatch(
+            format!("{} and {}", obs_path.display(), hindcast.meta.model),
+            format!(
+                "no observation falls in any target period ({}; start dates {} .. {})",
+                leads.join(", "),
+                hindcast.coords.init[0],
+                hindcast.coords.init[hindcast.n_init() - 1]
+            ),
+        ));
+    }
+    Ok((aligned, missing))
+}
+
+/// Peak resident memory of this process in MiB (Linux), if known.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Creates the folder `dir` (and its parents).
+pub(crate) fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_path_buf(),
+        reason: format!("cannot create the folder: {e}"),
+    })
+}

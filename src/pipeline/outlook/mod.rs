@@ -1,0 +1,1049 @@
+//! The outlook job (`s2s outlook`): from the models' raw hindcast and forecast files to
+//! regional bulletins — for every configured variable ingest (target periods, common years,
+//! `[grid]`), bias correction, multi-model combination, verification of the MME, maps and the
+//! CF-NetCDF forecast; the drought outlook for precipitation; the tropical-cyclone outlook from
+//! daily fields (tracks) or monthly means (genesis potential); then the Markdown, HTML and JSON
+//! bulletin of the whole domain and of each region.
+//!
+//! The plan is the checked TOML configuration ([`OutlookConfig`], `docs/config.md`) with the
+//! folder its relative paths start from and the output folder; [`outlook`] runs it and returns
+//! the files it wrote. Policy defaults (wet-day threshold, cross-validation, drought
+//! dominance, member weights) come from [`super::policy`].
+
+mod bulletins;
+mod drought;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ndarray::Axis;
+use serde::Serialize;
+
+use super::cyclones::{
+    activity_products, genesis_products, ActivityPlan, GenesisPlan, TrackSettings,
+};
+use super::{align_or_fail, common_years, peak_rss_mib, policy, RunOptions};
+use crate::bias::{
+    correct, BiasCorrector, BiasParams, CrossValidation, MeanScaling, QuantileMapping,
+};
+use crate::bulletin::{
+    anomaly_classes, capitalised, cell_countries, display_name, percent_of_normal_classes,
+    render_classed_map, render_region_classed_map, render_region_map, render_tercile_map,
+    summarise, summarise_countries, ClassedMap, CountryOutlook, DroughtSummary, LeadMaps, MapStyle,
+    RegionCells, RegionOutlook, TercileMap, VariableSection,
+};
+use crate::config::{BiasMethod, OutlookConfig};
+use crate::cube::{BBox, Lead};
+use crate::ensemble::{
+    collapsed_categories, combine, CombineInput, CombineSpec, EdgeSource, Products, WeightScheme,
+};
+use crate::error::{Context, Error, Result};
+use crate::grid::Countries;
+use crate::io::products::{Layout, MmeFile};
+use crate::io::{read_observed_series, read_var, write_text_atomic, ReadOptions};
+use crate::progress::Progress;
+use crate::units::Quantity;
+use crate::verify::{skill_maps, Region, ScoredForecast, SkillMaps};
+use crate::Cube;
+use bulletins::write_bulletins;
+use drought::{drought_part, DroughtInput};
+
+/// A checked outlook run: the configuration, the folder its relative paths start from, where
+/// the outputs go and how they are written.
+#[derive(Debug, Clone)]
+pub struct OutlookPlan {
+    /// The run configuration (checked when loaded).
+    pub config: OutlookConfig,
+    /// The folder relative paths of the configuration start from (the configuration's own).
+    pub base: PathBuf,
+    /// The output folder.
+    pub out: PathBuf,
+    /// `history` and compression of the NetCDF outputs.
+    pub options: RunOptions,
+}
+
+impl OutlookPlan {
+    /// The plan of a configuration file: paths relative to its folder, outputs into `out` or
+    /// else the configuration's `output` (relative to its folder).
+    pub fn from_file(config: &Path, out: Option<PathBuf>, options: RunOptions) -> Result<Self> {
+        let cfg = OutlookConfig::load(config)?;
+        let base = config.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let out = out.unwrap_or_else(|| base.join(&cfg.output));
+        Ok(OutlookPlan {
+            config: cfg,
+            base,
+            out,
+            options,
+        })
+    }
+}
+
+/// One stage's time and the peak memory so far, for the run log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    /// `ingest pr`, `bias pr`, `combine pr`, … `cyclones`, `bulletin`.
+    pub stage: String,
+    /// Wall time of the stage.
+    pub seconds: f64,
+    /// Peak resident memory of the process after it (Linux).
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// The files one variable's section produced.
+#[derive(Debug, Clone)]
+pub struct VariableFiles {
+    /// The variable as configured.
+    pub variable: String,
+    /// `mme_forecast.<var>.nc`.
+    pub netcdf: PathBuf,
+    /// The maps of the whole run (tercile and deterministic), in order.
+    pub maps: Vec<PathBuf>,
+}
+
+/// What [`outlook`] wrote.
+#[derive(Debug, Clone)]
+pub struct OutlookReport {
+    /// `bulletin.md`, `bulletin.html`, `bulletin.json` of the whole run.
+    pub bulletin: [PathBuf; 3],
+    /// Each variable's NetCDF and maps.
+    pub variables: Vec<VariableFiles>,
+    /// `<region>/bulletin.html` of each region.
+    pub region_bulletins: Vec<PathBuf>,
+    /// The run log (also in `provenance.json`).
+    pub stages: Vec<Stage>,
+}
+
+/// The run log: each stage's time and the peak memory after it.
+struct RunLog<'a> {
+    stages: Vec<Stage>,
+    t: Instant,
+    progress: &'a dyn Progress,
+}
+
+impl RunLog<'_> {
+    /// Closes the current stage as `name`.
+    fn stage(&mut self, name: &str) {
+        let seconds = self.t.elapsed().as_secs_f64();
+        self.stages.push(Stage {
+            stage: name.to_string(),
+            seconds,
+            peak_rss_mib: peak_rss_mib(),
+        });
+        self.progress.stage_done(name, seconds);
+        self.t = Instant::now();
+    }
+}
+
+/// Runs the outlook of `plan`: every variable, the cyclone products, the bulletins and
+/// `provenance.json` (configuration, SHA-256 of every input, the run log) in `plan.out`.
+pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookReport> {
+    let started = Instant::now();
+    let cfg = &plan.config;
+    let (base, out) = (plan.base.as_path(), plan.out.as_path());
+    super::create_dir(out)?;
+    let mut log = RunLog {
+        stages: Vec::new(),
+        t: Instant::now(),
+        progress,
+    };
+    let bars = progress;
+
+    // the configured outlines, else the bundled Natural Earth countries
+    let countries =
+        super::load_countries(cfg.countries.as_ref().map(|p| resolve(base, p)).as_deref())?;
+    let regions = cfg.regions(&countries)?;
+    // One bulletin per region too, in out/<region>/: its maps, its countries.
+    let region_dirs: Vec<PathBuf> = regions.iter().map(|r| out.join(&r.name)).collect();
+    for d in &region_dirs {
+        super::create_dir(d)?;
+    }
+    let ctx = RunContext {
+        cfg,
+        base,
+        out,
+        options: &plan.options,
+        countries: &countries,
+        regions: &regions,
+        region_dirs: &region_dirs,
+    };
+    let mut variables = Vec::new();
+    for v in cfg.variables() {
+        variables.push(
+            variable_products(&ctx, &v, &mut log, bars)
+                .with_context(|| format!("the outlook of '{v}'"))?,
+        );
+    }
+    let cyclones = match &cfg.cyclones {
+        Some(c) => {
+            let p = cyclone_products(&ctx, c, progress).context("the [cyclones] outlook")?;
+            log.stage("cyclones");
+            p
+        }
+        None => CycloneProducts::default(),
+    };
+    write_bulletins(&ctx, &variables, &cyclones)?;
+    log.stage("bulletin");
+
+    let mut inputs = Vec::new();
+    for f in cfg.input_files() {
+        let p = ctx.path(&f);
+        let (sha256, bytes) = crate::io::sha256_file(&p)?;
+        inputs.push(serde_json::json!({
+            "path": p.display().to_string(),
+            "bytes": bytes,
+            "sha256": sha256,
+        }));
+    }
+    let provenance = serde_json::json!({
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "config": cfg,
+        "inputs": inputs,
+        "stages": log.stages,
+        "total_seconds": started.elapsed().as_secs_f64(),
+    });
+    write_text_atomic(
+        out.join("provenance.json"),
+        &serde_json::to_string_pretty(&provenance)?,
+    )?;
+    Ok(OutlookReport {
+        bulletin: ["md", "html", "json"].map(|e| out.join(format!("bulletin.{e}"))),
+        variables: variables
+            .iter()
+            .map(|v| VariableFiles {
+                variable: v.variable.clone(),
+                netcdf: v.netcdf.clone(),
+                maps: v
+                    .maps
+                    .iter()
+                    .chain(&v.field_maps)
+                    .map(|(_, m)| out.join(m))
+                    .collect(),
+            })
+            .collect(),
+        region_bulletins: region_dirs
+            .iter()
+            .map(|d| d.join("bulletin.html"))
+            .collect(),
+        stages: log.stages,
+    })
+}
+
+/// What every product of a run shares: the configuration, where inputs and outputs are, the
+/// countries and the regions.
+pub(super) struct RunContext<'a> {
+    cfg: &'a OutlookConfig,
+    base: &'a Path,
+    out: &'a Path,
+    options: &'a RunOptions,
+    countries: &'a Countries,
+    regions: &'a [Region],
+    region_dirs: &'a [PathBuf],
+}
+
+impl RunContext<'_> {
+    /// Draws a map into `png` for the whole run (`draw(path, None)`) and cropped to each
+    /// region (`draw(path, Some((title, box)))`, the title led by the region's name; `false`:
+    /// no cells there), listing it under `caption` in `maps` and, where drawn, `region_maps`.
+    fn maps_everywhere(
+        &self,
+        png: String,
+        caption: &str,
+        maps: &mut Maps,
+        region_maps: &mut [Maps],
+        draw: impl Fn(&Path, Option<(&str, &BBox)>) -> Result<bool>,
+    ) -> Result<()> {
+        draw(&self.out.join(&png), None)?;
+        for (ri, r) in self.regions.iter().enumerate() {
+            let title = format!("{} — {caption}", display_name(&r.name));
+            if draw(&self.region_dirs[ri].join(&png), Some((&title, &r.bbox)))? {
+                region_maps[ri].push((caption.to_string(), png.clone()));
+            }
+        }
+        maps.push((caption.to_string(), png));
+        Ok(())
+    }
+
+    /// [`Self::maps_everywhere`] for a tercile-style map.
+    fn tercile_maps(
+        &self,
+        map: &TercileMap,
+        png: String,
+        caption: &str,
+        maps: &mut Maps,
+        region_maps: &mut [Maps],
+    ) -> Result<()> {
+        self.maps_everywhere(
+            png,
+            caption,
+            maps,
+            region_maps,
+            |out, region| match region {
+                None => render_tercile_map(out, map).map(|_| true),
+                Some((title, bbox)) => render_region_map(out, &TercileMap { title, ..*map }, bbox),
+            },
+        )
+    }
+
+    /// A configured path, relative to the configuration's folder unless absolute.
+    fn path(&self, p: &Path) -> PathBuf {
+        resolve(self.base, p)
+    }
+}
+
+/// `p` as configured: relative to the configuration's folder `base` unless absolute.
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// A list of `(caption, file)` maps.
+type Maps = Vec<(String, String)>;
+
+/// The drought part of a precipitation variable.
+struct DroughtPart {
+    method: String,
+    summaries: Vec<DroughtSummary>,
+    maps: Maps,
+    region_maps: Vec<Maps>,
+    file: PathBuf,
+}
+
+/// Everything one variable contributes to the bulletins.
+struct VariableProducts {
+    variable: String,
+    /// The quantity in words ("rainfall").
+    what: String,
+    method: String,
+    outlooks: Vec<RegionOutlook>,
+    countries: Vec<CountryOutlook>,
+    maps: Maps,
+    field_maps: Maps,
+    field_note: String,
+    region_maps: Vec<Maps>,
+    region_field_maps: Vec<Maps>,
+    region_countries: Vec<Vec<CountryOutlook>>,
+    drought: Option<DroughtPart>,
+    netcdf: PathBuf,
+    models: Vec<(String, usize, (i32, i32))>,
+    observations: String,
+    issued_from: String,
+    years: (i32, i32),
+}
+
+impl VariableProducts {
+    fn section(&self) -> VariableSection<'_> {
+        VariableSection {
+            what: &self.what,
+            method: &self.method,
+            outlooks: &self.outlooks,
+            maps: &self.maps,
+            field_maps: &self.field_maps,
+            field_note: &self.field_note,
+            countries: &self.countries,
+        }
+    }
+
+    /// The section of region `ri` alone.
+    fn regional(&self, ri: usize, region: &str) -> VariableProducts {
+        VariableProducts {
+            variable: self.variable.clone(),
+            what: self.what.clone(),
+            method: self.method.clone(),
+            outlooks: self
+                .outlooks
+                .iter()
+                .filter(|o| o.region == region)
+                .cloned()
+                .collect(),
+            countries: self.region_countries[ri].clone(),
+            maps: self.region_maps[ri].clone(),
+            field_maps: self.region_field_maps[ri].clone(),
+            field_note: self.field_note.clone(),
+            region_maps: Vec::new(),
+            region_field_maps: Vec::new(),
+            region_countries: Vec::new(),
+            drought: self.drought.as_ref().map(|d| DroughtPart {
+                method: d.method.clone(),
+                summaries: d
+                    .summaries
+                    .iter()
+                    .filter(|s| s.region == region)
+                    .cloned()
+                    .collect(),
+                maps: d.region_maps[ri].clone(),
+                region_maps: Vec::new(),
+                file: d.file.clone(),
+            }),
+            netcdf: self.netcdf.clone(),
+            models: self.models.clone(),
+            observations: self.observations.clone(),
+            issued_from: self.issued_from.clone(),
+            years: self.years,
+        }
+    }
+
+    /// The JSON of the variable: every number its sections show.
+    fn json(&self) -> serde_json::Value {
+        let file = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned());
+        serde_json::json!({
+            "variable": self.variable,
+            "quantity": self.what,
+            "method": self.method,
+            "issued_from_start": self.issued_from,
+            "hindcast_years": [self.years.0, self.years.1],
+            "regions": self.outlooks,
+            "countries": self.countries,
+            "drought": self.drought.as_ref().map(|d| &d.summaries),
+            "maps": self
+                .maps
+                .iter()
+                .chain(&self.field_maps)
+                .chain(self.drought.iter().flat_map(|d| &d.maps))
+                .map(|m| &m.1)
+                .collect::<Vec<_>>(),
+            "netcdf": file(&self.netcdf),
+            "spi_netcdf": self.drought.as_ref().and_then(|d| file(&d.file)),
+        })
+    }
+}
+
+/// The cyclone part of the bulletins: from tracks, from the genesis potential, or both.
+#[derive(Default)]
+struct CycloneProducts {
+    markdown: String,
+    tracks_json: serde_json::Value,
+    genesis_json: serde_json::Value,
+    /// The basins the section covers (their boxes), to include it in the regions they touch.
+    basin_boxes: Vec<(f64, f64, f64, f64)>,
+}
+
+/// One variable's inputs.
+struct Inputs {
+    hindcasts: Vec<Cube>,
+    forecasts: Vec<Cube>,
+    obs: Cube,
+    obs_path: PathBuf,
+    /// The common hindcast years.
+    years: (i32, i32),
+}
+
+/// Reads every model's hindcast and forecast of `variable` and the observations, cut to the
+/// target periods and the common hindcast years.
+fn ingest(ctx: &RunContext, variable: &str, bars: &dyn Progress) -> Result<Inputs> {
+    let cfg = ctx.cfg;
+    let years = cfg.years;
+    bars.start(&format!("ingest {variable}"), cfg.models.len() as u64);
+    let mut hindcasts = Vec::new();
+    let mut forecasts = Vec::new();
+    for m in &cfg.models {
+        bars.advance(1);
+        let opts = ReadOptions {
+            years,
+            model: Some(m.name.clone()),
+            ..Default::default()
+        };
+        let var = Some(m.file_variable(variable));
+        hindcasts.push(read_var(&ctx.path(&m.hindcast), var, opts.clone())?);
+        forecasts.push(read_var(
+            &ctx.path(&m.forecast),
+            var,
+            ReadOptions {
+                years: None,
+                ..opts
+            },
+        )?);
+    }
+    // Target periods (weeks 1, 2, 3–4 from daily leads; month 1, months 2–4 from monthly).
+    let periods = cfg.target_periods()?;
+    if !periods.is_empty() {
+        for (c, m) in hindcasts
+            .iter_mut()
+            .chain(forecasts.iter_mut())
+            .zip(cfg.models.iter().chain(cfg.models.iter()))
+        {
+            *c = c
+                .target_periods(&periods)
+                .with_context(|| format!("periods of model {}", m.name))?;
+        }
+    }
+    let all_years = hindcasts[0].init_years();
+    let span =
+        common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
+    let obs_cfg = cfg
+        .observations
+        .for_variable(variable)
+        .expect("checked when the configuration was read");
+    let obs_path = ctx.path(&obs_cfg.path);
+    let mut obs = read_observed_series(
+        &obs_path,
+        Some(obs_cfg.variable.as_deref().unwrap_or(variable)),
+        years,
+        obs_cfg.units.clone(),
+    )?;
+    bars.finish();
+    match &cfg.grid {
+        Some(grid) => common_grid(grid, &mut hindcasts, &mut forecasts, &mut obs, &obs_path)?,
+        None => {
+            // without [grid], every file must already be on the observations' grid
+            for c in hindcasts.iter().chain(&forecasts) {
+                if c.coords.spatial != obs.coords.spatial {
+                    return Err(Error::mismatch(
+                        format!("the grids of model {} and {}", c.meta.model, obs_path.display()),
+                        "add a [grid] section to the configuration (e.g. `[grid]` alone regrids every model onto the observations' grid; `spacing = \"1\"` onto a 1° grid), or regrid the files with `s2s regrid`",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Inputs {
+        hindcasts,
+        forecasts,
+        obs,
+        obs_path,
+        years: span,
+    })
+}
+
+/// Regrids every model cube and the observations onto the `[grid]` of the run (the spacing
+/// grid, or the observations' own): weights computed once per source grid, cubes already on
+/// the target left as they are.
+fn common_grid(
+    grid: &crate::config::GridConfig,
+    hindcasts: &mut [Cube],
+    forecasts: &mut [Cube],
+    obs: &mut Cube,
+    obs_path: &Path,
+) -> Result<()> {
+    use crate::grid::{regrid_cube, LonLatGrid, WeightCache};
+    let target = match grid.target()? {
+        Some(t) => t,
+        None => LonLatGrid::from_spatial(&obs.coords.spatial)
+            .with_context(|| format!("{}: the observations' grid as [grid]", obs_path.display()))?,
+    };
+    let mut cache = WeightCache::new(grid.method, target);
+    for c in hindcasts
+        .iter_mut()
+        .chain(forecasts.iter_mut())
+        .chain(std::iter::once(obs))
+    {
+        let src = LonLatGrid::from_spatial(&c.coords.spatial).with_context(|| {
+            format!(
+                "{} '{}': regridding to [grid]",
+                c.meta.model, c.meta.variable
+            )
+        })?;
+        if &src == cache.target() {
+            continue;
+        }
+        *c = regrid_cube(c, cache.from_source(&src)?)?;
+    }
+    Ok(())
+}
+
+/// The quantity in a bulletin's words.
+fn quantity_words(quantity: Quantity, variable: &str) -> String {
+    match quantity {
+        Quantity::Precipitation => "rainfall".to_string(),
+        Quantity::Temperature => "temperature".to_string(),
+        _ => variable.to_string(),
+    }
+}
+
+/// One variable from raw files to its maps, summaries and NetCDF products.
+fn variable_products(
+    ctx: &RunContext,
+    variable: &str,
+    log: &mut RunLog,
+    bars: &dyn Progress,
+) -> Result<VariableProducts> {
+    let cfg = ctx.cfg;
+    let Inputs {
+        mut hindcasts,
+        mut forecasts,
+        obs,
+        obs_path,
+        years: (first_year, last_year),
+    } = ingest(ctx, variable, bars)?;
+    log.stage(&format!("ingest {variable}"));
+
+    // ---- bias correction (cross-validated hindcast + forecast) ----
+    let quantity = hindcasts[0].meta.quantity;
+    let kind = policy::correction_kind(quantity);
+    let corrector: Option<Box<dyn BiasCorrector>> = match cfg.bias {
+        BiasMethod::None => None,
+        BiasMethod::Scaling => Some(Box::new(MeanScaling { kind })),
+        BiasMethod::Eqm => Some(Box::new(QuantileMapping {
+            quantiles: None,
+            kind,
+        })),
+    };
+    // With each model's own category edges (the default), categories, anomalies and percent
+    // of normal come from the model's own hindcast climate, which a correction fitted on all
+    // years (a monotone map per cell and lead) leaves as they are; a leave-one-year-out
+    // corrected hindcast would only add the degeneracy of cross-validation (the left-out
+    // year's observation enters its own correction with weight −1/(n − 1): Barnston & van den
+    // Dool 1993), which lowers the hindcast skill by ~σ_obs/(n − 1) of anomaly. So the models
+    // are combined as they are, and the corrected forecasts feed what needs the observed
+    // climate: the forecast SPI. With observed edges the combination uses the corrected
+    // cubes, hindcasts leave-one-year-out.
+    let combine_corrected = cfg.edges_from_obs;
+    let mut corrected_forecasts: Option<Vec<Cube>> = None;
+    if let Some(c) = &corrector {
+        bars.start(&format!("bias {variable}"), hindcasts.len() as u64);
+        let params = BiasParams {
+            wet_threshold: policy::wet_threshold_for(&hindcasts[0].coords.lead),
+            cv: if combine_corrected {
+                policy::HINDCAST_CROSS_VALIDATION
+            } else {
+                CrossValidation::None
+            },
+            correct_hindcast: combine_corrected,
+            ..Default::default()
+        };
+        let mut fcs = Vec::new();
+        for (h, f) in hindcasts.iter_mut().zip(forecasts.iter_mut()) {
+            bars.advance(1);
+            let (aligned, _) = align_or_fail(&obs, &obs_path, h)?;
+            let r = correct(c.as_ref(), h, &aligned, Some(f), &params)
+                .with_context(|| format!("bias correction of {}", h.meta.model))?;
+            let fc = r.forecast.expect("forecast given");
+            if combine_corrected {
+                *h = r.hindcast.expect("hindcast corrected");
+                *f = fc;
+            } else {
+                fcs.push(fc);
+            }
+        }
+        if !combine_corrected {
+            corrected_forecasts = Some(fcs);
+        }
+        bars.finish();
+        log.stage(&format!("bias {variable}"));
+    }
+
+    // ---- combine, verify ----
+    bars.start(&format!("combine {variable}"), 1);
+    let spec = CombineSpec {
+        scheme: cfg.weights.scheme(),
+        edges: if cfg.edges_from_obs {
+            EdgeSource::Observed
+        } else {
+            EdgeSource::Model
+        },
+        full_hindcast: false,
+        ..CombineSpec::default()
+    };
+    let (aligned, _) = align_or_fail(&obs, &obs_path, &hindcasts[0])?;
+    let models: Vec<String> = cfg.models.iter().map(|m| m.name.clone()).collect();
+    let leads = hindcasts[0].coords.lead.clone();
+    let href: Vec<&Cube> = hindcasts.iter().collect();
+    let fref: Vec<&Cube> = forecasts.iter().collect();
+    let mut result = combine(
+        &CombineInput {
+            hindcasts: &href,
+            forecasts: Some(&fref),
+            obs: Some(&aligned),
+        },
+        &spec,
+    )?;
+    // No category forecast where the observed climate cannot be split into terciles (dry
+    // seasons, deserts): grey on the maps, left out of the summaries and the skill.
+    // With each model's own edges, a model whose climate collapses skews the MME too.
+    let mut no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
+    if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
+        for h in &hindcasts {
+            let m = collapsed_categories(h.values.view(), &spec.category_levels);
+            no_outlook.zip_mut_with(&m, |a, &b| *a |= b);
+        }
+    }
+    result.hindcast.withhold(no_outlook.view());
+    if let Some(f) = result.forecast.as_mut() {
+        f.withhold(no_outlook.view());
+    }
+    bars.finish();
+    log.stage(&format!("combine {variable}"));
+    bars.start(&format!("verify {variable}"), 1);
+    let fc = result.forecast.as_ref().expect("forecast products");
+    let skill = skill_maps(&ScoredForecast {
+        probability: result.hindcast.probability.view(),
+        ensemble_mean: result.hindcast.mean.view(),
+        anomaly: Some(result.hindcast.anomaly.view()),
+        members: None,
+        obs: aligned.values.view(),
+        levels: &spec.category_levels,
+        debias_members: None,
+        bootstrap: None,
+        fair_crps: true,
+    })?;
+    bars.finish();
+    log.stage(&format!("verify {variable}"));
+
+    // ---- the CF-NetCDF forecast ----
+    bars.start(&format!("maps {variable}"), leads.len() as u64);
+    let layout = Layout {
+        spec: &spec,
+        models: &models,
+        leads: &leads,
+        sources: if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
+            models.clone()
+        } else {
+            vec!["observed".into()]
+        },
+        units: forecasts[0].meta.units.clone(),
+        variable: variable.to_string(),
+        quantity,
+        calendar: forecasts[0].meta.calendar,
+    };
+    let nc_path = ctx.out.join(format!("mme_forecast.{variable}.nc"));
+    let mut file = MmeFile::create(
+        &nc_path,
+        &ctx.options.write_options(),
+        &layout,
+        &forecasts[0],
+        "forecast",
+        true,
+    )?;
+    for l in 0..leads.len() {
+        file.put_lead(l, &fc.select_lead(l))?;
+    }
+    file.w.finish()?;
+
+    let what = quantity_words(quantity, variable);
+    let mut products = VariableProducts {
+        variable: variable.to_string(),
+        what: what.clone(),
+        method: spec.describe(),
+        outlooks: Vec::new(),
+        countries: Vec::new(),
+        maps: Vec::new(),
+        field_maps: Vec::new(),
+        field_note: field_note(quantity, spec.scheme == WeightScheme::Pmme),
+        region_maps: vec![Vec::new(); ctx.regions.len()],
+        region_field_maps: vec![Vec::new(); ctx.regions.len()],
+        region_countries: vec![Vec::new(); ctx.regions.len()],
+        drought: None,
+        netcdf: nc_path,
+        models: hindcasts
+            .iter()
+            .map(|h| (h.meta.model.clone(), h.n_member(), (first_year, last_year)))
+            .collect(),
+        observations: format!(
+            "{} ({})",
+            obs_path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            obs.meta.variable
+        ),
+        issued_from: forecasts[0].coords.init[0].date_label(),
+        years: (first_year, last_year),
+    };
+    // Each region's cells and each cell's country, found once for every lead and product.
+    let spatial = &forecasts[0].coords.spatial;
+    let region_cells: Vec<RegionCells> = ctx
+        .regions
+        .iter()
+        .map(|r| RegionCells::new(r, spatial))
+        .collect();
+    let cell_country = cell_countries(spatial, ctx.countries, &region_cells);
+    let maps = LeadContext {
+        ctx,
+        variable,
+        what: &what,
+        quantity,
+        spec: &spec,
+        forecast: &forecasts[0],
+        fc,
+        skill: &skill,
+        region_cells: &region_cells,
+        cell_country: &cell_country,
+    };
+    for (l, lead) in leads.iter().enumerate() {
+        maps.lead(l, lead, &mut products)?;
+        bars.advance(1);
+    }
+    bars.finish();
+    log.stage(&format!("maps {variable}"));
+
+    // ---- drought: forecast SPI of each target period (precipitation) ----
+    if quantity == Quantity::Precipitation {
+        let input = DroughtInput {
+            obs: &obs,
+            aligned: &aligned,
+            hindcasts: &hindcasts,
+            forecasts: &forecasts,
+            corrected_forecasts: corrected_forecasts.as_deref().unwrap_or(&forecasts),
+            leads: &leads,
+            hindcast_mean: &result.hindcast,
+            fc,
+            pmme: spec.scheme == WeightScheme::Pmme,
+        };
+        products.drought = Some(drought_part(ctx, &input, &region_cells)?);
+        log.stage(&format!("drought {variable}"));
+    }
+    Ok(products)
+}
+
+/// What the deterministic maps of a quantity show.
+fn field_note(quantity: Quantity, pmme: bool) -> String {
+    let normal = if pmme {
+        "the observed mean of the hindcast years"
+    } else {
+        "the models' own hindcast means, weighted like the forecast"
+    };
+    match quantity {
+        Quantity::Precipitation => format!("Ensemble-mean rainfall in percent of normal (normal: {normal}): browns below 80 %, white 80–120 %, blue-greens above 120 %."),
+        Quantity::Temperature => format!("Ensemble-mean temperature anomaly (°C, against {normal}): blues colder, reds warmer, in steps of 0.5 °C."),
+        _ => "Ensemble-mean standardized anomaly (in standard deviations of the hindcast climate), steps of 0.5.".to_string(),
+    }
+}
+
+/// What the maps and summaries of each lead are made from.
+struct LeadContext<'a> {
+    ctx: &'a RunContext<'a>,
+    variable: &'a str,
+    what: &'a str,
+    quantity: Quantity,
+    spec: &'a CombineSpec,
+    forecast: &'a Cube,
+    fc: &'a Products,
+    skill: &'a SkillMaps,
+    region_cells: &'a [RegionCells],
+    cell_country: &'a [Option<usize>],
+}
+
+impl LeadContext<'_> {
+    /// The maps, regional summaries and country rows of lead `l`.
+    fn lead(&self, l: usize, lead: &Lead, p: &mut VariableProducts) -> Result<()> {
+        let (ctx, fc, spec, variable) = (self.ctx, self.fc, self.spec, self.variable);
+        let slab = |a: &ndarray::Array5<f32>, k: usize| -> Vec<f32> {
+            a.slice(ndarray::s![0, k, l, .., ..])
+                .iter()
+                .copied()
+                .collect()
+        };
+        let (start, end) = self.forecast.target_period(0, l)?;
+        let target = start.period_label(&end, self.forecast.meta.calendar);
+        let prob: Vec<Vec<f32>> = (0..3).map(|c| slab(&fc.probability, c)).collect();
+        let dominant: Vec<i8> = fc
+            .dominant_category
+            .slice(ndarray::s![0, 0, l, .., ..])
+            .iter()
+            .copied()
+            .collect();
+        let acc: Vec<f32> = self
+            .skill
+            .acc
+            .index_axis(Axis(0), l)
+            .iter()
+            .copied()
+            .collect();
+        let rpss: Vec<f32> = self
+            .skill
+            .rpss
+            .index_axis(Axis(0), l)
+            .iter()
+            .copied()
+            .collect();
+        // Extremes: below the lowest and above the highest extreme level.
+        let ne = spec.extreme_levels.len();
+        let ext: Option<[Vec<f32>; 2]> =
+            (ne >= 1).then(|| [0, ne].map(|k| slab(&fc.extreme_probability, k)));
+        let (mean, normal) = (slab(&fc.mean, 0), slab(&fc.normal, 0));
+        let lm = LeadMaps {
+            probability: [&prob[0], &prob[1], &prob[2]],
+            dominant: &dominant,
+            acc: &acc,
+            rpss: &rpss,
+            extremes: ext.as_ref().map(|e| [e[0].as_slice(), e[1].as_slice()]),
+            extreme_levels: [
+                spec.extreme_levels.first().copied().unwrap_or(f64::NAN),
+                spec.extreme_levels.last().copied().unwrap_or(f64::NAN),
+            ],
+            mean_and_normal: Some([&mean, &normal]),
+        };
+        for r in self.region_cells {
+            p.outlooks.push(summarise(&lm, r, &lead.label(), &target));
+        }
+        let all_regions: Vec<&RegionCells> = self.region_cells.iter().collect();
+        p.countries.extend(summarise_countries(
+            &lm,
+            ctx.countries,
+            self.cell_country,
+            &all_regions,
+            &lead.label(),
+            &target,
+        ));
+        for (ri, rc) in self.region_cells.iter().enumerate() {
+            p.region_countries[ri].extend(summarise_countries(
+                &lm,
+                ctx.countries,
+                self.cell_country,
+                &[rc],
+                &lead.label(),
+                &target,
+            ));
+        }
+        // Mask where the MME has no cross-validated skill, if asked; else the skill layer
+        // hatches where the hindcasts show no skill.
+        let mask: Option<Vec<bool>> = ctx
+            .cfg
+            .mask_unskilful
+            .then(|| rpss.iter().map(|&r| r > 0.0).collect());
+        let hatch: Option<Vec<bool>> = (!ctx.cfg.mask_unskilful)
+            .then(|| rpss.iter().map(|&r| r.is_nan() || r <= 0.0).collect());
+        let issued = self.forecast.coords.init[0].date_label();
+        let png = format!("map_{variable}_lead{l}.png");
+        let caption = format!(
+            "{} tercile outlook, {} ({target}), issued from {issued}",
+            capitalised(self.what),
+            lead.label(),
+        );
+        let map = TercileMap {
+            spatial: &self.forecast.coords.spatial,
+            probability: [&prob[0], &prob[1], &prob[2]],
+            dominant: &dominant,
+            mask: mask.as_deref(),
+            hatch: hatch.as_deref(),
+            style: if self.quantity == Quantity::Temperature {
+                MapStyle::Temperature
+            } else {
+                MapStyle::Precipitation
+            },
+            countries: Some(ctx.countries),
+            title: &caption,
+            categories: ["below normal", "near normal", "above normal"],
+        };
+        ctx.tercile_maps(&map, png, &caption, &mut p.maps, &mut p.region_maps)?;
+
+        // The deterministic map: percent of normal, anomaly or standardized anomaly.
+        let (values, classes, legend, name, words) = match self.quantity {
+            Quantity::Precipitation => (
+                slab(&fc.percent_of_normal, 0),
+                percent_of_normal_classes(),
+                "ensemble-mean rainfall, % of normal",
+                "pct_normal",
+                "in percent of normal",
+            ),
+            Quantity::Temperature => (
+                slab(&fc.anomaly, 0),
+                anomaly_classes(0.5, false),
+                "ensemble-mean anomaly (°C)",
+                "anomaly",
+                "anomaly",
+            ),
+            _ => (
+                slab(&fc.standardized_anomaly, 0),
+                anomaly_classes(0.5, false),
+                "ensemble-mean standardized anomaly",
+                "std_anomaly",
+                "standardized anomaly",
+            ),
+        };
+        let png = format!("map_{variable}_{name}_lead{l}.png");
+        let caption = format!(
+            "{} {words}, {} ({target}), issued from {issued}",
+            capitalised(self.what),
+            lead.label()
+        );
+        let field = ClassedMap {
+            spatial: &self.forecast.coords.spatial,
+            values: &values,
+            classes: &classes,
+            legend,
+            countries: Some(ctx.countries),
+            title: &caption,
+        };
+        ctx.maps_everywhere(
+            png,
+            &caption,
+            &mut p.field_maps,
+            &mut p.region_field_maps,
+            |out, region| match region {
+                None => render_classed_map(out, &field).map(|_| true),
+                Some((title, bbox)) => {
+                    render_region_classed_map(out, &ClassedMap { title, ..field }, bbox)
+                }
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// The tropical-cyclone products: the track outlook from daily or 6-hourly fields, the
+/// genesis potential outlook from monthly means, or both.
+fn cyclone_products(
+    ctx: &RunContext,
+    c: &crate::config::CyclonesConfig,
+    progress: &dyn Progress,
+) -> Result<CycloneProducts> {
+    let mut p = CycloneProducts::default();
+    let boxes = |keys: &[String]| -> Result<Vec<(f64, f64, f64, f64)>> {
+        let mut v = Vec::new();
+        for k in keys {
+            v.extend(
+                crate::cyclone::activity::Basin::by_key(k)?
+                    .boxes
+                    .iter()
+                    .copied(),
+            );
+        }
+        Ok(v)
+    };
+    p.basin_boxes = boxes(&c.basins)?;
+    if !c.forecast.is_empty() {
+        let forecast: Vec<PathBuf> = c.forecast.iter().map(|f| ctx.path(f)).collect();
+        let hindcast: Vec<PathBuf> = c.hindcast.iter().map(|f| ctx.path(f)).collect();
+        let observed_tracks = c.observed_tracks.as_ref().map(|f| ctx.path(f));
+        let tracking = TrackSettings::default();
+        let plan = ActivityPlan {
+            tracking: &tracking,
+            forecast: &forecast,
+            hindcast: &hindcast,
+            season: &c.season,
+            basins: &c.basins,
+            countries: Some(ctx.countries),
+            observed: observed_tracks.as_deref().zip(c.observed_years),
+            density_deg: c.density_deg,
+            out: ctx.out,
+        };
+        let produced = activity_products(&plan, ctx.options, progress)?;
+        p.markdown.push_str(&format!("\n{}", produced.markdown));
+        p.tracks_json = produced.json;
+    }
+    if !c.gpi_forecast.is_empty() {
+        let forecast: Vec<PathBuf> = c.gpi_forecast.iter().map(|f| ctx.path(f)).collect();
+        let hindcast: Vec<PathBuf> = c.gpi_hindcast.iter().map(|f| ctx.path(f)).collect();
+        let g = genesis_products(
+            &GenesisPlan {
+                forecast: &forecast,
+                hindcast: &hindcast,
+                season: &c.season,
+                basins: &c.basins,
+                countries: ctx.countries,
+                out: ctx.out,
+            },
+            ctx.options,
+        )?;
+        p.markdown.push_str(&format!("\n{}", g.markdown));
+        p.genesis_json = g.json;
+    }
+    Ok(p)
+}
+
+/// The bias correction in words, for the methods section.
+fn bias_words(cfg: &OutlookConfig) -> String {
+    let method = match cfg.bias {
+        BiasMethod::None => return "none (the inputs are used as they are; the tercile edges come from each model's own hindcast climatology or, for PMME, anomalies against it)".to_string(),
+        BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month",
+        BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month",
+    };
+    if cfg.edges_from_obs {
+        format!("{method}; hindcasts leave-one-year-out, forecasts trained on every hindcast year")
+    } else {
+        format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the tercile probabilities, anomalies and percent of normal use each model's own hindcast climate, which the correction leaves unchanged, so the models are combined as they are and their cross-validated skill carries no degeneracy of a leave-one-year-out correction (Barnston and van den Dool 1993)")
+    }
+}
