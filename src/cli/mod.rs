@@ -128,13 +128,6 @@ pub(crate) struct VariableArgs {
     pub models: Vec<String>,
 }
 
-impl VariableArgs {
-    /// The observations' variable: `--obs-var`, else `--var`.
-    pub fn obs_variable(&self) -> Option<&str> {
-        self.obs_var.as_deref().or(self.variable.as_deref())
-    }
-}
-
 /// Global settings the subcommands share.
 pub struct Globals {
     /// Suppress progress and informational output.

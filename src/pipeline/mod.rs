@@ -12,7 +12,9 @@
 //! |---|---|
 //! | [`outlook`] | configuration → bias correction → multi-model combination → verification → maps, drought, cyclones → bulletins |
 //! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
+//! | [`drought`] | the SPI of an observed precipitation record |
 //! | [`cyclones`] | detection and tracking of every member run, the seasonal activity outlook, the genesis potential outlook |
+//! | [`verify`] | cross-validated skill of each model and of the MME: maps, regional means, diagrams |
 //! | [`policy`] | the policy defaults every job shares, each named once with its reason |
 //!
 //! Data path of `s2s outlook` (see `docs/architecture.md`): for each variable, every model's
@@ -25,8 +27,10 @@
 
 pub mod combine;
 pub mod cyclones;
+pub mod drought;
 pub mod outlook;
 pub mod policy;
+pub mod verify;
 
 use std::path::Path;
 

@@ -7,11 +7,15 @@
 //! |---|---|
 //! | [`mme`] | `mme_forecast.<var>.nc`, `mme_hindcast.<var>.nc`: the multi-model ensemble |
 //! | [`cyclones`] | `track_density.nc`, `genesis_outlook.nc`, the GPI fields of `s2s cyclones gpi` |
+//! | [`skill`] | `skill.<var>.nc`: skill maps of each model and the MME |
+//! | [`spi`] | the SPI of an observed record with its fitted gamma parameters |
 //! | [`drought`] | `spi_forecast.<var>.nc`: SPI-class, drought and wet probabilities |
 
 pub mod cyclones;
 pub mod drought;
 pub mod mme;
+pub mod skill;
+pub mod spi;
 
 pub use drought::write_drought_outlook;
 pub use mme::{Layout, MmeFile};
