@@ -431,7 +431,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
             .enumerate()
             .map(|(r, region)| {
                 let boot = bootstrap.is_some();
-                region_summary(r, region, &weights[r], &hc[0], &systems, &scores, boot)
+                region_summary(r, region, &weights[r], &hc[0], &systems, scores, boot)
             })
             .collect(),
     };
