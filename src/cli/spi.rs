@@ -73,7 +73,7 @@ pub fn run(args: &SpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         input: args.input.clone(),
         variable: args.variable.clone(),
         units: args.units.clone(),
-        spec: spec.clone(),
+        spec,
         output: args.output.clone(),
         options: g.run_options(),
     })?;
