@@ -33,6 +33,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// A file that is readable but unusable for the job as it is (its period, grid or members
+    /// do not fit), with what to do.
+    #[error("{path}: {reason}")]
+    Input { path: PathBuf, reason: String },
+
     /// The requested variable is not in the file.
     #[error("{path}: variable '{variable}' not found; the file has: {present}")]
     MissingVariable {

@@ -209,12 +209,23 @@ pub enum Grouping {
     WindowDays(u32),
 }
 
+/// Wet-day threshold of daily (or sub-daily) precipitation, mm/day: the usual definition of a
+/// wet day in bias correction (Themeßl et al. 2012); quantile mapping uses this trace
+/// threshold, not ETCCDI's 1 mm of wet-day *indices*, so light-rain frequency is kept.
+pub const WET_DAY_THRESHOLD_DAILY_MM: f64 = 0.1;
+
+/// Wet threshold of monthly (or longer) mean precipitation, mm/day: 0.3 mm in a month. 0.1
+/// mm/day would call 3 mm a month dry, a real if small monthly total in arid climates.
+pub const WET_THRESHOLD_MONTHLY_MM: f64 = 0.01;
+
 /// Parameters of [`correct`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BiasParams {
     /// Cross-validation of the corrected hindcast.
     pub cv: CrossValidation,
-    /// Wet-day threshold for multiplicative corrections, in the data's units (mm/day).
+    /// Wet-day threshold for multiplicative corrections, in the data's units (mm/day);
+    /// default [`WET_DAY_THRESHOLD_DAILY_MM`] (the jobs choose by the data's time step:
+    /// `pipeline::policy::wet_threshold_for`).
     pub wet_threshold: f64,
     /// Training groups.
     pub grouping: Grouping,
@@ -229,7 +240,7 @@ impl Default for BiasParams {
     fn default() -> Self {
         BiasParams {
             cv: CrossValidation::LeaveOut(1),
-            wet_threshold: 0.1,
+            wet_threshold: WET_DAY_THRESHOLD_DAILY_MM,
             grouping: Grouping::SameStartMonth,
             min_training: 5,
             correct_hindcast: true,

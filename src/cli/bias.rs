@@ -9,12 +9,11 @@ use s2s_ensemble::bias::{
     correct, BiasCorrector, BiasParams, CrossValidation, Grouping, Kind, MeanScaling,
     QuantileDeltaMapping, QuantileMapping, VarianceScaling,
 };
-use s2s_ensemble::cube::{CubeKind, LeadUnit};
+use s2s_ensemble::cube::CubeKind;
 use s2s_ensemble::io::{write_cube, ReadOptions};
-use s2s_ensemble::units::Quantity;
 
 use s2s_ensemble::io::read_var;
-use s2s_ensemble::pipeline::align_or_fail;
+use s2s_ensemble::pipeline::{align_or_fail, policy};
 
 use super::{parse_years, Globals};
 
@@ -141,16 +140,10 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             hindcast.n_lead()
         );
     };
-    let kind = match hindcast.meta.quantity {
-        Quantity::Precipitation => Kind::Multiplicative,
-        _ => Kind::Additive,
-    };
-    let daily = hindcast.coords.lead.iter().all(|l| match l.unit {
-        LeadUnit::Hour => l.width <= 24.0,
-        LeadUnit::Day => l.width <= 1.0,
-        _ => false,
-    });
-    let wet = args.wet_threshold.unwrap_or(if daily { 0.1 } else { 0.01 });
+    let kind = policy::correction_kind(hindcast.meta.quantity);
+    let wet = args
+        .wet_threshold
+        .unwrap_or_else(|| policy::wet_threshold_for(&hindcast.coords.lead));
     let corrector: Box<dyn BiasCorrector> = match args.method {
         MethodArg::Scaling => Box::new(MeanScaling { kind }),
         MethodArg::Variance if kind == Kind::Multiplicative => bail!("--method variance is for temperature-like variables; use scaling, eqm or qdm for precipitation"),

@@ -80,7 +80,7 @@ pub struct CombineArgs {
     )]
     percentiles: Vec<f64>,
     /// Probability from which the most likely category is dominant.
-    #[arg(long, value_name = "P", default_value_t = 0.4)]
+    #[arg(long, value_name = "P", default_value_t = s2s_ensemble::ensemble::DOMINANT_THRESHOLD)]
     dominant: f64,
     /// Cross-validation of the hindcast: `loyo` (leave one year out) or `none`.
     #[arg(long, default_value = "loyo", value_name = "CV")]

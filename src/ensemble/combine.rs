@@ -102,7 +102,8 @@ pub struct CombineSpec {
     pub extreme_levels: Vec<f64>,
     /// Ensemble percentiles (0–1; default 0.1, 0.5, 0.9).
     pub percentile_levels: Vec<f64>,
-    /// Probability from which the most likely category is "dominant" (default 0.4).
+    /// Probability from which the most likely category is "dominant" (default
+    /// [`super::DOMINANT_THRESHOLD`], 0.4).
     pub dominant_threshold: f64,
     /// Hindcast starts scored against climatologies (and weights) without their year.
     pub cross_validate: bool,
@@ -120,7 +121,7 @@ impl Default for CombineSpec {
             category_levels: TERCILES.to_vec(),
             extreme_levels: vec![0.1, 0.9],
             percentile_levels: vec![0.1, 0.5, 0.9],
-            dominant_threshold: 0.4,
+            dominant_threshold: super::DOMINANT_THRESHOLD,
             cross_validate: true,
             full_hindcast: true,
         }

@@ -96,6 +96,11 @@ pub fn collapsed_categories(climatology: ArrayView5<f32>, levels: &[f64]) -> Arr
 /// Tercile levels.
 pub const TERCILES: [f64; 2] = [1.0 / 3.0, 2.0 / 3.0];
 
+/// Probability from which the most likely category is called dominant ("most likely" on a
+/// map or in a message): 40 %, the C3S and NMME convention for tercile outlooks. Also the
+/// outlook's drought/wet and cyclone-activity rules (`pipeline::policy`).
+pub const DOMINANT_THRESHOLD: f64 = 0.4;
+
 /// Sample quantiles (type 7) of an ascending, NaN-free climatology at `levels`.
 pub fn category_edges(sorted: &[f32], levels: &[f64], out: &mut [f64]) {
     for (o, &p) in out.iter_mut().zip(levels) {

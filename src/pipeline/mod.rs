@@ -13,6 +13,7 @@
 //! | [`outlook`] | configuration → bias correction → multi-model combination → verification → maps, drought, cyclones → bulletins |
 //! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
 //! | [`drought`] | the SPI of an observed precipitation record |
+//! | [`emergency`] | drift of a ship or oil from a point at sea, cyclone passage risk, the emergency bulletin |
 //! | [`cyclones`] | detection and tracking of every member run, the seasonal activity outlook, the genesis potential outlook |
 //! | [`verify`] | cross-validated skill of each model and of the MME: maps, regional means, diagrams |
 //! | [`policy`] | the policy defaults every job shares, each named once with its reason |
@@ -28,6 +29,7 @@
 pub mod combine;
 pub mod cyclones;
 pub mod drought;
+pub mod emergency;
 pub mod outlook;
 pub mod policy;
 pub mod verify;

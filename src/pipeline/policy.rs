@@ -5,15 +5,7 @@ use crate::bias::{CrossValidation, Kind};
 use crate::cube::{Lead, LeadUnit};
 use crate::units::Quantity;
 
-/// Wet-day threshold of daily (or sub-daily) precipitation, mm/day: the usual definition of a
-/// wet day in bias correction (Themeßl et al. 2012; ETCCDI uses 1 mm for wet-day *indices*,
-/// quantile mapping uses the lower trace threshold so light-rain frequency is kept).
-pub const WET_DAY_THRESHOLD_DAILY_MM: f64 = 0.1;
-
-/// Wet threshold of monthly (or longer) mean precipitation, mm/day: 0.3 mm in a month. A
-/// monthly mean below this is "dry" for frequency adaptation; 0.1 mm/day would call 3 mm a
-/// month dry, which is a real, if small, monthly total in arid climates.
-pub const WET_THRESHOLD_MONTHLY_MM: f64 = 0.01;
+pub use crate::bias::{WET_DAY_THRESHOLD_DAILY_MM, WET_THRESHOLD_MONTHLY_MM};
 
 /// The wet-day threshold (mm/day) for precipitation on these leads: daily or finer leads get
 /// [`WET_DAY_THRESHOLD_DAILY_MM`], anything coarser (weeks, months, target periods) gets
@@ -47,12 +39,13 @@ pub fn correction_kind(quantity: Quantity) -> Kind {
 pub const HINDCAST_CROSS_VALIDATION: CrossValidation = CrossValidation::LeaveOut(1);
 
 /// Probability from which a drought (SPI ≤ −1) or wet (SPI ≥ 1) outlook is called dominant on
-/// the drought maps: the C3S/NMME convention for a "most likely" category, 40 %.
-pub const DROUGHT_DOMINANCE: f64 = 0.4;
+/// the drought maps: the tercile maps' rule ([`crate::ensemble::DOMINANT_THRESHOLD`], the
+/// C3S/NMME 40 %), so every map of a bulletin reads the same way.
+pub const DROUGHT_DOMINANCE: f64 = crate::ensemble::DOMINANT_THRESHOLD;
 
 /// Probability from which a basin's cyclone activity category is "most likely" in the
-/// bulletin's key messages: the same 40 % convention.
-pub const ACTIVITY_DOMINANCE: f64 = 0.4;
+/// bulletin's key messages: the same rule.
+pub const ACTIVITY_DOMINANCE: f64 = crate::ensemble::DOMINANT_THRESHOLD;
 
 /// Member weights of a forecast pooled over `members` (one count per model) with the models
 /// weighted equally: `1 / (m · k)` for each of the `m` members of each of the `k` models, so

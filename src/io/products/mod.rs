@@ -9,10 +9,12 @@
 //! | [`cyclones`] | `track_density.nc`, `genesis_outlook.nc`, the GPI fields of `s2s cyclones gpi` |
 //! | [`skill`] | `skill.<var>.nc`: skill maps of each model and the MME |
 //! | [`spi`] | the SPI of an observed record with its fitted gamma parameters |
+//! | [`emergency`] | `trajectories.nc`, `drift_probability.nc` |
 //! | [`drought`] | `spi_forecast.<var>.nc`: SPI-class, drought and wet probabilities |
 
 pub mod cyclones;
 pub mod drought;
+pub mod emergency;
 pub mod mme;
 pub mod skill;
 pub mod spi;

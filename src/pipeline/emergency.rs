@@ -1,0 +1,593 @@
+//! The emergency job (`s2s emergency`): drift of a ship or oil from a point at sea in every
+//! member's currents and winds (Lagrangian particles, [`crate::emergency::drift()`]; stranding on
+//! coasts, position probabilities, coast table) and, with cyclone fields, the probability that
+//! a tropical cyclone passes near the site ([`crate::emergency::passage_risk`]); the
+//! emergency bulletin (Markdown, HTML, JSON) and its NetCDF ([`crate::io::products::emergency`]).
+
+use std::path::{Path, PathBuf};
+
+use crate::bulletin::{html_page, render_track_map, DensityLayer};
+use crate::calendar::{Calendar, CfDateTime};
+use crate::cube::Spatial;
+use crate::emergency::{
+    coast_table, drift, particle_weights, passage_risk, position_probability, seed_disk,
+    strike_probability, CoastHit, DriftSpec, PassageRisk, Period, Schedule, Scheme, Status,
+    Trajectories, VelocityField,
+};
+use crate::grid::LandRaster;
+use crate::io::write_text_atomic;
+use crate::units::speed_to_m_s;
+use crate::Cube;
+use ndarray::{s, Array2};
+
+use super::cyclones::{track_inputs, TrackSettings};
+use super::{load_countries, RunOptions};
+use crate::error::{Error, Result};
+use crate::io::products::emergency::{write_drift_maps, write_trajectories};
+use crate::io::vars::{pick, read_raw, to_units};
+use crate::progress::Progress;
+
+/// Days at which position maps and coast probabilities are reported.
+const REPORT_DAYS: [usize; 5] = [1, 3, 7, 14, 30];
+
+/// A resolved emergency job: from the command line or an `[emergency]` table. Units: degrees
+/// (site), days, particles per member, windage as a fraction of the 10 m wind, diffusivity in
+/// m² s⁻¹, radii in km, the time step in minutes.
+#[derive(Debug, Clone)]
+pub struct EmergencyPlan {
+    pub lat: f64,
+    pub lon: f64,
+    pub start: String,
+    pub days: usize,
+    pub currents: Vec<PathBuf>,
+    pub current_vars: Option<String>,
+    pub wind: Vec<PathBuf>,
+    pub particles: usize,
+    pub windage: f64,
+    pub diffusivity: f64,
+    pub release_radius_km: f64,
+    pub step_minutes: f64,
+    pub seed: u64,
+    pub cyclone_fields: Vec<PathBuf>,
+    pub radius_km: f64,
+    pub countries: Option<PathBuf>,
+    pub out: PathBuf,
+}
+
+/// What [`emergency`] wrote.
+#[derive(Debug, Clone)]
+pub struct EmergencyReport {
+    /// Ensemble members drifted.
+    pub members: usize,
+    /// `emergency.md` (with `.html`, `.json`, `trajectories.nc`, `drift_probability.nc`).
+    pub markdown: std::path::PathBuf,
+}
+
+/// One member's velocity data: currents and winds `(time, lat, lon)` as cubes.
+struct Fields {
+    lat: Vec<f64>,
+    lon: Vec<f64>,
+    times_s: Vec<f64>,
+    u: Cube,
+    v: Cube,
+    wind: Option<(Cube, Cube, Vec<f64>)>,
+}
+
+fn read_pair(path: &Path, given: Option<&str>, defaults: &[(&str, &str)]) -> Result<(Cube, Cube)> {
+    let (un, vn) = match given {
+        Some(g) => {
+            let (a, b) = g
+                .split_once(',')
+                .ok_or_else(|| Error::invalid(format!("'{g}'"), "expected U,V variable names"))?;
+            (a.trim().to_string(), b.trim().to_string())
+        }
+        None => {
+            let names = crate::io::inspect::data_variable_names(path)?;
+            let found = defaults
+                .iter()
+                .find(|(u, v)| names.iter().any(|n| n == u) && names.iter().any(|n| n == v));
+            match found {
+                Some((u, v)) => (u.to_string(), v.to_string()),
+                None => {
+                    return Err(Error::AmbiguousVariable {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "none of the variable pairs {} (the file has {})",
+                            defaults
+                                .iter()
+                                .map(|(u, v)| format!("{u}/{v}"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            names.join(", ")
+                        ),
+                    })
+                }
+            }
+        }
+    };
+    let conv = |n: &str| -> Result<Cube> {
+        to_units(
+            read_raw(path, n, None, None)?,
+            path,
+            speed_to_m_s,
+            "m s-1",
+            (-20.0, 20.0),
+        )
+    };
+    Ok((conv(&un)?, conv(&vn)?))
+}
+
+/// Seconds of each time step after `origin`.
+fn seconds_since(c: &Cube, origin: &CfDateTime) -> Result<Vec<f64>> {
+    c.coords
+        .init
+        .iter()
+        .map(|t| origin.seconds_until(t, c.meta.calendar))
+        .collect()
+}
+
+fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<Fields> {
+    let currents = &a.currents[model];
+    let (u, v) = read_pair(
+        currents,
+        a.current_vars.as_deref(),
+        &[
+            ("uo", "vo"),
+            ("ugos", "vgos"),
+            ("u", "v"),
+            ("water_u", "water_v"),
+        ],
+    )?;
+    if u.values.dim() != v.values.dim() {
+        return Err(Error::Input {
+            path: currents.clone(),
+            reason: "the current components differ in shape".into(),
+        });
+    }
+    let Spatial::Grid { lat, lon } = &u.coords.spatial else {
+        return Err(Error::Input {
+            path: currents.clone(),
+            reason: "currents must be on a latitude/longitude grid".into(),
+        });
+    };
+    let (lat, lon) = (lat.clone(), lon.clone());
+    let times_s = seconds_since(&u, origin)?;
+    let wind_path = match a.wind.len() {
+        0 => pick(currents, None, &["uas", "u10"])
+            .ok()
+            .flatten()
+            .map(|_| currents.clone()),
+        1 => Some(a.wind[0].clone()),
+        n if n == a.currents.len() => Some(a.wind[model].clone()),
+        n => {
+            return Err(Error::invalid(
+                "--wind",
+                format!(
+                    "{n} files for {} currents files: give one for all or one per model",
+                    a.currents.len()
+                ),
+            ))
+        }
+    };
+    let wind = match wind_path {
+        Some(p) if a.windage > 0.0 => {
+            let (wu, wv) = read_pair(
+                &p,
+                None,
+                &[("uas", "vas"), ("u10", "v10"), ("UBOT", "VBOT")],
+            )?;
+            if wu.coords.spatial != u.coords.spatial {
+                return Err(Error::Input {
+                    path: p.clone(),
+                    reason: format!(
+                        "the winds are not on the currents' grid ({}); regrid them first",
+                        wu.coords.spatial.describe()
+                    ),
+                });
+            }
+            let wt = seconds_since(&wu, origin)?;
+            Some((wu, wv, wt))
+        }
+        _ => None,
+    };
+    Ok(Fields {
+        lat,
+        lon,
+        times_s,
+        u,
+        v,
+        wind,
+    })
+}
+
+pub fn emergency(
+    a: &EmergencyPlan,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<EmergencyReport> {
+    let date = chrono::NaiveDate::parse_from_str(&a.start, "%Y-%m-%d")
+        .map_err(|_| Error::invalid(format!("--start '{}'", a.start), "expected YYYY-MM-DD"))?;
+    use chrono::Datelike;
+    let start = CfDateTime::ymd(date.year(), date.month(), date.day());
+    if !(-90.0..=90.0).contains(&a.lat) || a.days == 0 || a.particles == 0 {
+        return Err(Error::invalid(
+            "site or run",
+            "--lat must be within ±90, --days and --particles positive",
+        ));
+    }
+    let countries = load_countries(a.countries.as_deref())?;
+    if countries.is_land(a.lat, a.lon) {
+        return Err(Error::invalid(
+            "site",
+            format!(
+                "({}, {}) is on land ({})",
+                a.lat,
+                a.lon,
+                countries.at(a.lat, a.lon).map_or("", |c| c.name.as_str())
+            ),
+        ));
+    }
+    let models: Vec<Fields> = (0..a.currents.len())
+        .map(|k| read_fields(a, k, &start))
+        .collect::<Result<_>>()?;
+    let end_s = a.days as f64 * 86_400.0;
+    for (f, path) in models.iter().zip(&a.currents) {
+        let t_last = f.times_s.last().copied().unwrap_or(0.0);
+        let t_first = f.times_s.first().copied().unwrap_or(0.0);
+        if t_first > 0.0 || t_last < end_s - 86_400.0 {
+            return Err(Error::Input {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the currents cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}",
+                    t_first / 86_400.0,
+                    t_last / 86_400.0,
+                    a.start,
+                    a.days
+                ),
+            });
+        }
+    }
+    // maps and the land raster on the first model's grid
+    let f = &models[0];
+    let (west, east) = (f.lon[0], f.lon[f.lon.len() - 1]);
+    let (south, north) = (f.lat[0], f.lat[f.lat.len() - 1]);
+    let raster = LandRaster::new(&countries, (west, east, south, north), 0.1)?;
+    let spec = DriftSpec {
+        windage: a.windage,
+        diffusivity_m2_s: a.diffusivity,
+        step_s: a.step_minutes * 60.0,
+        scheme: Scheme::Rk4,
+        seed: a.seed,
+    };
+    let steps = (end_s / spec.step_s).round() as usize;
+    let record_every = ((3600.0 * 6.0) / spec.step_s).round().max(1.0) as usize; // 6-hourly
+    let record_hours = record_every as f64 * spec.step_s / 3600.0;
+    let schedule = Schedule {
+        start_s: 0.0,
+        steps,
+        record_every,
+    };
+    let release = seed_disk(a.lat, a.lon, a.release_radius_km, a.particles, a.seed);
+    let mut all: Vec<Trajectories> = Vec::new();
+    // each model weighs 1/M, shared by its members
+    let mut member_weights: Vec<f64> = Vec::new();
+    let mut model_members: Vec<usize> = Vec::new();
+    for (k, f) in models.iter().enumerate() {
+        let n_members = f.u.values.dim().1;
+        model_members.push(n_members);
+        for m in 0..n_members {
+            let u = f.u.values.slice(s![.., m, 0, .., ..]);
+            let v = f.v.values.slice(s![.., m, 0, .., ..]);
+            let cur = VelocityField::new(&f.lat, &f.lon, &f.times_s, u, v)?;
+            let wind_field = match &f.wind {
+                Some((wu, wv, wt)) => {
+                    let nm = wu.values.dim().1;
+                    let w = if nm == n_members {
+                        m
+                    } else if nm == 1 {
+                        0
+                    } else {
+                        return Err(Error::Input {
+                            path: a.currents[k].clone(),
+                            reason: format!("the winds have {nm} members and the currents {n_members}: give one wind member or as many as the currents"),
+                        });
+                    };
+                    Some(VelocityField::new(
+                        &f.lat,
+                        &f.lon,
+                        wt,
+                        wu.values.slice(s![.., w, 0, .., ..]),
+                        wv.values.slice(s![.., w, 0, .., ..]),
+                    )?)
+                }
+                None => None,
+            };
+            let global = member_weights.len();
+            let member_spec = DriftSpec {
+                seed: spec.seed ^ ((global as u64) << 32),
+                ..spec
+            };
+            all.push(drift(
+                &cur,
+                wind_field.as_ref(),
+                &release,
+                schedule,
+                &member_spec,
+                Some(&raster),
+            )?);
+            member_weights.push(1.0 / (models.len() * n_members) as f64);
+        }
+    }
+    let n_members = member_weights.len();
+    let tr = concat(&all);
+    let member_of: Vec<usize> = (0..n_members)
+        .flat_map(|m| std::iter::repeat(m).take(a.particles))
+        .collect();
+    let weights = particle_weights(&member_of, &member_weights)?;
+    super::create_dir(&a.out)?;
+
+    // products
+    let report: Vec<usize> = REPORT_DAYS
+        .iter()
+        .copied()
+        .filter(|&d| d <= a.days)
+        .collect();
+    let coast = coast_table(&tr, &weights, &countries, record_hours, &report);
+    write_trajectories(
+        &a.out.join("trajectories.nc"),
+        &options.write_options(),
+        &tr,
+        &member_of,
+        &start,
+    )?;
+    let maps: Vec<(usize, Array2<f32>)> = report
+        .iter()
+        .map(|&d| {
+            let k = ((d as f64 * 24.0) / record_hours).round() as usize;
+            position_probability(&tr, &weights, k.min(tr.times_s.len() - 1), &f.lat, &f.lon)
+                .map(|p| (d, p))
+        })
+        .collect::<Result<_, _>>()?;
+    let passage = if a.cyclone_fields.is_empty() {
+        None
+    } else {
+        // each file is a model: its runs share the model's weight
+        let mut tracks = Vec::new();
+        let mut w: Vec<f64> = Vec::new();
+        let n_files = a.cyclone_fields.len();
+        for file in &a.cyclone_fields {
+            let mut set = track_inputs(
+                &TrackSettings::default(),
+                std::slice::from_ref(file),
+                progress,
+            )?;
+            let offset = w.len() as i32;
+            for t in &mut set.tracks {
+                t.member += offset;
+            }
+            let runs = set.runs.len().max(1);
+            w.extend(std::iter::repeat(1.0 / (n_files * runs) as f64).take(set.runs.len()));
+            tracks.extend(set.tracks);
+        }
+        let members = w.len();
+        let period = Period {
+            start,
+            days: a.days,
+            calendar: Calendar::Standard,
+        };
+        let risk = passage_risk(&tracks, &w, (a.lat, a.lon), a.radius_km, &period)?;
+        let strike = strike_probability(&tracks, &w, (&f.lat, &f.lon), a.radius_km, &period)?;
+        Some((risk, strike, members, tracks))
+    };
+    write_drift_maps(
+        &a.out.join("drift_probability.nc"),
+        &f.lat,
+        &f.lon,
+        &maps,
+        passage.as_ref().map(|p| &p.1),
+        &options.write_options(),
+    )?;
+    let stranded_share: f64 = (0..tr.lat.nrows())
+        .filter(|&p| tr.status[[p, tr.times_s.len() - 1]] == Status::Stranded as i8)
+        .map(|p| weights[p])
+        .fold(0.0, |a, w| a + w);
+    // maps: the position probability of each report day, the storms and the site
+    let mut lines: Vec<(i32, Vec<(f64, f64)>)> = passage
+        .as_ref()
+        .map(|p| {
+            p.3.iter()
+                .map(|t| {
+                    (
+                        t.member,
+                        t.points.iter().map(|q| (q.node.lat, q.node.lon)).collect(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    lines.push((0, vec![(a.lat, a.lon)]));
+    let bounds = (west, east, south, north);
+    let mut map_files = Vec::new();
+    for (d, p) in &maps {
+        let name = format!("map_drift_day{d}.png");
+        let max = p.iter().fold(0.0f32, |m, &v| m.max(v));
+        render_track_map(
+            &a.out.join(&name),
+            bounds,
+            &lines,
+            Some(DensityLayer {
+                lat: &f.lat,
+                lon: &f.lon,
+                values: p.as_slice().expect("fresh array"),
+            }),
+            max,
+            Some(&countries),
+            &format!("Position probability and trajectories, day {d} after release"),
+        )?;
+        map_files.push((*d, name));
+    }
+    let mut md = markdown(
+        a,
+        n_members,
+        &coast,
+        stranded_share,
+        passage.as_ref().map(|p| (&p.0, p.2)),
+    );
+    md.push_str("\n## Where the oil / object may be\n\n");
+    for (d, name) in &map_files {
+        md.push_str(&format!(
+            "### Day {d}\n\n![Position probability, day {d}]({name})\n\n"
+        ));
+    }
+    md.push_str("*Orange: probability of finding the oil / object in each cell (darker = likelier; all members with equal weight). Lines: the members' cyclone tracks (one colour per member, dot at genesis); the dot alone is the site.*\n");
+    write_text_atomic(a.out.join("emergency.md"), &md)?;
+    let html = html_page(
+        &format!(
+            "Emergency forecast {:.2}N {:.2}E from {}",
+            a.lat, a.lon, a.start
+        ),
+        &md,
+        &a.out,
+    )?;
+    write_text_atomic(a.out.join("emergency.html"), &html)?;
+    let json = serde_json::json!({
+        "site": {"lat": a.lat, "lon": a.lon},
+        "start": a.start,
+        "days": a.days,
+        "members": n_members,
+        "models": a.currents.iter().zip(&model_members).map(|(p, m)| serde_json::json!({"currents": p.display().to_string(), "members": m})).collect::<Vec<_>>(),
+        "particles_per_member": a.particles,
+        "windage": a.windage,
+        "diffusivity_m2_s": a.diffusivity,
+        "stranded_probability_end": stranded_share,
+        "coasts": coast,
+        "cyclone_passage": passage.as_ref().map(|p| &p.0),
+        "trajectories_netcdf": "trajectories.nc",
+        "maps_netcdf": "drift_probability.nc",
+        "html": "emergency.html",
+    });
+    write_text_atomic(
+        a.out.join("emergency.json"),
+        &serde_json::to_string_pretty(&json)?,
+    )?;
+    Ok(EmergencyReport {
+        members: n_members,
+        markdown: a.out.join("emergency.md"),
+    })
+}
+
+/// All members' trajectories as one set (particles of member 0 first).
+fn concat(parts: &[Trajectories]) -> Trajectories {
+    let views_lat: Vec<_> = parts.iter().map(|t| t.lat.view()).collect();
+    let views_lon: Vec<_> = parts.iter().map(|t| t.lon.view()).collect();
+    let views_st: Vec<_> = parts.iter().map(|t| t.status.view()).collect();
+    Trajectories {
+        times_s: parts[0].times_s.clone(),
+        lat: ndarray::concatenate(ndarray::Axis(0), &views_lat).expect("same record times"),
+        lon: ndarray::concatenate(ndarray::Axis(0), &views_lon).expect("same record times"),
+        status: ndarray::concatenate(ndarray::Axis(0), &views_st).expect("same record times"),
+    }
+}
+
+fn markdown(
+    a: &EmergencyPlan,
+    members: usize,
+    coast: &[CoastHit],
+    stranded: f64,
+    passage: Option<(&PassageRisk, usize)>,
+) -> String {
+    let pct = |p: f64| {
+        let p = p.max(0.0); // no "-0 %"
+        if p < 0.05 && p > 0.0 {
+            "< 5 %".to_string()
+        } else {
+            format!("{:.0} %", 100.0 * p)
+        }
+    };
+    let mut md = format!(
+        "# Emergency forecast: {:.2}°N {:.2}°E from {} for {} days\n\n",
+        a.lat, a.lon, a.start, a.days
+    );
+    md.push_str("## Key messages\n\n");
+    if let Some((r, n)) = passage {
+        let p14 = r
+            .cumulative
+            .get(13.min(r.cumulative.len() - 1))
+            .copied()
+            .unwrap_or(0.0);
+        let p_all = r.cumulative.last().copied().unwrap_or(0.0);
+        md.push_str(&format!(
+            "- {} chance a tropical cyclone passes within {:.0} km in the next {} days ({} in {} days; {n} members).",
+            pct(p14),
+            r.radius_km,
+            14.min(a.days),
+            pct(p_all),
+            a.days
+        ));
+        if let Some(t) = r.earliest_days {
+            md.push_str(&format!(" Earliest passage in any member: day {t:.1}."));
+        }
+        md.push('\n');
+    }
+    match coast.first() {
+        Some(c) => {
+            let (d, p) = c.probability_by_day.last().copied().unwrap_or((a.days, 0.0));
+            md.push_str(&format!(
+                "- {} chance that the oil / object reaches {}'s coast by day {d}; earliest in {:.0} h.\n",
+                pct(p),
+                c.country,
+                c.earliest_hours
+            ));
+        }
+        None => md.push_str(&format!(
+            "- No particle reaches a coast within {} days: the oil / object most likely stays offshore.\n",
+            a.days
+        )),
+    }
+    md.push_str(&format!(
+        "- {} of the particles are stranded at the end ({members} members × {} particles, windage {:.0} %, diffusivity {} m²/s).\n\n",
+        pct(stranded),
+        a.particles,
+        100.0 * a.windage,
+        a.diffusivity
+    ));
+    if !coast.is_empty() {
+        md.push_str("## Coasts reached\n\n| country | ");
+        let days: Vec<usize> = coast[0].probability_by_day.iter().map(|x| x.0).collect();
+        md.push_str(
+            &days
+                .iter()
+                .map(|d| format!("by day {d}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        md.push_str(" | earliest |\n|---|");
+        md.push_str(&"---|".repeat(days.len() + 1));
+        md.push('\n');
+        for c in coast {
+            md.push_str(&format!(
+                "| {} | {} | {:.0} h |\n",
+                c.country,
+                c.probability_by_day
+                    .iter()
+                    .map(|x| pct(x.1))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                c.earliest_hours
+            ));
+        }
+        md.push('\n');
+    }
+    if let Some((r, _)) = passage {
+        md.push_str(&format!(
+            "## Cyclone passage within {:.0} km\n\n| week | probability |\n|---|---|\n",
+            r.radius_km
+        ));
+        for (w, p) in r.weekly.iter().enumerate() {
+            md.push_str(&format!("| {} | {} |\n", w + 1, pct(*p)));
+        }
+        md.push('\n');
+    }
+    md.push_str("Files: `emergency.html` (this bulletin with its maps, one file), `trajectories.nc` (CF trajectories, OpenDrift layout), `drift_probability.nc` (position probability at days 1, 3, 7, 14, 30 and the cyclone strike probability), `emergency.json`.\n");
+    md
+}
