@@ -11,6 +11,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`outlook`] | configuration → bias correction → multi-model combination → verification → maps, drought, cyclones → bulletins |
+//! | [`bias`] | one model's hindcast (cross-validated) and forecast corrected against observations |
 //! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
 //! | [`drought`] | the SPI of an observed precipitation record |
 //! | [`emergency`] | drift of a ship or oil from a point at sea, cyclone passage risk, the emergency bulletin |
@@ -26,6 +27,7 @@
 //! ([`crate::bulletin`]); precipitation adds the drought outlook ([`crate::indices`]); then the
 //! cyclone products and the bulletins of the run and of each region.
 
+pub mod bias;
 pub mod combine;
 pub mod cyclones;
 pub mod drought;
