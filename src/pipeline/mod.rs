@@ -64,6 +64,37 @@ impl RunOptions {
     }
 }
 
+/// Where a job's parallel kernels run: the caller decides, not a global pool (faer's `Par`).
+/// Tests and bindings run [`Par::Seq`] or a pool of their own; the binary's `--threads`
+/// sets the global pool, which [`Par::Global`] uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Par {
+    /// Rayon's global pool (all cores unless the binary was told otherwise).
+    #[default]
+    Global,
+    /// One thread: every kernel runs sequentially, in the calling thread's order.
+    Seq,
+    /// A pool of this many threads, made for the call.
+    Rayon(usize),
+}
+
+impl Par {
+    /// Runs `job` with its parallel kernels on this choice of threads. Results do not depend
+    /// on the choice: every kernel reduces in a fixed order.
+    pub fn install<T: Send>(self, job: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+        let threads = match self {
+            Par::Global => return job(),
+            Par::Seq => 1,
+            Par::Rayon(n) => n.max(1),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::invalid("threads", e.to_string()))?;
+        pool.install(job)
+    }
+}
+
 /// `FIRST-LAST` years (`1993-2016`) as a pair; `what` names the option in the error.
 pub fn parse_year_range(text: &str, what: &str) -> Result<(i32, i32)> {
     let bad = |reason: &str| Error::invalid(format!("{what} '{text}'"), reason.to_string());

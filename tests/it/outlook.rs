@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use s2s_ensemble::pipeline::outlook::{outlook as outlook_job, OutlookPlan, OutlookReport};
-use s2s_ensemble::pipeline::RunOptions;
+use s2s_ensemble::pipeline::{Par, RunOptions};
 use s2s_ensemble::progress::NoProgress;
 
 use crate::common::{s2s, stderr};
@@ -22,6 +22,32 @@ fn run_outlook(cfg: &Path, out: &Path) -> String {
     let report = outlook(cfg, out).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.bulletin[0], out.join("bulletin.md"));
     std::fs::read_to_string(out.join("bulletin.md")).unwrap()
+}
+
+/// The outlook on one thread and on a pool of two gives the same files (every kernel reduces
+/// in a fixed order), and neither touches the global pool.
+#[test]
+fn outlook_is_the_same_on_one_thread_and_on_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/outlook.toml");
+    let mut files = Vec::new();
+    for (par, sub) in [(Par::Seq, "seq"), (Par::Rayon(2), "two")] {
+        let out = dir.path().join(sub);
+        let plan = OutlookPlan::from_file(&cfg, Some(out.clone()), RunOptions::default()).unwrap();
+        par.install(|| outlook_job(&plan, &NoProgress)).unwrap();
+        files.push(out);
+    }
+    for name in ["bulletin.md", "bulletin.json", "map_prec_lead0.png"] {
+        let a = std::fs::read(files[0].join(name)).unwrap();
+        let b = std::fs::read(files[1].join(name)).unwrap();
+        assert!(a == b, "{name} differs between one thread and two");
+    }
+    let nc = |d: &Path| {
+        let f = netcdf::open(d.join("mme_forecast.prec.nc")).unwrap();
+        let v = f.variable("probability").unwrap();
+        v.get_values::<f32, _>(..).unwrap()
+    };
+    assert_eq!(nc(&files[0]), nc(&files[1]));
 }
 
 /// The binary: `s2s outlook -q --config data/demo/outlook.toml --out DIR` writes the bulletin
