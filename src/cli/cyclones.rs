@@ -1,7 +1,8 @@
-//! `s2s cyclones detect|track`: flags → [`TrackSettings`] → the tracking jobs of
-//! [`s2s_ensemble::pipeline::cyclones`] → the DetectNodes text, the tracks CSV.
+//! `s2s cyclones detect|track|outlook|gpi`: flags → [`TrackSettings`] / [`ActivityPlan`] → the
+//! cyclone jobs of [`s2s_ensemble::pipeline::cyclones`] → the DetectNodes text, the tracks CSV,
+//! the seasonal activity outlook, the genesis potential fields.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,9 +11,13 @@ use s2s_ensemble::cube::BBox;
 use s2s_ensemble::cyclone::{tracks_csv, tracks_stitchnodes, DetectSpec};
 use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::io::write_text_atomic;
-use s2s_ensemble::pipeline::cyclones::{detect_nodes, track_inputs, StitchSettings, TrackSettings};
+use s2s_ensemble::pipeline::cyclones::{
+    activity_products, detect_nodes, gpi_job, track_inputs, ActivityPlan, StitchSettings,
+    TrackSettings,
+};
+use s2s_ensemble::pipeline::load_countries;
 
-use super::Globals;
+use super::{parse_years, Globals};
 
 #[derive(Debug, Subcommand)]
 pub enum CyclonesCommand {
@@ -34,14 +39,14 @@ pub enum CyclonesCommand {
     #[command(
         after_help = "Examples:\n  s2s cyclones outlook --forecast fc_2020.nc --hindcast hc_1993.nc,hc_1994.nc,hc_1995.nc --season 9-11 --out tc/\n  s2s cyclones outlook --forecast fc.nc --hindcast hc/*.nc --season 10-12 --basins bob,arb --obs-tracks ibtracs_nio.csv --obs-years 1993-2016 --out tc/"
     )]
-    Outlook(super::cyclone_outlook::OutlookArgs),
+    Outlook(OutlookArgs),
     /// Potential intensity (Bister & Emanuel 2002) and the Emanuel–Nolan genesis potential
     /// index from mean fields on pressure levels (SST, sea-level pressure, temperature,
     /// humidity, winds): the cyclone product for models without daily fields.
     #[command(
         after_help = "Examples:\n  s2s cyclones gpi --fields tos_Omon.nc,psl_Amon.nc,ta_Amon.nc,hus_Amon.nc,ua_Amon.nc,va_Amon.nc --out gpi.nc\n  s2s cyclones gpi --fields era5_monthly_plev.nc,era5_monthly_sfc.nc --out gpi_era5.nc"
     )]
-    Gpi(super::gpi::GpiArgs),
+    Gpi(GpiArgs),
 }
 
 /// Inputs and detection settings shared by `detect` and `track`.
@@ -137,10 +142,7 @@ pub struct StitchArgs {
 
 /// The tracking settings of the flags (`stitch`: the linking flags, where the subcommand has
 /// them).
-pub(crate) fn track_settings(
-    a: &FieldArgs,
-    stitch: Option<&StitchArgs>,
-) -> anyhow::Result<TrackSettings> {
+fn track_settings(a: &FieldArgs, stitch: Option<&StitchArgs>) -> anyhow::Result<TrackSettings> {
     let mut detect = DetectSpec::default();
     detect.psl_contour.delta = a.contour_delta;
     detect.psl_contour.dist_deg = a.contour_dist;
@@ -179,8 +181,8 @@ pub fn run(cmd: &CyclonesCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     match cmd {
         CyclonesCommand::Detect(a) => detect(a, g),
         CyclonesCommand::Track(a) => track(a, g),
-        CyclonesCommand::Outlook(a) => super::cyclone_outlook::run(a, g),
-        CyclonesCommand::Gpi(a) => super::gpi::run(a, g),
+        CyclonesCommand::Outlook(a) => outlook(a, g),
+        CyclonesCommand::Gpi(a) => gpi(a, g),
     }
 }
 
@@ -214,6 +216,111 @@ fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             set.nodes,
             t0.elapsed().as_secs_f64(),
             set.filters,
+            a.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct OutlookArgs {
+    #[command(flatten)]
+    fields: FieldArgs,
+    #[command(flatten)]
+    stitch: StitchArgs,
+    /// Forecast field files (comma-separated): the runs must cover every target month.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "FILES")]
+    forecast: Vec<PathBuf>,
+    /// Hindcast field files of the same model (comma-separated): its climatology.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "FILES")]
+    hindcast: Vec<PathBuf>,
+    /// Target months `FIRST-LAST` (wrapping the year allowed: `11-4`).
+    #[arg(long, value_name = "MONTHS")]
+    season: String,
+    /// Basins (comma-separated keys): nio, arb, bob, wnp, scs, sio.
+    #[arg(long, value_delimiter = ',', default_value = "nio,arb,bob,wnp,scs,sio")]
+    basins: Vec<String>,
+    /// Country polygons (GeoJSON with `name`) for landfall and the map; `none` to skip;
+    /// default: the bundled Natural Earth 1:110m countries.
+    #[arg(long, value_name = "FILE")]
+    countries: Option<String>,
+    /// Observed (best-track) storms in the tracks CSV layout, to calibrate counts.
+    #[arg(long, value_name = "CSV", requires = "obs_years")]
+    obs_tracks: Option<PathBuf>,
+    /// Years `FIRST-LAST` the observed tracks cover (years without a storm count as zero).
+    #[arg(long, value_name = "FIRST-LAST")]
+    obs_years: Option<String>,
+    /// Box size (degrees) of the track-density maps.
+    #[arg(long, default_value_t = 5.0, value_name = "DEG")]
+    density_deg: f64,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    let obs_years = a.obs_years.as_deref().map(parse_years).transpose()?;
+    let countries = match a.countries.as_deref() {
+        Some("none") => None,
+        other => Some(load_countries(other.map(Path::new))?),
+    };
+    let tracking = track_settings(&a.fields, Some(&a.stitch))?;
+    let plan = ActivityPlan {
+        tracking: &tracking,
+        forecast: &a.forecast,
+        hindcast: &a.hindcast,
+        season: &a.season,
+        basins: &a.basins,
+        countries: countries.as_ref(),
+        observed: a.obs_tracks.as_deref().zip(obs_years),
+        density_deg: a.density_deg,
+        out: &a.out,
+    };
+    let p = activity_products(&plan, &g.run_options(), &g.bars())?;
+    write_text_atomic(
+        a.out.join("cyclone_outlook.json"),
+        &serde_json::to_string_pretty(&p.json)?,
+    )?;
+    write_text_atomic(a.out.join("cyclone_outlook.md"), &p.markdown)?;
+    if !g.quiet {
+        eprintln!(
+            "cyclone outlook {}: {} forecast and {} hindcast member-seasons in {:.1} s: {}",
+            p.label,
+            p.member_seasons.0,
+            p.member_seasons.1,
+            t0.elapsed().as_secs_f64(),
+            a.out.join("cyclone_outlook.md").display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct GpiArgs {
+    /// Files holding the variables (comma-separated; each variable is taken from the first
+    /// file that has it): sea surface temperature `tos`/`sst` (°C or K), sea-level pressure
+    /// `psl`/`msl` (Pa or hPa), and on pressure levels air temperature `ta` (K), specific
+    /// humidity `hus` (kg/kg), winds `ua`, `va` (m/s) and optionally relative humidity `hur`
+    /// (%), all on one grid and one time axis.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "FILES")]
+    fields: Vec<PathBuf>,
+    /// `C_k / C_D` of the potential intensity.
+    #[arg(long, default_value_t = 0.9)]
+    ck_cd: f64,
+    /// Output NetCDF: `gpi`, `vpot`, `pmin`, `abs_vorticity_850`, `rh_600`, `shear_850_200`
+    /// and `gpi_anomaly` (against the mean of the same calendar month over the file's years).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn gpi(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    let (nt, ny, nx) = gpi_job(&a.fields, a.ck_cd, &a.out, &g.run_options())?;
+    if !g.quiet {
+        eprintln!(
+            "GPI of {nt} times × {ny} × {nx} cells in {:.1} s: {}",
+            t0.elapsed().as_secs_f64(),
             a.out.display()
         );
     }

@@ -7,10 +7,8 @@
 
 mod bias;
 mod combine;
-mod cyclone_outlook;
 mod cyclones;
 mod emergency;
-mod gpi;
 mod inspect;
 mod outlook;
 mod progress;
