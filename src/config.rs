@@ -451,6 +451,15 @@ fn default_density_deg() -> f64 {
     5.0
 }
 
+/// A path as configured: relative to the configuration's folder `base` unless absolute.
+pub fn resolve_path(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
 impl OutlookConfig {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Self> {

@@ -2,13 +2,11 @@
 //! ([`emergency`]). Drift of a ship or oil from a point at sea in every member's currents and
 //! winds, and (with cyclone fields) the risk that a tropical cyclone passes near the site.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::bail;
 use clap::Args;
-use s2s_ensemble::config::EmergencyConfig;
 use s2s_ensemble::pipeline::emergency::{emergency, EmergencyPlan};
 
 use super::Globals;
@@ -87,43 +85,12 @@ impl EmergencyCli {
     /// The job: the `[emergency]` table of --config, or the flags.
     fn resolve(&self) -> anyhow::Result<EmergencyPlan> {
         if let Some(path) = &self.config {
-            let c = EmergencyConfig::load(path)?;
-            let base = path.parent().unwrap_or(Path::new("."));
-            let rel = |p: &Path| {
-                if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    base.join(p)
-                }
-            };
-            let out = match (&self.out, &c.output) {
-                (Some(o), _) => o.clone(),
-                (None, Some(o)) => rel(o),
-                (None, None) => bail!("{}: [emergency] has no output; give --out", path.display()),
-            };
-            return Ok(EmergencyPlan {
-                lat: c.lat,
-                lon: c.lon,
-                start: c.start,
-                days: c.days,
-                currents: c.currents.paths().iter().map(|p| rel(p)).collect(),
-                current_vars: c.current_vars,
-                wind: c
-                    .wind
-                    .as_ref()
-                    .map(|w| w.paths().iter().map(|p| rel(p)).collect())
-                    .unwrap_or_default(),
-                particles: c.particles,
-                windage: c.windage,
-                diffusivity: c.diffusivity,
-                release_radius_km: c.release_radius_km,
-                step_minutes: self.step_minutes,
-                seed: c.seed,
-                cyclone_fields: c.cyclone_fields.iter().map(|p| rel(p)).collect(),
-                radius_km: c.radius_km,
-                countries: self.countries.clone(),
-                out,
-            });
+            return Ok(EmergencyPlan::from_config(
+                path,
+                self.out.clone(),
+                self.step_minutes,
+                self.countries.clone(),
+            )?);
         }
         let need = |what: &str| anyhow::anyhow!("{what} is required (or --config)");
         Ok(EmergencyPlan {

@@ -33,6 +33,14 @@ pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
 
+/// Creates the folder `dir` and its parents (nothing when it exists); an error names it.
+pub fn create_dir(dir: &std::path::Path) -> crate::error::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::Write {
+        path: dir.to_path_buf(),
+        reason: format!("cannot create the folder: {e}"),
+    })
+}
+
 /// The SHA-256 of a file's bytes as lowercase hex, and its size in bytes (for provenance
 /// records), read in 1 MiB blocks.
 pub fn sha256_file(path: &std::path::Path) -> crate::error::Result<(String, u64)> {

@@ -6,26 +6,27 @@
 
 use std::path::{Path, PathBuf};
 
+use ndarray::{s, Array2};
+
+use super::cyclones::{track_inputs, TrackSettings};
+use super::{load_countries, RunOptions};
 use crate::bulletin::{html_page, render_track_map, DensityLayer};
 use crate::calendar::{Calendar, CfDateTime};
+use crate::config::{resolve_path, EmergencyConfig};
 use crate::cube::Spatial;
 use crate::emergency::{
     coast_table, drift, particle_weights, passage_risk, position_probability, seed_disk,
     strike_probability, CoastHit, DriftSpec, PassageRisk, Period, Schedule, Scheme, Status,
     Trajectories, VelocityField,
 };
-use crate::grid::LandRaster;
-use crate::io::write_text_atomic;
-use crate::units::speed_to_m_s;
-use crate::Cube;
-use ndarray::{s, Array2};
-
-use super::cyclones::{track_inputs, TrackSettings};
-use super::{load_countries, RunOptions};
 use crate::error::{Error, Result};
+use crate::grid::LandRaster;
 use crate::io::products::emergency::{write_drift_maps, write_trajectories};
 use crate::io::vars::{pick, read_raw, to_units};
+use crate::io::write_text_atomic;
 use crate::progress::Progress;
+use crate::units::speed_to_m_s;
+use crate::Cube;
 
 /// Days at which position maps and coast probabilities are reported.
 const REPORT_DAYS: [usize; 5] = [1, 3, 7, 14, 30];
@@ -52,6 +53,55 @@ pub struct EmergencyPlan {
     pub radius_km: f64,
     pub countries: Option<PathBuf>,
     pub out: PathBuf,
+}
+
+impl EmergencyPlan {
+    /// The plan of the `[emergency]` table of the configuration `path` (paths relative to its
+    /// folder): outputs into `out`, else the table's `output`; the time step and the country
+    /// polygons are not part of the table.
+    pub fn from_config(
+        path: &Path,
+        out: Option<PathBuf>,
+        step_minutes: f64,
+        countries: Option<PathBuf>,
+    ) -> Result<Self> {
+        let c = EmergencyConfig::load(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rel = |p: &PathBuf| resolve_path(base, p);
+        let out = match (out, &c.output) {
+            (Some(o), _) => o,
+            (None, Some(o)) => rel(o),
+            (None, None) => {
+                return Err(Error::Input {
+                    path: path.to_path_buf(),
+                    reason: "[emergency] has no output; give --out".into(),
+                })
+            }
+        };
+        Ok(EmergencyPlan {
+            lat: c.lat,
+            lon: c.lon,
+            start: c.start,
+            days: c.days,
+            currents: c.currents.paths().iter().map(rel).collect(),
+            current_vars: c.current_vars,
+            wind: c
+                .wind
+                .as_ref()
+                .map(|w| w.paths().iter().map(rel).collect())
+                .unwrap_or_default(),
+            particles: c.particles,
+            windage: c.windage,
+            diffusivity: c.diffusivity,
+            release_radius_km: c.release_radius_km,
+            step_minutes,
+            seed: c.seed,
+            cyclone_fields: c.cyclone_fields.iter().map(rel).collect(),
+            radius_km: c.radius_km,
+            countries,
+            out,
+        })
+    }
 }
 
 /// What [`emergency`] wrote.

@@ -41,6 +41,7 @@ use std::path::Path;
 use crate::cube::align_observations;
 use crate::error::{Context, Error, Result};
 use crate::grid::Countries;
+pub(crate) use crate::io::create_dir;
 use crate::io::WriteOptions;
 use crate::Cube;
 
@@ -210,12 +211,4 @@ pub fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
-}
-
-/// Creates the folder `dir` (and its parents).
-pub(crate) fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_path_buf(),
-        reason: format!("cannot create the folder: {e}"),
-    })
 }

@@ -329,10 +329,7 @@ pub fn write_workload(
     opts: &WorkloadOptions,
     progress: &dyn Progress,
 ) -> Result<WorkloadFiles> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    crate::io::create_dir(dir)?;
     if opts.cdo_copies && cfg.preset == crate::synth::Preset::Large {
         return Err(Error::invalid("--cdo", "per-member CDO copies are for the small and medium presets (the large one would need tens of GB)"));
     }
@@ -410,10 +407,7 @@ fn write_cdo_copies(
 ) -> Result<Vec<PathBuf>> {
     let spec = &cfg.models[model];
     let cdo_dir = dir.join("cdo");
-    std::fs::create_dir_all(&cdo_dir).map_err(|e| Error::Write {
-        path: cdo_dir.clone(),
-        reason: e.to_string(),
-    })?;
+    crate::io::create_dir(&cdo_dir)?;
     let years = cfg.years(false);
     let mut times = Vec::new();
     for &y in &years {
@@ -490,10 +484,7 @@ const NEAR_SURFACE_WIND: [(&str, &str, &str, &str); 2] = [
 
 /// Creates the output directory of a synthetic set and the write options of its files.
 fn synthetic_output(dir: &Path, opts: &WorkloadOptions, title: String) -> Result<WriteOptions> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    crate::io::create_dir(dir)?;
     Ok(WriteOptions {
         history: opts.history.clone(),
         title: Some(title),

@@ -32,7 +32,7 @@ use crate::bulletin::{
     summarise, summarise_countries, ClassedMap, CountryOutlook, DroughtSummary, LeadMaps, MapStyle,
     RegionCells, RegionOutlook, TercileMap, VariableSection,
 };
-use crate::config::{BiasMethod, OutlookConfig};
+use crate::config::{resolve_path, BiasMethod, OutlookConfig};
 use crate::cube::{BBox, Lead};
 use crate::ensemble::{
     collapsed_categories, combine, CombineInput, CombineSpec, EdgeSource, Products, WeightScheme,
@@ -146,11 +146,14 @@ pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookRep
         t: Instant::now(),
         progress,
     };
-    let bars = progress;
 
     // the configured outlines, else the bundled Natural Earth countries
-    let countries =
-        super::load_countries(cfg.countries.as_ref().map(|p| resolve(base, p)).as_deref())?;
+    let countries = super::load_countries(
+        cfg.countries
+            .as_ref()
+            .map(|p| resolve_path(base, p))
+            .as_deref(),
+    )?;
     let regions = cfg.regions(&countries)?;
     // One bulletin per region too, in out/<region>/: its maps, its countries.
     let region_dirs: Vec<PathBuf> = regions.iter().map(|r| out.join(&r.name)).collect();
@@ -169,7 +172,7 @@ pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookRep
     let mut variables = Vec::new();
     for v in cfg.variables() {
         variables.push(
-            variable_products(&ctx, &v, &mut log, bars)
+            variable_products(&ctx, &v, &mut log, progress)
                 .with_context(|| format!("the outlook of '{v}'"))?,
         );
     }
@@ -286,16 +289,7 @@ impl RunContext<'_> {
 
     /// A configured path, relative to the configuration's folder unless absolute.
     fn path(&self, p: &Path) -> PathBuf {
-        resolve(self.base, p)
-    }
-}
-
-/// `p` as configured: relative to the configuration's folder `base` unless absolute.
-fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
+        resolve_path(self.base, p)
     }
 }
 
