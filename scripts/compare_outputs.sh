@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs both demo outlooks and 18 subcommand runs (combine in three set-ups, bias-correct with
+# Runs both demo outlooks, three outlook variants and 18 subcommand runs (combine in three set-ups, bias-correct with
 # three methods, verify on synthetic and real NMME data, spi, cyclones detect/track/outlook/gpi,
 # emergency, regrid) with two `s2s` binaries and compares every output file: byte for byte, or
 # for NetCDF the ncdump text with the `history` timestamps and the output folder normalised,
@@ -17,6 +17,22 @@ $A $q synth --preset small --out "$W" && $A $q synth --storms --step-hours 6 --d
   && $A $q synth --currents monsoon --out "$W/currents" && $A $q synth --preset asia --out data/demo/synthetic \
   && $A $q synth --gpi --out data/demo/synthetic || { echo "synth failed"; exit 2; }
 
+# Outlook variants beyond the demos: observed edges with leave-one-year-out EQM and skill
+# weights; target periods, a 3° [grid] and mean scaling with pooled members; PMME regridded onto
+# the observations' grid.
+V=$W/variants; mkdir -p "$V"
+models() {
+  for m in ALPHA BRAVO CHARLIE; do
+    printf '[[models]]\nname = "%s"\nhindcast = "%s/hindcast_%s.nc"\nforecast = "%s/forecast_%s.nc"\n\n' "$m" "$1" "$m" "$1" "$m"
+  done
+  printf '[observations]\npath = "%s/obs.nc"\n\n' "$1"
+}
+{ printf 'variable = ["pr", "tas"]\nbias = "eqm"\nedges_from_obs = true\nweights = "skill"\nregions = ["south_asia"]\n\n'; models "$W"; } > "$V/obs_edges.toml"
+{ printf 'variable = ["pr", "tas"]\nbias = "scaling"\nweights = "pooled"\nperiods = ["month 1", "months 2-3"]\nregions = ["south_asia"]\n\n'; models "$W"
+  printf '[grid]\nspacing = "3"\n'; } > "$V/periods_grid.toml"
+{ printf 'variable = "pr"\nbias = "none"\nweights = "pmme"\nregions = ["south_asia", "southeast_asia"]\n\n'; models "$(realpath data/demo/synthetic)"
+  printf '[grid]\n'; } > "$V/pmme_grid.toml"
+
 run_all() {
   local S2S=$1 OUT=$2
   rm -rf "$OUT"; mkdir -p "$OUT"
@@ -25,6 +41,7 @@ run_all() {
   local F=$W/forecast_ALPHA.nc,$W/forecast_BRAVO.nc,$W/forecast_CHARLIE.nc
   run $S2S $q outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
   run $S2S $q outlook --config data/demo/asia.toml --out "$OUT/asia"
+  for v in obs_edges periods_grid pmme_grid; do run $S2S $q outlook --config "$V/$v.toml" --out "$OUT/outlook_$v"; done
   run $S2S $q combine --var pr --hindcast $H --forecast $F --obs $W/obs.nc --out "$OUT/combine_pr"
   run $S2S $q combine --var tas --hindcast $H --forecast $F --obs $W/obs.nc --weights skill --edges obs --hindcast-fields all --out "$OUT/combine_tas"
   run $S2S $q combine --var pr --hindcast $H --forecast $F --obs $W/obs.nc --weights pmme --out "$OUT/combine_pmme"

@@ -382,6 +382,64 @@ pub struct DroughtOutlook {
     pub tendency: Option<Array3<i8>>,
 }
 
+impl DroughtOutlook {
+    /// The outlooks of consecutive leads as one outlook: every field joined along its lead
+    /// axis (each lead's outlook depends on that lead alone, so a run can make them lead by
+    /// lead). An error for no part, parts on other grids, or a tendency in some parts only.
+    pub fn concat_leads(parts: &[DroughtOutlook]) -> Result<DroughtOutlook> {
+        let bad = |reason: String| Error::Mismatch {
+            what: "drought outlooks of the leads".into(),
+            reason,
+        };
+        if parts.is_empty() {
+            return Err(bad("no lead given".into()));
+        }
+        fn join<D: ndarray::RemoveAxis, T: Clone>(
+            axis: usize,
+            fields: Vec<ndarray::ArrayView<'_, T, D>>,
+        ) -> std::result::Result<ndarray::Array<T, D>, ndarray::ShapeError> {
+            ndarray::concatenate(Axis(axis), &fields)
+        }
+        let err = |e: ndarray::ShapeError| bad(e.to_string());
+        let tendency = match parts.iter().filter(|p| p.tendency.is_some()).count() {
+            0 => None,
+            n if n == parts.len() => Some(
+                join(
+                    0,
+                    parts
+                        .iter()
+                        .filter_map(|p| p.tendency.as_ref().map(|t| t.view()))
+                        .collect(),
+                )
+                .map_err(err)?,
+            ),
+            _ => return Err(bad("a drought tendency for some leads only".into())),
+        };
+        Ok(DroughtOutlook {
+            class_probability: join(
+                1,
+                parts.iter().map(|p| p.class_probability.view()).collect(),
+            )
+            .map_err(err)?,
+            drought_probability: join(
+                1,
+                parts.iter().map(|p| p.drought_probability.view()).collect(),
+            )
+            .map_err(err)?,
+            wet_probability: join(1, parts.iter().map(|p| p.wet_probability.view()).collect())
+                .map_err(err)?,
+            median_spi: join(0, parts.iter().map(|p| p.median_spi.view()).collect())
+                .map_err(err)?,
+            most_likely_class: join(
+                0,
+                parts.iter().map(|p| p.most_likely_class.view()).collect(),
+            )
+            .map_err(err)?,
+            tendency,
+        })
+    }
+}
+
 /// The outlook from member SPIs `(member, lead, y, x)` with one weight per member (e.g.
 /// 1/(M·n_model) for model-equal weighting); `observed_now` is the latest observed SPI at the
 /// same scale `(y, x)`.
@@ -609,6 +667,35 @@ mod tests {
             assert_eq!(spi_class(spi), Some(class), "SPI {spi}");
         }
         assert_eq!(spi_class(f32::NAN), None);
+    }
+
+    #[test]
+    fn outlooks_made_lead_by_lead_join_into_the_outlook_of_all_leads() {
+        // 5 members, 3 leads, 2 x 2 cells of SPI values spread over every class.
+        let spi = Array4::from_shape_fn((5, 3, 2, 2), |(m, l, y, x)| {
+            ((m * 7 + l * 3 + y * 5 + x) % 11) as f32 * 0.5 - 2.5
+        });
+        let now = Array2::from_shape_fn((2, 2), |(y, x)| y as f32 - x as f32 - 0.5);
+        let w = [0.1, 0.1, 0.2, 0.3, 0.3];
+        let whole = drought_outlook(spi.view(), &w, Some(now.view())).unwrap();
+        let parts: Vec<DroughtOutlook> = (0..3)
+            .map(|l| {
+                let one = spi.slice(ndarray::s![.., l..l + 1, .., ..]);
+                drought_outlook(one, &w, Some(now.view())).unwrap()
+            })
+            .collect();
+        let joined = DroughtOutlook::concat_leads(&parts).unwrap();
+        assert_eq!(joined.class_probability, whole.class_probability);
+        assert_eq!(joined.drought_probability, whole.drought_probability);
+        assert_eq!(joined.wet_probability, whole.wet_probability);
+        assert_eq!(joined.median_spi, whole.median_spi);
+        assert_eq!(joined.most_likely_class, whole.most_likely_class);
+        assert_eq!(joined.tendency, whole.tendency);
+        // a tendency for some leads only, or no lead at all, is refused
+        let mut mixed = parts.clone();
+        mixed[1].tendency = None;
+        assert!(DroughtOutlook::concat_leads(&mixed).is_err());
+        assert!(DroughtOutlook::concat_leads(&[]).is_err());
     }
 
     #[test]

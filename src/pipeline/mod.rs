@@ -19,9 +19,10 @@
 //! | [`verify`] | cross-validated skill of each model and of the MME: maps, regional means, diagrams |
 //! | [`policy`] | the policy defaults every job shares, each named once with its reason |
 //!
-//! Data path of `s2s outlook` (see `docs/architecture.md`): for each variable, every model's
-//! hindcast and forecast and the observations are read and cut to the target periods and the
-//! common years ([`outlook`]'s ingest), regridded when `[grid]` asks, bias-corrected
+//! Data path of `s2s outlook` (see `docs/architecture.md`): for each variable, the forecasts
+//! and the observations are read whole, the hindcasts one lead (target period) of every model
+//! at a time, each cut to the target periods and the common years ([`outlook`]'s ingest),
+//! regridded when `[grid]` asks, bias-corrected
 //! ([`crate::bias`]), combined ([`crate::ensemble::combine()`]), scored
 //! ([`crate::verify::skill_maps`]), written ([`crate::io::products::mme`]) and drawn
 //! ([`crate::bulletin`]); precipitation adds the drought outlook ([`crate::indices`]); then the

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use ndarray::Axis;
+
 use crate::error::Result;
 use crate::indices::drought::{DroughtTendency, TENDENCY_FILL};
 use crate::indices::{DroughtOutlook, SPI_CLASSES};
@@ -52,15 +54,13 @@ pub fn write_drought_outlook(
             .chain(spatial_dims.iter().copied())
             .collect()
     };
-    let shape5 = |k: usize| vec![1, k, nl, ny, nx];
     let put = |w: &mut CfWriter,
                name: &str,
                dims: Vec<&str>,
                a: &ndarray::Array4<f32>,
                long: &str|
      -> Result<()> {
-        let k = a.dim().0;
-        let v = a.view().into_shape_with_order(shape5(k))?;
+        let v = a.view().insert_axis(Axis(0));
         w.f32_var(
             name,
             &dims,
@@ -95,7 +95,7 @@ pub fn write_drought_outlook(
         .into_iter()
         .chain(spatial_dims.iter().copied())
         .collect();
-    let med = d.median_spi.view().into_shape_with_order((1, nl, ny, nx))?;
+    let med = d.median_spi.view().insert_axis(Axis(0));
     w.f32_var(
         "median_spi",
         &dims3,
@@ -106,10 +106,7 @@ pub fn write_drought_outlook(
         ],
         &[],
     )?;
-    let ml = d
-        .most_likely_class
-        .view()
-        .into_shape_with_order((1, nl, ny, nx))?;
+    let ml = d.most_likely_class.view().insert_axis(Axis(0));
     let meanings = names.join(" ");
     w.def_i8(
         "most_likely_spi_class",

@@ -2,7 +2,7 @@
 //! the observed monthly record before the start when it reaches it, else at the scale of the
 //! target period), its NetCDF, maps and regional summaries.
 
-use ndarray::Axis;
+use ndarray::{s, Array4, ArrayView4, Axis};
 
 use super::{policy, DroughtPart, RunContext};
 use crate::bulletin::{summarise_drought, DroughtFields, MapStyle, RegionCells, TercileMap};
@@ -18,65 +18,152 @@ use crate::indices::{
 use crate::io::products::write_drought_outlook;
 use crate::Cube;
 
-/// What the drought outlook of a precipitation variable is made from.
-pub(super) struct DroughtInput<'a> {
-    pub(super) obs: &'a Cube,
-    pub(super) aligned: &'a Cube,
-    pub(super) hindcasts: &'a [Cube],
-    pub(super) forecasts: &'a [Cube],
-    /// The forecasts bias-corrected onto the observed climate (the same as `forecasts`
-    /// without a correction or when the combination already uses corrected cubes).
-    pub(super) corrected_forecasts: &'a [Cube],
-    pub(super) leads: &'a [Lead],
-    pub(super) hindcast_mean: &'a Products,
-    pub(super) fc: &'a Products,
-    pub(super) pmme: bool,
+/// How the drought outlook of a run is made, chosen once before its leads are streamed.
+enum Route {
+    /// From each member's SPI over the observed months before the start and its forecast
+    /// months: needs every lead of the forecasts, so it is made after the last lead.
+    History(Box<HistoryRoute>),
+    /// PMME on the SPI scale of the observed period totals, lead by lead.
+    Gaussian,
+    /// Each member against its own model's hindcast gamma, lead by lead.
+    ModelClimatology,
 }
 
-/// The drought outlook: the forecast SPI of each target period, its NetCDF, maps and
-/// regional summaries.
-pub(super) fn drought_part(
-    ctx: &RunContext,
-    d: &DroughtInput,
-    region_cells: &[RegionCells],
-) -> Result<DroughtPart> {
-    let variable = &d.forecasts[0].meta.variable;
-    // Where a dry period is at least as likely as Φ(−1), SPI ≤ −1 cannot occur: no outlook.
-    let spi_spec = SpiSpec {
+/// The drought outlook of a precipitation variable, built while the leads are streamed.
+pub(super) struct DroughtBuilder {
+    route: Route,
+    /// The outlook of each lead so far (the lead-by-lead routes).
+    leads: Vec<DroughtOutlook>,
+    /// The bias-corrected forecast members of each model `(member, lead, y, x)`, gathered lead
+    /// by lead for the history route when the forecasts are corrected.
+    corrected: Option<Vec<Array4<f32>>>,
+}
+
+/// The SPI of target-period totals: where a dry period is at least as likely as Φ(−1), SPI
+/// ≤ −1 cannot occur, so there is no outlook.
+fn period_spi_spec() -> SpiSpec {
+    SpiSpec {
         max_prob_zero: PROB_SPI_BELOW_MINUS_ONE,
         ..SpiSpec::default()
-    };
-    let history = if d.pmme {
-        None
-    } else {
-        monthly_history_outlook(d.obs, d.corrected_forecasts, d.leads, ctx.cfg.spi_scale)?
-    };
-    let (drought, method): (DroughtOutlook, String) = if let Some(h) = history {
-        h
-    } else if d.pmme {
-        // PMME placed on the SPI scale of the observed period totals.
-        (
-            gaussian_spi_outlook(
-                d.aligned.values.index_axis(Axis(1), 0),
-                d.hindcast_mean.mean.index_axis(Axis(1), 0),
-                d.fc.mean.slice(ndarray::s![0, 0, .., .., ..]),
-                &spi_spec,
+    }
+}
+
+impl DroughtBuilder {
+    /// Chooses the route: the observed monthly history when the leads are consecutive single
+    /// months and the observations reach the month before the start (not for PMME), else the
+    /// target-period SPI (Gaussian for PMME, each model's own climatology otherwise).
+    /// `corrected`: the forecasts are bias-corrected onto the observed climate, and the
+    /// history route is to use the corrected members given by [`Self::corrected_forecast`].
+    pub(super) fn new(
+        obs: &Cube,
+        forecasts: &[Cube],
+        leads: &[Lead],
+        scale: usize,
+        pmme: bool,
+        corrected: bool,
+    ) -> Result<Self> {
+        let route = if pmme {
+            Route::Gaussian
+        } else if let Some(h) = HistoryRoute::prepare(obs, &forecasts[0], leads, scale)? {
+            Route::History(Box::new(h))
+        } else {
+            Route::ModelClimatology
+        };
+        let corrected = (corrected && matches!(route, Route::History(_))).then(|| {
+            forecasts
+                .iter()
+                .map(|f| {
+                    let (_, nm, nl, ny, nx) = f.values.dim();
+                    Array4::from_elem((nm, nl, ny, nx), f32::NAN)
+                })
+                .collect()
+        });
+        Ok(DroughtBuilder {
+            route,
+            leads: Vec::new(),
+            corrected,
+        })
+    }
+
+    /// Keeps lead `l` of model `k`'s bias-corrected forecast (one lead, one start) when the
+    /// route needs it.
+    pub(super) fn corrected_forecast(&mut self, k: usize, l: usize, forecast: &Cube) {
+        if let Some(c) = self.corrected.as_mut() {
+            c[k].slice_mut(s![.., l, .., ..])
+                .assign(&forecast.values.slice(s![0, .., 0, .., ..]));
+        }
+    }
+
+    /// The outlook of the next lead on the lead-by-lead routes: `aligned` the observations on
+    /// its targets, `hindcast` and `forecast` the MME products of the lead, `hindcasts` and
+    /// `forecasts` the models' cubes as combined.
+    pub(super) fn lead(
+        &mut self,
+        aligned: &Cube,
+        hindcast: &Products,
+        forecast: &Products,
+        hindcasts: &[Cube],
+        forecasts: &[Cube],
+    ) -> Result<()> {
+        let spec = period_spi_spec();
+        let outlook = match self.route {
+            Route::History(_) => return Ok(()),
+            Route::Gaussian => gaussian_spi_outlook(
+                aligned.values.index_axis(Axis(1), 0),
+                hindcast.mean.index_axis(Axis(1), 0),
+                forecast.mean.slice(s![0, 0, .., .., ..]),
+                &spec,
             )?,
-            "SPI at the scale of the target period: the PMME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform".to_string(),
-        )
-    } else {
-        let h: Vec<_> = d.hindcasts.iter().map(|c| c.values.view()).collect();
-        let f: Vec<_> = d
-            .forecasts
-            .iter()
-            .map(|c| c.values.index_axis(Axis(0), 0))
-            .collect();
-        (
-            model_climatology_outlook(&h, &f, &spi_spec)?,
-            "SPI at the scale of the target period: each member against its own model's hindcast gamma (members × years), models weighted equally".to_string(),
-        )
-    };
-    let forecast = &d.forecasts[0];
+            Route::ModelClimatology => {
+                let h: Vec<_> = hindcasts.iter().map(|c| c.values.view()).collect();
+                let f: Vec<_> = forecasts
+                    .iter()
+                    .map(|c| c.values.index_axis(Axis(0), 0))
+                    .collect();
+                model_climatology_outlook(&h, &f, &spec)?
+            }
+        };
+        self.leads.push(outlook);
+        Ok(())
+    }
+
+    /// The outlook of every lead and its method in words; `forecasts` are the raw forecasts
+    /// (the history route's members when they were not corrected).
+    pub(super) fn finish(self, forecasts: &[Cube]) -> Result<(DroughtOutlook, String)> {
+        match self.route {
+            Route::History(h) => {
+                let members: Vec<ArrayView4<f32>> = match &self.corrected {
+                    Some(c) => c.iter().map(|a| a.view()).collect(),
+                    None => forecasts
+                        .iter()
+                        .map(|f| f.values.index_axis(Axis(0), 0))
+                        .collect(),
+                };
+                h.outlook(&members)
+            }
+            Route::Gaussian => Ok((
+                DroughtOutlook::concat_leads(&self.leads)?,
+                "SPI at the scale of the target period: the PMME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform".to_string(),
+            )),
+            Route::ModelClimatology => Ok((
+                DroughtOutlook::concat_leads(&self.leads)?,
+                "SPI at the scale of the target period: each member against its own model's hindcast gamma (members × years), models weighted equally".to_string(),
+            )),
+        }
+    }
+}
+
+/// The drought outlook's NetCDF, maps and regional summaries; `forecast` gives the start,
+/// the leads and the grid.
+pub(super) fn drought_part(
+    ctx: &RunContext,
+    forecast: &Cube,
+    leads: &[Lead],
+    drought: DroughtOutlook,
+    method: String,
+    region_cells: &[RegionCells],
+) -> Result<DroughtPart> {
+    let variable = &forecast.meta.variable;
     let path = ctx.out.join(format!("spi_forecast.{variable}.nc"));
     write_drought_outlook(&path, &ctx.options.write_options(), forecast, &drought)?;
     let mut part = DroughtPart {
@@ -86,7 +173,7 @@ pub(super) fn drought_part(
         region_maps: vec![Vec::new(); ctx.regions.len()],
         file: path,
     };
-    for (l, lead) in d.leads.iter().enumerate() {
+    for (l, lead) in leads.iter().enumerate() {
         let (start, end) = forecast.target_period(0, l)?;
         let target = start.period_label(&end, forecast.meta.calendar);
         let field = |a: &ndarray::Array4<f32>, k: usize| -> Vec<f32> {
@@ -155,76 +242,96 @@ pub(super) fn drought_part(
     Ok(part)
 }
 
-/// The drought outlook from each member's SPI over the observed months before the start and
-/// its forecast months ([`forecast_spi`]), models weighted equally, with the tendency against
-/// the observed SPI of the last month before the start. `None` (the target-period SPI is used
-/// instead) unless the leads are consecutive single months and the observations a monthly
-/// record that reaches the month before the start far enough for the scale.
-fn monthly_history_outlook(
-    obs: &Cube,
-    forecasts: &[Cube],
-    leads: &[crate::cube::Lead],
+/// The observed monthly record a forecast SPI continues: the months strictly before the start
+/// (enough of them for the scale), and the first forecast month.
+struct HistoryRoute {
+    record: MonthlyRecord,
+    /// Months of the record before the start month.
+    end: usize,
+    axis: MonthlyAxis,
+    /// `(year, month)` of the first lead.
+    first_target: (i32, u32),
     scale: usize,
-) -> Result<Option<(DroughtOutlook, String)>> {
-    use crate::cube::LeadUnit;
-    let single_months = leads.iter().enumerate().all(|(i, l)| {
-        l.unit == LeadUnit::Month
-            && l.width == 1.0
-            && l.start.fract() == 0.0
-            && l.start == leads[0].start + i as f64
-    });
-    if leads.is_empty() || !single_months {
-        return Ok(None);
-    }
-    let Ok(record) = MonthlyRecord::from_observed(obs.clone()) else {
-        return Ok(None);
-    };
-    let cal = forecasts[0].meta.calendar;
-    let init = forecasts[0].coords.init[0];
-    // Observed months strictly before the start month, and enough of them for the scale.
-    let before = record.axis.index_of(init.year, init.month);
-    if before < scale as i64 || before > record.axis.len as i64 {
-        return Ok(None);
-    }
-    let end = before as usize;
-    let history = record.values.slice(ndarray::s![..end, .., ..]);
-    let axis = MonthlyAxis::new(record.axis.first_year, record.axis.first_month, end)?;
-    if history
-        .index_axis(Axis(0), end - 1)
-        .iter()
-        .all(|v| v.is_nan())
-    {
-        return Ok(None);
-    }
-    let first = init.add_months(leads[0].start as i64, cal);
-    let views: Vec<_> = forecasts
-        .iter()
-        .map(|f| f.values.index_axis(Axis(0), 0))
-        .collect();
-    let members = ndarray::concatenate(Axis(0), &views).context("pooling the forecast members")?;
-    let counts: Vec<usize> = forecasts.iter().map(|f| f.n_member()).collect();
-    let weights = policy::model_equal_member_weights(&counts);
-    let spec = SpiSpec {
-        scale_months: scale,
-        max_prob_zero: PROB_SPI_BELOW_MINUS_ONE,
-        ..SpiSpec::default()
-    };
-    let spi = forecast_spi(
-        &ForecastSpiInput {
-            history,
-            history_axis: axis,
-            members: members.view(),
+}
+
+impl HistoryRoute {
+    /// `None` (the target-period SPI is used instead) unless the leads are consecutive single
+    /// months and the observations a monthly record that reaches the month before the start
+    /// far enough for the scale.
+    fn prepare(obs: &Cube, forecast: &Cube, leads: &[Lead], scale: usize) -> Result<Option<Self>> {
+        use crate::cube::LeadUnit;
+        let single_months = leads.iter().enumerate().all(|(i, l)| {
+            l.unit == LeadUnit::Month
+                && l.width == 1.0
+                && l.start.fract() == 0.0
+                && l.start == leads[0].start + i as f64
+        });
+        if leads.is_empty() || !single_months {
+            return Ok(None);
+        }
+        let Ok(record) = MonthlyRecord::from_observed(obs.clone()) else {
+            return Ok(None);
+        };
+        let cal = forecast.meta.calendar;
+        let init = forecast.coords.init[0];
+        // Observed months strictly before the start month, and enough of them for the scale.
+        let before = record.axis.index_of(init.year, init.month);
+        if before < scale as i64 || before > record.axis.len as i64 {
+            return Ok(None);
+        }
+        let end = before as usize;
+        let axis = MonthlyAxis::new(record.axis.first_year, record.axis.first_month, end)?;
+        if record
+            .values
+            .index_axis(Axis(0), end - 1)
+            .iter()
+            .all(|v| v.is_nan())
+        {
+            return Ok(None);
+        }
+        let first = init.add_months(leads[0].start as i64, cal);
+        Ok(Some(HistoryRoute {
+            record,
+            end,
+            axis,
             first_target: (first.year, first.month),
-        },
-        &spec,
-    )
-    .context("forecast SPI from the observed monthly record")?;
-    let now = latest_observed_spi(history, &axis, &spec)?;
-    let outlook = drought_outlook(spi.view(), &weights, Some(now.view()))?;
-    let (ly, lm) = (axis.year(end - 1), axis.calendar_month(end - 1) + 1);
-    let words = format!(
-        "SPI-{scale} of each member: its forecast months appended to the observed months before the start (the record ends {ly}-{lm:02}), each calendar month standardised with the zero-inflated gamma fitted on the observed record (calibration {}–{} or as much of it as the record has); models weighted equally; the drought tendency compares each cell with its observed SPI-{scale} of {ly}-{lm:02}",
-        spec.calibration.0, spec.calibration.1
-    );
-    Ok(Some((outlook, words)))
+            scale,
+        }))
+    }
+
+    /// The drought outlook from each member's SPI over the observed months before the start
+    /// and its forecast months ([`forecast_spi`]), models weighted equally (`forecasts[k]`:
+    /// model `k`'s members `(member, lead, y, x)`), with the tendency against the observed SPI
+    /// of the last month before the start.
+    fn outlook(&self, forecasts: &[ArrayView4<f32>]) -> Result<(DroughtOutlook, String)> {
+        let (scale, end, axis) = (self.scale, self.end, self.axis);
+        let history = self.record.values.slice(s![..end, .., ..]);
+        let members =
+            ndarray::concatenate(Axis(0), forecasts).context("pooling the forecast members")?;
+        let counts: Vec<usize> = forecasts.iter().map(|f| f.dim().0).collect();
+        let weights = policy::model_equal_member_weights(&counts);
+        let spec = SpiSpec {
+            scale_months: scale,
+            max_prob_zero: PROB_SPI_BELOW_MINUS_ONE,
+            ..SpiSpec::default()
+        };
+        let spi = forecast_spi(
+            &ForecastSpiInput {
+                history,
+                history_axis: axis,
+                members: members.view(),
+                first_target: self.first_target,
+            },
+            &spec,
+        )
+        .context("forecast SPI from the observed monthly record")?;
+        let now = latest_observed_spi(history, &axis, &spec)?;
+        let outlook = drought_outlook(spi.view(), &weights, Some(now.view()))?;
+        let (ly, lm) = (axis.year(end - 1), axis.calendar_month(end - 1) + 1);
+        let words = format!(
+            "SPI-{scale} of each member: its forecast months appended to the observed months before the start (the record ends {ly}-{lm:02}), each calendar month standardised with the zero-inflated gamma fitted on the observed record (calibration {}–{} or as much of it as the record has); models weighted equally; the drought tendency compares each cell with its observed SPI-{scale} of {ly}-{lm:02}",
+            spec.calibration.0, spec.calibration.1
+        );
+        Ok((outlook, words))
+    }
 }

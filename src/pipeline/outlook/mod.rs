@@ -5,6 +5,11 @@
 //! daily fields (tracks) or monthly means (genesis potential); then the Markdown, HTML and JSON
 //! bulletin of the whole domain and of each region.
 //!
+//! Each variable is streamed lead by lead (target period by target period): the forecasts (one
+//! start) and the observations are read whole, the hindcasts one lead of every model at a time,
+//! which is corrected, combined, verified, written and mapped before the next lead is read, so
+//! a run's memory is bounded by one lead of the hindcasts (as in [`super::combine`]).
+//!
 //! The plan is the checked TOML configuration ([`OutlookConfig`], `docs/config.md`) with the
 //! folder its relative paths start from and the output folder; [`outlook`] runs it and returns
 //! the files it wrote. Policy defaults (wet-day threshold, cross-validation, drought
@@ -33,20 +38,23 @@ use crate::bulletin::{
     RegionCells, RegionOutlook, TercileMap, VariableSection,
 };
 use crate::config::{resolve_path, BiasMethod, OutlookConfig};
-use crate::cube::{BBox, Lead};
+use crate::cube::{align_observations, BBox, Lead, TargetPeriod};
 use crate::ensemble::{
     collapsed_categories, combine, CombineInput, CombineSpec, EdgeSource, Products, WeightScheme,
 };
 use crate::error::{Context, Error, Result};
-use crate::grid::Countries;
+use crate::grid::{regrid_cube, Countries, LonLatGrid, WeightCache};
 use crate::io::products::{Layout, MmeFile};
-use crate::io::{read_observed_series, read_var, write_text_atomic, ReadOptions};
+use crate::io::{
+    read_leads, read_observed_series, read_var, resolve_var, write_text_atomic, DimMapping,
+    ReadOptions,
+};
 use crate::progress::Progress;
 use crate::units::Quantity;
 use crate::verify::{skill_maps, Region, ScoredForecast, SkillMaps};
 use crate::Cube;
 use bulletins::write_bulletins;
-use drought::{drought_part, DroughtInput};
+use drought::{drought_part, DroughtBuilder};
 
 /// A checked outlook run: the configuration, the folder its relative paths start from, where
 /// the outputs go and how they are written.
@@ -121,6 +129,31 @@ struct RunLog<'a> {
 }
 
 impl RunLog<'_> {
+    /// Adds the time since the last stage to stage `name` (a stream of leads passes through
+    /// the same stages once per lead), without announcing it.
+    fn add(&mut self, name: &str) {
+        let seconds = self.t.elapsed().as_secs_f64();
+        match self.stages.iter_mut().find(|s| s.stage == name) {
+            Some(s) => {
+                s.seconds += seconds;
+                s.peak_rss_mib = peak_rss_mib();
+            }
+            None => self.stages.push(Stage {
+                stage: name.to_string(),
+                seconds,
+                peak_rss_mib: peak_rss_mib(),
+            }),
+        }
+        self.t = Instant::now();
+    }
+
+    /// Announces the stages from index `from` on.
+    fn announce(&self, from: usize) {
+        for s in &self.stages[from..] {
+            self.progress.stage_done(&s.stage, s.seconds);
+        }
+    }
+
     /// Closes the current stage as `name`.
     fn stage(&mut self, name: &str) {
         let seconds = self.t.elapsed().as_secs_f64();
@@ -414,58 +447,66 @@ struct CycloneProducts {
     basin_boxes: Vec<(f64, f64, f64, f64)>,
 }
 
-/// One variable's inputs.
+/// What one variable is made from, read before its leads are streamed: the forecasts (one
+/// start each, so small) and the observations, whole and on the run's grid; for the hindcasts
+/// only which of their file leads make up each lead of the outlook.
 struct Inputs {
-    hindcasts: Vec<Cube>,
+    /// Every model's forecast, cut to the target periods and on the run's grid.
     forecasts: Vec<Cube>,
     obs: Cube,
     obs_path: PathBuf,
-    /// The common hindcast years.
-    years: (i32, i32),
+    /// The configured target periods (none: the files' own leads).
+    periods: Vec<TargetPeriod>,
+    /// `[lead][model]`: the hindcast file's lead indices that make up each lead of the outlook.
+    hindcast_leads: Vec<Vec<Vec<usize>>>,
+    /// Regridding onto `[grid]` (weights computed once per source grid); `None` without it.
+    regrid: Option<WeightCache>,
 }
 
-/// Reads every model's hindcast and forecast of `variable` and the observations, cut to the
-/// target periods and the common hindcast years.
+/// Reads every model's forecast of `variable` and the observations, cuts the forecasts to the
+/// target periods and puts both on the run's grid; of the hindcasts, reads the lead
+/// coordinates alone and finds the file leads of each target period.
 fn ingest(ctx: &RunContext, variable: &str, bars: &dyn Progress) -> Result<Inputs> {
     let cfg = ctx.cfg;
-    let years = cfg.years;
     bars.start(&format!("ingest {variable}"), cfg.models.len() as u64);
-    let mut hindcasts = Vec::new();
+    // Target periods (weeks 1, 2, 3–4 from daily leads; month 1, months 2–4 from monthly).
+    let periods = cfg.target_periods()?;
     let mut forecasts = Vec::new();
+    let mut file_leads = Vec::new();
     for m in &cfg.models {
         bars.advance(1);
+        let var = m.file_variable(variable);
+        let hindcast = ctx.path(&m.hindcast);
+        let name = resolve_var(&hindcast, var)?;
+        let leads = read_leads(&hindcast, Some(&name), &DimMapping::default())
+            .with_context(|| format!("reading the leads of {}", hindcast.display()))?;
+        file_leads.push(leads);
         let opts = ReadOptions {
-            years,
             model: Some(m.name.clone()),
             ..Default::default()
         };
-        let var = Some(m.file_variable(variable));
-        hindcasts.push(read_var(&ctx.path(&m.hindcast), var, opts.clone())?);
-        forecasts.push(read_var(
-            &ctx.path(&m.forecast),
-            var,
-            ReadOptions {
-                years: None,
-                ..opts
-            },
-        )?);
-    }
-    // Target periods (weeks 1, 2, 3–4 from daily leads; month 1, months 2–4 from monthly).
-    let periods = cfg.target_periods()?;
-    if !periods.is_empty() {
-        for (c, m) in hindcasts
-            .iter_mut()
-            .chain(forecasts.iter_mut())
-            .zip(cfg.models.iter().chain(cfg.models.iter()))
-        {
-            *c = c
+        let mut forecast = read_var(&ctx.path(&m.forecast), Some(var), opts)?;
+        if !periods.is_empty() {
+            forecast = forecast
                 .target_periods(&periods)
                 .with_context(|| format!("periods of model {}", m.name))?;
         }
+        forecasts.push(forecast);
     }
-    let all_years = hindcasts[0].init_years();
-    let span =
-        common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
+    let hindcast_leads = lead_plan(cfg, &periods, &file_leads)?;
+    for (f, m) in forecasts.iter().zip(&cfg.models) {
+        if f.n_lead() != hindcast_leads.len() {
+            return Err(Error::mismatch(
+                "forecast and hindcast",
+                format!(
+                    "{}: the forecast has {} leads, its hindcast {}; give both the same leads",
+                    m.name,
+                    f.n_lead(),
+                    hindcast_leads.len()
+                ),
+            ));
+        }
+    }
     let obs_cfg = cfg
         .observations
         .for_variable(variable)
@@ -474,67 +515,177 @@ fn ingest(ctx: &RunContext, variable: &str, bars: &dyn Progress) -> Result<Input
     let mut obs = read_observed_series(
         &obs_path,
         Some(obs_cfg.variable.as_deref().unwrap_or(variable)),
-        years,
+        cfg.years,
         obs_cfg.units.clone(),
     )?;
     bars.finish();
-    match &cfg.grid {
-        Some(grid) => common_grid(grid, &mut hindcasts, &mut forecasts, &mut obs, &obs_path)?,
-        None => {
-            // without [grid], every file must already be on the observations' grid
-            for c in hindcasts.iter().chain(&forecasts) {
-                if c.coords.spatial != obs.coords.spatial {
-                    return Err(Error::mismatch(
-                        format!("the grids of model {} and {}", c.meta.model, obs_path.display()),
-                        "add a [grid] section to the configuration (e.g. `[grid]` alone regrids every model onto the observations' grid; `spacing = \"1\"` onto a 1° grid), or regrid the files with `s2s regrid`",
-                    ));
-                }
+    let regrid = match &cfg.grid {
+        Some(grid) => {
+            let target = match grid.target()? {
+                Some(t) => t,
+                None => LonLatGrid::from_spatial(&obs.coords.spatial).with_context(|| {
+                    format!("{}: the observations' grid as [grid]", obs_path.display())
+                })?,
+            };
+            let mut cache = WeightCache::new(grid.method, target);
+            for c in forecasts.iter_mut().chain(std::iter::once(&mut obs)) {
+                to_run_grid(&mut cache, c)?;
             }
+            Some(cache)
         }
-    }
+        None => {
+            for f in &forecasts {
+                on_obs_grid(f, &obs, &obs_path)?;
+            }
+            None
+        }
+    };
     Ok(Inputs {
-        hindcasts,
         forecasts,
         obs,
         obs_path,
-        years: span,
+        periods,
+        hindcast_leads,
+        regrid,
     })
 }
 
-/// Regrids every model cube and the observations onto the `[grid]` of the run (the spacing
-/// grid, or the observations' own): weights computed once per source grid, cubes already on
-/// the target left as they are.
-fn common_grid(
-    grid: &crate::config::GridConfig,
-    hindcasts: &mut [Cube],
-    forecasts: &mut [Cube],
-    obs: &mut Cube,
-    obs_path: &Path,
-) -> Result<()> {
-    use crate::grid::{regrid_cube, LonLatGrid, WeightCache};
-    let target = match grid.target()? {
-        Some(t) => t,
-        None => LonLatGrid::from_spatial(&obs.coords.spatial)
-            .with_context(|| format!("{}: the observations' grid as [grid]", obs_path.display()))?,
-    };
-    let mut cache = WeightCache::new(grid.method, target);
-    for c in hindcasts
-        .iter_mut()
-        .chain(forecasts.iter_mut())
-        .chain(std::iter::once(obs))
-    {
-        let src = LonLatGrid::from_spatial(&c.coords.spatial).with_context(|| {
-            format!(
-                "{} '{}': regridding to [grid]",
-                c.meta.model, c.meta.variable
-            )
-        })?;
-        if &src == cache.target() {
-            continue;
+/// `[lead][model]`: the file leads of each model's hindcast that make up each lead of the
+/// outlook — the leads each target period covers, or without periods every file lead on its
+/// own (then every model must have the same leads).
+fn lead_plan(
+    cfg: &OutlookConfig,
+    periods: &[TargetPeriod],
+    file_leads: &[Vec<Lead>],
+) -> Result<Vec<Vec<Vec<usize>>>> {
+    if !periods.is_empty() {
+        return periods
+            .iter()
+            .map(|p| {
+                file_leads
+                    .iter()
+                    .zip(&cfg.models)
+                    .map(|(leads, m)| {
+                        p.leads_of(leads)
+                            .with_context(|| format!("periods of model {}", m.name))
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    for (leads, m) in file_leads.iter().zip(&cfg.models).skip(1) {
+        if leads != &file_leads[0] {
+            return Err(Error::mismatch(
+                "models",
+                format!(
+                    "the hindcasts of {} and {} have other leads ({} and {}); give every model the same leads, or set `periods` to combine what they share",
+                    m.name,
+                    cfg.models[0].name,
+                    leads.len(),
+                    file_leads[0].len()
+                ),
+            ));
         }
+    }
+    // A file without a lead dimension is one lead.
+    let n = file_leads[0].len().max(1);
+    Ok((0..n).map(|l| vec![vec![l]; cfg.models.len()]).collect())
+}
+
+/// Reads lead `l` of every model's hindcast (the file leads of its target period, averaged),
+/// restricted to the common hindcast years and put on the run's grid. Also returns the common
+/// years.
+fn hindcast_lead(
+    ctx: &RunContext,
+    variable: &str,
+    inputs: &mut Inputs,
+    l: usize,
+) -> Result<(Vec<Cube>, (i32, i32))> {
+    let cfg = ctx.cfg;
+    let mut hindcasts = Vec::with_capacity(cfg.models.len());
+    for (m, leads) in cfg.models.iter().zip(&inputs.hindcast_leads[l]) {
+        let opts = ReadOptions {
+            years: cfg.years,
+            model: Some(m.name.clone()),
+            leads: Some(leads.clone()),
+            ..Default::default()
+        };
+        let mut h = read_var(
+            &ctx.path(&m.hindcast),
+            Some(m.file_variable(variable)),
+            opts,
+        )?;
+        if let Some(p) = inputs.periods.get(l) {
+            h = h
+                .target_periods(std::slice::from_ref(p))
+                .with_context(|| format!("periods of model {}", m.name))?;
+        }
+        hindcasts.push(h);
+    }
+    let all_years = hindcasts[0].init_years();
+    let span =
+        common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
+    for (h, f) in hindcasts.iter_mut().zip(&inputs.forecasts) {
+        match inputs.regrid.as_mut() {
+            Some(cache) => to_run_grid(cache, h)?,
+            None => on_obs_grid(h, &inputs.obs, &inputs.obs_path)?,
+        }
+        if h.coords.lead[0] != f.coords.lead[l] {
+            return Err(Error::mismatch(
+                "forecast and hindcast",
+                format!(
+                    "{}: lead {} of the forecast is {}, of its hindcast {}; give both the same leads",
+                    h.meta.model,
+                    l + 1,
+                    f.coords.lead[l].label(),
+                    h.coords.lead[0].label()
+                ),
+            ));
+        }
+    }
+    Ok((hindcasts, span))
+}
+
+/// Regrids `c` onto the `[grid]` of the run, unless it is on it already.
+fn to_run_grid(cache: &mut WeightCache, c: &mut Cube) -> Result<()> {
+    let src = LonLatGrid::from_spatial(&c.coords.spatial).with_context(|| {
+        format!(
+            "{} '{}': regridding to [grid]",
+            c.meta.model, c.meta.variable
+        )
+    })?;
+    if &src != cache.target() {
         *c = regrid_cube(c, cache.from_source(&src)?)?;
     }
     Ok(())
+}
+
+/// Without `[grid]`, every file must already be on the observations' grid.
+fn on_obs_grid(c: &Cube, obs: &Cube, obs_path: &Path) -> Result<()> {
+    if c.coords.spatial != obs.coords.spatial {
+        return Err(Error::mismatch(
+            format!("the grids of model {} and {}", c.meta.model, obs_path.display()),
+            "add a [grid] section to the configuration (e.g. `[grid]` alone regrids every model onto the observations' grid; `spacing = \"1\"` onto a 1° grid), or regrid the files with `s2s regrid`",
+        ));
+    }
+    Ok(())
+}
+
+/// The observations on the targets of every lead of `hindcast`'s start dates (`leads`: all the
+/// outlook's leads, `hindcast` one of them): an error when no observation falls in any target.
+fn observed_targets(obs: &Cube, obs_path: &Path, hindcast: &Cube, leads: &[Lead]) -> Result<Cube> {
+    let (ni, _, _, ny, nx) = hindcast.values.dim();
+    let targets = Cube::new(
+        ndarray::Array5::zeros((ni, 1, leads.len(), ny, nx)),
+        crate::cube::Coords {
+            init: hindcast.coords.init.clone(),
+            member: vec![0],
+            lead: leads.to_vec(),
+            spatial: hindcast.coords.spatial.clone(),
+        },
+        hindcast.meta.clone(),
+    )?;
+    Ok(align_or_fail(obs, obs_path, &targets)?.0)
 }
 
 /// The quantity in a bulletin's words.
@@ -546,7 +697,11 @@ fn quantity_words(quantity: Quantity, variable: &str) -> String {
     }
 }
 
-/// One variable from raw files to its maps, summaries and NetCDF products.
+/// One variable from raw files to its maps, summaries and NetCDF products, streamed lead by
+/// lead (target period by target period): the forecasts and observations are read whole, the
+/// hindcasts one lead of every model at a time, which is bias-corrected, combined, verified,
+/// written into `mme_forecast.<var>.nc` and mapped before the next is read — so the memory
+/// of a run is bounded by one lead of the hindcasts, not by whole cubes.
 fn variable_products(
     ctx: &RunContext,
     variable: &str,
@@ -554,16 +709,23 @@ fn variable_products(
     bars: &dyn Progress,
 ) -> Result<VariableProducts> {
     let cfg = ctx.cfg;
-    let Inputs {
-        mut hindcasts,
-        mut forecasts,
-        obs,
-        obs_path,
-        years: (first_year, last_year),
-    } = ingest(ctx, variable, bars)?;
-    log.stage(&format!("ingest {variable}"));
+    let first_stage = log.stages.len();
+    let mut inputs = ingest(ctx, variable, bars)?;
+    let leads = inputs.forecasts[0].coords.lead.clone();
+    let mut first = Some(hindcast_lead(ctx, variable, &mut inputs, 0)?);
+    let Some((hindcasts, (first_year, last_year))) = &first else {
+        unreachable!("just read");
+    };
+    // The observations on every target of the hindcast years; checked for each model.
+    let mut aligned_all = None;
+    for h in hindcasts {
+        let aligned = observed_targets(&inputs.obs, &inputs.obs_path, h, &leads)?;
+        aligned_all.get_or_insert(aligned);
+    }
+    let aligned_all = aligned_all.expect("at least one model");
+    log.add(&format!("ingest {variable}"));
 
-    // ---- bias correction (cross-validated hindcast + forecast) ----
+    // The bias correction (cross-validated hindcast + forecast).
     let quantity = hindcasts[0].meta.quantity;
     let kind = policy::correction_kind(quantity);
     let corrector: Option<Box<dyn BiasCorrector>> = match cfg.bias {
@@ -584,42 +746,16 @@ fn variable_products(
     // climate: the forecast SPI. With observed edges the combination uses the corrected
     // cubes, hindcasts leave-one-year-out.
     let combine_corrected = cfg.edges_from_obs;
-    let mut corrected_forecasts: Option<Vec<Cube>> = None;
-    if let Some(c) = &corrector {
-        bars.start(&format!("bias {variable}"), hindcasts.len() as u64);
-        let params = BiasParams {
-            wet_threshold: policy::wet_threshold_for(&hindcasts[0].coords.lead),
-            cv: if combine_corrected {
-                policy::HINDCAST_CROSS_VALIDATION
-            } else {
-                CrossValidation::None
-            },
-            correct_hindcast: combine_corrected,
-            ..Default::default()
-        };
-        let mut fcs = Vec::new();
-        for (h, f) in hindcasts.iter_mut().zip(forecasts.iter_mut()) {
-            bars.advance(1);
-            let (aligned, _) = align_or_fail(&obs, &obs_path, h)?;
-            let r = correct(c.as_ref(), h, &aligned, Some(f), &params)
-                .with_context(|| format!("bias correction of {}", h.meta.model))?;
-            let fc = r.forecast.expect("forecast given");
-            if combine_corrected {
-                *h = r.hindcast.expect("hindcast corrected");
-                *f = fc;
-            } else {
-                fcs.push(fc);
-            }
-        }
-        if !combine_corrected {
-            corrected_forecasts = Some(fcs);
-        }
-        bars.finish();
-        log.stage(&format!("bias {variable}"));
-    }
-
-    // ---- combine, verify ----
-    bars.start(&format!("combine {variable}"), 1);
+    let bias_params = BiasParams {
+        wet_threshold: policy::wet_threshold_for(&leads),
+        cv: if combine_corrected {
+            policy::HINDCAST_CROSS_VALIDATION
+        } else {
+            CrossValidation::None
+        },
+        correct_hindcast: combine_corrected,
+        ..Default::default()
+    };
     let spec = CombineSpec {
         scheme: cfg.weights.scheme(),
         edges: if cfg.edges_from_obs {
@@ -630,82 +766,11 @@ fn variable_products(
         full_hindcast: false,
         ..CombineSpec::default()
     };
-    let (aligned, _) = align_or_fail(&obs, &obs_path, &hindcasts[0])?;
+    let pmme = spec.scheme == WeightScheme::Pmme;
     let models: Vec<String> = cfg.models.iter().map(|m| m.name.clone()).collect();
-    let leads = hindcasts[0].coords.lead.clone();
-    let href: Vec<&Cube> = hindcasts.iter().collect();
-    let fref: Vec<&Cube> = forecasts.iter().collect();
-    let mut result = combine(
-        &CombineInput {
-            hindcasts: &href,
-            forecasts: Some(&fref),
-            obs: Some(&aligned),
-        },
-        &spec,
-    )?;
-    // No category forecast where the observed climate cannot be split into terciles (dry
-    // seasons, deserts): grey on the maps, left out of the summaries and the skill.
-    // With each model's own edges, a model whose climate collapses skews the MME too.
-    let mut no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
-    if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
-        for h in &hindcasts {
-            let m = collapsed_categories(h.values.view(), &spec.category_levels);
-            no_outlook.zip_mut_with(&m, |a, &b| *a |= b);
-        }
-    }
-    result.hindcast.withhold(no_outlook.view());
-    if let Some(f) = result.forecast.as_mut() {
-        f.withhold(no_outlook.view());
-    }
-    bars.finish();
-    log.stage(&format!("combine {variable}"));
-    bars.start(&format!("verify {variable}"), 1);
-    let fc = result.forecast.as_ref().expect("forecast products");
-    let skill = skill_maps(&ScoredForecast {
-        probability: result.hindcast.probability.view(),
-        ensemble_mean: result.hindcast.mean.view(),
-        anomaly: Some(result.hindcast.anomaly.view()),
-        members: None,
-        obs: aligned.values.view(),
-        levels: &spec.category_levels,
-        debias_members: None,
-        bootstrap: None,
-        fair_crps: true,
-    })?;
-    bars.finish();
-    log.stage(&format!("verify {variable}"));
-
-    // ---- the CF-NetCDF forecast ----
-    bars.start(&format!("maps {variable}"), leads.len() as u64);
-    let layout = Layout {
-        spec: &spec,
-        models: &models,
-        leads: &leads,
-        sources: if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
-            models.clone()
-        } else {
-            vec!["observed".into()]
-        },
-        units: forecasts[0].meta.units.clone(),
-        variable: variable.to_string(),
-        quantity,
-        calendar: forecasts[0].meta.calendar,
-    };
-    let nc_path = ctx.out.join(format!("mme_forecast.{variable}.nc"));
-    let mut file = MmeFile::create(
-        &nc_path,
-        &ctx.options.write_options(),
-        &layout,
-        &forecasts[0],
-        "forecast",
-        true,
-    )?;
-    for l in 0..leads.len() {
-        file.put_lead(l, &fc.select_lead(l))?;
-    }
-    file.w.finish()?;
-
+    let forecast = &inputs.forecasts[0];
     let what = quantity_words(quantity, variable);
+    let nc_path = ctx.out.join(format!("mme_forecast.{variable}.nc"));
     let mut products = VariableProducts {
         variable: variable.to_string(),
         what: what.clone(),
@@ -714,70 +779,198 @@ fn variable_products(
         countries: Vec::new(),
         maps: Vec::new(),
         field_maps: Vec::new(),
-        field_note: field_note(quantity, spec.scheme == WeightScheme::Pmme),
+        field_note: field_note(quantity, pmme),
         region_maps: vec![Vec::new(); ctx.regions.len()],
         region_field_maps: vec![Vec::new(); ctx.regions.len()],
         region_countries: vec![Vec::new(); ctx.regions.len()],
         drought: None,
-        netcdf: nc_path,
+        netcdf: nc_path.clone(),
         models: hindcasts
             .iter()
-            .map(|h| (h.meta.model.clone(), h.n_member(), (first_year, last_year)))
+            .map(|h| {
+                (
+                    h.meta.model.clone(),
+                    h.n_member(),
+                    (*first_year, *last_year),
+                )
+            })
             .collect(),
         observations: format!(
             "{} ({})",
-            obs_path
+            inputs
+                .obs_path
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            obs.meta.variable
+            inputs.obs.meta.variable
         ),
-        issued_from: forecasts[0].coords.init[0].date_label(),
-        years: (first_year, last_year),
+        issued_from: forecast.coords.init[0].date_label(),
+        years: (*first_year, *last_year),
     };
     // Each region's cells and each cell's country, found once for every lead and product.
-    let spatial = &forecasts[0].coords.spatial;
     let region_cells: Vec<RegionCells> = ctx
         .regions
         .iter()
-        .map(|r| RegionCells::new(r, spatial))
+        .map(|r| RegionCells::new(r, &forecast.coords.spatial))
         .collect();
-    let cell_country = cell_countries(spatial, ctx.countries, &region_cells);
-    let maps = LeadContext {
-        ctx,
-        variable,
-        what: &what,
-        quantity,
-        spec: &spec,
-        forecast: &forecasts[0],
-        fc,
-        skill: &skill,
-        region_cells: &region_cells,
-        cell_country: &cell_country,
-    };
+    let cell_country = cell_countries(&forecast.coords.spatial, ctx.countries, &region_cells);
+    let mut drought = (quantity == Quantity::Precipitation)
+        .then(|| {
+            DroughtBuilder::new(
+                &inputs.obs,
+                &inputs.forecasts,
+                &leads,
+                cfg.spi_scale,
+                pmme,
+                corrector.is_some(),
+            )
+        })
+        .transpose()?;
+    let mut file: Option<MmeFile> = None;
+
+    bars.start(&format!("outlook {variable}"), leads.len() as u64);
     for (l, lead) in leads.iter().enumerate() {
-        maps.lead(l, lead, &mut products)?;
+        let (mut hindcasts, _) = match first.take() {
+            Some(h) => h,
+            None => {
+                let h = hindcast_lead(ctx, variable, &mut inputs, l)?;
+                log.add(&format!("ingest {variable}"));
+                h
+            }
+        };
+        let forecast = &inputs.forecasts[0];
+        let mut forecasts = inputs
+            .forecasts
+            .iter()
+            .map(|f| f.select_leads(&[l]))
+            .collect::<Result<Vec<_>>>()?;
+        let aligned = aligned_all.select_leads(&[l])?;
+
+        // ---- bias correction ----
+        if let Some(c) = &corrector {
+            for (k, (h, f)) in hindcasts.iter_mut().zip(forecasts.iter_mut()).enumerate() {
+                let on_targets = if k == 0 {
+                    aligned.clone()
+                } else {
+                    align_observations(&inputs.obs, h)?.0
+                };
+                let r = correct(c.as_ref(), h, &on_targets, Some(f), &bias_params)
+                    .with_context(|| format!("bias correction of {}", h.meta.model))?;
+                let fc = r.forecast.expect("forecast given");
+                if let Some(d) = drought.as_mut() {
+                    d.corrected_forecast(k, l, &fc);
+                }
+                if combine_corrected {
+                    *h = r.hindcast.expect("hindcast corrected");
+                    *f = fc;
+                }
+            }
+            log.add(&format!("bias {variable}"));
+        }
+
+        // ---- combine, verify ----
+        let href: Vec<&Cube> = hindcasts.iter().collect();
+        let fref: Vec<&Cube> = forecasts.iter().collect();
+        let mut result = combine(
+            &CombineInput {
+                hindcasts: &href,
+                forecasts: Some(&fref),
+                obs: Some(&aligned),
+            },
+            &spec,
+        )?;
+        // No category forecast where the observed climate cannot be split into terciles (dry
+        // seasons, deserts): grey on the maps, left out of the summaries and the skill.
+        // With each model's own edges, a model whose climate collapses skews the MME too.
+        let mut no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
+        if spec.edges == EdgeSource::Model && !pmme {
+            for h in &hindcasts {
+                let m = collapsed_categories(h.values.view(), &spec.category_levels);
+                no_outlook.zip_mut_with(&m, |a, &b| *a |= b);
+            }
+        }
+        result.hindcast.withhold(no_outlook.view());
+        let fc = result.forecast.as_mut().expect("forecast products");
+        fc.withhold(no_outlook.view());
+        log.add(&format!("combine {variable}"));
+        let skill = skill_maps(&ScoredForecast {
+            probability: result.hindcast.probability.view(),
+            ensemble_mean: result.hindcast.mean.view(),
+            anomaly: Some(result.hindcast.anomaly.view()),
+            members: None,
+            obs: aligned.values.view(),
+            levels: &spec.category_levels,
+            debias_members: None,
+            bootstrap: None,
+            fair_crps: true,
+        })?;
+        log.add(&format!("verify {variable}"));
+
+        // ---- the CF-NetCDF forecast, maps and summaries ----
+        let fc = result.forecast.as_ref().expect("forecast products");
+        if file.is_none() {
+            let layout = Layout {
+                spec: &spec,
+                models: &models,
+                leads: &leads,
+                sources: if spec.edges == EdgeSource::Model && !pmme {
+                    models.clone()
+                } else {
+                    vec!["observed".into()]
+                },
+                units: forecasts[0].meta.units.clone(),
+                variable: variable.to_string(),
+                quantity,
+                calendar: forecasts[0].meta.calendar,
+            };
+            file = Some(MmeFile::create(
+                &nc_path,
+                &ctx.options.write_options(),
+                &layout,
+                &forecasts[0],
+                "forecast",
+                true,
+            )?);
+        }
+        file.as_mut().expect("created").put_lead(l, fc)?;
+        LeadContext {
+            ctx,
+            variable,
+            what: &what,
+            quantity,
+            spec: &spec,
+            forecast,
+            fc,
+            skill: &skill,
+            region_cells: &region_cells,
+            cell_country: &cell_country,
+        }
+        .lead(l, lead, &mut products)?;
         bars.advance(1);
+        log.add(&format!("maps {variable}"));
+
+        if let Some(d) = drought.as_mut() {
+            d.lead(&aligned, &result.hindcast, fc, &hindcasts, &forecasts)?;
+            log.add(&format!("drought {variable}"));
+        }
     }
     bars.finish();
-    log.stage(&format!("maps {variable}"));
+    file.expect("at least one lead").w.finish()?;
 
     // ---- drought: forecast SPI of each target period (precipitation) ----
-    if quantity == Quantity::Precipitation {
-        let input = DroughtInput {
-            obs: &obs,
-            aligned: &aligned,
-            hindcasts: &hindcasts,
-            forecasts: &forecasts,
-            corrected_forecasts: corrected_forecasts.as_deref().unwrap_or(&forecasts),
-            leads: &leads,
-            hindcast_mean: &result.hindcast,
-            fc,
-            pmme: spec.scheme == WeightScheme::Pmme,
-        };
-        products.drought = Some(drought_part(ctx, &input, &region_cells)?);
-        log.stage(&format!("drought {variable}"));
+    if let Some(d) = drought {
+        let (outlook, method) = d.finish(&inputs.forecasts)?;
+        products.drought = Some(drought_part(
+            ctx,
+            &inputs.forecasts[0],
+            &leads,
+            outlook,
+            method,
+            &region_cells,
+        )?);
+        log.add(&format!("drought {variable}"));
     }
+    log.announce(first_stage);
     Ok(products)
 }
 
@@ -802,19 +995,22 @@ struct LeadContext<'a> {
     what: &'a str,
     quantity: Quantity,
     spec: &'a CombineSpec,
+    /// The first model's forecast, every lead (its start, calendar and grid).
     forecast: &'a Cube,
+    /// The MME forecast products of this lead alone.
     fc: &'a Products,
+    /// The hindcast skill of this lead alone.
     skill: &'a SkillMaps,
     region_cells: &'a [RegionCells],
     cell_country: &'a [Option<usize>],
 }
 
 impl LeadContext<'_> {
-    /// The maps, regional summaries and country rows of lead `l`.
+    /// The maps, regional summaries and country rows of lead `l` (of the forecast).
     fn lead(&self, l: usize, lead: &Lead, p: &mut VariableProducts) -> Result<()> {
         let (ctx, fc, spec, variable) = (self.ctx, self.fc, self.spec, self.variable);
         let slab = |a: &ndarray::Array5<f32>, k: usize| -> Vec<f32> {
-            a.slice(ndarray::s![0, k, l, .., ..])
+            a.slice(ndarray::s![0, k, 0, .., ..])
                 .iter()
                 .copied()
                 .collect()
@@ -824,21 +1020,21 @@ impl LeadContext<'_> {
         let prob: Vec<Vec<f32>> = (0..3).map(|c| slab(&fc.probability, c)).collect();
         let dominant: Vec<i8> = fc
             .dominant_category
-            .slice(ndarray::s![0, 0, l, .., ..])
+            .slice(ndarray::s![0, 0, 0, .., ..])
             .iter()
             .copied()
             .collect();
         let acc: Vec<f32> = self
             .skill
             .acc
-            .index_axis(Axis(0), l)
+            .index_axis(Axis(0), 0)
             .iter()
             .copied()
             .collect();
         let rpss: Vec<f32> = self
             .skill
             .rpss
-            .index_axis(Axis(0), l)
+            .index_axis(Axis(0), 0)
             .iter()
             .copied()
             .collect();
