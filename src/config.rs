@@ -131,13 +131,16 @@ pub enum BiasMethod {
 pub enum WeightsConfig {
     /// Every member equal.
     Pooled,
-    /// Every model equal.
-    #[default]
+    /// Every model equal (counted members).
     Model,
     /// Cross-validated RPSS over 3 x 3 cells.
     Skill,
-    /// APCC PMME (for ensemble means).
+    /// APCC PMME (for ensemble means; not calibrated).
     Pmme,
+    /// Regression-calibrated probabilities of each model, averaged with equal weights: the
+    /// default (reliable probabilities from short hindcasts and few members alike).
+    #[default]
+    Calibrated,
 }
 
 impl WeightsConfig {
@@ -151,6 +154,7 @@ impl WeightsConfig {
                 radius_cells: 1,
             },
             WeightsConfig::Pmme => WeightScheme::Pmme,
+            WeightsConfig::Calibrated => WeightScheme::Calibrated,
         }
     }
 }

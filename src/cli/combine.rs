@@ -20,8 +20,11 @@ enum WeightsArg {
     Model,
     /// Cross-validated skill of each model around each cell (see --skill-score).
     Skill,
-    /// APCC PMME: Gaussian around the MME mean with the hindcast error spread.
+    /// APCC PMME: Gaussian around the MME mean with the hindcast error spread (not calibrated).
     Pmme,
+    /// Regression-calibrated probabilities of each model (observed on ensemble mean,
+    /// Student-t), averaged with equal weights; needs --obs.
+    Calibrated,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
@@ -48,14 +51,15 @@ pub struct CombineArgs {
     /// Forecast files, one per model in the same order.
     #[arg(long, value_name = "FILES", value_delimiter = ',')]
     forecast: Vec<PathBuf>,
-    /// Observations on the same grid: needed for --edges obs, --weights skill and pmme.
+    /// Observations on the same grid: needed for --edges obs, --weights skill, pmme and
+    /// calibrated (the default with observations).
     #[arg(long, value_name = "FILE")]
     obs: Option<PathBuf>,
     #[command(flatten)]
     input: VariableArgs,
-    /// Weighting of the models.
-    #[arg(long, value_enum, default_value = "model")]
-    weights: WeightsArg,
+    /// Weighting of the models [default: calibrated with --obs, model without].
+    #[arg(long, value_enum)]
+    weights: Option<WeightsArg>,
     /// Skill score behind --weights skill.
     #[arg(long, value_enum, default_value = "rpss")]
     skill_score: ScoreArg,
@@ -108,7 +112,13 @@ enum HindcastFields {
 impl CombineArgs {
     /// The combination these flags ask for.
     fn plan(&self, g: &Globals) -> anyhow::Result<CombinePlan> {
-        let scheme = match self.weights {
+        let weights = self.weights.unwrap_or(if self.obs.is_some() {
+            WeightsArg::Calibrated
+        } else {
+            WeightsArg::Model
+        });
+        let scheme = match weights {
+            WeightsArg::Calibrated => WeightScheme::Calibrated,
             WeightsArg::Pooled => WeightScheme::Pooled,
             WeightsArg::Model => WeightScheme::ModelEqual,
             WeightsArg::Pmme => WeightScheme::Pmme,

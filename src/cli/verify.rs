@@ -23,8 +23,9 @@ pub struct VerifyArgs {
     obs: PathBuf,
     #[command(flatten)]
     input: VariableArgs,
-    /// Probabilities of each model and of the MME: counted members (`model`) or PMME (`pmme`,
-    /// for ensemble means); the MME weights models equally.
+    /// Probabilities of each model and of the MME: counted members (`model`), PMME (`pmme`,
+    /// uncalibrated, for ensemble means) or regression-calibrated (`calibrated`: each model's
+    /// observed-on-ensemble-mean regression, Student-t); the MME weights models equally.
     #[arg(long, default_value = "model", value_name = "METHOD")]
     probabilities: String,
     /// Scores to compute and write, comma-separated: acc, rmse, bias, msss, rps, rpss, crps,

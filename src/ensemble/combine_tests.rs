@@ -371,3 +371,209 @@ proptest! {
         }
     }
 }
+
+/// One column per year: ensemble means (one member).
+fn column(v: &[f32]) -> Vec<Vec<f32>> {
+    v.iter().map(|&x| vec![x]).collect()
+}
+
+/// Type-7 quantiles of `v` without index `skip`.
+fn quantiles_without(v: &[f32], skip: Option<usize>, levels: &[f64]) -> Vec<f64> {
+    let mut kept: Vec<f32> = v
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| Some(*j) != skip)
+        .map(|(_, &x)| x)
+        .collect();
+    kept.sort_by(f32::total_cmp);
+    levels.iter().map(|&p| quantile_sorted(&kept, p)).collect()
+}
+
+#[test]
+fn single_model_observed_edges_are_the_observed_terciles() {
+    // One model whose values are 10× the observations: with observed edges the file must hold
+    // the observed terciles (the bug: with one model the model's own pool was used).
+    let obs_v = [1.0f32, 4.0, 2.0, 8.0, 5.0, 7.0, 3.0, 6.0];
+    let model: Vec<f32> = obs_v.iter().map(|v| 10.0 * v).collect();
+    let hc = vec![test_cell_cube("M", &column(&model))];
+    let fc = vec![test_cell_cube("M", &[vec![45.0]])];
+    let obs = test_cell_cube("obs", &column(&obs_v));
+    for scheme in [WeightScheme::ModelEqual, WeightScheme::Pmme] {
+        let spec = CombineSpec {
+            scheme,
+            edges: EdgeSource::Observed,
+            ..CombineSpec::default()
+        };
+        let out = run(&hc, &fc, Some(&obs), &spec);
+        let f = out.forecast.expect("forecast");
+        let e: Vec<f64> = (0..2)
+            .map(|k| f64::from(f.edges[[0, 0, k, 0, 0, 0]]))
+            .collect();
+        if scheme == WeightScheme::ModelEqual {
+            let want = quantiles_without(&obs_v, None, &TERCILES);
+            assert!(close(&e, &want, 1e-5), "{e:?} vs {want:?}");
+            // 45 is above every observed edge: all of the single member above normal.
+            assert!(close(&probs(&f, 0), &[0.0, 0.0, 1.0], 1e-9));
+        } else {
+            // PMME: Gaussian quantiles of the observations, never the model's 10× values.
+            assert!(e.iter().all(|&v| v > 1.0 && v < 8.0), "{e:?}");
+        }
+    }
+}
+
+#[test]
+fn calibrated_probabilities_match_a_direct_fit() {
+    use crate::ensemble::calibrate::{mixture_probabilities, regression_predictive};
+    let obs_v = [3.0f32, 5.0, 4.0, 7.0, 6.0, 2.0, 5.5, 4.5, 6.5, 3.5];
+    let m1 = [2.0f32, 4.5, 3.0, 6.5, 5.0, 2.5, 4.0, 4.0, 5.5, 3.0];
+    let m2 = [4.0f32, 5.0, 5.0, 6.0, 7.5, 3.0, 6.0, 4.0, 6.0, 5.0];
+    let hc = vec![
+        test_cell_cube("M1", &column(&m1)),
+        test_cell_cube("M2", &column(&m2)),
+    ];
+    let fc = vec![
+        test_cell_cube("M1", &[vec![6.0]]),
+        test_cell_cube("M2", &[vec![6.5]]),
+    ];
+    let obs = test_cell_cube("obs", &column(&obs_v));
+    let spec = CombineSpec {
+        scheme: WeightScheme::Calibrated,
+        ..CombineSpec::default()
+    };
+    let out = run(&hc, &fc, Some(&obs), &spec);
+    let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+    let (x1, x2, o) = (f64s(&m1), f64s(&m2), f64s(&obs_v));
+    let expect = |skip: Option<usize>, new: [f64; 2]| {
+        let train = |j: usize| Some(j) != skip;
+        let fits: Vec<_> = [(&x1, new[0]), (&x2, new[1])]
+            .iter()
+            .filter_map(|(x, n)| regression_predictive(x, &o, train, *n))
+            .collect();
+        let edges = quantiles_without(&obs_v, skip, &TERCILES);
+        let mut p = Vec::new();
+        mixture_probabilities(&fits, &edges, &mut p);
+        p
+    };
+    let f = out.forecast.as_ref().expect("forecast");
+    let want = expect(None, [6.0, 6.5]);
+    assert!(
+        close(&probs(f, 0), &want, 1e-6),
+        "{:?} vs {want:?}",
+        probs(f, 0)
+    );
+    for j in 0..obs_v.len() {
+        let want = expect(Some(j), [x1[j], x2[j]]);
+        let got = probs(&out.hindcast, j);
+        assert!(close(&got, &want, 1e-6), "year {j}: {got:?} vs {want:?}");
+    }
+    // Equal weights; the edges are the observed terciles.
+    assert!((f.weights[[0, 0, 0, 0, 0]] - 0.5).abs() < 1e-7);
+    let e = f64::from(f.edges[[0, 0, 0, 0, 0, 0]]);
+    assert!((e - quantiles_without(&obs_v, None, &TERCILES)[0]).abs() < 1e-5);
+    // The deterministic anomaly: standardized model anomalies averaged, in observed sd.
+    let ms = |v: &[f64]| {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        (m, sd)
+    };
+    let ((c1, s1), (c2, s2), (om, osd)) = (ms(&x1), ms(&x2), ms(&o));
+    let z = ((6.0 - c1) / s1 + (6.5 - c2) / s2) / 2.0;
+    assert!((f64::from(f.anomaly[[0, 0, 0, 0, 0]]) - osd * z).abs() < 1e-5);
+    assert!((f64::from(f.mean[[0, 0, 0, 0, 0]]) - (om + osd * z)).abs() < 1e-5);
+    // The median percentile lies between the outer edges of the predictive mixture.
+    let p50 = f64::from(f.percentiles[[0, 1, 0, 0, 0]]);
+    assert!(p50 > 3.0 && p50 < 8.0, "{p50}");
+}
+
+#[test]
+fn calibrated_precipitation_is_fitted_on_cube_roots() {
+    use crate::ensemble::calibrate::{mixture_probabilities, regression_predictive, Transform};
+    use crate::units::Quantity;
+    let obs_v = [0.5f32, 8.0, 2.0, 27.0, 1.0, 12.0, 4.0, 20.0];
+    let m = [1.0f32, 6.0, 3.0, 20.0, 0.0, 9.0, 2.0, 15.0];
+    let mut hc = vec![test_cell_cube("M", &column(&m))];
+    let mut fc = vec![test_cell_cube("M", &[vec![10.0]])];
+    for c in hc.iter_mut().chain(fc.iter_mut()) {
+        c.meta.quantity = Quantity::Precipitation;
+    }
+    let obs = test_cell_cube("obs", &column(&obs_v));
+    let spec = CombineSpec {
+        scheme: WeightScheme::Calibrated,
+        ..CombineSpec::default()
+    };
+    let out = run(&hc, &fc, Some(&obs), &spec);
+    let t = Transform::CubeRoot;
+    let x: Vec<f64> = m.iter().map(|&v| t.apply(f64::from(v))).collect();
+    let o: Vec<f64> = obs_v.iter().map(|&v| t.apply(f64::from(v))).collect();
+    let fit = regression_predictive(&x, &o, |_| true, t.apply(10.0)).expect("fit");
+    let edges: Vec<f64> = quantiles_without(&obs_v, None, &TERCILES)
+        .iter()
+        .map(|&e| t.apply(e))
+        .collect();
+    let mut want = Vec::new();
+    mixture_probabilities(&[fit], &edges, &mut want);
+    let f = out.forecast.expect("forecast");
+    assert!(
+        close(&probs(&f, 0), &want, 1e-6),
+        "{:?} vs {want:?}",
+        probs(&f, 0)
+    );
+    // Percentiles come back in mm: the median is the cube of the fit's location.
+    let p50 = f64::from(f.percentiles[[0, 1, 0, 0, 0]]);
+    assert!(
+        (p50 - fit.location.powi(3)).abs() < 1e-3 * p50.max(1.0),
+        "{p50}"
+    );
+}
+
+/// Models and observations for the calibration invariants: 1–3 models of 1–4 members, 8–14
+/// years, values with some signal.
+fn calibration_strategy() -> impl Strategy<Value = (Vec<Cube>, Vec<Cube>, Vec<f32>)> {
+    (1usize..4, 8usize..15, any::<u64>()).prop_flat_map(|(nm, ny, seed)| {
+        proptest::collection::vec(1usize..5, nm).prop_map(move |members| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let obs: Vec<f32> = (0..ny).map(|_| 10.0 * rng.random::<f32>()).collect();
+            let mut hc = Vec::new();
+            let mut fc = Vec::new();
+            for (m, &k) in members.iter().enumerate() {
+                let name = format!("M{m}");
+                hc.push(noisy_model(&name, &obs, k, 8.0, &mut rng));
+                let f: Vec<f32> = (0..k).map(|_| 10.0 * rng.random::<f32>()).collect();
+                fc.push(test_cell_cube(&name, &[f]));
+            }
+            (hc, fc, obs)
+        })
+    })
+}
+
+proptest! {
+    #[test]
+    fn calibrated_probabilities_sum_to_one_and_never_see_the_left_out_year(
+        (hc, fc, obs_v) in calibration_strategy(), which in 0usize..100, shift in -50.0f32..50.0
+    ) {
+        let spec = CombineSpec { scheme: WeightScheme::Calibrated, ..CombineSpec::default() };
+        let obs = test_cell_cube("obs", &column(&obs_v));
+        let out = run(&hc, &fc, Some(&obs), &spec);
+        let f = out.forecast.as_ref().expect("forecast");
+        for p in [f, &out.hindcast] {
+            for i in 0..p.probability.dim().0 {
+                let pr = probs(p, i);
+                let s: f64 = pr.iter().sum();
+                prop_assert!((s - 1.0).abs() < 1e-6, "sum {s}");
+                prop_assert!(pr.iter().all(|&v| v >= -1e-7), "{pr:?}");
+            }
+        }
+        // Percentiles never cross.
+        let pct: Vec<f32> = (0..3).map(|k| f.percentiles[[0, k, 0, 0, 0]]).collect();
+        prop_assert!(pct[0] <= pct[1] && pct[1] <= pct[2], "{pct:?}");
+        // Changing the observation of one year leaves that year's hindcast probabilities as
+        // they were: its own fit and edges never saw it.
+        let i = which % obs_v.len();
+        let mut moved = obs_v.clone();
+        moved[i] += shift;
+        let obs2 = test_cell_cube("obs", &column(&moved));
+        let out2 = run(&hc, &fc, Some(&obs2), &spec);
+        prop_assert!(close(&probs(&out.hindcast, i), &probs(&out2.hindcast, i), 1e-9));
+    }
+}

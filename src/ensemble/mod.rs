@@ -52,6 +52,7 @@ pub use crate::stats::categories::{category_level_bounds, category_of};
 use crate::stats::quantile_sorted;
 use mean_spread::{mean_spread_cells, ModelBlock, MEAN_TASK};
 
+pub mod calibrate;
 mod category_rows;
 pub mod combine;
 mod mean_spread;

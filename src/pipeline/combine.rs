@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{align_or_fail, common_years, model_names, RunOptions};
 use crate::cube::CubeKind;
-use crate::ensemble::{
-    combine as combine_lead, CombineInput, CombineSpec, EdgeSource, WeightScheme,
-};
+use crate::ensemble::{combine as combine_lead, CombineInput, CombineSpec};
 use crate::error::{Context, Error, Result};
 use crate::io::products::{Layout, MmeFile};
 use crate::io::{read_leads, read_var, resolve_var, DimMapping, ReadOptions};
@@ -67,15 +65,10 @@ impl CombinePlan {
                 ),
             ));
         }
-        let needs_obs = self.spec.edges == EdgeSource::Observed
-            || matches!(
-                self.spec.scheme,
-                WeightScheme::Skill { .. } | WeightScheme::Pmme
-            );
-        if needs_obs && self.obs.is_none() {
+        if self.spec.needs_observations() && self.obs.is_none() {
             return Err(Error::invalid(
                 "--obs",
-                "--edges obs, --weights skill and --weights pmme need --obs",
+                "--edges obs and --weights skill, pmme or calibrated need --obs (without observations use --weights model or pooled)",
             ));
         }
         Ok(())
@@ -199,7 +192,7 @@ pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineRep
         let out = combine_lead(&input, spec)?;
         if files.is_none() {
             let first = &hc[0];
-            let sources = if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
+            let sources = if spec.model_edges() {
                 models.clone()
             } else {
                 vec!["observed".to_string()]

@@ -48,17 +48,21 @@ pub enum Probabilities {
     Members,
     /// APCC PMME: Gaussian around the mean with the hindcast error spread (for ensemble means).
     Pmme,
+    /// Regression-calibrated probabilities of each model, the MME their equal-weight mean
+    /// ([`crate::ensemble::calibrate`]).
+    Calibrated,
 }
 
 impl Probabilities {
-    /// `model` or `pmme` (the names `--probabilities` takes).
+    /// `model`, `pmme` or `calibrated` (the names `--probabilities` takes).
     pub fn parse(text: &str) -> Result<Self> {
         match text {
             "model" => Ok(Probabilities::Members),
             "pmme" => Ok(Probabilities::Pmme),
+            "calibrated" => Ok(Probabilities::Calibrated),
             other => Err(Error::invalid(
                 format!("--probabilities '{other}'"),
-                "use model or pmme",
+                "use model, pmme or calibrated",
             )),
         }
     }
@@ -68,6 +72,7 @@ impl Probabilities {
         match self {
             Probabilities::Members => "model",
             Probabilities::Pmme => "pmme",
+            Probabilities::Calibrated => "calibrated",
         }
     }
 
@@ -75,6 +80,7 @@ impl Probabilities {
         match self {
             Probabilities::Members => WeightScheme::ModelEqual,
             Probabilities::Pmme => WeightScheme::Pmme,
+            Probabilities::Calibrated => WeightScheme::Calibrated,
         }
     }
 }
@@ -126,13 +132,14 @@ pub struct VerifyPlan {
 impl VerifyPlan {
     /// Refuses combinations that would give a misleading score.
     pub fn check(&self) -> Result<()> {
-        if !self.acc_of_anomaly && self.probabilities == Probabilities::Pmme {
-            return Err(Error::invalid("--acc-of mean with --probabilities pmme", "the PMME mean is calibrated with the other years' observations and biases the correlation low; use --acc-of anomaly"));
+        let name = self.probabilities.name();
+        if !self.acc_of_anomaly && self.probabilities != Probabilities::Members {
+            return Err(Error::invalid(format!("--acc-of mean with --probabilities {name}"), "that mean is centred on the other years' observed mean, which biases the correlation low; use --acc-of anomaly"));
         }
         if self.rpss_debiased && self.probabilities != Probabilities::Members {
             return Err(Error::invalid(
-                "--probabilities pmme",
-                "--rpss-debiased applies to probabilities counted from members (--probabilities model), not to PMME",
+                format!("--probabilities {name}"),
+                format!("--rpss-debiased applies to probabilities counted from members (--probabilities model), not to {name}"),
             ));
         }
         Ok(())

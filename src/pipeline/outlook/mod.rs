@@ -883,7 +883,7 @@ fn variable_products(
         // seasons, deserts): grey on the maps, left out of the summaries and the skill.
         // With each model's own edges, a model whose climate collapses skews the MME too.
         let mut no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
-        if spec.edges == EdgeSource::Model && !pmme {
+        if spec.model_edges() {
             for h in &hindcasts {
                 let m = collapsed_categories(h.values.view(), &spec.category_levels);
                 no_outlook.zip_mut_with(&m, |a, &b| *a |= b);
@@ -913,7 +913,7 @@ fn variable_products(
                 spec: &spec,
                 models: &models,
                 leads: &leads,
-                sources: if spec.edges == EdgeSource::Model && !pmme {
+                sources: if spec.model_edges() {
                     models.clone()
                 } else {
                     vec!["observed".into()]
