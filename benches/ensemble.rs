@@ -1,4 +1,4 @@
-//! Ensemble combination on the synth medium preset (3 models, 10 + 25 + 15 members, 24 starts,
+//! Ensemble kernels and the whole combination on the synth medium preset (3 models, 10 + 25 + 15 members, 24 starts,
 //! 6 leads, 3358 cells: 24.2 M member values of temperature): weighted mean + spread (one
 //! streaming pass), percentiles 10/50/90 (model-equal and pooled), and tercile probabilities
 //! with each model's own hindcast climatology. Throughput in member values per second; no I/O
@@ -14,9 +14,10 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use s2s_ensemble::cube::align_observations;
 use s2s_ensemble::ensemble::{
-    ensemble_mean_spread, ensemble_mean_spread_into, ensemble_percentiles, forecast_probabilities,
-    Weights, TERCILES,
+    combine, ensemble_mean_spread, ensemble_mean_spread_into, ensemble_percentiles,
+    forecast_probabilities, CombineInput, CombineSpec, WeightScheme, Weights, TERCILES,
 };
 use s2s_ensemble::synth::{Preset, SynthConfig, SynthVar};
 use s2s_ensemble::Cube;
@@ -57,6 +58,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| forecast_probabilities(&refs, &refs, &TERCILES, &Weights::ModelEqual).unwrap())
     });
     g.finish();
+    combine_schemes(c, &cfg, &cubes);
 
     let mut g = c.benchmark_group("memory_bandwidth");
     g.sample_size(10);
@@ -66,6 +68,44 @@ fn bench(c: &mut Criterion) {
         .collect();
     common::read_once(&mut g, "read_members", &slices);
     common::triad(&mut g);
+    g.finish();
+}
+
+/// The whole combination ([`combine`]: cross-validated hindcast and forecast products) of the
+/// medium preset's temperature under three schemes: counted members against each
+/// model's own terciles (model-equal), PMME, and the regression-calibrated default. Throughput
+/// in member values (hindcast + forecast) per second.
+fn combine_schemes(c: &mut Criterion, cfg: &SynthConfig, hindcasts: &[Cube]) {
+    let forecasts: Vec<Cube> = (0..cfg.models.len())
+        .map(|m| cfg.model_cube(m, true, SynthVar::Tas).unwrap())
+        .collect();
+    let obs = cfg.observation_cube(SynthVar::Tas).unwrap();
+    let (aligned, _) = align_observations(&obs, &hindcasts[0]).unwrap();
+    let h: Vec<&Cube> = hindcasts.iter().collect();
+    let f: Vec<&Cube> = forecasts.iter().collect();
+    let input = CombineInput {
+        hindcasts: &h,
+        forecasts: Some(&f),
+        obs: Some(&aligned),
+    };
+    let values: usize = h.iter().chain(&f).map(|c| c.values.len()).sum();
+    let mut g = c.benchmark_group("combine");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(values as u64));
+    for (name, scheme) in [
+        ("model_equal", WeightScheme::ModelEqual),
+        ("pmme", WeightScheme::Pmme),
+        ("calibrated", WeightScheme::Calibrated),
+    ] {
+        // The hindcast with the fields verification needs, as `s2s combine` and the outlook
+        // write it (percentiles for the forecast only).
+        let spec = CombineSpec {
+            scheme,
+            full_hindcast: false,
+            ..CombineSpec::default()
+        };
+        g.bench_function(name, |b| b.iter(|| combine(&input, &spec).unwrap()));
+    }
     g.finish();
 }
 

@@ -499,6 +499,10 @@ pub struct Methods {
     pub probabilities: String,
     /// The regions and what they hold.
     pub regions: Vec<(String, String)>,
+    /// The reliability of the cross-validated MME hindcast over the whole domain: per
+    /// variable and lead, e.g. "rainfall, month 1: below 0.92, near 0.78, above 0.81" (slopes
+    /// of the reliability diagrams).
+    pub reliability: Vec<String>,
 }
 
 /// The methods section as Markdown.
@@ -512,6 +516,12 @@ pub fn methods_markdown(m: &Methods) -> String {
         "\n- **Observations**: {}.\n- **Bias correction**: {}.\n- **Probabilities and weighting**: {}.\n- **Verification**: every hindcast year is scored against climatologies, category edges and (for PMME) error spreads computed without that year (leave-one-year-out); ACC is the correlation of the MME anomaly with the observations, RPSS the ranked probability skill score against climatological tercile probabilities (> 0: better than climatology). Hatched cells on the tercile maps have RPSS ≤ 0.\n",
         m.observations, m.bias, m.probabilities
     ));
+    if !m.reliability.is_empty() {
+        s.push_str(&format!(
+            "- **Reliability** of the cross-validated hindcast probabilities over the whole map (slope of the reliability diagram per category: 1 reliable, below 1 overconfident, above 1 underconfident): {}.\n",
+            m.reliability.join("; ")
+        ));
+    }
     s.push_str("- **Regions**: ");
     let regions: Vec<String> = m
         .regions

@@ -161,6 +161,19 @@ fn print_table(summary: &Summary) {
                 r.region, m.model, r.cells, l.acc, l.rpss, interval, l.crpss
             );
         }
+        if let Some(m) = r.models.last().filter(|_| r.models.len() > 1) {
+            let slopes: Vec<String> = m.leads[0]
+                .reliability_slope
+                .iter()
+                .map(|s| format!("{s:.2}"))
+                .collect();
+            println!(
+                "{:<16} {} reliability slope per category, lowest first: {} (1 reliable, < 1 overconfident)",
+                r.region,
+                m.model,
+                slopes.join(" / ")
+            );
+        }
         if let Some(c) = r.mme_against_best_model.first() {
             println!(
                 "{:<16} MME − best model ({}) RPSS at {}: {:+.3}{}",

@@ -181,8 +181,18 @@ pub fn mixture_cdf(models: &[Predictive], v: f64) -> f64 {
     models.iter().map(|p| p.cdf(v)).sum::<f64>() / models.len() as f64
 }
 
-/// The mixture's quantile at `level` in (0, 1) by bisection on its CDF (to 1e-10 of the
-/// largest scale); NaN without a model or outside (0, 1).
+/// The mixture's density at `v`.
+pub fn mixture_pdf(models: &[Predictive], v: f64) -> f64 {
+    models
+        .iter()
+        .map(|p| crate::stats::student_t_pdf((v - p.location) / p.scale, p.dof) / p.scale)
+        .sum::<f64>()
+        / models.len() as f64
+}
+
+/// The mixture's quantile at `level` in (0, 1): Newton steps on its CDF from the Gaussian guess,
+/// kept inside a bracket that bisects whenever a step would leave it, to 1e-10 of the largest
+/// scale; NaN without a model or outside (0, 1).
 pub fn mixture_quantile(models: &[Predictive], level: f64) -> f64 {
     if models.is_empty() || !(level > 0.0 && level < 1.0) {
         return f64::NAN;
@@ -206,15 +216,34 @@ pub fn mixture_quantile(models: &[Predictive], level: f64) -> f64 {
         hi += 2.0 * (hi - lo);
     }
     let tol = 1e-10 * smax.max(f64::MIN_POSITIVE);
-    while hi - lo > tol {
-        let mid = 0.5 * (lo + hi);
-        if mixture_cdf(models, mid) < level {
-            lo = mid;
+    let n = models.len() as f64;
+    let mean = models.iter().map(|p| p.location).sum::<f64>() / n;
+    let scale = models.iter().map(|p| p.scale).sum::<f64>() / n;
+    let mut q = (mean + crate::stats::standard_normal_quantile(level) * scale).clamp(lo, hi);
+    for _ in 0..200 {
+        let f = mixture_cdf(models, q) - level;
+        if f == 0.0 {
+            break;
+        }
+        if f < 0.0 {
+            lo = q;
         } else {
-            hi = mid;
+            hi = q;
+        }
+        let d = mixture_pdf(models, q);
+        let newton = q - f / d;
+        let next = if d > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        let step = (next - q).abs();
+        q = next;
+        if step <= tol || hi - lo <= tol {
+            break;
         }
     }
-    0.5 * (lo + hi)
+    q
 }
 
 #[cfg(test)]

@@ -1219,11 +1219,7 @@ fn new_products(
     nx: usize,
 ) -> Products {
     let f = |k: usize| Array5::<f32>::from_elem((nt, k, nl, ny, nx), f32::NAN);
-    let nsrc = if spec.edges == EdgeSource::Model && spec.scheme != WeightScheme::Pmme {
-        nm
-    } else {
-        1
-    };
+    let nsrc = if spec.model_edges() { nm } else { 1 };
     let nx_levels = spec.extreme_levels.len();
     Products {
         probability: f(spec.category_levels.len() + 1),

@@ -1066,6 +1066,19 @@ fn read_variable(
                     cube_meta.units, quantity
                 )));
             }
+            // One rule for negative precipitation everywhere: small negatives (numerical noise
+            // of models, packing and analyses, above the plausible floor) become 0, counted in
+            // the history; larger ones were refused above.
+            if quantity == Quantity::Precipitation && mn < 0.0 {
+                let mut clipped = 0usize;
+                for v in values.iter_mut().filter(|v| **v < 0.0) {
+                    *v = 0.0;
+                    clipped += 1;
+                }
+                cube_meta.history.push(format!(
+                    "{clipped} small negative values (down to {mn:.3} mm/day, above the plausible floor {lo} mm/day) set to 0"
+                ));
+            }
         }
     }
     let coords = Coords {

@@ -3,6 +3,8 @@
 
 use crate::bias::{CrossValidation, Kind};
 use crate::cube::{Lead, LeadUnit};
+use crate::ensemble::WeightScheme;
+use crate::error::{Error, Result};
 use crate::units::Quantity;
 
 pub use crate::bias::{WET_DAY_THRESHOLD_DAILY_MM, WET_THRESHOLD_MONTHLY_MM};
@@ -58,6 +60,64 @@ pub fn model_equal_member_weights(members: &[usize]) -> Vec<f64> {
         .collect()
 }
 
+/// Probability bins of the reliability diagrams behind the bulletin's reliability slopes:
+/// tenths, as the WMO standard verification of long-range forecasts (SVS-LRF) draws them.
+pub const RELIABILITY_BINS: usize = 10;
+
+/// Fewest members per start for probabilities counted from members without a warning: with
+/// fewer, a model's tercile probability moves in steps of more than 10 % and sampling noise
+/// alone makes ~40 % "dominant" categories common (C3S models have 25–51 members; the
+/// calibrated method needs only ensemble means).
+pub const MIN_COUNTED_MEMBERS: usize = 10;
+
+/// Whether `scheme` counts members into probabilities (pooled, model-equal and skill weights).
+pub fn counts_members(scheme: WeightScheme) -> bool {
+    matches!(
+        scheme,
+        WeightScheme::Pooled | WeightScheme::ModelEqual | WeightScheme::Skill { .. }
+    )
+}
+
+/// The guard on probabilities counted from members, given each model's `(name, members)`: an
+/// error where a model has one member per start (an ensemble mean: its counted probabilities
+/// are 0 or 100 %), a warning to show where a model has fewer than [`MIN_COUNTED_MEMBERS`];
+/// nothing for the calibrated and PMME methods, which do not count.
+pub fn counted_members_guard(
+    scheme: WeightScheme,
+    models: &[(String, usize)],
+) -> Result<Option<String>> {
+    if !counts_members(scheme) {
+        return Ok(None);
+    }
+    let use_instead = "use calibrated probabilities instead (weights = \"calibrated\" in the configuration, --weights calibrated for combine, --probabilities calibrated for verify), or PMME";
+    let single: Vec<&str> = models
+        .iter()
+        .filter(|(_, n)| *n <= 1)
+        .map(|(m, _)| m.as_str())
+        .collect();
+    if !single.is_empty() {
+        return Err(Error::invalid(
+            "probabilities counted from members",
+            format!(
+                "{} {} one member per start (ensemble means?): counted probabilities would be 0 or 100 %; {use_instead}",
+                single.join(", "),
+                if single.len() == 1 { "has" } else { "have" }
+            ),
+        ));
+    }
+    let few: Vec<String> = models
+        .iter()
+        .filter(|(_, n)| *n < MIN_COUNTED_MEMBERS)
+        .map(|(m, n)| format!("{m} ({n})"))
+        .collect();
+    Ok((!few.is_empty()).then(|| {
+        format!(
+            "warning: probabilities counted from few members — {} — are noisy and overconfident (fewer than {MIN_COUNTED_MEMBERS} per start); {use_instead}",
+            few.join(", ")
+        )
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +141,30 @@ mod tests {
         assert_eq!(w.len(), 6);
         assert!((w[0] - 0.25).abs() < 1e-15 && (w[5] - 0.125).abs() < 1e-15);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn counted_members_guard_refuses_ensemble_means_and_warns_on_few() {
+        let models = |n: &[usize]| -> Vec<(String, usize)> {
+            n.iter()
+                .enumerate()
+                .map(|(i, &k)| (format!("M{i}"), k))
+                .collect()
+        };
+        let model_equal = WeightScheme::ModelEqual;
+        let e = counted_members_guard(model_equal, &models(&[1, 25])).unwrap_err();
+        assert!(e.to_string().contains("M0 has one member"), "{e}");
+        assert!(e.to_string().contains("calibrated"), "{e}");
+        let w = counted_members_guard(model_equal, &models(&[5, 25])).unwrap();
+        assert!(w.unwrap().contains("M0 (5)"));
+        assert!(counted_members_guard(model_equal, &models(&[10, 25]))
+            .unwrap()
+            .is_none());
+        // The calibrated method and PMME do not count members.
+        for s in [WeightScheme::Calibrated, WeightScheme::Pmme] {
+            assert!(counted_members_guard(s, &models(&[1, 1]))
+                .unwrap()
+                .is_none());
+        }
     }
 }

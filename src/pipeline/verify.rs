@@ -19,8 +19,8 @@ use crate::io::products::skill::{scalar, significance, write_skill, SkillFile};
 use crate::io::{read_observed_series, read_var, write_text_atomic, ReadOptions};
 use crate::progress::Progress;
 use crate::verify::{
-    regional_diagnostics, regional_mean, skill_maps, Bootstrap, Interval, Region,
-    RegionalDiagnostics, ReliabilityBin, RocCurve, ScoredForecast, SkillMaps,
+    regional_diagnostics, regional_mean, reliability_slope, skill_maps, Bootstrap, Interval,
+    Region, RegionalDiagnostics, ReliabilityBin, RocCurve, ScoredForecast, SkillMaps,
 };
 use crate::Cube;
 
@@ -222,6 +222,9 @@ pub struct LeadSummary {
     pub roc_area: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern_acc: Option<Vec<YearValue>>,
+    /// Per category: the slope of the reliability diagram (1 reliable, < 1 overconfident;
+    /// [`crate::verify::reliability_slope`]).
+    pub reliability_slope: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reliability: Option<Vec<Vec<ReliabilityBin>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,6 +340,13 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
         .iter()
         .map(|r| r.cell_weights(&hc[0].coords.spatial))
         .collect();
+    let members: Vec<(String, usize)> = hc
+        .iter()
+        .map(|c| (c.meta.model.clone(), c.n_member()))
+        .collect();
+    if let Some(warning) = super::policy::counted_members_guard(spec.scheme, &members)? {
+        progress.note(&warning);
+    }
     let nl = hc[0].n_lead();
     let mut systems: Vec<System> = Vec::new();
     progress.start("verify", hc.len() as u64 + u64::from(hc.len() > 1));
@@ -618,6 +628,7 @@ fn region_summary(
                         .map(|(&year, &value)| YearValue { year, value })
                         .collect()
                 }),
+                reliability_slope: d.reliability.iter().map(|b| reliability_slope(b)).collect(),
                 reliability: has("reliability").then(|| d.reliability.clone()),
                 roc: has("roc").then(|| d.roc.clone()),
                 rank_histogram: has("rank").then(|| d.rank_histogram.clone()),

@@ -66,15 +66,46 @@ pub fn standard_normal_cdf(z: f64) -> f64 {
     0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
 
-/// The Student-t distribution function with `dof` degrees of freedom at `t`: with
-/// `x = ν / (ν + t²)`, `P(T ≤ t) = 1 − ½ I_x(ν/2, ½)` for `t ≥ 0` and `½ I_x(ν/2, ½)` below
-/// (Abramowitz & Stegun 26.7.1; statrs' regularized incomplete beta). NaN for NaN or `dof ≤ 0`.
+/// The Student-t distribution function with `dof` degrees of freedom at `t`. For whole `dof`
+/// up to [`STUDENT_T_SERIES_MAX_DOF`] (what regressions on hindcast years give) the finite series
+/// of Abramowitz & Stegun 26.7.3–4 in `θ = atan(t/√ν)`: for odd ν
+/// `A = (2/π)(θ + sin θ (cos θ + ⅔ cos³θ + … + (2·4⋯(ν−3))/(1·3⋯(ν−2)) cos^(ν−2) θ))`, for even ν
+/// `A = sin θ (1 + ½ cos²θ + (1·3)/(2·4) cos⁴θ + … + (1·3⋯(ν−3))/(2·4⋯(ν−2)) cos^(ν−2) θ)`, with
+/// `P(T ≤ t) = ½ + ½ A` (A is odd in t); else, with `x = ν / (ν + t²)`,
+/// `P(T ≤ t) = 1 − ½ I_x(ν/2, ½)` for `t ≥ 0` (statrs' regularized incomplete beta). NaN for NaN
+/// or `dof ≤ 0`.
 pub fn student_t_cdf(t: f64, dof: f64) -> f64 {
     if t.is_nan() || dof.is_nan() || dof <= 0.0 {
         return f64::NAN;
     }
     if t.is_infinite() {
         return if t > 0.0 { 1.0 } else { 0.0 };
+    }
+    if dof.fract() == 0.0 && dof <= STUDENT_T_SERIES_MAX_DOF {
+        let nu = dof as u32;
+        let theta = (t / dof.sqrt()).atan();
+        let (s, c) = theta.sin_cos();
+        let c2 = c * c;
+        let a = if nu % 2 == 1 {
+            // θ + sin θ Σ_{k=0}^{(ν−3)/2} a_k cos^(2k+1) θ, a_0 = 1, a_k = a_{k−1}·2k/(2k+1)
+            let mut term = c;
+            let mut sum = if nu > 1 { c } else { 0.0 };
+            for k in 1..(nu.saturating_sub(1) / 2) {
+                term *= c2 * (2 * k) as f64 / (2 * k + 1) as f64;
+                sum += term;
+            }
+            std::f64::consts::FRAC_2_PI * (theta + s * sum)
+        } else {
+            // sin θ Σ_{k=0}^{(ν−2)/2} b_k cos^(2k) θ, b_0 = 1, b_k = b_{k−1}·(2k−1)/(2k)
+            let mut term = 1.0;
+            let mut sum = 1.0;
+            for k in 1..(nu / 2) {
+                term *= c2 * (2 * k - 1) as f64 / (2 * k) as f64;
+                sum += term;
+            }
+            s * sum
+        };
+        return (0.5 + 0.5 * a).clamp(0.0, 1.0);
     }
     let x = dof / (dof + t * t);
     let tail = 0.5 * statrs::function::beta::beta_reg(0.5 * dof, 0.5, x);
@@ -83,6 +114,19 @@ pub fn student_t_cdf(t: f64, dof: f64) -> f64 {
     } else {
         tail
     }
+}
+
+/// Degrees of freedom up to which [`student_t_cdf`] sums its finite series (a few hundred
+/// terms at most, exact to rounding); beyond, the incomplete beta function.
+pub const STUDENT_T_SERIES_MAX_DOF: f64 = 400.0;
+
+/// The Student-t density with `dof` degrees of freedom at `t`:
+/// `Γ((ν+1)/2) / (√(νπ) Γ(ν/2)) (1 + t²/ν)^(−(ν+1)/2)`.
+pub fn student_t_pdf(t: f64, dof: f64) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    let norm =
+        ln_gamma(0.5 * (dof + 1.0)) - ln_gamma(0.5 * dof) - 0.5 * (dof * std::f64::consts::PI).ln();
+    (norm - 0.5 * (dof + 1.0) * (t * t / dof).ln_1p()).exp()
 }
 
 /// Φ⁻¹(p), the standard normal quantile: `−√2 erfc⁻¹(2p)` (statrs' `erfc_inv`, the expression of
@@ -267,6 +311,26 @@ mod tests {
         assert!(student_t_cdf(f64::NAN, 3.0).is_nan());
         assert!(student_t_cdf(1.0, 0.0).is_nan());
         assert_eq!(student_t_cdf(f64::INFINITY, 3.0), 1.0);
+        // The finite series and the incomplete beta agree for whole degrees of freedom.
+        for nu in [1.0, 2.0, 3.0, 4.0, 7.0, 10.0, 23.0, 36.0, 120.0] {
+            for t in [-4.0, -1.3, -0.2, 0.0, 0.5, 2.2, 6.0] {
+                let x = nu / (nu + t * t);
+                let tail = 0.5 * statrs::function::beta::beta_reg(0.5 * nu, 0.5, x);
+                let beta = if t >= 0.0 { 1.0 - tail } else { tail };
+                let series = student_t_cdf(t, nu);
+                assert!(
+                    (series - beta).abs() < 1e-12,
+                    "ν {nu}, t {t}: {series} vs {beta}"
+                );
+            }
+        }
+        // The density integrates to the distribution function (midpoint rule over [0, 1.5]).
+        let steps = 3000;
+        let h = 1.5 / steps as f64;
+        let area: f64 = (0..steps)
+            .map(|i| student_t_pdf((i as f64 + 0.5) * h, 5.0) * h)
+            .sum();
+        assert!((area - (student_t_cdf(1.5, 5.0) - 0.5)).abs() < 1e-8);
     }
 
     proptest::proptest! {

@@ -34,6 +34,37 @@ pub struct ReliabilityBin {
     pub count: usize,
 }
 
+/// The slope of a reliability diagram: the least-squares line of the observed frequency on the
+/// mean forecast probability through the non-empty bins, each weighted by its count. 1 is
+/// reliable, below 1 overconfident (probabilities too far from climatology), above 1
+/// underconfident (Wilks 2011 §8.4.4; Weisheimer & Palmer 2014, J. R. Soc. Interface 11,
+/// who grade seasonal forecasts by it). NaN with fewer than two non-empty bins.
+pub fn reliability_slope(bins: &[ReliabilityBin]) -> f64 {
+    let used = || {
+        bins.iter().filter(|b| {
+            b.count > 0 && b.forecast_mean.is_finite() && b.observed_frequency.is_finite()
+        })
+    };
+    let total: f64 = used().map(|b| b.count as f64).sum();
+    if used().count() < 2 {
+        return f64::NAN;
+    }
+    let mean =
+        |f: fn(&ReliabilityBin) -> f64| used().map(|b| b.count as f64 * f(b)).sum::<f64>() / total;
+    let (mp, mo) = (mean(|b| b.forecast_mean), mean(|b| b.observed_frequency));
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for b in used() {
+        let dx = b.forecast_mean - mp;
+        sxx += b.count as f64 * dx * dx;
+        sxy += b.count as f64 * dx * (b.observed_frequency - mo);
+    }
+    if sxx > 0.0 {
+        sxy / sxx
+    } else {
+        f64::NAN
+    }
+}
+
 /// The bin `0..bins` of probability `p` (bins `[k/K, (k+1)/K)`, the last closed; a value a
 /// rounding error below an edge counts as on it).
 pub fn probability_bin(p: f64, bins: usize) -> usize {
@@ -184,6 +215,27 @@ pub fn uniform_from_key(key: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reliability_slope_by_hand() {
+        let bin = |p: f64, o: f64, count: usize| ReliabilityBin {
+            lower: 0.0,
+            upper: 1.0,
+            forecast_mean: p,
+            observed_frequency: o,
+            count,
+        };
+        // Perfectly reliable: slope 1; half as far from the mean as forecast: ½.
+        let reliable = [bin(0.2, 0.2, 3), bin(0.4, 0.4, 5), bin(0.6, 0.6, 2)];
+        assert!((reliability_slope(&reliable) - 1.0).abs() < 1e-12);
+        let over = [bin(0.2, 0.3, 1), bin(0.6, 0.5, 1)];
+        assert!((reliability_slope(&over) - 0.5).abs() < 1e-12);
+        // Counts weigh: (0.1, 0.1)×1, (0.3, 0.4)×2, (0.5, 0.4)×1 → means p 0.3, o 0.325;
+        // Sxx = 0.04 + 0 + 0.04 = 0.08, Sxy = (−0.2)(−0.225) + 0 + (0.2)(0.075) = 0.06 → 0.75.
+        let weighted = [bin(0.1, 0.1, 1), bin(0.3, 0.4, 2), bin(0.5, 0.4, 1)];
+        assert!((reliability_slope(&weighted) - 0.75).abs() < 1e-12);
+        assert!(reliability_slope(&[bin(0.3, 0.3, 4), bin(0.5, f64::NAN, 0)]).is_nan());
+    }
 
     #[test]
     fn reliability_bins_by_hand() {

@@ -43,8 +43,8 @@ pub mod maps;
 pub mod region;
 pub use bootstrap::{weighted_pearson, weighted_skill_score, Bootstrap, Interval, ResampleKernel};
 pub use diagrams::{
-    observation_rank, probability_bin, reliability_table, roc_curve, uniform_from_key,
-    ReliabilityBin, RocCurve, RocPoint,
+    observation_rank, probability_bin, reliability_slope, reliability_table, roc_curve,
+    uniform_from_key, ReliabilityBin, RocCurve, RocPoint,
 };
 pub use kernels::{ensemble_mean_correlation, mean_crps, mean_rps, roc_area_map};
 pub use maps::{

@@ -330,6 +330,42 @@ fn unknown_and_absurd_units() {
 }
 
 #[test]
+fn small_negative_rainfall_becomes_zero_and_large_negative_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("noise.nc");
+    plain_obs(&p, "pr", "mm/day", 4, |t, y, x| {
+        if (t + y + x) % 3 == 0 {
+            -0.4
+        } else {
+            2.0 + t as f32
+        }
+    });
+    let c = s2s_ensemble::io::read_var(&p, Some("pr"), Default::default()).unwrap();
+    assert!(c.values.iter().all(|v| *v >= 0.0));
+    assert!(
+        c.meta.history.iter().any(
+            |h| h.contains("small negative values (down to -0.400 mm/day")
+                && h.contains("set to 0")
+        ),
+        "{:?}",
+        c.meta.history
+    );
+    let q = dir.path().join("sign_flipped.nc");
+    plain_obs(
+        &q,
+        "pr",
+        "mm/day",
+        4,
+        |t, _, _| if t == 0 { -6.0 } else { 2.0 },
+    );
+    let err = fails(&["inspect", q.to_str().unwrap()]);
+    assert!(
+        err.contains("sign_flipped.nc: variable 'pr': values -6") && err.contains("implausible"),
+        "{err}"
+    );
+}
+
+#[test]
 fn several_files_report_each_and_fail_once() {
     let o = s2s(&[
         "inspect",

@@ -48,6 +48,23 @@ fn methods(ctx: &RunContext, variables: &[VariableProducts]) -> Methods {
             .join("; "),
         bias: bias_words(ctx.cfg),
         probabilities: variables[0].method.clone(),
+        reliability: variables
+            .iter()
+            .flat_map(|v| {
+                v.reliability.iter().map(move |(lead, slopes)| {
+                    let words = ["below", "near", "above"];
+                    let each: Vec<String> = slopes
+                        .iter()
+                        .enumerate()
+                        .map(|(c, s)| match (slopes.len(), words.get(c)) {
+                            (3, Some(w)) => format!("{w} {s:.2}"),
+                            _ => format!("category {} {s:.2}", c + 1),
+                        })
+                        .collect();
+                    format!("{}, {lead}: {}", v.what, each.join(", "))
+                })
+            })
+            .collect(),
         regions: ctx
             .regions
             .iter()

@@ -23,7 +23,8 @@ enum Route {
     /// From each member's SPI over the observed months before the start and its forecast
     /// months: needs every lead of the forecasts, so it is made after the last lead.
     History(Box<HistoryRoute>),
-    /// PMME on the SPI scale of the observed period totals, lead by lead.
+    /// The MME mean on the SPI scale of the observed period totals with its hindcast error
+    /// (PMME, ensemble means), lead by lead.
     Gaussian,
     /// Each member against its own model's hindcast gamma, lead by lead.
     ModelClimatology,
@@ -51,7 +52,8 @@ fn period_spi_spec() -> SpiSpec {
 impl DroughtBuilder {
     /// Chooses the route: the observed monthly history when the leads are consecutive single
     /// months and the observations reach the month before the start (not for PMME), else the
-    /// target-period SPI (Gaussian for PMME, each model's own climatology otherwise).
+    /// target-period SPI (`gaussian`: the MME mean with its hindcast error, for PMME and
+    /// ensemble means; else each member against its own model's climatology).
     /// `corrected`: the forecasts are bias-corrected onto the observed climate, and the
     /// history route is to use the corrected members given by [`Self::corrected_forecast`].
     pub(super) fn new(
@@ -59,10 +61,10 @@ impl DroughtBuilder {
         forecasts: &[Cube],
         leads: &[Lead],
         scale: usize,
-        pmme: bool,
+        gaussian: bool,
         corrected: bool,
     ) -> Result<Self> {
-        let route = if pmme {
+        let route = if gaussian {
             Route::Gaussian
         } else if let Some(h) = HistoryRoute::prepare(obs, &forecasts[0], leads, scale)? {
             Route::History(Box::new(h))
@@ -143,7 +145,7 @@ impl DroughtBuilder {
             }
             Route::Gaussian => Ok((
                 DroughtOutlook::concat_leads(&self.leads)?,
-                "SPI at the scale of the target period: the PMME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform".to_string(),
+                "SPI at the scale of the target period: the MME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform".to_string(),
             )),
             Route::ModelClimatology => Ok((
                 DroughtOutlook::concat_leads(&self.leads)?,

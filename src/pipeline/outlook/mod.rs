@@ -51,7 +51,9 @@ use crate::io::{
 };
 use crate::progress::Progress;
 use crate::units::Quantity;
-use crate::verify::{skill_maps, Region, ScoredForecast, SkillMaps};
+use crate::verify::{
+    regional_diagnostics, reliability_slope, skill_maps, Region, ScoredForecast, SkillMaps,
+};
 use crate::Cube;
 use bulletins::write_bulletins;
 use drought::{drought_part, DroughtBuilder};
@@ -353,6 +355,9 @@ struct VariableProducts {
     region_field_maps: Vec<Maps>,
     region_countries: Vec<Vec<CountryOutlook>>,
     drought: Option<DroughtPart>,
+    /// Per lead: its label and the reliability-diagram slope of each category of the
+    /// cross-validated MME hindcast over the whole map.
+    reliability: Vec<(String, Vec<f64>)>,
     netcdf: PathBuf,
     models: Vec<(String, usize, (i32, i32))>,
     observations: String,
@@ -392,6 +397,7 @@ impl VariableProducts {
             region_maps: Vec::new(),
             region_field_maps: Vec::new(),
             region_countries: Vec::new(),
+            reliability: self.reliability.clone(),
             drought: self.drought.as_ref().map(|d| DroughtPart {
                 method: d.method.clone(),
                 summaries: d
@@ -723,6 +729,13 @@ fn variable_products(
         aligned_all.get_or_insert(aligned);
     }
     let aligned_all = aligned_all.expect("at least one model");
+    let members: Vec<(String, usize)> = hindcasts
+        .iter()
+        .map(|h| (h.meta.model.clone(), h.n_member()))
+        .collect();
+    if let Some(warning) = policy::counted_members_guard(cfg.weights.scheme(), &members)? {
+        bars.note(&warning);
+    }
     log.add(&format!("ingest {variable}"));
 
     // The bias correction (cross-validated hindcast + forecast).
@@ -779,11 +792,12 @@ fn variable_products(
         countries: Vec::new(),
         maps: Vec::new(),
         field_maps: Vec::new(),
-        field_note: field_note(quantity, pmme),
+        field_note: field_note(quantity, spec.scheme),
         region_maps: vec![Vec::new(); ctx.regions.len()],
         region_field_maps: vec![Vec::new(); ctx.regions.len()],
         region_countries: vec![Vec::new(); ctx.regions.len()],
         drought: None,
+        reliability: Vec::new(),
         netcdf: nc_path.clone(),
         models: hindcasts
             .iter()
@@ -814,6 +828,25 @@ fn variable_products(
         .map(|r| RegionCells::new(r, &forecast.coords.spatial))
         .collect();
     let cell_country = cell_countries(&forecast.coords.spatial, ctx.countries, &region_cells);
+    // Area weights of the whole map (cos latitude), for the reliability of the hindcast.
+    let map_weights: Vec<f64> = {
+        let sp = &forecast.coords.spatial;
+        let (ny, nx) = sp.shape();
+        (0..ny * nx)
+            .map(|k| {
+                let (lat, _) = sp.cell_lat_lon(k / nx, k % nx);
+                if lat.is_finite() {
+                    lat.to_radians().cos().max(0.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    };
+    // The drought outlook from the MME mean and its hindcast error (Gaussian on the SPI
+    // scale) for PMME and wherever a model has only its ensemble mean: counting four ensemble
+    // means as members would give probabilities in steps of 25 %.
+    let ensemble_means = members.iter().any(|(_, n)| *n < 2);
     let mut drought = (quantity == Quantity::Precipitation)
         .then(|| {
             DroughtBuilder::new(
@@ -821,7 +854,7 @@ fn variable_products(
                 &inputs.forecasts,
                 &leads,
                 cfg.spi_scale,
-                pmme,
+                pmme || ensemble_means,
                 corrector.is_some(),
             )
         })
@@ -893,7 +926,7 @@ fn variable_products(
         let fc = result.forecast.as_mut().expect("forecast products");
         fc.withhold(no_outlook.view());
         log.add(&format!("combine {variable}"));
-        let skill = skill_maps(&ScoredForecast {
+        let scored = ScoredForecast {
             probability: result.hindcast.probability.view(),
             ensemble_mean: result.hindcast.mean.view(),
             anomaly: Some(result.hindcast.anomaly.view()),
@@ -903,7 +936,14 @@ fn variable_products(
             debias_members: None,
             bootstrap: None,
             fair_crps: true,
-        })?;
+        };
+        let skill = skill_maps(&scored)?;
+        let reliability = regional_diagnostics(&scored, 0, &map_weights, policy::RELIABILITY_BINS)?
+            .reliability
+            .iter()
+            .map(|b| reliability_slope(b))
+            .collect();
+        products.reliability.push((lead.label(), reliability));
         log.add(&format!("verify {variable}"));
 
         // ---- the CF-NetCDF forecast, maps and summaries ----
@@ -975,11 +1015,11 @@ fn variable_products(
 }
 
 /// What the deterministic maps of a quantity show.
-fn field_note(quantity: Quantity, pmme: bool) -> String {
-    let normal = if pmme {
-        "the observed mean of the hindcast years"
-    } else {
-        "the models' own hindcast means, weighted like the forecast"
+fn field_note(quantity: Quantity, scheme: WeightScheme) -> String {
+    let normal = match scheme {
+        WeightScheme::Pmme => "the observed mean of the hindcast years",
+        WeightScheme::Calibrated => "the observed mean of the hindcast years; the anomaly is the models' standardized anomalies averaged, in observed standard deviations",
+        _ => "the models' own hindcast means, weighted like the forecast",
     };
     match quantity {
         Quantity::Precipitation => format!("Ensemble-mean rainfall in percent of normal (normal: {normal}): browns below 80 %, white 80–120 %, blue-greens above 120 %."),
@@ -1226,13 +1266,17 @@ fn cyclone_products(
 
 /// The bias correction in words, for the methods section.
 fn bias_words(cfg: &OutlookConfig) -> String {
+    let scheme = cfg.weights.scheme();
     let method = match cfg.bias {
+        BiasMethod::None if scheme == WeightScheme::Calibrated => return "none (the inputs are used as they are: the regression of the observations on each model's ensemble mean absorbs its bias; the tercile edges are the observed terciles)".to_string(),
         BiasMethod::None => return "none (the inputs are used as they are; the tercile edges come from each model's own hindcast climatology or, for PMME, anomalies against it)".to_string(),
         BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month",
         BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month",
     };
     if cfg.edges_from_obs {
         format!("{method}; hindcasts leave-one-year-out, forecasts trained on every hindcast year")
+    } else if scheme == WeightScheme::Calibrated {
+        format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the calibrated probabilities regress the observations on each model's raw ensemble mean, which absorbs the model's bias, so the models are calibrated as they are")
     } else {
         format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the tercile probabilities, anomalies and percent of normal use each model's own hindcast climate, which the correction leaves unchanged, so the models are combined as they are and their cross-validated skill carries no degeneracy of a leave-one-year-out correction (Barnston and van den Dool 1993)")
     }
