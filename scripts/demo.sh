@@ -30,9 +30,10 @@ echo "== s2s combine: the three bias-less synthetic models into a multi-model en
 $S2S combine --var pr --hindcast "$OUT/synth/hindcast_ALPHA.nc,$OUT/synth/hindcast_BRAVO.nc,$OUT/synth/hindcast_CHARLIE.nc" \
     --forecast "$OUT/synth/forecast_ALPHA.nc,$OUT/synth/forecast_BRAVO.nc,$OUT/synth/forecast_CHARLIE.nc" --out "$OUT/mme_synth"
 
-echo "== s2s verify: cross-validated skill of the four real NMME models and their PMME against IMD rainfall"
-$S2S verify --probabilities pmme --hindcast "$(ls data/real/nmme_india/*_HCST.nc | paste -sd,)" \
-    --obs data/real/nmme_india/observations.nc --obs-units mm/month --regions "india=66,100,6,38;south_asia" \
+echo "== s2s verify: cross-validated skill of the four real NMME models and their calibrated MME against IMD rainfall"
+$S2S verify --probabilities calibrated --hindcast "$(ls data/real/nmme_india/*_HCST.nc | paste -sd,)" \
+    --models CanSIPSv2,CCSM4,GEOS-S2S,CFSv2 --obs data/real/nmme_india/observations.nc --obs-units mm/month \
+    --regions "all=0,180,-90,90;India" \
     --out "$OUT/skill" | tee "$OUT/skill.txt"
 
 echo "== s2s spi: SPI-3 of CMIP5 CanESM2 daily precipitation at three stations (monthly means first), calibration 1950-1980"

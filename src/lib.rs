@@ -21,7 +21,7 @@
 //! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, country masks | [`grid`] |
 //! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs), writing, and every product schema ([`io::products`]) | [`io`] |
 //! | [`bias`] | bias correction: mean and variance scaling, EQM, QDM, cross-validation | [`bias`] (Déqué 2007; Cannon et al. 2015) |
-//! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`mod@ensemble::combine`] |
+//! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, regression-calibrated probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`ensemble::calibrate`], [`mod@ensemble::combine`] |
 //! | [`verify`] | deterministic and probabilistic skill: ACC, RMSE, MSSS, RPSS, fair CRPS, Brier, ROC, reliability, bootstrap | [`verify`] |
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |

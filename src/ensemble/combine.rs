@@ -25,6 +25,14 @@
 //!   `σ_e = √(mean_y (A_y − (o_y − ō_{−y}))²)`; category edges are the observed Gaussian
 //!   quantiles `ō + z_p s_o` (`z = ∓0.4307` for terciles); `P(below) = Φ((e₁ − μ)/σ_e)`, and so
 //!   on. Percentiles are `μ + z_p σ_e`.
+//! - Calibrated (the default of the jobs): each model's regression-calibrated Student-t
+//!   predictive distribution ([`super::calibrate`]) fitted on the training years, the MME the
+//!   equal-weight mixture: probabilities averaged at the observed edges, percentiles the
+//!   mixture's quantiles; the deterministic anomaly `s_o Σ_m (x̄_m − c_m)/(M s_m)` (the models'
+//!   standardized ensemble-mean anomalies against their climatology of all hindcast years, in
+//!   observed standard deviations of all hindcast years — one constant per cell, which no
+//!   correlation depends on) about the observed mean of the training years; the spread
+//!   `s_o` times the mean predictive scale over the transformed observed standard deviation.
 //! - Deterministic fields: `mean = Σ w_m x̄_m`; `anomaly = Σ w_m (x̄_m − c_m)` with `c_m` the
 //!   model's own hindcast mean; `standardized_anomaly = Σ w_m (x̄_m − c_m)/s_m` with `s_m` the
 //!   standard deviation of the model's pool; `percent_of_normal = 100 mean / Σ w_m c_m`;

@@ -13,6 +13,9 @@
 //!   removes the residual bias of each model), in parallel over `(lead, latitude row)`.
 //! - [`ensemble_mean`], [`weighted_percentile`]: deterministic fields of one cell;
 //!   [`ensemble_mean_spread`], [`ensemble_percentiles`], [`ensemble_fields`]: of whole cubes.
+//! - [`calibrate`]: regression-calibrated (Student-t) probabilities of one model and their
+//!   equal-weight mixture; [`mod@combine`]: the multi-model combination of hindcasts and
+//!   forecasts by counted members, skill weights, PMME or calibration.
 //!
 //! # Cost
 //! The mean and spread stream every member once (register-blocked over 16 cells, the next
