@@ -9,15 +9,31 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Args;
-use s2s_ensemble::pipeline::verify::{selected_scores, verify, Probabilities, Summary, VerifyPlan};
+use s2s_ensemble::pipeline::verify::{
+    selected_scores, verify, Probabilities, Summary, SystemKind, VerifyPlan,
+};
 
 use super::{parse_years, Globals, VariableArgs};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Hindcast files, one per model, comma-separated (bias-corrected, on one grid).
-    #[arg(long, value_name = "FILES", value_delimiter = ',', required = true)]
+    #[arg(
+        long,
+        value_name = "FILES",
+        value_delimiter = ',',
+        required_unless_present = "forecast_probabilities"
+    )]
     hindcast: Vec<PathBuf>,
+    /// Files of category probabilities to verify as they are, comma-separated, one system each:
+    /// a variable with a category dimension (category, tercile, C, …; string labels fine) or
+    /// one variable per category (below / normal / above in the names); percentages are
+    /// accepted. Only probabilistic scores (RPSS, Brier, ROC, reliability).
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    forecast_probabilities: Vec<PathBuf>,
+    /// The probability variable of --forecast-probabilities (default: found).
+    #[arg(long, value_name = "NAME")]
+    probability_var: Option<String>,
     /// Observations on the same grid.
     #[arg(long, value_name = "FILE")]
     obs: PathBuf,
@@ -97,6 +113,8 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         obs_units: args.input.obs_units.clone(),
         models: args.input.models.clone(),
         probabilities: Probabilities::parse(&args.probabilities)?,
+        forecast_probabilities: args.forecast_probabilities.clone(),
+        probability_variable: args.probability_var.clone(),
         scores: selected_scores(&args.scores)?,
         regions: args.regions.clone(),
         countries: args.countries.clone(),
@@ -161,7 +179,7 @@ fn print_table(summary: &Summary) {
                 r.region, m.model, r.cells, l.acc, l.rpss, interval, l.crpss
             );
         }
-        if let Some(m) = r.models.last().filter(|_| r.models.len() > 1) {
+        for m in r.models.iter().filter(|m| m.kind != SystemKind::Model) {
             let slopes: Vec<String> = m.leads[0]
                 .reliability_slope
                 .iter()

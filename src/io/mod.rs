@@ -8,6 +8,8 @@
 //! - [`write_cube`] and [`CfWriter`] write CF-1.8 NetCDF-4 files atomically (temporary name,
 //!   rename on success).
 //! - [`inspect`] describes a file for `s2s inspect`.
+//! - [`probabilities`] reads category probability forecasts (a category dimension or one
+//!   variable per category) for `s2s verify --forecast-probabilities`.
 //!
 //! Only this module (and the runner) touch files; the science modules take arrays.
 //!
@@ -21,6 +23,7 @@ pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;
 pub mod inspect;
+pub mod probabilities;
 pub mod products;
 pub mod read;
 mod truncation;
@@ -29,6 +32,7 @@ pub mod write;
 
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
+pub use probabilities::read_category_probabilities;
 pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions};
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};

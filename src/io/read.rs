@@ -344,20 +344,37 @@ fn decode_times(path: &Path, vm: &VarMeta, values: &[f64]) -> Result<(Vec<CfDate
 }
 
 /// Decodes lead coordinates into target-period offsets (see [`crate::cube`] for conventions).
+/// Whether a lead dimension is C3S's `forecastMonth` (1 = the month of the start date).
+fn is_forecast_month(dim: &str) -> bool {
+    matches!(
+        dim.to_ascii_lowercase().as_str(),
+        "forecastmonth" | "forecast_month" | "fcmonth" | "leadmonth"
+    )
+}
+
 fn decode_leads(path: &Path, dim: &str, vm: Option<&VarMeta>, values: &[f64]) -> Result<Vec<Lead>> {
+    if is_forecast_month(dim) {
+        return Ok(values.iter().map(|&v| Lead::months(v - 1.0, 1.0)).collect());
+    }
+    let (unit, scale) = lead_unit(path, dim, vm)?;
     let lerr = |reason: String| Error::Time {
         path: path.to_path_buf(),
         variable: dim.to_string(),
         reason,
     };
-    let lname = dim.to_ascii_lowercase();
-    if matches!(
-        lname.as_str(),
-        "forecastmonth" | "forecast_month" | "fcmonth" | "leadmonth"
-    ) {
-        // C3S: forecastMonth 1 = the month of the start date.
-        return Ok(values.iter().map(|&v| Lead::months(v - 1.0, 1.0)).collect());
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(lerr("lead values contain missing values".into()));
     }
+    decode_lead_values(vm, values, unit, scale)
+}
+
+/// The unit of a lead coordinate and the factor to it (years count as 12 months).
+fn lead_unit(path: &Path, dim: &str, vm: Option<&VarMeta>) -> Result<(LeadUnit, f64)> {
+    let lerr = |reason: String| Error::Time {
+        path: path.to_path_buf(),
+        variable: dim.to_string(),
+        reason,
+    };
     let units = vm
         .and_then(|v| v.text("units"))
         .unwrap_or("")
@@ -388,9 +405,17 @@ fn decode_leads(path: &Path, dim: &str, vm: Option<&VarMeta>, values: &[f64]) ->
             )))
         }
     };
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(lerr("lead values contain missing values".into()));
-    }
+    Ok((unit, scale))
+}
+
+/// Leads from coordinate values in `unit` (× `scale`): IRI centres with a `pointwidth`, lead
+/// years, or period starts spaced by their median step.
+fn decode_lead_values(
+    vm: Option<&VarMeta>,
+    values: &[f64],
+    unit: LeadUnit,
+    scale: f64,
+) -> Result<Vec<Lead>> {
     let pointwidth = vm
         .and_then(|v| v.attrs.get("pointwidth"))
         .and_then(AttrValue::as_number)
@@ -547,12 +572,34 @@ pub fn read_leads(
 }
 
 /// The leads of a lead dimension, from its coordinate variable (or its indices).
+///
+/// CF cell bounds (`bounds = "lead_bnds"`, shape `(lead, 2)`, as s2s writes them) give each
+/// lead's start and width exactly: a season `months 2–4` stays three months wide.
 fn lead_axis(path: &Path, file: &netcdf::File, meta: &FileMeta, d: &Decided) -> Result<Vec<Lead>> {
     let cv = meta.vars.get(&d.dim);
     let vals = match cv {
         Some(_) => read_coord(path, file, meta, &d.dim)?,
         None => (0..d.len).map(|i| i as f64).collect(),
     };
+    let bounds = cv
+        .and_then(|v| v.text("bounds"))
+        .and_then(|b| meta.vars.get(b))
+        .filter(|b| b.shape == [d.len, 2]);
+    if let (Some(b), false) = (bounds, is_forecast_month(&d.dim)) {
+        let (unit, scale) = lead_unit(path, &d.dim, cv)?;
+        let raw = read_coord(path, file, meta, &b.name)?;
+        let ok = raw.chunks(2).all(|p| p[0].is_finite() && p[1] > p[0]);
+        if ok {
+            return Ok(raw
+                .chunks(2)
+                .map(|p| Lead {
+                    start: p[0] * scale,
+                    width: (p[1] - p[0]) * scale,
+                    unit,
+                })
+                .collect());
+        }
+    }
     decode_leads(path, &d.dim, cv, &vals)
 }
 
@@ -871,12 +918,17 @@ fn read_variable(
     }
 
     // ---- members ----
+    // A member coordinate of labels (strings, e.g. a category axis read as members) is
+    // numbered instead.
+    let numeric_coord = |name: &str| file.variable(name).and_then(|v| stored_type(&v)).is_some();
     let members: Vec<i32> = match layout.dim(DimRole::Member) {
-        Some(d) if meta.vars.contains_key(&d.dim) => read_coord(path, file, meta, &d.dim)?
-            .iter()
-            .enumerate()
-            .map(|(i, v)| if v.is_finite() { *v as i32 } else { i as i32 })
-            .collect(),
+        Some(d) if meta.vars.contains_key(&d.dim) && numeric_coord(&d.dim) => {
+            read_coord(path, file, meta, &d.dim)?
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if v.is_finite() { *v as i32 } else { i as i32 })
+                .collect()
+        }
         Some(d) => (0..d.len as i32).collect(),
         None => vec![0],
     };

@@ -16,7 +16,9 @@ use crate::bulletin::{render_verification_diagrams, DiagramCategory, DiagramSyst
 use crate::ensemble::{collapsed_categories, combine, CombineInput, CombineSpec, WeightScheme};
 use crate::error::{Context, Error, Result};
 use crate::io::products::skill::{scalar, significance, write_skill, SkillFile};
-use crate::io::{read_observed_series, read_var, write_text_atomic, ReadOptions};
+use crate::io::{
+    read_category_probabilities, read_observed_series, read_var, write_text_atomic, ReadOptions,
+};
 use crate::progress::Progress;
 use crate::verify::{
     regional_diagnostics, regional_mean, reliability_slope, skill_maps, Bootstrap, Interval,
@@ -102,6 +104,12 @@ pub struct VerifyPlan {
     pub models: Vec<String>,
     /// How probabilities are made.
     pub probabilities: Probabilities,
+    /// Files of category probabilities to verify as they are, one system each (C3S / IRI
+    /// style or s2s's own; see [`crate::io::probabilities`]); the hindcasts may then be none.
+    pub forecast_probabilities: Vec<PathBuf>,
+    /// The probability variable of those files (`None`: found by its category dimension or
+    /// the below / normal / above names).
+    pub probability_variable: Option<String>,
     /// The scores to compute and write ([`selected_scores`]).
     pub scores: BTreeSet<&'static str>,
     /// Regions as [`Region::parse_with`] reads them.
@@ -195,7 +203,21 @@ pub struct RegionSummary {
 #[derive(Debug, Serialize)]
 pub struct ModelSummary {
     pub model: String,
+    /// A single model's hindcast, the MME, or probabilities given as they are.
+    pub kind: SystemKind,
     pub leads: Vec<LeadSummary>,
+}
+
+/// What a verified system is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemKind {
+    /// One model's hindcast, its probabilities made as `--probabilities` says.
+    Model,
+    /// The multi-model ensemble of the hindcasts.
+    Mme,
+    /// Category probabilities read from a file (`--forecast-probabilities`).
+    Probabilities,
 }
 
 #[derive(Debug, Serialize)]
@@ -286,6 +308,8 @@ pub fn selected_scores(asked: &[String]) -> Result<BTreeSet<&'static str>> {
 pub struct System {
     /// The model's name, or `MME`.
     pub name: String,
+    /// What it is.
+    pub kind: SystemKind,
     /// Skill maps.
     pub maps: SkillMaps,
     /// `[region][lead]`.
@@ -305,7 +329,17 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
         .filter(|r| !r.trim().is_empty())
         .map(|r| Region::parse_with(r, &countries))
         .collect::<Result<_, _>>()?;
-    let names = model_names(&args.hindcast, &args.models)?;
+    if args.hindcast.is_empty() && args.forecast_probabilities.is_empty() {
+        return Err(Error::invalid(
+            "verify",
+            "nothing to verify: give --hindcast files, --forecast-probabilities files or both",
+        ));
+    }
+    let names = if args.hindcast.is_empty() {
+        Vec::new()
+    } else {
+        model_names(&args.hindcast, &args.models)?
+    };
     let mut hc = Vec::new();
     for (p, n) in args.hindcast.iter().zip(&names) {
         let opts = ReadOptions {
@@ -315,30 +349,68 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
         };
         hc.push(read_var(p, args.variable.as_deref(), opts)?);
     }
+    let spec = CombineSpec {
+        scheme,
+        full_hindcast: false,
+        ..CombineSpec::default()
+    };
+    let categories = spec.category_levels.len() + 1;
+    let mut given = Vec::new();
+    for p in &args.forecast_probabilities {
+        let name = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string());
+        given.push(read_category_probabilities(
+            p,
+            args.probability_variable.as_deref(),
+            years,
+            categories,
+            &name,
+        )?);
+    }
+    // Every system is scored on the same starts, leads and grid.
+    let reference: &Cube = hc.first().or(given.first()).expect("something to verify");
+    for (c, p) in given.iter().zip(&args.forecast_probabilities) {
+        let same = c.coords.spatial == reference.coords.spatial
+            && c.coords.lead == reference.coords.lead
+            && c.coords.init.len() == reference.coords.init.len()
+            && c.coords
+                .init
+                .iter()
+                .zip(&reference.coords.init)
+                .all(|(a, b)| (a.year, a.month) == (b.year, b.month));
+        if !same {
+            return Err(Error::mismatch(
+                format!("{} and {}", p.display(), reference.meta.model),
+                "the probabilities must have the same start dates, leads and grid as the other systems verified with them (restrict with --years, regrid with s2s regrid)",
+            ));
+        }
+    }
     let obs = read_observed_series(
         &args.obs,
         args.obs_variable.as_deref().or(args.variable.as_deref()),
         years,
         args.obs_units.clone(),
     )?;
-    let (aligned, _) = align_or_fail(&obs, &args.obs, &hc[0])?;
-    let spec = CombineSpec {
-        scheme,
-        full_hindcast: false,
-        ..CombineSpec::default()
-    };
+    let (aligned, _) = align_or_fail(&obs, &args.obs, reference)?;
     let no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
     let bootstrap = if args.bootstrap > 0 {
         Some(
-            Bootstrap::new(hc[0].n_init(), args.bootstrap, args.confidence, args.seed)
-                .context("--bootstrap")?,
+            Bootstrap::new(
+                reference.n_init(),
+                args.bootstrap,
+                args.confidence,
+                args.seed,
+            )
+            .context("--bootstrap")?,
         )
     } else {
         None
     };
     let weights: Vec<Vec<f64>> = regions
         .iter()
-        .map(|r| r.cell_weights(&hc[0].coords.spatial))
+        .map(|r| r.cell_weights(&reference.coords.spatial))
         .collect();
     let members: Vec<(String, usize)> = hc
         .iter()
@@ -347,9 +419,28 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
     if let Some(warning) = super::policy::counted_members_guard(spec.scheme, &members)? {
         progress.note(&warning);
     }
-    let nl = hc[0].n_lead();
+    let nl = reference.n_lead();
     let mut systems: Vec<System> = Vec::new();
-    progress.start("verify", hc.len() as u64 + u64::from(hc.len() > 1));
+    progress.start(
+        "verify",
+        (hc.len() + given.len()) as u64 + u64::from(hc.len() > 1),
+    );
+    let system = |name: String, kind: SystemKind, scored: &ScoredForecast| -> Result<System> {
+        let maps = skill_maps(scored)?;
+        let mut regional = Vec::with_capacity(regions.len());
+        for w in &weights {
+            let per_lead = (0..nl)
+                .map(|l| regional_diagnostics(scored, l, w, args.reliability_bins))
+                .collect::<Result<Vec<_>, _>>()?;
+            regional.push(per_lead);
+        }
+        Ok(System {
+            name,
+            kind,
+            maps,
+            regional,
+        })
+    };
     let mut evaluate =
         |name: String, cubes: &[&Cube], members: ndarray::ArrayView5<f32>| -> Result<()> {
             let mut out = combine(
@@ -382,19 +473,12 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
                 bootstrap: bootstrap.as_ref(),
                 fair_crps,
             };
-            let maps = skill_maps(&scored)?;
-            let mut regional = Vec::with_capacity(regions.len());
-            for w in &weights {
-                let per_lead = (0..nl)
-                    .map(|l| regional_diagnostics(&scored, l, w, args.reliability_bins))
-                    .collect::<Result<Vec<_>, _>>()?;
-                regional.push(per_lead);
-            }
-            systems.push(System {
-                name,
-                maps,
-                regional,
-            });
+            let kind = if name == "MME" {
+                SystemKind::Mme
+            } else {
+                SystemKind::Model
+            };
+            systems.push(system(name, kind, &scored)?);
             progress.advance(1);
             Ok(())
         };
@@ -407,16 +491,49 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
         let pooled = concatenate(Axis(1), &views).context("pooling the members")?;
         evaluate("MME".to_string(), &refs, pooled.view())?;
     }
+    // Probabilities as given: only the probabilistic scores (no mean, no members).
+    for c in &given {
+        let mut probability = c.values.clone();
+        for ((l, y, x), &off) in no_outlook.indexed_iter() {
+            if off {
+                probability
+                    .slice_mut(ndarray::s![.., .., l, y, x])
+                    .fill(f32::NAN);
+            }
+        }
+        let (ni, _, nl, ny, nx) = probability.dim();
+        let no_mean = ndarray::Array5::<f32>::from_elem((ni, 1, nl, ny, nx), f32::NAN);
+        let scored = ScoredForecast {
+            probability: probability.view(),
+            ensemble_mean: no_mean.view(),
+            anomaly: None,
+            members: None,
+            obs: aligned.values.view(),
+            levels: &spec.category_levels,
+            debias_members: None,
+            bootstrap: bootstrap.as_ref(),
+            fair_crps,
+        };
+        systems.push(system(
+            c.meta.model.clone(),
+            SystemKind::Probabilities,
+            &scored,
+        )?);
+        progress.advance(1);
+    }
     progress.finish();
     super::create_dir(&args.out)?;
-    let var = args.variable.clone().unwrap_or(hc[0].meta.variable.clone());
+    let var = args
+        .variable
+        .clone()
+        .unwrap_or(reference.meta.variable.clone());
     let nc_path = args.out.join(format!("skill.{var}.nc"));
     let named: Vec<(&str, &SkillMaps)> =
         systems.iter().map(|s| (s.name.as_str(), &s.maps)).collect();
     write_skill(
         &nc_path,
         &args.options.write_options(),
-        &hc[0],
+        reference,
         &named,
         &SkillFile {
             levels: &spec.category_levels,
@@ -431,8 +548,8 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
     )?;
     let summary = Summary {
         variable: var.clone(),
-        units: hc[0].meta.units.clone(),
-        start_years: hc[0].init_years(),
+        units: reference.meta.units.clone(),
+        start_years: reference.init_years(),
         probabilities: args.probabilities.name().to_string(),
         acc: acc_text(acc_of_anomaly),
         crps: crps_text(fair_crps),
@@ -448,7 +565,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
             .enumerate()
             .map(|(r, region)| {
                 let boot = bootstrap.is_some();
-                region_summary(r, region, &weights[r], &hc[0], &systems, scores, boot)
+                region_summary(r, region, &weights[r], reference, &systems, scores, boot)
             })
             .collect(),
     };
@@ -463,7 +580,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
             if summary.regions[r].cells == 0 {
                 continue;
             }
-            for (l, lead) in hc[0].coords.lead.iter().enumerate() {
+            for (l, lead) in reference.coords.lead.iter().enumerate() {
                 let label = lead.label();
                 let file: String = label
                     .chars()
@@ -477,7 +594,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
                     &format!(
                         "{var} — {} — {label} — {} start years",
                         region.name,
-                        hc[0].n_init()
+                        reference.n_init()
                     ),
                     &systems,
                     r,
@@ -636,20 +753,19 @@ fn region_summary(
         }
         models.push(ModelSummary {
             model: s.name.clone(),
+            kind: s.kind,
             leads,
         });
     }
     let mut comparison = Vec::new();
-    if let Some((mme, singles)) = models
-        .split_last()
-        .filter(|(m, s)| m.model == "MME" && !s.is_empty())
-    {
-        let mme_sys = systems.last().expect("MME");
+    let mme_index = models.iter().position(|m| m.kind == SystemKind::Mme);
+    if let Some(mi) = mme_index {
+        let (mme, mme_sys) = (&models[mi], &systems[mi]);
         for (l, lead) in mme.leads.iter().enumerate() {
-            let Some((k, best)) = singles
+            let Some((k, best)) = models
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| m.leads[l].rpss.is_finite())
+                .filter(|(_, m)| m.kind == SystemKind::Model && m.leads[l].rpss.is_finite())
                 .max_by(|a, b| a.1.leads[l].rpss.total_cmp(&b.1.leads[l].rpss))
             else {
                 continue;

@@ -9,6 +9,7 @@ mod emergency;
 mod inspect_cli;
 mod layouts;
 mod outlook;
+mod probabilities;
 mod regrid;
 mod roundtrip;
 mod spi;
