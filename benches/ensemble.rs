@@ -72,8 +72,9 @@ fn bench(c: &mut Criterion) {
 }
 
 /// The whole combination ([`combine`]: cross-validated hindcast and forecast products) of the
-/// medium preset's temperature under three schemes: counted members against each
-/// model's own terciles (model-equal), PMME, and the regression-calibrated default. Throughput
+/// medium preset's temperature under four schemes: counted members against each
+/// model's own terciles (model-equal), PMME, the regression-calibrated default and extended
+/// logistic regression. Throughput
 /// in member values (hindcast + forecast) per second.
 fn combine_schemes(c: &mut Criterion, cfg: &SynthConfig, hindcasts: &[Cube]) {
     let forecasts: Vec<Cube> = (0..cfg.models.len())
@@ -96,6 +97,7 @@ fn combine_schemes(c: &mut Criterion, cfg: &SynthConfig, hindcasts: &[Cube]) {
         ("model_equal", WeightScheme::ModelEqual),
         ("pmme", WeightScheme::Pmme),
         ("calibrated", WeightScheme::Calibrated),
+        ("elr", WeightScheme::Elr),
     ] {
         // The hindcast with the fields verification needs, as `s2s combine` and the outlook
         // write it (percentiles for the forecast only).

@@ -141,6 +141,8 @@ pub enum WeightsConfig {
     /// default (reliable probabilities from short hindcasts and few members alike).
     #[default]
     Calibrated,
+    /// Extended logistic regression of each model (Wilks 2009), averaged with equal weights.
+    Elr,
 }
 
 impl WeightsConfig {
@@ -155,6 +157,7 @@ impl WeightsConfig {
             },
             WeightsConfig::Pmme => WeightScheme::Pmme,
             WeightsConfig::Calibrated => WeightScheme::Calibrated,
+            WeightsConfig::Elr => WeightScheme::Elr,
         }
     }
 }

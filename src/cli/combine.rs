@@ -25,6 +25,9 @@ enum WeightsArg {
     /// Regression-calibrated probabilities of each model (observed on ensemble mean,
     /// Student-t), averaged with equal weights; needs --obs.
     Calibrated,
+    /// Extended logistic regression of each model (Wilks 2009), averaged with equal weights;
+    /// needs --obs.
+    Elr,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
@@ -119,6 +122,7 @@ impl CombineArgs {
         });
         let scheme = match weights {
             WeightsArg::Calibrated => WeightScheme::Calibrated,
+            WeightsArg::Elr => WeightScheme::Elr,
             WeightsArg::Pooled => WeightScheme::Pooled,
             WeightsArg::Model => WeightScheme::ModelEqual,
             WeightsArg::Pmme => WeightScheme::Pmme,

@@ -52,7 +52,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::{
-    mixture_probabilities, mixture_quantile, regression_predictive, Predictive, Transform,
+    elr_predictive, mixture_probabilities, mixture_quantile, regression_predictive, Predictive,
+    Transform,
 };
 use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, Weights, TERCILES};
 use crate::cube::{to_cell_major, Cube};
@@ -82,6 +83,10 @@ pub enum WeightScheme {
     /// predictive, leave-one-year-out; [`super::calibrate`]), averaged over the models with
     /// equal weights; edges from the observed climatology.
     Calibrated,
+    /// Extended logistic regression of each model (Wilks 2009; the threshold a predictor, so
+    /// categories never cross; [`super::calibrate::elr_predictive`]), averaged over the models
+    /// with equal weights; edges from the observed climatology.
+    Elr,
 }
 
 /// The skill score behind skill weights.
@@ -168,10 +173,15 @@ impl CombineSpec {
             WeightScheme::Calibrated => {
                 "regression-calibrated probabilities (per model: observed on ensemble mean, cube root for precipitation, Student-t predictive), models averaged with equal weights".to_string()
             }
+            WeightScheme::Elr => {
+                "extended logistic regression (per model: the observed category thresholds and the ensemble mean as predictors, cube root for precipitation), models averaged with equal weights".to_string()
+            }
         };
         let e = match (self.scheme, self.edges) {
             (WeightScheme::Pmme, _) => "observed climatology (Gaussian quantiles)",
-            (WeightScheme::Calibrated, _) => "observed climatology (type-7 quantiles)",
+            (WeightScheme::Calibrated | WeightScheme::Elr, _) => {
+                "observed climatology (type-7 quantiles)"
+            }
             (_, EdgeSource::Model) => "model's own hindcast climatology (type-7 quantiles)",
             (_, EdgeSource::Observed) => "observed climatology (type-7 quantiles)",
         };
@@ -189,7 +199,10 @@ impl CombineSpec {
     /// scheme counts members (PMME and calibrated probabilities use the observed climatology).
     pub fn model_edges(&self) -> bool {
         self.edges == EdgeSource::Model
-            && !matches!(self.scheme, WeightScheme::Pmme | WeightScheme::Calibrated)
+            && !matches!(
+                self.scheme,
+                WeightScheme::Pmme | WeightScheme::Calibrated | WeightScheme::Elr
+            )
     }
 
     /// Whether the scheme needs observations (observed edges, skill weights, PMME, calibration).
@@ -197,7 +210,10 @@ impl CombineSpec {
         self.edges == EdgeSource::Observed
             || matches!(
                 self.scheme,
-                WeightScheme::Skill { .. } | WeightScheme::Pmme | WeightScheme::Calibrated
+                WeightScheme::Skill { .. }
+                    | WeightScheme::Pmme
+                    | WeightScheme::Calibrated
+                    | WeightScheme::Elr
             )
     }
 
@@ -643,6 +659,7 @@ struct CellWork {
     cal_o: Vec<f64>,
     cal_fits: Vec<Predictive>,
     cal_edges: Vec<f64>,
+    cal_thresholds: Vec<f64>,
 }
 
 /// One lead of every model, cell-major `(y, x, start × member)` so that a cell's values are
@@ -947,6 +964,19 @@ impl CellWork {
     /// equal weights.
     fn calibrated(&mut self, spec: &CombineSpec, g: &Group, t: Target, tf: Transform) -> Scalars {
         let train = |j: usize| t.exclude.map_or(true, |yr| g.year_of[j] != yr);
+        // ELR is fitted on every observed threshold of the target: category and extreme edges.
+        let elr = spec.scheme == WeightScheme::Elr;
+        if elr {
+            self.cal_thresholds.clear();
+            self.cal_thresholds.extend(
+                self.edges[0]
+                    .iter()
+                    .chain(&self.xedges[0])
+                    .map(|&e| tf.apply(e)),
+            );
+            self.cal_thresholds.sort_by(f64::total_cmp);
+            self.cal_thresholds.dedup();
+        }
         self.cal_fits.clear();
         let nm = self.cal_x.len();
         self.weights.clear();
@@ -957,7 +987,18 @@ impl CellWork {
             } else {
                 transformed_mean(&self.members[m], tf)
             };
-            if let Some(p) = regression_predictive(&self.cal_x[m], &self.cal_o, train, x_new) {
+            let fit = if elr {
+                elr_predictive(
+                    &self.cal_x[m],
+                    &self.cal_o,
+                    train,
+                    &self.cal_thresholds,
+                    x_new,
+                )
+            } else {
+                regression_predictive(&self.cal_x[m], &self.cal_o, train, x_new)
+            };
+            if let Some(p) = fit {
                 self.cal_fits.push(p);
                 self.weights[m] = 1.0;
             }
@@ -1010,7 +1051,7 @@ impl CellWork {
             f64::NAN
         };
         let mean_scale = if fitted > 0 {
-            self.cal_fits.iter().map(|p| p.scale).sum::<f64>() / fitted as f64
+            self.cal_fits.iter().map(|p| p.spread()).sum::<f64>() / fitted as f64
         } else {
             f64::NAN
         };
@@ -1486,7 +1527,7 @@ fn combine_cell(
             w.obs_anom.push(f64::from(w.obs[t.local]) - o_mean);
         }
     }
-    let calibrated = spec.scheme == WeightScheme::Calibrated;
+    let calibrated = matches!(spec.scheme, WeightScheme::Calibrated | WeightScheme::Elr);
     if calibrated {
         w.calibration_pairs(data, g, y, x);
     }

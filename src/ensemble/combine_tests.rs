@@ -522,7 +522,7 @@ fn calibrated_precipitation_is_fitted_on_cube_roots() {
     // Percentiles come back in mm: the median is the cube of the fit's location.
     let p50 = f64::from(f.percentiles[[0, 1, 0, 0, 0]]);
     assert!(
-        (p50 - fit.location.powi(3)).abs() < 1e-3 * p50.max(1.0),
+        (p50 - fit.location().powi(3)).abs() < 1e-3 * p50.max(1.0),
         "{p50}"
     );
 }
@@ -552,7 +552,8 @@ proptest! {
     fn calibrated_probabilities_sum_to_one_and_never_see_the_left_out_year(
         (hc, fc, obs_v) in calibration_strategy(), which in 0usize..100, shift in -50.0f32..50.0
     ) {
-        let spec = CombineSpec { scheme: WeightScheme::Calibrated, ..CombineSpec::default() };
+        for scheme in [WeightScheme::Calibrated, WeightScheme::Elr] {
+        let spec = CombineSpec { scheme, ..CombineSpec::default() };
         let obs = test_cell_cube("obs", &column(&obs_v));
         let out = run(&hc, &fc, Some(&obs), &spec);
         let f = out.forecast.as_ref().expect("forecast");
@@ -575,5 +576,48 @@ proptest! {
         let obs2 = test_cell_cube("obs", &column(&moved));
         let out2 = run(&hc, &fc, Some(&obs2), &spec);
         prop_assert!(close(&probs(&out.hindcast, i), &probs(&out2.hindcast, i), 1e-9));
+        }
+    }
+}
+
+#[test]
+fn elr_probabilities_match_a_direct_fit() {
+    use crate::ensemble::calibrate::{elr_predictive, mixture_probabilities};
+    let obs_v = [
+        3.0f32, 5.0, 4.0, 7.0, 6.0, 2.0, 5.5, 4.5, 6.5, 3.5, 5.2, 4.1,
+    ];
+    let m1 = [
+        2.0f32, 4.5, 3.0, 6.5, 5.0, 2.5, 4.0, 4.0, 5.5, 3.0, 4.9, 3.6,
+    ];
+    let hc = vec![test_cell_cube("M1", &column(&m1))];
+    let fc = vec![test_cell_cube("M1", &[vec![6.0]])];
+    let obs = test_cell_cube("obs", &column(&obs_v));
+    let spec = CombineSpec {
+        scheme: WeightScheme::Elr,
+        ..CombineSpec::default()
+    };
+    let out = run(&hc, &fc, Some(&obs), &spec);
+    let x: Vec<f64> = m1.iter().map(|&v| f64::from(v)).collect();
+    let o: Vec<f64> = obs_v.iter().map(|&v| f64::from(v)).collect();
+    let expect = |skip: Option<usize>, x_new: f64| {
+        let edges = quantiles_without(&obs_v, skip, &TERCILES);
+        let mut thresholds = edges.clone();
+        thresholds.extend(quantiles_without(&obs_v, skip, &[0.1, 0.9]));
+        thresholds.sort_by(f64::total_cmp);
+        let fit = elr_predictive(&x, &o, |j| Some(j) != skip, &thresholds, x_new);
+        let mut p = Vec::new();
+        mixture_probabilities(&fit.into_iter().collect::<Vec<_>>(), &edges, &mut p);
+        p
+    };
+    let f = out.forecast.as_ref().expect("forecast");
+    let want = expect(None, 6.0);
+    assert!(
+        close(&probs(f, 0), &want, 1e-6),
+        "{:?} vs {want:?}",
+        probs(f, 0)
+    );
+    for (j, &xj) in x.iter().enumerate() {
+        let want = expect(Some(j), xj);
+        assert!(close(&probs(&out.hindcast, j), &want, 1e-6), "year {j}");
     }
 }

@@ -161,7 +161,11 @@ mod tests {
             .unwrap()
             .is_none());
         // The calibrated method and PMME do not count members.
-        for s in [WeightScheme::Calibrated, WeightScheme::Pmme] {
+        for s in [
+            WeightScheme::Calibrated,
+            WeightScheme::Elr,
+            WeightScheme::Pmme,
+        ] {
             assert!(counted_members_guard(s, &models(&[1, 1]))
                 .unwrap()
                 .is_none());

@@ -53,6 +53,8 @@ pub enum Probabilities {
     /// Regression-calibrated probabilities of each model, the MME their equal-weight mean
     /// ([`crate::ensemble::calibrate`]).
     Calibrated,
+    /// Extended logistic regression of each model, the MME their equal-weight mean.
+    Elr,
 }
 
 impl Probabilities {
@@ -62,9 +64,10 @@ impl Probabilities {
             "model" => Ok(Probabilities::Members),
             "pmme" => Ok(Probabilities::Pmme),
             "calibrated" => Ok(Probabilities::Calibrated),
+            "elr" => Ok(Probabilities::Elr),
             other => Err(Error::invalid(
                 format!("--probabilities '{other}'"),
-                "use model, pmme or calibrated",
+                "use model, pmme, calibrated or elr",
             )),
         }
     }
@@ -75,6 +78,7 @@ impl Probabilities {
             Probabilities::Members => "model",
             Probabilities::Pmme => "pmme",
             Probabilities::Calibrated => "calibrated",
+            Probabilities::Elr => "elr",
         }
     }
 
@@ -83,6 +87,7 @@ impl Probabilities {
             Probabilities::Members => WeightScheme::ModelEqual,
             Probabilities::Pmme => WeightScheme::Pmme,
             Probabilities::Calibrated => WeightScheme::Calibrated,
+            Probabilities::Elr => WeightScheme::Elr,
         }
     }
 }
