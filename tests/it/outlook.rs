@@ -83,6 +83,37 @@ fn assert_distribution(summary: &serde_json::Value) {
     assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{summary}");
 }
 
+/// Four ensemble means counted as an ensemble (skill or model weights) would print confident
+/// probabilities from four values: the outlook refuses and names the calibrated method. The
+/// demo's bulletin states the reliability of its calibrated probabilities.
+#[test]
+fn counted_probabilities_from_ensemble_means_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    for weights in ["skill", "model", "pooled"] {
+        let cfg = dir.path().join(format!("{weights}.toml"));
+        std::fs::write(
+            &cfg,
+            text.replace(
+                "weights = \"calibrated\"",
+                &format!("weights = \"{weights}\""),
+            ),
+        )
+        .unwrap();
+        let err = outlook(&cfg, &dir.path().join(weights))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("one member per start") && err.contains("weights = \"calibrated\""),
+            "{err}"
+        );
+        assert!(!dir.path().join(weights).join("bulletin.md").exists());
+    }
+}
+
 #[test]
 fn demo_configuration_produces_a_bulletin() {
     let dir = tempfile::tempdir().unwrap();
@@ -151,6 +182,11 @@ fn demo_configuration_produces_a_bulletin() {
     assert!(india["cells"].as_u64().unwrap() > 200);
     assert!(md.contains("## Country table") && md.contains("| India |"));
     assert!(md.contains("## Methods") && md.contains("| CFSv2 | 1 | 1982–2019 |"));
+    assert!(
+        md.contains("**Reliability** of the cross-validated hindcast probabilities")
+            && md.contains("rainfall, months 2–4: below 0."),
+        "{md}"
+    );
     assert_eq!(json["methods"]["models"].as_array().unwrap().len(), 4);
     // Provenance: every input with its size and SHA-256.
     let prov: serde_json::Value =
