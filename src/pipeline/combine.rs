@@ -144,13 +144,7 @@ pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineRep
             hc.push(read_lead(p, var, l, years, name)?);
         }
         if l == 0 {
-            let members: Vec<(String, usize)> = hc
-                .iter()
-                .map(|c| (c.meta.model.clone(), c.n_member()))
-                .collect();
-            if let Some(warning) = super::policy::counted_members_guard(spec.scheme, &members)? {
-                progress.note(&warning);
-            }
+            super::policy::check_counted_members(spec.scheme, &hc, progress)?;
             // Models with different hindcast periods are compared on their common years.
             if let Some((first, last)) = common_years(&mut hc)? {
                 progress.note(&format!(

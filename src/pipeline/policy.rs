@@ -78,6 +78,23 @@ pub fn counts_members(scheme: WeightScheme) -> bool {
     )
 }
 
+/// [`counted_members_guard`] on the hindcast cubes of a job: an error refuses, a warning goes
+/// to `progress`.
+pub fn check_counted_members(
+    scheme: WeightScheme,
+    hindcasts: &[crate::Cube],
+    progress: &dyn crate::progress::Progress,
+) -> Result<()> {
+    let members: Vec<(String, usize)> = hindcasts
+        .iter()
+        .map(|c| (c.meta.model.clone(), c.n_member()))
+        .collect();
+    if let Some(warning) = counted_members_guard(scheme, &members)? {
+        progress.note(&warning);
+    }
+    Ok(())
+}
+
 /// The guard on probabilities counted from members, given each model's `(name, members)`: an
 /// error where a model has one member per start (an ensemble mean: its counted probabilities
 /// are 0 or 100 %), a warning to show where a model has fewer than [`MIN_COUNTED_MEMBERS`];

@@ -417,13 +417,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
         .iter()
         .map(|r| r.cell_weights(&reference.coords.spatial))
         .collect();
-    let members: Vec<(String, usize)> = hc
-        .iter()
-        .map(|c| (c.meta.model.clone(), c.n_member()))
-        .collect();
-    if let Some(warning) = super::policy::counted_members_guard(spec.scheme, &members)? {
-        progress.note(&warning);
-    }
+    super::policy::check_counted_members(spec.scheme, &hc, progress)?;
     let nl = reference.n_lead();
     let mut systems: Vec<System> = Vec::new();
     progress.start(

@@ -729,13 +729,7 @@ fn variable_products(
         aligned_all.get_or_insert(aligned);
     }
     let aligned_all = aligned_all.expect("at least one model");
-    let members: Vec<(String, usize)> = hindcasts
-        .iter()
-        .map(|h| (h.meta.model.clone(), h.n_member()))
-        .collect();
-    if let Some(warning) = policy::counted_members_guard(cfg.weights.scheme(), &members)? {
-        bars.note(&warning);
-    }
+    policy::check_counted_members(cfg.weights.scheme(), hindcasts, bars)?;
     log.add(&format!("ingest {variable}"));
 
     // The bias correction (cross-validated hindcast + forecast).
@@ -846,7 +840,7 @@ fn variable_products(
     // The drought outlook from the MME mean and its hindcast error (Gaussian on the SPI
     // scale) for PMME and wherever a model has only its ensemble mean: counting four ensemble
     // means as members would give probabilities in steps of 25 %.
-    let ensemble_means = members.iter().any(|(_, n)| *n < 2);
+    let ensemble_means = hindcasts.iter().any(|h| h.n_member() < 2);
     let mut drought = (quantity == Quantity::Precipitation)
         .then(|| {
             DroughtBuilder::new(
