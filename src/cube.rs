@@ -627,6 +627,18 @@ impl Cube {
         self.coords.init.iter().map(|d| d.year).collect()
     }
 
+    /// Whether `other` starts in the same months as this cube, start for start (days and
+    /// times may differ: models start on different days of a month).
+    pub fn same_start_months(&self, other: &Cube) -> bool {
+        self.coords.init.len() == other.coords.init.len()
+            && self
+                .coords
+                .init
+                .iter()
+                .zip(&other.coords.init)
+                .all(|(a, b)| (a.year, a.month) == (b.year, b.month))
+    }
+
     /// The target period `[start, end)` of `(init, lead)`.
     pub fn target_period(&self, init: usize, lead: usize) -> Result<(CfDateTime, CfDateTime)> {
         self.coords.lead[lead].period(&self.coords.init[init], self.meta.calendar)

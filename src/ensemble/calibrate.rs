@@ -39,6 +39,7 @@
 //! MWR 133, 1098–1118 (non-homogeneous Gaussian regression); Wilks (2011), *Statistical
 //! Methods in the Atmospheric Sciences*, 3rd ed., §7.2; Wilson & Hilferty (1931), PNAS 17.
 
+use crate::stats::mean_sd_of;
 use crate::units::Quantity;
 
 /// Fewest training years for a fit: with two fitted parameters, `n − 2 ≥ 4` degrees of
@@ -337,7 +338,7 @@ pub fn elr_predictive(
     thresholds: &[f64],
     x_new: f64,
 ) -> Option<Predictive> {
-    elr_fit(x, o, train, thresholds, None)?.predictive(x_new)
+    elr_fit(x, o, train, thresholds)?.predictive(x_new)
 }
 
 /// A fitted extended logistic regression: coefficients on the standardized predictors.
@@ -371,14 +372,14 @@ impl ElrFit {
     }
 }
 
-/// Fits [`elr_predictive`]'s regression by Newton–Raphson from `start` (`None`: zero, the safe
-/// start: Newton steps without a line search can overshoot from a start far from the optimum).
+/// Fits [`elr_predictive`]'s regression by Newton–Raphson from zero (the safe start: Newton
+/// steps without a line search can overshoot from a start far from the optimum, such as the fit
+/// of another training set).
 pub fn elr_fit(
     x: &[f64],
     o: &[f64],
     train: impl Fn(usize) -> bool,
     thresholds: &[f64],
-    start: Option<&ElrFit>,
 ) -> Option<ElrFit> {
     if thresholds.iter().any(|q| !q.is_finite()) {
         return None;
@@ -389,25 +390,15 @@ pub fn elr_fit(
     if n < MIN_CALIBRATION_YEARS {
         return None;
     }
-    let mean_sd = |v: &mut dyn Iterator<Item = f64>| {
-        let (mut k, mut s, mut q) = (0.0, 0.0, 0.0);
-        for a in v {
-            k += 1.0;
-            s += a;
-            q += a * a;
-        }
-        let m = s / k;
-        (m, ((q - k * m * m) / (k - 1.0).max(1.0)).max(0.0).sqrt())
-    };
-    let (mx, sx) = mean_sd(&mut used().map(|j| x[j]));
-    let (mq, sq) = mean_sd(&mut thresholds.iter().copied());
-    if sq <= 0.0 {
+    let (mx, sx) = mean_sd_of(used().map(|j| x[j]));
+    let (mq, sq) = mean_sd_of(thresholds.iter().copied());
+    if sq.is_nan() || sq <= 0.0 {
         return None;
     }
     // A model whose ensemble mean does not vary carries no signal: its term drops out.
     let sx = if sx > 0.0 { sx } else { f64::INFINITY };
     let zq: Vec<f64> = thresholds.iter().map(|&q| (q - mq) / sq).collect();
-    let mut beta = start.map_or([0.0; 3], |s| s.beta);
+    let mut beta = [0.0f64; 3];
     for _ in 0..60 {
         let mut g = [0.0f64; 3];
         let mut h = [[0.0f64; 3]; 3];

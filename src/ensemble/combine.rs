@@ -59,7 +59,9 @@ use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, W
 use crate::cube::{to_cell_major, Cube};
 use crate::error::{Error, Result};
 use crate::stats::categories::rps;
-use crate::stats::{sort_tagged, standard_normal_cdf, standard_normal_quantile, tag, untag};
+use crate::stats::{
+    mean_sd_of, sort_tagged, standard_normal_cdf, standard_normal_quantile, tag, untag,
+};
 
 /// How the models' members are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -303,22 +305,31 @@ impl Products {
     /// [`super::collapsed_categories`]): probabilities NaN, no most likely or dominant
     /// category. Means, anomalies, spreads and percentiles stay.
     pub fn withhold(&mut self, no_outlook: ndarray::ArrayView3<bool>) {
+        withhold_categories(&mut self.probability, no_outlook);
+        withhold_categories(&mut self.extreme_probability, no_outlook);
         let (nt, _, nl, ny, nx) = self.probability.dim();
         for t in 0..nt {
             for ((l, y, x), &off) in no_outlook.indexed_iter() {
                 if !off || l >= nl || y >= ny || x >= nx {
                     continue;
                 }
-                self.probability
-                    .slice_mut(ndarray::s![t, .., l, y, x])
-                    .fill(f32::NAN);
-                self.extreme_probability
-                    .slice_mut(ndarray::s![t, .., l, y, x])
-                    .fill(f32::NAN);
                 self.most_likely_probability[[t, 0, l, y, x]] = f32::NAN;
                 self.most_likely_category[[t, 0, l, y, x]] = -1;
                 self.dominant_category[[t, 0, l, y, x]] = DOMINANT_FILL;
             }
+        }
+    }
+}
+
+/// Category probabilities `(start, category, lead, y, x)` set to NaN where `no_outlook`
+/// `(lead, y, x)` is true (see [`Products::withhold`]); cells outside the array are ignored.
+pub fn withhold_categories(probability: &mut Array5<f32>, no_outlook: ndarray::ArrayView3<bool>) {
+    let (_, _, nl, ny, nx) = probability.dim();
+    for ((l, y, x), &off) in no_outlook.indexed_iter() {
+        if off && l < nl && y < ny && x < nx {
+            probability
+                .slice_mut(ndarray::s![.., .., l, y, x])
+                .fill(f32::NAN);
         }
     }
 }
@@ -561,13 +572,7 @@ fn check_input(input: &CombineInput, spec: &CombineSpec) -> Result<()> {
                 format!("{} and {} have other leads", c.meta.model, first.meta.model),
             ));
         }
-        let same_starts = c.coords.init.len() == first.coords.init.len()
-            && c.coords
-                .init
-                .iter()
-                .zip(&first.coords.init)
-                .all(|(a, b)| (a.year, a.month) == (b.year, b.month));
-        if !same_starts {
+        if !c.same_start_months(first) {
             return Err(Error::mismatch(
                 "hindcasts",
                 format!(
@@ -1037,19 +1042,13 @@ impl CellWork {
         self.weights = weights;
         let (o_mean, _) = self.obs_pool.mean_sd(t.exclude);
         let (_, o_sd) = self.obs_pool.mean_sd(None);
-        let (mut n, mut sum, mut sumsq) = (0.0, 0.0, 0.0);
-        for (j, &o) in self.cal_o.iter().enumerate() {
-            if train(j) && o.is_finite() {
-                n += 1.0;
-                sum += o;
-                sumsq += o * o;
-            }
-        }
-        let sd_t = if n >= 2.0 {
-            ((sumsq - sum * sum / n) / (n - 1.0)).max(0.0).sqrt()
-        } else {
-            f64::NAN
-        };
+        let (_, sd_t) = mean_sd_of(
+            self.cal_o
+                .iter()
+                .enumerate()
+                .filter(|&(j, o)| train(j) && o.is_finite())
+                .map(|(_, &o)| o),
+        );
         let mean_scale = if fitted > 0 {
             self.cal_fits.iter().map(|p| p.spread()).sum::<f64>() / fitted as f64
         } else {

@@ -60,7 +60,8 @@ mod category_rows;
 pub mod combine;
 mod mean_spread;
 pub use combine::{
-    combine, CombineInput, CombineSpec, Combined, EdgeSource, Products, SkillScore, WeightScheme,
+    combine, withhold_categories, CombineInput, CombineSpec, Combined, EdgeSource, Products,
+    SkillScore, WeightScheme,
 };
 
 /// Where a climatology cannot be split into the categories at `levels`: per `(lead, y, x)`

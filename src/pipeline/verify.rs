@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::{align_or_fail, load_countries, model_names, RunOptions};
 use crate::bulletin::{render_verification_diagrams, DiagramCategory, DiagramSystem};
-use crate::ensemble::{collapsed_categories, combine, CombineInput, CombineSpec, WeightScheme};
+use crate::ensemble::{
+    collapsed_categories, combine, withhold_categories, CombineInput, CombineSpec, WeightScheme,
+};
 use crate::error::{Context, Error, Result};
 use crate::io::products::skill::{scalar, significance, write_skill, SkillFile};
 use crate::io::{
@@ -379,12 +381,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
     for (c, p) in given.iter().zip(&args.forecast_probabilities) {
         let same = c.coords.spatial == reference.coords.spatial
             && c.coords.lead == reference.coords.lead
-            && c.coords.init.len() == reference.coords.init.len()
-            && c.coords
-                .init
-                .iter()
-                .zip(&reference.coords.init)
-                .all(|(a, b)| (a.year, a.month) == (b.year, b.month));
+            && c.same_start_months(reference);
         if !same {
             return Err(Error::mismatch(
                 format!("{} and {}", p.display(), reference.meta.model),
@@ -493,13 +490,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
     // Probabilities as given: only the probabilistic scores (no mean, no members).
     for c in &given {
         let mut probability = c.values.clone();
-        for ((l, y, x), &off) in no_outlook.indexed_iter() {
-            if off {
-                probability
-                    .slice_mut(ndarray::s![.., .., l, y, x])
-                    .fill(f32::NAN);
-            }
-        }
+        withhold_categories(&mut probability, no_outlook.view());
         let (ni, _, nl, ny, nx) = probability.dim();
         let no_mean = ndarray::Array5::<f32>::from_elem((ni, 1, nl, ny, nx), f32::NAN);
         let scored = ScoredForecast {

@@ -205,14 +205,23 @@ pub fn ecdf_sorted(sorted: &[f32], x: f64) -> f64 {
     (pa + frac * (k as f64 - pa)) / (n - 1) as f64
 }
 
-/// Mean and (sample, n − 1) standard deviation in f64; `(NaN, NaN)` for fewer than 2 values.
+/// Mean and (sample, n − 1) standard deviation in f64; `(NaN, NaN)` for fewer than 2 values
+/// (the mean of a single value is that value).
 pub fn mean_sd(values: &[f32]) -> (f64, f64) {
-    let n = values.len();
+    mean_sd_of(values.iter().map(|&v| f64::from(v)))
+}
+
+/// [`mean_sd`] of any sequence of f64 (two passes over a cloned iterator: the mean, then the
+/// squared deviations from it).
+pub fn mean_sd_of(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let (n, sum) = values
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
     if n < 2 {
-        return (values.first().map_or(f64::NAN, |&v| f64::from(v)), f64::NAN);
+        return (if n == 1 { sum } else { f64::NAN }, f64::NAN);
     }
-    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-    let ss: f64 = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum();
+    let mean = sum / n as f64;
+    let ss: f64 = values.map(|v| (v - mean).powi(2)).sum();
     (mean, (ss / (n - 1) as f64).sqrt())
 }
 

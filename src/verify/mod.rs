@@ -51,7 +51,7 @@ pub use maps::{
     regional_diagnostics, rps_debiasing_term, skill_maps, RegionalDiagnostics, ScoredForecast,
     SkillMaps,
 };
-pub use region::{pattern_acc, regional_mean, Region, PREDEFINED};
+pub use region::{map_weights, pattern_acc, regional_mean, Region, PREDEFINED};
 
 /// Pearson correlation of two series over the indices where both are finite; NaN for fewer
 /// than 3 pairs or a constant series.

@@ -186,18 +186,29 @@ impl Region {
     /// The area weight of every cell of `spatial` (row-major): cos(latitude) for cells whose
     /// centre is in the region, 0 for the others (and for points without a position).
     pub fn cell_weights(&self, spatial: &Spatial) -> Vec<f64> {
-        let (ny, nx) = spatial.shape();
-        (0..ny * nx)
-            .map(|k| {
-                let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
-                if lat.is_finite() && lon.is_finite() && self.contains(lat, lon) {
-                    lat.to_radians().cos().max(0.0)
-                } else {
-                    0.0
-                }
-            })
-            .collect()
+        area_weights_where(spatial, |lat, lon| self.contains(lat, lon))
     }
+}
+
+/// The area weight of every cell of `spatial` (row-major): cos(latitude), 0 for points without
+/// a position — the whole map as one region.
+pub fn map_weights(spatial: &Spatial) -> Vec<f64> {
+    area_weights_where(spatial, |_, _| true)
+}
+
+/// cos(latitude) of the cells whose centre `keep(lat, lon)` accepts, 0 elsewhere.
+fn area_weights_where(spatial: &Spatial, keep: impl Fn(f64, f64) -> bool) -> Vec<f64> {
+    let (ny, nx) = spatial.shape();
+    (0..ny * nx)
+        .map(|k| {
+            let (lat, lon) = spatial.cell_lat_lon(k / nx, k % nx);
+            if lat.is_finite() && lon.is_finite() && keep(lat, lon) {
+                lat.to_radians().cos().max(0.0)
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// Area-weighted mean of a field (row-major, as `weights` from [`Region::cell_weights`]) over

@@ -52,7 +52,8 @@ use crate::io::{
 use crate::progress::Progress;
 use crate::units::Quantity;
 use crate::verify::{
-    regional_diagnostics, reliability_slope, skill_maps, Region, ScoredForecast, SkillMaps,
+    map_weights, regional_diagnostics, reliability_slope, skill_maps, Region, ScoredForecast,
+    SkillMaps,
 };
 use crate::Cube;
 use bulletins::write_bulletins;
@@ -822,21 +823,8 @@ fn variable_products(
         .map(|r| RegionCells::new(r, &forecast.coords.spatial))
         .collect();
     let cell_country = cell_countries(&forecast.coords.spatial, ctx.countries, &region_cells);
-    // Area weights of the whole map (cos latitude), for the reliability of the hindcast.
-    let map_weights: Vec<f64> = {
-        let sp = &forecast.coords.spatial;
-        let (ny, nx) = sp.shape();
-        (0..ny * nx)
-            .map(|k| {
-                let (lat, _) = sp.cell_lat_lon(k / nx, k % nx);
-                if lat.is_finite() {
-                    lat.to_radians().cos().max(0.0)
-                } else {
-                    0.0
-                }
-            })
-            .collect()
-    };
+    // Area weights of the whole map, for the reliability of the hindcast.
+    let whole_map = map_weights(&forecast.coords.spatial);
     // The drought outlook from the MME mean and its hindcast error (Gaussian on the SPI
     // scale) for PMME and wherever a model has only its ensemble mean: counting four ensemble
     // means as members would give probabilities in steps of 25 %.
@@ -932,7 +920,7 @@ fn variable_products(
             fair_crps: true,
         };
         let skill = skill_maps(&scored)?;
-        let reliability = regional_diagnostics(&scored, 0, &map_weights, policy::RELIABILITY_BINS)?
+        let reliability = regional_diagnostics(&scored, 0, &whole_map, policy::RELIABILITY_BINS)?
             .reliability
             .iter()
             .map(|b| reliability_slope(b))
