@@ -72,9 +72,9 @@ fn bench(c: &mut Criterion) {
 }
 
 /// The whole combination ([`combine`]: cross-validated hindcast and forecast products) of the
-/// medium preset's temperature under four schemes: counted members against each
-/// model's own terciles (model-equal), PMME, the regression-calibrated default and extended
-/// logistic regression. Throughput
+/// medium preset's temperature under five schemes: counted members against each
+/// model's own terciles (model-equal), PMME, the regression-calibrated default, extended
+/// logistic regression and principal-component regression MOS. Throughput
 /// in member values (hindcast + forecast) per second.
 fn combine_schemes(c: &mut Criterion, cfg: &SynthConfig, hindcasts: &[Cube]) {
     let forecasts: Vec<Cube> = (0..cfg.models.len())
@@ -98,6 +98,7 @@ fn combine_schemes(c: &mut Criterion, cfg: &SynthConfig, hindcasts: &[Cube]) {
         ("pmme", WeightScheme::Pmme),
         ("calibrated", WeightScheme::Calibrated),
         ("elr", WeightScheme::Elr),
+        ("pcr", WeightScheme::Pcr),
     ] {
         // The hindcast with the fields verification needs, as `s2s combine` and the outlook
         // write it (percentiles for the forecast only).

@@ -143,6 +143,9 @@ pub enum WeightsConfig {
     Calibrated,
     /// Extended logistic regression of each model (Wilks 2009), averaged with equal weights.
     Elr,
+    /// Principal-component regression MOS of each model's ensemble-mean field (CPT style),
+    /// averaged with equal weights.
+    Pcr,
 }
 
 impl WeightsConfig {
@@ -158,6 +161,7 @@ impl WeightsConfig {
             WeightsConfig::Pmme => WeightScheme::Pmme,
             WeightsConfig::Calibrated => WeightScheme::Calibrated,
             WeightsConfig::Elr => WeightScheme::Elr,
+            WeightsConfig::Pcr => WeightScheme::Pcr,
         }
     }
 }

@@ -28,6 +28,9 @@ enum WeightsArg {
     /// Extended logistic regression of each model (Wilks 2009), averaged with equal weights;
     /// needs --obs.
     Elr,
+    /// Principal-component regression MOS of each model's ensemble-mean field (CPT style,
+    /// modes by cross-validation), averaged with equal weights; needs --obs.
+    Pcr,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
@@ -123,6 +126,7 @@ impl CombineArgs {
         let scheme = match weights {
             WeightsArg::Calibrated => WeightScheme::Calibrated,
             WeightsArg::Elr => WeightScheme::Elr,
+            WeightsArg::Pcr => WeightScheme::Pcr,
             WeightsArg::Pooled => WeightScheme::Pooled,
             WeightsArg::Model => WeightScheme::ModelEqual,
             WeightsArg::Pmme => WeightScheme::Pmme,

@@ -40,8 +40,10 @@ pub struct VerifyArgs {
     #[command(flatten)]
     input: VariableArgs,
     /// Probabilities of each model and of the MME: counted members (`model`), PMME (`pmme`,
-    /// uncalibrated, for ensemble means) or regression-calibrated (`calibrated`: each model's
-    /// observed-on-ensemble-mean regression, Student-t); the MME weights models equally.
+    /// uncalibrated, for ensemble means), regression-calibrated (`calibrated`: each model's
+    /// observed-on-ensemble-mean regression, Student-t), extended logistic regression (`elr`)
+    /// or principal-component regression MOS of the model's field (`pcr`, CPT style); the MME
+    /// weights models equally.
     #[arg(long, default_value = "model", value_name = "METHOD")]
     probabilities: String,
     /// Scores to compute and write, comma-separated: acc, rmse, bias, msss, rps, rpss, crps,

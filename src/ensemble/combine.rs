@@ -55,6 +55,7 @@ use super::calibrate::{
     elr_predictive, mixture_probabilities, mixture_quantile, regression_predictive, Predictive,
     Transform,
 };
+use super::pcr::{PcrData, PcrForecast, PCR_MAX_MODES};
 use super::{category_of, weighted_percentiles, PercentileScratch, ProbScratch, Weights, TERCILES};
 use crate::cube::{to_cell_major, Cube};
 use crate::error::{Error, Result};
@@ -89,6 +90,22 @@ pub enum WeightScheme {
     /// categories never cross; [`super::calibrate::elr_predictive`]), averaged over the models
     /// with equal weights; edges from the observed climatology.
     Elr,
+    /// Principal-component regression MOS of each model's ensemble-mean field (CPT style:
+    /// every observed cell regressed on the leading EOF modes, the number of modes by
+    /// cross-validation; [`super::pcr`]), Student-t predictive, averaged over the models with
+    /// equal weights; edges from the observed climatology.
+    Pcr,
+}
+
+impl WeightScheme {
+    /// Whether the scheme calibrates each model against the observations (regression, ELR or
+    /// PCR) and mixes the calibrated probabilities with equal weights.
+    pub fn calibrates(self) -> bool {
+        matches!(
+            self,
+            WeightScheme::Calibrated | WeightScheme::Elr | WeightScheme::Pcr
+        )
+    }
 }
 
 /// The skill score behind skill weights.
@@ -178,12 +195,13 @@ impl CombineSpec {
             WeightScheme::Elr => {
                 "extended logistic regression (per model: the observed category thresholds and the ensemble mean as predictors, cube root for precipitation), models averaged with equal weights".to_string()
             }
+            WeightScheme::Pcr => {
+                format!("principal-component regression MOS (per model: every observed cell regressed on the leading EOFs of the ensemble-mean field, 0-{PCR_MAX_MODES} modes chosen by leave-one-out cross-validation, cube root for precipitation, Student-t predictive), models averaged with equal weights")
+            }
         };
         let e = match (self.scheme, self.edges) {
             (WeightScheme::Pmme, _) => "observed climatology (Gaussian quantiles)",
-            (WeightScheme::Calibrated | WeightScheme::Elr, _) => {
-                "observed climatology (type-7 quantiles)"
-            }
+            (s, _) if s.calibrates() => "observed climatology (type-7 quantiles)",
             (_, EdgeSource::Model) => "model's own hindcast climatology (type-7 quantiles)",
             (_, EdgeSource::Observed) => "observed climatology (type-7 quantiles)",
         };
@@ -201,22 +219,14 @@ impl CombineSpec {
     /// scheme counts members (PMME and calibrated probabilities use the observed climatology).
     pub fn model_edges(&self) -> bool {
         self.edges == EdgeSource::Model
-            && !matches!(
-                self.scheme,
-                WeightScheme::Pmme | WeightScheme::Calibrated | WeightScheme::Elr
-            )
+            && !(self.scheme == WeightScheme::Pmme || self.scheme.calibrates())
     }
 
     /// Whether the scheme needs observations (observed edges, skill weights, PMME, calibration).
     pub fn needs_observations(&self) -> bool {
         self.edges == EdgeSource::Observed
-            || matches!(
-                self.scheme,
-                WeightScheme::Skill { .. }
-                    | WeightScheme::Pmme
-                    | WeightScheme::Calibrated
-                    | WeightScheme::Elr
-            )
+            || self.scheme.calibrates()
+            || matches!(self.scheme, WeightScheme::Skill { .. } | WeightScheme::Pmme)
     }
 
     fn check(&self) -> Result<()> {
@@ -681,6 +691,11 @@ struct LeadData {
 }
 
 impl LeadData {
+    /// Columns of the map (the observations' and the models' alike).
+    fn nx(&self) -> usize {
+        self.hindcast[0].dim().1
+    }
+
     fn new(input: &CombineInput, l: usize) -> LeadData {
         let cells = |c: &Cube| cell_major(c, l);
         LeadData {
@@ -714,7 +729,7 @@ fn cell_major(cube: &Cube, l: usize) -> Array3<f32> {
 struct Target {
     hindcast: bool,
     index: usize,
-    /// Index within the group's hindcast starts (hindcast targets).
+    /// Index within the group's hindcast starts (hindcast targets) or forecast starts.
     local: usize,
     exclude: Option<usize>,
 }
@@ -967,7 +982,14 @@ impl CellWork {
     /// observed edges computed): each model's regression fitted on the group's hindcast
     /// starts outside the target's year, the models' predictive distributions mixed with
     /// equal weights.
-    fn calibrated(&mut self, spec: &CombineSpec, g: &Group, t: Target, tf: Transform) -> Scalars {
+    fn calibrated(
+        &mut self,
+        spec: &CombineSpec,
+        g: &Group,
+        t: Target,
+        tf: Transform,
+        pcr: Option<(&PcrLead, usize)>,
+    ) -> Scalars {
         let train = |j: usize| t.exclude.map_or(true, |yr| g.year_of[j] != yr);
         // ELR is fitted on every observed threshold of the target: category and extreme edges.
         let elr = spec.scheme == WeightScheme::Elr;
@@ -992,7 +1014,14 @@ impl CellWork {
             } else {
                 transformed_mean(&self.members[m], tf)
             };
-            let fit = if elr {
+            let fit = if let Some((p, cell)) = pcr {
+                let target = if t.hindcast {
+                    t.local
+                } else {
+                    g.hindcast.len() + t.local
+                };
+                p.fits[m][target].as_ref().and_then(|f| f.predictive(cell))
+            } else if elr {
                 elr_predictive(
                     &self.cal_x[m],
                     &self.cal_o,
@@ -1067,6 +1096,79 @@ impl CellWork {
             },
         }
     }
+}
+
+/// What a group needs at one lead before its cells are combined: skill sums for skill weights,
+/// the PCR fits of every model and target for PCR.
+struct GroupPrep {
+    skill: Option<SkillSums>,
+    pcr: Option<PcrLead>,
+}
+
+/// PCR forecasts of every model for every target of a group at one lead: `fits[model][target]`,
+/// the targets being the group's hindcast starts, then its forecast starts.
+struct PcrLead {
+    fits: Vec<Vec<Option<PcrForecast>>>,
+}
+
+/// The area weight of each cell in the PCR's EOFs and mode choice: cos φ on grids; station
+/// series weigh the same.
+fn pcr_cell_weights(spatial: &crate::cube::Spatial) -> Vec<f64> {
+    match spatial {
+        crate::cube::Spatial::Points { lat, .. } => vec![1.0; lat.len()],
+        other => crate::verify::map_weights(other),
+    }
+}
+
+/// Fits the PCR of every model of a group at one lead (models and targets in parallel): the
+/// predictors are each model's transformed ensemble means of the group's starts, the
+/// predictands the transformed observations; a hindcast target is fitted on the starts outside
+/// its year (with cross-validation), a forecast on all hindcast starts.
+fn pcr_lead(data: &LeadData, g: &Group, spec: &CombineSpec, weights: &[f64]) -> PcrLead {
+    let nm = data.hindcast.len();
+    let nh = g.hindcast.len();
+    let targets = nh + g.forecast.len();
+    let Some(obs) = data.obs.as_ref() else {
+        return PcrLead {
+            fits: vec![vec![None; targets]; nm],
+        };
+    };
+    let (ny, nx, _) = obs.dim();
+    let tf = data.transform;
+    let y = ndarray::Array2::from_shape_fn((nh, ny * nx), |(j, c)| {
+        tf.apply(f64::from(obs[[c / nx, c % nx, g.hindcast[j]]]))
+    });
+    let mean_of = |cube: &Array3<f32>, nmem: usize, i: usize, c: usize| {
+        let v = cube.slice(s![c / nx, c % nx, i * nmem..(i + 1) * nmem]);
+        transformed_mean(v.as_slice().expect("cell-major"), tf)
+    };
+    let fits = (0..nm)
+        .into_par_iter()
+        .map(|m| {
+            let x = ndarray::Array2::from_shape_fn((targets, ny * nx), |(r, c)| {
+                if r < nh {
+                    mean_of(&data.hindcast[m], data.members[m], g.hindcast[r], c)
+                } else {
+                    mean_of(&data.forecast[m], data.fc_members[m], g.forecast[r - nh], c)
+                }
+            });
+            let Some(pcr) = PcrData::new(x.view(), nh, weights, y.view(), weights) else {
+                return vec![None; targets];
+            };
+            (0..targets)
+                .into_par_iter()
+                .map(|r| {
+                    let train: Vec<usize> = (0..nh)
+                        .filter(|&j| {
+                            !(spec.cross_validate && r < nh && g.year_of[j] == g.year_of[r])
+                        })
+                        .collect();
+                    pcr.forecast(&train, r, PCR_MAX_MODES)
+                })
+                .collect()
+        })
+        .collect();
+    PcrLead { fits }
 }
 
 /// The mean of the finite members after the transform; NaN without one.
@@ -1419,6 +1521,7 @@ pub fn combine(input: &CombineInput, spec: &CombineSpec) -> Result<Combined> {
     let nm = input.hindcasts.len();
     let (_, _, nl, ny, nx) = hc0.values.dim();
     let groups = groups(hc0, input.forecasts.map(|f| f[0]))?;
+    let cell_weights = pcr_cell_weights(&hc0.coords.spatial);
     let mut hindcast = new_products(hc0.n_init(), spec, nm, nl, ny, nx);
     let mut forecast = input
         .forecasts
@@ -1427,12 +1530,16 @@ pub fn combine(input: &CombineInput, spec: &CombineSpec) -> Result<Combined> {
         // The lead's values cell-major, once for the skill statistics and every start month.
         let data = LeadData::new(input, l);
         for g in &groups {
-            let skill = match spec.scheme {
-                WeightScheme::Skill {
-                    score,
-                    radius_cells,
-                } => Some(skill_sums(&data, spec, g, score, radius_cells)),
-                _ => None,
+            let prep = GroupPrep {
+                skill: match spec.scheme {
+                    WeightScheme::Skill {
+                        score,
+                        radius_cells,
+                    } => Some(skill_sums(&data, spec, g, score, radius_cells)),
+                    _ => None,
+                },
+                pcr: (spec.scheme == WeightScheme::Pcr)
+                    .then(|| pcr_lead(&data, g, spec, &cell_weights)),
             };
             let nh = hc0.n_init();
             let nf = input.forecasts.map_or(0, |f| f[0].n_init());
@@ -1447,16 +1554,7 @@ pub fn combine(input: &CombineInput, spec: &CombineSpec) -> Result<Combined> {
                     for x in 0..nx {
                         w.load(&data, g, y, x);
                         let cell = Cell { y, x };
-                        combine_cell(
-                            &data,
-                            spec,
-                            g,
-                            skill.as_ref(),
-                            &mut w,
-                            cell,
-                            &mut hp,
-                            fp.as_mut(),
-                        );
+                        combine_cell(&data, spec, g, &prep, &mut w, cell, &mut hp, fp.as_mut());
                     }
                     (hp, fp)
                 })
@@ -1492,7 +1590,7 @@ fn combine_cell(
     data: &LeadData,
     spec: &CombineSpec,
     g: &Group,
-    skill: Option<&SkillSums>,
+    prep: &GroupPrep,
     w: &mut CellWork,
     cell: Cell,
     hp: &mut Products,
@@ -1507,10 +1605,10 @@ fn combine_cell(
         local: j,
         exclude: Some(g.year_of[j]).filter(|_| spec.cross_validate),
     });
-    let forecast_targets = g.forecast.iter().map(|&i| Target {
+    let forecast_targets = g.forecast.iter().enumerate().map(|(j, &i)| Target {
         hindcast: false,
         index: i,
-        local: usize::MAX,
+        local: j,
         exclude: None,
     });
     if pmme {
@@ -1526,14 +1624,14 @@ fn combine_cell(
             w.obs_anom.push(f64::from(w.obs[t.local]) - o_mean);
         }
     }
-    let calibrated = matches!(spec.scheme, WeightScheme::Calibrated | WeightScheme::Elr);
+    let calibrated = spec.scheme.calibrates();
     if calibrated {
         w.calibration_pairs(data, g, y, x);
     }
     for t in hindcast_targets.chain(forecast_targets) {
         w.gather(data, t, y, x);
         w.compute_edges(spec, t);
-        w.weight_spec = Some(match (spec.scheme, skill) {
+        w.weight_spec = Some(match (spec.scheme, prep.skill.as_ref()) {
             (WeightScheme::Pooled, _) => Weights::Pooled,
             (WeightScheme::Skill { .. }, Some(sk)) => {
                 let mut v = match w.weight_spec.take() {
@@ -1549,7 +1647,8 @@ fn combine_cell(
             let s = w.scalars(t);
             w.pmme(spec, t, s.anomaly)
         } else if calibrated {
-            w.calibrated(spec, g, t, data.transform)
+            let pcr = prep.pcr.as_ref().map(|p| (p, y * data.nx() + x));
+            w.calibrated(spec, g, t, data.transform, pcr)
         } else {
             w.count();
             let wspec = w.weight_spec.as_ref().expect("weights set");

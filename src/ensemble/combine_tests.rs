@@ -552,7 +552,7 @@ proptest! {
     fn calibrated_probabilities_sum_to_one_and_never_see_the_left_out_year(
         (hc, fc, obs_v) in calibration_strategy(), which in 0usize..100, shift in -50.0f32..50.0
     ) {
-        for scheme in [WeightScheme::Calibrated, WeightScheme::Elr] {
+        for scheme in [WeightScheme::Calibrated, WeightScheme::Elr, WeightScheme::Pcr] {
         let spec = CombineSpec { scheme, ..CombineSpec::default() };
         let obs = test_cell_cube("obs", &column(&obs_v));
         let out = run(&hc, &fc, Some(&obs), &spec);
@@ -580,9 +580,9 @@ proptest! {
     }
 }
 
-#[test]
-fn elr_probabilities_match_a_direct_fit() {
-    use crate::ensemble::calibrate::{elr_predictive, mixture_probabilities};
+/// One model's ensemble mean and the observations of twelve years at one cell, and their
+/// combination by `scheme` with a forecast of 6.0.
+fn one_model_twelve_years(scheme: WeightScheme) -> ([f32; 12], [f32; 12], Combined) {
     let obs_v = [
         3.0f32, 5.0, 4.0, 7.0, 6.0, 2.0, 5.5, 4.5, 6.5, 3.5, 5.2, 4.1,
     ];
@@ -593,10 +593,16 @@ fn elr_probabilities_match_a_direct_fit() {
     let fc = vec![test_cell_cube("M1", &[vec![6.0]])];
     let obs = test_cell_cube("obs", &column(&obs_v));
     let spec = CombineSpec {
-        scheme: WeightScheme::Elr,
+        scheme,
         ..CombineSpec::default()
     };
-    let out = run(&hc, &fc, Some(&obs), &spec);
+    (obs_v, m1, run(&hc, &fc, Some(&obs), &spec))
+}
+
+#[test]
+fn elr_probabilities_match_a_direct_fit() {
+    use crate::ensemble::calibrate::{elr_predictive, mixture_probabilities};
+    let (obs_v, m1, out) = one_model_twelve_years(WeightScheme::Elr);
     let x: Vec<f64> = m1.iter().map(|&v| f64::from(v)).collect();
     let o: Vec<f64> = obs_v.iter().map(|&v| f64::from(v)).collect();
     let expect = |skip: Option<usize>, x_new: f64| {
@@ -618,6 +624,49 @@ fn elr_probabilities_match_a_direct_fit() {
     );
     for (j, &xj) in x.iter().enumerate() {
         let want = expect(Some(j), xj);
+        assert!(close(&probs(&out.hindcast, j), &want, 1e-6), "year {j}");
+    }
+}
+
+#[test]
+fn pcr_probabilities_match_a_direct_fit() {
+    use crate::ensemble::calibrate::mixture_probabilities;
+    use crate::ensemble::pcr::{PcrData, PCR_MAX_MODES};
+    // One cell (a quantity without a transform): the field is the cell, its PCR the
+    // cross-validated choice between the climatology and the regression on the model's
+    // ensemble mean.
+    let (obs_v, m1, out) = one_model_twelve_years(WeightScheme::Pcr);
+    let x = ndarray::Array2::from_shape_fn(
+        (13, 1),
+        |(j, _)| {
+            if j < 12 {
+                f64::from(m1[j])
+            } else {
+                6.0
+            }
+        },
+    );
+    let y = ndarray::Array2::from_shape_fn((12, 1), |(j, _)| f64::from(obs_v[j]));
+    let data = PcrData::new(x.view(), 12, &[1.0], y.view(), &[1.0]).unwrap();
+    let expect = |skip: Option<usize>, target: usize| {
+        let edges = quantiles_without(&obs_v, skip, &TERCILES);
+        let train: Vec<usize> = (0..12).filter(|&j| Some(j) != skip).collect();
+        let fit = data
+            .forecast(&train, target, PCR_MAX_MODES)
+            .and_then(|f| f.predictive(0));
+        let mut p = Vec::new();
+        mixture_probabilities(&fit.into_iter().collect::<Vec<_>>(), &edges, &mut p);
+        p
+    };
+    let f = out.forecast.as_ref().expect("forecast");
+    let want = expect(None, 12);
+    assert!(
+        close(&probs(f, 0), &want, 1e-6),
+        "{:?} vs {want:?}",
+        probs(f, 0)
+    );
+    for j in 0..12 {
+        let want = expect(Some(j), j);
         assert!(close(&probs(&out.hindcast, j), &want, 1e-6), "year {j}");
     }
 }

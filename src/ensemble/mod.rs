@@ -14,8 +14,9 @@
 //! - [`ensemble_mean`], [`weighted_percentile`]: deterministic fields of one cell;
 //!   [`ensemble_mean_spread`], [`ensemble_percentiles`], [`ensemble_fields`]: of whole cubes.
 //! - [`calibrate`]: regression-calibrated (Student-t) probabilities of one model and their
-//!   equal-weight mixture; [`mod@combine`]: the multi-model combination of hindcasts and
-//!   forecasts by counted members, skill weights, PMME or calibration.
+//!   equal-weight mixture; [`pcr`]: principal-component regression MOS of each model's
+//!   ensemble-mean field (CPT style, modes by cross-validation); [`mod@combine`]: the multi-model combination of hindcasts and
+//!   forecasts by counted members, skill weights, PMME or calibration (regression, ELR or PCR).
 //!
 //! # Cost
 //! The mean and spread stream every member once (register-blocked over 16 cells, the next
@@ -59,6 +60,7 @@ pub mod calibrate;
 mod category_rows;
 pub mod combine;
 mod mean_spread;
+pub mod pcr;
 pub use combine::{
     combine, withhold_categories, CombineInput, CombineSpec, Combined, EdgeSource, Products,
     SkillScore, WeightScheme,

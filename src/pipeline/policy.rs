@@ -181,6 +181,7 @@ mod tests {
         for s in [
             WeightScheme::Calibrated,
             WeightScheme::Elr,
+            WeightScheme::Pcr,
             WeightScheme::Pmme,
         ] {
             assert!(counted_members_guard(s, &models(&[1, 1]))

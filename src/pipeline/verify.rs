@@ -57,6 +57,9 @@ pub enum Probabilities {
     Calibrated,
     /// Extended logistic regression of each model, the MME their equal-weight mean.
     Elr,
+    /// Principal-component regression MOS of each model's field ([`crate::ensemble::pcr`]),
+    /// the MME their equal-weight mean.
+    Pcr,
 }
 
 impl Probabilities {
@@ -67,9 +70,10 @@ impl Probabilities {
             "pmme" => Ok(Probabilities::Pmme),
             "calibrated" => Ok(Probabilities::Calibrated),
             "elr" => Ok(Probabilities::Elr),
+            "pcr" => Ok(Probabilities::Pcr),
             other => Err(Error::invalid(
                 format!("--probabilities '{other}'"),
-                "use model, pmme, calibrated or elr",
+                "use model, pmme, calibrated, elr or pcr",
             )),
         }
     }
@@ -81,6 +85,7 @@ impl Probabilities {
             Probabilities::Pmme => "pmme",
             Probabilities::Calibrated => "calibrated",
             Probabilities::Elr => "elr",
+            Probabilities::Pcr => "pcr",
         }
     }
 
@@ -90,6 +95,7 @@ impl Probabilities {
             Probabilities::Pmme => WeightScheme::Pmme,
             Probabilities::Calibrated => WeightScheme::Calibrated,
             Probabilities::Elr => WeightScheme::Elr,
+            Probabilities::Pcr => WeightScheme::Pcr,
         }
     }
 }

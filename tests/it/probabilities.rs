@@ -157,64 +157,75 @@ fn a_confident_wrong_forecast_scores_below_climatology_and_bad_sums_are_refused(
 
 #[test]
 fn the_combined_hindcast_file_scores_as_the_mme_verify_computes() {
-    // `s2s combine` (calibrated, the default with observations) writes the cross-validated
-    // MME hindcast; verified as given it must score exactly as verify's own calibrated MME.
+    // `s2s combine` (calibrated, the default with observations, or PCR) writes the
+    // cross-validated MME hindcast; verified as given it must score exactly as verify's own MME
+    // of the same method.
     let dir = tempfile::tempdir().unwrap();
     synth_small(dir.path());
     let h = synth_files(dir.path(), "hindcast");
     let obs = dir.path().join("obs.nc");
-    let out = dir.path().join("mme");
-    let o = s2s(&[
-        "combine",
-        "-q",
-        "--var",
-        "pr",
-        "--hindcast",
-        &h,
-        "--obs",
-        obs.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let file = out.join("mme_hindcast.pr.nc");
-    let v = dir.path().join("v");
-    let o = s2s(&[
-        "verify",
-        "--var",
-        "pr",
-        "--probabilities",
-        "calibrated",
-        "--hindcast",
-        &h,
-        "--forecast-probabilities",
-        file.to_str().unwrap(),
-        "--obs",
-        obs.to_str().unwrap(),
-        "--regions",
-        "south_asia",
-        "--out",
-        v.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let j: Value =
-        serde_json::from_str(&std::fs::read_to_string(v.join("skill_summary.pr.json")).unwrap())
-            .unwrap();
-    let models = j["regions"][0]["models"].as_array().unwrap();
-    let by_kind = |k: &str| models.iter().find(|m| m["kind"] == k).unwrap()["leads"].clone();
-    let (mme, given) = (by_kind("mme"), by_kind("probabilities"));
-    assert_eq!(
-        mme.as_array().unwrap().len(),
-        given.as_array().unwrap().len()
-    );
-    for (a, b) in mme
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(given.as_array().unwrap())
-    {
-        let (ra, rb) = (a["rpss"].as_f64().unwrap(), b["rpss"].as_f64().unwrap());
-        assert!((ra - rb).abs() < 1e-6, "{}: {ra} vs {rb}", a["lead"]);
-        assert_eq!(a["reliability_slope"], b["reliability_slope"]);
+    for method in ["calibrated", "pcr"] {
+        let out = dir.path().join(format!("mme_{method}"));
+        let o = s2s(&[
+            "combine",
+            "-q",
+            "--var",
+            "pr",
+            "--weights",
+            method,
+            "--hindcast",
+            &h,
+            "--obs",
+            obs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let file = out.join("mme_hindcast.pr.nc");
+        let v = dir.path().join(format!("v_{method}"));
+        let o = s2s(&[
+            "verify",
+            "--var",
+            "pr",
+            "--probabilities",
+            method,
+            "--hindcast",
+            &h,
+            "--forecast-probabilities",
+            file.to_str().unwrap(),
+            "--obs",
+            obs.to_str().unwrap(),
+            "--regions",
+            "south_asia",
+            "--out",
+            v.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let j: Value = serde_json::from_str(
+            &std::fs::read_to_string(v.join("skill_summary.pr.json")).unwrap(),
+        )
+        .unwrap();
+        let models = j["regions"][0]["models"].as_array().unwrap();
+        let by_kind = |k: &str| models.iter().find(|m| m["kind"] == k).unwrap()["leads"].clone();
+        let (mme, given) = (by_kind("mme"), by_kind("probabilities"));
+        assert_eq!(
+            mme.as_array().unwrap().len(),
+            given.as_array().unwrap().len()
+        );
+        for (a, b) in mme
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(given.as_array().unwrap())
+        {
+            let (ra, rb) = (a["rpss"].as_f64().unwrap(), b["rpss"].as_f64().unwrap());
+            assert!(
+                (ra - rb).abs() < 1e-6,
+                "{method} {}: {ra} vs {rb}",
+                a["lead"]
+            );
+            assert!(ra.is_finite(), "{method}");
+            assert_eq!(a["reliability_slope"], b["reliability_slope"]);
+        }
     }
 }

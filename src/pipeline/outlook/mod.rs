@@ -1000,7 +1000,7 @@ fn variable_products(
 fn field_note(quantity: Quantity, scheme: WeightScheme) -> String {
     let normal = match scheme {
         WeightScheme::Pmme => "the observed mean of the hindcast years",
-        WeightScheme::Calibrated | WeightScheme::Elr => "the observed mean of the hindcast years; the anomaly is the models' standardized anomalies averaged, in observed standard deviations",
+        s if s.calibrates() => "the observed mean of the hindcast years; the anomaly is the models' standardized anomalies averaged, in observed standard deviations",
         _ => "the models' own hindcast means, weighted like the forecast",
     };
     match quantity {
@@ -1250,14 +1250,14 @@ fn cyclone_products(
 fn bias_words(cfg: &OutlookConfig) -> String {
     let scheme = cfg.weights.scheme();
     let method = match cfg.bias {
-        BiasMethod::None if matches!(scheme, WeightScheme::Calibrated | WeightScheme::Elr) => return "none (the inputs are used as they are: the regression of the observations on each model's ensemble mean absorbs its bias; the tercile edges are the observed terciles)".to_string(),
+        BiasMethod::None if scheme.calibrates() => return "none (the inputs are used as they are: the regression of the observations on each model's ensemble mean (field) absorbs its bias; the tercile edges are the observed terciles)".to_string(),
         BiasMethod::None => return "none (the inputs are used as they are; the tercile edges come from each model's own hindcast climatology or, for PMME, anomalies against it)".to_string(),
         BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month",
         BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month",
     };
     if cfg.edges_from_obs {
         format!("{method}; hindcasts leave-one-year-out, forecasts trained on every hindcast year")
-    } else if matches!(scheme, WeightScheme::Calibrated | WeightScheme::Elr) {
+    } else if scheme.calibrates() {
         format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the calibrated probabilities regress the observations on each model's raw ensemble mean, which absorbs the model's bias, so the models are calibrated as they are")
     } else {
         format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the tercile probabilities, anomalies and percent of normal use each model's own hindcast climate, which the correction leaves unchanged, so the models are combined as they are and their cross-validated skill carries no degeneracy of a leave-one-year-out correction (Barnston and van den Dool 1993)")
