@@ -8,6 +8,9 @@
 //! - [`write_cube`] and [`CfWriter`] write CF-1.8 NetCDF-4 files atomically (temporary name,
 //!   rename on success).
 //! - [`inspect`] describes a file for `s2s inspect`.
+//! - [`zarr`] reads Zarr v2/v3 stores (blosc, zstd, gzip chunks) by decoding them into a
+//!   temporary NetCDF-4 copy that the same reader opens; OPeNDAP URLs go to libnetcdf as they
+//!   are ([`read::open`]).
 //! - [`probabilities`] reads category probability forecasts (a category dimension or one
 //!   variable per category) for `s2s verify --forecast-probabilities`.
 //!
@@ -29,6 +32,7 @@ pub mod read;
 mod truncation;
 pub mod vars;
 pub mod write;
+pub mod zarr;
 
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
@@ -46,16 +50,61 @@ pub fn create_dir(dir: &std::path::Path) -> crate::error::Result<()> {
 }
 
 /// The SHA-256 of a file's bytes as lowercase hex, and its size in bytes (for provenance
-/// records), read in 1 MiB blocks.
+/// records), read in 1 MiB blocks. A directory (a Zarr store) hashes its files in the order of
+/// their sorted relative paths, each path then its bytes; a URL has no digest (empty, 0).
 pub fn sha256_file(path: &std::path::Path) -> crate::error::Result<(String, u64)> {
     use sha2::{Digest, Sha256};
+    if read::is_url(path) {
+        return Ok((String::new(), 0));
+    }
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    if path.is_dir() {
+        let mut files = Vec::new();
+        list_files(path, path, &mut files)?;
+        files.sort();
+        for rel in files {
+            hasher.update(rel.to_string_lossy().as_bytes());
+            bytes += hash_into(&path.join(&rel), &mut hasher)?;
+        }
+    } else {
+        bytes = hash_into(path, &mut hasher)?;
+    }
+    let digest = hasher.finalize();
+    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((hex, bytes))
+}
+
+/// Every file under `dir`, relative to `root`.
+fn list_files(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+    out: &mut Vec<std::path::PathBuf>,
+) -> crate::error::Result<()> {
+    let err = |e: std::io::Error| crate::error::Error::Open {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    };
+    for entry in std::fs::read_dir(dir).map_err(err)? {
+        let p = entry.map_err(err)?.path();
+        if p.is_dir() {
+            list_files(root, &p, out)?;
+        } else if let Ok(rel) = p.strip_prefix(root) {
+            out.push(rel.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Feeds a file's bytes to `hasher`; returns their count.
+fn hash_into(path: &std::path::Path, hasher: &mut sha2::Sha256) -> crate::error::Result<u64> {
+    use sha2::Digest;
     use std::io::Read;
     let open_err = |e: std::io::Error| crate::error::Error::Open {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let mut f = std::fs::File::open(path).map_err(open_err)?;
-    let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
@@ -66,9 +115,7 @@ pub fn sha256_file(path: &std::path::Path) -> crate::error::Result<(String, u64)
         hasher.update(&buf[..n]);
         bytes += n as u64;
     }
-    let digest = hasher.finalize();
-    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok((hex, bytes))
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -85,5 +132,13 @@ mod sha_tests {
         );
         assert_eq!(n, 3);
         assert!(super::sha256_file(&dir.path().join("missing")).is_err());
+        // A directory (a Zarr store): its files' paths and bytes; a change anywhere shows.
+        let store = dir.path().join("s.zarr");
+        std::fs::create_dir_all(store.join("x")).unwrap();
+        std::fs::write(store.join("x/0"), "abc").unwrap();
+        let (a, n) = super::sha256_file(&store).unwrap();
+        assert_eq!(n, 3);
+        std::fs::write(store.join("x/0"), "abd").unwrap();
+        assert_ne!(super::sha256_file(&store).unwrap().0, a);
     }
 }

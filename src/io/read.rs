@@ -76,6 +76,16 @@ pub(crate) fn configure_libnetcdf() {
 /// Opens a file, telling a missing file from one that is not NetCDF.
 pub fn open(path: &Path) -> Result<netcdf::File> {
     configure_libnetcdf();
+    // OPeNDAP (and other libnetcdf URLs) go to libnetcdf unchanged.
+    if is_url(path) {
+        return netcdf::open(path).map_err(|e| Error::NotNetcdf {
+            path: path.to_path_buf(),
+            reason: format!("libnetcdf could not open the URL ({e}); is the server reachable and does it serve OPeNDAP?"),
+        });
+    }
+    if super::zarr::is_zarr_store(path) {
+        return super::zarr::open_as_netcdf(path);
+    }
     match std::fs::metadata(path) {
         Err(e) => {
             return Err(Error::Open {
@@ -97,6 +107,12 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
         }
         Ok(_) => {}
     }
+    if let Some(edition) = grib_edition(path) {
+        return Err(Error::NotNetcdf {
+            path: path.to_path_buf(),
+            reason: format!("it is GRIB edition {edition}, which s2s does not read yet; convert it first: `cdo -f nc4 copy {0} out.nc` or `grib_to_netcdf -o out.nc {0}` (ecCodes)", path.display()),
+        });
+    }
     if let Some(reason) = super::truncation::truncation(path) {
         return Err(Error::NotNetcdf {
             path: path.to_path_buf(),
@@ -107,6 +123,25 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
+}
+
+/// The GRIB edition of a file that starts with a GRIB message (`GRIB`, then the edition in
+/// byte 8), or `None`.
+pub fn grib_edition(path: &Path) -> Option<u8> {
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .ok()?;
+    (n == 8 && &head[..4] == b"GRIB").then_some(head[7])
+}
+
+/// Whether a path is a URL libnetcdf opens itself (OPeNDAP over http(s), `dap4://`, `file://`
+/// with a `#mode=` fragment).
+pub fn is_url(path: &Path) -> bool {
+    let s = path.to_string_lossy();
+    ["http://", "https://", "dap2://", "dap4://", "file://"]
+        .iter()
+        .any(|p| s.starts_with(p))
 }
 
 fn attr_value(v: AttributeValue) -> AttrValue {
@@ -173,6 +208,15 @@ fn dtype_name(v: &netcdf::Variable) -> String {
 }
 
 fn format_name(path: &Path) -> String {
+    if is_url(path) {
+        return "remote (OPeNDAP through libnetcdf)".into();
+    }
+    if super::zarr::is_zarr_store(path) {
+        return format!(
+            "Zarr v{} store (decoded to NetCDF-4 on read)",
+            super::zarr::zarr_version(path)
+        );
+    }
     // The first bytes tell the on-disk format (the crate does not expose nc_inq_format).
     let mut head = [0u8; 8];
     let n = std::fs::File::open(path)

@@ -376,3 +376,56 @@ fn several_files_report_each_and_fail_once() {
     assert!(stdout(&o).contains("CCSM4_FCST.nc"));
     assert!(stderr(&o).contains("/nonexistent.nc: cannot open"));
 }
+
+#[test]
+fn zarr_stores_and_grib_files() {
+    // A real xarray Zarr v2 store (ERA5 msl, blosc-lz4, first chunk only) reads as a file does.
+    let store = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/zarr/era5_msl_chunk0.zarr");
+    let out = ok(&["inspect", store.to_str().unwrap()]);
+    for want in [
+        "format:      Zarr v2 store",
+        "variable msl (Mean sea level pressure)",
+        "time    :  2025-12-01 .. 2026-02-28T18:00:00 (360 time steps)",
+        "regular lat/lon grid 73 x 144",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    // A GRIB file gets the conversion to run, not "another format?".
+    let dir = tempfile::tempdir().unwrap();
+    let grib = dir.path().join("t2m.grib2");
+    let mut bytes = b"GRIB\0\0\0\x02".to_vec();
+    bytes.extend([0u8; 64]);
+    std::fs::write(&grib, bytes).unwrap();
+    let err = fails(&["inspect", grib.to_str().unwrap()]);
+    assert!(
+        err.contains("t2m.grib2")
+            && err.contains("GRIB edition 2")
+            && err.contains("cdo -f nc4 copy"),
+        "{err}"
+    );
+    // A directory that is not a store, and a store with a broken chunk: one clear line each.
+    let err = fails(&["inspect", dir.path().to_str().unwrap()]);
+    assert!(err.contains("is a directory"), "{err}");
+    let broken = dir.path().join("broken.zarr");
+    std::fs::create_dir_all(broken.join("x")).unwrap();
+    std::fs::write(broken.join(".zgroup"), r#"{"zarr_format": 2}"#).unwrap();
+    std::fs::write(
+        broken.join("x/.zarray"),
+        r#"{"shape": [4], "chunks": [4], "dtype": "<f4", "fill_value": "NaN", "filters": null,
+            "order": "C", "zarr_format": 2,
+            "compressor": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        broken.join("x/.zattrs"),
+        r#"{"_ARRAY_DIMENSIONS": ["time"]}"#,
+    )
+    .unwrap();
+    std::fs::write(broken.join("x/0"), b"not a blosc frame").unwrap();
+    let err = fails(&["inspect", broken.to_str().unwrap()]);
+    assert!(
+        err.contains("broken.zarr") && err.contains("chunk"),
+        "{err}"
+    );
+}
