@@ -135,6 +135,18 @@ pub fn grib_edition(path: &Path) -> Option<u8> {
     (n == 8 && &head[..4] == b"GRIB").then_some(head[7])
 }
 
+/// The scalar time coordinate of a file without a time dimension: the first of `valid_time`,
+/// `time`, `forecast_reference_time` that is 0-d with CF time units.
+fn scalar_time(meta: &FileMeta) -> Option<&'static str> {
+    ["valid_time", "time", "forecast_reference_time"]
+        .into_iter()
+        .find(|name| {
+            meta.vars.get(*name).is_some_and(|v| {
+                v.shape.is_empty() && v.text("units").is_some_and(|u| u.contains(" since "))
+            })
+        })
+}
+
 /// Whether a path is a URL libnetcdf opens itself (OPeNDAP over http(s), `dap4://`, `file://`
 /// with a `#mode=` fragment).
 pub fn is_url(path: &Path) -> bool {
@@ -902,11 +914,21 @@ fn read_variable(
                 )))
             }
         },
-        None => (
-            vec![CfDateTime::ymd(1, 1, 1)],
-            Calendar::Standard,
-            vec![true],
-        ),
+        // No time dimension: a scalar time coordinate (cfgrib's `valid_time`, `time`,
+        // `forecast_reference_time`) dates the single field; without one it is undated.
+        None => match scalar_time(meta) {
+            Some(name) => {
+                let vals = read_coord(path, file, meta, name)?;
+                let (dates, cal) = decode_times(path, &meta.vars[name], &vals)?;
+                let ok = vals.iter().map(|v| v.is_finite()).collect();
+                (dates, cal, ok)
+            }
+            None => (
+                vec![CfDateTime::ymd(1, 1, 1)],
+                Calendar::Standard,
+                vec![true],
+            ),
+        },
     };
     let mut init_idx: Vec<usize> = (0..init.len()).filter(|&i| init_ok[i]).collect();
     let dropped_times = init.len() - init_idx.len();

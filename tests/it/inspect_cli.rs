@@ -429,3 +429,34 @@ fn zarr_stores_and_grib_files() {
         "{err}"
     );
 }
+
+#[test]
+fn a_field_without_a_time_dimension_takes_its_scalar_valid_time() {
+    // cfgrib/ERA5 snapshots: `msl(latitude, longitude)` with a 0-d `valid_time`.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("snapshot.nc");
+    {
+        let mut f = create(&p);
+        f.add_dimension("latitude", 3).unwrap();
+        f.add_dimension("longitude", 4).unwrap();
+        let mut t = f.add_variable::<i64>("valid_time", &[]).unwrap();
+        t.put_attribute("units", "seconds since 1970-01-01")
+            .unwrap();
+        t.put_attribute("standard_name", "time").unwrap();
+        t.put_values(&[1_764_547_200i64], ..).unwrap();
+        let mut lat = f.add_variable::<f64>("latitude", &["latitude"]).unwrap();
+        lat.put_attribute("units", "degrees_north").unwrap();
+        lat.put_values(&[10.0, 12.5, 15.0], ..).unwrap();
+        let mut lon = f.add_variable::<f64>("longitude", &["longitude"]).unwrap();
+        lon.put_attribute("units", "degrees_east").unwrap();
+        lon.put_values(&[80.0, 82.5, 85.0, 87.5], ..).unwrap();
+        let mut v = f
+            .add_variable::<f32>("msl", &["latitude", "longitude"])
+            .unwrap();
+        v.put_attribute("units", "Pa").unwrap();
+        v.put_values(&[101000f32; 12], ..).unwrap();
+    }
+    let out = ok(&["inspect", p.to_str().unwrap()]);
+    assert!(out.contains("2025-12-01"), "{out}");
+    assert!(!out.contains("0001-01-01"), "{out}");
+}
