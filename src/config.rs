@@ -18,9 +18,11 @@ use crate::verify::Region;
 pub struct ModelConfig {
     /// Name in outputs.
     pub name: String,
-    /// Hindcast file (relative paths are relative to the configuration file).
+    /// Hindcast file (relative paths are relative to the configuration file), or a file set:
+    /// a pattern such as `"hc/{model}_{year}.nc"` or `"hc/CCSM4_*.nc"` (one file per start,
+    /// year or member; [`crate::io::fileset`]).
     pub hindcast: PathBuf,
-    /// Forecast file.
+    /// Forecast file, or a file set.
     pub forecast: PathBuf,
     /// Variable name in this model's files, when not found by `variable` (runs of one
     /// variable).
@@ -478,12 +480,23 @@ impl OutlookConfig {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let cfg: OutlookConfig = toml::from_str(&text).map_err(|e| {
+        let mut cfg: OutlookConfig = toml::from_str(&text).map_err(|e| {
             Error::invalid(
                 "configuration",
                 format!("{}: {}", path.display(), e.to_string().trim()),
             )
         })?;
+        // `{model}` in a model's file names is its name; the other placeholders ({year},
+        // {init:%Y%m} …) match any text ([`crate::io::fileset`]), the run's years selecting
+        // the starts.
+        for m in &mut cfg.models {
+            for p in [&mut m.hindcast, &mut m.forecast] {
+                let text = p.to_string_lossy();
+                if text.contains("{model}") {
+                    *p = PathBuf::from(text.replace("{model}", &m.name));
+                }
+            }
+        }
         cfg.check(path)?;
         Ok(cfg)
     }

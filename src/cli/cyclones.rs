@@ -228,11 +228,13 @@ pub struct OutlookArgs {
     fields: FieldArgs,
     #[command(flatten)]
     stitch: StitchArgs,
-    /// Forecast field files (comma-separated): the runs must cover every target month.
-    #[arg(long, value_delimiter = ',', required = true, value_name = "FILES")]
+    /// Forecast field files (comma- or space-separated, or a pattern such as 'fc/*.nc'): the
+    /// runs must cover every target month.
+    #[arg(long, value_delimiter = ',', num_args = 1.., required = true, value_name = "FILES")]
     forecast: Vec<PathBuf>,
-    /// Hindcast field files of the same model (comma-separated): its climatology.
-    #[arg(long, value_delimiter = ',', required = true, value_name = "FILES")]
+    /// Hindcast field files of the same model (comma- or space-separated, or a pattern such as
+    /// 'hc/*.nc'): its climatology.
+    #[arg(long, value_delimiter = ',', num_args = 1.., required = true, value_name = "FILES")]
     hindcast: Vec<PathBuf>,
     /// Target months `FIRST-LAST` (wrapping the year allowed: `11-4`).
     #[arg(long, value_name = "MONTHS")]
@@ -266,10 +268,23 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         other => Some(load_countries(other.map(Path::new))?),
     };
     let tracking = track_settings(&a.fields, Some(&a.stitch))?;
+    // Each file is one run: patterns stand for their files.
+    let expand = |paths: &[PathBuf]| -> anyhow::Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for p in paths {
+            if s2s_ensemble::io::fileset::is_pattern(p) {
+                out.extend(s2s_ensemble::io::fileset::expand(p)?);
+            } else {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    };
+    let (forecast, hindcast) = (expand(&a.forecast)?, expand(&a.hindcast)?);
     let plan = ActivityPlan {
         tracking: &tracking,
-        forecast: &a.forecast,
-        hindcast: &a.hindcast,
+        forecast: &forecast,
+        hindcast: &hindcast,
         season: &a.season,
         basins: &a.basins,
         countries: countries.as_ref(),

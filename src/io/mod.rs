@@ -8,6 +8,8 @@
 //! - [`write_cube`] and [`CfWriter`] write CF-1.8 NetCDF-4 files atomically (temporary name,
 //!   rename on success).
 //! - [`inspect`] describes a file for `s2s inspect`.
+//! - [`fileset`]: an input given as a pattern (`hc/CCSM4_*.nc`, `hc/{model}_{year}.nc`) is
+//!   the set of files it matches, read as one cube (concatenated along starts or members).
 //! - [`zarr`] reads Zarr v2/v3 stores (blosc, zstd, gzip chunks) by decoding them into a
 //!   temporary NetCDF-4 copy that the same reader opens; OPeNDAP URLs go to libnetcdf as they
 //!   are ([`read::open`]).
@@ -25,6 +27,7 @@
 pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;
+pub mod fileset;
 pub mod inspect;
 pub mod probabilities;
 pub mod products;
@@ -51,7 +54,8 @@ pub fn create_dir(dir: &std::path::Path) -> crate::error::Result<()> {
 
 /// The SHA-256 of a file's bytes as lowercase hex, and its size in bytes (for provenance
 /// records), read in 1 MiB blocks. A directory (a Zarr store) hashes its files in the order of
-/// their sorted relative paths, each path then its bytes; a URL has no digest (empty, 0).
+/// their sorted relative paths, each path then its bytes, and a file set ([`fileset`]) its
+/// files in name order the same way; a URL has no digest (empty, 0).
 pub fn sha256_file(path: &std::path::Path) -> crate::error::Result<(String, u64)> {
     use sha2::{Digest, Sha256};
     if read::is_url(path) {
@@ -59,7 +63,12 @@ pub fn sha256_file(path: &std::path::Path) -> crate::error::Result<(String, u64)
     }
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
-    if path.is_dir() {
+    if fileset::is_pattern(path) {
+        for f in fileset::expand(path)? {
+            hasher.update(f.to_string_lossy().as_bytes());
+            bytes += hash_into(&f, &mut hasher)?;
+        }
+    } else if path.is_dir() {
         let mut files = Vec::new();
         list_files(path, path, &mut files)?;
         files.sort();

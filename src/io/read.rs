@@ -46,6 +46,9 @@ pub struct ReadOptions {
     pub keep_units: bool,
     /// The pressure level (hPa) to read when the variable has a level dimension.
     pub level_hpa: Option<f64>,
+    /// Reading one file of a file set: the "implausibly dry" check (all values near zero)
+    /// waits for the whole set — one start of a dry region may well be all zero.
+    pub part_of_set: bool,
 }
 
 pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
@@ -85,6 +88,11 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
     }
     if super::zarr::is_zarr_store(path) {
         return super::zarr::open_as_netcdf(path);
+    }
+    // A file set's metadata (variables, units, layout) is that of its first file; its values
+    // are read file by file ([`read_cube`]).
+    if super::fileset::is_pattern(path) {
+        return open(&super::fileset::expand(path)?[0]);
     }
     match std::fs::metadata(path) {
         Err(e) => {
@@ -145,6 +153,21 @@ fn scalar_time(meta: &FileMeta) -> Option<&'static str> {
                 v.shape.is_empty() && v.text("units").is_some_and(|u| u.contains(" since "))
             })
         })
+}
+
+/// The "implausibly dry" check of precipitation: `n_finite` (≥ 100) values in mm/day whose
+/// largest is below [`crate::units::Quantity::IMPLAUSIBLY_DRY_MM_DAY`] are a flux mislabelled.
+fn implausibly_dry(
+    n_finite: usize,
+    largest: f64,
+    units_in: &str,
+) -> std::result::Result<(), String> {
+    if n_finite >= 100 && largest < crate::units::Quantity::IMPLAUSIBLY_DRY_MM_DAY {
+        return Err(format!(
+            "the largest of {n_finite} values is {largest:.3e} mm/day (from units '{units_in}'): implausibly dry; are these kg m-2 s-1 or m s-1 labelled as mm/day? (--assume-units overrides them)"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a path is a URL libnetcdf opens itself (OPeNDAP over http(s), `dap4://`, `file://`
@@ -541,6 +564,34 @@ fn cover(idx: &[usize]) -> ((usize, usize), Vec<usize>) {
 /// Reads one variable of a file into a cube.
 pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
     let path = path.as_ref();
+    if super::fileset::is_pattern(path) {
+        // Each file whole in time, the run's years selected from the set (a file of other
+        // years is not an error).
+        let files = super::fileset::expand(path)?;
+        let each = ReadOptions {
+            years: None,
+            part_of_set: true,
+            ..opts.clone()
+        };
+        let set = super::fileset::read_set(&files, |f| read_cube(f, &each))?;
+        if set.meta.quantity == crate::units::Quantity::Precipitation && !opts.keep_units {
+            let finite = set.values.iter().filter(|v| v.is_finite());
+            let mx = finite.clone().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            implausibly_dry(finite.count(), f64::from(mx), &set.meta.units).map_err(|reason| {
+                Error::Units {
+                    path: path.to_path_buf(),
+                    variable: set.meta.variable.clone(),
+                    reason,
+                }
+            })?;
+        }
+        return match opts.years {
+            Some((y0, y1)) => set
+                .select_init_years(y0, y1)
+                .map_err(|e| Error::invalid("years", format!("{}: {e}", path.display()))),
+            None => Ok(set),
+        };
+    }
     let file = open(path)?;
     let meta = file_meta(path, &file);
     let vm = choose_variable(path, &meta, opts.variable.as_deref())?.clone();
@@ -613,6 +664,10 @@ pub fn read_leads(
     dims: &DimMapping,
 ) -> Result<Vec<Lead>> {
     let path = path.as_ref();
+    // A file set's files share their leads: the first one tells.
+    if super::fileset::is_pattern(path) {
+        return read_leads(&super::fileset::expand(path)?[0], variable, dims);
+    }
     let file = open(path)?;
     let meta = file_meta(path, &file);
     let vm = choose_variable(path, &meta, variable)?;
@@ -667,6 +722,9 @@ pub fn read_spatial(
     dims: &DimMapping,
 ) -> Result<Spatial> {
     let path = path.as_ref();
+    if super::fileset::is_pattern(path) {
+        return read_spatial(&super::fileset::expand(path)?[0], variable, dims);
+    }
     let file = open(path)?;
     let meta = file_meta(path, &file);
     let vm = choose_variable(path, &meta, variable)?.clone();
@@ -1170,13 +1228,8 @@ fn read_variable(
         }
         if let Some((lo, hi)) = quantity.plausible_range() {
             let (mn, mx) = (f64::from(mn), f64::from(mx));
-            if quantity == Quantity::Precipitation
-                && n_finite >= 100
-                && mx < Quantity::IMPLAUSIBLY_DRY_MM_DAY
-            {
-                return Err(uerr(format!(
-                    "the largest of {n_finite} values is {mx:.3e} mm/day (from units '{units_in}'): implausibly dry; are these kg m-2 s-1 or m s-1 labelled as mm/day? (--assume-units overrides them)"
-                )));
+            if quantity == Quantity::Precipitation && !opts.part_of_set {
+                implausibly_dry(n_finite, mx, &units_in).map_err(uerr)?;
             }
             if mn < lo || mx > hi {
                 return Err(uerr(format!(

@@ -376,6 +376,32 @@ fn seasonal_outlook_per_basin() {
             .unwrap();
     assert_eq!(json["forecast_member_seasons"], 4);
     assert_eq!(json["hindcast_member_seasons"], 8);
+    // The files as the shell expands `--hindcast hc/*.nc`: separate arguments.
+    let out2 = d.join("tc_args");
+    let (h18, h19) = (f(2018), f(2019));
+    let o = s2s(&[
+        "cyclones",
+        "outlook",
+        "-q",
+        "--forecast",
+        &f(2020),
+        "--hindcast",
+        &h18,
+        &h19,
+        "--season",
+        "9-9",
+        "--basins",
+        "bob",
+        "--countries",
+        "none",
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("cyclone_outlook.json")).unwrap())
+            .unwrap();
+    assert_eq!(j2["hindcast_member_seasons"], 8);
     let bob = &json["basins"][0];
     assert_eq!(bob["basin"], "bob");
     assert_eq!(bob["count_mean"], 0.5);

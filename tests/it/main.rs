@@ -6,6 +6,7 @@ mod combine;
 mod common;
 mod cyclones;
 mod emergency;
+mod filesets;
 mod inspect_cli;
 mod layouts;
 mod outlook;

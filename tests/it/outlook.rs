@@ -655,3 +655,65 @@ fn models_on_other_grids_need_and_get_a_common_grid() {
         assert_eq!(nc.dimension("lon").unwrap().len(), nx, "{grid}");
     }
 }
+
+/// A templated configuration (`hindcast = ".../{model}_{year}.nc"`, one file per start year as
+/// C3S downloads come) gives the demo's probabilities exactly.
+#[test]
+fn outlook_from_a_templated_configuration_of_yearly_files() {
+    use s2s_ensemble::io::{read_cube, write_cube, ReadOptions, WriteOptions};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let real = root.join("data/real/nmme_india");
+    let dir = tempfile::tempdir().unwrap();
+    let split = dir.path().join("split");
+    std::fs::create_dir_all(&split).unwrap();
+    let models = [
+        ("CanSIPSv2", "CANSIPSV2"),
+        ("CCSM4", "CCSM4"),
+        ("GEOS-S2S", "NASAGEOSS2S"),
+        ("CFSv2", "NCEPCFSV2"),
+    ];
+    let mut cfg = String::from(
+        "title = \"templated\"\nvariable = \"prec\"\nbias = \"none\"\nweights = \"calibrated\"\n",
+    );
+    cfg += &format!(
+        "regions = [\"india=66,100,6,38\", \"south_asia\"]\ncountries = \"{}\"\n",
+        root.join("data/regions/countries_110m.geojson").display()
+    );
+    for (name, file) in models {
+        let whole = read_cube(
+            real.join(format!("{file}_HCST.nc")),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        for (i, d) in whole.coords.init.iter().enumerate() {
+            let one = whole.select_inits(&[i]).unwrap();
+            let p = split.join(format!("{name}_{}.nc", d.year));
+            write_cube(&p, &one, &WriteOptions::default()).unwrap();
+        }
+        cfg += &format!(
+            "\n[[models]]\nname = \"{name}\"\nhindcast = \"{}\"\nforecast = \"{}\"\n",
+            split.join("{model}_{year}.nc").display(),
+            real.join(format!("{file}_FCST.nc")).display()
+        );
+    }
+    cfg += &format!(
+        "\n[observations]\npath = \"{}\"\nvariable = \"rf\"\nunits = \"mm/month\"\n",
+        real.join("observations.nc").display()
+    );
+    let templated = dir.path().join("templated.toml");
+    std::fs::write(&templated, cfg).unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run_outlook(&root.join("data/demo/outlook.toml"), &a);
+    run_outlook(&templated, &b);
+    let nc = |d: &Path| {
+        let f = netcdf::open(d.join("mme_forecast.prec.nc")).unwrap();
+        let v = f.variable("probability").unwrap();
+        v.get_values::<f32, _>(..).unwrap()
+    };
+    let (pa, pb) = (nc(&a), nc(&b));
+    assert!(pa.iter().any(|v| v.is_finite()));
+    assert!(pa
+        .iter()
+        .zip(&pb)
+        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+}
