@@ -171,6 +171,56 @@ fn class_match(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
     (i < p.len()).then_some((hit != negate, i + 1))
 }
 
+/// Gaps in a sequence of monthly-or-coarser dates: where two consecutive dates lie further
+/// apart than the usual step (the most common difference in months), the date before the gap
+/// and how many steps are missing. Empty for sub-monthly dates or fewer than three.
+pub fn gaps(dates: &[crate::calendar::CfDateTime]) -> Vec<(crate::calendar::CfDateTime, usize)> {
+    let months: Vec<i64> = dates
+        .iter()
+        .map(|d| i64::from(d.year) * 12 + i64::from(d.month))
+        .collect();
+    if months.len() < 3 {
+        return Vec::new();
+    }
+    let diffs: Vec<i64> = months.windows(2).map(|w| w[1] - w[0]).collect();
+    let mut counts: std::collections::BTreeMap<i64, usize> = Default::default();
+    for &d in &diffs {
+        *counts.entry(d).or_default() += 1;
+    }
+    let step = counts
+        .iter()
+        .max_by_key(|&(d, n)| (*n, std::cmp::Reverse(*d)))
+        .map(|(&d, _)| d)
+        .unwrap_or(0);
+    if step <= 0 {
+        return Vec::new();
+    }
+    diffs
+        .iter()
+        .enumerate()
+        .filter(|&(_, &d)| d > step && d % step == 0)
+        .map(|(i, &d)| (dates[i], (d / step - 1) as usize))
+        .collect()
+}
+
+/// [`gaps`] in words (`""` without gaps): `"; gaps: 12 missing after 2000-12-01"`.
+pub fn describe_gaps(dates: &[crate::calendar::CfDateTime]) -> String {
+    let g = gaps(dates);
+    if g.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = g
+        .iter()
+        .take(5)
+        .map(|(d, n)| format!("{n} missing after {d}"))
+        .collect();
+    format!(
+        "; gaps: {}{}",
+        parts.join(", "),
+        if g.len() > 5 { ", …" } else { "" }
+    )
+}
+
 /// Reads every file of a set with `read` and concatenates the cubes (see the module doc).
 pub fn read_set(files: &[PathBuf], read: impl Fn(&Path) -> Result<Cube>) -> Result<Cube> {
     let mut parts = Vec::with_capacity(files.len());
@@ -292,10 +342,11 @@ fn concatenate_set(mut parts: Vec<(PathBuf, Cube)>) -> Result<Cube> {
         .collect();
     let mut meta = first.meta.clone();
     meta.history.push(format!(
-        "{} files concatenated along the starts ({} … {})",
+        "{} files concatenated along the starts ({} … {}){}",
         parts.len(),
         parts[0].0.display(),
-        parts[parts.len() - 1].0.display()
+        parts[parts.len() - 1].0.display(),
+        describe_gaps(&coords.init)
     ));
     Cube::new(values, coords, meta)
 }
@@ -328,5 +379,22 @@ mod tests {
         assert!(m("hc_[0-9][0-9].nc", "hc_07.nc") && !m("hc_[0-9][0-9].nc", "hc_a7.nc"));
         assert!(m("hc_[!a].nc", "hc_b.nc") && !m("hc_[!a].nc", "hc_a.nc"));
         assert!(m("*", "anything") && m("a*b*c", "aXbYc") && !m("a*b*c", "aXbY"));
+    }
+
+    #[test]
+    fn gaps_in_yearly_and_monthly_dates() {
+        use crate::calendar::CfDateTime;
+        let yearly: Vec<CfDateTime> = [1993, 1994, 1995, 1998, 1999, 2000]
+            .iter()
+            .map(|&y| CfDateTime::ymd(y, 11, 1))
+            .collect();
+        assert_eq!(gaps(&yearly), vec![(CfDateTime::ymd(1995, 11, 1), 2)]);
+        assert!(describe_gaps(&yearly).contains("2 missing after 1995-11-01"));
+        let monthly: Vec<CfDateTime> = (0..24)
+            .filter(|m| !(5..8).contains(m))
+            .map(|m| CfDateTime::ymd(2000 + m / 12, (m % 12 + 1) as u32, 1))
+            .collect();
+        assert_eq!(gaps(&monthly), vec![(CfDateTime::ymd(2000, 5, 1), 3)]);
+        assert!(describe_gaps(&monthly[..5]).is_empty());
     }
 }

@@ -80,7 +80,7 @@ fn report_of(cube: &Cube, dims: Vec<Decided>, units: String, units_read: String)
     let init = &cube.coords.init;
     let times = match (init.first(), init.last()) {
         (Some(a), Some(b)) => format!(
-            "{} .. {} ({} {})",
+            "{} .. {} ({} {}{})",
             a,
             b,
             init.len(),
@@ -88,7 +88,8 @@ fn report_of(cube: &Cube, dims: Vec<Decided>, units: String, units_read: String)
                 "start dates"
             } else {
                 "time steps"
-            }
+            },
+            super::fileset::describe_gaps(init)
         ),
         _ => "none".into(),
     };

@@ -243,6 +243,21 @@ fn dtype_name(v: &netcdf::Variable) -> String {
 }
 
 fn format_name(path: &Path) -> String {
+    if super::fileset::is_pattern(path) {
+        return match super::fileset::expand(path) {
+            Ok(files) => format!(
+                "file set of {} files ({} … {}), the first {}",
+                files.len(),
+                files[0].file_name().unwrap_or_default().to_string_lossy(),
+                files[files.len() - 1]
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy(),
+                format_name(&files[0])
+            ),
+            Err(_) => "file set (no file matches)".into(),
+        };
+    }
     if is_url(path) {
         return "remote (OPeNDAP through libnetcdf)".into();
     }

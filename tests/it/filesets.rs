@@ -181,3 +181,30 @@ fn the_same_observations_twice_are_duplicates_not_members() {
         "{e}"
     );
 }
+
+#[test]
+fn inspect_reports_a_file_set_and_its_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    synth_small(dir.path());
+    let by_year = dir.path().join("y");
+    std::fs::create_dir_all(&by_year).unwrap();
+    let st = std::process::Command::new("cdo")
+        .args(["-s", "splityear"])
+        .arg(dir.path().join("obs.nc"))
+        .arg(by_year.join("obs_"))
+        .status()
+        .expect("cdo is installed by scripts/setup.sh");
+    assert!(st.success());
+    std::fs::remove_file(by_year.join("obs_2001.nc")).unwrap();
+    let o = s2s(&["inspect", by_year.join("obs_{year}.nc").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("file set of 12 files (obs_1993.nc … obs_2005.nc)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(144 time steps; gaps: 12 missing after 2000-12-01)"),
+        "{out}"
+    );
+}
