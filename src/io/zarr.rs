@@ -615,25 +615,28 @@ fn decode_array(store: &Path, a: &ArrayMeta) -> Result<Vec<u8>> {
             }
             place_chunk(&mut out, &chunk, &idx, a, item);
         }
-        // Next chunk index, last dimension fastest.
-        let mut d = rank;
-        loop {
-            if d == 0 {
-                if a.big_endian && item > 1 && !matches!(a.dtype, Dtype::Text { .. }) {
-                    for v in out.chunks_exact_mut(item) {
-                        v.reverse();
-                    }
+        if !next_index(&mut idx, &grid) {
+            if a.big_endian && item > 1 && !matches!(a.dtype, Dtype::Text { .. }) {
+                for v in out.chunks_exact_mut(item) {
+                    v.reverse();
                 }
-                return Ok(out);
             }
-            d -= 1;
-            idx[d] += 1;
-            if idx[d] < grid[d] {
-                break;
-            }
-            idx[d] = 0;
+            return Ok(out);
         }
     }
+}
+
+/// Steps a multi-index through `0..limits` in C order (last dimension fastest); false once
+/// every index has been visited.
+fn next_index(idx: &mut [usize], limits: &[usize]) -> bool {
+    for d in (0..idx.len()).rev() {
+        idx[d] += 1;
+        if idx[d] < limits[d] {
+            return true;
+        }
+        idx[d] = 0;
+    }
+    false
 }
 
 /// Copies the in-bounds part of chunk `idx` into the array, row by row of the last dimension.
@@ -658,17 +661,8 @@ fn place_chunk(out: &mut [u8], chunk: &[u8], idx: &[usize], a: &ArrayMeta, item:
             dst = dst * a.shape[d] + start[d] + p;
         }
         out[dst * item..dst * item + run].copy_from_slice(&chunk[src * item..src * item + run]);
-        let mut d = rank - 1;
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            pos[d] += 1;
-            if pos[d] < extent[d] {
-                break;
-            }
-            pos[d] = 0;
+        if !next_index(&mut pos, &extent[..rank - 1]) {
+            return;
         }
     }
 }
@@ -729,16 +723,7 @@ fn decode_chunk(
     for c in codecs {
         data = match c {
             Codec::Blosc => blosc_decompress(&data, expected)?,
-            Codec::Zstd => {
-                let mut d = ruzstd::decoding::StreamingDecoder::new(&data[..])
-                    .map_err(|e| format!("zstd: {e}"))?;
-                let mut v = Vec::with_capacity(expected);
-                d.by_ref()
-                    .take(expected as u64 + 1)
-                    .read_to_end(&mut v)
-                    .map_err(|e| format!("zstd: {e}"))?;
-                v
-            }
+            Codec::Zstd => unzstd(&data, expected, "zstd")?,
             Codec::Zlib => inflate(flate2::read::ZlibDecoder::new(&data[..]), expected, "zlib")?,
             Codec::Gzip => inflate(flate2::read::GzDecoder::new(&data[..]), expected, "gzip")?,
             Codec::Crc32c => {
@@ -753,12 +738,20 @@ fn decode_chunk(
     Ok(data)
 }
 
+/// Everything a decompressing reader gives, up to one byte past `expected` (so that a stream
+/// longer than its chunk shows as a size mismatch without decompressing it all).
 fn inflate(r: impl Read, expected: usize, what: &str) -> std::result::Result<Vec<u8>, String> {
     let mut v = Vec::with_capacity(expected);
     r.take(expected as u64 + 1)
         .read_to_end(&mut v)
         .map_err(|e| format!("{what}: {e}"))?;
     Ok(v)
+}
+
+/// [`inflate`] of a zstd frame.
+fn unzstd(data: &[u8], expected: usize, what: &str) -> std::result::Result<Vec<u8>, String> {
+    let d = ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| format!("{what}: {e}"))?;
+    inflate(d, expected, what)
 }
 
 /// Decompresses one blosc-1 frame of at most `limit` bytes.
@@ -835,20 +828,12 @@ pub fn blosc_decompress(src: &[u8], limit: usize) -> std::result::Result<Vec<u8>
                 let n = match codec {
                     1 => lz4_flex::block::decompress_into(stream, target)
                         .map_err(|e| format!("blosc lz4: {e}"))?,
-                    3 => {
-                        let v = inflate(flate2::read::ZlibDecoder::new(stream), neblock, "blosc zlib")?;
-                        let n = v.len().min(neblock);
-                        target[..n].copy_from_slice(&v[..n]);
-                        v.len()
-                    }
-                    4 => {
-                        let mut d = ruzstd::decoding::StreamingDecoder::new(stream)
-                            .map_err(|e| format!("blosc zstd: {e}"))?;
-                        let mut v = Vec::with_capacity(neblock);
-                        d.by_ref()
-                            .take(neblock as u64 + 1)
-                            .read_to_end(&mut v)
-                            .map_err(|e| format!("blosc zstd: {e}"))?;
+                    3 | 4 => {
+                        let v = if codec == 3 {
+                            inflate(flate2::read::ZlibDecoder::new(stream), neblock, "blosc zlib")?
+                        } else {
+                            unzstd(stream, neblock, "blosc zstd")?
+                        };
                         let n = v.len().min(neblock);
                         target[..n].copy_from_slice(&v[..n]);
                         v.len()
