@@ -613,14 +613,16 @@ fn decode_array(store: &Path, a: &ArrayMeta) -> Result<Vec<u8>> {
                     ),
                 ));
             }
-            place_chunk(&mut out, &chunk, &idx, a, item);
-        }
-        if !next_index(&mut idx, &grid) {
+            let mut chunk = chunk;
+            // Stored big-endian: to native order chunk by chunk (the fill is native already).
             if a.big_endian && item > 1 && !matches!(a.dtype, Dtype::Text { .. }) {
-                for v in out.chunks_exact_mut(item) {
+                for v in chunk.chunks_exact_mut(item) {
                     v.reverse();
                 }
             }
+            place_chunk(&mut out, &chunk, &idx, a, item);
+        }
+        if !next_index(&mut idx, &grid) {
             return Ok(out);
         }
     }
@@ -1029,6 +1031,64 @@ mod tests {
         assert!(blosc_decompress(&big, 128)
             .unwrap_err()
             .contains("more than"));
+    }
+
+    #[test]
+    fn edge_chunks_missing_chunks_and_big_endian_values() {
+        // shape 3 × 5 in 2 × 2 chunks (grid 2 × 3; edge chunks padded), uncompressed, chunk
+        // (1, 2) missing: its one in-bounds value is the fill (−1, in native order).
+        let dir = tempfile::tempdir().unwrap();
+        for (dtype, big) in [("<f4", false), (">f4", true)] {
+            let store = dir.path().join(format!("s{}.zarr", u8::from(big)));
+            std::fs::create_dir_all(store.join("v")).unwrap();
+            std::fs::write(store.join(".zgroup"), r#"{"zarr_format": 2}"#).unwrap();
+            std::fs::write(
+                store.join("v/.zarray"),
+                format!(
+                    r#"{{"shape": [3, 5], "chunks": [2, 2], "dtype": "{dtype}", "compressor": null,
+                        "fill_value": -1.0, "filters": null, "order": "C", "zarr_format": 2}}"#
+                ),
+            )
+            .unwrap();
+            std::fs::write(
+                store.join("v/.zattrs"),
+                r#"{"_ARRAY_DIMENSIONS": ["y", "x"]}"#,
+            )
+            .unwrap();
+            let value = |y: usize, x: usize| (10 * y + x) as f32;
+            for cy in 0..2 {
+                for cx in 0..3 {
+                    if (cy, cx) == (1, 2) {
+                        continue;
+                    }
+                    let mut bytes = Vec::new();
+                    for y in 0..2 {
+                        for x in 0..2 {
+                            let v = value(2 * cy + y, 2 * cx + x);
+                            bytes.extend(if big {
+                                v.to_be_bytes()
+                            } else {
+                                v.to_le_bytes()
+                            });
+                        }
+                    }
+                    std::fs::write(store.join(format!("v/{cy}.{cx}")), bytes).unwrap();
+                }
+            }
+            let f = open_as_netcdf(&store).unwrap();
+            let v: Vec<f32> = f.variable("v").unwrap().get_values(..).unwrap();
+            let want: Vec<f32> = (0..15)
+                .map(|k| {
+                    let (y, x) = (k / 5, k % 5);
+                    if (y, x) == (2, 4) {
+                        -1.0
+                    } else {
+                        value(y, x)
+                    }
+                })
+                .collect();
+            assert_eq!(v, want, "{dtype}");
+        }
     }
 
     #[test]
