@@ -89,8 +89,8 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
     if super::zarr::is_zarr_store(path) {
         return super::zarr::open_as_netcdf(path);
     }
-    // A file set's metadata (variables, units, layout) is that of its first file; its values
-    // are read file by file ([`read_cube`]).
+    // A file set's metadata (variables, units, layout, leads, grid) is that of its first file;
+    // its values are read file by file ([`read_cube`]).
     if super::fileset::is_pattern(path) {
         return open(&super::fileset::expand(path)?[0]);
     }
@@ -679,10 +679,6 @@ pub fn read_leads(
     dims: &DimMapping,
 ) -> Result<Vec<Lead>> {
     let path = path.as_ref();
-    // A file set's files share their leads: the first one tells.
-    if super::fileset::is_pattern(path) {
-        return read_leads(&super::fileset::expand(path)?[0], variable, dims);
-    }
     let file = open(path)?;
     let meta = file_meta(path, &file);
     let vm = choose_variable(path, &meta, variable)?;
@@ -737,9 +733,6 @@ pub fn read_spatial(
     dims: &DimMapping,
 ) -> Result<Spatial> {
     let path = path.as_ref();
-    if super::fileset::is_pattern(path) {
-        return read_spatial(&super::fileset::expand(path)?[0], variable, dims);
-    }
     let file = open(path)?;
     let meta = file_meta(path, &file);
     let vm = choose_variable(path, &meta, variable)?.clone();
