@@ -269,18 +269,8 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let tracking = track_settings(&a.fields, Some(&a.stitch))?;
     // Each file is one run: patterns stand for their files.
-    let expand = |paths: &[PathBuf]| -> anyhow::Result<Vec<PathBuf>> {
-        let mut out = Vec::new();
-        for p in paths {
-            if s2s_ensemble::io::fileset::is_pattern(p) {
-                out.extend(s2s_ensemble::io::fileset::expand(p)?);
-            } else {
-                out.push(p.clone());
-            }
-        }
-        Ok(out)
-    };
-    let (forecast, hindcast) = (expand(&a.forecast)?, expand(&a.hindcast)?);
+    use s2s_ensemble::io::fileset::expand_each;
+    let (forecast, hindcast) = (expand_each(&a.forecast)?, expand_each(&a.hindcast)?);
     let plan = ActivityPlan {
         tracking: &tracking,
         forecast: &forecast,

@@ -956,11 +956,11 @@ impl CellWork {
 }
 
 impl CellWork {
-    /// The transformed ensemble mean of each model and the transformed observation of every
-    /// hindcast start of the group, for the calibration fits.
-    fn calibration_pairs(&mut self, data: &LeadData, g: &Group, y: usize, x: usize) {
-        let t = data.transform;
-        let nm = data.hindcast.len();
+    /// The transformed observation of every hindcast start of the group and, for the per-cell
+    /// fits (`means`; PCR fits whole fields beforehand), each model's transformed ensemble mean.
+    fn calibration_pairs(&mut self, data: &LeadData, g: &Group, cell: Cell, means: bool) {
+        let (t, Cell { y, x }) = (data.transform, cell);
+        let nm = if means { data.hindcast.len() } else { 0 };
         self.cal_x.resize_with(nm, Vec::new);
         for m in 0..nm {
             let v = data.hindcast[m].slice(s![y, x, ..]);
@@ -1005,14 +1005,17 @@ impl CellWork {
             self.cal_thresholds.dedup();
         }
         self.cal_fits.clear();
-        let nm = self.cal_x.len();
+        let nm = self.members.len();
         self.weights.clear();
         self.weights.resize(nm, 0.0);
         for m in 0..nm {
-            let x_new = if t.hindcast {
-                self.cal_x[m][t.local]
-            } else {
-                transformed_mean(&self.members[m], tf)
+            // The model's (transformed) ensemble mean of the target, for the per-cell fits.
+            let x_new = || {
+                if t.hindcast {
+                    self.cal_x[m][t.local]
+                } else {
+                    transformed_mean(&self.members[m], tf)
+                }
             };
             let fit = if let Some((p, cell)) = pcr {
                 let target = if t.hindcast {
@@ -1027,10 +1030,10 @@ impl CellWork {
                     &self.cal_o,
                     train,
                     &self.cal_thresholds,
-                    x_new,
+                    x_new(),
                 )
             } else {
-                regression_predictive(&self.cal_x[m], &self.cal_o, train, x_new)
+                regression_predictive(&self.cal_x[m], &self.cal_o, train, x_new())
             };
             if let Some(p) = fit {
                 self.cal_fits.push(p);
@@ -1626,7 +1629,7 @@ fn combine_cell(
     }
     let calibrated = spec.scheme.calibrates();
     if calibrated {
-        w.calibration_pairs(data, g, y, x);
+        w.calibration_pairs(data, g, cell, spec.scheme != WeightScheme::Pcr);
     }
     for t in hindcast_targets.chain(forecast_targets) {
         w.gather(data, t, y, x);

@@ -77,6 +77,20 @@ pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Each path as it is, or the files it matches when it is a pattern (inputs whose files are
+/// separate runs, such as the cyclone outlook's, rather than one cube).
+pub fn expand_each(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if is_pattern(p) {
+            out.extend(expand(p)?);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// A file-name pattern with every `{placeholder}` turned into `*`.
 fn to_glob(name: &str) -> Vec<char> {
     let mut out = Vec::new();
