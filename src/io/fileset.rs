@@ -272,15 +272,20 @@ fn concatenate_set(mut parts: Vec<(PathBuf, Cube)>) -> Result<Cube> {
             return differs("calendar");
         }
     }
-    let same_members = parts
+    let same_member_count = parts
         .iter()
         .all(|(_, c)| c.coords.member.len() == first.coords.member.len());
     let same_inits = parts
         .iter()
         .all(|(_, c)| c.coords.init == first.coords.init);
-    // Observations have no members to split by: the same dates twice are duplicates.
+    // Observations have no members to split by, and files with the same starts and the same
+    // several members are copies: both are duplicate dates (refused below), not a member split.
     let forecast = first.meta.kind == crate::cube::CubeKind::Forecast;
-    if same_inits && forecast && !same_members_and_labels(&parts) {
+    let copies = first.coords.member.len() > 1
+        && parts
+            .iter()
+            .all(|(_, c)| c.coords.member == first.coords.member);
+    if same_inits && forecast && !copies {
         // One file per member (or per group of members): along the members.
         let mut member = Vec::new();
         for (_, c) in &parts {
@@ -303,7 +308,7 @@ fn concatenate_set(mut parts: Vec<(PathBuf, Cube)>) -> Result<Cube> {
             .push(format!("{} files concatenated along members", parts.len()));
         return Cube::new(values, coords, meta);
     }
-    if !same_members {
+    if !same_member_count {
         return Err(Error::invalid(
             parts[1].0.display().to_string(),
             format!(
@@ -320,11 +325,7 @@ fn concatenate_set(mut parts: Vec<(PathBuf, Cube)>) -> Result<Cube> {
         .enumerate()
         .flat_map(|(f, (_, c))| (0..c.coords.init.len()).map(move |i| (f, i)))
         .collect();
-    order.sort_by(|a, b| {
-        let da = &parts[a.0].1.coords.init[a.1];
-        let db = &parts[b.0].1.coords.init[b.1];
-        da.partial_cmp(db).unwrap_or(std::cmp::Ordering::Equal)
-    });
+    order.sort_by_key(|&(f, i)| parts[f].1.coords.init[i]);
     for w in order.windows(2) {
         let (a, b) = (w[0], w[1]);
         if parts[a.0].1.coords.init[a.1] == parts[b.0].1.coords.init[b.1] {
@@ -363,16 +364,6 @@ fn concatenate_set(mut parts: Vec<(PathBuf, Cube)>) -> Result<Cube> {
         describe_gaps(&coords.init)
     ));
     Cube::new(values, coords, meta)
-}
-
-/// Whether every part has the same member labels (then same starts mean duplicates, not a
-/// split by member).
-fn same_members_and_labels(parts: &[(PathBuf, Cube)]) -> bool {
-    parts
-        .iter()
-        .all(|(_, c)| c.coords.member == parts[0].1.coords.member)
-        && parts.len() > 1
-        && parts[0].1.coords.member.len() > 1
 }
 
 #[cfg(test)]
