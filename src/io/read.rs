@@ -136,11 +136,18 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
 /// The GRIB edition of a file that starts with a GRIB message (`GRIB`, then the edition in
 /// byte 8), or `None`.
 pub fn grib_edition(path: &Path) -> Option<u8> {
+    let (head, n) = file_head(path);
+    (n == 8 && &head[..4] == b"GRIB").then_some(head[7])
+}
+
+/// The first 8 bytes of a file (the magic numbers of NetCDF, HDF5 and GRIB) and how many
+/// there were (0 for an unreadable file).
+fn file_head(path: &Path) -> ([u8; 8], usize) {
     let mut head = [0u8; 8];
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .ok()?;
-    (n == 8 && &head[..4] == b"GRIB").then_some(head[7])
+        .unwrap_or(0);
+    (head, n)
 }
 
 /// The scalar time coordinate of a file without a time dimension: the first of `valid_time`,
@@ -268,10 +275,7 @@ fn format_name(path: &Path) -> String {
         );
     }
     // The first bytes tell the on-disk format (the crate does not expose nc_inq_format).
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .unwrap_or(0);
+    let (head, n) = file_head(path);
     match &head[..n.min(4)] {
         [b'C', b'D', b'F', 1] => "classic".into(),
         [b'C', b'D', b'F', 2] => "64-bit offset".into(),
