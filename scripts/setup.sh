@@ -6,17 +6,19 @@
 #   pkg-config     lets netcdf-sys find it
 #   netcdf-bin     ncdump / nccopy, used by the tests to check outputs and by the benches as a peer
 #   cdo            Climate Data Operators: reference values for regridding/ensemble tests and a bench peer
+#   libeccodes-dev   ECMWF ecCodes, which the GRIB reader links (cargo feature `grib`, on by default)
+#   libeccodes-tools grib_filter / grib_set / grib_copy: GRIB test files and the GRIB reading bench peer
 set -euo pipefail
 
 need=()
-for pkg in libnetcdf-dev pkg-config netcdf-bin cdo; do
+for pkg in libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         need+=("$pkg")
     fi
 done
 
 if ((${#need[@]} == 0)); then
-    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo)"
+    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools)"
 else
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -13,6 +13,9 @@
 //! - [`zarr`] reads Zarr v2/v3 stores (blosc, zstd, gzip chunks) by decoding them into a
 //!   temporary NetCDF-4 copy that the same reader opens; OPeNDAP URLs go to libnetcdf as they
 //!   are ([`read::open`]).
+//! - `grib` (cargo feature `grib`, on by default) reads GRIB 1/2 through ecCodes the same
+//!   way: messages grouped into variables with member, start, lead and level axes (cfgrib's
+//!   model, C3S keys), written to a temporary NetCDF (CDF-5) copy, decoded once per process.
 //! - [`probabilities`] reads category probability forecasts (a category dimension or one
 //!   variable per category) for `s2s verify --forecast-probabilities`.
 //!
@@ -28,6 +31,8 @@ pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;
 pub mod fileset;
+#[cfg(feature = "grib")]
+pub mod grib;
 pub mod inspect;
 pub mod probabilities;
 pub mod products;
@@ -43,6 +48,65 @@ pub use probabilities::read_category_probabilities;
 pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions};
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
+
+/// Opens `source` (a Zarr store, a GRIB file) through a NetCDF-4 copy that `convert` writes to
+/// a temporary path: the copy is unlinked as soon as it is open (the open file stays readable),
+/// so nothing is left behind on any exit.
+///
+/// The copy is converted once per process: a handle on the unlinked file is kept, and later
+/// opens of the same source (same size and modification time) reopen it through
+/// `/proc/self/fd` — a run opens an input several times (variable choice, leads, grid, values),
+/// and decoding GRIB or Zarr is the costly part. The space of the copies is freed when the
+/// process ends.
+pub(crate) fn open_converted(
+    source: &std::path::Path,
+    kind: &str,
+    convert: impl FnOnce(&std::path::Path) -> crate::error::Result<()>,
+) -> crate::error::Result<netcdf::File> {
+    use std::collections::BTreeMap;
+    use std::os::fd::AsRawFd;
+    type Key = (std::path::PathBuf, Option<std::time::SystemTime>, u64);
+    static CONVERTED: std::sync::Mutex<BTreeMap<Key, std::fs::File>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let open_copy = |p: &std::path::Path| {
+        netcdf::open(p).map_err(|e| crate::error::Error::NotNetcdf {
+            path: source.to_path_buf(),
+            reason: format!("its NetCDF copy could not be opened: {e}"),
+        })
+    };
+    let key: Option<Key> = std::fs::metadata(source).ok().map(|m| {
+        let abs = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+        (abs, m.modified().ok(), m.len())
+    });
+    let reopen = std::path::Path::new("/proc/self/fd").is_dir();
+    let mut cache = CONVERTED.lock().unwrap_or_else(|p| p.into_inner());
+    if let (true, Some(held)) = (reopen, key.as_ref().and_then(|k| cache.get(k))) {
+        return open_copy(std::path::Path::new(&format!(
+            "/proc/self/fd/{}",
+            held.as_raw_fd()
+        )));
+    }
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = std::env::temp_dir().join(format!("s2s-{kind}-{}-{n}.nc", std::process::id()));
+    let result = convert(&tmp).and_then(|()| {
+        // HDF5 cannot reopen an unlinked file through /proc (NetCDF-4 copies with strings,
+        // from Zarr): only classic-format copies are kept for reuse.
+        let mut magic = [0u8; 3];
+        let classic = std::fs::File::open(&tmp)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok()
+            && &magic == b"CDF";
+        let held = std::fs::File::open(&tmp).ok().filter(|_| classic);
+        let file = open_copy(&tmp)?;
+        if let (true, Some(k), Some(h)) = (reopen, key, held) {
+            cache.insert(k, h);
+        }
+        Ok(file)
+    });
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
 
 /// Creates the folder `dir` and its parents (nothing when it exists); an error names it.
 pub fn create_dir(dir: &std::path::Path) -> crate::error::Result<()> {

@@ -116,9 +116,15 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
         Ok(_) => {}
     }
     if let Some(edition) = grib_edition(path) {
+        #[cfg(feature = "grib")]
+        {
+            let _ = edition;
+            return super::grib::open_as_netcdf(path);
+        }
+        #[cfg(not(feature = "grib"))]
         return Err(Error::NotNetcdf {
             path: path.to_path_buf(),
-            reason: format!("it is GRIB edition {edition}, which s2s does not read yet; convert it first: `cdo -f nc4 copy {0} out.nc` or `grib_to_netcdf -o out.nc {0}` (ecCodes)", path.display()),
+            reason: format!("it is GRIB edition {edition}, and this build of s2s has no GRIB support (cargo feature `grib`); convert it first: `cdo -f nc4 copy {0} out.nc` or `grib_to_netcdf -o out.nc {0}` (ecCodes)", path.display()),
         });
     }
     if let Some(reason) = super::truncation::truncation(path) {
@@ -281,6 +287,9 @@ fn format_name(path: &Path) -> String {
         [b'C', b'D', b'F', 2] => "64-bit offset".into(),
         [b'C', b'D', b'F', 5] => "64-bit data (CDF-5)".into(),
         [0x89, b'H', b'D', b'F'] => "netCDF-4 (HDF5)".into(),
+        [b'G', b'R', b'I', b'B'] if n == 8 => {
+            format!("GRIB edition {} (decoded by ecCodes on read)", head[7])
+        }
         _ => "unknown".into(),
     }
 }

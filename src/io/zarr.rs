@@ -58,18 +58,7 @@ pub fn zarr_version(path: &Path) -> u8 {
 /// Opens a Zarr store as a NetCDF file (decoded to a temporary NetCDF-4 file that is unlinked
 /// once open).
 pub fn open_as_netcdf(store: &Path) -> Result<netcdf::File> {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = std::env::temp_dir().join(format!("s2s-zarr-{}-{n}.nc", std::process::id()));
-    let result = to_netcdf(store, &tmp).and_then(|()| {
-        netcdf::open(&tmp).map_err(|e| Error::NotNetcdf {
-            path: store.to_path_buf(),
-            reason: format!("its NetCDF copy could not be opened: {e}"),
-        })
-    });
-    // Unlinked now: the open file stays readable, and nothing is left behind on any exit.
-    let _ = std::fs::remove_file(&tmp);
-    result
+    super::open_converted(store, "zarr", |tmp| to_netcdf(store, tmp))
 }
 
 /// One array's metadata.

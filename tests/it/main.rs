@@ -7,6 +7,7 @@ mod common;
 mod cyclones;
 mod emergency;
 mod filesets;
+mod grib;
 mod inspect_cli;
 mod layouts;
 mod outlook;
