@@ -19,10 +19,12 @@ pub struct ModelConfig {
     /// Name in outputs.
     pub name: String,
     /// Hindcast file (relative paths are relative to the configuration file), or a file set:
-    /// a pattern such as `"hc/{model}_{year}.nc"` or `"hc/CCSM4_*.nc"` (one file per start,
-    /// year or member; [`crate::io::fileset`]).
+    /// a pattern such as `"hc/{model}_{year}.nc"` or `"hc/CCSM4_*.nc"`, or a list of files
+    /// `["hc/a.nc", "hc/b.nc"]` (one file per start, year or member; `io::fileset`).
+    #[serde(deserialize_with = "one_or_list")]
     pub hindcast: PathBuf,
-    /// Forecast file, or a file set.
+    /// Forecast file, or a file set (pattern or list).
+    #[serde(deserialize_with = "one_or_list")]
     pub forecast: PathBuf,
     /// Variable name in this model's files, when not found by `variable` (runs of one
     /// variable).
@@ -31,6 +33,42 @@ pub struct ModelConfig {
     /// (`{ tas = "t2m" }`).
     #[serde(default)]
     pub names: BTreeMap<String, String>,
+}
+
+/// Joins the names of an explicit list of files into one input path (see `io::fileset`).
+pub const LIST_SEPARATOR: char = '\n';
+
+/// One input path for a list of files (a single file stays itself).
+pub fn from_list(files: &[PathBuf]) -> PathBuf {
+    let parts: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    PathBuf::from(parts.join(&LIST_SEPARATOR.to_string()))
+}
+
+/// The files of a list made by [`from_list`], or `None` for any other path.
+pub fn list_parts(path: &Path) -> Option<Vec<PathBuf>> {
+    let text = path.to_string_lossy();
+    text.contains(LIST_SEPARATOR)
+        .then(|| text.split(LIST_SEPARATOR).map(PathBuf::from).collect())
+}
+
+/// A path, or a non-empty list of paths joined into one input ([`from_list`]).
+fn one_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<PathBuf, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrList {
+        One(PathBuf),
+        List(Vec<PathBuf>),
+    }
+    match OneOrList::deserialize(d)? {
+        OneOrList::One(p) => Ok(p),
+        OneOrList::List(l) if l.is_empty() => Err(serde::de::Error::custom(
+            "an empty list of files; give at least one file (or a pattern)",
+        )),
+        OneOrList::List(l) => Ok(from_list(&l)),
+    }
 }
 
 impl ModelConfig {
@@ -466,6 +504,10 @@ fn default_density_deg() -> f64 {
 
 /// A path as configured: relative to the configuration's folder `base` unless absolute.
 pub fn resolve_path(base: &Path, p: &Path) -> PathBuf {
+    if let Some(parts) = list_parts(p) {
+        let resolved: Vec<PathBuf> = parts.iter().map(|q| resolve_path(base, q)).collect();
+        return from_list(&resolved);
+    }
     if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -713,6 +755,28 @@ units = "mm/month"
             c.regions(crate::grid::Countries::bundled()).unwrap().len(),
             3
         );
+    }
+
+    #[test]
+    fn a_list_of_files_is_one_input_resolved_file_by_file() {
+        let c = load(&GOOD.replace(
+            "hindcast = \"a_h.nc\"",
+            "hindcast = [\"h/a_1993.nc\", \"/data/a_1994.nc\"]",
+        ))
+        .unwrap();
+        let resolved = resolve_path(Path::new("/cfg"), &c.models[0].hindcast);
+        assert_eq!(
+            list_parts(&resolved).unwrap(),
+            vec![
+                PathBuf::from("/cfg/h/a_1993.nc"),
+                PathBuf::from("/data/a_1994.nc")
+            ]
+        );
+        // One element is the file itself; an empty list is refused with what to give.
+        let c = load(&GOOD.replace("hindcast = \"a_h.nc\"", "hindcast = [\"x.nc\"]")).unwrap();
+        assert_eq!(c.models[0].hindcast, PathBuf::from("x.nc"));
+        let e = load(&GOOD.replace("hindcast = \"a_h.nc\"", "hindcast = []")).unwrap_err();
+        assert!(e.to_string().contains("empty list of files"), "{e}");
     }
 
     #[test]

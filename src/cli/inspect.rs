@@ -28,6 +28,10 @@ pub struct InspectArgs {
     /// lat, lon, location).
     #[arg(long, value_name = "MAPPING")]
     dims: Option<String>,
+    /// Date of a file with no time coordinate (a snapshot without `time`/`valid_time`),
+    /// `YYYY-MM-DD[THH]` UTC; such a file is refused without it.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_time)]
+    time: Option<s2s_ensemble::calendar::CfDateTime>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -43,6 +47,7 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         variable: args.variable.clone(),
         assume_units: args.assume_units.clone(),
         dims,
+        time: args.time,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

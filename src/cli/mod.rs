@@ -196,6 +196,15 @@ pub fn run() -> ExitCode {
 }
 
 /// `--years FIRST-LAST`.
+/// `--time`: the date of a file without a time coordinate, `YYYY-MM-DD[THH[:MM[:SS]]]` in UTC.
+pub(crate) fn parse_time(text: &str) -> Result<s2s_ensemble::calendar::CfDateTime, String> {
+    match s2s_ensemble::calendar::CfDateTime::parse_with_offset(text) {
+        Ok((t, 0.0)) => Ok(t),
+        Ok(_) => Err(format!("'{text}': give the time in UTC (no offset)")),
+        Err(e) => Err(format!("{e} (e.g. 2025-12-01T00)")),
+    }
+}
+
 pub(crate) fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
     Ok(s2s_ensemble::pipeline::parse_year_range(text, "--years")?)
 }

@@ -49,6 +49,10 @@ pub struct RegridArgs {
     /// Dimension roles of the input, overriding detection: role=dim,...
     #[arg(long, value_name = "MAPPING")]
     dims: Option<String>,
+    /// Date of an input with no time coordinate (a snapshot without `time`/`valid_time`),
+    /// `YYYY-MM-DD[THH]` UTC; without it such an input is regridded and written undated.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_time)]
+    time: Option<s2s_ensemble::calendar::CfDateTime>,
     /// Input NetCDF file.
     input: PathBuf,
     /// Output NetCDF file (written whole or not at all).
@@ -80,6 +84,13 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         LonLatGrid::from_spatial(&read_spatial(&args.input, Some(&file_vars[0]), &dims)?)
             .with_context(|| format!("{}: variable '{}'", args.input.display(), file_vars[0]))?;
     let read_box = target.source_box(&src_grid);
+    // A field without any time coordinate (a land mask, a snapshot) stays undated, as CDO
+    // keeps it, unless --time dates it.
+    let undated = args.time.is_none()
+        && !s2s_ensemble::io::has_time_coordinate(&args.input, Some(&file_vars[0]), &dims)?;
+    let time = args
+        .time
+        .or(undated.then(|| s2s_ensemble::calendar::CfDateTime::ymd(1970, 1, 1)));
     let bars = Bars::new(g.quiet);
     bars.start("regridding", file_vars.len() as u64);
     let mut cubes = Vec::with_capacity(file_vars.len());
@@ -96,6 +107,7 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             dims: dims.clone(),
             keep_units: true,
             bbox: read_box,
+            time,
             ..Default::default()
         };
         let cube = read_cube(&args.input, &opts)?;
@@ -106,7 +118,10 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     bars.finish();
     let refs: Vec<&s2s_ensemble::Cube> = cubes.iter().collect();
-    let opts = g.write_options();
+    let opts = s2s_ensemble::io::WriteOptions {
+        undated,
+        ..g.write_options()
+    };
     write_cubes(&args.output, &refs, &opts)?;
     if !g.quiet {
         eprintln!(

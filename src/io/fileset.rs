@@ -10,6 +10,12 @@
 //! run asks for select the starts after reading, so `hc/{model}_{year}.nc` reads the model's
 //! files of the run's years.
 //!
+//! # Lists
+//! An explicit list of files (`hindcast = ["hc/a.nc", "hc/b.nc"]` in a configuration) is one
+//! input too: [`from_list`] joins the names with [`LIST_SEPARATOR`] (a newline, which no file
+//! name given on a command line or in TOML holds) into one path that every reader takes as a
+//! set of those files (each may itself be a pattern), in the order given.
+//!
 //! # Concatenation (CDO `mergetime` / `merge` semantics)
 //! The cubes of the set must agree on grid, leads, variable, units and calendar. Files with
 //! the same members and different starts (or time steps) are concatenated along them, sorted
@@ -24,9 +30,14 @@ use ndarray::{concatenate, Axis};
 use crate::cube::Cube;
 use crate::error::{Error, Result};
 
-/// Whether a path is a pattern: it does not exist as it is, and its file name holds a
-/// wildcard or a placeholder.
+pub use crate::config::{from_list, list_parts, LIST_SEPARATOR};
+
+/// Whether a path is a set of files: a list ([`from_list`]), or a pattern — it does not exist
+/// as it is, and its file name holds a wildcard or a placeholder.
 pub fn is_pattern(path: &Path) -> bool {
+    if list_parts(path).is_some() {
+        return true;
+    }
     if path.exists() || super::read::is_url(path) {
         return false;
     }
@@ -40,6 +51,9 @@ pub fn is_pattern(path: &Path) -> bool {
 /// The files a pattern matches, in name order; an error when it matches none or its folder
 /// part holds a wildcard.
 pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>> {
+    if let Some(parts) = list_parts(pattern) {
+        return expand_each(&parts);
+    }
     let dir = pattern
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -24,6 +24,8 @@ pub struct InspectOptions {
     pub assume_units: Option<String>,
     /// Explicit dimension roles.
     pub dims: DimMapping,
+    /// The date of a file without a time coordinate ([`ReadOptions::time`]).
+    pub time: Option<crate::calendar::CfDateTime>,
 }
 
 /// Description of one file.
@@ -185,6 +187,7 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
             variable: Some(name.clone()),
             dims: opts.dims.clone(),
             assume_units: opts.assume_units.clone(),
+            time: opts.time,
             ..Default::default()
         };
         let dims = match detect_layout(&meta, vm, &opts.dims) {

@@ -45,7 +45,9 @@ pub mod zarr;
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use probabilities::read_category_probabilities;
-pub use read::{pressure_levels, read_cube, read_leads, read_spatial, ReadOptions};
+pub use read::{
+    has_time_coordinate, pressure_levels, read_cube, read_leads, read_spatial, ReadOptions,
+};
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
 

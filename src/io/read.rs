@@ -49,6 +49,10 @@ pub struct ReadOptions {
     /// Reading one file of a file set: the "implausibly dry" check (all values near zero)
     /// waits for the whole set — one start of a dry region may well be all zero.
     pub part_of_set: bool,
+    /// The date of a file with no time coordinate at all (neither a time dimension nor a
+    /// scalar `valid_time`/`time`/`forecast_reference_time`): `--time`, the configuration's
+    /// `time`. Such a file is refused without it rather than dated 0001-01-01.
+    pub time: Option<CfDateTime>,
 }
 
 pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
@@ -411,6 +415,25 @@ fn calendar_of(path: &Path, vm: &VarMeta) -> Result<Calendar> {
     }
 }
 
+/// A date of CDO's absolute time axis, `YYYYMMDD.f` (f: fraction of the day), to the minute.
+fn absolute_day(v: f64) -> Option<CfDateTime> {
+    if !(0.0..1e9).contains(&v) {
+        return None;
+    }
+    let ymd = v.trunc() as i64;
+    let (year, month, day) = (
+        (ymd / 10_000) as i32,
+        (ymd / 100 % 100) as u32,
+        (ymd % 100) as u32,
+    );
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut d = CfDateTime::ymd(year, month, day);
+    d.micros_of_day = ((v.fract() * 1440.0).round() as i64).min(1439) * 60_000_000;
+    Some(d)
+}
+
 /// Decodes a time coordinate (start dates or observation times).
 fn decode_times(path: &Path, vm: &VarMeta, values: &[f64]) -> Result<(Vec<CfDateTime>, Calendar)> {
     let terr = |reason: String| Error::Time {
@@ -434,8 +457,21 @@ fn decode_times(path: &Path, vm: &VarMeta, values: &[f64]) -> Result<(Vec<CfDate
                 cal,
             ));
         }
+        // CDO's absolute time axis (`cdo -a`, `settaxis` on a file without time):
+        // `day as %Y%m%d.%f`, the fraction being the time of day.
+        if units.to_ascii_lowercase().starts_with("day as %y%m%d") {
+            return values
+                .iter()
+                .map(|&v| {
+                    absolute_day(v).ok_or_else(|| {
+                        terr(format!("{v} is not a date YYYYMMDD.f (units '{units}')"))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(|d| (d, cal));
+        }
         return Err(terr(format!(
-            "units '{units}' are not '<unit> since <date>', and the values are not years"
+            "units '{units}' are not '<unit> since <date>' (nor CDO's 'day as %Y%m%d.%f'), and the values are not years"
         )));
     }
     let tc = TimeCoding::parse(units, cal).map_err(|e| terr(e.to_string()))?;
@@ -682,6 +718,28 @@ pub fn pressure_levels(path: impl AsRef<Path>, variable: Option<&str>) -> Result
         Some(d) => level_axis(path, &file, &meta, &d.dim),
         None => Ok(Vec::new()),
     }
+}
+
+/// Whether a variable has a time coordinate: a time or start dimension, or a scalar
+/// `valid_time`/`time`/`forecast_reference_time`. A variable without one (a static field, a
+/// snapshot) is read only with [`ReadOptions::time`].
+pub fn has_time_coordinate(
+    path: impl AsRef<Path>,
+    variable: Option<&str>,
+    dims: &DimMapping,
+) -> Result<bool> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, variable)?;
+    let layout = detect_layout(&meta, vm, dims).map_err(|reason| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    })?;
+    Ok(layout.dim(DimRole::Time).is_some()
+        || layout.dim(DimRole::Init).is_some()
+        || scalar_time(&meta).is_some())
 }
 
 /// The leads of a forecast variable (file order; empty for an observed series), without
@@ -994,7 +1052,8 @@ fn read_variable(
             }
         },
         // No time dimension: a scalar time coordinate (cfgrib's `valid_time`, `time`,
-        // `forecast_reference_time`) dates the single field; without one it is undated.
+        // `forecast_reference_time`) dates the single field; without one, the date given by
+        // the user (`--time`), or a refusal.
         None => match scalar_time(meta) {
             Some(name) => {
                 let vals = read_coord(path, file, meta, name)?;
@@ -1002,11 +1061,14 @@ fn read_variable(
                 let ok = vals.iter().map(|v| v.is_finite()).collect();
                 (dates, cal, ok)
             }
-            None => (
-                vec![CfDateTime::ymd(1, 1, 1)],
-                Calendar::Standard,
-                vec![true],
-            ),
+            None => match opts.time {
+                Some(t) => (vec![t], Calendar::Standard, vec![true]),
+                None => {
+                    return Err(derr(
+                        "no time coordinate (no time dimension and no scalar valid_time, time or forecast_reference_time): give its date with --time 2025-12-01T00 (s2s inspect, s2s regrid), or add one: `cdo -settaxis,2025-12-01,00:00:00 IN OUT`".into(),
+                    ))
+                }
+            },
         },
     };
     let mut init_idx: Vec<usize> = (0..init.len()).filter(|&i| init_ok[i]).collect();
@@ -1655,6 +1717,15 @@ mod tests {
         let l = decode_leads(p, "lead", Some(&mk("months", None)), &[0.0, 1.0]).unwrap();
         assert_eq!(l[1], Lead::months(1.0, 1.0));
         assert!(decode_leads(p, "lead", Some(&mk("furlongs", None)), &[0.0]).is_err());
+    }
+
+    #[test]
+    fn cdo_absolute_days() {
+        let d = absolute_day(20251201.25).unwrap();
+        assert_eq!((d.year, d.month, d.day), (2025, 12, 1));
+        assert_eq!(d.micros_of_day, 6 * 3_600_000_000);
+        assert!(absolute_day(20251301.0).is_none());
+        assert!(absolute_day(f64::NAN).is_none());
     }
 
     #[test]

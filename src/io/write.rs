@@ -47,6 +47,9 @@ pub struct WriteOptions {
     pub global: Vec<(String, String)>,
     /// Deflate level 0–9 (default 1; 0 = no compression).
     pub deflate: Option<i32>,
+    /// The cubes are one undated field (read from a file without a time coordinate, e.g. a
+    /// land mask to regrid): [`write_cubes`] writes them without a time axis, as they came.
+    pub undated: bool,
 }
 
 /// A CF NetCDF-4 file being written under a temporary name.
@@ -658,17 +661,29 @@ pub fn write_cubes(
         first.meta.attributes.get("history").map(String::as_str),
     )?;
     w.global_text("model", &first.meta.model)?;
-    let mut dims = write_time_axes(&mut w, first)?;
+    let undated = opts.undated && first.meta.kind == CubeKind::Observed && first.n_init() == 1;
+    let mut dims = if undated {
+        Vec::new()
+    } else {
+        write_time_axes(&mut w, first)?
+    };
     dims.extend(write_spatial(&mut w, &first.coords.spatial)?);
     for cube in cubes {
-        write_variable(&mut w, cube, &dims)?;
+        write_variable(&mut w, cube, &dims, undated)?;
     }
     w.finish()
 }
 
 /// One data variable of a cube whose coordinates `dims` are already in the file.
-fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str]) -> Result<()> {
+fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str], undated: bool) -> Result<()> {
     let data = match cube.meta.kind {
+        // An undated field: its only time step, no time axis.
+        CubeKind::Observed if undated => cube
+            .values
+            .index_axis(Axis(0), 0)
+            .index_axis_move(Axis(0), 0)
+            .index_axis_move(Axis(0), 0)
+            .into_dyn(),
         // An observed series: drop the member and lead axes.
         CubeKind::Observed => cube
             .values

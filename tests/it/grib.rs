@@ -276,8 +276,8 @@ fn observations_through_cdo_grib2_are_the_netcdf_series() {
 }
 
 /// The C3S-style done-when: an outlook whose first model is a set of GRIB2 files, one per
-/// start date (`hindcast = "grib/{model}_{year}.grib"`), gives the probabilities of the NetCDF
-/// run exactly.
+/// start date (`hindcast = "grib/{model}_{year}.grib"`, or the same files as a TOML list), gives
+/// the probabilities of the NetCDF run exactly.
 #[test]
 fn outlook_from_a_templated_config_of_grib_files_per_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -333,14 +333,26 @@ fn outlook_from_a_templated_config_of_grib_files_per_start() {
         let v = f.variable("probability").unwrap();
         v.get_values::<f32, _>(..).unwrap()
     };
+    // The same files as a TOML list (relative to the configuration's folder).
+    let years: Vec<String> = (1993..=2004)
+        .map(|y| format!("\"grib/ALPHA_{y}.grib\""))
+        .collect();
+    let list_cfg = grib_cfg.replace(
+        "hindcast = \"grib/{model}_{year}.grib\"",
+        &format!("hindcast = [{}]", years.join(", ")),
+    );
+    assert!(list_cfg.contains("hindcast = [\"grib/ALPHA_1993.grib\", "));
     let a = probabilities("from_netcdf", &netcdf_cfg);
     let b = probabilities("from_grib", &grib_cfg);
+    let c = probabilities("from_list", &list_cfg);
     assert!(a.iter().any(|v| v.is_finite()));
-    assert_eq!(a.len(), b.len());
-    assert!(a
-        .iter()
-        .zip(&b)
-        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+    for other in [&b, &c] {
+        assert_eq!(a.len(), other.len());
+        assert!(a
+            .iter()
+            .zip(other)
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+    }
 }
 
 /// Bad GRIB: one clear line naming the file and what to do.

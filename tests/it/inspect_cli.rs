@@ -460,4 +460,43 @@ fn a_field_without_a_time_dimension_takes_its_scalar_valid_time() {
     let out = ok(&["inspect", p.to_str().unwrap()]);
     assert!(out.contains("2025-12-01"), "{out}");
     assert!(!out.contains("0001-01-01"), "{out}");
+
+    // Without the scalar: refused with the option to give, never dated 0001-01-01; with
+    // --time it is that date.
+    let q = dir.path().join("undated.nc");
+    {
+        let mut f = create(&q);
+        coord(
+            &mut f,
+            "lat",
+            &[10.0, 12.5],
+            &[("units", A::T("degrees_north"))],
+        );
+        coord(
+            &mut f,
+            "lon",
+            &[80.0, 82.5],
+            &[("units", A::T("degrees_east"))],
+        );
+        data_f32(
+            &mut f,
+            "msl",
+            &["lat", "lon"],
+            &[101000.0; 4],
+            &[("units", A::T("Pa"))],
+        );
+    }
+    let err = fails(&["inspect", q.to_str().unwrap()]);
+    assert!(
+        err.contains("undated.nc")
+            && err.contains("no time coordinate")
+            && err.contains("--time 2025-12-01T00"),
+        "{err}"
+    );
+    let out = ok(&["inspect", "--time", "2025-12-01T06", q.to_str().unwrap()]);
+    assert!(out.contains("2025-12-01T06"), "{out}");
+    // A bad date is a usage error (exit 2) naming the option.
+    let o = s2s(&["inspect", "--time", "2025-13-01", q.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--time"), "{}", stderr(&o));
 }

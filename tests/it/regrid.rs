@@ -14,11 +14,13 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The CDO reference files are undated fields: read with a date given (`--time`).
 fn read(name: &str, var: &str) -> Cube {
     read_cube(
         data(name),
         &ReadOptions {
             variable: Some(var.into()),
+            time: Some(s2s_ensemble::calendar::CfDateTime::ymd(2000, 1, 1)),
             ..Default::default()
         },
     )
@@ -124,22 +126,56 @@ fn regrid_cli_writes_every_variable() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", crate::common::stderr(&o));
-    let x = read_cube(
+    // An undated input stays undated (as CDO keeps it): no time axis in the output, and
+    // reading it back needs a date, like the input.
+    let f = netcdf::open(&out).unwrap();
+    assert!(f.dimension("time").is_none());
+    assert_eq!(f.variable("x").unwrap().dimensions().len(), 2);
+    let err = read_cube(
         &out,
         &ReadOptions {
             variable: Some("x".into()),
             ..Default::default()
         },
     )
-    .unwrap();
-    let y = read_cube(
-        &out,
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("no time coordinate") && err.contains("--time"),
+        "{err}"
+    );
+    let at = |v: &str| ReadOptions {
+        variable: Some(v.into()),
+        time: Some(s2s_ensemble::calendar::CfDateTime::ymd(2025, 12, 1)),
+        ..Default::default()
+    };
+    let x = read_cube(&out, &at("x")).unwrap();
+    let y = read_cube(&out, &at("y")).unwrap();
+    assert_eq!(x.coords.init[0].to_string(), "2025-12-01");
+    // With --time the output is dated.
+    let dated = dir.path().join("dated.nc");
+    let o = crate::common::s2s(&[
+        "regrid",
+        "--quiet",
+        "--method",
+        "bilinear",
+        "--grid",
+        "5",
+        "--time",
+        "2025-12-01T06",
+        data("src_2deg.nc").to_str().unwrap(),
+        dated.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let d = read_cube(
+        &dated,
         &ReadOptions {
-            variable: Some("y".into()),
+            variable: Some("x".into()),
             ..Default::default()
         },
     )
     .unwrap();
+    assert_eq!(d.coords.init[0].iso_datetime(), "2025-12-01T06:00:00");
     let g = LonLatGrid::from_spatial(&x.coords.spatial).unwrap();
     assert_eq!(
         (g.ny(), g.nx(), g.lat[0], g.lon[0]),
