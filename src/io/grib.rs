@@ -470,30 +470,20 @@ const IDENTITY_KEYS: [&[&str]; 2] = [
     ],
 ];
 
-/// Plain integer keys that decide the grid (raw corner coordinates, counts, scanning mode).
-const GRID_KEYS: [&[&str]; 2] = [
-    &[
-        "dataRepresentationType",
-        "Ni",
-        "Nj",
-        "latitudeOfFirstGridPoint",
-        "longitudeOfFirstGridPoint",
-        "latitudeOfLastGridPoint",
-        "longitudeOfLastGridPoint",
-        "scanningMode",
-        "numberOfDataPoints",
-    ],
-    &[
-        "gridDefinitionTemplateNumber",
-        "Ni",
-        "Nj",
-        "latitudeOfFirstGridPoint",
-        "longitudeOfFirstGridPoint",
-        "latitudeOfLastGridPoint",
-        "longitudeOfLastGridPoint",
-        "scanningMode",
-        "numberOfDataPoints",
-    ],
+/// The plain integer key that names the grid template, per edition.
+const GRID_TEMPLATE_KEY: [&str; 2] = ["dataRepresentationType", "gridDefinitionTemplateNumber"];
+
+/// Plain integer keys that, with [`GRID_TEMPLATE_KEY`], decide the grid (raw corner
+/// coordinates, counts, scanning mode).
+const GRID_KEYS: [&str; 8] = [
+    "Ni",
+    "Nj",
+    "latitudeOfFirstGridPoint",
+    "longitudeOfFirstGridPoint",
+    "latitudeOfLastGridPoint",
+    "longitudeOfLastGridPoint",
+    "scanningMode",
+    "numberOfDataPoints",
 ];
 
 /// Concepts and grids already read, by their plain keys.
@@ -503,17 +493,16 @@ struct Caches {
     grid: BTreeMap<Vec<Option<i64>>, Grid>,
 }
 
-fn plain_keys(
+/// The edition and the values of `keys` (a key this message's templates do not define is
+/// part of the signature as `None`).
+fn plain_keys<'a>(
     m: &Message,
     edition: usize,
-    table: [&[&str]; 2],
-) -> std::result::Result<Vec<Option<i64>>, String> {
+    keys: impl IntoIterator<Item = &'a str>,
+) -> Vec<Option<i64>> {
     let mut out = vec![Some(edition as i64)];
-    for k in table[edition.clamp(1, 2) - 1] {
-        // A key this message's templates do not define is part of the signature as `None`.
-        out.push(m.long(k).unwrap_or(None));
-    }
-    Ok(out)
+    out.extend(keys.into_iter().map(|k| m.long(k).unwrap_or(None)));
+    out
 }
 
 fn identity(m: &Message) -> Identity {
@@ -543,12 +532,16 @@ fn identity(m: &Message) -> Identity {
 
 fn header(m: &Message, caches: &mut Caches) -> std::result::Result<Header, String> {
     let edition = m.long("edition")?.unwrap_or(2).clamp(1, 2) as usize;
-    let id_key = plain_keys(m, edition, IDENTITY_KEYS)?;
+    let id_key = plain_keys(m, edition, IDENTITY_KEYS[edition - 1].iter().copied());
     let id = match caches.identity.get(&id_key) {
         Some(id) => id.clone(),
         None => caches.identity.entry(id_key).or_insert(identity(m)).clone(),
     };
-    let grid_key = plain_keys(m, edition, GRID_KEYS)?;
+    let grid_key = plain_keys(
+        m,
+        edition,
+        std::iter::once(GRID_TEMPLATE_KEY[edition - 1]).chain(GRID_KEYS),
+    );
     let grid = match caches.grid.get(&grid_key) {
         Some(g) => g.clone(),
         None => caches.grid.entry(grid_key).or_insert(grid_of(m)?).clone(),
@@ -866,38 +859,34 @@ fn define_variable(
     let s = |x: &str| x.to_string();
     let time_units = format!("hours since {EPOCH}");
     let time = format!("time{suffix}");
-    if members.iter().all(Option::is_none) {
-        // A time series stamped with the valid times (checked unique in `read_messages`).
-        let times: BTreeSet<NaiveDateTime> = v.fields.keys().map(valid_time).collect();
-        let vals = times.iter().map(|t| hours(*t)).collect();
-        define_coord(
-            f,
-            &mut plan,
-            &time,
-            CoordValues::Float(vals),
-            &[
-                ("standard_name", s("time")),
-                ("units", time_units),
-                ("calendar", s("proleptic_gregorian")),
-                ("axis", s("T")),
-            ],
-        )?;
-        plan.axes.push(Axis::ValidTime(times.into_iter().collect()));
+    // Without members: a time series stamped with the valid times (checked unique in
+    // `read_messages`); with members: the starts.
+    let series = members.iter().all(Option::is_none);
+    let (dates, mut attrs): (BTreeSet<NaiveDateTime>, _) = if series {
+        (
+            v.fields.keys().map(valid_time).collect(),
+            vec![("standard_name", s("time")), ("axis", s("T"))],
+        )
     } else {
-        let vals = inits.iter().map(|t| hours(*t)).collect();
-        define_coord(
-            f,
-            &mut plan,
-            &time,
-            CoordValues::Float(vals),
-            &[
+        (
+            inits,
+            vec![
                 ("standard_name", s("forecast_reference_time")),
                 ("long_name", s("initial time of forecast")),
-                ("units", time_units),
-                ("calendar", s("proleptic_gregorian")),
             ],
-        )?;
-        plan.axes.push(Axis::Init(inits.into_iter().collect()));
+        )
+    };
+    attrs.push(("units", time_units));
+    attrs.push(("calendar", s("proleptic_gregorian")));
+    let vals = dates.iter().map(|t| hours(*t)).collect();
+    define_coord(f, &mut plan, &time, CoordValues::Float(vals), &attrs)?;
+    let dates: Vec<NaiveDateTime> = dates.into_iter().collect();
+    plan.axes.push(if series {
+        Axis::ValidTime(dates)
+    } else {
+        Axis::Init(dates)
+    });
+    if !series {
         let vals = members.iter().map(|m| m.unwrap_or(0)).collect();
         define_coord(
             f,

@@ -705,19 +705,29 @@ fn pick_level(levels: &[f64], wanted: Option<f64>) -> std::result::Result<usize,
 /// The pressure levels (hPa) of a variable, empty when it has no level dimension.
 pub fn pressure_levels(path: impl AsRef<Path>, variable: Option<&str>) -> Result<Vec<f64>> {
     let path = path.as_ref();
-    let file = open(path)?;
-    let meta = file_meta(path, &file);
-    let vm = choose_variable(path, &meta, variable)?;
-    let layout =
-        detect_layout(&meta, vm, &DimMapping::default()).map_err(|reason| Error::Dimensions {
-            path: path.to_path_buf(),
-            variable: vm.name.clone(),
-            reason,
-        })?;
+    let (file, meta, layout) = open_layout(path, variable, &DimMapping::default())?;
     match layout.dim(DimRole::Level) {
         Some(d) => level_axis(path, &file, &meta, &d.dim),
         None => Ok(Vec::new()),
     }
+}
+
+/// Opens a file and decides the layout of one of its variables (`None`: its only data
+/// variable): what the metadata-only readers below share.
+fn open_layout(
+    path: &Path,
+    variable: Option<&str>,
+    dims: &DimMapping,
+) -> Result<(netcdf::File, FileMeta, Layout)> {
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, variable)?;
+    let layout = detect_layout(&meta, vm, dims).map_err(|reason| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    })?;
+    Ok((file, meta, layout))
 }
 
 /// Whether a variable has a time coordinate: a time or start dimension, or a scalar
@@ -728,15 +738,7 @@ pub fn has_time_coordinate(
     variable: Option<&str>,
     dims: &DimMapping,
 ) -> Result<bool> {
-    let path = path.as_ref();
-    let file = open(path)?;
-    let meta = file_meta(path, &file);
-    let vm = choose_variable(path, &meta, variable)?;
-    let layout = detect_layout(&meta, vm, dims).map_err(|reason| Error::Dimensions {
-        path: path.to_path_buf(),
-        variable: vm.name.clone(),
-        reason,
-    })?;
+    let (_file, meta, layout) = open_layout(path.as_ref(), variable, dims)?;
     Ok(layout.dim(DimRole::Time).is_some()
         || layout.dim(DimRole::Init).is_some()
         || scalar_time(&meta).is_some())
@@ -750,14 +752,7 @@ pub fn read_leads(
     dims: &DimMapping,
 ) -> Result<Vec<Lead>> {
     let path = path.as_ref();
-    let file = open(path)?;
-    let meta = file_meta(path, &file);
-    let vm = choose_variable(path, &meta, variable)?;
-    let layout = detect_layout(&meta, vm, dims).map_err(|reason| Error::Dimensions {
-        path: path.to_path_buf(),
-        variable: vm.name.clone(),
-        reason,
-    })?;
+    let (file, meta, layout) = open_layout(path, variable, dims)?;
     match layout.dim(DimRole::Lead) {
         Some(d) => lead_axis(path, &file, &meta, d),
         None => Ok(Vec::new()),
