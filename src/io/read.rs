@@ -143,11 +143,29 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
     })
 }
 
-/// The GRIB edition of a file that starts with a GRIB message (`GRIB`, then the edition in
-/// byte 8), or `None`.
+/// How far into a file a GRIB message may start: WMO bulletins put an abbreviated heading
+/// (`TTAAii CCCC YYGGgg`, tens of bytes) before it, which ecCodes skips.
+const GRIB_HEADER_SEARCH_BYTES: usize = 4096;
+
+/// The GRIB edition of a file whose first GRIB message (`GRIB`, then the edition in byte 8)
+/// starts in its first [`GRIB_HEADER_SEARCH_BYTES`] (NetCDF and HDF5 files excluded by their
+/// own magic numbers), or `None`.
 pub fn grib_edition(path: &Path) -> Option<u8> {
     let (head, n) = file_head(path);
-    (n == 8 && &head[..4] == b"GRIB").then_some(head[7])
+    if n == 8 && &head[..4] == b"GRIB" {
+        return Some(head[7]);
+    }
+    if n < 8 || head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") {
+        return None;
+    }
+    let mut buf = vec![0u8; GRIB_HEADER_SEARCH_BYTES];
+    let got = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut buf))
+        .unwrap_or(0);
+    buf[..got]
+        .windows(8)
+        .find(|w| &w[..4] == b"GRIB" && matches!(w[7], 1 | 2))
+        .map(|w| w[7])
 }
 
 /// The first 8 bytes of a file (the magic numbers of NetCDF, HDF5 and GRIB) and how many
@@ -291,10 +309,10 @@ fn format_name(path: &Path) -> String {
         [b'C', b'D', b'F', 2] => "64-bit offset".into(),
         [b'C', b'D', b'F', 5] => "64-bit data (CDF-5)".into(),
         [0x89, b'H', b'D', b'F'] => "netCDF-4 (HDF5)".into(),
-        [b'G', b'R', b'I', b'B'] if n == 8 => {
-            format!("GRIB edition {} (decoded by ecCodes on read)", head[7])
-        }
-        _ => "unknown".into(),
+        _ => match grib_edition(path) {
+            Some(edition) => format!("GRIB edition {edition} (decoded by ecCodes on read)"),
+            None => "unknown".into(),
+        },
     }
 }
 

@@ -273,6 +273,13 @@ fn observations_through_cdo_grib2_are_the_netcdf_series() {
     assert_eq!(a.coords.init, b.coords.init);
     assert_eq!(a.coords.spatial, b.coords.spatial);
     assert_eq!(max_abs_diff(&a, &b), 0.0);
+    // The same behind a WMO abbreviated heading (as GTS bulletins come).
+    let wmo = dir.path().join("wmo.grb2");
+    let mut bytes = b"\x01\r\r\n123\r\r\nHTXA50 ECMF 051200\r\r\n".to_vec();
+    bytes.extend(std::fs::read(&grib).unwrap());
+    std::fs::write(&wmo, bytes).unwrap();
+    let c = read_var(&wmo, Some("t"), ReadOptions::default()).unwrap();
+    assert_eq!(max_abs_diff(&b, &c), 0.0);
 }
 
 /// The C3S-style done-when: an outlook whose first model is a set of GRIB2 files, one per
