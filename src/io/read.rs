@@ -148,7 +148,7 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
 const GRIB_HEADER_SEARCH_BYTES: usize = 4096;
 
 /// The GRIB edition of a file whose first GRIB message (`GRIB`, then the edition in byte 8)
-/// starts in its first [`GRIB_HEADER_SEARCH_BYTES`] (NetCDF and HDF5 files excluded by their
+/// starts in its first 4 KiB (NetCDF and HDF5 files excluded by their
 /// own magic numbers), or `None`.
 pub fn grib_edition(path: &Path) -> Option<u8> {
     let (head, n) = file_head(path);
