@@ -533,10 +533,11 @@ fn identity(m: &Message) -> Identity {
 fn header(m: &Message, caches: &mut Caches) -> std::result::Result<Header, String> {
     let edition = m.long("edition")?.unwrap_or(2).clamp(1, 2) as usize;
     let id_key = plain_keys(m, edition, IDENTITY_KEYS[edition - 1].iter().copied());
-    let id = match caches.identity.get(&id_key) {
-        Some(id) => id.clone(),
-        None => caches.identity.entry(id_key).or_insert(identity(m)).clone(),
-    };
+    let id = caches
+        .identity
+        .entry(id_key)
+        .or_insert_with(|| identity(m))
+        .clone();
     let grid_key = plain_keys(
         m,
         edition,

@@ -51,7 +51,7 @@ pub use read::{
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
 
-/// Opens `source` (a Zarr store, a GRIB file) through a NetCDF-4 copy that `convert` writes to
+/// Opens `source` (a Zarr store, a GRIB file) through a NetCDF copy that `convert` writes to
 /// a temporary path: the copy is unlinked as soon as it is open (the open file stays readable),
 /// so nothing is left behind on any exit.
 ///
@@ -94,11 +94,7 @@ pub(crate) fn open_converted(
     let result = convert(&tmp).and_then(|()| {
         // HDF5 cannot reopen an unlinked file through /proc (NetCDF-4 copies with strings,
         // from Zarr): only classic-format copies are kept for reuse.
-        let mut magic = [0u8; 3];
-        let classic = std::fs::File::open(&tmp)
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-            .is_ok()
-            && &magic == b"CDF";
+        let classic = read::file_head(&tmp).0.starts_with(b"CDF");
         let held = std::fs::File::open(&tmp).ok().filter(|_| classic);
         let file = open_copy(&tmp)?;
         if let (true, Some(k), Some(h)) = (reopen, key, held) {

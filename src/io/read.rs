@@ -170,7 +170,7 @@ pub fn grib_edition(path: &Path) -> Option<u8> {
 
 /// The first 8 bytes of a file (the magic numbers of NetCDF, HDF5 and GRIB) and how many
 /// there were (0 for an unreadable file).
-fn file_head(path: &Path) -> ([u8; 8], usize) {
+pub(crate) fn file_head(path: &Path) -> ([u8; 8], usize) {
     let mut head = [0u8; 8];
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
