@@ -280,6 +280,10 @@ pub struct OutlookConfig {
     pub cyclones: Option<CyclonesConfig>,
     /// An emergency forecast (`s2s emergency --config`); the outlook itself ignores it.
     pub emergency: Option<EmergencyConfig>,
+    /// Units of variables whose files have none or wrong ones, by variable name
+    /// (`units = { pr = "mm/month", uo = "m/s" }`); `--assume-units` on the command line wins.
+    #[serde(default)]
+    pub units: std::collections::BTreeMap<String, String>,
 }
 
 /// `[grid]`: the common grid of a run.
@@ -372,6 +376,10 @@ pub struct EmergencyConfig {
     pub seed: u64,
     /// Output directory.
     pub output: Option<PathBuf>,
+    /// Units of variables whose files have none or wrong ones (`units = { uo = "m/s" }`),
+    /// besides the configuration's top-level `units`; `--assume-units` wins.
+    #[serde(default)]
+    pub units: std::collections::BTreeMap<String, String>,
 }
 
 /// A path or a list of paths.
@@ -432,9 +440,18 @@ impl EmergencyConfig {
             .get("emergency")
             .cloned()
             .ok_or_else(|| bad("no [emergency] table".into()))?;
-        let cfg: EmergencyConfig = table
+        let mut cfg: EmergencyConfig = table
             .try_into()
             .map_err(|e: toml::de::Error| bad(format!("[emergency]: {}", e.to_string().trim())))?;
+        if let Some(top) = value.get("units") {
+            let top: std::collections::BTreeMap<String, String> = top
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| bad(format!("units: {}", e.to_string().trim())))?;
+            for (var, units) in top {
+                cfg.units.entry(var).or_insert(units);
+            }
+        }
         cfg.check().map_err(bad)?;
         Ok(cfg)
     }

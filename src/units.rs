@@ -331,6 +331,99 @@ pub fn geopotential_to_m2_s2(units: &str) -> Option<f64> {
     })
 }
 
+/// Units the user gives for variables whose files have none or wrong ones: the global
+/// `--assume-units [VAR=]UNITS` (repeatable) and the configuration's `units = { VAR = "…" }`.
+///
+/// A `VAR=UNITS` entry applies to the variable of that name in any file (and to the `pr`/`tas`
+/// asked for by alias); a bare `UNITS` to every variable read without an entry of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssumedUnits {
+    /// Units by variable name.
+    pub by_variable: std::collections::BTreeMap<String, String>,
+    /// Units for every other variable.
+    pub any: Option<String>,
+}
+
+impl AssumedUnits {
+    /// Parses one `--assume-units` value: `VAR=UNITS` or `UNITS`.
+    pub fn parse_entry(text: &str) -> Result<(Option<String>, String), String> {
+        let (var, units) = match text.split_once('=') {
+            Some((v, u)) => (Some(v.trim().to_string()), u.trim()),
+            None => (None, text.trim()),
+        };
+        if units.is_empty() || var.as_deref() == Some("") {
+            return Err(format!(
+                "'{text}': expected VAR=UNITS (e.g. pr=mm/month, uo=m/s) or UNITS"
+            ));
+        }
+        Ok((var, units.to_string()))
+    }
+
+    /// The table of several `--assume-units` values; a later entry for a variable wins.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut t = AssumedUnits::default();
+        for e in entries {
+            match Self::parse_entry(e)? {
+                (Some(v), u) => {
+                    t.by_variable.insert(v, u);
+                }
+                (None, u) => t.any = Some(u),
+            }
+        }
+        Ok(t)
+    }
+
+    /// Units assumed for the variable `name`.
+    pub fn lookup(&self, name: &str) -> Option<&str> {
+        self.by_variable
+            .get(name)
+            .or(self.any.as_ref())
+            .map(String::as_str)
+    }
+
+    /// Adds the entries of `defaults` that this table has none for (a command line over a
+    /// configuration file).
+    pub fn fill_from(&mut self, defaults: &AssumedUnits) {
+        for (v, u) in &defaults.by_variable {
+            self.by_variable
+                .entry(v.clone())
+                .or_insert_with(|| u.clone());
+        }
+        if self.any.is_none() {
+            self.any = defaults.any.clone();
+        }
+    }
+
+    /// Whether there is nothing in it.
+    pub fn is_empty(&self) -> bool {
+        self.by_variable.is_empty() && self.any.is_none()
+    }
+}
+
+/// Units written in a `long_name` rather than in `units`, as some ocean-model and station
+/// files do: the text of a final `(…)` or `[…]` when it parses as units this crate knows
+/// (a speed, a pressure, a precipitation or temperature unit). `"eastward_sea_water_velocity
+/// (m/s)"` → `m/s`; `"Niño 3.4 (region)"` → none.
+pub fn units_in_long_name(long_name: &str) -> Option<String> {
+    let t = long_name.trim_end();
+    let (open, close) = match t.chars().last()? {
+        ')' => ('(', ')'),
+        ']' => ('[', ']'),
+        _ => return None,
+    };
+    let start = t.rfind(open)?;
+    let inner = t[start + open.len_utf8()..t.len() - close.len_utf8()].trim();
+    if inner.is_empty() {
+        return None;
+    }
+    let known = speed_to_m_s(inner).is_some()
+        || pressure_to_pa(inner).is_some()
+        || geopotential_to_m2_s2(inner).is_some()
+        || Conversion::to_canonical(Quantity::Precipitation, inner).is_ok()
+        || Conversion::to_canonical(Quantity::Temperature, inner).is_ok();
+    known.then(|| inner.to_string())
+}
+
 fn split_exponent(tok: &str) -> (&str, &str) {
     let pos = tok.find(|c: char| c.is_ascii_digit()).unwrap_or(tok.len());
     (&tok[..pos], &tok[pos..])
@@ -446,5 +539,38 @@ mod tests {
         assert_eq!(geopotential_to_m2_s2("m**2 s**-2"), Some(1.0));
         assert_eq!(geopotential_to_m2_s2("m"), Some(STANDARD_GRAVITY));
         assert_eq!(geopotential_to_m2_s2("mm/day"), None);
+    }
+    #[test]
+    fn assumed_units_table() {
+        let t = AssumedUnits::from_entries(["pr=mm/month", "K", "uo = m/s"]).unwrap();
+        assert_eq!(t.lookup("pr"), Some("mm/month"));
+        assert_eq!(t.lookup("uo"), Some("m/s"));
+        assert_eq!(t.lookup("t2m"), Some("K"));
+        assert!(AssumedUnits::parse_entry("pr=").is_err());
+        assert!(AssumedUnits::parse_entry("=mm").is_err());
+        let mut cli = AssumedUnits::from_entries(["pr=mm/day"]).unwrap();
+        cli.fill_from(&AssumedUnits::from_entries(["pr=mm/month", "tas=K"]).unwrap());
+        assert_eq!(cli.lookup("pr"), Some("mm/day"));
+        assert_eq!(cli.lookup("tas"), Some("K"));
+        assert_eq!(cli.lookup("x"), None);
+    }
+
+    #[test]
+    fn units_found_in_long_names() {
+        assert_eq!(
+            units_in_long_name("eastward_sea_water_velocity (m/s)").as_deref(),
+            Some("m/s")
+        );
+        assert_eq!(
+            units_in_long_name("Rainfall [mm/day]").as_deref(),
+            Some("mm/day")
+        );
+        assert_eq!(
+            units_in_long_name("2 m temperature (K)").as_deref(),
+            Some("K")
+        );
+        assert_eq!(units_in_long_name("Nino 3.4 (region)"), None);
+        assert_eq!(units_in_long_name("velocity"), None);
+        assert_eq!(units_in_long_name("()"), None);
     }
 }

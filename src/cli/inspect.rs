@@ -21,9 +21,6 @@ pub struct InspectArgs {
     /// Only this variable.
     #[arg(long = "var", value_name = "NAME")]
     variable: Option<String>,
-    /// Units to use instead of the file's `units` attribute (e.g. mm/month, K).
-    #[arg(long, value_name = "UNITS")]
-    assume_units: Option<String>,
     /// Dimension roles, overriding detection: role=dim,... (roles: init, member, lead, time,
     /// lat, lon, location).
     #[arg(long, value_name = "MAPPING")]
@@ -45,7 +42,7 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let opts = InspectOptions {
         variable: args.variable.clone(),
-        assume_units: args.assume_units.clone(),
+        assume_units: None,
         dims,
         time: args.time,
     };

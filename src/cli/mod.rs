@@ -34,8 +34,17 @@ pub struct Cli {
     /// Compression of NetCDF outputs: deflate level 0 (none, fastest) to 9 (default 1).
     #[arg(long, global = true, value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
     deflate: i32,
+    /// Units of a variable whose file has none or wrong ones, `VAR=UNITS` (e.g. `pr=mm/month`,
+    /// `uo=m/s`), or `UNITS` for every variable; repeatable; honoured by every subcommand and
+    /// over the configuration's `units` table.
+    #[arg(long, global = true, value_name = "[VAR=]UNITS", value_parser = parse_assumed_units)]
+    assume_units: Vec<(Option<String>, String)>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_assumed_units(text: &str) -> Result<(Option<String>, String), String> {
+    s2s_ensemble::units::AssumedUnits::parse_entry(text)
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +176,16 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let mut table = s2s_ensemble::units::AssumedUnits::default();
+    for (var, units) in &cli.assume_units {
+        match var {
+            Some(v) => {
+                table.by_variable.insert(v.clone(), units.clone());
+            }
+            None => table.any = Some(units.clone()),
+        }
+    }
+    s2s_ensemble::io::set_assumed_units(table);
     let globals = Globals {
         quiet: cli.quiet,
         deflate: cli.deflate,
@@ -214,4 +233,116 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+    use clap::Parser;
+    use std::collections::BTreeSet;
+
+    /// Every long option of `s2s` and its subcommands.
+    fn long_flags() -> BTreeSet<String> {
+        fn walk(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+            for a in cmd.get_arguments() {
+                if let Some(l) = a.get_long() {
+                    out.insert(format!("--{l}"));
+                }
+            }
+            for s in cmd.get_subcommands() {
+                walk(s, out);
+            }
+        }
+        let mut out = BTreeSet::from(["--help".to_string(), "--version".to_string()]);
+        walk(&Cli::command(), &mut out);
+        out
+    }
+
+    /// `--flag` words in the non-comment lines of a source file.
+    fn flags_named_in(text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let bytes = line.as_bytes();
+            let mut i = 0;
+            while let Some(pos) = line[i..].find("--") {
+                let at = i + pos;
+                let before_ok =
+                    at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'-');
+                let end = at
+                    + 2
+                    + line[at + 2..]
+                        .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+                        .unwrap_or(line.len() - at - 2);
+                let word = &line[at..end];
+                if before_ok
+                    && word.len() > 3
+                    && bytes.get(at + 2).is_some_and(|b| b.is_ascii_lowercase())
+                {
+                    found.push(word.trim_end_matches('-').to_string());
+                }
+                i = end.max(at + 2);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_flag_a_message_or_help_names_exists() {
+        // Options of other programs named in hints (cdo, cargo, setup scripts).
+        const OTHER_PROGRAMS: &[&str] = &["--release", "--all-targets", "--mpi", "--python"];
+        assert_eq!(
+            flags_named_in("Err(\"say it with --no-such-flag, not -x--y\") // --z"),
+            vec!["--no-such-flag"]
+        );
+        let flags = long_flags();
+        let mut missing = Vec::new();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![src];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for f in flags_named_in(&text) {
+                        if !flags.contains(&f)
+                            && !OTHER_PROGRAMS.contains(&f.as_str())
+                            && f != "--no-such-flag"
+                        {
+                            missing.push(format!("{}: {f}", p.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "flags named but not defined: {missing:#?}"
+        );
+        assert!(flags.contains("--assume-units") && flags.contains("--obs-units"));
+    }
+
+    #[test]
+    fn assume_units_is_global_and_repeatable() {
+        let cli = Cli::try_parse_from([
+            "s2s",
+            "inspect",
+            "--assume-units",
+            "pr=mm/month",
+            "--assume-units",
+            "K",
+            "x.nc",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.assume_units,
+            vec![
+                (Some("pr".to_string()), "mm/month".to_string()),
+                (None, "K".to_string())
+            ]
+        );
+        assert!(Cli::try_parse_from(["s2s", "--assume-units", "pr=", "inspect", "x.nc"]).is_err());
+    }
 }

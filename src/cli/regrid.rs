@@ -71,7 +71,12 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             LonLatGrid::regular(dlat, dlon, bbox.as_ref())?
         }
         (None, Some(like)) => {
-            let spatial = read_spatial(like, None, &DimMapping::default())?;
+            // The grid of its first data variable, as the option says (a file of several
+            // variables on one grid is the usual case).
+            let first = s2s_ensemble::io::inspect::data_variable_names(like)?
+                .into_iter()
+                .next();
+            let spatial = read_spatial(like, first.as_deref(), &DimMapping::default())?;
             LonLatGrid::from_spatial(&spatial)
                 .with_context(|| format!("{}: target grid", like.display()))?
         }

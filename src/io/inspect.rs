@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::detect::{detect_layout, Decided, DimMapping, FileMeta};
-use super::read::{choose_variable, file_meta, open, read_cube, ReadOptions};
+use super::read::{choose_variable, file_meta, open, read_cube, ReadOptions, UnitsSource};
 use crate::cube::{Cube, CubeKind};
 use crate::error::{Error, Result};
 use crate::stats::finite_min_max;
@@ -62,6 +62,9 @@ pub struct VariableReport {
     pub units: String,
     /// Units after reading (canonical), or the problem.
     pub units_read: String,
+    /// Where the units came from when not from the `units` attribute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units_note: Option<String>,
     /// Calendar.
     pub calendar: String,
     /// First and last start date (or time stamp) and their number.
@@ -114,6 +117,7 @@ fn report_of(cube: &Cube, dims: Vec<Decided>, units: String, units_read: String)
         quantity: cube.meta.quantity,
         units,
         units_read,
+        units_note: None,
         calendar: cube.meta.calendar.to_string(),
         times,
         members: cube.n_member(),
@@ -194,14 +198,21 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
             Ok(l) => l.dims,
             Err(_) => Vec::new(),
         };
-        let file_units = opts
-            .assume_units
-            .clone()
-            .unwrap_or_else(|| vm.text("units").unwrap_or("").to_string());
+        let (units, source) = super::read::units_to_read(vm, &ropts);
+        let units_note = match source {
+            UnitsSource::Attribute | UnitsSource::Missing => None,
+            UnitsSource::Assumed => Some("assumed (--assume-units)".to_string()),
+            UnitsSource::LongName => {
+                Some("from long_name, the file has no units attribute".to_string())
+            }
+        };
+        let file_units = units;
         match read_cube(path, &ropts) {
             Ok(cube) => {
                 let units_read = cube.meta.units.clone();
-                variables.push(report_of(&cube, dims, file_units, units_read));
+                let mut report = report_of(&cube, dims, file_units, units_read);
+                report.units_note = units_note;
+                variables.push(report);
             }
             Err(e @ Error::Units { .. }) => {
                 problems.push(e.to_string());
@@ -211,12 +222,10 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
                     ..ropts
                 };
                 if let Ok(cube) = read_cube(path, &raw) {
-                    variables.push(report_of(
-                        &cube,
-                        dims,
-                        file_units,
-                        "(unusable, see problems)".into(),
-                    ));
+                    let mut report =
+                        report_of(&cube, dims, file_units, "(unusable, see problems)".into());
+                    report.units_note = units_note;
+                    variables.push(report);
                 }
             }
             Err(e) => problems.push(e.to_string()),
@@ -271,7 +280,16 @@ impl std::fmt::Display for FileReport {
                 .collect();
             writeln!(f, "    dims:      {}", roles.join(", "))?;
             writeln!(f, "    kind:      {:?}, {:?}", v.kind, v.quantity)?;
-            writeln!(f, "    units:     '{}' -> {}", v.units, v.units_read)?;
+            writeln!(
+                f,
+                "    units:     '{}'{} -> {}",
+                v.units,
+                v.units_note
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                v.units_read
+            )?;
             writeln!(f, "    calendar:  {}", v.calendar)?;
             writeln!(
                 f,

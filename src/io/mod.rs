@@ -51,6 +51,38 @@ pub use read::{
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};
 
+/// The units the user assumes for variables ([`crate::units::AssumedUnits`]): set once by the
+/// command line (`--assume-units`) or a configuration (`units = {…}`), consulted by every read
+/// that was not given units explicitly ([`ReadOptions::assume_units`] wins).
+static ASSUMED_UNITS: std::sync::RwLock<crate::units::AssumedUnits> =
+    std::sync::RwLock::new(crate::units::AssumedUnits {
+        by_variable: std::collections::BTreeMap::new(),
+        any: None,
+    });
+
+/// Replaces the process's table of assumed units.
+pub fn set_assumed_units(table: crate::units::AssumedUnits) {
+    *ASSUMED_UNITS.write().unwrap_or_else(|p| p.into_inner()) = table;
+}
+
+/// Adds the entries of `defaults` (a configuration's `units`) the table has none for: the
+/// command line keeps precedence.
+pub fn add_assumed_units_defaults(defaults: &crate::units::AssumedUnits) {
+    ASSUMED_UNITS
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .fill_from(defaults);
+}
+
+/// The units assumed for the variable `name`, if the user gave any.
+pub fn assumed_units_for(name: &str) -> Option<String> {
+    ASSUMED_UNITS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .lookup(name)
+        .map(str::to_string)
+}
+
 /// Opens `source` (a Zarr store, a GRIB file) through a NetCDF copy that `convert` writes to
 /// a temporary path: the copy is unlinked as soon as it is open (the open file stays readable),
 /// so nothing is left behind on any exit.

@@ -55,6 +55,43 @@ pub struct ReadOptions {
     pub time: Option<CfDateTime>,
 }
 
+/// Where the units of a read come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitsSource {
+    /// [`ReadOptions::assume_units`] or the global `--assume-units` table.
+    Assumed,
+    /// The variable's `units` attribute.
+    Attribute,
+    /// A final `(…)`/`[…]` of `long_name`, the file having no `units`.
+    LongName,
+    /// None at all.
+    Missing,
+}
+
+/// The units a variable is read in, and where they come from: explicit options, then the
+/// user's table by variable name, then the `units` attribute, then units written in
+/// `long_name` ([`crate::units::units_in_long_name`]).
+pub fn units_to_read(vm: &VarMeta, opts: &ReadOptions) -> (String, UnitsSource) {
+    if let Some(u) = opts
+        .assume_units
+        .clone()
+        .or_else(|| super::assumed_units_for(&vm.name))
+    {
+        return (u, UnitsSource::Assumed);
+    }
+    let attr = vm.text("units").unwrap_or("").trim();
+    if !attr.is_empty() {
+        return (attr.to_string(), UnitsSource::Attribute);
+    }
+    match vm
+        .text("long_name")
+        .and_then(crate::units::units_in_long_name)
+    {
+        Some(u) => (u, UnitsSource::LongName),
+        None => (String::new(), UnitsSource::Missing),
+    }
+}
+
 pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
     Error::Netcdf {
         path: path.to_path_buf(),
@@ -1219,8 +1256,7 @@ fn read_variable(
     let standard_name = vm.text("standard_name").map(str::to_string);
     let long_name = vm.text("long_name").map(|s| s.trim().to_string());
     let quantity = Quantity::detect(&vm.name, standard_name.as_deref(), long_name.as_deref());
-    let file_units = vm.text("units").unwrap_or("").trim().to_string();
-    let units_in = opts.assume_units.clone().unwrap_or(file_units.clone());
+    let (units_in, _) = units_to_read(vm, opts);
     let model = opts.model.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())

@@ -64,10 +64,17 @@ pub fn read_var(path: &Path, var: Option<&str>, opts: ReadOptions) -> Result<Cub
         return read_cube(path, &opts);
     };
     let name = resolve_var(path, var)?;
+    // `--assume-units pr=…` names the alias the user asked for, not the file's name for it.
+    let assume_units = opts.assume_units.clone().or_else(|| {
+        (name != var)
+            .then(|| super::assumed_units_for(var))
+            .flatten()
+    });
     let mut cube = read_cube(
         path,
         &ReadOptions {
             variable: Some(name),
+            assume_units,
             ..opts
         },
     )?;

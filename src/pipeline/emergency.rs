@@ -66,6 +66,11 @@ impl EmergencyPlan {
         countries: Option<PathBuf>,
     ) -> Result<Self> {
         let c = EmergencyConfig::load(path)?;
+        // The configuration's units fill the process's table under the command line's.
+        crate::io::add_assumed_units_defaults(&crate::units::AssumedUnits {
+            by_variable: c.units.clone(),
+            any: None,
+        });
         let base = path.parent().unwrap_or(Path::new("."));
         let rel = |p: &PathBuf| resolve_path(base, p);
         let out = match (out, &c.output) {

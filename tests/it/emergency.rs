@@ -336,3 +336,132 @@ fn two_models_weigh_the_same() {
         .unwrap();
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
 }
+
+/// A plain `(time, lat, lon)` current file, 0.5 m/s eastward, whose velocity variables carry
+/// `long_name` and, optionally, `units`.
+fn plain_currents(path: &Path, long_names: [&str; 2], with_units: bool) {
+    use crate::common::{coord, create, data_f32, A};
+    let mut f = create(path);
+    let t: Vec<f64> = (0..6).map(f64::from).collect();
+    let lat: Vec<f64> = (0..29).map(|i| 1.0 + 0.5 * f64::from(i)).collect();
+    let lon: Vec<f64> = (0..31).map(|i| 75.0 + 0.5 * f64::from(i)).collect();
+    coord(
+        &mut f,
+        "time",
+        &t,
+        &[("units", A::T("days since 2020-09-01"))],
+    );
+    coord(&mut f, "lat", &lat, &[("units", A::T("degrees_north"))]);
+    coord(&mut f, "lon", &lon, &[("units", A::T("degrees_east"))]);
+    let n = t.len() * lat.len() * lon.len();
+    for (name, value, long_name) in [("uo", 0.5f32, long_names[0]), ("vo", 0.0, long_names[1])] {
+        let mut attrs = vec![("long_name", A::T(long_name))];
+        if with_units {
+            attrs.push(("units", A::T("m s-1")));
+        }
+        data_f32(
+            &mut f,
+            name,
+            &["time", "lat", "lon"],
+            &vec![value; n],
+            &attrs,
+        );
+    }
+}
+
+/// Units only in `long_name` ("eastward_sea_water_velocity (m/s)") are read, and `inspect`
+/// says where they came from; a file with no units anywhere is refused until
+/// `--assume-units VAR=UNITS` (global, repeatable) or the configuration's `units` gives them.
+#[test]
+fn current_units_from_long_name_or_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    let in_long_name = d.join("cur_long_name.nc");
+    plain_currents(
+        &in_long_name,
+        [
+            "eastward_sea_water_velocity (m/s)",
+            "northward_sea_water_velocity (m/s)",
+        ],
+        false,
+    );
+    let o = s2s(&["inspect", "--var", "uo", in_long_name.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = crate::common::stdout(&o);
+    assert!(text.contains("'m/s' (from long_name"), "{text}");
+    let run = |currents: &Path, out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "emergency",
+            "--lat",
+            "7.0",
+            "--lon",
+            "80.0",
+            "--start",
+            "2020-09-01",
+            "--days",
+            "2",
+            "--currents",
+            currents.to_str().unwrap(),
+            "--particles",
+            "2",
+            "--diffusivity",
+            "0",
+            "--release-radius-km",
+            "0",
+            "--countries",
+            &sea,
+            "--out",
+        ];
+        let out = d.join(out);
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        (s2s(&args), out)
+    };
+    let (o, out) = run(&in_long_name, "a", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (la, lo, _) in positions(&out, 24.0) {
+        let east = (lo as f64 - 80.0).to_radians() * R * 7f64.to_radians().cos();
+        assert!(
+            (la - 7.0).abs() < 1e-5 && (east - 43_200.0).abs() < 2.0,
+            "{east}"
+        );
+    }
+
+    let bare = d.join("cur_bare.nc");
+    plain_currents(&bare, ["eastward current", "northward current"], false);
+    let (o, _) = run(&bare, "b", &[]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("uo") && e.contains("units"), "{e}");
+    let (o, out) = run(
+        &bare,
+        "c",
+        &["--assume-units", "uo=m/s", "--assume-units", "vo=m/s"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, lo, _) = positions(&out, 24.0)[0];
+    assert!((lo - 80.39).abs() < 0.01, "{lo}");
+    // cm/s assumed: 100 times slower
+    let (o, out) = run(&bare, "d", &["--assume-units", "cm/s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, lo, _) = positions(&out, 24.0)[0];
+    assert!((lo - 80.0039).abs() < 1e-3, "{lo}");
+    // the configuration's `units` table
+    std::fs::write(
+        d.join("e.toml"),
+        format!(
+            "units = {{ uo = \"m/s\", vo = \"m/s\" }}\n[emergency]\nlat = 7.0\nlon = 80.0\nstart = \"2020-09-01\"\ndays = 2\ncurrents = \"{}\"\nparticles = 2\ndiffusivity = 0.0\nrelease_radius_km = 0.0\noutput = \"em\"\n",
+            bare.display()
+        ),
+    )
+    .unwrap();
+    let o = s2s(&[
+        "emergency",
+        "--config",
+        d.join("e.toml").to_str().unwrap(),
+        "--countries",
+        &sea,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -176,6 +176,11 @@ pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookRep
     let started = Instant::now();
     let cfg = &plan.config;
     let (base, out) = (plan.base.as_path(), plan.out.as_path());
+    // The configuration's units fill the process's table under the command line's.
+    crate::io::add_assumed_units_defaults(&crate::units::AssumedUnits {
+        by_variable: cfg.units.clone(),
+        any: None,
+    });
     super::create_dir(out)?;
     let mut log = RunLog {
         stages: Vec::new(),
