@@ -382,6 +382,56 @@ pub fn wrap_lon(lon: f64, lo: f64) -> f64 {
     }
 }
 
+/// Largest deviation from a regular axis, as a fraction of its spacing, still taken as regular
+/// (and between two files' coordinates, still the same point): 1e-3. Float32 coordinates of a
+/// 1/12° grid wobble by 4–8e-6° (1e-4 of the spacing) around the exact values; a real
+/// irregularity (a Gaussian grid, a stretched ocean grid) is much larger.
+pub const REGULAR_AXIS_TOLERANCE: f64 = 1e-3;
+
+/// Float32 units in the last place an axis may deviate by in any case: coordinates stored as
+/// float32 are exact to about one ulp (1.5e-5° near 180°), whatever the spacing.
+pub const COORDINATE_F32_ULPS: f64 = 4.0;
+
+/// The deviation allowed on an axis of spacing `spacing` reaching `max_abs` degrees.
+pub fn coordinate_tolerance(spacing: f64, max_abs: f64) -> f64 {
+    let ulp = f64::from(f32::EPSILON) * max_abs.max(1.0);
+    (REGULAR_AXIS_TOLERANCE * spacing.abs()).max(COORDINATE_F32_ULPS * ulp)
+}
+
+/// The spacing of a strictly ascending, evenly spaced axis, `(last − first) / (n − 1)`, or
+/// `None` when some step differs from it by more than [`coordinate_tolerance`].
+pub fn regular_spacing(x: &[f64]) -> Option<f64> {
+    let n = x.len();
+    if n < 2 || !x.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let d = (x[n - 1] - x[0]) / (n - 1) as f64;
+    let max_abs = x[0].abs().max(x[n - 1].abs());
+    let tol = coordinate_tolerance(d, max_abs);
+    (d > 0.0 && x.windows(2).all(|w| ((w[1] - w[0]) - d).abs() <= tol)).then_some(d)
+}
+
+/// Whether two coordinate axes name the same points: same length, and each pair within
+/// [`coordinate_tolerance`] of the axis spacing.
+pub fn same_axis(a: &[f64], b: &[f64]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    let spacing = a
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(f64::INFINITY, f64::min);
+    let spacing = if spacing.is_finite() { spacing } else { 1.0 };
+    let max_abs = a.iter().chain(b).fold(0.0f64, |m, v| m.max(v.abs()));
+    let tol = coordinate_tolerance(spacing, max_abs);
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| (x - y).abs() <= tol || (x.is_nan() && y.is_nan()))
+}
+
 /// Horizontal layout of a cube.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Spatial {
@@ -411,6 +461,31 @@ pub enum Spatial {
 }
 
 impl Spatial {
+    /// Whether two layouts are the same grid (or points) up to coordinate jitter
+    /// ([`same_axis`]); a float32 copy of a grid is the same grid.
+    pub fn same_grid(&self, other: &Spatial) -> bool {
+        match (self, other) {
+            (Spatial::Grid { lat, lon }, Spatial::Grid { lat: la, lon: lo }) => {
+                same_axis(lat, la) && same_axis(lon, lo)
+            }
+            (Spatial::Curvilinear { lat, lon }, Spatial::Curvilinear { lat: la, lon: lo }) => {
+                lat.dim() == la.dim()
+                    && lon.dim() == lo.dim()
+                    && same_axis(lat.as_slice().unwrap_or(&[]), la.as_slice().unwrap_or(&[]))
+                    && same_axis(lon.as_slice().unwrap_or(&[]), lo.as_slice().unwrap_or(&[]))
+            }
+            (
+                Spatial::Points { lat, lon, names },
+                Spatial::Points {
+                    lat: la,
+                    lon: lo,
+                    names: n,
+                },
+            ) => names == n && same_axis(lat, la) && same_axis(lon, lo),
+            _ => false,
+        }
+    }
+
     /// `(ny, nx)` of the values.
     pub fn shape(&self) -> (usize, usize) {
         match self {
@@ -1318,5 +1393,36 @@ mod tests {
         obs.values = Array5::zeros((12, 1, 1, 1, 1));
         let e = align_observations(&obs, &f).unwrap_err().to_string();
         assert!(e.contains("regrid"), "{e}");
+    }
+    #[test]
+    fn jittered_float32_axes_are_regular_and_the_same() {
+        // 1/12° stored as float32 with 4–8e-6° wobble: regular, and the same as the exact axis
+        let exact: Vec<f64> = (0..400).map(|i| 60.0 + f64::from(i) / 12.0).collect();
+        let jittered: Vec<f64> = exact
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| f64::from((x + if i % 2 == 0 { 6e-6 } else { -8e-6 }) as f32))
+            .collect();
+        let d = regular_spacing(&jittered).unwrap();
+        assert!((d - 1.0 / 12.0).abs() < 1e-7, "{d}");
+        assert!(same_axis(&exact, &jittered));
+        // a Gaussian-like or stretched axis is not regular; a shifted one is not the same
+        let stretched: Vec<f64> = (0..50)
+            .map(|i| f64::from(i) * (1.0 + 0.002 * f64::from(i)))
+            .collect();
+        assert!(regular_spacing(&stretched).is_none());
+        let shifted: Vec<f64> = exact.iter().map(|x| x + 0.01).collect();
+        assert!(!same_axis(&exact, &shifted));
+        assert!(regular_spacing(&[1.0, 1.0]).is_none());
+        assert!(regular_spacing(&[3.0, 2.0, 1.0]).is_none());
+        let a = Spatial::Grid {
+            lat: exact[..10].to_vec(),
+            lon: exact.clone(),
+        };
+        let b = Spatial::Grid {
+            lat: jittered[..10].to_vec(),
+            lon: jittered.clone(),
+        };
+        assert!(a.same_grid(&b) && a != b);
     }
 }

@@ -393,7 +393,9 @@ pub fn absolute_vorticity(
     } else {
         1.0
     };
-    let periodic = nx > 1 && ((nx as f64) * (lon[1] - lon[0]) - 360.0).abs() < 1e-6;
+    let periodic = crate::cube::regular_spacing(lon).is_some_and(|d| {
+        ((nx as f64) * d - 360.0).abs() <= crate::cube::coordinate_tolerance(d, 360.0)
+    });
     ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| {
         let phi = lat[j].to_radians();
         if ny < 2 || nx < 2 || phi.cos() < 1e-6 {

@@ -69,18 +69,17 @@ impl<'a> VelocityField<'a> {
                 times_s.len()
             )));
         }
-        let regular = |x: &[f64]| {
-            let d = x[1] - x[0];
-            d > 0.0
-                && x.windows(2)
-                    .all(|w| ((w[1] - w[0]) - d).abs() <= 1e-6 * d.abs().max(1.0))
-        };
-        if !regular(lat) || !regular(lon) {
+        // Regular up to float32 jitter ([`crate::cube::regular_spacing`]); the spacing is the
+        // mean one, so a jittered axis does not drift away from its own coordinates.
+        let (Some(dlat), Some(dlon)) = (
+            crate::cube::regular_spacing(lat),
+            crate::cube::regular_spacing(lon),
+        ) else {
             return Err(bad(
                 "latitudes and longitudes must be regular and ascending (regrid the fields first)"
                     .into(),
             ));
-        }
+        };
         if times_s.windows(2).any(|w| w[1] <= w[0]) {
             return Err(bad("times must increase".into()));
         }
@@ -95,10 +94,9 @@ impl<'a> VelocityField<'a> {
                 ),
             ));
         }
-        let dlon = lon[1] - lon[0];
         Ok(VelocityField {
             lat0: lat[0],
-            dlat: lat[1] - lat[0],
+            dlat,
             lon0: lon[0],
             dlon,
             periodic: ((lon.len() as f64) * dlon - 360.0).abs() < 1e-6 * dlon,

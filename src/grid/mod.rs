@@ -123,7 +123,8 @@ impl LonLatGrid {
         let mut lon_bounds = midpoint_bounds(&lon, None);
         // A grid that covers the globe to within rounding is exactly periodic.
         let span = lon_bounds[lon.len()] - lon_bounds[0];
-        if (span - 360.0).abs() < 1e-6 {
+        let tol = crate::cube::coordinate_tolerance(360.0 / lon.len() as f64, 360.0);
+        if (span - 360.0).abs() <= tol {
             lon_bounds[lon.len()] = lon_bounds[0] + 360.0;
         }
         Ok(LonLatGrid {

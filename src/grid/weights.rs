@@ -199,9 +199,7 @@ impl RegridWeights {
 /// A cube on the target grid of `weights`; every `(init, member, lead)` map is regridded.
 pub fn regrid_cube(cube: &Cube, weights: &RegridWeights) -> Result<Cube> {
     let src_grid = LonLatGrid::from_spatial(&cube.coords.spatial)?;
-    let same = |a: &[f64], b: &[f64]| {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6)
-    };
+    let same = crate::cube::same_axis;
     if !same(&src_grid.lat, &weights.src.lat) || !same(&src_grid.lon, &weights.src.lon) {
         return Err(Error::mismatch(
             "regridding weights and data",

@@ -197,7 +197,9 @@ pub fn read_series(path: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, 
     };
     for (what, c) in [("wind", Some(&wind)), ("thickness", thickness.as_ref())] {
         if let Some(c) = c {
-            if c.values.dim() != psl.values.dim() || c.coords.spatial != psl.coords.spatial {
+            if c.values.dim() != psl.values.dim()
+                || !c.coords.spatial.same_grid(&psl.coords.spatial)
+            {
                 return Err(Error::Grid {
                     path: path.to_path_buf(),
                     variable: c.meta.variable.clone(),

@@ -273,7 +273,7 @@ fn concatenate_set(mut parts: Vec<(PathBuf, Cube)>) -> Result<Cube> {
                 ),
             ))
         };
-        if c.coords.spatial != first.coords.spatial {
+        if !c.coords.spatial.same_grid(&first.coords.spatial) {
             return differs("grid");
         }
         if c.coords.lead != first.coords.lead {

@@ -617,7 +617,7 @@ pub fn genesis_products(plan: &GenesisPlan, options: &RunOptions) -> Result<Gene
         .collect::<Result<_, _>>()?;
     let (fc, fc_cube) = read_gpi_fields(plan.forecast, 0.9).context("the forecast fields")?;
     let (hc, hc_cube) = read_gpi_fields(plan.hindcast, 0.9).context("the hindcast fields")?;
-    if fc_cube.coords.spatial != hc_cube.coords.spatial {
+    if !fc_cube.coords.spatial.same_grid(&hc_cube.coords.spatial) {
         return Err(Error::mismatch(
             format!(
                 "{} and {}",

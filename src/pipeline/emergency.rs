@@ -231,7 +231,7 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
                 None,
                 &[("uas", "vas"), ("u10", "v10"), ("UBOT", "VBOT")],
             )?;
-            if wu.coords.spatial != u.coords.spatial {
+            if !wu.coords.spatial.same_grid(&u.coords.spatial) {
                 return Err(Error::Input {
                     path: p.clone(),
                     reason: format!(

@@ -385,7 +385,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
     // Every system is scored on the same starts, leads and grid.
     let reference: &Cube = hc.first().or(given.first()).expect("something to verify");
     for (c, p) in given.iter().zip(&args.forecast_probabilities) {
-        let same = c.coords.spatial == reference.coords.spatial
+        let same = c.coords.spatial.same_grid(&reference.coords.spatial)
             && c.coords.lead == reference.coords.lead
             && c.same_start_months(reference);
         if !same {

@@ -340,20 +340,47 @@ fn two_models_weigh_the_same() {
 /// A plain `(time, lat, lon)` current file, 0.5 m/s eastward, whose velocity variables carry
 /// `long_name` and, optionally, `units`.
 fn plain_currents(path: &Path, long_names: [&str; 2], with_units: bool) {
+    plain_currents_on(path, long_names, with_units, 0.5);
+}
+
+/// [`plain_currents`] on a grid of `step` degrees; a 1/12° grid is stored as float32 with
+/// the 4–8e-6° wobble of real ocean-model files.
+fn plain_currents_on(path: &Path, long_names: [&str; 2], with_units: bool, step: f64) {
     use crate::common::{coord, create, data_f32, A};
     let mut f = create(path);
     let t: Vec<f64> = (0..6).map(f64::from).collect();
-    let lat: Vec<f64> = (0..29).map(|i| 1.0 + 0.5 * f64::from(i)).collect();
-    let lon: Vec<f64> = (0..31).map(|i| 75.0 + 0.5 * f64::from(i)).collect();
+    let (ny, nx) = (
+        (14.0 / step).round() as usize + 1,
+        (15.0 / step).round() as usize + 1,
+    );
+    let wobble = |i: usize| {
+        if step < 0.1 {
+            [6e-6, -8e-6, 4e-6][i % 3]
+        } else {
+            0.0
+        }
+    };
+    let lat: Vec<f64> = (0..ny).map(|i| 1.0 + step * i as f64 + wobble(i)).collect();
+    let lon: Vec<f64> = (0..nx)
+        .map(|i| 75.0 + step * i as f64 + wobble(i + 1))
+        .collect();
     coord(
         &mut f,
         "time",
         &t,
         &[("units", A::T("days since 2020-09-01"))],
     );
-    coord(&mut f, "lat", &lat, &[("units", A::T("degrees_north"))]);
-    coord(&mut f, "lon", &lon, &[("units", A::T("degrees_east"))]);
-    let n = t.len() * lat.len() * lon.len();
+    for (name, axis, units) in [
+        ("lat", &lat, "degrees_north"),
+        ("lon", &lon, "degrees_east"),
+    ] {
+        f.add_dimension(name, axis.len()).unwrap();
+        let mut v = f.add_variable::<f32>(name, &[name]).unwrap();
+        v.put_attribute("units", units).unwrap();
+        let stored: Vec<f32> = axis.iter().map(|&x| x as f32).collect();
+        v.put_values(&stored, ..).unwrap();
+    }
+    let n = t.len() * ny * nx;
     for (name, value, long_name) in [("uo", 0.5f32, long_names[0]), ("vo", 0.0, long_names[1])] {
         let mut attrs = vec![("long_name", A::T(long_name))];
         if with_units {
@@ -464,4 +491,53 @@ fn current_units_from_long_name_or_assumed() {
         &sea,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// 1/12° float32 coordinates that wobble by 4–8e-6° are a regular grid: the drift runs and
+/// goes 43.2 km a day in 0.5 m/s, as on the exact grid.
+#[test]
+fn jittered_twelfth_degree_currents_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    let cur = d.join("cur_12th.nc");
+    plain_currents_on(&cur, ["u", "v"], true, 1.0 / 12.0);
+    let out = d.join("o");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "80.0",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "2",
+        "--currents",
+        cur.to_str().unwrap(),
+        "--particles",
+        "2",
+        "--diffusivity",
+        "0",
+        "--release-radius-km",
+        "0",
+        "--countries",
+        &sea,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (la, lo, _) in positions(&out, 24.0) {
+        let east = (lo as f64 - 80.0).to_radians() * R * 7f64.to_radians().cos();
+        assert!(
+            (la - 7.0).abs() < 1e-4 && (east - 43_200.0).abs() < 5.0,
+            "{east}"
+        );
+    }
+    let o = s2s(&["inspect", cur.to_str().unwrap(), "--var", "uo"]);
+    assert!(
+        crate::common::stdout(&o).contains("regular lat/lon grid"),
+        "{}",
+        crate::common::stdout(&o)
+    );
 }

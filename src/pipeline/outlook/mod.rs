@@ -674,7 +674,7 @@ fn to_run_grid(cache: &mut WeightCache, c: &mut Cube) -> Result<()> {
 
 /// Without `[grid]`, every file must already be on the observations' grid.
 fn on_obs_grid(c: &Cube, obs: &Cube, obs_path: &Path) -> Result<()> {
-    if c.coords.spatial != obs.coords.spatial {
+    if !c.coords.spatial.same_grid(&obs.coords.spatial) {
         return Err(Error::mismatch(
             format!("the grids of model {} and {}", c.meta.model, obs_path.display()),
             "add a [grid] section to the configuration (e.g. `[grid]` alone regrids every model onto the observations' grid; `spacing = \"1\"` onto a 1° grid), or regrid the files with `s2s regrid`",
