@@ -432,6 +432,31 @@ pub fn same_axis(a: &[f64], b: &[f64]) -> bool {
         .all(|(x, y)| (x - y).abs() <= tol || (x.is_nan() && y.is_nan()))
 }
 
+/// For each longitude of `to`, the index in `from` of the same longitude modulo 360° (within
+/// [`coordinate_tolerance`]), when the two ascending axes hold the same points in another
+/// convention (0…360 and −180…180) — a rotation; `None` otherwise.
+pub fn lon_rotation(from: &[f64], to: &[f64]) -> Option<Vec<usize>> {
+    let n = from.len();
+    if n != to.len() || n == 0 {
+        return None;
+    }
+    let spacing = to
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(f64::INFINITY, f64::min);
+    let tol = coordinate_tolerance(if spacing.is_finite() { spacing } else { 1.0 }, 360.0);
+    let same = |a: f64, b: f64| {
+        let d = (a - b).rem_euclid(360.0);
+        d <= tol || 360.0 - d <= tol
+    };
+    let k = from.iter().position(|&x| same(x, to[0]))?;
+    let perm: Vec<usize> = (0..n).map(|i| (k + i) % n).collect();
+    perm.iter()
+        .zip(to)
+        .all(|(&j, &t)| same(from[j], t))
+        .then_some(perm)
+}
+
 /// Horizontal layout of a cube.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Spatial {
@@ -474,15 +499,31 @@ impl Spatial {
                     && same_axis(lat.as_slice().unwrap_or(&[]), la.as_slice().unwrap_or(&[]))
                     && same_axis(lon.as_slice().unwrap_or(&[]), lo.as_slice().unwrap_or(&[]))
             }
+            // Points by position (names differ between files: station ids, index names).
             (
-                Spatial::Points { lat, lon, names },
+                Spatial::Points { lat, lon, .. },
                 Spatial::Points {
-                    lat: la,
-                    lon: lo,
-                    names: n,
+                    lat: la, lon: lo, ..
                 },
-            ) => names == n && same_axis(lat, la) && same_axis(lon, lo),
+            ) => same_axis(lat, la) && same_axis(lon, lo),
             _ => false,
+        }
+    }
+
+    /// For each `x` of `to`, the `x` of `self` at the same place: the identity for the same
+    /// grid ([`Spatial::same_grid`]), a rotation of the longitudes for the same grid in another
+    /// longitude convention ([`lon_rotation`]); `None` for another grid.
+    pub fn x_order_like(&self, to: &Spatial) -> Option<Vec<usize>> {
+        if self.same_grid(to) {
+            return Some((0..self.shape().1).collect());
+        }
+        match (self, to) {
+            (Spatial::Grid { lat, lon }, Spatial::Grid { lat: la, lon: lo })
+                if same_axis(lat, la) =>
+            {
+                lon_rotation(lon, lo)
+            }
+            _ => None,
         }
     }
 
@@ -1039,7 +1080,9 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
             format!("{} is a forecast, not an observed series", obs.meta.model),
         ));
     }
-    if obs.coords.spatial.shape() != forecast.coords.spatial.shape() {
+    // The observations' x for each forecast x: the same grid, or the same points in another
+    // longitude convention.
+    let Some(x_order) = obs.coords.spatial.x_order_like(&forecast.coords.spatial) else {
         return Err(Error::mismatch(
             "grids of observations and forecast",
             format!(
@@ -1048,7 +1091,14 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
                 forecast.coords.spatial.describe()
             ),
         ));
-    }
+    };
+    let rotated;
+    let obs_values = if x_order.iter().enumerate().all(|(i, &j)| i == j) {
+        &obs.values
+    } else {
+        rotated = obs.values.select(Axis(axis::X), &x_order);
+        &rotated
+    };
     let mode = Alignment::for_series(obs);
     let (ni, nl) = (forecast.n_init(), forecast.n_lead());
     let (ny, nx) = forecast.coords.spatial.shape();
@@ -1105,7 +1155,7 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
             }
             let mut acc = ndarray::Array2::<f32>::zeros((ny, nx));
             for &t in matched {
-                acc += &obs.values.slice(s![t, 0, 0, .., ..]);
+                acc += &obs_values.slice(s![t, 0, 0, .., ..]);
             }
             acc /= matched.len() as f32;
             out.slice_mut(s![i, 0, l, .., ..]).assign(&acc);
@@ -1120,7 +1170,7 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
         init: forecast.coords.init.clone(),
         member: vec![0],
         lead: forecast.coords.lead.clone(),
-        spatial: obs.coords.spatial.clone(),
+        spatial: forecast.coords.spatial.clone(),
     };
     let mut cube = Cube::new(out, coords, meta)?;
     cube.meta.calendar = forecast.meta.calendar;
@@ -1164,6 +1214,23 @@ pub(crate) fn from_cell_major(buf: &[f32], mut values: ndarray::ArrayViewMut3<f3
                 lane[x] = v;
             }
         }
+    }
+}
+
+impl Cube {
+    /// Puts this cube on `to`'s horizontal layout: nothing but the exact coordinates (taken
+    /// from `to`) changes on the same grid; the longitudes are rotated when `to` holds the same
+    /// points in another longitude convention. `false` (and the cube untouched) when the grids
+    /// differ.
+    pub fn align_layout(&mut self, to: &Spatial) -> bool {
+        let Some(order) = self.coords.spatial.x_order_like(to) else {
+            return false;
+        };
+        if order.iter().enumerate().any(|(i, &j)| i != j) {
+            self.values = self.values.select(Axis(axis::X), &order);
+        }
+        self.coords.spatial = to.clone();
+        true
     }
 }
 
@@ -1394,6 +1461,34 @@ mod tests {
         let e = align_observations(&obs, &f).unwrap_err().to_string();
         assert!(e.contains("regrid"), "{e}");
     }
+    #[test]
+    fn alignment_rotates_another_longitude_convention() {
+        // forecast 0…270, observations −180…90: the same points, paired by longitude
+        let global = |lon: Vec<f64>| Spatial::Grid {
+            lat: vec![-10.0, 0.0, 10.0],
+            lon,
+        };
+        let mut f = grid_cube(1, 1);
+        f.coords.spatial = global(vec![0.0, 90.0, 180.0, 270.0]);
+        let mut obs = monthly_obs(1993, 1, 1);
+        obs.coords.spatial = global(vec![-180.0, -90.0, 0.0, 90.0]);
+        obs.values = Array5::from_shape_fn((12, 1, 1, 3, 4), |(t, _, _, _, x)| {
+            (t * 10 + x) as f32 // x: −180, −90, 0, 90
+        });
+        let (a, _) = align_observations(&obs, &f).unwrap();
+        // May 1993 (t = 4): lon 0 is the observations' x = 2, lon 270 (−90) their x = 1
+        assert_eq!(a.values[[0, 0, 0, 1, 0]], 42.0);
+        assert_eq!(a.values[[0, 0, 0, 1, 3]], 41.0);
+        assert_eq!(a.coords.spatial, f.coords.spatial);
+        let mut o2 = obs.clone();
+        assert!(o2.align_layout(&f.coords.spatial));
+        assert_eq!(o2.values[[4, 0, 0, 1, 1]], 43.0); // lon 90 = their x = 3
+                                                      // a shifted grid is not a rotation
+        obs.coords.spatial = global(vec![-170.0, -80.0, 10.0, 100.0]);
+        assert!(align_observations(&obs, &f).is_err());
+        assert!(!obs.align_layout(&f.coords.spatial));
+    }
+
     #[test]
     fn jittered_float32_axes_are_regular_and_the_same() {
         // 1/12° stored as float32 with 4–8e-6° wobble: regular, and the same as the exact axis

@@ -92,6 +92,38 @@ pub fn units_to_read(vm: &VarMeta, opts: &ReadOptions) -> (String, UnitsSource) 
     }
 }
 
+/// The start of the 360° window a file's longitudes are read in when no box asks for another:
+/// the file's own convention when its axis is monotonic and spans less than 360° (0…359 stays
+/// 0…359, −180…179 stays, a 40…180 regional grid keeps 180), else the window of −180 and 0 in
+/// which the wrapped axis is the most compact (a file stored 0…179, −180…−1 is read −180…179).
+pub fn own_lon_window(lon: &[f64]) -> f64 {
+    let n = lon.len();
+    if n == 0 {
+        return -180.0;
+    }
+    let (first, last) = (lon[0], lon[n - 1]);
+    if lon.windows(2).all(|w| w[1] > w[0]) && last - first < 360.0 {
+        return first;
+    }
+    if lon.windows(2).all(|w| w[1] < w[0]) && first - last < 360.0 {
+        return last;
+    }
+    let span = |lo: f64| {
+        let (mn, mx) = lon
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &l| {
+                let x = wrap_lon(l, lo);
+                (a.min(x), b.max(x))
+            });
+        mx - mn
+    };
+    if span(0.0) < span(-180.0) {
+        0.0
+    } else {
+        -180.0
+    }
+}
+
 pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
     Error::Netcdf {
         path: path.to_path_buf(),
@@ -932,10 +964,14 @@ fn plan_spatial(
             if let Some(b) = bbox {
                 ys.retain(|&i| (b.south..=b.north).contains(&lat_v[i]));
             }
-            // Longitude: one convention, ascending, inside the box.
+            // Longitude: ascending, inside the box; without a box in the file's own convention
+            // ([`own_lon_window`]).
             let (lo, w, e) = match bbox {
                 Some(b) => b.lon_window(),
-                None => (-180.0, -180.0, 180.0),
+                None => {
+                    let lo = own_lon_window(&lon_v);
+                    (lo, lo, lo + 360.0)
+                }
             };
             let mut xs: Vec<(f64, usize)> = lon_v
                 .iter()
@@ -1816,5 +1852,19 @@ mod tests {
         assert_eq!(cadence(&monthly, cal), Lead::months(0.0, 1.0));
         let yearly: Vec<_> = (0..5).map(|y| CfDateTime::ymd(1982 + y, 12, 1)).collect();
         assert_eq!(cadence(&yearly, cal), Lead::months(0.0, 12.0));
+    }
+    #[test]
+    fn longitudes_keep_the_files_convention() {
+        assert_eq!(own_lon_window(&[0.0, 90.0, 180.0, 270.0]), 0.0);
+        assert_eq!(own_lon_window(&[-180.0, -90.0, 0.0, 90.0]), -180.0);
+        assert_eq!(own_lon_window(&[40.0, 100.0, 180.0]), 40.0);
+        assert_eq!(own_lon_window(&[180.0, 100.0, 40.0]), 40.0);
+        // stored 0…179 then −180…−1: read −180…179
+        assert_eq!(own_lon_window(&[0.0, 90.0, -180.0, -90.0]), -180.0);
+        // a regional grid across 0° stored 300…359, 0…30: read −60…30
+        assert_eq!(own_lon_window(&[300.0, 330.0, 0.0, 30.0]), -180.0);
+        // a Pacific grid across 180° stored 170…179, −180…−170: read 170…190
+        assert_eq!(own_lon_window(&[170.0, 175.0, -180.0, -175.0]), 0.0);
+        assert_eq!(own_lon_window(&[]), -180.0);
     }
 }

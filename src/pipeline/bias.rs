@@ -119,26 +119,17 @@ pub fn bias_correct(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasRepo
             ..with_years
         },
     )?;
-    let forecast = args
+    let mut forecast = args
         .forecast
         .as_deref()
         .map(|f| read_var(f, Some(&args.variable), ReadOptions::default()))
         .transpose()?;
-    if hindcast.coords.spatial.shape() != obs.coords.spatial.shape() {
-        return Err(Error::mismatch(
-            format!(
-                "the grids of {} and {}",
-                args.hindcast.display(),
-                args.obs.display()
-            ),
-            format!(
-                "{} vs {}; regrid first, e.g. s2s regrid --method conservative --like {} {} OUT",
-                hindcast.coords.spatial.describe(),
-                obs.coords.spatial.describe(),
-                args.obs.display(),
-                args.hindcast.display()
-            ),
-        ));
+    // Cells are paired by position only once the grids are known to be the same (or the same
+    // points in another longitude convention, rotated here).
+    let mut obs = obs;
+    super::align_grid(&mut obs, &args.obs, &hindcast)?;
+    if let (Some(f), Some(path)) = (forecast.as_mut(), args.forecast.as_deref()) {
+        super::align_grid(f, path, &hindcast)?;
     }
     // Observations either as a series (aligned here to the targets) or already on the
     // hindcast's (init, lead) targets with one member.

@@ -157,6 +157,15 @@ pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineRep
         for (p, name) in plan.forecast.iter().zip(&models) {
             fc.push(read_lead(p, var, l, None, name)?);
         }
+        // Every model on the first one's grid (or the same points in another longitude
+        // convention, rotated): cells are never paired by position alone.
+        let (first, rest) = hc.split_first_mut().expect("at least one model");
+        for (c, p) in rest.iter_mut().zip(&plan.hindcast[1..]) {
+            super::align_grid(c, p, first)?;
+        }
+        for (c, p) in fc.iter_mut().zip(&plan.forecast) {
+            super::align_grid(c, p, first)?;
+        }
         let aligned = match &obs {
             Some(o) if o.meta.kind == CubeKind::Observed => {
                 let obs_path = plan.obs.as_deref().expect("obs read from a path");
@@ -168,7 +177,9 @@ pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineRep
                     && o.n_lead() == nl
                     && o.init_years() == hc[0].init_years() =>
             {
-                Some(o.select_leads(&[l])?)
+                let mut o = o.select_leads(&[l])?;
+                super::align_grid(&mut o, plan.obs.as_deref().expect("obs read from a path"), &hc[0])?;
+                Some(o)
             }
             Some(o) => return Err(Error::Dimensions {
                 path: plan.obs.clone().expect("obs"),

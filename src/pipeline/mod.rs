@@ -206,6 +206,24 @@ pub fn align_or_fail(obs: &Cube, obs_path: &Path, hindcast: &Cube) -> Result<(Cu
     Ok((aligned, missing))
 }
 
+/// Puts `cube` (read from `path`) on the grid of `reference`: the same grid up to coordinate
+/// jitter, or the same points in another longitude convention (rotated); an error naming both
+/// grids otherwise — cells are never paired by position alone.
+pub fn align_grid(cube: &mut Cube, path: &Path, reference: &Cube) -> Result<()> {
+    if cube.align_layout(&reference.coords.spatial) {
+        return Ok(());
+    }
+    Err(Error::mismatch(
+        format!("the grids of {} and {}", path.display(), reference.meta.model),
+        format!(
+            "{} vs {}; regrid first, e.g. s2s regrid --method conservative --like REFERENCE.nc {} OUT.nc",
+            cube.coords.spatial.describe(),
+            reference.coords.spatial.describe(),
+            path.display()
+        ),
+    ))
+}
+
 /// Peak resident memory of this process in MiB (Linux), if known.
 pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

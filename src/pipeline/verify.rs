@@ -360,7 +360,11 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
             model: Some(n.clone()),
             ..Default::default()
         };
-        hc.push(read_var(p, args.variable.as_deref(), opts)?);
+        let mut c = read_var(p, args.variable.as_deref(), opts)?;
+        if let Some(first) = hc.first() {
+            super::align_grid(&mut c, p, first)?;
+        }
+        hc.push(c);
     }
     let spec = CombineSpec {
         scheme,

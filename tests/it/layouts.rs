@@ -17,7 +17,7 @@ fn grid(c: &s2s_ensemble::Cube) -> (Vec<f64>, Vec<f64>) {
 /// C3S / CDS: `number, forecast_reference_time, forecastMonth, latitude (N→S), longitude 0–360`,
 /// precipitation rate in m s**-1.
 #[test]
-fn c3s_layout_flips_latitude_wraps_longitude_and_converts_units() {
+fn c3s_layout_flips_latitude_keeps_longitude_and_converts_units() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c3s.nc");
     let (nn, ni, nl, ny, nx) = (3, 2, 2, 3, 4);
@@ -100,10 +100,11 @@ fn c3s_layout_flips_latitude_wraps_longitude_and_converts_units() {
     assert_eq!(c.coords.member, vec![0, 1, 2]);
     let (lat, lon) = grid(&c);
     assert_eq!(lat, vec![0.0, 10.0, 20.0]);
-    assert_eq!(lon, vec![-180.0, -90.0, 0.0, 90.0]);
-    // Output (i=1, m=2, l=1, lat=0 → file y=2, lon=-90 → file x=3)
+    // 0…270 stays in the file's own convention
+    assert_eq!(lon, vec![0.0, 90.0, 180.0, 270.0]);
+    // Output (i=1, m=2, l=1, lat=0 → file y=2, lon=270 → file x=3)
     let expect = 1e-9 * (1 + 2000 + 100 + 10 + 2) as f64 * 4.0 * 86_400_000.0;
-    let got = f64::from(c.values[[1, 2, 1, 0, 1]]);
+    let got = f64::from(c.values[[1, 2, 1, 0, 3]]);
     assert!((got - expect).abs() < 1e-4 * expect, "{got} vs {expect}");
 }
 

@@ -238,3 +238,91 @@ fn regrid_cli_refuses_bad_input() {
     );
     assert!(!out.exists(), "no output after an error");
 }
+
+/// A regional grid ending at 180°E keeps 180 (not −180) and its own order: `inspect` says
+/// 40..180, `regrid` writes an ascending axis, and a file stored 0…179 then −180…−1 reads
+/// −180…179 in ascending order.
+#[test]
+fn longitudes_keep_their_convention() {
+    use crate::common::{coord, create, data_f32, s2s, stderr, stdout, A};
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, lon: &[f64]| {
+        let p = dir.path().join(name);
+        let mut f = create(&p);
+        coord(
+            &mut f,
+            "time",
+            &[0.0],
+            &[("units", A::T("days since 2020-01-01"))],
+        );
+        coord(
+            &mut f,
+            "lat",
+            &[0.0, 2.0, 4.0],
+            &[("units", A::T("degrees_north"))],
+        );
+        coord(&mut f, "lon", lon, &[("units", A::T("degrees_east"))]);
+        // the value is the longitude modulo 360, to see where each column went
+        let v: Vec<f32> = (0..3)
+            .flat_map(|_| lon.iter().map(|l| l.rem_euclid(360.0) as f32))
+            .collect();
+        data_f32(
+            &mut f,
+            "marker",
+            &["time", "lat", "lon"],
+            &v,
+            &[("units", A::T("1"))],
+        );
+        p
+    };
+    let east: Vec<f64> = (0..71).map(|i| 40.0 + 2.0 * f64::from(i)).collect(); // 40..180
+    let p = write("east.nc", &east);
+    let o = s2s(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("lon 40..180, spacing 2 x 2 deg"),
+        "{}",
+        stdout(&o)
+    );
+    let c = read_cube(&p, &ReadOptions::default()).unwrap();
+    let s2s_ensemble::cube::Spatial::Grid { lon, .. } = &c.coords.spatial else {
+        panic!()
+    };
+    assert_eq!(lon, &east);
+    let out = dir.path().join("east_4deg.nc");
+    let o = s2s(&[
+        "regrid",
+        "-q",
+        "--method",
+        "bilinear",
+        "--grid",
+        "4",
+        "--bbox",
+        "40,180,0,4",
+        p.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lon: Vec<f64> = netcdf::open(&out)
+        .unwrap()
+        .variable("lon")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    assert!(
+        lon.windows(2).all(|w| w[1] > w[0]) && lon[0] == 42.0 && lon[lon.len() - 1] == 178.0,
+        "{lon:?}"
+    );
+
+    let split: Vec<f64> = (0..90)
+        .map(|i| f64::from(i) * 2.0)
+        .chain((0..90).map(|i| -180.0 + f64::from(i) * 2.0))
+        .collect();
+    let c = read_cube(write("split.nc", &split), &ReadOptions::default()).unwrap();
+    let s2s_ensemble::cube::Spatial::Grid { lon, .. } = &c.coords.spatial else {
+        panic!()
+    };
+    assert_eq!((lon[0], lon[179]), (-180.0, 178.0));
+    assert!(lon.windows(2).all(|w| w[1] > w[0]));
+    assert_eq!(c.values[[0, 0, 0, 0, 0]], 180.0); // −180 ≡ 180
+    assert_eq!(c.values[[0, 0, 0, 0, 90]], 0.0);
+}

@@ -546,7 +546,7 @@ fn ingest(ctx: &RunContext, variable: &str, bars: &dyn Progress) -> Result<Input
             Some(cache)
         }
         None => {
-            for f in &forecasts {
+            for f in forecasts.iter_mut() {
                 on_obs_grid(f, &obs, &obs_path)?;
             }
             None
@@ -673,8 +673,8 @@ fn to_run_grid(cache: &mut WeightCache, c: &mut Cube) -> Result<()> {
 }
 
 /// Without `[grid]`, every file must already be on the observations' grid.
-fn on_obs_grid(c: &Cube, obs: &Cube, obs_path: &Path) -> Result<()> {
-    if !c.coords.spatial.same_grid(&obs.coords.spatial) {
+fn on_obs_grid(c: &mut Cube, obs: &Cube, obs_path: &Path) -> Result<()> {
+    if !c.align_layout(&obs.coords.spatial) {
         return Err(Error::mismatch(
             format!("the grids of model {} and {}", c.meta.model, obs_path.display()),
             "add a [grid] section to the configuration (e.g. `[grid]` alone regrids every model onto the observations' grid; `spacing = \"1\"` onto a 1° grid), or regrid the files with `s2s regrid`",
