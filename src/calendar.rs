@@ -834,6 +834,114 @@ impl TimeCoding {
     }
 }
 
+/// A season: consecutive calendar months, possibly across the year's end (`JJAS`, `OND`,
+/// `NDJFM`), the period a value stamped once a year covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Season {
+    /// First month, 1–12.
+    pub first_month: u32,
+    /// Number of months, 1–12.
+    pub months: u32,
+}
+
+/// Month initials January to December, for season names.
+const MONTH_INITIALS: &str = "JFMAMJJASOND";
+
+impl Season {
+    /// Parses a season: month initials (`JJAS`, `OND`, `DJF`; at least two letters, which
+    /// must name one sequence of months), or month numbers `FIRST-LAST` (`6-9`, `11-3`), or
+    /// `year` / `ann` for the whole calendar year.
+    pub fn parse(text: &str) -> std::result::Result<Season, String> {
+        let t = text.trim();
+        let bad = |why: &str| {
+            format!("season '{t}': {why} (e.g. JJAS, OND, DJF, or month numbers 6-9, 11-3)")
+        };
+        if t.eq_ignore_ascii_case("year") || t.eq_ignore_ascii_case("ann") {
+            return Ok(Season {
+                first_month: 1,
+                months: 12,
+            });
+        }
+        if let Some((a, b)) = t.split_once('-') {
+            let m = |x: &str| {
+                x.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|m| (1..=12).contains(m))
+            };
+            let (Some(a), Some(b)) = (m(a), m(b)) else {
+                return Err(bad("months are numbers 1-12"));
+            };
+            return Ok(Season {
+                first_month: a,
+                months: (b + 12 - a) % 12 + 1,
+            });
+        }
+        let up = t.to_ascii_uppercase();
+        if up.len() < 2 || up.len() > 12 || !up.chars().all(|c| MONTH_INITIALS.contains(c)) {
+            return Err(bad("not a sequence of month initials"));
+        }
+        let twice = MONTH_INITIALS.repeat(2);
+        let starts: Vec<usize> = (0..12)
+            .filter(|&k| twice[k..].starts_with(up.as_str()))
+            .collect();
+        match starts.as_slice() {
+            [k] => Ok(Season {
+                first_month: *k as u32 + 1,
+                months: up.len() as u32,
+            }),
+            [] => Err(bad("the initials are not consecutive months")),
+            _ => Err(bad("the initials fit several seasons; give month numbers")),
+        }
+    }
+
+    /// Month initials (`JJAS`), or `year` for twelve months from January.
+    pub fn label(&self) -> String {
+        if self.months == 12 && self.first_month == 1 {
+            return "year".into();
+        }
+        (0..self.months)
+            .map(|k| {
+                let m = ((self.first_month - 1 + k) % 12) as usize;
+                &MONTH_INITIALS[m..m + 1]
+            })
+            .collect()
+    }
+
+    /// The first day of the occurrence of the season that a value stamped `stamp` stands for:
+    /// the occurrence containing the stamp, else the one starting in the stamp's year.
+    pub fn occurrence_start(&self, stamp: &CfDateTime) -> CfDateTime {
+        let end_in_next = self.first_month + self.months - 1 > 12;
+        let last_month_next_year = (self.first_month + self.months - 1 - 1) % 12 + 1;
+        let year =
+            if end_in_next && stamp.month <= last_month_next_year && stamp.month < self.first_month
+            {
+                stamp.year - 1
+            } else {
+                stamp.year
+            };
+        CfDateTime::ymd(year, self.first_month, 1)
+    }
+
+    /// The season a target period `[start, end)` of whole months is, if it is one.
+    pub fn of_period(start: &CfDateTime, end: &CfDateTime) -> Option<Season> {
+        if start.day != 1 || start.micros_of_day != 0 || end.day != 1 || end.micros_of_day != 0 {
+            return None;
+        }
+        let months = (end.year - start.year) * 12 + end.month as i32 - start.month as i32;
+        (1..=12).contains(&months).then_some(Season {
+            first_month: start.month,
+            months: months as u32,
+        })
+    }
+}
+
+impl fmt::Display for Season {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1131,5 +1239,38 @@ mod tests {
                 prop_assert_eq!(tc.decode(tc.encode(&t).unwrap()).unwrap(), t);
             }
         }
+    }
+    #[test]
+    fn seasons_parse_label_and_place_stamps() {
+        let jjas = Season::parse("JJAS").unwrap();
+        assert_eq!((jjas.first_month, jjas.months), (6, 4));
+        assert_eq!(Season::parse("6-9").unwrap(), jjas);
+        assert_eq!(Season::parse("ond").unwrap().label(), "OND");
+        let ndjfm = Season::parse("NDJFM").unwrap();
+        assert_eq!((ndjfm.first_month, ndjfm.months), (11, 5));
+        assert_eq!(Season::parse("11-3").unwrap(), ndjfm);
+        assert_eq!(Season::parse("year").unwrap().months, 12);
+        assert!(Season::parse("J").is_err());
+        assert!(Season::parse("JA").is_ok()); // July–August only
+        assert!(Season::parse("JAS").is_ok());
+        assert!(Season::parse("JFA").is_err());
+        assert!(Season::parse("13-2").is_err());
+        // IRI stamps a JJAS total on 1 December of its year; a DJF value on 15 January of its
+        // second year
+        let stamp = CfDateTime::ymd(1982, 12, 1);
+        assert_eq!(jjas.occurrence_start(&stamp), CfDateTime::ymd(1982, 6, 1));
+        let djf = Season::parse("DJF").unwrap();
+        assert_eq!(
+            djf.occurrence_start(&CfDateTime::ymd(1983, 1, 15)),
+            CfDateTime::ymd(1982, 12, 1)
+        );
+        assert_eq!(
+            djf.occurrence_start(&CfDateTime::ymd(1982, 12, 1)),
+            CfDateTime::ymd(1982, 12, 1)
+        );
+        assert_eq!(
+            Season::of_period(&CfDateTime::ymd(1982, 10, 1), &CfDateTime::ymd(1983, 1, 1)),
+            Some(Season::parse("OND").unwrap())
+        );
     }
 }

@@ -93,6 +93,10 @@ pub struct ObsConfig {
     pub variable: Option<String>,
     /// Units to assume when the file's are missing or wrong (e.g. `mm/month`).
     pub units: Option<String>,
+    /// The season each value covers when the file is stamped once a year (`"JJAS"`, `"OND"`,
+    /// `"6-9"`): amounts are converted over its days, and a target of another season is an
+    /// error.
+    pub season: Option<String>,
     /// Which of the run's variables this file observes (with several `[[observations]]`);
     /// none: every variable without a file of its own.
     pub for_variable: Option<String>,

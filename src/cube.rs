@@ -661,6 +661,41 @@ pub struct Meta {
     pub history: Vec<String>,
     /// Other attributes to carry to outputs (`history` holds the input file's history).
     pub attributes: BTreeMap<String, String>,
+    /// For a series stamped once a year: the season each value covers, when known (the
+    /// user's `--obs-season`); observations are then matched to targets of that season only.
+    #[serde(default)]
+    pub season: Option<crate::calendar::Season>,
+    /// For a series stamped once a year whose values are amounts or per-month rates over a
+    /// period nobody gave: the conversion to a rate used this many days (per value or per
+    /// month) as a stand-in; [`align_observations`] rescales each value to the length of the
+    /// target period it is matched with.
+    #[serde(default)]
+    pub provisional_divisor: Option<ProvisionalDivisor>,
+}
+
+/// The stand-in period length of [`Meta::provisional_divisor`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProvisionalDivisor {
+    /// What the value was divided by: the period's days or the days of a mean month.
+    pub kind: crate::units::PeriodDivisor,
+    /// The divisor used (days).
+    pub days: f64,
+}
+
+impl ProvisionalDivisor {
+    /// The factor turning a value divided by the stand-in into one divided by the length of
+    /// the target period `[start, end)`.
+    pub fn rescale_to(&self, start: &CfDateTime, end: &CfDateTime, cal: Calendar) -> Result<f64> {
+        let days = start.days_until(end, cal)?;
+        let months = crate::calendar::Season::of_period(start, end).map(|s| f64::from(s.months));
+        let actual = crate::units::Conversion {
+            factor: 1.0,
+            offset: 0.0,
+            per_period: self.kind,
+        }
+        .period_divisor(days, months);
+        Ok(self.days / actual)
+    }
 }
 
 impl Meta {
@@ -677,6 +712,8 @@ impl Meta {
             kind: CubeKind::Forecast,
             history: Vec::new(),
             attributes: BTreeMap::new(),
+            season: None,
+            provisional_divisor: None,
         }
     }
 }
@@ -1128,11 +1165,46 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
             let month_start =
                 |m: i64| CfDateTime::ymd(m.div_euclid(12) as i32, (m.rem_euclid(12) + 1) as u32, 1);
             let (lower, upper, needed) = match mode {
-                Alignment::Year => (
-                    CfDateTime::ymd(start.year, 1, 1),
-                    CfDateTime::ymd(start.year + 1, 1, 1),
-                    1,
-                ),
+                Alignment::Year => {
+                    if let Some(season) = obs.meta.season {
+                        let target = crate::calendar::Season::of_period(&start, &end);
+                        if target != Some(season) {
+                            return Err(Error::mismatch(
+                                format!("observations {} and forecast {}", obs.meta.model, forecast.meta.model),
+                                format!(
+                                    "the observations cover {season} of each year; the target of {} from {} is {} ({}..{}) — give observations of the target season, or the forecast's leads for {season}",
+                                    forecast.meta.model,
+                                    forecast.coords.init[i],
+                                    target.map_or_else(|| "not whole months".to_string(), |t| t.label()),
+                                    start,
+                                    end
+                                ),
+                            ));
+                        }
+                        // The stamp whose season occurrence starts with the target.
+                        let found = order.iter().position(|&t| {
+                            season.occurrence_start(&stamps[t])
+                                == CfDateTime::ymd(start.year, start.month, 1)
+                        });
+                        match found {
+                            Some(k) => (
+                                sorted[k],
+                                CfDateTime {
+                                    micros_of_day: sorted[k].micros_of_day + 1,
+                                    ..sorted[k]
+                                },
+                                1,
+                            ),
+                            None => (start, start, 1),
+                        }
+                    } else {
+                        (
+                            CfDateTime::ymd(start.year, 1, 1),
+                            CfDateTime::ymd(start.year + 1, 1, 1),
+                            1,
+                        )
+                    }
+                }
                 Alignment::Month => {
                     let m0 = i64::from(start.year) * 12 + i64::from(start.month) - 1;
                     let mut m1 = i64::from(end.year) * 12 + i64::from(end.month) - 1;
@@ -1158,14 +1230,32 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
                 acc += &obs_values.slice(s![t, 0, 0, .., ..]);
             }
             acc /= matched.len() as f32;
+            if let Some(p) = obs.meta.provisional_divisor {
+                // An amount (or per-month rate) of an unknown period, matched with this target:
+                // it covers the target period (in the observations' calendar), so that is the
+                // length to divide by.
+                let k = p.rescale_to(&start, &end, obs.meta.calendar)? as f32;
+                acc.mapv_inplace(|v| v * k);
+            }
             out.slice_mut(s![i, 0, l, .., ..]).assign(&acc);
         }
     }
     let mut meta = obs.meta.clone();
     meta.history.push(format!(
-        "aligned to the targets of {} ({:?} matching)",
-        forecast.meta.model, mode
+        "aligned to the targets of {} ({:?} matching{}{})",
+        forecast.meta.model,
+        mode,
+        obs.meta
+            .season
+            .map(|s| format!(", values of {s}"))
+            .unwrap_or_default(),
+        if obs.meta.provisional_divisor.is_some() {
+            ", each yearly value converted over the length of its target period"
+        } else {
+            ""
+        }
     ));
+    meta.provisional_divisor = None;
     let coords = Coords {
         init: forecast.coords.init.clone(),
         member: vec![0],

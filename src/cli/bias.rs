@@ -58,6 +58,10 @@ pub struct BiasArgs {
     /// Units of the observations when their file has none or wrong ones.
     #[arg(long, value_name = "UNITS")]
     obs_units: Option<String>,
+    /// The season each observed value covers when the file is stamped once a year (JJAS,
+    /// OND, 6-9): amounts are converted over its days; a target of another season is an error.
+    #[arg(long, value_name = "SEASON", value_parser = super::parse_season)]
+    obs_season: Option<s2s_ensemble::calendar::Season>,
     /// Correct and write only the forecast (the hindcast is still read to train on): an
     /// operational run whose cross-validated hindcast was made before.
     #[arg(long, requires = "forecast")]
@@ -85,6 +89,7 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         window_days: args.window_days,
         years: args.years.as_deref().map(parse_years).transpose()?,
         obs_units: args.obs_units.clone(),
+        obs_season: args.obs_season,
         forecast_only: args.forecast_only,
         out: args.out.clone(),
         options: g.run_options(),

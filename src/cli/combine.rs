@@ -161,6 +161,7 @@ impl CombineArgs {
             variable: self.input.variable.clone(),
             obs_variable: self.input.obs_var.clone(),
             obs_units: self.input.obs_units.clone(),
+            obs_season: self.input.obs_season,
             models: self.input.models.clone(),
             spec,
             years: self.years.as_deref().map(parse_years).transpose()?,

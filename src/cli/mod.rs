@@ -43,6 +43,10 @@ pub struct Cli {
     command: Command,
 }
 
+pub(crate) fn parse_season(text: &str) -> Result<s2s_ensemble::calendar::Season, String> {
+    s2s_ensemble::calendar::Season::parse(text)
+}
+
 fn parse_assumed_units(text: &str) -> Result<(Option<String>, String), String> {
     s2s_ensemble::units::AssumedUnits::parse_entry(text)
 }
@@ -130,6 +134,10 @@ pub(crate) struct VariableArgs {
     /// Units of the observations when their file has none or wrong ones.
     #[arg(long, value_name = "UNITS")]
     pub obs_units: Option<String>,
+    /// The season each observed value covers when the file is stamped once a year (JJAS,
+    /// OND, 6-9): amounts are converted over its days; a target of another season is an error.
+    #[arg(long, value_name = "SEASON", value_parser = parse_season)]
+    pub obs_season: Option<s2s_ensemble::calendar::Season>,
     /// Model names, comma-separated (default: the hindcast file names).
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub models: Vec<String>,

@@ -113,6 +113,7 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         variable: args.input.variable.clone(),
         obs_variable: args.input.obs_var.clone(),
         obs_units: args.input.obs_units.clone(),
+        obs_season: args.input.obs_season,
         models: args.input.models.clone(),
         probabilities: Probabilities::parse(&args.probabilities)?,
         forecast_probabilities: args.forecast_probabilities.clone(),

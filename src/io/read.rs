@@ -49,6 +49,10 @@ pub struct ReadOptions {
     /// Reading one file of a file set: the "implausibly dry" check (all values near zero)
     /// waits for the whole set — one start of a dry region may well be all zero.
     pub part_of_set: bool,
+    /// The season each value of a series stamped once a year covers (`--obs-season`, the
+    /// configuration's `observations.season`): amounts are converted over its length, and the
+    /// values are matched only with targets of that season.
+    pub season: Option<crate::calendar::Season>,
     /// The date of a file with no time coordinate at all (neither a time dimension nor a
     /// scalar `valid_time`/`time`/`forecast_reference_time`): `--time`, the configuration's
     /// `time`. Such a file is refused without it rather than dated 0001-01-01.
@@ -1320,7 +1324,16 @@ fn read_variable(
         kind,
         history,
         attributes,
+        season: None,
+        provisional_divisor: None,
     };
+    let yearly_series = kind == CubeKind::Observed
+        && leads
+            .first()
+            .is_some_and(|l| l.unit == LeadUnit::Month && l.width >= 12.0);
+    if yearly_series {
+        cube_meta.season = opts.season;
+    }
     if dropped_times > 0 {
         cube_meta.history.push(format!(
             "dropped {dropped_times} time step(s) whose time value is missing"
@@ -1377,8 +1390,19 @@ fn read_variable(
             false
         };
         if !conv.is_identity() {
-            apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
-                .map_err(|e| uerr(e.to_string()))?;
+            if yearly_series && conv.per_period != crate::units::PeriodDivisor::None {
+                let p = convert_yearly(&mut values, &conv, &init, calendar, opts.season)
+                    .map_err(|e| uerr(e.to_string()))?;
+                cube_meta.history.push(match (p, opts.season) {
+                    (_, Some(s)) => format!("values stamped once a year taken as {s} amounts (--obs-season) and converted over the days of each {s}"),
+                    (Some(p), None) => format!("values stamped once a year in '{units_in}' over an unknown period: converted with a stand-in of {:.4} days, rescaled to the length of the target period each is matched with (--obs-season names the season)", p.days),
+                    (None, None) => String::new(),
+                });
+                cube_meta.provisional_divisor = p;
+            } else {
+                apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
+                    .map_err(|e| uerr(e.to_string()))?;
+            }
             (mn, mx, n_finite) = summary(&values);
         }
         if let Some(canon) = quantity.canonical_units() {
@@ -1725,6 +1749,44 @@ fn deaccumulate_if_accumulated(values: &mut Array5<f32>, leads: &mut [Lead], nam
         leads[k].width = (ends[k] - start).max(f64::MIN_POSITIVE);
     }
     true
+}
+
+/// Converts a series stamped once a year whose values are amounts or per-month rates: over
+/// the days of `season` in each value's occurrence of it when known, else over a stand-in
+/// (the mean Gregorian year, or the mean month for per-month rates) returned for
+/// [`crate::cube::align_observations`] to rescale — never over the calendar year of the
+/// stamp, which would put a leap-year factor into every fourth value.
+fn convert_yearly(
+    values: &mut Array5<f32>,
+    conv: &Conversion,
+    init: &[CfDateTime],
+    cal: Calendar,
+    season: Option<crate::calendar::Season>,
+) -> Result<Option<crate::cube::ProvisionalDivisor>> {
+    use crate::units::{PeriodDivisor, MEAN_MONTH_DAYS};
+    /// Days of the mean Gregorian year: the stand-in period of a yearly value.
+    const MEAN_YEAR_DAYS: f64 = 365.2425;
+    let stand_in = match conv.per_period {
+        PeriodDivisor::MonthDays => MEAN_MONTH_DAYS,
+        _ => MEAN_YEAR_DAYS,
+    };
+    for (i, t0) in init.iter().enumerate() {
+        let div = match season {
+            Some(s) => {
+                let start = s.occurrence_start(t0);
+                let end = start.add_months(i64::from(s.months), cal);
+                conv.period_divisor(start.days_until(&end, cal)?, Some(f64::from(s.months)))
+            }
+            None => stand_in,
+        };
+        values
+            .slice_mut(ndarray::s![i, .., .., .., ..])
+            .mapv_inplace(|x| conv.apply(x, div));
+    }
+    Ok(season.is_none().then_some(crate::cube::ProvisionalDivisor {
+        kind: conv.per_period,
+        days: stand_in,
+    }))
 }
 
 fn apply_conversion(

@@ -91,10 +91,12 @@ pub fn read_observed_series(
     var: Option<&str>,
     years: Option<(i32, i32)>,
     units: Option<String>,
+    season: Option<crate::calendar::Season>,
 ) -> Result<Cube> {
     let opts = ReadOptions {
         years,
         assume_units: units,
+        season,
         ..Default::default()
     };
     let obs = read_var(path, var, opts)?;

@@ -65,6 +65,8 @@ pub struct BiasPlan {
     /// Only these years of hindcast and observations.
     pub years: Option<(i32, i32)>,
     /// Units of the observations when their file has none or wrong ones.
+    /// The season each value of a yearly-stamped observation file covers (`--obs-season`).
+    pub obs_season: Option<crate::calendar::Season>,
     pub obs_units: Option<String>,
     /// Correct and write only the forecast (the hindcast is still read to train on).
     pub forecast_only: bool,
@@ -116,6 +118,7 @@ pub fn bias_correct(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasRepo
         Some(&args.variable),
         ReadOptions {
             assume_units: args.obs_units.clone(),
+            season: args.obs_season,
             ..with_years
         },
     )?;

@@ -32,6 +32,8 @@ pub struct CombinePlan {
     /// Variable of the observations when it differs.
     pub obs_variable: Option<String>,
     /// Units of the observations when their file has none or wrong ones.
+    /// The season each value of a yearly-stamped observation file covers (`--obs-season`).
+    pub obs_season: Option<crate::calendar::Season>,
     pub obs_units: Option<String>,
     /// Model names (empty: the hindcast files' names).
     pub models: Vec<String>,
@@ -128,6 +130,7 @@ pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineRep
             let opts = ReadOptions {
                 years,
                 assume_units: plan.obs_units.clone(),
+                season: plan.obs_season,
                 ..Default::default()
             };
             Some(read_var(p, plan.obs_variable.as_deref().or(var), opts)?)

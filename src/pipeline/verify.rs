@@ -112,6 +112,8 @@ pub struct VerifyPlan {
     /// Variable of the observations when it differs.
     pub obs_variable: Option<String>,
     /// Units of the observations when their file has none or wrong ones.
+    /// The season each value of a yearly-stamped observation file covers (`--obs-season`).
+    pub obs_season: Option<crate::calendar::Season>,
     pub obs_units: Option<String>,
     /// Model names (empty: the files' names).
     pub models: Vec<String>,
@@ -404,6 +406,7 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
         args.obs_variable.as_deref().or(args.variable.as_deref()),
         years,
         args.obs_units.clone(),
+        args.obs_season,
     )?;
     let (aligned, _) = align_or_fail(&obs, &args.obs, reference)?;
     let no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);

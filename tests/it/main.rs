@@ -14,6 +14,7 @@ mod outlook;
 mod probabilities;
 mod regrid;
 mod roundtrip;
+mod seasons;
 mod spi;
 mod synth;
 mod verify;

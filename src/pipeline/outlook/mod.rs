@@ -529,6 +529,12 @@ fn ingest(ctx: &RunContext, variable: &str, bars: &dyn Progress) -> Result<Input
         Some(obs_cfg.variable.as_deref().unwrap_or(variable)),
         cfg.years,
         obs_cfg.units.clone(),
+        obs_cfg
+            .season
+            .as_deref()
+            .map(crate::calendar::Season::parse)
+            .transpose()
+            .map_err(|e| Error::invalid("observations.season", e))?,
     )?;
     bars.finish();
     let regrid = match &cfg.grid {
