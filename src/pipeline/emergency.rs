@@ -125,7 +125,17 @@ struct Fields {
     times_s: Vec<f64>,
     u: Cube,
     v: Cube,
-    wind: Option<(Cube, Cube, Vec<f64>)>,
+    wind: Option<Wind>,
+}
+
+/// 10 m winds on their own grid and time axis.
+struct Wind {
+    u: Cube,
+    v: Cube,
+    times_s: Vec<f64>,
+    lat: Vec<f64>,
+    lon: Vec<f64>,
+    path: PathBuf,
 }
 
 fn read_pair(path: &Path, given: Option<&str>, defaults: &[(&str, &str)]) -> Result<(Cube, Cube)> {
@@ -231,17 +241,60 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
                 None,
                 &[("uas", "vas"), ("u10", "v10"), ("UBOT", "VBOT")],
             )?;
-            if !wu.coords.spatial.same_grid(&u.coords.spatial) {
+            // The winds are sampled on their own grid and times (no regridding onto the
+            // currents' grid, which would smooth them); they must cover the currents' domain.
+            let Spatial::Grid {
+                lat: wlat,
+                lon: wlon,
+            } = &wu.coords.spatial
+            else {
+                return Err(Error::Input {
+                    path: p.clone(),
+                    reason: "winds must be on a latitude/longitude grid".into(),
+                });
+            };
+            let (wlat, wlon) = (wlat.clone(), wlon.clone());
+            let cell = |x: &[f64]| {
+                if x.len() > 1 {
+                    (x[1] - x[0]).abs()
+                } else {
+                    0.0
+                }
+            };
+            let covers = |outer: &[f64], inner: &[f64], wraps: bool| {
+                let (lo, hi) = (
+                    outer[0] - 0.5 * cell(outer),
+                    outer[outer.len() - 1] + 0.5 * cell(outer),
+                );
+                wraps && (hi - lo) >= 360.0 - 1e-6
+                    || inner.iter().all(|&x| {
+                        let x = if wraps {
+                            crate::cube::wrap_lon(x, lo)
+                        } else {
+                            x
+                        };
+                        (lo - 1e-9..=hi + 1e-9).contains(&x)
+                    })
+            };
+            if !covers(&wlat, &lat, false) || !covers(&wlon, &lon, true) {
                 return Err(Error::Input {
                     path: p.clone(),
                     reason: format!(
-                        "the winds are not on the currents' grid ({}); regrid them first",
-                        wu.coords.spatial.describe()
+                        "the winds ({}) do not cover the currents' domain ({}); give winds over the whole domain",
+                        wu.coords.spatial.describe(),
+                        u.coords.spatial.describe()
                     ),
                 });
             }
             let wt = seconds_since(&wu, origin)?;
-            Some((wu, wv, wt))
+            Some(Wind {
+                u: wu,
+                v: wv,
+                times_s: wt,
+                lat: wlat,
+                lon: wlon,
+                path: p.clone(),
+            })
         }
         _ => None,
     };
@@ -286,20 +339,29 @@ pub fn emergency(
         .map(|k| read_fields(a, k, &start))
         .collect::<Result<_>>()?;
     let end_s = a.days as f64 * 86_400.0;
+    // Every forcing must cover the run (a daily field stands for its whole last day): a run
+    // past the end of a file would otherwise go on in frozen fields.
     for (f, path) in models.iter().zip(&a.currents) {
-        let t_last = f.times_s.last().copied().unwrap_or(0.0);
-        let t_first = f.times_s.first().copied().unwrap_or(0.0);
-        if t_first > 0.0 || t_last < end_s - 86_400.0 {
-            return Err(Error::Input {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the currents cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}",
-                    t_first / 86_400.0,
-                    t_last / 86_400.0,
-                    a.start,
-                    a.days
-                ),
-            });
+        let forcings = std::iter::once(("currents", path.as_path(), &f.times_s)).chain(
+            f.wind
+                .as_ref()
+                .map(|w| ("winds", w.path.as_path(), &w.times_s)),
+        );
+        for (what, path, times_s) in forcings {
+            let t_last = times_s.last().copied().unwrap_or(0.0);
+            let t_first = times_s.first().copied().unwrap_or(0.0);
+            if t_first > 0.0 || t_last < end_s - 86_400.0 {
+                return Err(Error::Input {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "the {what} cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}; give {what} for the whole run or a shorter --days",
+                        t_first / 86_400.0,
+                        t_last / 86_400.0,
+                        a.start,
+                        a.days
+                    ),
+                });
+            }
         }
     }
     // maps and the land raster on the first model's grid
@@ -335,7 +397,14 @@ pub fn emergency(
             let v = f.v.values.slice(s![.., m, 0, .., ..]);
             let cur = VelocityField::new(&f.lat, &f.lon, &f.times_s, u, v)?;
             let wind_field = match &f.wind {
-                Some((wu, wv, wt)) => {
+                Some(Wind {
+                    u: wu,
+                    v: wv,
+                    times_s: wt,
+                    lat: wlat,
+                    lon: wlon,
+                    ..
+                }) => {
                     let nm = wu.values.dim().1;
                     let w = if nm == n_members {
                         m
@@ -348,8 +417,8 @@ pub fn emergency(
                         });
                     };
                     Some(VelocityField::new(
-                        &f.lat,
-                        &f.lon,
+                        wlat,
+                        wlon,
                         wt,
                         wu.values.slice(s![.., w, 0, .., ..]),
                         wv.values.slice(s![.., w, 0, .., ..]),

@@ -541,3 +541,93 @@ fn jittered_twelfth_degree_currents_drift() {
         crate::common::stdout(&o)
     );
 }
+
+/// Uniform 10 m/s eastward winds on a 1° grid (coarser than the 0.5° currents) over `days`.
+fn coarse_winds(path: &Path, days: usize) {
+    use crate::common::{coord, create, data_f32, A};
+    let mut f = create(path);
+    let t: Vec<f64> = (0..days).map(|d| d as f64).collect();
+    let lat: Vec<f64> = (0..17).map(f64::from).collect(); // 0..16
+    let lon: Vec<f64> = (0..18).map(|i| 74.0 + f64::from(i)).collect(); // 74..91
+    coord(
+        &mut f,
+        "time",
+        &t,
+        &[("units", A::T("days since 2020-09-01"))],
+    );
+    coord(&mut f, "lat", &lat, &[("units", A::T("degrees_north"))]);
+    coord(&mut f, "lon", &lon, &[("units", A::T("degrees_east"))]);
+    let n = t.len() * lat.len() * lon.len();
+    for (name, value) in [("uas", 10.0f32), ("vas", 0.0)] {
+        data_f32(
+            &mut f,
+            name,
+            &["time", "lat", "lon"],
+            &vec![value; n],
+            &[("units", A::T("m s-1"))],
+        );
+    }
+}
+
+/// Winds are sampled on their own (coarser) grid: 0.5 m/s current + 2 % of 10 m/s wind =
+/// 0.7 m/s, 60.48 km a day; winds that end before the run stop it with an error naming them.
+#[test]
+fn winds_on_their_own_grid_and_time_axis() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    let cur = d.join("cur.nc");
+    plain_currents(&cur, ["u", "v"], true);
+    let run = |wind: &Path, days: &str, out: &str| {
+        let out = d.join(out);
+        let o = s2s(&[
+            "emergency",
+            "--lat",
+            "7.0",
+            "--lon",
+            "80.0",
+            "--start",
+            "2020-09-01",
+            "--days",
+            days,
+            "--currents",
+            cur.to_str().unwrap(),
+            "--wind",
+            wind.to_str().unwrap(),
+            "--windage",
+            "0.02",
+            "--particles",
+            "2",
+            "--diffusivity",
+            "0",
+            "--release-radius-km",
+            "0",
+            "--countries",
+            &sea,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        (o, out)
+    };
+    let full = d.join("wind_full.nc");
+    coarse_winds(&full, 6);
+    let (o, out) = run(&full, "2", "a");
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (la, lo, _) in positions(&out, 24.0) {
+        let east = (lo as f64 - 80.0).to_radians() * R * 7f64.to_radians().cos();
+        assert!(
+            (la - 7.0).abs() < 1e-5 && (east - 60_480.0).abs() < 3.0,
+            "{east}"
+        );
+    }
+    let short = d.join("wind_short.nc");
+    coarse_winds(&short, 2);
+    let (o, out) = run(&short, "5", "b");
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("wind_short.nc") && e.contains("the winds cover 0.0 to 1.0 days"),
+        "{e}"
+    );
+    assert!(!out.join("emergency.json").exists());
+}

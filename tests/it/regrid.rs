@@ -326,3 +326,29 @@ fn longitudes_keep_their_convention() {
     assert_eq!(c.values[[0, 0, 0, 0, 0]], 180.0); // −180 ≡ 180
     assert_eq!(c.values[[0, 0, 0, 0, 90]], 0.0);
 }
+
+/// Lead periods survive a write/read round trip through `s2s regrid` (`lead_bnds`): the NMME
+/// seasonal hindcast (months 2–4) reads back as months 2–4, not "month 2".
+#[test]
+fn regridded_seasonal_leads_keep_their_period() {
+    use crate::common::{real, s2s, stderr};
+    use s2s_ensemble::cube::Lead;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ccsm4_2deg.nc");
+    let o = s2s(&[
+        "regrid",
+        "-q",
+        "--method",
+        "conservative",
+        "--grid",
+        "2",
+        "--bbox",
+        "60,100,0,36",
+        real("nmme_india/CCSM4_HCST.nc").to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = read_cube(&out, &ReadOptions::default()).unwrap();
+    assert_eq!(c.coords.lead, vec![Lead::months(1.0, 3.0)]);
+    assert_eq!(c.coords.lead[0].label(), "months 2–4");
+}
