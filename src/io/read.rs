@@ -1331,9 +1331,16 @@ fn read_variable(
         && leads
             .first()
             .is_some_and(|l| l.unit == LeadUnit::Month && l.width >= 12.0);
-    if yearly_series {
-        cube_meta.season = opts.season;
-    }
+    let season = if yearly_series {
+        opts.season.or_else(|| {
+            time_dim.and_then(|d| meta.vars.get(&d.dim)).and_then(|cv| {
+                season_of_time_bounds(path, file, meta, cv, init_idx.first().copied())
+            })
+        })
+    } else {
+        None
+    };
+    cube_meta.season = season;
     if dropped_times > 0 {
         cube_meta.history.push(format!(
             "dropped {dropped_times} time step(s) whose time value is missing"
@@ -1391,10 +1398,10 @@ fn read_variable(
         };
         if !conv.is_identity() {
             if yearly_series && conv.per_period != crate::units::PeriodDivisor::None {
-                let p = convert_yearly(&mut values, &conv, &init, calendar, opts.season)
+                let p = convert_yearly(&mut values, &conv, &init, calendar, season)
                     .map_err(|e| uerr(e.to_string()))?;
-                cube_meta.history.push(match (p, opts.season) {
-                    (_, Some(s)) => format!("values stamped once a year taken as {s} amounts (--obs-season) and converted over the days of each {s}"),
+                cube_meta.history.push(match (p, season) {
+                    (_, Some(s)) => format!("values stamped once a year taken as {s} amounts (--obs-season or the time bounds) and converted over the days of each {s}"),
                     (Some(p), None) => format!("values stamped once a year in '{units_in}' over an unknown period: converted with a stand-in of {:.4} days, rescaled to the length of the target period each is matched with (--obs-season names the season)", p.days),
                     (None, None) => String::new(),
                 });
@@ -1749,6 +1756,38 @@ fn deaccumulate_if_accumulated(values: &mut Array5<f32>, leads: &mut [Lead], nam
         leads[k].width = (ends[k] - start).max(f64::MIN_POSITIVE);
     }
     true
+}
+
+/// The season a yearly-stamped series covers, from the CF cell bounds of its time coordinate
+/// (`bounds` or `climatology`, e.g. `1982-06-01 .. 1982-10-01` for a JJAS total): `None` when
+/// there are none or they span the whole year. An end bound on the 1st at 00:00 is exclusive;
+/// any other end day closes its month (`1982-09-30`).
+fn season_of_time_bounds(
+    path: &Path,
+    file: &netcdf::File,
+    meta: &FileMeta,
+    time: &VarMeta,
+    first: Option<usize>,
+) -> Option<crate::calendar::Season> {
+    let name = time.text("bounds").or_else(|| time.text("climatology"))?;
+    let bv = meta.vars.get(name)?;
+    if bv.shape.len() != 2 || bv.shape[1] != 2 {
+        return None;
+    }
+    let i = first?;
+    let v = file.variable(name)?;
+    let pair: Vec<f64> = v.get_values::<f64, _>((i, ..)).ok()?;
+    let (dates, _) = decode_times(path, time, &pair).ok()?;
+    let (start, end) = (dates[0], dates[1]);
+    let exclusive = end.day == 1 && end.micros_of_day == 0;
+    let months = (end.year - start.year) * 12 + end.month as i32 - start.month as i32
+        + i32::from(!exclusive);
+    (1..12)
+        .contains(&months)
+        .then_some(crate::calendar::Season {
+            first_month: start.month,
+            months: months as u32,
+        })
 }
 
 /// Converts a series stamped once a year whose values are amounts or per-month rates: over

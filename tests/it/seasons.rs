@@ -15,7 +15,52 @@ use crate::common::{coord, create, data_f32, s2s, stderr, A};
 
 /// JJAS totals in `mm`, stamped 1 June of 1999–2002 (2000 a leap year), 1000 mm + 10 mm a year.
 fn jjas_totals(path: &Path) {
+    jjas_totals_with_bounds(path, false);
+}
+
+/// [`jjas_totals`], with CF `time_bnds` (1 June .. 30 September, inclusive end) when asked.
+fn jjas_totals_with_bounds(path: &Path, with_bounds: bool) {
     let mut f = create(path);
+    let day = |y: i32, m: u32, d: u32| {
+        CfDateTime::ymd(1990, 1, 1)
+            .days_until(&CfDateTime::ymd(y, m, d), Calendar::Standard)
+            .unwrap()
+    };
+    if with_bounds {
+        f.add_dimension("nv", 2).unwrap();
+        let b: Vec<f64> = (1999..=2002)
+            .flat_map(|y| [day(y, 6, 1), day(y, 9, 30)])
+            .collect();
+        f.add_dimension("time", 4).unwrap();
+        let mut v = f.add_variable::<f64>("time_bnds", &["time", "nv"]).unwrap();
+        v.put_values(&b, ..).unwrap();
+        let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
+        t.put_attribute("units", "days since 1990-01-01").unwrap();
+        t.put_attribute("bounds", "time_bnds").unwrap();
+        let stamps: Vec<f64> = (1999..=2002).map(|y| day(y, 6, 1)).collect();
+        t.put_values(&stamps, ..).unwrap();
+        coord(
+            &mut f,
+            "lat",
+            &[10.0, 12.0],
+            &[("units", A::T("degrees_north"))],
+        );
+        coord(
+            &mut f,
+            "lon",
+            &[70.0, 72.0],
+            &[("units", A::T("degrees_east"))],
+        );
+        let v: Vec<f32> = (0..4).flat_map(|t| [1000.0 + 10.0 * t as f32; 4]).collect();
+        data_f32(
+            &mut f,
+            "pr",
+            &["time", "lat", "lon"],
+            &v,
+            &[("units", A::T("mm"))],
+        );
+        return;
+    }
     let stamps: Vec<f64> = [1999, 2000, 2001, 2002]
         .iter()
         .map(|&y| {
@@ -157,4 +202,20 @@ fn obs_season_flag() {
         "{}",
         stderr(&o)
     );
+}
+
+/// CF time bounds say which season a yearly value covers: no `--obs-season` needed.
+#[test]
+fn season_from_time_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("jjas_bnds.nc");
+    jjas_totals_with_bounds(&p, true);
+    let c = read_cube(&p, &ReadOptions::default()).unwrap();
+    assert_eq!(c.meta.season, Some(Season::parse("JJAS").unwrap()));
+    assert!(c.meta.provisional_divisor.is_none());
+    assert!((f64::from(c.values[[1, 0, 0, 0, 0]]) - 1010.0 / 122.0).abs() < 1e-5);
+    let e = align_observations(&c, &hindcast(5.0, 3.0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("JJAS") && e.contains("OND"), "{e}");
 }
