@@ -21,7 +21,14 @@
 //!
 //! An *amount* covers the time step of the file (a day for daily files, the month for monthly
 //! ones, the lead period for forecasts). Accumulations since the forecast start (ECMWF S2S `tp`)
-//! are de-accumulated by the reader before this conversion.
+//! are de-accumulated by the reader before this conversion. A value stamped once a year (a
+//! JJAS total) covers a season, not the year of its stamp: the season's days when the time
+//! bounds or the user ([`crate::calendar::Season`]) say which, else the length of the forecast
+//! target it is matched with ([`crate::cube::ProvisionalDivisor`]).
+//!
+//! Units come from, in order: the caller's explicit units, the user's table
+//! ([`AssumedUnits`]: `--assume-units VAR=UNITS`, a configuration's `units`), the `units`
+//! attribute, then units written at the end of `long_name` ([`units_in_long_name`]).
 //!
 //! # Missing data and checks
 //! After conversion, [`Quantity::plausible_range`] bounds what the values may be
