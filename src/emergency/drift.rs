@@ -106,6 +106,23 @@ impl<'a> VelocityField<'a> {
         })
     }
 
+    /// Whether a place is inside the grid (whatever the values there).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        let (_, ny, nx) = self.u.dim();
+        let fy = (lat - self.lat0) / self.dlat;
+        if !(0.0..=(ny - 1) as f64).contains(&fy) {
+            return false;
+        }
+        if self.periodic {
+            return true;
+        }
+        let fx = (lon - self.lon0) / self.dlon;
+        let nlon = 360.0 / self.dlon;
+        [fx, fx + nlon, fx - nlon]
+            .iter()
+            .any(|f| (0.0..=(nx - 1) as f64).contains(f))
+    }
+
     /// `(u, v)` at a time and place; `None` outside the grid or where all four corners are
     /// missing. Before the first or after the last time the nearest time is used.
     #[inline]
@@ -174,7 +191,8 @@ impl<'a> VelocityField<'a> {
 pub enum Status {
     /// Drifting.
     Active = 0,
-    /// Reached land and stopped.
+    /// Reached land (a coastline polygon, or a cell the currents' model masks as land) and
+    /// stopped.
     Stranded = 1,
     /// Left the fields' grid (or met missing values everywhere) and stopped.
     OutsideDomain = 2,
@@ -370,7 +388,19 @@ pub fn drift(
                         }),
                     };
                     match next {
-                        None => status = Status::OutsideDomain,
+                        // Inside the grid but no current: the ocean model's own land (its mask),
+                        // a coast like the polygons'. Beyond the grid: outside the domain.
+                        None => {
+                            let ahead = rate(t, la, lo)
+                                .map_or((la, lo), |k1| (la + dt * k1.0, lo + dt * k1.1));
+                            status = if currents.contains(la, lo)
+                                && currents.contains(ahead.0, ahead.1)
+                            {
+                                Status::Stranded
+                            } else {
+                                Status::OutsideDomain
+                            };
+                        }
                         Some((mut nla, mut nlo)) => {
                             if sigma > 0.0 {
                                 let e: f64 = StandardNormal.sample(&mut rng);

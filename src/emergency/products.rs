@@ -71,6 +71,10 @@ pub fn position_probability(
     Ok(out)
 }
 
+/// The coast-table line of particles stranded on the ocean model's own land (cells its
+/// currents mask) rather than on a country polygon.
+pub const MODEL_COAST: &str = "model coast (land cells of the currents)";
+
 /// One country's line of the coast table.
 #[derive(Debug, Clone, Serialize)]
 pub struct CoastHit {
@@ -100,7 +104,7 @@ pub fn coast_table(
         };
         let name = countries
             .at(tr.lat[[p, k]], tr.lon[[p, k]])
-            .map_or_else(|| "coast (unknown country)".to_string(), |c| c.name.clone());
+            .map_or_else(|| MODEL_COAST.to_string(), |c| c.name.clone());
         let hours = k as f64 * record_hours;
         let line = match hits.iter_mut().find(|h| h.country == name) {
             Some(h) => h,

@@ -631,3 +631,82 @@ fn winds_on_their_own_grid_and_time_axis() {
     );
     assert!(!out.join("emergency.json").exists());
 }
+
+/// The ocean model's own land (NaN currents east of 81°E) is a coast: particles drifting east
+/// into it are stranded and the coast table names the model coast, not "outside domain".
+#[test]
+fn masked_current_cells_are_a_coast() {
+    use crate::common::{coord, create, data_f32, A};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    let cur = d.join("cur_mask.nc");
+    {
+        let mut f = create(&cur);
+        let t: Vec<f64> = (0..6).map(f64::from).collect();
+        let lat: Vec<f64> = (0..29).map(|i| 1.0 + 0.5 * f64::from(i)).collect();
+        let lon: Vec<f64> = (0..31).map(|i| 75.0 + 0.5 * f64::from(i)).collect();
+        coord(
+            &mut f,
+            "time",
+            &t,
+            &[("units", A::T("days since 2020-09-01"))],
+        );
+        coord(&mut f, "lat", &lat, &[("units", A::T("degrees_north"))]);
+        coord(&mut f, "lon", &lon, &[("units", A::T("degrees_east"))]);
+        let cell = |k: usize| if lon[k % 31] >= 81.0 { f32::NAN } else { 1.0 };
+        let n = 6 * 29 * 31;
+        let u: Vec<f32> = (0..n).map(|k| cell(k) * 0.5).collect();
+        let v: Vec<f32> = (0..n).map(|k| cell(k) * 0.0).collect();
+        for (name, vals) in [("uo", u), ("vo", v)] {
+            data_f32(
+                &mut f,
+                name,
+                &["time", "lat", "lon"],
+                &vals,
+                &[("units", A::T("m s-1")), ("_FillValue", A::F32(f32::NAN))],
+            );
+        }
+    }
+    let out = d.join("o");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "80.0",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "4",
+        "--currents",
+        cur.to_str().unwrap(),
+        "--particles",
+        "4",
+        "--diffusivity",
+        "0",
+        "--release-radius-km",
+        "0",
+        "--countries",
+        &sea,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 0.5 m/s covers the 0.5°..1° to the masked cells in about 1.5–3 days: stranded by day 4
+    let last = positions(&out, 96.0);
+    assert!(
+        last.iter()
+            .all(|&(_, lo, st)| st == 1 && (80.4..81.0).contains(&lo)),
+        "{last:?}"
+    );
+    let json = emergency_json(&out);
+    assert!(
+        json["coasts"][0]["country"]
+            .as_str()
+            .unwrap()
+            .starts_with("model coast"),
+        "{}",
+        json["coasts"]
+    );
+}
