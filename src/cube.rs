@@ -590,7 +590,7 @@ impl Spatial {
                 let (lmn, lmx) = crate::stats::finite_min_max(lon.iter().copied());
                 let (ny, nx) = lat.dim();
                 format!(
-                    "curvilinear grid {ny} x {nx} (2-D lat/lon), lat {mn:.2}..{mx:.2}, lon {lmn:.2}..{lmx:.2}; per-cell methods work, regridding needs a regular grid"
+                    "curvilinear grid {ny} x {nx} (2-D lat/lon), lat {mn:.2}..{mx:.2}, lon {lmn:.2}..{lmx:.2}; per-cell methods work; regrid it with s2s regrid --method distance"
                 )
             }
             Spatial::Points { names, .. } if self.is_index() => {

@@ -20,6 +20,9 @@ enum MethodArg {
     /// First-order conservative (like `cdo remapcon`): precipitation, anything summed or averaged
     /// over areas.
     Conservative,
+    /// Inverse-distance weighting of the 4 nearest source centres (like `cdo remapdis`): the
+    /// method for curvilinear and projected sources (ROMS, NEMO, polar stereographic).
+    Distance,
 }
 
 #[derive(Debug, Args)]
@@ -84,10 +87,21 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     // Every data variable, in the file's units: regridding changes the grid, nothing else.
     let file_vars = s2s_ensemble::io::inspect::data_variable_names(&args.input)?;
+    let source = read_spatial(&args.input, Some(&file_vars[0]), &dims)?;
+    let curvilinear = matches!(source, s2s_ensemble::cube::Spatial::Curvilinear { .. });
+    if curvilinear || matches!(args.method, MethodArg::Distance) {
+        if !matches!(args.method, MethodArg::Distance) {
+            bail!(
+                "{}: a curvilinear grid ({}): regrid it with --method distance (inverse-distance weighting, as cdo remapdis)",
+                args.input.display(),
+                source.describe()
+            );
+        }
+        return regrid_by_distance(args, g, &file_vars, &dims, &target);
+    }
     // Read only the source cells the target needs.
-    let src_grid =
-        LonLatGrid::from_spatial(&read_spatial(&args.input, Some(&file_vars[0]), &dims)?)
-            .with_context(|| format!("{}: variable '{}'", args.input.display(), file_vars[0]))?;
+    let src_grid = LonLatGrid::from_spatial(&source)
+        .with_context(|| format!("{}: variable '{}'", args.input.display(), file_vars[0]))?;
     let read_box = target.source_box(&src_grid);
     // A field without any time coordinate (a land mask, a snapshot) stays undated, as CDO
     // keeps it, unless --time dates it.
@@ -102,7 +116,8 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let mut cache = WeightCache::new(
         match args.method {
             MethodArg::Bilinear => Method::Bilinear,
-            MethodArg::Conservative => Method::Conservative,
+            // (distance weighting returned above)
+            MethodArg::Conservative | MethodArg::Distance => Method::Conservative,
         },
         target,
     );
@@ -134,6 +149,53 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             cubes.len(),
             cache.target().ny(),
             cache.target().nx(),
+            args.output.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--method distance`: every variable read whole and regridded by inverse-distance weighting
+/// (curvilinear and projected sources).
+fn regrid_by_distance(
+    args: &RegridArgs,
+    g: &Globals,
+    file_vars: &[String],
+    dims: &DimMapping,
+    target: &LonLatGrid,
+) -> anyhow::Result<ExitCode> {
+    let undated = args.time.is_none()
+        && !s2s_ensemble::io::has_time_coordinate(&args.input, Some(&file_vars[0]), dims)?;
+    let time = args
+        .time
+        .or(undated.then(|| s2s_ensemble::calendar::CfDateTime::ymd(1970, 1, 1)));
+    let mut cubes = Vec::with_capacity(file_vars.len());
+    for var in file_vars {
+        let opts = ReadOptions {
+            variable: Some(var.clone()),
+            dims: dims.clone(),
+            keep_units: true,
+            time,
+            ..Default::default()
+        };
+        let cube = read_cube(&args.input, &opts)?;
+        cubes.push(
+            s2s_ensemble::grid::distance::regrid_curvilinear(&cube, target)
+                .with_context(|| format!("{}: variable '{var}'", args.input.display()))?,
+        );
+    }
+    let refs: Vec<&s2s_ensemble::Cube> = cubes.iter().collect();
+    let opts = s2s_ensemble::io::WriteOptions {
+        undated,
+        ..g.write_options()
+    };
+    write_cubes(&args.output, &refs, &opts)?;
+    if !g.quiet {
+        eprintln!(
+            "regridded {} variable(s) by distance weighting to {} x {} (lat x lon): {}",
+            cubes.len(),
+            target.ny(),
+            target.nx(),
             args.output.display()
         );
     }

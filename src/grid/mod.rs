@@ -5,6 +5,8 @@
 //!   built from a [`Spatial`], from a spacing and box ([`LonLatGrid::regular`]), or as a Gaussian
 //!   grid ([`LonLatGrid::gaussian`]).
 //! - [`countries`]: country polygons (GeoJSON) and point-in-polygon lookup (`geo`).
+//! - [`distance`]: curvilinear sources (2-D latitude/longitude) onto a lon/lat grid by
+//!   inverse-distance weighting of the four nearest centres (CDO `remapdis`).
 //! - [`bilinear`] and [`conservative`] weights, held in a sparse [`RegridWeights`] built once
 //!   per grid pair and applied to every `(init, member, lead)` map in parallel
 //!   ([`regrid_cube`]).
@@ -34,6 +36,7 @@
 mod bilinear;
 mod conservative;
 pub mod countries;
+pub mod distance;
 mod weights;
 
 use serde::{Deserialize, Serialize};
@@ -141,7 +144,7 @@ impl LonLatGrid {
             Spatial::Grid { lat, lon } => LonLatGrid::from_centres(lat.clone(), lon.clone()),
             Spatial::Curvilinear { .. } => Err(Error::invalid(
                 "grid",
-                "the source is a curvilinear grid (2-D lat/lon); regridding needs a regular or Gaussian lat/lon grid",
+                "the source is a curvilinear grid (2-D lat/lon): bilinear and conservative need a regular or Gaussian lat/lon grid; use inverse-distance weighting (s2s regrid --method distance)",
             )),
             Spatial::Points { .. } => Err(Error::invalid(
                 "grid",

@@ -393,7 +393,48 @@ impl Layout {
     }
 }
 
+/// Whether a coordinate is a map projection's x or y (CF `projection_x_coordinate`, rotated-pole
+/// `grid_latitude`/`grid_longitude`, or an X/Y axis in metres or kilometres): not a latitude
+/// or longitude, whatever its `axis` says; the grid's positions are then the 2-D
+/// latitude/longitude its variables name in `coordinates`.
+fn is_projection_coordinate(c: &VarMeta) -> bool {
+    let sn = c
+        .text("standard_name")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if matches!(
+        sn.as_str(),
+        "projection_x_coordinate"
+            | "projection_y_coordinate"
+            | "projection_x_angular_coordinate"
+            | "projection_y_angular_coordinate"
+            | "grid_latitude"
+            | "grid_longitude"
+    ) {
+        return true;
+    }
+    let units = crate::units::normalise(c.text("units").unwrap_or(""));
+    let axis = c.text("axis").unwrap_or("").trim().to_ascii_uppercase();
+    matches!(axis.as_str(), "X" | "Y")
+        && matches!(
+            units.as_str(),
+            "m" | "km"
+                | "meter"
+                | "meters"
+                | "metre"
+                | "metres"
+                | "kilometer"
+                | "kilometers"
+                | "kilometre"
+                | "kilometres"
+        )
+}
+
 fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
+    if coord.is_some_and(is_projection_coordinate) {
+        return None;
+    }
     if let Some(c) = coord {
         match c
             .text("axis")
@@ -410,8 +451,8 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
         }
         let sn = c.text("standard_name").map(str::to_ascii_lowercase);
         let by_sn = match sn.as_deref() {
-            Some("latitude") | Some("grid_latitude") => Some(DimRole::Lat),
-            Some("longitude") | Some("grid_longitude") => Some(DimRole::Lon),
+            Some("latitude") => Some(DimRole::Lat),
+            Some("longitude") => Some(DimRole::Lon),
             Some("forecast_reference_time") => Some(DimRole::Init),
             Some("forecast_period") => Some(DimRole::Lead),
             Some("realization") => Some(DimRole::Member),

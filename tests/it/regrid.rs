@@ -214,8 +214,38 @@ fn regrid_cli_refuses_bad_input() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(crate::common::stderr(&o)
-        .contains("curvilinear grid (2-D lat/lon); regridding needs a regular"));
+    assert!(
+        crate::common::stderr(&o).contains("regrid it with --method distance"),
+        "{}",
+        crate::common::stderr(&o)
+    );
+    // The real CESM POP grid (2-D TLAT/TLONG) by inverse-distance weighting: SST anomalies
+    // within the source's range, NaN away from the source's small box.
+    let o = crate::common::s2s(&[
+        "regrid",
+        "-q",
+        "--method",
+        "distance",
+        "--grid",
+        "1",
+        "--bbox",
+        "240,290,-15,5",
+        curvi.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let c = read_cube(
+        &out,
+        &ReadOptions {
+            keep_units: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (mn, mx) = s2s_ensemble::stats::finite_min_max(c.values.iter().map(|&v| f64::from(v)));
+    assert!(-1.72 <= mn && mx <= 1.68 && mn < mx, "{mn} {mx}");
+    assert!(c.values.iter().any(|v| v.is_nan()));
+    std::fs::remove_file(&out).unwrap();
     let o = crate::common::s2s(&["regrid", "--method", "cubic", "--grid", "1", "a.nc", "b.nc"]);
     assert_ne!(o.status.code(), Some(0));
     assert!(crate::common::stderr(&o).starts_with("error: invalid value 'cubic' for '--method"));
@@ -351,4 +381,129 @@ fn regridded_seasonal_leads_keep_their_period() {
     let c = read_cube(&out, &ReadOptions::default()).unwrap();
     assert_eq!(c.coords.lead, vec![Lead::months(1.0, 3.0)]);
     assert_eq!(c.coords.lead[0].label(), "months 2–4");
+}
+
+/// A polar-stereographic grid (x/y in km with `projection_x_coordinate`, 2-D `lat`/`lon` named
+/// in `coordinates`): read as a curvilinear grid (not "latitude 'y' outside -90..90"), refused
+/// by bilinear with the fix, and regridded by `--method distance` onto a 1° lon/lat box where a
+/// field equal to the latitude comes back as the target latitudes.
+#[test]
+fn polar_stereographic_grid_regridded_by_distance() {
+    use crate::common::{create, s2s, stderr, stdout};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("polar.nc");
+    let r_earth = 6371.0f64;
+    let xs: Vec<f64> = (0..41).map(|i| -2000.0 + 100.0 * f64::from(i)).collect();
+    let n = xs.len();
+    let mut lat = Vec::with_capacity(n * n);
+    let mut lon = Vec::with_capacity(n * n);
+    for &y in &xs {
+        for &x in &xs {
+            // spherical north polar stereographic, true scale at the pole, central meridian 0°
+            let r = (x * x + y * y).sqrt();
+            lat.push(90.0 - 2.0 * (r / (2.0 * r_earth)).atan().to_degrees());
+            lon.push(x.atan2(-y).to_degrees());
+        }
+    }
+    {
+        let mut f = create(&p);
+        f.add_dimension("time", 1).unwrap();
+        f.add_dimension("y", n).unwrap();
+        f.add_dimension("x", n).unwrap();
+        let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
+        t.put_attribute("units", "days since 2020-01-01").unwrap();
+        t.put_values(&[0.0], ..).unwrap();
+        for (name, sn) in [
+            ("x", "projection_x_coordinate"),
+            ("y", "projection_y_coordinate"),
+        ] {
+            let mut v = f.add_variable::<f64>(name, &[name]).unwrap();
+            v.put_attribute("units", "km").unwrap();
+            v.put_attribute("standard_name", sn).unwrap();
+            v.put_attribute("axis", name.to_uppercase().as_str())
+                .unwrap();
+            v.put_values(&xs, ..).unwrap();
+        }
+        for (name, vals, units) in [
+            ("lat", &lat, "degrees_north"),
+            ("lon", &lon, "degrees_east"),
+        ] {
+            let mut v = f.add_variable::<f64>(name, &["y", "x"]).unwrap();
+            v.put_attribute("units", units).unwrap();
+            v.put_values(vals, ..).unwrap();
+        }
+        let mut gm = f.add_variable::<i32>("polar_stereographic", &[]).unwrap();
+        gm.put_attribute("grid_mapping_name", "polar_stereographic")
+            .unwrap();
+        gm.put_attribute("latitude_of_projection_origin", 90.0)
+            .unwrap();
+        gm.put_attribute("straight_vertical_longitude_from_pole", 0.0)
+            .unwrap();
+        let mut v = f
+            .add_variable::<f32>("marker", &["time", "y", "x"])
+            .unwrap();
+        v.put_attribute("units", "1").unwrap();
+        v.put_attribute("coordinates", "lon lat").unwrap();
+        v.put_attribute("grid_mapping", "polar_stereographic")
+            .unwrap();
+        let vals: Vec<f32> = lat.iter().map(|&a| a as f32).collect();
+        v.put_values(&vals, ..).unwrap();
+    }
+    let o = s2s(&["inspect", "--var", "marker", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("curvilinear grid 41 x 41"),
+        "{}",
+        stdout(&o)
+    );
+    let out = dir.path().join("polar_1deg.nc");
+    let run = |method: &str| {
+        s2s(&[
+            "regrid",
+            "-q",
+            "--method",
+            method,
+            "--grid",
+            "1",
+            "--bbox",
+            "0,90,72,80",
+            p.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = run("bilinear");
+    assert!(
+        !o.status.success() && stderr(&o).contains("--method distance"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run("distance");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = read_cube(
+        &out,
+        &ReadOptions {
+            keep_units: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let s2s_ensemble::cube::Spatial::Grid { lat: tl, .. } = &c.coords.spatial else {
+        panic!()
+    };
+    let (mut worst, mut sum, mut n) = (0.0f64, 0.0f64, 0usize);
+    for (j, &a) in tl.iter().enumerate() {
+        for v in c.values.slice(ndarray::s![0, 0, 0, j, ..]) {
+            let e = (f64::from(*v) - a).abs();
+            worst = worst.max(e);
+            sum += e;
+            n += 1;
+        }
+    }
+    // 100 km cells are ~0.9° of latitude; inverse-distance weighting is not exact for a
+    // linear field: within a third of a cell, a tenth on average
+    assert!(
+        n == 8 * 90 && worst < 0.3 && sum / (n as f64) < 0.1,
+        "{worst} {}",
+        sum / n as f64
+    );
 }
