@@ -137,6 +137,18 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         bars.advance(1);
     }
     bars.finish();
+    write_regridded(args, g, &cubes, undated, cache.target(), "")
+}
+
+/// Writes the regridded variables (whole or not at all) and says so.
+fn write_regridded(
+    args: &RegridArgs,
+    g: &Globals,
+    cubes: &[s2s_ensemble::Cube],
+    undated: bool,
+    target: &LonLatGrid,
+    how: &str,
+) -> anyhow::Result<ExitCode> {
     let refs: Vec<&s2s_ensemble::Cube> = cubes.iter().collect();
     let opts = s2s_ensemble::io::WriteOptions {
         undated,
@@ -145,10 +157,10 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     write_cubes(&args.output, &refs, &opts)?;
     if !g.quiet {
         eprintln!(
-            "regridded {} variable(s) to {} x {} (lat x lon): {}",
+            "regridded {} variable(s){how} to {} x {} (lat x lon): {}",
             cubes.len(),
-            cache.target().ny(),
-            cache.target().nx(),
+            target.ny(),
+            target.nx(),
             args.output.display()
         );
     }
@@ -184,20 +196,5 @@ fn regrid_by_distance(
                 .with_context(|| format!("{}: variable '{var}'", args.input.display()))?,
         );
     }
-    let refs: Vec<&s2s_ensemble::Cube> = cubes.iter().collect();
-    let opts = s2s_ensemble::io::WriteOptions {
-        undated,
-        ..g.write_options()
-    };
-    write_cubes(&args.output, &refs, &opts)?;
-    if !g.quiet {
-        eprintln!(
-            "regridded {} variable(s) by distance weighting to {} x {} (lat x lon): {}",
-            cubes.len(),
-            target.ny(),
-            target.nx(),
-            args.output.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    write_regridded(args, g, &cubes, undated, target, " by distance weighting")
 }

@@ -26,55 +26,27 @@ fn jjas_totals_with_bounds(path: &Path, with_bounds: bool) {
             .days_until(&CfDateTime::ymd(y, m, d), Calendar::Standard)
             .unwrap()
     };
+    let stamps: Vec<f64> = (1999..=2002).map(|y| day(y, 6, 1)).collect();
     if with_bounds {
         f.add_dimension("nv", 2).unwrap();
+        f.add_dimension("time", 4).unwrap();
         let b: Vec<f64> = (1999..=2002)
             .flat_map(|y| [day(y, 6, 1), day(y, 9, 30)])
             .collect();
-        f.add_dimension("time", 4).unwrap();
         let mut v = f.add_variable::<f64>("time_bnds", &["time", "nv"]).unwrap();
         v.put_values(&b, ..).unwrap();
         let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
         t.put_attribute("units", "days since 1990-01-01").unwrap();
         t.put_attribute("bounds", "time_bnds").unwrap();
-        let stamps: Vec<f64> = (1999..=2002).map(|y| day(y, 6, 1)).collect();
         t.put_values(&stamps, ..).unwrap();
+    } else {
         coord(
             &mut f,
-            "lat",
-            &[10.0, 12.0],
-            &[("units", A::T("degrees_north"))],
+            "time",
+            &stamps,
+            &[("units", A::T("days since 1990-01-01"))],
         );
-        coord(
-            &mut f,
-            "lon",
-            &[70.0, 72.0],
-            &[("units", A::T("degrees_east"))],
-        );
-        let v: Vec<f32> = (0..4).flat_map(|t| [1000.0 + 10.0 * t as f32; 4]).collect();
-        data_f32(
-            &mut f,
-            "pr",
-            &["time", "lat", "lon"],
-            &v,
-            &[("units", A::T("mm"))],
-        );
-        return;
     }
-    let stamps: Vec<f64> = [1999, 2000, 2001, 2002]
-        .iter()
-        .map(|&y| {
-            CfDateTime::ymd(1990, 1, 1)
-                .days_until(&CfDateTime::ymd(y, 6, 1), Calendar::Standard)
-                .unwrap()
-        })
-        .collect();
-    coord(
-        &mut f,
-        "time",
-        &stamps,
-        &[("units", A::T("days since 1990-01-01"))],
-    );
     coord(
         &mut f,
         "lat",
