@@ -103,7 +103,8 @@ fn curvilinear_grid_is_described() {
     let p = real("hindcast_grids/CESM-DP-LE.SST.eastern_pacific.nc");
     let out = ok(&["inspect", "--assume-units", "degC", p.to_str().unwrap()]);
     assert!(
-        out.contains("curvilinear grid 37 x 26") && out.contains("regridding needs a regular grid"),
+        out.contains("curvilinear grid 37 x 26")
+            && out.contains("regrid it with s2s regrid --method distance"),
         "{out}"
     );
     assert!(
