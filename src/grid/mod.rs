@@ -37,6 +37,7 @@ mod bilinear;
 mod conservative;
 pub mod countries;
 pub mod distance;
+pub mod projection;
 mod weights;
 
 use serde::{Deserialize, Serialize};

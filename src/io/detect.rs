@@ -366,6 +366,16 @@ pub enum SpatialVars {
         /// 2-D longitude variable.
         lon: String,
     },
+    /// A projected grid: 1-D projection coordinates and a CF grid mapping, without 2-D
+    /// latitude/longitude (the reader computes them, [`crate::grid::projection`]).
+    Projected {
+        /// Projection y coordinate variable.
+        y: String,
+        /// Projection x coordinate variable.
+        x: String,
+        /// The grid-mapping variable.
+        mapping: String,
+    },
     /// Stations with 1-D auxiliary coordinates (absent: NaN positions).
     Points {
         /// Latitude variable, if any.
@@ -506,6 +516,50 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
     Some((by_name, "name".into()))
 }
 
+/// The (y, x) projection coordinate variables of `dims` and the variable's grid mapping, when
+/// the variable names one (`grid_mapping`) that exists and both dimensions have projection
+/// coordinate variables.
+fn projected_axes(
+    file: &FileMeta,
+    var: &VarMeta,
+    dims: &[&str; 2],
+) -> Option<(String, String, String)> {
+    let mapping = var
+        .text("grid_mapping")?
+        .split_whitespace()
+        .next()?
+        .trim_end_matches(':');
+    file.vars.get(mapping)?.text("grid_mapping_name")?;
+    let role = |d: &str| -> Option<char> {
+        let c = file.vars.get(d)?;
+        if !is_projection_coordinate(c) {
+            return None;
+        }
+        let sn = c.text("standard_name").unwrap_or("").to_ascii_lowercase();
+        let axis = c.text("axis").unwrap_or("").trim().to_ascii_uppercase();
+        if sn.starts_with("projection_y") || axis == "Y" {
+            Some('y')
+        } else if sn.starts_with("projection_x") || axis == "X" {
+            Some('x')
+        } else {
+            None
+        }
+    };
+    match (role(dims[0])?, role(dims[1])?) {
+        ('y', 'x') => Some((
+            dims[0].to_string(),
+            dims[1].to_string(),
+            mapping.to_string(),
+        )),
+        ('x', 'y') => Some((
+            dims[1].to_string(),
+            dims[0].to_string(),
+            mapping.to_string(),
+        )),
+        _ => None,
+    }
+}
+
 /// Auxiliary latitude/longitude variables of the file whose dimensions are exactly `dims`.
 fn aux_lat_lon(file: &FileMeta, var: &VarMeta, dims: &[&str]) -> Option<(String, String)> {
     // Variables named in `coordinates` first, then any variable of the file.
@@ -626,6 +680,16 @@ pub fn detect_layout(
             decided[big_unknown[1]] =
                 Some((DimRole::GridX, format!("2-D coordinates {lat}/{lon}")));
             spatial = Some(SpatialVars::Curvilinear { lat, lon });
+        } else if let Some((y, x, mapping)) = projected_axes(file, var, &dims) {
+            let (iy, ix) = if var.dims[big_unknown[0]] == y {
+                (big_unknown[0], big_unknown[1])
+            } else {
+                (big_unknown[1], big_unknown[0])
+            };
+            let how = format!("projection coordinates {y}/{x} with grid mapping {mapping}");
+            decided[iy] = Some((DimRole::GridY, how.clone()));
+            decided[ix] = Some((DimRole::GridX, how));
+            spatial = Some(SpatialVars::Projected { y, x, mapping });
         }
     } else if big_unknown.len() == 1 {
         let d = var.dims[big_unknown[0]].as_str();

@@ -1022,6 +1022,39 @@ fn plan_spatial(
                 x_idx: Some((0..nx).collect()),
             })
         }
+        SpatialVars::Projected { y, x, mapping } => {
+            if bbox.is_some() {
+                return Err(gerr("cutting a box from a projected grid is not supported; regrid onto a regular grid first (s2s regrid --method distance)".into()));
+            }
+            let gm = &meta.vars[mapping];
+            let projection = crate::grid::projection::GridMapping::from_cf(
+                |k| gm.text(k).map(str::to_string),
+                |k| gm.attrs.get(k).map(AttrValue::as_numbers),
+            )
+            .map_err(|e| gerr(format!("grid mapping '{mapping}': {e}")))?;
+            let in_metres = |name: &str| -> Result<Vec<f64>> {
+                let v = read_coord(path, file, meta, name)?;
+                let units = crate::units::normalise(meta.vars[name].text("units").unwrap_or("m"));
+                let k = match units.as_str() {
+                    "km" | "kilometer" | "kilometers" | "kilometre" | "kilometres" => 1000.0,
+                    "m" | "meter" | "meters" | "metre" | "metres" | "" => 1.0,
+                    other => {
+                        return Err(gerr(format!(
+                            "projection coordinate '{name}' has units '{other}'; expected m or km"
+                        )))
+                    }
+                };
+                Ok(v.into_iter().map(|x| x * k).collect())
+            };
+            let (yv, xv) = (in_metres(y)?, in_metres(x)?);
+            let (la, lo) = crate::grid::projection::lat_lon_of(&projection, &xv, &yv)?;
+            let (ny, nx) = la.dim();
+            Ok(SpatialPlan {
+                spatial: Spatial::Curvilinear { lat: la, lon: lo },
+                y_idx: Some((0..ny).collect()),
+                x_idx: Some((0..nx).collect()),
+            })
+        }
         SpatialVars::Points { lat, lon } => {
             let dim = layout
                 .dim(DimRole::Location)

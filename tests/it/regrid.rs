@@ -391,119 +391,130 @@ fn regridded_seasonal_leads_keep_their_period() {
 fn polar_stereographic_grid_regridded_by_distance() {
     use crate::common::{create, s2s, stderr, stdout};
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("polar.nc");
-    let r_earth = 6371.0f64;
-    let xs: Vec<f64> = (0..41).map(|i| -2000.0 + 100.0 * f64::from(i)).collect();
-    let n = xs.len();
-    let mut lat = Vec::with_capacity(n * n);
-    let mut lon = Vec::with_capacity(n * n);
-    for &y in &xs {
-        for &x in &xs {
-            // spherical north polar stereographic, true scale at the pole, central meridian 0°
-            let r = (x * x + y * y).sqrt();
-            lat.push(90.0 - 2.0 * (r / (2.0 * r_earth)).atan().to_degrees());
-            lon.push(x.atan2(-y).to_degrees());
+    // with 2-D lat/lon in `coordinates`, and with only x/y and the grid mapping
+    for with_lat_lon in [true, false] {
+        let p = dir.path().join(format!("polar_{with_lat_lon}.nc"));
+        let r_earth = 6371.0f64;
+        let xs: Vec<f64> = (0..41).map(|i| -2000.0 + 100.0 * f64::from(i)).collect();
+        let n = xs.len();
+        let mut lat = Vec::with_capacity(n * n);
+        let mut lon = Vec::with_capacity(n * n);
+        for &y in &xs {
+            for &x in &xs {
+                // spherical north polar stereographic, true scale at the pole, central meridian 0°
+                let r = (x * x + y * y).sqrt();
+                lat.push(90.0 - 2.0 * (r / (2.0 * r_earth)).atan().to_degrees());
+                lon.push(x.atan2(-y).to_degrees());
+            }
         }
-    }
-    {
-        let mut f = create(&p);
-        f.add_dimension("time", 1).unwrap();
-        f.add_dimension("y", n).unwrap();
-        f.add_dimension("x", n).unwrap();
-        let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
-        t.put_attribute("units", "days since 2020-01-01").unwrap();
-        t.put_values(&[0.0], ..).unwrap();
-        for (name, sn) in [
-            ("x", "projection_x_coordinate"),
-            ("y", "projection_y_coordinate"),
-        ] {
-            let mut v = f.add_variable::<f64>(name, &[name]).unwrap();
-            v.put_attribute("units", "km").unwrap();
-            v.put_attribute("standard_name", sn).unwrap();
-            v.put_attribute("axis", name.to_uppercase().as_str())
+        {
+            let mut f = create(&p);
+            f.add_dimension("time", 1).unwrap();
+            f.add_dimension("y", n).unwrap();
+            f.add_dimension("x", n).unwrap();
+            let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
+            t.put_attribute("units", "days since 2020-01-01").unwrap();
+            t.put_values(&[0.0], ..).unwrap();
+            for (name, sn) in [
+                ("x", "projection_x_coordinate"),
+                ("y", "projection_y_coordinate"),
+            ] {
+                let mut v = f.add_variable::<f64>(name, &[name]).unwrap();
+                v.put_attribute("units", "km").unwrap();
+                v.put_attribute("standard_name", sn).unwrap();
+                v.put_attribute("axis", name.to_uppercase().as_str())
+                    .unwrap();
+                v.put_values(&xs, ..).unwrap();
+            }
+            for (name, vals, units) in [
+                ("lat", &lat, "degrees_north"),
+                ("lon", &lon, "degrees_east"),
+            ]
+            .into_iter()
+            .filter(|_| with_lat_lon)
+            {
+                let mut v = f.add_variable::<f64>(name, &["y", "x"]).unwrap();
+                v.put_attribute("units", units).unwrap();
+                v.put_values(vals, ..).unwrap();
+            }
+            let mut gm = f.add_variable::<i32>("polar_stereographic", &[]).unwrap();
+            gm.put_attribute("grid_mapping_name", "polar_stereographic")
                 .unwrap();
-            v.put_values(&xs, ..).unwrap();
+            gm.put_attribute("latitude_of_projection_origin", 90.0)
+                .unwrap();
+            gm.put_attribute("straight_vertical_longitude_from_pole", 0.0)
+                .unwrap();
+            gm.put_attribute("earth_radius", r_earth * 1000.0).unwrap();
+            gm.put_attribute("scale_factor_at_projection_origin", 1.0)
+                .unwrap();
+            let mut v = f
+                .add_variable::<f32>("marker", &["time", "y", "x"])
+                .unwrap();
+            v.put_attribute("units", "1").unwrap();
+            if with_lat_lon {
+                v.put_attribute("coordinates", "lon lat").unwrap();
+            }
+            v.put_attribute("grid_mapping", "polar_stereographic")
+                .unwrap();
+            let vals: Vec<f32> = lat.iter().map(|&a| a as f32).collect();
+            v.put_values(&vals, ..).unwrap();
         }
-        for (name, vals, units) in [
-            ("lat", &lat, "degrees_north"),
-            ("lon", &lon, "degrees_east"),
-        ] {
-            let mut v = f.add_variable::<f64>(name, &["y", "x"]).unwrap();
-            v.put_attribute("units", units).unwrap();
-            v.put_values(vals, ..).unwrap();
+        let o = s2s(&["inspect", "--var", "marker", p.to_str().unwrap()]);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        assert!(
+            stdout(&o).contains("curvilinear grid 41 x 41"),
+            "{}",
+            stdout(&o)
+        );
+        let out = dir.path().join(format!("polar_1deg_{with_lat_lon}.nc"));
+        let run = |method: &str| {
+            s2s(&[
+                "regrid",
+                "-q",
+                "--method",
+                method,
+                "--grid",
+                "1",
+                "--bbox",
+                "0,90,72,80",
+                p.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ])
+        };
+        let o = run("bilinear");
+        assert!(
+            !o.status.success() && stderr(&o).contains("--method distance"),
+            "{}",
+            stderr(&o)
+        );
+        let o = run("distance");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let c = read_cube(
+            &out,
+            &ReadOptions {
+                keep_units: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let s2s_ensemble::cube::Spatial::Grid { lat: tl, .. } = &c.coords.spatial else {
+            panic!()
+        };
+        let (mut worst, mut sum, mut n) = (0.0f64, 0.0f64, 0usize);
+        for (j, &a) in tl.iter().enumerate() {
+            for v in c.values.slice(ndarray::s![0, 0, 0, j, ..]) {
+                let e = (f64::from(*v) - a).abs();
+                worst = worst.max(e);
+                sum += e;
+                n += 1;
+            }
         }
-        let mut gm = f.add_variable::<i32>("polar_stereographic", &[]).unwrap();
-        gm.put_attribute("grid_mapping_name", "polar_stereographic")
-            .unwrap();
-        gm.put_attribute("latitude_of_projection_origin", 90.0)
-            .unwrap();
-        gm.put_attribute("straight_vertical_longitude_from_pole", 0.0)
-            .unwrap();
-        let mut v = f
-            .add_variable::<f32>("marker", &["time", "y", "x"])
-            .unwrap();
-        v.put_attribute("units", "1").unwrap();
-        v.put_attribute("coordinates", "lon lat").unwrap();
-        v.put_attribute("grid_mapping", "polar_stereographic")
-            .unwrap();
-        let vals: Vec<f32> = lat.iter().map(|&a| a as f32).collect();
-        v.put_values(&vals, ..).unwrap();
+        // 100 km cells are ~0.9° of latitude; inverse-distance weighting is not exact for a
+        // linear field: within a third of a cell, a tenth on average
+        assert!(
+            n == 8 * 90 && worst < 0.3 && sum / (n as f64) < 0.1,
+            "{worst} {}",
+            sum / n as f64
+        );
     }
-    let o = s2s(&["inspect", "--var", "marker", p.to_str().unwrap()]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert!(
-        stdout(&o).contains("curvilinear grid 41 x 41"),
-        "{}",
-        stdout(&o)
-    );
-    let out = dir.path().join("polar_1deg.nc");
-    let run = |method: &str| {
-        s2s(&[
-            "regrid",
-            "-q",
-            "--method",
-            method,
-            "--grid",
-            "1",
-            "--bbox",
-            "0,90,72,80",
-            p.to_str().unwrap(),
-            out.to_str().unwrap(),
-        ])
-    };
-    let o = run("bilinear");
-    assert!(
-        !o.status.success() && stderr(&o).contains("--method distance"),
-        "{}",
-        stderr(&o)
-    );
-    let o = run("distance");
-    assert!(o.status.success(), "{}", stderr(&o));
-    let c = read_cube(
-        &out,
-        &ReadOptions {
-            keep_units: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let s2s_ensemble::cube::Spatial::Grid { lat: tl, .. } = &c.coords.spatial else {
-        panic!()
-    };
-    let (mut worst, mut sum, mut n) = (0.0f64, 0.0f64, 0usize);
-    for (j, &a) in tl.iter().enumerate() {
-        for v in c.values.slice(ndarray::s![0, 0, 0, j, ..]) {
-            let e = (f64::from(*v) - a).abs();
-            worst = worst.max(e);
-            sum += e;
-            n += 1;
-        }
-    }
-    // 100 km cells are ~0.9° of latitude; inverse-distance weighting is not exact for a
-    // linear field: within a third of a cell, a tenth on average
-    assert!(
-        n == 8 * 90 && worst < 0.3 && sum / (n as f64) < 0.1,
-        "{worst} {}",
-        sum / n as f64
-    );
 }
