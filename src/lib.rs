@@ -18,7 +18,7 @@
 //! | [`units`] | quantities, canonical units (mm/day, °C), conversions, plausibility | [`units`] |
 //! | [`stats`] | NaN-aware kernels, quantiles, gamma fits, categories and RPS shared by the science modules | [`stats`], [`stats::categories`] |
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment | [`cube`] |
-//! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, country masks | [`grid`] |
+//! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, inverse-distance regridding of curvilinear grids, CF grid mappings (projections), country masks | [`grid`] |
 //! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing, and every product schema ([`io::products`]) | [`io`] |
 //! | [`bias`] | bias correction: mean and variance scaling, EQM, QDM, cross-validation | [`bias`] (Déqué 2007; Cannon et al. 2015) |
 //! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, regression-calibrated probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`ensemble::calibrate`], [`mod@ensemble::combine`] |

@@ -7,6 +7,8 @@
 //! - [`countries`]: country polygons (GeoJSON) and point-in-polygon lookup (`geo`).
 //! - [`distance`]: curvilinear sources (2-D latitude/longitude) onto a lon/lat grid by
 //!   inverse-distance weighting of the four nearest centres (CDO `remapdis`).
+//! - [`projection`]: CF grid mappings (polar stereographic, Lambert conformal conic, Mercator)
+//!   to compute the latitude/longitude of a projected grid's cells.
 //! - [`bilinear`] and [`conservative`] weights, held in a sparse [`RegridWeights`] built once
 //!   per grid pair and applied to every `(init, member, lead)` map in parallel
 //!   ([`regrid_cube`]).
