@@ -380,6 +380,9 @@ pub struct EmergencyConfig {
     pub seed: u64,
     /// Output directory.
     pub output: Option<PathBuf>,
+    /// Run past the end of a forcing file on its last field, with a warning in the bulletin.
+    #[serde(default)]
+    pub allow_persistence: bool,
     /// Units of variables whose files have none or wrong ones (`units = { uo = "m/s" }`),
     /// besides the configuration's top-level `units`; `--assume-units` wins.
     #[serde(default)]

@@ -79,18 +79,24 @@ pub struct EmergencyCli {
     /// Output directory (required without --config).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Run past the end of the currents or winds on their last field (persistence), with a
+    /// warning in the bulletin, instead of stopping with an error.
+    #[arg(long)]
+    allow_persistence: bool,
 }
 
 impl EmergencyCli {
     /// The job: the `[emergency]` table of --config, or the flags.
     fn resolve(&self) -> anyhow::Result<EmergencyPlan> {
         if let Some(path) = &self.config {
-            return Ok(EmergencyPlan::from_config(
+            let mut plan = EmergencyPlan::from_config(
                 path,
                 self.out.clone(),
                 self.step_minutes,
                 self.countries.clone(),
-            )?);
+            )?;
+            plan.allow_persistence |= self.allow_persistence;
+            return Ok(plan);
         }
         let need = |what: &str| anyhow::anyhow!("{what} is required (or --config)");
         Ok(EmergencyPlan {
@@ -115,6 +121,7 @@ impl EmergencyCli {
             radius_km: self.radius_km,
             countries: self.countries.clone(),
             out: self.out.clone().ok_or_else(|| need("--out"))?,
+            allow_persistence: self.allow_persistence,
         })
     }
 }

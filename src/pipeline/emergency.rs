@@ -53,6 +53,9 @@ pub struct EmergencyPlan {
     pub radius_km: f64,
     pub countries: Option<PathBuf>,
     pub out: PathBuf,
+    /// Run past the end of a forcing file on its last field (persistence), with a warning in
+    /// the bulletin, instead of stopping with an error.
+    pub allow_persistence: bool,
 }
 
 impl EmergencyPlan {
@@ -105,6 +108,7 @@ impl EmergencyPlan {
             radius_km: c.radius_km,
             countries,
             out,
+            allow_persistence: c.allow_persistence,
         })
     }
 }
@@ -340,7 +344,9 @@ pub fn emergency(
         .collect::<Result<_>>()?;
     let end_s = a.days as f64 * 86_400.0;
     // Every forcing must cover the run (a daily field stands for its whole last day): a run
-    // past the end of a file would otherwise go on in frozen fields.
+    // past the end of a file would otherwise go on in frozen fields — unless the user allows
+    // persistence, which the bulletin then says.
+    let mut warnings: Vec<String> = Vec::new();
     for (f, path) in models.iter().zip(&a.currents) {
         let forcings = std::iter::once(("currents", path.as_path(), &f.times_s)).chain(
             f.wind
@@ -350,11 +356,19 @@ pub fn emergency(
         for (what, path, times_s) in forcings {
             let t_last = times_s.last().copied().unwrap_or(0.0);
             let t_first = times_s.first().copied().unwrap_or(0.0);
-            if t_first > 0.0 || t_last < end_s - 86_400.0 {
+            if t_first <= 0.0 && t_last < end_s - 86_400.0 && a.allow_persistence {
+                warnings.push(format!(
+                    "the {what} of {} end {:.1} days after {}: their last field is held unchanged (persistence) for the rest of the {} days",
+                    path.display(),
+                    t_last / 86_400.0,
+                    a.start,
+                    a.days
+                ));
+            } else if t_first > 0.0 || t_last < end_s - 86_400.0 {
                 return Err(Error::Input {
                     path: path.to_path_buf(),
                     reason: format!(
-                        "the {what} cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}; give {what} for the whole run or a shorter --days",
+                        "the {what} cover {:.1} to {:.1} days after {} but the forecast needs 0 to {}; give {what} for the whole run, a shorter --days, or --allow-persistence",
                         t_first / 86_400.0,
                         t_last / 86_400.0,
                         a.start,
@@ -556,6 +570,7 @@ pub fn emergency(
         &coast,
         stranded_share,
         passage.as_ref().map(|p| (&p.0, p.2)),
+        &warnings,
     );
     md.push_str("\n## Where the oil / object may be\n\n");
     for (d, name) in &map_files {
@@ -589,6 +604,7 @@ pub fn emergency(
         "trajectories_netcdf": "trajectories.nc",
         "maps_netcdf": "drift_probability.nc",
         "html": "emergency.html",
+        "warnings": warnings,
     });
     write_text_atomic(
         a.out.join("emergency.json"),
@@ -619,6 +635,7 @@ fn markdown(
     coast: &[CoastHit],
     stranded: f64,
     passage: Option<(&PassageRisk, usize)>,
+    warnings: &[String],
 ) -> String {
     let pct = |p: f64| {
         let p = p.max(0.0); // no "-0 %"
@@ -632,6 +649,9 @@ fn markdown(
         "# Emergency forecast: {:.2}°N {:.2}°E from {} for {} days\n\n",
         a.lat, a.lon, a.start, a.days
     );
+    for w in warnings {
+        md.push_str(&format!("**Warning:** {w}.\n\n"));
+    }
     md.push_str("## Key messages\n\n");
     if let Some((r, n)) = passage {
         let p14 = r

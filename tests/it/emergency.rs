@@ -630,6 +630,51 @@ fn winds_on_their_own_grid_and_time_axis() {
         "{e}"
     );
     assert!(!out.join("emergency.json").exists());
+    // --allow-persistence: the last wind field is held, and the bulletin says so
+    let (o, out) = {
+        let out = d.join("c");
+        let o = s2s(&[
+            "emergency",
+            "--lat",
+            "7.0",
+            "--lon",
+            "80.0",
+            "--start",
+            "2020-09-01",
+            "--days",
+            "4",
+            "--currents",
+            cur.to_str().unwrap(),
+            "--wind",
+            short.to_str().unwrap(),
+            "--windage",
+            "0.02",
+            "--particles",
+            "2",
+            "--diffusivity",
+            "0",
+            "--release-radius-km",
+            "0",
+            "--countries",
+            &sea,
+            "--allow-persistence",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        (o, out)
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = emergency_json(&out);
+    let w = json["warnings"][0].as_str().unwrap();
+    assert!(
+        w.contains("wind_short.nc") && w.contains("persistence"),
+        "{w}"
+    );
+    let md = std::fs::read_to_string(out.join("emergency.md")).unwrap();
+    assert!(md.contains("**Warning:** the winds of"), "{md}");
+    let (_, lo, _) = positions(&out, 72.0)[0];
+    let east = (lo as f64 - 80.0).to_radians() * R * 7f64.to_radians().cos();
+    assert!((east - 3.0 * 60_480.0).abs() < 10.0, "{east}");
 }
 
 /// The ocean model's own land (NaN currents east of 81°E) is a coast: particles drifting east
