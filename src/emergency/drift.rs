@@ -106,27 +106,11 @@ impl<'a> VelocityField<'a> {
         })
     }
 
-    /// Whether a place is inside the grid (whatever the values there).
-    pub fn contains(&self, lat: f64, lon: f64) -> bool {
-        let (_, ny, nx) = self.u.dim();
-        let fy = (lat - self.lat0) / self.dlat;
-        if !(0.0..=(ny - 1) as f64).contains(&fy) {
-            return false;
-        }
-        if self.periodic {
-            return true;
-        }
-        let fx = (lon - self.lon0) / self.dlon;
-        let nlon = 360.0 / self.dlon;
-        [fx, fx + nlon, fx - nlon]
-            .iter()
-            .any(|f| (0.0..=(nx - 1) as f64).contains(f))
-    }
-
-    /// `(u, v)` at a time and place; `None` outside the grid or where all four corners are
-    /// missing. Before the first or after the last time the nearest time is used.
+    /// Fractional grid indices `(fy, fx)` of a place inside the grid, `fx` in `[0, nx)` on a
+    /// periodic grid and in `[0, nx − 1]` otherwise (a longitude in the other convention,
+    /// −180…180 vs 0…360, moved by a turn); `None` outside.
     #[inline]
-    pub fn sample(&self, t_s: f64, lat: f64, lon: f64) -> Option<(f64, f64)> {
+    fn grid_position(&self, lat: f64, lon: f64) -> Option<(f64, f64)> {
         let (_, ny, nx) = self.u.dim();
         let fy = (lat - self.lat0) / self.dlat;
         let mut fx = (lon - self.lon0) / self.dlon;
@@ -134,25 +118,38 @@ impl<'a> VelocityField<'a> {
             fx = fx.rem_euclid(nx as f64);
         } else {
             let nlon = 360.0 / self.dlon;
-            // a longitude given in the other convention (−180…180 vs 0…360)
             if fx < 0.0 {
                 fx += nlon;
             } else if fx > (nx - 1) as f64 {
                 fx -= nlon;
             }
         }
-        if !(0.0..=(ny - 1) as f64).contains(&fy) || fx.is_nan() || fx < 0.0 {
-            return None;
-        }
+        let x_inside = if self.periodic {
+            fx >= 0.0
+        } else {
+            (0.0..=(nx - 1) as f64).contains(&fx)
+        };
+        ((0.0..=(ny - 1) as f64).contains(&fy) && x_inside).then_some((fy, fx))
+    }
+
+    /// Whether a place is inside the grid (whatever the values there).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        self.grid_position(lat, lon).is_some()
+    }
+
+    /// `(u, v)` at a time and place; `None` outside the grid or where all four corners are
+    /// missing. Before the first or after the last time the nearest time is used.
+    #[inline]
+    pub fn sample(&self, t_s: f64, lat: f64, lon: f64) -> Option<(f64, f64)> {
+        let (_, ny, nx) = self.u.dim();
+        let (fy, fx) = self.grid_position(lat, lon)?;
         let (j, i) = ((fy as usize).min(ny - 2), fx as usize);
         let (i1, ax) = if i + 1 < nx {
             (i + 1, fx - i as f64)
         } else if self.periodic {
             (0, fx - i as f64)
-        } else if fx <= (nx - 1) as f64 {
-            (i, 0.0)
         } else {
-            return None;
+            (i, 0.0) // on the last column
         };
         let ay = fy - j as f64;
         // time interpolation
