@@ -234,6 +234,12 @@ pub struct Lead {
 }
 
 impl Lead {
+    /// Whether this cadence of an observed series is a year or more: one value a year (a
+    /// seasonal or annual total), matched by year and converted over its season.
+    pub fn is_yearly_cadence(&self) -> bool {
+        self.unit == LeadUnit::Month && self.width >= 12.0
+    }
+
     /// A monthly lead.
     pub fn months(start: f64, width: f64) -> Self {
         Lead {
@@ -411,6 +417,20 @@ pub fn regular_spacing(x: &[f64]) -> Option<f64> {
     (d > 0.0 && x.windows(2).all(|w| ((w[1] - w[0]) - d).abs() <= tol)).then_some(d)
 }
 
+/// The smallest step between neighbours of an axis (1 for an axis of fewer than two points):
+/// the spacing the tolerance of [`same_axis`] and [`lon_rotation`] scales with.
+fn smallest_step(x: &[f64]) -> f64 {
+    let d = x
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(f64::INFINITY, f64::min);
+    if d.is_finite() {
+        d
+    } else {
+        1.0
+    }
+}
+
 /// Whether two coordinate axes name the same points: same length, and each pair within
 /// [`coordinate_tolerance`] of the axis spacing.
 pub fn same_axis(a: &[f64], b: &[f64]) -> bool {
@@ -420,13 +440,8 @@ pub fn same_axis(a: &[f64], b: &[f64]) -> bool {
     if a == b {
         return true;
     }
-    let spacing = a
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(f64::INFINITY, f64::min);
-    let spacing = if spacing.is_finite() { spacing } else { 1.0 };
     let max_abs = a.iter().chain(b).fold(0.0f64, |m, v| m.max(v.abs()));
-    let tol = coordinate_tolerance(spacing, max_abs);
+    let tol = coordinate_tolerance(smallest_step(a), max_abs);
     a.iter()
         .zip(b)
         .all(|(x, y)| (x - y).abs() <= tol || (x.is_nan() && y.is_nan()))
@@ -440,11 +455,7 @@ pub fn lon_rotation(from: &[f64], to: &[f64]) -> Option<Vec<usize>> {
     if n != to.len() || n == 0 {
         return None;
     }
-    let spacing = to
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(f64::INFINITY, f64::min);
-    let tol = coordinate_tolerance(if spacing.is_finite() { spacing } else { 1.0 }, 360.0);
+    let tol = coordinate_tolerance(smallest_step(to), 360.0);
     let same = |a: f64, b: f64| {
         let d = (a - b).rem_euclid(360.0);
         d <= tol || 360.0 - d <= tol
@@ -1096,7 +1107,7 @@ impl Alignment {
     /// The natural alignment of an observed series, from its cadence (the width of its lead).
     pub fn for_series(obs: &Cube) -> Alignment {
         match obs.coords.lead.first() {
-            Some(l) if l.unit == LeadUnit::Month && l.width >= 12.0 => Alignment::Year,
+            Some(l) if l.is_yearly_cadence() => Alignment::Year,
             Some(l) if l.unit == LeadUnit::Month => Alignment::Month,
             _ => Alignment::Timestamp,
         }

@@ -370,14 +370,21 @@ impl AssumedUnits {
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
         let mut t = AssumedUnits::default();
         for e in entries {
-            match Self::parse_entry(e)? {
-                (Some(v), u) => {
-                    t.by_variable.insert(v, u);
-                }
-                (None, u) => t.any = Some(u),
-            }
+            let (var, units) = Self::parse_entry(e)?;
+            t.insert(var, units);
         }
         Ok(t)
+    }
+
+    /// Adds one parsed entry ([`AssumedUnits::parse_entry`]): units for a variable, or for
+    /// every variable (`None`); it replaces an earlier one for the same.
+    pub fn insert(&mut self, variable: Option<String>, units: String) {
+        match variable {
+            Some(v) => {
+                self.by_variable.insert(v, units);
+            }
+            None => self.any = Some(units),
+        }
     }
 
     /// Units assumed for the variable `name`.

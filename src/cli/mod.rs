@@ -186,12 +186,7 @@ pub fn run() -> ExitCode {
     }
     let mut table = s2s_ensemble::units::AssumedUnits::default();
     for (var, units) in &cli.assume_units {
-        match var {
-            Some(v) => {
-                table.by_variable.insert(v.clone(), units.clone());
-            }
-            None => table.any = Some(units.clone()),
-        }
+        table.insert(var.clone(), units.clone());
     }
     s2s_ensemble::io::set_assumed_units(table);
     let globals = Globals {

@@ -105,11 +105,7 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let read_box = target.source_box(&src_grid);
     // A field without any time coordinate (a land mask, a snapshot) stays undated, as CDO
     // keeps it, unless --time dates it.
-    let undated = args.time.is_none()
-        && !s2s_ensemble::io::has_time_coordinate(&args.input, Some(&file_vars[0]), &dims)?;
-    let time = args
-        .time
-        .or(undated.then(|| s2s_ensemble::calendar::CfDateTime::ymd(1970, 1, 1)));
+    let (undated, time) = dating(args, &file_vars[0], &dims)?;
     let bars = Bars::new(g.quiet);
     bars.start("regridding", file_vars.len() as u64);
     let mut cubes = Vec::with_capacity(file_vars.len());
@@ -138,6 +134,21 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     bars.finish();
     write_regridded(args, g, &cubes, undated, cache.target(), "")
+}
+
+/// Whether the input has no time coordinate and is written undated (unless `--time` dates
+/// it), and the date to read it with: `--time`, or a placeholder for an undated field.
+fn dating(
+    args: &RegridArgs,
+    first_var: &str,
+    dims: &DimMapping,
+) -> anyhow::Result<(bool, Option<s2s_ensemble::calendar::CfDateTime>)> {
+    let undated = args.time.is_none()
+        && !s2s_ensemble::io::has_time_coordinate(&args.input, Some(first_var), dims)?;
+    let time = args
+        .time
+        .or(undated.then(|| s2s_ensemble::calendar::CfDateTime::ymd(1970, 1, 1)));
+    Ok((undated, time))
 }
 
 /// Writes the regridded variables (whole or not at all) and says so.
@@ -176,11 +187,7 @@ fn regrid_by_distance(
     dims: &DimMapping,
     target: &LonLatGrid,
 ) -> anyhow::Result<ExitCode> {
-    let undated = args.time.is_none()
-        && !s2s_ensemble::io::has_time_coordinate(&args.input, Some(&file_vars[0]), dims)?;
-    let time = args
-        .time
-        .or(undated.then(|| s2s_ensemble::calendar::CfDateTime::ymd(1970, 1, 1)));
+    let (undated, time) = dating(args, &file_vars[0], dims)?;
     let mut cubes = Vec::with_capacity(file_vars.len());
     for var in file_vars {
         let opts = ReadOptions {

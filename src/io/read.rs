@@ -1360,10 +1360,8 @@ fn read_variable(
         season: None,
         provisional_divisor: None,
     };
-    let yearly_series = kind == CubeKind::Observed
-        && leads
-            .first()
-            .is_some_and(|l| l.unit == LeadUnit::Month && l.width >= 12.0);
+    let yearly_series =
+        kind == CubeKind::Observed && leads.first().is_some_and(Lead::is_yearly_cadence);
     let season = if yearly_series {
         opts.season.or_else(|| {
             time_dim.and_then(|d| meta.vars.get(&d.dim)).and_then(|cv| {
@@ -1812,15 +1810,15 @@ fn season_of_time_bounds(
     let pair: Vec<f64> = v.get_values::<f64, _>((i, ..)).ok()?;
     let (dates, _) = decode_times(path, time, &pair).ok()?;
     let (start, end) = (dates[0], dates[1]);
-    let exclusive = end.day == 1 && end.micros_of_day == 0;
-    let months = (end.year - start.year) * 12 + end.month as i32 - start.month as i32
-        + i32::from(!exclusive);
-    (1..12)
-        .contains(&months)
-        .then_some(crate::calendar::Season {
-            first_month: start.month,
-            months: months as u32,
-        })
+    // Whole months from the start's month to the end (exclusive on the 1st at 00:00, else
+    // the end's month included).
+    let first = CfDateTime::ymd(start.year, start.month, 1);
+    let after = if end.day == 1 && end.micros_of_day == 0 {
+        end
+    } else {
+        CfDateTime::ymd(end.year, end.month, 1).add_months(1, Calendar::Standard)
+    };
+    crate::calendar::Season::of_period(&first, &after).filter(|s| s.months < 12)
 }
 
 /// Converts a series stamped once a year whose values are amounts or per-month rates: over
