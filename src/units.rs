@@ -89,10 +89,15 @@ impl Quantity {
     pub fn detect(name: &str, standard_name: Option<&str>, long_name: Option<&str>) -> Self {
         let lname = name.to_ascii_lowercase();
         let sname = standard_name.unwrap_or("").to_ascii_lowercase();
-        // Masks and quality flags describe a quantity but are not one.
+        // Masks and quality flags describe a quantity but are not one; an anomaly is a
+        // difference (negative values, no plausible range of the quantity itself).
+        let long = long_name.unwrap_or("").to_ascii_lowercase();
         if ["flag", "mask"]
             .iter()
             .any(|w| lname.contains(w) || sname.contains(w))
+            || ["anomaly", "anomalies"]
+                .iter()
+                .any(|w| lname.contains(w) || sname.contains(w) || long.contains(w))
         {
             return Quantity::Other;
         }

@@ -92,7 +92,7 @@ pub struct FieldArgs {
 pub struct DetectArgs {
     #[command(flatten)]
     fields: FieldArgs,
-    /// Input files: `(time, lat, lon)` or `(member, time, lat, lon)` series, or forecasts
+    /// Input files: `(time, lat, lon)` or `(time, member, lat, lon)` (any order) series, or forecasts
     /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
     /// over the files in order.
     #[arg(required = true, value_name = "IN.nc")]
@@ -108,7 +108,7 @@ pub struct TrackArgs {
     fields: FieldArgs,
     #[command(flatten)]
     stitch: StitchArgs,
-    /// Input files: `(time, lat, lon)` or `(member, time, lat, lon)` series, or forecasts
+    /// Input files: `(time, lat, lon)` or `(time, member, lat, lon)` (any order) series, or forecasts
     /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
     /// over the files in order.
     #[arg(required = true, value_name = "IN.nc")]

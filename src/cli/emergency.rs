@@ -30,7 +30,7 @@ pub struct EmergencyCli {
     #[arg(long, default_value_t = 30)]
     days: usize,
     /// Surface currents, one file per model (comma-separated): `uo`/`vo` (or
-    /// --current-vars) on `(time, lat, lon)` or `(member, time, lat, lon)`, daily or finer.
+    /// --current-vars) on `(time, lat, lon)` or `(time, member, lat, lon)` (any order), daily or finer.
     /// Each model weighs the same whatever its member count. `--models` is another name for it.
     #[arg(
         long,

@@ -61,6 +61,9 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                     eprintln!("error: {p}");
                     failed = true;
                 }
+                for w in &r.warnings {
+                    eprintln!("warning: {w}");
+                }
                 if args.json {
                     reports.push(r);
                 } else {

@@ -39,12 +39,21 @@ pub struct Cli {
     /// over the configuration's `units` table.
     #[arg(long, global = true, value_name = "[VAR=]UNITS", value_parser = parse_assumed_units)]
     assume_units: Vec<(Option<String>, String)>,
+    /// Layout of NetCDF products: `cdo` (at most (time, lead, lat, lon) per variable, one
+    /// variable per category, member or model, as CDO reads them; the default) or `nd` (every
+    /// axis a dimension, e.g. probability(init, category, lead, lat, lon), for xarray).
+    #[arg(long, global = true, value_name = "LAYOUT", default_value = "cdo", value_parser = parse_layout)]
+    layout: s2s_ensemble::io::write::ProductLayout,
     #[command(subcommand)]
     command: Command,
 }
 
 pub(crate) fn parse_season(text: &str) -> Result<s2s_ensemble::calendar::Season, String> {
     s2s_ensemble::calendar::Season::parse(text)
+}
+
+fn parse_layout(text: &str) -> Result<s2s_ensemble::io::write::ProductLayout, String> {
+    s2s_ensemble::io::write::ProductLayout::parse(text)
 }
 
 fn parse_assumed_units(text: &str) -> Result<(Option<String>, String), String> {
@@ -149,6 +158,8 @@ pub struct Globals {
     pub quiet: bool,
     /// Deflate level of NetCDF outputs.
     pub deflate: i32,
+    /// Layout of NetCDF products.
+    pub layout: s2s_ensemble::io::write::ProductLayout,
 }
 
 impl Globals {
@@ -158,6 +169,7 @@ impl Globals {
         s2s_ensemble::pipeline::RunOptions {
             history: Some(cmd.join(" ")),
             deflate: Some(self.deflate),
+            layout: self.layout,
         }
     }
 
@@ -192,6 +204,7 @@ pub fn run() -> ExitCode {
     let globals = Globals {
         quiet: cli.quiet,
         deflate: cli.deflate,
+        layout: cli.layout,
     };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),

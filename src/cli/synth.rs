@@ -44,13 +44,13 @@ pub struct SynthArgs {
     #[arg(long, value_enum, required_unless_present_any = ["storms", "currents", "gpi"])]
     preset: Option<PresetArg>,
     /// Instead of a workload: daily surface currents `uo`, `vo` and winds `uas`, `vas` on
-    /// `(member, time, lat, lon)` over Sri Lanka and the Bay of Bengal (`currents.nc`) —
+    /// `(time, member, lat, lon)` over Sri Lanka and the Bay of Bengal (`currents.nc`) —
     /// `uniform` (0.5 m/s east), `rotation` (solid body about 7°N 82.5°E, 5-day period) or
     /// `monsoon` (members differ) — for `s2s emergency`.
     #[arg(long, value_enum, conflicts_with_all = ["preset", "storms", "weekly", "cdo"])]
     currents: Option<CurrentArg>,
     /// Instead of a workload: daily or 6-hourly `psl`, `uas`, `vas`, `zthick` on
-    /// `(member, time, lat, lon)` with planted tropical cyclones (`storms.nc`) and their true
+    /// `(time, member, lat, lon)` with planted tropical cyclones (`storms.nc`) and their true
     /// centres (`storms_truth.csv`).
     #[arg(long, conflicts_with_all = ["preset", "weekly", "cdo"])]
     storms: bool,

@@ -43,6 +43,9 @@ pub struct FileReport {
     pub variables: Vec<VariableReport>,
     /// What makes a variable unusable as it is, one line each.
     pub problems: Vec<String>,
+    /// What a reader should know but does not make the file unusable (a variable whose
+    /// values are all missing, e.g. a score not computed for one system), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Description of one variable.
@@ -185,13 +188,24 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
     };
     let mut variables = Vec::new();
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for name in names {
         let vm = &meta.vars[&name];
+        // A field without a time coordinate (a skill map, a mask, a genesis outlook) is
+        // described undated, as `regrid` writes it.
+        let undated = opts.time.is_none()
+            && matches!(
+                super::read::has_time_coordinate(path, Some(&name), &opts.dims),
+                Ok(false)
+            );
         let ropts = ReadOptions {
             variable: Some(name.clone()),
             dims: opts.dims.clone(),
             assume_units: opts.assume_units.clone(),
-            time: opts.time,
+            time: opts
+                .time
+                .or(undated.then(|| crate::calendar::CfDateTime::ymd(1970, 1, 1))),
+            allow_all_missing: true,
             ..Default::default()
         };
         let dims = match detect_layout(&meta, vm, &opts.dims) {
@@ -212,6 +226,15 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
                 let units_read = cube.meta.units.clone();
                 let mut report = report_of(&cube, dims, file_units, units_read);
                 report.units_note = units_note;
+                if undated {
+                    report.times = "undated (no time coordinate)".into();
+                }
+                if report.value_range.0 > report.value_range.1 {
+                    warnings.push(format!(
+                        "{}: variable '{name}': every value is missing",
+                        path.display()
+                    ));
+                }
                 variables.push(report);
             }
             Err(e @ Error::Units { .. }) => {
@@ -242,6 +265,7 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
             .map(|v| v.to_string()),
         variables,
         problems,
+        warnings,
     })
 }
 
@@ -319,11 +343,15 @@ impl std::fmt::Display for FileReport {
             }
             writeln!(f, "    space:     {}", v.spatial)?;
             writeln!(f, "    missing:   {:.1} %", 100.0 * v.missing_fraction)?;
-            writeln!(
-                f,
-                "    values:    {:.4} .. {:.4}",
-                v.value_range.0, v.value_range.1
-            )?;
+            if v.value_range.0 <= v.value_range.1 {
+                writeln!(
+                    f,
+                    "    values:    {:.4} .. {:.4}",
+                    v.value_range.0, v.value_range.1
+                )?;
+            } else {
+                writeln!(f, "    values:    none (every value is missing)")?;
+            }
         }
         for p in &self.problems {
             writeln!(f, "  problem: {p}")?;

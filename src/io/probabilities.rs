@@ -23,6 +23,26 @@ use super::read::{file_meta, open, read_cube, ReadOptions};
 use crate::error::{Error, Result};
 use crate::Cube;
 
+/// The variables s2s split from the N-D variable `nd_name` along `axis` (CDO layout), in
+/// index order; empty when the file has none.
+fn split_family(meta: &super::detect::FileMeta, nd_name: &str, axis: &str) -> Vec<String> {
+    use super::decode::AttrValue;
+    use super::write::{ND_INDEX_ATTR, ND_SPLIT_ATTR, ND_VARIABLE_ATTR};
+    let mut parts: Vec<(i64, String)> = meta
+        .vars
+        .values()
+        .filter(|v| {
+            v.text(ND_VARIABLE_ATTR) == Some(nd_name) && v.text(ND_SPLIT_ATTR) == Some(axis)
+        })
+        .filter_map(|v| match v.attrs.get(ND_INDEX_ATTR) {
+            Some(AttrValue::Numbers(n)) => n.first().map(|&i| (i as i64, v.name.clone())),
+            _ => None,
+        })
+        .collect();
+    parts.sort();
+    parts.into_iter().map(|p| p.1).collect()
+}
+
 /// Names of a category dimension (compared without case).
 pub const CATEGORY_DIMS: [&str; 7] = [
     "category",
@@ -90,7 +110,20 @@ pub fn read_category_probabilities(
             .iter()
             .find_map(|v| category_dim(&v.dims).map(|d| (v.name.clone(), d))),
     };
-    let (name, mut cube) = if let Some((var, dim)) = with_dim {
+    // s2s's own CDO layout: the variables split from `probability` say so and their index.
+    let family = split_family(&meta, variable.unwrap_or("probability"), "category");
+    let (name, mut cube) = if !family.is_empty() && with_dim.is_none() {
+        let parts: Vec<Cube> = family
+            .iter()
+            .map(|v| read_cube(path, &opts(v, None)))
+            .collect::<Result<_>>()?;
+        let views: Vec<_> = parts.iter().map(|c| c.values.view()).collect();
+        let stacked = concatenate(Axis(1), &views).map_err(|e| bad(&family[0], e.to_string()))?;
+        let mut c = parts[0].clone();
+        c.coords.member = (0..family.len() as i32).collect();
+        c.values = stacked.as_standard_layout().into_owned();
+        (family.join(", "), c)
+    } else if let Some((var, dim)) = with_dim {
         let c = read_cube(path, &opts(&var, Some(dim)))?;
         (var, c)
     } else {

@@ -57,6 +57,9 @@ pub struct ReadOptions {
     /// scalar `valid_time`/`time`/`forecast_reference_time`): `--time`, the configuration's
     /// `time`. Such a file is refused without it rather than dated 0001-01-01.
     pub time: Option<CfDateTime>,
+    /// Describe a variable whose values are all missing instead of refusing it (`inspect`:
+    /// a score not computed for one system is still a variable of the file).
+    pub allow_all_missing: bool,
 }
 
 /// Where the units of a read come from.
@@ -405,12 +408,158 @@ pub fn file_meta(path: &Path, file: &netcdf::File) -> FileMeta {
             (meta.name.clone(), meta)
         })
         .collect();
-    FileMeta {
+    let mut meta = FileMeta {
         format: format_name(path),
         dims,
         vars,
         global: read_attrs(file.attributes()),
+    };
+    join_member_families(&mut meta);
+    meta
+}
+
+/// Attribute of a variable joined from the per-member variables of the CDO layout: their names.
+const MEMBER_PARTS_ATTR: &str = "s2s_member_parts";
+/// Attribute of a joined variable: the member numbers of its parts.
+const MEMBER_NUMBERS_ATTR: &str = "s2s_member_numbers";
+
+/// Joins the per-member variables s2s writes in the CDO layout (`pr_member01` … with
+/// `s2s_nd_variable = "pr"`, `s2s_nd_dimensions = "member"`) into one variable `pr` with a
+/// `member` dimension after the first (time) dimension, as the N-D layout has it: every reader
+/// then sees the cube. The parts leave the variable list; reading the joined variable reads
+/// them one by one.
+fn join_member_families(meta: &mut FileMeta) {
+    use super::write::{ND_INDEX_ATTR, ND_SPLIT_ATTR, ND_VARIABLE_ATTR};
+    let mut families: std::collections::BTreeMap<String, Vec<(usize, String, f64)>> =
+        Default::default();
+    for v in meta.vars.values() {
+        let (Some(name), Some("member")) = (v.text(ND_VARIABLE_ATTR), v.text(ND_SPLIT_ATTR)) else {
+            continue;
+        };
+        let index = v
+            .attrs
+            .get(ND_INDEX_ATTR)
+            .and_then(|a| match a {
+                AttrValue::Numbers(n) => n.first().copied(),
+                AttrValue::Text(_) => None,
+            })
+            .unwrap_or(f64::NAN);
+        let number = match v.attrs.get("member") {
+            Some(AttrValue::Numbers(n)) => n.first().copied().unwrap_or(index),
+            _ => index,
+        };
+        if index.is_finite() && index >= 0.0 {
+            families.entry(name.to_string()).or_default().push((
+                index as usize,
+                v.name.clone(),
+                number,
+            ));
+        }
     }
+    for (name, mut parts) in families {
+        if meta.vars.contains_key(&name) || parts.is_empty() {
+            continue;
+        }
+        parts.sort_by_key(|p| p.0);
+        let first = meta.vars[&parts[0].1].clone();
+        // Parts must agree on dimensions and type; otherwise they stay separate variables.
+        if parts.iter().any(|p| {
+            let v = &meta.vars[&p.1];
+            v.dims != first.dims || v.dtype != first.dtype
+        }) || first.dims.is_empty()
+        {
+            continue;
+        }
+        let mut joined = first.clone();
+        joined.name = name.clone();
+        joined.dims.insert(1.min(first.dims.len()), "member".into());
+        joined.shape.insert(1.min(first.shape.len()), parts.len());
+        for k in [
+            ND_VARIABLE_ATTR,
+            ND_SPLIT_ATTR,
+            super::write::ND_DIMENSIONS_ATTR,
+            ND_INDEX_ATTR,
+            "member",
+            "member_name",
+        ] {
+            joined.attrs.remove(k);
+        }
+        if let Some(AttrValue::Text(l)) = joined.attrs.get_mut("long_name") {
+            if let Some(cut) = l.rfind(": member") {
+                l.truncate(cut);
+            }
+        }
+        joined.attrs.insert(
+            MEMBER_PARTS_ATTR.into(),
+            AttrValue::Text(
+                parts
+                    .iter()
+                    .map(|p| p.1.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        );
+        joined.attrs.insert(
+            MEMBER_NUMBERS_ATTR.into(),
+            AttrValue::Numbers(parts.iter().map(|p| p.2).collect()),
+        );
+        if !meta.dims.iter().any(|d| d.0 == "member") {
+            meta.dims.push(("member".into(), parts.len()));
+        }
+        for p in &parts {
+            meta.vars.remove(&p.1);
+        }
+        meta.vars.insert(name, joined);
+    }
+}
+
+/// Reads a variable joined by [`join_member_families`]: each member's variable, stacked on
+/// the member axis.
+fn read_member_parts(
+    path: &Path,
+    file: &netcdf::File,
+    meta: &FileMeta,
+    vm: &VarMeta,
+    opts: &ReadOptions,
+) -> Result<Option<Cube>> {
+    let Some(parts) = vm.text(MEMBER_PARTS_ATTR) else {
+        return Ok(None);
+    };
+    let numbers: Vec<i32> = match vm.attrs.get(MEMBER_NUMBERS_ATTR) {
+        Some(AttrValue::Numbers(n)) => n.iter().map(|&x| x as i32).collect(),
+        _ => Vec::new(),
+    };
+    let member_at = vm.dims.iter().position(|d| d == "member").unwrap_or(1);
+    let mut cubes = Vec::new();
+    for part in parts.split_whitespace() {
+        let mut pm = vm.clone();
+        pm.name = part.to_string();
+        pm.dims.remove(member_at);
+        pm.shape.remove(member_at);
+        pm.attrs.remove(MEMBER_PARTS_ATTR);
+        pm.attrs.remove(MEMBER_NUMBERS_ATTR);
+        let mut c = read_variable(path, file, meta, &pm, opts)?;
+        c.meta.variable = vm.name.clone();
+        cubes.push(c);
+    }
+    let views: Vec<_> = cubes.iter().map(|c| c.values.view()).collect();
+    let values = ndarray::concatenate(Axis(1), &views).map_err(|e| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason: format!("its per-member variables ({parts}) do not stack: {e}"),
+    })?;
+    let n = views.len();
+    drop(views);
+    let mut first = cubes.swap_remove(0);
+    let mut coords = first.coords.clone();
+    coords.member = if numbers.len() == n {
+        numbers
+    } else {
+        (0..n as i32).collect()
+    };
+    first.meta.attributes.remove(MEMBER_PARTS_ATTR);
+    first.meta.attributes.remove(MEMBER_NUMBERS_ATTR);
+    Ok(Some(Cube::new(values, coords, first.meta)?))
 }
 
 /// Picks the variable to read: the one asked for, or the only data variable.
@@ -1103,11 +1252,27 @@ fn point_names(file: &netcdf::File, meta: &FileMeta, dim: &str, n: usize) -> Vec
     ];
     for c in candidates {
         let Some(vm) = meta.vars.get(c) else { continue };
-        if vm.dims != [dim.to_string()] {
+        let chars = vm.dtype == "char" && vm.dims.len() == 2 && vm.dims[0] == dim;
+        if vm.dims != [dim.to_string()] && !chars {
             continue;
         }
         if let Some(v) = file.variable(c) {
-            if vm.dtype == "string" {
+            if chars {
+                if let Ok(bytes) = v.get_raw_values(..) {
+                    let width = vm.shape[1].max(1);
+                    let names: Vec<String> = bytes
+                        .chunks(width)
+                        .take(n)
+                        .map(|b| {
+                            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                            String::from_utf8_lossy(&b[..end]).trim().to_string()
+                        })
+                        .collect();
+                    if names.len() == n {
+                        return names;
+                    }
+                }
+            } else if vm.dtype == "string" {
                 let names: Option<Vec<String>> = (0..n).map(|i| v.get_string(i).ok()).collect();
                 if let Some(names) = names {
                     return names;
@@ -1136,6 +1301,9 @@ fn read_variable(
     };
     if !vm.is_numeric() {
         return Err(derr(format!("is of type {}, not numeric", vm.dtype)));
+    }
+    if let Some(cube) = read_member_parts(path, file, meta, vm, opts)? {
+        return Ok(cube);
     }
     let layout = detect_layout(meta, vm, &opts.dims).map_err(derr)?;
     let var = file
@@ -1404,7 +1572,7 @@ fn read_variable(
         )
     };
     let (mut mn, mut mx, mut n_finite) = summary(&values);
-    if n_finite == 0 {
+    if n_finite == 0 && !opts.allow_all_missing {
         return Err(Error::Data {
             path: path.to_path_buf(),
             variable: vm.name.clone(),

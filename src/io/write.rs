@@ -36,6 +36,110 @@ fn with_fill(x: &f32) -> f32 {
     }
 }
 
+/// How a product lays out its axes other than time, lead and space (category, percentile,
+/// model, member, edge source, edge level): see the module doc.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductLayout {
+    /// At most `(time, lead, y, x)` per variable, every other axis split into one variable per
+    /// label (`probability_below`, `pr_member01`): the layout CDO reads, and the default.
+    #[default]
+    Cdo,
+    /// One variable per quantity with every axis a dimension (`probability(init, category,
+    /// lead, lat, lon)`), for xarray users.
+    Nd,
+}
+
+impl ProductLayout {
+    /// Parses `cdo` or `nd`.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "cdo" => Ok(ProductLayout::Cdo),
+            "nd" | "n-d" => Ok(ProductLayout::Nd),
+            other => Err(format!(
+                "unknown layout '{other}': cdo (one variable per category/member/model, at most (time, lead, lat, lon), the default) or nd (every axis a dimension)"
+            )),
+        }
+    }
+}
+
+/// An axis of labelled entries (categories, models, members, percentiles, edge sources) that
+/// the N-D layout writes as a dimension with a coordinate and the CDO layout splits into one
+/// variable per label.
+#[derive(Debug, Clone, Default)]
+pub struct LabelAxis {
+    /// Dimension name in the N-D layout (`category`, `model`, `member`).
+    pub dim: String,
+    /// `long_name` of the axis.
+    pub long_name: String,
+    /// The entries' names (`below_normal`, `GEOS-S2S`): `flag_meanings` and the char
+    /// `<dim>_name` coordinate in the N-D layout, a `<dim>_name` attribute in the CDO layout.
+    pub names: Vec<String>,
+    /// Numeric coordinate values and their units (percentiles in percent, member numbers);
+    /// `None`: an integer index `0..n` with `flag_values`/`flag_meanings`.
+    pub values: Option<(Vec<f64>, Option<String>)>,
+    /// `standard_name` of the numeric coordinate (`realization` for members).
+    pub standard_name: Option<String>,
+    /// Numbers attached to each entry (e.g. `level_bounds`: the quantile levels bounding a
+    /// category): a `<dim>_<name>(<dim>, n)` variable in the N-D layout, a `<dim>_<name>`
+    /// attribute of each split variable in the CDO layout.
+    pub entry_numbers: Vec<(String, Vec<Vec<f64>>)>,
+}
+
+impl LabelAxis {
+    /// An axis of named entries (an integer coordinate with flag meanings).
+    pub fn named(dim: &str, long_name: &str, names: &[String]) -> Self {
+        LabelAxis {
+            dim: dim.to_string(),
+            long_name: long_name.to_string(),
+            names: names.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    /// The labels used in split variable names: each name with every character other than a
+    /// letter, digit or `_` made `_`, made unique by a numeric suffix.
+    pub fn labels(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::with_capacity(self.names.len());
+        for n in &self.names {
+            let mut l: String = n
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            if l.is_empty() {
+                l.push('x');
+            }
+            let base = l.clone();
+            let mut k = 2;
+            while out.contains(&l) {
+                l = format!("{base}_{k}");
+                k += 1;
+            }
+            out.push(l);
+        }
+        out
+    }
+}
+
+/// A variable of the N-D layout written as several variables in the CDO layout.
+#[derive(Debug, Clone)]
+struct Split {
+    /// Positions of the split axes among the N-D dimensions.
+    positions: Vec<usize>,
+    /// Lengths of the split axes.
+    lens: Vec<usize>,
+    /// Names of the variables, row-major over the split axes.
+    names: Vec<String>,
+}
+
+/// The attribute of a split variable naming the N-D variable it is part of.
+pub const ND_VARIABLE_ATTR: &str = "s2s_nd_variable";
+/// The attribute of a split variable naming the N-D axes it was split along.
+pub const ND_SPLIT_ATTR: &str = "s2s_nd_split";
+/// The attribute of a split variable listing every dimension of the N-D variable, in order.
+pub const ND_DIMENSIONS_ATTR: &str = "s2s_nd_dimensions";
+/// The attribute of a split variable giving its index along each split axis.
+pub const ND_INDEX_ATTR: &str = "s2s_nd_index";
+
 /// Options for [`write_cube`] and [`CfWriter`].
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -50,6 +154,8 @@ pub struct WriteOptions {
     /// The cubes are one undated field (read from a file without a time coordinate, e.g. a
     /// land mask to regrid): [`write_cubes`] writes them without a time axis, as they came.
     pub undated: bool,
+    /// Layout of axes other than time, lead and space.
+    pub layout: ProductLayout,
 }
 
 /// A CF NetCDF-4 file being written under a temporary name.
@@ -58,6 +164,10 @@ pub struct CfWriter {
     tmp: PathBuf,
     target: PathBuf,
     deflate: i32,
+    layout: ProductLayout,
+    dims: std::collections::HashMap<String, usize>,
+    axes: std::collections::HashMap<String, LabelAxis>,
+    splits: std::collections::HashMap<String, Split>,
 }
 
 impl CfWriter {
@@ -77,6 +187,10 @@ impl CfWriter {
             tmp,
             target,
             deflate: opts.deflate.unwrap_or(1).clamp(0, 9),
+            layout: opts.layout,
+            dims: Default::default(),
+            axes: Default::default(),
+            splits: Default::default(),
         };
         w.global_text("Conventions", "CF-1.8")?;
         let version = format!("s2s-ensemble {}", env!("CARGO_PKG_VERSION"));
@@ -130,7 +244,110 @@ impl CfWriter {
     pub fn dimension(&mut self, name: &str, len: usize) -> Result<()> {
         let r = self.file().add_dimension(name, len);
         r.map(|_| ())
-            .map_err(|e| self.err(&format!("adding dimension {name}"), e))
+            .map_err(|e| self.err(&format!("adding dimension {name}"), e))?;
+        self.dims.insert(name.to_string(), len);
+        Ok(())
+    }
+
+    /// Adds a dimension unless the file has it already.
+    pub fn ensure_dimension(&mut self, name: &str, len: usize) -> Result<()> {
+        match self.dims.get(name) {
+            Some(&n) if n == len => Ok(()),
+            Some(&n) => Err(self.err(
+                &format!("adding dimension {name} of length {len}"),
+                netcdf::Error::Str(format!("it exists with length {n}")),
+            )),
+            None => self.dimension(name, len),
+        }
+    }
+
+    /// The layout this file is written in.
+    pub fn layout(&self) -> ProductLayout {
+        self.layout
+    }
+
+    /// Declares a labelled axis: in the N-D layout, its dimension, coordinate (numeric, or an
+    /// integer index with `flag_values`/`flag_meanings`), char `<dim>_name` labels and entry
+    /// numbers; in the CDO layout nothing is written — variables defined later on the
+    /// dimension are split into one variable per entry.
+    pub fn label_axis(&mut self, axis: LabelAxis) -> Result<()> {
+        let n = axis.names.len();
+        if self.layout == ProductLayout::Nd {
+            let dim = axis.dim.as_str();
+            self.dimension(dim, n)?;
+            let meanings = axis.labels().join(" ");
+            match &axis.values {
+                Some((values, units)) => {
+                    let mut attrs = vec![("long_name", axis.long_name.as_str())];
+                    if let Some(u) = units {
+                        attrs.push(("units", u.as_str()));
+                    }
+                    if let Some(s) = &axis.standard_name {
+                        attrs.push(("standard_name", s.as_str()));
+                    }
+                    self.f64_var(dim, &[dim], values, &attrs)?;
+                }
+                None => {
+                    let index: Vec<i32> = (0..n as i32).collect();
+                    self.i32_var(
+                        dim,
+                        &[dim],
+                        &index,
+                        &[
+                            ("long_name", axis.long_name.as_str()),
+                            ("units", "1"),
+                            ("flag_meanings", meanings.as_str()),
+                        ],
+                    )?;
+                    self.var_attr(dim, "flag_values", index)?;
+                }
+            }
+            if axis.values.is_none() {
+                let name_var = format!("{dim}_name");
+                let long = format!("name of each {}", axis.long_name);
+                self.char_var(&name_var, dim, &axis.names, &[("long_name", long.as_str())])?;
+            }
+            for (what, per_entry) in &axis.entry_numbers {
+                let k = per_entry.first().map_or(0, Vec::len);
+                let kdim = if k == 2 {
+                    "bnds".to_string()
+                } else {
+                    format!("{dim}_{what}_n")
+                };
+                self.ensure_dimension(&kdim, k)?;
+                let flat: Vec<f64> = per_entry.iter().flatten().copied().collect();
+                let long = format!("{what} of each {}", axis.long_name).replace('_', " ");
+                self.f64_var(
+                    &format!("{dim}_{what}"),
+                    &[dim, kdim.as_str()],
+                    &flat,
+                    &[("long_name", long.as_str())],
+                )?;
+            }
+        }
+        self.axes.insert(axis.dim.clone(), axis);
+        Ok(())
+    }
+
+    /// Adds a char variable `name(dim, <name>_strlen)` of labels (CF 6.1 string-valued
+    /// auxiliary coordinate, readable by every netCDF tool; vlen strings are not).
+    pub fn char_var(
+        &mut self,
+        name: &str,
+        dim: &str,
+        values: &[String],
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
+        let width = values.iter().map(String::len).max().unwrap_or(0).max(1);
+        let strlen = format!("{name}_strlen");
+        self.ensure_dimension(&strlen, width)?;
+        let mut bytes = vec![NcChar(0); values.len() * width];
+        for (i, v) in values.iter().enumerate() {
+            for (j, b) in v.bytes().enumerate() {
+                bytes[i * width + j] = NcChar(b as i8);
+            }
+        }
+        self.num_var(name, &[dim, strlen.as_str()], &bytes, attrs)
     }
 
     /// Adds a numeric variable (coordinates, bounds) with all its values and text attributes.
@@ -240,6 +457,92 @@ impl CfWriter {
         fill: T,
         attrs: &[(&str, &str)],
     ) -> Result<()> {
+        let positions: Vec<usize> = (0..dims.len())
+            .filter(|&i| self.layout == ProductLayout::Cdo && self.axes.contains_key(dims[i]))
+            .collect();
+        if positions.is_empty() {
+            return self.def_one(name, dims, shape, fill, attrs);
+        }
+        let axes: Vec<LabelAxis> = positions
+            .iter()
+            .map(|&p| self.axes[dims[p]].clone())
+            .collect();
+        let labels: Vec<Vec<String>> = axes.iter().map(LabelAxis::labels).collect();
+        let lens: Vec<usize> = axes.iter().map(|a| a.names.len()).collect();
+        let kept: Vec<usize> = (0..dims.len()).filter(|i| !positions.contains(i)).collect();
+        let sub_dims: Vec<&str> = kept.iter().map(|&i| dims[i]).collect();
+        let sub_shape: Vec<usize> = if shape.is_empty() {
+            Vec::new()
+        } else {
+            kept.iter().map(|&i| shape[i]).collect()
+        };
+        let split_dims = positions
+            .iter()
+            .map(|&p| dims[p])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let all_dims = dims.join(" ");
+        let long_name = attrs
+            .iter()
+            .find(|(k, _)| *k == "long_name")
+            .map(|(_, v)| *v);
+        let mut names = Vec::new();
+        for combo in combinations(&lens) {
+            let mut var = name.to_string();
+            let mut described = Vec::new();
+            for (a, &i) in combo.iter().enumerate() {
+                var.push('_');
+                var.push_str(&labels[a][i]);
+                described.push(axes[a].names[i].clone());
+            }
+            let long = long_name.map(|l| format!("{l}: {}", described.join(", ")));
+            let mut sub_attrs: Vec<(&str, &str)> = attrs
+                .iter()
+                .filter(|(k, _)| *k != "long_name")
+                .copied()
+                .collect();
+            if let Some(l) = &long {
+                sub_attrs.push(("long_name", l));
+            }
+            sub_attrs.push((ND_VARIABLE_ATTR, name));
+            sub_attrs.push((ND_SPLIT_ATTR, &split_dims));
+            sub_attrs.push((ND_DIMENSIONS_ATTR, &all_dims));
+            self.def_one(&var, &sub_dims, &sub_shape, fill, &sub_attrs)?;
+            let index: Vec<i32> = combo.iter().map(|&i| i as i32).collect();
+            self.var_attr(&var, ND_INDEX_ATTR, index)?;
+            for (a, &i) in combo.iter().enumerate() {
+                let axis = &axes[a];
+                let dim = axis.dim.clone();
+                self.var_attr(&var, &format!("{dim}_name"), axis.names[i].as_str())?;
+                if let Some((values, _)) = &axis.values {
+                    self.var_attr(&var, &dim, values[i])?;
+                }
+                for (what, per_entry) in &axis.entry_numbers {
+                    self.var_attr(&var, &format!("{dim}_{what}"), per_entry[i].clone())?;
+                }
+            }
+            names.push(var);
+        }
+        self.splits.insert(
+            name.to_string(),
+            Split {
+                positions,
+                lens,
+                names,
+            },
+        );
+        Ok(())
+    }
+
+    /// Defines one variable as [`CfWriter::def_data`] describes, without splitting.
+    fn def_one<T: netcdf::NcTypeDescriptor + Copy>(
+        &mut self,
+        name: &str,
+        dims: &[&str],
+        shape: &[usize],
+        fill: T,
+        attrs: &[(&str, &str)],
+    ) -> Result<()> {
         let action = format!("defining variable {name}");
         let deflate = self.deflate;
         let res = (|| -> std::result::Result<(), netcdf::Error> {
@@ -289,6 +592,49 @@ impl CfWriter {
     }
 
     fn put_slab<T: netcdf::NcTypeDescriptor + Copy>(
+        &mut self,
+        name: &str,
+        start: &[usize],
+        count: &[usize],
+        buf: &[T],
+    ) -> Result<()> {
+        let Some(split) = self.splits.get(name).cloned() else {
+            return self.put_one(name, start, count, buf);
+        };
+        // The slab as an array in N-D index space; each split variable gets its sub-slab.
+        let slab = ndarray::ArrayView::from_shape(ndarray::IxDyn(count), buf).map_err(|e| {
+            self.err(
+                &format!("writing variable {name}"),
+                netcdf::Error::Str(format!("slab shape: {e}")),
+            )
+        })?;
+        let kept: Vec<usize> = (0..count.len())
+            .filter(|i| !split.positions.contains(i))
+            .collect();
+        let sub_start: Vec<usize> = kept.iter().map(|&i| start[i]).collect();
+        let sub_count: Vec<usize> = kept.iter().map(|&i| count[i]).collect();
+        for (k, combo) in combinations(&split.lens).into_iter().enumerate() {
+            let inside = split
+                .positions
+                .iter()
+                .zip(&combo)
+                .all(|(&p, &i)| i >= start[p] && i < start[p] + count[p]);
+            if !inside {
+                continue;
+            }
+            let mut view = slab.view();
+            // Highest position first, so the lower positions keep their axis numbers.
+            for (&p, &i) in split.positions.iter().zip(&combo).rev() {
+                view = view.index_axis_move(Axis(p), i - start[p]);
+            }
+            let values: Vec<T> = view.iter().copied().collect();
+            self.put_one(&split.names[k], &sub_start, &sub_count, &values)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a hyperslab of one variable of the file.
+    fn put_one<T: netcdf::NcTypeDescriptor + Copy>(
         &mut self,
         name: &str,
         start: &[usize],
@@ -358,8 +704,14 @@ impl CfWriter {
         name: &str,
         value: impl Into<AttributeValue>,
     ) -> Result<()> {
-        let action = format!("writing attribute {var}:{name}");
         let value = value.into();
+        if let Some(split) = self.splits.get(var).cloned() {
+            for v in &split.names {
+                self.var_attr(v, name, value.clone())?;
+            }
+            return Ok(());
+        }
+        let action = format!("writing attribute {var}:{name}");
         let res = (|| -> std::result::Result<(), netcdf::Error> {
             let f = self.file.as_mut().expect("open");
             let mut v = f
@@ -389,6 +741,59 @@ impl Drop for CfWriter {
             drop(f);
             let _ = std::fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// The member axis of the CDO layout: labels `member01` … (zero-padded to the widest number)
+/// and the member numbers as values (`realization`).
+pub fn member_axis(members: &[i32]) -> LabelAxis {
+    let width = members
+        .iter()
+        .map(|m| m.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    LabelAxis {
+        values: Some((members.iter().map(|&m| f64::from(m)).collect(), None)),
+        standard_name: Some("realization".into()),
+        ..LabelAxis::named(
+            "member",
+            "ensemble member",
+            &members
+                .iter()
+                .map(|m| format!("member{m:0width$}"))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// Every index combination of axes of lengths `lens`, row-major.
+fn combinations(lens: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new()];
+    for &n in lens {
+        out = out
+            .into_iter()
+            .flat_map(|c| {
+                (0..n).map(move |i| {
+                    let mut c = c.clone();
+                    c.push(i);
+                    c
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// NetCDF's `char` type (text bytes), for label variables.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NcChar(i8);
+
+// SAFETY: a transparent wrapper of one byte, the size and layout of NC_CHAR.
+unsafe impl netcdf::NcTypeDescriptor for NcChar {
+    fn type_descriptor() -> netcdf::types::NcVariableType {
+        netcdf::types::NcVariableType::Char
     }
 }
 
@@ -459,7 +864,7 @@ pub fn write_spatial(w: &mut CfWriter, spatial: &Spatial) -> Result<Vec<&'static
                 lon,
                 &[("units", "degrees_east"), ("standard_name", "longitude")],
             )?;
-            w.string_var(
+            w.char_var(
                 "station_name",
                 "location",
                 names,
@@ -508,7 +913,8 @@ pub fn write_time_coords(
         }
         CubeKind::Forecast => {
             w.dimension("init", times.len())?;
-            if !coords.member.is_empty() {
+            let members_as_dimension = w.layout() == ProductLayout::Nd;
+            if !coords.member.is_empty() && members_as_dimension {
                 w.dimension("member", coords.member.len())?;
             }
             w.dimension("lead", coords.lead.len())?;
@@ -524,7 +930,7 @@ pub fn write_time_coords(
                     ("long_name", "initialisation (start) date"),
                 ],
             )?;
-            if !coords.member.is_empty() {
+            if !coords.member.is_empty() && members_as_dimension {
                 w.i32_var(
                     "member",
                     &["member"],
@@ -534,6 +940,9 @@ pub fn write_time_coords(
                         ("long_name", "ensemble member"),
                     ],
                 )?;
+            } else if !coords.member.is_empty() {
+                // CDO layout: one variable per member (`pr_member01`), each saying its number.
+                w.label_axis(member_axis(&coords.member))?;
             }
             let unit = coords
                 .lead
@@ -567,12 +976,8 @@ pub fn write_time_coords(
                     ("bounds", "lead_bnds"),
                 ],
             )?;
-            w.f64_var(
-                "lead_bnds",
-                &["lead", "bnds"],
-                &bnds,
-                &[("units", unit_name)],
-            )?;
+            // CF 7.1: bounds take their coordinate's units.
+            w.f64_var("lead_bnds", &["lead", "bnds"], &bnds, &[])?;
             let mut valid = Vec::with_capacity(times.len() * coords.lead.len());
             for i in 0..coords.init.len() {
                 for l in 0..coords.lead.len() {

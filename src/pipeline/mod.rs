@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub history: Option<String>,
     /// Deflate level 0–9 of NetCDF outputs (`None`: the writer's default, 1).
     pub deflate: Option<i32>,
+    /// Layout of the NetCDF products (CDO-readable by default).
+    pub layout: crate::io::write::ProductLayout,
 }
 
 impl RunOptions {
@@ -61,6 +63,7 @@ impl RunOptions {
         WriteOptions {
             history: self.history.clone(),
             deflate: self.deflate,
+            layout: self.layout,
             ..Default::default()
         }
     }

@@ -335,6 +335,8 @@ pub fn write_workload(
     }
     let wopts = WriteOptions {
         history: opts.history.clone(),
+        // The model files imitate providers' files, whose members are a dimension.
+        layout: crate::io::write::ProductLayout::Nd,
         ..Default::default()
     };
     let mut files = WorkloadFiles::default();
@@ -493,7 +495,7 @@ fn synthetic_output(dir: &Path, opts: &WorkloadOptions, title: String) -> Result
     })
 }
 
-/// Writes `(member, time, lat, lon)` f32 variables `(name, standard_name or "", long_name,
+/// Writes `(time, member, lat, lon)` f32 variables `(name, standard_name or "", long_name,
 /// units)` one member at a time (`member_fields(m)` gives each variable's `(time, lat, lon)`
 /// values in order); time in hours since the start's midnight.
 #[allow(clippy::too_many_arguments)]
@@ -530,24 +532,30 @@ fn write_member_grid(
             lon: lon.to_vec(),
         },
     )?;
-    let dims = ["member", "time", "lat", "lon"];
+    // Time first, members as the level axis: the layout CDO reads.
+    let dims = ["time", "member", "lat", "lon"];
     for &(name, std, long, units) in vars {
         let mut attrs = vec![("long_name", long), ("units", units)];
         if !std.is_empty() {
             attrs.push(("standard_name", std));
         }
-        w.def_f32(name, &dims, &[nm, nt, ny, nx], &attrs, &[])?;
+        w.def_f32(name, &dims, &[nt, nm, ny, nx], &attrs, &[])?;
     }
     progress.start("members", nm as u64);
     for m in 0..nm {
         for (&(name, ..), a) in vars.iter().zip(member_fields(m)) {
             let vals = a.as_standard_layout();
-            w.put_f32(
-                name,
-                &[m, 0, 0, 0],
-                &[1, nt, ny, nx],
-                vals.as_slice().expect("standard layout"),
-            )?;
+            // One member's (time, lat, lon) block is strided in (time, member, lat, lon): one
+            // slab per time step.
+            let per_step = ny * nx;
+            for (t, step) in vals
+                .as_slice()
+                .expect("standard layout")
+                .chunks(per_step)
+                .enumerate()
+            {
+                w.put_f32(name, &[t, m, 0, 0], &[1, 1, ny, nx], step)?;
+            }
         }
         progress.advance(1);
     }
@@ -556,7 +564,7 @@ fn write_member_grid(
 }
 
 /// Writes the synthetic currents and winds of `cfg` as `currents.nc` in `dir` (created if
-/// needed): `uo`, `vo`, `uas`, `vas` on `(member, time, lat, lon)`, daily.
+/// needed): `uo`, `vo`, `uas`, `vas` on `(time, member, lat, lon)`, daily.
 pub fn write_current_set(
     cfg: &crate::synth::currents::CurrentConfig,
     dir: &Path,
@@ -605,7 +613,7 @@ pub fn write_current_set(
 /// The files of a synthetic storm set.
 #[derive(Debug, Clone)]
 pub struct StormFiles {
-    /// `psl`, `uas`, `vas`, `zthick` on `(member, time, lat, lon)`.
+    /// `psl`, `uas`, `vas`, `zthick` on `(time, member, lat, lon)`.
     pub fields: PathBuf,
     /// The planted centres: `storm_id,member,time,lat,lon,depth_pa`.
     pub truth: PathBuf,

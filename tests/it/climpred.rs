@@ -76,7 +76,7 @@ fn subx_rmm1_acc_rmse_crps_by_daily_lead() {
     assert!(o.status.success(), "{}", stderr(&o));
     let f = netcdf::open(dir.path().join("skill.RMM1.nc")).unwrap();
     let read = |name: &str| -> Vec<f64> {
-        let v: Vec<f32> = f.variable(name).unwrap().get_values(..).unwrap();
+        let v: Vec<f32> = crate::common::nd_values(&f, name).unwrap().1;
         v.into_iter().map(f64::from).collect()
     };
     let e = expected();

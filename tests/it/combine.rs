@@ -4,23 +4,23 @@
 
 use std::path::Path;
 
-use crate::common::{real, s2s, stderr, synth_files as files, synth_small as synth};
+use crate::common::{nd_values, real, s2s, stderr, synth_files as files, synth_small as synth};
 
 fn values(f: &netcdf::File, name: &str) -> (Vec<usize>, Vec<f32>) {
-    let v = f
-        .variable(name)
-        .unwrap_or_else(|| panic!("no variable {name}"));
-    let shape: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
-    let vals: Vec<f32> = v.get_values::<f32, _>(..).unwrap();
-    (shape, vals)
+    nd_values(f, name).unwrap_or_else(|| panic!("no variable {name}"))
 }
 
 /// Probabilities `(init, category, lead, y, x)` sum to 1 wherever they are defined.
 fn check_probabilities(path: &Path) -> usize {
     let f = netcdf::open(path).unwrap();
     let (shape, p) = values(&f, "probability");
-    assert_eq!(f.dimension("category").unwrap().len(), 3);
-    let units = f.variable("probability").unwrap().attribute_value("units");
+    assert_eq!(shape[1], 3, "three categories");
+    // The default (CDO) layout: one variable per category.
+    assert!(f.dimension("category").is_none());
+    let units = f
+        .variable("probability_below")
+        .unwrap()
+        .attribute_value("units");
     assert!(matches!(units, Some(Ok(netcdf::AttributeValue::Str(ref u))) if u == "1"));
     let (ni, nc, rest) = (shape[0], shape[1], shape[2..].iter().product::<usize>());
     let mut defined = 0;
@@ -80,7 +80,7 @@ fn three_conventions_every_weighting() {
             "category_edge",
             "extreme_probability",
         ] {
-            assert!(file.variable(v).is_some(), "{weights}: no {v}");
+            assert!(nd_values(&file, v).is_some(), "{weights}: no {v}");
         }
         // Weights sum to 1 over the models.
         let (shape, w) = values(&file, "model_weight");

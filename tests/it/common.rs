@@ -161,3 +161,72 @@ pub fn synth_files(dir: &Path, kind: &str) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// Text of a variable attribute.
+fn text_attr(v: &netcdf::Variable, name: &str) -> Option<String> {
+    match v.attribute_value(name) {
+        Some(Ok(netcdf::AttributeValue::Str(s))) => Some(s),
+        _ => None,
+    }
+}
+
+/// The N-D values of product variable `name` in either layout: the variable itself (N-D
+/// layout), or its per-label variables of the CDO layout reassembled from their
+/// `s2s_nd_dimensions`/`s2s_nd_split`/`s2s_nd_index` attributes. Returns `(shape, values)`
+/// in row-major order of the N-D dimensions; `None` when the file has neither.
+pub fn nd_values(f: &netcdf::File, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
+    if let Some(v) = f.variable(name) {
+        let shape: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
+        return Some((shape, v.get_values::<f32, _>(..).unwrap()));
+    }
+    // (index along the split axes, values, every N-D dimension, the split ones)
+    type Part = (Vec<usize>, Vec<f32>, Vec<String>, Vec<String>);
+    let mut parts: Vec<Part> = Vec::new();
+    for v in f.variables() {
+        if text_attr(&v, "s2s_nd_variable").as_deref() != Some(name) {
+            continue;
+        }
+        let all: Vec<String> = text_attr(&v, "s2s_nd_dimensions")
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let split: Vec<String> = text_attr(&v, "s2s_nd_split")
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let index: Vec<usize> = match v.attribute_value("s2s_nd_index") {
+            Some(Ok(netcdf::AttributeValue::Int(i))) => vec![i as usize],
+            Some(Ok(netcdf::AttributeValue::Ints(i))) => i.iter().map(|&x| x as usize).collect(),
+            other => panic!("{}: s2s_nd_index {other:?}", v.name()),
+        };
+        parts.push((index, v.get_values::<f32, _>(..).unwrap(), all, split));
+    }
+    let (_, _, all, split) = parts.first()?.clone();
+    let shape: Vec<usize> = all
+        .iter()
+        .map(|d| match split.iter().position(|s| s == d) {
+            Some(k) => parts.iter().map(|p| p.0[k]).max().unwrap() + 1,
+            None => f.dimension(d).unwrap().len(),
+        })
+        .collect();
+    let mut out = ndarray::ArrayD::<f32>::from_elem(ndarray::IxDyn(&shape), f32::NAN);
+    for (index, values, ..) in &parts {
+        let mut view = out.view_mut();
+        // Highest split position first so the lower ones keep their axis numbers.
+        let mut at: Vec<(usize, usize)> = split
+            .iter()
+            .zip(index)
+            .map(|(d, &i)| (all.iter().position(|a| a == d).unwrap(), i))
+            .collect();
+        at.sort();
+        for &(p, i) in at.iter().rev() {
+            view = view.index_axis_move(ndarray::Axis(p), i);
+        }
+        for (o, v) in view.iter_mut().zip(values) {
+            *o = *v;
+        }
+    }
+    Some((shape, out.iter().copied().collect()))
+}

@@ -337,8 +337,7 @@ fn outlook_from_a_templated_config_of_grib_files_per_start() {
         ]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         let f = netcdf::open(out.join("mme_forecast.pr.nc")).unwrap();
-        let v = f.variable("probability").unwrap();
-        v.get_values::<f32, _>(..).unwrap()
+        crate::common::nd_values(&f, "probability").unwrap().1
     };
     // The same files as a TOML list (relative to the configuration's folder).
     let years: Vec<String> = (1993..=2004)

@@ -255,11 +255,27 @@ fn all_nan_variable() {
             .put_attribute("missing_value", -999.0f32)
             .unwrap();
     }
-    let err = fails(&["inspect", p.to_str().unwrap()]);
+    // Described (a score map not computed for one system is a variable too), with a warning.
+    let o = s2s(&["inspect", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        err.contains("empty.nc: variable 'pr': all 18 values read are missing"),
-        "{err}"
+        stderr(&o).contains("warning: ")
+            && stderr(&o).contains("empty.nc: variable 'pr': every value is missing"),
+        "{}",
+        stderr(&o)
     );
+    assert!(stdout(&o).contains("values:    none (every value is missing)"));
+    // Reading it for a job is refused.
+    let err = fails(&[
+        "regrid",
+        "--method",
+        "bilinear",
+        "--grid",
+        "1",
+        p.to_str().unwrap(),
+        dir.path().join("r.nc").to_str().unwrap(),
+    ]);
+    assert!(err.contains("all 18 values read are missing"), "{err}");
 }
 
 #[test]
@@ -487,13 +503,9 @@ fn a_field_without_a_time_dimension_takes_its_scalar_valid_time() {
             &[("units", A::T("Pa"))],
         );
     }
-    let err = fails(&["inspect", q.to_str().unwrap()]);
-    assert!(
-        err.contains("undated.nc")
-            && err.contains("no time coordinate")
-            && err.contains("--time 2025-12-01T00"),
-        "{err}"
-    );
+    // Without a date the field is described undated (as regrid writes it back).
+    let out = ok(&["inspect", q.to_str().unwrap()]);
+    assert!(out.contains("undated (no time coordinate)"), "{out}");
     let out = ok(&["inspect", "--time", "2025-12-01T06", q.to_str().unwrap()]);
     assert!(out.contains("2025-12-01T06"), "{out}");
     // A bad date is a usage error (exit 2) naming the option.

@@ -44,8 +44,7 @@ fn outlook_is_the_same_on_one_thread_and_on_two() {
     }
     let nc = |d: &Path| {
         let f = netcdf::open(d.join("mme_forecast.prec.nc")).unwrap();
-        let v = f.variable("probability").unwrap();
-        v.get_values::<f32, _>(..).unwrap()
+        crate::common::nd_values(&f, "probability").unwrap().1
     };
     assert_eq!(nc(&files[0]), nc(&files[1]));
 }
@@ -138,7 +137,9 @@ fn demo_configuration_produces_a_bulletin() {
     let html = std::fs::read_to_string(dir.path().join("bulletin.html")).unwrap();
     assert!(html.contains("<h2>Key messages</h2>") && html.contains("data:image/png;base64,"));
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
-    assert!(nc.variable("probability").is_some() && nc.variable("dominant_category").is_some());
+    assert!(
+        nc.variable("probability_below").is_some() && nc.variable("dominant_category").is_some()
+    );
     // Period totals: OND in the files' 360-day calendar is 90 days of the mean rate.
     let mean: Vec<f32> = nc
         .variable("ensemble_mean")
@@ -206,11 +207,9 @@ fn demo_configuration_produces_a_bulletin() {
         "{md}"
     );
     let spi = netcdf::open(dir.path().join("spi_forecast.prec.nc")).unwrap();
-    let probs: Vec<f32> = spi
-        .variable("spi_class_probability")
+    let probs: Vec<f32> = crate::common::nd_values(&spi, "spi_class_probability")
         .unwrap()
-        .get_values(..)
-        .unwrap();
+        .1;
     let n = probs.len() / 7;
     let mut defined = 0;
     for k in 0..n {
@@ -222,11 +221,9 @@ fn demo_configuration_produces_a_bulletin() {
         }
     }
     assert!(defined > 400, "{defined} cells with an outlook");
-    let dry: Vec<f32> = spi
-        .variable("drought_probability")
+    let dry: Vec<f32> = crate::common::nd_values(&spi, "drought_probability")
         .unwrap()
-        .get_values(..)
-        .unwrap();
+        .1;
     let m = dry.len() / 3;
     for k in (0..m).filter(|&k| dry[k] < 1e19) {
         assert!(dry[k] >= dry[m + k] && dry[m + k] >= dry[2 * m + k]);
@@ -359,7 +356,7 @@ fn synthetic_members_periods_and_monthly_history_spi() {
         .sum();
     assert!((shares - 1.0).abs() < 1e-6, "{d0}");
     let nc = netcdf::open(out.join("spi_forecast.pr.nc")).unwrap();
-    assert!(nc.variable("drought_probability").is_some());
+    assert!(nc.variable("drought_probability_moderate").is_some());
 }
 
 /// Every PNG in `dir` (not below it) decodes completely; returns how many.
@@ -555,7 +552,7 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
             .try_into()
             .unwrap();
         assert!(conv.starts_with("CF-"), "{conv}");
-        let pv = nc.variable("probability").unwrap();
+        let pv = nc.variable("probability_below").unwrap();
         let units: String = pv
             .attribute("units")
             .unwrap()
@@ -564,13 +561,11 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
             .try_into()
             .unwrap();
         assert_eq!(units, "1");
-        let dims: Vec<String> = pv.dimensions().iter().map(|d| d.name()).collect();
-        let k = dims.iter().position(|d| d == "category").unwrap();
-        let shape: Vec<usize> = pv.dimensions().iter().map(|d| d.len()).collect();
+        // (init, category, lead, lat, lon) reassembled from the per-category variables
+        let k = 1;
+        let (shape, p) = crate::common::nd_values(&nc, "probability").unwrap();
         // the crate hands fill values back as they are (1e20), not as NaN
-        let p: Vec<f32> = pv
-            .get_values::<f32, _>(..)
-            .unwrap()
+        let p: Vec<f32> = p
             .into_iter()
             .map(|x| if x >= 1e19 { f32::NAN } else { x })
             .collect();
@@ -707,8 +702,7 @@ fn outlook_from_a_templated_configuration_of_yearly_files() {
     run_outlook(&templated, &b);
     let nc = |d: &Path| {
         let f = netcdf::open(d.join("mme_forecast.prec.nc")).unwrap();
-        let v = f.variable("probability").unwrap();
-        v.get_values::<f32, _>(..).unwrap()
+        crate::common::nd_values(&f, "probability").unwrap().1
     };
     let (pa, pb) = (nc(&a), nc(&b));
     assert!(pa.iter().any(|v| v.is_finite()));

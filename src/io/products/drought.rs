@@ -10,7 +10,7 @@ use ndarray::Axis;
 use crate::error::Result;
 use crate::indices::drought::{DroughtTendency, TENDENCY_FILL};
 use crate::indices::{DroughtOutlook, SPI_CLASSES};
-use crate::io::write::{write_spatial, write_time_coords};
+use crate::io::write::{write_spatial, write_time_coords, LabelAxis};
 use crate::io::{CfWriter, WriteOptions};
 use crate::Cube;
 
@@ -32,20 +32,19 @@ pub fn write_drought_outlook(
     let time_dims = write_time_coords(&mut w, &coords, forecast.meta.calendar, forecast.meta.kind)?;
     let spatial_dims = write_spatial(&mut w, &coords.spatial)?;
     let names: Vec<String> = SPI_CLASSES.iter().map(|c| c.name.to_string()).collect();
-    w.dimension("spi_class", names.len())?;
-    w.string_var(
+    w.label_axis(LabelAxis::named(
         "spi_class",
-        "spi_class",
+        "SPI class (McKee et al. 1993), driest first",
         &names,
-        &[("long_name", "SPI class (McKee et al. 1993), driest first")],
-    )?;
-    w.dimension("threshold", 3)?;
-    w.f64_var(
-        "threshold",
-        &["threshold"],
-        &[1.0, 1.5, 2.0],
-        &[("long_name", "|SPI| threshold: moderate, severe, extreme")],
-    )?;
+    ))?;
+    w.label_axis(LabelAxis {
+        values: Some((vec![1.0, 1.5, 2.0], Some("1".into()))),
+        ..LabelAxis::named(
+            "threshold",
+            "|SPI| threshold: moderate, severe, extreme",
+            &["moderate".into(), "severe".into(), "extreme".into()],
+        )
+    })?;
     let (nl, ny, nx) = d.median_spi.dim();
     let lead_dim = time_dims[time_dims.len() - 1];
     let with = |extra: &'static str| -> Vec<&str> {

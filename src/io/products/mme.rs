@@ -14,6 +14,7 @@ use crate::cube::{Coords, CubeKind, Lead};
 use crate::ensemble::combine::DOMINANT_FILL;
 use crate::ensemble::{category_level_bounds, CombineSpec, Products};
 use crate::error::Result;
+use crate::io::write::LabelAxis;
 use crate::io::write::{write_spatial, write_time_coords};
 use crate::io::{CfWriter, WriteOptions};
 use crate::units::Quantity;
@@ -37,6 +38,21 @@ fn category_labels(levels: &[f64], terciles: bool) -> (Vec<String>, Vec<f64>) {
         });
     }
     (labels, bounds)
+}
+
+/// The names of the categories: `below`, `near`, `above` for terciles (the variables of the
+/// CDO layout are `probability_below` …), else the labels.
+fn category_names(labels: &[String], terciles: bool) -> Vec<String> {
+    if terciles {
+        vec!["below".into(), "near".into(), "above".into()]
+    } else {
+        labels.to_vec()
+    }
+}
+
+/// `p10`, `p33.33` for a percentile in percent (a `.` where CDO-layout names get `_`).
+fn percent_label(p: f64) -> String {
+    format!("p{}", (p * 100.0).round() / 100.0)
 }
 
 /// One output file (hindcast or forecast products), defined at the first lead and filled lead
@@ -107,79 +123,62 @@ impl MmeFile {
             && (spec.category_levels[0] - 1.0 / 3.0).abs() < 1e-3
             && (spec.category_levels[1] - 2.0 / 3.0).abs() < 1e-3;
         let (labels, bounds) = category_labels(&spec.category_levels, terciles);
-        w.dimension("category", labels.len())?;
-        w.string_var(
-            "category",
-            "category",
-            &labels,
-            &[("long_name", "forecast category, from the lowest")],
-        )?;
-        w.f64_var(
-            "category_level_bounds",
-            &["category", "bnds"],
-            &bounds,
-            &[(
-                "long_name",
-                "climatological quantile levels bounding each category",
-            )],
-        )?;
+        let pairs = |b: &[f64]| b.chunks(2).map(<[f64]>::to_vec).collect::<Vec<_>>();
+        w.label_axis(LabelAxis {
+            entry_numbers: vec![("level_bounds".into(), pairs(&bounds))],
+            ..LabelAxis::named(
+                "category",
+                "forecast category, from the lowest",
+                &category_names(&labels, terciles),
+            )
+        })?;
         let has_extremes = !spec.extreme_levels.is_empty();
         if has_extremes {
             let (xl, xb) = category_labels(&spec.extreme_levels, false);
-            w.dimension("extreme_category", xl.len())?;
-            w.string_var(
-                "extreme_category",
-                "extreme_category",
-                &xl,
-                &[("long_name", "extreme category, from the lowest")],
-            )?;
-            w.f64_var(
-                "extreme_category_level_bounds",
-                &["extreme_category", "bnds"],
-                &xb,
-                &[(
-                    "long_name",
-                    "climatological quantile levels bounding each extreme category",
-                )],
-            )?;
+            w.label_axis(LabelAxis {
+                entry_numbers: vec![("level_bounds".into(), pairs(&xb))],
+                ..LabelAxis::named("extreme_category", "extreme category, from the lowest", &xl)
+            })?;
         }
-        w.dimension("percentile", spec.percentile_levels.len())?;
         let pcts: Vec<f64> = spec.percentile_levels.iter().map(|p| p * 100.0).collect();
-        w.f64_var(
-            "percentile",
-            &["percentile"],
-            &pcts,
-            &[("units", "percent"), ("long_name", "ensemble percentile")],
-        )?;
-        w.dimension("model", layout.models.len())?;
-        w.string_var(
+        w.label_axis(LabelAxis {
+            values: Some((pcts.clone(), Some("percent".into()))),
+            ..LabelAxis::named(
+                "percentile",
+                "ensemble percentile",
+                &pcts.iter().map(|p| percent_label(*p)).collect::<Vec<_>>(),
+            )
+        })?;
+        w.label_axis(LabelAxis::named(
             "model",
-            "model",
+            "contributing model",
             layout.models,
-            &[("long_name", "contributing model")],
-        )?;
-        w.dimension("edge_source", layout.sources.len())?;
-        w.string_var(
+        ))?;
+        w.label_axis(LabelAxis::named(
             "edge_source",
-            "edge_source",
+            "climatology the category edges are taken from",
             &layout.sources,
-            &[("long_name", "climatology the category edges are taken from")],
-        )?;
-        w.dimension("edge", spec.category_levels.len())?;
-        w.f64_var(
-            "edge_level",
-            &["edge"],
-            &spec.category_levels,
-            &[("long_name", "quantile level of the category edge")],
-        )?;
+        ))?;
+        let level_names = |levels: &[f64]| -> Vec<String> {
+            levels.iter().map(|l| percent_label(l * 100.0)).collect()
+        };
+        w.label_axis(LabelAxis {
+            values: Some((spec.category_levels.clone(), Some("1".into()))),
+            ..LabelAxis::named(
+                "edge",
+                "quantile level of the category edge",
+                &level_names(&spec.category_levels),
+            )
+        })?;
         if has_extremes {
-            w.dimension("extreme_edge", spec.extreme_levels.len())?;
-            w.f64_var(
-                "extreme_edge_level",
-                &["extreme_edge"],
-                &spec.extreme_levels,
-                &[("long_name", "quantile level of the extreme edge")],
-            )?;
+            w.label_axis(LabelAxis {
+                values: Some((spec.extreme_levels.clone(), Some("1".into()))),
+                ..LabelAxis::named(
+                    "extreme_level",
+                    "quantile level of the extreme edge",
+                    &level_names(&spec.extreme_levels),
+                )
+            })?;
         }
         let (ny, nx) = first.coords.spatial.shape();
         let nt = first.n_init();
@@ -309,6 +308,14 @@ impl MmeFile {
                 &[],
             )?;
         }
+        for (name, method) in [
+            ("ensemble_mean", "realization: mean"),
+            ("spread", "realization: standard_deviation"),
+        ] {
+            if wants(name) {
+                w.var_attr(name, "cell_methods", method)?;
+            }
+        }
         let cat_flags = "below_normal near_normal above_normal";
         let flag_meanings: String = if terciles {
             cat_flags.to_string()
@@ -361,7 +368,7 @@ impl MmeFile {
             ),
             (
                 "extreme_edge",
-                edge_dims(&spatial_dims, "extreme_edge"),
+                edge_dims(&spatial_dims, "extreme_level"),
                 "extreme edges (climatological quantiles)",
             ),
         ] {
@@ -542,7 +549,7 @@ fn shape_of(
             "model" => out.push(layout.models.len()),
             "edge_source" => out.push(layout.sources.len()),
             "edge" => out.push(spec.category_levels.len()),
-            "extreme_edge" => out.push(spec.extreme_levels.len()),
+            "extreme_level" => out.push(spec.extreme_levels.len()),
             _ => {}
         }
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use ndarray::Array3;
 
 use crate::error::Result;
-use crate::io::write::write_spatial;
+use crate::io::write::{write_spatial, LabelAxis};
 use crate::io::{CfWriter, WriteOptions};
 use crate::verify::{Bootstrap, SkillMaps};
 use crate::Cube;
@@ -86,14 +86,8 @@ pub fn write_skill(
         )?;
     }
     let nl = template.n_lead();
-    w.dimension("model", systems.len())?;
     let names: Vec<String> = systems.iter().map(|s| s.0.to_string()).collect();
-    w.string_var(
-        "model",
-        "model",
-        &names,
-        &[("long_name", "forecast system")],
-    )?;
+    w.label_axis(LabelAxis::named("model", "forecast system", &names))?;
     w.dimension("lead", nl)?;
     w.dimension("bnds", 2)?;
     let unit = template
@@ -119,10 +113,9 @@ pub fn write_skill(
             ("bounds", "lead_bnds"),
         ],
     )?;
-    w.f64_var("lead_bnds", &["lead", "bnds"], &bnds, &[("units", unit)])?;
-    w.dimension("category", levels.len() + 1)?;
+    w.f64_var("lead_bnds", &["lead", "bnds"], &bnds, &[])?;
     let labels: Vec<String> = if levels.len() == 2 {
-        ["below_normal", "near_normal", "above_normal"]
+        ["below", "near", "above"]
             .iter()
             .map(|s| s.to_string())
             .collect()
@@ -131,12 +124,7 @@ pub fn write_skill(
             .map(|c| format!("category_{c}"))
             .collect()
     };
-    w.string_var(
-        "category",
-        "category",
-        &labels,
-        &[("long_name", "forecast category")],
-    )?;
+    w.label_axis(LabelAxis::named("category", "forecast category", &labels))?;
     let sp = write_spatial(&mut w, &template.coords.spatial)?;
     let (ny, nx) = template.coords.spatial.shape();
     let spatial_count = crate::io::products::mme::spatial_count(sp.len(), ny, nx);

@@ -126,8 +126,8 @@ pub fn write_spi(path: &Path, opts: &WriteOptions, f: &SpiFile) -> Result<PathBu
         (
             "gamma_scale",
             &out.scale,
-            "scale (beta) of the gamma fitted to the non-zero accumulations",
-            format!("{} (sum over {} months)", meta.units, scale),
+            "scale (beta) of the gamma fitted to the non-zero accumulations (the accumulation is the sum of the monthly values over the scale's months, in their units)",
+            meta.units.clone(),
         ),
         (
             "prob_zero",
