@@ -258,6 +258,10 @@ pub struct OutlookConfig {
     /// Category edges from the observed climatology instead of each model's.
     #[serde(default)]
     pub edges_from_obs: bool,
+    /// Layout of the NetCDF products: `cdo` (default: at most (time, lead, lat, lon) per
+    /// variable) or `nd` (every axis a dimension); `--layout` wins.
+    #[serde(default, deserialize_with = "layout_from_text")]
+    pub layout: Option<crate::io::write::ProductLayout>,
     /// Target periods of the bulletin in weeks or months from the start (`week 1`, `weeks 3-4`,
     /// `month 1`, `months 2-4`), each the mean over the files' leads it covers; empty: every
     /// lead of the files as it is.
@@ -747,6 +751,16 @@ impl OutlookConfig {
     }
 }
 
+/// `layout = "cdo"` or `"nd"`, with the parser's message for anything else.
+fn layout_from_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<crate::io::write::ProductLayout>, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    crate::io::write::ProductLayout::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -779,6 +793,16 @@ units = "mm/month"
             c.regions(crate::grid::Countries::bundled()).unwrap().len(),
             3
         );
+    }
+
+    #[test]
+    fn product_layout_key() {
+        use crate::io::write::ProductLayout;
+        assert_eq!(load(GOOD).unwrap().layout, None);
+        let nd = load(&format!("layout = \"nd\"\n{GOOD}")).unwrap();
+        assert_eq!(nd.layout, Some(ProductLayout::Nd));
+        let bad = load(&format!("layout = \"5d\"\n{GOOD}")).unwrap_err().to_string();
+        assert!(bad.contains("unknown layout '5d'") && bad.contains("cdo"), "{bad}");
     }
 
     #[test]

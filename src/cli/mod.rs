@@ -42,8 +42,9 @@ pub struct Cli {
     /// Layout of NetCDF products: `cdo` (at most (time, lead, lat, lon) per variable, one
     /// variable per category, member or model, as CDO reads them; the default) or `nd` (every
     /// axis a dimension, e.g. probability(init, category, lead, lat, lon), for xarray).
-    #[arg(long, global = true, value_name = "LAYOUT", default_value = "cdo", value_parser = parse_layout)]
-    layout: s2s_ensemble::io::write::ProductLayout,
+    /// A configuration's `layout` applies unless this is given.
+    #[arg(long, global = true, value_name = "LAYOUT", value_parser = parse_layout)]
+    layout: Option<s2s_ensemble::io::write::ProductLayout>,
     #[command(subcommand)]
     command: Command,
 }
@@ -158,8 +159,8 @@ pub struct Globals {
     pub quiet: bool,
     /// Deflate level of NetCDF outputs.
     pub deflate: i32,
-    /// Layout of NetCDF products.
-    pub layout: s2s_ensemble::io::write::ProductLayout,
+    /// Layout of NetCDF products (`None`: a configuration's, else the default).
+    pub layout: Option<s2s_ensemble::io::write::ProductLayout>,
 }
 
 impl Globals {

@@ -86,7 +86,27 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         _ => bail!("give either --grid or --like"),
     };
     // Every data variable, in the file's units: regridding changes the grid, nothing else.
-    let file_vars = s2s_ensemble::io::inspect::data_variable_names(&args.input)?;
+    // Categories (CF flags, e.g. dominant_category) are left out: an interpolated category
+    // is no category; they are recomputed from the regridded probabilities.
+    let categorical = s2s_ensemble::io::inspect::categorical_variables(&args.input)?;
+    let file_vars: Vec<String> = s2s_ensemble::io::inspect::data_variable_names(&args.input)?
+        .into_iter()
+        .filter(|v| !categorical.contains(v))
+        .collect();
+    if file_vars.is_empty() {
+        bail!(
+            "{}: every data variable is categorical ({}): interpolation does not apply to categories",
+            args.input.display(),
+            categorical.join(", ")
+        );
+    }
+    if !categorical.is_empty() && !g.quiet {
+        eprintln!(
+            "note: {}: categorical variables not regridded (an interpolated category is no category): {}",
+            args.input.display(),
+            categorical.join(", ")
+        );
+    }
     let source = read_spatial(&args.input, Some(&file_vars[0]), &dims)?;
     let curvilinear = matches!(source, s2s_ensemble::cube::Spatial::Curvilinear { .. });
     if curvilinear || matches!(args.method, MethodArg::Distance) {

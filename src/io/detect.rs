@@ -190,6 +190,14 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
+    /// Whether s2s wrote the file (global `source` "s2s-ensemble …").
+    pub fn is_s2s_product(&self) -> bool {
+        self.global
+            .get("source")
+            .and_then(AttrValue::as_text)
+            .is_some_and(|s| s.starts_with("s2s-ensemble"))
+    }
+
     /// Names of the data variables: numeric, not a coordinate variable, not named as an
     /// auxiliary coordinate, bounds or cell measure of another variable; largest rank first.
     pub fn data_variables(&self) -> Vec<&VarMeta> {
@@ -706,6 +714,17 @@ pub fn detect_layout(
         if d.is_none() && len == 1 {
             *d = Some((DimRole::Singleton, "length 1".into()));
         }
+    }
+    // s2s's own products in the N-D layout: the one labelled axis (category, percentile,
+    // model, SPI class) of a variable is read as its member axis.
+    let left: Vec<usize> = (0..var.dims.len())
+        .filter(|&i| decided[i].is_none())
+        .collect();
+    if left.len() == 1 && !has(&decided, DimRole::Member) && file.is_s2s_product() {
+        decided[left[0]] = Some((
+            DimRole::Member,
+            "labelled axis of an s2s product, read as the member axis".into(),
+        ));
     }
     if let Some(i) = (0..var.dims.len()).find(|&i| decided[i].is_none()) {
         return Err(format!(

@@ -153,6 +153,19 @@ fn with_data_variables(path: &Path) -> Result<(FileMeta, Vec<String>)> {
     Ok((meta, names))
 }
 
+/// The data variables of a file that hold categories (CF flags: `flag_values` or
+/// `flag_meanings`, e.g. `dominant_category`): interpolating them would invent categories.
+pub fn categorical_variables(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let (meta, names) = with_data_variables(path.as_ref())?;
+    Ok(names
+        .into_iter()
+        .filter(|n| {
+            let v = &meta.vars[n];
+            v.attrs.contains_key("flag_values") || v.attrs.contains_key("flag_meanings")
+        })
+        .collect())
+}
+
 /// Names of the data variables of a file (see [`super::detect::FileMeta::data_variables`]).
 pub fn data_variable_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
     Ok(with_data_variables(path.as_ref())?.1)
@@ -250,6 +263,15 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
                     report.units_note = units_note;
                     variables.push(report);
                 }
+            }
+            // s2s's own N-D product variables with two labelled axes (model × category,
+            // edge source × edge) are not a cube; the CDO layout has them per label.
+            Err(Error::Dimensions { .. }) if meta.is_s2s_product() && vm.dims.len() > 4 => {
+                warnings.push(format!(
+                    "{}: variable '{name}' ({}) has more than one labelled axis and is skipped; the CDO layout (--layout cdo, the default) writes it one variable per label, each readable",
+                    path.display(),
+                    vm.dims.join(", ")
+                ));
             }
             Err(e) => problems.push(e.to_string()),
         }

@@ -26,7 +26,6 @@ use crate::Cube;
 /// The variables s2s split from the N-D variable `nd_name` along `axis` (CDO layout), in
 /// index order; empty when the file has none.
 fn split_family(meta: &super::detect::FileMeta, nd_name: &str, axis: &str) -> Vec<String> {
-    use super::decode::AttrValue;
     use super::write::{ND_INDEX_ATTR, ND_SPLIT_ATTR, ND_VARIABLE_ATTR};
     let mut parts: Vec<(i64, String)> = meta
         .vars
@@ -34,9 +33,9 @@ fn split_family(meta: &super::detect::FileMeta, nd_name: &str, axis: &str) -> Ve
         .filter(|v| {
             v.text(ND_VARIABLE_ATTR) == Some(nd_name) && v.text(ND_SPLIT_ATTR) == Some(axis)
         })
-        .filter_map(|v| match v.attrs.get(ND_INDEX_ATTR) {
-            Some(AttrValue::Numbers(n)) => n.first().map(|&i| (i as i64, v.name.clone())),
-            _ => None,
+        .filter_map(|v| {
+            let i = super::read::nd_index(v.attrs.get(ND_INDEX_ATTR)?)?;
+            Some((i as i64, v.name.clone()))
         })
         .collect();
     parts.sort();
@@ -136,9 +135,13 @@ pub fn read_category_probabilities(
                     && !not.iter().any(|w| parts.contains(w))
             })
         };
-        let below = find(&["below", "lower", "bn"], &["above"]);
-        let normal = find(&["normal", "near", "middle", "nn"], &["below", "above"]);
-        let above = find(&["above", "upper", "an"], &["below"]);
+        // Not the extreme categories (`extreme_probability_below_p10`) beside the terciles.
+        let below = find(&["below", "lower", "bn"], &["above", "extreme"]);
+        let normal = find(
+            &["normal", "near", "middle", "nn"],
+            &["below", "above", "extreme"],
+        );
+        let above = find(&["above", "upper", "an"], &["below", "extreme"]);
         let (Some(below), Some(above)) = (below, above) else {
             return Err(Error::Input {
                 path: path.to_path_buf(),

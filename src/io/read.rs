@@ -439,11 +439,8 @@ fn join_member_families(meta: &mut FileMeta) {
         let index = v
             .attrs
             .get(ND_INDEX_ATTR)
-            .and_then(|a| match a {
-                AttrValue::Numbers(n) => n.first().copied(),
-                AttrValue::Text(_) => None,
-            })
-            .unwrap_or(f64::NAN);
+            .and_then(nd_index)
+            .map_or(f64::NAN, |i| i as f64);
         let number = match v.attrs.get("member") {
             Some(AttrValue::Numbers(n)) => n.first().copied().unwrap_or(index),
             _ => index,
@@ -511,6 +508,16 @@ fn join_member_families(meta: &mut FileMeta) {
         }
         meta.vars.insert(name, joined);
     }
+}
+
+/// The first index of an `s2s_nd_index` attribute, a number or (carried through a regrid)
+/// text.
+pub(crate) fn nd_index(a: &AttrValue) -> Option<usize> {
+    let x = match a {
+        AttrValue::Numbers(n) => *n.first()?,
+        AttrValue::Text(t) => t.split_whitespace().next()?.parse().ok()?,
+    };
+    (x.is_finite() && x >= 0.0).then_some(x as usize)
 }
 
 /// Reads a variable joined by [`join_member_families`]: each member's variable, stacked on
@@ -1512,6 +1519,19 @@ fn read_variable(
         if let Some(t) = vm.text(key) {
             attributes.insert(key.to_string(), t.to_string());
         }
+    }
+    // A per-label variable of an s2s product keeps what it is part of (so a regridded
+    // product is still read as one): the s2s_nd_* attributes, the index as text.
+    for (key, value) in vm.attrs.iter().filter(|(k, _)| k.starts_with("s2s_nd_")) {
+        let text = match value {
+            AttrValue::Text(t) => t.clone(),
+            AttrValue::Numbers(n) => n
+                .iter()
+                .map(|x| format!("{x}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        attributes.insert(key.clone(), text);
     }
     attributes.insert("source_file".into(), path.display().to_string());
     let mut cube_meta = Meta {

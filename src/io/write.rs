@@ -13,6 +13,23 @@
 //! `lon(location)`, `station_name(location)`; an index series has no spatial dimension; a
 //! curvilinear grid keeps 2-D `lat(nj, ni)`/`lon(nj, ni)` named in `coordinates`. Missing values
 //! are written as `_FillValue = 1e20f`.
+//!
+//! # Layouts of products ([`ProductLayout`])
+//! CDO handles variables of at most four dimensions, `(time, level, y, x)`, and skips the rest
+//! ("Unsupported file structure"); xarray users prefer one variable per quantity with every
+//! axis a dimension. Axes other than time, lead and space — category, extreme category,
+//! percentile, model, edge source, edge level, SPI class, threshold, member — are declared as
+//! [`LabelAxis`]es:
+//! - **CDO layout** (default): a variable on such an axis is written as one variable per label
+//!   (`probability_below`, `ensemble_percentile_p90`, `model_weight_CCSM4`, `acc_MME`,
+//!   `pr_member03`), each `(init, lead, y, x)` with the lead as CDO's level axis, and with
+//!   attributes that say what it is part of: `s2s_nd_variable` (the N-D name), `s2s_nd_dimensions`
+//!   (its dimensions), `s2s_nd_split` (the split ones), `s2s_nd_index` (the index along them),
+//!   `<axis>_name` and the label's numbers (`category_level_bounds`, `percentile`, `member`).
+//!   A single member is no axis. s2s joins per-member variables back into one cube on read.
+//! - **N-D layout** (`--layout nd`): every axis a dimension with a coordinate variable — numeric
+//!   values, or an integer index with `flag_values`/`flag_meanings` plus a char `<axis>_name`
+//!   auxiliary coordinate (CF 6.1; never vlen strings, which CF 1.8 does not allow).
 
 use std::path::{Path, PathBuf};
 
@@ -38,7 +55,8 @@ fn with_fill(x: &f32) -> f32 {
 
 /// How a product lays out its axes other than time, lead and space (category, percentile,
 /// model, member, edge source, edge level): see the module doc.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProductLayout {
     /// At most `(time, lead, y, x)` per variable, every other axis split into one variable per
     /// label (`probability_below`, `pr_member01`): the layout CDO reads, and the default.
@@ -914,6 +932,9 @@ pub fn write_time_coords(
         CubeKind::Forecast => {
             w.dimension("init", times.len())?;
             let members_as_dimension = w.layout() == ProductLayout::Nd;
+            // CDO layout: a single member (a deterministic field, a product regridded) is no
+            // axis at all.
+            let no_member_axis = !members_as_dimension && coords.member.len() == 1;
             if !coords.member.is_empty() && members_as_dimension {
                 w.dimension("member", coords.member.len())?;
             }
@@ -940,7 +961,7 @@ pub fn write_time_coords(
                         ("long_name", "ensemble member"),
                     ],
                 )?;
-            } else if !coords.member.is_empty() {
+            } else if !coords.member.is_empty() && !no_member_axis {
                 // CDO layout: one variable per member (`pr_member01`), each saying its number.
                 w.label_axis(member_axis(&coords.member))?;
             }
@@ -995,7 +1016,7 @@ pub fn write_time_coords(
                     ("long_name", "start of the target period"),
                 ],
             )?;
-            Ok(if coords.member.is_empty() {
+            Ok(if coords.member.is_empty() || no_member_axis {
                 vec!["init", "lead"]
             } else {
                 vec!["init", "member", "lead"]
@@ -1095,6 +1116,10 @@ fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str], undated: bool) -
             .index_axis(Axis(1), 0)
             .index_axis_move(Axis(1), 0)
             .into_dyn(),
+        // The CDO layout writes a single member without a member axis.
+        CubeKind::Forecast if !dims.contains(&"member") => {
+            cube.values.index_axis(Axis(1), 0).into_dyn()
+        }
         CubeKind::Forecast => cube.values.view().into_dyn(),
     };
     // Points: drop the length-1 y axis; index series: drop both spatial axes.
@@ -1137,7 +1162,15 @@ fn write_variable(w: &mut CfWriter, cube: &Cube, dims: &[&str], undated: bool) -
         attr_refs.push(("processing", &processing));
     }
     let name = cube.meta.variable.clone();
-    w.f32_var(&name, dims, data, &attr_refs, &[])
+    w.f32_var(&name, dims, data, &attr_refs, &[])?;
+    // The index of a per-label variable is carried as text through the cube: a number again.
+    if let Some(index) = cube.meta.attributes.get(ND_INDEX_ATTR) {
+        let numbers: Option<Vec<i32>> = index.split_whitespace().map(|t| t.parse().ok()).collect();
+        if let Some(n) = numbers.filter(|n| !n.is_empty()) {
+            w.var_attr(&name, ND_INDEX_ATTR, n)?;
+        }
+    }
+    Ok(())
 }
 
 /// A `time` coordinate on dimension `time` (defined by the caller) in hours since midnight of

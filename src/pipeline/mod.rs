@@ -53,8 +53,9 @@ pub struct RunOptions {
     pub history: Option<String>,
     /// Deflate level 0–9 of NetCDF outputs (`None`: the writer's default, 1).
     pub deflate: Option<i32>,
-    /// Layout of the NetCDF products (CDO-readable by default).
-    pub layout: crate::io::write::ProductLayout,
+    /// Layout of the NetCDF products; `None`: the configuration's `layout`, else the
+    /// CDO-readable default.
+    pub layout: Option<crate::io::write::ProductLayout>,
 }
 
 impl RunOptions {
@@ -63,7 +64,7 @@ impl RunOptions {
         WriteOptions {
             history: self.history.clone(),
             deflate: self.deflate,
-            layout: self.layout,
+            layout: self.layout.unwrap_or_default(),
             ..Default::default()
         }
     }

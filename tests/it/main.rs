@@ -12,6 +12,7 @@ mod inspect_cli;
 mod layouts;
 mod outlook;
 mod probabilities;
+mod products;
 mod regrid;
 mod roundtrip;
 mod seasons;

@@ -78,6 +78,10 @@ impl OutlookPlan {
     /// else the configuration's `output` (relative to its folder).
     pub fn from_file(config: &Path, out: Option<PathBuf>, options: RunOptions) -> Result<Self> {
         let cfg = OutlookConfig::load(config)?;
+        let options = RunOptions {
+            layout: options.layout.or(cfg.layout),
+            ..options
+        };
         let base = config.parent().unwrap_or(Path::new(".")).to_path_buf();
         let out = out.unwrap_or_else(|| base.join(&cfg.output));
         Ok(OutlookPlan {

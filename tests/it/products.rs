@@ -1,0 +1,243 @@
+//! s2s's own products as other tools and s2s itself read them: the CDO layout (default) with at
+//! most `(time, lead, lat, lon)` per variable, listed whole by `cdo sinfon`, reduced by
+//! `cdo fldmean` and regridded by `cdo remapbil`; the N-D layout (`--layout nd`) with the same
+//! values; `s2s inspect` and `s2s regrid` on every product; the regridded probabilities read
+//! back as probabilities.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{nd_values, s2s, stderr, stdout, synth_files as files, synth_small as synth};
+
+/// Runs CDO with `args`; returns (success, stdout, stderr).
+fn cdo(args: &[&str]) -> (bool, String, String) {
+    let o = Command::new("cdo")
+        .args(args)
+        .output()
+        .expect("cdo is installed by scripts/setup.sh");
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The data variables of a NetCDF file as netCDF lists them: not coordinates, bounds or
+/// label variables (char), i.e. what CDO must list.
+fn data_variables(path: &Path) -> Vec<(String, usize)> {
+    let f = netcdf::open(path).unwrap();
+    let mut out = Vec::new();
+    for v in f.variables() {
+        let name = v.name();
+        let dims: Vec<String> = v.dimensions().iter().map(|d| d.name()).collect();
+        let coordinate = dims.len() == 1 && dims[0] == name;
+        let char_or_bounds = matches!(v.vartype(), netcdf::types::NcVariableType::Char)
+            || name.ends_with("_bnds")
+            || name == "valid_time";
+        if !coordinate && !char_or_bounds {
+            out.push((name, dims.len()));
+        }
+    }
+    out
+}
+
+/// A combine, bias correction and verification of the small synthetic workload in `layout`.
+fn products(dir: &Path, wl: &Path, layout: &str) -> Vec<PathBuf> {
+    let (h, f) = (files(wl, "hindcast"), files(wl, "forecast"));
+    let obs = wl.join("obs.nc");
+    let out = dir.join(layout);
+    let run = |args: &[&str]| {
+        let mut all = vec!["-q", "--layout", layout];
+        all.extend_from_slice(args);
+        let o = s2s(&all);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    let o = |p: &str| out.join(p).to_string_lossy().into_owned();
+    run(&[
+        "combine",
+        "--var",
+        "pr",
+        "--hindcast",
+        &h,
+        "--forecast",
+        &f,
+        "--out",
+        &o("mme"),
+    ]);
+    let alpha = |k: &str| {
+        wl.join(format!("{k}_ALPHA.nc"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    run(&[
+        "bias-correct",
+        "--method",
+        "eqm",
+        "--var",
+        "pr",
+        "--hindcast",
+        &alpha("hindcast"),
+        "--forecast",
+        &alpha("forecast"),
+        "--obs",
+        obs.to_str().unwrap(),
+        "--out",
+        &o("bias"),
+    ]);
+    run(&[
+        "verify",
+        "--var",
+        "pr",
+        "--hindcast",
+        &h,
+        "--obs",
+        obs.to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--out",
+        &o("skill"),
+    ]);
+    vec![
+        out.join("mme/mme_forecast.pr.nc"),
+        out.join("mme/mme_hindcast.pr.nc"),
+        out.join("bias/forecast_ALPHA.pr.eqm.nc"),
+        out.join("bias/hindcast_ALPHA.pr.eqm.nc"),
+        out.join("skill/skill.pr.nc"),
+    ]
+}
+
+#[test]
+fn cdo_layout_is_read_whole_by_cdo_and_s2s_and_equals_the_nd_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let cdo_files = products(dir.path(), &wl, "cdo");
+    let nd_files = products(dir.path(), &wl, "nd");
+    for p in &cdo_files {
+        let vars = data_variables(p);
+        assert!(
+            vars.iter().all(|(_, rank)| *rank <= 4),
+            "{}: {vars:?}",
+            p.display()
+        );
+        // cdo sinfon lists every data variable.
+        let (ok, _, err) = cdo(&["-s", "showname", p.to_str().unwrap()]);
+        assert!(ok, "{}: {err}", p.display());
+        let (_, names, _) = cdo(&["-s", "showname", p.to_str().unwrap()]);
+        let listed: Vec<&str> = names.split_whitespace().collect();
+        for (v, _) in &vars {
+            assert!(
+                listed.contains(&v.as_str()),
+                "{}: cdo misses {v}",
+                p.display()
+            );
+        }
+        // CDO computes with them: a field mean and a bilinear remapping.
+        let fm = dir.path().join("fldmean.nc");
+        let (ok, _, err) = cdo(&["-s", "fldmean", p.to_str().unwrap(), fm.to_str().unwrap()]);
+        assert!(ok, "cdo fldmean {}: {err}", p.display());
+        let rb = dir.path().join("remapbil.nc");
+        let (ok, _, err) = cdo(&[
+            "-s",
+            "remapbil,r36x18",
+            p.to_str().unwrap(),
+            rb.to_str().unwrap(),
+        ]);
+        assert!(ok, "cdo remapbil {}: {err}", p.display());
+        // s2s reads its own product.
+        let o = s2s(&["inspect", p.to_str().unwrap()]);
+        assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+    }
+    // The default layout has no vlen strings and no category dimension.
+    let f = netcdf::open(&cdo_files[0]).unwrap();
+    assert!(f.dimension("category").is_none());
+    for v in f.variables() {
+        assert!(!matches!(
+            v.vartype(),
+            netcdf::types::NcVariableType::String
+        ));
+    }
+    // Members of a bias-corrected cube: one variable each, read back as one 5-D cube.
+    let inspect = stdout(&s2s(&["inspect", cdo_files[2].to_str().unwrap()]));
+    assert!(
+        inspect.contains("variable pr ") && inspect.contains("members:   3"),
+        "{inspect}"
+    );
+    // The same numbers in both layouts.
+    for (a, b) in cdo_files.iter().zip(&nd_files) {
+        let (fa, fb) = (netcdf::open(a).unwrap(), netcdf::open(b).unwrap());
+        let names: Vec<&str> = if a.to_string_lossy().contains("skill") {
+            vec!["acc", "rpss", "brier", "roc_area"]
+        } else if a.to_string_lossy().contains("eqm") {
+            vec!["pr"]
+        } else {
+            vec!["probability", "ensemble_mean", "model_weight"]
+        };
+        for n in names {
+            let (sa, va) = if n == "pr" {
+                // members joined on the member axis after init, as in the N-D file
+                nd_values(&fa, "pr").unwrap()
+            } else {
+                nd_values(&fa, n).unwrap()
+            };
+            let (sb, vb) = nd_values(&fb, n).unwrap();
+            assert_eq!(sa, sb, "{n}: shapes in {} and {}", a.display(), b.display());
+            let same = va
+                .iter()
+                .zip(&vb)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
+            assert!(
+                same,
+                "{n}: values differ between {} and {}",
+                a.display(),
+                b.display()
+            );
+        }
+    }
+    // The N-D layout is read by s2s too (one labelled axis read as the member axis).
+    let o = s2s(&["inspect", nd_files[0].to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_regridded_forecast_is_still_read_as_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let files = products(dir.path(), &wl, "cdo");
+    let fine = dir.path().join("mme_half_degree.nc");
+    let o = s2s(&[
+        "regrid",
+        "--method",
+        "bilinear",
+        "--grid",
+        "0.5",
+        "--bbox",
+        "66,94,6,30",
+        files[0].to_str().unwrap(),
+        fine.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Categories are not interpolated; the user is told.
+    assert!(stderr(&o).contains("dominant_category"), "{}", stderr(&o));
+    let f = netcdf::open(&fine).unwrap();
+    assert!(f.variable("dominant_category").is_none());
+    assert!(f.variable("probability_below").is_some());
+    // The categories still sum to 1 after bilinear interpolation (a convex combination), and
+    // the family attributes survived, so the N-D view is rebuilt.
+    let (shape, p) = nd_values(&f, "probability").unwrap();
+    assert_eq!(shape[1], 3);
+    let rest: usize = shape[2..].iter().product();
+    let mut checked = 0;
+    for c in 0..rest {
+        let s: Vec<f32> = (0..3).map(|k| p[k * rest + c]).collect();
+        if s.iter().all(|&x| x < 1e19) {
+            assert!((s.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{s:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    // And s2s inspects the result.
+    let o = s2s(&["inspect", fine.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
