@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 echo "== building (release)"
 cargo build --release --quiet
-S2S=./target/release/s2s
+S2S="${CARGO_TARGET_DIR:-./target}/release/s2s"
 OUT=out/demo
 mkdir -p "$OUT"
 

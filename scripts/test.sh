@@ -27,3 +27,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 # one test thread at a time never did in 15 runs. The s2s binary does its I/O on one thread.
 echo "== cargo test --release --test it (integration tests, one at a time)"
 cargo test --release --test it -- --test-threads=1
+# Every NetCDF the demo writes, opened as the ecosystem opens it: CDO lists every data variable,
+# the CF checker (offline tables in tests/cf) finds 0 errors, xarray and `s2s inspect` read it.
+echo "== demo outputs: cdo, CF checker, xarray, s2s inspect"
+./scripts/demo.sh > /dev/null
+./scripts/check_outputs.sh out/demo

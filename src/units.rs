@@ -90,12 +90,13 @@ impl Quantity {
         let lname = name.to_ascii_lowercase();
         let sname = standard_name.unwrap_or("").to_ascii_lowercase();
         // Masks and quality flags describe a quantity but are not one; an anomaly is a
-        // difference (negative values, no plausible range of the quantity itself).
+        // difference (negative values, no plausible range of the quantity itself); an index
+        // (the Standardized Precipitation Index) is dimensionless.
         let long = long_name.unwrap_or("").to_ascii_lowercase();
         if ["flag", "mask"]
             .iter()
             .any(|w| lname.contains(w) || sname.contains(w))
-            || ["anomaly", "anomalies"]
+            || ["anomaly", "anomalies", "index"]
                 .iter()
                 .any(|w| lname.contains(w) || sname.contains(w) || long.contains(w))
         {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every NetCDF file under DIR (default out/demo, what ./scripts/demo.sh writes) as other tools
+# and s2s itself read it:
+#   - `cdo sinfon` opens it and skips no data variable (5-D, unsupported structure);
+#   - the CF checker (scripts/cfcheck.sh, offline tables) reports 0 errors;
+#   - xarray opens it (the CF checker's venv, with xarray from PyPI);
+#   - `s2s inspect` reads it (exit 0).
+# Exempt: the synthetic model files `synth/{hindcast,forecast}_*.nc`, which imitate providers'
+# own 5-D layouts (C3S, IRI NMME with months since 1960 and no month_lengths) on purpose, as
+# inputs to read — they are not products.
+#   usage: scripts/check_outputs.sh [DIR] [S2S]    exit status: number of failed checks (max 125)
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIR="${1:-$ROOT/out/demo}"
+S2S="${2:-${CARGO_TARGET_DIR:-$ROOT/target}/release/s2s}"
+VENV="${CF_VENV:-$HOME/.cache/s2s-cf-venv}"
+"$ROOT/scripts/cfcheck.sh" /dev/null >/dev/null 2>&1   # installs the checker's venv if needed
+[ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c "import xarray" 2>/dev/null \
+    && "$VENV/bin/pip" install -q xarray >/dev/null
+failed=0
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+mapfile -t files < <(find "$DIR" -name '*.nc' | sort | grep -Ev '/synth/(hindcast|forecast)_[^/]*\.nc$')
+[ "${#files[@]}" -gt 0 ] || { echo "no NetCDF files under $DIR" >&2; exit 1; }
+for f in "${files[@]}"; do
+    # CDO reads grids, not CF discrete sampling geometries (featureType trajectory: drift
+    # tracks as lat/lon(trajectory, time)); those get every other check.
+    if ! grep -q ':featureType = "trajectory"' <<< "$(ncdump -h "$f")"; then
+        if ! err=$(cdo -s sinfon "$f" 2>&1 >/dev/null); then
+            fail "$f: cdo cannot open it: $(printf '%s\n' "$err" | tail -1)"
+        elif printf '%s\n' "$err" | grep -qE 'Unsupported|not supported|No data arrays'; then
+            # char label variables (station_name) are auxiliary coordinates, not data
+            if printf '%s\n' "$err" | grep -E 'Unsupported|not supported|No data arrays' | grep -vq 'char/string'; then
+                fail "$f: cdo skips data: $(printf '%s\n' "$err" | grep -E 'Unsupported|not supported' | grep -v 'char/string' | head -1)"
+            fi
+        fi
+    fi
+    "$ROOT/scripts/cfcheck.sh" "$f" > /tmp/check_outputs_cf.$$ || fail "$(head -3 /tmp/check_outputs_cf.$$ | tr '\n' ' ')"
+    "$VENV/bin/python" -c "import sys, xarray; xarray.open_dataset(sys.argv[1]).load()" "$f" 2>/tmp/check_outputs_xr.$$ \
+        || fail "$f: xarray: $(tail -1 /tmp/check_outputs_xr.$$)"
+    "$S2S" inspect "$f" >/dev/null 2>/tmp/check_outputs_s2s.$$ || fail "$f: s2s inspect: $(head -1 /tmp/check_outputs_s2s.$$)"
+done
+rm -f /tmp/check_outputs_*.$$
+echo "checked ${#files[@]} NetCDF files under $DIR (cdo, CF checker, xarray, s2s inspect): $failed failed"
+exit $(( failed > 125 ? 125 : failed ))
