@@ -4,7 +4,8 @@
 #   - `cdo sinfon` opens it and skips no data variable (5-D, unsupported structure);
 #   - the CF checker (scripts/cfcheck.sh, offline tables) reports 0 errors;
 #   - xarray opens it (the CF checker's venv, with xarray from PyPI);
-#   - `s2s inspect` reads it (exit 0).
+#   - `s2s inspect` reads it (exit 0);
+# and every GeoTIFF (s2s export) opens in gdalinfo on EPSG:4326 with nodata on each band.
 # Exempt: the synthetic model files `synth/{hindcast,forecast}_*.nc`, which imitate providers'
 # own 5-D layouts (C3S, IRI NMME with months since 1960 and no month_lengths) on purpose, as
 # inputs to read — they are not products.
@@ -39,6 +40,14 @@ for f in "${files[@]}"; do
         || fail "$f: xarray: $(tail -1 /tmp/check_outputs_xr.$$)"
     "$S2S" inspect "$f" >/dev/null 2>/tmp/check_outputs_s2s.$$ || fail "$f: s2s inspect: $(head -1 /tmp/check_outputs_s2s.$$)"
 done
+# GeoTIFFs (s2s export): GDAL opens them on WGS 84 with a nodata value on every band.
+mapfile -t tifs < <(find "$DIR" -name '*.tif' | sort)
+for t in "${tifs[@]}"; do
+    info=$(gdalinfo "$t" 2>&1) || { fail "$t: gdalinfo: $(printf '%s\n' "$info" | tail -1)"; continue; }
+    grep -q 'ID\["EPSG",4326\]' <<< "$info" || fail "$t: not on EPSG:4326"
+    bands=$(grep -c '^Band ' <<< "$info"); nodata=$(grep -c 'NoData Value=' <<< "$info")
+    [ "$bands" -ge 1 ] && [ "$bands" -eq "$nodata" ] || fail "$t: $bands bands, $nodata with a nodata value"
+done
 rm -f /tmp/check_outputs_*.$$
-echo "checked ${#files[@]} NetCDF files under $DIR (cdo, CF checker, xarray, s2s inspect): $failed failed"
+echo "checked ${#files[@]} NetCDF files (cdo, CF checker, xarray, s2s inspect) and ${#tifs[@]} GeoTIFFs (gdalinfo) under $DIR: $failed failed"
 exit $(( failed > 125 ? 125 : failed ))

@@ -51,6 +51,9 @@ $S2S emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents "$OU
 echo "== s2s outlook: the South Asia rainfall bulletin from the real NMME models (data/demo/outlook.toml)"
 $S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
 
+echo "== s2s export: the bulletin's probability and dominant-category maps as GeoTIFF (EPSG:4326) for GIS"
+$S2S export --geotiff --out "$OUT/bulletin/gis" "$OUT/bulletin/mme_forecast.prec.nc"
+
 echo "== s2s outlook: Central, South and Southeast Asia — rainfall, temperature, drought, cyclone genesis potential"
 echo "   (three synthetic models and monthly environments made by s2s synth; data/demo/asia.toml)"
 $S2S synth --preset asia --out data/demo/synthetic

@@ -8,17 +8,18 @@
 #   cdo            Climate Data Operators: reference values for regridding/ensemble tests and a bench peer
 #   libeccodes-dev   ECMWF ecCodes, which the GRIB reader links (cargo feature `grib`, on by default)
 #   libeccodes-tools grib_filter / grib_set / grib_copy: GRIB test files and the GRIB reading bench peer
+#   gdal-bin       gdalinfo / gdallocationinfo: the tests open `s2s export --geotiff` maps as GIS does
 set -euo pipefail
 
 need=()
-for pkg in libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools; do
+for pkg in libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         need+=("$pkg")
     fi
 done
 
 if ((${#need[@]} == 0)); then
-    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools)"
+    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin)"
 else
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -801,8 +801,13 @@ units = "mm/month"
         assert_eq!(load(GOOD).unwrap().layout, None);
         let nd = load(&format!("layout = \"nd\"\n{GOOD}")).unwrap();
         assert_eq!(nd.layout, Some(ProductLayout::Nd));
-        let bad = load(&format!("layout = \"5d\"\n{GOOD}")).unwrap_err().to_string();
-        assert!(bad.contains("unknown layout '5d'") && bad.contains("cdo"), "{bad}");
+        let bad = load(&format!("layout = \"5d\"\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("unknown layout '5d'") && bad.contains("cdo"),
+            "{bad}"
+        );
     }
 
     #[test]

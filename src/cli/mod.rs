@@ -9,6 +9,7 @@ mod bias;
 mod combine;
 mod cyclones;
 mod emergency;
+mod export;
 mod inspect;
 mod outlook;
 mod progress;
@@ -128,6 +129,12 @@ enum Command {
         after_help = "Examples:\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents currents.nc --out em/\n  s2s emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 14 --currents cmems.nc --wind era5_daily.nc --cyclone-fields storms.nc --windage 0.02 --particles 5000 --out em/\n  s2s emergency --config outlook.toml --out em/"
     )]
     Emergency(emergency::EmergencyCli),
+    /// Export a multi-model forecast file for GIS: GeoTIFFs (EPSG:4326) of the category
+    /// probabilities (one band per category) and of the dominant category, per lead.
+    #[command(
+        after_help = "Examples:\n  s2s export --geotiff --out gis/ out/bulletin/mme_forecast.prec.nc\n  s2s export --geotiff --init-index 0 --out gis/ mme_forecast_0p25.nc"
+    )]
+    Export(export::ExportArgs),
 }
 
 /// The variable to read from the model and observation files and the models' names: the
@@ -209,6 +216,7 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
+        Command::Export(args) => export::run(&args, &globals),
         Command::Regrid(args) => regrid::run(&args, &globals),
         Command::Synth(args) => synth::run(&args, &globals),
         Command::BiasCorrect(args) => bias::run(&args, &globals),

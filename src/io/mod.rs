@@ -18,6 +18,8 @@
 //!   model, C3S keys), written to a temporary NetCDF (CDF-5) copy, decoded once per process.
 //! - [`probabilities`] reads category probability forecasts (a category dimension or one
 //!   variable per category) for `s2s verify --forecast-probabilities`.
+//! - [`write`] writes products in the CDO layout (at most `(time, lead, y, x)` per variable,
+//!   the default) or the N-D layout; [`geotiff`] writes maps for GIS (`s2s export`).
 //!
 //! Only this module (and the runner) touch files; the science modules take arrays.
 //!
@@ -31,6 +33,7 @@ pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;
 pub mod fileset;
+pub mod geotiff;
 #[cfg(feature = "grib")]
 pub mod grib;
 pub mod inspect;

@@ -1218,13 +1218,18 @@ fn temporary_beside(target: &Path) -> Result<PathBuf> {
 /// Writes a text file (CSV, track files, Markdown) under a temporary name in the target's
 /// directory and renames it into place, so a failed write never leaves a partial file.
 pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf> {
+    write_bytes_atomic(target, text.as_bytes())
+}
+
+/// Writes `bytes` to `target` through a temporary file beside it (complete or not at all).
+pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf> {
     let target = target.as_ref();
     let werr = |reason: String| Error::Write {
         path: target.to_path_buf(),
         reason,
     };
     let tmp = temporary_beside(target)?;
-    if let Err(e) = std::fs::write(&tmp, text) {
+    if let Err(e) = std::fs::write(&tmp, bytes) {
         let _ = std::fs::remove_file(&tmp);
         return Err(werr(e.to_string()));
     }

@@ -14,6 +14,7 @@
 //! | [`bias`] | one model's hindcast (cross-validated) and forecast corrected against observations |
 //! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
 //! | [`drought`] | the SPI of an observed precipitation record |
+//! | [`export`] | a forecast file's probability and dominant-category maps as GeoTIFF for GIS |
 //! | [`emergency`] | drift of a ship or oil from a point at sea, cyclone passage risk, the emergency bulletin |
 //! | [`cyclones`] | detection and tracking of every member run, the seasonal activity outlook, the genesis potential outlook |
 //! | [`verify`] | cross-validated skill of each model and of the MME: maps, regional means, diagrams |
@@ -33,6 +34,7 @@ pub mod combine;
 pub mod cyclones;
 pub mod drought;
 pub mod emergency;
+pub mod export;
 pub mod outlook;
 pub mod policy;
 pub mod verify;

@@ -241,3 +241,88 @@ fn a_regridded_forecast_is_still_read_as_probabilities() {
     let o = s2s(&["inspect", fine.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn geotiff_export_opens_in_gdal_with_the_grid_and_the_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let files = products(dir.path(), &wl, "cdo");
+    let gis = dir.path().join("gis");
+    let o = s2s(&[
+        "export",
+        "--geotiff",
+        "--out",
+        gis.to_str().unwrap(),
+        files[0].to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let written: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        written.len(),
+        12,
+        "6 leads × (probabilities, dominant): {written:?}"
+    );
+    let prob = written
+        .iter()
+        .find(|p| p.ends_with("probability.tif"))
+        .unwrap();
+    let info = Command::new("gdalinfo")
+        .args(["-json", prob])
+        .output()
+        .expect("gdalinfo is installed by scripts/setup.sh");
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    // The synthetic grid: 18 × 20 cells of 2°, centres 1..35°N, 61..99°E.
+    assert_eq!(j["size"], serde_json::json!([20, 18]));
+    let gt: Vec<f64> = j["geoTransform"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(gt, vec![60.0, 2.0, 0.0, 36.0, 0.0, -2.0]);
+    assert!(j["coordinateSystem"]["wkt"]
+        .as_str()
+        .unwrap()
+        .contains("ID[\"EPSG\",4326]"));
+    let bands = j["bands"].as_array().unwrap();
+    assert_eq!(bands.len(), 3);
+    assert_eq!(bands[0]["noDataValue"].as_f64(), Some(-9999.0));
+    assert_eq!(bands[2]["description"], "above");
+    // A cell's values are the file's: 21°N 81°E is lat index 10, lon index 10 of lead 0.
+    let at = Command::new("gdallocationinfo")
+        .args(["-valonly", "-wgs84", prob, "81", "21"])
+        .output()
+        .unwrap();
+    let got: Vec<f32> = String::from_utf8_lossy(&at.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    let f = netcdf::open(&files[0]).unwrap();
+    let (shape, p) = nd_values(&f, "probability").unwrap();
+    let (nl, ny, nx) = (shape[2], shape[3], shape[4]);
+    let want: Vec<f32> = (0..3)
+        .map(|c| p[(c * nl) * ny * nx + 10 * nx + 10])
+        .collect();
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g - w).abs() < 1e-6 || (*w > 1e19 && *g == -9999.0),
+            "{got:?} vs {want:?}"
+        );
+    }
+    // A file without category probabilities (the skill maps) is refused.
+    let o = s2s(&[
+        "export",
+        "--geotiff",
+        "--out",
+        gis.to_str().unwrap(),
+        files[4].to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+}
