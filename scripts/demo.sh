@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 echo "== building (release)"
 cargo build --release --quiet
-S2S="${CARGO_TARGET_DIR:-./target}/release/s2s"
+# -O: a second run of the demo replaces its own outputs (s2s refuses to otherwise, as CDO).
+S2S="${CARGO_TARGET_DIR:-./target}/release/s2s -O"
 OUT=out/demo
 mkdir -p "$OUT"
 

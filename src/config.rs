@@ -744,6 +744,13 @@ impl OutlookConfig {
 
     /// The regions, parsed; country names are looked up in `countries`.
     pub fn regions(&self, countries: &crate::grid::Countries) -> Result<Vec<Region>> {
+        if self.regions.is_empty() {
+            // A bulletin of no region has no table and no key message: not what was meant.
+            return Err(Error::invalid(
+                "regions",
+                "the list is empty: name at least one region (\"India\", \"south_asia=60,100,5,35\"), or leave the key out for the default regions",
+            ));
+        }
         self.regions
             .iter()
             .map(|r| Region::parse_with(r, countries))
@@ -793,6 +800,14 @@ units = "mm/month"
             c.regions(crate::grid::Countries::bundled()).unwrap().len(),
             3
         );
+    }
+
+    #[test]
+    fn an_empty_region_list_is_refused() {
+        let e = load(&format!("regions = []\n{GOOD}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("regions") && e.contains("empty"), "{e}");
     }
 
     #[test]

@@ -348,6 +348,17 @@ impl BBox {
         if ![west, east].iter().all(|x| x.is_finite()) {
             return Err(Error::invalid("bbox", "longitudes must be finite"));
         }
+        // W > E is a box across the 180° meridian, written in −180…180 (170,−170); with an
+        // eastern edge at or east of Greenwich it is a slip (100,60 would be 320° wide).
+        if west > east && east >= 0.0 {
+            return Err(Error::invalid(
+                "bbox",
+                format!(
+                    "west {west} > east {east} would be a box {}° wide around the globe; give W < E ({east},{west}), or a box across the 180° meridian as W,E in -180..180 (e.g. 170,-170)",
+                    fmt_num(east + 360.0 - west)
+                ),
+            ));
+        }
         Ok(BBox {
             west,
             east,
@@ -1478,6 +1489,17 @@ mod tests {
         let mut nan = c.clone();
         nan.values[[0, 0, 2, 0, 0]] = f32::NAN;
         assert!(nan.aggregate_leads(&[1, 2]).unwrap().values[[0, 0, 0, 0, 0]].is_nan());
+    }
+
+    #[test]
+    fn a_box_east_of_its_west_edge_needs_the_180_meridian() {
+        let e = BBox::parse("100,60,0,30").unwrap_err().to_string();
+        assert!(e.contains("320° wide") && e.contains("(60,100)"), "{e}");
+        assert!(BBox::parse("170,-170,0,30").is_ok());
+        assert!(
+            BBox::parse("100,-60,-30,30").is_ok(),
+            "a Pacific box across 180°"
+        );
     }
 
     #[test]

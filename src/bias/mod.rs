@@ -513,18 +513,18 @@ pub fn correct(
             },
         );
 
-    let note = format!(
-        "bias-corrected: {}; cross-validation {}; fitted per cell, lead and {}",
-        corrector.describe(),
-        params.cv.describe(),
-        match params.grouping {
-            Grouping::SameStartMonth => "start month".to_string(),
-            Grouping::WindowDays(n) => format!("±{n}-day window of start dates"),
-        }
-    );
+    let grouping = match params.grouping {
+        Grouping::SameStartMonth => "start month".to_string(),
+        Grouping::WindowDays(n) => format!("±{n}-day window of start dates"),
+    };
+    // Each cube's note names its own cross-validation: the hindcast's scheme, or the
+    // forecast's training on every hindcast year.
     let finish = |src: &Cube, values: Array5<f32>, cv: &str| -> Result<Cube> {
         let mut c = Cube::new(values, src.coords.clone(), src.meta.clone())?;
-        c.meta.history.push(note.clone());
+        c.meta.history.push(format!(
+            "bias-corrected: {}; cross-validation {cv}; fitted per cell, lead and {grouping}",
+            corrector.describe()
+        ));
         c.meta
             .attributes
             .insert("bias_correction_method".into(), corrector.describe());

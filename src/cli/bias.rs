@@ -96,12 +96,13 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let report = bias_correct(&plan, &g.bars())?;
     if !g.quiet {
-        eprintln!(
+        // Results (what was made, where) to stdout; warnings on stderr.
+        println!(
             "{} ({}, {}):",
             report.method, report.cross_validation, report.units
         );
         for p in &report.written {
-            eprintln!("  {}", p.display());
+            println!("  {}", p.display());
         }
         if report.untrained > 0 {
             eprintln!(

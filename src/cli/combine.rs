@@ -145,7 +145,7 @@ impl CombineArgs {
                 EdgesArg::Obs => EdgeSource::Observed,
             },
             extreme_levels: parse_levels(&self.extremes, "--extremes")?,
-            percentile_levels: self.percentiles.iter().map(|p| p / 100.0).collect(),
+            percentile_levels: percentile_levels(&self.percentiles)?,
             dominant_threshold: self.dominant,
             cross_validate: parse_cross_validation(&self.cv)?,
             full_hindcast: self.hindcast_fields == HindcastFields::All,
@@ -176,17 +176,37 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let plan = args.plan(g)?;
     let report = combine(&plan, &g.bars())?;
+    // Results (what was made, where) to stdout; timing is a diagnostic, on stderr.
     if !g.quiet {
-        eprintln!(
+        println!(
             "{} ({} models, {} leads)",
             report.method, report.models, report.leads
         );
-        eprintln!("  {}", report.hindcast_file.display());
+        println!("  {}", report.hindcast_file.display());
         if let Some(f) = &report.forecast_file {
-            eprintln!("  {}", f.display());
+            println!("  {}", f.display());
         }
         let rss = peak_rss_mib().map_or(String::new(), |m| format!(", peak memory {m:.0} MiB"));
         eprintln!("  {:.1} s{rss}", started.elapsed().as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--percentiles` in percent as levels 0–1: each strictly between 0 and 100, and not all
+/// at most 1 (0.1,0.5,0.9 are fractions given where percent is asked).
+pub(crate) fn percentile_levels(percent: &[f64]) -> anyhow::Result<Vec<f64>> {
+    if let Some(p) = percent.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
+        anyhow::bail!("--percentiles {p}: each must lie strictly between 0 and 100 (percent)");
+    }
+    if !percent.is_empty() && percent.iter().all(|p| *p <= 1.0) {
+        anyhow::bail!(
+            "--percentiles {}: these look like fractions; give percent (e.g. 10,50,90)",
+            percent
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    Ok(percent.iter().map(|p| p / 100.0).collect())
 }

@@ -27,11 +27,14 @@ use clap::{Parser, Subcommand};
 #[command(name = "s2s", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Worker threads for parallel work (default: all cores).
-    #[arg(long, global = true, value_name = "N")]
-    threads: Option<usize>,
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// No progress bars or informational messages.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Replace existing output files (never an input), as CDO's -O.
+    #[arg(long, short = 'O', global = true)]
+    overwrite: bool,
     /// Compression of NetCDF outputs: deflate level 0 (none, fastest) to 9 (default 1).
     #[arg(long, global = true, value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
     deflate: i32,
@@ -135,6 +138,18 @@ enum Command {
         after_help = "Examples:\n  s2s export --geotiff --out gis/ out/bulletin/mme_forecast.prec.nc\n  s2s export --geotiff --init-index 0 --out gis/ mme_forecast_0p25.nc"
     )]
     Export(export::ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(
+        after_help = "Examples:\n  s2s completions bash > ~/.local/share/bash-completion/completions/s2s\n  s2s completions zsh > ~/.zfunc/_s2s"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Example:\n  s2s man > s2s.1 && man ./s2s.1")]
+    Man,
 }
 
 /// The variable to read from the model and observation files and the models' names: the
@@ -197,7 +212,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(usize::from(n))
             .build_global()
         {
             eprintln!("error: --threads {n}: {e}");
@@ -209,6 +224,7 @@ pub fn run() -> ExitCode {
         table.insert(var.clone(), units.clone());
     }
     s2s_ensemble::io::set_assumed_units(table);
+    s2s_ensemble::io::clobber::set_overwrite(cli.overwrite);
     let globals = Globals {
         quiet: cli.quiet,
         deflate: cli.deflate,
@@ -217,6 +233,23 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
         Command::Export(args) => export::run(&args, &globals),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "s2s", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(cmd).render(&mut page) {
+                Ok(()) => {
+                    use std::io::Write;
+                    let _ = std::io::stdout().write_all(&page);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Err(anyhow::anyhow!("rendering the manual page: {e}")),
+            }
+        }
         Command::Regrid(args) => regrid::run(&args, &globals),
         Command::Synth(args) => synth::run(&args, &globals),
         Command::BiasCorrect(args) => bias::run(&args, &globals),
@@ -310,6 +343,85 @@ mod tests {
             }
         }
         found
+    }
+
+    /// Every `s2s …` line of every subcommand's `Examples:` (split on whitespace, quotes
+    /// removed, shell redirections dropped), with the subcommand it documents.
+    fn help_examples() -> Vec<(String, Vec<String>)> {
+        fn walk(cmd: &clap::Command, out: &mut Vec<(String, Vec<String>)>) {
+            for sub in cmd.get_subcommands() {
+                if let Some(text) = sub.get_after_help() {
+                    for line in text.to_string().lines() {
+                        let line = line.trim();
+                        if !line.starts_with("s2s ") {
+                            continue;
+                        }
+                        out.push((sub.get_name().to_string(), shell_words(line)));
+                    }
+                }
+                walk(sub, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&Cli::command(), &mut out);
+        out
+    }
+
+    /// Words of a shell command line: single quotes group, a `>`, `|` or `&&` outside quotes
+    /// ends the command.
+    fn shell_words(line: &str) -> Vec<String> {
+        let (mut words, mut word, mut quoted) = (Vec::new(), String::new(), false);
+        for c in line.chars() {
+            match c {
+                '\'' => quoted = !quoted,
+                '>' | '|' | '&' if !quoted => break,
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    #[test]
+    fn every_help_example_parses() {
+        assert_eq!(
+            shell_words("s2s a --x 'b,|<=,4' c > out | less"),
+            ["s2s", "a", "--x", "b,|<=,4", "c"]
+        );
+        let examples = help_examples();
+        assert!(examples.len() > 25, "{} examples", examples.len());
+        for (sub, words) in examples {
+            if let Err(e) = Cli::try_parse_from(&words) {
+                panic!(
+                    "the help of `s2s {sub}` shows `{}`, which does not parse: {e}",
+                    words.join(" ")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn argument_checks() {
+        let err = |args: &[&str]| Cli::try_parse_from(args).unwrap_err().to_string();
+        assert!(err(&["s2s", "--threads", "0", "man"]).contains("--threads"));
+        assert!(err(&["s2s", "--layout", "5d", "man"]).contains("unknown layout '5d'"));
+        assert!(Cli::try_parse_from(["s2s", "-O", "--layout", "nd", "man"]).is_ok());
+        let pct = super::combine::percentile_levels(&[0.1, 0.5, 0.9])
+            .unwrap_err()
+            .to_string();
+        assert!(pct.contains("look like fractions"), "{pct}");
+        assert!(super::combine::percentile_levels(&[0.0, 50.0]).is_err());
+        assert_eq!(
+            super::combine::percentile_levels(&[10.0, 90.0]).unwrap(),
+            vec![0.1, 0.9]
+        );
     }
 
     #[test]

@@ -141,15 +141,16 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         options: g.run_options(),
     };
     let report = verify(&plan, &g.bars())?;
+    // The table is the result: printed with --quiet too.
+    print_table(&report.summary, &plan.scores);
     if !g.quiet {
-        print_table(&report.summary);
-        eprintln!(
+        println!(
             "  {}\n  {}",
             report.skill_file.display(),
             report.summary_file.display()
         );
         if let Some(p) = report.diagrams.first() {
-            eprintln!(
+            println!(
                 "  {} diagram PNGs, e.g. {}",
                 report.diagrams.len(),
                 p.display()
@@ -160,42 +161,84 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 }
 
 #[allow(clippy::print_stdout)]
-fn print_table(summary: &Summary) {
-    println!(
-        "{:<16} {:<14} {:>6} {:>7} {:>7} {:>17} {:>7}",
-        "region", "model", "cells", "ACC", "RPSS", "RPSS interval", "CRPSS"
+fn print_table(summary: &Summary, scores: &std::collections::BTreeSet<&'static str>) {
+    // The scalar scores asked for, in the table's order; one row per region, model and lead.
+    let columns: Vec<&str> = ["acc", "rmse", "msss", "rpss", "crpss"]
+        .into_iter()
+        .filter(|s| scores.contains(s))
+        .collect();
+    let with_interval = scores.contains("rpss")
+        && summary
+            .regions
+            .iter()
+            .flat_map(|r| &r.models)
+            .flat_map(|m| &m.leads)
+            .any(|l| l.rpss_interval.is_some_and(|i| i.lower.is_finite()));
+    let mut head = format!(
+        "{:<16} {:<14} {:<14} {:>6}",
+        "region", "model", "lead", "cells"
     );
+    for c in &columns {
+        head.push_str(&format!(" {:>7}", c.to_uppercase()));
+        if *c == "rpss" && with_interval {
+            head.push_str(&format!(" {:>17}", "RPSS interval"));
+        }
+    }
+    println!("{}", head.trim_end());
     for r in &summary.regions {
         if r.cells == 0 {
             println!("{:<16} (no grid cell in the region)", r.region);
             continue;
         }
         for m in &r.models {
-            let l = &m.leads[0];
-            let interval = l
-                .rpss_interval
-                .filter(|i| i.lower.is_finite())
-                .map(|i| format!("[{:.3}, {:.3}]", i.lower, i.upper))
-                .unwrap_or_default();
-            println!(
-                "{:<16} {:<14} {:>6} {:>7.3} {:>7.3} {:>17} {:>7.3}",
-                r.region, m.model, r.cells, l.acc, l.rpss, interval, l.crpss
-            );
+            for l in &m.leads {
+                let mut row = format!(
+                    "{:<16} {:<14} {:<14} {:>6}",
+                    r.region, m.model, l.lead, r.cells
+                );
+                for c in &columns {
+                    let v = match *c {
+                        "acc" => l.acc,
+                        "rmse" => l.rmse,
+                        "msss" => l.msss,
+                        "rpss" => l.rpss,
+                        _ => l.crpss,
+                    };
+                    // A score not computed for this system (CRPS of probabilities alone) is "-".
+                    if v.is_finite() {
+                        row.push_str(&format!(" {v:>7.3}"));
+                    } else {
+                        row.push_str(&format!(" {:>7}", "-"));
+                    }
+                    if *c == "rpss" && with_interval {
+                        let interval = l
+                            .rpss_interval
+                            .filter(|i| i.lower.is_finite())
+                            .map(|i| format!("[{:.3}, {:.3}]", i.lower, i.upper))
+                            .unwrap_or_default();
+                        row.push_str(&format!(" {interval:>17}"));
+                    }
+                }
+                println!("{}", row.trim_end());
+            }
         }
         for m in r.models.iter().filter(|m| m.kind != SystemKind::Model) {
-            let slopes: Vec<String> = m.leads[0]
-                .reliability_slope
-                .iter()
-                .map(|s| format!("{s:.2}"))
-                .collect();
-            println!(
-                "{:<16} {} reliability slope per category, lowest first: {} (1 reliable, < 1 overconfident)",
-                r.region,
-                m.model,
-                slopes.join(" / ")
-            );
+            for l in m.leads.iter().filter(|l| !l.reliability_slope.is_empty()) {
+                let slopes: Vec<String> = l
+                    .reliability_slope
+                    .iter()
+                    .map(|s| format!("{s:.2}"))
+                    .collect();
+                println!(
+                    "{:<16} {} at {}: reliability slope per category, lowest first: {} (1 reliable, < 1 overconfident)",
+                    r.region,
+                    m.model,
+                    l.lead,
+                    slopes.join(" / ")
+                );
+            }
         }
-        if let Some(c) = r.mme_against_best_model.first() {
+        for c in &r.mme_against_best_model {
             println!(
                 "{:<16} MME − best model ({}) RPSS at {}: {:+.3}{}",
                 r.region,

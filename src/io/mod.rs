@@ -29,6 +29,7 @@
 //! on the thread it initialised on: libnetcdf used from other threads (test harness threads)
 //! prints harmless `HDF5-DIAG` lines for attributes it looks for and does not find.
 
+pub mod clobber;
 pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;

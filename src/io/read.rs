@@ -159,6 +159,7 @@ pub(crate) fn configure_libnetcdf() {
 /// Opens a file, telling a missing file from one that is not NetCDF.
 pub fn open(path: &Path) -> Result<netcdf::File> {
     configure_libnetcdf();
+    super::clobber::remember_input(path);
     // OPeNDAP (and other libnetcdf URLs) go to libnetcdf unchanged.
     if is_url(path) {
         return netcdf::open(path).map_err(|e| Error::NotNetcdf {

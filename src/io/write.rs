@@ -196,6 +196,7 @@ impl CfWriter {
             path: target.clone(),
             reason,
         };
+        super::clobber::check_output(&target)?;
         let tmp = temporary_beside(&target)?;
         super::read::configure_libnetcdf();
         let file = netcdf::create_with(&tmp, netcdf::Options::NETCDF4)
@@ -1228,6 +1229,7 @@ pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<Path
         path: target.to_path_buf(),
         reason,
     };
+    super::clobber::check_output(target)?;
     let tmp = temporary_beside(target)?;
     if let Err(e) = std::fs::write(&tmp, bytes) {
         let _ = std::fs::remove_file(&tmp);

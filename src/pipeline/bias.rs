@@ -113,6 +113,23 @@ pub fn bias_correct(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasRepo
         ..Default::default()
     };
     let hindcast = read_var(&args.hindcast, Some(&args.variable), with_years.clone())?;
+    // Leaving out as many years as there are leaves nothing to train on: every target would
+    // come out missing. Refused before any work.
+    if let CrossValidation::LeaveOut(k) = args.cv {
+        let years: std::collections::BTreeSet<i32> =
+            hindcast.coords.init.iter().map(|d| d.year).collect();
+        if years.len() < k as usize + 2 {
+            return Err(Error::invalid(
+                "--cv",
+                format!(
+                    "leave-{k} leaves {} of the {} hindcast years of {} to train on; at least 2 are needed: use a smaller K (loyo = leave-1)",
+                    years.len().saturating_sub(k as usize),
+                    years.len(),
+                    args.hindcast.display()
+                ),
+            ));
+        }
+    }
     let obs = read_var(
         &args.obs,
         Some(&args.variable),

@@ -326,3 +326,95 @@ fn geotiff_export_opens_in_gdal_with_the_grid_and_the_values() {
     ]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn cli_conventions_inputs_outputs_and_argument_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let obs = wl.join("obs.nc");
+    let obs_s = obs.to_str().unwrap();
+    let before = std::fs::read(&obs).unwrap();
+    // An input is never an output, not even with -O.
+    for extra in [&[][..], &["-O"][..]] {
+        let mut args = extra.to_vec();
+        args.extend([
+            "regrid", "--method", "bilinear", "--grid", "4", obs_s, obs_s,
+        ]);
+        let o = s2s(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is an input of this run"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&obs).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    // An existing output is replaced only with -O/--overwrite.
+    let out = dir.path().join("obs_4deg.nc");
+    let regrid = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend([
+            "regrid",
+            "--method",
+            "bilinear",
+            "--grid",
+            "4",
+            obs_s,
+            out.to_str().unwrap(),
+        ]);
+        s2s(&args)
+    };
+    assert!(regrid(&[]).status.success());
+    let again = regrid(&[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("pass -O/--overwrite"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(regrid(&["--overwrite"]).status.success());
+    // A box whose west edge is east of its east edge (and not across 180°) is a slip.
+    let o = s2s(&[
+        "regrid",
+        "--method",
+        "bilinear",
+        "--grid",
+        "1",
+        "--bbox",
+        "100,60,0,30",
+        obs_s,
+        dir.path().join("x.nc").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("320° wide"), "{}", stderr(&o));
+    // verify: a lead column, every lead, only the scores asked for, on stdout.
+    let o = s2s(&[
+        "-q",
+        "verify",
+        "--var",
+        "pr",
+        "--scores",
+        "acc",
+        "--bootstrap",
+        "0",
+        "--hindcast",
+        &files(&wl, "hindcast"),
+        "--obs",
+        obs_s,
+        "--out",
+        dir.path().join("skill").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let head = table.lines().next().unwrap();
+    assert!(head.contains("lead") && head.contains("ACC"), "{table}");
+    assert!(!head.contains("RPSS") && !head.contains("CRPSS"), "{table}");
+    for lead in ["month 1", "month 6"] {
+        assert!(table.contains(lead), "every lead is printed: {table}");
+    }
+}

@@ -1,0 +1,67 @@
+//! What an output may replace: never a file this process read as an input (`s2s regrid
+//! obs.nc obs.nc`, an output directory that holds the inputs), and an existing file only when
+//! replacing is allowed — the library's default; the binary allows it with `-O/--overwrite`,
+//! as CDO does.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+
+static OVERWRITE: AtomicBool = AtomicBool::new(true);
+static INPUTS: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// Whether outputs may replace existing files (inputs never).
+pub fn set_overwrite(allowed: bool) {
+    OVERWRITE.store(allowed, Ordering::Relaxed);
+}
+
+/// Remembers a file opened for reading.
+pub(crate) fn remember_input(path: &Path) {
+    if let Ok(abs) = std::fs::canonicalize(path) {
+        INPUTS.lock().unwrap_or_else(|p| p.into_inner()).insert(abs);
+    }
+}
+
+/// Checks that `target` may be written: not an input, and new unless replacing is allowed.
+pub(crate) fn check_output(target: &Path) -> Result<()> {
+    let Ok(abs) = std::fs::canonicalize(target) else {
+        return Ok(()); // does not exist yet
+    };
+    let refuse = |reason: &str| {
+        Err(Error::Write {
+            path: target.to_path_buf(),
+            reason: reason.to_string(),
+        })
+    };
+    if INPUTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&abs)
+    {
+        return refuse("it is an input of this run: write the output to another file or folder");
+    }
+    if !OVERWRITE.load(Ordering::Relaxed) {
+        return refuse("it exists: pass -O/--overwrite to replace it, or write elsewhere");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.nc");
+        std::fs::write(&p, "x").unwrap();
+        assert!(check_output(&p).is_ok(), "library default: replace");
+        assert!(check_output(&dir.path().join("new.nc")).is_ok());
+        remember_input(&p);
+        let e = check_output(&p).unwrap_err().to_string();
+        assert!(e.contains("is an input of this run"), "{e}");
+    }
+}
