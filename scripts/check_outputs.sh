@@ -5,7 +5,8 @@
 #   - the CF checker (scripts/cfcheck.sh, offline tables) reports 0 errors;
 #   - xarray opens it (the CF checker's venv, with xarray from PyPI);
 #   - `s2s inspect` reads it (exit 0);
-# and every GeoTIFF (s2s export) opens in gdalinfo on EPSG:4326 with nodata on each band.
+# every GeoTIFF (s2s export) opens in gdalinfo on EPSG:4326 with nodata on each band, and every
+# GeoJSON regional table (regions.geojson of the outlook) in ogrinfo with features.
 # Exempt: the synthetic model files `synth/{hindcast,forecast}_*.nc`, which imitate providers'
 # own 5-D layouts (C3S, IRI NMME with months since 1960 and no month_lengths) on purpose, as
 # inputs to read — they are not products.
@@ -48,6 +49,12 @@ for t in "${tifs[@]}"; do
     bands=$(grep -c '^Band ' <<< "$info"); nodata=$(grep -c 'NoData Value=' <<< "$info")
     [ "$bands" -ge 1 ] && [ "$bands" -eq "$nodata" ] || fail "$t: $bands bands, $nodata with a nodata value"
 done
+# GeoJSON regional tables: OGR opens them and finds features.
+mapfile -t geojsons < <(find "$DIR" -name '*.geojson' | sort)
+for g in "${geojsons[@]}"; do
+    info=$(ogrinfo -ro -so -al "$g" 2>&1) || { fail "$g: ogrinfo: $(printf '%s\n' "$info" | tail -1)"; continue; }
+    grep -qE 'Feature Count: [1-9]' <<< "$info" || fail "$g: no feature"
+done
 rm -f /tmp/check_outputs_*.$$
-echo "checked ${#files[@]} NetCDF files (cdo, CF checker, xarray, s2s inspect) and ${#tifs[@]} GeoTIFFs (gdalinfo) under $DIR: $failed failed"
+echo "checked ${#files[@]} NetCDF files (cdo, CF checker, xarray, s2s inspect), ${#tifs[@]} GeoTIFFs (gdalinfo) and ${#geojsons[@]} GeoJSON tables (ogrinfo) under $DIR: $failed failed"
 exit $(( failed > 125 ? 125 : failed ))

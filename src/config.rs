@@ -237,6 +237,12 @@ pub struct OutlookConfig {
     /// Title of the bulletin (e.g. the issuing centre).
     #[serde(default = "default_title")]
     pub title: String,
+    /// `institution` global attribute of every NetCDF product (CF 2.6.2): who issues them.
+    pub institution: Option<String>,
+    /// `references` global attribute of every NetCDF product: where the method is described.
+    pub references: Option<String>,
+    /// `comment` global attribute of every NetCDF product.
+    pub comment: Option<String>,
     /// Variable: `pr`, `tas` or a name common to the files; or a list (`["pr", "tas"]`),
     /// one bulletin section each.
     pub variable: Variables,

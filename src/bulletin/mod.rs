@@ -27,6 +27,7 @@ use crate::grid::Countries;
 use crate::verify::Region;
 
 mod diagram;
+pub mod gis;
 mod html;
 mod map;
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};

@@ -32,6 +32,10 @@ pub struct Cli {
     /// No progress bars or informational messages.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// `institution` global attribute of the NetCDF outputs (who issues them; over a
+    /// configuration's `institution`).
+    #[arg(long, global = true, value_name = "TEXT")]
+    institution: Option<String>,
     /// Replace existing output files (never an input), as CDO's -O.
     #[arg(long, short = 'O', global = true)]
     overwrite: bool,
@@ -181,6 +185,8 @@ pub struct Globals {
     pub quiet: bool,
     /// Deflate level of NetCDF outputs.
     pub deflate: i32,
+    /// `institution` of the NetCDF outputs.
+    pub institution: Option<String>,
     /// Layout of NetCDF products (`None`: a configuration's, else the default).
     pub layout: Option<s2s_ensemble::io::write::ProductLayout>,
 }
@@ -193,6 +199,11 @@ impl Globals {
             history: Some(cmd.join(" ")),
             deflate: Some(self.deflate),
             layout: self.layout,
+            global: self
+                .institution
+                .iter()
+                .map(|i| ("institution".to_string(), i.clone()))
+                .collect(),
         }
     }
 
@@ -229,6 +240,7 @@ pub fn run() -> ExitCode {
         quiet: cli.quiet,
         deflate: cli.deflate,
         layout: cli.layout,
+        institution: cli.institution.clone(),
     };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),

@@ -24,6 +24,21 @@ pub struct Country {
 }
 
 impl Country {
+    /// The country's polygons as GeoJSON `MultiPolygon` coordinates: per polygon its rings
+    /// (the exterior first, then the holes), each a closed list of `[lon, lat]`.
+    pub fn geojson_coordinates(&self) -> Vec<Vec<Vec<[f64; 2]>>> {
+        let ring = |l: &LineString<f64>| l.coords().map(|c| [c.x, c.y]).collect::<Vec<_>>();
+        self.shape
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(ring(p.exterior()))
+                    .chain(p.interiors().iter().map(ring))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Whether the point (degrees) is in this country.
     pub fn contains(&self, lat: f64, lon: f64) -> bool {
         let lon = wrap180(lon);

@@ -58,6 +58,9 @@ pub struct RunOptions {
     /// Layout of the NetCDF products; `None`: the configuration's `layout`, else the
     /// CDO-readable default.
     pub layout: Option<crate::io::write::ProductLayout>,
+    /// Extra global attributes of every NetCDF product (`institution`, `references`,
+    /// `comment`).
+    pub global: Vec<(String, String)>,
 }
 
 impl RunOptions {
@@ -67,6 +70,7 @@ impl RunOptions {
             history: self.history.clone(),
             deflate: self.deflate,
             layout: self.layout.unwrap_or_default(),
+            global: self.global.clone(),
             ..Default::default()
         }
     }

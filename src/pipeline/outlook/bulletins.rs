@@ -146,6 +146,22 @@ pub(super) fn write_bulletins(
         ctx.out.join("bulletin.json"),
         &serde_json::to_string_pretty(&json)?,
     )?;
+    // ---- the regional table for GIS and spreadsheets ----
+    let tables: Vec<(&str, &[crate::bulletin::RegionOutlook])> = variables
+        .iter()
+        .map(|v| (v.variable.as_str(), v.outlooks.as_slice()))
+        .collect();
+    write_text_atomic(
+        ctx.out.join("regions.csv"),
+        &crate::bulletin::gis::regional_csv(&tables),
+    )?;
+    write_text_atomic(
+        ctx.out.join("regions.geojson"),
+        &serde_json::to_string(&crate::bulletin::gis::regional_geojson(
+            &tables,
+            &ctx.regions,
+        ))?,
+    )?;
     // ---- one bulletin per region ----
     for (ri, r) in ctx.regions.iter().enumerate() {
         let dir = &ctx.region_dirs[ri];

@@ -78,8 +78,20 @@ impl OutlookPlan {
     /// else the configuration's `output` (relative to its folder).
     pub fn from_file(config: &Path, out: Option<PathBuf>, options: RunOptions) -> Result<Self> {
         let cfg = OutlookConfig::load(config)?;
+        let mut global = options.global.clone();
+        for (key, value) in [
+            ("institution", &cfg.institution),
+            ("references", &cfg.references),
+            ("comment", &cfg.comment),
+        ] {
+            // The command line's --institution wins over the configuration's.
+            if let (Some(v), false) = (value, global.iter().any(|(k, _)| k == key)) {
+                global.push((key.to_string(), v.clone()));
+            }
+        }
         let options = RunOptions {
             layout: options.layout.or(cfg.layout),
+            global,
             ..options
         };
         let base = config.parent().unwrap_or(Path::new(".")).to_path_buf();
