@@ -30,5 +30,9 @@ cargo test --release --test it -- --test-threads=1
 # Every NetCDF the demo writes, opened as the ecosystem opens it: CDO lists every data variable,
 # the CF checker (offline tables in tests/cf) finds 0 errors, xarray and `s2s inspect` read it.
 echo "== demo outputs: cdo, CF checker, xarray, s2s inspect"
-./scripts/demo.sh > /dev/null
+demo_log=$(mktemp)
+if ! ./scripts/demo.sh > "$demo_log" 2>&1; then
+    tail -40 "$demo_log"; echo "demo failed (log above)" >&2; exit 1
+fi
+rm -f "$demo_log"
 ./scripts/check_outputs.sh out/demo

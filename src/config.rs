@@ -267,7 +267,7 @@ pub struct OutlookConfig {
     /// Layout of the NetCDF products: `cdo` (default: at most (time, lead, lat, lon) per
     /// variable) or `nd` (every axis a dimension); `--layout` wins.
     #[serde(default, deserialize_with = "layout_from_text")]
-    pub layout: Option<crate::io::write::ProductLayout>,
+    pub layout: Option<ProductLayout>,
     /// Target periods of the bulletin in weeks or months from the start (`week 1`, `weeks 3-4`,
     /// `month 1`, `months 2-4`), each the mean over the files' leads it covers; empty: every
     /// lead of the files as it is.
@@ -764,12 +764,39 @@ impl OutlookConfig {
     }
 }
 
+/// How a product lays out its axes other than time, lead and space (category, percentile,
+/// model, member, edge source, edge level): see `io::write`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductLayout {
+    /// At most `(time, lead, y, x)` per variable, every other axis split into one variable per
+    /// label (`probability_below`, `pr_member01`): the layout CDO reads, and the default.
+    #[default]
+    Cdo,
+    /// One variable per quantity with every axis a dimension (`probability(init, category,
+    /// lead, lat, lon)`), for xarray users.
+    Nd,
+}
+
+impl ProductLayout {
+    /// Parses `cdo` or `nd`.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "cdo" => Ok(ProductLayout::Cdo),
+            "nd" | "n-d" => Ok(ProductLayout::Nd),
+            other => Err(format!(
+                "unknown layout '{other}': cdo (one variable per category/member/model, at most (time, lead, lat, lon), the default) or nd (every axis a dimension)"
+            )),
+        }
+    }
+}
+
 /// `layout = "cdo"` or `"nd"`, with the parser's message for anything else.
 fn layout_from_text<'de, D: serde::Deserializer<'de>>(
     d: D,
-) -> std::result::Result<Option<crate::io::write::ProductLayout>, D::Error> {
+) -> std::result::Result<Option<ProductLayout>, D::Error> {
     let text = <String as serde::Deserialize>::deserialize(d)?;
-    crate::io::write::ProductLayout::parse(&text)
+    ProductLayout::parse(&text)
         .map(Some)
         .map_err(serde::de::Error::custom)
 }
@@ -818,7 +845,7 @@ units = "mm/month"
 
     #[test]
     fn product_layout_key() {
-        use crate::io::write::ProductLayout;
+        use ProductLayout;
         assert_eq!(load(GOOD).unwrap().layout, None);
         let nd = load(&format!("layout = \"nd\"\n{GOOD}")).unwrap();
         assert_eq!(nd.layout, Some(ProductLayout::Nd));

@@ -19,16 +19,16 @@
 //! | [`stats`] | NaN-aware kernels, quantiles, gamma fits, categories and RPS shared by the science modules | [`stats`], [`stats::categories`] |
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment | [`cube`] |
 //! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, inverse-distance regridding of curvilinear grids, CF grid mappings (projections), country masks | [`grid`] |
-//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing, and every product schema ([`io::products`]) | [`io`] |
+//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing in the CDO or N-D layout ([`io::write::ProductLayout`]), every product schema ([`io::products`]), GeoTIFF ([`io::geotiff`]), what an output may replace ([`io::clobber`]) | [`io`] |
 //! | [`bias`] | bias correction: mean and variance scaling, EQM, QDM, cross-validation | [`bias`] (Déqué 2007; Cannon et al. 2015) |
 //! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, regression-calibrated probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`ensemble::calibrate`], [`mod@ensemble::combine`] |
 //! | [`verify`] | deterministic and probabilistic skill: ACC, RMSE, MSSS, RPSS, fair CRPS, Brier, ROC, reliability, bootstrap | [`verify`] |
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |
 //! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
-//! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML and JSON of the bulletins | [`bulletin`] |
+//! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML and JSON of the bulletins, the regional table as CSV and GeoJSON ([`bulletin::gis`]) | [`bulletin`] |
 //! | [`config`] | the outlook's TOML configuration, checked when read | `docs/config.md` |
-//! | [`pipeline`] | the jobs: outlook, combine, cyclones — plans in, files and typed reports out; the policy defaults | [`pipeline`], [`pipeline::policy`] |
+//! | [`pipeline`] | the jobs: outlook, combine, cyclones, GIS export — plans in, files and typed reports out; the policy defaults | [`pipeline`], [`pipeline::policy`] |
 //! | [`synth`] | deterministic synthetic workloads (values and their files) for tests, benches and demos | [`synth`] |
 //! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars | [`progress`] |
 //!

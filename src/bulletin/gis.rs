@@ -64,7 +64,13 @@ pub fn regional_csv(variables: &[(&str, &[RegionOutlook])]) -> String {
         for o in *outlooks {
             let cells: Vec<String> = numbers(o)
                 .iter()
-                .map(|v| if v.is_finite() { format!("{v}") } else { String::new() })
+                .map(|v| {
+                    if v.is_finite() {
+                        format!("{v}")
+                    } else {
+                        String::new()
+                    }
+                })
                 .collect();
             out.push_str(&format!(
                 "{},{},{},{},{}\n",
@@ -85,7 +91,11 @@ pub fn region_geometry(r: &Region) -> Value {
         let b = &r.bbox;
         // A box across the 180° meridian is written with its east edge past 180 (RFC 7946
         // §3.1.9 would split it; GIS tools draw the continuous ring).
-        let east = if b.east < b.west { b.east + 360.0 } else { b.east };
+        let east = if b.east < b.west {
+            b.east + 360.0
+        } else {
+            b.east
+        };
         json!({
             "type": "Polygon",
             "coordinates": [[[b.west, b.south], [east, b.south], [east, b.north], [b.west, b.north], [b.west, b.south]]],
@@ -114,7 +124,10 @@ pub fn regional_geojson(variables: &[(&str, &[RegionOutlook])], regions: &[Regio
             props.insert("lead".into(), json!(o.lead));
             props.insert("target".into(), json!(o.target));
             for (k, v) in NUMBERS.iter().zip(numbers(o)) {
-                props.insert((*k).into(), if v.is_finite() { json!(v) } else { Value::Null });
+                props.insert(
+                    (*k).into(),
+                    if v.is_finite() { json!(v) } else { Value::Null },
+                );
             }
             features.push(json!({
                 "type": "Feature",

@@ -27,31 +27,36 @@ use clap::{Parser, Subcommand};
 #[command(name = "s2s", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Worker threads for parallel work (default: all cores).
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
     /// No progress bars or informational messages.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     quiet: bool,
     /// `institution` global attribute of the NetCDF outputs (who issues them; over a
     /// configuration's `institution`).
-    #[arg(long, global = true, value_name = "TEXT")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "TEXT"
+    )]
     institution: Option<String>,
     /// Replace existing output files (never an input), as CDO's -O.
-    #[arg(long, short = 'O', global = true)]
+    #[arg(long, short = 'O', global = true, help_heading = "Global options")]
     overwrite: bool,
     /// Compression of NetCDF outputs: deflate level 0 (none, fastest) to 9 (default 1).
-    #[arg(long, global = true, value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
     deflate: i32,
     /// Units of a variable whose file has none or wrong ones, `VAR=UNITS` (e.g. `pr=mm/month`,
     /// `uo=m/s`), or `UNITS` for every variable; repeatable; honoured by every subcommand and
     /// over the configuration's `units` table.
-    #[arg(long, global = true, value_name = "[VAR=]UNITS", value_parser = parse_assumed_units)]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "[VAR=]UNITS", value_parser = parse_assumed_units)]
     assume_units: Vec<(Option<String>, String)>,
     /// Layout of NetCDF products: `cdo` (at most (time, lead, lat, lon) per variable, one
     /// variable per category, member or model, as CDO reads them; the default) or `nd` (every
     /// axis a dimension, e.g. probability(init, category, lead, lat, lon), for xarray).
     /// A configuration's `layout` applies unless this is given.
-    #[arg(long, global = true, value_name = "LAYOUT", value_parser = parse_layout)]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "LAYOUT", value_parser = parse_layout)]
     layout: Option<s2s_ensemble::io::write::ProductLayout>,
     #[command(subcommand)]
     command: Command,

@@ -18,7 +18,7 @@
 //!   model, C3S keys), written to a temporary NetCDF (CDF-5) copy, decoded once per process.
 //! - [`probabilities`] reads category probability forecasts (a category dimension or one
 //!   variable per category) for `s2s verify --forecast-probabilities`.
-//! - [`write`] writes products in the CDO layout (at most `(time, lead, y, x)` per variable,
+//! - [`mod@write`] writes products in the CDO layout (at most `(time, lead, y, x)` per variable,
 //!   the default) or the N-D layout; [`geotiff`] writes maps for GIS (`s2s export`).
 //!
 //! Only this module (and the runner) touch files; the science modules take arrays.

@@ -53,32 +53,7 @@ fn with_fill(x: &f32) -> f32 {
     }
 }
 
-/// How a product lays out its axes other than time, lead and space (category, percentile,
-/// model, member, edge source, edge level): see the module doc.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProductLayout {
-    /// At most `(time, lead, y, x)` per variable, every other axis split into one variable per
-    /// label (`probability_below`, `pr_member01`): the layout CDO reads, and the default.
-    #[default]
-    Cdo,
-    /// One variable per quantity with every axis a dimension (`probability(init, category,
-    /// lead, lat, lon)`), for xarray users.
-    Nd,
-}
-
-impl ProductLayout {
-    /// Parses `cdo` or `nd`.
-    pub fn parse(text: &str) -> std::result::Result<Self, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "cdo" => Ok(ProductLayout::Cdo),
-            "nd" | "n-d" => Ok(ProductLayout::Nd),
-            other => Err(format!(
-                "unknown layout '{other}': cdo (one variable per category/member/model, at most (time, lead, lat, lon), the default) or nd (every axis a dimension)"
-            )),
-        }
-    }
-}
+pub use crate::config::ProductLayout;
 
 /// An axis of labelled entries (categories, models, members, percentiles, edge sources) that
 /// the N-D layout writes as a dimension with a coordinate and the CDO layout splits into one

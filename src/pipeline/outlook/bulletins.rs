@@ -159,7 +159,7 @@ pub(super) fn write_bulletins(
         ctx.out.join("regions.geojson"),
         &serde_json::to_string(&crate::bulletin::gis::regional_geojson(
             &tables,
-            &ctx.regions,
+            ctx.regions,
         ))?,
     )?;
     // ---- one bulletin per region ----
