@@ -95,6 +95,9 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         options: g.run_options(),
     };
     let report = bias_correct(&plan, &g.bars())?;
+    if g.print_json(&report)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     if !g.quiet {
         // Results (what was made, where) to stdout; warnings on stderr.
         println!(

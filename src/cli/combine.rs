@@ -176,6 +176,9 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let plan = args.plan(g)?;
     let report = combine(&plan, &g.bars())?;
+    if g.print_json(&report)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     // Results (what was made, where) to stdout; timing is a diagnostic, on stderr.
     if !g.quiet {
         println!(

@@ -131,6 +131,9 @@ pub fn run(cli: &EmergencyCli, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let a = cli.resolve()?;
     let report = emergency(&a, &g.run_options(), &g.bars())?;
+    if g.print_json(&report)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     if !g.quiet {
         eprintln!(
             "emergency forecast for ({}, {}) from {}: {} members × {} particles × {} days in {:.1} s: {}",

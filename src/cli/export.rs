@@ -27,13 +27,16 @@ pub struct ExportArgs {
     input: PathBuf,
 }
 
-pub fn run(args: &ExportArgs, _g: &Globals) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ExportArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     debug_assert!(args.geotiff);
     let written = export_geotiff(&ExportPlan {
         input: args.input.clone(),
         out: args.out.clone(),
         init: args.init_index,
     })?;
+    if g.print_json(&serde_json::json!({ "written": written }))? {
+        return Ok(ExitCode::SUCCESS);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for p in &written {

@@ -26,12 +26,9 @@ pub struct InspectArgs {
     #[arg(long, value_name = "MAPPING")]
     dims: Option<String>,
     /// Date of a file with no time coordinate (a snapshot without `time`/`valid_time`),
-    /// `YYYY-MM-DD[THH]` UTC; such a file is refused without it.
+    /// `YYYY-MM-DD[THH]` UTC; without it such a file is described undated.
     #[arg(long, value_name = "DATE", value_parser = super::parse_time)]
     time: Option<s2s_ensemble::calendar::CfDateTime>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Describes every file; exit code 1 when any file or variable cannot be used as it is.
@@ -64,7 +61,7 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 for w in &r.warnings {
                     eprintln!("warning: {w}");
                 }
-                if args.json {
+                if g.json {
                     reports.push(r);
                 } else {
                     write!(out, "{r}").context("writing to stdout")?;
@@ -77,7 +74,7 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     }
     bars.finish();
-    if args.json {
+    if g.json {
         serde_json::to_writer_pretty(&mut out, &reports).context("writing JSON")?;
         writeln!(out).context("writing to stdout")?;
     }

@@ -41,6 +41,9 @@ pub struct Cli {
         value_name = "TEXT"
     )]
     institution: Option<String>,
+    /// Print the console summary (what was read or written, the scores) as JSON on stdout.
+    #[arg(long, global = true, help_heading = "Global options")]
+    json: bool,
     /// Replace existing output files (never an input), as CDO's -O.
     #[arg(long, short = 'O', global = true, help_heading = "Global options")]
     overwrite: bool,
@@ -192,6 +195,8 @@ pub struct Globals {
     pub deflate: i32,
     /// `institution` of the NetCDF outputs.
     pub institution: Option<String>,
+    /// Console summaries as JSON.
+    pub json: bool,
     /// Layout of NetCDF products (`None`: a configuration's, else the default).
     pub layout: Option<s2s_ensemble::io::write::ProductLayout>,
 }
@@ -215,6 +220,21 @@ impl Globals {
     /// Output options of the subcommands that write through `io` directly.
     pub fn write_options(&self) -> s2s_ensemble::io::WriteOptions {
         self.run_options().write_options()
+    }
+
+    /// Prints `report` as pretty JSON on stdout (`--json`); returns whether it did.
+    pub fn print_json(&self, report: &impl serde::Serialize) -> anyhow::Result<bool> {
+        use anyhow::Context;
+        use std::io::Write;
+        if !self.json {
+            return Ok(false);
+        }
+        // Serialized first, so that a closed stdout is an io error (a quiet broken pipe).
+        let text = serde_json::to_string_pretty(report).context("encoding JSON")?;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        writeln!(out, "{text}").context("writing to stdout")?;
+        Ok(true)
     }
 
     /// Progress bars and messages on stderr, as `--quiet` says.
@@ -246,6 +266,7 @@ pub fn run() -> ExitCode {
         deflate: cli.deflate,
         layout: cli.layout,
         institution: cli.institution.clone(),
+        json: cli.json,
     };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),

@@ -36,6 +36,9 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let plan = OutlookPlan::from_file(&config, args.out.clone(), g.run_options())?;
     let report = outlook(&plan, &g.bars())?;
+    if g.print_json(&report)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     if !g.quiet {
         let [md, html, json] = &report.bulletin;
         println!("bulletin: {}", md.display());

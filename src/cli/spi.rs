@@ -77,6 +77,9 @@ pub fn run(args: &SpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         output: args.output.clone(),
         options: g.run_options(),
     })?;
+    if g.print_json(&report)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     if !g.quiet {
         let (y0, y1) = report.calibration_used;
         eprintln!(

@@ -141,6 +141,9 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         options: g.run_options(),
     };
     let report = verify(&plan, &g.bars())?;
+    if g.print_json(&report)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     // The table is the result: printed with --quiet too.
     print_table(&report.summary, &plan.scores);
     if !g.quiet {

@@ -77,7 +77,7 @@ pub struct BiasPlan {
 }
 
 /// What [`bias_correct`] did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct BiasReport {
     /// The corrector in words, its cross-validation and the data's units.
     pub method: String,

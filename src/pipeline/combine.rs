@@ -78,7 +78,7 @@ impl CombinePlan {
 }
 
 /// What [`combine`] wrote.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CombineReport {
     /// `mme_hindcast.<var>.nc`.
     pub hindcast_file: PathBuf,

@@ -31,7 +31,7 @@ pub struct SpiPlan {
 }
 
 /// What [`observed_spi`] wrote.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SpiReport {
     /// The file written.
     pub path: PathBuf,

@@ -114,7 +114,7 @@ impl EmergencyPlan {
 }
 
 /// What [`emergency`] wrote.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct EmergencyReport {
     /// Ensemble members drifted.
     pub members: usize,

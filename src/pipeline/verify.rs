@@ -170,7 +170,7 @@ impl VerifyPlan {
 }
 
 /// What [`verify`] wrote and found.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct VerifyReport {
     /// The regional summary (also in `summary_file`).
     pub summary: Summary,

@@ -417,4 +417,23 @@ fn cli_conventions_inputs_outputs_and_argument_checks() {
     for lead in ["month 1", "month 6"] {
         assert!(table.contains(lead), "every lead is printed: {table}");
     }
+    // --json: the console summary as JSON on stdout, for every subcommand.
+    let o = s2s(&[
+        "--json",
+        "-O",
+        "combine",
+        "--var",
+        "pr",
+        "--hindcast",
+        &files(&wl, "hindcast"),
+        "--out",
+        dir.path().join("mme").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(j["models"], 3);
+    assert!(j["hindcast_file"]
+        .as_str()
+        .unwrap()
+        .ends_with("mme_hindcast.pr.nc"));
 }

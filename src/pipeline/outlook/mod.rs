@@ -117,7 +117,7 @@ pub struct Stage {
 }
 
 /// The files one variable's section produced.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct VariableFiles {
     /// The variable as configured.
     pub variable: String,
@@ -128,7 +128,7 @@ pub struct VariableFiles {
 }
 
 /// What [`outlook`] wrote.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct OutlookReport {
     /// `bulletin.md`, `bulletin.html`, `bulletin.json` of the whole run.
     pub bulletin: [PathBuf; 3],
