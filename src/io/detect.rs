@@ -190,6 +190,23 @@ pub struct FileMeta {
 }
 
 impl FileMeta {
+    /// The variables s2s split from the N-D variable `nd_name` along the axis `split` (CDO
+    /// layout, see [`super::write`]), each with its index along it, in index order; empty when
+    /// the file has none.
+    pub fn split_parts(&self, nd_name: &str, split: &str) -> Vec<(usize, &VarMeta)> {
+        use super::write::{ND_INDEX_ATTR, ND_SPLIT_ATTR, ND_VARIABLE_ATTR};
+        let mut parts: Vec<(usize, &VarMeta)> = self
+            .vars
+            .values()
+            .filter(|v| {
+                v.text(ND_VARIABLE_ATTR) == Some(nd_name) && v.text(ND_SPLIT_ATTR) == Some(split)
+            })
+            .filter_map(|v| Some((nd_index(v.attrs.get(ND_INDEX_ATTR)?)?, v)))
+            .collect();
+        parts.sort_by_key(|p| p.0);
+        parts
+    }
+
     /// Whether s2s wrote the file (global `source` "s2s-ensemble …").
     pub fn is_s2s_product(&self) -> bool {
         self.global
@@ -232,6 +249,16 @@ impl FileMeta {
         out.sort_by_key(|v| std::cmp::Reverse(v.dims.len()));
         out
     }
+}
+
+/// The first index of an `s2s_nd_index` attribute, a number or (carried through a regrid)
+/// text.
+fn nd_index(a: &AttrValue) -> Option<usize> {
+    let x = match a {
+        AttrValue::Numbers(n) => *n.first()?,
+        AttrValue::Text(t) => t.split_whitespace().next()?.parse().ok()?,
+    };
+    (x.is_finite() && x >= 0.0).then_some(x as usize)
 }
 
 fn is_coordinate_like(v: &VarMeta) -> bool {

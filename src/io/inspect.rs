@@ -206,11 +206,11 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
         let vm = &meta.vars[&name];
         // A field without a time coordinate (a skill map, a mask, a genesis outlook) is
         // described undated, as `regrid` writes it.
+        let layout = detect_layout(&meta, vm, &opts.dims).ok();
         let undated = opts.time.is_none()
-            && matches!(
-                super::read::has_time_coordinate(path, Some(&name), &opts.dims),
-                Ok(false)
-            );
+            && layout
+                .as_ref()
+                .is_some_and(|l| !super::read::is_dated(&meta, l));
         let ropts = ReadOptions {
             variable: Some(name.clone()),
             dims: opts.dims.clone(),
@@ -221,10 +221,7 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
             allow_all_missing: true,
             ..Default::default()
         };
-        let dims = match detect_layout(&meta, vm, &opts.dims) {
-            Ok(l) => l.dims,
-            Err(_) => Vec::new(),
-        };
+        let dims = layout.map(|l| l.dims).unwrap_or_default();
         let (units, source) = super::read::units_to_read(vm, &ropts);
         let units_note = match source {
             UnitsSource::Attribute | UnitsSource::Missing => None,

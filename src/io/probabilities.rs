@@ -23,25 +23,6 @@ use super::read::{file_meta, open, read_cube, ReadOptions};
 use crate::error::{Error, Result};
 use crate::Cube;
 
-/// The variables s2s split from the N-D variable `nd_name` along `axis` (CDO layout), in
-/// index order; empty when the file has none.
-fn split_family(meta: &super::detect::FileMeta, nd_name: &str, axis: &str) -> Vec<String> {
-    use super::write::{ND_INDEX_ATTR, ND_SPLIT_ATTR, ND_VARIABLE_ATTR};
-    let mut parts: Vec<(i64, String)> = meta
-        .vars
-        .values()
-        .filter(|v| {
-            v.text(ND_VARIABLE_ATTR) == Some(nd_name) && v.text(ND_SPLIT_ATTR) == Some(axis)
-        })
-        .filter_map(|v| {
-            let i = super::read::nd_index(v.attrs.get(ND_INDEX_ATTR)?)?;
-            Some((i as i64, v.name.clone()))
-        })
-        .collect();
-    parts.sort();
-    parts.into_iter().map(|p| p.1).collect()
-}
-
 /// Names of a category dimension (compared without case).
 pub const CATEGORY_DIMS: [&str; 7] = [
     "category",
@@ -110,7 +91,11 @@ pub fn read_category_probabilities(
             .find_map(|v| category_dim(&v.dims).map(|d| (v.name.clone(), d))),
     };
     // s2s's own CDO layout: the variables split from `probability` say so and their index.
-    let family = split_family(&meta, variable.unwrap_or("probability"), "category");
+    let family: Vec<String> = meta
+        .split_parts(variable.unwrap_or("probability"), "category")
+        .into_iter()
+        .map(|(_, v)| v.name.clone())
+        .collect();
     let (name, mut cube) = if !family.is_empty() && with_dim.is_none() {
         let parts: Vec<Cube> = family
             .iter()

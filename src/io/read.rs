@@ -431,34 +431,28 @@ const MEMBER_NUMBERS_ATTR: &str = "s2s_member_numbers";
 /// them one by one.
 fn join_member_families(meta: &mut FileMeta) {
     use super::write::{ND_INDEX_ATTR, ND_SPLIT_ATTR, ND_VARIABLE_ATTR};
-    let mut families: std::collections::BTreeMap<String, Vec<(usize, String, f64)>> =
-        Default::default();
-    for v in meta.vars.values() {
-        let (Some(name), Some("member")) = (v.text(ND_VARIABLE_ATTR), v.text(ND_SPLIT_ATTR)) else {
-            continue;
-        };
-        let index = v
-            .attrs
-            .get(ND_INDEX_ATTR)
-            .and_then(nd_index)
-            .map_or(f64::NAN, |i| i as f64);
-        let number = match v.attrs.get("member") {
-            Some(AttrValue::Numbers(n)) => n.first().copied().unwrap_or(index),
-            _ => index,
-        };
-        if index.is_finite() && index >= 0.0 {
-            families.entry(name.to_string()).or_default().push((
-                index as usize,
-                v.name.clone(),
-                number,
-            ));
-        }
-    }
-    for (name, mut parts) in families {
+    let names: std::collections::BTreeSet<String> = meta
+        .vars
+        .values()
+        .filter(|v| v.text(ND_SPLIT_ATTR) == Some("member"))
+        .filter_map(|v| v.text(ND_VARIABLE_ATTR).map(str::to_string))
+        .collect();
+    for name in names {
+        // (index, variable, member number: its `member` attribute, else the index)
+        let parts: Vec<(usize, String, f64)> = meta
+            .split_parts(&name, "member")
+            .into_iter()
+            .map(|(i, v)| {
+                let number = match v.attrs.get("member") {
+                    Some(AttrValue::Numbers(n)) => n.first().copied().unwrap_or(i as f64),
+                    _ => i as f64,
+                };
+                (i, v.name.clone(), number)
+            })
+            .collect();
         if meta.vars.contains_key(&name) || parts.is_empty() {
             continue;
         }
-        parts.sort_by_key(|p| p.0);
         let first = meta.vars[&parts[0].1].clone();
         // Parts must agree on dimensions and type; otherwise they stay separate variables.
         if parts.iter().any(|p| {
@@ -509,16 +503,6 @@ fn join_member_families(meta: &mut FileMeta) {
         }
         meta.vars.insert(name, joined);
     }
-}
-
-/// The first index of an `s2s_nd_index` attribute, a number or (carried through a regrid)
-/// text.
-pub(crate) fn nd_index(a: &AttrValue) -> Option<usize> {
-    let x = match a {
-        AttrValue::Numbers(n) => *n.first()?,
-        AttrValue::Text(t) => t.split_whitespace().next()?.parse().ok()?,
-    };
-    (x.is_finite() && x >= 0.0).then_some(x as usize)
 }
 
 /// Reads a variable joined by [`join_member_families`]: each member's variable, stacked on
@@ -987,9 +971,15 @@ pub fn has_time_coordinate(
     dims: &DimMapping,
 ) -> Result<bool> {
     let (_file, meta, layout) = open_layout(path.as_ref(), variable, dims)?;
-    Ok(layout.dim(DimRole::Time).is_some()
+    Ok(is_dated(&meta, &layout))
+}
+
+/// Whether a variable of this layout has a time coordinate: a time or start dimension, or a
+/// scalar time of the file.
+pub(crate) fn is_dated(meta: &FileMeta, layout: &super::detect::Layout) -> bool {
+    layout.dim(DimRole::Time).is_some()
         || layout.dim(DimRole::Init).is_some()
-        || scalar_time(&meta).is_some())
+        || scalar_time(meta).is_some()
 }
 
 /// The leads of a forecast variable (file order; empty for an observed series), without

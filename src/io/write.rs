@@ -387,29 +387,6 @@ impl CfWriter {
         self.num_var(name, dims, values, attrs)
     }
 
-    /// Adds a string variable.
-    pub fn string_var(
-        &mut self,
-        name: &str,
-        dim: &str,
-        values: &[String],
-        attrs: &[(&str, &str)],
-    ) -> Result<()> {
-        let action = format!("writing variable {name}");
-        let res = (|| -> std::result::Result<(), netcdf::Error> {
-            let f = self.file.as_mut().expect("open");
-            let mut v = f.add_string_variable(name, &[dim])?;
-            for (k, val) in attrs {
-                v.put_attribute(k, *val)?;
-            }
-            for (i, s) in values.iter().enumerate() {
-                v.put_string(s, i)?;
-            }
-            Ok(())
-        })();
-        res.map_err(|e| self.err(&action, e))
-    }
-
     /// Defines an f32 data variable of the given shape: `_FillValue` [`FILL_F32`], chunked one
     /// map (the last two dimensions) per chunk, deflate + shuffle. Values come with
     /// [`CfWriter::put_f32`].
@@ -740,7 +717,7 @@ impl Drop for CfWriter {
 
 /// The member axis of the CDO layout: labels `member01` … (zero-padded to the widest number)
 /// and the member numbers as values (`realization`).
-pub fn member_axis(members: &[i32]) -> LabelAxis {
+fn member_axis(members: &[i32]) -> LabelAxis {
     let width = members
         .iter()
         .map(|m| m.to_string().len())

@@ -137,20 +137,14 @@ fn category_names(path: &Path) -> Result<(Vec<String>, usize)> {
     use crate::io::decode::AttrValue;
     let file = crate::io::read::open(path)?;
     let meta = crate::io::read::file_meta(path, &file);
-    let mut parts: Vec<(usize, String)> = meta
-        .vars
-        .values()
-        .filter(|v| v.text(crate::io::write::ND_VARIABLE_ATTR) == Some("probability"))
-        .filter_map(|v| {
-            let i = crate::io::read::nd_index(v.attrs.get(crate::io::write::ND_INDEX_ATTR)?)?;
-            let name = match v.attrs.get("category_name") {
-                Some(AttrValue::Text(t)) => t.clone(),
-                _ => format!("category {i}"),
-            };
-            Some((i, name))
+    let parts: Vec<String> = meta
+        .split_parts("probability", "category")
+        .into_iter()
+        .map(|(i, v)| match v.attrs.get("category_name") {
+            Some(AttrValue::Text(t)) => t.clone(),
+            _ => format!("category {i}"),
         })
         .collect();
-    parts.sort();
     if parts.is_empty() {
         // The N-D layout (or a file of another centre): its category dimension's length.
         let n = meta
@@ -168,5 +162,5 @@ fn category_names(path: &Path) -> Result<(Vec<String>, usize)> {
         return Ok((names, n));
     }
     let n = parts.len();
-    Ok((parts.into_iter().map(|p| p.1).collect(), n))
+    Ok((parts, n))
 }

@@ -578,9 +578,9 @@ fn winds_on_their_own_grid_and_time_axis() {
     let sea = open_sea(d);
     let cur = d.join("cur.nc");
     plain_currents(&cur, ["u", "v"], true);
-    let run = |wind: &Path, days: &str, out: &str| {
+    let run = |wind: &Path, days: &str, out: &str, extra: &[&str]| {
         let out = d.join(out);
-        let o = s2s(&[
+        let mut args = vec![
             "emergency",
             "--lat",
             "7.0",
@@ -606,12 +606,13 @@ fn winds_on_their_own_grid_and_time_axis() {
             &sea,
             "--out",
             out.to_str().unwrap(),
-        ]);
-        (o, out)
+        ];
+        args.extend_from_slice(extra);
+        (s2s(&args), out)
     };
     let full = d.join("wind_full.nc");
     coarse_winds(&full, 6);
-    let (o, out) = run(&full, "2", "a");
+    let (o, out) = run(&full, "2", "a", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     for (la, lo, _) in positions(&out, 24.0) {
         let east = (lo as f64 - 80.0).to_radians() * R * 7f64.to_radians().cos();
@@ -622,7 +623,7 @@ fn winds_on_their_own_grid_and_time_axis() {
     }
     let short = d.join("wind_short.nc");
     coarse_winds(&short, 2);
-    let (o, out) = run(&short, "5", "b");
+    let (o, out) = run(&short, "5", "b", &[]);
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(
@@ -631,38 +632,7 @@ fn winds_on_their_own_grid_and_time_axis() {
     );
     assert!(!out.join("emergency.json").exists());
     // --allow-persistence: the last wind field is held, and the bulletin says so
-    let (o, out) = {
-        let out = d.join("c");
-        let o = s2s(&[
-            "emergency",
-            "--lat",
-            "7.0",
-            "--lon",
-            "80.0",
-            "--start",
-            "2020-09-01",
-            "--days",
-            "4",
-            "--currents",
-            cur.to_str().unwrap(),
-            "--wind",
-            short.to_str().unwrap(),
-            "--windage",
-            "0.02",
-            "--particles",
-            "2",
-            "--diffusivity",
-            "0",
-            "--release-radius-km",
-            "0",
-            "--countries",
-            &sea,
-            "--allow-persistence",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        (o, out)
-    };
+    let (o, out) = run(&short, "4", "c", &["--allow-persistence"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let json = emergency_json(&out);
     let w = json["warnings"][0].as_str().unwrap();
