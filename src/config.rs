@@ -587,6 +587,29 @@ impl OutlookConfig {
         if self.models.is_empty() {
             return bad("models", "no [[models]] given".into());
         }
+        // Strings that reach the bulletin's text and file names are single lines without
+        // control characters: a newline in a title must not start a Markdown line of its own.
+        let texts = [
+            ("title", Some(&self.title)),
+            ("institution", self.institution.as_ref()),
+            ("references", self.references.as_ref()),
+            ("comment", self.comment.as_ref()),
+        ];
+        let names = self
+            .models
+            .iter()
+            .map(|m| ("models.name", Some(&m.name)))
+            .chain(self.regions.iter().map(|r| ("regions", Some(r))));
+        for (field, text) in texts.into_iter().chain(names) {
+            if let Some(t) = text {
+                if let Some(c) = t.chars().find(|c| c.is_control()) {
+                    return bad(
+                        field,
+                        format!("{t:?} contains the control character {c:?}: write it on one line without control characters"),
+                    );
+                }
+            }
+        }
         let vars = self.variables();
         if vars.is_empty() || vars.iter().any(|v| v.trim().is_empty()) {
             return bad("variable", format!("{vars:?}: name at least one variable"));
@@ -1029,5 +1052,17 @@ units = "mm/month"
         assert!(e.contains("periods: ") && e.contains("unit must be"), "{e}");
         let c = load(&format!("periods = [\"week 1\", \"weeks 3-4\"]\n{GOOD}")).unwrap();
         assert_eq!(c.target_periods().unwrap()[1].to_string(), "weeks 3–4");
+    }
+
+    #[test]
+    fn strings_for_the_bulletin_are_single_lines() {
+        for (key, line) in [
+            ("title", "title = \"Outlook\\n![x](/etc/hostname)\""),
+            ("institution", "institution = \"A\\rB\""),
+            ("regions", "regions = [\"x\\n=60,100,5,35\"]"),
+        ] {
+            let e = load(&format!("{line}\n{GOOD}")).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains("control character"), "{e}");
+        }
     }
 }

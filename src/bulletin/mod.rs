@@ -31,7 +31,7 @@ pub mod gis;
 mod html;
 mod map;
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
-pub use html::html_page;
+pub use html::{html_page, Images};
 pub use map::{
     anomaly_classes, crop_grid, percent_of_normal_classes, render_classed_map,
     render_region_classed_map, render_region_map, render_tercile_map, render_track_map, ClassedMap,

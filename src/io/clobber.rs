@@ -49,9 +49,52 @@ pub(crate) fn check_output(target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A name from a configuration or the command line (a region, a model) made safe as one
+/// file-name component: letters, digits, `-`, `_` and `.` kept, every other character (path
+/// separators, spaces, controls) replaced by `_`, no leading `.` (no `..`, no hidden file), at
+/// most 100 bytes, never empty.
+pub fn file_slug(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.starts_with('.') {
+        s.replace_range(0..1, "_");
+    }
+    while s.len() > 100 {
+        s.pop();
+    }
+    if s.is_empty() {
+        s.push('_');
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_stay_inside_the_output_folder() {
+        assert_eq!(file_slug("south_asia"), "south_asia");
+        assert_eq!(file_slug("South Asia"), "South_Asia");
+        assert_eq!(file_slug("../../etc"), "_._.._etc");
+        assert_eq!(file_slug("/tmp/x"), "_tmp_x");
+        assert_eq!(file_slug(".."), "_.");
+        assert_eq!(file_slug(""), "_");
+        assert_eq!(file_slug("a\nb"), "a_b");
+        assert_eq!(file_slug("Việt Nam"), "Việt_Nam");
+        for s in ["../x", "/abs", "a/../../b", ".hidden", "x\\y"] {
+            let slug = file_slug(s);
+            assert!(!slug.contains('/') && !slug.contains('\\') && !slug.starts_with('.'));
+        }
+    }
 
     #[test]
     fn inputs_are_never_replaced() {

@@ -10,7 +10,7 @@ use ndarray::{s, Array2};
 
 use super::cyclones::{track_inputs, TrackSettings};
 use super::{load_countries, RunOptions};
-use crate::bulletin::{html_page, render_track_map, DensityLayer};
+use crate::bulletin::{html_page, render_track_map, DensityLayer, Images};
 use crate::calendar::{Calendar, CfDateTime};
 use crate::config::{resolve_path, EmergencyConfig};
 use crate::cube::Spatial;
@@ -586,8 +586,9 @@ pub fn emergency(
             a.lat, a.lon, a.start
         ),
         &md,
-        &a.out,
-    )?;
+        &Images::drawn_under(&a.out)?,
+        "",
+    );
     write_text_atomic(a.out.join("emergency.html"), &html)?;
     let json = serde_json::json!({
         "site": {"lat": a.lat, "lon": a.lon},

@@ -591,7 +591,10 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
                     .collect();
                 let path = args
                     .out
-                    .join(format!("diagrams.{var}.{}.{file}.png", region.name));
+                    .join(format!(
+                        "diagrams.{var}.{}.{file}.png",
+                        crate::io::clobber::file_slug(&region.name)
+                    ));
                 pngs.push(draw_diagrams(
                     &path,
                     &format!(

@@ -128,7 +128,9 @@ pub(super) fn write_bulletins(
     let md = bulletin_markdown(&title, variables, &cyclones.markdown, &methods);
     write_text_atomic(ctx.out.join("bulletin.md"), &md)?;
     // the same bulletin as one self-contained page (maps embedded)
-    let html = crate::bulletin::html_page(&title, &md, ctx.out)?;
+    // the maps this run drew, as bytes: the page never opens a file named in its text
+    let images = crate::bulletin::Images::drawn_under(ctx.out)?;
+    let html = crate::bulletin::html_page(&title, &md, &images, "");
     write_text_atomic(ctx.out.join("bulletin.html"), &html)?;
     // The headline variable's numbers at the top (as with one variable), every variable's
     // under "variables".
@@ -186,7 +188,11 @@ pub(super) fn write_bulletins(
         };
         let rmd = bulletin_markdown(&rtitle, &own, &cyclone_md, &rmethods);
         write_text_atomic(dir.join("bulletin.md"), &rmd)?;
-        let html = crate::bulletin::html_page(&rtitle, &rmd, dir)?;
+        let base = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let html = crate::bulletin::html_page(&rtitle, &rmd, &images, &base);
         write_text_atomic(dir.join("bulletin.html"), &html)?;
         let mut rjson = own[0].json();
         let extra = serde_json::json!({

@@ -213,7 +213,11 @@ pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookRep
     )?;
     let regions = cfg.regions(&countries)?;
     // One bulletin per region too, in out/<region>/: its maps, its countries.
-    let region_dirs: Vec<PathBuf> = regions.iter().map(|r| out.join(&r.name)).collect();
+    // region names become folder names only as slugs: no separators, no `..`, no absolute path
+    let region_dirs: Vec<PathBuf> = regions
+        .iter()
+        .map(|r| out.join(crate::io::clobber::file_slug(&r.name)))
+        .collect();
     for d in &region_dirs {
         super::create_dir(d)?;
     }
