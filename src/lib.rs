@@ -19,7 +19,9 @@
 //! | [`stats`] | NaN-aware kernels, quantiles, gamma fits, categories and RPS shared by the science modules | [`stats`], [`stats::categories`] |
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment | [`cube`] |
 //! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, inverse-distance regridding of curvilinear grids, CF grid mappings (projections), country masks | [`grid`] |
-//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing in the CDO or N-D layout ([`io::write::ProductLayout`]), every product schema ([`io::products`]), GeoTIFF ([`io::geotiff`]), what an output may replace ([`io::clobber`]) | [`io`] |
+//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing in the CDO or N-D layout ([`io::write::ProductLayout`]), every product schema ([`io::products`]), GeoTIFF ([`io::geotiff`]), names of outputs ([`outputs::clobber`]) | [`io`] |
+//! | [`memory`] | the memory budget every header- or flag-sized allocation is checked against | [`memory`] |
+//! | [`outputs`] | how outputs reach the disk: never over an input, one staged set per job under a lock, temporaries and renames | [`outputs`] |
 //! | [`bias`] | bias correction: mean and variance scaling, EQM, QDM, cross-validation | [`bias`] (Déqué 2007; Cannon et al. 2015) |
 //! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, regression-calibrated probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`ensemble::calibrate`], [`mod@ensemble::combine`] |
 //! | [`verify`] | deterministic and probabilistic skill: ACC, RMSE, MSSS, RPSS, fair CRPS, Brier, ROC, reliability, bootstrap | [`verify`] |
@@ -109,6 +111,8 @@ pub mod grid;
 pub mod indices;
 #[cfg(feature = "netcdf")]
 pub mod io;
+pub mod memory;
+pub mod outputs;
 #[cfg(feature = "netcdf")]
 pub mod pipeline;
 pub mod progress;

@@ -91,8 +91,11 @@ pub fn render_verification_diagrams(
     categories: &[DiagramCategory],
 ) -> Result<()> {
     ensure_font()?;
-    draw_all(out, title, systems, categories)
-        .map_err(|e| Error::invalid("diagram", format!("{}: {e}", out.display())))
+    crate::outputs::staging::write_through_temporary(out, |tmp| {
+        draw_all(tmp, title, systems, categories)
+            .map_err(|e| Error::invalid("diagram", format!("{}: {e}", out.display())))
+    })
+    .map(|_| ())
 }
 
 fn draw_all(

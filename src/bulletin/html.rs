@@ -258,6 +258,9 @@ mod tests {
             assert!(!html.contains("data:image"), "{hostile}: {html}");
         }
         let html = html_page("t", "![x\" onload=\"alert(1)](map.png)", &images, "");
-        assert!(html.contains("alt=\"x&quot; onload=&quot;alert(1)\""), "{html}");
+        assert!(
+            html.contains("alt=\"x&quot; onload=&quot;alert(1)\""),
+            "{html}"
+        );
     }
 }

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use crate::cube::Spatial;
 use crate::error::{Error, Result};
 use crate::grid::Countries;
+use crate::outputs::staging::write_through_temporary;
 
 /// Colours for precipitation (brown / grey / green) or temperature (blue / grey / red).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +240,10 @@ pub struct TercileMap<'a> {
 
 /// Draws the map of one lead into `out` (PNG).
 pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
+    write_through_temporary(out, |tmp| draw_tercile_map(tmp, map)).map(|_| ())
+}
+
+fn draw_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
     let Spatial::Grid { lat, lon } = map.spatial else {
         return grid_box(map.spatial).map(|_| ());
     };
@@ -473,6 +478,21 @@ pub fn render_track_map(
     countries: Option<&Countries>,
     title: &str,
 ) -> Result<()> {
+    write_through_temporary(out, |tmp| {
+        draw_track_map(tmp, bounds, tracks, density, max_density, countries, title)
+    })
+    .map(|_| ())
+}
+
+fn draw_track_map(
+    out: &Path,
+    bounds: (f64, f64, f64, f64),
+    tracks: &[(i32, Vec<(f64, f64)>)],
+    density: Option<DensityLayer<'_>>,
+    max_density: f32,
+    countries: Option<&Countries>,
+    title: &str,
+) -> Result<()> {
     let (west, east, south, north) = bounds;
     if east <= west || north <= south {
         return Err(Error::invalid("track map", format!("empty box {bounds:?}")));
@@ -684,6 +704,10 @@ fn bound_label(v: f32) -> String {
 /// Draws a [`ClassedMap`] into `out` (PNG): cells in their class colours, country outlines,
 /// frame, title and a stepped colour bar with the class bounds and the legend.
 pub fn render_classed_map(out: &Path, map: &ClassedMap) -> Result<()> {
+    write_through_temporary(out, |tmp| draw_classed_map(tmp, map)).map(|_| ())
+}
+
+fn draw_classed_map(out: &Path, map: &ClassedMap) -> Result<()> {
     let Spatial::Grid { lat, lon } = map.spatial else {
         return grid_box(map.spatial).map(|_| ());
     };

@@ -12,7 +12,7 @@ use s2s_ensemble::cyclone::{tracks_csv, tracks_stitchnodes, DetectSpec};
 use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::pipeline::cyclones::{
-    activity_products, detect_nodes, gpi_job, track_inputs, ActivityPlan, StitchSettings,
+    cyclone_outlook, detect_nodes, gpi_job, track_inputs, ActivityPlan, StitchSettings,
     TrackSettings,
 };
 use s2s_ensemble::pipeline::load_countries;
@@ -205,10 +205,17 @@ fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let settings = track_settings(&a.fields, Some(&a.stitch))?;
     let set = track_inputs(&settings, &a.inputs, &g.bars())?;
-    write_text_atomic(&a.out, &tracks_csv(&set.tracks))?;
-    if let Some(p) = &a.stitchnodes {
-        write_text_atomic(p, &tracks_stitchnodes(&set.tracks))?;
+    // the CSV and the StitchNodes text are replaced together or not at all
+    let csv = tracks_csv(&set.tracks);
+    let stitch = a
+        .stitchnodes
+        .as_ref()
+        .map(|p| (p, tracks_stitchnodes(&set.tracks)));
+    let mut files: Vec<(&Path, &[u8])> = vec![(a.out.as_path(), csv.as_bytes())];
+    if let Some((p, text)) = &stitch {
+        files.push((p.as_path(), text.as_bytes()));
     }
+    s2s_ensemble::outputs::staging::write_files_together(&files)?;
     if !g.quiet {
         eprintln!(
             "{} tracks from {} centres in {:.1} s (filters: {}): {}",
@@ -282,12 +289,7 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         density_deg: a.density_deg,
         out: &a.out,
     };
-    let p = activity_products(&plan, &g.run_options(), &g.bars())?;
-    write_text_atomic(
-        a.out.join("cyclone_outlook.json"),
-        &serde_json::to_string_pretty(&p.json)?,
-    )?;
-    write_text_atomic(a.out.join("cyclone_outlook.md"), &p.markdown)?;
+    let p = cyclone_outlook(&plan, &g.run_options(), &g.bars())?;
     if !g.quiet {
         eprintln!(
             "cyclone outlook {}: {} forecast and {} hindcast member-seasons in {:.1} s: {}",

@@ -47,6 +47,10 @@ pub struct Cli {
     /// Replace existing output files (never an input), as CDO's -O.
     #[arg(long, short = 'O', global = true, help_heading = "Global options")]
     overwrite: bool,
+    /// Largest array one step may allocate (`8G`, `500M`; default three quarters of physical
+    /// memory): inputs, grids and particle clouds beyond it are refused before allocating.
+    #[arg(long, global = true, help_heading = "Global options", value_name = "SIZE", value_parser = parse_memory)]
+    max_memory: Option<u64>,
     /// Compression of NetCDF outputs: deflate level 0 (none, fastest) to 9 (default 1).
     #[arg(long, global = true, help_heading = "Global options", value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
     deflate: i32,
@@ -243,6 +247,10 @@ impl Globals {
     }
 }
 
+fn parse_memory(text: &str) -> Result<u64, String> {
+    s2s_ensemble::memory::parse_size(text).map_err(|e| e.to_string())
+}
+
 /// Parses the command line and runs the subcommand; returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -261,6 +269,9 @@ pub fn run() -> ExitCode {
     }
     s2s_ensemble::io::set_assumed_units(table);
     s2s_ensemble::io::clobber::set_overwrite(cli.overwrite);
+    if let Some(bytes) = cli.max_memory {
+        s2s_ensemble::memory::set_max_memory(bytes);
+    }
     let globals = Globals {
         quiet: cli.quiet,
         deflate: cli.deflate,

@@ -190,6 +190,13 @@ impl LonLatGrid {
                 format!("the box holds no {dlat} x {dlon} degree cell"),
             ));
         }
+        // each target cell holds interpolation weights (4 × index and weight) and a value
+        crate::memory::check_allocation(
+            &format!("a {dlat} x {dlon} degree grid"),
+            &[ny, nx],
+            4 * (4 + 8) + 4,
+            "choose a coarser spacing or a smaller box",
+        )?;
         let lat: Vec<f64> = (0..ny).map(|k| s + dlat * (k as f64 + 0.5)).collect();
         let lon: Vec<f64> = (0..nx).map(|k| w + dlon * (k as f64 + 0.5)).collect();
         LonLatGrid::from_centres(lat, lon)

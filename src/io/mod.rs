@@ -29,7 +29,7 @@
 //! on the thread it initialised on: libnetcdf used from other threads (test harness threads)
 //! prints harmless `HDF5-DIAG` lines for attributes it looks for and does not find.
 
-pub mod clobber;
+pub use crate::outputs::clobber;
 pub mod cyclone_fields;
 pub mod decode;
 pub mod detect;
@@ -143,7 +143,9 @@ pub(crate) fn open_converted(
 }
 
 /// Creates the folder `dir` and its parents (nothing when it exists); an error names it.
+/// Under an open output set ([`crate::outputs::staging`]) the folder is made in its stage.
 pub fn create_dir(dir: &std::path::Path) -> crate::error::Result<()> {
+    let dir = &crate::outputs::staging::staged(dir)?;
     std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::Write {
         path: dir.to_path_buf(),
         reason: format!("cannot create the folder: {e}"),

@@ -598,6 +598,13 @@ fn read_coord(path: &Path, file: &netcdf::File, meta: &FileMeta, name: &str) -> 
         variable: name.to_string(),
         present: meta.vars.keys().cloned().collect::<Vec<_>>().join(", "),
     })?;
+    let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
+    crate::memory::check_allocation(
+        &format!("coordinate '{name}' of {}", path.display()),
+        &shape,
+        3 * 8, // the f64 values, their decoded copy and the result
+        "the file's header declares an implausibly long axis: check the file (ncdump -h)",
+    )?;
     let raw: Vec<f64> = var
         .get_values::<f64, _>(..)
         .map_err(|e| netcdf_err(path, &format!("reading coordinate '{name}'"), e))?;
@@ -1769,6 +1776,12 @@ fn read_in_slabs(
     let bytes_per_index = (total / n0.max(1)) * if stored == StoredType::Float { 4 } else { 12 };
     let per = (SLAB_BYTES / bytes_per_index.max(1)).clamp(1, n0.max(1));
     let (start0, _) = range(&ext[k0]);
+    crate::memory::check_allocation(
+        &format!("'{name}' of {}", path.display()),
+        &shape,
+        4,
+        "read fewer start dates, members or leads, or a smaller box (--bbox)",
+    )?;
     let mut values = Array5::<f32>::zeros(shape);
     // Fast path: f32 stored in canonical order, no selection except along the innermost
     // dimension (a longitude rotation or a box), nothing outside the first dimension's axis:

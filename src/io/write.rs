@@ -155,6 +155,8 @@ pub struct WriteOptions {
 pub struct CfWriter {
     file: Option<FileMut>,
     tmp: PathBuf,
+    /// Where the finished file goes: the target, or its place in an open output set's stage.
+    place: PathBuf,
     target: PathBuf,
     deflate: i32,
     layout: ProductLayout,
@@ -172,13 +174,15 @@ impl CfWriter {
             reason,
         };
         super::clobber::check_output(&target)?;
-        let tmp = temporary_beside(&target)?;
+        let place = crate::outputs::staging::staged(&target)?;
+        let tmp = temporary_beside(&place)?;
         super::read::configure_libnetcdf();
         let file = netcdf::create_with(&tmp, netcdf::Options::NETCDF4)
             .map_err(|e| werr(format!("cannot create {}: {e}", tmp.display())))?;
         let mut w = CfWriter {
             file: Some(file),
             tmp,
+            place,
             target,
             deflate: opts.deflate.unwrap_or(1).clamp(0, 9),
             layout: opts.layout,
@@ -698,7 +702,7 @@ impl CfWriter {
     pub fn finish(mut self) -> Result<PathBuf> {
         let file = self.file.take().expect("open");
         file.close().map_err(|e| self.err("closing", e))?;
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::Write {
+        std::fs::rename(&self.tmp, &self.place).map_err(|e| Error::Write {
             path: self.target.clone(),
             reason: format!("cannot move the finished file into place: {e}"),
         })?;
@@ -1182,12 +1186,13 @@ pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<Path
         reason,
     };
     super::clobber::check_output(target)?;
-    let tmp = temporary_beside(target)?;
+    let place = crate::outputs::staging::staged(target)?;
+    let tmp = temporary_beside(&place)?;
     if let Err(e) = std::fs::write(&tmp, bytes) {
         let _ = std::fs::remove_file(&tmp);
         return Err(werr(e.to_string()));
     }
-    std::fs::rename(&tmp, target).map_err(|e| {
+    std::fs::rename(&tmp, &place).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         werr(format!("cannot move the finished file into place: {e}"))
     })?;

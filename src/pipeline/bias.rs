@@ -108,6 +108,11 @@ pub fn parse_cross_validation(text: &str) -> Result<CrossValidation> {
 
 /// Runs the correction of `args`.
 pub fn bias_correct(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasReport> {
+    // the outputs appear together when the run succeeds, not at all when it fails
+    crate::outputs::staging::as_one_set(&args.out, || bias_correct_staged(args, progress))
+}
+
+fn bias_correct_staged(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasReport> {
     let with_years = ReadOptions {
         years: args.years,
         ..Default::default()

@@ -110,6 +110,11 @@ fn read_lead(
 
 /// Runs the combination of `plan`, lead by lead.
 pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineReport> {
+    // the outputs appear together when the run succeeds, not at all when it fails
+    crate::outputs::staging::as_one_set(&plan.out, || combine_staged(plan, progress))
+}
+
+fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineReport> {
     plan.check()?;
     let spec = &plan.spec;
     let nm = plan.hindcast.len();

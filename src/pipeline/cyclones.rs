@@ -231,6 +231,24 @@ pub struct ActivityProducts {
     pub label: String,
 }
 
+/// `s2s cyclones outlook`: [`activity_products`] and the outlook's JSON and Markdown
+/// (`cyclone_outlook.json`, `cyclone_outlook.md`) in `plan.out`, written as one set.
+pub fn cyclone_outlook(
+    plan: &ActivityPlan<'_>,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<ActivityProducts> {
+    crate::outputs::staging::as_one_set(plan.out, || {
+        let p = activity_products(plan, options, progress)?;
+        crate::io::write_text_atomic(
+            plan.out.join("cyclone_outlook.json"),
+            &serde_json::to_string_pretty(&p.json)?,
+        )?;
+        crate::io::write_text_atomic(plan.out.join("cyclone_outlook.md"), &p.markdown)?;
+        Ok(p)
+    })
+}
+
 /// Detects and tracks the storms of the forecast and hindcast fields, and writes the
 /// track-density NetCDF, the track map and the track CSVs into `plan.out`.
 pub fn activity_products(

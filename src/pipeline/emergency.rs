@@ -317,6 +317,15 @@ pub fn emergency(
     options: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<EmergencyReport> {
+    // the outputs appear together when the run succeeds, not at all when it fails
+    crate::outputs::staging::as_one_set(&a.out, || emergency_staged(a, options, progress))
+}
+
+fn emergency_staged(
+    a: &EmergencyPlan,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<EmergencyReport> {
     let date = chrono::NaiveDate::parse_from_str(&a.start, "%Y-%m-%d")
         .map_err(|_| Error::invalid(format!("--start '{}'", a.start), "expected YYYY-MM-DD"))?;
     use chrono::Datelike;
@@ -398,6 +407,17 @@ pub fn emergency(
         steps,
         record_every,
     };
+    // every model's particles with their recorded positions (lat, lon, flags)
+    crate::memory::check_allocation(
+        "the particle trajectories",
+        &[
+            a.currents.len().max(1),
+            a.particles,
+            steps / record_every + 1,
+        ],
+        2 * 8 + 4,
+        "use fewer --particles or fewer --days",
+    )?;
     let release = seed_disk(a.lat, a.lon, a.release_radius_km, a.particles, a.seed);
     let mut all: Vec<Trajectories> = Vec::new();
     // each model weighs 1/M, shared by its members
@@ -586,7 +606,7 @@ pub fn emergency(
             a.lat, a.lon, a.start
         ),
         &md,
-        &Images::drawn_under(&a.out)?,
+        &Images::drawn_under(&crate::outputs::staging::staged(&a.out)?)?,
         "",
     );
     write_text_atomic(a.out.join("emergency.html"), &html)?;

@@ -28,6 +28,11 @@ pub struct ExportPlan {
 
 /// Writes the GeoTIFFs of every lead; returns their paths.
 pub fn export_geotiff(plan: &ExportPlan) -> Result<Vec<PathBuf>> {
+    // the outputs appear together when the run succeeds, not at all when it fails
+    crate::outputs::staging::as_one_set(&plan.out, || export_geotiff_staged(plan))
+}
+
+fn export_geotiff_staged(plan: &ExportPlan) -> Result<Vec<PathBuf>> {
     let path = plan.input.as_path();
     let (names, categories) = category_names(path)?;
     let probs = crate::io::read_category_probabilities(path, None, None, categories, "forecast")?;

@@ -332,6 +332,11 @@ pub struct System {
 }
 
 pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport> {
+    // the outputs appear together when the run succeeds, not at all when it fails
+    crate::outputs::staging::as_one_set(&args.out, || verify_staged(args, progress))
+}
+
+fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport> {
     args.check()?;
     let years = args.years;
     let scores = &args.scores;
@@ -589,12 +594,10 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
                     .chars()
                     .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                     .collect();
-                let path = args
-                    .out
-                    .join(format!(
-                        "diagrams.{var}.{}.{file}.png",
-                        crate::io::clobber::file_slug(&region.name)
-                    ));
+                let path = args.out.join(format!(
+                    "diagrams.{var}.{}.{file}.png",
+                    crate::io::clobber::file_slug(&region.name)
+                ));
                 pngs.push(draw_diagrams(
                     &path,
                     &format!(

@@ -14,6 +14,7 @@ mod outlook;
 mod probabilities;
 mod products;
 mod regrid;
+mod reliability;
 mod roundtrip;
 mod seasons;
 mod spi;

