@@ -532,6 +532,45 @@ impl Spatial {
         }
     }
 
+    /// The first difference from `other`, in words (`"latitude 1 is 2 here, 3 there"`), for
+    /// errors about grids that do not match; `None` when they are the same grid.
+    pub fn first_difference(&self, other: &Spatial) -> Option<String> {
+        if self.same_grid(other) {
+            return None;
+        }
+        let axes = |s: &Spatial| -> Option<(Vec<f64>, Vec<f64>)> {
+            match s {
+                Spatial::Grid { lat, lon } | Spatial::Points { lat, lon, .. } => {
+                    Some((lat.clone(), lon.clone()))
+                }
+                Spatial::Curvilinear { lat, lon } => {
+                    Some((lat.iter().copied().collect(), lon.iter().copied().collect()))
+                }
+            }
+        };
+        let (Some((la, lo)), Some((lb, lob))) = (axes(self), axes(other)) else {
+            return Some(format!("{} vs {}", self.describe(), other.describe()));
+        };
+        for (what, a, b) in [("latitude", &la, &lb), ("longitude", &lo, &lob)] {
+            if a.len() != b.len() {
+                return Some(format!("{} {what} values here, {} there", a.len(), b.len()));
+            }
+            if !same_axis(a, b) {
+                let max_abs = a.iter().chain(b.iter()).fold(0.0f64, |m, v| m.max(v.abs()));
+                let tol = coordinate_tolerance(smallest_step(a), max_abs);
+                if let Some(k) = (0..a.len()).find(|&k| (a[k] - b[k]).abs() > tol) {
+                    return Some(format!(
+                        "{what} {} is {} here, {} there",
+                        k + 1,
+                        a[k],
+                        b[k]
+                    ));
+                }
+            }
+        }
+        Some(format!("{} vs {}", self.describe(), other.describe()))
+    }
+
     /// For each `x` of `to`, the `x` of `self` at the same place: the identity for the same
     /// grid ([`Spatial::same_grid`]), a rotation of the longitudes for the same grid in another
     /// longitude convention ([`lon_rotation`]); `None` for another grid.

@@ -200,6 +200,14 @@ pub fn common_years(hindcasts: &mut Vec<Cube>) -> Result<Option<(i32, i32)>> {
 /// [`align_observations`]); an error naming both files' dates when no observation falls in any
 /// target.
 pub fn align_or_fail(obs: &Cube, obs_path: &Path, hindcast: &Cube) -> Result<(Cube, usize)> {
+    if obs
+        .coords
+        .spatial
+        .x_order_like(&hindcast.coords.spatial)
+        .is_none()
+    {
+        return Err(grid_mismatch(obs, obs_path, hindcast));
+    }
     let (aligned, missing) = align_observations(obs, hindcast)?;
     if missing == aligned.n_init() * aligned.n_lead() {
         let leads: Vec<String> = hindcast.coords.lead.iter().map(|l| l.label()).collect();
@@ -223,15 +231,23 @@ pub fn align_grid(cube: &mut Cube, path: &Path, reference: &Cube) -> Result<()> 
     if cube.align_layout(&reference.coords.spatial) {
         return Ok(());
     }
-    Err(Error::mismatch(
+    Err(grid_mismatch(cube, path, reference))
+}
+
+/// The error for `cube` (read from `path`) on another grid than `reference`: both files, the
+/// first difference, both grids and the fix.
+fn grid_mismatch(cube: &Cube, path: &Path, reference: &Cube) -> Error {
+    let (a, b) = (&cube.coords.spatial, &reference.coords.spatial);
+    Error::mismatch(
         format!("the grids of {} and {}", path.display(), reference.meta.model),
         format!(
-            "{} vs {}; regrid first, e.g. s2s regrid --method conservative --like REFERENCE.nc {} OUT.nc",
-            cube.coords.spatial.describe(),
-            reference.coords.spatial.describe(),
+            "{} ({} vs {}); regrid first, e.g. s2s regrid --method conservative --like REFERENCE.nc {} OUT.nc",
+            a.first_difference(b).unwrap_or_default(),
+            a.describe(),
+            b.describe(),
             path.display()
         ),
-    ))
+    )
 }
 
 /// Peak resident memory of this process in MiB (Linux), if known.

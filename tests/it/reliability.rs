@@ -215,6 +215,7 @@ fn files_are_paired_by_their_coordinates_not_their_shapes() {
     let hc = synth_files(wl.path(), "hindcast");
     let fc = synth_files(wl.path(), "forecast");
     let out = wl.path().join("out");
+    let alpha = wl.path().join("hindcast_ALPHA.nc");
     for (name, by) in [("lon", 100.0), ("lat", 1.0)] {
         let moved = wl.path().join(format!("obs_{name}.nc"));
         shifted_copy(&obs, &moved, name, by);
@@ -223,9 +224,9 @@ fn files_are_paired_by_their_coordinates_not_their_shapes() {
             vec![
                 "bias-correct",
                 "--method",
-                "mean",
+                "scaling",
                 "--hindcast",
-                wl.path().join("hindcast_ALPHA.nc").to_str().unwrap(),
+                p(&alpha),
                 "--var",
                 "pr",
             ],
@@ -250,7 +251,7 @@ fn files_are_paired_by_their_coordinates_not_their_shapes() {
     }
     // a model moved by 1° of latitude among the others
     let moved = wl.path().join("hindcast_MOVED.nc");
-    shifted_copy(&wl.path().join("hindcast_BRAVO.nc"), &moved, "lat", 1.0);
+    shifted_copy(&wl.path().join("hindcast_BRAVO.nc"), &moved, "Y", 1.0);
     let hc2 = hc.replace(
         wl.path().join("hindcast_BRAVO.nc").to_str().unwrap(),
         p(&moved),
