@@ -559,12 +559,7 @@ impl Spatial {
                 let max_abs = a.iter().chain(b.iter()).fold(0.0f64, |m, v| m.max(v.abs()));
                 let tol = coordinate_tolerance(smallest_step(a), max_abs);
                 if let Some(k) = (0..a.len()).find(|&k| (a[k] - b[k]).abs() > tol) {
-                    return Some(format!(
-                        "{what} {} is {} here, {} there",
-                        k + 1,
-                        a[k],
-                        b[k]
-                    ));
+                    return Some(format!("{what} {} is {} here, {} there", k + 1, a[k], b[k]));
                 }
             }
         }

@@ -36,7 +36,9 @@
 //! attribute is wrong, and the reader refuses the file instead of producing nonsense. The small
 //! negative floor for precipitation lets real gridded analyses through (IMD's gridded rainfall has
 //! a few cells down to −0.8 mm/day); a precipitation field whose largest value is below
-//! [`Quantity::IMPLAUSIBLY_DRY_MM_DAY`] is a flux in kg m⁻² s⁻¹ or m s⁻¹ labelled as mm/day.
+//! [`Quantity::IMPLAUSIBLY_DRY_MM_DAY`] is a flux in kg m⁻² s⁻¹ or m s⁻¹ labelled as mm/day, and
+//! one whose median is above [`Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY`] is another quantity
+//! (a temperature in K, a total over a season) or a unit error (mm/hour or cm labelled mm/day).
 //!
 //! # References
 //! CF conventions 1.8 §3.1 (units, udunits syntax); CF standard-name table
@@ -141,6 +143,12 @@ impl Quantity {
     /// Largest value (mm/day) below which a whole precipitation field (of at least 100 values)
     /// is taken to be in the wrong units.
     pub const IMPLAUSIBLY_DRY_MM_DAY: f64 = 0.01;
+
+    /// Median (mm/day) above which a whole precipitation field (of at least 100 values) is
+    /// taken to be in the wrong units: the wettest months on Earth (Cherrapunji, July) average
+    /// ~30 mm/day and most of any field is far drier, while a temperature in K labelled as
+    /// mm/day has a median near 290.
+    pub const IMPLAUSIBLY_WET_MEDIAN_MM_DAY: f64 = 50.0;
 
     /// The range plausible values fall into, in canonical units.
     pub fn plausible_range(self) -> Option<(f64, f64)> {

@@ -145,6 +145,52 @@ impl Packing {
         }
     }
 
+    /// What is wrong with the packing and masking attributes of `attrs`, in words: a
+    /// `scale_factor` or `add_offset` that is not one finite number (text, several values,
+    /// NaN, or a zero scale), a `valid_range` that is not two numbers in order, a `valid_min`
+    /// above `valid_max`. Readers that ignored such attributes would decode every value wrong.
+    pub fn attribute_problem(attrs: &Attrs) -> Option<String> {
+        let one_number = |k: &str| -> Option<String> {
+            let v = attrs.get(k)?;
+            let ok = match v {
+                AttrValue::Numbers(n) => n.len() == 1 && n[0].is_finite(),
+                AttrValue::Text(_) => false,
+            };
+            (!ok).then(|| format!("{k} = {v:?} is not one finite number"))
+        };
+        if let Some(p) = one_number("scale_factor").or_else(|| one_number("add_offset")) {
+            return Some(p);
+        }
+        if attrs.get("scale_factor").and_then(AttrValue::as_number) == Some(0.0) {
+            return Some("scale_factor = 0 would make every value the add_offset".into());
+        }
+        if let Some(p) = one_number("valid_min").or_else(|| one_number("valid_max")) {
+            return Some(p);
+        }
+        if let Some(r) = attrs.get("valid_range") {
+            let n = match r {
+                AttrValue::Numbers(n) => n.clone(),
+                AttrValue::Text(_) => Vec::new(),
+            };
+            if n.len() != 2 || n.iter().any(|x| x.is_nan()) {
+                return Some(format!("valid_range = {r:?} is not two numbers"));
+            }
+            if n[0] > n[1] {
+                return Some(format!(
+                    "valid_range = [{}, {}] is inverted (the minimum comes first)",
+                    n[0], n[1]
+                ));
+            }
+        }
+        let num = |k: &str| attrs.get(k).and_then(AttrValue::as_number);
+        if let (Some(lo), Some(hi)) = (num("valid_min"), num("valid_max")) {
+            if lo > hi {
+                return Some(format!("valid_min = {lo} is above valid_max = {hi}"));
+            }
+        }
+        None
+    }
+
     /// Whether stored values are already physical values (no scale or offset).
     pub fn is_unpacked(&self) -> bool {
         self.scale == 1.0 && self.offset == 0.0
@@ -213,6 +259,42 @@ impl Packing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_packing_attributes_are_named() {
+        let attrs = |pairs: &[(&str, AttrValue)]| -> Attrs {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        };
+        let n = |v: &[f64]| AttrValue::Numbers(v.to_vec());
+        assert_eq!(
+            Packing::attribute_problem(&attrs(&[
+                ("scale_factor", n(&[0.01])),
+                ("valid_range", n(&[0.0, 100.0]))
+            ])),
+            None
+        );
+        for (bad, want) in [
+            (
+                attrs(&[("scale_factor", AttrValue::Text("0.01".into()))]),
+                "scale_factor",
+            ),
+            (attrs(&[("add_offset", n(&[f64::NAN]))]), "add_offset"),
+            (attrs(&[("scale_factor", n(&[1.0, 2.0]))]), "scale_factor"),
+            (attrs(&[("scale_factor", n(&[0.0]))]), "scale_factor = 0"),
+            (attrs(&[("valid_range", n(&[100.0, 0.0]))]), "inverted"),
+            (attrs(&[("valid_range", n(&[1.0]))]), "two numbers"),
+            (
+                attrs(&[("valid_min", n(&[5.0])), ("valid_max", n(&[1.0]))]),
+                "above valid_max",
+            ),
+        ] {
+            let p = Packing::attribute_problem(&bad).expect(want);
+            assert!(p.contains(want), "{p}");
+        }
+    }
 
     fn attrs(pairs: &[(&str, AttrValue)]) -> Attrs {
         pairs

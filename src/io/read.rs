@@ -282,6 +282,43 @@ fn implausibly_dry(
     Ok(())
 }
 
+/// The "implausibly wet" check of precipitation: a field of at least 100 values in mm/day
+/// whose median exceeds [`crate::units::Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY`] is another
+/// quantity or in other units. The median is taken over an even sample of at most 100 000
+/// values.
+fn implausibly_wet<'a>(
+    values: impl ExactSizeIterator<Item = &'a f32>,
+    units_in: &str,
+) -> std::result::Result<(), String> {
+    let step = (values.len() / 100_000).max(1);
+    let mut sample: Vec<f32> = values
+        .step_by(step)
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    if sample.len() < 100 {
+        return Ok(());
+    }
+    let mid = sample.len() / 2;
+    let median = f64::from(*sample.select_nth_unstable_by(mid, f32::total_cmp).1);
+    if median > crate::units::Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY {
+        let (lo, hi) = sample
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let cause = if (150.0..=350.0).contains(&lo) && (150.0..=350.0).contains(&hi) {
+            "they look like a temperature in K labelled as precipitation"
+        } else {
+            "are they a total over a season or year, or mm/hour or cm, labelled as mm/day?"
+        };
+        return Err(format!(
+            "the median of the values is {median:.1} mm/day (from units '{units_in}', range {lo:.1}..{hi:.1}): implausibly wet — {cause} (--assume-units overrides the units; check the variable with --var)"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a path is a URL libnetcdf opens itself (OPeNDAP over http(s), `dap4://`, `file://`
 /// with a `#mode=` fragment).
 pub fn is_url(path: &Path) -> bool {
@@ -880,13 +917,13 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
         if set.meta.quantity == crate::units::Quantity::Precipitation && !opts.keep_units {
             let finite = set.values.iter().filter(|v| v.is_finite());
             let mx = finite.clone().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            implausibly_dry(finite.count(), f64::from(mx), &set.meta.units).map_err(|reason| {
-                Error::Units {
+            implausibly_dry(finite.count(), f64::from(mx), &set.meta.units)
+                .and_then(|()| implausibly_wet(set.values.iter(), &set.meta.units))
+                .map_err(|reason| Error::Units {
                     path: path.to_path_buf(),
                     variable: set.meta.variable.clone(),
                     reason,
-                }
-            })?;
+                })?;
         }
         return match opts.years {
             Some((y0, y1)) => set
@@ -1108,6 +1145,13 @@ fn plan_spatial(
             }
             if lon_v.iter().any(|v| !v.is_finite()) {
                 return Err(gerr(format!("longitude '{lon}' has missing values")));
+            }
+            // degrees east in one of the usual windows (-180..180, 0..360) or a rotated one;
+            // anything beyond ±720 is not a longitude in degrees (radians are below 7)
+            if let Some(v) = lon_v.iter().find(|v| v.abs() > MAX_ABS_LONGITUDE_DEG) {
+                return Err(gerr(format!(
+                    "longitude '{lon}' has the value {v:e}, not a longitude in degrees (expected within ±{MAX_ABS_LONGITUDE_DEG})"
+                )));
             }
             let ascending = lat_v.windows(2).all(|w| w[1] > w[0]);
             let descending = lat_v.windows(2).all(|w| w[1] < w[0]);
@@ -1491,6 +1535,13 @@ fn read_variable(
         }
     }
 
+    if let Some(problem) = Packing::attribute_problem(&vm.attrs) {
+        return Err(Error::Data {
+            path: path.to_path_buf(),
+            variable: vm.name.clone(),
+            reason: format!("{problem}: fix the attribute (ncatted) before reading the file"),
+        });
+    }
     let packing = Packing::from_attrs(&vm.attrs, stored);
     let mut values = read_in_slabs(
         path, &var, &vm.name, stored, &packing, &layout, &ext, &select,
@@ -1646,6 +1697,7 @@ fn read_variable(
             let (mn, mx) = (f64::from(mn), f64::from(mx));
             if quantity == Quantity::Precipitation && !opts.part_of_set {
                 implausibly_dry(n_finite, mx, &units_in).map_err(uerr)?;
+                implausibly_wet(values.iter(), &units_in).map_err(uerr)?;
             }
             if mn < lo || mx > hi {
                 return Err(uerr(format!(
@@ -1733,6 +1785,10 @@ fn canonical_axis(role: DimRole) -> Option<usize> {
         DimRole::Singleton | DimRole::Level => None,
     }
 }
+
+/// Largest magnitude of a longitude in degrees: files use -180..180, 0..360 and, for
+/// rotated or unwrapped grids, up to 540 or 720.
+const MAX_ABS_LONGITUDE_DEG: f64 = 720.0;
 
 /// Largest slab read at once: libnetcdf holds a second buffer of a read's size, so reading
 /// a variable in slabs keeps the peak near the variable's own size.

@@ -156,38 +156,50 @@ fn classic_truncation(path: &Path) -> Option<String> {
         Some(())
     };
     skip_attrs(&mut c)?;
-    // Variables: where each one's data end.
+    // Variables: where each one's data end — their last value's last byte, without the
+    // padding to 4 bytes (which the file may omit after the last variable).
     let (_, nvars) = c.list()?;
     let mut end = 0u64;
-    let mut rec_vars: Vec<(u64, u64)> = Vec::new(); // (begin, vsize)
+    // (begin, padded vsize, unpadded bytes of one record)
+    let mut rec_vars: Vec<(u64, u64, u64)> = Vec::new();
     for _ in 0..nvars {
         c.name()?;
         let nd = c.count()?;
         let mut is_record = false;
+        let mut elements = 1u64;
         for k in 0..nd {
-            let id = c.count()?;
-            if k == 0 && dim_len.get(usize::try_from(id).ok()?) == Some(&0) {
+            let id = usize::try_from(c.count()?).ok()?;
+            let len = *dim_len.get(id)?;
+            if k == 0 && len == 0 {
                 is_record = true;
+            } else {
+                elements = elements.checked_mul(len)?;
             }
         }
         skip_attrs(&mut c)?;
-        let _type = c.u32()?;
+        let size = type_size(c.u32()?)?;
         let vsize = c.count()?;
         let begin = if begin64 { c.u64()? } else { c.u32()? };
+        let bytes = elements.checked_mul(size)?;
         if is_record {
-            rec_vars.push((begin, vsize));
+            rec_vars.push((begin, vsize, bytes));
         } else {
-            end = end.max(begin.checked_add(vsize)?);
+            end = end.max(begin.checked_add(bytes)?);
         }
     }
     if !rec_vars.is_empty() && numrecs > 0 {
-        let recsize: u64 = rec_vars.iter().map(|r| r.1).sum();
-        for (begin, vsize) in &rec_vars {
-            end = end.max(begin + (numrecs - 1) * recsize + vsize);
+        // one record variable: records are not padded
+        let recsize: u64 = if rec_vars.len() == 1 {
+            rec_vars[0].2
+        } else {
+            rec_vars.iter().map(|r| r.1).sum()
+        };
+        for (begin, _, bytes) in &rec_vars {
+            let last = (numrecs - 1).checked_mul(recsize)?;
+            end = end.max(begin.checked_add(last)?.checked_add(*bytes)?);
         }
     }
-    // The last variable's padding may be absent from the file: allow 3 bytes.
-    (len + 3 < end).then(|| {
+    (len < end).then(|| {
         format!(
             "truncated: the file has {len} bytes but its header describes data up to byte {end}"
         )

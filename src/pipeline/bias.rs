@@ -118,6 +118,7 @@ fn bias_correct_staged(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasR
         ..Default::default()
     };
     let hindcast = read_var(&args.hindcast, Some(&args.variable), with_years.clone())?;
+    policy::check_hindcast_years(std::slice::from_ref(&hindcast))?;
     // Leaving out as many years as there are leaves nothing to train on: every target would
     // come out missing. Refused before any work.
     if let CrossValidation::LeaveOut(k) = args.cv {

@@ -80,17 +80,47 @@ pub fn counts_members(scheme: WeightScheme) -> bool {
 
 /// [`counted_members_guard`] on the hindcast cubes of a job: an error refuses, a warning goes
 /// to `progress`.
+/// Also refuses too short hindcasts ([`check_hindcast_years`]).
 pub fn check_counted_members(
     scheme: WeightScheme,
     hindcasts: &[crate::Cube],
     progress: &dyn crate::progress::Progress,
 ) -> Result<()> {
+    check_hindcast_years(hindcasts)?;
     let members: Vec<(String, usize)> = hindcasts
         .iter()
         .map(|c| (c.meta.model.clone(), c.n_member()))
         .collect();
     if let Some(warning) = counted_members_guard(scheme, &members)? {
         progress.note(&warning);
+    }
+    Ok(())
+}
+
+/// Fewest distinct hindcast years a climatology is made of: tercile edges from fewer years
+/// rest on one or two values per category, and leave-one-year-out cross-validation has
+/// nothing left to fit; WMO's guidance for operational long-range forecasts is 20–30 years,
+/// and the NMME and C3S hindcasts have 24–38. Five is the floor below which every product is
+/// noise, not a recommendation.
+pub const MIN_HINDCAST_YEARS: usize = 5;
+
+/// Refuses a hindcast with fewer than [`MIN_HINDCAST_YEARS`] distinct start years.
+pub fn check_hindcast_years(hindcasts: &[crate::Cube]) -> Result<()> {
+    for c in hindcasts {
+        let years: std::collections::BTreeSet<i32> = c.coords.init.iter().map(|t| t.year).collect();
+        if years.len() < MIN_HINDCAST_YEARS {
+            let list: Vec<String> = years.iter().map(|y| y.to_string()).collect();
+            return Err(Error::invalid(
+                "hindcast",
+                format!(
+                    "{} has {} start year{} ({}): a climatology needs at least {MIN_HINDCAST_YEARS} (20–30 recommended); give the whole hindcast period (check --years)",
+                    c.meta.model,
+                    years.len(),
+                    if years.len() == 1 { "" } else { "s" },
+                    list.join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }

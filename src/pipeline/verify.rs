@@ -373,6 +373,7 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
         }
         hc.push(c);
     }
+    super::policy::check_hindcast_years(&hc)?;
     let spec = CombineSpec {
         scheme,
         full_hindcast: false,

@@ -60,7 +60,8 @@ fn c3s_layout_flips_latitude_keeps_longitude_and_converts_units() {
                     for y in 0..ny {
                         for x in 0..nx {
                             vals.push(
-                                1e-9 * (1 + n * 1000 + i * 100 + l * 10 + y) as f32
+                                1e-10
+                                    * (1 + n * 1000 + i * 100 + l * 10 + y) as f32
                                     * (x + 1) as f32,
                             );
                         }
@@ -103,7 +104,7 @@ fn c3s_layout_flips_latitude_keeps_longitude_and_converts_units() {
     // 0…270 stays in the file's own convention
     assert_eq!(lon, vec![0.0, 90.0, 180.0, 270.0]);
     // Output (i=1, m=2, l=1, lat=0 → file y=2, lon=270 → file x=3)
-    let expect = 1e-9 * (1 + 2000 + 100 + 10 + 2) as f64 * 4.0 * 86_400_000.0;
+    let expect = 1e-10 * (1 + 2000 + 100 + 10 + 2) as f64 * 4.0 * 86_400_000.0;
     let got = f64::from(c.values[[1, 2, 1, 0, 3]]);
     assert!((got - expect).abs() < 1e-4 * expect, "{got} vs {expect}");
 }

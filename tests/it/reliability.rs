@@ -276,3 +276,134 @@ fn files_are_paired_by_their_coordinates_not_their_shapes() {
     );
     assert!(!out.exists() || listing(&out).is_empty());
 }
+
+#[test]
+fn a_temperature_in_kelvin_labelled_as_rainfall_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = dir.path().join("t_as_pr.nc");
+    plain_obs(&k, "pr", "mm/day", 60, |t, y, x| {
+        285.0 + (t % 12) as f32 + y as f32 + 0.1 * x as f32
+    });
+    let err = fails(&["inspect", p(&k)]);
+    assert!(
+        err.contains("t_as_pr.nc")
+            && err.contains("implausibly wet")
+            && err.contains("temperature in K"),
+        "{err}"
+    );
+    // the same values as monsoon rainfall in mm/day pass
+    let wet = dir.path().join("pr.nc");
+    plain_obs(&wet, "pr", "mm/day", 60, |t, _, x| {
+        2.0 + (t % 12) as f32 * 1.5 + x as f32
+    });
+    let o = s2s(&["inspect", p(&wet)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_hindcast_of_too_few_years_is_refused() {
+    let wl = tempfile::tempdir().unwrap();
+    synth_small(wl.path());
+    let out = wl.path().join("out");
+    let obs = wl.path().join("obs.nc");
+    let hc = synth_files(wl.path(), "hindcast");
+    let fc = synth_files(wl.path(), "forecast");
+    let alpha = wl.path().join("hindcast_ALPHA.nc");
+    // four of the workload's twelve start years (1993-2004)
+    let one = "1993-1996".to_string();
+    let runs: [Vec<&str>; 3] = [
+        vec!["verify", "--hindcast", &hc],
+        vec![
+            "bias-correct",
+            "--method",
+            "scaling",
+            "--hindcast",
+            p(&alpha),
+        ],
+        vec!["combine", "--hindcast", &hc, "--forecast", &fc],
+    ];
+    for mut args in runs {
+        args.extend([
+            "-q",
+            "--var",
+            "pr",
+            "--years",
+            &one,
+            "--obs",
+            p(&obs),
+            "--out",
+            p(&out),
+        ]);
+        let err = fails(&args);
+        assert!(
+            err.contains("start year") && err.contains("at least 5"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn decoding_traps_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let nc4 = dir.path().join("obs4.nc");
+    plain_obs(&nc4, "pr", "mm/day", 24, |t, y, x| 1.0 + (t + y + x) as f32);
+    let classic = dir.path().join("obs.nc");
+    to_classic(&nc4, &classic);
+    let whole = std::fs::read(&classic).unwrap();
+    assert!(s2s(&["inspect", p(&classic)]).status.success());
+    // a classic file short by 1 to 3 bytes (inside its last value)
+    for cut in 1..=3 {
+        let short = dir.path().join(format!("short{cut}.nc"));
+        std::fs::write(&short, &whole[..whole.len() - cut]).unwrap();
+        let err = fails(&["inspect", p(&short)]);
+        assert!(
+            err.contains(&format!("short{cut}.nc")) && err.contains("truncated"),
+            "{err}"
+        );
+    }
+    // broken packing attributes and absurd longitudes
+    let edit = |name: &str, f: &dyn Fn(&mut netcdf::FileMut)| {
+        let path = dir.path().join(name);
+        std::fs::copy(&nc4, &path).unwrap();
+        let mut nc = netcdf::append(&path).unwrap();
+        f(&mut nc);
+        drop(nc);
+        path
+    };
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (
+            edit("scale_text.nc", &|nc| {
+                nc.variable_mut("pr")
+                    .unwrap()
+                    .put_attribute("scale_factor", "0.1")
+                    .unwrap();
+            }),
+            "scale_factor",
+        ),
+        (
+            edit("range.nc", &|nc| {
+                nc.variable_mut("pr")
+                    .unwrap()
+                    .put_attribute("valid_range", vec![500.0f32, 0.0])
+                    .unwrap();
+            }),
+            "inverted",
+        ),
+        (
+            edit("lon.nc", &|nc| {
+                nc.variable_mut("lon")
+                    .unwrap()
+                    .put_values(&[70.0, 80.0, 1e300], ..)
+                    .unwrap();
+            }),
+            "not a longitude in degrees",
+        ),
+    ];
+    for (path, want) in cases {
+        let err = fails(&["inspect", p(&path)]);
+        assert!(
+            err.contains(want) && err.contains(path.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use s2s_ensemble::Cube;
 
 use crate::common::{coord, create, data_f32, s2s, stderr, A};
 
-/// JJAS totals in `mm`, stamped 1 June of 1999–2002 (2000 a leap year), 1000 mm + 10 mm a year.
+/// JJAS totals in `mm`, stamped 1 June of 1999–2003 (2000 a leap year), 1000 mm + 10 mm a year.
 fn jjas_totals(path: &Path) {
     jjas_totals_with_bounds(path, false);
 }
@@ -26,11 +26,11 @@ fn jjas_totals_with_bounds(path: &Path, with_bounds: bool) {
             .days_until(&CfDateTime::ymd(y, m, d), Calendar::Standard)
             .unwrap()
     };
-    let stamps: Vec<f64> = (1999..=2002).map(|y| day(y, 6, 1)).collect();
+    let stamps: Vec<f64> = (1999..=2003).map(|y| day(y, 6, 1)).collect();
     if with_bounds {
         f.add_dimension("nv", 2).unwrap();
-        f.add_dimension("time", 4).unwrap();
-        let b: Vec<f64> = (1999..=2002)
+        f.add_dimension("time", 5).unwrap();
+        let b: Vec<f64> = (1999..=2003)
             .flat_map(|y| [day(y, 6, 1), day(y, 9, 30)])
             .collect();
         let mut v = f.add_variable::<f64>("time_bnds", &["time", "nv"]).unwrap();
@@ -59,7 +59,7 @@ fn jjas_totals_with_bounds(path: &Path, with_bounds: bool) {
         &[70.0, 72.0],
         &[("units", A::T("degrees_east"))],
     );
-    let v: Vec<f32> = (0..4).flat_map(|t| [1000.0 + 10.0 * t as f32; 4]).collect();
+    let v: Vec<f32> = (0..5).flat_map(|t| [1000.0 + 10.0 * t as f32; 4]).collect();
     data_f32(
         &mut f,
         "pr",
@@ -69,10 +69,10 @@ fn jjas_totals_with_bounds(path: &Path, with_bounds: bool) {
     );
 }
 
-/// A hindcast of one start a year (1 May 1999–2002) whose only lead is `months` (start, width).
+/// A hindcast of one start a year (1 May 1999–2003) whose only lead is `months` (start, width).
 fn hindcast(start_month_offset: f64, width: f64) -> Cube {
     let coords = Coords {
-        init: (1999..=2002).map(|y| CfDateTime::ymd(y, 5, 1)).collect(),
+        init: (1999..=2003).map(|y| CfDateTime::ymd(y, 5, 1)).collect(),
         member: vec![0],
         lead: vec![Lead::months(start_month_offset, width)],
         spatial: Spatial::Grid {
@@ -81,7 +81,7 @@ fn hindcast(start_month_offset: f64, width: f64) -> Cube {
         },
     };
     Cube::new(
-        Array5::from_elem((4, 1, 1, 2, 2), 1.0),
+        Array5::from_elem((5, 1, 1, 2, 2), 1.0),
         coords,
         Meta::new("HC", "pr", "mm/day", Calendar::Standard),
     )
