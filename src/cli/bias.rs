@@ -100,12 +100,14 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     if !g.quiet {
         // Results (what was made, where) to stdout; warnings on stderr.
-        println!(
+        outln!(
             "{} ({}, {}):",
-            report.method, report.cross_validation, report.units
-        );
+            report.method,
+            report.cross_validation,
+            report.units
+        )?;
         for p in &report.written {
-            println!("  {}", p.display());
+            outln!("  {}", p.display())?;
         }
         if report.untrained > 0 {
             eprintln!(

@@ -181,13 +181,15 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     // Results (what was made, where) to stdout; timing is a diagnostic, on stderr.
     if !g.quiet {
-        println!(
+        outln!(
             "{} ({} models, {} leads)",
-            report.method, report.models, report.leads
-        );
-        println!("  {}", report.hindcast_file.display());
+            report.method,
+            report.models,
+            report.leads
+        )?;
+        outln!("  {}", report.hindcast_file.display())?;
         if let Some(f) = &report.forecast_file {
-            println!("  {}", f.display());
+            outln!("  {}", f.display())?;
         }
         let rss = peak_rss_mib().map_or(String::new(), |m| format!(", peak memory {m:.0} MiB"));
         eprintln!("  {:.1} s{rss}", started.elapsed().as_secs_f64());

@@ -5,6 +5,16 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `println!` that returns the error of a closed or full stdout (for `?`) instead of
+/// panicking: a closed pipe (`s2s verify … | head -1`) ends the run quietly with success, a
+/// full disk is an error — ripgrep's rule.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err(anyhow::Error::from)
+    }};
+}
+
 mod bias;
 mod combine;
 mod cyclones;

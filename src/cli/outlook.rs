@@ -41,17 +41,17 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     if !g.quiet {
         let [md, html, json] = &report.bulletin;
-        println!("bulletin: {}", md.display());
-        println!("  {}", html.display());
-        println!("  {}", json.display());
+        outln!("bulletin: {}", md.display())?;
+        outln!("  {}", html.display())?;
+        outln!("  {}", json.display())?;
         for v in &report.variables {
-            println!("  {}", v.netcdf.display());
+            outln!("  {}", v.netcdf.display())?;
             for m in &v.maps {
-                println!("  {}", m.display());
+                outln!("  {}", m.display())?;
             }
         }
         for b in &report.region_bulletins {
-            println!("  {}", b.display());
+            outln!("  {}", b.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)

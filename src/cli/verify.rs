@@ -145,26 +145,28 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // The table is the result: printed with --quiet too.
-    print_table(&report.summary, &plan.scores);
+    print_table(&report.summary, &plan.scores)?;
     if !g.quiet {
-        println!(
+        outln!(
             "  {}\n  {}",
             report.skill_file.display(),
             report.summary_file.display()
-        );
+        )?;
         if let Some(p) = report.diagrams.first() {
-            println!(
+            outln!(
                 "  {} diagram PNGs, e.g. {}",
                 report.diagrams.len(),
                 p.display()
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(clippy::print_stdout)]
-fn print_table(summary: &Summary, scores: &std::collections::BTreeSet<&'static str>) {
+fn print_table(
+    summary: &Summary,
+    scores: &std::collections::BTreeSet<&'static str>,
+) -> anyhow::Result<()> {
     // The scalar scores asked for, in the table's order; one row per region, model and lead.
     let columns: Vec<&str> = ["acc", "rmse", "msss", "rpss", "crpss"]
         .into_iter()
@@ -187,10 +189,10 @@ fn print_table(summary: &Summary, scores: &std::collections::BTreeSet<&'static s
             head.push_str(&format!(" {:>17}", "RPSS interval"));
         }
     }
-    println!("{}", head.trim_end());
+    outln!("{}", head.trim_end())?;
     for r in &summary.regions {
         if r.cells == 0 {
-            println!("{:<16} (no grid cell in the region)", r.region);
+            outln!("{:<16} (no grid cell in the region)", r.region)?;
             continue;
         }
         for m in &r.models {
@@ -222,7 +224,7 @@ fn print_table(summary: &Summary, scores: &std::collections::BTreeSet<&'static s
                         row.push_str(&format!(" {interval:>17}"));
                     }
                 }
-                println!("{}", row.trim_end());
+                outln!("{}", row.trim_end())?;
             }
         }
         for m in r.models.iter().filter(|m| m.kind != SystemKind::Model) {
@@ -232,17 +234,17 @@ fn print_table(summary: &Summary, scores: &std::collections::BTreeSet<&'static s
                     .iter()
                     .map(|s| format!("{s:.2}"))
                     .collect();
-                println!(
+                outln!(
                     "{:<16} {} at {}: reliability slope per category, lowest first: {} (1 reliable, < 1 overconfident)",
                     r.region,
                     m.model,
                     l.lead,
                     slopes.join(" / ")
-                );
+                )?;
             }
         }
         for c in &r.mme_against_best_model {
-            println!(
+            outln!(
                 "{:<16} MME − best model ({}) RPSS at {}: {:+.3}{}",
                 r.region,
                 c.best_model,
@@ -251,7 +253,8 @@ fn print_table(summary: &Summary, scores: &std::collections::BTreeSet<&'static s
                 c.mme_better_in_resamples
                     .map(|p| format!(" (MME higher in {:.0} % of resamples)", p * 100.0))
                     .unwrap_or_default()
-            );
+            )?;
         }
     }
+    Ok(())
 }

@@ -21,6 +21,9 @@
 //! - [`mod@write`] writes products in the CDO layout (at most `(time, lead, y, x)` per variable,
 //!   the default) or the N-D layout; [`geotiff`] writes maps for GIS (`s2s export`).
 //!
+//! - [`names`] refuses files whose names are not UTF-8 before the `netcdf` crate (which would
+//!   panic on them) sees them; [`read::open`] also refuses files shorter than their header.
+//!
 //! Only this module (and the runner) touch files; the science modules take arrays.
 //!
 //! Threads: the `netcdf` crate serialises every libnetcdf call behind one lock, so reading is
@@ -38,6 +41,7 @@ pub mod geotiff;
 #[cfg(feature = "grib")]
 pub mod grib;
 pub mod inspect;
+pub mod names;
 pub mod probabilities;
 pub mod products;
 pub mod read;

@@ -214,6 +214,12 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
             reason,
         });
     }
+    if let Some(problem) = super::names::first_invalid_name(path) {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            reason: format!("{problem}: rename it (ncrename) to a UTF-8 name"),
+        });
+    }
     netcdf::open(path).map_err(|e| Error::NotNetcdf {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -1413,6 +1419,16 @@ fn read_variable(
     };
     let mut init_idx: Vec<usize> = (0..init.len()).filter(|&i| init_ok[i]).collect();
     let dropped_times = init.len() - init_idx.len();
+    // A forecast's start date is never legitimately missing: a hole there means the file is
+    // damaged, and dropping the start would pair the others with the wrong observations.
+    if kind == CubeKind::Forecast && dropped_times > 0 {
+        let k = init_ok.iter().position(|ok| !ok).unwrap_or(0);
+        return Err(derr(format!(
+            "start date {} of {} is missing (NaN or fill value in the time coordinate): repair the time coordinate, e.g. with cdo settaxis",
+            k + 1,
+            init.len()
+        )));
+    }
     if init_idx.is_empty() {
         return Err(derr("every time value is missing".into()));
     }

@@ -407,3 +407,108 @@ fn decoding_traps_are_refused() {
         );
     }
 }
+
+#[test]
+fn names_that_are_not_utf8_are_refused_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let nc4 = dir.path().join("obs4.nc");
+    plain_obs(&nc4, "pr", "mm/day", 12, |t, y, x| 1.0 + (t + y + x) as f32);
+    {
+        let mut f = netcdf::append(&nc4).unwrap();
+        f.variable_mut("pr")
+            .unwrap()
+            .put_attribute("qqnote", "x")
+            .unwrap();
+        f.add_attribute("qqglobal", "y").unwrap();
+    }
+    let classic = dir.path().join("obs.nc");
+    to_classic(&nc4, &classic);
+    let whole = std::fs::read(&classic).unwrap();
+    let patched = |from: &[u8], to: &[u8], name: &str| {
+        let at = whole.windows(from.len()).position(|w| w == from).unwrap();
+        let mut b = whole.clone();
+        b[at..at + to.len()].copy_from_slice(to);
+        let path = dir.path().join(name);
+        std::fs::write(&path, b).unwrap();
+        path
+    };
+    for (from, to, name, what) in [
+        (&b"qqnote"[..], &b"\xff\xfenote"[..], "attr.nc", "attribute"),
+        (b"qqglobal", b"\xc3\x28global", "global.nc", "attribute"),
+        (b"lon\0", b"l\xe9n\0", "dim.nc", "dimension"),
+    ] {
+        let path = patched(from, to, name);
+        for cmd in [
+            vec!["inspect", p(&path)],
+            vec![
+                "regrid",
+                "--method",
+                "bilinear",
+                "--grid",
+                "2",
+                p(&path),
+                p(&dir.path().join("o.nc")),
+            ],
+        ] {
+            let err = fails(&cmd);
+            assert!(
+                err.contains(name) && err.contains("not valid UTF-8") && err.contains(what),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_closed_or_full_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let wl = tempfile::tempdir().unwrap();
+    synth_small(wl.path());
+    let hc = synth_files(wl.path(), "hindcast");
+    let obs = wl.path().join("obs.nc");
+    let args = |out: &str| -> Vec<String> {
+        [
+            "verify",
+            "-O",
+            "--hindcast",
+            &hc,
+            "--obs",
+            p(&obs),
+            "--var",
+            "pr",
+            "--scores",
+            "acc",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    // stdout a pipe nobody reads (`s2s verify … | true`): quiet success
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s2s"))
+        .args(args(p(&wl.path().join("a"))))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(o.status.success(), "{err}");
+    // stdout a full disk: one error line, exit 1
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_s2s"))
+        .args(args(p(&wl.path().join("b"))))
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left"), "{err}");
+}
