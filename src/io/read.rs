@@ -1361,9 +1361,9 @@ fn read_variable(
         return Ok(cube);
     }
     let layout = detect_layout(meta, vm, &opts.dims).map_err(derr)?;
-    let var = file
-        .variable(&vm.name)
-        .expect("variable listed in the metadata");
+    let var = file.variable(&vm.name).ok_or_else(|| {
+        derr("is listed by libnetcdf but cannot be opened by its name (a damaged name?)".into())
+    })?;
     let stored = stored_type(&var)
         .ok_or_else(|| derr(format!("type {} cannot be read as numbers", vm.dtype)))?;
 

@@ -725,3 +725,37 @@ fn masked_current_cells_are_a_coast() {
         json["coasts"]
     );
 }
+
+#[test]
+fn a_particle_cloud_beyond_the_memory_budget_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let uniform = synth_currents(&d.join("u"), "uniform");
+    let out = d.join("out");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.0",
+        "--lon",
+        "82.5",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "30",
+        "--currents",
+        &uniform,
+        "--particles",
+        "100000000",
+        "--countries",
+        &open_sea(d),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("memory budget") && err.contains("--particles"),
+        "{err}"
+    );
+    assert!(!out.join("trajectories.nc").exists());
+}

@@ -512,3 +512,27 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("No space left"), "{err}");
 }
+
+#[test]
+fn inputs_that_once_crashed_get_one_clean_error() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nc"))
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no regression inputs in {}",
+        dir.display()
+    );
+    for f in files {
+        let err = fails(&["inspect", p(&f)]);
+        assert_eq!(err.lines().count(), 1, "{}: {err}", f.display());
+        assert!(
+            err.starts_with("error: ") && err.contains(f.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
+    }
+}
