@@ -29,6 +29,11 @@ use std::time::{Duration, Instant};
 const REPORT_EVERY: u64 = 100;
 /// A worker that has not reported for this long is hung.
 const HANG_AFTER: Duration = Duration::from_secs(60);
+/// Inputs a worker runs before a fresh one takes over: libnetcdf and HDF5 leak about 1.5 KB
+/// per rejected file, which would otherwise add up to the address-space limit.
+const INPUTS_PER_WORKER: u64 = 200_000;
+/// Exit status of a worker that caught a panic.
+const PANICKED: u8 = 3;
 /// Memory budget of header-sized allocations in a worker.
 const WORKER_BUDGET_BYTES: u64 = 512 << 20;
 /// Address-space limit of a worker.
@@ -228,7 +233,13 @@ fn worker(args: &Args, k: usize) -> ExitCode {
         libc::setrlimit(libc::RLIMIT_AS, &lim);
     }
     s2s_ensemble::memory::set_max_memory(WORKER_BUDGET_BYTES);
-    std::panic::set_hook(Box::new(|_| {}));
+    // the message and place of a panic, kept beside its input
+    static LAST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut m) = LAST_PANIC.lock() {
+            *m = info.to_string();
+        }
+    }));
     let seeds = corpus(&args.corpus);
     if seeds.is_empty() {
         eprintln!("error: no .nc files in {}", args.corpus.display());
@@ -249,15 +260,21 @@ fn worker(args: &Args, k: usize) -> ExitCode {
         let outcome = std::panic::catch_unwind(|| {
             let _ = s2s_ensemble::io::inspect_file(&input, &opts);
         });
+        n += 1;
         if outcome.is_err() {
             panics += 1;
             let _ = std::fs::create_dir_all(&args.crashes);
-            let _ = std::fs::write(
-                args.crashes.join(format!("panic-{:016x}.nc", hash(&bytes))),
-                &bytes,
-            );
+            let name = format!("panic-{:016x}", hash(&bytes));
+            let _ = std::fs::write(args.crashes.join(format!("{name}.nc")), &bytes);
+            let message = LAST_PANIC.lock().map(|m| m.clone()).unwrap_or_default();
+            let _ = std::fs::write(args.crashes.join(format!("{name}.txt")), message);
+            // a panic may leave a lock poisoned or libnetcdf mid-call: a fresh worker goes on
+            let _ = std::fs::write(&count_file, format!("{n} {panics}"));
+            return ExitCode::from(PANICKED);
         }
-        n += 1;
+        if n >= INPUTS_PER_WORKER {
+            break;
+        }
         if n % REPORT_EVERY == 0 {
             let _ = std::fs::write(&count_file, format!("{n} {panics}"));
         }
@@ -352,19 +369,20 @@ fn supervise(args: &Args) -> ExitCode {
             }
             if status.is_some() || hung {
                 let ok = status.is_some_and(|s| s.success());
-                if !ok && !hung {
+                let panicked = status.is_some_and(|s| s.code() == Some(i32::from(PANICKED)));
+                if !ok && !hung && !panicked {
                     aborts += 1;
                     keep_input(args, &input, "abort");
                 }
-                // the input that ended a worker counts too
-                let finished = n + u64::from(!ok);
+                // the input that ended a worker counts too (a panic's is already counted)
+                let finished = n + u64::from(!ok && !panicked);
                 job.1 += finished;
                 panics += p;
                 done += finished;
                 job.0 = None;
                 let left_time = args.seconds - t0.elapsed().as_secs_f64();
                 let left_inputs = per_job.saturating_sub(job.1);
-                if !ok && left_time > 1.0 && left_inputs > 0 {
+                if left_time > 1.0 && left_inputs > 0 {
                     match spawn(k, launches, left_inputs, left_time) {
                         Ok(c) => {
                             job.0 = Some(c);

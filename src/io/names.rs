@@ -3,7 +3,9 @@
 //! variable, attribute or group name (a damaged header, a Latin-1 name written by an old tool)
 //! would end the process with a panic. Before the crate sees a file, [`first_invalid_name`]
 //! walks every name through libnetcdf's C interface (under the library's global lock) and the
-//! reader refuses such a file with an error naming the object.
+//! reader refuses such a file with an error naming the object. The same walk asks libnetcdf to
+//! describe every dimension each variable uses, since the crate unwraps those calls too (a
+//! damaged NetCDF-4 file can list a dimension id it cannot describe).
 //!
 //! Reported upstream behaviour: `Variable::name`, `Dimension::name`, `Group::name` and
 //! `Attribute::name` of netcdf 0.12 panic on invalid UTF-8 (they could return lossy strings).
@@ -79,11 +81,32 @@ unsafe fn walk_group(ncid: c_int, depth: usize) -> Result<(), String> {
         if ok(nc::nc_inq_varids(ncid, &mut nv, ids.as_mut_ptr())) {
             for &id in &ids {
                 buf.fill(0);
-                if ok(nc::nc_inq_varname(ncid, id, buf.as_mut_ptr().cast())) {
-                    check(&format!("variable {}", id + 1), &buf)?;
-                    let owner = format!("variable '{}'", String::from_utf8_lossy(name_bytes(&buf)));
-                    attributes(id, &owner, &mut buf)?;
+                if !ok(nc::nc_inq_varname(ncid, id, buf.as_mut_ptr().cast())) {
+                    return Err(format!(
+                        "libnetcdf lists variable {} but cannot name it (a damaged file)",
+                        id + 1
+                    ));
                 }
+                check(&format!("variable {}", id + 1), &buf)?;
+                let owner = format!("variable '{}'", String::from_utf8_lossy(name_bytes(&buf)));
+                // every dimension the variable uses must be one libnetcdf can describe (the
+                // crate unwraps these calls)
+                let mut nd: c_int = 0;
+                if ok(nc::nc_inq_varndims(ncid, id, &mut nd)) && nd > 0 {
+                    let mut dims = vec![0 as c_int; nd as usize];
+                    if ok(nc::nc_inq_vardimid(ncid, id, dims.as_mut_ptr())) {
+                        for &d in &dims {
+                            let mut len = 0usize;
+                            buf.fill(0);
+                            if !ok(nc::nc_inq_dimname(ncid, d, buf.as_mut_ptr().cast()))
+                                || !ok(nc::nc_inq_dimlen(ncid, d, &mut len))
+                            {
+                                return Err(format!("{owner} uses dimension id {d}, which libnetcdf cannot describe (a damaged file)"));
+                            }
+                        }
+                    }
+                }
+                attributes(id, &owner, &mut buf)?;
             }
         }
     }
@@ -104,8 +127,9 @@ unsafe fn walk_group(ncid: c_int, depth: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// The first name in the file at `path` that is not valid UTF-8, described; `None` when every
-/// name is valid or the file does not open (the reader then reports why).
+/// The first name in the file at `path` that is not valid UTF-8, or the first variable or
+/// dimension libnetcdf lists but cannot describe (the crate would unwrap the failed call),
+/// described; `None` when all is sound or the file does not open (the reader then says why).
 pub fn first_invalid_name(path: &Path) -> Option<String> {
     let c_path = CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     let _lock = nc::libnetcdf_lock.lock();

@@ -217,7 +217,11 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
     if let Some(problem) = super::names::first_invalid_name(path) {
         return Err(Error::Input {
             path: path.to_path_buf(),
-            reason: format!("{problem}: rename it (ncrename) to a UTF-8 name"),
+            reason: if problem.contains("UTF-8") {
+                format!("{problem}: rename it (ncrename) to a UTF-8 name")
+            } else {
+                problem
+            },
         });
     }
     netcdf::open(path).map_err(|e| Error::NotNetcdf {
@@ -885,7 +889,10 @@ fn cadence(times: &[CfDateTime], cal: Calendar) -> Lead {
         .filter_map(|w| w[0].days_until(&w[1], cal).ok())
         .collect();
     d.sort_by(f64::total_cmp);
-    let med = d[d.len() / 2];
+    // no interval between two valid dates (dates out of the calendar): a daily series
+    let Some(&med) = d.get(d.len() / 2) else {
+        return Lead::days(0.0, 1.0);
+    };
     match med {
         m if m < 0.99 => Lead {
             start: 0.0,
