@@ -536,3 +536,113 @@ fn inputs_that_once_crashed_get_one_clean_error() {
         );
     }
 }
+
+/// Whether every output in `dir` is whole: NetCDF files open, PNGs end with their IEND chunk,
+/// JSON parses; and no temporary lies under a final name.
+fn outputs_are_whole(dir: &Path) -> Result<usize, String> {
+    let mut n = 0;
+    for (name, bytes) in listing(dir) {
+        if name.starts_with('.') || name.contains("/.") {
+            // staging folders, locks and temporaries: never final names
+            if !(name.starts_with(".s2s-stage-") || name == ".s2s.lock" || name.contains(".tmp-")) {
+                return Err(format!("unexpected hidden file {name}"));
+            }
+            continue;
+        }
+        n += 1;
+        let whole = if name.ends_with(".nc") {
+            netcdf::open(dir.join(&name)).is_ok()
+        } else if name.ends_with(".png") {
+            bytes.len() > 12 && &bytes[bytes.len() - 8..bytes.len() - 4] == b"IEND"
+        } else if name.ends_with(".json") {
+            serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
+        } else {
+            true
+        };
+        if !whole {
+            return Err(format!("{name} is not whole"));
+        }
+    }
+    Ok(n)
+}
+
+#[test]
+fn a_run_killed_at_any_point_leaves_the_previous_set_or_the_new_one() {
+    use std::process::{Command, Stdio};
+    let wl = tempfile::tempdir().unwrap();
+    synth_small(wl.path());
+    let out = wl.path().join("skill");
+    let obs = wl.path().join("obs.nc");
+    let o = verify_into(wl.path(), &obs, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = listing(&out);
+    let names = |l: &[(String, Vec<u8>)]| {
+        l.iter()
+            .map(|x| x.0.clone())
+            .filter(|n| !n.starts_with('.'))
+            .collect::<Vec<_>>()
+    };
+    // kill -9 at points spread over a run (reading, scoring, drawing, writing)
+    for delay_ms in [20u64, 60, 120, 200, 300, 450, 700] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s2s"))
+            .args([
+                "verify",
+                "-q",
+                "-O",
+                "--hindcast",
+                &synth_files(wl.path(), "hindcast"),
+                "--obs",
+                p(&obs),
+                "--var",
+                "pr",
+                "--scores",
+                "acc,rpss",
+                "--out",
+                p(&out),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let n =
+            outputs_are_whole(&out).unwrap_or_else(|e| panic!("killed after {delay_ms} ms: {e}"));
+        assert_eq!(
+            n,
+            names(&before).len(),
+            "killed after {delay_ms} ms: a mixed or partial set"
+        );
+    }
+    // the next run cleans what the killed ones left
+    let o = verify_into(wl.path(), &obs, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(names(&listing(&out)), names(&before));
+    assert!(
+        listing(&out).iter().all(|(n, _)| !n.starts_with('.')),
+        "left over: {:?}",
+        names(&listing(&out))
+    );
+}
+
+#[test]
+fn two_runs_into_one_folder_do_not_mix() {
+    let wl = tempfile::tempdir().unwrap();
+    synth_small(wl.path());
+    let out = wl.path().join("skill");
+    let obs = wl.path().join("obs.nc");
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| verify_into(wl.path(), &obs, &out));
+        let b = s.spawn(|| verify_into(wl.path(), &obs, &out));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let ok = [&a, &b].iter().filter(|o| o.status.success()).count();
+    assert!(ok >= 1, "{}\n{}", stderr(&a), stderr(&b));
+    for o in [&a, &b] {
+        if !o.status.success() {
+            assert!(stderr(o).contains("another s2s run"), "{}", stderr(o));
+        }
+    }
+    outputs_are_whole(&out).unwrap();
+}
