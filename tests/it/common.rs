@@ -26,6 +26,23 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs a command that must fail; returns its stderr after checking the failure is clean.
+pub fn fails(args: &[&str]) -> String {
+    let o = s2s(args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "s2s {args:?} should exit 1:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.lines().all(|l| l.starts_with("error: ")),
+        "one line per error: {err}"
+    );
+    err
+}
+
 /// A text attribute or a numeric one.
 pub enum A<'a> {
     T(&'a str),

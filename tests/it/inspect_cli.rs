@@ -9,23 +9,6 @@ fn ok(args: &[&str]) -> String {
     stdout(&o)
 }
 
-/// Runs a command that must fail; returns its stderr after checking the failure is clean.
-fn fails(args: &[&str]) -> String {
-    let o = s2s(args);
-    let err = stderr(&o);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "s2s {args:?} should exit 1:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(
-        err.lines().all(|l| l.starts_with("error: ")),
-        "one line per error: {err}"
-    );
-    err
-}
-
 #[test]
 fn nmme_iri_files() {
     let out = ok(&[

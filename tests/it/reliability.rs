@@ -7,19 +7,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// Runs a command that must fail cleanly; returns its stderr.
-fn fails(args: &[&str]) -> String {
-    let o = s2s(args);
-    let err = stderr(&o);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "s2s {args:?} should exit 1:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -72,16 +59,13 @@ fn sizes_from_headers_and_flags_are_refused_before_allocating() {
     declared_only(&huge, 1_000_000);
     assert!(std::fs::metadata(&huge).unwrap().len() < 20 << 20);
     let out = dir.path().join("out.nc");
-    let err = fails(&[
-        "regrid",
-        "-q",
-        "--method",
-        "bilinear",
-        "--grid",
-        "2",
-        p(&huge),
-        p(&out),
-    ]);
+    let regrid = |extra: &[&str], input: &Path| {
+        let mut args = vec!["regrid", "-q", "--method", "bilinear"];
+        args.extend_from_slice(extra);
+        args.extend([p(input), p(&out)]);
+        fails(&args)
+    };
+    let err = regrid(&["--grid", "2"], &huge);
     assert!(
         err.contains("memory budget") && err.contains("huge.nc"),
         "{err}"
@@ -90,33 +74,13 @@ fn sizes_from_headers_and_flags_are_refused_before_allocating() {
     // a target grid of 0.001°: 6.5e10 cells
     let small = dir.path().join("small.nc");
     declared_only(&small, 2);
-    let err = fails(&[
-        "regrid",
-        "-q",
-        "--method",
-        "bilinear",
-        "--grid",
-        "0.001",
-        p(&small),
-        p(&out),
-    ]);
+    let err = regrid(&["--grid", "0.001"], &small);
     assert!(
         err.contains("memory budget") && err.contains("coarser spacing"),
         "{err}"
     );
     // an explicit budget applies to ordinary files too
-    let err = fails(&[
-        "regrid",
-        "-q",
-        "--method",
-        "bilinear",
-        "--max-memory",
-        "100K",
-        "--grid",
-        "2",
-        p(&small),
-        p(&out),
-    ]);
+    let err = regrid(&["--max-memory", "100K", "--grid", "2"], &small);
     assert!(err.contains("memory budget of 100 KiB"), "{err}");
     // a size that is not one is a usage error (exit 2)
     let o = s2s(&["regrid", "--max-memory", "lots", p(&small), p(&out)]);
