@@ -61,6 +61,10 @@ pub struct Cli {
     /// memory): inputs, grids and particle clouds beyond it are refused before allocating.
     #[arg(long, global = true, help_heading = "Global options", value_name = "SIZE", value_parser = parse_memory)]
     max_memory: Option<u64>,
+    /// Read precipitation fields that look implausible as a whole (every value below 0.01
+    /// mm/day, or a median above 50 mm/day) instead of refusing them; the hard ranges stay.
+    #[arg(long, global = true, help_heading = "Global options")]
+    allow_implausible: bool,
     /// Compression of NetCDF outputs: deflate level 0 (none, fastest) to 9 (default 1).
     #[arg(long, global = true, help_heading = "Global options", value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=9))]
     deflate: i32,
@@ -279,6 +283,7 @@ pub fn run() -> ExitCode {
     }
     s2s_ensemble::io::set_assumed_units(table);
     s2s_ensemble::io::clobber::set_overwrite(cli.overwrite);
+    s2s_ensemble::io::set_whole_field_checks(!cli.allow_implausible);
     if let Some(bytes) = cli.max_memory {
         s2s_ensemble::memory::set_max_memory(bytes);
     }

@@ -68,6 +68,21 @@ static ASSUMED_UNITS: std::sync::RwLock<crate::units::AssumedUnits> =
         any: None,
     });
 
+/// Whether the whole-field plausibility checks of precipitation (implausibly dry or wet, see
+/// [`crate::units::Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY`]) refuse a field; the binary turns
+/// them off with `--allow-implausible` for the rare real field they misjudge (one day over a
+/// small box under a cyclone). The hard ranges of each quantity stay.
+static WHOLE_FIELD_CHECKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the whole-field plausibility checks of precipitation on or off.
+pub fn set_whole_field_checks(on: bool) {
+    WHOLE_FIELD_CHECKS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn whole_field_checks() -> bool {
+    WHOLE_FIELD_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Replaces the process's table of assumed units.
 pub fn set_assumed_units(table: crate::units::AssumedUnits) {
     *ASSUMED_UNITS.write().unwrap_or_else(|p| p.into_inner()) = table;

@@ -323,7 +323,7 @@ fn implausibly_wet<'a>(
             "are they a total over a season or year, or mm/hour or cm, labelled as mm/day?"
         };
         return Err(format!(
-            "the median of the values is {median:.1} mm/day (from units '{units_in}', range {lo:.1}..{hi:.1}): implausibly wet — {cause} (--assume-units overrides the units; check the variable with --var)"
+            "the median of the values is {median:.1} mm/day (from units '{units_in}', range {lo:.1}..{hi:.1}): implausibly wet — {cause} (--assume-units overrides the units; check the variable with --var; --allow-implausible reads it anyway)"
         ));
     }
     Ok(())
@@ -927,7 +927,10 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
             ..opts.clone()
         };
         let set = super::fileset::read_set(&files, |f| read_cube(f, &each))?;
-        if set.meta.quantity == crate::units::Quantity::Precipitation && !opts.keep_units {
+        if set.meta.quantity == crate::units::Quantity::Precipitation
+            && !opts.keep_units
+            && super::whole_field_checks()
+        {
             let finite = set.values.iter().filter(|v| v.is_finite());
             let mx = finite.clone().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             implausibly_dry(finite.count(), f64::from(mx), &set.meta.units)
@@ -1718,7 +1721,10 @@ fn read_variable(
         }
         if let Some((lo, hi)) = quantity.plausible_range() {
             let (mn, mx) = (f64::from(mn), f64::from(mx));
-            if quantity == Quantity::Precipitation && !opts.part_of_set {
+            if quantity == Quantity::Precipitation
+                && !opts.part_of_set
+                && super::whole_field_checks()
+            {
                 implausibly_dry(n_finite, mx, &units_in).map_err(uerr)?;
                 implausibly_wet(values.iter(), &units_in).map_err(uerr)?;
             }

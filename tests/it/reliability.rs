@@ -255,6 +255,9 @@ fn a_temperature_in_kelvin_labelled_as_rainfall_is_refused() {
             && err.contains("temperature in K"),
         "{err}"
     );
+    // read anyway when the user says so
+    let o = s2s(&["inspect", "--allow-implausible", p(&k)]);
+    assert!(o.status.success(), "{}", stderr(&o));
     // the same values as monsoon rainfall in mm/day pass
     let wet = dir.path().join("pr.nc");
     plain_obs(&wet, "pr", "mm/day", 60, |t, _, x| {
