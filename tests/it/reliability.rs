@@ -613,3 +613,53 @@ fn two_runs_into_one_folder_do_not_mix() {
     }
     outputs_are_whole(&out).unwrap();
 }
+
+#[test]
+fn an_outlook_failing_on_its_second_variable_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let syn = dir.path().join("synthetic");
+    let o = s2s(&["synth", "-q", "--preset", "asia", "--out", p(&syn)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // temperature in °C declared as mm/day: refused when the second variable is read, after
+    // the rainfall products are made
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/asia.toml"))
+            .unwrap();
+    let cut = text.find("[cyclones]").unwrap();
+    let cfg = dir.path().join("asia.toml");
+    std::fs::write(
+        &cfg,
+        text[..cut].replace("periods = [", "units = { tas = \"mm/day\" }\nperiods = ["),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("bulletin.md"), "the previous bulletin").unwrap();
+    let err = fails(&["outlook", "-q", "-O", "--config", p(&cfg), "--out", p(&out)]);
+    assert!(err.contains("tas"), "{err}");
+    assert_eq!(
+        listing(&out),
+        vec![("bulletin.md".to_string(), b"the previous bulletin".to_vec())]
+    );
+}
+
+#[test]
+fn a_missing_forecast_start_date_is_an_error_not_a_dropped_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fc.nc");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/forecast_netcdf4.nc"),
+        &f,
+    )
+    .unwrap();
+    assert!(s2s(&["inspect", p(&f)]).status.success());
+    {
+        let mut nc = netcdf::append(&f).unwrap();
+        nc.variable_mut("S")
+            .unwrap()
+            .put_values(&[0.0, f64::NAN], ..)
+            .unwrap();
+    }
+    let err = fails(&["inspect", p(&f)]);
+    assert!(err.contains("start date 2 of 2 is missing"), "{err}");
+}
