@@ -71,6 +71,33 @@ fn sizes_from_headers_and_flags_are_refused_before_allocating() {
         "{err}"
     );
     assert!(!out.exists());
+    // every subcommand that reads it
+    let folder = dir.path().join("products");
+    let (h, f) = (p(&huge).to_string(), p(&folder).to_string());
+    let runs: [Vec<&str>; 5] = [
+        vec!["inspect", &h],
+        vec!["verify", "--hindcast", &h, "--obs", &h, "--out", &f],
+        vec!["combine", "--hindcast", &h, "--forecast", &h, "--out", &f],
+        vec![
+            "bias-correct",
+            "--method",
+            "scaling",
+            "--var",
+            "pr",
+            "--hindcast",
+            &h,
+            "--obs",
+            &h,
+            "--out",
+            &f,
+        ],
+        vec!["spi", &h, p(&out)],
+    ];
+    for args in runs {
+        let err = fails(&args);
+        assert!(err.contains("memory budget"), "{args:?}: {err}");
+    }
+    assert!(!out.exists() && listing(&folder).is_empty());
     // a target grid of 0.001°: 6.5e10 cells
     let small = dir.path().join("small.nc");
     declared_only(&small, 2);
