@@ -548,18 +548,25 @@ fn attribute(v: &Value) -> Option<netcdf::AttributeValue> {
 /// The whole array, C order, native byte order.
 fn decode_array(store: &Path, a: &ArrayMeta) -> Result<Vec<u8>> {
     let item = a.dtype.size();
-    let count: u64 = a.shape.iter().map(|&n| n as u64).product();
-    let chunk_count: u64 = a.chunks.iter().map(|&n| n as u64).product();
-    let too_big = |n: u64| n.saturating_mul(item as u64) > ZARR_MAX_ARRAY_BYTES;
+    // products overflow-checked: a hostile shape saturates and is refused
+    let product = |dims: &[usize]| {
+        dims.iter()
+            .try_fold(1u64, |acc, &n| acc.checked_mul(n as u64))
+            .unwrap_or(u64::MAX)
+    };
+    let count = product(&a.shape);
+    let chunk_count = product(&a.chunks);
+    let limit = ZARR_MAX_ARRAY_BYTES.min(crate::memory::max_memory());
+    let too_big = |n: u64| n.saturating_mul(item as u64) > limit;
     if too_big(count) || too_big(chunk_count) {
         return Err(bad(
             store,
             format!(
-                "array '{}' declares {:?} values of {item} bytes (chunks {:?}): more than the {} GiB one array may take",
+                "array '{}' declares {:?} values of {item} bytes (chunks {:?}): more than the {} one array may take (the memory budget, --max-memory)",
                 a.name,
                 a.shape,
                 a.chunks,
-                ZARR_MAX_ARRAY_BYTES >> 30
+                crate::memory::human_bytes(limit)
             ),
         ));
     }

@@ -690,3 +690,29 @@ fn a_missing_forecast_start_date_is_an_error_not_a_dropped_step() {
     let err = fails(&["inspect", p(&f)]);
     assert!(err.contains("start date 2 of 2 is missing"), "{err}");
 }
+
+#[test]
+fn a_zarr_store_declaring_an_overflowing_shape_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("huge.zarr");
+    std::fs::create_dir_all(store.join("x")).unwrap();
+    std::fs::write(store.join(".zgroup"), r#"{"zarr_format": 2}"#).unwrap();
+    // 2^40 × 2^40 values: the product overflows 64 bits
+    std::fs::write(
+        store.join("x/.zarray"),
+        r#"{"shape": [1099511627776, 1099511627776], "chunks": [4, 4], "dtype": "<f4",
+            "fill_value": "NaN", "filters": null, "order": "C", "zarr_format": 2,
+            "compressor": null}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        store.join("x/.zattrs"),
+        r#"{"_ARRAY_DIMENSIONS": ["lat", "lon"]}"#,
+    )
+    .unwrap();
+    let err = fails(&["inspect", p(&store)]);
+    assert!(
+        err.contains("huge.zarr") && err.contains("memory budget"),
+        "{err}"
+    );
+}
