@@ -110,7 +110,7 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             outln!("  {}", p.display())?;
         }
         if report.untrained > 0 {
-            eprintln!(
+            errln!(
                 "  {} targets left missing: too few observations to train on",
                 report.untrained
             );

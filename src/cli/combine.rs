@@ -192,7 +192,7 @@ pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             outln!("  {}", f.display())?;
         }
         let rss = peak_rss_mib().map_or(String::new(), |m| format!(", peak memory {m:.0} MiB"));
-        eprintln!("  {:.1} s{rss}", started.elapsed().as_secs_f64());
+        errln!("  {:.1} s{rss}", started.elapsed().as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
 }

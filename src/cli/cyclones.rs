@@ -192,7 +192,7 @@ fn detect(a: &DetectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let (text, count) = detect_nodes(&settings, &a.inputs, &g.bars())?;
     write_text_atomic(&a.out, &text)?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "{count} candidate centres in {:.1} s: {}",
             t0.elapsed().as_secs_f64(),
             a.out.display()
@@ -217,7 +217,7 @@ fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     s2s_ensemble::outputs::staging::write_files_together(&files)?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "{} tracks from {} centres in {:.1} s (filters: {}): {}",
             set.tracks.len(),
             set.nodes,
@@ -291,7 +291,7 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let p = cyclone_outlook(&plan, &g.run_options(), &g.bars())?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "cyclone outlook {}: {} forecast and {} hindcast member-seasons in {:.1} s: {}",
             p.label,
             p.member_seasons.0,
@@ -325,7 +325,7 @@ fn gpi(a: &GpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let (nt, ny, nx) = gpi_job(&a.fields, a.ck_cd, &a.out, &g.run_options())?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "GPI of {nt} times × {ny} × {nx} cells in {:.1} s: {}",
             t0.elapsed().as_secs_f64(),
             a.out.display()

@@ -135,7 +135,7 @@ pub fn run(cli: &EmergencyCli, g: &Globals) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !g.quiet {
-        eprintln!(
+        errln!(
             "emergency forecast for ({}, {}) from {}: {} members × {} particles × {} days in {:.1} s: {}",
             a.lat,
             a.lon,

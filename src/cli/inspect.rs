@@ -55,11 +55,11 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         match inspect_file(f, &opts) {
             Ok(r) => {
                 for p in &r.problems {
-                    eprintln!("error: {p}");
+                    errln!("error: {p}");
                     failed = true;
                 }
                 for w in &r.warnings {
-                    eprintln!("warning: {w}");
+                    errln!("warning: {w}");
                 }
                 if g.json {
                     reports.push(r);
@@ -68,7 +68,7 @@ pub fn run(args: &InspectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 failed = true;
             }
         }

@@ -5,6 +5,15 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `eprintln!` that ignores a closed or full stderr (diagnostics have nowhere else to go;
+/// `eprintln!` would panic).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 /// `println!` that returns the error of a closed or full stdout (for `?`) instead of
 /// panicking: a closed pipe (`s2s verify … | head -1`) ends the run quietly with success, a
 /// full disk is an error — ripgrep's rule.
@@ -273,7 +282,7 @@ pub fn run() -> ExitCode {
             .num_threads(usize::from(n))
             .build_global()
         {
-            eprintln!("error: --threads {n}: {e}");
+            errln!("error: --threads {n}: {e}");
             return ExitCode::from(2);
         }
     }
@@ -330,7 +339,7 @@ pub fn run() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -53,13 +53,13 @@ impl Progress for Bars {
 
     fn stage_done(&self, stage: &str, seconds: f64) {
         if !self.quiet {
-            eprintln!("{stage:>16}: {seconds:.2} s");
+            errln!("{stage:>16}: {seconds:.2} s");
         }
     }
 
     fn note(&self, message: &str) {
         if !self.quiet {
-            eprintln!("note: {message}");
+            errln!("note: {message}");
         }
     }
 

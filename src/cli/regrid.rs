@@ -101,7 +101,7 @@ pub fn run(args: &RegridArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         );
     }
     if !categorical.is_empty() && !g.quiet {
-        eprintln!(
+        errln!(
             "note: {}: categorical variables not regridded (an interpolated category is no category): {}",
             args.input.display(),
             categorical.join(", ")
@@ -187,7 +187,7 @@ fn write_regridded(
     };
     write_cubes(&args.output, &refs, &opts)?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "regridded {} variable(s){how} to {} x {} (lat x lon): {}",
             cubes.len(),
             target.ny(),

@@ -82,7 +82,7 @@ pub fn run(args: &SpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     if !g.quiet {
         let (y0, y1) = report.calibration_used;
-        eprintln!(
+        errln!(
             "SPI-{} of {} months × {} cells (calibration {y0}–{y1}{}, {} fit): {:.1} % defined → {}",
             args.scale,
             report.months,

@@ -114,7 +114,7 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let files = write_workload(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "wrote {} models ({} hindcast + forecast files), observations{} in {:.1} s: {}",
             cfg.models.len(),
             files.hindcasts.len() + files.forecasts.len(),
@@ -152,7 +152,7 @@ fn storms(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let files = write_storm_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "wrote {} members × {} steps of {} h with {} planted storms in {:.1} s: {} (true centres: {})",
             cfg.members,
             cfg.steps,
@@ -186,7 +186,7 @@ fn environments(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let opts = plain_options(g);
     let (h, f) = write_environment_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "wrote monthly environments, hindcasts {}–{} and forecast {}: {}, {}",
             cfg.hindcast_years.0,
             cfg.hindcast_years.1,
@@ -208,7 +208,7 @@ fn currents(case: CurrentArg, args: &SynthArgs, g: &Globals) -> anyhow::Result<E
     let opts = plain_options(g);
     let path = write_current_set(&cfg, &args.out, &opts, &Bars::new(g.quiet))?;
     if !g.quiet {
-        eprintln!(
+        errln!(
             "wrote {:?} currents and winds, {} members × {} days: {}",
             cfg.case,
             cfg.members,

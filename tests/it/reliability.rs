@@ -491,6 +491,15 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
     let err = stderr(&o);
     assert!(!err.contains("panicked"), "{err}");
     assert!(o.status.success(), "{err}");
+    // stderr a pipe nobody reads: progress and notes are dropped, the run succeeds
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s2s"))
+        .args(args(p(&wl.path().join("c"))))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert!(child.wait().unwrap().success());
     // stdout a full disk: one error line, exit 1
     let full = std::fs::OpenOptions::new()
         .write(true)
