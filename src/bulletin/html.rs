@@ -50,7 +50,6 @@ impl Images {
             reason: e.to_string(),
         };
         let mut folders = vec![(root.to_path_buf(), String::new())];
-        let mut depth0 = true;
         while let Some((dir, prefix)) = folders.pop() {
             for entry in std::fs::read_dir(&dir).map_err(|e| rerr(&dir, e))? {
                 let entry = entry.map_err(|e| rerr(&dir, e))?;
@@ -61,7 +60,8 @@ impl Images {
                 if name.starts_with('.') {
                     continue; // temporaries and staging folders
                 }
-                if kind.is_dir() && depth0 {
+                // only the output folder (empty prefix) is descended into
+                if kind.is_dir() && prefix.is_empty() {
                     folders.push((entry.path(), format!("{name}/")));
                 } else if kind.is_file() && name.ends_with(".png") {
                     let bytes = std::fs::read(entry.path()).map_err(|e| rerr(&entry.path(), e))?;
@@ -70,7 +70,6 @@ impl Images {
                     }
                 }
             }
-            depth0 = false;
         }
         Ok(set)
     }

@@ -1,7 +1,7 @@
 //! Names that are not UTF-8. NetCDF names are byte strings; the `netcdf` crate turns them into
 //! Rust strings with `expect`, so a file with an invalid byte sequence in a dimension,
 //! variable, attribute or group name (a damaged header, a Latin-1 name written by an old tool)
-//! would end the process with a panic. Before the crate sees a file, [`first_invalid_name`]
+//! would end the process with a panic. Before the crate sees a file, [`first_name_problem`]
 //! walks every name through libnetcdf's C interface (under the library's global lock) and the
 //! reader refuses such a file with an error naming the object. The same walk asks libnetcdf to
 //! describe every dimension each variable uses, since the crate unwraps those calls too (a
@@ -130,7 +130,7 @@ unsafe fn walk_group(ncid: c_int, depth: usize) -> Result<(), String> {
 /// The first name in the file at `path` that is not valid UTF-8, or the first variable or
 /// dimension libnetcdf lists but cannot describe (the crate would unwrap the failed call),
 /// described; `None` when all is sound or the file does not open (the reader then says why).
-pub fn first_invalid_name(path: &Path) -> Option<String> {
+pub fn first_name_problem(path: &Path) -> Option<String> {
     let c_path = CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     let _lock = nc::libnetcdf_lock.lock();
     let mut ncid: c_int = 0;

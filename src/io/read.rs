@@ -214,7 +214,7 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
             reason,
         });
     }
-    if let Some(problem) = super::names::first_invalid_name(path) {
+    if let Some(problem) = super::names::first_name_problem(path) {
         return Err(Error::Input {
             path: path.to_path_buf(),
             reason: if problem.contains("UTF-8") {

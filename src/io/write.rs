@@ -175,7 +175,7 @@ impl CfWriter {
         };
         super::clobber::check_output(&target)?;
         let place = crate::outputs::staging::staged(&target)?;
-        let tmp = temporary_beside(&place)?;
+        let tmp = crate::outputs::staging::temporary_beside(&place, false)?;
         super::read::configure_libnetcdf();
         let file = netcdf::create_with(&tmp, netcdf::Options::NETCDF4)
             .map_err(|e| werr(format!("cannot create {}: {e}", tmp.display())))?;
@@ -1150,28 +1150,6 @@ pub fn write_hours_since(w: &mut CfWriter, hours: &[f64], start: &CfDateTime) ->
     )
 }
 
-/// The temporary name `.<name>.tmp-<pid>` beside `target`, whose directory must exist: an
-/// output is written there and renamed into place when complete.
-fn temporary_beside(target: &Path) -> Result<PathBuf> {
-    let werr = |reason: String| Error::Write {
-        path: target.to_path_buf(),
-        reason,
-    };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(werr(format!("directory {} does not exist", dir.display())));
-    }
-    let name = target
-        .file_name()
-        .ok_or_else(|| werr("no file name".into()))?
-        .to_string_lossy()
-        .into_owned();
-    Ok(dir.join(format!(".{name}.tmp-{}", std::process::id())))
-}
-
 /// Writes a text file (CSV, track files, Markdown) under a temporary name in the target's
 /// directory and renames it into place, so a failed write never leaves a partial file.
 pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf> {
@@ -1181,20 +1159,10 @@ pub fn write_text_atomic(target: impl AsRef<Path>, text: &str) -> Result<PathBuf
 /// Writes `bytes` to `target` through a temporary file beside it (complete or not at all).
 pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf> {
     let target = target.as_ref();
-    let werr = |reason: String| Error::Write {
-        path: target.to_path_buf(),
-        reason,
-    };
-    super::clobber::check_output(target)?;
-    let place = crate::outputs::staging::staged(target)?;
-    let tmp = temporary_beside(&place)?;
-    if let Err(e) = std::fs::write(&tmp, bytes) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(werr(e.to_string()));
-    }
-    std::fs::rename(&tmp, &place).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        werr(format!("cannot move the finished file into place: {e}"))
-    })?;
-    Ok(target.to_path_buf())
+    crate::outputs::staging::write_through_temporary(target, |tmp| {
+        std::fs::write(tmp, bytes).map_err(|e| Error::Write {
+            path: target.to_path_buf(),
+            reason: e.to_string(),
+        })
+    })
 }

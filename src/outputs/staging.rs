@@ -97,11 +97,6 @@ impl OutputSet {
         Ok(set)
     }
 
-    /// The folder the outputs are written into until the commit.
-    pub fn stage(&self) -> &Path {
-        &self.stage
-    }
-
     /// Moves every staged file into the output folder (complete stage first marked, so a
     /// run killed half-way is finished by the next one) and releases the folder.
     pub fn commit(mut self) -> Result<()> {
@@ -277,13 +272,19 @@ pub fn staged(target: &Path) -> Result<PathBuf> {
     }
 }
 
-/// The temporary name `.<name>.tmp-<pid>[.<ext>]` beside `target` (the extension kept when
-/// asked, for writers that choose the format by it).
+/// The temporary name `.<name>.tmp-<pid>[.<ext>]` beside `target`, whose folder must exist
+/// (the extension kept when asked, for writers that choose the format by it).
 pub fn temporary_beside(target: &Path, keep_extension: bool) -> Result<PathBuf> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(werr(
+            target,
+            format!("directory {} does not exist", dir.display()),
+        ));
+    }
     let name = target
         .file_name()
         .ok_or_else(|| werr(target, "no file name"))?
@@ -313,7 +314,7 @@ pub fn write_through_temporary(
     std::fs::rename(&tmp, &place).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         werr(
-            &place,
+            target,
             format!("cannot move the finished file into place: {e}"),
         )
     })?;

@@ -152,6 +152,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             hc.push(read_lead(p, var, l, years, name)?);
         }
         if l == 0 {
+            super::policy::check_hindcast_years(&hc)?;
             super::policy::check_counted_members(spec.scheme, &hc, progress)?;
             // Models with different hindcast periods are compared on their common years.
             if let Some((first, last)) = common_years(&mut hc)? {

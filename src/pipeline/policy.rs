@@ -80,13 +80,11 @@ pub fn counts_members(scheme: WeightScheme) -> bool {
 
 /// [`counted_members_guard`] on the hindcast cubes of a job: an error refuses, a warning goes
 /// to `progress`.
-/// Also refuses too short hindcasts ([`check_hindcast_years`]).
 pub fn check_counted_members(
     scheme: WeightScheme,
     hindcasts: &[crate::Cube],
     progress: &dyn crate::progress::Progress,
 ) -> Result<()> {
-    check_hindcast_years(hindcasts)?;
     let members: Vec<(String, usize)> = hindcasts
         .iter()
         .map(|c| (c.meta.model.clone(), c.n_member()))

@@ -766,6 +766,7 @@ fn variable_products(
         aligned_all.get_or_insert(aligned);
     }
     let aligned_all = aligned_all.expect("at least one model");
+    policy::check_hindcast_years(hindcasts)?;
     policy::check_counted_members(cfg.weights.scheme(), hindcasts, bars)?;
     log.add(&format!("ingest {variable}"));
 
