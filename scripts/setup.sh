@@ -9,17 +9,18 @@
 #   libeccodes-dev   ECMWF ecCodes, which the GRIB reader links (cargo feature `grib`, on by default)
 #   libeccodes-tools grib_filter / grib_set / grib_copy: GRIB test files and the GRIB reading bench peer
 #   gdal-bin       gdalinfo / gdallocationinfo: the tests open `s2s export --geotiff` maps as GIS does
+#   poppler-utils  pdfinfo / pdftotext: the tests open bulletin.pdf as a reader would
 set -euo pipefail
 
 need=()
-for pkg in libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin; do
+for pkg in libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin poppler-utils; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         need+=("$pkg")
     fi
 done
 
 if ((${#need[@]} == 0)); then
-    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin)"
+    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin poppler-utils)"
 else
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -294,10 +294,63 @@ pub struct OutlookConfig {
     pub cyclones: Option<CyclonesConfig>,
     /// An emergency forecast (`s2s emergency --config`); the outlook itself ignores it.
     pub emergency: Option<EmergencyConfig>,
+    /// Who issues the bulletin and when: institution, logo, contact, disclaimer, credits,
+    /// language, issue date, next update.
+    #[serde(default)]
+    pub issuer: IssuerConfig,
     /// Units of variables whose files have none or wrong ones, by variable name
     /// (`units = { pr = "mm/month", uo = "m/s" }`); `--assume-units` on the command line wins.
     #[serde(default)]
     pub units: std::collections::BTreeMap<String, String>,
+}
+
+/// `[issuer]`: the identity and dates a published bulletin carries.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The issuing institution (default: the top-level `institution`).
+    pub institution: Option<String>,
+    /// The institution's logo, a PNG file (relative to the configuration file).
+    pub logo: Option<PathBuf>,
+    /// How to reach the issuer (address, e-mail, web page).
+    pub contact: Option<String>,
+    /// The disclaimer printed under every bulletin; none: a standard one from the message
+    /// catalogue.
+    pub disclaimer: Option<String>,
+    /// Credits per dataset or model (`credits = { NMME = "…", IMD = "…" }`).
+    #[serde(default)]
+    pub credits: BTreeMap<String, String>,
+    /// Language of the bulletin: `en` (default) or `ru`.
+    pub language: Option<String>,
+    /// Issue date `YYYY-MM-DD`; none: the day of the run (UTC).
+    pub issue_date: Option<String>,
+    /// Date of the next bulletin `YYYY-MM-DD`; none: a week after the issue date when the
+    /// periods are weeks, a month after otherwise.
+    pub next_update: Option<String>,
+}
+
+impl IssuerConfig {
+    /// Checks the dates and the language.
+    fn check(&self) -> std::result::Result<(), String> {
+        for (field, date) in [
+            ("issuer.issue_date", &self.issue_date),
+            ("issuer.next_update", &self.next_update),
+        ] {
+            if let Some(d) = date {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|e| format!("{field}: {d:?} is not a date YYYY-MM-DD ({e})"))?;
+            }
+        }
+        if let Some(lang) = &self.language {
+            if !crate::bulletin::LANGUAGES.contains(&lang.as_str()) {
+                return Err(format!(
+                    "issuer.language: {lang:?} is not one of {:?}",
+                    crate::bulletin::LANGUAGES
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[grid]`: the common grid of a run.
@@ -594,6 +647,7 @@ impl OutlookConfig {
             ("institution", self.institution.as_ref()),
             ("references", self.references.as_ref()),
             ("comment", self.comment.as_ref()),
+            ("issuer.institution", self.issuer.institution.as_ref()),
         ];
         let names = self
             .models
@@ -688,6 +742,9 @@ impl OutlookConfig {
         }
         if let Some(g) = &self.grid {
             g.target()?;
+        }
+        if let Err(why) = self.issuer.check() {
+            return bad("issuer", why);
         }
         if let Some(c) = &self.cyclones {
             let tracks = !c.forecast.is_empty() || !c.hindcast.is_empty();

@@ -28,7 +28,7 @@
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |
 //! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
-//! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML and JSON of the bulletins, the regional table as CSV and GeoJSON ([`bulletin::gis`]) | [`bulletin`] |
+//! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML, PDF and JSON of the bulletins: the front with issuer, dates and headlines ([`bulletin::front`], [`mod@bulletin::headlines`]), the message catalogue in English and Russian ([`bulletin::catalogue`]), the A4 document ([`bulletin::pdf`]), POE curves and plumes of the regional mean ([`bulletin::regional`]), the regional table as CSV and GeoJSON ([`bulletin::gis`]) | [`bulletin`] |
 //! | [`config`] | the outlook's TOML configuration, checked when read | `docs/config.md` |
 //! | [`pipeline`] | the jobs: outlook, combine, cyclones, GIS export — plans in, files and typed reports out; the policy defaults | [`pipeline`], [`pipeline::policy`] |
 //! | [`synth`] | deterministic synthetic workloads (values and their files) for tests, benches and demos | [`synth`] |
@@ -92,7 +92,7 @@
 //! let plan = OutlookPlan::from_file(&config, Some(dir.path().join("out")), RunOptions::default()).unwrap();
 //! let report = outlook(&plan, &NoProgress).unwrap();
 //! let bulletin = std::fs::read_to_string(&report.bulletin[0]).unwrap();
-//! assert!(bulletin.contains("## Key messages"));
+//! assert!(bulletin.contains("## Headlines"));
 //! assert!(report.variables[0].netcdf.ends_with("mme_forecast.pr.nc"));
 //! assert!(report.stages.iter().any(|s| s.stage == "combine pr"));
 //! # }

@@ -22,6 +22,15 @@ pub enum MapStyle {
     Temperature,
 }
 
+/// Cells without data or without an outlook (at sea for land-only observations, dry seasons):
+/// a pale lavender no category shade comes near — at least 20 apart in some RGB channel from
+/// every shade of the tercile maps, from white (no dominant category) and from [`NO_SKILL`] (a test
+/// checks), so "no data" is never read as "near normal".
+pub const NO_DATA: RGBColor = RGBColor(215, 195, 235);
+
+/// Cells hidden because the MME had no skill there (`mask_unskilful = true`): pale yellow.
+pub const NO_SKILL: RGBColor = RGBColor(250, 246, 200);
+
 /// Shades per category for probabilities 40–50, 50–60, 60–70, ≥ 70 %.
 fn shades(style: MapStyle, category: usize) -> [RGBColor; 4] {
     match (style, category) {
@@ -223,7 +232,7 @@ pub struct TercileMap<'a> {
     pub probability: [&'a [f32]; 3],
     /// The dominant category (0–2) per cell, anything else for none.
     pub dominant: &'a [i8],
-    /// `false` hides a cell (no skill): white.
+    /// `false` hides a cell (no skill): drawn in [`NO_SKILL`].
     pub mask: Option<&'a [bool]>,
     /// `true` hatches a cell (the skill layer: no skill in the hindcasts).
     pub hatch: Option<&'a [bool]>,
@@ -259,14 +268,14 @@ fn draw_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
     };
     let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
-    let no_data = RGBColor(235, 235, 235);
+    let no_data = NO_DATA;
     for (y, &la) in lat.iter().enumerate() {
         for (x, &lo) in lon.iter().enumerate() {
             let k = y * nx + x;
             let colour = if !map.probability[0][k].is_finite() {
                 no_data
             } else if map.mask.is_some_and(|m| !m[k]) {
-                WHITE
+                NO_SKILL
             } else {
                 match map.dominant[k] {
                     c @ 0..=2 => {
@@ -335,6 +344,13 @@ fn draw_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
     ];
     if map.hatch.is_some() {
         keys.push((WHITE, "no skill in the hindcasts (RPSS ≤ 0)", true));
+    }
+    if map.mask.is_some() {
+        keys.push((
+            NO_SKILL,
+            "no skill in the hindcasts (RPSS ≤ 0): not shown",
+            false,
+        ));
     }
     for (colour, words, hatched) in keys {
         let (a, b) = ((x, y0), (x + 16, y0 + 16));
@@ -577,7 +593,7 @@ pub struct ColourClass {
 pub struct ClassedMap<'a> {
     /// The regular lon/lat grid of the field.
     pub spatial: &'a Spatial,
-    /// Values `(y, x)` row-major; NaN is drawn light grey (no data).
+    /// Values `(y, x)` row-major; NaN is drawn in [`NO_DATA`].
     pub values: &'a [f32],
     /// Classes in increasing order of `upper`.
     pub classes: &'a [ColourClass],
@@ -619,6 +635,68 @@ pub fn percent_of_normal_classes() -> Vec<ColourClass> {
     ]
     .map(|(upper, colour)| ColourClass { upper, colour })
     .to_vec()
+}
+
+/// Which tail an extremes map shows, and so its colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtremeTail {
+    /// Very dry (below the low percentile of rainfall): oranges to browns.
+    Dry,
+    /// Very wet (above the high percentile of rainfall): greens.
+    Wet,
+    /// Cold (below the low percentile of temperature): blues.
+    Cold,
+    /// Heat (above the high percentile of temperature): reds.
+    Heat,
+}
+
+/// Classes of the chance (in percent) of an extreme whose climatological chance is
+/// `climatology_percent` (10 for the 10th or 90th percentile): white below the climatological
+/// chance, then 1–1.5, 1.5–2, 2–3, 3–4 and ≥ 4 times it in a ColorBrewer sequential scheme of
+/// the tail's colour (YlOrBr, Greens, Blues, Reds).
+pub fn extreme_classes(tail: ExtremeTail, climatology_percent: f32) -> Vec<ColourClass> {
+    let ramp: [(u8, u8, u8); 5] = match tail {
+        ExtremeTail::Dry => [
+            (254, 227, 145),
+            (254, 196, 79),
+            (254, 153, 41),
+            (217, 95, 14),
+            (153, 52, 4),
+        ],
+        ExtremeTail::Wet => [
+            (199, 233, 192),
+            (161, 217, 155),
+            (116, 196, 118),
+            (49, 163, 84),
+            (0, 109, 44),
+        ],
+        ExtremeTail::Cold => [
+            (198, 219, 239),
+            (158, 202, 225),
+            (107, 174, 214),
+            (49, 130, 189),
+            (8, 81, 156),
+        ],
+        ExtremeTail::Heat => [
+            (252, 187, 161),
+            (252, 146, 114),
+            (251, 106, 74),
+            (222, 45, 38),
+            (165, 15, 21),
+        ],
+    };
+    let c = climatology_percent;
+    let mut classes = vec![ColourClass {
+        upper: c,
+        colour: (255, 255, 255),
+    }];
+    for (upper, colour) in [1.5 * c, 2.0 * c, 3.0 * c, 4.0 * c, f32::INFINITY]
+        .into_iter()
+        .zip(ramp)
+    {
+        classes.push(ColourClass { upper, colour });
+    }
+    classes
 }
 
 /// A diverging scheme of eight classes centred on zero with bounds `±step, ±2 step, ±3 step`:
@@ -734,7 +812,7 @@ fn draw_classed_map(out: &Path, map: &ClassedMap) -> Result<()> {
     };
     let root = BitMapBackend::new(out, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| werr(e.to_string()))?;
-    let no_data = RGBColor(225, 225, 225);
+    let no_data = NO_DATA;
     let colour_of = |c: Option<usize>| match c {
         Some(c) => {
             let (r, g, b) = map.classes[c].colour;
@@ -825,6 +903,47 @@ pub fn render_region_classed_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys a reader must tell apart differ by at least 20 in some RGB channel: no data,
+    /// no skill (masked) and white (no dominant category) against each other and every shade.
+    #[test]
+    fn no_data_no_skill_and_every_shade_are_told_apart() {
+        let far = |a: RGBColor, b: RGBColor| {
+            let d = |x: u8, y: u8| (i16::from(x) - i16::from(y)).abs();
+            d(a.0, b.0).max(d(a.1, b.1)).max(d(a.2, b.2)) >= 20
+        };
+        for style in [MapStyle::Precipitation, MapStyle::Temperature] {
+            let mut all: Vec<RGBColor> = (0..3).flat_map(|c| shades(style, c)).collect();
+            all.push(WHITE);
+            for key in [NO_DATA, NO_SKILL, WHITE] {
+                for &other in all.iter().chain([NO_DATA, NO_SKILL].iter()) {
+                    if other != key {
+                        assert!(far(key, other), "{key:?} vs {other:?} ({style:?})");
+                    }
+                }
+            }
+        }
+        // the classed maps: no data against every class colour (percent of normal, anomalies)
+        let tails = [
+            ExtremeTail::Dry,
+            ExtremeTail::Wet,
+            ExtremeTail::Cold,
+            ExtremeTail::Heat,
+        ];
+        for classes in [
+            percent_of_normal_classes(),
+            anomaly_classes(0.5, false),
+            anomaly_classes(0.5, true),
+        ]
+        .into_iter()
+        .chain(tails.map(|t| extreme_classes(t, 10.0)))
+        {
+            for c in classes {
+                let (r, g, b) = c.colour;
+                assert!(far(NO_DATA, RGBColor(r, g, b)), "{:?}", c.colour);
+            }
+        }
+    }
 
     #[test]
     fn classes_and_their_bounds() {

@@ -1,5 +1,13 @@
 //! Outlook bulletins: regional summaries of a multi-model tercile forecast, the Markdown text a
-//! forecaster issues, and the probability map (PNG, drawn with plotters).
+//! forecaster issues, the probability maps (PNG, drawn with plotters), and the page (HTML from a
+//! template), the A4 document (PDF) and the front they open with (issuer, dates, headlines).
+//!
+//! # Modules
+//! - [`front`]: issuer, dates, disclaimer and credits; [`mod@headlines`]: the 3–5 key messages
+//!   chosen by rules; [`catalogue`]: every word of the frame in English and Russian.
+//! - `html`: the page (pulldown-cmark body in a minijinja template); [`pdf`]: the A4 document.
+//! - `map`, `diagram`: the PNG maps and verification diagrams; [`regional`]: POE curves and
+//!   plumes of the regional mean; [`gis`]: the regional table as CSV and GeoJSON.
 //!
 //! # What a regional summary holds
 //! For each region and lead: the cos(latitude)-weighted mean probability of each tercile
@@ -26,16 +34,24 @@ use crate::cyclone::activity::ActivityOutlook;
 use crate::grid::Countries;
 use crate::verify::Region;
 
+pub mod catalogue;
 mod diagram;
+pub mod front;
 pub mod gis;
+pub mod headlines;
 mod html;
 mod map;
+pub mod pdf;
+pub mod regional;
+pub use catalogue::{Catalogue, LANGUAGES};
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
-pub use html::{html_page, Images};
+pub use front::Front;
+pub use headlines::{headlines, Headline, HeadlineSources};
+pub use html::{bulletin_page, html_page, markdown_html, Images};
 pub use map::{
-    anomaly_classes, crop_grid, percent_of_normal_classes, render_classed_map,
+    anomaly_classes, crop_grid, extreme_classes, percent_of_normal_classes, render_classed_map,
     render_region_classed_map, render_region_map, render_tercile_map, render_track_map, ClassedMap,
-    ColourClass, DensityLayer, MapStyle, TercileMap,
+    ColourClass, DensityLayer, ExtremeTail, MapStyle, TercileMap, NO_DATA, NO_SKILL,
 };
 
 /// Summary of one region and lead.
@@ -358,7 +374,7 @@ pub fn drought_markdown(
             d.median_spi
         ));
     }
-    s.push_str("\nMaps: browns where moderate-or-worse drought (SPI ≤ −1) has a probability of at least 40 % (darker for 50, 60, 70 %), greens where SPI ≥ 1 does; white elsewhere (climatological chance of each: 16 %); light grey: no observations, or a period that is dry in more than 16 % of the hindcast years (arid cells, dry seasons), where SPI ≤ −1 cannot occur and no drought outlook is given.\n\n");
+    s.push_str("\nMaps: browns where moderate-or-worse drought (SPI ≤ −1) has a probability of at least 40 % (darker for 50, 60, 70 %), greens where SPI ≥ 1 does; white elsewhere (climatological chance of each: 16 %); pale lavender: no observations, or a period that is dry in more than 16 % of the hindcast years (arid cells, dry seasons), where SPI ≤ −1 cannot occur and no drought outlook is given.\n\n");
     for (caption, file) in maps {
         s.push_str(&format!("![{caption}]({file})\n\n"));
     }
@@ -682,6 +698,14 @@ pub struct VariableSection<'a> {
     pub field_note: &'a str,
     /// Area-mean probabilities per country.
     pub countries: &'a [CountryOutlook],
+    /// Maps of the chance of the extremes (below the low and above the high percentile)
+    /// `(caption, file)`.
+    pub extreme_maps: &'a [(String, String)],
+    /// POE curves and plumes of the regional mean `(caption, file)`.
+    pub graphs: &'a [(String, String)],
+    /// Whether cells without skill are hidden on the maps (`mask_unskilful`) rather than
+    /// hatched.
+    pub masked: bool,
 }
 
 /// `what` with a capital first letter ("rainfall" → "Rainfall").
@@ -693,17 +717,18 @@ pub fn capitalised(what: &str) -> String {
     }
 }
 
-/// The Markdown bulletin of one or more variables: a heading, every variable's key messages,
-/// then per variable a table per region, the maps and the country table; `what` of each
-/// section names the quantity in its key messages. With several variables the section
-/// headings carry the variable ("Regional probabilities — temperature").
-pub fn markdown(title: &str, sections: &[VariableSection]) -> String {
-    let mut s = format!("# {title}\n\n");
+/// The Markdown body of a bulletin of one or more variables (the front — title, dates,
+/// headlines — is [`Front::markdown`]): every variable's regional messages in detail, then
+/// per variable a table per region, the maps and the country table; `what` of each section
+/// names the quantity in its messages. With several variables the section headings carry the
+/// variable ("Regional probabilities — temperature").
+pub fn markdown(sections: &[VariableSection]) -> String {
+    let mut s = String::new();
     let several = sections.len() > 1;
     if let [only] = sections {
-        s.push_str(&format!("Method: {}.\n\n", only.method));
+        s.push_str(&format!("\nMethod: {}.\n\n", only.method));
     }
-    s.push_str("## Key messages\n\n");
+    s.push_str("\n## The outlook region by region\n\n");
     for v in sections {
         for o in v.outlooks {
             if several {
@@ -745,13 +770,35 @@ pub fn markdown(title: &str, sections: &[VariableSection]) -> String {
             ));
         }
         s.push_str(&format!("\n## Maps{suffix}\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; "));
-        s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; light grey: no data, or a dry season where a third or more of the observed years share the driest value and terciles cannot be defined; hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n");
+        s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; pale lavender: no data, or a dry season where a third or more of the observed years share the driest value and terciles cannot be defined; ");
+        s.push_str(if v.masked {
+            "pale yellow: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so no outlook is shown.\n\n"
+        } else {
+            "hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n"
+        });
         for (caption, file) in v.maps {
             s.push_str(&format!("![{caption}]({file})\n\n"));
+        }
+        if !v.extreme_maps.is_empty() {
+            let [low, high] = v
+                .outlooks
+                .first()
+                .map_or([0.1, 0.9], |o| o.extreme_levels)
+                .map(|x| 100.0 * x);
+            s.push_str(&format!("\nExtremes: the chance of the period's mean falling below the climatological {low:.0}th percentile or above the {high:.0}th (of the hindcast years; normally {low:.0} and {:.0} %): white where it is no more likely than usual, then 1–1.5, 1.5–2, 2–3, 3–4 and at least 4 times as likely as usual.\n\n", 100.0 - high));
+            for (caption, file) in v.extreme_maps {
+                s.push_str(&format!("![{caption}]({file})\n\n"));
+            }
         }
         if !v.field_maps.is_empty() {
             s.push_str(&format!("{}\n\n", v.field_note));
             for (caption, file) in v.field_maps {
+                s.push_str(&format!("![{caption}]({file})\n\n"));
+            }
+        }
+        if !v.graphs.is_empty() {
+            s.push_str(&format!("\n## Regional mean{suffix}\n\nThe regional mean (cos(latitude)-weighted over the region's cells). Probability of exceedance: the chance that the period's regional mean exceeds each value — the forecast members' (blue; each model's members moved onto the observed climate by the model's own regional bias in the hindcast years, models weighted equally) against the observed years' (grey); a forecast curve to the right of the climatology favours higher values. Plume: the observed regional mean of every hindcast year (black), the cross-validated MME hindcast (blue), and the forecast (red: members, their 10–90 % range and the MME mean). Dashed: the observed terciles of the regional mean.\n\n"));
+            for (caption, file) in v.graphs {
                 s.push_str(&format!("![{caption}]({file})\n\n"));
             }
         }

@@ -460,9 +460,16 @@ pub fn genesis_message(b: &BasinGenesis, season: &str) -> String {
             b.name
         );
     }
-    let tendency = match b.category.as_str() {
-        "above normal" => "conditions favour more cyclone formation than usual",
-        "below normal" => "conditions favour less cyclone formation than usual",
+    // The category ranks the season among the hindcast years; how far it is from normal says
+    // whether a reader should expect a difference: within CLOSE_TO_NORMAL_PERCENT it is
+    // "slightly", however the years rank.
+    const CLOSE_TO_NORMAL_PERCENT: f64 = 10.0;
+    let close = (b.percent_of_normal - 100.0).abs() < CLOSE_TO_NORMAL_PERCENT;
+    let tendency = match (b.category.as_str(), close) {
+        ("above normal", false) => "conditions favour more cyclone formation than usual",
+        ("below normal", false) => "conditions favour less cyclone formation than usual",
+        ("above normal", true) => "conditions are slightly more favourable to cyclone formation than usual, within 10 % of normal",
+        ("below normal", true) => "conditions are slightly less favourable to cyclone formation than usual, within 10 % of normal",
         _ => "conditions for cyclone formation are close to usual",
     };
     format!(

@@ -18,7 +18,8 @@ pub fn set_overwrite(allowed: bool) {
     OVERWRITE.store(allowed, Ordering::Relaxed);
 }
 
-/// Remembers a file opened for reading.
+/// Remembers a file opened for reading (by the readers of `io`, which need the `netcdf` feature).
+#[cfg_attr(not(feature = "netcdf"), allow(dead_code))]
 pub(crate) fn remember_input(path: &Path) {
     if let Ok(abs) = std::fs::canonicalize(path) {
         INPUTS.lock().unwrap_or_else(|p| p.into_inner()).insert(abs);

@@ -604,6 +604,9 @@ pub struct GenesisPlan<'a> {
 pub struct GenesisProducts {
     pub markdown: String,
     pub json: serde_json::Value,
+    /// Every basin's outlook and the season's label, for the headlines.
+    pub basins: Vec<crate::cyclone::genesis_outlook::BasinGenesis>,
+    pub season: String,
 }
 
 /// A step of 1, 2 or 5 × 10ⁿ near `x` (> 0), for colour classes.
@@ -717,5 +720,10 @@ pub fn genesis_products(plan: &GenesisPlan, options: &RunOptions) -> Result<Gene
         "map": "map_gpi_anomaly.png",
         "anomaly_class_step": step,
     });
-    Ok(GenesisProducts { markdown, json })
+    Ok(GenesisProducts {
+        markdown,
+        json,
+        basins: o.basins,
+        season: label,
+    })
 }

@@ -37,9 +37,23 @@ fn outlook_is_the_same_on_one_thread_and_on_two() {
         par.install(|| outlook_job(&plan, &NoProgress)).unwrap();
         files.push(out);
     }
+    // the bulletin says when it was produced (to the minute): that line aside
+    let without_time = |b: Vec<u8>| -> Vec<u8> {
+        String::from_utf8_lossy(&b)
+            .lines()
+            .filter(|l| !l.starts_with("Produced ") && !l.contains("\"produced\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes()
+    };
     for name in ["bulletin.md", "bulletin.json", "map_prec_lead0.png"] {
         let a = std::fs::read(files[0].join(name)).unwrap();
         let b = std::fs::read(files[1].join(name)).unwrap();
+        let (a, b) = if name.ends_with(".png") {
+            (a, b)
+        } else {
+            (without_time(a), without_time(b))
+        };
         assert!(a == b, "{name} differs between one thread and two");
     }
     let nc = |d: &Path| {
@@ -66,7 +80,7 @@ fn s2s_outlook_runs_the_demo() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stdout.is_empty() && o.stderr.is_empty());
     let md = std::fs::read_to_string(dir.path().join("bulletin.md")).unwrap();
-    assert!(md.contains("## Key messages"), "{md}");
+    assert!(md.contains("## Headlines"), "{md}");
     assert!(dir.path().join("mme_forecast.prec.nc").exists());
 }
 
@@ -119,8 +133,28 @@ fn demo_configuration_produces_a_bulletin() {
     let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/outlook.toml");
     let md = run_outlook(&cfg, dir.path());
     assert!(
-        md.contains("## Key messages") && md.contains("map_prec_lead0.png"),
+        md.contains("## Headlines") && md.contains("map_prec_lead0.png"),
         "{md}"
+    );
+    // the title as configured, the dates, at most five headlines
+    assert!(md.starts_with("# s2s-ensemble demo (NMME, South Asia)\n\n**Rainfall outlook**\n"));
+    assert!(md.contains("- Forecast initialised: 2021-09-01\n"), "{md}");
+    assert!(
+        md.contains("- Valid for: months 2–4: Oct–Dec 2021\n"),
+        "{md}"
+    );
+    assert!(md.contains("- Issued: ") && md.contains("- Next update: "));
+    let headlines = md
+        .split("## Headlines\n\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("- "))
+        .count();
+    assert!((1..=5).contains(&headlines), "{headlines}");
+    check_pdf(
+        &dir.path().join("bulletin.pdf"),
+        &["Headlines", "Oct–Dec 2021"],
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("bulletin.json")).unwrap())
@@ -129,13 +163,17 @@ fn demo_configuration_produces_a_bulletin() {
         assert_distribution(r);
         assert!(r["cells"].as_u64().unwrap() > 400);
     }
-    // tercile, percent-of-normal and drought maps, each decoding completely
-    assert_eq!(decode_pngs(dir.path()), 3);
-    assert_eq!(decode_pngs(&dir.path().join("south_asia")), 3);
+    // tercile, percent-of-normal, two extremes and drought maps, each decoding completely;
+    // the regions have their POE curve and plume too
+    assert_eq!(decode_pngs(dir.path()), 5);
+    assert_eq!(decode_pngs(&dir.path().join("south_asia")), 7);
+    assert!(dir.path().join("india/poe_prec_lead0.png").is_file());
+    assert!(dir.path().join("india/plume_prec_lead0.png").is_file());
     check_html(&dir.path().join("bulletin.html"));
     check_html(&dir.path().join("india/bulletin.html"));
     let html = std::fs::read_to_string(dir.path().join("bulletin.html")).unwrap();
-    assert!(html.contains("<h2>Key messages</h2>") && html.contains("data:image/png;base64,"));
+    assert!(html.contains("<h2>Headlines</h2>") && html.contains("data:image/png;base64,"));
+    assert!(html.contains("<meta name=\"viewport\""));
     let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
     assert!(
         nc.variable("probability_below").is_some() && nc.variable("dominant_category").is_some()
@@ -387,6 +425,32 @@ fn decode_pngs(dir: &Path) -> usize {
 
 /// The page links only embedded images: every `src=` is a `data:` URI, no `href`, and the
 /// markup's elements are closed in order (a small well-formedness check).
+/// `bulletin.pdf` opens in poppler (`pdfinfo`: A4 pages) and its text, as `pdftotext` copies
+/// it out, holds every one of `words`.
+fn check_pdf(path: &Path, words: &[&str]) {
+    let info = std::process::Command::new("pdfinfo")
+        .arg(path)
+        .output()
+        .expect("pdfinfo (poppler-utils, installed by scripts/setup.sh)");
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&info.stderr)
+    );
+    assert!(text.contains("(A4)"), "{text}");
+    let out = std::process::Command::new("pdftotext")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for w in words {
+        assert!(text.contains(w), "{}: no {w:?} in {text}", path.display());
+    }
+}
+
 fn check_html(path: &Path) {
     let html = std::fs::read_to_string(path).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"), "{}", path.display());
@@ -456,7 +520,7 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
     let out = dir.path().join("out");
     let md = run_outlook(&cfg, &out);
     assert!(md.starts_with(
-        "# s2s-ensemble demo (synthetic models, Asia) — rainfall and temperature outlook"
+        "# s2s-ensemble demo (synthetic models, Asia)\n\n**Rainfall and temperature outlook**\n"
     ));
     for h in [
         "## Regional probabilities — rainfall",
@@ -484,21 +548,44 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
         "map_gpi_anomaly.png".into(),
     ];
     for l in 0..2 {
-        for m in ["pr", "pr_pct_normal", "tas", "tas_anomaly", "spi"] {
+        for m in [
+            "pr",
+            "pr_pct_normal",
+            "pr_extreme_low",
+            "pr_extreme_high",
+            "tas",
+            "tas_anomaly",
+            "tas_extreme_low",
+            "tas_extreme_high",
+            "spi",
+        ] {
             want.push(format!("map_{m}_lead{l}.png"));
         }
     }
     for f in &want {
         assert!(out.join(f).is_file(), "{f}");
     }
-    assert_eq!(decode_pngs(&out), 11);
+    assert_eq!(decode_pngs(&out), 19);
+    check_pdf(&out.join("bulletin.pdf"), &["Headlines", "Jun–Aug 2008"]);
     check_html(&out.join("bulletin.html"));
     for r in ["central_asia", "south_asia", "southeast_asia"] {
         let d = out.join(r);
-        for f in ["bulletin.md", "bulletin.html", "bulletin.json"] {
+        for f in [
+            "bulletin.md",
+            "bulletin.html",
+            "bulletin.json",
+            "bulletin.pdf",
+        ] {
             assert!(d.join(f).is_file(), "{r}/{f}");
         }
-        assert_eq!(decode_pngs(&d), 10, "{r}");
+        // 18 maps, and a POE curve and a plume per variable and lead
+        assert_eq!(decode_pngs(&d), 26, "{r}");
+        for v in ["pr", "tas"] {
+            for l in 0..2 {
+                assert!(d.join(format!("poe_{v}_lead{l}.png")).is_file(), "{r}");
+                assert!(d.join(format!("plume_{v}_lead{l}.png")).is_file(), "{r}");
+            }
+        }
         check_html(&d.join("bulletin.html"));
         let rmd = std::fs::read_to_string(d.join("bulletin.md")).unwrap();
         // the cyclone section only where the region touches a basin, its map one folder up
@@ -710,4 +797,82 @@ fn outlook_from_a_templated_configuration_of_yearly_files() {
         .iter()
         .zip(&pb)
         .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+}
+
+/// A tiny valid PNG (one white pixel) for a logo.
+fn tiny_png(path: &Path) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut enc = png::Encoder::new(file, 1, 1);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()
+        .unwrap()
+        .write_image_data(&[255, 255, 255])
+        .unwrap();
+}
+
+/// `[issuer]`: the institution, logo, contact, credits, dates and language reach the page,
+/// the PDF, the Markdown and the JSON; a Russian bulletin is Russian in its frame and
+/// headlines; a bad date or a logo that is not a PNG is refused before anything is written.
+#[test]
+fn issuer_dates_and_a_russian_bulletin() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    tiny_png(&dir.path().join("logo.png"));
+    let issuer = r#"
+[issuer]
+institution = "Центрально-Азиатский региональный климатический центр"
+logo = "logo.png"
+contact = "climate@example.org"
+credits = { NMME = "NOAA NMME, Kirtman et al. 2014", IMD = "IMD gridded rainfall" }
+language = "ru"
+issue_date = "2021-09-10"
+next_update = "2021-10-12"
+"#;
+    let cfg = dir.path().join("ru.toml");
+    std::fs::write(&cfg, format!("{text}\n{issuer}")).unwrap();
+    let out = dir.path().join("ru");
+    let md = run_outlook(&cfg, &out);
+    assert!(md.contains("- Дата выпуска: 10 сентября 2021 г.\n"), "{md}");
+    assert!(
+        md.contains("- Следующий выпуск: 12 октября 2021 г.\n"),
+        "{md}"
+    );
+    assert!(md.contains("## Главное\n"), "{md}");
+    assert!(md.contains("Выпущен: Центрально-Азиатский"), "{md}");
+    assert!(md.contains("- IMD: IMD gridded rainfall"), "{md}");
+    let html = std::fs::read_to_string(out.join("bulletin.html")).unwrap();
+    assert!(html.contains("<html lang=\"ru\">"));
+    assert!(html.contains("class=\"logo\""));
+    assert!(html.contains("Контакты: climate@example.org"));
+    check_html(&out.join("bulletin.html"));
+    check_pdf(
+        &out.join("bulletin.pdf"),
+        &["Главное", "10 сентября 2021 г.", "Центрально-Азиатский"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
+    assert_eq!(json["front"]["issued"], "2021-09-10");
+    assert_eq!(json["front"]["language"], "ru");
+    assert!(!json["front"]["headlines"].as_array().unwrap().is_empty());
+
+    for (bad, words) in [
+        ("issue_date = \"2021-09-10\"", "issue_date = \"10/09/2021\""),
+        ("logo = \"logo.png\"", "logo = \"ru.toml\""),
+        ("language = \"ru\"", "language = \"tj\""),
+    ] {
+        let cfg = dir.path().join("bad.toml");
+        std::fs::write(&cfg, format!("{text}\n{}", issuer.replace(bad, words))).unwrap();
+        let err = outlook(&cfg, &dir.path().join("bad"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("issuer"), "{words}: {err}");
+        assert!(
+            !dir.path().join("bad").join("bulletin.md").exists(),
+            "{words}"
+        );
+    }
 }

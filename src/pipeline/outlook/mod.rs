@@ -32,10 +32,10 @@ use crate::bias::{
     correct, BiasCorrector, BiasParams, CrossValidation, MeanScaling, QuantileMapping,
 };
 use crate::bulletin::{
-    anomaly_classes, capitalised, cell_countries, display_name, percent_of_normal_classes,
-    render_classed_map, render_region_classed_map, render_region_map, render_tercile_map,
-    summarise, summarise_countries, ClassedMap, CountryOutlook, DroughtSummary, LeadMaps, MapStyle,
-    RegionCells, RegionOutlook, TercileMap, VariableSection,
+    anomaly_classes, capitalised, cell_countries, display_name, extreme_classes,
+    percent_of_normal_classes, render_classed_map, render_region_classed_map, render_region_map,
+    render_tercile_map, summarise, summarise_countries, ClassedMap, CountryOutlook, DroughtSummary,
+    ExtremeTail, LeadMaps, MapStyle, RegionCells, RegionOutlook, TercileMap, VariableSection,
 };
 use crate::config::{resolve_path, BiasMethod, OutlookConfig};
 use crate::cube::{align_observations, BBox, Lead, TargetPeriod};
@@ -285,6 +285,7 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
                     .maps
                     .iter()
                     .chain(&v.field_maps)
+                    .chain(&v.extreme_maps)
                     .map(|(_, m)| out.join(m))
                     .collect(),
             })
@@ -382,8 +383,14 @@ struct VariableProducts {
     maps: Maps,
     field_maps: Maps,
     field_note: String,
+    extreme_maps: Maps,
     region_maps: Vec<Maps>,
     region_field_maps: Vec<Maps>,
+    region_extreme_maps: Vec<Maps>,
+    /// Per region: its POE curve and plume of every lead `(caption, file in its folder)`.
+    region_graphs: Vec<Maps>,
+    /// The regional means behind them (every region and lead).
+    series: Vec<crate::bulletin::regional::RegionalSeries>,
     region_countries: Vec<Vec<CountryOutlook>>,
     drought: Option<DroughtPart>,
     /// Per lead: its label and the reliability-diagram slope of each category of the
@@ -394,6 +401,8 @@ struct VariableProducts {
     observations: String,
     issued_from: String,
     years: (i32, i32),
+    /// Whether the maps hide cells without skill (`mask_unskilful`).
+    masked: bool,
 }
 
 impl VariableProducts {
@@ -404,8 +413,20 @@ impl VariableProducts {
             outlooks: &self.outlooks,
             maps: &self.maps,
             field_maps: &self.field_maps,
+            extreme_maps: &self.extreme_maps,
+            graphs: self.graphs(),
             field_note: &self.field_note,
             countries: &self.countries,
+            masked: self.masked,
+        }
+    }
+
+    /// The POE curves and plumes the section shows: a region's own (its bulletin), none in
+    /// the whole run's bulletin (they are per region; the JSON has every series).
+    fn graphs(&self) -> &[(String, String)] {
+        match self.region_graphs.as_slice() {
+            [own] => own,
+            _ => &[],
         }
     }
 
@@ -424,9 +445,18 @@ impl VariableProducts {
             countries: self.region_countries[ri].clone(),
             maps: self.region_maps[ri].clone(),
             field_maps: self.region_field_maps[ri].clone(),
+            extreme_maps: self.region_extreme_maps[ri].clone(),
             field_note: self.field_note.clone(),
             region_maps: Vec::new(),
             region_field_maps: Vec::new(),
+            region_extreme_maps: Vec::new(),
+            region_graphs: vec![self.region_graphs[ri].clone()],
+            series: self
+                .series
+                .iter()
+                .filter(|s| s.region == region)
+                .cloned()
+                .collect(),
             region_countries: Vec::new(),
             reliability: self.reliability.clone(),
             drought: self.drought.as_ref().map(|d| DroughtPart {
@@ -446,6 +476,7 @@ impl VariableProducts {
             observations: self.observations.clone(),
             issued_from: self.issued_from.clone(),
             years: self.years,
+            masked: self.masked,
         }
     }
 
@@ -461,10 +492,12 @@ impl VariableProducts {
             "regions": self.outlooks,
             "countries": self.countries,
             "drought": self.drought.as_ref().map(|d| &d.summaries),
+            "regional_series": self.series,
             "maps": self
                 .maps
                 .iter()
                 .chain(&self.field_maps)
+                .chain(&self.extreme_maps)
                 .chain(self.drought.iter().flat_map(|d| &d.maps))
                 .map(|m| &m.1)
                 .collect::<Vec<_>>(),
@@ -482,6 +515,8 @@ struct CycloneProducts {
     genesis_json: serde_json::Value,
     /// The basins the section covers (their boxes), to include it in the regions they touch.
     basin_boxes: Vec<(f64, f64, f64, f64)>,
+    /// The genesis potential of every basin and the season's label.
+    genesis: Option<(Vec<crate::cyclone::genesis_outlook::BasinGenesis>, String)>,
 }
 
 /// What one variable is made from, read before its leads are streamed: the forecasts (one
@@ -824,9 +859,13 @@ fn variable_products(
         countries: Vec::new(),
         maps: Vec::new(),
         field_maps: Vec::new(),
+        extreme_maps: Vec::new(),
         field_note: field_note(quantity, spec.scheme),
         region_maps: vec![Vec::new(); ctx.regions.len()],
         region_field_maps: vec![Vec::new(); ctx.regions.len()],
+        region_extreme_maps: vec![Vec::new(); ctx.regions.len()],
+        region_graphs: vec![Vec::new(); ctx.regions.len()],
+        series: Vec::new(),
         region_countries: vec![Vec::new(); ctx.regions.len()],
         drought: None,
         reliability: Vec::new(),
@@ -852,6 +891,7 @@ fn variable_products(
         ),
         issued_from: forecast.coords.init[0].date_label(),
         years: (*first_year, *last_year),
+        masked: ctx.cfg.mask_unskilful,
     };
     // Each region's cells and each cell's country, found once for every lead and product.
     let region_cells: Vec<RegionCells> = ctx
@@ -1005,6 +1045,24 @@ fn variable_products(
             cell_country: &cell_country,
         }
         .lead(l, lead, &mut products)?;
+        regional_graphs(
+            ctx,
+            &RegionalSources {
+                variable,
+                what: &what,
+                quantity,
+                lead,
+                l,
+                forecast,
+                observed: &aligned,
+                hindcast_mme: &result.hindcast,
+                forecast_mme: fc,
+                hindcasts: &hindcasts,
+                forecasts: &forecasts,
+                region_cells: &region_cells,
+            },
+            &mut products,
+        )?;
         bars.advance(1);
         log.add(&format!("maps {variable}"));
 
@@ -1147,7 +1205,7 @@ impl LeadContext<'_> {
         let issued = self.forecast.coords.init[0].date_label();
         let png = format!("map_{variable}_lead{l}.png");
         let caption = format!(
-            "{} tercile outlook, {} ({target}), issued from {issued}",
+            "{} tercile outlook, {} ({target}), initialised {issued}",
             capitalised(self.what),
             lead.label(),
         );
@@ -1194,7 +1252,7 @@ impl LeadContext<'_> {
         };
         let png = format!("map_{variable}_{name}_lead{l}.png");
         let caption = format!(
-            "{} {words}, {} ({target}), issued from {issued}",
+            "{} {words}, {} ({target}), initialised {issued}",
             capitalised(self.what),
             lead.label()
         );
@@ -1218,8 +1276,180 @@ impl LeadContext<'_> {
                 }
             },
         )?;
+        // The extremes: the chance below the lowest and above the highest extreme level.
+        let tails = match self.quantity {
+            Quantity::Precipitation => Some([
+                (ExtremeTail::Dry, "very dry", "below"),
+                (ExtremeTail::Wet, "very wet", "above"),
+            ]),
+            Quantity::Temperature => Some([
+                (ExtremeTail::Cold, "cold", "below"),
+                (ExtremeTail::Heat, "heat", "above"),
+            ]),
+            _ => None,
+        };
+        if let (Some(ext), Some(tails)) = (&ext, tails) {
+            let [low, high] = lm.extreme_levels;
+            for (side, (tail, words, where_)) in tails.into_iter().enumerate() {
+                let level = if side == 0 { low } else { high };
+                let climatology = if side == 0 { low } else { 1.0 - high };
+                let values: Vec<f32> = ext[side].iter().map(|&p| 100.0 * p).collect();
+                let classes = extreme_classes(tail, (100.0 * climatology) as f32);
+                let png = format!(
+                    "map_{variable}_{}_lead{l}.png",
+                    if side == 0 {
+                        "extreme_low"
+                    } else {
+                        "extreme_high"
+                    }
+                );
+                let caption = format!(
+                    "Chance of {words} ({where_} the {}th percentile), {} ({target}), initialised {issued}",
+                    (100.0 * level).round(),
+                    lead.label()
+                );
+                let legend = format!("chance, % (normally {:.0} %)", 100.0 * climatology);
+                let field = ClassedMap {
+                    spatial: &self.forecast.coords.spatial,
+                    values: &values,
+                    classes: &classes,
+                    legend: &legend,
+                    countries: Some(ctx.countries),
+                    title: &caption,
+                };
+                ctx.maps_everywhere(
+                    png,
+                    &caption,
+                    &mut p.extreme_maps,
+                    &mut p.region_extreme_maps,
+                    |out, region| match region {
+                        None => render_classed_map(out, &field).map(|_| true),
+                        Some((title, bbox)) => {
+                            render_region_classed_map(out, &ClassedMap { title, ..field }, bbox)
+                        }
+                    },
+                )?;
+            }
+        }
         Ok(())
     }
+}
+
+/// What the regional POE curves and plumes of one lead are made from.
+struct RegionalSources<'a> {
+    variable: &'a str,
+    what: &'a str,
+    quantity: Quantity,
+    lead: &'a Lead,
+    l: usize,
+    /// The first model's forecast, every lead (its start and calendar).
+    forecast: &'a Cube,
+    /// Observations on the hindcast starts, this lead.
+    observed: &'a Cube,
+    /// The cross-validated MME hindcast products of this lead.
+    hindcast_mme: &'a Products,
+    /// The MME forecast products of this lead.
+    forecast_mme: &'a Products,
+    /// Every model's hindcast and forecast of this lead, as combined.
+    hindcasts: &'a [Cube],
+    forecasts: &'a [Cube],
+    region_cells: &'a [RegionCells],
+}
+
+/// The `(y, x)` field of `a[init, index, 0]` as a row-major vector.
+fn field(a: &ndarray::Array5<f32>, init: usize, index: usize) -> Vec<f32> {
+    a.slice(ndarray::s![init, index, 0, .., ..])
+        .iter()
+        .copied()
+        .collect()
+}
+
+/// The member mean of `c` at start `init`, `(y, x)` row-major (NaN where no member has a value).
+fn member_mean(c: &Cube, init: usize) -> Vec<f32> {
+    let v = c.values.slice(ndarray::s![init, .., 0usize, .., ..]);
+    let (nm, ny, nx) = v.dim();
+    let mut out = vec![f32::NAN; ny * nx];
+    for (k, o) in out.iter_mut().enumerate() {
+        let (mut sum, mut n) = (0.0f64, 0usize);
+        for m in 0..nm {
+            let x = v[[m, k / nx, k % nx]];
+            if x.is_finite() {
+                sum += f64::from(x);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            *o = (sum / n as f64) as f32;
+        }
+    }
+    out
+}
+
+/// The POE curve and plume of every region for one lead
+/// ([`crate::bulletin::regional`]), drawn into each region's folder.
+fn regional_graphs(ctx: &RunContext, s: &RegionalSources, p: &mut VariableProducts) -> Result<()> {
+    use crate::bulletin::regional::{
+        regional_mean, regional_series, render_exceedance, render_plume, ModelRegional,
+        RegionalInputs,
+    };
+    let years = s.observed.init_years();
+    let (start, end) = s.forecast.target_period(0, s.l)?;
+    let target = start.period_label(&end, s.forecast.meta.calendar);
+    let units = s.forecasts[0].meta.units.clone();
+    let n_years = s.observed.values.dim().0;
+    for (ri, cells) in s.region_cells.iter().enumerate() {
+        let observed: Vec<f64> = (0..n_years)
+            .map(|y| regional_mean(&field(&s.observed.values, y, 0), cells))
+            .collect();
+        let hindcast_mme: Vec<f64> = (0..s.hindcast_mme.mean.dim().0)
+            .map(|y| regional_mean(&field(&s.hindcast_mme.mean, y, 0), cells))
+            .collect();
+        let models: Vec<ModelRegional> = s
+            .hindcasts
+            .iter()
+            .zip(s.forecasts)
+            .map(|(h, f)| ModelRegional {
+                hindcast_mean: (0..h.values.dim().0)
+                    .map(|y| regional_mean(&member_mean(h, y), cells))
+                    .collect(),
+                forecast_members: (0..f.values.dim().1)
+                    .map(|m| regional_mean(&field(&f.values, 0, m), cells))
+                    .collect(),
+            })
+            .collect();
+        let series = regional_series(&RegionalInputs {
+            labels: (&cells.region, &s.lead.label(), &target, start.year, &units),
+            years: &years,
+            observed: &observed,
+            hindcast_mme: &hindcast_mme,
+            models: &models,
+            forecast_mean: regional_mean(&field(&s.forecast_mme.mean, 0, 0), cells),
+            multiplicative: s.quantity == Quantity::Precipitation,
+        });
+        if series.members.is_empty() || series.observed.iter().all(|v| !v.is_finite()) {
+            p.series.push(series);
+            continue;
+        }
+        let region = display_name(&cells.region);
+        let what = capitalised(s.what);
+        let dir = &ctx.region_dirs[ri];
+        let poe = format!("poe_{}_lead{}.png", s.variable, s.l);
+        let caption = format!(
+            "{region} — {what}, {} ({target}): probability of exceeding each value of the regional mean, forecast against climatology",
+            s.lead.label()
+        );
+        render_exceedance(&dir.join(&poe), &series, &caption)?;
+        p.region_graphs[ri].push((caption, poe));
+        let plume = format!("plume_{}_lead{}.png", s.variable, s.l);
+        let caption = format!(
+            "{region} — {what}, {} ({target}): regional mean of the hindcast years and the forecast",
+            s.lead.label()
+        );
+        render_plume(&dir.join(&plume), &series, &caption)?;
+        p.region_graphs[ri].push((caption, plume));
+        p.series.push(series);
+    }
+    Ok(())
 }
 
 /// The tropical-cyclone products: the track outlook from daily or 6-hourly fields, the
@@ -1279,6 +1509,7 @@ fn cyclone_products(
         )?;
         p.markdown.push_str(&format!("\n{}", g.markdown));
         p.genesis_json = g.json;
+        p.genesis = Some((g.basins, g.season));
     }
     Ok(p)
 }
@@ -1288,6 +1519,7 @@ fn bias_words(cfg: &OutlookConfig) -> String {
     let scheme = cfg.weights.scheme();
     let method = match cfg.bias {
         BiasMethod::None if scheme.calibrates() => return "none (the inputs are used as they are: the regression of the observations on each model's ensemble mean (field) absorbs its bias; the tercile edges are the observed terciles)".to_string(),
+        BiasMethod::None if cfg.edges_from_obs => return "none (the inputs are used as they are; the tercile edges are the observed terciles)".to_string(),
         BiasMethod::None => return "none (the inputs are used as they are; the tercile edges come from each model's own hindcast climatology or, for PMME, anomalies against it)".to_string(),
         BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month",
         BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month",

@@ -1,0 +1,219 @@
+//! The message catalogue of the bulletin: every word the page template, the headlines and the
+//! PDF print, per language (`locales/en.toml`, `locales/ru.toml`, compiled in), and dates in
+//! each language's form ("5 December 2026", "5 декабря 2026 г.").
+//!
+//! A message is looked up by `table.key` and its `{name}` placeholders filled from
+//! `(name, value)` pairs. The catalogues are plain TOML (one table per part of the page), so a
+//! service adds a language by translating one file; a test checks that every catalogue has
+//! every key of the English one.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+
+use crate::error::{Error, Result};
+
+/// The languages a bulletin can be written in (`[issuer] language`).
+pub const LANGUAGES: [&str; 2] = ["en", "ru"];
+
+/// The language of a bulletin without `[issuer] language`.
+pub const DEFAULT_LANGUAGE: &str = "en";
+
+fn source(language: &str) -> Option<&'static str> {
+    match language {
+        "en" => Some(include_str!("locales/en.toml")),
+        "ru" => Some(include_str!("locales/ru.toml")),
+        _ => None,
+    }
+}
+
+/// The messages of one language.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    language: String,
+    messages: BTreeMap<String, String>,
+    lists: BTreeMap<String, Vec<String>>,
+}
+
+impl Catalogue {
+    /// The catalogue of `language` (one of [`LANGUAGES`]).
+    pub fn new(language: &str) -> Result<Catalogue> {
+        let bad = |why: String| Error::invalid("bulletin language", why);
+        let text = source(language).ok_or_else(|| {
+            bad(format!(
+                "{language:?} has no message catalogue; give one of {LANGUAGES:?}"
+            ))
+        })?;
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| bad(format!("the {language} catalogue does not parse: {e}")))?;
+        let mut messages = BTreeMap::new();
+        let mut lists = BTreeMap::new();
+        for (section, entries) in &table {
+            let Some(entries) = entries.as_table() else {
+                continue;
+            };
+            for (key, value) in entries {
+                let name = format!("{section}.{key}");
+                match value {
+                    toml::Value::String(s) => {
+                        messages.insert(name, s.clone());
+                    }
+                    toml::Value::Array(a) => {
+                        let items = a
+                            .iter()
+                            .map(|v| v.as_str().unwrap_or_default().to_string())
+                            .collect();
+                        lists.insert(name, items);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(Catalogue {
+            language: language.to_string(),
+            messages,
+            lists,
+        })
+    }
+
+    /// The language code (`en`).
+    pub fn language(&self) -> &str {
+        &self.language
+    }
+
+    /// The message `key` (`"page.issued"`) with its `{name}` placeholders filled; a key the
+    /// catalogue lacks is returned as itself (a test keeps the catalogues complete).
+    pub fn text(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self
+            .messages
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| key.to_string());
+        for (name, value) in args {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+
+    /// Whether the catalogue has the message `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.messages.contains_key(key)
+    }
+
+    /// Every message key, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.messages
+            .keys()
+            .chain(self.lists.keys())
+            .map(|k| k.as_str())
+    }
+
+    /// `date` in the language's long form.
+    pub fn date(&self, date: chrono::NaiveDate) -> String {
+        let month = self
+            .lists
+            .get("months.names")
+            .and_then(|m| m.get(date.month0() as usize))
+            .cloned()
+            .unwrap_or_else(|| date.month().to_string());
+        self.text(
+            "months.date",
+            &[
+                ("day", &date.day().to_string()),
+                ("month", &month),
+                ("year", &date.year().to_string()),
+            ],
+        )
+    }
+
+    /// A period label of the engine ("Oct–Dec 2021", "Nov 2021–Jan 2022") with its English
+    /// month abbreviations replaced by the language's.
+    pub fn period(&self, label: &str) -> String {
+        let Some(own) = self.lists.get("months.short") else {
+            return label.to_string();
+        };
+        let en = &ENGLISH_MONTHS;
+        let mut out = String::new();
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            match en.iter().position(|m| *m == word.as_str()) {
+                Some(i) => out.push_str(own.get(i).map(String::as_str).unwrap_or(word)),
+                None => out.push_str(word),
+            }
+            word.clear();
+        };
+        for c in label.chars() {
+            if c.is_alphabetic() {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut word, &mut out);
+        out
+    }
+
+    /// A region's name: the catalogue's (`region.south_asia`) or the name as a reader writes
+    /// it ([`super::display_name`]).
+    pub fn region(&self, name: &str) -> String {
+        let key = format!("region.{}", name.to_lowercase());
+        if self.has(&key) {
+            self.text(&key, &[])
+        } else {
+            super::display_name(name)
+        }
+    }
+
+    /// A quantity's name ("rainfall") in the language; unknown ones as given.
+    pub fn quantity(&self, what: &str) -> String {
+        let key = format!("quantity.{what}");
+        if self.has(&key) {
+            self.text(&key, &[])
+        } else {
+            what.to_string()
+        }
+    }
+}
+
+/// The month abbreviations the engine's period labels use.
+const ENGLISH_MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogue_has_every_english_key() {
+        let en = Catalogue::new("en").unwrap();
+        for lang in LANGUAGES {
+            let c = Catalogue::new(lang).unwrap();
+            for k in en.keys() {
+                assert!(
+                    c.messages.contains_key(k) || c.lists.contains_key(k),
+                    "{lang} lacks {k}"
+                );
+            }
+            assert_eq!(c.lists["months.names"].len(), 12, "{lang}");
+            assert_eq!(c.lists["months.short"].len(), 12, "{lang}");
+        }
+        assert!(Catalogue::new("xx").is_err());
+    }
+
+    #[test]
+    fn dates_periods_and_placeholders_per_language() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let en = Catalogue::new("en").unwrap();
+        let ru = Catalogue::new("ru").unwrap();
+        assert_eq!(en.date(d), "5 December 2026");
+        assert_eq!(ru.date(d), "5 декабря 2026 г.");
+        assert_eq!(ru.period("Nov 2021–Jan 2022"), "ноя 2021–янв 2022");
+        assert_eq!(en.period("Oct–Dec 2021"), "Oct–Dec 2021");
+        assert_eq!(en.text("page.page", &[("n", "3")]), "Page 3");
+        assert_eq!(ru.region("central_asia"), "Центральная Азия");
+        assert_eq!(ru.region("india"), "India");
+        assert_eq!(ru.quantity("rainfall"), "осадки");
+    }
+}
