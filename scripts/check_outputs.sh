@@ -6,7 +6,8 @@
 #   - xarray opens it (the CF checker's venv, with xarray from PyPI);
 #   - `s2s inspect` reads it (exit 0);
 # every GeoTIFF (s2s export) opens in gdalinfo on EPSG:4326 with nodata on each band, and every
-# GeoJSON regional table (regions.geojson of the outlook) in ogrinfo with features.
+# GeoJSON regional table (regions.geojson of the outlook) in ogrinfo with features; every
+# bulletin.pdf in pdfinfo (A4) with text, every bulletin.html with the viewport meta.
 # Exempt: the synthetic model files `synth/{hindcast,forecast}_*.nc`, which imitate providers'
 # own 5-D layouts (C3S, IRI NMME with months since 1960 and no month_lengths) on purpose, as
 # inputs to read — they are not products.
@@ -55,6 +56,18 @@ for g in "${geojsons[@]}"; do
     info=$(ogrinfo -ro -so -al "$g" 2>&1) || { fail "$g: ogrinfo: $(printf '%s\n' "$info" | tail -1)"; continue; }
     grep -qE 'Feature Count: [1-9]' <<< "$info" || fail "$g: no feature"
 done
+# Bulletins: every PDF opens in poppler on A4 with text to copy out; every page has the
+# viewport meta (phone width).
+mapfile -t pdfs < <(find "$DIR" -name 'bulletin.pdf' | sort)
+for p in "${pdfs[@]}"; do
+    info=$(pdfinfo "$p" 2>&1) || { fail "$p: pdfinfo: $(printf '%s\n' "$info" | tail -1)"; continue; }
+    grep -q '(A4)' <<< "$info" || fail "$p: not A4"
+    [ "$(pdftotext "$p" - 2>/dev/null | wc -w)" -gt 50 ] || fail "$p: no text"
+done
+mapfile -t pages < <(find "$DIR" -name 'bulletin.html' | sort)
+for h in "${pages[@]}"; do
+    grep -q '<meta name="viewport"' "$h" || fail "$h: no viewport meta"
+done
 rm -f /tmp/check_outputs_*.$$
-echo "checked ${#files[@]} NetCDF files (cdo, CF checker, xarray, s2s inspect), ${#tifs[@]} GeoTIFFs (gdalinfo) and ${#geojsons[@]} GeoJSON tables (ogrinfo) under $DIR: $failed failed"
+echo "checked ${#files[@]} NetCDF files (cdo, CF checker, xarray, s2s inspect), ${#tifs[@]} GeoTIFFs (gdalinfo), ${#geojsons[@]} GeoJSON tables (ogrinfo), ${#pdfs[@]} PDF and ${#pages[@]} HTML bulletins under $DIR: $failed failed"
 exit $(( failed > 125 ? 125 : failed ))

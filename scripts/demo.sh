@@ -61,9 +61,14 @@ $S2S synth --preset asia --out data/demo/synthetic
 $S2S synth --gpi --out data/demo/synthetic
 $S2S outlook --config data/demo/asia.toml --out "$OUT/asia"
 
+echo "== s2s outlook (no configuration): the default outlook, one bulletin per region — South Asia from"
+echo "   the real NMME models, Central and Southeast Asia from the synthetic models (HTML and PDF)"
+$S2S outlook --out "$OUT/outlook"
+
 echo
 echo "Demo finished. The bulletin is $OUT/bulletin/bulletin.md (one-file page: $OUT/bulletin/bulletin.html; maps: $OUT/bulletin/map_prec_lead0.png, drought: $OUT/bulletin/map_spi_lead0.png);"
 echo "The Asia bulletin (synthetic models) is $OUT/asia/bulletin.html, one per region in $OUT/asia/<region>/bulletin.html;"
+echo "The default outlook's bulletins are $OUT/outlook/<region>/<region>/bulletin.html and .pdf (central_asia, south_asia, southeast_asia);"
 echo "The emergency bulletin (synthetic data) is $OUT/emergency/emergency.html; cyclone tracks: $OUT/storms/tracks.csv."
 echo "other reports are in $OUT/:"
 ls -1 "$OUT"

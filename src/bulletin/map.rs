@@ -1,7 +1,7 @@
 //! Maps as PNG, plate carrée: the tercile probability map (cells coloured by the dominant
 //! category and its probability, the C3S / NMME convention, white where no category reaches
 //! 40 %) and the cyclone track map (tracks over a track-density layer). Both have country
-//! outlines (Natural Earth 1:110m or a GeoJSON file), a title, a frame with latitude and
+//! outlines (the bundled Natural Earth countries, 1:50m in Asia, or a GeoJSON file), a title, a frame with latitude and
 //! longitude labels, and a colour key with its words (DejaVu Sans, see `diagram`).
 
 use std::path::Path;
@@ -479,12 +479,24 @@ pub struct DensityLayer<'a> {
     pub lon: &'a [f64],
     /// Values `(lat, lon)` row-major.
     pub values: &'a [f32],
+    /// What the colour bar measures, with units ("chance of being in the cell, %").
+    pub legend: &'a str,
+}
+
+/// The key under a track map: what the tracks are, and a site marked on the map.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackKey<'a> {
+    /// What the coloured lines are ("cyclone tracks, one colour per member").
+    pub tracks: Option<&'a str>,
+    /// A site `(lat, lon)` drawn as a black cross in a circle, and its words.
+    pub site: Option<(f64, f64, &'a str)>,
 }
 
 /// Draws cyclone tracks (one polyline per track, coloured by member, a dot at genesis) over a
 /// track-density layer (white → light orange → orange, saturating at `max_density`) and country
 /// outlines, in the box `(west, east, south, north)` (degrees east may exceed 180), with
 /// `title` on top. Writes `out` (PNG).
+#[allow(clippy::too_many_arguments)]
 pub fn render_track_map(
     out: &Path,
     bounds: (f64, f64, f64, f64),
@@ -493,13 +505,33 @@ pub fn render_track_map(
     max_density: f32,
     countries: Option<&Countries>,
     title: &str,
+    key: &TrackKey,
 ) -> Result<()> {
     write_through_temporary(out, |tmp| {
-        draw_track_map(tmp, bounds, tracks, density, max_density, countries, title)
+        draw_track_map(
+            tmp,
+            bounds,
+            tracks,
+            density,
+            max_density,
+            countries,
+            title,
+            key,
+        )
     })
     .map(|_| ())
 }
 
+/// The density layer's colour at `f` (0–1 of the maximum): white → light orange → orange.
+fn density_colour(f: f64) -> RGBColor {
+    RGBColor(
+        (255.0 - 15.0 * f) as u8,
+        (240.0 - 110.0 * f) as u8,
+        (200.0 - 150.0 * f) as u8,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 fn draw_track_map(
     out: &Path,
     bounds: (f64, f64, f64, f64),
@@ -508,6 +540,7 @@ fn draw_track_map(
     max_density: f32,
     countries: Option<&Countries>,
     title: &str,
+    key: &TrackKey,
 ) -> Result<()> {
     let (west, east, south, north) = bounds;
     if east <= west || north <= south {
@@ -515,7 +548,8 @@ fn draw_track_map(
     }
     super::diagram::ensure_font()?;
     let frame = MapFrame::new(bounds, 1000.0, 650.0);
-    let (w, h) = frame.picture(0, title, 0);
+    let rows = i32::from(density.is_some()) + i32::from(key.tracks.is_some() || key.site.is_some());
+    let (w, h) = frame.picture(34 * rows, title, 640);
     let werr = |e: String| Error::Write {
         path: out.to_path_buf(),
         reason: e,
@@ -536,11 +570,7 @@ fn draw_track_map(
                     continue;
                 }
                 let f = (v / max_density.max(1e-6)).min(1.0) as f64;
-                let colour = RGBColor(
-                    (255.0 - 15.0 * f) as u8,
-                    (240.0 - 110.0 * f) as u8,
-                    (200.0 - 150.0 * f) as u8,
-                );
+                let colour = density_colour(f);
                 let lo = x_of(lo);
                 let a = px(lo - dlon / 2.0, la + dlat / 2.0);
                 let b = px(lo + dlon / 2.0, la - dlat / 2.0);
@@ -572,7 +602,73 @@ fn draw_track_map(
         root.draw(&PathElement::new(pix, colour.stroke_width(2)))
             .map_err(|e| werr(e.to_string()))?;
     }
+    let site_mark = |c: (i32, i32)| -> std::result::Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<_>| e.to_string();
+        root.draw(&Circle::new(c, 7, BLACK.stroke_width(2)))
+            .map_err(e)?;
+        root.draw(&PathElement::new(
+            [(c.0 - 5, c.1 - 5), (c.0 + 5, c.1 + 5)],
+            BLACK.stroke_width(2),
+        ))
+        .map_err(e)?;
+        root.draw(&PathElement::new(
+            [(c.0 - 5, c.1 + 5), (c.0 + 5, c.1 - 5)],
+            BLACK.stroke_width(2),
+        ))
+        .map_err(e)
+    };
+    if let Some((la, lo, _)) = key.site {
+        site_mark(px(x_of(lo).clamp(west, east), la.clamp(south, north))).map_err(werr)?;
+    }
     frame.draw(&root, title).map_err(werr)?;
+    // ---- key: the colour bar of the density, then the tracks and the site ----
+    let font = ("sans-serif", 14).into_font();
+    let text = |s: &str, at: (i32, i32)| {
+        root.draw(&Text::new(s.to_string(), at, font.clone()))
+            .map_err(|e| werr(e.to_string()))
+    };
+    let mut y = frame.top + frame.height() + 36;
+    if let Some(d) = &density {
+        let (x0, bar_w, steps) = (frame.left, 240, 12);
+        for s in 0..steps {
+            let f = (f64::from(s) + 0.5) / f64::from(steps);
+            let a = (x0 + s * bar_w / steps, y);
+            let b = (x0 + (s + 1) * bar_w / steps, y + 14);
+            root.draw(&Rectangle::new([a, b], density_colour(f).filled()))
+                .map_err(|e| werr(e.to_string()))?;
+        }
+        root.draw(&Rectangle::new(
+            [(x0, y), (x0 + bar_w, y + 14)],
+            BLACK.mix(0.5),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        let max = if max_density >= 10.0 {
+            format!("{max_density:.0}")
+        } else {
+            format!("{max_density:.2}")
+        };
+        text("0", (x0 - 4, y + 16))?;
+        text(&max, (x0 + bar_w - 14, y + 16))?;
+        text(d.legend, (x0 + bar_w + 16, y))?;
+        y += 34;
+    }
+    let mut x = frame.left;
+    if let Some(words) = key.tracks {
+        let colour = TRACK_COLOURS[1];
+        root.draw(&PathElement::new(
+            [(x, y + 7), (x + 30, y + 7)],
+            colour.stroke_width(2),
+        ))
+        .map_err(|e| werr(e.to_string()))?;
+        root.draw(&Circle::new((x, y + 7), 4, colour.filled()))
+            .map_err(|e| werr(e.to_string()))?;
+        text(words, (x + 38, y))?;
+        x += 60 + 8 * words.chars().count() as i32;
+    }
+    if let Some((_, _, words)) = key.site {
+        site_mark((x + 8, y + 7)).map_err(werr)?;
+        text(words, (x + 22, y))?;
+    }
     root.present().map_err(|e| werr(e.to_string()))?;
     Ok(())
 }

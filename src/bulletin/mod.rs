@@ -51,7 +51,7 @@ pub use html::{bulletin_page, html_page, markdown_html, Images};
 pub use map::{
     anomaly_classes, crop_grid, extreme_classes, percent_of_normal_classes, render_classed_map,
     render_region_classed_map, render_region_map, render_tercile_map, render_track_map, ClassedMap,
-    ColourClass, DensityLayer, ExtremeTail, MapStyle, TercileMap, NO_DATA, NO_SKILL,
+    ColourClass, DensityLayer, ExtremeTail, MapStyle, TercileMap, TrackKey, NO_DATA, NO_SKILL,
 };
 
 /// Summary of one region and lead.
@@ -394,8 +394,31 @@ pub struct CountryOutlook {
     pub target: String,
     /// Cells with a forecast.
     pub cells: usize,
+    /// The share of the country's area its cells with a forecast cover (NaN on grids of
+    /// unknown cell size).
+    pub area_share: f64,
     /// Area-mean probability of below / near / above normal.
     pub mean_probability: [f64; 3],
+}
+
+/// The area of each cell of a regular lon/lat grid, km², row-major (`R² Δλ |sin φₙ − sin φₛ|`);
+/// `None` for other layouts.
+pub fn cell_areas_km2(spatial: &Spatial) -> Option<Vec<f64>> {
+    let Spatial::Grid { lat, lon } = spatial else {
+        return None;
+    };
+    let step = |v: &[f64]| (v.len() > 1).then(|| (v[1] - v[0]).abs());
+    let (dlat, dlon) = (step(lat)?, step(lon)?);
+    let r = crate::grid::EARTH_RADIUS_M / 1000.0;
+    let row = |la: f64| {
+        let (s, n) = ((la - dlat / 2.0).max(-90.0), (la + dlat / 2.0).min(90.0));
+        r * r * dlon.to_radians() * (n.to_radians().sin() - s.to_radians().sin()).abs()
+    };
+    Some(
+        lat.iter()
+            .flat_map(|&la| std::iter::repeat(row(la)).take(lon.len()))
+            .collect(),
+    )
 }
 
 /// The country (index into [`Countries::all`]) of every cell of `regions` (row-major over
@@ -418,17 +441,29 @@ pub fn cell_countries(
     out
 }
 
+/// Where the country table's cells are: each cell's country ([`cell_countries`]) and, on a
+/// regular grid, each cell's area ([`cell_areas_km2`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CountryCells<'a> {
+    /// The country of every cell (`None` at sea and outside the regions).
+    pub country: &'a [Option<usize>],
+    /// The area of every cell, km².
+    pub area_km2: Option<&'a [f64]>,
+}
+
 /// The country table of one lead: for every country with cells in one of `regions`,
-/// the cos(latitude)-weighted mean probabilities over its cells with a forecast, in the
-/// order of `countries`; `cell_country` from [`cell_countries`].
+/// the cos(latitude)-weighted mean probabilities over its cells with a forecast and the share
+/// of its area they cover, in the order of `countries`.
 pub fn summarise_countries(
     maps: &LeadMaps,
     countries: &Countries,
-    cell_country: &[Option<usize>],
+    cells: CountryCells,
     regions: &[&RegionCells],
     lead: &str,
     target: &str,
 ) -> Vec<CountryOutlook> {
+    let cell_country = cells.country;
+    let mut covered = vec![0.0f64; countries.all().len()];
     let mut sums = vec![([0.0f64; 3], 0.0f64, 0usize); countries.all().len()];
     let mut seen = vec![false; cell_country.len()];
     for &(k, w) in regions.iter().flat_map(|r| r.cells.iter()) {
@@ -444,18 +479,27 @@ pub fn summarise_countries(
         }
         entry.1 += w;
         entry.2 += 1;
+        if let Some(a) = cells.area_km2 {
+            covered[c] += a[k];
+        }
     }
     countries
         .all()
         .iter()
         .zip(sums)
-        .filter(|(_, s)| s.2 > 0 && s.1 > 0.0)
-        .map(|(c, (p, w, cells))| CountryOutlook {
+        .zip(covered)
+        .filter(|((_, s), _)| s.2 > 0 && s.1 > 0.0)
+        .map(|((c, (p, w, n)), area)| CountryOutlook {
             country: c.name.clone(),
             iso_a3: c.iso_a3.clone(),
             lead: lead.to_string(),
             target: target.to_string(),
-            cells,
+            cells: n,
+            area_share: if cells.area_km2.is_some() {
+                (area / c.area_km2()).min(1.0)
+            } else {
+                f64::NAN
+            },
             mean_probability: p.map(|v| v / w),
         })
         .collect()
@@ -464,6 +508,11 @@ pub fn summarise_countries(
 /// Fewest cells for a country to be in the Markdown country table (the JSON has all).
 pub const MIN_COUNTRY_CELLS: usize = 3;
 
+/// The least share of a country's area its cells in the regions must cover for the Markdown
+/// country table (the JSON has all, with their share): a third, so that a mean over a sliver
+/// of a large country (China's edge inside an India box) is not given as the country's.
+pub const MIN_COUNTRY_AREA_SHARE: f64 = 1.0 / 3.0;
+
 /// The country table as Markdown; `heading_suffix` follows "Country table" in the heading
 /// (" — temperature" in a bulletin of several variables).
 pub fn country_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String {
@@ -471,9 +520,16 @@ pub fn country_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String
         return String::new();
     }
     let mut s = format!(
-        "\n## Country table{heading_suffix}\n\nArea-mean probabilities over each country's cells (cos(latitude) weighted; countries with at least {MIN_COUNTRY_CELLS} cells in the regions); the most likely category in bold.\n\n| country | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
+        "\n## Country table{heading_suffix}\n\nArea-mean probabilities over each country's cells (cos(latitude) weighted; countries with at least {MIN_COUNTRY_CELLS} cells in the regions covering at least a third of the country's area); the most likely category in bold.\n\n| country | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
     );
-    for r in rows.iter().filter(|r| r.cells >= MIN_COUNTRY_CELLS) {
+    let shown = |r: &&CountryOutlook| {
+        r.cells >= MIN_COUNTRY_CELLS
+            && (r.area_share.is_nan() || r.area_share >= MIN_COUNTRY_AREA_SHARE)
+    };
+    if !rows.iter().any(|r| shown(&r)) {
+        return String::new();
+    }
+    for r in rows.iter().filter(shown) {
         let best = (0..3).fold(0, |b, c| {
             if r.mean_probability[c] > r.mean_probability[b] {
                 c
@@ -1044,7 +1100,10 @@ mod tests {
         let rows = summarise_countries(
             &lm,
             Countries::bundled(),
-            &cell_country,
+            CountryCells {
+                country: &cell_country,
+                area_km2: None,
+            },
             &[&on_land],
             "month 1",
             "Oct–Dec 2021",
@@ -1060,13 +1119,39 @@ mod tests {
             Countries::bundled(),
             std::slice::from_ref(&at_sea),
         );
-        assert!(
-            summarise_countries(&lm, Countries::bundled(), &none, &[&at_sea], "", "").is_empty()
-        );
+        assert!(summarise_countries(
+            &lm,
+            Countries::bundled(),
+            CountryCells {
+                country: &none,
+                area_km2: None
+            },
+            &[&at_sea],
+            "",
+            ""
+        )
+        .is_empty());
         let md = country_markdown(&rows, "");
         assert!(
             md.contains("| Sri Lanka | month 1 | Oct–Dec 2021 | 4 |"),
             "{md}"
         );
+        // a sliver of a country (a tenth of its area) is left out of the table, a third is not
+        let mut sliver = rows[0].clone();
+        sliver.area_share = 0.1;
+        assert!(country_markdown(&[sliver.clone()], "").is_empty());
+        sliver.area_share = 0.34;
+        assert!(country_markdown(&[sliver], "").contains("| Sri Lanka |"));
+        // cell areas: a 1° cell at the equator is R² (π/180) (2 sin 0.5°) = 12 364 km²
+        let at = |lat: f64| {
+            cell_areas_km2(&Spatial::Grid {
+                lat: vec![lat, lat + 1.0],
+                lon: vec![10.0, 11.0],
+            })
+            .unwrap()[0]
+        };
+        assert!((at(0.0) - 12_364.0).abs() < 1.0, "{}", at(0.0));
+        // cos 60° = 1/2
+        assert!((at(60.0) / at(0.0) - 0.5).abs() < 1e-3);
     }
 }

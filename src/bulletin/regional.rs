@@ -6,7 +6,9 @@
 //! For a region with cells `i` and cos(latitude) weights `wᵢ`, the regional mean of a field
 //! is `Σ wᵢ xᵢ / Σ wᵢ` over its cells with a value.
 //! - **Observed**: the regional mean of each hindcast year's observations.
-//! - **Hindcast MME**: the regional mean of each year's cross-validated MME mean.
+//! - **Hindcast MME**: the regional mean of each year's cross-validated MME mean, and the
+//!   forecast's, both moved onto the observed climate by the MME's regional bias over the
+//!   hindcast years (as the members are, below).
 //! - **Forecast members**: each member's regional mean, moved onto the observed climate by the
 //!   model's own regional bias over the hindcast years — multiplied by `ō / h̄ₘ` for
 //!   precipitation (so it stays ≥ 0), shifted by `ō − h̄ₘ` otherwise (`ō`, `h̄ₘ`: the observed and
@@ -77,11 +79,11 @@ pub struct RegionalSeries {
     pub years: Vec<i32>,
     /// Observed regional mean per year.
     pub observed: Vec<f64>,
-    /// Cross-validated MME hindcast regional mean per year.
+    /// Cross-validated MME hindcast regional mean per year, on the observed climate.
     pub hindcast_mme: Vec<f64>,
     /// The forecast members' regional means on the observed climate, with their weights.
     pub members: Vec<(f64, f64)>,
-    /// The MME forecast's regional mean.
+    /// The MME forecast's regional mean, on the observed climate.
     pub forecast_mean: f64,
     /// Observed regional terciles (1/3, 2/3).
     pub terciles: [f64; 2],
@@ -160,6 +162,13 @@ pub fn regional_series(inp: &RegionalInputs) -> RegionalSeries {
             members.push((adjusted, weight));
         }
     }
+    // the MME's hindcast and forecast moved the same way by its own regional bias
+    let mme_bias = paired_means(inp.observed, inp.hindcast_mme);
+    let mme = |v: f64| match mme_bias {
+        Some((obs, model)) if inp.multiplicative && model > 0.0 => v * obs / model,
+        Some((obs, model)) if !inp.multiplicative => v - model + obs,
+        _ => v,
+    };
     let mut sorted: Vec<f64> = inp
         .observed
         .iter()
@@ -188,9 +197,9 @@ pub fn regional_series(inp: &RegionalInputs) -> RegionalSeries {
         units: units.to_string(),
         years: inp.years.to_vec(),
         observed: inp.observed.to_vec(),
-        hindcast_mme: inp.hindcast_mme.to_vec(),
+        hindcast_mme: inp.hindcast_mme.iter().map(|&v| mme(v)).collect(),
         members,
-        forecast_mean: inp.forecast_mean,
+        forecast_mean: mme(inp.forecast_mean),
         terciles,
         member_tercile_shares: if total > 0.0 { shares } else { [f64::NAN; 3] },
     }
@@ -393,7 +402,7 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
     )?;
     chart
         .draw_series(LineSeries::new(line(&s.hindcast_mme), blue.stroke_width(2)))?
-        .label("MME hindcast (cross-validated)")
+        .label("MME hindcast (cross-validated, regional bias removed)")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], blue.stroke_width(2)));
     let xf = f64::from(s.target_year);
     let red = RGBColor(200, 40, 30);
@@ -479,6 +488,9 @@ mod tests {
         // terciles of 1, 2, 3 (type 7): 1.667, 2.333 → all three members above
         assert!((s.terciles[0] - 5.0 / 3.0).abs() < 1e-12);
         assert_eq!(s.member_tercile_shares, [0.0, 0.0, 1.0]);
+        // the MME's regional mean 6.1 / 3 against the observed 6 / 3: scaled by 6 / 6.1
+        assert!((s.forecast_mean - 3.0 * 6.0 / 6.1).abs() < 1e-12);
+        assert!((s.hindcast_mme[0] - 1.1 * 6.0 / 6.1).abs() < 1e-12);
         // additive for temperature: A's members less (4 − 2)
         let s = regional_series(&RegionalInputs {
             multiplicative: false,

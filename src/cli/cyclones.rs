@@ -250,7 +250,7 @@ pub struct OutlookArgs {
     #[arg(long, value_delimiter = ',', default_value = "nio,arb,bob,wnp,scs,sio")]
     basins: Vec<String>,
     /// Country polygons (GeoJSON with `name`) for landfall and the map; `none` to skip;
-    /// default: the bundled Natural Earth 1:110m countries.
+    /// default: the bundled Natural Earth countries (1:50m in Asia).
     #[arg(long, value_name = "FILE")]
     countries: Option<String>,
     /// Observed (best-track) storms in the tracks CSV layout, to calibrate counts.

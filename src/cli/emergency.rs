@@ -73,7 +73,7 @@ pub struct EmergencyCli {
     #[arg(long, default_value_t = 300.0, value_name = "KM")]
     radius_km: f64,
     /// Country polygons (GeoJSON with `name`) for stranding and the coast table (default: the
-    /// bundled Natural Earth 1:110m countries).
+    /// bundled Natural Earth countries (1:50m in Asia)).
     #[arg(long, value_name = "FILE")]
     countries: Option<PathBuf>,
     /// Output directory (required without --config).

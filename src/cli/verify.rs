@@ -67,7 +67,7 @@ pub struct VerifyArgs {
     )]
     regions: Vec<String>,
     /// Country polygons (GeoJSON with `name` / `iso_a3`) for country regions (default: the
-    /// bundled Natural Earth 1:110m countries).
+    /// bundled Natural Earth countries (1:50m in Asia)).
     #[arg(long, value_name = "FILE")]
     countries: Option<PathBuf>,
     /// What the ACC correlates with the observations: `anomaly` — the ensemble-mean anomaly

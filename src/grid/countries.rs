@@ -39,6 +39,29 @@ impl Country {
             .collect()
     }
 
+    /// The country's area on the sphere (radius [`super::EARTH_RADIUS_M`]), km²: per ring
+    /// `R²/2 |Σ (λ₂ − λ₁)(2 + sin φ₁ + sin φ₂)|` (the spherical polygon area of Chamberlain and
+    /// Duquette 2007, JPL 07-03), exteriors minus holes.
+    pub fn area_km2(&self) -> f64 {
+        let r_km = super::EARTH_RADIUS_M / 1000.0;
+        let ring = |l: &LineString<f64>| -> f64 {
+            let c: Vec<_> = l.coords().collect();
+            let sum: f64 = c
+                .windows(2)
+                .map(|w| {
+                    (w[1].x - w[0].x).to_radians()
+                        * (2.0 + w[0].y.to_radians().sin() + w[1].y.to_radians().sin())
+                })
+                .sum();
+            (sum * r_km * r_km / 2.0).abs()
+        };
+        self.shape
+            .0
+            .iter()
+            .map(|p| ring(p.exterior()) - p.interiors().iter().map(ring).sum::<f64>())
+            .sum()
+    }
+
     /// Whether the point (degrees) is in this country.
     pub fn contains(&self, lat: f64, lon: f64) -> bool {
         let lon = wrap180(lon);
@@ -90,18 +113,47 @@ pub struct Countries {
 /// so that land masks work without any file at hand.
 pub const NATURAL_EARTH_110M: &str = include_str!("../../data/regions/countries_110m.geojson");
 
+/// Natural Earth 1:50m admin-0 countries of Asia and the Indian Ocean islands, gzipped
+/// (public domain; made by `scripts/data/make_countries_asia.py`, see `data/regions/SOURCE.md`):
+/// the outlines of the regions this engine serves at the finer scale (Sri Lanka's coast in
+/// ~90 points instead of 10, the Maldives, Singapore, Bahrain).
+pub const NATURAL_EARTH_ASIA_50M_GZ: &[u8] =
+    include_bytes!("../../data/regions/countries_asia_50m.geojson.gz");
+
 impl Countries {
-    /// The bundled Natural Earth 1:110m countries ([`NATURAL_EARTH_110M`]).
-    pub fn natural_earth_110m() -> Self {
+    /// The bundled countries ([`Countries::bundled`]), as an owned set.
+    pub fn natural_earth() -> Self {
         Countries::bundled().clone()
     }
 
-    /// The bundled Natural Earth 1:110m countries, parsed once per process.
+    /// The bundled countries, parsed once per process: Natural Earth 1:50m for Asia and the
+    /// Indian Ocean islands ([`NATURAL_EARTH_ASIA_50M_GZ`]), 1:110m for the rest of the world
+    /// ([`NATURAL_EARTH_110M`]); a 1:50m country replaces the 1:110m one of the same ISO-A3
+    /// code (or, for the codes Natural Earth writes as -99, the same name).
     pub fn bundled() -> &'static Countries {
         static BUNDLED: std::sync::OnceLock<Countries> = std::sync::OnceLock::new();
         BUNDLED.get_or_init(|| {
-            Countries::from_geojson(NATURAL_EARTH_110M, "bundled Natural Earth 1:110m")
-                .expect("the bundled GeoJSON parses")
+            let mut world =
+                Countries::from_geojson(NATURAL_EARTH_110M, "bundled Natural Earth 1:110m")
+                    .expect("the bundled GeoJSON parses (a unit test reads it)");
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(NATURAL_EARTH_ASIA_50M_GZ),
+                &mut text,
+            )
+            .expect("the bundled gzip decodes (a unit test reads it)");
+            let asia = Countries::from_geojson(&text, "bundled Natural Earth 1:50m Asia")
+                .expect("the bundled GeoJSON parses (a unit test reads it)");
+            for fine in asia.countries {
+                let same = |c: &Country| {
+                    (fine.iso_a3 != "-99" && c.iso_a3 == fine.iso_a3) || c.name == fine.name
+                };
+                match world.countries.iter_mut().find(|c| same(c)) {
+                    Some(coarse) => *coarse = fine,
+                    None => world.countries.push(fine),
+                }
+            }
+            world
         })
     }
 
@@ -321,6 +373,36 @@ impl<'a> LandRaster<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The finer Asian outlines: Trincomalee harbour and the sea off Colombo port are at sea,
+    /// the towns behind them on land; the Maldives and Singapore exist; the rest of the world
+    /// keeps its 1:110m countries.
+    #[test]
+    fn bundled_asia_is_fine_enough_for_harbours() {
+        let c = Countries::bundled();
+        assert!(!c.is_land(8.57, 81.23), "Trincomalee harbour");
+        assert_eq!(c.at(8.6, 81.1).map(|c| c.name.as_str()), Some("Sri Lanka"));
+        assert!(!c.is_land(6.95, 79.80), "off Colombo port");
+        assert_eq!(c.at(6.92, 79.92).map(|c| c.iso_a3.as_str()), Some("LKA"));
+        assert!(c.find("Maldives").is_some() && c.find("SGP").is_some());
+        assert!(c.find("Brazil").is_some() && c.find("France").is_some());
+        // one India, not two
+        assert_eq!(c.all().iter().filter(|k| k.iso_a3 == "IND").count(), 1);
+        // areas (km²) against the published ones: Sri Lanka 65 610 within 3 %; India
+        // 3 287 263 within 6 % (the official figure counts all of Jammu and Kashmir, Natural
+        // Earth draws India to the lines of control: 4 % less)
+        let area = |k: &str| c.find(k).unwrap().area_km2();
+        assert!(
+            (area("LKA") / 65_610.0 - 1.0).abs() < 0.03,
+            "{}",
+            area("LKA")
+        );
+        assert!(
+            (area("IND") / 3_287_263.0 - 1.0).abs() < 0.06,
+            "{}",
+            area("IND")
+        );
+    }
 
     fn natural_earth() -> Countries {
         let path = concat!(

@@ -380,10 +380,15 @@ pub fn activity_products(
             lat: &lat,
             lon: &lon,
             values: dens_fc.as_slice().expect("fresh array"),
+            legend: "track density (forecast track points per box and season)",
         }),
         max_density,
         a.countries,
         &format!("Tropical cyclone tracks and track density, forecast {label}"),
+        &crate::bulletin::TrackKey {
+            tracks: Some("forecast tracks, one colour per member (dot: genesis)"),
+            site: None,
+        },
     )?;
 
     write_text_atomic(a.out.join("forecast_tracks.csv"), &tracks_csv(&fc.tracks))?;

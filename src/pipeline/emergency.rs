@@ -485,11 +485,15 @@ fn emergency_staged(
     super::create_dir(&a.out)?;
 
     // products
-    let report: Vec<usize> = REPORT_DAYS
+    // the report days within the run, and the run's last day
+    let mut report: Vec<usize> = REPORT_DAYS
         .iter()
         .copied()
         .filter(|&d| d <= a.days)
         .collect();
+    if report.last() != Some(&a.days) {
+        report.push(a.days);
+    }
     let coast = coast_table(&tr, &weights, &countries, record_hours, &report);
     write_trajectories(
         &a.out.join("trajectories.nc"),
@@ -550,7 +554,7 @@ fn emergency_staged(
         .map(|p| weights[p])
         .fold(0.0, |a, w| a + w);
     // maps: the position probability of each report day, the storms and the site
-    let mut lines: Vec<(i32, Vec<(f64, f64)>)> = passage
+    let lines: Vec<(i32, Vec<(f64, f64)>)> = passage
         .as_ref()
         .map(|p| {
             p.3.iter()
@@ -563,12 +567,19 @@ fn emergency_staged(
                 .collect()
         })
         .unwrap_or_default();
-    lines.push((0, vec![(a.lat, a.lon)]));
     let bounds = (west, east, south, north);
     let mut map_files = Vec::new();
+    let key = crate::bulletin::TrackKey {
+        tracks: (!lines.is_empty())
+            .then_some("cyclone tracks, one colour per member (dot: genesis)"),
+        site: Some((a.lat, a.lon, "release site")),
+    };
     for (d, p) in &maps {
         let name = format!("map_drift_day{d}.png");
-        let max = p.iter().fold(0.0f32, |m, &v| m.max(v));
+        // in percent of the particles, per cell
+        let percent: Vec<f32> = p.iter().map(|&v| 100.0 * v).collect();
+        let max = percent.iter().fold(0.0f32, |m, &v| m.max(v));
+        let when = (date + chrono::Days::new(*d as u64)).format("%-d %b %Y");
         render_track_map(
             &a.out.join(&name),
             bounds,
@@ -576,11 +587,16 @@ fn emergency_staged(
             Some(DensityLayer {
                 lat: &f.lat,
                 lon: &f.lon,
-                values: p.as_slice().expect("fresh array"),
+                values: &percent,
+                legend: "chance of being in the cell, % (colour saturates at the maximum)",
             }),
             max,
             Some(&countries),
-            &format!("Position probability and trajectories, day {d} after release"),
+            &format!(
+                "Position probability and trajectories, day {d} after release ({when}, released {} at {:.2}°N {:.2}°E)",
+                a.start, a.lat, a.lon
+            ),
+            &key,
         )?;
         map_files.push((*d, name));
     }
@@ -598,7 +614,9 @@ fn emergency_staged(
             "### Day {d}\n\n![Position probability, day {d}]({name})\n\n"
         ));
     }
-    md.push_str("*Orange: probability of finding the oil / object in each cell (darker = likelier; all members with equal weight). Lines: the members' cyclone tracks (one colour per member, dot at genesis); the dot alone is the site.*\n");
+    md.push_str("*Orange: probability of finding the oil / object in each cell (darker = likelier; all members with equal weight). Lines: the members' cyclone tracks (one colour per member, dot at genesis); the circled cross is the release site.*\n\n");
+    let days: Vec<String> = report.iter().map(|d| d.to_string()).collect();
+    md.push_str(&format!("Files: `emergency.html` (this bulletin with its maps, one file), `trajectories.nc` (CF trajectories, OpenDrift layout), `drift_probability.nc` (position probability at days {} and the cyclone strike probability), `emergency.json`.\n", days.join(", ")));
     write_text_atomic(a.out.join("emergency.md"), &md)?;
     let html = html_page(
         &format!(
@@ -753,6 +771,5 @@ fn markdown(
         }
         md.push('\n');
     }
-    md.push_str("Files: `emergency.html` (this bulletin with its maps, one file), `trajectories.nc` (CF trajectories, OpenDrift layout), `drift_probability.nc` (position probability at days 1, 3, 7, 14, 30 and the cyclone strike probability), `emergency.json`.\n");
     md
 }

@@ -125,10 +125,11 @@ pub fn parse_year_range(text: &str, what: &str) -> Result<(i32, i32)> {
     Ok((a, b))
 }
 
-/// Country polygons: a GeoJSON file, or the bundled Natural Earth 1:110m countries.
+/// Country polygons: a GeoJSON file, or the bundled Natural Earth countries (1:50m for Asia,
+/// 1:110m elsewhere).
 pub fn load_countries(path: Option<&Path>) -> Result<Countries> {
     match path {
-        None => Ok(Countries::natural_earth_110m()),
+        None => Ok(Countries::natural_earth()),
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;

@@ -29,8 +29,7 @@ pub struct Region {
 }
 
 /// The predefined regions and their countries (Natural Earth names): Central Asia; South Asia
-/// (the SAARC members that are in the 1:110m set, Maldives is not); Southeast Asia (the ASEAN
-/// members and Timor-Leste in the set, Singapore is not).
+/// (the SAARC members); Southeast Asia (the ASEAN members and Timor-Leste).
 pub const PREDEFINED: [(&str, &[&str]); 3] = [
     (
         "central_asia",
@@ -52,6 +51,7 @@ pub const PREDEFINED: [(&str, &[&str]); 3] = [
             "Bhutan",
             "Bangladesh",
             "Sri Lanka",
+            "Maldives",
         ],
     ),
     (
@@ -63,6 +63,7 @@ pub const PREDEFINED: [(&str, &[&str]); 3] = [
             "Cambodia",
             "Vietnam",
             "Malaysia",
+            "Singapore",
             "Brunei",
             "Indonesia",
             "Philippines",

@@ -876,3 +876,62 @@ next_update = "2021-10-12"
         );
     }
 }
+
+/// The default outlook (`s2s outlook` without a configuration): the synthetic files made on
+/// the first run, then a bulletin for each of Central, South and Southeast Asia, each with
+/// its PDF, its own region folder and its POE curves; a second run makes no files anew.
+#[test]
+fn default_outlook_covers_the_three_regions() {
+    use s2s_ensemble::pipeline::outlook::demo::{default_outlook, ensure_synthetic};
+    let dir = tempfile::tempdir().unwrap();
+    let repo_demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let demo = dir.path().join("demo");
+    std::fs::create_dir(&demo).unwrap();
+    for c in ["outlook.toml", "asia.toml"] {
+        let text = std::fs::read_to_string(repo_demo.join(c))
+            .unwrap()
+            .replace("\"../", &format!("\"{}/../", repo_demo.display()));
+        std::fs::write(demo.join(c), text).unwrap();
+    }
+    let out = dir.path().join("out");
+    let reports = default_outlook(&demo, &out, &RunOptions::default(), &NoProgress).unwrap();
+    let regions: Vec<&str> = reports.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(regions, ["central_asia", "south_asia", "southeast_asia"]);
+    for r in regions {
+        let own = out.join(r).join(r);
+        for f in [
+            "bulletin.md",
+            "bulletin.html",
+            "bulletin.pdf",
+            "bulletin.json",
+        ] {
+            assert!(own.join(f).is_file(), "{r}/{r}/{f}");
+        }
+        let md = std::fs::read_to_string(own.join("bulletin.md")).unwrap();
+        assert!(md.contains("## Headlines"), "{r}");
+        assert!(std::fs::read_dir(&own).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("poe_")));
+    }
+    // South Asia is the real NMME run, the others synthetic
+    let sa = std::fs::read_to_string(out.join("south_asia/bulletin.md")).unwrap();
+    assert!(sa.contains("CanSIPSv2"), "{sa}");
+    let ca = std::fs::read_to_string(out.join("central_asia/central_asia/bulletin.md")).unwrap();
+    assert!(
+        ca.contains("ALPHA") && !ca.contains("Bay of Bengal"),
+        "{ca}"
+    );
+    assert!(!ensure_synthetic(&demo, &NoProgress).unwrap());
+    // without the demo configurations: one clear error
+    let err = default_outlook(
+        &dir.path().join("nowhere"),
+        &out,
+        &RunOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("demo configuration"), "{err}");
+}

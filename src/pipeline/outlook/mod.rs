@@ -16,6 +16,7 @@
 //! dominance, member weights) come from [`super::policy`].
 
 mod bulletins;
+pub mod demo;
 mod drought;
 
 use std::path::{Path, PathBuf};
@@ -900,6 +901,7 @@ fn variable_products(
         .map(|r| RegionCells::new(r, &forecast.coords.spatial))
         .collect();
     let cell_country = cell_countries(&forecast.coords.spatial, ctx.countries, &region_cells);
+    let cell_area = crate::bulletin::cell_areas_km2(&forecast.coords.spatial);
     // Area weights of the whole map, for the reliability of the hindcast.
     let whole_map = map_weights(&forecast.coords.spatial);
     // The drought outlook from the MME mean and its hindcast error (Gaussian on the SPI
@@ -1042,7 +1044,10 @@ fn variable_products(
             fc,
             skill: &skill,
             region_cells: &region_cells,
-            cell_country: &cell_country,
+            country_cells: crate::bulletin::CountryCells {
+                country: &cell_country,
+                area_km2: cell_area.as_deref(),
+            },
         }
         .lead(l, lead, &mut products)?;
         regional_graphs(
@@ -1119,7 +1124,7 @@ struct LeadContext<'a> {
     /// The hindcast skill of this lead alone.
     skill: &'a SkillMaps,
     region_cells: &'a [RegionCells],
-    cell_country: &'a [Option<usize>],
+    country_cells: crate::bulletin::CountryCells<'a>,
 }
 
 impl LeadContext<'_> {
@@ -1179,7 +1184,7 @@ impl LeadContext<'_> {
         p.countries.extend(summarise_countries(
             &lm,
             ctx.countries,
-            self.cell_country,
+            self.country_cells,
             &all_regions,
             &lead.label(),
             &target,
@@ -1188,7 +1193,7 @@ impl LeadContext<'_> {
             p.region_countries[ri].extend(summarise_countries(
                 &lm,
                 ctx.countries,
-                self.cell_country,
+                self.country_cells,
                 &[rc],
                 &lead.label(),
                 &target,
@@ -1434,18 +1439,19 @@ fn regional_graphs(ctx: &RunContext, s: &RegionalSources, p: &mut VariableProduc
         let what = capitalised(s.what);
         let dir = &ctx.region_dirs[ri];
         let poe = format!("poe_{}_lead{}.png", s.variable, s.l);
+        let title = format!("{region} — {what}, {} ({target})", s.lead.label());
+        render_exceedance(
+            &dir.join(&poe),
+            &series,
+            &format!("{title}: chance of exceedance"),
+        )?;
         let caption = format!(
-            "{region} — {what}, {} ({target}): probability of exceeding each value of the regional mean, forecast against climatology",
-            s.lead.label()
+            "{title}: probability of exceeding each value of the regional mean, forecast against climatology"
         );
-        render_exceedance(&dir.join(&poe), &series, &caption)?;
         p.region_graphs[ri].push((caption, poe));
         let plume = format!("plume_{}_lead{}.png", s.variable, s.l);
-        let caption = format!(
-            "{region} — {what}, {} ({target}): regional mean of the hindcast years and the forecast",
-            s.lead.label()
-        );
-        render_plume(&dir.join(&plume), &series, &caption)?;
+        render_plume(&dir.join(&plume), &series, &format!("{title}: plume"))?;
+        let caption = format!("{title}: regional mean of the hindcast years and the forecast");
         p.region_graphs[ri].push((caption, plume));
         p.series.push(series);
     }
