@@ -355,6 +355,29 @@ impl RunContext<'_> {
         )
     }
 
+    /// [`Self::maps_everywhere`] for a map of colour classes.
+    fn classed_maps(
+        &self,
+        map: &ClassedMap,
+        png: String,
+        caption: &str,
+        maps: &mut Maps,
+        region_maps: &mut [Maps],
+    ) -> Result<()> {
+        self.maps_everywhere(
+            png,
+            caption,
+            maps,
+            region_maps,
+            |out, region| match region {
+                None => render_classed_map(out, map).map(|_| true),
+                Some((title, bbox)) => {
+                    render_region_classed_map(out, &ClassedMap { title, ..*map }, bbox)
+                }
+            },
+        )
+    }
+
     /// A configured path, relative to the configuration's folder unless absolute.
     fn path(&self, p: &Path) -> PathBuf {
         resolve_path(self.base, p)
@@ -1269,17 +1292,12 @@ impl LeadContext<'_> {
             countries: Some(ctx.countries),
             title: &caption,
         };
-        ctx.maps_everywhere(
+        ctx.classed_maps(
+            &field,
             png,
             &caption,
             &mut p.field_maps,
             &mut p.region_field_maps,
-            |out, region| match region {
-                None => render_classed_map(out, &field).map(|_| true),
-                Some((title, bbox)) => {
-                    render_region_classed_map(out, &ClassedMap { title, ..field }, bbox)
-                }
-            },
         )?;
         // The extremes: the chance below the lowest and above the highest extreme level.
         let tails = match self.quantity {
@@ -1322,17 +1340,12 @@ impl LeadContext<'_> {
                     countries: Some(ctx.countries),
                     title: &caption,
                 };
-                ctx.maps_everywhere(
+                ctx.classed_maps(
+                    &field,
                     png,
                     &caption,
                     &mut p.extreme_maps,
                     &mut p.region_extreme_maps,
-                    |out, region| match region {
-                        None => render_classed_map(out, &field).map(|_| true),
-                        Some((title, bbox)) => {
-                            render_region_classed_map(out, &ClassedMap { title, ..field }, bbox)
-                        }
-                    },
                 )?;
             }
         }

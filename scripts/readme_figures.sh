@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Remakes the bulletin pictures of the README (docs/img/) from the demo configurations:
+# the tercile, percent-of-normal and drought maps of the NMME demo, a POE curve and a plume of
+# India, page 1 of the PDF bulletin (pdftoppm, poppler-utils) and the Central Asia headlines.
+#   usage: scripts/readme_figures.sh        (after ./scripts/demo.sh has built s2s)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+S2S="${CARGO_TARGET_DIR:-./target}/release/s2s -O -q"
+OUT=out/readme
+mkdir -p "$OUT" docs/img
+$S2S outlook --config data/demo/outlook.toml --out "$OUT/bulletin"
+cp "$OUT/bulletin/map_prec_lead0.png" docs/img/demo_prec_outlook.png
+cp "$OUT/bulletin/map_prec_pct_normal_lead0.png" docs/img/demo_prec_pct_normal.png
+cp "$OUT/bulletin/map_spi_lead0.png" docs/img/demo_spi_outlook.png
+cp "$OUT/bulletin/map_prec_extreme_high_lead0.png" docs/img/demo_prec_very_wet.png
+cp "$OUT/bulletin/india/poe_prec_lead0.png" docs/img/demo_india_poe.png
+cp "$OUT/bulletin/india/plume_prec_lead0.png" docs/img/demo_india_plume.png
+pdftoppm -r 70 -png -f 1 -l 1 -singlefile "$OUT/bulletin/bulletin.pdf" docs/img/demo_bulletin_pdf_page1
+$S2S outlook --out "$OUT/outlook"
+grep -A6 '^## Headlines' "$OUT/outlook/central_asia/central_asia/bulletin.md"
+ls -la docs/img
+# the emergency drift map of the demo (./scripts/demo.sh writes it)
+[ -f out/demo/emergency/map_drift_day30.png ] && cp out/demo/emergency/map_drift_day30.png docs/img/synthetic_emergency_drift_day30.png
+true
