@@ -32,7 +32,7 @@ pub struct Images {
 }
 
 /// The eight bytes every PNG file starts with.
-const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
+pub(crate) const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
 
 impl Images {
     /// Adds the PNG `bytes` under `path` (relative to the output folder).

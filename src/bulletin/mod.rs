@@ -47,6 +47,7 @@ pub use catalogue::{Catalogue, LANGUAGES};
 pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
 pub use front::Front;
 pub use headlines::{headlines, Headline, HeadlineSources};
+pub(crate) use html::PNG_SIGNATURE;
 pub use html::{bulletin_page, html_page, markdown_html, Images};
 pub use map::{
     anomaly_classes, crop_grid, extreme_classes, percent_of_normal_classes, render_classed_map,

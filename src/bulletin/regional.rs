@@ -118,6 +118,17 @@ fn paired_means(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
     })
 }
 
+/// `v` moved onto the observed climate by a regional bias `(observed mean, model mean)`:
+/// scaled by their ratio when `multiplicative` (and the model's mean is positive), shifted by
+/// their difference otherwise; unchanged without a bias.
+fn onto_observed(v: f64, bias: Option<(f64, f64)>, multiplicative: bool) -> f64 {
+    match bias {
+        Some((obs, model)) if multiplicative && model > 0.0 => v * obs / model,
+        Some((obs, model)) if !multiplicative => v - model + obs,
+        _ => v,
+    }
+}
+
 /// What a [`RegionalSeries`] is made from.
 #[derive(Debug, Clone, Copy)]
 pub struct RegionalInputs<'a> {
@@ -154,21 +165,12 @@ pub fn regional_series(inp: &RegionalInputs) -> RegionalSeries {
         let weight = 1.0 / (n_models as f64 * n as f64);
         let bias = paired_means(inp.observed, &m.hindcast_mean);
         for &v in m.forecast_members.iter().filter(|v| v.is_finite()) {
-            let adjusted = match bias {
-                Some((obs, model)) if inp.multiplicative && model > 0.0 => v * obs / model,
-                Some((obs, model)) if !inp.multiplicative => v - model + obs,
-                _ => v,
-            };
-            members.push((adjusted, weight));
+            members.push((onto_observed(v, bias, inp.multiplicative), weight));
         }
     }
     // the MME's hindcast and forecast moved the same way by its own regional bias
     let mme_bias = paired_means(inp.observed, inp.hindcast_mme);
-    let mme = |v: f64| match mme_bias {
-        Some((obs, model)) if inp.multiplicative && model > 0.0 => v * obs / model,
-        Some((obs, model)) if !inp.multiplicative => v - model + obs,
-        _ => v,
-    };
+    let mme = |v: f64| onto_observed(v, mme_bias, inp.multiplicative);
     let mut sorted: Vec<f64> = inp
         .observed
         .iter()

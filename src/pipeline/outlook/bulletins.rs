@@ -154,7 +154,7 @@ impl Issue {
                     path: path.clone(),
                     reason: e.to_string(),
                 })?;
-                if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+                if !bytes.starts_with(&crate::bulletin::PNG_SIGNATURE) {
                     return Err(crate::error::Error::invalid(
                         "configuration",
                         format!(

@@ -1384,23 +1384,14 @@ fn field(a: &ndarray::Array5<f32>, init: usize, index: usize) -> Vec<f32> {
 
 /// The member mean of `c` at start `init`, `(y, x)` row-major (NaN where no member has a value).
 fn member_mean(c: &Cube, init: usize) -> Vec<f32> {
-    let v = c.values.slice(ndarray::s![init, .., 0usize, .., ..]);
-    let (nm, ny, nx) = v.dim();
-    let mut out = vec![f32::NAN; ny * nx];
-    for (k, o) in out.iter_mut().enumerate() {
-        let (mut sum, mut n) = (0.0f64, 0usize);
-        for m in 0..nm {
-            let x = v[[m, k / nx, k % nx]];
-            if x.is_finite() {
-                sum += f64::from(x);
-                n += 1;
-            }
-        }
-        if n > 0 {
-            *o = (sum / n as f64) as f32;
-        }
-    }
-    out
+    c.values
+        .slice(ndarray::s![init, .., 0usize, .., ..])
+        .map_axis(Axis(0), |members| {
+            crate::stats::nan_mean(&members.to_vec()) as f32
+        })
+        .iter()
+        .copied()
+        .collect()
 }
 
 /// The POE curve and plume of every region for one lead
