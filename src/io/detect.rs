@@ -53,6 +53,22 @@ pub enum DimRole {
     Singleton,
 }
 
+impl DimRole {
+    /// The axis of the canonical `(init, member, lead, y, x)` cube a dimension of this role
+    /// fills; `None` for a level or a singleton, which are not kept as axes. Init and time
+    /// share the first axis, a regular and a curvilinear grid the last two, stations the last.
+    pub fn cube_axis(self) -> Option<usize> {
+        match self {
+            DimRole::Init | DimRole::Time => Some(0),
+            DimRole::Member => Some(1),
+            DimRole::Lead => Some(2),
+            DimRole::Lat | DimRole::GridY => Some(3),
+            DimRole::Lon | DimRole::GridX | DimRole::Location => Some(4),
+            DimRole::Singleton | DimRole::Level => None,
+        }
+    }
+}
+
 impl fmt::Display for DimRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -778,16 +794,28 @@ pub fn detect_layout(
             }
         })
         .collect();
-    // Each role at most once.
+    // Each role at most once, and each axis of the cube filled by one dimension at most (a
+    // latitude and a curvilinear row, or a longitude and a station list, cannot share it).
     for (a, da) in dims.iter().enumerate() {
         if da.role == DimRole::Singleton {
             continue;
         }
-        if let Some(db) = dims[a + 1..].iter().find(|d| d.role == da.role) {
-            return Err(format!(
-                "dimensions '{}' and '{}' both look like {}; say which is which with a dimension mapping",
-                da.dim, db.dim, da.role
-            ));
+        let same = |d: &&Decided| {
+            d.role == da.role
+                || (d.role.cube_axis().is_some() && d.role.cube_axis() == da.role.cube_axis())
+        };
+        if let Some(db) = dims[a + 1..].iter().find(same) {
+            return Err(if db.role == da.role {
+                format!(
+                    "dimensions '{}' and '{}' both look like {}; say which is which with a dimension mapping",
+                    da.dim, db.dim, da.role
+                )
+            } else {
+                format!(
+                    "dimension '{}' looks like {} and '{}' like {}, which cannot go together in one variable; say which is which with a dimension mapping",
+                    da.dim, da.role, db.dim, db.role
+                )
+            });
         }
     }
     let find = |r: DimRole| dims.iter().find(|d| d.role == r);
@@ -1045,5 +1073,17 @@ mod tests {
         let (f, v) = file(&[("lat", 5), ("latitude", 3), ("lon", 4)], vec![]);
         let e = detect_layout(&f, &v, &DimMapping::default()).unwrap_err();
         assert!(e.contains("both look like lat"), "{e}");
+    }
+
+    #[test]
+    fn a_station_list_and_a_longitude_cannot_share_the_last_axis() {
+        // a fuzzed header: Y(I) and X(I) make I a station list, and X is a longitude by name
+        let mut canonical = [DimRole::Lat, DimRole::GridY]
+            .map(|r| r.cube_axis())
+            .to_vec();
+        canonical.dedup();
+        assert_eq!(canonical, [Some(3)]);
+        assert_eq!(DimRole::Location.cube_axis(), DimRole::Lon.cube_axis());
+        assert_eq!(DimRole::Level.cube_axis(), None);
     }
 }

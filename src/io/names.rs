@@ -89,21 +89,38 @@ unsafe fn walk_group(ncid: c_int, depth: usize) -> Result<(), String> {
                 }
                 check(&format!("variable {}", id + 1), &buf)?;
                 let owner = format!("variable '{}'", String::from_utf8_lossy(name_bytes(&buf)));
-                // every dimension the variable uses must be one libnetcdf can describe (the
-                // crate unwraps these calls)
+                // the type, the dimension list and every dimension the variable uses must be
+                // ones libnetcdf can describe (the crate unwraps each of these calls)
+                let damaged = |what: &str| {
+                    format!("libnetcdf cannot read {what} of {owner} (a damaged file)")
+                };
+                let mut xtype: nc::nc_type = 0;
+                if !ok(nc::nc_inq_vartype(ncid, id, &mut xtype)) {
+                    return Err(damaged("the type"));
+                }
                 let mut nd: c_int = 0;
-                if ok(nc::nc_inq_varndims(ncid, id, &mut nd)) && nd > 0 {
-                    let mut dims = vec![0 as c_int; nd as usize];
-                    if ok(nc::nc_inq_vardimid(ncid, id, dims.as_mut_ptr())) {
-                        for &d in &dims {
-                            let mut len = 0usize;
-                            buf.fill(0);
-                            if !ok(nc::nc_inq_dimname(ncid, d, buf.as_mut_ptr().cast()))
-                                || !ok(nc::nc_inq_dimlen(ncid, d, &mut len))
-                            {
-                                return Err(format!("{owner} uses dimension id {d}, which libnetcdf cannot describe (a damaged file)"));
-                            }
-                        }
+                if !ok(nc::nc_inq_varndims(ncid, id, &mut nd)) || nd < 0 {
+                    return Err(damaged("the number of dimensions"));
+                }
+                let mut dims = vec![0 as c_int; nd as usize];
+                if nd > 0 && !ok(nc::nc_inq_vardimid(ncid, id, dims.as_mut_ptr())) {
+                    return Err(damaged("the dimension ids"));
+                }
+                let mut nunlimited: c_int = 0;
+                if !ok(nc::nc_inq_unlimdims(
+                    ncid,
+                    &mut nunlimited,
+                    std::ptr::null_mut(),
+                )) {
+                    return Err(damaged("the unlimited dimensions"));
+                }
+                for &d in &dims {
+                    let mut len = 0usize;
+                    buf.fill(0);
+                    if !ok(nc::nc_inq_dimname(ncid, d, buf.as_mut_ptr().cast()))
+                        || !ok(nc::nc_inq_dimlen(ncid, d, &mut len))
+                    {
+                        return Err(format!("{owner} uses dimension id {d}, which libnetcdf cannot describe (a damaged file)"));
                     }
                 }
                 attributes(id, &owner, &mut buf)?;
@@ -129,7 +146,7 @@ unsafe fn walk_group(ncid: c_int, depth: usize) -> Result<(), String> {
 
 /// The first name in the file at `path` that is not valid UTF-8, or the first variable or
 /// dimension libnetcdf lists but cannot describe (the crate would unwrap the failed call),
-/// described; `None` when all is sound or the file does not open (the reader then says why).
+/// described, or libnetcdf's reason when it cannot open the file; `None` when all is sound.
 pub fn first_name_problem(path: &Path) -> Option<String> {
     let c_path = CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     let _lock = nc::libnetcdf_lock.lock();
@@ -137,8 +154,14 @@ pub fn first_name_problem(path: &Path) -> Option<String> {
     // SAFETY: libnetcdf calls under its global lock, with buffers of NC_MAX_NAME + 1 bytes as
     // the C interface requires; the file is closed before the lock is released.
     unsafe {
-        if nc::nc_open(c_path.as_ptr(), nc::NC_NOWRITE, &mut ncid) != nc::NC_NOERR {
-            return None;
+        let status = nc::nc_open(c_path.as_ptr(), nc::NC_NOWRITE, &mut ncid);
+        if status != nc::NC_NOERR {
+            // refused here: after a failed open, HDF5 may keep the damaged file half open, and
+            // a second open by the crate then succeeds on it and fails later, inside an unwrap
+            let reason = std::ffi::CStr::from_ptr(nc::nc_strerror(status)).to_string_lossy();
+            return Some(format!(
+                "libnetcdf cannot open it ({reason}); is it a complete NetCDF file?"
+            ));
         }
         let found = walk_group(ncid, 0).err();
         nc::nc_close(ncid);

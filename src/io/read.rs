@@ -1959,13 +1959,8 @@ fn to_canonical_order(
     let mut targets: Vec<usize> = Vec::new();
     let mut axis_pos = 0;
     for (d, sel) in layout.dims.iter().zip(select) {
-        let target = match d.role {
-            DimRole::Init | DimRole::Time => 0,
-            DimRole::Member => 1,
-            DimRole::Lead => 2,
-            DimRole::Lat | DimRole::GridY => 3,
-            DimRole::Lon | DimRole::GridX | DimRole::Location => 4,
-            DimRole::Singleton | DimRole::Level => continue,
+        let Some(target) = d.role.cube_axis() else {
+            continue;
         };
         if let Some(idx) = sel {
             arr = select_axis(&arr, axis_pos, idx);
