@@ -26,7 +26,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 # 1.10 (H5T__conv_vlen while reading a string variable's fill value, under nc_inq_vartype);
 # one test thread at a time never did in 15 runs. The s2s binary does its I/O on one thread.
 echo "== fuzzing the decoding layer for 60 s (scripts/fuzz.sh runs 10^6 inputs)"
-./scripts/fuzz.sh --seconds 60 --inputs 100000000 --seed "${FUZZ_SEED:-$(date +%s)}"
+./scripts/fuzz.sh --seconds 60 --inputs 100000000 --seed "${FUZZ_SEED:-1}"
 echo "== cargo test --release --test it (integration tests, one at a time)"
 cargo test --release --test it -- --test-threads=1
 # Every NetCDF the demo writes, opened as the ecosystem opens it: CDO lists every data variable,

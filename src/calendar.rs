@@ -568,7 +568,7 @@ fn parse_offset(s: &str) -> std::result::Result<f64, String> {
     let bad = || format!("'{s}' is not a UTC offset (+HH:MM)");
     let (h, m) = match body.split_once(':') {
         Some((h, m)) => (h, m),
-        None if body.len() == 4 => body.split_at(2),
+        None if body.len() == 4 && body.is_char_boundary(2) => body.split_at(2),
         None => (body, "0"),
     };
     let h: f64 = h.parse().map_err(|_| bad())?;
