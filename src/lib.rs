@@ -26,6 +26,7 @@
 //! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, regression-calibrated probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`ensemble::calibrate`], [`mod@ensemble::combine`] |
 //! | [`verify`] | deterministic and probabilistic skill: ACC, RMSE, MSSS, RPSS, fair CRPS, Brier, ROC, reliability, bootstrap | [`verify`] |
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
+//! | [`seaice`] | sea-ice extent and area (15 % rule, any grid), sea-ice probability, the bias-adjusted extent outlook with tercile and record-low probabilities | [`seaice`] (NSIDC Sea Ice Index; SIPN) |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |
 //! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
 //! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML, PDF and JSON of the bulletins: the front with issuer, dates and headlines ([`bulletin::front`], [`mod@bulletin::headlines`]), the message catalogue in English and Russian ([`bulletin::catalogue`]), the A4 document ([`bulletin::pdf`]), POE curves and plumes of the regional mean ([`bulletin::regional`]), the regional table as CSV and GeoJSON ([`bulletin::gis`]) | [`bulletin`] |
@@ -35,7 +36,7 @@
 //! | [`progress`] | the [`progress::Progress`] trait the binary turns into progress bars | [`progress`] |
 //!
 //! Layers (data flows one way; `docs/architecture.md` draws them): `error, units, calendar,
-//! stats` ← `cube` ← `grid, io, bias, ensemble, verify, indices, cyclone` ← `emergency,
+//! stats` ← `cube` ← `grid, io, bias, ensemble, verify, indices, seaice, cyclone` ← `emergency,
 //! bulletin` ← `pipeline` ← the `s2s` binary (flags → plan → job → print).
 //!
 //! ## Example
@@ -116,6 +117,7 @@ pub mod outputs;
 #[cfg(feature = "netcdf")]
 pub mod pipeline;
 pub mod progress;
+pub mod seaice;
 pub mod stats;
 pub mod synth;
 pub mod units;

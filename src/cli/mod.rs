@@ -33,6 +33,7 @@ mod inspect;
 mod outlook;
 mod progress;
 mod regrid;
+mod seaice;
 mod spi;
 mod synth;
 mod verify;
@@ -164,6 +165,10 @@ enum Command {
     /// tracks (track), with the TempestExtremes criteria as defaults.
     #[command(subcommand)]
     Cyclones(cyclones::CyclonesCommand),
+    /// Sea ice: extent and area of concentration fields, and the outlook of a month's extent
+    /// (the Arctic September minimum) against the NSIDC Sea Ice Index.
+    #[command(subcommand)]
+    Seaice(seaice::SeaIceCommand),
     /// Emergency forecast at a point at sea: ensemble drift of a ship or oil in each member's
     /// currents and winds (stranding on coasts, position probabilities, coast table) and, with
     /// cyclone fields, the probability that a tropical cyclone passes near the site.
@@ -331,6 +336,7 @@ pub fn run() -> ExitCode {
         Command::Outlook(args) => outlook::run(&args, &globals),
         Command::Spi(args) => spi::run(&args, &globals),
         Command::Cyclones(cmd) => cyclones::run(&cmd, &globals),
+        Command::Seaice(cmd) => seaice::run(&cmd, &globals),
         Command::Emergency(args) => emergency::run(&args, &globals),
     };
     match result {

@@ -45,6 +45,7 @@ pub mod names;
 pub mod probabilities;
 pub mod products;
 pub mod read;
+pub mod seaice;
 mod truncation;
 pub mod vars;
 pub mod write;

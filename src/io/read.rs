@@ -675,7 +675,7 @@ fn read_coord(path: &Path, file: &netcdf::File, meta: &FileMeta, name: &str) -> 
         .collect())
 }
 
-fn read_coord_2d(
+pub(crate) fn read_coord_2d(
     path: &Path,
     file: &netcdf::File,
     meta: &FileMeta,
@@ -1803,18 +1803,6 @@ fn read_decoded(
     })
 }
 
-/// Canonical axis of a dimension role (`None` for dropped ones).
-fn canonical_axis(role: DimRole) -> Option<usize> {
-    match role {
-        DimRole::Init | DimRole::Time => Some(0),
-        DimRole::Member => Some(1),
-        DimRole::Lead => Some(2),
-        DimRole::Lat | DimRole::GridY => Some(3),
-        DimRole::Lon | DimRole::GridX | DimRole::Location => Some(4),
-        DimRole::Singleton | DimRole::Level => None,
-    }
-}
-
 /// Largest magnitude of a longitude in degrees: files use -180..180, 0..360 and, for
 /// rotated or unwrapped grids, up to 540 or 720.
 const MAX_ABS_LONGITUDE_DEG: f64 = 720.0;
@@ -1843,7 +1831,7 @@ fn read_in_slabs(
     let out_len = |k: usize| select[k].as_ref().map_or(range(&ext[k]).1, Vec::len);
     let mut shape = [1usize; 5];
     for (k, d) in layout.dims.iter().enumerate() {
-        if let Some(t) = canonical_axis(d.role) {
+        if let Some(t) = d.role.cube_axis() {
             shape[t] = out_len(k);
         }
     }
@@ -1855,7 +1843,7 @@ fn read_in_slabs(
         let raw = read_decoded(path, var, name, stored, packing, ext.to_vec())?;
         return to_canonical_order(raw, layout, select);
     };
-    let t0 = canonical_axis(layout.dims[k0].role).expect("not a singleton");
+    let t0 = layout.dims[k0].role.cube_axis().expect("not a singleton");
     let n0 = out_len(k0);
     let total: usize = shape.iter().product();
     let bytes_per_index = (total / n0.max(1)) * if stored == StoredType::Float { 4 } else { 12 };
@@ -1875,7 +1863,7 @@ fn read_in_slabs(
     let targets: Vec<usize> = layout
         .dims
         .iter()
-        .filter_map(|d| canonical_axis(d.role))
+        .filter_map(|d| d.role.cube_axis())
         .collect();
     let last = select.len().saturating_sub(1);
     if stored == StoredType::Float

@@ -37,6 +37,7 @@ pub mod emergency;
 pub mod export;
 pub mod outlook;
 pub mod policy;
+pub mod seaice;
 pub mod verify;
 
 use std::path::Path;

@@ -16,6 +16,7 @@ mod products;
 mod regrid;
 mod reliability;
 mod roundtrip;
+mod seaice;
 mod seasons;
 mod spi;
 mod synth;

@@ -1,0 +1,293 @@
+//! The sea-ice jobs: the extent table of concentration files (`s2s seaice extent`) and the
+//! extent outlook of a target month (`s2s seaice outlook`): files → [`crate::io::seaice`] →
+//! [`crate::seaice`] → the table, `seaice_outlook.json`, `seaice_hindcast.csv` and
+//! `seaice_outlook.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ndarray::s;
+use serde::Serialize;
+
+use crate::cube::CubeKind;
+use crate::error::{Error, Result};
+use crate::io::seaice::{
+    extent_table_csv, read_concentration, read_extent_table, read_observed_extents, ExtentRow,
+};
+use crate::seaice::{extent_outlook, ice_totals, Adjustment, ExtentOutlook, ModelExtents};
+
+/// What `s2s seaice extent` reads.
+#[derive(Debug, Clone)]
+pub struct ExtentPlan {
+    /// Concentration files (monthly or daily; observed series or forecasts with members).
+    pub inputs: Vec<PathBuf>,
+    /// The concentration variable (default: the file's only data variable).
+    pub variable: Option<String>,
+    /// A file with the cell areas when the concentration's file has none (`areacello`).
+    pub cell_area: Option<PathBuf>,
+    /// Concentration from which a cell counts, fraction.
+    pub threshold: f64,
+}
+
+/// Extent and area of each time step (and member) of each input, both hemispheres.
+pub fn extent_table(plan: &ExtentPlan) -> Result<Vec<ExtentRow>> {
+    let mut rows = Vec::new();
+    for path in &plan.inputs {
+        let f = read_concentration(path, plan.variable.as_deref(), plan.cell_area.as_deref())?;
+        let c = &f.cube;
+        let forecast = c.meta.kind == CubeKind::Forecast;
+        let members = forecast || c.n_member() > 1;
+        for (i, init) in c.coords.init.iter().enumerate() {
+            for (l, lead) in c.coords.lead.iter().enumerate() {
+                let time = if forecast {
+                    lead.period(init, c.meta.calendar)?.0
+                } else {
+                    *init
+                };
+                for (m, &label) in c.coords.member.iter().enumerate() {
+                    let field = c.values.slice(s![i, m, l, .., ..]);
+                    let t = ice_totals(
+                        field,
+                        f.cell_area_km2.view(),
+                        f.lat.view(),
+                        f.scale,
+                        plan.threshold,
+                    );
+                    for (hemisphere, h) in [("north", t.north), ("south", t.south)] {
+                        rows.push(ExtentRow {
+                            time: format!("{:04}-{:02}-{:02}", time.year, time.month, time.day),
+                            year: time.year,
+                            month: time.month,
+                            hemisphere: hemisphere.into(),
+                            extent: h.extent,
+                            area: h.area,
+                            member: members.then_some(label),
+                            init: forecast.then(|| {
+                                format!("{:04}-{:02}-{:02}", init.year, init.month, init.day)
+                            }),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The extent table as CSV text ([`extent_table_csv`]).
+pub fn extent_csv(rows: &[ExtentRow]) -> String {
+    extent_table_csv(rows)
+}
+
+/// What `s2s seaice outlook` reads.
+#[derive(Debug, Clone)]
+pub struct SeaIceOutlookPlan {
+    /// Each model: name, hindcast inputs and forecast inputs (extent tables `.csv`, or
+    /// concentration files whose extents are computed first).
+    pub models: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)>,
+    /// The observed extents (NSIDC Sea Ice Index monthly or daily CSV, or an extent table).
+    pub observed: PathBuf,
+    /// The year and month forecast.
+    pub target: (i32, u32),
+    /// `north` or `south`.
+    pub hemisphere: String,
+    /// How the members are adjusted.
+    pub adjustment: Adjustment,
+    /// Cell areas for concentration inputs without their own.
+    pub cell_area: Option<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+}
+
+/// What the outlook wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeaIceOutlookReport {
+    /// The outlook.
+    pub outlook: ExtentOutlook,
+    /// The files written.
+    pub files: Vec<PathBuf>,
+}
+
+fn rows_of(inputs: &[PathBuf], cell_area: Option<&Path>) -> Result<Vec<ExtentRow>> {
+    let mut rows = Vec::new();
+    for p in inputs {
+        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            rows.extend(read_extent_table(p)?);
+        } else {
+            rows.extend(extent_table(&ExtentPlan {
+                inputs: vec![p.clone()],
+                variable: None,
+                cell_area: cell_area.map(Path::to_path_buf),
+                threshold: crate::seaice::EXTENT_THRESHOLD,
+            })?);
+        }
+    }
+    Ok(rows)
+}
+
+/// Members of `month` by year, for one hemisphere.
+fn by_year(rows: &[ExtentRow], month: u32, hemisphere: &str) -> BTreeMap<i32, Vec<f64>> {
+    let mut out: BTreeMap<i32, Vec<f64>> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.month == month && r.hemisphere == hemisphere && r.extent.is_finite())
+    {
+        out.entry(r.year).or_default().push(r.extent);
+    }
+    out
+}
+
+/// Runs the outlook and writes its files as one set.
+pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
+    let (year, month) = plan.target;
+    let mut models = Vec::new();
+    for (name, hindcast, forecast) in &plan.models {
+        let h = by_year(
+            &rows_of(hindcast, plan.cell_area.as_deref())?,
+            month,
+            &plan.hemisphere,
+        );
+        let f = by_year(
+            &rows_of(forecast, plan.cell_area.as_deref())?,
+            month,
+            &plan.hemisphere,
+        );
+        let members = f.get(&year).cloned().unwrap_or_default();
+        if members.is_empty() {
+            return Err(Error::Input {
+                path: forecast.first().cloned().unwrap_or_default(),
+                reason: format!(
+                    "model '{name}': no {} extent for {year}-{month:02} in the forecast input (years present: {:?})",
+                    plan.hemisphere,
+                    f.keys().collect::<Vec<_>>()
+                ),
+            });
+        }
+        models.push(ModelExtents {
+            name: name.clone(),
+            hindcast: h,
+            forecast: members,
+        });
+    }
+    let observed: BTreeMap<i32, f64> = read_observed_extents(&plan.observed, &plan.hemisphere)?
+        .into_iter()
+        .filter(|o| o.month == month)
+        .map(|o| (o.year, o.extent))
+        .collect();
+    let outlook =
+        extent_outlook(&models, &observed, year, plan.adjustment).map_err(|e| Error::Input {
+            path: plan.observed.clone(),
+            reason: e.to_string(),
+        })?;
+    let json = plan.out.join("seaice_outlook.json");
+    let csv = plan.out.join("seaice_hindcast.csv");
+    let md = plan.out.join("seaice_outlook.md");
+    crate::outputs::staging::as_one_set(&plan.out, || {
+        crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&outlook)?)?;
+        crate::io::write_text_atomic(&csv, &hindcast_csv(&outlook))?;
+        crate::io::write_text_atomic(&md, &outlook_markdown(&outlook, month, &plan.hemisphere))?;
+        Ok(())
+    })?;
+    Ok(SeaIceOutlookReport {
+        outlook,
+        files: vec![json, csv, md],
+    })
+}
+
+/// `model,year,adjusted_mean,observed` of the cross-validated hindcast.
+pub fn hindcast_csv(o: &ExtentOutlook) -> String {
+    let mut s = String::from("model,year,adjusted_mean,observed\n");
+    for m in &o.models {
+        for (y, f, obs) in &m.hindcast {
+            s.push_str(&format!("{},{y},{f:.4},{obs:.4}\n", m.name));
+        }
+    }
+    s
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The outlook in words and a table.
+pub fn outlook_markdown(o: &ExtentOutlook, month: u32, hemisphere: &str) -> String {
+    let name = MONTHS[(month.clamp(1, 12) - 1) as usize];
+    let hemi = if hemisphere == "south" {
+        "Antarctic"
+    } else {
+        "Arctic"
+    };
+    let pct = |p: f64| format!("{:.0} %", 100.0 * p);
+    let p = &o.mme_probabilities;
+    let [p10, p50, p90] = o.mme_percentiles;
+    let c = &o.climate;
+    let mut s = format!(
+        "# {hemi} sea-ice extent outlook, {name} {}\n\n",
+        o.target_year
+    );
+    s.push_str(&format!(
+        "The models expect a {name} extent of **{p50:.2} million km²** (80 % range {p10:.2}–{p90:.2}), against an observed {}–{} mean of {:.2} million km² (trend {:+.2} million km² per decade).\n\n",
+        c.years.0, c.years.1, c.mean, c.trend_per_decade
+    ));
+    s.push_str(&format!(
+        "Chances: below normal (< {:.2}) {}, near normal {}, above normal (> {:.2}) {}",
+        c.terciles[0],
+        pct(p.below),
+        pct(p.near),
+        c.terciles[1],
+        pct(p.above)
+    ));
+    if let Some((ry, rv)) = c.record_low {
+        s.push_str(&format!(
+            "; a new record low (below {rv:.2} of {ry}) {}",
+            pct(p.record_low)
+        ));
+    }
+    s.push_str(".\n\n");
+    s.push_str(&format!(
+        "Members adjusted to the observations ({} adjustment, fitted over the hindcast years); skill cross-validated leaving each year out.\n\n",
+        o.adjustment
+    ));
+    s.push_str("| model | members | mean | P(below) | P(near) | P(above) | P(record) | RMSE | RMSE raw | RMSE trend | MSSS vs trend | r |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let row = |name: &str,
+               n: usize,
+               mean: f64,
+               p: &crate::seaice::ExtentProbabilities,
+               k: &crate::seaice::HindcastSkill| {
+        format!(
+            "| {name} | {n} | {mean:.2} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            pct(p.below), pct(p.near), pct(p.above), pct(p.record_low),
+            k.rmse, k.rmse_raw, k.rmse_trend, k.msss_vs_trend, k.correlation
+        )
+    };
+    for m in &o.models {
+        s.push_str(&row(
+            &m.name,
+            m.members.len(),
+            m.mean,
+            &m.probabilities,
+            &m.skill,
+        ));
+    }
+    let n: usize = o.models.iter().map(|m| m.members.len()).sum();
+    s.push_str(&row(
+        "MME",
+        n,
+        o.mme_mean,
+        &o.mme_probabilities,
+        &o.mme_skill,
+    ));
+    s.push_str("\nExtent: area of the cells with at least 15 % ice (NSIDC Sea Ice Index definition), in million km². Observations: NSIDC Sea Ice Index, Version 3 (Fetterer et al. 2017, doi:10.7265/N5K072F8).\n");
+    s
+}

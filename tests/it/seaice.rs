@@ -1,0 +1,207 @@
+//! `s2s seaice`: extent of a real curvilinear model file against an independent computation,
+//! and the outlook on planted model extents against the real NSIDC September record.
+
+use std::path::Path;
+
+use crate::common::{fails, real, s2s, stderr};
+
+/// Northern Hemisphere extent and area, Southern extent, Jan–Dec 2020 of the bundled CanESM5
+/// file, from `scripts/check/seaice_extent.sh` (ncdump + plain Python, no s2s code).
+const INDEPENDENT: [(f64, f64, f64); 12] = [
+    (13.1213, 11.5556, 8.4382),
+    (13.7911, 12.5406, 5.6123),
+    (13.7322, 12.3846, 6.4725),
+    (13.2011, 11.5753, 9.4933),
+    (11.5846, 9.9336, 12.5766),
+    (9.5211, 7.4192, 15.3452),
+    (6.6387, 4.8422, 17.4572),
+    (4.8814, 3.2193, 18.7146),
+    (4.5471, 3.3212, 18.9590),
+    (5.6537, 4.6473, 18.5912),
+    (7.8576, 6.5394, 17.2651),
+    (10.3683, 8.8484, 14.4741),
+];
+
+#[test]
+fn extent_of_a_tripolar_model_grid_equals_an_independent_area_weighted_sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("extent.csv");
+    let o = s2s(&[
+        "seaice",
+        "extent",
+        real("seaice/sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc")
+            .to_str()
+            .unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time,hemisphere,extent,area"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 24);
+    for (m, &(north, north_area, south)) in INDEPENDENT.iter().enumerate() {
+        let n = &rows[2 * m];
+        let s = &rows[2 * m + 1];
+        assert!(n[0].starts_with(&format!("2020-{:02}-", m + 1)), "{n:?}");
+        assert_eq!((n[1].as_str(), s[1].as_str()), ("north", "south"));
+        let rel = |got: &str, want: f64| (got.parse::<f64>().unwrap() - want).abs() / want;
+        // 0.1 % is the bar; the sums agree to the printed 4 decimals
+        assert!(
+            rel(&n[2], north) < 2e-5,
+            "month {}: {n:?} vs {north}",
+            m + 1
+        );
+        assert!(rel(&n[3], north_area) < 2e-5, "month {}: {n:?}", m + 1);
+        assert!(rel(&s[2], south) < 2e-5, "month {}: {s:?}", m + 1);
+    }
+}
+
+/// Extent table rows of a model whose members are `observed + offset(year) ± 0.1`.
+fn planted_table(path: &Path, years: &[(i32, f64)], offset: impl Fn(i32) -> f64) {
+    let mut s = String::from("time,hemisphere,extent,area,member\n");
+    for &(y, obs) in years {
+        for (m, d) in [-0.1, 0.0, 0.1].iter().enumerate() {
+            s.push_str(&format!(
+                "{y}-09-16,north,{:.6},0,{m}\n{y}-09-16,south,20,0,{m}\n",
+                obs + offset(y) + d
+            ));
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+fn observed_september() -> Vec<(i32, f64)> {
+    let text = std::fs::read_to_string(real("seaice/N_09_extent_v3.0.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            (f[0].parse().unwrap(), f[4].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn outlook_removes_a_planted_bias_and_trend_and_gives_record_and_tercile_chances() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = observed_september();
+    let hind: Vec<(i32, f64)> = obs.iter().copied().filter(|p| p.0 < 2020).collect();
+    let fc: Vec<(i32, f64)> = obs.iter().copied().filter(|p| p.0 == 2020).collect();
+    // the model is 2.0 too high in 2000 and drifts up by 0.01 a year
+    let offset = |y: i32| 2.0 + 0.01 * f64::from(y - 2000);
+    let (h, f) = (
+        dir.path().join("A_hindcast.csv"),
+        dir.path().join("A_2020.csv"),
+    );
+    planted_table(&h, &hind, offset);
+    planted_table(&f, &fc, offset);
+    let out = dir.path().join("seaice");
+    let o = s2s(&[
+        "--json",
+        "seaice",
+        "outlook",
+        "--hindcast",
+        h.to_str().unwrap(),
+        "--forecast",
+        f.to_str().unwrap(),
+        "--observed",
+        real("seaice/N_09_extent_v3.0.csv").to_str().unwrap(),
+        "--target",
+        "2020-09",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = &j["outlook"]["models"][0];
+    // adjusted members are 2020's observed 3.92 ± 0.1: the correction is −offset(2020)
+    assert!((m["mean"].as_f64().unwrap() - 3.92).abs() < 1e-6, "{m}");
+    assert!(
+        (m["correction"].as_f64().unwrap() + 2.2).abs() < 1e-6,
+        "{m}"
+    );
+    // the planted drift is a line: every left-out year is adjusted exactly
+    assert!(m["skill"]["rmse"].as_f64().unwrap() < 1e-6, "{m}");
+    assert_eq!(m["skill"]["years"], 41); // 1979–2019
+    let c = &j["outlook"]["climate"];
+    assert_eq!(c["record_low"][0], 2012);
+    assert!((c["record_low"][1].as_f64().unwrap() - 3.57).abs() < 1e-9);
+    // 3.82, 3.92, 4.02 are all above 2012's 3.57 and below the lower tercile of 1979–2019
+    let p = &j["outlook"]["mme_probabilities"];
+    assert_eq!(p["record_low"], 0.0);
+    assert_eq!(p["below"], 1.0);
+    for name in [
+        "seaice_outlook.json",
+        "seaice_hindcast.csv",
+        "seaice_outlook.md",
+    ] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    let md = std::fs::read_to_string(out.join("seaice_outlook.md")).unwrap();
+    assert!(md.contains("September 2020"), "{md}");
+    assert!(md.contains("3.57 of 2012"), "{md}");
+}
+
+#[test]
+fn seaice_inputs_that_cannot_work_get_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let e = fails(&[
+        "seaice",
+        "outlook",
+        "--hindcast",
+        "a.csv,b.csv",
+        "--forecast",
+        "a.csv",
+        "--observed",
+        "obs.csv",
+        "--target",
+        "2020-09",
+        "--out",
+        d.join("o").to_str().unwrap(),
+    ]);
+    assert!(e.contains("one forecast per hindcast"), "{e}");
+    let e = fails(&[
+        "seaice",
+        "outlook",
+        "--hindcast",
+        "a.csv",
+        "--forecast",
+        "a.csv",
+        "--observed",
+        "obs.csv",
+        "--target",
+        "2020-13",
+        "--out",
+        d.join("o").to_str().unwrap(),
+    ]);
+    assert!(e.contains("not YYYY-MM"), "{e}");
+    // a table without the target year names the years it has
+    let obs = real("seaice/N_09_extent_v3.0.csv");
+    let h = d.join("h.csv");
+    planted_table(
+        &h,
+        &[(2000, 6.0), (2001, 6.1), (2002, 6.2), (2003, 6.0)],
+        |_| 1.0,
+    );
+    let e = fails(&[
+        "seaice",
+        "outlook",
+        "--hindcast",
+        h.to_str().unwrap(),
+        "--forecast",
+        h.to_str().unwrap(),
+        "--observed",
+        obs.to_str().unwrap(),
+        "--target",
+        "2020-09",
+        "--out",
+        d.join("o").to_str().unwrap(),
+    ]);
+    assert!(e.contains("no north extent for 2020-09"), "{e}");
+    assert!(!d.join("o").exists(), "no half-written output set");
+}
