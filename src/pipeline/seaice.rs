@@ -1,7 +1,7 @@
 //! The sea-ice jobs: the extent table of concentration files (`s2s seaice extent`) and the
 //! extent outlook of a target month (`s2s seaice outlook`): files → [`crate::io::seaice`] →
 //! [`crate::seaice`] → the table, `seaice_outlook.json`, `seaice_hindcast.csv` and
-//! `seaice_outlook.md`.
+//! `seaice_outlook.md`, and `sea_ice_probability.nc` when forecasts are concentration files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,12 +9,15 @@ use std::path::{Path, PathBuf};
 use ndarray::s;
 use serde::Serialize;
 
-use crate::cube::CubeKind;
+use crate::calendar::CfDateTime;
+use crate::cube::{Cube, CubeKind};
 use crate::error::{Error, Result};
 use crate::io::seaice::{
     extent_table_csv, read_concentration, read_extent_table, read_observed_extents, ExtentRow,
 };
-use crate::seaice::{extent_outlook, ice_totals, Adjustment, ExtentOutlook, ModelExtents};
+use crate::seaice::{
+    extent_outlook, ice_totals, sea_ice_probability, Adjustment, ExtentOutlook, ModelExtents,
+};
 
 /// What `s2s seaice extent` reads.
 #[derive(Debug, Clone)]
@@ -99,6 +102,86 @@ pub struct SeaIceOutlookPlan {
     pub out: PathBuf,
 }
 
+/// The sea-ice probability of the target month from the forecast concentration files of the
+/// models (`None` when every forecast is an extent table): each model's share of members with
+/// ice, then the mean over models (equal weight), on the grid the models share.
+fn sea_ice_probability_map(plan: &SeaIceOutlookPlan) -> Result<Option<Cube>> {
+    let (year, month) = plan.target;
+    let mut maps: Vec<(Cube, ndarray::Array2<f32>)> = Vec::new();
+    for (name, _, forecast) in &plan.models {
+        for p in forecast.iter().filter(|p| !is_table(p)) {
+            let f = read_concentration(p, None, plan.cell_area.as_deref())?;
+            let c = &f.cube;
+            let forecast_kind = c.meta.kind == CubeKind::Forecast;
+            let mut found = None;
+            'search: for (i, init) in c.coords.init.iter().enumerate() {
+                for (l, lead) in c.coords.lead.iter().enumerate() {
+                    let t = if forecast_kind {
+                        lead.period(init, c.meta.calendar)?.0
+                    } else {
+                        *init
+                    };
+                    if (t.year, t.month) == (year, month) {
+                        found = Some((i, l));
+                        break 'search;
+                    }
+                }
+            }
+            let Some((i, l)) = found else { continue };
+            let members = c.values.slice(s![i, .., l, .., ..]);
+            let sip = sea_ice_probability(members, f.scale, crate::seaice::EXTENT_THRESHOLD);
+            if let Some((first, _)) = maps.first() {
+                if let Some(why) = first.coords.spatial.first_difference(&c.coords.spatial) {
+                    return Err(Error::Input {
+                        path: p.clone(),
+                        reason: format!("model '{name}' is on another grid than the first model's ({why}): regrid the concentrations onto one grid for the sea-ice probability map"),
+                    });
+                }
+            }
+            maps.push((c.clone(), sip));
+        }
+    }
+    let Some((first, _)) = maps.first() else {
+        return Ok(None);
+    };
+    let (ny, nx) = first.coords.spatial.shape();
+    let mut mean = ndarray::Array2::<f32>::zeros((ny, nx));
+    for (_, m) in &maps {
+        mean += m;
+    }
+    mean /= maps.len() as f32;
+    let target = CfDateTime::ymd(year, month, 1);
+    let mut meta = crate::cube::Meta::new("MME", "sea_ice_probability", "1", first.meta.calendar);
+    meta.kind = CubeKind::Observed;
+    meta.long_name = Some(format!(
+        "probability of sea-ice concentration >= {:.0} % (share of members, models weighted equally)",
+        100.0 * crate::seaice::EXTENT_THRESHOLD
+    ));
+    meta.history.push(format!(
+        "sea-ice probability of {year}-{month:02} from {} model(s)",
+        maps.len()
+    ));
+    let values = mean
+        .into_shape_with_order((1, 1, 1, ny, nx))
+        .expect("one field")
+        .into_owned();
+    let cube = Cube::new(
+        values,
+        crate::cube::Coords {
+            init: vec![target],
+            member: vec![0],
+            lead: vec![crate::cube::Lead::months(0.0, 1.0)],
+            spatial: first.coords.spatial.clone(),
+        },
+        meta,
+    )?;
+    Ok(Some(cube))
+}
+
+fn is_table(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
 /// What the outlook wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeaIceOutlookReport {
@@ -111,7 +194,7 @@ pub struct SeaIceOutlookReport {
 fn rows_of(inputs: &[PathBuf], cell_area: Option<&Path>) -> Result<Vec<ExtentRow>> {
     let mut rows = Vec::new();
     for p in inputs {
-        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        if is_table(p) {
             rows.extend(read_extent_table(p)?);
         } else {
             rows.extend(extent_table(&ExtentPlan {
@@ -179,6 +262,7 @@ pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
             path: plan.observed.clone(),
             reason: e.to_string(),
         })?;
+    let sip = sea_ice_probability_map(plan)?;
     let json = plan.out.join("seaice_outlook.json");
     let csv = plan.out.join("seaice_hindcast.csv");
     let md = plan.out.join("seaice_outlook.md");
@@ -186,12 +270,23 @@ pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
         crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&outlook)?)?;
         crate::io::write_text_atomic(&csv, &hindcast_csv(&outlook))?;
         crate::io::write_text_atomic(&md, &outlook_markdown(&outlook, month, &plan.hemisphere))?;
+        if let Some(c) = &sip {
+            crate::io::write::write_cube(
+                plan.out.join("sea_ice_probability.nc"),
+                c,
+                &crate::io::write::WriteOptions {
+                    title: Some(format!("Sea-ice probability, {year}-{month:02}")),
+                    ..Default::default()
+                },
+            )?;
+        }
         Ok(())
     })?;
-    Ok(SeaIceOutlookReport {
-        outlook,
-        files: vec![json, csv, md],
-    })
+    let mut files = vec![json, csv, md];
+    if sip.is_some() {
+        files.push(plan.out.join("sea_ice_probability.nc"));
+    }
+    Ok(SeaIceOutlookReport { outlook, files })
 }
 
 /// `model,year,adjusted_mean,observed` of the cross-validated hindcast.

@@ -205,3 +205,48 @@ fn seaice_inputs_that_cannot_work_get_one_clear_error() {
     assert!(e.contains("no north extent for 2020-09"), "{e}");
     assert!(!d.join("o").exists(), "no half-written output set");
 }
+
+#[test]
+fn a_concentration_forecast_gives_the_extent_and_a_sea_ice_probability_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = observed_september();
+    let hind: Vec<(i32, f64)> = obs.iter().copied().filter(|p| p.0 < 2020).collect();
+    let h = dir.path().join("CanESM5_hindcast.csv");
+    planted_table(&h, &hind, |_| 0.7);
+    let out = dir.path().join("out");
+    let o = s2s(&[
+        "--json",
+        "seaice",
+        "outlook",
+        "--hindcast",
+        h.to_str().unwrap(),
+        "--forecast",
+        real("seaice/sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc")
+            .to_str()
+            .unwrap(),
+        "--observed",
+        real("seaice/N_09_extent_v3.0.csv").to_str().unwrap(),
+        "--target",
+        "2020-09",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // the September field's extent (4.5471, the independent sum) less the planted 0.7
+    let m = &j["outlook"]["models"][0];
+    assert!(
+        (m["raw_mean"].as_f64().unwrap() - INDEPENDENT[8].0).abs() < 1e-3,
+        "{m}"
+    );
+    assert!(
+        (m["mean"].as_f64().unwrap() - (INDEPENDENT[8].0 - 0.7)).abs() < 1e-3,
+        "{m}"
+    );
+    // one member: the probability map is 0 or 1 at sea, missing on land, on the model grid
+    let sip = out.join("sea_ice_probability.nc");
+    let o = s2s(&["--json", "inspect", sip.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("291") && text.contains("360"), "{text}");
+}
