@@ -278,6 +278,22 @@ pub struct CfDateTime {
     pub micros_of_day: i64,
 }
 
+/// English month names, January first.
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 impl CfDateTime {
     /// Midnight at the start of a date (not checked against a calendar).
     pub const fn ymd(year: i32, month: u32, day: u32) -> Self {
@@ -326,26 +342,17 @@ impl CfDateTime {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 
+    /// The English name of month `m` (1–12).
+    pub fn month_name(m: u32) -> &'static str {
+        MONTH_NAMES[(m.clamp(1, 12) - 1) as usize]
+    }
+
     /// The period `[self, end)` in words, as a bulletin names it: whole months as
     /// `October 2021`, `Oct–Dec 2021`, `Dec 2021–Feb 2022`; other periods by their first and
     /// last day, `3–9 September 2021`, `28 Sep–4 Oct 2021`.
     pub fn period_label(&self, end: &CfDateTime, cal: Calendar) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let short = |m: u32| &MONTHS[(m - 1) as usize][..3];
-        let long = |m: u32| MONTHS[(m - 1) as usize];
+        let short = |m: u32| &Self::month_name(m)[..3];
+        let long = |m: u32| Self::month_name(m);
         let whole =
             self.day == 1 && end.day == 1 && self.micros_of_day == 0 && end.micros_of_day == 0;
         let months = (end.year - self.year) * 12 + end.month as i32 - self.month as i32;

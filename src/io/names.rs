@@ -144,10 +144,19 @@ unsafe fn walk_group(ncid: c_int, depth: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// What is wrong with a file's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderProblem {
+    /// libnetcdf cannot open the file: its reason.
+    Unopenable(String),
+    /// A name that is not UTF-8, or an object libnetcdf lists but cannot describe.
+    Damaged(String),
+}
+
 /// The first name in the file at `path` that is not valid UTF-8, or the first variable or
 /// dimension libnetcdf lists but cannot describe (the crate would unwrap the failed call),
 /// described, or libnetcdf's reason when it cannot open the file; `None` when all is sound.
-pub fn first_name_problem(path: &Path) -> Option<String> {
+pub fn first_name_problem(path: &Path) -> Option<HeaderProblem> {
     let c_path = CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     let _lock = nc::libnetcdf_lock.lock();
     let mut ncid: c_int = 0;
@@ -159,11 +168,9 @@ pub fn first_name_problem(path: &Path) -> Option<String> {
             // refused here: after a failed open, HDF5 may keep the damaged file half open, and
             // a second open by the crate then succeeds on it and fails later, inside an unwrap
             let reason = std::ffi::CStr::from_ptr(nc::nc_strerror(status)).to_string_lossy();
-            return Some(format!(
-                "libnetcdf cannot open it ({reason}); is it a complete NetCDF file?"
-            ));
+            return Some(HeaderProblem::Unopenable(reason.into_owned()));
         }
-        let found = walk_group(ncid, 0).err();
+        let found = walk_group(ncid, 0).err().map(HeaderProblem::Damaged);
         nc::nc_close(ncid);
         found
     }

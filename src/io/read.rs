@@ -214,15 +214,24 @@ pub fn open(path: &Path) -> Result<netcdf::File> {
             reason,
         });
     }
-    if let Some(problem) = super::names::first_name_problem(path) {
-        return Err(Error::Input {
-            path: path.to_path_buf(),
-            reason: if problem.contains("UTF-8") {
-                format!("{problem}: rename it (ncrename) to a UTF-8 name")
-            } else {
-                problem
-            },
-        });
+    match super::names::first_name_problem(path) {
+        Some(super::names::HeaderProblem::Unopenable(reason)) => {
+            return Err(Error::NotNetcdf {
+                path: path.to_path_buf(),
+                reason,
+            })
+        }
+        Some(super::names::HeaderProblem::Damaged(problem)) => {
+            return Err(Error::Input {
+                path: path.to_path_buf(),
+                reason: if problem.contains("UTF-8") {
+                    format!("{problem}: rename it (ncrename) to a UTF-8 name")
+                } else {
+                    problem
+                },
+            });
+        }
+        None => {}
     }
     netcdf::open(path).map_err(|e| Error::NotNetcdf {
         path: path.to_path_buf(),

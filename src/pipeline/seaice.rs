@@ -300,24 +300,9 @@ pub fn hindcast_csv(o: &ExtentOutlook) -> String {
     s
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// The outlook in words and a table.
 pub fn outlook_markdown(o: &ExtentOutlook, month: u32, hemisphere: &str) -> String {
-    let name = MONTHS[(month.clamp(1, 12) - 1) as usize];
+    let name = CfDateTime::month_name(month);
     let hemi = if hemisphere == "south" {
         "Antarctic"
     } else {
