@@ -85,6 +85,28 @@ fn observed_september() -> Vec<(i32, f64)> {
         .collect()
 }
 
+/// Runs `s2s --json seaice outlook` of one model for September 2020 against the bundled NSIDC
+/// record; the parsed report.
+fn september_2020_outlook(hindcast: &Path, forecast: &Path, out: &Path) -> serde_json::Value {
+    let o = s2s(&[
+        "--json",
+        "seaice",
+        "outlook",
+        "--hindcast",
+        hindcast.to_str().unwrap(),
+        "--forecast",
+        forecast.to_str().unwrap(),
+        "--observed",
+        real("seaice/N_09_extent_v3.0.csv").to_str().unwrap(),
+        "--target",
+        "2020-09",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 #[test]
 fn outlook_removes_a_planted_bias_and_trend_and_gives_record_and_tercile_chances() {
     let dir = tempfile::tempdir().unwrap();
@@ -100,23 +122,7 @@ fn outlook_removes_a_planted_bias_and_trend_and_gives_record_and_tercile_chances
     planted_table(&h, &hind, offset);
     planted_table(&f, &fc, offset);
     let out = dir.path().join("seaice");
-    let o = s2s(&[
-        "--json",
-        "seaice",
-        "outlook",
-        "--hindcast",
-        h.to_str().unwrap(),
-        "--forecast",
-        f.to_str().unwrap(),
-        "--observed",
-        real("seaice/N_09_extent_v3.0.csv").to_str().unwrap(),
-        "--target",
-        "2020-09",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let j = september_2020_outlook(&h, &f, &out);
     let m = &j["outlook"]["models"][0];
     // adjusted members are 2020's observed 3.92 ± 0.1: the correction is −offset(2020)
     assert!((m["mean"].as_f64().unwrap() - 3.92).abs() < 1e-6, "{m}");
@@ -214,25 +220,8 @@ fn a_concentration_forecast_gives_the_extent_and_a_sea_ice_probability_map() {
     let h = dir.path().join("CanESM5_hindcast.csv");
     planted_table(&h, &hind, |_| 0.7);
     let out = dir.path().join("out");
-    let o = s2s(&[
-        "--json",
-        "seaice",
-        "outlook",
-        "--hindcast",
-        h.to_str().unwrap(),
-        "--forecast",
-        real("seaice/sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc")
-            .to_str()
-            .unwrap(),
-        "--observed",
-        real("seaice/N_09_extent_v3.0.csv").to_str().unwrap(),
-        "--target",
-        "2020-09",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let model = real("seaice/sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc");
+    let j = september_2020_outlook(&h, &model, &out);
     // the September field's extent (4.5471, the independent sum) less the planted 0.7
     let m = &j["outlook"]["models"][0];
     assert!(
