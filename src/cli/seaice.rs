@@ -6,9 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
-use s2s_ensemble::pipeline::seaice::{
-    extent_csv, extent_table, seaice_outlook, ExtentPlan, SeaIceOutlookPlan,
-};
+use s2s_ensemble::io::seaice::extent_table_csv;
+use s2s_ensemble::pipeline::seaice::{extent_table, seaice_outlook, ExtentPlan, SeaIceOutlookPlan};
 use s2s_ensemble::seaice::Adjustment;
 
 use super::Globals;
@@ -107,7 +106,7 @@ pub fn run(cmd: &SeaIceCommand, g: &Globals) -> anyhow::Result<ExitCode> {
                 cell_area: a.cell_area.clone(),
                 threshold: a.threshold / 100.0,
             })?;
-            let path = s2s_ensemble::io::write_text_atomic(&a.out, &extent_csv(&rows))?;
+            let path = s2s_ensemble::io::write_text_atomic(&a.out, &extent_table_csv(&rows))?;
             if !g.quiet {
                 println!("{} rows written to {}", rows.len(), path.display());
             }

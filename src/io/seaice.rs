@@ -114,6 +114,35 @@ fn km2_per(units: &str) -> Option<f64> {
     }
 }
 
+/// The cell-area variable `name` of the file at `from` in km², and where it came from; units
+/// `default_units` when it has none (`""`: none is an error).
+fn area_variable_km2(
+    from: &Path,
+    name: &str,
+    default_units: &str,
+    concentration: &str,
+) -> Result<(Array2<f64>, String)> {
+    let f = open(from)?;
+    let m = file_meta(from, &f);
+    let av = m.vars.get(name).ok_or_else(|| {
+        input_error(
+            from,
+            format!("has no variable '{name}' (the cell areas named by '{concentration}')"),
+        )
+    })?;
+    let units = av.text("units").unwrap_or(default_units).to_string();
+    let factor = km2_per(&units).ok_or_else(|| {
+        input_error(
+            from,
+            format!("cell areas '{name}' have units '{units}'; expected m2 or km2"),
+        )
+    })?;
+    Ok((
+        read_coord_2d(from, &f, &m, name)?.mapv(|a| a * factor),
+        format!("{name} ({})", from.display()),
+    ))
+}
+
 fn cell_areas(path: &Path, cube: &Cube, extra: Option<&Path>) -> Result<(Array2<f64>, String)> {
     let file = open(path)?;
     let meta = file_meta(path, &file);
@@ -133,26 +162,7 @@ fn cell_areas(path: &Path, cube: &Cube, extra: Option<&Path>) -> Result<(Array2<
                 format!("variable '{}' names its cell areas '{name}' (cell_measures), which are not in this file: give the file that holds them with --cell-area (CMIP publishes areacello in its own fx file)", vm.name),
             ));
         };
-        let f = open(&from)?;
-        let m = file_meta(&from, &f);
-        let av = m.vars.get(&name).ok_or_else(|| {
-            input_error(
-                &from,
-                format!(
-                    "has no variable '{name}' (the cell areas named by '{}')",
-                    vm.name
-                ),
-            )
-        })?;
-        let units = av.text("units").unwrap_or("").to_string();
-        let factor = km2_per(&units).ok_or_else(|| {
-            input_error(
-                &from,
-                format!("cell areas '{name}' have units '{units}'; expected m2 or km2"),
-            )
-        })?;
-        let areas = read_coord_2d(&from, &f, &m, &name)?.mapv(|a| a * factor);
-        return Ok((areas, format!("{name} ({})", from.display())));
+        return area_variable_km2(&from, &name, "", &vm.name);
     }
     if let Some(p) = extra {
         let f = open(p)?;
@@ -166,17 +176,7 @@ fn cell_areas(path: &Path, cube: &Cube, extra: Option<&Path>) -> Result<(Array2<
                     "has no areacello, areacella, cell_area, area or tarea variable".into(),
                 )
             })?;
-        let units = m.vars[name].text("units").unwrap_or("m2").to_string();
-        let factor = km2_per(&units).ok_or_else(|| {
-            input_error(
-                p,
-                format!("cell areas '{name}' have units '{units}'; expected m2 or km2"),
-            )
-        })?;
-        return Ok((
-            read_coord_2d(p, &f, &m, name)?.mapv(|a| a * factor),
-            format!("{name} ({})", p.display()),
-        ));
+        return area_variable_km2(p, name, "m2", &vm.name);
     }
     // 2. vertices named by the coordinates' bounds
     if let Spatial::Curvilinear { lat, .. } = &cube.coords.spatial {
@@ -261,17 +261,8 @@ fn number(field: &str) -> Option<f64> {
 /// with a units line; months averaged from their days), or s2s's own extent table. One
 /// hemisphere: `N`/`S` rows of s2s's table are filtered by `hemisphere` (`north`/`south`).
 pub fn read_observed_extents(path: &Path, hemisphere: &str) -> Result<Vec<ObservedExtent>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let text = read_text(path)?;
+    let (header, lines) = csv_header(&text);
     let col = |name: &str| header.iter().position(|h| h == name);
     let bad = |n: usize, what: &str| input_error(path, format!("line {n}: {what}"));
     let mut out = Vec::new();
@@ -328,13 +319,13 @@ pub fn read_observed_extents(path: &Path, hemisphere: &str) -> Result<Vec<Observ
                 });
             }
         }
-    } else if let (Some(t), Some(h), Some(e)) = (col("time"), col("hemisphere"), col("extent")) {
+    } else if let (Some(_), Some(_), Some(_)) = (col("time"), col("hemisphere"), col("extent")) {
         let want = if hemisphere.starts_with('s') {
             "south"
         } else {
             "north"
         };
-        for r in read_extent_rows(path, &text, t, h, e, col("area"))? {
+        for r in read_extent_rows(path, &text)? {
             if r.hemisphere == want {
                 out.push(ObservedExtent {
                     year: r.year,
@@ -374,23 +365,34 @@ pub struct ExtentRow {
     pub init: Option<String>,
 }
 
-fn read_extent_rows(
-    path: &Path,
-    text: &str,
-    t: usize,
-    h: usize,
-    e: usize,
-    a: Option<usize>,
-) -> Result<Vec<ExtentRow>> {
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// The trimmed, lower-case column names of a CSV text's first non-empty line, and its other
+/// non-empty lines.
+fn csv_header(text: &str) -> (Vec<String>, impl Iterator<Item = &str>) {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines
+    let header = lines
         .next()
         .unwrap_or("")
         .split(',')
-        .map(|c| c.trim().to_string())
+        .map(|h| h.trim().to_ascii_lowercase())
         .collect();
-    let member = header.iter().position(|c| c == "member");
-    let init = header.iter().position(|c| c == "init");
+    (header, lines)
+}
+
+/// The rows of an s2s extent table's text.
+fn read_extent_rows(path: &Path, text: &str) -> Result<Vec<ExtentRow>> {
+    let (header, lines) = csv_header(text);
+    let col = |name: &str| header.iter().position(|c| c == name);
+    let (Some(t), Some(h), Some(e)) = (col("time"), col("hemisphere"), col("extent")) else {
+        return Err(input_error(path, format!("columns {header:?}: an extent table needs time,hemisphere,extent,area (as `s2s seaice extent` writes it)")));
+    };
+    let (a, member, init) = (col("area"), col("member"), col("init"));
     let mut out = Vec::new();
     for (n, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').map(str::trim).collect();
@@ -415,22 +417,7 @@ fn read_extent_rows(
 
 /// Reads an s2s extent table (`time,hemisphere,extent,area[,member,init]`).
 pub fn read_extent_table(path: &Path) -> Result<Vec<ExtentRow>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let header: Vec<String> = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(|c| c.trim().to_string())
-        .collect();
-    let col = |name: &str| header.iter().position(|c| c == name);
-    match (col("time"), col("hemisphere"), col("extent")) {
-        (Some(t), Some(h), Some(e)) => read_extent_rows(path, &text, t, h, e, col("area")),
-        _ => Err(input_error(path, format!("columns {header:?}: an extent table needs time,hemisphere,extent,area (as `s2s seaice extent` writes it)"))),
-    }
+    read_extent_rows(path, &read_text(path)?)
 }
 
 /// The extent table as CSV: `time,hemisphere,extent,area`, then `member` and `init` when any

@@ -13,7 +13,7 @@ use crate::calendar::CfDateTime;
 use crate::cube::{Cube, CubeKind};
 use crate::error::{Error, Result};
 use crate::io::seaice::{
-    extent_table_csv, read_concentration, read_extent_table, read_observed_extents, ExtentRow,
+    read_concentration, read_extent_table, read_observed_extents, ConcentrationField, ExtentRow,
 };
 use crate::seaice::{
     extent_outlook, ice_totals, sea_ice_probability, Adjustment, ExtentOutlook, ModelExtents,
@@ -37,49 +37,57 @@ pub fn extent_table(plan: &ExtentPlan) -> Result<Vec<ExtentRow>> {
     let mut rows = Vec::new();
     for path in &plan.inputs {
         let f = read_concentration(path, plan.variable.as_deref(), plan.cell_area.as_deref())?;
-        let c = &f.cube;
-        let forecast = c.meta.kind == CubeKind::Forecast;
-        let members = forecast || c.n_member() > 1;
-        for (i, init) in c.coords.init.iter().enumerate() {
-            for (l, lead) in c.coords.lead.iter().enumerate() {
-                let time = if forecast {
-                    lead.period(init, c.meta.calendar)?.0
-                } else {
-                    *init
-                };
-                for (m, &label) in c.coords.member.iter().enumerate() {
-                    let field = c.values.slice(s![i, m, l, .., ..]);
-                    let t = ice_totals(
-                        field,
-                        f.cell_area_km2.view(),
-                        f.lat.view(),
-                        f.scale,
-                        plan.threshold,
-                    );
-                    for (hemisphere, h) in [("north", t.north), ("south", t.south)] {
-                        rows.push(ExtentRow {
-                            time: format!("{:04}-{:02}-{:02}", time.year, time.month, time.day),
-                            year: time.year,
-                            month: time.month,
-                            hemisphere: hemisphere.into(),
-                            extent: h.extent,
-                            area: h.area,
-                            member: members.then_some(label),
-                            init: forecast.then(|| {
-                                format!("{:04}-{:02}-{:02}", init.year, init.month, init.day)
-                            }),
-                        });
-                    }
+        rows.extend(field_rows(&f, plan.threshold)?);
+    }
+    Ok(rows)
+}
+
+/// The date a step `(init i, lead l)` of a cube stands for: the start of the lead's period for
+/// a forecast, the time stamp of an observed series.
+fn valid_time(c: &Cube, i: usize, l: usize) -> Result<CfDateTime> {
+    let init = &c.coords.init[i];
+    Ok(if c.meta.kind == CubeKind::Forecast {
+        c.coords.lead[l].period(init, c.meta.calendar)?.0
+    } else {
+        *init
+    })
+}
+
+/// The extent rows of one concentration field: every step, member and hemisphere.
+fn field_rows(f: &ConcentrationField, threshold: f64) -> Result<Vec<ExtentRow>> {
+    let c = &f.cube;
+    let forecast = c.meta.kind == CubeKind::Forecast;
+    let members = forecast || c.n_member() > 1;
+    let date = |t: &CfDateTime| format!("{:04}-{:02}-{:02}", t.year, t.month, t.day);
+    let mut rows = Vec::new();
+    for (i, init) in c.coords.init.iter().enumerate() {
+        for l in 0..c.n_lead() {
+            let time = valid_time(c, i, l)?;
+            for (m, &label) in c.coords.member.iter().enumerate() {
+                let field = c.values.slice(s![i, m, l, .., ..]);
+                let t = ice_totals(
+                    field,
+                    f.cell_area_km2.view(),
+                    f.lat.view(),
+                    f.scale,
+                    threshold,
+                );
+                for (hemisphere, h) in [("north", t.north), ("south", t.south)] {
+                    rows.push(ExtentRow {
+                        time: date(&time),
+                        year: time.year,
+                        month: time.month,
+                        hemisphere: hemisphere.into(),
+                        extent: h.extent,
+                        area: h.area,
+                        member: members.then_some(label),
+                        init: forecast.then(|| date(init)),
+                    });
                 }
             }
         }
     }
     Ok(rows)
-}
-
-/// The extent table as CSV text ([`extent_table_csv`]).
-pub fn extent_csv(rows: &[ExtentRow]) -> String {
-    extent_table_csv(rows)
 }
 
 /// What `s2s seaice outlook` reads.
@@ -102,44 +110,39 @@ pub struct SeaIceOutlookPlan {
     pub out: PathBuf,
 }
 
-/// The sea-ice probability of the target month from the forecast concentration files of the
-/// models (`None` when every forecast is an extent table): each model's share of members with
-/// ice, then the mean over models (equal weight), on the grid the models share.
-fn sea_ice_probability_map(plan: &SeaIceOutlookPlan) -> Result<Option<Cube>> {
-    let (year, month) = plan.target;
-    let mut maps: Vec<(Cube, ndarray::Array2<f32>)> = Vec::new();
-    for (name, _, forecast) in &plan.models {
-        for p in forecast.iter().filter(|p| !is_table(p)) {
-            let f = read_concentration(p, None, plan.cell_area.as_deref())?;
-            let c = &f.cube;
-            let forecast_kind = c.meta.kind == CubeKind::Forecast;
-            let mut found = None;
-            'search: for (i, init) in c.coords.init.iter().enumerate() {
-                for (l, lead) in c.coords.lead.iter().enumerate() {
-                    let t = if forecast_kind {
-                        lead.period(init, c.meta.calendar)?.0
-                    } else {
-                        *init
-                    };
-                    if (t.year, t.month) == (year, month) {
-                        found = Some((i, l));
-                        break 'search;
-                    }
+/// The sea-ice probability of `target` (year, month) from the models' forecast concentration
+/// fields `(model, file, field)` (`None` without any): each model's share of members with ice,
+/// then the mean over models (equal weight), on the grid the models share.
+fn sea_ice_probability_map(
+    target: (i32, u32),
+    forecasts: &[(&str, &Path, &ConcentrationField)],
+) -> Result<Option<Cube>> {
+    let (year, month) = target;
+    let mut maps: Vec<(&Cube, ndarray::Array2<f32>)> = Vec::new();
+    for &(name, path, f) in forecasts {
+        let c = &f.cube;
+        let mut found = None;
+        'search: for i in 0..c.n_init() {
+            for l in 0..c.n_lead() {
+                let t = valid_time(c, i, l)?;
+                if (t.year, t.month) == (year, month) {
+                    found = Some((i, l));
+                    break 'search;
                 }
             }
-            let Some((i, l)) = found else { continue };
-            let members = c.values.slice(s![i, .., l, .., ..]);
-            let sip = sea_ice_probability(members, f.scale, crate::seaice::EXTENT_THRESHOLD);
-            if let Some((first, _)) = maps.first() {
-                if let Some(why) = first.coords.spatial.first_difference(&c.coords.spatial) {
-                    return Err(Error::Input {
-                        path: p.clone(),
-                        reason: format!("model '{name}' is on another grid than the first model's ({why}): regrid the concentrations onto one grid for the sea-ice probability map"),
-                    });
-                }
-            }
-            maps.push((c.clone(), sip));
         }
+        let Some((i, l)) = found else { continue };
+        let members = c.values.slice(s![i, .., l, .., ..]);
+        let sip = sea_ice_probability(members, f.scale, crate::seaice::EXTENT_THRESHOLD);
+        if let Some((first, _)) = maps.first() {
+            if let Some(why) = first.coords.spatial.first_difference(&c.coords.spatial) {
+                return Err(Error::Input {
+                    path: path.to_path_buf(),
+                    reason: format!("model '{name}' is on another grid than the first model's ({why}): regrid the concentrations onto one grid for the sea-ice probability map"),
+                });
+            }
+        }
+        maps.push((c, sip));
     }
     let Some((first, _)) = maps.first() else {
         return Ok(None);
@@ -191,21 +194,26 @@ pub struct SeaIceOutlookReport {
     pub files: Vec<PathBuf>,
 }
 
-fn rows_of(inputs: &[PathBuf], cell_area: Option<&Path>) -> Result<Vec<ExtentRow>> {
-    let mut rows = Vec::new();
+/// A concentration field with the file it came from.
+type FieldOf = (PathBuf, ConcentrationField);
+
+/// The extent rows of outlook inputs (extent tables, or concentration files whose extents
+/// are computed), each file read once; the concentration fields are kept for the map.
+fn read_inputs(
+    inputs: &[PathBuf],
+    cell_area: Option<&Path>,
+) -> Result<(Vec<ExtentRow>, Vec<FieldOf>)> {
+    let (mut rows, mut fields) = (Vec::new(), Vec::new());
     for p in inputs {
         if is_table(p) {
             rows.extend(read_extent_table(p)?);
         } else {
-            rows.extend(extent_table(&ExtentPlan {
-                inputs: vec![p.clone()],
-                variable: None,
-                cell_area: cell_area.map(Path::to_path_buf),
-                threshold: crate::seaice::EXTENT_THRESHOLD,
-            })?);
+            let f = read_concentration(p, None, cell_area)?;
+            rows.extend(field_rows(&f, crate::seaice::EXTENT_THRESHOLD)?);
+            fields.push((p.clone(), f));
         }
     }
-    Ok(rows)
+    Ok((rows, fields))
 }
 
 /// Members of `month` by year, for one hemisphere.
@@ -224,17 +232,16 @@ fn by_year(rows: &[ExtentRow], month: u32, hemisphere: &str) -> BTreeMap<i32, Ve
 pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
     let (year, month) = plan.target;
     let mut models = Vec::new();
+    let mut forecast_fields = Vec::new();
     for (name, hindcast, forecast) in &plan.models {
         let h = by_year(
-            &rows_of(hindcast, plan.cell_area.as_deref())?,
+            &read_inputs(hindcast, plan.cell_area.as_deref())?.0,
             month,
             &plan.hemisphere,
         );
-        let f = by_year(
-            &rows_of(forecast, plan.cell_area.as_deref())?,
-            month,
-            &plan.hemisphere,
-        );
+        let (rows, fields) = read_inputs(forecast, plan.cell_area.as_deref())?;
+        forecast_fields.extend(fields.into_iter().map(|(p, f)| (name.as_str(), p, f)));
+        let f = by_year(&rows, month, &plan.hemisphere);
         let members = f.get(&year).cloned().unwrap_or_default();
         if members.is_empty() {
             return Err(Error::Input {
@@ -262,7 +269,13 @@ pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
             path: plan.observed.clone(),
             reason: e.to_string(),
         })?;
-    let sip = sea_ice_probability_map(plan)?;
+    let sip = sea_ice_probability_map(
+        plan.target,
+        &forecast_fields
+            .iter()
+            .map(|(n, p, f)| (*n, p.as_path(), f))
+            .collect::<Vec<_>>(),
+    )?;
     let json = plan.out.join("seaice_outlook.json");
     let csv = plan.out.join("seaice_hindcast.csv");
     let md = plan.out.join("seaice_outlook.md");

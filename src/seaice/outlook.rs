@@ -20,6 +20,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+use crate::stats::quantile_sorted;
 use thiserror::Error;
 
 /// Why an outlook cannot be made.
@@ -206,11 +208,6 @@ fn fitted(adjustment: Adjustment, points: &[(f64, f64)], y: f64) -> f64 {
     }
 }
 
-/// The `p`-quantile of `sorted` (linear interpolation between order statistics, type 7).
-fn quantile(sorted: &[f64], p: f64) -> f64 {
-    crate::stats::quantile_sorted(sorted, p)
-}
-
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
@@ -323,7 +320,10 @@ pub fn extent_outlook(
     clim.sort_by(f64::total_cmp);
     let climate = ObservedClimate {
         years: (years[0], years[years.len() - 1]),
-        terciles: [quantile(&clim, 1.0 / 3.0), quantile(&clim, 2.0 / 3.0)],
+        terciles: [
+            quantile_sorted(&clim, 1.0 / 3.0),
+            quantile_sorted(&clim, 2.0 / 3.0),
+        ],
         mean: mean(&clim),
         record_low: past
             .iter()
@@ -334,7 +334,7 @@ pub fn extent_outlook(
 
     let ty = f64::from(target_year);
     let mut outlooks = Vec::new();
-    let mut cv_by_year: BTreeMap<i32, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut cv_by_year: BTreeMap<i32, Vec<VerifiedYear>> = BTreeMap::new();
     for (m, pairs) in models.iter().zip(&per_model) {
         let model_pts: Vec<(f64, f64)> = pairs.iter().map(|p| (f64::from(p.0), p.1)).collect();
         let obs_pts: Vec<(f64, f64)> = pairs.iter().map(|p| (f64::from(p.0), p.2)).collect();
@@ -360,11 +360,9 @@ pub fn extent_outlook(
             let y = model_pts[k].0;
             let adjusted = model_pts[k].1 - fitted(adjustment, &mo, y) + fitted(adjustment, &oo, y);
             let (a, b) = line(&oo);
-            rows.push((pairs[k].0, adjusted, pairs[k].1, pairs[k].2, a + b * y));
-            cv_by_year
-                .entry(pairs[k].0)
-                .or_default()
-                .push((adjusted, a + b * y));
+            let row = (pairs[k].0, adjusted, pairs[k].1, pairs[k].2, a + b * y);
+            rows.push(row);
+            cv_by_year.entry(row.0).or_default().push(row);
         }
         outlooks.push(ModelOutlook {
             name: m.name.clone(),
@@ -414,14 +412,17 @@ pub fn extent_outlook(
         .iter()
         .filter(|(_, v)| v.len() == outlooks.len())
         .map(|(&y, v)| {
-            let f = v.iter().map(|p| p.0).sum::<f64>() / n_models;
-            let raw = models
-                .iter()
-                .filter_map(|m| m.hindcast.get(&y))
-                .map(|members| mean(members))
-                .sum::<f64>()
-                / n_models;
-            (y, f, raw, past[&y], v[0].1)
+            let over_models =
+                |f: &dyn Fn(&VerifiedYear) -> f64| v.iter().map(f).sum::<f64>() / n_models;
+            // the observation is every model's; the observed-trend reference is the first
+            // model's (fitted over its years without this one)
+            (
+                y,
+                over_models(&|r| r.1),
+                over_models(&|r| r.2),
+                v[0].3,
+                v[0].4,
+            )
         })
         .collect();
     Ok(ExtentOutlook {
