@@ -59,8 +59,22 @@ pub fn read_concentration(
         .iter()
         .filter(|v| v.is_finite())
         .fold(f64::NEG_INFINITY, |a, &b| a.max(f64::from(b)));
-    let scale = ConcentrationScale::from_units(&cube.meta.units)
-        .unwrap_or_else(|| ConcentrationScale::from_largest(largest));
+    // units that say something else (mm/day, K) are not a concentration whatever the values;
+    // only a file without units has its scale guessed from them
+    let units = cube.meta.units.trim();
+    let scale = match ConcentrationScale::from_units(units) {
+        Some(s) => s,
+        None if units.is_empty() => ConcentrationScale::from_largest(largest),
+        None => {
+            return Err(Error::Data {
+                path: path.to_path_buf(),
+                variable: cube.meta.variable.clone(),
+                reason: format!(
+                    "units '{units}' are not those of a sea-ice concentration (% or 1); give the concentration variable with --var"
+                ),
+            })
+        }
+    };
     let top = match scale {
         ConcentrationScale::Percent => 100.0,
         ConcentrationScale::Fraction => 1.0,

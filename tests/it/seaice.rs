@@ -171,6 +171,16 @@ fn seaice_inputs_that_cannot_work_get_one_clear_error() {
         d.join("o").to_str().unwrap(),
     ]);
     assert!(e.contains("one forecast per hindcast"), "{e}");
+    // a rainfall forecast is not a concentration, even with values below 100
+    let e = fails(&[
+        "seaice",
+        "extent",
+        real("nmme_india/CCSM4_FCST.nc").to_str().unwrap(),
+        "--out",
+        d.join("x.csv").to_str().unwrap(),
+    ]);
+    assert!(e.contains("not those of a sea-ice concentration"), "{e}");
+    assert!(!d.join("x.csv").exists());
     let e = fails(&[
         "seaice",
         "outlook",
