@@ -26,6 +26,7 @@
 //! | [`ensemble`] | multi-model combination: weights, category edges and probabilities, regression-calibrated probabilities, PMME, mean, spread, percentiles | [`ensemble`], [`ensemble::calibrate`], [`mod@ensemble::combine`] |
 //! | [`verify`] | deterministic and probabilistic skill: ACC, RMSE, MSSS, RPSS, fair CRPS, Brier, ROC, reliability, bootstrap | [`verify`] |
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
+//! | [`extremes`] | heat and cold waves, hot/cold days and heavy rain of subseasonal forecasts against their model climate (M-climate, EFI, SOT, Rx1day/Rx5day) with leave-one-year-out verification; calendar-day percentiles, WSDI/CSDI spells and the Excess Heat Factor of daily series | [`extremes`] (Zhang et al. 2011; Nairn & Fawcett 2015; Lalaurette 2003) |
 //! | [`seaice`] | sea-ice extent and area (15 % rule, any grid), sea-ice probability, the bias-adjusted extent outlook with tercile and record-low probabilities | [`seaice`] (NSIDC Sea Ice Index; SIPN) |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |
 //! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
@@ -108,6 +109,7 @@ pub mod cyclone;
 pub mod emergency;
 pub mod ensemble;
 pub mod error;
+pub mod extremes;
 pub mod grid;
 pub mod indices;
 #[cfg(feature = "netcdf")]
