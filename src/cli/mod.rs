@@ -29,6 +29,7 @@ mod combine;
 mod cyclones;
 mod emergency;
 mod export;
+mod extremes;
 mod inspect;
 mod outlook;
 mod progress;
@@ -169,6 +170,11 @@ enum Command {
     /// (the Arctic September minimum) against the NSIDC Sea Ice Index.
     #[command(subcommand)]
     Seaice(seaice::SeaIceCommand),
+    /// Extremes: yearly warm/cold spells and the Excess Heat Factor of daily series, and the
+    /// heat-wave, cold-wave and heavy-rain outlook of daily subseasonal forecasts against their
+    /// model climate (EFI, SOT).
+    #[command(subcommand)]
+    Extremes(extremes::ExtremesCommand),
     /// Emergency forecast at a point at sea: ensemble drift of a ship or oil in each member's
     /// currents and winds (stranding on coasts, position probabilities, coast table) and, with
     /// cyclone fields, the probability that a tropical cyclone passes near the site.
@@ -337,6 +343,7 @@ pub fn run() -> ExitCode {
         Command::Spi(args) => spi::run(&args, &globals),
         Command::Cyclones(cmd) => cyclones::run(&cmd, &globals),
         Command::Seaice(cmd) => seaice::run(&cmd, &globals),
+        Command::Extremes(cmd) => extremes::run(&cmd, &globals),
         Command::Emergency(args) => emergency::run(&args, &globals),
     };
     match result {

@@ -586,7 +586,13 @@ fn read_member_parts(
         pm.shape.remove(member_at);
         pm.attrs.remove(MEMBER_PARTS_ATTR);
         pm.attrs.remove(MEMBER_NUMBERS_ATTR);
+        // The part is its family's quantity (units converted as the family's).
+        pm.attrs.insert(
+            super::write::ND_VARIABLE_ATTR.to_string(),
+            AttrValue::Text(vm.name.clone()),
+        );
         let mut c = read_variable(path, file, meta, &pm, opts)?;
+        c.meta.attributes.remove(super::write::ND_VARIABLE_ATTR);
         c.meta.variable = vm.name.clone();
         cubes.push(c);
     }
@@ -1587,7 +1593,9 @@ fn read_variable(
     // ---- metadata, units ----
     let standard_name = vm.text("standard_name").map(str::to_string);
     let long_name = vm.text("long_name").map(|s| s.trim().to_string());
-    let quantity = Quantity::detect(&vm.name, standard_name.as_deref(), long_name.as_deref());
+    // A per-member part of the CDO layout (`tasmax_member02`) is the quantity of its family.
+    let family = vm.text(super::write::ND_VARIABLE_ATTR).unwrap_or(&vm.name);
+    let quantity = Quantity::detect(family, standard_name.as_deref(), long_name.as_deref());
     let (units_in, _) = units_to_read(vm, opts);
     let model = opts.model.clone().unwrap_or_else(|| {
         path.file_stem()

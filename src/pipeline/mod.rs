@@ -14,6 +14,7 @@
 //! | [`bias`] | one model's hindcast (cross-validated) and forecast corrected against observations |
 //! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
 //! | [`drought`] | the SPI of an observed precipitation record |
+//! | [`extremes`] | yearly warm/cold spells and EHF of a daily series; the subseasonal heat/cold-wave, heavy-rain, EFI and SOT outlook against the model climate |
 //! | [`export`] | a forecast file's probability and dominant-category maps as GeoTIFF for GIS |
 //! | [`emergency`] | drift of a ship or oil from a point at sea, cyclone passage risk, the emergency bulletin |
 //! | [`cyclones`] | detection and tracking of every member run, the seasonal activity outlook, the genesis potential outlook |
@@ -35,6 +36,7 @@ pub mod cyclones;
 pub mod drought;
 pub mod emergency;
 pub mod export;
+pub mod extremes;
 pub mod outlook;
 pub mod policy;
 pub mod seaice;

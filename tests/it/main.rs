@@ -6,6 +6,7 @@ mod combine;
 mod common;
 mod cyclones;
 mod emergency;
+mod extremes;
 mod filesets;
 mod grib;
 mod inspect_cli;

@@ -211,3 +211,34 @@ fn failed_write_leaves_no_file() {
         "no partial or temporary file"
     );
 }
+
+/// A temperature in kelvin written in the CDO layout (one variable per member, `tas_member00`
+/// …) is read back as a temperature: converted to °C like the N-D layout, not kept in K as an
+/// unknown quantity because of its parts' names.
+#[test]
+fn per_member_parts_are_their_family_quantity() {
+    use s2s_ensemble::units::Quantity;
+    let dir = tempfile::tempdir().unwrap();
+    let coords = Coords {
+        init: vec![CfDateTime::ymd(2020, 5, 1)],
+        member: vec![0, 1, 2],
+        lead: vec![Lead::months(0.0, 1.0)],
+        spatial: Spatial::Grid {
+            lat: vec![10.0, 11.0],
+            lon: vec![80.0],
+        },
+    };
+    let cube = Cube::new(
+        Array5::from_elem((1, 3, 1, 2, 1), 300.0),
+        coords,
+        Meta::new("m", "tas", "K", Calendar::Standard),
+    )
+    .unwrap();
+    let path = dir.path().join("tas.nc");
+    write_cube(&path, &cube, &WriteOptions::default()).unwrap();
+    let back = read_cube(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(back.meta.quantity, Quantity::Temperature);
+    assert_eq!(back.meta.units, "degC");
+    assert!(back.values.iter().all(|&v| (v - 26.85).abs() < 1e-4));
+    assert_eq!(back.n_member(), 3);
+}

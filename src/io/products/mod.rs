@@ -11,10 +11,12 @@
 //! | [`spi`] | the SPI of an observed record with its fitted gamma parameters |
 //! | [`emergency`] | `trajectories.nc`, `drift_probability.nc` |
 //! | [`drought`] | `spi_forecast.<var>.nc`: SPI-class, drought and wet probabilities |
+//! | [`extremes`] | `extremes_forecast.<var>.nc`: EFI, SOT, heat/cold-wave and heavy-rain probabilities per target period |
 
 pub mod cyclones;
 pub mod drought;
 pub mod emergency;
+pub mod extremes;
 pub mod mme;
 pub mod skill;
 pub mod spi;
