@@ -136,27 +136,35 @@ pub fn yearly_spells(
             _ => spans.push((y, t..t + 1)),
         }
     }
-    let per_cell: Vec<Vec<YearSpells>> = (0..nc)
+    let block = super::thresholds::CELL_BLOCK;
+    let per_cell: Vec<Vec<YearSpells>> = (0..nc.div_ceil(block))
         .into_par_iter()
-        .map(|c| {
-            let col = series.column(c);
-            let thr = thresholds.column(c);
-            spans
-                .iter()
-                .map(|(_, r)| {
-                    let missing = r
-                        .clone()
-                        .filter(|&t| !col[t].is_finite() || !thr[doy[t] - 1].is_finite())
-                        .count();
-                    if missing > max_missing_days {
-                        return YearSpells::MISSING;
-                    }
-                    spells_of(
-                        r.clone().map(|t| kind.beyond(col[t], thr[doy[t] - 1])),
-                        min_days,
-                    )
+        .flat_map_iter(|b| {
+            let first = b * block;
+            let n = block.min(nc - first);
+            let cols = super::thresholds::cell_block(series, first, n);
+            let thrs = super::thresholds::cell_block(thresholds, first, n);
+            cols.into_iter()
+                .zip(thrs)
+                .map(|(col, thr)| {
+                    spans
+                        .iter()
+                        .map(|(_, r)| {
+                            let missing = r
+                                .clone()
+                                .filter(|&t| !col[t].is_finite() || !thr[doy[t] - 1].is_finite())
+                                .count();
+                            if missing > max_missing_days {
+                                return YearSpells::MISSING;
+                            }
+                            spells_of(
+                                r.clone().map(|t| kind.beyond(col[t], thr[doy[t] - 1])),
+                                min_days,
+                            )
+                        })
+                        .collect::<Vec<_>>()
                 })
-                .collect()
+                .collect::<Vec<_>>()
         })
         .collect();
     Ok((spans.into_iter().map(|(y, _)| y).collect(), per_cell))
