@@ -44,6 +44,14 @@ echo "== s2s cyclones: detection and tracking on synthetic 6-hourly fields with 
 $S2S synth --storms --step-hours 6 --days 30 --out "$OUT/storms"
 $S2S cyclones track --thickness zthick --stitchnodes "$OUT/storms/tracks.txt" "$OUT/storms/storms.nc" --out "$OUT/storms/tracks.csv"
 
+echo "== s2s extremes: warm spells (TX90p, WSDI) of the AHCCD stations; heat waves and heavy rain of a synthetic daily S2S set (planted events)"
+$S2S extremes spells --base 1961-1990 --var tasmax data/real/bias_correction/ahccd_1950-2013.nc --out "$OUT/wsdi_ahccd.csv"
+$S2S synth --daily-extremes --out "$OUT/daily"
+for v in tasmax pr; do
+    $S2S extremes outlook --hindcast "$OUT/daily/${v}_hindcast.nc" --forecast "$OUT/daily/${v}_forecast.nc" \
+        --obs "$OUT/daily/${v}_obs.nc" --out "$OUT/extremes_$v"
+done
+
 echo "== s2s emergency: drift of oil from the MT New Diamond site (7.0N 82.5E, 3 Sept 2020) in synthetic monsoon currents, with the cyclone check"
 $S2S synth --currents monsoon --out "$OUT/currents"
 $S2S emergency --lat 7.0 --lon 82.5 --start 2020-09-03 --days 30 --currents "$OUT/currents/currents.nc" \

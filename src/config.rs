@@ -294,6 +294,11 @@ pub struct OutlookConfig {
     pub cyclones: Option<CyclonesConfig>,
     /// An emergency forecast (`s2s emergency --config`); the outlook itself ignores it.
     pub emergency: Option<EmergencyConfig>,
+    /// Subseasonal extremes from daily hindcasts and forecasts (`[extremes]`, or one
+    /// `[[extremes]]` table per variable): heat and cold waves, heavy rain, EFI and SOT per
+    /// week against the model climate.
+    #[serde(default, deserialize_with = "one_or_many_extremes")]
+    pub extremes: Vec<ExtremesConfig>,
     /// Who issues the bulletin and when: institution, logo, contact, disclaimer, credits,
     /// language, issue date, next update.
     #[serde(default)]
@@ -543,6 +548,86 @@ impl EmergencyConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// `[extremes]`: the subseasonal extremes outlook of one model's daily files (paths relative to
+/// the configuration file); what `s2s extremes outlook` runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtremesConfig {
+    /// Daily hindcast file(s): starts × members × daily leads.
+    #[serde(deserialize_with = "paths")]
+    pub hindcast: Vec<PathBuf>,
+    /// Daily forecast file(s) of the same model.
+    #[serde(deserialize_with = "paths")]
+    pub forecast: Vec<PathBuf>,
+    /// Daily observations for the hindcast verification.
+    #[serde(default, deserialize_with = "paths")]
+    pub observations: Vec<PathBuf>,
+    /// Variable in the files (default: each file's only data variable).
+    pub variable: Option<String>,
+    /// Target periods in weeks.
+    #[serde(default = "default_extreme_periods")]
+    pub periods: Vec<String>,
+    /// Days either side of the start date whose hindcast starts make the model climate.
+    #[serde(default = "default_window_days")]
+    pub window_days: u32,
+    /// Consecutive hot (cold) days of a heat (cold) wave.
+    #[serde(default = "default_spell_days")]
+    pub min_days: usize,
+    /// Return period of the Rx1day/Rx5day levels, in target periods.
+    #[serde(default = "default_return_period")]
+    pub return_period: f64,
+}
+
+fn default_extreme_periods() -> Vec<String> {
+    ["week 1", "week 2", "weeks 3-4"].map(String::from).to_vec()
+}
+
+fn default_window_days() -> u32 {
+    crate::extremes::M_CLIMATE_HALF_WINDOW_DAYS
+}
+
+fn default_spell_days() -> usize {
+    crate::extremes::outlook::DEFAULT_SPELL_MIN_DAYS
+}
+
+fn default_return_period() -> f64 {
+    crate::extremes::outlook::DEFAULT_RETURN_PERIOD
+}
+
+/// A path or a list of paths.
+fn paths<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrList {
+        One(PathBuf),
+        List(Vec<PathBuf>),
+    }
+    Ok(match OneOrList::deserialize(d)? {
+        OneOrList::One(p) => vec![p],
+        OneOrList::List(l) => l,
+    })
+}
+
+/// `[extremes]` (one table) or `[[extremes]]` (one per variable), each checked with its own
+/// messages.
+fn one_or_many_extremes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<ExtremesConfig>, D::Error> {
+    use serde::de::Error as _;
+    let one = |v: toml::Value, what: &str| {
+        v.try_into::<ExtremesConfig>()
+            .map_err(|e| D::Error::custom(format!("{what}: {}", e.to_string().trim())))
+    };
+    match toml::Value::deserialize(d)? {
+        toml::Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| one(v, &format!("[[extremes]] number {}", k + 1)))
+            .collect(),
+        v => Ok(vec![one(v, "[extremes]")?]),
     }
 }
 
@@ -808,6 +893,11 @@ impl OutlookConfig {
             files.extend(c.observed_tracks.clone());
             files.extend(c.gpi_forecast.iter().cloned());
             files.extend(c.gpi_hindcast.iter().cloned());
+        }
+        for e in &self.extremes {
+            files.extend(e.hindcast.iter().cloned());
+            files.extend(e.forecast.iter().cloned());
+            files.extend(e.observations.iter().cloned());
         }
         files
     }

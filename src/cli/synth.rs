@@ -41,7 +41,7 @@ enum CurrentArg {
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Workload size.
-    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents", "gpi"])]
+    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents", "gpi", "daily_extremes"])]
     preset: Option<PresetArg>,
     /// Instead of a workload: daily surface currents `uo`, `vo` and winds `uas`, `vas` on
     /// `(time, member, lat, lon)` over Sri Lanka and the Bay of Bengal (`currents.nc`) —
@@ -61,6 +61,13 @@ pub struct SynthArgs {
     /// genesis potential outlook.
     #[arg(long, conflicts_with_all = ["preset", "storms", "currents", "weekly", "cdo"])]
     gpi: bool,
+    /// Instead of a workload: daily `tasmax` and `pr` hindcasts (2001–2020, weekly starts 18
+    /// May–15 June, 4 members, 28 days), a 10-member forecast from 1 June 2022 and daily
+    /// observations on 2.5° over South Asia, with a planted heat wave (6 of 10 members, days
+    /// 16–19, 65–77.5°E 25–35°N) and a planted 90 mm day (4 members, day 10, 87.5–92.5°E
+    /// 20–27.5°N) — for `s2s extremes outlook`.
+    #[arg(long, conflicts_with_all = ["preset", "storms", "currents", "gpi", "weekly", "cdo"])]
+    daily_extremes: bool,
     /// Hours between time steps of --storms (1, 3, 6, 12 or 24).
     #[arg(long, default_value_t = 6.0, value_name = "HOURS", requires = "storms")]
     step_hours: f64,
@@ -98,6 +105,7 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         None => match args.currents {
             Some(c) => return currents(c, args, g),
             None if args.gpi => return environments(args, g),
+            None if args.daily_extremes => return daily_extremes(args, g),
             None => return storms(args, g),
         },
     };
@@ -175,6 +183,30 @@ fn plain_options(g: &Globals) -> WorkloadOptions {
         history: Some(cmd.join(" ")),
         deflate: Some(g.deflate),
     }
+}
+
+/// `s2s synth --daily-extremes`.
+fn daily_extremes(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let mut cfg = s2s_ensemble::synth::daily::DailyExtremesConfig::demo();
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    let files = s2s_ensemble::synth::workload::write_daily_extremes_set(
+        &cfg,
+        &args.out,
+        &plain_options(g),
+    )?;
+    if !g.quiet {
+        for (v, h, f, o) in &files.variables {
+            errln!(
+                "wrote {v}: {}, {}, {}",
+                h.display(),
+                f.display(),
+                o.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `s2s synth --gpi`.

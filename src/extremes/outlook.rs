@@ -172,6 +172,7 @@ struct CellPeriod {
     sot_lower: f32,
     above: [f32; 2],
     below_p10: f32,
+    terciles: [f32; 2],
     anomaly: f32,
     wave: [f32; 2],
     wave_climate: [f32; 2],
@@ -313,6 +314,7 @@ fn cell_periods(
         sot_lower: f32::NAN,
         above: [f32::NAN; 2],
         below_p10: f32::NAN,
+        terciles: [f32::NAN; 2],
         anomaly: f32::NAN,
         wave: [f32::NAN; 2],
         wave_climate: [f32::NAN; 2],
@@ -356,6 +358,11 @@ fn cell_periods(
         }
         let q10 = quantile_sorted(&c, 1.0 - UPPER_LEVELS[0]) as f32;
         o.below_p10 = share(&f, |v| v < q10);
+        let (t1, t2) = (
+            quantile_sorted(&c, 1.0 / 3.0) as f32,
+            quantile_sorted(&c, 2.0 / 3.0) as f32,
+        );
+        o.terciles = [share(&f, |v| v < t1), share(&f, |v| v > t2)];
         o.anomaly = mean(&f) - mean(&c);
         if temperature {
             for (k, (clim_rate, clim_counts, fc_rate, fc_counts)) in wave_parts.iter().enumerate() {
@@ -540,6 +547,20 @@ pub fn extremes_forecast(
                 .into(),
             units: "1".into(),
             values: field(&|c| c.below_p10),
+        },
+        ExtremeField {
+            name: "prob_lower_tercile",
+            long_name: "probability of the period mean below the model climate's lower tercile"
+                .into(),
+            units: "1".into(),
+            values: field(&|c| c.terciles[0]),
+        },
+        ExtremeField {
+            name: "prob_upper_tercile",
+            long_name: "probability of the period mean above the model climate's upper tercile"
+                .into(),
+            units: "1".into(),
+            values: field(&|c| c.terciles[1]),
         },
         ExtremeField {
             name: "anomaly",
@@ -905,6 +926,10 @@ mod tests {
             // Weeks 3–4 mean of members 0–3: 20 + 15·5/14 = 25.4, far above the climate's
             // q95 of 14-day means of noise (≈ 20.5); member 4: 22.1, also above.
             assert_eq!(out.field("prob_above_p95").unwrap()[[2, 0, x]], 0.5);
+            // The other members sit at 20 °C, inside the climate's middle tercile of 14-day
+            // means: no member in the lower tercile, 5 of 10 in the upper one.
+            assert_eq!(out.field("prob_lower_tercile").unwrap()[[2, 0, x]], 0.0);
+            assert_eq!(out.field("prob_upper_tercile").unwrap()[[2, 0, x]], 0.5);
             let clim = out.field("clim_heat_wave").unwrap()[[2, 0, x]];
             assert!(clim > 0.0 && clim < 0.3, "{clim}");
             let efi = out.field("efi").unwrap();

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::bulletin::{extreme_classes, render_classed_map, ClassedMap, ExtremeTail};
 use crate::calendar::CfDateTime;
 use crate::cube::{CubeKind, LeadUnit, TargetPeriod};
 use crate::error::{Error, Result};
@@ -330,13 +331,25 @@ pub struct ExtremesReport {
     pub summary: Vec<FieldSummary>,
     /// Cross-validated hindcast scores (with observations).
     pub verification: Vec<EventScore>,
+    /// Maps drawn: (period, field, file name in the output folder).
+    pub maps: Vec<(String, String, String)>,
     /// Files written.
     pub files: Vec<PathBuf>,
 }
 
-/// Runs the subseasonal extremes outlook and writes `extremes_forecast.<var>.nc`,
-/// `extremes_outlook.json` and `extremes_outlook.md` as one set.
-pub fn extremes_outlook(plan: &ExtremesOutlookPlan) -> Result<ExtremesReport> {
+/// An extremes outlook computed and not yet written.
+pub struct ExtremesRun {
+    /// What it found (file names filled in when written).
+    pub report: ExtremesReport,
+    products: crate::extremes::ExtremesForecast,
+    init: CfDateTime,
+    spatial: crate::cube::Spatial,
+    calendar: crate::calendar::Calendar,
+    return_period: f64,
+}
+
+/// Reads the inputs of an extremes outlook and computes its products and verification.
+pub fn extremes_products(plan: &ExtremesOutlookPlan) -> Result<ExtremesRun> {
     let hindcast = read_daily(&plan.hindcast, plan.variable.as_deref())?;
     let mut forecast = read_daily(&plan.forecast, plan.variable.as_deref())?;
     super::align_grid(&mut forecast, &first(&plan.forecast), &hindcast)?;
@@ -416,55 +429,155 @@ pub fn extremes_outlook(plan: &ExtremesOutlookPlan) -> Result<ExtremesReport> {
             });
         }
     }
-    let var = hindcast.meta.variable.clone();
-    let nc = plan.out.join(format!("extremes_forecast.{var}.nc"));
-    let json = plan.out.join("extremes_outlook.json");
-    let md = plan.out.join("extremes_outlook.md");
-    let mut report = ExtremesReport {
-        start: init.date_label(),
-        variable: var.clone(),
-        units: hindcast.meta.units.clone(),
-        kind,
-        periods: labels,
-        m_climate_starts: products.m_climate_starts,
-        m_climate_size: products.m_climate_size,
-        summary,
-        verification,
-        files: vec![nc.clone(), json.clone(), md.clone()],
-    };
+    Ok(ExtremesRun {
+        report: ExtremesReport {
+            start: init.date_label(),
+            variable: hindcast.meta.variable.clone(),
+            units: hindcast.meta.units.clone(),
+            kind,
+            periods: labels,
+            m_climate_starts: products.m_climate_starts,
+            m_climate_size: products.m_climate_size,
+            summary,
+            verification,
+            maps: Vec::new(),
+            files: Vec::new(),
+        },
+        products,
+        init,
+        spatial: forecast.coords.spatial.clone(),
+        calendar: forecast.meta.calendar,
+        return_period: plan.return_period,
+    })
+}
+
+/// The maps of a run: per period, heat- and cold-wave probabilities (temperature) or the
+/// chances of a very wet period and of a 1-in-10 wettest day (precipitation), each in the
+/// colours of its tail with classes from its climatological chance up to 4 times it.
+const MAPPED: [(&str, ExtremeTail, &str); 4] = [
+    ("prob_heat_wave", ExtremeTail::Heat, "Chance of a heat wave"),
+    ("prob_cold_wave", ExtremeTail::Cold, "Chance of a cold wave"),
+    (
+        "prob_above_p90",
+        ExtremeTail::Wet,
+        "Chance of a very wet period (above the 90th percentile)",
+    ),
+    (
+        "prob_rx1day_extreme",
+        ExtremeTail::Wet,
+        "Chance of a 1-in-10 wettest day",
+    ),
+];
+
+/// Writes `extremes_forecast.<var>.nc`, `extremes_outlook.json`, `extremes_outlook.md` and the
+/// maps into `out` (inside whatever output set is open); the report gets the file names.
+pub fn write_extremes_run(
+    run: &mut ExtremesRun,
+    out: &std::path::Path,
+    opts: &crate::io::WriteOptions,
+    countries: Option<&crate::grid::Countries>,
+) -> Result<()> {
+    let var = run.report.variable.clone();
+    let nc = out.join(format!("extremes_forecast.{var}.nc"));
+    let json = out.join("extremes_outlook.json");
+    let md = out.join("extremes_outlook.md");
+    crate::io::products::extremes::write_extremes_forecast(
+        &nc,
+        opts,
+        run.init,
+        &run.spatial,
+        run.calendar,
+        &var,
+        &run.products,
+    )?;
+    let mut maps = Vec::new();
+    if matches!(run.spatial, crate::cube::Spatial::Grid { .. }) {
+        let temperature = run.report.kind == ExtremeVariable::Temperature;
+        for (field, tail, words) in MAPPED {
+            // Heat and cold waves of a temperature; the wet tail of a precipitation.
+            if temperature != matches!(tail, ExtremeTail::Heat | ExtremeTail::Cold) {
+                continue;
+            }
+            let Some(values) = run.products.field(field) else {
+                continue;
+            };
+            let climatology = run
+                .products
+                .field(&field.replace("prob_", "clim_"))
+                .map(|c| 100.0 * crate::stats::nan_mean(c.as_slice().unwrap_or(&[])) as f32)
+                .filter(|c| c.is_finite() && *c > 0.0)
+                .unwrap_or(match field {
+                    "prob_rx1day_extreme" => (100.0 / run.return_period) as f32,
+                    _ => 10.0,
+                })
+                .round()
+                .max(1.0);
+            let classes = extreme_classes(tail, climatology);
+            for (p, label) in run.report.periods.iter().enumerate() {
+                let v: Vec<f32> = values
+                    .index_axis(ndarray::Axis(0), p)
+                    .iter()
+                    .map(|x| 100.0 * x)
+                    .collect();
+                let name = format!(
+                    "map_extremes_{}_{}.png",
+                    field.trim_start_matches("prob_"),
+                    crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
+                );
+                let title = format!("{words}, {label} from {} ({var})", run.report.start);
+                render_classed_map(
+                    &out.join(&name),
+                    &ClassedMap {
+                        spatial: &run.spatial,
+                        values: &v,
+                        classes: &classes,
+                        legend: &format!("chance in % (white: below the usual {climatology:.0} %)"),
+                        countries,
+                        title: &title,
+                    },
+                )?;
+                maps.push((label.clone(), field.to_string(), name));
+            }
+        }
+    }
+    run.report.maps = maps;
+    run.report.files = vec![nc, json.clone(), md.clone()];
+    crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&run.report)?)?;
+    crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#"))?;
+    Ok(())
+}
+
+/// Runs the subseasonal extremes outlook and writes its files as one set in `plan.out`.
+pub fn extremes_outlook(plan: &ExtremesOutlookPlan) -> Result<ExtremesReport> {
+    let mut run = extremes_products(plan)?;
     crate::io::create_dir(&plan.out)?;
+    let countries = crate::grid::Countries::natural_earth();
     crate::outputs::staging::as_one_set(&plan.out, || {
-        crate::io::products::extremes::write_extremes_forecast(
-            &nc,
+        write_extremes_run(
+            &mut run,
+            &plan.out,
             &plan.run.write_options(),
-            init,
-            &forecast.coords.spatial,
-            forecast.meta.calendar,
-            &var,
-            &products,
-        )?;
-        crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&report)?)?;
-        crate::io::write_text_atomic(&md, &outlook_markdown(&report))?;
-        Ok(())
+            Some(&countries),
+        )
     })?;
-    report.files = vec![nc, json, md];
-    Ok(report)
+    Ok(run.report)
 }
 
 fn pct(x: f64) -> String {
     format!("{:.0} %", 100.0 * x)
 }
 
-/// The outlook in words: one line per period of the largest probabilities, then the hindcast
-/// scores.
-pub fn outlook_markdown(r: &ExtremesReport) -> String {
+/// The outlook in words: one line per period of the largest probabilities, the maps, then the
+/// hindcast scores; `level` is the Markdown heading of its title (`#`, or `##` inside a
+/// bulletin).
+pub fn outlook_markdown(r: &ExtremesReport, level: &str) -> String {
     let get = |field: &str, period: &str| {
         r.summary
             .iter()
             .find(|s| s.field == field && s.period == period)
     };
     let mut s = format!(
-        "# Extremes outlook: {} from {}\n\nModel climate: {} hindcast starts near the start date, \
+        "{level} Extremes outlook: {} from {}\n\nModel climate: {} hindcast starts near the start date, \
          {} values a lead and cell.\n\n",
         r.variable, r.start, r.m_climate_starts, r.m_climate_size
     );
@@ -516,8 +629,15 @@ pub fn outlook_markdown(r: &ExtremesReport) -> String {
             ));
         }
     }
+    if !r.maps.is_empty() {
+        s.push('\n');
+        for (period, field, file) in &r.maps {
+            let what = field.replace("prob_", "").replace('_', " ");
+            s.push_str(&format!("![{what}, {period}]({file})\n"));
+        }
+    }
     if !r.verification.is_empty() {
-        s.push_str("\n## Hindcast verification (leave one year out)\n\n| period | event | cases | observed rate | Brier | BSS | ROC area |\n|---|---|---|---|---|---|---|\n");
+        s.push_str(&format!("\n{level}# Hindcast verification (leave one year out)\n\n| period | event | cases | observed rate | Brier | BSS | ROC area |\n|---|---|---|---|---|---|---|\n"));
         for v in &r.verification {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {:.3} | {:.2} | {:.2} |\n",

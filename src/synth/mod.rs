@@ -34,6 +34,7 @@
 //! `seed`, so the values do not depend on thread scheduling.
 
 pub mod currents;
+pub mod daily;
 pub mod environment;
 pub mod storms;
 #[cfg(feature = "netcdf")]

@@ -810,3 +810,102 @@ pub fn write_environment_set(
     }
     Ok((paths[0].clone(), paths[1].clone()))
 }
+
+/// The files of a synthetic daily set ([`crate::synth::daily`]).
+#[derive(Debug, Clone)]
+pub struct DailyExtremesFiles {
+    /// `(variable, hindcast, forecast, observations)`.
+    pub variables: Vec<(String, PathBuf, PathBuf, PathBuf)>,
+}
+
+/// Writes `<var>_hindcast.nc`, `<var>_forecast.nc` and `<var>_obs.nc` of `tasmax` and `pr`
+/// (see [`crate::synth::daily`]).
+pub fn write_daily_extremes_set(
+    cfg: &crate::synth::daily::DailyExtremesConfig,
+    dir: &Path,
+    opts: &WorkloadOptions,
+) -> Result<DailyExtremesFiles> {
+    use crate::cube::{Coords, Cube, CubeKind, Lead, Meta, Spatial};
+    use crate::synth::daily::{forecast_value, hindcast_value, observed_value, DailyVariable};
+    use ndarray::Array5;
+    let wopts = synthetic_output(
+        dir,
+        opts,
+        "s2s-ensemble synthetic daily subseasonal set with planted heat wave and heavy rain".into(),
+    )?;
+    let spatial = Spatial::Grid {
+        lat: cfg.lat.clone(),
+        lon: cfg.lon.clone(),
+    };
+    let (ny, nx) = (cfg.lat.len(), cfg.lon.len());
+    let leads: Vec<Lead> = (0..cfg.leads).map(|d| Lead::days(d as f64, 1.0)).collect();
+    let starts = cfg.hindcast_starts();
+    let cal = Calendar::Standard;
+    let mut out = Vec::new();
+    for v in [DailyVariable::Tasmax, DailyVariable::Pr] {
+        let name = v.name();
+        let meta = |model: &str| Meta::new(model, name, v.units(), cal);
+        let hc = Cube::new(
+            Array5::from_shape_fn(
+                (starts.len(), cfg.hindcast_members, cfg.leads, ny, nx),
+                |(i, m, l, y, x)| hindcast_value(cfg, v, &starts[i], (i, m, l, y, x)),
+            ),
+            Coords {
+                init: starts.clone(),
+                member: (0..cfg.hindcast_members as i32).collect(),
+                lead: leads.clone(),
+                spatial: spatial.clone(),
+            },
+            meta("synthetic-s2s"),
+        )?;
+        let fc = Cube::new(
+            Array5::from_shape_fn(
+                (1, cfg.forecast_members, cfg.leads, ny, nx),
+                |(_, m, l, y, x)| forecast_value(cfg, v, (m, l, y, x)),
+            ),
+            Coords {
+                init: vec![cfg.forecast_start],
+                member: (0..cfg.forecast_members as i32).collect(),
+                lead: leads.clone(),
+                spatial: spatial.clone(),
+            },
+            meta("synthetic-s2s"),
+        )?;
+        let first = cal.day_number(starts[0].year, starts[0].month, starts[0].day)?;
+        let last_start = starts[starts.len() - 1];
+        let last =
+            cal.day_number(last_start.year, last_start.month, last_start.day)? + cfg.leads as i64;
+        let days: Vec<i64> = (first..last).collect();
+        let mut obs_meta = meta("synthetic-obs");
+        obs_meta.kind = CubeKind::Observed;
+        let obs = Cube::new(
+            Array5::from_shape_fn((days.len(), 1, 1, ny, nx), |(t, _, _, y, x)| {
+                observed_value(cfg, v, days[t], y, x)
+            }),
+            Coords {
+                init: days
+                    .iter()
+                    .map(|&d| {
+                        let (y, m, dd) = cal.date_of_day_number(d);
+                        CfDateTime::ymd(y, m, dd)
+                    })
+                    .collect(),
+                member: vec![0],
+                lead: vec![Lead::days(0.0, 1.0)],
+                spatial: spatial.clone(),
+            },
+            obs_meta,
+        )?;
+        let paths = [
+            dir.join(format!("{name}_hindcast.nc")),
+            dir.join(format!("{name}_forecast.nc")),
+            dir.join(format!("{name}_obs.nc")),
+        ];
+        for (p, c) in paths.iter().zip([&hc, &fc, &obs]) {
+            crate::io::write_cube(p, c, &wopts)?;
+        }
+        let [h, f, o] = paths;
+        out.push((name.to_string(), h, f, o));
+    }
+    Ok(DailyExtremesFiles { variables: out })
+}

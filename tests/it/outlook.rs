@@ -336,6 +336,66 @@ fn cyclones_section_adds_the_cyclone_outlook() {
     assert_eq!(json["cyclones"]["hindcast_member_seasons"], 8);
 }
 
+/// The demo configuration with two `[[extremes]]` tables on the synthetic daily set
+/// (`s2s synth --daily-extremes`): the bulletin gains the heat-wave and heavy-rain sections
+/// with their maps, the products go to `extremes/`, and the planted events come out exactly.
+#[test]
+fn extremes_sections_add_the_subseasonal_extremes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let daily = d.join("daily");
+    let o = s2s(&[
+        "synth",
+        "-q",
+        "--daily-extremes",
+        "--out",
+        daily.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let cfg = d.join("with_extremes.toml");
+    let table = |v: &str| {
+        format!(
+            "\n[[extremes]]\nhindcast = \"daily/{v}_hindcast.nc\"\nforecast = [\"daily/{v}_forecast.nc\"]\nobservations = \"daily/{v}_obs.nc\"\n"
+        )
+    };
+    std::fs::write(&cfg, format!("{text}{}{}", table("tasmax"), table("pr"))).unwrap();
+    let out = d.join("bulletin");
+    let md = run_outlook(&cfg, &out);
+    assert!(
+        md.contains("## Extremes outlook: tasmax from 2022-06-01"),
+        "{md}"
+    );
+    assert!(md.contains("| weeks 3–4 | heat wave | 60 % |"), "{md}");
+    assert!(
+        md.contains("| week 2 | wettest day beyond the 1-in-10 level | 40 % |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("](extremes/map_extremes_heat_wave_weeks-3-4.png)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Hindcast verification (leave one year out)"),
+        "{md}"
+    );
+    for f in [
+        "extremes_forecast.tasmax.nc",
+        "extremes_forecast.pr.nc",
+        "map_extremes_rx1day_extreme_week-2.png",
+    ] {
+        assert!(out.join("extremes").join(f).exists(), "{f}");
+    }
+    let html = std::fs::read_to_string(out.join("bulletin.html")).unwrap();
+    assert!(
+        html.contains("Extremes outlook"),
+        "the HTML page has the section"
+    );
+}
+
 /// The small synthetic workload (three models with members, monthly leads, a monthly observed
 /// record): EQM, model-equal weights, target periods, and the drought outlook from each
 /// member's SPI-3 over the observed months before the start, with the drought tendency.

@@ -280,6 +280,7 @@ pub(super) fn write_bulletins(
     ctx: &RunContext,
     variables: &[VariableProducts],
     cyclones: &CycloneProducts,
+    extremes: &str,
 ) -> Result<()> {
     let issue = Issue::new(ctx)?;
     let cat = &issue.cat;
@@ -289,7 +290,11 @@ pub(super) fn write_bulletins(
         .map(|(b, s)| (b.as_slice(), s.as_str()));
     let methods = methods(ctx, variables);
     let front = issue.front(ctx, subtitle(cat, variables), variables, genesis);
-    let body = bulletin_markdown(variables, &cyclones.markdown, &methods);
+    let body = bulletin_markdown(
+        variables,
+        &format!("{extremes}{}", cyclones.markdown),
+        &methods,
+    );
     // the maps this run drew, as bytes: the pages never open a file named in their text
     let images = crate::bulletin::Images::drawn_under(&crate::outputs::staging::staged(ctx.out)?)?;
     issue.write(ctx.out, "", &front, &body, &images)?;

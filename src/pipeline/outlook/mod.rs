@@ -251,12 +251,29 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         }
         None => CycloneProducts::default(),
     };
-    write_bulletins(&ctx, &variables, &cyclones)?;
+    let mut extremes_md = String::new();
+    for (k, e) in cfg.extremes.iter().enumerate() {
+        extremes_md.push_str(
+            &extremes_section(&ctx, e)
+                .with_context(|| format!("the [extremes] outlook number {}", k + 1))?,
+        );
+        log.stage("extremes");
+    }
+    write_bulletins(&ctx, &variables, &cyclones, &extremes_md)?;
     log.stage("bulletin");
 
     let mut inputs = Vec::new();
+    let mut files = Vec::new();
     for f in cfg.input_files() {
         let p = ctx.path(&f);
+        // a pattern stands for the files it matches
+        if crate::io::fileset::is_pattern(&p) {
+            files.extend(crate::io::fileset::expand(&p)?);
+        } else {
+            files.push(p);
+        }
+    }
+    for p in files {
         let (sha256, bytes) = crate::io::sha256_file(&p)?;
         inputs.push(serde_json::json!({
             "path": p.display().to_string(),
@@ -529,6 +546,59 @@ impl VariableProducts {
             "spi_netcdf": self.drought.as_ref().and_then(|d| file(&d.file)),
         })
     }
+}
+
+/// Folder of the extremes products inside the run's output folder.
+const EXTREMES_DIR: &str = "extremes";
+
+/// One `[extremes]` table: its products in `out/extremes/` and its bulletin section (image
+/// links relative to the run's folder).
+fn extremes_section(ctx: &RunContext, e: &crate::config::ExtremesConfig) -> Result<String> {
+    use crate::pipeline::extremes::{
+        extremes_products, outlook_markdown, write_extremes_run, ExtremesOutlookPlan,
+    };
+    let paths = |v: &[PathBuf]| v.iter().map(|p| ctx.path(p)).collect::<Vec<_>>();
+    let periods = e
+        .periods
+        .iter()
+        .map(|p| TargetPeriod::parse(p))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = ExtremesOutlookPlan {
+        hindcast: paths(&e.hindcast),
+        forecast: paths(&e.forecast),
+        observed: (!e.observations.is_empty()).then(|| paths(&e.observations)),
+        variable: e.variable.clone(),
+        periods,
+        start: None,
+        half_window_days: e.window_days,
+        spell_min_days: e.min_days,
+        return_period: e.return_period,
+        out: ctx.out.join(EXTREMES_DIR),
+        run: ctx.options.clone(),
+    };
+    let mut run = extremes_products(&plan)?;
+    super::create_dir(&plan.out)?;
+    write_extremes_run(
+        &mut run,
+        &plan.out,
+        &ctx.options.write_options(),
+        Some(ctx.countries),
+    )?;
+    let md = outlook_markdown(&run.report, "##");
+    Ok(md
+        .lines()
+        .map(|l| match l.strip_prefix("![") {
+            Some(rest) if rest.contains("](") => {
+                format!(
+                    "![{}",
+                    rest.replacen("](", &format!("]({EXTREMES_DIR}/"), 1)
+                )
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n\n")
 }
 
 /// The cyclone part of the bulletins: from tracks, from the genesis potential, or both.
