@@ -19,6 +19,11 @@ cp "$OUT/bulletin/india/plume_prec_lead0.png" docs/img/demo_india_plume.png
 pdftoppm -r 70 -png -f 1 -l 1 -singlefile "$OUT/bulletin/bulletin.pdf" docs/img/demo_bulletin_pdf_page1
 $S2S outlook --out "$OUT/outlook"
 grep -A6 '^## Headlines' "$OUT/outlook/central_asia/central_asia/bulletin.md"
+# the extremes outlook of the synthetic daily set (planted heat wave)
+$S2S synth --daily-extremes --out "$OUT/daily"
+$S2S extremes outlook --hindcast "$OUT/daily/tasmax_hindcast.nc" --forecast "$OUT/daily/tasmax_forecast.nc" \
+    --obs "$OUT/daily/tasmax_obs.nc" --out "$OUT/extremes_tasmax"
+cp "$OUT/extremes_tasmax/map_extremes_heat_wave_weeks-3-4.png" docs/img/synthetic_heat_wave_weeks3-4.png
 ls -la docs/img
 # the emergency drift map of the demo (./scripts/demo.sh writes it)
 [ -f out/demo/emergency/map_drift_day30.png ] && cp out/demo/emergency/map_drift_day30.png docs/img/synthetic_emergency_drift_day30.png

@@ -447,6 +447,162 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
     Ok(())
 }
 
+/// Draws the plume of a climate index (`drivers::DriverPlume`) into `out` (PNG): the observed
+/// monthly anomalies before and after the start (black), each model's members (thin lines in
+/// the model's colour) and mean (thick), the MME 10–90 % range (shaded) and mean (dashed), the
+/// phase thresholds (grey dashed). Months run along x, the start month at 0.
+pub fn render_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Result<()> {
+    super::diagram::ensure_font()?;
+    crate::outputs::staging::write_through_temporary(out, |tmp| {
+        draw_driver_plume(tmp, p).map_err(|e| draw_error(out, e))
+    })
+    .map(|_| ())
+}
+
+/// Months from `start` (`YYYY-MM…`) to `month` (`YYYY-MM`).
+fn month_offset(start: &str, month: &str) -> Option<f64> {
+    let parse = |t: &str| -> Option<i64> {
+        let y: i64 = t.get(0..4)?.parse().ok()?;
+        let m: i64 = t.get(5..7)?.parse().ok()?;
+        Some(12 * y + m - 1)
+    };
+    Some((parse(month)? - parse(start)?) as f64)
+}
+
+/// Colours of the models of a plume (ColorBrewer Dark2).
+const MODEL_COLOURS: [RGBColor; 6] = [
+    RGBColor(27, 158, 119),
+    RGBColor(217, 95, 2),
+    RGBColor(117, 112, 179),
+    RGBColor(231, 41, 138),
+    RGBColor(102, 166, 30),
+    RGBColor(230, 171, 2),
+];
+
+fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> DrawResult {
+    let nl = p.targets.len();
+    let obs: Vec<(f64, f64)> = p
+        .observed
+        .iter()
+        .filter_map(|(m, v)| Some((month_offset(&p.start, m)?, *v)))
+        .collect();
+    let x0 = obs.first().map_or(0.0, |o| o.0.min(0.0)) - 0.5;
+    let x1 = nl as f64 - 0.5;
+    let (mut y0, mut y1) = padded_range(
+        p.models
+            .iter()
+            .flat_map(|m| m.members.iter().flatten().copied())
+            .chain(obs.iter().map(|o| o.1))
+            .chain([p.threshold, -p.threshold]),
+    );
+    y0 = y0.min(-p.threshold * 1.5);
+    y1 = y1.max(p.threshold * 1.5);
+    let root = BitMapBackend::new(out, (1000, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let title = format!("{} — forecast from {}", p.long_name, p.start);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18).into_font().style(FontStyle::Bold))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let start = p.start.clone();
+    chart
+        .configure_mesh()
+        .x_desc("month")
+        .y_desc("anomaly (°C)")
+        .x_labels((x1 - x0).round() as usize + 1)
+        .x_label_formatter(&move |x| {
+            let k = x.round() as i64;
+            let y: i64 = start.get(0..4).and_then(|t| t.parse().ok()).unwrap_or(0);
+            let m: i64 = start.get(5..7).and_then(|t| t.parse().ok()).unwrap_or(1);
+            let total = 12 * y + m - 1 + k;
+            format!("{}-{:02}", total.div_euclid(12), total.rem_euclid(12) + 1)
+        })
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .light_line_style(WHITE)
+        .draw()?;
+    for t in [p.threshold, -p.threshold, 0.0] {
+        chart.draw_series(DashedLineSeries::new(
+            [(x0, t), (x1, t)],
+            6,
+            4,
+            BLACK.mix(if t == 0.0 { 0.6 } else { 0.3 }).into(),
+        ))?;
+    }
+    let band: Vec<(f64, f64)> = p
+        .mme_range
+        .iter()
+        .enumerate()
+        .map(|(l, r)| (l as f64, r.1))
+        .chain(
+            p.mme_range
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(l, r)| (l as f64, r.0)),
+        )
+        .filter(|q| q.1.is_finite())
+        .collect();
+    if band.len() > 2 {
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, BLACK.mix(0.1).filled())))?
+            .label("MME 10–90 % range")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 22, y + 5)], BLACK.mix(0.1).filled())
+            });
+    }
+    for (k, m) in p.models.iter().enumerate() {
+        let c = MODEL_COLOURS[k % MODEL_COLOURS.len()];
+        for member in &m.members {
+            let pts: Vec<(f64, f64)> = member
+                .iter()
+                .enumerate()
+                .filter(|v| v.1.is_finite())
+                .map(|(l, &v)| (l as f64, v))
+                .collect();
+            chart.draw_series(LineSeries::new(pts, c.mix(0.35).stroke_width(1)))?;
+        }
+        let pts: Vec<(f64, f64)> = m
+            .mean
+            .iter()
+            .enumerate()
+            .map(|(l, &v)| (l as f64, v))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts, c.stroke_width(3)))?
+            .label(format!("{} ({} members)", m.model, m.members.len()))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], c.stroke_width(3)));
+    }
+    let mme: Vec<(f64, f64)> = p
+        .mme_mean
+        .iter()
+        .enumerate()
+        .map(|(l, &v)| (l as f64, v))
+        .collect();
+    chart
+        .draw_series(DashedLineSeries::new(mme, 8, 5, BLACK.stroke_width(3)))?
+        .label("MME mean")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 22, y)], BLACK.stroke_width(3)));
+    if !obs.is_empty() {
+        chart
+            .draw_series(LineSeries::new(obs.clone(), BLACK.stroke_width(2)))?
+            .label("observed")
+            .legend(|(x, y)| Circle::new((x + 11, y), 4, BLACK.filled()));
+        chart.draw_series(obs.iter().map(|&q| Circle::new(q, 4, BLACK.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 13))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ macro_rules! outln {
 mod bias;
 mod combine;
 mod cyclones;
+mod drivers;
 mod emergency;
 mod export;
 mod extremes;
@@ -175,6 +176,14 @@ enum Command {
     /// model climate (EFI, SOT).
     #[command(subcommand)]
     Extremes(extremes::ExtremesCommand),
+    /// Climate drivers: the Niño 3.4 and Indian Ocean Dipole (DMI) anomaly plumes of several
+    /// models' SST forecasts against their lead-dependent hindcast climate, with El Niño /
+    /// La Niña and IOD-phase probabilities; drivers.json, drivers.csv, drivers.md,
+    /// plume_nino34.png, plume_dmi.png.
+    #[command(
+        after_help = "Examples:\n  s2s drivers --hindcast sst_hc_A.nc,sst_hc_B.nc --forecast sst_fc_A.nc,sst_fc_B.nc --models A,B --obs oisst_monthly.nc --out drivers/"
+    )]
+    Drivers(drivers::DriversArgs),
     /// Emergency forecast at a point at sea: ensemble drift of a ship or oil in each member's
     /// currents and winds (stranding on coasts, position probabilities, coast table) and, with
     /// cyclone fields, the probability that a tropical cyclone passes near the site.
@@ -344,6 +353,7 @@ pub fn run() -> ExitCode {
         Command::Cyclones(cmd) => cyclones::run(&cmd, &globals),
         Command::Seaice(cmd) => seaice::run(&cmd, &globals),
         Command::Extremes(cmd) => extremes::run(&cmd, &globals),
+        Command::Drivers(args) => drivers::run(&args, &globals),
         Command::Emergency(args) => emergency::run(&args, &globals),
     };
     match result {

@@ -14,8 +14,12 @@
 //! - [`efi`]: the Extreme Forecast Index (Lalaurette 2003; Zsótér 2006) in closed form and the
 //!   Shift of Tails (Zsótér 2009) of an ensemble against its model climate, per cell.
 //!
+//! - [`drivers`]: the Niño 3.4 and Dipole Mode indices of each model's SST as anomaly plumes
+//!   per model and for the MME, with El Niño / La Niña and IOD-phase probabilities.
+//!
 //! The SPI classes follow McKee et al. (1993) and the WMO SPI User Guide (WMO-No. 1090, 2012).
 
+pub mod drivers;
 pub mod drought;
 pub mod efi;
 pub mod spi;

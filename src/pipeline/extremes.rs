@@ -676,11 +676,18 @@ pub fn spells_csv(r: &SpellsReport) -> String {
         } else {
             row.location.clone()
         };
+        let coord = |v: f64| {
+            if v.is_finite() {
+                format!("{v:.4}")
+            } else {
+                String::new()
+            }
+        };
         s.push_str(&format!(
-            "{},{loc},{:.4},{:.4},{},{},{},{}",
+            "{},{loc},{},{},{},{},{},{}",
             row.year,
-            row.lat,
-            row.lon,
+            coord(row.lat),
+            coord(row.lon),
             num(row.exceedance_days),
             num(row.spell_days),
             num(row.spell_count),

@@ -13,6 +13,7 @@
 //! | [`outlook`] | configuration → bias correction → multi-model combination → verification → maps, drought, cyclones → bulletins |
 //! | [`bias`] | one model's hindcast (cross-validated) and forecast corrected against observations |
 //! | [`combine`] | the multi-model ensemble of several models, streamed lead by lead |
+//! | [`drivers`] | the Niño 3.4 and IOD plumes of several models' SST forecasts |
 //! | [`drought`] | the SPI of an observed precipitation record |
 //! | [`extremes`] | yearly warm/cold spells and EHF of a daily series; the subseasonal heat/cold-wave, heavy-rain, EFI and SOT outlook against the model climate |
 //! | [`export`] | a forecast file's probability and dominant-category maps as GeoTIFF for GIS |
@@ -33,6 +34,7 @@
 pub mod bias;
 pub mod combine;
 pub mod cyclones;
+pub mod drivers;
 pub mod drought;
 pub mod emergency;
 pub mod export;

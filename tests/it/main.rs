@@ -5,6 +5,7 @@ mod climpred;
 mod combine;
 mod common;
 mod cyclones;
+mod drivers;
 mod emergency;
 mod extremes;
 mod filesets;

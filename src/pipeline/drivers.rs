@@ -1,0 +1,179 @@
+//! `s2s drivers`: the Niño 3.4 and Indian Ocean Dipole plumes of several models' SST forecasts
+//! ([`crate::indices::drivers`]): `drivers.json`, `drivers.csv`
+//! (`index,model,member,lead,target,anomaly`), `drivers.md` and `plume_<index>.png`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::indices::drivers::{driver_plume, grid_covers, DriverPlume, DRIVER_INDICES};
+use crate::io::fileset::{expand_each, read_set};
+use crate::io::{read_cube, ReadOptions};
+use crate::Cube;
+
+use super::RunOptions;
+
+/// What `s2s drivers` computes.
+#[derive(Debug, Clone)]
+pub struct DriversPlan {
+    /// `(model, hindcast files, forecast files)`.
+    pub models: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)>,
+    /// Observed monthly SST record.
+    pub observed: Option<PathBuf>,
+    /// SST variable (default: each file's only data variable).
+    pub variable: Option<String>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// History and compression of the outputs.
+    pub run: RunOptions,
+}
+
+/// What the job wrote and found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriversReport {
+    /// One plume per index the grids cover.
+    pub plumes: Vec<DriverPlume>,
+    /// Indices left out, with the reason (a regional grid that misses the Pacific).
+    pub skipped: Vec<String>,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+}
+
+fn read(files: &[PathBuf], variable: Option<&str>) -> Result<Cube> {
+    let opts = ReadOptions {
+        variable: variable.map(str::to_string),
+        ..Default::default()
+    };
+    read_set(&expand_each(files)?, |p| read_cube(p, &opts))
+}
+
+/// Runs the plumes and writes their files as one set.
+pub fn drivers(plan: &DriversPlan) -> Result<DriversReport> {
+    let mut models = Vec::new();
+    for (name, h, f) in &plan.models {
+        models.push((
+            name.clone(),
+            read(h, plan.variable.as_deref())?,
+            read(f, plan.variable.as_deref())?,
+        ));
+    }
+    let observed = match &plan.observed {
+        Some(p) => Some(read(std::slice::from_ref(p), plan.variable.as_deref())?),
+        None => None,
+    };
+    let mut plumes = Vec::new();
+    let mut skipped = Vec::new();
+    for index in &DRIVER_INDICES {
+        // a model grid that misses a box (a regional grid without the Pacific) leaves that
+        // index out; the observations must cover what the models cover
+        if let Some((name, _, f)) = models
+            .iter()
+            .find(|(_, _, f)| !grid_covers(&f.coords.spatial, index))
+        {
+            skipped.push(format!(
+                "{}: the grid of model '{name}' ({}) does not reach its boxes",
+                index.long_name,
+                f.coords.spatial.describe()
+            ));
+            continue;
+        }
+        plumes.push(driver_plume(&models, observed.as_ref(), index)?);
+    }
+    if plumes.is_empty() {
+        return Err(Error::invalid(
+            "drivers",
+            format!("no index could be computed: {}", skipped.join("; ")),
+        ));
+    }
+    let json = plan.out.join("drivers.json");
+    let csv = plan.out.join("drivers.csv");
+    let md = plan.out.join("drivers.md");
+    let pngs: Vec<PathBuf> = plumes
+        .iter()
+        .map(|p| plan.out.join(format!("plume_{}.png", p.index)))
+        .collect();
+    let mut files = vec![json.clone(), csv.clone(), md.clone()];
+    files.extend(pngs.iter().cloned());
+    let report = DriversReport {
+        plumes,
+        skipped,
+        files,
+    };
+    crate::io::create_dir(&plan.out)?;
+    crate::outputs::staging::as_one_set(&plan.out, || {
+        crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&report)?)?;
+        crate::io::write_text_atomic(&csv, &drivers_csv(&report.plumes))?;
+        crate::io::write_text_atomic(&md, &drivers_markdown(&report))?;
+        for (p, png) in report.plumes.iter().zip(&pngs) {
+            crate::bulletin::regional::render_driver_plume(png, p)?;
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// `index,model,member,lead,target,anomaly`: every member's anomaly, then each model's mean
+/// (`member = mean`) and the MME's (`model = MME`).
+pub fn drivers_csv(plumes: &[DriverPlume]) -> String {
+    let mut s = String::from("index,model,member,lead,target,anomaly\n");
+    for p in plumes {
+        for m in &p.models {
+            for (k, member) in m.members.iter().enumerate() {
+                for (l, v) in member.iter().enumerate() {
+                    s.push_str(&format!(
+                        "{},{},{k},{l},{},{v:.4}\n",
+                        p.index, m.model, p.targets[l]
+                    ));
+                }
+            }
+            for (l, v) in m.mean.iter().enumerate() {
+                s.push_str(&format!(
+                    "{},{},mean,{l},{},{v:.4}\n",
+                    p.index, m.model, p.targets[l]
+                ));
+            }
+        }
+        for (l, v) in p.mme_mean.iter().enumerate() {
+            s.push_str(&format!(
+                "{},MME,mean,{l},{},{v:.4}\n",
+                p.index, p.targets[l]
+            ));
+        }
+    }
+    s
+}
+
+/// One table per index: the MME mean, its 10–90 % range and the phase probabilities per month.
+pub fn drivers_markdown(r: &DriversReport) -> String {
+    let mut s = String::from("# Climate drivers\n\n");
+    for p in &r.plumes {
+        s.push_str(&format!(
+            "## {}\n\nForecast from {}; models weighted equally; phases at ±{} °C.\n\n| month | MME mean (°C) | 10–90 % range | P({}) | P({}) |\n|---|---|---|---|---|\n",
+            p.long_name, p.start, p.threshold, p.phases.0, p.phases.1
+        ));
+        for (l, t) in p.targets.iter().enumerate() {
+            s.push_str(&format!(
+                "| {t} | {:+.2} | {:+.2} … {:+.2} | {:.0} % | {:.0} % |\n",
+                p.mme_mean[l],
+                p.mme_range[l].0,
+                p.mme_range[l].1,
+                100.0 * p.prob_positive[l],
+                100.0 * p.prob_negative[l]
+            ));
+        }
+        if let Some((m, v)) = p.observed.iter().rev().find(|(m, _)| m < &p.targets[0]) {
+            s.push_str(&format!(
+                "\nLast observed month before the start: {m}, {v:+.2} °C.\n"
+            ));
+        }
+        s.push_str(&format!(
+            "\n![{} plume](plume_{}.png)\n\n",
+            p.index, p.index
+        ));
+    }
+    for k in &r.skipped {
+        s.push_str(&format!("Not computed: {k}\n\n"));
+    }
+    s
+}
