@@ -378,6 +378,58 @@ pub(crate) fn parse_time(text: &str) -> Result<s2s_ensemble::calendar::CfDateTim
     }
 }
 
+/// Each model's `(name, hindcast files, forecast files)` from comma-separated `--hindcast` and
+/// `--forecast` lists (one model's files joined with '+') and optional `--models` names
+/// (default: the hindcast file names).
+pub(crate) type ModelFiles = Vec<(String, Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)>;
+
+pub(crate) fn model_file_lists(
+    hindcast: &str,
+    forecast: &str,
+    models: Option<&str>,
+) -> anyhow::Result<ModelFiles> {
+    let split = |s: &str| -> Vec<Vec<std::path::PathBuf>> {
+        s.split(',')
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| {
+                m.split('+')
+                    .map(|f| std::path::PathBuf::from(f.trim()))
+                    .collect()
+            })
+            .collect()
+    };
+    let (hind, fore) = (split(hindcast), split(forecast));
+    if hind.len() != fore.len() {
+        anyhow::bail!(
+            "--hindcast names {} model(s) and --forecast {}: give one forecast per hindcast, in the same order",
+            hind.len(),
+            fore.len()
+        );
+    }
+    let names: Vec<String> = match models {
+        Some(n) => n.split(',').map(|s| s.trim().to_string()).collect(),
+        None => hind
+            .iter()
+            .map(|h| {
+                h[0].file_stem()
+                    .map_or("model".into(), |s| s.to_string_lossy().into_owned())
+            })
+            .collect(),
+    };
+    if names.len() != hind.len() {
+        anyhow::bail!(
+            "--models gives {} name(s) for {} model(s)",
+            names.len(),
+            hind.len()
+        );
+    }
+    Ok(names
+        .into_iter()
+        .zip(hind.into_iter().zip(fore))
+        .map(|(n, (h, f))| (n, h, f))
+        .collect())
+}
+
 pub(crate) fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
     Ok(s2s_ensemble::pipeline::parse_year_range(text, "--years")?)
 }

@@ -113,37 +113,6 @@ pub fn run(cmd: &SeaIceCommand, g: &Globals) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         SeaIceCommand::Outlook(a) => {
-            let split = |s: &str| -> Vec<Vec<PathBuf>> {
-                s.split(',')
-                    .filter(|m| !m.trim().is_empty())
-                    .map(|m| m.split('+').map(|f| PathBuf::from(f.trim())).collect())
-                    .collect()
-            };
-            let (hind, fore) = (split(&a.hindcast), split(&a.forecast));
-            if hind.len() != fore.len() {
-                bail!(
-                    "--hindcast names {} model(s) and --forecast {}: give one forecast per hindcast, in the same order",
-                    hind.len(),
-                    fore.len()
-                );
-            }
-            let names: Vec<String> = match &a.models {
-                Some(n) => n.split(',').map(|s| s.trim().to_string()).collect(),
-                None => hind
-                    .iter()
-                    .map(|h| {
-                        h[0].file_stem()
-                            .map_or("model".into(), |s| s.to_string_lossy().into_owned())
-                    })
-                    .collect(),
-            };
-            if names.len() != hind.len() {
-                bail!(
-                    "--models gives {} name(s) for {} model(s)",
-                    names.len(),
-                    hind.len()
-                );
-            }
             let (y, m) = a
                 .target
                 .split_once('-')
@@ -151,11 +120,7 @@ pub fn run(cmd: &SeaIceCommand, g: &Globals) -> anyhow::Result<ExitCode> {
                 .filter(|(_, m)| (1..=12).contains(m))
                 .with_context(|| format!("--target '{}' is not YYYY-MM", a.target))?;
             let report = seaice_outlook(&SeaIceOutlookPlan {
-                models: names
-                    .into_iter()
-                    .zip(hind.into_iter().zip(fore))
-                    .map(|(n, (h, f))| (n, h, f))
-                    .collect(),
+                models: super::model_file_lists(&a.hindcast, &a.forecast, a.models.as_deref())?,
                 observed: a.observed.clone(),
                 target: (y, m),
                 hemisphere: a.hemisphere.clone(),

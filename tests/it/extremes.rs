@@ -130,12 +130,9 @@ fn germany_spells_and_ehf_equal_numpy() {
 
 const LEADS: usize = 28;
 
+/// Deterministic noise in [−1, 1) of a key (the synthetic daily set's).
 fn noise(k: u64) -> f32 {
-    let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    ((z >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    s2s_ensemble::synth::daily::noise(0, &[k])
 }
 
 fn daily_cube(
