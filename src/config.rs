@@ -299,6 +299,8 @@ pub struct OutlookConfig {
     /// week against the model climate.
     #[serde(default, deserialize_with = "one_or_many_extremes")]
     pub extremes: Vec<ExtremesConfig>,
+    /// ENSO and IOD plumes from the models' SST forecasts (`[drivers]`).
+    pub drivers: Option<DriversConfig>,
     /// Who issues the bulletin and when: institution, logo, contact, disclaimer, credits,
     /// language, issue date, next update.
     #[serde(default)]
@@ -549,6 +551,24 @@ impl EmergencyConfig {
         }
         Ok(())
     }
+}
+
+/// `[drivers]`: the Niño 3.4 and Indian Ocean Dipole plumes of the models' monthly SST
+/// (paths relative to the configuration file); what `s2s drivers` runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriversConfig {
+    /// One SST hindcast file (or pattern) per model.
+    pub hindcast: Vec<PathBuf>,
+    /// One SST forecast file per model, in the order of `hindcast`.
+    pub forecast: Vec<PathBuf>,
+    /// Model names (default: the hindcast file names).
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Observed monthly SST record.
+    pub observations: Option<PathBuf>,
+    /// SST variable (default: each file's only data variable).
+    pub variable: Option<String>,
 }
 
 /// `[extremes]`: the subseasonal extremes outlook of one model's daily files (paths relative to
@@ -893,6 +913,11 @@ impl OutlookConfig {
             files.extend(c.observed_tracks.clone());
             files.extend(c.gpi_forecast.iter().cloned());
             files.extend(c.gpi_hindcast.iter().cloned());
+        }
+        if let Some(d) = &self.drivers {
+            files.extend(d.hindcast.iter().cloned());
+            files.extend(d.forecast.iter().cloned());
+            files.extend(d.observations.clone());
         }
         for e in &self.extremes {
             files.extend(e.hindcast.iter().cloned());

@@ -48,8 +48,8 @@ fn read(files: &[PathBuf], variable: Option<&str>) -> Result<Cube> {
     read_set(&expand_each(files)?, |p| read_cube(p, &opts))
 }
 
-/// Runs the plumes and writes their files as one set.
-pub fn drivers(plan: &DriversPlan) -> Result<DriversReport> {
+/// Reads the SST files and computes the plumes of the indices the grids reach.
+pub fn driver_plumes(plan: &DriversPlan) -> Result<DriversReport> {
     let mut models = Vec::new();
     for (name, h, f) in &plan.models {
         models.push((
@@ -86,30 +86,40 @@ pub fn drivers(plan: &DriversPlan) -> Result<DriversReport> {
             format!("no index could be computed: {}", skipped.join("; ")),
         ));
     }
-    let json = plan.out.join("drivers.json");
-    let csv = plan.out.join("drivers.csv");
-    let md = plan.out.join("drivers.md");
-    let pngs: Vec<PathBuf> = plumes
-        .iter()
-        .map(|p| plan.out.join(format!("plume_{}.png", p.index)))
-        .collect();
-    let mut files = vec![json.clone(), csv.clone(), md.clone()];
-    files.extend(pngs.iter().cloned());
-    let report = DriversReport {
+    Ok(DriversReport {
         plumes,
         skipped,
-        files,
-    };
+        files: Vec::new(),
+    })
+}
+
+/// Writes `drivers.json`, `drivers.csv`, `drivers.md` and the plumes into `out` (inside
+/// whatever output set is open); the report gets the file names.
+pub fn write_drivers(report: &mut DriversReport, out: &std::path::Path) -> Result<()> {
+    let json = out.join("drivers.json");
+    let csv = out.join("drivers.csv");
+    let md = out.join("drivers.md");
+    let pngs: Vec<PathBuf> = report
+        .plumes
+        .iter()
+        .map(|p| out.join(format!("plume_{}.png", p.index)))
+        .collect();
+    report.files = vec![json.clone(), csv.clone(), md.clone()];
+    report.files.extend(pngs.iter().cloned());
+    crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&report)?)?;
+    crate::io::write_text_atomic(&csv, &drivers_csv(&report.plumes))?;
+    crate::io::write_text_atomic(&md, &drivers_markdown(report, "#"))?;
+    for (p, png) in report.plumes.iter().zip(&pngs) {
+        crate::bulletin::regional::render_driver_plume(png, p)?;
+    }
+    Ok(())
+}
+
+/// Runs the plumes and writes their files as one set in `plan.out`.
+pub fn drivers(plan: &DriversPlan) -> Result<DriversReport> {
+    let mut report = driver_plumes(plan)?;
     crate::io::create_dir(&plan.out)?;
-    crate::outputs::staging::as_one_set(&plan.out, || {
-        crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&report)?)?;
-        crate::io::write_text_atomic(&csv, &drivers_csv(&report.plumes))?;
-        crate::io::write_text_atomic(&md, &drivers_markdown(&report))?;
-        for (p, png) in report.plumes.iter().zip(&pngs) {
-            crate::bulletin::regional::render_driver_plume(png, p)?;
-        }
-        Ok(())
-    })?;
+    crate::outputs::staging::as_one_set(&plan.out, || write_drivers(&mut report, &plan.out))?;
     Ok(report)
 }
 
@@ -144,12 +154,13 @@ pub fn drivers_csv(plumes: &[DriverPlume]) -> String {
     s
 }
 
-/// One table per index: the MME mean, its 10–90 % range and the phase probabilities per month.
-pub fn drivers_markdown(r: &DriversReport) -> String {
-    let mut s = String::from("# Climate drivers\n\n");
+/// One table per index: the MME mean, its 10–90 % range and the phase probabilities per month;
+/// `level` is the Markdown heading of the title (`#`, or `##` inside a bulletin).
+pub fn drivers_markdown(r: &DriversReport, level: &str) -> String {
+    let mut s = format!("{level} Climate drivers: ENSO and the Indian Ocean Dipole\n\n");
     for p in &r.plumes {
         s.push_str(&format!(
-            "## {}\n\nForecast from {}; models weighted equally; phases at ±{} °C.\n\n| month | MME mean (°C) | 10–90 % range | P({}) | P({}) |\n|---|---|---|---|---|\n",
+            "{level}# {}\n\nForecast from {}; models weighted equally; phases at ±{} °C.\n\n| month | MME mean (°C) | 10–90 % range | P({}) | P({}) |\n|---|---|---|---|---|\n",
             p.long_name, p.start, p.threshold, p.phases.0, p.phases.1
         ));
         for (l, t) in p.targets.iter().enumerate() {

@@ -174,3 +174,60 @@ fn a_regional_grid_gives_the_dipole_only() {
     assert!(text.contains("dmi 2023-06: MME -0.60"), "{text}");
     assert!(text.contains("not computed: Niño 3.4"), "{text}");
 }
+
+/// `[drivers]` in the demo configuration: the bulletin gains the ENSO/IOD section with the
+/// plumes from `drivers/`.
+#[test]
+fn drivers_section_of_the_outlook() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let years: Vec<CfDateTime> = (2001..=2010).map(|y| CfDateTime::ymd(y, 5, 1)).collect();
+    let h = sst(years, 2, 3, CubeKind::Forecast, |i, _| {
+        if i % 2 == 0 {
+            (0.4, 0.0)
+        } else {
+            (-0.4, 0.0)
+        }
+    });
+    let f = sst(
+        vec![CfDateTime::ymd(2023, 5, 1)],
+        2,
+        3,
+        CubeKind::Forecast,
+        |_, _| (-1.0, -0.5),
+    );
+    let (hp, fp) = (write(d, "sst_hc.nc", &h), write(d, "sst_fc.nc", &f));
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let cfg = d.join("with_drivers.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{text}\n[drivers]\nhindcast = [\"{hp}\"]\nforecast = [\"{fp}\"]\nmodels = [\"SYN\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = d.join("bulletin");
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    assert!(
+        md.contains("## Climate drivers: ENSO and the Indian Ocean Dipole"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 2023-05 | -1.00 | -1.00 … -1.00 | 0 % | 100 % |"),
+        "{md}"
+    );
+    assert!(md.contains("](drivers/plume_nino34.png)"), "{md}");
+    assert!(out.join("drivers/plume_dmi.png").exists());
+}

@@ -259,6 +259,10 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         );
         log.stage("extremes");
     }
+    if let Some(d) = &cfg.drivers {
+        extremes_md.push_str(&drivers_section(&ctx, d).context("the [drivers] outlook")?);
+        log.stage("drivers");
+    }
     write_bulletins(&ctx, &variables, &cyclones, &extremes_md)?;
     log.stage("bulletin");
 
@@ -584,21 +588,76 @@ fn extremes_section(ctx: &RunContext, e: &crate::config::ExtremesConfig) -> Resu
         &ctx.options.write_options(),
         Some(ctx.countries),
     )?;
-    let md = outlook_markdown(&run.report, "##");
-    Ok(md
-        .lines()
+    Ok(images_in(
+        &outlook_markdown(&run.report, "##"),
+        EXTREMES_DIR,
+    ))
+}
+
+/// Markdown whose `![caption](file)` image links point into the folder `dir`.
+fn images_in(md: &str, dir: &str) -> String {
+    md.lines()
         .map(|l| match l.strip_prefix("![") {
             Some(rest) if rest.contains("](") => {
-                format!(
-                    "![{}",
-                    rest.replacen("](", &format!("]({EXTREMES_DIR}/"), 1)
-                )
+                format!("![{}", rest.replacen("](", &format!("]({dir}/"), 1))
             }
             _ => l.to_string(),
         })
         .collect::<Vec<_>>()
         .join("\n")
-        + "\n\n")
+        + "\n\n"
+}
+
+/// Folder of the driver plumes inside the run's output folder.
+const DRIVERS_DIR: &str = "drivers";
+
+/// `[drivers]`: the plumes in `out/drivers/` and their bulletin section.
+fn drivers_section(ctx: &RunContext, d: &crate::config::DriversConfig) -> Result<String> {
+    use crate::pipeline::drivers::{driver_plumes, drivers_markdown, write_drivers, DriversPlan};
+    if d.hindcast.len() != d.forecast.len() || d.hindcast.is_empty() {
+        return Err(Error::invalid(
+            "[drivers]",
+            format!(
+                "{} hindcast and {} forecast files: give one of each per model, in the same order",
+                d.hindcast.len(),
+                d.forecast.len()
+            ),
+        ));
+    }
+    if !d.models.is_empty() && d.models.len() != d.hindcast.len() {
+        return Err(Error::invalid(
+            "[drivers]",
+            format!(
+                "{} model names for {} models",
+                d.models.len(),
+                d.hindcast.len()
+            ),
+        ));
+    }
+    let models = d
+        .hindcast
+        .iter()
+        .zip(&d.forecast)
+        .enumerate()
+        .map(|(k, (h, f))| {
+            let name = d.models.get(k).cloned().unwrap_or_else(|| {
+                h.file_stem()
+                    .map_or("model".into(), |s| s.to_string_lossy().into_owned())
+            });
+            (name, vec![ctx.path(h)], vec![ctx.path(f)])
+        })
+        .collect();
+    let plan = DriversPlan {
+        models,
+        observed: d.observations.as_ref().map(|p| ctx.path(p)),
+        variable: d.variable.clone(),
+        out: ctx.out.join(DRIVERS_DIR),
+        run: ctx.options.clone(),
+    };
+    let mut report = driver_plumes(&plan)?;
+    super::create_dir(&plan.out)?;
+    write_drivers(&mut report, &plan.out)?;
+    Ok(images_in(&drivers_markdown(&report, "##"), DRIVERS_DIR))
 }
 
 /// The cyclone part of the bulletins: from tracks, from the genesis potential, or both.
