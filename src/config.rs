@@ -301,6 +301,8 @@ pub struct OutlookConfig {
     pub extremes: Vec<ExtremesConfig>,
     /// ENSO and IOD plumes from the models' SST forecasts (`[drivers]`).
     pub drivers: Option<DriversConfig>,
+    /// The sea-ice extent outlook of a month (`[seaice]`).
+    pub seaice: Option<SeaIceConfig>,
     /// Who issues the bulletin and when: institution, logo, contact, disclaimer, credits,
     /// language, issue date, next update.
     #[serde(default)]
@@ -550,6 +552,66 @@ impl EmergencyConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// `[seaice]`: the outlook of one month's sea-ice extent (paths relative to the configuration
+/// file); what `s2s seaice outlook` runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeaIceConfig {
+    /// One hindcast input per model: an extent table (`s2s seaice extent`, `.csv`) or
+    /// concentration file(s) (a pattern for several).
+    pub hindcast: Vec<PathBuf>,
+    /// One forecast input per model, in the order of `hindcast`.
+    pub forecast: Vec<PathBuf>,
+    /// Model names (default: the hindcast file names).
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Observed extents: NSIDC Sea Ice Index monthly or daily CSV, or an extent table.
+    pub observations: PathBuf,
+    /// Month forecast, `YYYY-MM`.
+    pub target: String,
+    /// `north` or `south`.
+    #[serde(default = "default_hemisphere")]
+    pub hemisphere: String,
+    /// How members are adjusted to the observed extents.
+    #[serde(default)]
+    pub adjust: SeaIceAdjust,
+    /// Cell areas (areacello) for concentration files without their own.
+    pub cell_area: Option<PathBuf>,
+}
+
+fn default_hemisphere() -> String {
+    "north".into()
+}
+
+/// `adjust` of `[seaice]`, as `s2s seaice outlook --adjust` spells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeaIceAdjust {
+    /// Mean error and trend difference removed.
+    #[default]
+    MeanTrend,
+    /// Mean error removed.
+    Mean,
+    /// Raw members.
+    None,
+}
+
+impl SeaIceConfig {
+    /// The target `(year, month)`.
+    pub fn target(&self) -> Result<(i32, u32)> {
+        self.target
+            .split_once('-')
+            .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
+            .filter(|(_, m)| (1..=12).contains(m))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "[seaice] target",
+                    format!("'{}' is not YYYY-MM (e.g. \"2021-09\")", self.target),
+                )
+            })
     }
 }
 
@@ -913,6 +975,12 @@ impl OutlookConfig {
             files.extend(c.observed_tracks.clone());
             files.extend(c.gpi_forecast.iter().cloned());
             files.extend(c.gpi_hindcast.iter().cloned());
+        }
+        if let Some(c) = &self.seaice {
+            files.extend(c.hindcast.iter().cloned());
+            files.extend(c.forecast.iter().cloned());
+            files.push(c.observations.clone());
+            files.extend(c.cell_area.clone());
         }
         if let Some(d) = &self.drivers {
             files.extend(d.hindcast.iter().cloned());

@@ -228,8 +228,9 @@ fn by_year(rows: &[ExtentRow], month: u32, hemisphere: &str) -> BTreeMap<i32, Ve
     out
 }
 
-/// Runs the outlook and writes its files as one set.
-pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
+/// The outlook and its sea-ice probability map (when the forecasts are concentration fields),
+/// computed and not yet written.
+pub fn seaice_products(plan: &SeaIceOutlookPlan) -> Result<(ExtentOutlook, Option<Cube>)> {
     let (year, month) = plan.target;
     let mut models = Vec::new();
     let mut forecast_fields = Vec::new();
@@ -276,29 +277,47 @@ pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
             .map(|(n, p, f)| (*n, p.as_path(), f))
             .collect::<Vec<_>>(),
     )?;
-    let json = plan.out.join("seaice_outlook.json");
-    let csv = plan.out.join("seaice_hindcast.csv");
-    let md = plan.out.join("seaice_outlook.md");
-    crate::outputs::staging::as_one_set(&plan.out, || {
-        crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&outlook)?)?;
-        crate::io::write_text_atomic(&csv, &hindcast_csv(&outlook))?;
-        crate::io::write_text_atomic(&md, &outlook_markdown(&outlook, month, &plan.hemisphere))?;
-        if let Some(c) = &sip {
-            crate::io::write::write_cube(
-                plan.out.join("sea_ice_probability.nc"),
-                c,
-                &crate::io::write::WriteOptions {
-                    title: Some(format!("Sea-ice probability, {year}-{month:02}")),
-                    ..Default::default()
-                },
-            )?;
-        }
-        Ok(())
-    })?;
+    Ok((outlook, sip))
+}
+
+/// Writes `seaice_outlook.json`, `seaice_hindcast.csv`, `seaice_outlook.md` and
+/// `sea_ice_probability.nc` (with a map) into `out`, inside whatever output set is open.
+pub fn write_seaice(
+    plan: &SeaIceOutlookPlan,
+    outlook: &ExtentOutlook,
+    sip: Option<&Cube>,
+    out: &Path,
+    opts: &crate::io::write::WriteOptions,
+) -> Result<Vec<PathBuf>> {
+    let (year, month) = plan.target;
+    let json = out.join("seaice_outlook.json");
+    let csv = out.join("seaice_hindcast.csv");
+    let md = out.join("seaice_outlook.md");
+    crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(outlook)?)?;
+    crate::io::write_text_atomic(&csv, &hindcast_csv(outlook))?;
+    crate::io::write_text_atomic(&md, &outlook_markdown(outlook, month, &plan.hemisphere))?;
     let mut files = vec![json, csv, md];
-    if sip.is_some() {
-        files.push(plan.out.join("sea_ice_probability.nc"));
+    if let Some(c) = sip {
+        let nc = out.join("sea_ice_probability.nc");
+        crate::io::write::write_cube(
+            &nc,
+            c,
+            &crate::io::write::WriteOptions {
+                title: Some(format!("Sea-ice probability, {year}-{month:02}")),
+                ..opts.clone()
+            },
+        )?;
+        files.push(nc);
     }
+    Ok(files)
+}
+
+/// Runs the outlook and writes its files as one set.
+pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
+    let (outlook, sip) = seaice_products(plan)?;
+    let files = crate::outputs::staging::as_one_set(&plan.out, || {
+        write_seaice(plan, &outlook, sip.as_ref(), &plan.out, &Default::default())
+    })?;
     Ok(SeaIceOutlookReport { outlook, files })
 }
 

@@ -249,3 +249,67 @@ fn a_concentration_forecast_gives_the_extent_and_a_sea_ice_probability_map() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("291") && text.contains("360"), "{text}");
 }
+
+/// `[seaice]` in the demo configuration: the bulletin gains the September extent outlook and
+/// the run writes it into `seaice/`.
+#[test]
+fn seaice_section_of_the_outlook() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let obs = observed_september();
+    let hind: Vec<(i32, f64)> = obs.iter().copied().filter(|p| p.0 < 2020).collect();
+    let fc: Vec<(i32, f64)> = obs.iter().copied().filter(|p| p.0 == 2020).collect();
+    planted_table(&d.join("A_hindcast.csv"), &hind, |_| 1.0);
+    planted_table(&d.join("A_2020.csv"), &fc, |_| 1.0);
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let cfg = d.join("with_seaice.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{text}\n[seaice]\nhindcast = [\"A_hindcast.csv\"]\nforecast = [\"A_2020.csv\"]\nmodels = [\"A\"]\nobservations = \"{}\"\ntarget = \"2020-09\"\nadjust = \"mean\"\n",
+            real("seaice/N_09_extent_v3.0.csv").display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("bulletin");
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    assert!(
+        md.contains("## Arctic sea-ice extent outlook, September 2020"),
+        "{md}"
+    );
+    // a constant +1.0 bias removed: the members are 2020's observed 3.92 ± 0.1
+    assert!(md.contains("**3.92 million km²**"), "{md}");
+    assert!(out.join("seaice/seaice_outlook.json").exists());
+    // a bad target is one clear error naming the field
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("2020-09", "2020-13"),
+    )
+    .unwrap();
+    let e = fails(&[
+        "outlook",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        d.join("b2").to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("[seaice] target") && e.contains("'2020-13' is not YYYY-MM"),
+        "{e}"
+    );
+}

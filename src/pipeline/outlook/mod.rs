@@ -263,6 +263,10 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         extremes_md.push_str(&drivers_section(&ctx, d).context("the [drivers] outlook")?);
         log.stage("drivers");
     }
+    if let Some(c) = &cfg.seaice {
+        extremes_md.push_str(&seaice_section(&ctx, c).context("the [seaice] outlook")?);
+        log.stage("seaice");
+    }
     write_bulletins(&ctx, &variables, &cyclones, &extremes_md)?;
     log.stage("bulletin");
 
@@ -606,6 +610,81 @@ fn images_in(md: &str, dir: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n\n"
+}
+
+/// Folder of the sea-ice outlook inside the run's output folder.
+const SEAICE_DIR: &str = "seaice";
+
+/// `[seaice]`: the extent outlook in `out/seaice/` and its bulletin section.
+fn seaice_section(ctx: &RunContext, c: &crate::config::SeaIceConfig) -> Result<String> {
+    use crate::config::SeaIceAdjust;
+    use crate::pipeline::seaice::{
+        outlook_markdown, seaice_products, write_seaice, SeaIceOutlookPlan,
+    };
+    use crate::seaice::Adjustment;
+    if c.hindcast.len() != c.forecast.len() || c.hindcast.is_empty() {
+        return Err(Error::invalid(
+            "[seaice]",
+            format!(
+                "{} hindcast and {} forecast inputs: give one of each per model, in the same order",
+                c.hindcast.len(),
+                c.forecast.len()
+            ),
+        ));
+    }
+    if !c.models.is_empty() && c.models.len() != c.hindcast.len() {
+        return Err(Error::invalid(
+            "[seaice]",
+            format!(
+                "{} model names for {} models",
+                c.models.len(),
+                c.hindcast.len()
+            ),
+        ));
+    }
+    if !matches!(c.hemisphere.as_str(), "north" | "south") {
+        return Err(Error::invalid(
+            "[seaice] hemisphere",
+            format!("'{}': north or south", c.hemisphere),
+        ));
+    }
+    let plan = SeaIceOutlookPlan {
+        models: c
+            .hindcast
+            .iter()
+            .zip(&c.forecast)
+            .enumerate()
+            .map(|(k, (h, f))| {
+                let name = c.models.get(k).cloned().unwrap_or_else(|| {
+                    h.file_stem()
+                        .map_or("model".into(), |s| s.to_string_lossy().into_owned())
+                });
+                (name, vec![ctx.path(h)], vec![ctx.path(f)])
+            })
+            .collect(),
+        observed: ctx.path(&c.observations),
+        target: c.target()?,
+        hemisphere: c.hemisphere.clone(),
+        adjustment: match c.adjust {
+            SeaIceAdjust::MeanTrend => Adjustment::MeanAndTrend,
+            SeaIceAdjust::Mean => Adjustment::Mean,
+            SeaIceAdjust::None => Adjustment::None,
+        },
+        cell_area: c.cell_area.as_ref().map(|p| ctx.path(p)),
+        out: ctx.out.join(SEAICE_DIR),
+    };
+    let (outlook, sip) = seaice_products(&plan)?;
+    super::create_dir(&plan.out)?;
+    write_seaice(
+        &plan,
+        &outlook,
+        sip.as_ref(),
+        &plan.out,
+        &ctx.options.write_options(),
+    )?;
+    // one heading level down inside the bulletin
+    let md = outlook_markdown(&outlook, plan.target.1, &plan.hemisphere);
+    Ok(format!("#{md}\n\n"))
 }
 
 /// Folder of the driver plumes inside the run's output folder.
