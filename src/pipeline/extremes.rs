@@ -540,11 +540,98 @@ pub fn write_extremes_run(
             }
         }
     }
+    if let crate::cube::Spatial::Grid { .. } = run.spatial {
+        maps.extend(tercile_maps(run, out, countries)?);
+    }
     run.report.maps = maps;
     run.report.files = vec![nc, json.clone(), md.clone()];
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&run.report)?)?;
     crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#"))?;
     Ok(())
+}
+
+/// The tercile outlook of each period against the M-climate, drawn as the seasonal tercile
+/// maps are: the dominant category where its chance reaches
+/// [`crate::ensemble::DOMINANT_THRESHOLD`], white where none does.
+fn tercile_maps(
+    run: &ExtremesRun,
+    out: &std::path::Path,
+    countries: Option<&crate::grid::Countries>,
+) -> Result<Vec<(String, String, String)>> {
+    use crate::bulletin::{render_tercile_map, MapStyle, TercileMap};
+    let (Some(lower), Some(upper)) = (
+        run.products.field("prob_lower_tercile"),
+        run.products.field("prob_upper_tercile"),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let style = match run.report.kind {
+        ExtremeVariable::Temperature => MapStyle::Temperature,
+        ExtremeVariable::Precipitation => MapStyle::Precipitation,
+    };
+    let mut maps = Vec::new();
+    for (p, label) in run.report.periods.iter().enumerate() {
+        let below: Vec<f32> = lower
+            .index_axis(ndarray::Axis(0), p)
+            .iter()
+            .copied()
+            .collect();
+        let above: Vec<f32> = upper
+            .index_axis(ndarray::Axis(0), p)
+            .iter()
+            .copied()
+            .collect();
+        let near: Vec<f32> = below.iter().zip(&above).map(|(b, a)| 1.0 - b - a).collect();
+        let dominant: Vec<i8> = (0..below.len())
+            .map(|k| {
+                let probs = [below[k], near[k], above[k]];
+                if probs.iter().any(|v| !v.is_finite()) {
+                    return -1;
+                }
+                // the first of the largest, as the seasonal maps break ties
+                let (c, v) =
+                    probs
+                        .iter()
+                        .enumerate()
+                        .fold((0, f32::NEG_INFINITY), |best, (c, &v)| {
+                            if v > best.1 {
+                                (c, v)
+                            } else {
+                                best
+                            }
+                        });
+                if f64::from(v) >= crate::ensemble::DOMINANT_THRESHOLD {
+                    c as i8
+                } else {
+                    -1
+                }
+            })
+            .collect();
+        let name = format!(
+            "map_terciles_{}.png",
+            crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
+        );
+        let title = format!(
+            "{} outlook, {label} from {} (terciles of the model climate)",
+            run.report.variable, run.report.start
+        );
+        render_tercile_map(
+            &out.join(&name),
+            &TercileMap {
+                spatial: &run.spatial,
+                probability: [&below, &near, &above],
+                dominant: &dominant,
+                mask: None,
+                hatch: None,
+                style,
+                countries,
+                title: &title,
+                categories: ["below normal", "near normal", "above normal"],
+            },
+        )?;
+        maps.push((label.clone(), "terciles".to_string(), name));
+    }
+    Ok(maps)
 }
 
 /// Runs the subseasonal extremes outlook and writes its files as one set in `plan.out`.

@@ -219,6 +219,10 @@ fn outlook_finds_a_planted_heat_wave_and_verifies_the_hindcast() {
     let md = std::fs::read_to_string(out.join("extremes_outlook.md")).unwrap();
     assert!(md.contains("| weeks 3–4 | heat wave | 60 % |"), "{md}");
     for period in ["week-1", "week-2", "weeks-3-4"] {
+        assert!(
+            out.join(format!("map_terciles_{period}.png")).exists(),
+            "{period}"
+        );
         for wave in ["heat_wave", "cold_wave"] {
             let png = format!("map_extremes_{wave}_{period}.png");
             assert!(out.join(&png).exists(), "{png}");
