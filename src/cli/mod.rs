@@ -381,13 +381,11 @@ pub(crate) fn parse_time(text: &str) -> Result<s2s_ensemble::calendar::CfDateTim
 /// Each model's `(name, hindcast files, forecast files)` from comma-separated `--hindcast` and
 /// `--forecast` lists (one model's files joined with '+') and optional `--models` names
 /// (default: the hindcast file names).
-pub(crate) type ModelFiles = Vec<(String, Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)>;
-
 pub(crate) fn model_file_lists(
     hindcast: &str,
     forecast: &str,
     models: Option<&str>,
-) -> anyhow::Result<ModelFiles> {
+) -> anyhow::Result<s2s_ensemble::pipeline::ModelInputs> {
     let split = |s: &str| -> Vec<Vec<std::path::PathBuf>> {
         s.split(',')
             .filter(|m| !m.trim().is_empty())

@@ -8,9 +8,6 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::indices::drivers::{driver_plume, grid_covers, DriverPlume, DRIVER_INDICES};
-use crate::io::fileset::{expand_each, read_set};
-use crate::io::{read_cube, ReadOptions};
-use crate::Cube;
 
 use super::RunOptions;
 
@@ -18,7 +15,7 @@ use super::RunOptions;
 #[derive(Debug, Clone)]
 pub struct DriversPlan {
     /// `(model, hindcast files, forecast files)`.
-    pub models: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)>,
+    pub models: super::ModelInputs,
     /// Observed monthly SST record.
     pub observed: Option<PathBuf>,
     /// SST variable (default: each file's only data variable).
@@ -40,26 +37,21 @@ pub struct DriversReport {
     pub files: Vec<PathBuf>,
 }
 
-fn read(files: &[PathBuf], variable: Option<&str>) -> Result<Cube> {
-    let opts = ReadOptions {
-        variable: variable.map(str::to_string),
-        ..Default::default()
-    };
-    read_set(&expand_each(files)?, |p| read_cube(p, &opts))
-}
-
 /// Reads the SST files and computes the plumes of the indices the grids reach.
 pub fn driver_plumes(plan: &DriversPlan) -> Result<DriversReport> {
     let mut models = Vec::new();
     for (name, h, f) in &plan.models {
         models.push((
             name.clone(),
-            read(h, plan.variable.as_deref())?,
-            read(f, plan.variable.as_deref())?,
+            super::read_file_set(h, plan.variable.as_deref())?,
+            super::read_file_set(f, plan.variable.as_deref())?,
         ));
     }
     let observed = match &plan.observed {
-        Some(p) => Some(read(std::slice::from_ref(p), plan.variable.as_deref())?),
+        Some(p) => Some(super::read_file_set(
+            std::slice::from_ref(p),
+            plan.variable.as_deref(),
+        )?),
         None => None,
     };
     let mut plumes = Vec::new();

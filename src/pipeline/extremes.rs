@@ -21,10 +21,7 @@ use crate::extremes::{
     calendar_day_percentiles, daily_days_of_year, extremes_forecast, verify_extremes, EventScore,
     ExtremeVariable, ExtremesSpec, SpellKind, YearSpells,
 };
-use crate::io::fileset::{expand_each, read_set};
-use crate::io::{read_cube, ReadOptions};
 use crate::units::Quantity;
-use crate::Cube;
 
 use super::RunOptions;
 
@@ -91,22 +88,13 @@ pub struct SpellsReport {
     pub rows: Vec<SpellRow>,
 }
 
-fn read_daily(inputs: &[PathBuf], variable: Option<&str>) -> Result<Cube> {
-    let files = expand_each(inputs)?;
-    let opts = ReadOptions {
-        variable: variable.map(str::to_string),
-        ..Default::default()
-    };
-    read_set(&files, |p| read_cube(p, &opts))
-}
-
 fn first(inputs: &[PathBuf]) -> PathBuf {
     inputs.first().cloned().unwrap_or_default()
 }
 
 /// The yearly spell indices of a daily observed series.
 pub fn spells_table(plan: &SpellsPlan) -> Result<SpellsReport> {
-    let cube = read_daily(&plan.inputs, plan.variable.as_deref())?;
+    let cube = super::read_file_set(&plan.inputs, plan.variable.as_deref())?;
     let path = first(&plan.inputs);
     let lead = cube.coords.lead.first().copied();
     let daily = lead.is_some_and(|l| l.unit == LeadUnit::Day && (l.width - 1.0).abs() < 1e-9);
@@ -350,8 +338,8 @@ pub struct ExtremesRun {
 
 /// Reads the inputs of an extremes outlook and computes its products and verification.
 pub fn extremes_products(plan: &ExtremesOutlookPlan) -> Result<ExtremesRun> {
-    let hindcast = read_daily(&plan.hindcast, plan.variable.as_deref())?;
-    let mut forecast = read_daily(&plan.forecast, plan.variable.as_deref())?;
+    let hindcast = super::read_file_set(&plan.hindcast, plan.variable.as_deref())?;
+    let mut forecast = super::read_file_set(&plan.forecast, plan.variable.as_deref())?;
     super::align_grid(&mut forecast, &first(&plan.forecast), &hindcast)?;
     let kind = match hindcast.meta.quantity {
         Quantity::Temperature => ExtremeVariable::Temperature,
@@ -400,7 +388,7 @@ pub fn extremes_products(plan: &ExtremesOutlookPlan) -> Result<ExtremesRun> {
     let init = forecast.coords.init[start];
     let verification = match &plan.observed {
         Some(obs_files) => {
-            let obs = read_daily(obs_files, plan.variable.as_deref())?;
+            let obs = super::read_file_set(obs_files, plan.variable.as_deref())?;
             let (aligned, _) = super::align_or_fail(&obs, &first(obs_files), &hindcast)?;
             verify_extremes(&hindcast, &aligned, &init, &spec)?
         }

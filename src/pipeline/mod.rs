@@ -112,6 +112,21 @@ impl Par {
     }
 }
 
+/// Each model's `(name, hindcast inputs, forecast inputs)`, as the multi-model jobs take them.
+pub type ModelInputs = Vec<(String, Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)>;
+
+/// One cube from a file set given as paths and patterns ([`crate::io::fileset`]), the
+/// variable `variable` (default: each file's only data variable).
+pub(crate) fn read_file_set(files: &[std::path::PathBuf], variable: Option<&str>) -> Result<Cube> {
+    let opts = crate::io::ReadOptions {
+        variable: variable.map(str::to_string),
+        ..Default::default()
+    };
+    crate::io::fileset::read_set(&crate::io::fileset::expand_each(files)?, |p| {
+        crate::io::read_cube(p, &opts)
+    })
+}
+
 /// `FIRST-LAST` years (`1993-2016`) as a pair; `what` names the option in the error.
 pub fn parse_year_range(text: &str, what: &str) -> Result<(i32, i32)> {
     let bad = |reason: &str| Error::invalid(format!("{what} '{text}'"), reason.to_string());

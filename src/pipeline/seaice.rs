@@ -95,7 +95,7 @@ fn field_rows(f: &ConcentrationField, threshold: f64) -> Result<Vec<ExtentRow>> 
 pub struct SeaIceOutlookPlan {
     /// Each model: name, hindcast inputs and forecast inputs (extent tables `.csv`, or
     /// concentration files whose extents are computed first).
-    pub models: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)>,
+    pub models: super::ModelInputs,
     /// The observed extents (NSIDC Sea Ice Index monthly or daily CSV, or an extent table).
     pub observed: PathBuf,
     /// The year and month forecast.

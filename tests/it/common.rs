@@ -10,6 +10,15 @@ pub fn real(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// The demo configuration `data/demo/outlook.toml` as text, its relative paths made absolute so
+/// that a copy can live in another folder.
+pub fn moved_demo_config() -> String {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    std::fs::read_to_string(demo.join("outlook.toml"))
+        .unwrap()
+        .replace("\"../", &format!("\"{}/../", demo.display()))
+}
+
 /// Runs the `s2s` binary.
 pub fn s2s(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_s2s"))

@@ -197,10 +197,7 @@ fn drivers_section_of_the_outlook() {
         |_, _| (-1.0, -0.5),
     );
     let (hp, fp) = (write(d, "sst_hc.nc", &h), write(d, "sst_fc.nc", &f));
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo.join("outlook.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let text = crate::common::moved_demo_config();
     let cfg = d.join("with_drivers.toml");
     std::fs::write(
         &cfg,

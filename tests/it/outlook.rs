@@ -102,10 +102,7 @@ fn assert_distribution(summary: &serde_json::Value) {
 #[test]
 fn counted_probabilities_from_ensemble_means_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo.join("outlook.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let text = crate::common::moved_demo_config();
     for weights in ["skill", "model", "pooled"] {
         let cfg = dir.path().join(format!("{weights}.toml"));
         std::fs::write(
@@ -292,7 +289,6 @@ fn a_bad_configuration_names_the_field() {
 fn cyclones_section_adds_the_cyclone_outlook() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
     let mut files = Vec::new();
     for y in [2018, 2019, 2020] {
         let sub = d.join(format!("s{y}"));
@@ -313,9 +309,7 @@ fn cyclones_section_adds_the_cyclone_outlook() {
         files.push(sub.join("storms.nc").to_str().unwrap().to_string());
     }
     // the demo configuration, moved: paths made absolute
-    let text = std::fs::read_to_string(demo.join("outlook.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let text = crate::common::moved_demo_config();
     let cfg = d.join("with_cyclones.toml");
     std::fs::write(
         &cfg,
@@ -352,10 +346,7 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         daily.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo.join("outlook.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let text = crate::common::moved_demo_config();
     let cfg = d.join("with_extremes.toml");
     let table = |v: &str| {
         format!(
@@ -877,10 +868,7 @@ fn tiny_png(path: &Path) {
 #[test]
 fn issuer_dates_and_a_russian_bulletin() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo.join("outlook.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let text = crate::common::moved_demo_config();
     tiny_png(&dir.path().join("logo.png"));
     let issuer = r#"
 [issuer]

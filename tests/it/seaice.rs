@@ -261,10 +261,7 @@ fn seaice_section_of_the_outlook() {
     let fc: Vec<(i32, f64)> = obs.iter().copied().filter(|p| p.0 == 2020).collect();
     planted_table(&d.join("A_hindcast.csv"), &hind, |_| 1.0);
     planted_table(&d.join("A_2020.csv"), &fc, |_| 1.0);
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo.join("outlook.toml"))
-        .unwrap()
-        .replace("\"../", &format!("\"{}/../", demo.display()));
+    let text = crate::common::moved_demo_config();
     let cfg = d.join("with_seaice.toml");
     std::fs::write(
         &cfg,

@@ -612,6 +612,46 @@ fn images_in(md: &str, dir: &str) -> String {
         + "\n\n"
 }
 
+/// Each model's `(name, [hindcast], [forecast])` of a section with one hindcast and one
+/// forecast input per model (paths resolved against the configuration) and optional names
+/// (default: the hindcast file names); an error naming `table` when the lists do not pair up.
+fn model_inputs(
+    ctx: &RunContext,
+    table: &str,
+    what: &str,
+    (hindcast, forecast): (&[PathBuf], &[PathBuf]),
+    names: &[String],
+) -> Result<crate::pipeline::ModelInputs> {
+    if hindcast.len() != forecast.len() || hindcast.is_empty() {
+        return Err(Error::invalid(
+            table,
+            format!(
+                "{} hindcast and {} forecast {what}: give one of each per model, in the same order",
+                hindcast.len(),
+                forecast.len()
+            ),
+        ));
+    }
+    if !names.is_empty() && names.len() != hindcast.len() {
+        return Err(Error::invalid(
+            table,
+            format!("{} model names for {} models", names.len(), hindcast.len()),
+        ));
+    }
+    Ok(hindcast
+        .iter()
+        .zip(forecast)
+        .enumerate()
+        .map(|(k, (h, f))| {
+            let name = names.get(k).cloned().unwrap_or_else(|| {
+                h.file_stem()
+                    .map_or("model".into(), |s| s.to_string_lossy().into_owned())
+            });
+            (name, vec![ctx.path(h)], vec![ctx.path(f)])
+        })
+        .collect())
+}
+
 /// Folder of the sea-ice outlook inside the run's output folder.
 const SEAICE_DIR: &str = "seaice";
 
@@ -622,26 +662,13 @@ fn seaice_section(ctx: &RunContext, c: &crate::config::SeaIceConfig) -> Result<S
         outlook_markdown, seaice_products, write_seaice, SeaIceOutlookPlan,
     };
     use crate::seaice::Adjustment;
-    if c.hindcast.len() != c.forecast.len() || c.hindcast.is_empty() {
-        return Err(Error::invalid(
-            "[seaice]",
-            format!(
-                "{} hindcast and {} forecast inputs: give one of each per model, in the same order",
-                c.hindcast.len(),
-                c.forecast.len()
-            ),
-        ));
-    }
-    if !c.models.is_empty() && c.models.len() != c.hindcast.len() {
-        return Err(Error::invalid(
-            "[seaice]",
-            format!(
-                "{} model names for {} models",
-                c.models.len(),
-                c.hindcast.len()
-            ),
-        ));
-    }
+    let models = model_inputs(
+        ctx,
+        "[seaice]",
+        "inputs",
+        (&c.hindcast, &c.forecast),
+        &c.models,
+    )?;
     if !matches!(c.hemisphere.as_str(), "north" | "south") {
         return Err(Error::invalid(
             "[seaice] hemisphere",
@@ -649,19 +676,7 @@ fn seaice_section(ctx: &RunContext, c: &crate::config::SeaIceConfig) -> Result<S
         ));
     }
     let plan = SeaIceOutlookPlan {
-        models: c
-            .hindcast
-            .iter()
-            .zip(&c.forecast)
-            .enumerate()
-            .map(|(k, (h, f))| {
-                let name = c.models.get(k).cloned().unwrap_or_else(|| {
-                    h.file_stem()
-                        .map_or("model".into(), |s| s.to_string_lossy().into_owned())
-                });
-                (name, vec![ctx.path(h)], vec![ctx.path(f)])
-            })
-            .collect(),
+        models,
         observed: ctx.path(&c.observations),
         target: c.target()?,
         hemisphere: c.hemisphere.clone(),
@@ -693,39 +708,13 @@ const DRIVERS_DIR: &str = "drivers";
 /// `[drivers]`: the plumes in `out/drivers/` and their bulletin section.
 fn drivers_section(ctx: &RunContext, d: &crate::config::DriversConfig) -> Result<String> {
     use crate::pipeline::drivers::{driver_plumes, drivers_markdown, write_drivers, DriversPlan};
-    if d.hindcast.len() != d.forecast.len() || d.hindcast.is_empty() {
-        return Err(Error::invalid(
-            "[drivers]",
-            format!(
-                "{} hindcast and {} forecast files: give one of each per model, in the same order",
-                d.hindcast.len(),
-                d.forecast.len()
-            ),
-        ));
-    }
-    if !d.models.is_empty() && d.models.len() != d.hindcast.len() {
-        return Err(Error::invalid(
-            "[drivers]",
-            format!(
-                "{} model names for {} models",
-                d.models.len(),
-                d.hindcast.len()
-            ),
-        ));
-    }
-    let models = d
-        .hindcast
-        .iter()
-        .zip(&d.forecast)
-        .enumerate()
-        .map(|(k, (h, f))| {
-            let name = d.models.get(k).cloned().unwrap_or_else(|| {
-                h.file_stem()
-                    .map_or("model".into(), |s| s.to_string_lossy().into_owned())
-            });
-            (name, vec![ctx.path(h)], vec![ctx.path(f)])
-        })
-        .collect();
+    let models = model_inputs(
+        ctx,
+        "[drivers]",
+        "files",
+        (&d.hindcast, &d.forecast),
+        &d.models,
+    )?;
     let plan = DriversPlan {
         models,
         observed: d.observations.as_ref().map(|p| ctx.path(p)),
