@@ -6,7 +6,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use s2s_ensemble::cyclone::detect::wind_speed;
-use s2s_ensemble::cyclone::{detect_series, stitch, DetectSpec, NodeGrid, StitchSpec};
+use s2s_ensemble::cyclone::{
+    detect_series, stitch, DetectSpec, NodeGrid, SeriesFields, StitchSpec,
+};
 use s2s_ensemble::synth::storms::StormConfig;
 
 fn bench(c: &mut Criterion) {
@@ -20,26 +22,25 @@ fn bench(c: &mut Criterion) {
     let wind = wind_speed(f.uas.view(), f.vas.view()).unwrap();
     let spec = DetectSpec::default();
     let points = f.psl.len() as u64;
+    let with_wind = SeriesFields {
+        wind_ms: Some(wind.view()),
+        ..SeriesFields::pressure(f.psl.view())
+    };
+    let warm_core = SeriesFields {
+        thickness: Some(f.thickness.view()),
+        ..with_wind
+    };
 
     let mut g = c.benchmark_group("cyclone");
     g.sample_size(10);
     g.throughput(Throughput::Elements(points));
     g.bench_function("detect_1deg_global_40steps", |b| {
-        b.iter(|| detect_series(&grid, f.psl.view(), wind.view(), None, &spec).unwrap())
+        b.iter(|| detect_series(&grid, with_wind, &spec).unwrap())
     });
     g.bench_function("detect_warm_core_1deg_global_40steps", |b| {
-        b.iter(|| {
-            detect_series(
-                &grid,
-                f.psl.view(),
-                wind.view(),
-                Some(f.thickness.view()),
-                &spec,
-            )
-            .unwrap()
-        })
+        b.iter(|| detect_series(&grid, warm_core, &spec).unwrap())
     });
-    let nodes = detect_series(&grid, f.psl.view(), wind.view(), None, &spec).unwrap();
+    let nodes = detect_series(&grid, with_wind, &spec).unwrap();
     let hours: Vec<f64> = (0..cfg.steps).map(|t| 6.0 * t as f64).collect();
     let stitch_spec = StitchSpec::tempest_tc(6.0);
     // throughput of the stitching: candidate nodes per second

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand};
 use s2s_ensemble::cube::BBox;
-use s2s_ensemble::cyclone::{tracks_csv, tracks_stitchnodes, DetectSpec};
+use s2s_ensemble::cyclone::{tracks_csv, tracks_stitchnodes, DetectSpec, VorticityThreshold};
 use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::pipeline::cyclones::{
@@ -24,7 +24,7 @@ pub enum CyclonesCommand {
     /// Candidate centres of every time step (TempestExtremes DetectNodes criteria), in
     /// DetectNodes' text format, one block per member.
     #[command(
-        after_help = "Examples:\n  s2s cyclones detect storms.nc --out nodes.txt\n  s2s cyclones detect --psl msl --uas u10 --vas v10 era5_6h.nc --out nodes.txt"
+        after_help = "Examples:\n  s2s cyclones detect storms.nc --out nodes.txt\n  s2s cyclones detect --psl msl --uas u10 --vas v10 era5_6h.nc --out nodes.txt\n  s2s cyclones detect --vorticity vo --min-lat -40 --max-lat 40 'era5_msl.nc;era5_vo850.nc' --out nodes.txt"
     )]
     Detect(DetectArgs),
     /// Tracks (detection + StitchNodes-style linking and filters) as CSV
@@ -68,6 +68,32 @@ pub struct FieldArgs {
     /// turns the warm-core test on.
     #[arg(long, value_name = "VAR")]
     thickness: Option<String>,
+    /// Relative vorticity variable (s-1; its 850 hPa level when on pressure levels): turns
+    /// the vorticity criterion on (TE `--thresholdcmd "_PROD(vo,_SIGN(_LAT())),>=,MIN,RADIUS"`).
+    #[arg(long, value_name = "VAR")]
+    vorticity: Option<String>,
+    /// Smallest cyclonic (hemisphere-signed) relative vorticity within --vorticity-radius.
+    #[arg(long, default_value_t = VorticityThreshold::DEFAULT.min_cyclonic_s, value_name = "S-1", requires = "vorticity")]
+    vorticity_min: f64,
+    /// Radius (degrees) of the vorticity criterion and of the vorticity output column.
+    #[arg(long, default_value_t = VorticityThreshold::DEFAULT.radius_deg, value_name = "DEG", requires = "vorticity")]
+    vorticity_radius: f64,
+    /// Drop candidates south of this latitude (TE `--minlat`).
+    #[arg(long, value_name = "DEG", allow_hyphen_values = true)]
+    min_lat: Option<f64>,
+    /// Drop candidates north of this latitude (TE `--maxlat`).
+    #[arg(long, value_name = "DEG", allow_hyphen_values = true)]
+    max_lat: Option<f64>,
+    /// Drop candidates poleward of this latitude in either hemisphere.
+    #[arg(long, value_name = "DEG")]
+    max_abs_lat: Option<f64>,
+    /// Drop candidates equatorward of this latitude in either hemisphere (TE `--minabslat`).
+    #[arg(long, value_name = "DEG")]
+    min_abs_lat: Option<f64>,
+    /// Merge candidates of exactly equal pressure within --merge-dist, keeping the first in
+    /// the file's grid order (TE `--mergeequal`); by default both stay, as in TE.
+    #[arg(long)]
+    merge_equal: bool,
     /// Only this box `WEST,EAST,SOUTH,NORTH` (degrees).
     #[arg(long, value_name = "W,E,S,N")]
     bbox: Option<String>,
@@ -94,7 +120,7 @@ pub struct DetectArgs {
     fields: FieldArgs,
     /// Input files: `(time, lat, lon)` or `(time, member, lat, lon)` (any order) series, or forecasts
     /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
-    /// over the files in order.
+    /// over the files in order. `msl.nc;vo.nc` is one run whose variables are in two files.
     #[arg(required = true, value_name = "IN.nc")]
     inputs: Vec<PathBuf>,
     /// Output text file (DetectNodes format).
@@ -110,7 +136,7 @@ pub struct TrackArgs {
     stitch: StitchArgs,
     /// Input files: `(time, lat, lon)` or `(time, member, lat, lon)` (any order) series, or forecasts
     /// `(start, member, lead, lat, lon)` with leads in hours or days. Members are numbered
-    /// over the files in order.
+    /// over the files in order. `msl.nc;vo.nc` is one run whose variables are in two files.
     #[arg(required = true, value_name = "IN.nc")]
     inputs: Vec<PathBuf>,
     /// Also write the tracks in TempestExtremes StitchNodes (GFDL) text format.
@@ -149,6 +175,15 @@ fn track_settings(a: &FieldArgs, stitch: Option<&StitchArgs>) -> anyhow::Result<
     detect.merge_dist_deg = a.merge_dist;
     detect.wind_radius_deg = a.wind_radius;
     detect.diagonal_connectivity = a.diag_connect;
+    detect.vorticity = VorticityThreshold {
+        min_cyclonic_s: a.vorticity_min,
+        radius_deg: a.vorticity_radius,
+    };
+    detect.min_lat_deg = a.min_lat;
+    detect.max_lat_deg = a.max_lat;
+    detect.max_abs_lat_deg = a.max_abs_lat;
+    detect.min_abs_lat_deg = a.min_abs_lat;
+    detect.merge_equal = a.merge_equal;
     detect.validate()?;
     let stitch = match stitch {
         Some(s) => StitchSettings {
@@ -170,6 +205,7 @@ fn track_settings(a: &FieldArgs, stitch: Option<&StitchArgs>) -> anyhow::Result<
             uas: a.uas.clone(),
             vas: a.vas.clone(),
             thickness: a.thickness.clone(),
+            vorticity: a.vorticity.clone(),
             bbox: a.bbox.as_deref().map(BBox::parse).transpose()?,
         },
         detect,
@@ -206,11 +242,11 @@ fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let settings = track_settings(&a.fields, Some(&a.stitch))?;
     let set = track_inputs(&settings, &a.inputs, &g.bars())?;
     // the CSV and the StitchNodes text are replaced together or not at all
-    let csv = tracks_csv(&set.tracks);
+    let csv = tracks_csv(&set.tracks, set.columns);
     let stitch = a
         .stitchnodes
         .as_ref()
-        .map(|p| (p, tracks_stitchnodes(&set.tracks)));
+        .map(|p| (p, tracks_stitchnodes(&set.tracks, set.columns)));
     let mut files: Vec<(&Path, &[u8])> = vec![(a.out.as_path(), csv.as_bytes())];
     if let Some((p, text)) = &stitch {
         files.push((p.as_path(), text.as_bytes()));

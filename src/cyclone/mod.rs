@@ -1,10 +1,12 @@
 //! Tropical cyclones: detection of centres on gridded model fields, tracking, and the track
 //! formats other tools read.
 //!
-//! - [`detect`]: TempestExtremes-style candidates — local sea-level-pressure minima with a
-//!   closed 200 Pa contour within 5.5°, an optional warm core (Z300 − Z500 thickness falling by
-//!   58.8 m² s⁻² within 6.5°), merged within 6°, with the largest wind within 2° — rayon-parallel
-//!   over time steps.
+//! - [`detect`]: TempestExtremes-style candidates — local sea-level-pressure minima in an
+//!   optional latitude band, merged within 6° (equal twins kept, as TE), with a closed 200 Pa
+//!   contour within 5.5°, optionally a cyclonic 850 hPa vorticity ≥ 5 × 10⁻⁵ s⁻¹ within 2.5°
+//!   and a warm core (Z300 − Z500 thickness falling by 58.8 m² s⁻² within 6.5°), with the
+//!   largest wind within 2° when a wind is given — pressure alone is enough; rayon-parallel
+//!   over time steps; identical to TE's DetectNodes on ERA5 (`data/real/cyclones`).
 //! - [`track`]: StitchNodes-style linking (nearest candidate within 8° at the next step with
 //!   candidates, gaps ≤ 24 h) and path filters (≥ 54 h, wind ≥ 10 m/s and |lat| ≤ 50° at ≥ 60 h
 //!   of points, genesis equatorward of 40°).
@@ -15,8 +17,8 @@
 //!   Emanuel–Nolan (2004) genesis potential index, for models with monthly means only.
 //! - [`genesis_outlook`]: GPI fields from monthly means and the season's GPI per basin against
 //!   the model's hindcast years — the cyclone product when no daily fields exist.
-//! - [`nodefile`]: tracks as CSV (`track_id,member,time,lat,lon,psl,wind`) and in TE's
-//!   StitchNodes (GFDL) and DetectNodes text formats.
+//! - [`nodefile`]: tracks as CSV (`track_id,member,time,lat,lon,psl,wind[,vorticity]`) and in
+//!   TE's StitchNodes (GFDL) and DetectNodes text formats.
 //!
 //! # References
 //! - Ullrich, P. A. & Zarzycki, C. M. (2017), *TempestExtremes: a framework for scale-insensitive
@@ -33,10 +35,11 @@ pub mod nodefile;
 pub mod track;
 
 pub use detect::{
-    detect_series, detect_step, ClosedContour, DetectSpec, Node, NodeGrid, StepFields,
+    detect_series, detect_step, ClosedContour, DetectSpec, Node, NodeGrid, SeriesFields,
+    StepFields, VorticityThreshold,
 };
 pub use nodefile::{
-    build_tracks, parse_tracks_csv, tracks_csv, tracks_stitchnodes, Track, TrackPoint,
+    build_tracks, parse_tracks_csv, tracks_csv, tracks_stitchnodes, NodeColumns, Track, TrackPoint,
 };
 pub use track::{stitch, PathThreshold, StitchSpec};
 
@@ -57,14 +60,13 @@ mod synthetic_tests {
         for m in 0..cfg.members {
             let f = cfg.member_fields(m);
             let wind = detect::wind_speed(f.uas.view(), f.vas.view()).unwrap();
-            let nodes = detect_series(
-                &grid,
-                f.psl.view(),
-                wind.view(),
-                Some(f.thickness.view()),
-                &spec,
-            )
-            .unwrap();
+            let fields = detect::SeriesFields {
+                psl_pa: f.psl.view(),
+                wind_ms: Some(wind.view()),
+                thickness: Some(f.thickness.view()),
+                vorticity_s: None,
+            };
+            let nodes = detect_series(&grid, fields, &spec).unwrap();
             let paths = stitch(&hours, &nodes, &stitch_spec).unwrap();
             let first = tracks.len() + 1;
             tracks.extend(build_tracks(m as i32, &times, &nodes, &paths, first));

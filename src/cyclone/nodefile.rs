@@ -3,13 +3,16 @@
 //!
 //! - **CSV** (RFC 4180, one row per track point):
 //!   `track_id,member,time,lat,lon,psl,wind` — `time` ISO 8601 (`YYYY-MM-DDTHH:MM:SS`, in the
-//!   calendar of the input), `psl` in Pa, `wind` in m/s, `lat`/`lon` in degrees.
+//!   calendar of the input), `psl` in Pa, `wind` in m/s (empty when the fields had no wind),
+//!   `lat`/`lon` in degrees; a last column `vorticity` (s⁻¹, hemisphere-signed: cyclonic > 0)
+//!   when detection used a vorticity field. Reading accepts empty `psl`/`wind` as missing.
 //! - **StitchNodes GFDL text**: per track a header `start <n> <yyyy> <mm> <dd> <hh>` and per
-//!   point a tab-indented line `<i> <j> <lon> <lat> <psl> <wind> <yyyy> <mm> <dd> <hh>`
-//!   (`i` the longitude index, `j` the latitude index of the grid point; TE's `--in_fmt
-//!   "lon,lat,psl,wind"`).
+//!   point a tab-indented line `<i> <j> <lon> <lat> <psl> [<wind>] [<vorticity>] <yyyy> <mm>
+//!   <dd> <hh>` (`i` the longitude index, `j` the latitude index of the grid point in the
+//!   file; TE's `--in_fmt "lon,lat,psl,wind"`, or `lon,lat,psl,vo` / `lon,lat,psl,wind,vo`).
 //! - **DetectNodes text**: per time step `<yyyy> <mm> <dd> <count> <hh>` then one line per node
-//!   `<i> <j> <lon> <lat> <psl> <wind>`.
+//!   `<i> <j> <lon> <lat> <psl> [<wind>] [<vorticity>]` — the columns of TE's `--outputcmd
+//!   "psl,min,0[;_VECMAG(u,v),max,R][;_PROD(vo,_SIGN(_LAT())),max,R]"`.
 //!
 //! These functions build and parse strings; writing files is the caller's job.
 
@@ -22,6 +25,36 @@ use crate::error::{Error, Result};
 
 /// The CSV header, a contract with other tools.
 pub const CSV_HEADER: &str = "track_id,member,time,lat,lon,psl,wind";
+
+/// Which output columns a node has beyond position and pressure: those of the fields the
+/// detection was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NodeColumns {
+    /// The largest wind near the centre.
+    pub wind: bool,
+    /// The largest hemisphere-signed vorticity near the centre.
+    pub vorticity: bool,
+}
+
+impl NodeColumns {
+    /// Pressure and wind: the columns of detection with a wind field and no vorticity.
+    pub const WIND: NodeColumns = NodeColumns {
+        wind: true,
+        vorticity: false,
+    };
+
+    /// TE's `--in_fmt` of StitchNodes for these columns.
+    pub fn in_fmt(&self) -> String {
+        let mut s = String::from("lon,lat,psl");
+        if self.wind {
+            s.push_str(",wind");
+        }
+        if self.vorticity {
+            s.push_str(",vo");
+        }
+        s
+    }
+}
 
 /// One point of a track with its time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -124,46 +157,75 @@ fn c_exp(x: f32) -> String {
     }
 }
 
-/// TE's columns of a node: `\t<i>\t<j>\t<lon>\t<lat>\t<psl>\t<wind>`.
-fn node_columns(n: &Node) -> String {
-    format!(
-        "\t{}\t{}\t{:.6}\t{:.6}\t{}\t{}",
+/// TE's columns of a node: `\t<i>\t<j>\t<lon>\t<lat>\t<psl>[\t<wind>][\t<vorticity>]`.
+fn node_columns(n: &Node, cols: NodeColumns) -> String {
+    let mut s = format!(
+        "\t{}\t{}\t{:.6}\t{:.6}\t{}",
         n.i,
         n.j,
         n.lon,
         n.lat,
-        c_exp(n.psl_pa),
-        c_exp(n.wind_ms)
-    )
+        c_exp(n.psl_pa)
+    );
+    if cols.wind {
+        s.push('\t');
+        s.push_str(&c_exp(n.wind_ms));
+    }
+    if cols.vorticity {
+        s.push('\t');
+        s.push_str(&c_exp(n.vorticity_s));
+    }
+    s
+}
+
+/// A CSV number, empty when missing.
+fn csv_number(x: f32, decimals: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        String::new()
+    }
 }
 
 fn hour(t: &CfDateTime) -> i64 {
     t.micros_of_day / 3_600_000_000
 }
 
-/// The tracks as CSV ([`CSV_HEADER`] first).
-pub fn tracks_csv(tracks: &[Track]) -> String {
+/// The tracks as CSV ([`CSV_HEADER`] first, then `vorticity` when `cols` has it).
+pub fn tracks_csv(tracks: &[Track], cols: NodeColumns) -> String {
     let mut out = String::from(CSV_HEADER);
+    if cols.vorticity {
+        out.push_str(",vorticity");
+    }
     out.push('\n');
     for tr in tracks {
         for p in &tr.points {
             out.push_str(&format!(
-                "{},{},{},{:.4},{:.4},{:.1},{:.2}\n",
+                "{},{},{},{:.4},{:.4},{},{}",
                 tr.id,
                 tr.member,
                 p.time.iso_datetime(),
                 p.node.lat,
                 p.node.lon,
-                p.node.psl_pa,
-                p.node.wind_ms
+                csv_number(p.node.psl_pa, 1),
+                csv_number(p.node.wind_ms, 2),
             ));
+            if cols.vorticity {
+                out.push(',');
+                out.push_str(&if p.node.vorticity_s.is_finite() {
+                    format!("{:.4e}", p.node.vorticity_s)
+                } else {
+                    String::new()
+                });
+            }
+            out.push('\n');
         }
     }
     out
 }
 
 /// The tracks in StitchNodes' GFDL text format.
-pub fn tracks_stitchnodes(tracks: &[Track]) -> String {
+pub fn tracks_stitchnodes(tracks: &[Track], cols: NodeColumns) -> String {
     let mut out = String::new();
     for tr in tracks {
         let Some(first) = tr.points.first() else {
@@ -181,7 +243,7 @@ pub fn tracks_stitchnodes(tracks: &[Track]) -> String {
         for p in &tr.points {
             out.push_str(&format!(
                 "{}\t{}\t{}\t{}\t{}\n",
-                node_columns(&p.node),
+                node_columns(&p.node, cols),
                 p.time.year,
                 p.time.month,
                 p.time.day,
@@ -193,7 +255,7 @@ pub fn tracks_stitchnodes(tracks: &[Track]) -> String {
 }
 
 /// The candidates of every step in DetectNodes' text format.
-pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>]) -> String {
+pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>], cols: NodeColumns) -> String {
     let mut out = String::new();
     for (t, step) in times.iter().zip(nodes) {
         out.push_str(&format!(
@@ -205,7 +267,7 @@ pub fn nodes_detectnodes(times: &[CfDateTime], nodes: &[Vec<Node>]) -> String {
             hour(t)
         ));
         for n in step {
-            out.push_str(&node_columns(n));
+            out.push_str(&node_columns(n, cols));
             out.push('\n');
         }
     }
@@ -221,7 +283,8 @@ fn parse_iso(text: &str) -> Option<CfDateTime> {
 }
 
 /// Reads tracks written by [`tracks_csv`] (columns found by header name, extra columns
-/// ignored). `source` names the text in error messages.
+/// ignored; an empty `psl`, `wind` or `vorticity` is missing). `source` names the text in
+/// error messages.
 pub fn parse_tracks_csv(text: &str, source: &str) -> Result<Vec<Track>> {
     let bad = |line: usize, why: String| {
         Error::invalid("track file", format!("{source}, line {line}: {why}"))
@@ -251,6 +314,7 @@ pub fn parse_tracks_csv(text: &str, source: &str) -> Result<Vec<Track>> {
         find("psl")?,
         find("wind")?,
     ];
+    let vorticity_col = cols.iter().position(|c| *c == "vorticity");
     let mut tracks: Vec<Track> = Vec::new();
     for (n, line) in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -260,10 +324,16 @@ pub fn parse_tracks_csv(text: &str, source: &str) -> Result<Vec<Track>> {
                 format!("{} fields, the header has {}", f.len(), cols.len()),
             ));
         }
-        let num = |k: usize| -> Result<f64> {
-            f[idx[k]]
-                .parse::<f64>()
-                .map_err(|_| bad(n + 1, format!("'{}' is not a number", f[idx[k]])))
+        let parse = |text: &str| -> Result<f64> {
+            text.parse::<f64>()
+                .map_err(|_| bad(n + 1, format!("'{text}' is not a number")))
+        };
+        let num = |k: usize| parse(f[idx[k]]);
+        let optional = |col: usize| -> Result<f32> {
+            match f[col] {
+                "" => Ok(f32::NAN),
+                t => parse(t).map(|x| x as f32),
+            }
         };
         let id = num(0)? as usize;
         let member = num(1)? as i32;
@@ -280,8 +350,12 @@ pub fn parse_tracks_csv(text: &str, source: &str) -> Result<Vec<Track>> {
                 i: 0,
                 lat,
                 lon,
-                psl_pa: num(5)? as f32,
-                wind_ms: num(6)? as f32,
+                psl_pa: optional(idx[5])?,
+                wind_ms: optional(idx[6])?,
+                vorticity_s: match vorticity_col {
+                    Some(c) => optional(c)?,
+                    None => f32::NAN,
+                },
             },
         };
         match tracks.last_mut() {
@@ -308,6 +382,7 @@ mod tests {
             lon,
             psl_pa: psl,
             wind_ms: wind,
+            vorticity_s: f32::NAN,
         };
         vec![Track {
             id: 1,
@@ -327,7 +402,7 @@ mod tests {
 
     #[test]
     fn csv_round_trip() {
-        let text = tracks_csv(&sample());
+        let text = tracks_csv(&sample(), NodeColumns::WIND);
         assert_eq!(
             text.lines().nth(1).unwrap(),
             "1,2,2020-09-03T18:00:00,7.0000,82.5000,99650.0,17.25"
@@ -343,6 +418,35 @@ mod tests {
         assert_eq!(back[0].min_psl_pa(), 99_500.0);
     }
 
+    /// Pressure and vorticity without wind: an empty wind field, a `vorticity` column, both
+    /// read back (empty = missing).
+    #[test]
+    fn csv_without_wind_with_vorticity() {
+        let mut tr = sample();
+        for p in &mut tr[0].points {
+            p.node.wind_ms = f32::NAN;
+            p.node.vorticity_s = 7.5e-5;
+        }
+        let cols = NodeColumns {
+            wind: false,
+            vorticity: true,
+        };
+        let text = tracks_csv(&tr, cols);
+        assert!(text.starts_with(&format!("{CSV_HEADER},vorticity\n")));
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "1,2,2020-09-03T18:00:00,7.0000,82.5000,99650.0,,7.5000e-5"
+        );
+        let back = parse_tracks_csv(&text, "t.csv").unwrap();
+        assert!(back[0].points[0].node.wind_ms.is_nan());
+        assert_eq!(back[0].points[0].node.vorticity_s, 7.5e-5);
+        let sn = tracks_stitchnodes(&tr, cols);
+        let f: Vec<&str> = sn.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(f.len(), 10);
+        assert_eq!(f[5], "7.500000e-05");
+        assert_eq!(cols.in_fmt(), "lon,lat,psl,vo");
+    }
+
     #[test]
     fn csv_errors_name_the_line() {
         let e = parse_tracks_csv("track_id,member,time\n", "x.csv").unwrap_err();
@@ -355,7 +459,7 @@ mod tests {
     #[test]
     fn stitchnodes_and_detectnodes_layouts() {
         let tr = sample();
-        let text = tracks_stitchnodes(&tr);
+        let text = tracks_stitchnodes(&tr, NodeColumns::WIND);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "start\t2\t2020\t9\t3\t18");
         let f: Vec<&str> = lines[1].split_whitespace().collect();
@@ -366,7 +470,7 @@ mod tests {
         assert_eq!(c_exp(0.000_125), "1.250000e-04");
         assert_eq!(&f[6..], &["2020", "9", "3", "18"]);
         let times = [tr[0].points[0].time];
-        let dn = nodes_detectnodes(&times, &[vec![tr[0].points[0].node]]);
+        let dn = nodes_detectnodes(&times, &[vec![tr[0].points[0].node]], NodeColumns::WIND);
         assert!(dn.starts_with("2020\t9\t3\t1\t18\n\t7\t3\t82.500000\t7.000000\t"));
     }
 }

@@ -3,8 +3,9 @@
 //! # Algorithm (TempestExtremes `StitchNodes`, basic mode)
 //! 1. **Segments**: for every node at step `t`, look at the following steps `t + g`
 //!    (`g = 1, 2, …` while the time since `t` is at most [`StitchSpec::max_gap_hours`]); in the
-//!    first of them that has a node within [`StitchSpec::range_deg`] (great-circle) of it, the
-//!    *nearest* node there is its successor. Each node has at most one successor; two nodes may
+//!    first of them that has a node within [`StitchSpec::range_deg`] (great-circle, computed
+//!    as TE computes it from the printed positions, so ties at exactly the range go the same
+//!    way) of it, the *nearest* node there is its successor. Each node has at most one successor; two nodes may
 //!    share one.
 //! 2. **Paths**: for `t` in time order, every node at `t` that still has an unused outgoing
 //!    segment starts a path that follows successors until a node has none left; segments are
@@ -22,6 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::detect::Node;
+use super::nodefile::NodeColumns;
 use crate::error::{Error, Result};
 use crate::grid::great_circle;
 
@@ -37,6 +39,8 @@ pub enum Column {
     Psl,
     /// Largest wind speed near the centre (m/s).
     Wind,
+    /// Largest hemisphere-signed relative vorticity near the centre (s⁻¹).
+    Vorticity,
 }
 
 impl Column {
@@ -46,6 +50,7 @@ impl Column {
             Column::Lon => n.lon,
             Column::Psl => n.psl_pa as f64,
             Column::Wind => n.wind_ms as f64,
+            Column::Vorticity => n.vorticity_s as f64,
         }
     }
 
@@ -55,6 +60,16 @@ impl Column {
             Column::Lon => "lon",
             Column::Psl => "psl",
             Column::Wind => "wind",
+            Column::Vorticity => "vo",
+        }
+    }
+
+    /// Whether nodes with these output columns have this column.
+    pub fn present(self, cols: NodeColumns) -> bool {
+        match self {
+            Column::Wind => cols.wind,
+            Column::Vorticity => cols.vorticity,
+            _ => true,
         }
     }
 }
@@ -159,7 +174,12 @@ impl PathThreshold {
             "lon" => Column::Lon,
             "psl" | "slp" | "PSL" => Column::Psl,
             "wind" => Column::Wind,
-            c => return Err(bad(format!("unknown column '{c}' (lat, lon, psl, wind)"))),
+            "vo" | "vorticity" => Column::Vorticity,
+            c => {
+                return Err(bad(format!(
+                    "unknown column '{c}' (lat, lon, psl, wind, vo)"
+                )))
+            }
         };
         let op = match parts[1] {
             ">" => Comparison::Greater,
@@ -258,6 +278,33 @@ impl StitchSpec {
         }
     }
 
+    /// The TC settings for nodes with `cols`: [`StitchSpec::tempest_tc`] without the wind
+    /// filter when the fields had no wind (pressure-only or pressure + vorticity detection,
+    /// where the closed contour and the vorticity criterion carry the intensity test).
+    pub fn tempest_tc_for(step_hours: f64, cols: NodeColumns) -> Self {
+        let mut spec = StitchSpec::tempest_tc(step_hours);
+        spec.thresholds.retain(|t| t.column.present(cols));
+        spec
+    }
+
+    /// An error when a filter tests a column the nodes do not have.
+    pub fn check_columns(&self, cols: NodeColumns) -> Result<()> {
+        match self.thresholds.iter().find(|t| !t.column.present(cols)) {
+            Some(t) => Err(Error::invalid(
+                "track threshold",
+                format!(
+                    "'{t}' tests {}, but the fields have no {} variable: give one (--wind/--uas/--vas or --vorticity) or drop the filter",
+                    t.column.name(),
+                    match t.column {
+                        Column::Wind => "wind",
+                        _ => "vorticity",
+                    }
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.range_deg > 0.0 && self.range_deg < 180.0) {
             return Err(Error::invalid(
@@ -273,6 +320,30 @@ impl StitchSpec {
         }
         Ok(())
     }
+}
+
+/// The distance (degrees) StitchNodes compares with its range: of the positions as
+/// DetectNodes printed them (6 decimals), `DegToRad` as `x·π/180`, `acos` of the spherical law
+/// of cosines, `·180/π` — so a node exactly one range away (8° north on a 1° grid) is in or
+/// out as in TE, by the last bit.
+fn stitch_distance_deg(a: &Node, b: &Node) -> f64 {
+    use std::f64::consts::PI;
+    let printed = |x: f64| format!("{x:.6}").parse::<f64>().unwrap_or(x) * PI / 180.0;
+    let (lat1, lon1, lat2, lon2) = (
+        printed(a.lat),
+        printed(a.lon),
+        printed(b.lat),
+        printed(b.lon),
+    );
+    let x = lat1.sin() * lat2.sin() + lat1.cos() * lat2.cos() * (lon2 - lon1).cos();
+    let r = if x >= 1.0 {
+        0.0
+    } else if x <= -1.0 {
+        PI
+    } else {
+        x.acos()
+    };
+    r * 180.0 / PI
 }
 
 /// A track: the `(step, node index)` of each of its points, in time order.
@@ -302,7 +373,7 @@ pub fn stitch(times_hours: &[f64], nodes: &[Vec<Node>], spec: &StitchSpec) -> Re
     // 1. successor of every node
     let mut next: Vec<Vec<Option<(usize, usize)>>> =
         nodes.iter().map(|s| vec![None; s.len()]).collect();
-    let range_rad = spec.range_deg.to_radians();
+    let range_deg = spec.range_deg;
     for t in 0..nt {
         for (k, a) in nodes[t].iter().enumerate() {
             for u in t + 1..nt {
@@ -314,8 +385,8 @@ pub fn stitch(times_hours: &[f64], nodes: &[Vec<Node>], spec: &StitchSpec) -> Re
                     .enumerate()
                     .map(|(m, b)| (m, great_circle(a.lat, a.lon, b.lat, b.lon)))
                     .min_by(|x, y| x.1.total_cmp(&y.1));
-                if let Some((m, d)) = nearest {
-                    if d <= range_rad + 1e-12 {
+                if let Some((m, _)) = nearest {
+                    if stitch_distance_deg(a, &nodes[u][m]) <= range_deg {
                         next[t][k] = Some((u, m));
                         break;
                     }

@@ -1,7 +1,11 @@
-//! Fields of tropical-cyclone detection read from a NetCDF file: sea-level pressure, the
-//! near-surface wind (speed or components) and optionally the 300–500 hPa thickness,
-//! converted to Pa, m/s and m² s⁻² (with a plausibility check of each), and split into one time
-//! series per member (and start date, for forecasts).
+//! Fields of tropical-cyclone detection read from NetCDF files: sea-level pressure and, each
+//! optional, the near-surface wind (speed or components), the 850 hPa relative vorticity and
+//! the 300–500 hPa thickness, converted to Pa, m/s, s⁻¹ and m² s⁻² (with a plausibility check
+//! of each), and split into one time series per member (and start date, for forecasts).
+//!
+//! One run may come as several files holding different variables on the same times and grid
+//! (ERA5's `msl.nc` and `vo850.nc`): TempestExtremes' `--in_data "a.nc;b.nc"`, written the same
+//! way here ([`run_files`]); each variable is taken from the first file that has it.
 //!
 //! Variables are found by the names ERA5, CMIP/CMOR, CESM and GRIB conversions use unless they
 //! are named ([`FieldNames`]). Series must be daily or sub-daily: TempestExtremes' criteria are
@@ -15,7 +19,7 @@ use super::vars::{pick, read_raw, to_units};
 use crate::calendar::CfDateTime;
 use crate::cube::{BBox, CubeKind, LeadUnit, Spatial};
 use crate::cyclone::detect::wind_speed;
-use crate::cyclone::{Node, NodeGrid};
+use crate::cyclone::{Node, NodeColumns, NodeGrid, SeriesFields};
 use crate::error::{Context, Error, Result};
 use crate::units::{geopotential_to_m2_s2, pressure_to_pa, speed_to_m_s};
 use crate::Cube;
@@ -34,8 +38,25 @@ pub struct FieldNames {
     /// Z(300 hPa) − Z(500 hPa) thickness (geopotential in m² s⁻², or height in m): turns the
     /// warm-core test on.
     pub thickness: Option<String>,
+    /// Relative vorticity (s⁻¹; the 850 hPa level of a variable on pressure levels): turns
+    /// the vorticity criterion on.
+    pub vorticity: Option<String>,
     /// Only this box.
     pub bbox: Option<BBox>,
+}
+
+/// The files of one run: `a.nc;b.nc` (TempestExtremes' `--in_data` syntax) is one run whose
+/// variables are split over two files.
+pub fn run_files(input: &Path) -> Vec<std::path::PathBuf> {
+    let text = input.to_string_lossy();
+    if text.contains(';') {
+        text.split(';')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| std::path::PathBuf::from(p.trim()))
+            .collect()
+    } else {
+        vec![input.to_path_buf()]
+    }
 }
 
 /// One member's time series in the fields of a file: a member of an observed-style series
@@ -53,25 +74,31 @@ pub struct Series {
     pub member: usize,
 }
 
-/// The fields of one file, converted to Pa, m/s and m² s⁻².
+/// The fields of one run, converted to Pa, m/s, s⁻¹ and m² s⁻².
 pub struct Fields {
     /// Sea-level pressure (Pa).
     pub psl: Cube,
-    /// Near-surface wind speed (m/s).
-    pub wind: Cube,
+    /// Near-surface wind speed (m/s), when the files have a wind.
+    pub wind: Option<Cube>,
     /// Z(300 hPa) − Z(500 hPa) (m² s⁻²), for the warm-core test.
     pub thickness: Option<Cube>,
-    /// Index in the file of each grid latitude and longitude (the reader orders latitudes
-    /// south to north and longitudes from −180°), for TE's `i j` columns.
-    pub file_index: (Vec<usize>, Vec<usize>),
+    /// Relative vorticity (s⁻¹), for the vorticity criterion.
+    pub vorticity: Option<Cube>,
 }
 
 impl Fields {
+    /// The output columns of nodes detected on these fields.
+    pub fn columns(&self) -> NodeColumns {
+        NodeColumns {
+            wind: self.wind.is_some(),
+            vorticity: self.vorticity.is_some(),
+        }
+    }
+
     /// Nodes with `i`, `j` as indices of the file's longitude and latitude.
-    pub fn to_file_indices(&self, mut nodes: Vec<Vec<Node>>) -> Vec<Vec<Node>> {
+    pub fn to_file_indices(grid: &NodeGrid, mut nodes: Vec<Vec<Node>>) -> Vec<Vec<Node>> {
         for n in nodes.iter_mut().flatten() {
-            n.j = self.file_index.0[n.j];
-            n.i = self.file_index.1[n.i];
+            (n.j, n.i) = grid.file_index((n.j, n.i));
         }
         nodes
     }
@@ -117,6 +144,61 @@ impl Series {
             Some(i) => c.values.slice(s![i, self.member, .., .., ..]),
         }
     }
+
+    /// This series' views of every field.
+    pub fn fields<'a>(&self, f: &'a Fields) -> SeriesFields<'a> {
+        SeriesFields {
+            psl_pa: self.view(&f.psl),
+            wind_ms: f.wind.as_ref().map(|c| self.view(c)),
+            thickness: f.thickness.as_ref().map(|c| self.view(c)),
+            vorticity_s: f.vorticity.as_ref().map(|c| self.view(c)),
+        }
+    }
+}
+
+/// The first of `files` holding one of `names` (or the given name), and the name.
+fn pick_in(
+    files: &[std::path::PathBuf],
+    given: Option<&str>,
+    names: &[&str],
+) -> Result<Option<(std::path::PathBuf, String)>> {
+    for f in files {
+        match given {
+            Some(g) => {
+                if super::inspect::data_variable_names(f)?
+                    .iter()
+                    .any(|v| v == g)
+                {
+                    return Ok(Some((f.clone(), g.to_string())));
+                }
+            }
+            None => {
+                if let Some(n) = pick(f, None, names)? {
+                    return Ok(Some((f.clone(), n)));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// `files` joined for messages.
+fn files_label(files: &[std::path::PathBuf]) -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(";"),
+    )
+}
+
+/// A named variable that none of the files has.
+fn not_found(files: &[std::path::PathBuf], name: &str, flag: &str) -> Error {
+    Error::AmbiguousVariable {
+        path: files_label(files),
+        reason: format!("no variable '{name}' (given with {flag}) in any of the run's files"),
+    }
 }
 
 /// Median spacing of the times (hours).
@@ -129,19 +211,28 @@ pub fn step_hours(hours: &[f64]) -> f64 {
     d[d.len() / 2]
 }
 
-/// Reads the fields of one file and splits them into member series.
-pub fn read_series(path: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, NodeGrid)> {
+/// Reads the fields of one run (one file, or the files of [`run_files`]) and splits them into
+/// member series.
+pub fn read_series(input: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, NodeGrid)> {
+    let files = run_files(input);
     let bbox = a.bbox;
-    let psl_name = pick(
-        path,
+    let (psl_path, psl_name) = match pick_in(
+        &files,
         a.psl.as_deref(),
         &["psl", "msl", "mslp", "slp", "prmsl", "PSL"],
-    )?
-    .ok_or_else(|| Error::AmbiguousVariable {
-        path: path.to_path_buf(),
-        reason: "no sea-level pressure (psl, msl, mslp, slp, prmsl, PSL); name it with --psl"
-            .into(),
-    })?;
+    )? {
+        Some(found) => found,
+        None => return Err(match &a.psl {
+            Some(n) => not_found(&files, n, "--psl"),
+            None => Error::AmbiguousVariable {
+                path: files_label(&files),
+                reason:
+                    "no sea-level pressure (psl, msl, mslp, slp, prmsl, PSL); name it with --psl"
+                        .into(),
+            },
+        }),
+    };
+    let path = psl_path.as_path();
     let psl = to_units(
         read_raw(path, &psl_name, bbox.as_ref(), None)?,
         path,
@@ -170,43 +261,71 @@ pub fn read_series(path: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, 
     }
     let speed_names = ["sfcWind", "wspd", "ws10", "si10"];
     let wind = match (&a.wind, &a.uas, &a.vas) {
-        (Some(w), _, _) => read_speed(path, w, bbox.as_ref())?,
-        (None, Some(u), Some(v)) => read_components(path, u, v, bbox.as_ref())?,
+        (Some(w), _, _) => {
+            let (f, w) =
+                pick_in(&files, Some(w), &[])?.ok_or_else(|| not_found(&files, w, "--wind"))?;
+            Some(read_speed(&f, &w, bbox.as_ref())?)
+        }
+        (None, Some(u), Some(v)) => {
+            let (fu, u) =
+                pick_in(&files, Some(u), &[])?.ok_or_else(|| not_found(&files, u, "--uas"))?;
+            let (fv, v) =
+                pick_in(&files, Some(v), &[])?.ok_or_else(|| not_found(&files, v, "--vas"))?;
+            Some(read_components((&fu, &u), (&fv, &v), bbox.as_ref())?)
+        }
         _ => {
-            let u = pick(path, None, &["uas", "u10", "UBOT"])?;
-            let v = pick(path, None, &["vas", "v10", "VBOT"])?;
-            match (u, v, pick(path, None, &speed_names)?) {
-                (Some(u), Some(v), _) => read_components(path, &u, &v, bbox.as_ref())?,
-                (_, _, Some(w)) => read_speed(path, &w, bbox.as_ref())?,
-                _ => return Err(Error::AmbiguousVariable {
-                    path: path.to_path_buf(),
-                    reason: "no near-surface wind (uas/vas, u10/v10, UBOT/VBOT or sfcWind, wspd, ws10); name it with --wind or --uas/--vas".into(),
-                }),
+            let u = pick_in(&files, None, &["uas", "u10", "UBOT"])?;
+            let v = pick_in(&files, None, &["vas", "v10", "VBOT"])?;
+            match (u, v, pick_in(&files, None, &speed_names)?) {
+                (Some((fu, u)), Some((fv, v)), _) => {
+                    Some(read_components((&fu, &u), (&fv, &v), bbox.as_ref())?)
+                }
+                (_, _, Some((f, w))) => Some(read_speed(&f, &w, bbox.as_ref())?),
+                // pressure-only detection: wind is an output, not a criterion
+                _ => None,
             }
         }
     };
     let thickness = match &a.thickness {
-        Some(t) => Some(to_units(
-            read_raw(path, t, bbox.as_ref(), None)?,
-            path,
-            geopotential_to_m2_s2,
-            "m2 s-2",
-            (20_000.0, 60_000.0),
-        )?),
+        Some(t) => {
+            let (f, t) = pick_in(&files, Some(t), &[])?
+                .ok_or_else(|| not_found(&files, t, "--thickness"))?;
+            Some(to_units(
+                read_raw(&f, &t, bbox.as_ref(), None)?,
+                &f,
+                geopotential_to_m2_s2,
+                "m2 s-2",
+                (20_000.0, 60_000.0),
+            )?)
+        }
         None => None,
     };
-    for (what, c) in [("wind", Some(&wind)), ("thickness", thickness.as_ref())] {
+    let vorticity = match &a.vorticity {
+        Some(v) => {
+            let (f, v) = pick_in(&files, Some(v), &[])?
+                .ok_or_else(|| not_found(&files, v, "--vorticity"))?;
+            Some(read_vorticity(&f, &v, bbox.as_ref())?)
+        }
+        None => None,
+    };
+    for (what, c) in [
+        ("wind", wind.as_ref()),
+        ("thickness", thickness.as_ref()),
+        ("vorticity", vorticity.as_ref()),
+    ] {
         if let Some(c) = c {
             if c.values.dim() != psl.values.dim()
                 || !c.coords.spatial.same_grid(&psl.coords.spatial)
+                || c.coords.init != psl.coords.init
             {
                 return Err(Error::Grid {
-                    path: path.to_path_buf(),
+                    path: files_label(&files),
                     variable: c.meta.variable.clone(),
                     reason: format!(
-                        "the {what} is not on the sea-level pressure's times and grid ({:?} vs {:?})",
+                        "the {what} is not on the sea-level pressure's times and grid ({:?} vs {:?}{})",
                         c.values.dim(),
-                        psl.values.dim()
+                        psl.values.dim(),
+                        if c.values.dim() == psl.values.dim() { ", other times" } else { "" }
                     ),
                 });
             }
@@ -295,22 +414,68 @@ pub fn read_series(path: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, 
             });
         }
     }
-    let grid = NodeGrid::new(lat, lon).with_context(|| path.display().to_string())?;
-    let file_index = (
-        file_order(path, &psl_name, 1, lat),
-        file_order(path, &psl_name, 0, lon),
-    );
+    let grid = NodeGrid::new(lat, lon)
+        .and_then(|g| {
+            g.with_file_order(
+                file_order(path, &psl_name, 1, lat),
+                file_order(path, &psl_name, 0, lon),
+            )
+        })
+        .with_context(|| path.display().to_string())?;
     Ok((
         Fields {
             psl,
             wind,
             thickness,
-            file_index,
+            vorticity,
         },
         out,
         grid,
     ))
 }
+
+/// Relative vorticity in s⁻¹: the 850 hPa level of a variable on several pressure levels
+/// (its only level otherwise), checked to be a vorticity (typical magnitudes 10⁻⁶–10⁻³ s⁻¹).
+fn read_vorticity(path: &Path, var: &str, bbox: Option<&BBox>) -> Result<Cube> {
+    let levels = super::pressure_levels(path, Some(var))?;
+    let level = (levels.len() > 1).then_some(VORTICITY_LEVEL_HPA);
+    let c = read_raw(path, var, bbox, level)?;
+    let factor = |u: &str| match u.trim() {
+        "s-1" | "s**-1" | "1/s" | "s^-1" | "/s" | "1 s-1" => Some(1.0),
+        "1e-5 s-1" | "10**-5 s**-1" | "1e-5/s" => Some(1e-5),
+        _ => None,
+    };
+    // the median |ζ| of a field is ~10⁻⁵ s⁻¹; a field in 10⁻⁵ s⁻¹ stamped s-1 is ~1
+    let mut c = to_units(c, path, factor, "s-1", (-1e-3, 1e-3))?;
+    let stride = (c.values.len() / 100_000).max(1);
+    let mut mag: Vec<f32> = c
+        .values
+        .iter()
+        .step_by(stride)
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .collect();
+    if !mag.is_empty() {
+        let k = mag.len() / 2;
+        let median = *mag.select_nth_unstable_by(k, f32::total_cmp).1;
+        if median.is_nan() || median >= 1e-3 {
+            return Err(Error::Units {
+                path: path.to_path_buf(),
+                variable: var.to_string(),
+                reason: format!(
+                    "median |vorticity| {median:e} in '{}' is not a relative vorticity in s-1 (typically 1e-5)",
+                    c.meta.units
+                ),
+            });
+        }
+    }
+    c.meta.units = "s-1".into();
+    Ok(c)
+}
+
+/// The level of the vorticity criterion (hPa): TempestExtremes' and Hodges' TC vorticity is
+/// that of 850 hPa, above the boundary layer and below the outflow.
+pub const VORTICITY_LEVEL_HPA: f64 = 850.0;
 
 fn read_speed(path: &Path, var: &str, bbox: Option<&BBox>) -> Result<Cube> {
     to_units(
@@ -322,24 +487,28 @@ fn read_speed(path: &Path, var: &str, bbox: Option<&BBox>) -> Result<Cube> {
     )
 }
 
-fn read_components(path: &Path, u: &str, v: &str, bbox: Option<&BBox>) -> Result<Cube> {
+fn read_components(
+    (path_u, u): (&Path, &str),
+    (path_v, v): (&Path, &str),
+    bbox: Option<&BBox>,
+) -> Result<Cube> {
     let cu = to_units(
-        read_raw(path, u, bbox, None)?,
-        path,
+        read_raw(path_u, u, bbox, None)?,
+        path_u,
         speed_to_m_s,
         "m s-1",
         (-60.0, 60.0),
     )?;
     let cv = to_units(
-        read_raw(path, v, bbox, None)?,
-        path,
+        read_raw(path_v, v, bbox, None)?,
+        path_v,
         speed_to_m_s,
         "m s-1",
         (-60.0, 60.0),
     )?;
     if cu.values.dim() != cv.values.dim() {
         return Err(Error::Grid {
-            path: path.to_path_buf(),
+            path: path_v.to_path_buf(),
             variable: v.to_string(),
             reason: format!(
                 "wind components '{u}' {:?} and '{v}' {:?} differ in shape",

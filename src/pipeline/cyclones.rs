@@ -25,11 +25,11 @@ use crate::cyclone::genesis_outlook::{
 use crate::cyclone::nodefile::nodes_detectnodes;
 use crate::cyclone::{
     build_tracks, detect_series, parse_tracks_csv, stitch, tracks_csv, DetectSpec, Node,
-    PathThreshold, StitchSpec, Track,
+    NodeColumns, PathThreshold, StitchSpec, Track,
 };
 use crate::error::{Context, Error, Result};
 use crate::grid::Countries;
-use crate::io::cyclone_fields::{read_series, step_hours, FieldNames, Series};
+use crate::io::cyclone_fields::{read_series, step_hours, FieldNames, Fields, Series};
 use crate::io::products::cyclones::{write_genesis_outlook, write_track_density, TrackDensity};
 use crate::io::vars::{pick, read_raw, read_var, to_units};
 use crate::io::{pressure_levels, write_text_atomic, ReadOptions};
@@ -95,10 +95,10 @@ pub fn detect_nodes(
 ) -> Result<(String, usize)> {
     let mut text = String::new();
     let mut count = 0;
-    for_each_series(settings, inputs, progress, |s, member, nodes| {
+    for_each_series(settings, inputs, progress, |s, member, nodes, cols| {
         count += nodes.iter().map(Vec::len).sum::<usize>();
         text.push_str(&format!("# member {member} ({})\n", s.label));
-        text.push_str(&nodes_detectnodes(&s.times, &nodes));
+        text.push_str(&nodes_detectnodes(&s.times, &nodes, cols));
         Ok(())
     })?;
     Ok((text, count))
@@ -116,6 +116,8 @@ pub struct TrackedSet {
     pub nodes: usize,
     /// The path filters used.
     pub filters: String,
+    /// The nodes' output columns (wind, vorticity: the fields the inputs had).
+    pub columns: NodeColumns,
 }
 
 /// Detects and tracks the storms of every member run of `inputs`.
@@ -131,17 +133,29 @@ pub fn track_inputs(
         step_hours: 6.0,
         nodes: 0,
         filters: String::new(),
+        columns: NodeColumns::default(),
     };
     let mut steps = Vec::new();
-    for_each_series(settings, inputs, progress, |s, member, nodes| {
+    let mut seen_columns: Option<NodeColumns> = None;
+    for_each_series(settings, inputs, progress, |s, member, nodes, cols| {
         let dt = step_hours(&s.hours);
         steps.push(dt);
-        let mut spec = StitchSpec::tempest_tc(dt);
+        let mut spec = StitchSpec::tempest_tc_for(dt, cols);
         spec.range_deg = stitch_args.range_deg;
         spec.min_duration_hours = stitch_args.min_duration_hours;
         spec.max_gap_hours = stitch_args.max_gap_hours;
         if let Some(t) = &stitch_args.thresholds {
             spec.thresholds = t.clone();
+        }
+        spec.check_columns(cols).with_context(|| s.label.clone())?;
+        if *seen_columns.get_or_insert(cols) != cols {
+            return Err(Error::mismatch(
+                "cyclone fields",
+                format!(
+                    "{} has other fields (wind: {}, vorticity: {}) than the runs before it: give every run the same variables",
+                    s.label, cols.wind, cols.vorticity
+                ),
+            ));
         }
         set.nodes += nodes.iter().map(Vec::len).sum::<usize>();
         let paths = stitch(&s.hours, &nodes, &spec)?;
@@ -161,6 +175,7 @@ pub fn track_inputs(
         }
         Ok(())
     })?;
+    set.columns = seen_columns.unwrap_or_default();
     if !steps.is_empty() {
         steps.sort_by(f64::total_cmp);
         set.step_hours = steps[steps.len() / 2];
@@ -169,12 +184,12 @@ pub fn track_inputs(
 }
 
 /// Runs detection over every series of every input, calling `each` with the series, its
-/// member number (counted over the files in order) and its nodes.
+/// member number (counted over the files in order), its nodes and their output columns.
 fn for_each_series(
     settings: &TrackSettings,
     inputs: &[PathBuf],
     bars: &dyn Progress,
-    mut each: impl FnMut(&Series, i32, Vec<Vec<Node>>) -> Result<()>,
+    mut each: impl FnMut(&Series, i32, Vec<Vec<Node>>, NodeColumns) -> Result<()>,
 ) -> Result<()> {
     let spec = &settings.detect;
     spec.validate()?;
@@ -183,14 +198,13 @@ fn for_each_series(
         let (fields, series, grid) = read_series(path, &settings.fields)?;
         bars.start("detect", series.len() as u64);
         for s in &series {
-            let nodes = detect_series(
-                &grid,
-                s.view(&fields.psl),
-                s.view(&fields.wind),
-                fields.thickness.as_ref().map(|t| s.view(t)),
-                spec,
+            let nodes = detect_series(&grid, s.fields(&fields), spec)?;
+            each(
+                s,
+                member,
+                Fields::to_file_indices(&grid, nodes),
+                fields.columns(),
             )?;
-            each(s, member, fields.to_file_indices(nodes))?;
             member += 1;
             bars.advance(1);
         }
@@ -391,8 +405,14 @@ pub fn activity_products(
         },
     )?;
 
-    write_text_atomic(a.out.join("forecast_tracks.csv"), &tracks_csv(&fc.tracks))?;
-    write_text_atomic(a.out.join("hindcast_tracks.csv"), &tracks_csv(&hc.tracks))?;
+    write_text_atomic(
+        a.out.join("forecast_tracks.csv"),
+        &tracks_csv(&fc.tracks, fc.columns),
+    )?;
+    write_text_atomic(
+        a.out.join("hindcast_tracks.csv"),
+        &tracks_csv(&hc.tracks, hc.columns),
+    )?;
     let json = serde_json::json!({
         "season": label,
         "forecast_member_seasons": fc_seasons.len(),

@@ -259,8 +259,27 @@ fn bad_inputs_are_named_and_leave_no_output() {
         &[("units", A::T("Pa"))],
     );
     drop(nc);
-    let e = run(&daily, &[]);
-    assert!(e.contains("no near-surface wind"), "{e}");
+    // pressure alone is enough to detect, but a wind filter needs a wind
+    let e = run(&daily, &["--threshold", "wind,>=,10,3"]);
+    assert!(
+        e.contains("tests wind") && e.contains("no wind variable"),
+        "{e}"
+    );
+    // a named variable that is not there
+    let e = run(&daily, &["--vorticity", "vo"]);
+    assert!(
+        e.contains("no variable 'vo' (given with --vorticity)") && e.contains("daily.nc"),
+        "{e}"
+    );
+    let o = s2s(&[
+        "cyclones",
+        "track",
+        daily.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&out).unwrap();
     // no pressure
     let tas = d.join("tas.nc");
     plain_obs(&tas, "tas", "K", 3, |_, _, _| 300.0);
@@ -316,6 +335,107 @@ fn same_output_as_tempestextremes() {
     assert!(
         ours == te,
         "StitchNodes output differs from TempestExtremes'"
+    );
+}
+
+/// The `s2s cyclones detect` text without its `# member` comment lines.
+fn without_member_lines(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Real ERA5 fields (January 2026, pressure in one file, 850 hPa vorticity on a pressure-level
+/// dimension in another, latitudes north to south, int64 seconds): detection with the
+/// vorticity criterion and a latitude band, tracking, and pressure-only detection equal
+/// TempestExtremes' output byte for byte (data/real/cyclones/SOURCE.md); the season's strong
+/// lows are tracks and no track leaves 40°S–40°N.
+#[test]
+fn era5_january_same_as_tempestextremes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = crate::common::real("cyclones");
+    let msl = data.join("era5_msl_2026-01_2.5x2.5.nc");
+    let run = format!(
+        "{};{}",
+        msl.display(),
+        data.join("era5_vo850_2026-01_2.5x2.5.nc").display()
+    );
+    let band = ["--min-lat", "-40", "--max-lat", "40"];
+    let nodes = d.join("nodes.txt");
+    let mut args = vec!["cyclones", "detect", "--vorticity", "vo"];
+    args.extend(band);
+    args.extend([run.as_str(), "--out", nodes.to_str().unwrap()]);
+    let o = s2s(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let te = std::fs::read_to_string(data.join("te_detectnodes_era5_2026-01.txt")).unwrap();
+    assert!(
+        without_member_lines(&nodes) == te,
+        "DetectNodes output (vorticity) differs from TempestExtremes'"
+    );
+
+    let (gfdl, csv) = (d.join("tracks.txt"), d.join("tracks.csv"));
+    let mut args = vec!["cyclones", "track", "--vorticity", "vo"];
+    args.extend(band);
+    args.extend([
+        run.as_str(),
+        "--stitchnodes",
+        gfdl.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let o = s2s(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let te = std::fs::read_to_string(data.join("te_stitchnodes_era5_2026-01.txt")).unwrap();
+    assert!(
+        std::fs::read_to_string(&gfdl).unwrap() == te,
+        "StitchNodes output differs from TempestExtremes'"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("track_id,member,time,lat,lon,psl,wind,vorticity\n"));
+    let tracks = parse_tracks_csv(&text, "tracks.csv").unwrap();
+    assert_eq!(tracks.len(), 11);
+    assert!(tracks
+        .iter()
+        .flat_map(|t| &t.points)
+        .all(|p| p.node.lat.abs() <= 40.0
+            && p.node.wind_ms.is_nan()
+            && p.node.vorticity_s >= 5e-5));
+    // the strong lows of the shared SOURCE.md: (date, lat range, lon range)
+    for (day, (s, n), (w, e)) in [
+        ("2026-01-06", (-17.5, -10.0), (92.5, 97.5)), // SE Indian Ocean
+        ("2026-01-14", (-20.0, -15.0), (72.5, 77.5)), // SW Indian Ocean
+        ("2026-01-17", (10.0, 17.5), (125.0, 132.5)), // east of the Philippines
+    ] {
+        assert!(
+            tracks.iter().any(|t| t.points.iter().any(|p| {
+                p.time.iso_datetime().starts_with(day)
+                    && (s..=n).contains(&p.node.lat)
+                    && (w..=e).contains(&p.node.lon)
+            })),
+            "no track near {s}..{n}N {w}..{e}E on {day}"
+        );
+    }
+
+    // pressure alone: no wind, no vorticity needed
+    let mut args = vec!["cyclones", "detect"];
+    args.extend(band);
+    args.extend([
+        msl.to_str().unwrap(),
+        "--out",
+        nodes.to_str().unwrap(),
+        "-O",
+    ]);
+    let o = s2s(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let te =
+        std::fs::read_to_string(data.join("te_detectnodes_era5_2026-01_msl_only.txt")).unwrap();
+    assert!(
+        without_member_lines(&nodes) == te,
+        "DetectNodes output (pressure only) differs from TempestExtremes'"
     );
 }
 
