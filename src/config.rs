@@ -736,13 +736,22 @@ pub struct CyclonesConfig {
     /// Basin keys (`nio`, `arb`, `bob`, `wnp`, `scs`, `sio`); default all.
     #[serde(default = "default_basins")]
     pub basins: Vec<String>,
-    /// Observed (best-track) storms in the tracks CSV layout, to calibrate counts.
+    /// Observed (best-track) storms: IBTrACS v04 (NetCDF or CSV) or the tracks CSV layout —
+    /// the observed climatology of the basins and the calibration of counts.
     pub observed_tracks: Option<PathBuf>,
     /// Years `[first, last]` the observed tracks cover.
     pub observed_years: Option<(i32, i32)>,
+    /// Whose winds in IBTrACS: `wmo` (the basin's RSMC), `usa`, or a regional agency
+    /// (`newdelhi`, `tokyo`, …).
+    #[serde(default = "default_observed_agency")]
+    pub observed_agency: String,
     /// Box size (degrees) of the track-density maps.
     #[serde(default = "default_density_deg")]
     pub density_deg: f64,
+}
+
+fn default_observed_agency() -> String {
+    "wmo".into()
 }
 
 fn default_basins() -> Vec<String> {
@@ -947,6 +956,9 @@ impl OutlookConfig {
                     "cyclones.observed_tracks",
                     "observed_tracks and observed_years go together".into(),
                 );
+            }
+            if let Err(e) = crate::cyclone::agency::Agency::parse(&c.observed_agency) {
+                return bad("cyclones.observed_agency", e.to_string());
             }
             if c.density_deg.is_nan() || c.density_deg <= 0.0 {
                 return bad(

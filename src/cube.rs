@@ -727,6 +727,10 @@ pub struct Meta {
     /// target period it is matched with.
     #[serde(default)]
     pub provisional_divisor: Option<ProvisionalDivisor>,
+    /// When only some time steps (starts) were read ([`crate::io::ReadOptions::time_steps`]):
+    /// how many the file has, so a reader going through it block by block knows its end.
+    #[serde(default)]
+    pub source_time_steps: Option<usize>,
 }
 
 /// The stand-in period length of [`Meta::provisional_divisor`].
@@ -770,6 +774,7 @@ impl Meta {
             attributes: BTreeMap::new(),
             season: None,
             provisional_divisor: None,
+            source_time_steps: None,
         }
     }
 }

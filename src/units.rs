@@ -330,13 +330,16 @@ pub fn pressure_to_pa(units: &str) -> Option<f64> {
     })
 }
 
+/// Metres per second in one knot (one nautical mile, 1852 m, per hour).
+pub const M_S_PER_KNOT: f64 = 1852.0 / 3600.0;
+
 /// Factor from `units` to m/s (`m s-1`, `m/s`, `km/h`, `knots`); `None` for anything else.
 pub fn speed_to_m_s(units: &str) -> Option<f64> {
     Some(match normalise(units).as_str() {
         "m s-1" | "meter second-1" | "meters second-1" | "metre second-1" | "mps" => 1.0,
         "cm s-1" => 0.01,
         "km h-1" | "km hr-1" | "kph" => 1.0 / 3.6,
-        "knot" | "knots" | "kt" | "kts" | "kn" => 1852.0 / 3600.0,
+        "knot" | "knots" | "kt" | "kts" | "kn" => M_S_PER_KNOT,
         _ => return None,
     })
 }

@@ -897,6 +897,54 @@ pub fn genesis_markdown(
     md
 }
 
+/// The observed climatology of the basins from best tracks (`source` the file name, `agency`
+/// whose winds): storms per season and per month, ACE, and landfalls by country.
+pub fn observed_climatology_markdown(
+    climate: &[crate::cyclone::activity::ObservedClimatology],
+    source: &str,
+    agency: &str,
+) -> String {
+    let Some(first) = climate.first() else {
+        return String::new();
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (y0, y1) = first.years;
+    let mut md = format!(
+        "\n### Observed climatology, {} {y0}–{y1}\n\nStorms reaching 34 kt ({agency} winds) in `{source}`, by genesis basin and month; ACE from 6-hourly synoptic points.\n\n| basin | storms per season | per year | by month | ACE (10⁴ kt²) | landfalls (storms) |\n|---|---|---|---|---|---|\n",
+        first.season
+    );
+    for c in climate {
+        let per_year = c
+            .counts
+            .iter()
+            .map(|(y, n)| format!("{y}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let by_month = c
+            .month_mean_counts
+            .iter()
+            .map(|(m, n)| format!("{} {n:.1}", MONTHS[(*m as usize).clamp(1, 12) - 1]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let landfall = if c.landfall_storms.is_empty() {
+            "none".to_string()
+        } else {
+            c.landfall_storms
+                .iter()
+                .map(|(n, k)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        md.push_str(&format!(
+            "| {} | {:.1} | {per_year} | {by_month} | {:.1} | {landfall} |\n",
+            c.basin_name, c.count_mean, c.ace_mean
+        ));
+    }
+    md
+}
+
 /// The seasonal cyclone activity outlook as a Markdown section: a table per basin and key
 /// messages (a category is named "most likely" from the probability `most_likely_from`).
 pub fn cyclone_activity_markdown(

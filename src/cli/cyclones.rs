@@ -7,15 +7,19 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Subcommand};
+use s2s_ensemble::calendar::CfDateTime;
 use s2s_ensemble::cube::BBox;
+use s2s_ensemble::cyclone::validate::{validation_csv, MatchSpec};
 use s2s_ensemble::cyclone::{tracks_csv, tracks_stitchnodes, DetectSpec, VorticityThreshold};
 use s2s_ensemble::io::cyclone_fields::FieldNames;
+use s2s_ensemble::io::ibtracs::Agency;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::pipeline::cyclones::{
-    cyclone_outlook, detect_nodes, gpi_job, track_inputs, ActivityPlan, StitchSettings,
-    TrackSettings,
+    cyclone_outlook, detect_nodes, gpi_job, track_inputs, validate_job, ActivityPlan,
+    StitchSettings, TrackSettings, ValidationPlan,
 };
 use s2s_ensemble::pipeline::load_countries;
+use s2s_ensemble::pipeline::policy;
 
 use super::{parse_years, Globals};
 
@@ -40,6 +44,13 @@ pub enum CyclonesCommand {
         after_help = "Examples:\n  s2s cyclones outlook --forecast fc_2020.nc --hindcast hc_1993.nc,hc_1994.nc,hc_1995.nc --season 9-11 --out tc/\n  s2s cyclones outlook --forecast fc.nc --hindcast hc/*.nc --season 10-12 --basins bob,arb --obs-tracks ibtracs_nio.csv --obs-years 1993-2016 --out tc/"
     )]
     Outlook(OutlookArgs),
+    /// Detected tracks against observed best tracks (IBTrACS NetCDF or CSV): probability of
+    /// detection, false-alarm ratio, position error and intensity bias per basin, as CSV and
+    /// JSON.
+    #[command(
+        after_help = "Examples:\n  s2s cyclones validate --tracks tracks.csv --best-track IBTrACS.WP.v04r01.nc --out validation.csv\n  s2s cyclones validate --tracks tracks.csv --best-track ibtracs.NI.list.v04r01.csv --agency newdelhi --max-dist-km 500 --out nio.csv"
+    )]
+    Validate(ValidateArgs),
     /// Potential intensity (Bister & Emanuel 2002) and the Emanuel–Nolan genesis potential
     /// index from mean fields on pressure levels (SST, sea-level pressure, temperature,
     /// humidity, winds): the cyclone product for models without daily fields.
@@ -219,7 +230,91 @@ pub fn run(cmd: &CyclonesCommand, g: &Globals) -> anyhow::Result<ExitCode> {
         CyclonesCommand::Track(a) => track(a, g),
         CyclonesCommand::Outlook(a) => outlook(a, g),
         CyclonesCommand::Gpi(a) => gpi(a, g),
+        CyclonesCommand::Validate(a) => validate(a, g),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Detected tracks: the tracks CSV of `s2s cyclones track` (or an IBTrACS file).
+    #[arg(long, value_name = "FILE")]
+    tracks: PathBuf,
+    /// Observed best tracks: IBTrACS v04 NetCDF or CSV (with its units line).
+    #[arg(long, value_name = "FILE")]
+    best_track: PathBuf,
+    /// Whose winds and pressures: wmo (the basin's RSMC), usa, or tokyo, newdelhi, cma, hko,
+    /// kma, reunion, bom, nadi, wellington.
+    #[arg(long, default_value = "wmo", value_name = "AGENCY")]
+    agency: String,
+    /// Largest distance (km) at which a detected and an observed point pair.
+    #[arg(long, default_value_t = MatchSpec::default().max_distance_km, value_name = "KM")]
+    max_dist_km: f64,
+    /// Largest time difference (hours) at which they pair.
+    #[arg(long, default_value_t = MatchSpec::default().max_time_hours, value_name = "HOURS")]
+    max_hours: f64,
+    /// Fewest pairing points for a detected track to match a storm.
+    #[arg(long, default_value_t = MatchSpec::default().min_pairs, value_name = "N")]
+    min_pairs: usize,
+    /// Observed storms count when their wind reaches this (knots; 34 = tropical storm).
+    #[arg(long, default_value_t = policy::OBSERVED_STORM_MIN_WIND_KT, value_name = "KT")]
+    min_wind_kt: f64,
+    /// Only observed storms with a point in `START,END` (dates) count; default: the span of
+    /// the detected tracks.
+    #[arg(long, value_name = "START,END")]
+    period: Option<String>,
+    /// Output CSV (one row per basin and `all`); the JSON with each track's match is written
+    /// beside it (same name, `.json`).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn validate(a: &ValidateArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let period = match &a.period {
+        Some(p) => {
+            let (s, e) = p
+                .split_once(',')
+                .ok_or_else(|| anyhow::anyhow!("--period '{p}': expected START,END"))?;
+            let parse = |t: &str| {
+                CfDateTime::parse_with_offset(t.trim())
+                    .map(|x| x.0)
+                    .map_err(|e| anyhow::anyhow!("--period '{t}': {e}"))
+            };
+            Some((parse(s)?, parse(e)?))
+        }
+        None => None,
+    };
+    let plan = ValidationPlan {
+        tracks: &a.tracks,
+        best_track: &a.best_track,
+        agency: Agency::parse(&a.agency)?,
+        min_wind_kt: a.min_wind_kt,
+        spec: MatchSpec {
+            max_distance_km: a.max_dist_km,
+            max_time_hours: a.max_hours,
+            min_pairs: a.min_pairs,
+        },
+        period,
+    };
+    let v = validate_job(&plan)?;
+    let csv = validation_csv(&v);
+    let json = serde_json::to_string_pretty(&v)?;
+    let json_path = a.out.with_extension("json");
+    s2s_ensemble::outputs::staging::write_files_together(&[
+        (a.out.as_path(), csv.as_bytes()),
+        (json_path.as_path(), json.as_bytes()),
+    ])?;
+    if !g.quiet {
+        let all = v.basins.last().expect("the 'all' row");
+        errln!(
+            "{} observed storms, {} detected tracks: POD {:.2}, FAR {:.2}: {}",
+            all.observed,
+            all.detected,
+            all.pod,
+            all.far,
+            a.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn detect(a: &DetectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
@@ -289,9 +384,15 @@ pub struct OutlookArgs {
     /// default: the bundled Natural Earth countries (1:50m in Asia).
     #[arg(long, value_name = "FILE")]
     countries: Option<String>,
-    /// Observed (best-track) storms in the tracks CSV layout, to calibrate counts.
-    #[arg(long, value_name = "CSV", requires = "obs_years")]
+    /// Observed best tracks: IBTrACS v04 (NetCDF, or CSV with its units line) or the tracks
+    /// CSV layout — the observed climatology per basin and month, and the calibration of
+    /// counts.
+    #[arg(long, value_name = "FILE", requires = "obs_years")]
     obs_tracks: Option<PathBuf>,
+    /// Whose winds in IBTrACS: wmo (the basin's RSMC), usa, or tokyo, newdelhi, cma, hko,
+    /// kma, reunion, bom, nadi, wellington.
+    #[arg(long, default_value = "wmo", value_name = "AGENCY")]
+    obs_agency: String,
     /// Years `FIRST-LAST` the observed tracks cover (years without a storm count as zero).
     #[arg(long, value_name = "FIRST-LAST")]
     obs_years: Option<String>,
@@ -322,6 +423,7 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         basins: &a.basins,
         countries: countries.as_ref(),
         observed: a.obs_tracks.as_deref().zip(obs_years),
+        observed_agency: Agency::parse(&a.obs_agency)?,
         density_deg: a.density_deg,
         out: &a.out,
     };

@@ -395,6 +395,101 @@ pub struct ActivityOutlook {
     pub landfall: Vec<(String, f64, f64)>,
 }
 
+/// The observed climatology of one basin and season from best tracks (one track per storm,
+/// member 0, 6-hourly synoptic points): storms per year and per target month, ACE, TC days and
+/// the storms making landfall in each country, over a range of years.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedClimatology {
+    /// Basin key.
+    pub basin: String,
+    /// Basin name.
+    pub basin_name: String,
+    /// Season label.
+    pub season: String,
+    /// First and last season year.
+    pub years: (i32, i32),
+    /// Storms of each season year (genesis in the basin and a target month).
+    pub counts: Vec<(i32, usize)>,
+    /// Mean storms per season.
+    pub count_mean: f64,
+    /// Mean storms per year with genesis in each target month.
+    pub month_mean_counts: Vec<(u32, f64)>,
+    /// Mean ACE per season (10⁴ kt²).
+    pub ace_mean: f64,
+    /// Mean TC days per season.
+    pub tc_days_mean: f64,
+    /// Storms of all the years making landfall in each country (most first).
+    pub landfall_storms: Vec<(String, usize)>,
+}
+
+/// [`ObservedClimatology`] of `tracks` (best tracks at 6-hourly synoptic points) over the
+/// season years `years` (inclusive; a year without a storm counts as zero).
+pub fn observed_climatology(
+    tracks: &[Track],
+    years: (i32, i32),
+    basin: &Basin,
+    season: &Season,
+    countries: Option<&Countries>,
+) -> ObservedClimatology {
+    // observations are one "member", whatever the file numbers them
+    let tracks: Vec<Track> = tracks
+        .iter()
+        .map(|t| Track {
+            member: 0,
+            ..t.clone()
+        })
+        .collect();
+    let tracks = tracks.as_slice();
+    let seasons: Vec<(i32, i32)> = (years.0..=years.1).map(|y| (0, y)).collect();
+    let per_year = basin_activity(tracks, &seasons, basin, season, 6.0, None);
+    let n = per_year.len().max(1) as f64;
+    let mean = |f: &dyn Fn(&MemberActivity) -> f64| per_year.iter().map(f).sum::<f64>() / n;
+    let in_basin_season = |t: &&Track| {
+        t.points.first().is_some_and(|g| {
+            basin.contains(g.node.lat, g.node.lon)
+                && season
+                    .season_year(&g.time)
+                    .is_some_and(|y| (years.0..=years.1).contains(&y))
+        })
+    };
+    let month_mean_counts = season
+        .months()
+        .iter()
+        .map(|&m| {
+            let c = tracks
+                .iter()
+                .filter(in_basin_season)
+                .filter(|t| t.points[0].time.month == m)
+                .count();
+            (m, c as f64 / n)
+        })
+        .collect();
+    let mut landfall_storms: Vec<(String, usize)> = Vec::new();
+    if let Some(c) = countries {
+        for t in tracks.iter().filter(in_basin_season) {
+            if let Some(name) = landfall(t, c) {
+                match landfall_storms.iter_mut().find(|(n, _)| *n == name) {
+                    Some(e) => e.1 += 1,
+                    None => landfall_storms.push((name, 1)),
+                }
+            }
+        }
+        landfall_storms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
+    ObservedClimatology {
+        basin: basin.key.to_string(),
+        basin_name: basin.name.to_string(),
+        season: season.label(),
+        years,
+        counts: per_year.iter().map(|a| (a.year, a.count)).collect(),
+        count_mean: mean(&|a| a.count as f64),
+        month_mean_counts,
+        ace_mean: mean(&|a| a.ace),
+        tc_days_mean: mean(&|a| a.tc_days),
+        landfall_storms,
+    }
+}
+
 /// Combines the forecast and hindcast member-seasons of one basin into its outlook.
 /// `observed_counts`: observed storm counts per season year, for calibration.
 pub fn activity_outlook(

@@ -17,6 +17,10 @@
 //!   Emanuel–Nolan (2004) genesis potential index, for models with monthly means only.
 //! - [`genesis_outlook`]: GPI fields from monthly means and the season's GPI per basin against
 //!   the model's hindcast years — the cyclone product when no daily fields exist.
+//! - [`agency`]: whose winds and pressures a best track gives (IBTrACS' agencies).
+//! - [`validate`]: detected tracks against observed best tracks — matching within 300 km and
+//!   ±1 day, probability of detection, false-alarm ratio, position error and intensity bias
+//!   per IBTrACS basin.
 //! - [`nodefile`]: tracks as CSV (`track_id,member,time,lat,lon,psl,wind[,vorticity]`) and in
 //!   TE's StitchNodes (GFDL) and DetectNodes text formats.
 //!
@@ -28,11 +32,13 @@
 //! - Ullrich, P. A. et al. (2021), *TempestExtremes v2.1*, Geosci. Model Dev. 14, 5023–5048.
 
 pub mod activity;
+pub mod agency;
 pub mod detect;
 pub mod genesis;
 pub mod genesis_outlook;
 pub mod nodefile;
 pub mod track;
+pub mod validate;
 
 pub use detect::{
     detect_series, detect_step, ClosedContour, DetectSpec, Node, NodeGrid, SeriesFields,

@@ -11,11 +11,12 @@
 //! are named ([`FieldNames`]). Series must be daily or sub-daily: TempestExtremes' criteria are
 //! defined on 6-hourly fields.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::{s, ArrayView3};
 
-use super::vars::{pick, read_raw, to_units};
+use super::vars::{pick, to_units};
+use super::{read_cube, ReadOptions};
 use crate::calendar::CfDateTime;
 use crate::cube::{BBox, CubeKind, LeadUnit, Spatial};
 use crate::cyclone::detect::wind_speed;
@@ -95,6 +96,20 @@ impl Fields {
         }
     }
 
+    /// Bytes the fields hold.
+    pub fn bytes(&self) -> usize {
+        [
+            Some(&self.psl),
+            self.wind.as_ref(),
+            self.thickness.as_ref(),
+            self.vorticity.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|c| c.values.len() * std::mem::size_of::<f32>())
+        .sum()
+    }
+
     /// Nodes with `i`, `j` as indices of the file's longitude and latitude.
     pub fn to_file_indices(grid: &NodeGrid, mut nodes: Vec<Vec<Node>>) -> Vec<Vec<Node>> {
         for n in nodes.iter_mut().flatten() {
@@ -108,7 +123,7 @@ impl Fields {
 /// `var` (longitudes compared modulo 360°); the identity when the file cannot say.
 fn file_order(path: &Path, var: &str, dim_pos_from_end: usize, ours: &[f64]) -> Vec<usize> {
     let identity: Vec<usize> = (0..ours.len()).collect();
-    let Ok(file) = netcdf::open(path) else {
+    let Ok(file) = super::read::open(path) else {
         return identity;
     };
     let Some(v) = file.variable(var) else {
@@ -211,242 +226,368 @@ pub fn step_hours(hours: &[f64]) -> f64 {
     d[d.len() / 2]
 }
 
-/// Reads the fields of one run (one file, or the files of [`run_files`]) and splits them into
-/// member series.
-pub fn read_series(input: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, NodeGrid)> {
-    let files = run_files(input);
-    let bbox = a.bbox;
-    let (psl_path, psl_name) = match pick_in(
-        &files,
-        a.psl.as_deref(),
-        &["psl", "msl", "mslp", "slp", "prmsl", "PSL"],
-    )? {
-        Some(found) => found,
-        None => return Err(match &a.psl {
-            Some(n) => not_found(&files, n, "--psl"),
-            None => Error::AmbiguousVariable {
-                path: files_label(&files),
-                reason:
-                    "no sea-level pressure (psl, msl, mslp, slp, prmsl, PSL); name it with --psl"
-                        .into(),
-            },
-        }),
-    };
-    let path = psl_path.as_path();
-    let psl = to_units(
-        read_raw(path, &psl_name, bbox.as_ref(), None)?,
-        path,
-        pressure_to_pa,
-        "Pa",
-        (85_000.0, 110_000.0),
-    )?;
-    if psl.meta.kind == CubeKind::Observed {
-        let c = &psl.coords.lead[0];
-        let hours = match c.unit {
-            LeadUnit::Hour => c.width,
-            LeadUnit::Day => 24.0 * c.width,
-            LeadUnit::Week => 168.0 * c.width,
-            LeadUnit::Month => 720.0 * c.width,
-        };
-        if hours > 48.0 {
-            return Err(Error::Time {
-                path: path.to_path_buf(),
-                variable: psl_name,
-                reason: format!(
-                    "a {} series; cyclone tracking needs daily or sub-daily fields",
-                    c.label()
-                ),
-            });
-        }
+/// Where each field of one run is: the file and variable of the pressure and of each optional
+/// field, resolved once ([`RunSource::resolve`]) and then read whole or block by block
+/// ([`RunSource::read`]).
+#[derive(Debug, Clone)]
+pub struct RunSource {
+    files: Vec<PathBuf>,
+    psl: (PathBuf, String),
+    wind: Option<WindSource>,
+    thickness: Option<(PathBuf, String)>,
+    vorticity: Option<(PathBuf, String)>,
+    bbox: Option<BBox>,
+}
+
+/// A wind given as a speed or as components.
+#[derive(Debug, Clone)]
+enum WindSource {
+    Speed(PathBuf, String),
+    Components((PathBuf, String), (PathBuf, String)),
+}
+
+/// A cube in the units `wanted`: checked for plausibility on the first block (`check`), only
+/// converted on the others (a block of missing values is not an error).
+fn converted(
+    c: Cube,
+    path: &Path,
+    factor: fn(&str) -> Option<f64>,
+    wanted: &str,
+    plausible: (f64, f64),
+    check: bool,
+) -> Result<Cube> {
+    if check {
+        return to_units(c, path, factor, wanted, plausible);
     }
-    let speed_names = ["sfcWind", "wspd", "ws10", "si10"];
-    let wind = match (&a.wind, &a.uas, &a.vas) {
-        (Some(w), _, _) => {
-            let (f, w) =
-                pick_in(&files, Some(w), &[])?.ok_or_else(|| not_found(&files, w, "--wind"))?;
-            Some(read_speed(&f, &w, bbox.as_ref())?)
-        }
-        (None, Some(u), Some(v)) => {
-            let (fu, u) =
-                pick_in(&files, Some(u), &[])?.ok_or_else(|| not_found(&files, u, "--uas"))?;
-            let (fv, v) =
-                pick_in(&files, Some(v), &[])?.ok_or_else(|| not_found(&files, v, "--vas"))?;
-            Some(read_components((&fu, &u), (&fv, &v), bbox.as_ref())?)
-        }
-        _ => {
-            let u = pick_in(&files, None, &["uas", "u10", "UBOT"])?;
-            let v = pick_in(&files, None, &["vas", "v10", "VBOT"])?;
-            match (u, v, pick_in(&files, None, &speed_names)?) {
-                (Some((fu, u)), Some((fv, v)), _) => {
-                    Some(read_components((&fu, &u), (&fv, &v), bbox.as_ref())?)
-                }
-                (_, _, Some((f, w))) => Some(read_speed(&f, &w, bbox.as_ref())?),
-                // pressure-only detection: wind is an output, not a criterion
-                _ => None,
+    let mut c = c;
+    let f = factor(&c.meta.units).ok_or_else(|| Error::Units {
+        path: path.to_path_buf(),
+        variable: c.meta.variable.clone(),
+        reason: format!("units '{}' cannot be converted to {wanted}", c.meta.units),
+    })?;
+    if f != 1.0 {
+        c.values.mapv_inplace(|x| (x as f64 * f) as f32);
+    }
+    c.meta.units = wanted.to_string();
+    Ok(c)
+}
+
+impl RunSource {
+    /// Finds the variables of a run (one file, or the files of [`run_files`]): named ones must
+    /// exist; the pressure is found by name; the wind is optional (pressure-only detection).
+    pub fn resolve(input: &Path, a: &FieldNames) -> Result<Self> {
+        let files = run_files(input);
+        let psl = match pick_in(
+            &files,
+            a.psl.as_deref(),
+            &["psl", "msl", "mslp", "slp", "prmsl", "PSL"],
+        )? {
+            Some(found) => found,
+            None => {
+                return Err(match &a.psl {
+                    Some(n) => not_found(&files, n, "--psl"),
+                    None => Error::AmbiguousVariable {
+                        path: files_label(&files),
+                        reason:
+                            "no sea-level pressure (psl, msl, mslp, slp, prmsl, PSL); name it with --psl"
+                                .into(),
+                    },
+                })
             }
-        }
-    };
-    let thickness = match &a.thickness {
-        Some(t) => {
-            let (f, t) = pick_in(&files, Some(t), &[])?
-                .ok_or_else(|| not_found(&files, t, "--thickness"))?;
-            Some(to_units(
-                read_raw(&f, &t, bbox.as_ref(), None)?,
-                &f,
-                geopotential_to_m2_s2,
-                "m2 s-2",
-                (20_000.0, 60_000.0),
-            )?)
-        }
-        None => None,
-    };
-    let vorticity = match &a.vorticity {
-        Some(v) => {
-            let (f, v) = pick_in(&files, Some(v), &[])?
-                .ok_or_else(|| not_found(&files, v, "--vorticity"))?;
-            Some(read_vorticity(&f, &v, bbox.as_ref())?)
-        }
-        None => None,
-    };
-    for (what, c) in [
-        ("wind", wind.as_ref()),
-        ("thickness", thickness.as_ref()),
-        ("vorticity", vorticity.as_ref()),
-    ] {
-        if let Some(c) = c {
-            if c.values.dim() != psl.values.dim()
-                || !c.coords.spatial.same_grid(&psl.coords.spatial)
-                || c.coords.init != psl.coords.init
-            {
-                return Err(Error::Grid {
-                    path: files_label(&files),
-                    variable: c.meta.variable.clone(),
+        };
+        let named = |name: &str, flag: &str| {
+            pick_in(&files, Some(name), &[])?.ok_or_else(|| not_found(&files, name, flag))
+        };
+        let wind = match (&a.wind, &a.uas, &a.vas) {
+            (Some(w), _, _) => Some(WindSource::Speed(named(w, "--wind")?.0, w.clone())),
+            (None, Some(u), Some(v)) => Some(WindSource::Components(
+                named(u, "--uas")?,
+                named(v, "--vas")?,
+            )),
+            _ => {
+                let u = pick_in(&files, None, &["uas", "u10", "UBOT"])?;
+                let v = pick_in(&files, None, &["vas", "v10", "VBOT"])?;
+                let speed = pick_in(&files, None, &["sfcWind", "wspd", "ws10", "si10"])?;
+                match (u, v, speed) {
+                    (Some(u), Some(v), _) => Some(WindSource::Components(u, v)),
+                    (_, _, Some((f, w))) => Some(WindSource::Speed(f, w)),
+                    // pressure-only detection: wind is an output, not a criterion
+                    _ => None,
+                }
+            }
+        };
+        Ok(RunSource {
+            psl,
+            wind,
+            thickness: a
+                .thickness
+                .as_deref()
+                .map(|t| named(t, "--thickness"))
+                .transpose()?,
+            vorticity: a
+                .vorticity
+                .as_deref()
+                .map(|v| named(v, "--vorticity"))
+                .transpose()?,
+            bbox: a.bbox,
+            files,
+        })
+    }
+
+    /// Reads every field, whole (`steps: None`) or the block `(start, count)` of the time steps
+    /// (series) or start dates (forecasts), converted to Pa, m/s, s⁻¹ and m² s⁻²; the units are
+    /// checked for plausibility on the whole file or on the first block.
+    pub fn read(&self, steps: Option<(usize, usize)>) -> Result<Fields> {
+        let check = steps.map_or(true, |(start, _)| start == 0);
+        let bbox = self.bbox.as_ref();
+        let raw = |(path, var): &(PathBuf, String), level: Option<f64>| {
+            read_cube(
+                path,
+                &ReadOptions {
+                    variable: Some(var.clone()),
+                    bbox: bbox.cloned(),
+                    keep_units: true,
+                    level_hpa: level,
+                    time_steps: steps,
+                    ..Default::default()
+                },
+            )
+        };
+        let (psl_path, psl_name) = &self.psl;
+        let psl = converted(
+            raw(&self.psl, None)?,
+            psl_path,
+            pressure_to_pa,
+            "Pa",
+            (85_000.0, 110_000.0),
+            check,
+        )?;
+        if psl.meta.kind == CubeKind::Observed {
+            let c = &psl.coords.lead[0];
+            let hours = match c.unit {
+                LeadUnit::Hour => c.width,
+                LeadUnit::Day => 24.0 * c.width,
+                LeadUnit::Week => 168.0 * c.width,
+                LeadUnit::Month => 720.0 * c.width,
+            };
+            if hours > 48.0 {
+                return Err(Error::Time {
+                    path: psl_path.clone(),
+                    variable: psl_name.clone(),
                     reason: format!(
-                        "the {what} is not on the sea-level pressure's times and grid ({:?} vs {:?}{})",
-                        c.values.dim(),
-                        psl.values.dim(),
-                        if c.values.dim() == psl.values.dim() { ", other times" } else { "" }
+                        "a {} series; cyclone tracking needs daily or sub-daily fields",
+                        c.label()
                     ),
                 });
             }
         }
-    }
-    let Spatial::Grid { lat, lon } = &psl.coords.spatial else {
-        return Err(Error::Grid {
-            path: path.to_path_buf(),
-            variable: psl_name,
-            reason: format!(
-                "not on a latitude/longitude grid ({}); cyclone detection needs one",
-                psl.coords.spatial.describe()
-            ),
-        });
-    };
-    let (ni, nm, nl, _, _) = psl.values.dim();
-    let cal = psl.meta.calendar;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    let origin = psl.coords.init[0];
-    match psl.meta.kind {
-        CubeKind::Observed => {
-            if nl != 1 {
-                return Err(Error::Dimensions {
-                    path: path.to_path_buf(),
-                    variable: psl_name,
-                    reason: format!("an observed series with {nl} leads"),
-                });
+        let speed = |src: &(PathBuf, String), range: (f64, f64)| -> Result<Cube> {
+            converted(raw(src, None)?, &src.0, speed_to_m_s, "m s-1", range, check)
+        };
+        let wind = match &self.wind {
+            None => None,
+            Some(WindSource::Speed(f, w)) => Some(speed(&(f.clone(), w.clone()), (0.0, 60.0))?),
+            Some(WindSource::Components(u, v)) => Some(wind_from_components(
+                speed(u, (-60.0, 60.0))?,
+                speed(v, (-60.0, 60.0))?,
+                &v.0,
+            )?),
+        };
+        let thickness = match &self.thickness {
+            Some(src) => Some(converted(
+                raw(src, None)?,
+                &src.0,
+                geopotential_to_m2_s2,
+                "m2 s-2",
+                (20_000.0, 60_000.0),
+                check,
+            )?),
+            None => None,
+        };
+        let vorticity = match &self.vorticity {
+            Some((path, var)) => {
+                let levels = super::pressure_levels(path, Some(var))?;
+                let level = (levels.len() > 1).then_some(VORTICITY_LEVEL_HPA);
+                Some(vorticity_in_s(
+                    raw(&(path.clone(), var.clone()), level)?,
+                    path,
+                    var,
+                    check,
+                )?)
             }
-            let times = psl.coords.init.clone();
-            let hours = times
-                .iter()
-                .map(|t| origin.seconds_until(t, cal).map(|s| s / 3600.0))
-                .collect::<Result<Vec<_>, _>>()?;
-            for m in 0..nm {
-                out.push(Series {
-                    label: format!("{stem} member {}", psl.coords.member[m]),
-                    times: times.clone(),
-                    hours: hours.clone(),
-                    init: None,
-                    member: m,
-                });
-            }
-        }
-        CubeKind::Forecast => {
-            for i in 0..ni {
-                let init = psl.coords.init[i];
-                let times = (0..nl)
-                    .map(|l| psl.target_period(i, l).map(|p| p.0))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let hours = times
-                    .iter()
-                    .map(|t| init.seconds_until(t, cal).map(|s| s / 3600.0))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if hours.windows(2).any(|w| w[1] - w[0] > 48.0) {
-                    return Err(Error::Time {
-                        path: path.to_path_buf(),
-                        variable: psl_name,
-                        reason: "leads are more than 2 days apart; cyclone tracking needs daily or sub-daily fields".into(),
-                    });
-                }
-                for m in 0..nm {
-                    out.push(Series {
-                        label: format!("{stem} start {init} member {}", psl.coords.member[m]),
-                        times: times.clone(),
-                        hours: hours.clone(),
-                        init: Some(i),
-                        member: m,
+            None => None,
+        };
+        for (what, c) in [
+            ("wind", wind.as_ref()),
+            ("thickness", thickness.as_ref()),
+            ("vorticity", vorticity.as_ref()),
+        ] {
+            if let Some(c) = c {
+                if c.values.dim() != psl.values.dim()
+                    || !c.coords.spatial.same_grid(&psl.coords.spatial)
+                    || c.coords.init != psl.coords.init
+                {
+                    return Err(Error::Grid {
+                        path: files_label(&self.files),
+                        variable: c.meta.variable.clone(),
+                        reason: format!(
+                            "the {what} is not on the sea-level pressure's times and grid ({:?} vs {:?}{})",
+                            c.values.dim(),
+                            psl.values.dim(),
+                            if c.values.dim() == psl.values.dim() { ", other times" } else { "" }
+                        ),
                     });
                 }
             }
         }
-    }
-    if let Some(s) = out.first() {
-        if s.hours.len() > 1 && step_hours(&s.hours) > 48.0 {
-            return Err(Error::Time {
-                path: path.to_path_buf(),
-                variable: psl_name,
+        if !matches!(psl.coords.spatial, Spatial::Grid { .. }) {
+            return Err(Error::Grid {
+                path: psl_path.clone(),
+                variable: psl_name.clone(),
                 reason: format!(
-                    "time steps are {:.0} h apart; cyclone tracking needs daily or sub-daily fields",
-                    step_hours(&s.hours)
+                    "not on a latitude/longitude grid ({}); cyclone detection needs one",
+                    psl.coords.spatial.describe()
                 ),
             });
         }
-    }
-    let grid = NodeGrid::new(lat, lon)
-        .and_then(|g| {
-            g.with_file_order(
-                file_order(path, &psl_name, 1, lat),
-                file_order(path, &psl_name, 0, lon),
-            )
-        })
-        .with_context(|| path.display().to_string())?;
-    Ok((
-        Fields {
+        Ok(Fields {
             psl,
             wind,
             thickness,
             vorticity,
-        },
-        out,
-        grid,
-    ))
+        })
+    }
+
+    /// The detection grid of the fields read, with the file's row and column order.
+    pub fn grid(&self, f: &Fields) -> Result<NodeGrid> {
+        let (path, var) = &self.psl;
+        let Spatial::Grid { lat, lon } = &f.psl.coords.spatial else {
+            return Err(Error::Grid {
+                path: path.clone(),
+                variable: var.clone(),
+                reason: "not on a latitude/longitude grid".into(),
+            });
+        };
+        NodeGrid::new(lat, lon)
+            .and_then(|g| {
+                g.with_file_order(file_order(path, var, 1, lat), file_order(path, var, 0, lon))
+            })
+            .with_context(|| path.display().to_string())
+    }
+
+    /// The member series of fields read: for an observed-style series one per member, its
+    /// hours counted from `origin` (the series' first time: blocks share it); for forecasts
+    /// one per start date and member, hours since the start.
+    pub fn series(&self, f: &Fields, origin: Option<CfDateTime>) -> Result<Vec<Series>> {
+        let (path, psl_name) = &self.psl;
+        let psl = &f.psl;
+        let (ni, nm, nl, _, _) = psl.values.dim();
+        let cal = psl.meta.calendar;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        match psl.meta.kind {
+            CubeKind::Observed => {
+                if nl != 1 {
+                    return Err(Error::Dimensions {
+                        path: path.clone(),
+                        variable: psl_name.clone(),
+                        reason: format!("an observed series with {nl} leads"),
+                    });
+                }
+                let origin = origin.unwrap_or(psl.coords.init[0]);
+                let times = psl.coords.init.clone();
+                let hours = times
+                    .iter()
+                    .map(|t| origin.seconds_until(t, cal).map(|s| s / 3600.0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                for m in 0..nm {
+                    out.push(Series {
+                        label: format!("{stem} member {}", psl.coords.member[m]),
+                        times: times.clone(),
+                        hours: hours.clone(),
+                        init: None,
+                        member: m,
+                    });
+                }
+            }
+            CubeKind::Forecast => {
+                for i in 0..ni {
+                    let init = psl.coords.init[i];
+                    let times = (0..nl)
+                        .map(|l| psl.target_period(i, l).map(|p| p.0))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let hours = times
+                        .iter()
+                        .map(|t| init.seconds_until(t, cal).map(|s| s / 3600.0))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    check_sub_daily(&hours, path, psl_name)?;
+                    for m in 0..nm {
+                        out.push(Series {
+                            label: format!("{stem} start {init} member {}", psl.coords.member[m]),
+                            times: times.clone(),
+                            hours: hours.clone(),
+                            init: Some(i),
+                            member: m,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The file and variable of the pressure (for messages).
+    pub fn pressure(&self) -> (&Path, &str) {
+        (&self.psl.0, &self.psl.1)
+    }
 }
 
-/// Relative vorticity in s⁻¹: the 850 hPa level of a variable on several pressure levels
-/// (its only level otherwise), checked to be a vorticity (typical magnitudes 10⁻⁶–10⁻³ s⁻¹).
-fn read_vorticity(path: &Path, var: &str, bbox: Option<&BBox>) -> Result<Cube> {
-    let levels = super::pressure_levels(path, Some(var))?;
-    let level = (levels.len() > 1).then_some(VORTICITY_LEVEL_HPA);
-    let c = read_raw(path, var, bbox, level)?;
+/// An error unless steps are at most 2 days apart (median) and no gap exceeds 2 days within a
+/// forecast.
+pub fn check_sub_daily(hours: &[f64], path: &Path, var: &str) -> Result<()> {
+    if hours.len() > 1 && step_hours(hours) > 48.0 {
+        return Err(Error::Time {
+            path: path.to_path_buf(),
+            variable: var.to_string(),
+            reason: format!(
+                "time steps are {:.0} h apart; cyclone tracking needs daily or sub-daily fields",
+                step_hours(hours)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Reads the fields of one run (one file, or the files of [`run_files`]) whole and splits them
+/// into member series.
+pub fn read_series(input: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, NodeGrid)> {
+    let source = RunSource::resolve(input, a)?;
+    let fields = source.read(None)?;
+    let series = source.series(&fields, None)?;
+    if let Some(s) = series.first() {
+        let (path, var) = source.pressure();
+        check_sub_daily(&s.hours, path, var)?;
+    }
+    let grid = source.grid(&fields)?;
+    Ok((fields, series, grid))
+}
+
+/// Relative vorticity in s⁻¹, checked to be a vorticity (typical magnitudes 10⁻⁶–10⁻³ s⁻¹) on
+/// the first block (`check`).
+fn vorticity_in_s(c: Cube, path: &Path, var: &str, check: bool) -> Result<Cube> {
     let factor = |u: &str| match u.trim() {
         "s-1" | "s**-1" | "1/s" | "s^-1" | "/s" | "1 s-1" => Some(1.0),
         "1e-5 s-1" | "10**-5 s**-1" | "1e-5/s" => Some(1e-5),
         _ => None,
     };
+    let mut c = converted(c, path, factor, "s-1", (-1e-3, 1e-3), check)?;
+    if !check {
+        return Ok(c);
+    }
     // the median |ζ| of a field is ~10⁻⁵ s⁻¹; a field in 10⁻⁵ s⁻¹ stamped s-1 is ~1
-    let mut c = to_units(c, path, factor, "s-1", (-1e-3, 1e-3))?;
     let stride = (c.values.len() / 100_000).max(1);
     let mut mag: Vec<f32> = c
         .values
@@ -477,39 +618,13 @@ fn read_vorticity(path: &Path, var: &str, bbox: Option<&BBox>) -> Result<Cube> {
 /// that of 850 hPa, above the boundary layer and below the outflow.
 pub const VORTICITY_LEVEL_HPA: f64 = 850.0;
 
-fn read_speed(path: &Path, var: &str, bbox: Option<&BBox>) -> Result<Cube> {
-    to_units(
-        read_raw(path, var, bbox, None)?,
-        path,
-        speed_to_m_s,
-        "m s-1",
-        (0.0, 60.0),
-    )
-}
-
-fn read_components(
-    (path_u, u): (&Path, &str),
-    (path_v, v): (&Path, &str),
-    bbox: Option<&BBox>,
-) -> Result<Cube> {
-    let cu = to_units(
-        read_raw(path_u, u, bbox, None)?,
-        path_u,
-        speed_to_m_s,
-        "m s-1",
-        (-60.0, 60.0),
-    )?;
-    let cv = to_units(
-        read_raw(path_v, v, bbox, None)?,
-        path_v,
-        speed_to_m_s,
-        "m s-1",
-        (-60.0, 60.0),
-    )?;
+/// The wind speed of its components (same shape required; `path` names the northward one).
+fn wind_from_components(cu: Cube, cv: Cube, path: &Path) -> Result<Cube> {
+    let (u, v) = (cu.meta.variable.clone(), cv.meta.variable.clone());
     if cu.values.dim() != cv.values.dim() {
         return Err(Error::Grid {
-            path: path_v.to_path_buf(),
-            variable: v.to_string(),
+            path: path.to_path_buf(),
+            variable: v.clone(),
             reason: format!(
                 "wind components '{u}' {:?} and '{v}' {:?} differ in shape",
                 cu.values.dim(),

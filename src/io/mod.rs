@@ -21,6 +21,9 @@
 //! - [`mod@write`] writes products in the CDO layout (at most `(time, lead, y, x)` per variable,
 //!   the default) or the N-D layout; [`geotiff`] writes maps for GIS (`s2s export`).
 //!
+//! - [`cyclone_fields`] reads the fields of cyclone detection (pressure, wind, vorticity,
+//!   thickness; one run in one or several files); [`ibtracs`] reads observed best tracks
+//!   (IBTrACS v04 NetCDF and CSV editions, with the agency's intensities).
 //! - [`names`] refuses files whose names are not UTF-8 before the `netcdf` crate (which would
 //!   panic on them) sees them; [`read::open`] also refuses files shorter than their header.
 //!
@@ -40,6 +43,7 @@ pub mod fileset;
 pub mod geotiff;
 #[cfg(feature = "grib")]
 pub mod grib;
+pub mod ibtracs;
 pub mod inspect;
 pub mod names;
 pub mod probabilities;

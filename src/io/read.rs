@@ -46,6 +46,11 @@ pub struct ReadOptions {
     pub keep_units: bool,
     /// The pressure level (hPa) to read when the variable has a level dimension.
     pub level_hpa: Option<f64>,
+    /// Only the time steps (observed series) or start dates (forecasts) `start..start+count`
+    /// of those the other options select (the count is cut at the last one): a long series
+    /// read block by block. The cube's [`Meta::source_time_steps`] then tells how many there
+    /// are in all.
+    pub time_steps: Option<(usize, usize)>,
     /// Reading one file of a file set: the "implausibly dry" check (all values near zero)
     /// waits for the whole set — one start of a dry region may well be all zero.
     pub part_of_set: bool,
@@ -1523,6 +1528,26 @@ fn read_variable(
 
     let sp = plan_spatial(path, file, meta, vm, &layout, opts.bbox.as_ref())?;
 
+    // ---- a block of the time steps ----
+    let source_time_steps = match opts.time_steps {
+        Some((start, count)) => {
+            let total = init_idx.len();
+            if start >= total || count == 0 {
+                return Err(Error::invalid(
+                    "time steps",
+                    format!(
+                        "{}: steps {start}..{} asked for, the file has {total}",
+                        path.display(),
+                        start + count
+                    ),
+                ));
+            }
+            init_idx = init_idx[start..(start + count).min(total)].to_vec();
+            Some(total)
+        }
+        None => None,
+    };
+
     // ---- hyperslab: per file dimension, a covering range and the selection inside it ----
     // A box across the file's longitude seam covers both ends of the longitude range: that
     // range is read once and the cells are picked in memory (with one map per chunk, HDF5 reads
@@ -1639,6 +1664,7 @@ fn read_variable(
         attributes,
         season: None,
         provisional_divisor: None,
+        source_time_steps,
     };
     let yearly_series =
         kind == CubeKind::Observed && leads.first().is_some_and(Lead::is_yearly_cadence);

@@ -9,27 +9,32 @@ use ndarray::{s, Array3};
 
 use super::{policy, RunOptions};
 use crate::bulletin::{
-    anomaly_classes, cyclone_activity_markdown, genesis_markdown, render_classed_map,
-    render_track_map, ClassedMap, DensityLayer,
+    anomaly_classes, cyclone_activity_markdown, genesis_markdown, observed_climatology_markdown,
+    render_classed_map, render_track_map, ClassedMap, DensityLayer,
 };
 use crate::calendar::Calendar;
+use crate::calendar::CfDateTime;
 use crate::cube::{CubeKind, Spatial};
 use crate::cyclone::activity::{
-    activity_outlook, basin_activity, member_seasons, track_density, ActivityOutlook, Basin,
-    RunSpan, Season, BASINS,
+    activity_outlook, basin_activity, member_seasons, observed_climatology, track_density,
+    ActivityOutlook, Basin, ObservedClimatology, RunSpan, Season, BASINS,
 };
 use crate::cyclone::genesis::PiSpec;
 use crate::cyclone::genesis_outlook::{
     genesis_outlook, gpi_fields, monthly_anomaly, GenesisInput, GpiFields, GpiInputs,
 };
 use crate::cyclone::nodefile::nodes_detectnodes;
+use crate::cyclone::validate::{validate_tracks, MatchSpec, ObservedStorm, Validation};
 use crate::cyclone::{
     build_tracks, detect_series, parse_tracks_csv, stitch, tracks_csv, DetectSpec, Node,
     NodeColumns, PathThreshold, StitchSpec, Track,
 };
 use crate::error::{Context, Error, Result};
 use crate::grid::Countries;
-use crate::io::cyclone_fields::{read_series, step_hours, FieldNames, Fields, Series};
+use crate::io::cyclone_fields::{
+    check_sub_daily, step_hours, FieldNames, Fields, RunSource, Series,
+};
+use crate::io::ibtracs::{looks_like_ibtracs_csv, read_best_tracks, Agency, BestTrack};
 use crate::io::products::cyclones::{write_genesis_outlook, write_track_density, TrackDensity};
 use crate::io::vars::{pick, read_raw, read_var, to_units};
 use crate::io::{pressure_levels, write_text_atomic, ReadOptions};
@@ -183,8 +188,16 @@ pub fn track_inputs(
     Ok(set)
 }
 
+/// Fields read at once by detection: a series is read in blocks of time steps (a forecast in
+/// blocks of start dates) of about this size, so the memory of a run is a few blocks, not the
+/// season. TempestExtremes reads one time step at a time (60 MB for a 1° global season of
+/// pressure and vorticity); 16 MiB blocks (about 30 such steps) keep both cores busy on the
+/// steps of a block and ran in 54 MB on the same files (64 MiB: 103 MB, no faster).
+const DETECTION_BLOCK_BYTES: usize = 16 << 20;
+
 /// Runs detection over every series of every input, calling `each` with the series, its
 /// member number (counted over the files in order), its nodes and their output columns.
+/// Fields are read block by block ([`DETECTION_BLOCK_BYTES`]).
 fn for_each_series(
     settings: &TrackSettings,
     inputs: &[PathBuf],
@@ -195,22 +208,190 @@ fn for_each_series(
     spec.validate()?;
     let mut member = 0i32;
     for path in inputs {
-        let (fields, series, grid) = read_series(path, &settings.fields)?;
-        bars.start("detect", series.len() as u64);
-        for s in &series {
-            let nodes = detect_series(&grid, s.fields(&fields), spec)?;
-            each(
-                s,
-                member,
-                Fields::to_file_indices(&grid, nodes),
-                fields.columns(),
-            )?;
-            member += 1;
-            bars.advance(1);
+        let source = RunSource::resolve(path, &settings.fields)?;
+        let first = source.read(Some((0, 1)))?;
+        let total = first.psl.meta.source_time_steps.unwrap_or(1);
+        let grid = source.grid(&first)?;
+        let cols = first.columns();
+        let block = (DETECTION_BLOCK_BYTES / first.bytes().max(1)).clamp(1, total);
+        bars.start("detect", total as u64);
+        match first.psl.meta.kind {
+            CubeKind::Observed => {
+                // one growing series per member, its hours from the first time step
+                let origin = first.psl.coords.init[0];
+                let mut runs: Vec<(Series, Vec<Vec<Node>>)> = Vec::new();
+                let mut add = |fields: &Fields| -> Result<()> {
+                    for s in source.series(fields, Some(origin))? {
+                        let nodes = detect_series(&grid, s.fields(fields), spec)?;
+                        match runs.get_mut(s.member) {
+                            Some((run, acc)) => {
+                                run.times.extend_from_slice(&s.times);
+                                run.hours.extend_from_slice(&s.hours);
+                                acc.extend(nodes);
+                            }
+                            None => runs.push((s, nodes)),
+                        }
+                    }
+                    Ok(())
+                };
+                add(&first)?;
+                bars.advance(1);
+                let mut start = 1;
+                while start < total {
+                    let fields = source.read(Some((start, block)))?;
+                    add(&fields)?;
+                    bars.advance(fields.psl.coords.init.len() as u64);
+                    start += block;
+                }
+                let (psl_path, psl_var) = source.pressure();
+                for (s, nodes) in runs {
+                    check_sub_daily(&s.hours, psl_path, psl_var)?;
+                    each(&s, member, Fields::to_file_indices(&grid, nodes), cols)?;
+                    member += 1;
+                }
+            }
+            CubeKind::Forecast => {
+                let mut run = |fields: &Fields, member: &mut i32| -> Result<()> {
+                    for s in source.series(fields, None)? {
+                        let nodes = detect_series(&grid, s.fields(fields), spec)?;
+                        each(&s, *member, Fields::to_file_indices(&grid, nodes), cols)?;
+                        *member += 1;
+                    }
+                    Ok(())
+                };
+                run(&first, &mut member)?;
+                bars.advance(1);
+                let mut start = 1;
+                while start < total {
+                    let fields = source.read(Some((start, block)))?;
+                    run(&fields, &mut member)?;
+                    bars.advance(fields.psl.coords.init.len() as u64);
+                    start += block;
+                }
+            }
         }
         bars.finish();
     }
     Ok(())
+}
+
+/// A set of tracks read from a file: the engine's tracks CSV, or IBTrACS (NetCDF or CSV edition;
+/// then each storm keeps its SID, name and basin).
+pub struct TrackFile {
+    /// The tracks (IBTrACS: positions and the agency's intensities at every point).
+    pub tracks: Vec<Track>,
+    /// The storms when the file is IBTrACS.
+    pub best_tracks: Option<Vec<BestTrack>>,
+}
+
+/// Reads a track file of either kind (told apart by content), IBTrACS with `agency`'s
+/// intensities.
+pub fn read_track_file(path: &Path, agency: Agency) -> Result<TrackFile> {
+    let open_error = |e: std::io::Error| Error::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut head = Vec::new();
+    {
+        use std::io::Read;
+        std::fs::File::open(path)
+            .map_err(open_error)?
+            .take(4096)
+            .read_to_end(&mut head)
+            .map_err(open_error)?;
+    }
+    let text_head = String::from_utf8_lossy(&head);
+    let netcdf = head.starts_with(b"CDF") || head.starts_with(b"\x89HDF");
+    if netcdf || looks_like_ibtracs_csv(&text_head) {
+        let best = read_best_tracks(path, agency)?;
+        return Ok(TrackFile {
+            tracks: best.iter().map(|b| b.track.clone()).collect(),
+            best_tracks: Some(best),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(open_error)?;
+    Ok(TrackFile {
+        tracks: parse_tracks_csv(&text, &path.display().to_string())?,
+        best_tracks: None,
+    })
+}
+
+/// Best tracks of storms reaching `min_wind_kt` ([`policy::OBSERVED_STORM_MIN_WIND_KT`]).
+fn named_storms(best: Vec<BestTrack>, min_wind_kt: f64) -> Vec<BestTrack> {
+    let min_ms = min_wind_kt * crate::units::M_S_PER_KNOT;
+    best.into_iter()
+        .filter(|b| (b.max_wind_ms() as f64) >= min_ms - 1e-6)
+        .collect()
+}
+
+/// The observed storms of a track file for climatologies: IBTrACS storms of tropical-storm
+/// strength ([`policy::OBSERVED_STORM_MIN_WIND_KT`], `agency`'s winds) at their 6-hourly
+/// synoptic points; the tracks of a tracks CSV as they are.
+pub fn observed_storm_tracks(path: &Path, agency: Agency) -> Result<Vec<Track>> {
+    let file = read_track_file(path, agency)?;
+    Ok(match file.best_tracks {
+        Some(best) => named_storms(best, policy::OBSERVED_STORM_MIN_WIND_KT)
+            .iter()
+            .map(BestTrack::synoptic)
+            .collect(),
+        None => file.tracks,
+    })
+}
+
+/// What `s2s cyclones validate` compares.
+pub struct ValidationPlan<'a> {
+    /// Detected tracks (the engine's CSV, or IBTrACS to compare agencies or test the scores).
+    pub tracks: &'a Path,
+    /// The observed best tracks (IBTrACS NetCDF or CSV).
+    pub best_track: &'a Path,
+    /// Whose intensities.
+    pub agency: Agency,
+    /// Observed storms reaching this wind (kt) count.
+    pub min_wind_kt: f64,
+    /// Matching tolerances.
+    pub spec: MatchSpec,
+    /// Only observed storms with a point in this period count; default: the span of the
+    /// detected tracks' points.
+    pub period: Option<(CfDateTime, CfDateTime)>,
+}
+
+/// `s2s cyclones validate`: reads both track sets, keeps the observed storms of tropical-storm
+/// strength in the period, matches and scores ([`validate_tracks`]).
+pub fn validate_job(plan: &ValidationPlan<'_>) -> Result<Validation> {
+    let detected = read_track_file(plan.tracks, plan.agency)?;
+    let detected = match detected.best_tracks {
+        // an observed set as the "detected" one gets the same storm filter
+        Some(best) => named_storms(best, plan.min_wind_kt)
+            .into_iter()
+            .map(|b| b.track)
+            .collect(),
+        None => detected.tracks,
+    };
+    let observed = read_best_tracks(plan.best_track, plan.agency)?;
+    let observed = named_storms(observed, plan.min_wind_kt);
+    let span = || -> Option<(CfDateTime, CfDateTime)> {
+        let times: Vec<CfDateTime> = detected
+            .iter()
+            .flat_map(|t| t.points.iter().map(|p| p.time))
+            .collect();
+        Some((*times.iter().min()?, *times.iter().max()?))
+    };
+    let period = plan.period.or_else(span);
+    let observed: Vec<ObservedStorm> = observed
+        .into_iter()
+        .filter(|b| {
+            period.map_or(true, |(a, z)| {
+                b.track.points.iter().any(|p| p.time >= a && p.time <= z)
+            })
+        })
+        .map(|b| ObservedStorm {
+            id: b.sid,
+            name: b.name,
+            basin: b.basin,
+            track: b.track,
+        })
+        .collect();
+    validate_tracks(&detected, &observed, &plan.spec)
 }
 
 /// What a seasonal cyclone activity outlook needs: from the command line or the outlook's
@@ -228,8 +409,11 @@ pub struct ActivityPlan<'a> {
     pub basins: &'a [String],
     /// Country polygons for landfall (`None`: no landfall).
     pub countries: Option<&'a Countries>,
-    /// Observed tracks and the years they cover, for calibration.
+    /// Observed tracks (the tracks CSV, or IBTrACS NetCDF/CSV) and the season years they
+    /// cover: the observed climatology, and the calibration of counts.
     pub observed: Option<(&'a Path, (i32, i32))>,
+    /// Whose intensities in IBTrACS (ACE, the 34-kt storm filter).
+    pub observed_agency: Agency,
     /// Box size (degrees) of the track-density maps.
     pub density_deg: f64,
     /// Output folder.
@@ -279,13 +463,7 @@ pub fn activity_products(
         .collect::<Result<_, _>>()?;
     let countries = a.countries;
     let observed: Option<(Vec<Track>, (i32, i32))> = match a.observed {
-        Some((p, years)) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::Open {
-                path: p.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-            Some((parse_tracks_csv(&text, &p.display().to_string())?, years))
-        }
+        Some((p, years)) => Some((observed_storm_tracks(p, a.observed_agency)?, years)),
         None => None,
     };
     super::create_dir(a.out)?;
@@ -296,6 +474,13 @@ pub fn activity_products(
     let fc_seasons = member_seasons(&fc.runs, &season, cal);
     let hc_seasons = member_seasons(&hc.runs, &season, cal);
 
+    let observed_climate: Vec<ObservedClimatology> = match &observed {
+        Some((tracks, years)) => basins
+            .iter()
+            .map(|b| observed_climatology(tracks, *years, b, &season, countries))
+            .collect(),
+        None => Vec::new(),
+    };
     let mut outlooks: Vec<ActivityOutlook> = Vec::new();
     for b in &basins {
         let f = basin_activity(
@@ -422,6 +607,7 @@ pub fn activity_products(
         "basins": outlooks,
         "track_density_netcdf": "track_density.nc",
         "map": "map_tracks.png",
+        "observed_climatology": observed_climate,
     });
     let mut md = cyclone_activity_markdown(
         &outlooks,
@@ -430,6 +616,15 @@ pub fn activity_products(
         hc_seasons.len(),
         policy::ACTIVITY_DOMINANCE,
     );
+    if let Some((p, _)) = a.observed {
+        md.push_str(&observed_climatology_markdown(
+            &observed_climate,
+            &p.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            a.observed_agency.prefix(),
+        ));
+    }
     md.push_str(&format!(
         "\n![Forecast tracks {label}](map_tracks.png)\n\n*Forecast tracks of the season (one colour per member, a dot at genesis) over the forecast track density (storms per member passing each {}° box; darker = more). Tables and probabilities: `cyclone_outlook.json`; maps of density, climatology and anomaly: `track_density.nc`.*\n",
         a.density_deg

@@ -163,6 +163,12 @@ pub fn counted_members_guard(
     }))
 }
 
+/// Observed storms counted by the cyclone validation and the observed climatology: those whose
+/// best-track wind reaches 34 kt at least once — tropical-storm strength, the storms C3S, IRI
+/// and the RSMCs count in seasonal statistics ("named storms"). Depressions (IBTrACS keeps
+/// them) are left out.
+pub const OBSERVED_STORM_MIN_WIND_KT: f64 = 34.0;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -708,3 +708,155 @@ fn gpi_from_pressure_levels() {
         stderr(&o)
     );
 }
+
+/// The observed climatology of the bundled IBTrACS file (2021-01 … 2024-09, WMO winds):
+/// storms reaching 34 kt by genesis basin, May–December 2021–2023, equal to the independent
+/// count of `scripts/check/ibtracs_counts.py` (netCDF4 + numpy from the definitions):
+/// North Indian Ocean [4, 3, 6] per year, by month May…Dec [4, 1, 0, 0, 1, 3, 3, 1];
+/// western North Pacific [19, 23, 15], by month [2, 5, 8, 13, 13, 11, 2, 3].
+#[test]
+fn ibtracs_observed_climatology_counts() {
+    use s2s_ensemble::cyclone::activity::{observed_climatology, Basin, Season};
+    use s2s_ensemble::io::ibtracs::Agency;
+    use s2s_ensemble::pipeline::cyclones::observed_storm_tracks;
+    let path = crate::common::real("cyclones/IBTrACS.last3years.v04r01.nc");
+    let tracks = observed_storm_tracks(&path, Agency::Wmo).unwrap();
+    let season = Season::parse("5-12").unwrap();
+    for (key, per_year, per_month) in [
+        ("nio", [4, 3, 6], [4, 1, 0, 0, 1, 3, 3, 1]),
+        ("wnp", [19, 23, 15], [2, 5, 8, 13, 13, 11, 2, 3]),
+    ] {
+        let basin = Basin::by_key(key).unwrap();
+        let c = observed_climatology(&tracks, (2021, 2023), basin, &season, None);
+        let counts: Vec<usize> = c.counts.iter().map(|x| x.1).collect();
+        assert_eq!(counts, per_year, "{key}");
+        let months: Vec<f64> = c.month_mean_counts.iter().map(|x| x.1 * 3.0).collect();
+        for (got, want) in months.iter().zip(per_month) {
+            assert!((got - want as f64).abs() < 1e-9, "{key}: {months:?}");
+        }
+        assert!(c.ace_mean > 0.0);
+    }
+    // every point at a synoptic hour, winds in m/s (34 kt = 17.49 m/s reached)
+    assert!(tracks.iter().all(|t| t
+        .points
+        .iter()
+        .all(|p| p.time.micros_of_day % (6 * 3_600_000_000) == 0)));
+    assert!(tracks.iter().all(|t| t.max_wind_ms() >= 17.49));
+}
+
+/// `s2s cyclones validate`: IBTrACS against itself is perfect; the tracks CSV against a
+/// hand-made IBTrACS CSV edition (units line, blank winds) gives the hand-counted POD and FAR.
+#[test]
+fn validate_against_best_tracks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ib = crate::common::real("cyclones/IBTrACS.last3years.v04r01.nc");
+    let out = d.join("self.csv");
+    let o = s2s(&[
+        "cyclones",
+        "validate",
+        "--tracks",
+        ib.to_str().unwrap(),
+        "--best-track",
+        ib.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let all = text.lines().find(|l| l.starts_with("all,")).unwrap();
+    let f: Vec<&str> = all.split(',').collect();
+    assert_eq!(f[1], f[2], "as many detected as observed: {all}");
+    assert_eq!((f[6], f[7], f[8]), ("1.0000", "0.0000", "0.0"), "{all}");
+    assert!(d.join("self.json").exists());
+
+    // Best tracks: two Bay of Bengal storms (one reaching 34 kt only at its 12 UTC point,
+    // one never reaching it: not counted) and one western North Pacific storm.
+    let best = d.join("ibtracs.csv");
+    std::fs::write(
+        &best,
+        "SID,SEASON,NUMBER,BASIN,SUBBASIN,NAME,ISO_TIME,NATURE,LAT,LON,WMO_WIND,WMO_PRES,WMO_AGENCY,TRACK_TYPE
+ ,Year, , , , , , ,degrees_north,degrees_east,kts,mb, , 
+2020300N15088,2020,1,NI,BB,ONE,2020-10-26 00:00:00,TS,15.0,88.0, ,1000,newdelhi,main
+2020300N15088,2020,1,NI,BB,ONE,2020-10-26 06:00:00,TS,15.5,87.5,30,998,newdelhi,main
+2020300N15088,2020,1,NI,BB,ONE,2020-10-26 12:00:00,TS,16.0,87.0,40,990,newdelhi,main
+2020302N12090,2020,2,NI,BB,WEAK,2020-10-28 00:00:00,DS,12.0,90.0,25,1004,newdelhi,main
+2020302N12090,2020,2,NI,BB,WEAK,2020-10-28 06:00:00,DS,12.5,90.0,25,1004,newdelhi,main
+2020301N10140,2020,3,WP,MM,THREE,2020-10-27 00:00:00,TS,10.0,140.0,45,985,tokyo,main
+2020301N10140,2020,3,WP,MM,THREE,2020-10-27 06:00:00,TS,10.5,139.0,50,980,tokyo,main
+",
+    )
+    .unwrap();
+    // detected: ONE found 1° north (111 km), a false alarm in the Arabian Sea; THREE missed
+    let tracks = d.join("tracks.csv");
+    std::fs::write(
+        &tracks,
+        "track_id,member,time,lat,lon,psl,wind
+1,0,2020-10-26T00:00:00,16.0,88.0,100000.0,
+1,0,2020-10-26T06:00:00,16.5,87.5,99900.0,
+2,0,2020-10-27T00:00:00,15.0,65.0,100100.0,
+2,0,2020-10-27T06:00:00,15.0,64.0,100100.0,
+",
+    )
+    .unwrap();
+    let out = d.join("v.csv");
+    let o = s2s(&[
+        "cyclones",
+        "validate",
+        "--tracks",
+        tracks.to_str().unwrap(),
+        "--best-track",
+        best.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let row = |b: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{b},")))
+            .unwrap_or_else(|| panic!("no {b} row: {text}"))
+            .to_string()
+    };
+    // NI: observed 1 (WEAK never reaches 34 kt), detected 2, hit 1, false alarm 1;
+    // position error 111.2 km (1° of latitude), pressure bias 999.0 − 990 = +9 hPa
+    assert_eq!(row("NI"), "NI,1,2,1,0,1,1.0000,0.5000,111.2,,9.00");
+    assert_eq!(row("WP"), "WP,1,0,0,1,0,0.0000,,,,");
+    assert_eq!(row("all"), "all,2,2,1,1,1,0.5000,0.5000,111.2,,9.00");
+}
+
+/// Reading a series block by block (`ReadOptions::time_steps`, what detection streams with)
+/// gives the whole read's values and times; the cube says how many steps the file has; a block
+/// past the end is an error naming the file.
+#[test]
+fn blocks_of_time_steps_read_as_the_whole() {
+    use s2s_ensemble::io::{read_cube, ReadOptions};
+    let path = crate::common::real("cyclones/era5_msl_2026-01_2.5x2.5.nc");
+    let opts = |steps| ReadOptions {
+        variable: Some("msl".into()),
+        keep_units: true,
+        time_steps: steps,
+        ..Default::default()
+    };
+    let whole = read_cube(&path, &opts(None)).unwrap();
+    assert_eq!(whole.meta.source_time_steps, None);
+    let mut times = Vec::new();
+    let mut values = Vec::new();
+    for start in (0..124).step_by(50) {
+        let b = read_cube(&path, &opts(Some((start, 50)))).unwrap();
+        assert_eq!(b.meta.source_time_steps, Some(124));
+        assert_eq!(
+            b.coords.lead, whole.coords.lead,
+            "the 6-hourly cadence of the whole axis"
+        );
+        times.extend(b.coords.init.clone());
+        values.extend(b.values.iter().copied());
+    }
+    assert_eq!(times, whole.coords.init);
+    assert!(values
+        .iter()
+        .zip(whole.values.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    let e = read_cube(&path, &opts(Some((124, 10)))).unwrap_err();
+    assert!(e.to_string().contains("era5_msl_2026-01_2.5x2.5.nc"), "{e}");
+}

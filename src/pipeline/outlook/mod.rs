@@ -1693,6 +1693,8 @@ fn cyclone_products(
             basins: &c.basins,
             countries: Some(ctx.countries),
             observed: observed_tracks.as_deref().zip(c.observed_years),
+            observed_agency: crate::io::ibtracs::Agency::parse(&c.observed_agency)
+                .context("[cyclones] observed_agency")?,
             density_deg: c.density_deg,
             out: ctx.out,
         };
