@@ -24,6 +24,11 @@ $S2S synth --daily-extremes --out "$OUT/daily"
 $S2S extremes outlook --hindcast "$OUT/daily/tasmax_hindcast.nc" --forecast "$OUT/daily/tasmax_forecast.nc" \
     --obs "$OUT/daily/tasmax_obs.nc" --out "$OUT/extremes_tasmax"
 cp "$OUT/extremes_tasmax/map_extremes_heat_wave_weeks-3-4.png" docs/img/synthetic_heat_wave_weeks3-4.png
+# tracks on real ERA5 fields (January 2026, pressure + 850 hPa vorticity, 40S-40N)
+ERA=data/real/cyclones
+$S2S cyclones track --vorticity vo --min-lat -40 --max-lat 40 \
+    "$ERA/era5_msl_2026-01_2.5x2.5.nc;$ERA/era5_vo850_2026-01_2.5x2.5.nc" \
+    --out "$OUT/era5_tracks.csv" --map docs/img/era5_tracks_2026-01.png
 ls -la docs/img
 # the emergency drift map of the demo (./scripts/demo.sh writes it)
 [ -f out/demo/emergency/map_drift_day30.png ] && cp out/demo/emergency/map_drift_day30.png docs/img/synthetic_emergency_drift_day30.png

@@ -19,7 +19,7 @@
 //! | [`stats`] | NaN-aware kernels, quantiles, gamma fits, categories and RPS shared by the science modules | [`stats`], [`stats::categories`] |
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment | [`cube`] |
 //! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, inverse-distance regridding of curvilinear grids, CF grid mappings (projections), country masks | [`grid`] |
-//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing in the CDO or N-D layout ([`io::write::ProductLayout`]), every product schema ([`io::products`]), GeoTIFF ([`io::geotiff`]), names of outputs ([`outputs::clobber`]) | [`io`] |
+//! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing in the CDO or N-D layout ([`io::write::ProductLayout`]), every product schema ([`io::products`]), GeoTIFF ([`io::geotiff`]), IBTrACS best tracks ([`io::ibtracs`]), names of outputs ([`outputs::clobber`]) | [`io`] |
 //! | [`memory`] | the memory budget every header- or flag-sized allocation is checked against | [`memory`] |
 //! | [`outputs`] | how outputs reach the disk: never over an input, one staged set per job under a lock, temporaries and renames | [`outputs`] |
 //! | [`bias`] | bias correction: mean and variance scaling, EQM, QDM, cross-validation | [`bias`] (Déqué 2007; Cannon et al. 2015) |
@@ -28,7 +28,7 @@
 //! | [`indices`] | SPI of observed records and of forecast ensembles, drought-class probabilities | [`indices`] (McKee et al. 1993) |
 //! | [`extremes`] | heat and cold waves, hot/cold days and heavy rain of subseasonal forecasts against their model climate (M-climate, EFI, SOT, Rx1day/Rx5day) with leave-one-year-out verification; calendar-day percentiles, WSDI/CSDI spells and the Excess Heat Factor of daily series | [`extremes`] (Zhang et al. 2011; Nairn & Fawcett 2015; Lalaurette 2003) |
 //! | [`seaice`] | sea-ice extent and area (15 % rule, any grid), sea-ice probability, the bias-adjusted extent outlook with tercile and record-low probabilities | [`seaice`] (NSIDC Sea Ice Index; SIPN) |
-//! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria), activity, genesis potential | [`cyclone`] |
+//! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria: pressure, vorticity, warm core), validation against best tracks, activity and the observed climatology, genesis potential | [`cyclone`] |
 //! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
 //! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML, PDF and JSON of the bulletins: the front with issuer, dates and headlines ([`bulletin::front`], [`mod@bulletin::headlines`]), the message catalogue in English and Russian ([`bulletin::catalogue`]), the A4 document ([`bulletin::pdf`]), POE curves and plumes of the regional mean ([`bulletin::regional`]), the regional table as CSV and GeoJSON ([`bulletin::gis`]) | [`bulletin`] |
 //! | [`config`] | the outlook's TOML configuration, checked when read | `docs/config.md` |

@@ -15,8 +15,8 @@ use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::io::ibtracs::Agency;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::pipeline::cyclones::{
-    cyclone_outlook, detect_nodes, gpi_job, track_inputs, validate_job, ActivityPlan,
-    StitchSettings, TrackSettings, ValidationPlan,
+    cyclone_outlook, detect_nodes, gpi_job, track_inputs, track_map_png, validate_job,
+    ActivityPlan, StitchSettings, TrackSettings, ValidationPlan,
 };
 use s2s_ensemble::pipeline::load_countries;
 use s2s_ensemble::pipeline::policy;
@@ -153,6 +153,9 @@ pub struct TrackArgs {
     /// Also write the tracks in TempestExtremes StitchNodes (GFDL) text format.
     #[arg(long, value_name = "FILE")]
     stitchnodes: Option<PathBuf>,
+    /// Also draw the tracks on a map (PNG, with the bundled country outlines).
+    #[arg(long, value_name = "FILE.png")]
+    map: Option<PathBuf>,
     /// Output CSV.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -342,9 +345,33 @@ fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         .stitchnodes
         .as_ref()
         .map(|p| (p, tracks_stitchnodes(&set.tracks, set.columns)));
+    let map = match &a.map {
+        Some(p) => {
+            let countries = load_countries(None)?;
+            let times = || {
+                set.tracks
+                    .iter()
+                    .flat_map(|t| t.points.iter().map(|p| p.time))
+            };
+            let title = match (times().min(), times().max()) {
+                (Some(a), Some(b)) => format!(
+                    "{} tracks, {} to {}",
+                    set.tracks.len(),
+                    a.iso_datetime(),
+                    b.iso_datetime()
+                ),
+                _ => "no tracks".to_string(),
+            };
+            Some((p, track_map_png(&set.tracks, Some(&countries), &title)?))
+        }
+        None => None,
+    };
     let mut files: Vec<(&Path, &[u8])> = vec![(a.out.as_path(), csv.as_bytes())];
     if let Some((p, text)) = &stitch {
         files.push((p.as_path(), text.as_bytes()));
+    }
+    if let Some((p, png)) = &map {
+        files.push((p.as_path(), png.as_slice()));
     }
     s2s_ensemble::outputs::staging::write_files_together(&files)?;
     if !g.quiet {

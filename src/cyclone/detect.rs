@@ -43,7 +43,7 @@
 //! `d = acos(sin φ₁ sin φ₂ + cos φ₁ cos φ₂ cos(λ₂ − λ₁))`, and a point is within a distance
 //! unless `d` *exceeds* it. A grid point exactly one distance away (2.5° north of a centre on a
 //! 2.5° grid) is then in or out by the last bit of `d`: TE's answer depends on how it rounds,
-//! so [`Radius`] decides such points with TE's own arithmetic — `180/π · acos` for closed
+//! so the search radius (`Radius`) decides such points with TE's own arithmetic — `180/π · acos` for closed
 //! contours and thresholds, `acos · 180/π` for the minimum/maximum searches, the squared chord
 //! of unit vectors for the merge (TE's k-d tree) — and everything else through the cosine, so
 //! the inner loops need no `acos`.

@@ -7,9 +7,10 @@
 //!   `lat`/`lon` in degrees; a last column `vorticity` (s⁻¹, hemisphere-signed: cyclonic > 0)
 //!   when detection used a vorticity field. Reading accepts empty `psl`/`wind` as missing.
 //! - **StitchNodes GFDL text**: per track a header `start <n> <yyyy> <mm> <dd> <hh>` and per
-//!   point a tab-indented line `<i> <j> <lon> <lat> <psl> [<wind>] [<vorticity>] <yyyy> <mm>
-//!   <dd> <hh>` (`i` the longitude index, `j` the latitude index of the grid point in the
-//!   file; TE's `--in_fmt "lon,lat,psl,wind"`, or `lon,lat,psl,vo` / `lon,lat,psl,wind,vo`).
+//!   point a tab-indented line
+//!   `<i> <j> <lon> <lat> <psl> [<wind>] [<vorticity>] <yyyy> <mm> <dd> <hh>`
+//!   (`i` the longitude index, `j` the latitude index of the grid point in the file; TE's
+//!   `--in_fmt "lon,lat,psl,wind"`, or `lon,lat,psl,vo` / `lon,lat,psl,wind,vo`).
 //! - **DetectNodes text**: per time step `<yyyy> <mm> <dd> <count> <hh>` then one line per node
 //!   `<i> <j> <lon> <lat> <psl> [<wind>] [<vorticity>]` — the columns of TE's `--outputcmd
 //!   "psl,min,0[;_VECMAG(u,v),max,R][;_PROD(vo,_SIGN(_LAT())),max,R]"`.

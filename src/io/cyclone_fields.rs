@@ -539,6 +539,21 @@ impl RunSource {
         Ok(out)
     }
 
+    /// The pressure variable's chunk length along its first (time) dimension, when the file
+    /// is chunked: reading a block of fewer steps decompresses the whole chunk anyway, so
+    /// blocks should be whole chunks.
+    pub fn time_chunk(&self) -> Option<usize> {
+        let (path, var) = &self.psl;
+        let file = super::read::open(path).ok()?;
+        let v = file.variable(var)?;
+        v.chunking()
+            .ok()
+            .flatten()?
+            .first()
+            .copied()
+            .filter(|&c| c > 0)
+    }
+
     /// The file and variable of the pressure (for messages).
     pub fn pressure(&self) -> (&Path, &str) {
         (&self.psl.0, &self.psl.1)

@@ -209,11 +209,15 @@ fn for_each_series(
     let mut member = 0i32;
     for path in inputs {
         let source = RunSource::resolve(path, &settings.fields)?;
-        let first = source.read(Some((0, 1)))?;
-        let total = first.psl.meta.source_time_steps.unwrap_or(1);
+        // blocks of whole chunks: a chunk is decompressed whole whatever part of it is read
+        let chunk = source.time_chunk().unwrap_or(1);
+        let first = source.read(Some((0, chunk)))?;
+        let read = first.psl.coords.init.len().max(1);
+        let total = first.psl.meta.source_time_steps.unwrap_or(read);
         let grid = source.grid(&first)?;
         let cols = first.columns();
-        let block = (DETECTION_BLOCK_BYTES / first.bytes().max(1)).clamp(1, total);
+        let per_step = (first.bytes() / read).max(1);
+        let block = (DETECTION_BLOCK_BYTES / per_step).max(1).div_ceil(chunk) * chunk;
         bars.start("detect", total as u64);
         match first.psl.meta.kind {
             CubeKind::Observed => {
@@ -235,8 +239,8 @@ fn for_each_series(
                     Ok(())
                 };
                 add(&first)?;
-                bars.advance(1);
-                let mut start = 1;
+                bars.advance(read as u64);
+                let mut start = read;
                 while start < total {
                     let fields = source.read(Some((start, block)))?;
                     add(&fields)?;
@@ -260,8 +264,8 @@ fn for_each_series(
                     Ok(())
                 };
                 run(&first, &mut member)?;
-                bars.advance(1);
-                let mut start = 1;
+                bars.advance(read as u64);
+                let mut start = read;
                 while start < total {
                     let fields = source.read(Some((start, block)))?;
                     run(&fields, &mut member)?;
@@ -273,6 +277,58 @@ fn for_each_series(
         bars.finish();
     }
     Ok(())
+}
+
+/// A map of tracks (one colour per track, a dot at genesis) over country outlines, in the box
+/// the tracks span plus 5°, as PNG bytes.
+pub fn track_map_png(
+    tracks: &[Track],
+    countries: Option<&Countries>,
+    title: &str,
+) -> Result<Vec<u8>> {
+    let points = || tracks.iter().flat_map(|t| t.points.iter().map(|p| p.node));
+    let (mut w, mut e, mut s, mut n) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in points() {
+        (w, e, s, n) = (w.min(p.lon), e.max(p.lon), s.min(p.lat), n.max(p.lat));
+    }
+    let bounds = if w > e {
+        (0.0, 360.0, -40.0, 40.0)
+    } else {
+        (w - 5.0, e + 5.0, (s - 5.0).max(-90.0), (n + 5.0).min(90.0))
+    };
+    let lines: Vec<(i32, Vec<(f64, f64)>)> = tracks
+        .iter()
+        .map(|t| {
+            (
+                t.id as i32,
+                t.points.iter().map(|p| (p.node.lat, p.node.lon)).collect(),
+            )
+        })
+        .collect();
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = std::env::temp_dir().join(format!("s2s-track-map-{}-{n}.png", std::process::id()));
+    let drawn = render_track_map(
+        &tmp,
+        bounds,
+        &lines,
+        None,
+        0.0,
+        countries,
+        title,
+        &crate::bulletin::TrackKey {
+            tracks: Some("tracks, one colour per track (dot: first point)"),
+            site: None,
+        },
+    )
+    .and_then(|()| {
+        std::fs::read(&tmp).map_err(|e| Error::Io {
+            action: "reading the track map back".into(),
+            reason: e.to_string(),
+        })
+    });
+    let _ = std::fs::remove_file(&tmp);
+    drawn
 }
 
 /// A set of tracks read from a file: the engine's tracks CSV, or IBTrACS (NetCDF or CSV edition;
