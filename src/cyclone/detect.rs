@@ -263,18 +263,24 @@ fn nan_f32() -> f32 {
 }
 
 impl Node {
-    /// A node at a position with a wind, for tests of what follows detection.
-    #[cfg(test)]
-    pub(crate) fn at(lat: f64, lon: f64, wind_ms: f32) -> Node {
+    /// A node read from a track file: a position with its pressure (Pa) and wind (m/s), NaN
+    /// where missing; no grid indices, no vorticity.
+    pub fn from_track(lat: f64, lon: f64, psl_pa: f32, wind_ms: f32) -> Node {
         Node {
             j: 0,
             i: 0,
             lat,
             lon,
-            psl_pa: 99_000.0,
+            psl_pa,
             wind_ms,
             vorticity_s: f32::NAN,
         }
+    }
+
+    /// A node at a position with a wind, for tests of what follows detection.
+    #[cfg(test)]
+    pub(crate) fn at(lat: f64, lon: f64, wind_ms: f32) -> Node {
+        Node::from_track(lat, lon, 99_000.0, wind_ms)
     }
 }
 

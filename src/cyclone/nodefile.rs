@@ -344,21 +344,11 @@ pub fn parse_tracks_csv(text: &str, source: &str) -> Result<Vec<Track>> {
         if !(-90.0..=90.0).contains(&lat) {
             return Err(bad(n + 1, format!("latitude {lat} outside ±90")));
         }
-        let point = TrackPoint {
-            time,
-            node: Node {
-                j: 0,
-                i: 0,
-                lat,
-                lon,
-                psl_pa: optional(idx[5])?,
-                wind_ms: optional(idx[6])?,
-                vorticity_s: match vorticity_col {
-                    Some(c) => optional(c)?,
-                    None => f32::NAN,
-                },
-            },
-        };
+        let mut node = Node::from_track(lat, lon, optional(idx[5])?, optional(idx[6])?);
+        if let Some(c) = vorticity_col {
+            node.vorticity_s = optional(c)?;
+        }
+        let point = TrackPoint { time, node };
         match tracks.last_mut() {
             Some(t) if t.id == id && t.member == member => t.points.push(point),
             _ => tracks.push(Track {

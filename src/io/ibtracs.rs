@@ -124,15 +124,12 @@ fn point(
 ) -> TrackPoint {
     TrackPoint {
         time,
-        node: Node {
-            j: 0,
-            i: 0,
+        node: Node::from_track(
             lat,
             lon,
-            psl_pa: pres_mb.map_or(f32::NAN, |p| (p * 100.0) as f32),
-            wind_ms: wind_kt.map_or(f32::NAN, |w| (w * M_S_PER_KNOT) as f32),
-            vorticity_s: f32::NAN,
-        },
+            pres_mb.map_or(f32::NAN, |p| (p * 100.0) as f32),
+            wind_kt.map_or(f32::NAN, |w| (w * M_S_PER_KNOT) as f32),
+        ),
     }
 }
 
