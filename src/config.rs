@@ -748,6 +748,25 @@ pub struct CyclonesConfig {
     /// Box size (degrees) of the track-density maps.
     #[serde(default = "default_density_deg")]
     pub density_deg: f64,
+    /// Relative-vorticity variable of the fields (its 850 hPa level): turns the vorticity
+    /// criterion on, as `s2s cyclones track --vorticity`.
+    #[serde(default)]
+    pub vorticity: Option<String>,
+    /// Smallest cyclonic vorticity (s⁻¹) within `vorticity_radius` (default 5e-5).
+    #[serde(default)]
+    pub vorticity_min: Option<f64>,
+    /// Radius (degrees) of the vorticity criterion (default 2.5).
+    #[serde(default)]
+    pub vorticity_radius: Option<f64>,
+    /// Z300 − Z500 thickness variable: turns the warm-core test on.
+    #[serde(default)]
+    pub thickness: Option<String>,
+    /// Candidates south of this latitude are dropped (degrees).
+    #[serde(default)]
+    pub min_lat: Option<f64>,
+    /// Candidates north of this latitude are dropped (degrees).
+    #[serde(default)]
+    pub max_lat: Option<f64>,
 }
 
 fn default_observed_agency() -> String {

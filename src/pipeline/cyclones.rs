@@ -54,6 +54,29 @@ pub struct TrackSettings {
     pub stitch: StitchSettings,
 }
 
+impl TrackSettings {
+    /// The detection settings of the outlook's `[cyclones]` section: TE's TC defaults, with
+    /// the vorticity criterion, the warm core and the latitude band when the section names
+    /// them.
+    pub fn from_config(c: &crate::config::CyclonesConfig) -> Result<Self> {
+        let mut s = TrackSettings::default();
+        s.fields.vorticity = c.vorticity.clone();
+        s.fields.thickness = c.thickness.clone();
+        if let Some(v) = c.vorticity_min {
+            s.detect.vorticity.min_cyclonic_s = v;
+        }
+        if let Some(r) = c.vorticity_radius {
+            s.detect.vorticity.radius_deg = r;
+        }
+        s.detect.min_lat_deg = c.min_lat;
+        s.detect.max_lat_deg = c.max_lat;
+        s.detect
+            .validate()
+            .map_err(|e| Error::invalid("[cyclones] detection settings", e.to_string()))?;
+        Ok(s)
+    }
+}
+
 /// StitchNodes' settings; the filters default to TempestExtremes' TC filters for the data's
 /// time step ([`StitchSpec::tempest_tc`]).
 #[derive(Debug, Clone)]
@@ -1002,4 +1025,38 @@ pub fn genesis_products(plan: &GenesisPlan, options: &RunOptions) -> Result<Gene
         basins: o.basins,
         season: label,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cyclones_section_sets_the_detection() {
+        let c: crate::config::CyclonesConfig = toml::from_str(
+            r#"
+season = "12-2"
+vorticity = "vo"
+vorticity_min = 6e-5
+min_lat = -40
+max_lat = 40
+"#,
+        )
+        .unwrap();
+        let s = TrackSettings::from_config(&c).unwrap();
+        assert_eq!(s.fields.vorticity.as_deref(), Some("vo"));
+        assert_eq!(s.detect.vorticity.min_cyclonic_s, 6e-5);
+        assert_eq!(s.detect.vorticity.radius_deg, 2.5);
+        assert_eq!(
+            (s.detect.min_lat_deg, s.detect.max_lat_deg),
+            (Some(-40.0), Some(40.0))
+        );
+        let bad: crate::config::CyclonesConfig =
+            toml::from_str("season = \"12-2\"\nmin_lat = 30\nmax_lat = -30\n").unwrap();
+        let e = TrackSettings::from_config(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("[cyclones]") && e.contains("north of the maximum"),
+            "{e}"
+        );
+    }
 }

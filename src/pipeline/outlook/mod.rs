@@ -1684,7 +1684,7 @@ fn cyclone_products(
         let forecast: Vec<PathBuf> = c.forecast.iter().map(|f| ctx.path(f)).collect();
         let hindcast: Vec<PathBuf> = c.hindcast.iter().map(|f| ctx.path(f)).collect();
         let observed_tracks = c.observed_tracks.as_ref().map(|f| ctx.path(f));
-        let tracking = TrackSettings::default();
+        let tracking = TrackSettings::from_config(c)?;
         let plan = ActivityPlan {
             tracking: &tracking,
             forecast: &forecast,
