@@ -43,6 +43,14 @@ $S2S spi --scale 3 --calibration 1950-1980 data/real/bias_correction/CanESM2_195
 echo "== s2s cyclones: detection and tracking on synthetic 6-hourly fields with 5 planted storms (TempestExtremes criteria)"
 $S2S synth --storms --step-hours 6 --days 30 --out "$OUT/storms"
 $S2S cyclones track --thickness zthick --stitchnodes "$OUT/storms/tracks.txt" "$OUT/storms/storms.nc" --out "$OUT/storms/tracks.csv"
+echo "== s2s cyclones on real ERA5 fields (January 2026: pressure + 850 hPa vorticity) and IBTrACS best tracks"
+ERA=data/real/cyclones
+mkdir -p "$OUT/era5"
+$S2S cyclones track --vorticity vo --min-lat -40 --max-lat 40 \
+    "$ERA/era5_msl_2026-01_2.5x2.5.nc;$ERA/era5_vo850_2026-01_2.5x2.5.nc" \
+    --stitchnodes "$OUT/era5/tracks.txt" --out "$OUT/era5/tracks.csv" --map "$OUT/era5/tracks.png"
+$S2S cyclones validate --tracks "$ERA/IBTrACS.last3years.v04r01.nc" \
+    --best-track "$ERA/IBTrACS.last3years.v04r01.nc" --out "$OUT/era5/ibtracs_self_validation.csv"
 
 echo "== s2s extremes: warm spells (TX90p, WSDI) of the AHCCD stations; heat waves and heavy rain of a synthetic daily S2S set (planted events)"
 $S2S extremes spells --base 1961-1990 --var tasmax data/real/bias_correction/ahccd_1950-2013.nc --out "$OUT/wsdi_ahccd.csv"

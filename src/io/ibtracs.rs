@@ -90,9 +90,13 @@ pub fn read_best_tracks(path: &Path, agency: Agency) -> Result<Vec<BestTrack>> {
     if is_netcdf(path)? {
         return read_netcdf(path, agency);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Open {
+    let bytes = std::fs::read(path).map_err(|e| Error::Open {
         path: path.to_path_buf(),
         reason: e.to_string(),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Input {
+        path: path.to_path_buf(),
+        reason: "neither NetCDF nor text: not an IBTrACS file (NetCDF, or the CSV edition)".into(),
     })?;
     parse_csv(&text, agency, &path.display().to_string())
 }
@@ -225,10 +229,9 @@ fn read_netcdf(path: &Path, agency: Agency) -> Result<Vec<BestTrack>> {
         reason: e.to_string(),
     })?;
     let var = |name: &str| {
-        file.variable(name).ok_or_else(|| Error::MissingVariable {
+        file.variable(name).ok_or_else(|| Error::Input {
             path: path.to_path_buf(),
-            variable: name.to_string(),
-            present: "not the IBTrACS v04 NetCDF layout (sid, season, iso_time, lat, lon, <agency>_wind, <agency>_pres)".into(),
+            reason: format!("no variable '{name}': not the IBTrACS v04 NetCDF layout (sid, season, iso_time, lat, lon, <agency>_wind, <agency>_pres)"),
         })
     };
     let read_err = |name: &str, e: netcdf::Error| Error::Data {
@@ -302,6 +305,22 @@ fn read_netcdf(path: &Path, agency: Agency) -> Result<Vec<BestTrack>> {
             })
         }
     };
+    let per_obs = [
+        ("lon", lons.len()),
+        ("basin", basins.len()),
+        ("iso_time", times.len()),
+        ("wind", winds.len()),
+        ("pres", pres.len()),
+    ];
+    if let Some((name, n)) = per_obs.iter().find(|(_, n)| *n != ns * nobs) {
+        return Err(Error::Dimensions {
+            path: path.to_path_buf(),
+            variable: name.to_string(),
+            reason: format!(
+                "{n} values, not one per storm and observation ({ns} × {nobs}) as lat has"
+            ),
+        });
+    }
     if sids.len() != ns || tshape.len() != 3 || tshape[..2] != [ns, nobs] {
         return Err(Error::Dimensions {
             path: path.to_path_buf(),

@@ -388,7 +388,11 @@ pub fn read_track_file(path: &Path, agency: Agency) -> Result<TrackFile> {
             best_tracks: Some(best),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(open_error)?;
+    let bytes = std::fs::read(path).map_err(open_error)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Input {
+        path: path.to_path_buf(),
+        reason: "neither NetCDF nor text: not a tracks CSV nor an IBTrACS file".into(),
+    })?;
     Ok(TrackFile {
         tracks: parse_tracks_csv(&text, &path.display().to_string())?,
         best_tracks: None,

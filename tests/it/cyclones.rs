@@ -823,6 +823,32 @@ fn validate_against_best_tracks() {
     assert_eq!(row("NI"), "NI,1,2,1,0,1,1.0000,0.5000,111.2,,9.00");
     assert_eq!(row("WP"), "WP,1,0,0,1,0,0.0000,,,,");
     assert_eq!(row("all"), "all,2,2,1,1,1,0.5000,0.5000,111.2,,9.00");
+
+    // not best tracks: one error naming the file, no output
+    let era5 = crate::common::real("cyclones/era5_msl_2026-01_2.5x2.5.nc");
+    let bad_out = d.join("bad.csv");
+    for (t, b, want) in [
+        (&tracks, &era5, "no variable 'sid'"),
+        (&best, &tracks, "no 'SID' column"),
+    ] {
+        let o = s2s(&[
+            "cyclones",
+            "validate",
+            "--tracks",
+            t.to_str().unwrap(),
+            "--best-track",
+            b.to_str().unwrap(),
+            "--out",
+            bad_out.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(
+            e.contains(want) && e.contains(b.file_name().unwrap().to_str().unwrap()),
+            "{e}"
+        );
+        assert!(!bad_out.exists() && !d.join("bad.json").exists());
+    }
 }
 
 /// Reading a series block by block (`ReadOptions::time_steps`, what detection streams with)
