@@ -944,6 +944,8 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
         let each = ReadOptions {
             years: None,
             part_of_set: true,
+            // a block of the set's steps is cut from the whole set below
+            time_steps: None,
             ..opts.clone()
         };
         let set = super::fileset::read_set(&files, |f| read_cube(f, &each))?;
@@ -961,10 +963,30 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
                     reason,
                 })?;
         }
-        return match opts.years {
+        let set = match opts.years {
             Some((y0, y1)) => set
                 .select_init_years(y0, y1)
-                .map_err(|e| Error::invalid("years", format!("{}: {e}", path.display()))),
+                .map_err(|e| Error::invalid("years", format!("{}: {e}", path.display())))?,
+            None => set,
+        };
+        return match opts.time_steps {
+            Some((start, count)) => {
+                let total = set.n_init();
+                if start >= total || count == 0 {
+                    return Err(Error::invalid(
+                        "time steps",
+                        format!(
+                            "{}: steps {start}..{} asked for, the file set has {total}",
+                            path.display(),
+                            start + count
+                        ),
+                    ));
+                }
+                let idx: Vec<usize> = (start..(start + count).min(total)).collect();
+                let mut block = set.select_inits(&idx)?;
+                block.meta.source_time_steps = Some(total);
+                Ok(block)
+            }
             None => Ok(set),
         };
     }

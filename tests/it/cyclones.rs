@@ -885,4 +885,43 @@ fn blocks_of_time_steps_read_as_the_whole() {
         .all(|(a, b)| a.to_bits() == b.to_bits()));
     let e = read_cube(&path, &opts(Some((124, 10)))).unwrap_err();
     assert!(e.to_string().contains("era5_msl_2026-01_2.5x2.5.nc"), "{e}");
+
+    // a file set (the month cut in two by cdo): blocks across the files' seam, and tracking
+    // the set gives the nodes of the single file
+    let dir = tempfile::tempdir().unwrap();
+    for (name, steps) in [("a", "1/70"), ("b", "71/124")] {
+        let st = std::process::Command::new("cdo")
+            .args(["-s", &format!("seltimestep,{steps}")])
+            .arg(&path)
+            .arg(dir.path().join(format!("msl_{name}.nc")))
+            .status()
+            .expect("cdo is installed by scripts/setup.sh");
+        assert!(st.success());
+    }
+    let set = dir.path().join("msl_*.nc");
+    let mut times = Vec::new();
+    for start in (0..124).step_by(50) {
+        let b = read_cube(&set, &opts(Some((start, 50)))).unwrap();
+        assert_eq!(b.meta.source_time_steps, Some(124));
+        times.extend(b.coords.init.clone());
+    }
+    assert_eq!(times, whole.coords.init);
+    let nodes = |input: &Path| {
+        let out = dir.path().join("nodes.txt");
+        let o = s2s(&[
+            "cyclones",
+            "detect",
+            "--min-lat",
+            "-40",
+            "--max-lat",
+            "40",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-O",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        without_member_lines(&out)
+    };
+    assert_eq!(nodes(&set), nodes(&path));
 }
