@@ -278,14 +278,10 @@ pub fn validate_tracks(
     spec: &MatchSpec,
 ) -> Result<Validation> {
     spec.validate()?;
-    // the time window of each observed track, to skip hopeless pairs quickly
-    let windows: Vec<Option<(f64, f64)>> = observed
+    // the duration of each observed track (hours), to skip hopeless pairs quickly
+    let durations: Vec<Option<f64>> = observed
         .iter()
-        .map(|o| {
-            let first = o.track.points.first()?;
-            let last = o.track.points.last()?;
-            Some((0.0, hours(first, last).ok()?))
-        })
+        .map(|o| hours(o.track.points.first()?, o.track.points.last()?).ok())
         .collect();
     let mut matches = Vec::with_capacity(detected.len());
     // per observed storm: position errors and intensity differences of its matched tracks
@@ -299,7 +295,7 @@ pub fn validate_tracks(
         let d_last = d.points.last().expect("non-empty");
         let mut best: Option<(usize, usize, f64, Option<f64>)> = None;
         for (k, o) in observed.iter().enumerate() {
-            let (Some(o_first), Some((_, o_len))) = (o.track.points.first(), windows[k]) else {
+            let (Some(o_first), Some(o_len)) = (o.track.points.first(), durations[k]) else {
                 continue;
             };
             // no point of one within the tolerance of the other's span

@@ -576,20 +576,6 @@ pub fn check_sub_daily(hours: &[f64], path: &Path, var: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads the fields of one run (one file, or the files of [`run_files`]) whole and splits them
-/// into member series.
-pub fn read_series(input: &Path, a: &FieldNames) -> Result<(Fields, Vec<Series>, NodeGrid)> {
-    let source = RunSource::resolve(input, a)?;
-    let fields = source.read(None)?;
-    let series = source.series(&fields, None)?;
-    if let Some(s) = series.first() {
-        let (path, var) = source.pressure();
-        check_sub_daily(&s.hours, path, var)?;
-    }
-    let grid = source.grid(&fields)?;
-    Ok((fields, series, grid))
-}
-
 /// Relative vorticity in s⁻¹, checked to be a vorticity (typical magnitudes 10⁻⁶–10⁻³ s⁻¹) on
 /// the first block (`check`).
 fn vorticity_in_s(c: Cube, path: &Path, var: &str, check: bool) -> Result<Cube> {

@@ -70,24 +70,39 @@ impl BestTrack {
 }
 
 /// Whether a file is NetCDF/HDF5 (by its first bytes) rather than text.
-fn is_netcdf(path: &Path) -> Result<bool> {
-    use std::io::Read;
-    let mut head = [0u8; 4];
-    let mut f = std::fs::File::open(path).map_err(|e| Error::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let n = f.read(&mut head).map_err(|e| Error::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    Ok(n == 4 && (&head[..3] == b"CDF" || head == [0x89, b'H', b'D', b'F']))
+fn is_netcdf(path: &Path) -> bool {
+    let (head, n) = super::read::file_head(path);
+    n >= 4 && (&head[..3] == b"CDF" || head[..4] == [0x89, b'H', b'D', b'F'])
+}
+
+/// Whether a file is IBTrACS: NetCDF, or text whose header is the CSV edition's.
+pub fn is_best_track_file(path: &Path) -> Result<bool> {
+    if is_netcdf(path) {
+        return Ok(true);
+    }
+    let mut first_line = Vec::new();
+    {
+        use std::io::{BufRead, Read};
+        let f = std::fs::File::open(path).map_err(|e| Error::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        std::io::BufReader::new(f.take(64 * 1024))
+            .read_until(b'\n', &mut first_line)
+            .map_err(|e| Error::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok(looks_like_ibtracs_csv(&String::from_utf8_lossy(
+        &first_line,
+    )))
 }
 
 /// Reads the storms of an IBTrACS file (NetCDF or CSV edition, told apart by content) with
 /// `agency`'s intensities; storms in file order, numbered from 1.
 pub fn read_best_tracks(path: &Path, agency: Agency) -> Result<Vec<BestTrack>> {
-    if is_netcdf(path)? {
+    if is_netcdf(path) {
         return read_netcdf(path, agency);
     }
     let bytes = std::fs::read(path).map_err(|e| Error::Open {

@@ -934,6 +934,26 @@ fn cover(idx: &[usize]) -> ((usize, usize), Vec<usize>) {
     ((lo, hi + 1 - lo), idx.iter().map(|i| i - lo).collect())
 }
 
+/// The positions of [`ReadOptions::time_steps`] `(start, count)` among `total` steps (the
+/// count cut at the last one); an error when the block starts past the end or is empty.
+fn time_step_block(
+    path: &Path,
+    (start, count): (usize, usize),
+    total: usize,
+) -> Result<std::ops::Range<usize>> {
+    if start >= total || count == 0 {
+        return Err(Error::invalid(
+            "time steps",
+            format!(
+                "{}: steps {start}..{} asked for, there are {total}",
+                path.display(),
+                start + count
+            ),
+        ));
+    }
+    Ok(start..(start + count).min(total))
+}
+
 /// Reads one variable of a file into a cube.
 pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
     let path = path.as_ref();
@@ -970,19 +990,9 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
             None => set,
         };
         return match opts.time_steps {
-            Some((start, count)) => {
+            Some(steps) => {
                 let total = set.n_init();
-                if start >= total || count == 0 {
-                    return Err(Error::invalid(
-                        "time steps",
-                        format!(
-                            "{}: steps {start}..{} asked for, the file set has {total}",
-                            path.display(),
-                            start + count
-                        ),
-                    ));
-                }
-                let idx: Vec<usize> = (start..(start + count).min(total)).collect();
+                let idx: Vec<usize> = time_step_block(path, steps, total)?.collect();
                 let mut block = set.select_inits(&idx)?;
                 block.meta.source_time_steps = Some(total);
                 Ok(block)
@@ -1552,19 +1562,9 @@ fn read_variable(
 
     // ---- a block of the time steps ----
     let source_time_steps = match opts.time_steps {
-        Some((start, count)) => {
+        Some(steps) => {
             let total = init_idx.len();
-            if start >= total || count == 0 {
-                return Err(Error::invalid(
-                    "time steps",
-                    format!(
-                        "{}: steps {start}..{} asked for, the file has {total}",
-                        path.display(),
-                        start + count
-                    ),
-                ));
-            }
-            init_idx = init_idx[start..(start + count).min(total)].to_vec();
+            init_idx = init_idx[time_step_block(path, steps, total)?].to_vec();
             Some(total)
         }
         None => None,

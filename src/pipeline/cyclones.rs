@@ -34,7 +34,7 @@ use crate::grid::Countries;
 use crate::io::cyclone_fields::{
     check_sub_daily, step_hours, FieldNames, Fields, RunSource, Series,
 };
-use crate::io::ibtracs::{looks_like_ibtracs_csv, read_best_tracks, Agency, BestTrack};
+use crate::io::ibtracs::{is_best_track_file, read_best_tracks, Agency, BestTrack};
 use crate::io::products::cyclones::{write_genesis_outlook, write_track_density, TrackDensity};
 use crate::io::vars::{pick, read_raw, read_var, to_units};
 use crate::io::{pressure_levels, write_text_atomic, ReadOptions};
@@ -242,60 +242,39 @@ fn for_each_series(
         let per_step = (first.bytes() / read).max(1);
         let block = (DETECTION_BLOCK_BYTES / per_step).max(1).div_ceil(chunk) * chunk;
         bars.start("detect", total as u64);
-        match first.psl.meta.kind {
-            CubeKind::Observed => {
-                // one growing series per member, its hours from the first time step
-                let origin = first.psl.coords.init[0];
-                let mut runs: Vec<(Series, Vec<Vec<Node>>)> = Vec::new();
-                let mut add = |fields: &Fields| -> Result<()> {
-                    for s in source.series(fields, Some(origin))? {
-                        let nodes = detect_series(&grid, s.fields(fields), spec)?;
-                        match runs.get_mut(s.member) {
-                            Some((run, acc)) => {
-                                run.times.extend_from_slice(&s.times);
-                                run.hours.extend_from_slice(&s.hours);
-                                acc.extend(nodes);
-                            }
-                            None => runs.push((s, nodes)),
-                        }
-                    }
-                    Ok(())
-                };
-                add(&first)?;
-                bars.advance(read as u64);
-                let mut start = read;
-                while start < total {
-                    let fields = source.read(Some((start, block)))?;
-                    add(&fields)?;
-                    bars.advance(fields.psl.coords.init.len() as u64);
-                    start += block;
-                }
-                let (psl_path, psl_var) = source.pressure();
-                for (s, nodes) in runs {
-                    check_sub_daily(&s.hours, psl_path, psl_var)?;
+        // an observed-style series grows block by block (one run per member, hours from its
+        // first step) and is handed on at the end; a forecast block holds whole runs
+        let observed = first.psl.meta.kind == CubeKind::Observed;
+        let origin = first.psl.coords.init[0];
+        let mut runs: Vec<(Series, Vec<Vec<Node>>)> = Vec::new();
+        let mut detect_block = |fields: &Fields| -> Result<()> {
+            for s in source.series(fields, Some(origin))? {
+                let nodes = detect_series(&grid, s.fields(fields), spec)?;
+                if !observed {
                     each(&s, member, Fields::to_file_indices(&grid, nodes), cols)?;
                     member += 1;
+                } else if let Some((run, acc)) = runs.get_mut(s.member) {
+                    run.times.extend_from_slice(&s.times);
+                    run.hours.extend_from_slice(&s.hours);
+                    acc.extend(nodes);
+                } else {
+                    runs.push((s, nodes));
                 }
             }
-            CubeKind::Forecast => {
-                let mut run = |fields: &Fields, member: &mut i32| -> Result<()> {
-                    for s in source.series(fields, None)? {
-                        let nodes = detect_series(&grid, s.fields(fields), spec)?;
-                        each(&s, *member, Fields::to_file_indices(&grid, nodes), cols)?;
-                        *member += 1;
-                    }
-                    Ok(())
-                };
-                run(&first, &mut member)?;
-                bars.advance(read as u64);
-                let mut start = read;
-                while start < total {
-                    let fields = source.read(Some((start, block)))?;
-                    run(&fields, &mut member)?;
-                    bars.advance(fields.psl.coords.init.len() as u64);
-                    start += block;
-                }
-            }
+            bars.advance(fields.psl.coords.init.len() as u64);
+            Ok(())
+        };
+        detect_block(&first)?;
+        let mut start = read;
+        while start < total {
+            detect_block(&source.read(Some((start, block)))?)?;
+            start += block;
+        }
+        let (psl_path, psl_var) = source.pressure();
+        for (s, nodes) in runs {
+            check_sub_daily(&s.hours, psl_path, psl_var)?;
+            each(&s, member, Fields::to_file_indices(&grid, nodes), cols)?;
+            member += 1;
         }
         bars.finish();
     }
@@ -366,29 +345,17 @@ pub struct TrackFile {
 /// Reads a track file of either kind (told apart by content), IBTrACS with `agency`'s
 /// intensities.
 pub fn read_track_file(path: &Path, agency: Agency) -> Result<TrackFile> {
-    let open_error = |e: std::io::Error| Error::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut head = Vec::new();
-    {
-        use std::io::Read;
-        std::fs::File::open(path)
-            .map_err(open_error)?
-            .take(4096)
-            .read_to_end(&mut head)
-            .map_err(open_error)?;
-    }
-    let text_head = String::from_utf8_lossy(&head);
-    let netcdf = head.starts_with(b"CDF") || head.starts_with(b"\x89HDF");
-    if netcdf || looks_like_ibtracs_csv(&text_head) {
+    if is_best_track_file(path)? {
         let best = read_best_tracks(path, agency)?;
         return Ok(TrackFile {
             tracks: best.iter().map(|b| b.track.clone()).collect(),
             best_tracks: Some(best),
         });
     }
-    let bytes = std::fs::read(path).map_err(open_error)?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| Error::Input {
         path: path.to_path_buf(),
         reason: "neither NetCDF nor text: not a tracks CSV nor an IBTrACS file".into(),
