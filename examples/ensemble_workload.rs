@@ -32,15 +32,32 @@ use s2s_ensemble::ensemble::{
     ensemble_mean_spread, ensemble_percentiles, model_edge_probabilities, Weights, TERCILES,
 };
 use s2s_ensemble::io::{read_cube, ReadOptions};
-use s2s_ensemble::units::{Conversion, Quantity};
 use s2s_ensemble::Cube;
 
+#[path = "common/peer_field.rs"]
+mod peer_field;
+use peer_field::PeerField;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .ok_or("usage: ensemble_workload DIR [PEER_RESULTS_DIR]")?,
-    );
+    let usage =
+        "usage: ensemble_workload DIR [PEER_RESULTS_DIR] [--kernels terciles,mean,percentiles]";
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // Which kernels to run (all by default): a whole-process timing of one peer op's work.
+    let mut kernels = vec!["terciles".to_string(), "mean".into(), "percentiles".into()];
+    if let Some(k) = args.iter().position(|a| a == "--kernels") {
+        let list = args.get(k + 1).ok_or(usage)?.clone();
+        kernels = list.split(',').map(str::to_string).collect();
+        if let Some(bad) = kernels
+            .iter()
+            .find(|k| !["terciles", "mean", "percentiles"].contains(&k.as_str()))
+        {
+            return Err(format!("unknown kernel '{bad}'; {usage}").into());
+        }
+        args.drain(k..k + 2);
+    }
+    let run = |k: &str| kernels.iter().any(|x| x == k);
+    let mut args = args.into_iter();
+    let dir = PathBuf::from(args.next().ok_or(usage)?);
     let results = args.next().map(PathBuf::from);
     // Best of this many runs of each kernel (the machine's speed drifts).
     let repeat: usize = std::env::var("S2S_REPEAT")
@@ -62,7 +79,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect()
         };
         let hindcasts = read("hindcast")?;
-        let forecasts = read("forecast")?;
+        // The forecasts only enter the terciles (numpy counts them; CDO does not read them).
+        let forecasts = if run("terciles") {
+            read("forecast")?
+        } else {
+            Vec::new()
+        };
         let read_s = t.elapsed().as_secs_f64();
         let hc: Vec<&Cube> = hindcasts.iter().collect();
         let fc: Vec<&Cube> = forecasts.iter().collect();
@@ -76,33 +98,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok::<f64, Box<dyn std::error::Error>>(best)
         };
+        let mut line = serde_json::json!({ "var": var, "read_s": read_s });
         let mut probs = Vec::new();
         let mut mean = None;
         let mut percentiles = None;
-        let terciles_s = best(&mut || {
-            probs = model_edge_probabilities(&hc, &[&hc, &fc], &TERCILES, &Weights::Pooled)?;
-            Ok(())
-        })?;
-        let mean_s = best(&mut || {
-            mean = Some(ensemble_mean_spread(&hc, &Weights::Pooled)?.0);
-            Ok(())
-        })?;
-        let percentiles_s = best(&mut || {
-            percentiles = Some(ensemble_percentiles(&hc, &Weights::Pooled, &LEVELS)?);
-            Ok(())
-        })?;
-
-        let mut line = serde_json::json!({
-            "var": var,
-            "read_s": read_s,
-            "terciles_s": terciles_s,
-            "mean_spread_s": mean_s,
-            "percentiles_s": percentiles_s,
-        });
+        if run("terciles") {
+            line["terciles_s"] = best(&mut || {
+                probs = model_edge_probabilities(&hc, &[&hc, &fc], &TERCILES, &Weights::Pooled)?;
+                Ok(())
+            })?
+            .into();
+        }
+        if run("mean") {
+            line["mean_spread_s"] = best(&mut || {
+                mean = Some(ensemble_mean_spread(&hc, &Weights::Pooled)?.0);
+                Ok(())
+            })?
+            .into();
+        }
+        if run("percentiles") {
+            line["percentiles_s"] = best(&mut || {
+                percentiles = Some(ensemble_percentiles(&hc, &Weights::Pooled, &LEVELS)?);
+                Ok(())
+            })?
+            .into();
+        }
         if let Some(res) = &results {
-            let (mean, percentiles) = (mean.expect("timed"), percentiles.expect("timed"));
             let numpy = res.join("out_terciles_numpy.nc");
-            if numpy.exists() {
+            if run("terciles") && numpy.exists() {
                 let theirs = PeerField::open(&numpy, hc[0])?;
                 let mut worst = 0f32;
                 for (name, ours) in [("hindcast", &probs[0]), ("forecast", &probs[1])] {
@@ -116,6 +139,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 line["max_abs_diff_vs_numpy"] = worst.into();
             }
+            let (Some(mean), Some(percentiles)) = (mean, percentiles) else {
+                println!("{line}");
+                continue;
+            };
             let nl = mean.dim().2;
             // CDO: (time, lat, lon) with time = start × lead.
             let cdo = |name: &str, ours: &dyn Fn(usize, usize, usize, usize) -> f32| {
@@ -176,89 +203,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The percentiles CDO `enspctl` and the numpy reference are compared at.
 const LEVELS: [f64; 3] = [0.1, 0.5, 0.9];
-
-/// A peer's output on the same grid as our cube, its cells matched by coordinates (our reader
-/// puts longitudes in −180…180 and may flip latitudes).
-struct PeerField {
-    file: netcdf::File,
-    row: Vec<usize>,
-    column: Vec<usize>,
-    nlat: usize,
-    nlon: usize,
-}
-
-impl PeerField {
-    fn open(path: &std::path::Path, ours: &Cube) -> Result<PeerField, Box<dyn std::error::Error>> {
-        let file = netcdf::open(path)?;
-        let coord = |name: &str| -> Result<Vec<f64>, Box<dyn std::error::Error>> {
-            Ok(file
-                .variable(name)
-                .ok_or_else(|| format!("{}: no {name}", path.display()))?
-                .get_values(..)?)
-        };
-        let (lat, lon) = (coord("lat")?, coord("lon")?);
-        let (ny, nx) = ours.coords.spatial.shape();
-        let find = |values: &[f64], want: f64, wrap: bool| {
-            values
-                .iter()
-                .position(|&v| {
-                    let d = if wrap {
-                        (v.rem_euclid(360.0) - want.rem_euclid(360.0)).abs()
-                    } else {
-                        (v - want).abs()
-                    };
-                    d < 1e-6
-                })
-                .ok_or_else(|| format!("{}: on another grid", path.display()))
-        };
-        let row = (0..ny)
-            .map(|y| find(&lat, ours.coords.spatial.cell_lat_lon(y, 0).0, false))
-            .collect::<Result<_, _>>()?;
-        let column = (0..nx)
-            .map(|x| find(&lon, ours.coords.spatial.cell_lat_lon(0, x).1, true))
-            .collect::<Result<_, _>>()?;
-        Ok(PeerField {
-            file,
-            row,
-            column,
-            nlat: lat.len(),
-            nlon: lon.len(),
-        })
-    }
-
-    /// Variable `name` of the peer's output.
-    fn variable(&self, name: &str) -> Result<netcdf::Variable<'_>, Box<dyn std::error::Error>> {
-        Ok(self
-            .file
-            .variable(name)
-            .ok_or_else(|| format!("no {name} in the peer's output"))?)
-    }
-
-    /// All values of `name`, flat.
-    fn values(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
-        Ok(self.variable(name)?.get_values(..)?)
-    }
-
-    /// All values of variable `name`, flat, in the engine's units (CDO keeps the file's: K).
-    fn values_in_our_units(&self, name: &str) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
-        let v = self.variable(name)?;
-        let units = match v.attribute_value("units") {
-            Some(Ok(netcdf::AttributeValue::Str(u))) => u,
-            _ => return Err(format!("{name} in the peer's output has no units").into()),
-        };
-        let conversion = Conversion::to_canonical(Quantity::detect(name, None, None), &units)?;
-        let values: Vec<f32> = v.get_values(..)?;
-        Ok(values
-            .into_iter()
-            .map(|x| conversion.apply(x, 1.0))
-            .collect())
-    }
-
-    /// The flat index of our cell `(y, x)` in map `k` of the peer's field.
-    fn at(&self, k: usize, y: usize, x: usize) -> usize {
-        (k * self.nlat + self.row[y]) * self.nlon + self.column[x]
-    }
-}
 
 /// The nearest-rank percentiles `x₍⌈pn⌉₎` (1-based rank, at least 1) of the pooled members of
 /// every cell, `(init, level, lead, y, x)` — CDO's default (`nrank`) definition.

@@ -20,6 +20,7 @@ use super::catalogue::Catalogue;
 use super::front::Front;
 use super::html::Images;
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 
 /// A4 portrait, millimetres.
 const PAGE: (f64, f64) = (210.0, 297.0);
@@ -610,9 +611,98 @@ pub fn bulletin_pdf(
         None,
         0.0,
     );
-    w.doc
+    let raw = w
+        .doc
         .save_to_bytes()
-        .map_err(|e| Error::invalid("bulletin PDF", format!("writing the document: {e}")))
+        .map_err(|e| Error::invalid("bulletin PDF", format!("writing the document: {e}")))?;
+    compress_streams(&raw)
+}
+
+/// PDF's `/Predictor` for PNG prediction with the "Up" filter on every row (ISO 32000-1
+/// §7.4.4.4).
+const PNG_UP_PREDICTOR: i64 = 12;
+
+/// The width of an 8-bit RGB image XObject whose `len` bytes are its raw pixels, else `None`.
+fn rgb_image_width(dict: &lopdf::Dictionary, len: usize) -> Option<usize> {
+    let int = |key: &[u8]| dict.get(key).ok()?.as_i64().ok();
+    let name = |key: &[u8]| dict.get(key).ok()?.as_name_str().ok();
+    let (w, h) = (int(b"Width")?, int(b"Height")?);
+    let rgb8 = name(b"Subtype") == Some("Image")
+        && name(b"ColorSpace") == Some("DeviceRGB")
+        && int(b"BitsPerComponent") == Some(8);
+    let (w, h) = (usize::try_from(w).ok()?, usize::try_from(h).ok()?);
+    (rgb8 && w > 0 && w.checked_mul(h)?.checked_mul(3)? == len).then_some(w)
+}
+
+/// Rows of `row` bytes under PNG's "Up" filter: each row prefixed with the filter type 2, each
+/// byte the difference (mod 256) from the byte above it (the first row from zeros).
+fn png_up_rows(pixels: &[u8], row: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pixels.len() + pixels.len() / row.max(1));
+    let mut above: &[u8] = &[];
+    for line in pixels.chunks(row.max(1)) {
+        out.push(2);
+        if above.is_empty() {
+            out.extend_from_slice(line);
+        } else {
+            out.extend(line.iter().zip(above).map(|(&x, &a)| x.wrapping_sub(a)));
+        }
+        above = line;
+    }
+    out
+}
+
+/// The PDF `raw` (printpdf's, streams uncompressed) with unused objects dropped and every
+/// stream without a filter deflated (`/FlateDecode`, zlib's default level; pictures after
+/// PNG prediction) where that makes it smaller. printpdf would deflate the pictures at zlib's
+/// slowest level without prediction: half of a bulletin's time, for a file 6 % smaller.
+fn compress_streams(raw: &[u8]) -> Result<Vec<u8>> {
+    use flate2::{write::ZlibEncoder, Compression};
+    use std::io::Write;
+    let bad = |e: String| Error::invalid("bulletin PDF", format!("compressing the document: {e}"));
+    let mut doc = lopdf::Document::load_mem(raw).map_err(|e| bad(e.to_string()))?;
+    doc.prune_objects();
+    doc.delete_zero_length_streams();
+    // The streams are independent: deflated in parallel.
+    let streams: Vec<&mut lopdf::Stream> = doc
+        .objects
+        .values_mut()
+        .filter_map(|o| match o {
+            lopdf::Object::Stream(s) if s.dict.get(b"Filter").is_err() => Some(s),
+            _ => None,
+        })
+        .collect();
+    streams
+        .into_par_iter()
+        .try_for_each(|stream| -> std::io::Result<()> {
+            // RGB pictures go through PNG's "Up" predictor first (each byte minus the one
+            // above it: the rows of a map repeat, so most become 0).
+            let columns = rgb_image_width(&stream.dict, stream.content.len());
+            let predicted = columns.map(|w| png_up_rows(&stream.content, 3 * w));
+            let input = predicted.as_deref().unwrap_or(&stream.content);
+            let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+            encoder.write_all(input)?;
+            let packed = encoder.finish()?;
+            if packed.len() < stream.content.len() {
+                stream.dict.set("Filter", "FlateDecode");
+                if let Some(w) = columns {
+                    stream.dict.set(
+                        "DecodeParms",
+                        lopdf::Dictionary::from_iter([
+                            ("Predictor", lopdf::Object::Integer(PNG_UP_PREDICTOR)),
+                            ("Colors", lopdf::Object::Integer(3)),
+                            ("BitsPerComponent", lopdf::Object::Integer(8)),
+                            ("Columns", lopdf::Object::Integer(w as i64)),
+                        ]),
+                    );
+                }
+                stream.set_content(packed);
+            }
+            Ok(())
+        })
+        .map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::with_capacity(raw.len() / 4);
+    doc.save_to(&mut out).map_err(|e| bad(e.to_string()))?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -659,6 +749,89 @@ mod tests {
         );
         assert_eq!(b[5], Block::Image("map.png".into()));
         assert_eq!(b[6], Block::Rule);
+    }
+
+    #[test]
+    fn up_prediction_by_hand() {
+        // Rows [1 2 3] and [4 6 8]: the first as it is, the second minus the first.
+        assert_eq!(
+            png_up_rows(&[1, 2, 3, 4, 6, 8], 3),
+            [2, 1, 2, 3, 2, 3, 4, 5]
+        );
+        // Differences wrap: 0 − 255 = 1 (mod 256).
+        assert_eq!(png_up_rows(&[255, 0], 1), [2, 255, 2, 1]);
+    }
+
+    #[test]
+    fn compressed_pictures_decode_to_their_pixels() {
+        use std::io::Read;
+        // An 11 × 7 picture with flat areas and a gradient.
+        let (w, h) = (11usize, 7usize);
+        let pixels: Vec<u8> = (0..w * h * 3)
+            .map(|k| {
+                if (k / 3) % w < 5 {
+                    200
+                } else {
+                    (k * 37 % 256) as u8
+                }
+            })
+            .collect();
+        let (doc, page, layer) = PdfDocument::new("t", Mm(100.0), Mm(100.0), "l");
+        let picture = ImageXObject {
+            width: Px(w),
+            height: Px(h),
+            color_space: ColorSpace::Rgb,
+            bits_per_component: ColorBits::Bit8,
+            interpolate: false,
+            image_data: pixels.clone(),
+            image_filter: None,
+            smask: None,
+            clipping_bbox: None,
+        };
+        Image::from(picture).add_to_layer(doc.get_page(page).get_layer(layer), Default::default());
+        let raw = doc.save_to_bytes().unwrap();
+        let packed = compress_streams(&raw).unwrap();
+        let doc = lopdf::Document::load_mem(&packed).unwrap();
+        let image = doc
+            .objects
+            .values()
+            .find_map(|o| match o {
+                lopdf::Object::Stream(s)
+                    if s.dict.get(b"Subtype").and_then(|v| v.as_name_str()).ok()
+                        == Some("Image") =>
+                {
+                    Some(s)
+                }
+                _ => None,
+            })
+            .expect("the picture is in the PDF");
+        assert_eq!(
+            image.dict.get(b"Filter").unwrap().as_name_str().unwrap(),
+            "FlateDecode"
+        );
+        let parms = image.dict.get(b"DecodeParms").unwrap().as_dict().unwrap();
+        assert_eq!(parms.get(b"Predictor").unwrap().as_i64().unwrap(), 12);
+        assert_eq!(parms.get(b"Columns").unwrap().as_i64().unwrap(), w as i64);
+        // Inflate, then undo the Up filter row by row.
+        let mut rows = Vec::new();
+        flate2::read::ZlibDecoder::new(&image.content[..])
+            .read_to_end(&mut rows)
+            .unwrap();
+        assert_eq!(rows.len(), h * (1 + 3 * w));
+        let mut decoded: Vec<u8> = Vec::new();
+        for (y, row) in rows.chunks(1 + 3 * w).enumerate() {
+            assert_eq!(row[0], 2);
+            for (x, &d) in row[1..].iter().enumerate() {
+                let above = if y == 0 {
+                    0
+                } else {
+                    decoded[(y - 1) * 3 * w + x]
+                };
+                decoded.push(d.wrapping_add(above));
+            }
+        }
+        assert_eq!(decoded, pixels);
+        assert!(packed.len() < raw.len());
     }
 
     #[test]

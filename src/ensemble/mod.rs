@@ -440,19 +440,24 @@ pub fn model_edge_probabilities(
                 .collect()
         })
         .collect();
+    // Every (start, category) map of a result is the tasks' rows in task order ((lead, row)
+    // is the map's own row order), so the maps are filled in parallel, each from its row of
+    // every task; every value is written, so the arrays start as (lazily) zeroed pages.
     let mut result: Vec<Array5<f32>> = targets
         .iter()
-        .map(|set| Array5::from_elem((set[0].n_init(), ncat, nl, ny, nx), f32::NAN))
+        .map(|set| Array5::zeros((set[0].n_init(), ncat, nl, ny, nx)))
         .collect();
-    for (&(l, y), row) in row_tasks.iter().zip(&rows) {
-        for (res, vals) in result.iter_mut().zip(row) {
-            let res = res.as_slice_mut().expect("new array");
-            // Row (i, c) of the task goes to [i, c, l, y, ..].
-            for (ic, src) in vals.chunks_exact(nx).enumerate() {
-                let at = ((ic * nl + l) * ny + y) * nx;
-                res[at..at + nx].copy_from_slice(src);
-            }
-        }
+    for (t, res) in result.iter_mut().enumerate() {
+        let map = nl * ny * nx;
+        res.as_slice_mut()
+            .expect("new array")
+            .par_chunks_mut(map.max(1))
+            .enumerate()
+            .for_each(|(ic, dst)| {
+                for (dst, row) in dst.chunks_exact_mut(nx.max(1)).zip(&rows) {
+                    dst.copy_from_slice(&row[t][ic * nx..(ic + 1) * nx]);
+                }
+            });
     }
     Ok(result)
 }

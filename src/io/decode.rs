@@ -219,6 +219,17 @@ impl Packing {
     /// Decodes f32 stored values in place. Missing values are compared in f32, the precision
     /// they were stored in (a `_FillValue` of 1e20 read as f64 is not the f32 1e20).
     pub fn decode_f32_in_place(&self, values: &mut [f32]) {
+        use rayon::prelude::*;
+        if values.len() > crate::stats::SUMMARY_CHUNK {
+            values
+                .par_chunks_mut(crate::stats::SUMMARY_CHUNK)
+                .for_each(|part| self.decode_f32_serial(part));
+        } else {
+            self.decode_f32_serial(values);
+        }
+    }
+
+    fn decode_f32_serial(&self, values: &mut [f32]) {
         let missing: Vec<f32> = self.missing.iter().map(|&m| m as f32).collect();
         if self.is_unpacked() {
             // The common case (float data with one fill value): a branch-free select per

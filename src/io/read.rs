@@ -15,6 +15,7 @@ use std::path::Path;
 
 use ndarray::{Array2, Array5, ArrayD, Axis, Ix5, IxDyn};
 use netcdf::{AttributeValue, Extent};
+use rayon::prelude::*;
 
 use super::decode::{AttrValue, Attrs, Packing, StoredType};
 use super::detect::{
@@ -2195,9 +2196,12 @@ fn apply_conversion(
     if conv.is_identity() {
         return Ok(());
     }
-    let nm = values.dim().1;
-    for (i, t0) in init.iter().enumerate() {
-        for (l, lead) in leads.iter().enumerate() {
+    let (ni, nm, nl, ny, nx) = values.dim();
+    // The divisor of every (start, lead) first (the fallible part), then one parallel pass
+    // over the maps (a map is one (start, member, lead)).
+    let mut divisors = Vec::with_capacity(ni * nl);
+    for t0 in init {
+        for lead in leads {
             let (start, end) = lead.period(t0, cal)?;
             let mut days = start.days_until(&end, cal)?;
             let months =
@@ -2206,14 +2210,22 @@ fn apply_conversion(
                 // A monthly stamp may be any day of its month: use that month's length.
                 days = f64::from(cal.days_in_month(t0.year, t0.month));
             }
-            let div = conv.period_divisor(days, months);
-            for m in 0..nm {
-                values
-                    .slice_mut(ndarray::s![i, m, l, .., ..])
-                    .mapv_inplace(|x| conv.apply(x, div));
-            }
+            divisors.push(conv.period_divisor(days, months));
         }
     }
+    let map = (ny * nx).max(1);
+    values
+        .as_slice_mut()
+        .expect("read arrays are in standard layout")
+        .par_chunks_mut(map)
+        .enumerate()
+        .for_each(|(k, cells)| {
+            let (i, l) = (k / (nm * nl), k % nl);
+            let div = divisors[i * nl + l];
+            for x in cells {
+                *x = conv.apply(*x, div);
+            }
+        });
     Ok(())
 }
 

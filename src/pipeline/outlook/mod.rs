@@ -113,7 +113,9 @@ pub struct Stage {
     pub stage: String,
     /// Wall time of the stage.
     pub seconds: f64,
-    /// Peak resident memory of the process after it (Linux).
+    /// Peak resident memory of the process during the stage (Linux: sampled every
+    /// [`super::RSS_SAMPLE_INTERVAL`], see [`super::RssWatch`]); `provenance.json` has the
+    /// process's own peak beside the stages.
     pub peak_rss_mib: Option<f64>,
 }
 
@@ -141,27 +143,46 @@ pub struct OutlookReport {
     pub stages: Vec<Stage>,
 }
 
-/// The run log: each stage's time and the peak memory after it.
+/// The run log: each stage's time and peak memory.
 struct RunLog<'a> {
     stages: Vec<Stage>,
     t: Instant,
     progress: &'a dyn Progress,
+    rss: super::RssWatch,
 }
 
-impl RunLog<'_> {
+impl<'a> RunLog<'a> {
+    fn new(progress: &'a dyn Progress) -> Self {
+        RunLog {
+            stages: Vec::new(),
+            t: Instant::now(),
+            progress,
+            rss: super::RssWatch::start(),
+        }
+    }
+
+    /// The peak since the last stage ended.
+    fn stage_peak(&mut self) -> Option<f64> {
+        self.rss.stage_peak()
+    }
+
     /// Adds the time since the last stage to stage `name` (a stream of leads passes through
     /// the same stages once per lead), without announcing it.
     fn add(&mut self, name: &str) {
         let seconds = self.t.elapsed().as_secs_f64();
+        let peak = self.stage_peak();
         match self.stages.iter_mut().find(|s| s.stage == name) {
             Some(s) => {
                 s.seconds += seconds;
-                s.peak_rss_mib = peak_rss_mib();
+                s.peak_rss_mib = match (s.peak_rss_mib, peak) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
             }
             None => self.stages.push(Stage {
                 stage: name.to_string(),
                 seconds,
-                peak_rss_mib: peak_rss_mib(),
+                peak_rss_mib: peak,
             }),
         }
         self.t = Instant::now();
@@ -177,10 +198,11 @@ impl RunLog<'_> {
     /// Closes the current stage as `name`.
     fn stage(&mut self, name: &str) {
         let seconds = self.t.elapsed().as_secs_f64();
+        let peak = self.stage_peak();
         self.stages.push(Stage {
             stage: name.to_string(),
             seconds,
-            peak_rss_mib: peak_rss_mib(),
+            peak_rss_mib: peak,
         });
         self.progress.stage_done(name, seconds);
         self.t = Instant::now();
@@ -204,11 +226,7 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         any: None,
     });
     super::create_dir(out)?;
-    let mut log = RunLog {
-        stages: Vec::new(),
-        t: Instant::now(),
-        progress,
-    };
+    let mut log = RunLog::new(progress);
 
     // the configured outlines, else the bundled Natural Earth countries
     let countries = super::load_countries(
@@ -295,6 +313,7 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         "inputs": inputs,
         "stages": log.stages,
         "total_seconds": started.elapsed().as_secs_f64(),
+        "peak_rss_mib": peak_rss_mib(),
     });
     write_text_atomic(
         out.join("provenance.json"),
