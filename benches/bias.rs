@@ -3,9 +3,10 @@
 //! per variable), every method, leave-one-year-out vs in-sample — cross-validation reuses each
 //! cell's sorted sample, so it must cost far less than 24 fits.
 //!
-//! No NetCDF I/O inside the timed loop. `scripts/bench_bias_peers.sh` runs `s2s bias-correct`
-//! on the peers' workload beside python-cmethods and xsdba.
+//! No NetCDF I/O inside the timed loop. `scripts/bench.sh` runs `s2s bias-correct` on the
+//! peers' workload beside python-cmethods and xsdba, in the same run.
 
+mod common;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use s2s_ensemble::bias::{
     correct, BiasCorrector, BiasParams, CrossValidation, Kind, MeanScaling, QuantileDeltaMapping,
@@ -71,5 +72,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, common::memory_bandwidth);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 //! 92 days × 4 steps = 368 fields; the target workload is 25 members of it
 //! (9 200 fields, 600 M grid points). No NetCDF I/O inside the timed loop.
 
+mod common;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use s2s_ensemble::cyclone::detect::wind_speed;
 use s2s_ensemble::cyclone::{
@@ -53,5 +54,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, common::memory_bandwidth);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 //! Natural Earth country polygons. The workload is 10 members of this
 //! (72 M particle-steps): multiply the time by 10.
 
+mod common;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ndarray::Array3;
 use s2s_ensemble::emergency::{drift, seed_disk, DriftSpec, Schedule, VelocityField};
@@ -56,5 +57,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, common::memory_bandwidth);
 criterion_main!(benches);

@@ -9,6 +9,7 @@
 //! Inputs are deterministic noise with a seasonal cycle; no I/O inside the timed loop. The
 //! same-run comparison with xclim on real station data is `scripts/check/extremes_xclim.sh`.
 
+mod common;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{Array2, Array5};
 use s2s_ensemble::calendar::{Calendar, CfDateTime};
@@ -123,5 +124,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, common::memory_bandwidth);
 criterion_main!(benches);

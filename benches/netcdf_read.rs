@@ -5,6 +5,7 @@
 //! peers' workload in `../shared/peers/`) is written once to `target/bench-data/` and reused;
 //! `scripts/bench_read_peers.sh` times nccopy, `cdo copy` and netCDF4-python on the same file.
 
+mod common;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -121,5 +122,5 @@ fn read(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, read);
+criterion_group!(benches, read, common::memory_bandwidth);
 criterion_main!(benches);

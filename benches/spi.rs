@@ -8,6 +8,7 @@
 //!
 //! `SPI_BENCH_FULL=0` skips the 0.5° case (it takes minutes with criterion's 10 samples).
 
+mod common;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::Array3;
 use s2s_ensemble::indices::{spi_grid, GammaFit, MonthlyAxis, SpiSpec};
@@ -64,5 +65,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, common::memory_bandwidth);
 criterion_main!(benches);

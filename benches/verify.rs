@@ -9,6 +9,7 @@
 //! Inputs are deterministic fields with a shared signal (so the scores are not degenerate);
 //! no NetCDF I/O inside the timed loops. `VERIFY_BENCH_QUICK=1` runs only the medium size.
 
+mod common;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{s, Array5, Axis};
 use s2s_ensemble::verify::{
@@ -120,5 +121,5 @@ fn benches(c: &mut Criterion) {
     all_scores(c);
 }
 
-criterion_group!(verify, benches);
+criterion_group!(verify, benches, common::memory_bandwidth);
 criterion_main!(verify);

@@ -55,3 +55,13 @@ pub fn read_once<M: criterion::measurement::Measurement>(
         })
     });
 }
+
+/// The STREAM triad as a group of its own (`memory_bandwidth/triad_f32_1.5GiB`), listed in a
+/// bench's `criterion_group!` so that its kernels' bytes/s or values/s sit beside this
+/// machine's bandwidth measured in the same run.
+pub fn memory_bandwidth(c: &mut criterion::Criterion) {
+    let mut g = c.benchmark_group("memory_bandwidth");
+    g.sample_size(10);
+    triad(&mut g);
+    g.finish();
+}

@@ -58,6 +58,7 @@ pub mod zarr;
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use probabilities::read_category_probabilities;
+pub(crate) use read::silence_hdf5_errors_in_this_thread;
 pub use read::{
     has_time_coordinate, pressure_levels, read_cube, read_leads, read_spatial, ReadOptions,
 };

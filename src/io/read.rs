@@ -162,6 +162,34 @@ pub(crate) fn configure_libnetcdf() {
     });
 }
 
+/// Turns off HDF5's printing of its error stack in the calling thread. libnetcdf turns it off
+/// when it starts, but a thread-safe HDF5 keeps the setting per thread: in any other thread
+/// every attribute libnetcdf probes and does not find (`_QuantizeBitGroom…`, `_Netcdf4Dimid`)
+/// would print a screenful of `HDF5-DIAG` lines. Call it first in a thread that opens files;
+/// a no-op where HDF5's `H5Eset_auto2` is not in the process.
+pub(crate) fn silence_hdf5_errors_in_this_thread() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::ffi::c_void;
+        extern "C" {
+            fn dlsym(handle: *mut c_void, symbol: *const std::ffi::c_char) -> *mut c_void;
+        }
+        // `herr_t H5Eset_auto2(hid_t estack_id, H5E_auto2_t func, void *client_data)`, hid_t
+        // being int64_t since HDF5 1.10; H5E_DEFAULT is 0; a null function turns printing off.
+        type SetAuto = unsafe extern "C" fn(i64, *const c_void, *mut c_void) -> i32;
+        // SAFETY: dlsym with RTLD_DEFAULT (a null handle in glibc) only looks a name up among
+        // the loaded libraries; a non-null result for this name is HDF5's function of the
+        // signature above (HDF5 is loaded with libnetcdf).
+        unsafe {
+            let f = dlsym(std::ptr::null_mut(), c"H5Eset_auto2".as_ptr());
+            if !f.is_null() {
+                let set_auto: SetAuto = std::mem::transmute::<*mut c_void, SetAuto>(f);
+                set_auto(0, std::ptr::null(), std::ptr::null_mut());
+            }
+        }
+    }
+}
+
 /// Opens a file, telling a missing file from one that is not NetCDF.
 pub fn open(path: &Path) -> Result<netcdf::File> {
     configure_libnetcdf();

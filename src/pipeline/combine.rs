@@ -108,6 +108,74 @@ fn read_lead(
     read_var(path, var, opts)
 }
 
+/// One lead of every model's hindcast and forecast.
+struct ModelLeads {
+    hindcasts: Vec<Cube>,
+    forecasts: Vec<Cube>,
+}
+
+/// The next lead is read ahead while the current one is combined when the memory budget
+/// holds this many leads of every model: the one being combined, the one being read, and
+/// the combination's own arrays (about one more).
+const PREFETCH_BUDGET_SHARES: u64 = 3;
+
+/// The observations of lead `lead` (of `nl`) on the targets of `hindcast`: a series aligned to
+/// its target periods, or that lead of observations given per start and lead.
+fn lead_observations(
+    plan: &CombinePlan,
+    obs: Option<&Cube>,
+    hindcast: &Cube,
+    lead: usize,
+    nl: usize,
+) -> Result<Option<Cube>> {
+    let Some(o) = obs else {
+        return Ok(None);
+    };
+    let obs_path = plan.obs.as_deref().expect("obs read from a path");
+    if o.meta.kind == CubeKind::Observed {
+        return Ok(Some(align_or_fail(o, obs_path, hindcast)?.0));
+    }
+    // Observations already on the hindcast's targets (one member per start and lead).
+    if o.n_member() == 1 && o.n_lead() == nl && o.init_years() == hindcast.init_years() {
+        let mut o = o.select_leads(&[lead])?;
+        super::align_grid(&mut o, obs_path, hindcast)?;
+        return Ok(Some(o));
+    }
+    Err(Error::Dimensions {
+        path: obs_path.to_path_buf(),
+        variable: o.meta.variable.clone(),
+        reason: format!(
+            "observations with start dates and leads must have one member and the hindcast's start dates and {} leads (found {} starts, {} members, {} leads); give a time series (time, lat, lon) instead",
+            nl,
+            o.n_init(),
+            o.n_member(),
+            o.n_lead()
+        ),
+    })
+}
+
+/// Reads lead `lead` of every model's hindcast (over `years`) and forecast.
+fn read_models_lead(
+    plan: &CombinePlan,
+    models: &[String],
+    var: Option<&str>,
+    lead: usize,
+    years: Option<(i32, i32)>,
+) -> Result<ModelLeads> {
+    let mut hindcasts = Vec::with_capacity(models.len());
+    for (p, name) in plan.hindcast.iter().zip(models) {
+        hindcasts.push(read_lead(p, var, lead, years, name)?);
+    }
+    let mut forecasts = Vec::with_capacity(plan.forecast.len());
+    for (p, name) in plan.forecast.iter().zip(models) {
+        forecasts.push(read_lead(p, var, lead, None, name)?);
+    }
+    Ok(ModelLeads {
+        hindcasts,
+        forecasts,
+    })
+}
+
 /// Runs the combination of `plan`, lead by lead.
 pub fn combine(plan: &CombinePlan, progress: &dyn Progress) -> Result<CombineReport> {
     // the outputs appear together when the run succeeds, not at all when it fails
@@ -146,11 +214,19 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
     let mut files: Option<(MmeFile, Option<MmeFile>)> = None;
     let mut names = (PathBuf::new(), None);
     progress.start("combining", nl as u64);
+    // While lead l is combined (in the caller's thread pool), a second thread reads lead l+1:
+    // reading (one thread, through the libnetcdf lock) and the kernels overlap instead of
+    // adding up, for the memory of one more lead of every model — when the budget allows it
+    // and there is more than one thread. Writing stays on the calling thread.
+    let mut next: Option<ModelLeads> = None;
     for l in 0..nl {
-        let mut hc = Vec::with_capacity(nm);
-        for (p, name) in plan.hindcast.iter().zip(&models) {
-            hc.push(read_lead(p, var, l, years, name)?);
-        }
+        let ModelLeads {
+            hindcasts: mut hc,
+            forecasts: mut fc,
+        } = match next.take() {
+            Some(read) => read,
+            None => read_models_lead(plan, &models, var, l, years)?,
+        };
         if l == 0 {
             super::policy::check_hindcast_years(&hc)?;
             super::policy::check_counted_members(spec.scheme, &hc, progress)?;
@@ -162,10 +238,6 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
                 years = Some((first, last));
             }
         }
-        let mut fc = Vec::new();
-        for (p, name) in plan.forecast.iter().zip(&models) {
-            fc.push(read_lead(p, var, l, None, name)?);
-        }
         // Every model on the first one's grid (or the same points in another longitude
         // convention, rotated): cells are never paired by position alone.
         let (first, rest) = hc.split_first_mut().expect("at least one model");
@@ -175,34 +247,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
         for (c, p) in fc.iter_mut().zip(&plan.forecast) {
             super::align_grid(c, p, first)?;
         }
-        let aligned = match &obs {
-            Some(o) if o.meta.kind == CubeKind::Observed => {
-                let obs_path = plan.obs.as_deref().expect("obs read from a path");
-                Some(align_or_fail(o, obs_path, &hc[0])?.0)
-            }
-            // Observations already on the hindcast's targets (one member per start and lead).
-            Some(o)
-                if o.n_member() == 1
-                    && o.n_lead() == nl
-                    && o.init_years() == hc[0].init_years() =>
-            {
-                let mut o = o.select_leads(&[l])?;
-                super::align_grid(&mut o, plan.obs.as_deref().expect("obs read from a path"), &hc[0])?;
-                Some(o)
-            }
-            Some(o) => return Err(Error::Dimensions {
-                path: plan.obs.clone().expect("obs"),
-                variable: o.meta.variable.clone(),
-                reason: format!(
-                    "observations with start dates and leads must have one member and the hindcast's start dates and {} leads (found {} starts, {} members, {} leads); give a time series (time, lat, lon) instead",
-                    nl,
-                    o.n_init(),
-                    o.n_member(),
-                    o.n_lead()
-                ),
-            }),
-            None => None,
-        };
+        let aligned = lead_observations(plan, obs.as_ref(), &hc[0], l, nl)?;
         let hrefs: Vec<&Cube> = hc.iter().collect();
         let frefs: Vec<&Cube> = fc.iter().collect();
         let input = CombineInput {
@@ -210,7 +255,32 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             forecasts: (!frefs.is_empty()).then_some(frefs.as_slice()),
             obs: aligned.as_ref(),
         };
-        let out = combine_lead(&input, spec)?;
+        let lead_bytes: u64 = hc
+            .iter()
+            .chain(&fc)
+            .map(|c| c.values.len() as u64 * 4)
+            .sum();
+        let prefetch = l + 1 < nl
+            && rayon::current_num_threads() > 1
+            && PREFETCH_BUDGET_SHARES * lead_bytes <= crate::memory::max_memory();
+        let models_ref = &models;
+        let (out, read) = std::thread::scope(|scope| {
+            let reading = prefetch.then(|| {
+                scope.spawn(move || {
+                    crate::io::silence_hdf5_errors_in_this_thread();
+                    read_models_lead(plan, models_ref, var, l + 1, years)
+                })
+            });
+            let out = combine_lead(&input, spec);
+            let read = reading.map(|r| {
+                r.join().unwrap_or_else(|_| {
+                    Err(Error::invalid("combine", "reading the next lead failed"))
+                })
+            });
+            (out, read)
+        });
+        let out = out?;
+        next = read.transpose()?;
         if files.is_none() {
             let first = &hc[0];
             let sources = if spec.model_edges() {
