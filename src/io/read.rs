@@ -24,6 +24,7 @@ use super::detect::{
 use crate::calendar::{Calendar, CfDateTime, TimeCoding};
 use crate::cube::{wrap_lon, BBox, Coords, Cube, CubeKind, Lead, LeadUnit, Meta, Spatial};
 use crate::error::{Error, Result};
+use crate::stats::{finite_summary, merge_finite_summaries};
 use crate::units::{Conversion, Quantity};
 
 /// What to read and how.
@@ -1660,7 +1661,7 @@ fn read_variable(
         });
     }
     let packing = Packing::from_attrs(&vm.attrs, stored);
-    let mut values = read_in_slabs(
+    let (mut values, read_summary) = read_in_slabs(
         path, &var, &vm.name, stored, &packing, &layout, &ext, &select,
     )?;
     init = init_idx.iter().map(|&i| init[i]).collect();
@@ -1734,7 +1735,10 @@ fn read_variable(
             "dropped {dropped_times} time step(s) whose time value is missing"
         ));
     }
+    // The summary taken while reading holds unless the valid range masks values below.
+    let mut read_summary = read_summary;
     if let Some((lo, hi)) = packing.valid_range_unpacked() {
+        read_summary = None;
         let kept = values
             .iter()
             .filter(|v| (lo..=hi).contains(&f64::from(**v)))
@@ -1760,7 +1764,7 @@ fn read_variable(
                 .expect("read arrays are contiguous"),
         )
     };
-    let (mut mn, mut mx, mut n_finite) = summary(&values);
+    let (mut mn, mut mx, mut n_finite) = read_summary.unwrap_or_else(|| summary(&values));
     if n_finite == 0 && !opts.allow_all_missing {
         return Err(Error::Data {
             path: path.to_path_buf(),
@@ -1794,11 +1798,12 @@ fn read_variable(
                     (None, None) => String::new(),
                 });
                 cube_meta.provisional_divisor = p;
+                (mn, mx, n_finite) = summary(&values);
             } else {
-                apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
-                    .map_err(|e| uerr(e.to_string()))?;
+                (mn, mx, n_finite) =
+                    apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
+                        .map_err(|e| uerr(e.to_string()))?;
             }
-            (mn, mx, n_finite) = summary(&values);
         }
         if let Some(canon) = quantity.canonical_units() {
             if !conv.is_identity() || deaccumulated {
@@ -1905,8 +1910,12 @@ const MAX_ABS_LONGITUDE_DEG: f64 = 720.0;
 /// a variable in slabs keeps the peak near the variable's own size.
 const SLAB_BYTES: usize = 8 << 20;
 
+/// The smallest and largest value and the count of finite values ([`crate::stats::finite_summary`]).
+type Summary = (f32, f32, usize);
+
 /// Reads the hyperslab `ext` (with in-memory selections `select`) slab by slab along the first
-/// file dimension, straight into the canonical `(init, member, lead, y, x)` array.
+/// file dimension, straight into the canonical `(init, member, lead, y, x)` array; with the
+/// values' summary where it was taken slab by slab as they were decoded (still in cache).
 #[allow(clippy::too_many_arguments)]
 fn read_in_slabs(
     path: &Path,
@@ -1917,7 +1926,7 @@ fn read_in_slabs(
     layout: &Layout,
     ext: &[Extent],
     select: &[Option<Vec<usize>>],
-) -> Result<Array5<f32>> {
+) -> Result<(Array5<f32>, Option<Summary>)> {
     let range = |e: &Extent| match *e {
         Extent::SliceCount { start, count, .. } => (start, count),
         _ => (0, 1),
@@ -1935,7 +1944,7 @@ fn read_in_slabs(
         .position(|d| !matches!(d.role, DimRole::Singleton | DimRole::Level))
     else {
         let raw = read_decoded(path, var, name, stored, packing, ext.to_vec())?;
-        return to_canonical_order(raw, layout, select);
+        return Ok((to_canonical_order(raw, layout, select)?, None));
     };
     let t0 = layout.dims[k0].role.cube_axis().expect("not a singleton");
     let n0 = out_len(k0);
@@ -1975,6 +1984,7 @@ fn read_in_slabs(
         let row_out = inner_sel.map_or(row_in, Vec::len);
         let inner_in = inner / row_out.max(1) * row_in;
         let mut buf: Vec<f32> = Vec::new();
+        let mut summary = (f32::INFINITY, f32::NEG_INFINITY, 0);
         for p0 in (0..n0).step_by(per) {
             let p1 = (p0 + per).min(n0);
             let mut e = ext.to_vec();
@@ -1988,6 +1998,7 @@ fn read_in_slabs(
             if inner_sel.is_none() {
                 var.get_values_into(dst, e).map_err(read_err)?;
                 packing.decode_f32_in_place(dst);
+                summary = merge_finite_summaries(summary, finite_summary(dst));
                 continue;
             }
             buf.resize((p1 - p0) * inner_in, 0.0);
@@ -1998,8 +2009,9 @@ fn read_in_slabs(
                     row[o..o + len].copy_from_slice(&src[i..i + len]);
                 }
             }
+            summary = merge_finite_summaries(summary, finite_summary(dst));
         }
-        return Ok(values);
+        return Ok((values, Some(summary)));
     }
     for p0 in (0..n0).step_by(per) {
         let p1 = (p0 + per).min(n0);
@@ -2027,7 +2039,7 @@ fn read_in_slabs(
             .slice_axis_mut(Axis(t0), ndarray::Slice::from(p0..p1))
             .assign(&chunk);
     }
-    Ok(values)
+    Ok((values, None))
 }
 
 /// Puts a read slab (file dimension order, singletons already dropped) into
@@ -2220,13 +2232,18 @@ fn apply_conversion(
     leads: &[Lead],
     cal: Calendar,
     kind: CubeKind,
-) -> Result<()> {
+) -> Result<Summary> {
+    let whole = |v: &Array5<f32>| {
+        finite_summary(
+            v.as_slice_memory_order()
+                .expect("read arrays are contiguous"),
+        )
+    };
     if conv.is_identity() {
-        return Ok(());
+        return Ok(whole(values));
     }
     let (ni, nm, nl, ny, nx) = values.dim();
-    // The divisor of every (start, lead) first (the fallible part), then one parallel pass
-    // over the maps (a map is one (start, member, lead)).
+    // The divisor of every (start, lead) first (the fallible part).
     let mut divisors = Vec::with_capacity(ni * nl);
     for t0 in init {
         for lead in leads {
@@ -2241,20 +2258,26 @@ fn apply_conversion(
             divisors.push(conv.period_divisor(days, months));
         }
     }
+    // One parallel pass over the maps (a map is one (start, member, lead)): converted, then
+    // summarised while still in cache.
     let map = (ny * nx).max(1);
-    values
+    Ok(values
         .as_slice_mut()
         .expect("read arrays are in standard layout")
         .par_chunks_mut(map)
         .enumerate()
-        .for_each(|(k, cells)| {
+        .map(|(k, cells)| {
             let (i, l) = (k / (nm * nl), k % nl);
             let div = divisors[i * nl + l];
-            for x in cells {
+            for x in cells.iter_mut() {
                 *x = conv.apply(*x, div);
             }
-        });
-    Ok(())
+            finite_summary(cells)
+        })
+        .reduce(
+            || (f32::INFINITY, f32::NEG_INFINITY, 0),
+            merge_finite_summaries,
+        ))
 }
 
 #[cfg(test)]

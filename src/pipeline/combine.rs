@@ -89,6 +89,12 @@ pub struct CombineReport {
     pub leads: usize,
     /// The method in words (the files' `ensemble_method`).
     pub method: String,
+    /// Where the time went, seconds summed over the leads: reading the models (on the
+    /// read-ahead thread from the second lead on, overlapping the combination), combining,
+    /// writing.
+    pub read_seconds: f64,
+    pub combine_seconds: f64,
+    pub write_seconds: f64,
 }
 
 /// Reads one lead of a file's variable.
@@ -154,14 +160,16 @@ fn lead_observations(
     })
 }
 
-/// Reads lead `lead` of every model's hindcast (over `years`) and forecast.
+/// Reads lead `lead` of every model's hindcast (over `years`) and forecast; with the seconds it
+/// took.
 fn read_models_lead(
     plan: &CombinePlan,
     models: &[String],
     var: Option<&str>,
     lead: usize,
     years: Option<(i32, i32)>,
-) -> Result<ModelLeads> {
+) -> Result<(ModelLeads, f64)> {
+    let started = std::time::Instant::now();
     let mut hindcasts = Vec::with_capacity(models.len());
     for (p, name) in plan.hindcast.iter().zip(models) {
         hindcasts.push(read_lead(p, var, lead, years, name)?);
@@ -170,10 +178,13 @@ fn read_models_lead(
     for (p, name) in plan.forecast.iter().zip(models) {
         forecasts.push(read_lead(p, var, lead, None, name)?);
     }
-    Ok(ModelLeads {
-        hindcasts,
-        forecasts,
-    })
+    Ok((
+        ModelLeads {
+            hindcasts,
+            forecasts,
+        },
+        started.elapsed().as_secs_f64(),
+    ))
 }
 
 /// Runs the combination of `plan`, lead by lead.
@@ -218,15 +229,20 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
     // reading (one thread, through the libnetcdf lock) and the kernels overlap instead of
     // adding up, for the memory of one more lead of every model — when the budget allows it
     // and there is more than one thread. Writing stays on the calling thread.
-    let mut next: Option<ModelLeads> = None;
+    let mut next: Option<(ModelLeads, f64)> = None;
+    let (mut read_seconds, mut combine_seconds, mut write_seconds) = (0.0, 0.0, 0.0);
     for l in 0..nl {
-        let ModelLeads {
-            hindcasts: mut hc,
-            forecasts: mut fc,
-        } = match next.take() {
+        let (
+            ModelLeads {
+                hindcasts: mut hc,
+                forecasts: mut fc,
+            },
+            seconds,
+        ) = match next.take() {
             Some(read) => read,
             None => read_models_lead(plan, &models, var, l, years)?,
         };
+        read_seconds += seconds;
         if l == 0 {
             super::policy::check_hindcast_years(&hc)?;
             super::policy::check_counted_members(spec.scheme, &hc, progress)?;
@@ -271,7 +287,9 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
                     read_models_lead(plan, models_ref, var, l + 1, years)
                 })
             });
+            let started = std::time::Instant::now();
             let out = combine_lead(&input, spec);
+            combine_seconds += started.elapsed().as_secs_f64();
             let read = reading.map(|r| {
                 r.join().unwrap_or_else(|_| {
                     Err(Error::invalid("combine", "reading the next lead failed"))
@@ -281,6 +299,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
         });
         let out = out?;
         next = read.transpose()?;
+        let writing = std::time::Instant::now();
         if files.is_none() {
             let first = &hc[0];
             let sources = if spec.model_edges() {
@@ -327,20 +346,26 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
         if let (Some(f), Some(p)) = (ffile.as_mut(), out.forecast.as_ref()) {
             f.put_lead(l, p)?;
         }
+        write_seconds += writing.elapsed().as_secs_f64();
         progress.advance(1);
     }
     progress.finish();
     let (hfile, ffile) = files.ok_or_else(|| Error::invalid("leads", "no lead to combine"))?;
+    let writing = std::time::Instant::now();
     hfile.w.finish()?;
     if let Some(f) = ffile {
         f.w.finish()?;
     }
+    write_seconds += writing.elapsed().as_secs_f64();
     Ok(CombineReport {
         hindcast_file: names.0,
         forecast_file: names.1,
         models: nm,
         leads: nl,
         method: spec.describe(),
+        read_seconds,
+        combine_seconds,
+        write_seconds,
     })
 }
 

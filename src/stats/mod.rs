@@ -94,13 +94,7 @@ pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
         }
         lanes(values)
     }
-    fn merge(a: (f32, f32, usize), b: (f32, f32, usize)) -> (f32, f32, usize) {
-        (
-            if b.0 < a.0 { b.0 } else { a.0 },
-            if b.1 > a.1 { b.1 } else { a.1 },
-            a.2 + b.2,
-        )
-    }
+    use merge_finite_summaries as merge;
     if values.len() <= SUMMARY_CHUNK {
         return part(values);
     }
@@ -108,6 +102,15 @@ pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
         .par_chunks(SUMMARY_CHUNK)
         .map(part)
         .reduce(|| (f32::INFINITY, f32::NEG_INFINITY, 0), merge)
+}
+
+/// The [`finite_summary`] of two parts' values together.
+pub fn merge_finite_summaries(a: (f32, f32, usize), b: (f32, f32, usize)) -> (f32, f32, usize) {
+    (
+        if b.0 < a.0 { b.0 } else { a.0 },
+        if b.1 > a.1 { b.1 } else { a.1 },
+        a.2 + b.2,
+    )
 }
 
 /// Values per parallel task of [`finite_summary`]: 256 KiB of f32, large enough that the
