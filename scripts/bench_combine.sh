@@ -35,8 +35,7 @@ name_in() {
     done
     echo "$VAR"
 }
-drop() { [ "$(id -u)" = 0 ] && sync && echo 3 > /proc/sys/vm/drop_caches; }
-now() { date +%s.%N; }
+. scripts/bench_lib.sh
 combine() { # combine LABEL: runs s2s combine, prints its report line
     /usr/bin/time -f "%e %M" -o "$OUT/time" "$S2S" combine -O --hindcast "$H" --forecast "$F" --var "$VAR" --out "$OUT/c" 2> "$OUT/err" > /dev/null
     read -r wall rss < "$OUT/time"
@@ -52,11 +51,11 @@ combine() { # combine LABEL: runs s2s combine, prints its report line
 echo "$PRESET preset: ${#FILES[@]} files, $GB GB (pr and tas)"
 for round in $(seq "${BENCH_ROUNDS:-1}"); do
     echo "== round $round"
-    if drop; then
+    if drop_caches; then
         t0=$(now); cat "${FILES[@]}" > /dev/null; t1=$(now)
         cat_s=$(echo "$t1 - $t0" | bc -l)
         printf 'cold  cat of the files: %.1f s (%.2f GB/s)\n' "$cat_s" "$(echo "$GB / $cat_s" | bc -l)"
-        drop
+        drop_caches
         combine cold
         printf 'cold  reading ÷ cat = %.2f (combine reads %s only: half the bytes cat reads)\n' "$(echo "$LAST_READ / $cat_s" | bc -l)" "$VAR"
     else

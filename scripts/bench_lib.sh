@@ -1,4 +1,4 @@
-# Shared by the scripts/bench_*_peers.sh scripts (sourced, not run).
+# Shared by the scripts/bench_*.sh scripts (sourced, not run).
 # timeit LABEL COMMAND...: runs COMMAND five times, prints the median wall time in seconds.
 med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timeit() {
@@ -18,3 +18,7 @@ timeit() {
         printf '%-28s median %.3f s\n' "$label" "$LAST_MEDIAN"
     fi
 }
+# now: the time in seconds, for differences with bc.
+now() { date +%s.%N; }
+# drop_caches: empties the page cache (root only; fails otherwise), for cold-cache timings.
+drop_caches() { [ "$(id -u)" = 0 ] && sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; }

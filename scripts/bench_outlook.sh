@@ -36,10 +36,10 @@ CFG=$DIR/outlook.toml
 INPUTS=("$DIR"/hindcast_*.nc "$DIR"/forecast_*.nc "$DIR"/obs.nc)
 GB=$(du -cb "${INPUTS[@]}" | tail -1 | awk '{printf "%.2f", $1/1e9}')
 echo "inputs: ${#INPUTS[@]} files, $GB GB"
-now() { date +%s.%N; }
+. scripts/bench_lib.sh
 for round in $(seq "${BENCH_ROUNDS:-2}"); do
     cold=—
-    if [ "$(id -u)" = 0 ] && sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then
+    if drop_caches; then
         t0=$(now); cat "${INPUTS[@]}" > /dev/null; t1=$(now)
         cold=$(echo "$t1 - $t0" | bc -l)
     fi

@@ -220,21 +220,22 @@ impl Packing {
     /// they were stored in (a `_FillValue` of 1e20 read as f64 is not the f32 1e20).
     pub fn decode_f32_in_place(&self, values: &mut [f32]) {
         use rayon::prelude::*;
-        if values.len() > crate::stats::SUMMARY_CHUNK {
+        let missing: Vec<f32> = self.missing.iter().map(|&m| m as f32).collect();
+        if values.len() > crate::stats::PARALLEL_PASS_CHUNK {
             values
-                .par_chunks_mut(crate::stats::SUMMARY_CHUNK)
-                .for_each(|part| self.decode_f32_serial(part));
+                .par_chunks_mut(crate::stats::PARALLEL_PASS_CHUNK)
+                .for_each(|part| self.decode_f32_serial(part, &missing));
         } else {
-            self.decode_f32_serial(values);
+            self.decode_f32_serial(values, &missing);
         }
     }
 
-    fn decode_f32_serial(&self, values: &mut [f32]) {
-        let missing: Vec<f32> = self.missing.iter().map(|&m| m as f32).collect();
+    /// [`Self::decode_f32_in_place`] of one part, the missing values already in f32.
+    fn decode_f32_serial(&self, values: &mut [f32], missing: &[f32]) {
         if self.is_unpacked() {
             // The common case (float data with one fill value): a branch-free select per
             // value that the compiler vectorises. NaN stays NaN by itself.
-            match missing.as_slice() {
+            match missing {
                 [] => {}
                 [m] => values
                     .iter_mut()

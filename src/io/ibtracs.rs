@@ -105,15 +105,21 @@ pub fn read_best_tracks(path: &Path, agency: Agency) -> Result<Vec<BestTrack>> {
     if is_netcdf(path) {
         return read_netcdf(path, agency);
     }
+    let text = read_text_edition(path, "not an IBTrACS file (NetCDF, or the CSV edition)")?;
+    parse_csv(&text, agency, &path.display().to_string())
+}
+
+/// The text of a file that is not NetCDF (the CSV edition of tracks), or one error saying it is
+/// neither, `not_what` naming what the file should have been.
+pub(crate) fn read_text_edition(path: &Path, not_what: &str) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::Open {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::Input {
+    String::from_utf8(bytes).map_err(|_| Error::Input {
         path: path.to_path_buf(),
-        reason: "neither NetCDF nor text: not an IBTrACS file (NetCDF, or the CSV edition)".into(),
-    })?;
-    parse_csv(&text, agency, &path.display().to_string())
+        reason: format!("neither NetCDF nor text: {not_what}"),
+    })
 }
 
 /// Whether a text starts like the IBTrACS CSV edition (a header with `SID` and `ISO_TIME`).

@@ -1661,7 +1661,7 @@ fn read_variable(
         });
     }
     let packing = Packing::from_attrs(&vm.attrs, stored);
-    let (mut values, read_summary) = read_in_slabs(
+    let (mut values, mut read_summary) = read_in_slabs(
         path, &var, &vm.name, stored, &packing, &layout, &ext, &select,
     )?;
     init = init_idx.iter().map(|&i| init[i]).collect();
@@ -1736,7 +1736,6 @@ fn read_variable(
         ));
     }
     // The summary taken while reading holds unless the valid range masks values below.
-    let mut read_summary = read_summary;
     if let Some((lo, hi)) = packing.valid_range_unpacked() {
         read_summary = None;
         let kept = values
@@ -1758,13 +1757,7 @@ fn read_variable(
             });
         }
     }
-    let summary = |v: &Array5<f32>| {
-        crate::stats::finite_summary(
-            v.as_slice_memory_order()
-                .expect("read arrays are contiguous"),
-        )
-    };
-    let (mut mn, mut mx, mut n_finite) = read_summary.unwrap_or_else(|| summary(&values));
+    let (mut mn, mut mx, mut n_finite) = read_summary.unwrap_or_else(|| summary_of(&values));
     if n_finite == 0 && !opts.allow_all_missing {
         return Err(Error::Data {
             path: path.to_path_buf(),
@@ -1798,7 +1791,7 @@ fn read_variable(
                     (None, None) => String::new(),
                 });
                 cube_meta.provisional_divisor = p;
-                (mn, mx, n_finite) = summary(&values);
+                (mn, mx, n_finite) = summary_of(&values);
             } else {
                 (mn, mx, n_finite) =
                     apply_conversion(&mut values, &conv, &init, &leads, calendar, kind)
@@ -1912,6 +1905,15 @@ const SLAB_BYTES: usize = 8 << 20;
 
 /// The smallest and largest value and the count of finite values ([`crate::stats::finite_summary`]).
 type Summary = (f32, f32, usize);
+
+/// The [`Summary`] of a whole read array.
+fn summary_of(values: &Array5<f32>) -> Summary {
+    finite_summary(
+        values
+            .as_slice_memory_order()
+            .expect("read arrays are contiguous"),
+    )
+}
 
 /// Reads the hyperslab `ext` (with in-memory selections `select`) slab by slab along the first
 /// file dimension, straight into the canonical `(init, member, lead, y, x)` array; with the
@@ -2233,14 +2235,8 @@ fn apply_conversion(
     cal: Calendar,
     kind: CubeKind,
 ) -> Result<Summary> {
-    let whole = |v: &Array5<f32>| {
-        finite_summary(
-            v.as_slice_memory_order()
-                .expect("read arrays are contiguous"),
-        )
-    };
     if conv.is_identity() {
-        return Ok(whole(values));
+        return Ok(summary_of(values));
     }
     let (ni, nm, nl, ny, nx) = values.dim();
     // The divisor of every (start, lead) first (the fallible part).

@@ -34,7 +34,9 @@ use crate::grid::Countries;
 use crate::io::cyclone_fields::{
     check_sub_daily, step_hours, FieldNames, Fields, RunSource, Series,
 };
-use crate::io::ibtracs::{is_best_track_file, read_best_tracks, Agency, BestTrack};
+use crate::io::ibtracs::{
+    is_best_track_file, read_best_tracks, read_text_edition, Agency, BestTrack,
+};
 use crate::io::products::cyclones::{write_genesis_outlook, write_track_density, TrackDensity};
 use crate::io::vars::{pick, read_raw, read_var, to_units};
 use crate::io::{pressure_levels, write_text_atomic, ReadOptions};
@@ -352,14 +354,7 @@ pub fn read_track_file(path: &Path, agency: Agency) -> Result<TrackFile> {
             best_tracks: Some(best),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::Input {
-        path: path.to_path_buf(),
-        reason: "neither NetCDF nor text: not a tracks CSV nor an IBTrACS file".into(),
-    })?;
+    let text = read_text_edition(path, "not a tracks CSV nor an IBTrACS file")?;
     Ok(TrackFile {
         tracks: parse_tracks_csv(&text, &path.display().to_string())?,
         best_tracks: None,

@@ -334,19 +334,23 @@ impl Drop for RssWatch {
     }
 }
 
-/// The resident size of this process now, KiB (Linux `VmRSS`).
-fn rss_kib() -> Option<u64> {
+/// A `… kB` field of `/proc/self/status` (Linux), in KiB.
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Peak resident memory of this process in MiB (Linux), if known.
+/// The resident size of this process now, KiB (Linux `VmRSS`).
+fn rss_kib() -> Option<u64> {
+    status_kib("VmRSS")
+}
+
+/// Peak resident memory of this process in MiB (Linux `VmHWM`), if known.
 pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    Some(status_kib("VmHWM")? as f64 / 1024.0)
 }
 
 #[cfg(test)]

@@ -49,12 +49,12 @@ pub fn finite_min_max<I: IntoIterator<Item = f64>>(values: I) -> (f64, f64) {
 ///
 /// Every value a reader returns goes through here (the "all missing" and plausibility checks),
 /// so it runs at memory speed: 16 independent lanes (min, max and count per lane, which the
-/// compiler turns into vector instructions), chunks of [`SUMMARY_CHUNK`] values spread over
+/// compiler turns into vector instructions), chunks of [`PARALLEL_PASS_CHUNK`] values spread over
 /// the rayon pool.
 pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
     use rayon::prelude::*;
     const LANES: usize = 16;
-    /// One chunk (at most [`SUMMARY_CHUNK`] values, so the per-lane counts fit in u32).
+    /// One chunk (at most [`PARALLEL_PASS_CHUNK`] values, so the per-lane counts fit in u32).
     #[inline(always)]
     fn lanes(values: &[f32]) -> (f32, f32, usize) {
         let mut lo = [f32::INFINITY; LANES];
@@ -95,11 +95,11 @@ pub fn finite_summary(values: &[f32]) -> (f32, f32, usize) {
         lanes(values)
     }
     use merge_finite_summaries as merge;
-    if values.len() <= SUMMARY_CHUNK {
+    if values.len() <= PARALLEL_PASS_CHUNK {
         return part(values);
     }
     values
-        .par_chunks(SUMMARY_CHUNK)
+        .par_chunks(PARALLEL_PASS_CHUNK)
         .map(part)
         .reduce(|| (f32::INFINITY, f32::NEG_INFINITY, 0), merge)
 }
@@ -113,9 +113,10 @@ pub fn merge_finite_summaries(a: (f32, f32, usize), b: (f32, f32, usize)) -> (f3
     )
 }
 
-/// Values per parallel task of [`finite_summary`]: 256 KiB of f32, large enough that the
+/// Values per parallel task of the passes that stream a read array at memory speed
+/// ([`finite_summary`], fill-value decoding): 256 KiB of f32, large enough that the
 /// scheduling is noise, small enough that two cores share a 100 MB field evenly.
-pub const SUMMARY_CHUNK: usize = 1 << 16;
+pub const PARALLEL_PASS_CHUNK: usize = 1 << 16;
 
 /// Φ(z), the standard normal distribution function: `½ erfc(−z/√2)` (statrs' `erfc`, the same
 /// expression as `statrs::distribution::Normal::cdf`). NaN for NaN.
@@ -443,7 +444,7 @@ mod tests {
     fn finite_summary_of_a_large_field_equals_a_plain_fold() {
         // Several parallel chunks, a ragged end, NaNs, an infinity and the extremes in the
         // last chunk's remainder.
-        let n = 3 * super::SUMMARY_CHUNK + 37;
+        let n = 3 * super::PARALLEL_PASS_CHUNK + 37;
         let mut v: Vec<f32> = (0..n).map(|k| ((k * 7919) % 1000) as f32 - 500.0).collect();
         for k in (0..n).step_by(97) {
             v[k] = f32::NAN;

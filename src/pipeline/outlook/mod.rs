@@ -161,16 +161,11 @@ impl<'a> RunLog<'a> {
         }
     }
 
-    /// The peak since the last stage ended.
-    fn stage_peak(&mut self) -> Option<f64> {
-        self.rss.stage_peak()
-    }
-
     /// Adds the time since the last stage to stage `name` (a stream of leads passes through
     /// the same stages once per lead), without announcing it.
     fn add(&mut self, name: &str) {
         let seconds = self.t.elapsed().as_secs_f64();
-        let peak = self.stage_peak();
+        let peak = self.rss.stage_peak();
         match self.stages.iter_mut().find(|s| s.stage == name) {
             Some(s) => {
                 s.seconds += seconds;
@@ -198,7 +193,7 @@ impl<'a> RunLog<'a> {
     /// Closes the current stage as `name`.
     fn stage(&mut self, name: &str) {
         let seconds = self.t.elapsed().as_secs_f64();
-        let peak = self.stage_peak();
+        let peak = self.rss.stage_peak();
         self.stages.push(Stage {
             stage: name.to_string(),
             seconds,
