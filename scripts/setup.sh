@@ -10,17 +10,30 @@
 #   libeccodes-tools grib_filter / grib_set / grib_copy: GRIB test files and the GRIB reading bench peer
 #   gdal-bin       gdalinfo / gdallocationinfo: the tests open `s2s export --geotiff` maps as GIS does
 #   poppler-utils  pdfinfo / pdftotext: the tests open bulletin.pdf as a reader would
+#
+# --mpi also installs what the `mpi` cargo feature (runs under `mpirun -n N`) builds and runs with:
+#   libopenmpi-dev openmpi-bin  Open MPI: the library rsmpi links, mpicc (which rsmpi asks for
+#                               its flags) and mpirun
+#   libclang-dev                libclang, with which rsmpi generates its bindings to mpi.h
 set -euo pipefail
 
+packages=(libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin poppler-utils)
+for arg in "$@"; do
+    case "$arg" in
+        --mpi) packages+=(libopenmpi-dev openmpi-bin libclang-dev) ;;
+        *) echo "setup: unknown option $arg (use --mpi or nothing)" >&2; exit 2 ;;
+    esac
+done
+
 need=()
-for pkg in libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin poppler-utils; do
+for pkg in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         need+=("$pkg")
     fi
 done
 
 if ((${#need[@]} == 0)); then
-    echo "setup: system packages present (libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin poppler-utils)"
+    echo "setup: system packages present (${packages[*]})"
 else
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -2,9 +2,19 @@
 # Set-up (system packages, only if missing), then the whole test suite in release mode:
 # unit tests, property tests, integration tests (the `s2s` binary on real and generated NetCDF)
 # and the doc examples. Lints run too where clippy/rustfmt are installed.
+#
+#   --mpi   also the `mpi` build (Open MPI from setup.sh --mpi): its lints, and
+#           scripts/mpi_check.sh (mpirun -n 1|2|3 against one process, byte for byte)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+with_mpi=0
+for arg in "$@"; do
+    case "$arg" in
+        --mpi) with_mpi=1 ;;
+        *) echo "test.sh: unknown option $arg (use --mpi or nothing)" >&2; exit 2 ;;
+    esac
+done
+if [ "$with_mpi" -eq 1 ]; then ./scripts/setup.sh --mpi; else ./scripts/setup.sh; fi
 
 if cargo fmt --version >/dev/null 2>&1; then
     echo "== cargo fmt --check"
@@ -38,3 +48,16 @@ if ! ./scripts/demo.sh > "$demo_log" 2>&1; then
 fi
 rm -f "$demo_log"
 ./scripts/check_outputs.sh out/demo
+
+if [ "$with_mpi" -eq 1 ]; then
+    echo "== MPI: the mpi build's lints, then mpirun -n 1|2|3 against one process"
+    cargo clippy --release --all-targets --features mpi --quiet -- -D warnings
+    bins=$(mktemp -d)
+    cp target/release/s2s "$bins/s2s"
+    cargo build --release --features mpi --quiet
+    mkdir -p "$bins/mpi" && cp target/release/s2s "$bins/mpi/s2s"
+    # the default binary back in target/release (cargo keeps both builds: seconds)
+    cargo build --release --quiet
+    ./scripts/mpi_check.sh "$bins/s2s" "$bins/mpi/s2s"
+    rm -rf "$bins"
+fi

@@ -129,6 +129,15 @@ pub enum Error {
     /// 'pr'", "bias correction of ALPHA"); the message is `context: inner message`.
     #[error("{context}: {inner}")]
     Context { context: String, inner: Box<Error> },
+
+    /// The failure of another process of a distributed run (`mpirun -n N s2s …`), as that
+    /// process worded it; every process stops with it.
+    #[error("process {rank} of {size}: {message}")]
+    OnRank {
+        rank: usize,
+        size: usize,
+        message: String,
+    },
 }
 
 impl From<std::io::Error> for Error {

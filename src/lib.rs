@@ -29,6 +29,7 @@
 //! | [`extremes`] | heat and cold waves, hot/cold days and heavy rain of subseasonal forecasts against their model climate (M-climate, EFI, SOT, Rx1day/Rx5day) with leave-one-year-out verification; calendar-day percentiles, WSDI/CSDI spells and the Excess Heat Factor of daily series | [`extremes`] (Zhang et al. 2011; Nairn & Fawcett 2015; Lalaurette 2003) |
 //! | [`seaice`] | sea-ice extent and area (15 % rule, any grid), sea-ice probability, the bias-adjusted extent outlook with tercile and record-low probabilities | [`seaice`] (NSIDC Sea Ice Index; SIPN) |
 //! | [`cyclone`] | tropical-cyclone detection and tracking (TempestExtremes criteria: pressure, vorticity, warm core), validation against best tracks, activity and the observed climatology, genesis potential | [`cyclone`] |
+//! | [`distributed`] | runs over the processes of `mpirun -n N`: latitude bands balanced by work, halos, agreement on failures and whole-field checks, products gathered to the writing rank (`mpi` feature) | [`distributed`] |
 //! | [`emergency`] | ensemble drift of a ship or oil from a point at sea, cyclone passage probability | [`emergency`] |
 //! | [`bulletin`] | regions, summaries, maps (PNG), Markdown, HTML, PDF and JSON of the bulletins: the front with issuer, dates and headlines ([`bulletin::front`], [`mod@bulletin::headlines`]), the message catalogue in English and Russian ([`bulletin::catalogue`]), the A4 document ([`bulletin::pdf`]), POE curves and plumes of the regional mean ([`bulletin::regional`]), the regional table as CSV and GeoJSON ([`bulletin::gis`]) | [`bulletin`] |
 //! | [`config`] | the outlook's TOML configuration, checked when read | `docs/config.md` |
@@ -106,6 +107,7 @@ pub mod calendar;
 pub mod config;
 pub mod cube;
 pub mod cyclone;
+pub mod distributed;
 pub mod emergency;
 pub mod ensemble;
 pub mod error;

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use s2s_ensemble::ensemble::{CombineSpec, EdgeSource, SkillScore, WeightScheme};
-use s2s_ensemble::pipeline::combine::{combine, parse_cross_validation, parse_levels, CombinePlan};
+use s2s_ensemble::pipeline::combine::{
+    combine_on, parse_cross_validation, parse_levels, CombinePlan,
+};
 use s2s_ensemble::pipeline::peak_rss_mib;
 
 use super::{parse_years, Globals, VariableArgs};
@@ -175,7 +177,7 @@ impl CombineArgs {
 pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let plan = args.plan(g)?;
-    let report = combine(&plan, &g.bars())?;
+    let report = combine_on(&plan, &g.bars(), g.ranks.as_ref())?;
     if g.print_json(&report)? {
         return Ok(ExitCode::SUCCESS);
     }

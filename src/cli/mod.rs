@@ -211,6 +211,14 @@ enum Command {
     Man,
 }
 
+impl Command {
+    /// Whether the subcommand spreads its work over the processes of `mpirun -n N` (the
+    /// others run on rank 0 alone, the other ranks waiting for its exit status).
+    fn is_distributed(&self) -> bool {
+        matches!(self, Command::Combine(_))
+    }
+}
+
 /// The variable to read from the model and observation files and the models' names: the
 /// options `combine` and `verify` share.
 #[derive(Debug, clap::Args)]
@@ -246,12 +254,22 @@ pub struct Globals {
     pub json: bool,
     /// Layout of NetCDF products (`None`: a configuration's, else the default).
     pub layout: Option<s2s_ensemble::io::write::ProductLayout>,
+    /// The processes of the run: one, or those of `mpirun -n N` (the `mpi` feature).
+    pub ranks: Box<dyn s2s_ensemble::distributed::Ranks>,
 }
 
 impl Globals {
     /// What the jobs' outputs share: the command line for `history`, the deflate level.
     pub fn run_options(&self) -> s2s_ensemble::pipeline::RunOptions {
-        let cmd: Vec<String> = std::env::args().collect();
+        // the program by its name (`s2s …`, as CDO and NCO write theirs), not by the path it
+        // was started from
+        let cmd: Vec<String> = std::env::args()
+            .enumerate()
+            .map(|(i, a)| match (i, std::path::Path::new(&a).file_name()) {
+                (0, Some(name)) => name.to_string_lossy().into_owned(),
+                _ => a,
+            })
+            .collect();
         s2s_ensemble::pipeline::RunOptions {
             history: Some(cmd.join(" ")),
             deflate: Some(self.deflate),
@@ -316,13 +334,30 @@ pub fn run() -> ExitCode {
     if let Some(bytes) = cli.max_memory {
         s2s_ensemble::memory::set_max_memory(bytes);
     }
+    let ranks = match processes() {
+        Ok(r) => r,
+        Err(e) => {
+            errln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Rank 0 prints (results, bars, the agreed error); the others work silently.
+    let root = ranks.is_root();
+    let distributed = ranks.size() > 1;
     let globals = Globals {
-        quiet: cli.quiet,
+        quiet: cli.quiet || !root,
         deflate: cli.deflate,
         layout: cli.layout,
         institution: cli.institution.clone(),
-        json: cli.json,
+        json: cli.json && root,
+        ranks,
     };
+    // Under mpirun a subcommand that does not spread its work runs on rank 0 alone.
+    let alone_on_root = distributed && !cli.command.is_distributed();
+    if alone_on_root && !root {
+        let code = s2s_ensemble::distributed::root_status(globals.ranks.as_ref(), 0);
+        return ExitCode::from(code);
+    }
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args, &globals),
         Command::Export(args) => export::run(&args, &globals),
@@ -356,15 +391,36 @@ pub fn run() -> ExitCode {
         Command::Drivers(args) => drivers::run(&args, &globals),
         Command::Emergency(args) => emergency::run(&args, &globals),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            if is_broken_pipe(&e) {
-                return ExitCode::SUCCESS;
+            if root {
+                errln!("error: {e:#}");
             }
-            errln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    };
+    if alone_on_root {
+        // rank 0 of a subcommand it ran alone: the others wait for its status
+        let status = u8::from(code != ExitCode::SUCCESS);
+        return ExitCode::from(s2s_ensemble::distributed::root_status(
+            globals.ranks.as_ref(),
+            status,
+        ));
+    }
+    code
+}
+
+/// The processes of this run: those of `mpirun -n N` with the `mpi` feature, else one.
+fn processes() -> anyhow::Result<Box<dyn s2s_ensemble::distributed::Ranks>> {
+    #[cfg(feature = "mpi")]
+    {
+        Ok(Box::new(s2s_ensemble::distributed::mpi::MpiRanks::init()?))
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        Ok(Box::new(s2s_ensemble::distributed::OneProcess))
     }
 }
 

@@ -67,6 +67,96 @@ pub struct ReadOptions {
     /// Describe a variable whose values are all missing instead of refusing it (`inspect`:
     /// a score not computed for one system is still a variable of the file).
     pub allow_all_missing: bool,
+    /// Only the latitude rows within `[south, north]` degrees north (inclusive; the caller pads
+    /// the band for coordinate jitter), every longitude kept, of a lat/lon grid: the band of
+    /// rows one process of a distributed run reads ([`crate::distributed`]). The checks that
+    /// need the whole field (all values missing, implausibly dry or wet precipitation) are
+    /// then left to the caller, over every band together ([`FieldChecks`]).
+    pub lat_band: Option<(f64, f64)>,
+}
+
+/// What the whole-field checks of a read need, from one band of rows or several merged: a
+/// distributed run reads each band in another process ([`ReadOptions::lat_band`]) and checks
+/// the merged counts as one read of the whole field would.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldChecks {
+    /// Values read, missing ones included.
+    pub n_values: u64,
+    /// Finite values.
+    pub n_finite: u64,
+    /// The largest finite value (−∞ when none).
+    pub largest: f64,
+    /// Finite values above [`Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY`].
+    pub n_wet: u64,
+}
+
+impl Default for FieldChecks {
+    fn default() -> Self {
+        FieldChecks {
+            n_values: 0,
+            n_finite: 0,
+            largest: f64::NEG_INFINITY,
+            n_wet: 0,
+        }
+    }
+}
+
+impl FieldChecks {
+    /// The counts of one cube's values (in the units it was read in).
+    pub fn of(cube: &Cube) -> Self {
+        let wet = Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY;
+        let mut c = FieldChecks {
+            n_values: cube.values.len() as u64,
+            ..FieldChecks::default()
+        };
+        for &v in cube.values.iter().filter(|v| v.is_finite()) {
+            c.n_finite += 1;
+            c.largest = c.largest.max(f64::from(v));
+            c.n_wet += u64::from(f64::from(v) > wet);
+        }
+        c
+    }
+
+    /// Both bands' counts together.
+    pub fn merge(self, other: FieldChecks) -> FieldChecks {
+        FieldChecks {
+            n_values: self.n_values + other.n_values,
+            n_finite: self.n_finite + other.n_finite,
+            largest: self.largest.max(other.largest),
+            n_wet: self.n_wet + other.n_wet,
+        }
+    }
+
+    /// The checks a read of the whole field makes: not every value missing, and for
+    /// precipitation in mm/day (`checks_precipitation`) neither implausibly dry nor wet (more
+    /// than half of the values above the wet median bound is the median above it).
+    pub fn check(&self, path: &Path, variable: &str, checks_precipitation: bool) -> Result<()> {
+        if self.n_finite == 0 {
+            return Err(Error::Data {
+                path: path.to_path_buf(),
+                variable: variable.to_string(),
+                reason: format!("all {} values read are missing", self.n_values),
+            });
+        }
+        if !checks_precipitation || !super::whole_field_checks() {
+            return Ok(());
+        }
+        let uerr = |reason: String| Error::Units {
+            path: path.to_path_buf(),
+            variable: variable.to_string(),
+            reason,
+        };
+        implausibly_dry(self.n_finite as usize, self.largest, "mm/day").map_err(uerr)?;
+        if self.n_finite >= 100 && 2 * self.n_wet > self.n_finite {
+            return Err(uerr(format!(
+                "{} of {} values exceed {} mm/day, so does the median: implausibly wet — are they a total over a season or year, or mm/hour or cm, labelled as mm/day? (--assume-units overrides the units; check the variable with --var; --allow-implausible reads it anyway)",
+                self.n_wet,
+                self.n_finite,
+                Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Where the units of a read come from.
@@ -1001,6 +1091,7 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
         let set = super::fileset::read_set(&files, |f| read_cube(f, &each))?;
         if set.meta.quantity == crate::units::Quantity::Precipitation
             && !opts.keep_units
+            && opts.lat_band.is_none()
             && super::whole_field_checks()
         {
             let finite = set.values.iter().filter(|v| v.is_finite());
@@ -1197,6 +1288,34 @@ struct SpatialPlan {
     y_idx: Option<Vec<usize>>,
     /// Output order of file indices along the x (or location) dimension.
     x_idx: Option<Vec<usize>>,
+}
+
+impl SpatialPlan {
+    /// Only the rows of a lat/lon grid within `[south, north]` ([`ReadOptions::lat_band`]).
+    fn lat_band(self, (south, north): (f64, f64)) -> std::result::Result<SpatialPlan, String> {
+        let (Spatial::Grid { lat, lon }, Some(y_idx)) = (&self.spatial, &self.y_idx) else {
+            return Err(format!(
+                "a band of latitudes is read only from a lat/lon grid, not from {}",
+                self.spatial.describe()
+            ));
+        };
+        let keep: Vec<usize> = (0..lat.len())
+            .filter(|&i| lat[i] >= south && lat[i] <= north)
+            .collect();
+        if keep.is_empty() {
+            return Err(format!(
+                "no latitude of the grid lies in the band {south}..{north}"
+            ));
+        }
+        Ok(SpatialPlan {
+            spatial: Spatial::Grid {
+                lat: keep.iter().map(|&i| lat[i]).collect(),
+                lon: lon.clone(),
+            },
+            y_idx: Some(keep.iter().map(|&i| y_idx[i]).collect()),
+            x_idx: self.x_idx,
+        })
+    }
 }
 
 fn plan_spatial(
@@ -1589,6 +1708,14 @@ fn read_variable(
     };
 
     let sp = plan_spatial(path, file, meta, vm, &layout, opts.bbox.as_ref())?;
+    let sp = match opts.lat_band {
+        Some(band) => sp.lat_band(band).map_err(|reason| Error::Grid {
+            path: path.to_path_buf(),
+            variable: vm.name.clone(),
+            reason,
+        })?,
+        None => sp,
+    };
 
     // ---- a block of the time steps ----
     let source_time_steps = match opts.time_steps {
@@ -1758,7 +1885,7 @@ fn read_variable(
         }
     }
     let (mut mn, mut mx, mut n_finite) = read_summary.unwrap_or_else(|| summary_of(&values));
-    if n_finite == 0 && !opts.allow_all_missing {
+    if n_finite == 0 && !opts.allow_all_missing && opts.lat_band.is_none() {
         return Err(Error::Data {
             path: path.to_path_buf(),
             variable: vm.name.clone(),
@@ -1815,6 +1942,7 @@ fn read_variable(
             let (mn, mx) = (f64::from(mn), f64::from(mx));
             if quantity == Quantity::Precipitation
                 && !opts.part_of_set
+                && opts.lat_band.is_none()
                 && super::whole_field_checks()
             {
                 implausibly_dry(n_finite, mx, &units_in).map_err(uerr)?;

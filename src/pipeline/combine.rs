@@ -7,14 +7,24 @@
 //! products and the cross-validated hindcast products, and [`MmeFile::put_lead`] writes them
 //! into `mme_forecast.<var>.nc` and `mme_hindcast.<var>.nc`, defined at the first lead.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::{align_or_fail, common_years, model_names, RunOptions};
-use crate::cube::CubeKind;
-use crate::ensemble::{combine as combine_lead, CombineInput, CombineSpec};
+use crate::cube::{CubeKind, Spatial};
+use crate::distributed::products::{
+    decode_checks, decode_products, encode_checks, encode_products, product_rows,
+    stack_product_rows,
+};
+use crate::distributed::{agree, fail_together, lat_bands, lat_range, row_costs, with_halo, Ranks};
+use crate::ensemble::{
+    combine as combine_lead, CombineInput, CombineSpec, Combined, Products, WeightScheme,
+};
 use crate::error::{Context, Error, Result};
 use crate::io::products::{Layout, MmeFile};
-use crate::io::{read_leads, read_var, resolve_var, DimMapping, ReadOptions};
+use crate::io::{
+    read_leads, read_spatial, read_var, resolve_var, DimMapping, FieldChecks, ReadOptions,
+};
 use crate::progress::Progress;
 use crate::Cube;
 
@@ -104,11 +114,13 @@ fn read_lead(
     lead: usize,
     years: Option<(i32, i32)>,
     model: &str,
+    lat_band: Option<(f64, f64)>,
 ) -> Result<Cube> {
     let opts = ReadOptions {
         leads: Some(vec![lead]),
         years,
         model: Some(model.to_string()),
+        lat_band,
         ..Default::default()
     };
     read_var(path, var, opts)
@@ -160,23 +172,24 @@ fn lead_observations(
     })
 }
 
-/// Reads lead `lead` of every model's hindcast (over `years`) and forecast; with the seconds it
-/// took.
+/// Reads lead `lead` of every model's hindcast (over `years`) and forecast, only the rows of
+/// `lat_band` when given; with the seconds it took.
 fn read_models_lead(
     plan: &CombinePlan,
     models: &[String],
     var: Option<&str>,
     lead: usize,
     years: Option<(i32, i32)>,
+    lat_band: Option<(f64, f64)>,
 ) -> Result<(ModelLeads, f64)> {
     let started = std::time::Instant::now();
     let mut hindcasts = Vec::with_capacity(models.len());
     for (p, name) in plan.hindcast.iter().zip(models) {
-        hindcasts.push(read_lead(p, var, lead, years, name)?);
+        hindcasts.push(read_lead(p, var, lead, years, name, lat_band)?);
     }
     let mut forecasts = Vec::with_capacity(plan.forecast.len());
     for (p, name) in plan.forecast.iter().zip(models) {
-        forecasts.push(read_lead(p, var, lead, None, name)?);
+        forecasts.push(read_lead(p, var, lead, None, name, lat_band)?);
     }
     Ok((
         ModelLeads {
@@ -240,29 +253,13 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             seconds,
         ) = match next.take() {
             Some(read) => read,
-            None => read_models_lead(plan, &models, var, l, years)?,
+            None => read_models_lead(plan, &models, var, l, years, None)?,
         };
         read_seconds += seconds;
         if l == 0 {
-            super::policy::check_hindcast_years(&hc)?;
-            super::policy::check_counted_members(spec.scheme, &hc, progress)?;
-            // Models with different hindcast periods are compared on their common years.
-            if let Some((first, last)) = common_years(&mut hc)? {
-                progress.note(&format!(
-                    "hindcast periods differ; using the common years {first}-{last}"
-                ));
-                years = Some((first, last));
-            }
+            first_lead_checks(plan, &mut hc, &mut years, progress)?;
         }
-        // Every model on the first one's grid (or the same points in another longitude
-        // convention, rotated): cells are never paired by position alone.
-        let (first, rest) = hc.split_first_mut().expect("at least one model");
-        for (c, p) in rest.iter_mut().zip(&plan.hindcast[1..]) {
-            super::align_grid(c, p, first)?;
-        }
-        for (c, p) in fc.iter_mut().zip(&plan.forecast) {
-            super::align_grid(c, p, first)?;
-        }
+        align_models(plan, &mut hc, &mut fc)?;
         let aligned = lead_observations(plan, obs.as_ref(), &hc[0], l, nl)?;
         let hrefs: Vec<&Cube> = hc.iter().collect();
         let frefs: Vec<&Cube> = fc.iter().collect();
@@ -284,7 +281,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             let reading = prefetch.then(|| {
                 scope.spawn(move || {
                     crate::io::silence_hdf5_errors_in_this_thread();
-                    read_models_lead(plan, models_ref, var, l + 1, years)
+                    read_models_lead(plan, models_ref, var, l + 1, years, None)
                 })
             });
             let started = std::time::Instant::now();
@@ -301,45 +298,16 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
         next = read.transpose()?;
         let writing = std::time::Instant::now();
         if files.is_none() {
-            let first = &hc[0];
-            let sources = if spec.model_edges() {
-                models.clone()
-            } else {
-                vec!["observed".to_string()]
-            };
-            let variable = plan.variable.clone().unwrap_or(first.meta.variable.clone());
-            let layout = Layout {
-                spec,
-                models: &models,
-                leads: &leads,
-                sources,
-                units: first.meta.units.clone(),
-                variable: variable.clone(),
-                quantity: first.meta.quantity,
-                calendar: first.meta.calendar,
-            };
-            let wopts = plan.options.write_options();
-            let hpath = plan.out.join(format!("mme_hindcast.{variable}.nc"));
-            let hfile = MmeFile::create(
-                &hpath,
-                &wopts,
-                &layout,
-                first,
-                "hindcast (cross-validated)",
-                plan.all_hindcast_fields,
+            let created = create_outputs(
+                plan,
+                &models,
+                &leads,
+                &hc[0].meta,
+                &hc[0].coords,
+                fc.first().map(|f| &f.coords),
             )?;
-            let ffile = match fc.first() {
-                Some(f) => {
-                    let fpath = plan.out.join(format!("mme_forecast.{variable}.nc"));
-                    names.1 = Some(fpath.clone());
-                    Some(MmeFile::create(
-                        &fpath, &wopts, &layout, f, "forecast", true,
-                    )?)
-                }
-                None => None,
-            };
-            names.0 = hpath;
-            files = Some((hfile, ffile));
+            names = (created.2.clone(), created.3.clone());
+            files = Some((created.0, created.1));
         }
         let (hfile, ffile) = files.as_mut().expect("created");
         hfile.put_lead(l, &out.hindcast)?;
@@ -361,6 +329,438 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
         hindcast_file: names.0,
         forecast_file: names.1,
         models: nm,
+        leads: nl,
+        method: spec.describe(),
+        read_seconds,
+        combine_seconds,
+        write_seconds,
+    })
+}
+
+/// The checks of the first lead read (enough hindcast years, members counted as the scheme
+/// needs), and the models' common hindcast years when their periods differ (`years` then
+/// reads only those from the next lead on).
+fn first_lead_checks(
+    plan: &CombinePlan,
+    hc: &mut Vec<Cube>,
+    years: &mut Option<(i32, i32)>,
+    progress: &dyn Progress,
+) -> Result<()> {
+    super::policy::check_hindcast_years(hc)?;
+    super::policy::check_counted_members(plan.spec.scheme, hc, progress)?;
+    // Models with different hindcast periods are compared on their common years.
+    if let Some((first, last)) = common_years(hc)? {
+        progress.note(&format!(
+            "hindcast periods differ; using the common years {first}-{last}"
+        ));
+        *years = Some((first, last));
+    }
+    Ok(())
+}
+
+/// Every model on the first one's grid (or the same points in another longitude convention,
+/// rotated): cells are never paired by position alone.
+fn align_models(plan: &CombinePlan, hc: &mut [Cube], fc: &mut [Cube]) -> Result<()> {
+    let (first, rest) = hc.split_first_mut().expect("at least one model");
+    for (c, p) in rest.iter_mut().zip(&plan.hindcast[1..]) {
+        super::align_grid(c, p, first)?;
+    }
+    for (c, p) in fc.iter_mut().zip(&plan.forecast) {
+        super::align_grid(c, p, first)?;
+    }
+    Ok(())
+}
+
+/// The hindcast and forecast files and their paths.
+type Outputs = (MmeFile, Option<MmeFile>, PathBuf, Option<PathBuf>);
+
+/// `mme_hindcast.<var>.nc` (and `mme_forecast.<var>.nc` when forecasts were given: their
+/// coordinates `forecast`), defined from the first model's first lead (`meta`, `coords`).
+fn create_outputs(
+    plan: &CombinePlan,
+    models: &[String],
+    leads: &[crate::cube::Lead],
+    meta: &crate::cube::Meta,
+    coords: &crate::cube::Coords,
+    forecast: Option<&crate::cube::Coords>,
+) -> Result<Outputs> {
+    let spec = &plan.spec;
+    let sources = if spec.model_edges() {
+        models.to_vec()
+    } else {
+        vec!["observed".to_string()]
+    };
+    let variable = plan.variable.clone().unwrap_or(meta.variable.clone());
+    let layout = Layout {
+        spec,
+        models,
+        leads,
+        sources,
+        units: meta.units.clone(),
+        variable: variable.clone(),
+        quantity: meta.quantity,
+        calendar: meta.calendar,
+    };
+    let wopts = plan.options.write_options();
+    let hpath = plan.out.join(format!("mme_hindcast.{variable}.nc"));
+    let hfile = MmeFile::create(
+        &hpath,
+        &wopts,
+        &layout,
+        coords,
+        "hindcast (cross-validated)",
+        plan.all_hindcast_fields,
+    )?;
+    let (ffile, fpath) = match forecast {
+        Some(f) => {
+            let fpath = plan.out.join(format!("mme_forecast.{variable}.nc"));
+            let file = MmeFile::create(&fpath, &wopts, &layout, f, "forecast", true)?;
+            (Some(file), Some(fpath))
+        }
+        None => (None, None),
+    };
+    Ok((hfile, ffile, hpath, fpath))
+}
+
+/// [`combine`] over the processes of a distributed run (`mpirun -n N s2s combine`): each rank
+/// reads and combines a band of latitude rows ([`crate::distributed`]), rank 0 gathers every
+/// lead's products and writes the files as one process does — byte-identical to
+/// [`combine`]'s. With one rank it is [`combine`].
+pub fn combine_on(
+    plan: &CombinePlan,
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<CombineReport> {
+    if ranks.size() == 1 {
+        return combine(plan, progress);
+    }
+    // Rank 0 alone writes: its outputs are the staged set, committed after the last
+    // agreement (every rank has then finished).
+    let set = if ranks.is_root() {
+        Some(crate::outputs::staging::OutputSet::begin(&plan.out))
+    } else {
+        None
+    };
+    let set = match set {
+        Some(Ok(s)) => Some(s),
+        // the others wait in the first agreement: they learn it there
+        Some(Err(e)) => return Err(fail_together(ranks, e)),
+        None => None,
+    };
+    let report = combine_bands(plan, progress, ranks)?;
+    if let Some(set) = set {
+        set.commit()?;
+    }
+    Ok(report)
+}
+
+/// What rank 0 defines the files from: the first model's metadata and the coordinates of its
+/// first lead (and of the first forecast's).
+struct FirstLead {
+    meta: crate::cube::Meta,
+    coords: crate::cube::Coords,
+    forecast: Option<crate::cube::Coords>,
+}
+
+/// A rank's combination of its band of one lead, with what the files are defined from.
+type BandLead = (Combined, FirstLead);
+
+/// What every rank knows before reading: the models, the leads, the first model's grid and
+/// each rank's rows.
+struct BandSetup {
+    models: Vec<String>,
+    leads: Vec<crate::cube::Lead>,
+    grid: Spatial,
+    bands: Vec<Range<usize>>,
+    /// Bands of a lat/lon grid read by each rank; `false`: rank 0 reads and combines the whole
+    /// field (points, curvilinear grids, principal-component regression).
+    decomposed: bool,
+}
+
+fn band_setup(plan: &CombinePlan, n: usize) -> Result<BandSetup> {
+    plan.check()?;
+    let models = model_names(&plan.hindcast, &plan.models)?;
+    let var = plan.variable.as_deref();
+    let lead_var = var.map(|v| resolve_var(&plan.hindcast[0], v)).transpose()?;
+    let dims = DimMapping::default();
+    let leads = read_leads(&plan.hindcast[0], lead_var.as_deref(), &dims)
+        .with_context(|| format!("reading the leads of {}", plan.hindcast[0].display()))?;
+    let grid = read_spatial(&plan.hindcast[0], lead_var.as_deref(), &dims)?;
+    let (ny, _) = grid.shape();
+    let whole_on_root = |ny: usize| {
+        (0..n)
+            .map(|r| if r == 0 { 0..ny } else { ny..ny })
+            .collect::<Vec<_>>()
+    };
+    let decomposed = matches!(grid, Spatial::Grid { .. }) && plan.spec.scheme != WeightScheme::Pcr;
+    if !decomposed {
+        return Ok(BandSetup {
+            models,
+            leads,
+            bands: whole_on_root(ny),
+            grid,
+            decomposed,
+        });
+    }
+    // The work of each row: the cells with data in the first start and lead of the first
+    // model (any member), the rest at the cost of a missing cell.
+    let sample = read_var(
+        &plan.hindcast[0],
+        var,
+        ReadOptions {
+            leads: Some(vec![0]),
+            years: plan.years,
+            time_steps: Some((0, 1)),
+            model: Some(models[0].clone()),
+            ..Default::default()
+        },
+    )?;
+    let (_, nmem, _, sy, nx) = sample.values.dim();
+    let finite: Vec<usize> = (0..sy)
+        .map(|y| {
+            (0..nx)
+                .filter(|&x| (0..nmem).any(|m| sample.values[[0, m, 0, y, x]].is_finite()))
+                .count()
+        })
+        .collect();
+    Ok(BandSetup {
+        models,
+        leads,
+        bands: lat_bands(&row_costs(&finite, nx), n),
+        grid,
+        decomposed,
+    })
+}
+
+/// The whole-field checks of the reads of a step, over every rank's band: `reports` holds each
+/// rank's [`FieldChecks`] of the same reads in the same order (empty for a rank that read
+/// nothing), `paths` the files read. The same decision on every rank.
+fn check_bands(reports: &[Vec<u8>], paths: &[&Path], variable: &str) -> Result<()> {
+    let mut merged: Vec<Option<(FieldChecks, bool)>> = vec![None; paths.len()];
+    for r in reports.iter().filter(|r| !r.is_empty()) {
+        let mut at = 0;
+        for m in merged.iter_mut() {
+            let (c, precipitation) = decode_checks(r, &mut at)?;
+            *m = Some(match m.take() {
+                Some((a, p)) => (a.merge(c), p || precipitation),
+                None => (c, precipitation),
+            });
+        }
+    }
+    for (m, path) in merged.iter().zip(paths) {
+        if let Some((c, precipitation)) = m {
+            c.check(path, variable, *precipitation)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends the whole-field counts of each cube read as a band.
+fn report_checks(cubes: &[&Cube], keep_units: bool, out: &mut Vec<u8>) {
+    for c in cubes {
+        let precipitation = !keep_units && c.meta.quantity == crate::units::Quantity::Precipitation;
+        encode_checks(&FieldChecks::of(c), precipitation, out);
+    }
+}
+
+fn combine_bands(
+    plan: &CombinePlan,
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<CombineReport> {
+    let root = ranks.is_root();
+    let spec = &plan.spec;
+    let var = plan.variable.as_deref();
+    let variable = plan
+        .variable
+        .clone()
+        .unwrap_or_else(|| "the variable".into());
+    let (setup, _) = agree(
+        ranks,
+        band_setup(plan, ranks.size()).map(|s| (s, Vec::new())),
+    )?;
+    let BandSetup {
+        models,
+        leads,
+        grid,
+        bands,
+        decomposed,
+    } = setup;
+    let nl = leads.len().max(1);
+    let (ny, _) = grid.shape();
+    let mine = bands[ranks.rank()].clone();
+    let halo = match spec.scheme {
+        WeightScheme::Skill { radius_cells, .. } => radius_cells,
+        _ => 0,
+    };
+    let rows = with_halo(&mine, halo, ny);
+    let lat_band = match (&grid, decomposed && !mine.is_empty()) {
+        (Spatial::Grid { lat, .. }, true) => Some(lat_range(lat, &rows)),
+        _ => None,
+    };
+    let mut years = plan.years;
+
+    // The observations of this band.
+    let obs_read = (|| -> Result<(Option<Cube>, Vec<u8>)> {
+        let (Some(p), false) = (&plan.obs, mine.is_empty()) else {
+            return Ok((None, Vec::new()));
+        };
+        let opts = ReadOptions {
+            years,
+            assume_units: plan.obs_units.clone(),
+            season: plan.obs_season,
+            lat_band,
+            ..Default::default()
+        };
+        let o = read_var(p, plan.obs_variable.as_deref().or(var), opts)?;
+        let mut report = Vec::new();
+        if lat_band.is_some() {
+            report_checks(&[&o], false, &mut report);
+        }
+        Ok((Some(o), report))
+    })();
+    let (obs, reports) = agree(ranks, obs_read)?;
+    if let Some(p) = &plan.obs {
+        check_bands(&reports, &[p.as_path()], &variable)?;
+    }
+
+    if root {
+        progress.start("combining", nl as u64);
+    }
+    let mut files: Option<Outputs> = None;
+    let mut pending: Result<()> = Ok(());
+    let (mut read_seconds, mut combine_seconds, mut write_seconds) = (0.0, 0.0, 0.0);
+    for l in 0..nl {
+        let step = (|| -> Result<(Option<BandLead>, Vec<u8>)> {
+            std::mem::replace(&mut pending, Ok(()))?;
+            if mine.is_empty() {
+                return Ok((None, Vec::new()));
+            }
+            let (
+                ModelLeads {
+                    hindcasts: mut hc,
+                    forecasts: mut fc,
+                },
+                seconds,
+            ) = read_models_lead(plan, &models, var, l, years, lat_band)?;
+            read_seconds += seconds;
+            let mut report = Vec::new();
+            if lat_band.is_some() {
+                let all: Vec<&Cube> = hc.iter().chain(&fc).collect();
+                report_checks(&all, false, &mut report);
+            }
+            if l == 0 {
+                first_lead_checks(plan, &mut hc, &mut years, progress)?;
+            }
+            align_models(plan, &mut hc, &mut fc)?;
+            let aligned = lead_observations(plan, obs.as_ref(), &hc[0], l, nl)?;
+            let hrefs: Vec<&Cube> = hc.iter().collect();
+            let frefs: Vec<&Cube> = fc.iter().collect();
+            let input = CombineInput {
+                hindcasts: &hrefs,
+                forecasts: (!frefs.is_empty()).then_some(frefs.as_slice()),
+                obs: aligned.as_ref(),
+            };
+            let started = std::time::Instant::now();
+            let out = combine_lead(&input, spec)?;
+            combine_seconds += started.elapsed().as_secs_f64();
+            // the first model's metadata and coordinates, for the files
+            let first = FirstLead {
+                meta: hc[0].meta.clone(),
+                coords: hc[0].coords.clone(),
+                forecast: fc.first().map(|f| f.coords.clone()),
+            };
+            Ok((Some((out, first)), report))
+        })();
+        let (mine_out, reports) = agree(ranks, step)?;
+        let mut paths: Vec<&Path> = plan.hindcast.iter().map(PathBuf::as_path).collect();
+        paths.extend(plan.forecast.iter().map(PathBuf::as_path));
+        check_bands(&reports, &paths, &variable)?;
+
+        // This rank's own rows (without the halo) to rank 0.
+        let mut bytes = Vec::new();
+        if let Some((out, _)) = &mine_out {
+            let own = (mine.start - rows.start)..(mine.end - rows.start);
+            let crop = |p: &Products| {
+                if decomposed {
+                    product_rows(p, own.clone())
+                } else {
+                    p.clone()
+                }
+            };
+            encode_products(&crop(&out.hindcast), &mut bytes);
+            if let Some(f) = &out.forecast {
+                encode_products(&crop(f), &mut bytes);
+            }
+        }
+        let writing = std::time::Instant::now();
+        let parts = ranks.gather_bytes_to_root(&bytes);
+        if !root {
+            continue;
+        }
+        pending = (|| -> Result<()> {
+            let has_forecast = !plan.forecast.is_empty();
+            let (mut hind, mut fore) = (Vec::new(), Vec::new());
+            for part in parts.iter().filter(|p| !p.is_empty()) {
+                let mut at = 0;
+                hind.push(decode_products(part, &mut at)?);
+                if has_forecast {
+                    fore.push(decode_products(part, &mut at)?);
+                }
+            }
+            let hindcast = stack_product_rows(&hind)?;
+            let forecast = has_forecast
+                .then(|| stack_product_rows(&fore))
+                .transpose()?;
+            if files.is_none() {
+                let (_, first) = mine_out.as_ref().expect("rank 0 reads a band");
+                let whole = |c: &crate::cube::Coords| crate::cube::Coords {
+                    spatial: grid.clone(),
+                    ..c.clone()
+                };
+                super::create_dir(&plan.out)?;
+                files = Some(create_outputs(
+                    plan,
+                    &models,
+                    &leads,
+                    &first.meta,
+                    &whole(&first.coords),
+                    first.forecast.as_ref().map(whole).as_ref(),
+                )?);
+            }
+            let (hfile, ffile, _, _) = files.as_mut().expect("created");
+            hfile.put_lead(l, &hindcast)?;
+            if let (Some(f), Some(p)) = (ffile.as_mut(), forecast.as_ref()) {
+                f.put_lead(l, p)?;
+            }
+            Ok(())
+        })();
+        write_seconds += writing.elapsed().as_secs_f64();
+        progress.advance(1);
+    }
+    if root {
+        progress.finish();
+    }
+    // Rank 0 closes the files; every rank learns whether it could.
+    let finished = (|| -> Result<Option<(PathBuf, Option<PathBuf>)>> {
+        std::mem::replace(&mut pending, Ok(()))?;
+        let Some((hfile, ffile, hpath, fpath)) = files.take() else {
+            return Ok(None);
+        };
+        let writing = std::time::Instant::now();
+        hfile.w.finish()?;
+        if let Some(f) = ffile {
+            f.w.finish()?;
+        }
+        write_seconds += writing.elapsed().as_secs_f64();
+        Ok(Some((hpath, fpath)))
+    })();
+    let (names, _) = agree(ranks, finished.map(|n| (n, Vec::new())))?;
+    let (hindcast_file, forecast_file) = names.unwrap_or_default();
+    Ok(CombineReport {
+        hindcast_file,
+        forecast_file,
+        models: plan.hindcast.len(),
         leads: nl,
         method: spec.describe(),
         read_seconds,

@@ -5,6 +5,7 @@ mod climpred;
 mod combine;
 mod common;
 mod cyclones;
+mod distributed;
 mod drivers;
 mod emergency;
 mod extremes;

@@ -18,7 +18,6 @@ use crate::io::write::LabelAxis;
 use crate::io::write::{write_spatial, write_time_coords};
 use crate::io::{CfWriter, WriteOptions};
 use crate::units::Quantity;
-use crate::Cube;
 
 /// Category labels and their quantile-level bounds.
 fn category_labels(levels: &[f64], terciles: bool) -> (Vec<String>, Vec<f64>) {
@@ -86,14 +85,15 @@ pub struct Layout<'a> {
 
 impl MmeFile {
     /// Creates the file at `path` and defines every variable, coordinate and attribute from
-    /// the layout and the first lead's cube `first`; `kind` names the product in the title
+    /// the layout and the coordinates `first` of the first lead's cube (its start dates and
+    /// grid); `kind` names the product in the title
     /// (`forecast`, `hindcast (cross-validated)`); `full`: every field, else the ones
     /// verification needs.
     pub fn create(
         path: &Path,
         opts: &WriteOptions,
         layout: &Layout,
-        first: &Cube,
+        first: &Coords,
         kind: &str,
         full: bool,
     ) -> Result<MmeFile> {
@@ -111,14 +111,14 @@ impl MmeFile {
         w.global_text("models", &layout.models.join(" "))?;
         w.global_text("product", kind)?;
         let coords = Coords {
-            init: first.coords.init.clone(),
+            init: first.init.clone(),
             member: Vec::new(),
             lead: layout.leads.to_vec(),
-            spatial: first.coords.spatial.clone(),
+            spatial: first.spatial.clone(),
         };
         let time_dims = write_time_coords(&mut w, &coords, layout.calendar, CubeKind::Forecast)?;
         debug_assert_eq!(time_dims, ["init", "lead"]);
-        let spatial_dims = write_spatial(&mut w, &first.coords.spatial)?;
+        let spatial_dims = write_spatial(&mut w, &first.spatial)?;
         let terciles = spec.category_levels.len() == 2
             && (spec.category_levels[0] - 1.0 / 3.0).abs() < 1e-3
             && (spec.category_levels[1] - 2.0 / 3.0).abs() < 1e-3;
@@ -180,8 +180,8 @@ impl MmeFile {
                 )
             })?;
         }
-        let (ny, nx) = first.coords.spatial.shape();
-        let nt = first.n_init();
+        let (ny, nx) = first.spatial.shape();
+        let nt = first.init.len();
         let nl = layout.leads.len();
         let dims = |extra: &[&'static str]| -> Vec<&'static str> {
             let mut d = vec!["init"];
@@ -191,9 +191,9 @@ impl MmeFile {
             d
         };
         let coordinates = if matches!(
-            first.coords.spatial,
+            first.spatial,
             crate::cube::Spatial::Curvilinear { .. } | crate::cube::Spatial::Points { .. }
-        ) && !first.coords.spatial.is_index()
+        ) && !first.spatial.is_index()
         {
             "valid_time lat lon"
         } else {

@@ -1262,7 +1262,7 @@ fn variable_products(
                 &nc_path,
                 &ctx.options.write_options(),
                 &layout,
-                &forecasts[0],
+                &forecasts[0].coords,
                 "forecast",
                 true,
             )?);

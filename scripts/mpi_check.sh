@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The `mpi` build under `mpirun -n 1|2|3` against the one-process binary: byte-identical NetCDF
+# from `s2s combine` (the small synthetic workload with four weightings, and the demo's real NMME
+# models over India with land-only observations), one error and a non-zero exit when an input
+# is bad, and a subcommand that runs on rank 0 alone printing what one process prints.
+#
+#   scripts/mpi_check.sh SERIAL_S2S MPI_S2S
+#
+# scripts/test.sh --mpi builds both binaries and runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+serial=$(realpath "$1")
+mpi_s2s=$(realpath "$2")
+if [ "$(id -u)" -eq 0 ]; then
+    # Open MPI refuses root unless told; CI runs as root in a throw-away machine.
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+# the history line's time: the only thing two runs of one command could differ by
+export SOURCE_DATE_EPOCH=1700000000
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+
+# same_bytes NAME DIR_A DIR_B: every NetCDF of DIR_A has the same bytes in DIR_B
+same_bytes() {
+    local name=$1 a=$2 b=$3 f
+    for f in "$a"/*.nc; do
+        if ! cmp -s "$f" "$b/$(basename "$f")"; then
+            echo "FAIL $name: $(basename "$f") differs from one process's"; failed=1; return
+        fi
+    done
+    echo "ok   $name: $(ls "$a"/*.nc | wc -l) files byte-identical"
+}
+
+# combine_case NAME ARGS...: the one-process binary, then mpirun -n 1, 2, 3 (one thread per
+# rank), with the same command line into the same output folder (both are in the files'
+# history), each compared with the first.
+combine_case() {
+    local name=$1; shift
+    local out="$work/out"
+    rm -rf "$out" "$work/ref"
+    "$serial" -q --threads 1 combine "$@" --out "$out"
+    mv "$out" "$work/ref"
+    for n in 1 2 3; do
+        rm -rf "$out"
+        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 combine "$@" --out "$out"
+        same_bytes "$name, -n $n" "$work/ref" "$out"
+    done
+}
+
+echo "== the small synthetic workload (3 models, 2° South Asia)"
+"$serial" -q synth --preset small --out "$work/wl"
+wl=$work/wl
+h=$wl/hindcast_ALPHA.nc,$wl/hindcast_BRAVO.nc,$wl/hindcast_CHARLIE.nc
+f=$wl/forecast_ALPHA.nc,$wl/forecast_BRAVO.nc,$wl/forecast_CHARLIE.nc
+combine_case "calibrated" --var pr --hindcast "$h" --forecast "$f" --obs "$wl/obs.nc"
+combine_case "skill, radius 2 (halo)" --var pr --hindcast "$h" --forecast "$f" --obs "$wl/obs.nc" \
+    --weights skill --skill-radius 2 --hindcast-fields all
+combine_case "pcr (whole field on rank 0)" --var pr --hindcast "$h" --forecast "$f" \
+    --obs "$wl/obs.nc" --weights pcr
+combine_case "model weights, no observations" --var tas --hindcast "$h" --forecast "$f" \
+    --weights model
+
+echo "== the demo's real NMME models over India, IMD observations (land only)"
+real=data/real/nmme_india
+models="CANSIPSV2 CCSM4 NASAGEOSS2S NCEPCFSV2"
+rh=$(for m in $models; do printf '%s,' "$real/${m}_HCST.nc"; done)
+rf=$(for m in $models; do printf '%s,' "$real/${m}_FCST.nc"; done)
+combine_case "NMME over India" --var prec --hindcast "${rh%,}" --forecast "${rf%,}" \
+    --obs "$real/observations.nc" --obs-var rf --obs-units mm/month
+
+echo "== a bad input: one error, a non-zero exit, no output"
+printf 'not a netcdf file' > "$work/bad.nc"
+rm -rf "$work/out"
+if mpirun --oversubscribe -n 3 "$mpi_s2s" combine --var pr --hindcast "$h" --obs "$work/bad.nc" \
+    --out "$work/out" > "$work/bad.log" 2>&1; then
+    echo "FAIL bad input: exit status 0"; failed=1
+else
+    errors=$(grep -c '^error:' "$work/bad.log" || true)
+    if [ "$errors" -eq 1 ] && ! ls "$work/out"/*.nc > /dev/null 2>&1; then
+        echo "ok   bad input: one error line ($(grep '^error:' "$work/bad.log" | cut -c1-90)…)"
+    else
+        echo "FAIL bad input: $errors error lines, outputs: $(ls "$work/out" 2>/dev/null)"
+        cat "$work/bad.log"; failed=1
+    fi
+fi
+
+echo "== a subcommand on rank 0 alone"
+"$serial" inspect "$wl/obs.nc" > "$work/inspect.1"
+mpirun --oversubscribe -n 2 "$mpi_s2s" inspect "$wl/obs.nc" > "$work/inspect.2"
+if cmp -s "$work/inspect.1" "$work/inspect.2"; then
+    echo "ok   inspect under -n 2 prints what one process prints"
+else
+    echo "FAIL inspect under -n 2"; diff "$work/inspect.1" "$work/inspect.2" | head; failed=1
+fi
+
+if [ "$failed" -ne 0 ]; then
+    echo "mpi_check: FAILED" >&2
+    exit 1
+fi
+echo "mpi_check: all passed"

@@ -1,0 +1,268 @@
+//! What crosses between ranks: bands of rows of a combination's products (cut from a band
+//! read with a halo, sent as bytes, stacked south to north on rank 0) and the counts of the
+//! whole-field checks of each read.
+//!
+//! Every field of [`Products`] has the latitude axis second to last (`(start, k, lead, y, x)`
+//! or `(start, source, edge, lead, y, x)`); a message is each field's shape and values,
+//! little-endian, in the order the `products_fields!` macro lists them.
+
+use std::ops::Range;
+
+use ndarray::{Array, ArrayD, Axis, Dimension, IxDyn};
+
+use super::{put_u64, take_u64};
+use crate::ensemble::Products;
+use crate::error::{Error, Result};
+use crate::io::FieldChecks;
+
+/// Calls `$callback!` with every field of [`Products`], in message order.
+macro_rules! products_fields {
+    ($callback:ident) => {
+        $callback!(
+            probability,
+            extreme_probability,
+            mean,
+            normal,
+            anomaly,
+            standardized_anomaly,
+            percent_of_normal,
+            spread,
+            signal_to_noise,
+            percentiles,
+            most_likely_category,
+            most_likely_probability,
+            dominant_category,
+            weights,
+            edges,
+            extreme_edges
+        )
+    };
+}
+
+/// A value type of the products, as bytes.
+trait Scalar: Copy + Default {
+    const SIZE: usize;
+    fn put(self, out: &mut Vec<u8>);
+    fn get(bytes: &[u8]) -> Self;
+}
+
+impl Scalar for f32 {
+    const SIZE: usize = 4;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Self {
+        f32::from_le_bytes(bytes.try_into().expect("4 bytes"))
+    }
+}
+
+impl Scalar for i8 {
+    const SIZE: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Self {
+        i8::from_le_bytes([bytes[0]])
+    }
+}
+
+/// The latitude axis of a product field: second to last.
+fn y_axis<D: Dimension>(a: &Array<impl Scalar, D>) -> Axis {
+    Axis(a.ndim() - 2)
+}
+
+fn encode_array<A: Scalar, D: Dimension>(a: &Array<A, D>, out: &mut Vec<u8>) {
+    put_u64(out, a.ndim() as u64);
+    for &d in a.shape() {
+        put_u64(out, d as u64);
+    }
+    out.reserve(a.len() * A::SIZE);
+    for &v in a.iter() {
+        v.put(out);
+    }
+}
+
+fn decode_array<A: Scalar, D: Dimension>(bytes: &[u8], at: &mut usize) -> Result<Array<A, D>> {
+    let cut = || Error::invalid("products from another process", "message cut short");
+    let ndim = take_u64(bytes, at)? as usize;
+    if ndim > 8 {
+        return Err(cut());
+    }
+    let shape = (0..ndim)
+        .map(|_| take_u64(bytes, at).map(|d| d as usize))
+        .collect::<Result<Vec<_>>>()?;
+    let n: usize = shape.iter().product();
+    let raw = bytes.get(*at..*at + n * A::SIZE).ok_or_else(cut)?;
+    *at += n * A::SIZE;
+    let values: Vec<A> = raw.chunks_exact(A::SIZE).map(A::get).collect();
+    ArrayD::from_shape_vec(IxDyn(&shape), values)
+        .map_err(|e| Error::invalid("products from another process", e.to_string()))?
+        .into_dimensionality::<D>()
+        .map_err(|e| Error::invalid("products from another process", e.to_string()))
+}
+
+fn rows_of<A: Scalar, D: Dimension>(a: &Array<A, D>, rows: Range<usize>) -> Array<A, D> {
+    a.slice_axis(y_axis(a), rows.into()).to_owned()
+}
+
+fn stack_of<A: Scalar, D: ndarray::RemoveAxis>(parts: &[&Array<A, D>]) -> Result<Array<A, D>> {
+    let axis = y_axis(parts[0]);
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    ndarray::concatenate(axis, &views)
+        .map_err(|e| Error::invalid("stacking the bands of the products", e.to_string()))
+}
+
+/// Rows `rows` (of the latitude axis) of every field.
+pub fn product_rows(p: &Products, rows: Range<usize>) -> Products {
+    macro_rules! build {
+        ($($f:ident),*) => { Products { $($f: rows_of(&p.$f, rows.clone())),* } };
+    }
+    products_fields!(build)
+}
+
+/// Bands of rows stacked in order (south to north) into one set of products.
+pub fn stack_product_rows(parts: &[Products]) -> Result<Products> {
+    if parts.is_empty() {
+        return Err(Error::invalid("products", "no band to stack"));
+    }
+    macro_rules! build {
+        ($($f:ident),*) => {
+            Products { $($f: stack_of(&parts.iter().map(|p| &p.$f).collect::<Vec<_>>())?),* }
+        };
+    }
+    Ok(products_fields!(build))
+}
+
+/// The bytes of every field.
+pub fn encode_products(p: &Products, out: &mut Vec<u8>) {
+    macro_rules! put {
+        ($($f:ident),*) => { $(encode_array(&p.$f, out);)* };
+    }
+    products_fields!(put);
+}
+
+/// Products from the bytes of [`encode_products`], starting at `*at`.
+pub fn decode_products(bytes: &[u8], at: &mut usize) -> Result<Products> {
+    macro_rules! build {
+        ($($f:ident),*) => { Products { $($f: decode_array(bytes, at)?),* } };
+    }
+    Ok(products_fields!(build))
+}
+
+/// The counts of a read's whole-field checks, with whether they are precipitation's.
+pub fn encode_checks(c: &FieldChecks, precipitation: bool, out: &mut Vec<u8>) {
+    put_u64(out, c.n_values);
+    put_u64(out, c.n_finite);
+    put_u64(out, c.largest.to_bits());
+    put_u64(out, c.n_wet);
+    put_u64(out, u64::from(precipitation));
+}
+
+/// Counts from the bytes of [`encode_checks`], starting at `*at`.
+pub fn decode_checks(bytes: &[u8], at: &mut usize) -> Result<(FieldChecks, bool)> {
+    let c = FieldChecks {
+        n_values: take_u64(bytes, at)?,
+        n_finite: take_u64(bytes, at)?,
+        largest: f64::from_bits(take_u64(bytes, at)?),
+        n_wet: take_u64(bytes, at)?,
+    };
+    Ok((c, take_u64(bytes, at)? != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array5, Array6};
+
+    fn sample(ny: usize, offset: f32) -> Products {
+        let a5 = |k: usize| {
+            Array5::from_shape_fn((2, k, 1, ny, 3), |(t, c, _, y, x)| {
+                offset + (t * 100 + c * 10 + y * 3 + x) as f32
+            })
+        };
+        let c5 = Array5::from_shape_fn((2, 1, 1, ny, 3), |(t, _, _, y, x)| (t + y + x) as i8 - 2);
+        let a6 = Array6::from_shape_fn((2, 2, 2, 1, ny, 3), |(t, s, e, _, y, x)| {
+            offset + (t * 1000 + s * 100 + e * 10 + y * 3 + x) as f32
+        });
+        Products {
+            probability: a5(3),
+            extreme_probability: a5(3),
+            mean: a5(1),
+            normal: a5(1),
+            anomaly: a5(1),
+            standardized_anomaly: a5(1),
+            percent_of_normal: a5(1),
+            spread: a5(1),
+            signal_to_noise: a5(1),
+            percentiles: a5(3),
+            most_likely_category: c5.clone(),
+            most_likely_probability: a5(1),
+            dominant_category: c5,
+            weights: a5(2),
+            edges: a6.clone(),
+            extreme_edges: a6,
+        }
+    }
+
+    fn same(a: &Products, b: &Products) -> bool {
+        macro_rules! eq {
+            ($($f:ident),*) => { true $(&& a.$f.shape() == b.$f.shape()
+                && a.$f.iter().zip(b.$f.iter()).all(|(x, y)| x.to_bits() == y.to_bits()))* };
+        }
+        trait Bits {
+            fn to_bits(&self) -> u32;
+        }
+        impl Bits for f32 {
+            fn to_bits(&self) -> u32 {
+                f32::to_bits(*self)
+            }
+        }
+        impl Bits for i8 {
+            fn to_bits(&self) -> u32 {
+                *self as u8 as u32
+            }
+        }
+        products_fields!(eq)
+    }
+
+    #[test]
+    fn bands_cut_and_stacked_give_the_whole() {
+        let whole = sample(5, 0.5);
+        let parts = vec![
+            product_rows(&whole, 0..2),
+            product_rows(&whole, 2..3),
+            product_rows(&whole, 3..5),
+        ];
+        assert_eq!(parts[1].probability.dim(), (2, 3, 1, 1, 3));
+        assert!(same(&stack_product_rows(&parts).unwrap(), &whole));
+    }
+
+    #[test]
+    fn products_survive_the_bytes() {
+        let mut p = sample(4, -3.25);
+        p.mean[[1, 0, 0, 2, 1]] = f32::NAN;
+        let mut bytes = vec![9u8];
+        encode_products(&p, &mut bytes);
+        let mut at = 1;
+        let back = decode_products(&bytes, &mut at).unwrap();
+        assert_eq!(at, bytes.len());
+        assert!(same(&back, &p));
+        // cut short: an error, not a panic
+        let mut at = 1;
+        assert!(decode_products(&bytes[..bytes.len() - 3], &mut at).is_err());
+    }
+
+    #[test]
+    fn checks_survive_the_bytes() {
+        let c = FieldChecks {
+            n_values: 10,
+            n_finite: 7,
+            largest: 3.5,
+            n_wet: 1,
+        };
+        let mut b = Vec::new();
+        encode_checks(&c, true, &mut b);
+        let mut at = 0;
+        assert_eq!(decode_checks(&b, &mut at).unwrap(), (c, true));
+    }
+}

@@ -1,0 +1,171 @@
+//! The combination spread over ranks ([`s2s_ensemble::distributed`]) gives the bytes of one
+//! process. The ranks here are threads of this test exchanging bytes through shared memory —
+//! the same calls, in the same order, as MPI ranks make (the real `mpirun -n 1|2|3` comparison
+//! runs in `scripts/test.sh --mpi`).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier, Mutex};
+
+use s2s_ensemble::distributed::Ranks;
+use s2s_ensemble::ensemble::{CombineSpec, SkillScore, WeightScheme};
+use s2s_ensemble::pipeline::combine::{combine, combine_on, CombinePlan};
+use s2s_ensemble::pipeline::RunOptions;
+use s2s_ensemble::progress::NoProgress;
+
+use crate::common::synth_small as synth;
+
+/// What the thread ranks share: one slot per rank and a barrier.
+struct Hub {
+    slots: Mutex<Vec<Vec<u8>>>,
+    barrier: Barrier,
+}
+
+/// One rank of a run whose ranks are threads.
+struct ThreadRank {
+    rank: usize,
+    size: usize,
+    hub: Arc<Hub>,
+}
+
+impl ThreadRank {
+    fn exchange(&self, mine: &[u8]) -> Vec<Vec<u8>> {
+        // the previous exchange has been read by every rank before a slot is overwritten
+        self.hub.barrier.wait();
+        self.hub.slots.lock().unwrap()[self.rank] = mine.to_vec();
+        self.hub.barrier.wait();
+        let all = self.hub.slots.lock().unwrap().clone();
+        self.hub.barrier.wait();
+        all
+    }
+}
+
+impl Ranks for ThreadRank {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn all_gather_bytes(&self, mine: &[u8]) -> Vec<Vec<u8>> {
+        self.exchange(mine)
+    }
+    fn gather_bytes_to_root(&self, mine: &[u8]) -> Vec<Vec<u8>> {
+        let all = self.exchange(mine);
+        if self.rank == 0 {
+            all
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+fn plan(wl: &Path, out: PathBuf, scheme: WeightScheme, obs: bool) -> CombinePlan {
+    let files = |kind: &str| -> Vec<PathBuf> {
+        ["ALPHA", "BRAVO", "CHARLIE"]
+            .iter()
+            .map(|m| wl.join(format!("{kind}_{m}.nc")))
+            .collect()
+    };
+    CombinePlan {
+        hindcast: files("hindcast"),
+        forecast: files("forecast"),
+        obs: obs.then(|| wl.join("obs.nc")),
+        variable: Some("pr".into()),
+        obs_variable: None,
+        obs_season: None,
+        obs_units: None,
+        models: Vec::new(),
+        spec: CombineSpec {
+            scheme,
+            ..CombineSpec::default()
+        },
+        years: None,
+        all_hindcast_fields: true,
+        out,
+        options: RunOptions {
+            history: Some("s2s combine (test)".into()),
+            ..RunOptions::default()
+        },
+    }
+}
+
+/// Runs `plan` on `n` thread ranks; every rank's outcome.
+fn on_ranks(plan: &CombinePlan, n: usize) -> Vec<Result<(), String>> {
+    let hub = Arc::new(Hub {
+        slots: Mutex::new(vec![Vec::new(); n]),
+        barrier: Barrier::new(n),
+    });
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|rank| {
+                let hub = hub.clone();
+                s.spawn(move || {
+                    let r = ThreadRank { rank, size: n, hub };
+                    combine_on(plan, &NoProgress, &r)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn bands_on_three_ranks_write_the_bytes_of_one_process() {
+    // the history line's time is the only thing two runs could differ by
+    std::env::set_var("SOURCE_DATE_EPOCH", "1700000000");
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let schemes = [
+        ("calibrated", WeightScheme::Calibrated, true),
+        // a halo of two rows on each side of a band
+        (
+            "skill",
+            WeightScheme::Skill {
+                score: SkillScore::Rpss,
+                radius_cells: 2,
+            },
+            true,
+        ),
+        // the whole field on rank 0
+        ("pcr", WeightScheme::Pcr, true),
+        ("model", WeightScheme::ModelEqual, false),
+    ];
+    for (name, scheme, obs) in schemes {
+        let one = plan(&wl, dir.path().join(format!("{name}-1")), scheme, obs);
+        combine(&one, &NoProgress).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for n in [2, 3] {
+            let spread = plan(&wl, dir.path().join(format!("{name}-{n}")), scheme, obs);
+            for (rank, r) in on_ranks(&spread, n).into_iter().enumerate() {
+                r.unwrap_or_else(|e| panic!("{name}, rank {rank} of {n}: {e}"));
+            }
+            for file in ["mme_hindcast.pr.nc", "mme_forecast.pr.nc"] {
+                assert!(
+                    bytes(&one.out.join(file)) == bytes(&spread.out.join(file)),
+                    "{name}: {file} on {n} ranks differs from one process's"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failure_on_one_rank_stops_every_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let mut p = plan(&wl, dir.path().join("out"), WeightScheme::Calibrated, true);
+    // observations that are not a NetCDF file: every rank fails at the same step
+    let bad = dir.path().join("obs.nc");
+    std::fs::write(&bad, b"not a netcdf file").unwrap();
+    p.obs = Some(bad);
+    let outcomes = on_ranks(&p, 3);
+    assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
+    assert!(!p.out.join("mme_forecast.pr.nc").exists());
+}
