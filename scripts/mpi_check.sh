@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The `mpi` build under `mpirun -n 1|2|3` against the one-process binary: byte-identical NetCDF
 # from `s2s combine` (the small synthetic workload with four weightings, and the demo's real NMME
-# models over India with land-only observations), one error and a non-zero exit when an input
+# models over India with land-only observations) and `s2s spi`, one error and a non-zero exit when an input
 # is bad, and a subcommand that runs on rank 0 alone printing what one process prints.
 #
 #   scripts/mpi_check.sh SERIAL_S2S MPI_S2S
@@ -68,6 +68,18 @@ rh=$(for m in $models; do printf '%s,' "$real/${m}_HCST.nc"; done)
 rf=$(for m in $models; do printf '%s,' "$real/${m}_FCST.nc"; done)
 combine_case "NMME over India" --var prec --hindcast "${rh%,}" --forecast "${rf%,}" \
     --obs "$real/observations.nc" --obs-var rf --obs-units mm/month
+
+echo "== s2s spi of the workload's monthly observations"
+rm -rf "$work/spi" && mkdir -p "$work/spi"
+"$serial" -q --threads 1 spi --calibration 1993-2005 "$wl/obs.nc" "$work/spi/spi3.nc"
+rm -rf "$work/ref" && mv "$work/spi" "$work/ref"
+for n in 1 2 3; do
+    rm -rf "$work/spi" && mkdir -p "$work/spi"
+    mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 spi --calibration 1993-2005 \
+        "$wl/obs.nc" "$work/spi/spi3.nc"
+    same_bytes "spi, -n $n" "$work/ref" "$work/spi"
+done
+rm -rf "$work/ref"
 
 echo "== a bad input: one error, a non-zero exit, no output"
 printf 'not a netcdf file' > "$work/bad.nc"

@@ -177,7 +177,10 @@ impl CombineArgs {
 pub fn run(args: &CombineArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let plan = args.plan(g)?;
-    let report = combine_on(&plan, &g.bars(), g.ranks.as_ref())?;
+    // the report is rank 0's: the others have nothing to print
+    let Some(report) = combine_on(&plan, &g.bars(), g.ranks.as_ref())? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if g.print_json(&report)? {
         return Ok(ExitCode::SUCCESS);
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use s2s_ensemble::indices::{GammaFit, SpiSpec};
-use s2s_ensemble::pipeline::drought::{observed_spi, SpiPlan};
+use s2s_ensemble::pipeline::drought::{observed_spi_on, SpiPlan};
 
 use super::{parse_years, Globals};
 
@@ -69,14 +69,21 @@ pub fn run(args: &SpiArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         min_nonzero: args.min_nonzero,
         ..Default::default()
     };
-    let report = observed_spi(&SpiPlan {
-        input: args.input.clone(),
-        variable: args.variable.clone(),
-        units: args.units.clone(),
-        spec,
-        output: args.output.clone(),
-        options: g.run_options(),
-    })?;
+    // the report is rank 0's: the others have nothing to print
+    let Some(report) = observed_spi_on(
+        &SpiPlan {
+            input: args.input.clone(),
+            variable: args.variable.clone(),
+            units: args.units.clone(),
+            spec,
+            output: args.output.clone(),
+            options: g.run_options(),
+        },
+        g.ranks.as_ref(),
+    )?
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if g.print_json(&report)? {
         return Ok(ExitCode::SUCCESS);
     }

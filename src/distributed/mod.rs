@@ -31,6 +31,7 @@
 
 use std::ops::Range;
 
+use crate::cube::{Cube, Spatial};
 use crate::error::{Error, Result};
 
 #[cfg(feature = "mpi")]
@@ -71,6 +72,87 @@ impl Ranks for OneProcess {
     }
     fn gather_bytes_to_root(&self, mine: &[u8]) -> Vec<Vec<u8>> {
         vec![mine.to_vec()]
+    }
+}
+
+/// Which rows of a job's grid each rank reads and computes.
+#[derive(Debug, Clone)]
+pub struct Bands {
+    /// The whole grid (what rank 0 writes).
+    pub grid: Spatial,
+    /// Each rank's own rows, in rank order, south to north.
+    pub rows: Vec<Range<usize>>,
+    /// Whether the ranks read bands of a lat/lon grid; `false`: rank 0 reads and computes the
+    /// whole field, the others nothing.
+    pub decomposed: bool,
+}
+
+impl Bands {
+    /// The whole field on rank 0: points, curvilinear grids, and jobs that need every cell at
+    /// once.
+    pub fn whole_on_root(grid: Spatial, n: usize) -> Bands {
+        let (ny, _) = grid.shape();
+        Bands {
+            rows: (0..n.max(1))
+                .map(|r| if r == 0 { 0..ny } else { ny..ny })
+                .collect(),
+            grid,
+            decomposed: false,
+        }
+    }
+
+    /// Bands of a lat/lon grid balanced by work ([`row_costs`], [`lat_bands`]) from a sample
+    /// field of the job (any start and member: which cells have data); the whole field on
+    /// rank 0 for any other layout.
+    pub fn balanced(grid: Spatial, sample: &Cube, n: usize) -> Bands {
+        if !matches!(grid, Spatial::Grid { .. }) || sample.coords.spatial.shape() != grid.shape() {
+            return Bands::whole_on_root(grid, n);
+        }
+        let (_, _, _, ny, nx) = sample.values.dim();
+        let mut finite = vec![0usize; ny];
+        for (y, f) in finite.iter_mut().enumerate() {
+            *f = (0..nx)
+                .filter(|&x| {
+                    sample
+                        .values
+                        .slice(ndarray::s![.., .., .., y, x])
+                        .iter()
+                        .any(|v| v.is_finite())
+                })
+                .count();
+        }
+        Bands {
+            rows: lat_bands(&row_costs(&finite, nx), n),
+            grid,
+            decomposed: true,
+        }
+    }
+
+    /// Rank `rank`'s own rows.
+    pub fn mine(&self, rank: usize) -> Range<usize> {
+        self.rows[rank].clone()
+    }
+
+    /// The rows rank `rank` reads: its own and `halo` more on each side.
+    pub fn read_rows(&self, rank: usize, halo: usize) -> Range<usize> {
+        with_halo(&self.rows[rank], halo, self.grid.shape().0)
+    }
+
+    /// The latitudes rank `rank` reads ([`crate::io::ReadOptions::lat_band`]); `None` when it
+    /// reads the whole field or nothing.
+    pub fn lat_band(&self, rank: usize, halo: usize) -> Option<(f64, f64)> {
+        match &self.grid {
+            Spatial::Grid { lat, .. } if self.decomposed && !self.rows[rank].is_empty() => {
+                Some(lat_range(lat, &self.read_rows(rank, halo)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Where rank `rank`'s own rows lie in the rows it read.
+    pub fn own_in_read(&self, rank: usize, halo: usize) -> Range<usize> {
+        let (mine, read) = (self.mine(rank), self.read_rows(rank, halo));
+        (mine.start - read.start)..(mine.end - read.start)
     }
 }
 

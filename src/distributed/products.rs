@@ -7,12 +7,15 @@
 //! little-endian, in the order the `products_fields!` macro lists them.
 
 use std::ops::Range;
+use std::path::Path;
 
 use ndarray::{Array, ArrayD, Axis, Dimension, IxDyn};
 
 use super::{put_u64, take_u64};
+use crate::cube::Cube;
 use crate::ensemble::Products;
 use crate::error::{Error, Result};
+use crate::indices::SpiGrid;
 use crate::io::FieldChecks;
 
 /// Calls `$callback!` with every field of [`Products`], in message order.
@@ -108,8 +111,14 @@ fn rows_of<A: Scalar, D: Dimension>(a: &Array<A, D>, rows: Range<usize>) -> Arra
 fn stack_of<A: Scalar, D: ndarray::RemoveAxis>(parts: &[&Array<A, D>]) -> Result<Array<A, D>> {
     let axis = y_axis(parts[0]);
     let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
-    ndarray::concatenate(axis, &views)
-        .map_err(|e| Error::invalid("stacking the bands of the products", e.to_string()))
+    let stacked = ndarray::concatenate(axis, &views)
+        .map_err(|e| Error::invalid("stacking the bands of the products", e.to_string()))?;
+    // concatenation lays the joined axis outermost in memory; the writers take row-major
+    if stacked.is_standard_layout() {
+        Ok(stacked)
+    } else {
+        Ok(stacked.as_standard_layout().into_owned())
+    }
 }
 
 /// Rows `rows` (of the latitude axis) of every field.
@@ -167,6 +176,80 @@ pub fn decode_checks(bytes: &[u8], at: &mut usize) -> Result<(FieldChecks, bool)
         n_wet: take_u64(bytes, at)?,
     };
     Ok((c, take_u64(bytes, at)? != 0))
+}
+
+/// The bytes of a band's SPI and fitted parameters (`(time or month, y, x)`), then its
+/// calibration years.
+pub fn encode_spi(g: &SpiGrid, out: &mut Vec<u8>) {
+    for a in [&g.spi, &g.shape, &g.scale, &g.prob_zero] {
+        encode_array(a, out);
+    }
+    put_u64(out, g.calibration_used.0 as i64 as u64);
+    put_u64(out, g.calibration_used.1 as i64 as u64);
+}
+
+/// A band's SPI from the bytes of [`encode_spi`], starting at `*at`.
+pub fn decode_spi(bytes: &[u8], at: &mut usize) -> Result<SpiGrid> {
+    Ok(SpiGrid {
+        spi: decode_array(bytes, at)?,
+        shape: decode_array(bytes, at)?,
+        scale: decode_array(bytes, at)?,
+        prob_zero: decode_array(bytes, at)?,
+        calibration_used: (
+            take_u64(bytes, at)? as i64 as i32,
+            take_u64(bytes, at)? as i64 as i32,
+        ),
+    })
+}
+
+/// Bands of the SPI stacked in order (south to north).
+pub fn stack_spi(parts: &[SpiGrid]) -> Result<SpiGrid> {
+    let first = parts
+        .first()
+        .ok_or_else(|| Error::invalid("SPI", "no band to stack"))?;
+    let stack = |f: fn(&SpiGrid) -> &ndarray::Array3<f32>| {
+        stack_of(&parts.iter().map(f).collect::<Vec<_>>())
+    };
+    Ok(SpiGrid {
+        spi: stack(|g| &g.spi)?,
+        shape: stack(|g| &g.shape)?,
+        scale: stack(|g| &g.scale)?,
+        prob_zero: stack(|g| &g.prob_zero)?,
+        calibration_used: first.calibration_used,
+    })
+}
+
+/// The whole-field checks of the reads of a step, over every rank's band: `reports` holds each
+/// rank's counts ([`report_checks`]) of the same reads in the same order (empty for a rank that
+/// read nothing or read the whole field, which its reader checked), `paths` the files read.
+/// The same decision on every rank.
+pub fn check_bands(reports: &[Vec<u8>], paths: &[&Path], variable: &str) -> Result<()> {
+    let mut merged: Vec<Option<(FieldChecks, bool)>> = vec![None; paths.len()];
+    for r in reports.iter().filter(|r| !r.is_empty()) {
+        let mut at = 0;
+        for m in merged.iter_mut() {
+            let (c, precipitation) = decode_checks(r, &mut at)?;
+            *m = Some(match m.take() {
+                Some((a, p)) => (a.merge(c), p || precipitation),
+                None => (c, precipitation),
+            });
+        }
+    }
+    for (m, path) in merged.iter().zip(paths) {
+        if let Some((c, precipitation)) = m {
+            c.check(path, variable, *precipitation)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends the whole-field counts of each cube read as a band (precipitation's checks unless
+/// the read kept the file's units).
+pub fn report_checks(cubes: &[&Cube], keep_units: bool, out: &mut Vec<u8>) {
+    for c in cubes {
+        let precipitation = !keep_units && c.meta.quantity == crate::units::Quantity::Precipitation;
+        encode_checks(&FieldChecks::of(c), precipitation, out);
+    }
 }
 
 #[cfg(test)]

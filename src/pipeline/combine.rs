@@ -7,24 +7,20 @@
 //! products and the cross-validated hindcast products, and [`MmeFile::put_lead`] writes them
 //! into `mme_forecast.<var>.nc` and `mme_hindcast.<var>.nc`, defined at the first lead.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::{align_or_fail, common_years, model_names, RunOptions};
 use crate::cube::{CubeKind, Spatial};
 use crate::distributed::products::{
-    decode_checks, decode_products, encode_checks, encode_products, product_rows,
-    stack_product_rows,
+    check_bands, decode_products, encode_products, product_rows, report_checks, stack_product_rows,
 };
-use crate::distributed::{agree, fail_together, lat_bands, lat_range, row_costs, with_halo, Ranks};
+use crate::distributed::{agree, fail_together, Bands, Ranks};
 use crate::ensemble::{
     combine as combine_lead, CombineInput, CombineSpec, Combined, Products, WeightScheme,
 };
 use crate::error::{Context, Error, Result};
 use crate::io::products::{Layout, MmeFile};
-use crate::io::{
-    read_leads, read_spatial, read_var, resolve_var, DimMapping, FieldChecks, ReadOptions,
-};
+use crate::io::{read_leads, read_spatial, read_var, resolve_var, DimMapping, ReadOptions};
 use crate::progress::Progress;
 use crate::Cube;
 
@@ -425,14 +421,15 @@ fn create_outputs(
 /// [`combine`] over the processes of a distributed run (`mpirun -n N s2s combine`): each rank
 /// reads and combines a band of latitude rows ([`crate::distributed`]), rank 0 gathers every
 /// lead's products and writes the files as one process does — byte-identical to
-/// [`combine`]'s. With one rank it is [`combine`].
+/// [`combine`]'s. With one rank it is [`combine`]. The report is rank 0's (`None` on the
+/// others).
 pub fn combine_on(
     plan: &CombinePlan,
     progress: &dyn Progress,
     ranks: &dyn Ranks,
-) -> Result<CombineReport> {
+) -> Result<Option<CombineReport>> {
     if ranks.size() == 1 {
-        return combine(plan, progress);
+        return combine(plan, progress).map(Some);
     }
     // Rank 0 alone writes: its outputs are the staged set, committed after the last
     // agreement (every rank has then finished).
@@ -465,16 +462,11 @@ struct FirstLead {
 /// A rank's combination of its band of one lead, with what the files are defined from.
 type BandLead = (Combined, FirstLead);
 
-/// What every rank knows before reading: the models, the leads, the first model's grid and
-/// each rank's rows.
+/// What every rank knows before reading: the models, the leads and the bands.
 struct BandSetup {
     models: Vec<String>,
     leads: Vec<crate::cube::Lead>,
-    grid: Spatial,
-    bands: Vec<Range<usize>>,
-    /// Bands of a lat/lon grid read by each rank; `false`: rank 0 reads and combines the whole
-    /// field (points, curvilinear grids, principal-component regression).
-    decomposed: bool,
+    bands: Bands,
 }
 
 fn band_setup(plan: &CombinePlan, n: usize) -> Result<BandSetup> {
@@ -486,24 +478,15 @@ fn band_setup(plan: &CombinePlan, n: usize) -> Result<BandSetup> {
     let leads = read_leads(&plan.hindcast[0], lead_var.as_deref(), &dims)
         .with_context(|| format!("reading the leads of {}", plan.hindcast[0].display()))?;
     let grid = read_spatial(&plan.hindcast[0], lead_var.as_deref(), &dims)?;
-    let (ny, _) = grid.shape();
-    let whole_on_root = |ny: usize| {
-        (0..n)
-            .map(|r| if r == 0 { 0..ny } else { ny..ny })
-            .collect::<Vec<_>>()
-    };
-    let decomposed = matches!(grid, Spatial::Grid { .. }) && plan.spec.scheme != WeightScheme::Pcr;
-    if !decomposed {
+    // Principal-component regression needs every cell of the field at once.
+    if plan.spec.scheme == WeightScheme::Pcr || !matches!(grid, Spatial::Grid { .. }) {
         return Ok(BandSetup {
             models,
             leads,
-            bands: whole_on_root(ny),
-            grid,
-            decomposed,
+            bands: Bands::whole_on_root(grid, n),
         });
     }
-    // The work of each row: the cells with data in the first start and lead of the first
-    // model (any member), the rest at the cost of a missing cell.
+    // Which cells have data: the first start and lead of the first model.
     let sample = read_var(
         &plan.hindcast[0],
         var,
@@ -515,59 +498,18 @@ fn band_setup(plan: &CombinePlan, n: usize) -> Result<BandSetup> {
             ..Default::default()
         },
     )?;
-    let (_, nmem, _, sy, nx) = sample.values.dim();
-    let finite: Vec<usize> = (0..sy)
-        .map(|y| {
-            (0..nx)
-                .filter(|&x| (0..nmem).any(|m| sample.values[[0, m, 0, y, x]].is_finite()))
-                .count()
-        })
-        .collect();
     Ok(BandSetup {
         models,
         leads,
-        bands: lat_bands(&row_costs(&finite, nx), n),
-        grid,
-        decomposed,
+        bands: Bands::balanced(grid, &sample, n),
     })
-}
-
-/// The whole-field checks of the reads of a step, over every rank's band: `reports` holds each
-/// rank's [`FieldChecks`] of the same reads in the same order (empty for a rank that read
-/// nothing), `paths` the files read. The same decision on every rank.
-fn check_bands(reports: &[Vec<u8>], paths: &[&Path], variable: &str) -> Result<()> {
-    let mut merged: Vec<Option<(FieldChecks, bool)>> = vec![None; paths.len()];
-    for r in reports.iter().filter(|r| !r.is_empty()) {
-        let mut at = 0;
-        for m in merged.iter_mut() {
-            let (c, precipitation) = decode_checks(r, &mut at)?;
-            *m = Some(match m.take() {
-                Some((a, p)) => (a.merge(c), p || precipitation),
-                None => (c, precipitation),
-            });
-        }
-    }
-    for (m, path) in merged.iter().zip(paths) {
-        if let Some((c, precipitation)) = m {
-            c.check(path, variable, *precipitation)?;
-        }
-    }
-    Ok(())
-}
-
-/// Appends the whole-field counts of each cube read as a band.
-fn report_checks(cubes: &[&Cube], keep_units: bool, out: &mut Vec<u8>) {
-    for c in cubes {
-        let precipitation = !keep_units && c.meta.quantity == crate::units::Quantity::Precipitation;
-        encode_checks(&FieldChecks::of(c), precipitation, out);
-    }
 }
 
 fn combine_bands(
     plan: &CombinePlan,
     progress: &dyn Progress,
     ranks: &dyn Ranks,
-) -> Result<CombineReport> {
+) -> Result<Option<CombineReport>> {
     let root = ranks.is_root();
     let spec = &plan.spec;
     let var = plan.variable.as_deref();
@@ -582,22 +524,16 @@ fn combine_bands(
     let BandSetup {
         models,
         leads,
-        grid,
         bands,
-        decomposed,
     } = setup;
     let nl = leads.len().max(1);
-    let (ny, _) = grid.shape();
-    let mine = bands[ranks.rank()].clone();
+    let rank = ranks.rank();
+    let mine = bands.mine(rank);
     let halo = match spec.scheme {
         WeightScheme::Skill { radius_cells, .. } => radius_cells,
         _ => 0,
     };
-    let rows = with_halo(&mine, halo, ny);
-    let lat_band = match (&grid, decomposed && !mine.is_empty()) {
-        (Spatial::Grid { lat, .. }, true) => Some(lat_range(lat, &rows)),
-        _ => None,
-    };
+    let lat_band = bands.lat_band(rank, halo);
     let mut years = plan.years;
 
     // The observations of this band.
@@ -680,9 +616,9 @@ fn combine_bands(
         // This rank's own rows (without the halo) to rank 0.
         let mut bytes = Vec::new();
         if let Some((out, _)) = &mine_out {
-            let own = (mine.start - rows.start)..(mine.end - rows.start);
+            let own = bands.own_in_read(rank, halo);
             let crop = |p: &Products| {
-                if decomposed {
+                if bands.decomposed {
                     product_rows(p, own.clone())
                 } else {
                     p.clone()
@@ -715,7 +651,7 @@ fn combine_bands(
             if files.is_none() {
                 let (_, first) = mine_out.as_ref().expect("rank 0 reads a band");
                 let whole = |c: &crate::cube::Coords| crate::cube::Coords {
-                    spatial: grid.clone(),
+                    spatial: bands.grid.clone(),
                     ..c.clone()
                 };
                 super::create_dir(&plan.out)?;
@@ -756,8 +692,7 @@ fn combine_bands(
         Ok(Some((hpath, fpath)))
     })();
     let (names, _) = agree(ranks, finished.map(|n| (n, Vec::new())))?;
-    let (hindcast_file, forecast_file) = names.unwrap_or_default();
-    Ok(CombineReport {
+    Ok(names.map(|(hindcast_file, forecast_file)| CombineReport {
         hindcast_file,
         forecast_file,
         models: plan.hindcast.len(),
@@ -766,7 +701,7 @@ fn combine_bands(
         read_seconds,
         combine_seconds,
         write_seconds,
-    })
+    }))
 }
 
 /// Levels such as `0.1,0.9`, or `none` for no level; `what` names the option in the error.

@@ -6,11 +6,13 @@
 use std::path::PathBuf;
 
 use super::RunOptions;
-use crate::cube::CubeKind;
+use crate::cube::{CubeKind, Spatial};
+use crate::distributed::products::{check_bands, decode_spi, encode_spi, report_checks, stack_spi};
+use crate::distributed::{agree, Bands, Ranks};
 use crate::error::{Context, Error, Result};
-use crate::indices::{spi_grid, MonthlyRecord, SpiSpec};
+use crate::indices::{spi_grid, MonthlyRecord, SpiGrid, SpiSpec};
 use crate::io::products::spi::{write_spi, SpiFile};
-use crate::io::{read_var, ReadOptions};
+use crate::io::{read_spatial, read_var, resolve_var, DimMapping, ReadOptions};
 use crate::units::Quantity;
 
 /// The SPI of one observed record.
@@ -45,7 +47,6 @@ pub struct SpiReport {
 }
 
 pub fn observed_spi(args: &SpiPlan) -> Result<SpiReport> {
-    let spec = &args.spec;
     let var = args.variable.as_deref().unwrap_or("pr");
     let obs = read_var(
         &args.input,
@@ -55,6 +56,17 @@ pub fn observed_spi(args: &SpiPlan) -> Result<SpiReport> {
             ..Default::default()
         },
     )?;
+    check_spi_input(args, &obs)?;
+    let history = obs.meta.attributes.get("history").cloned();
+    let record =
+        MonthlyRecord::from_observed(obs).with_context(|| format!("{}", args.input.display()))?;
+    let out = spi_grid(record.values.view(), &record.axis, &args.spec)
+        .with_context(|| format!("{}", args.input.display()))?;
+    write_observed_spi(args, &record, out, history.as_deref())
+}
+
+/// The input of the SPI: observed precipitation, not negative.
+fn check_spi_input(args: &SpiPlan, obs: &crate::Cube) -> Result<()> {
     let data_error = |reason: String| Error::Data {
         path: args.input.clone(),
         variable: obs.meta.variable.clone(),
@@ -78,11 +90,18 @@ pub fn observed_spi(args: &SpiPlan) -> Result<SpiReport> {
             obs.meta.units
         )));
     }
-    let history = obs.meta.attributes.get("history").cloned();
-    let record =
-        MonthlyRecord::from_observed(obs).with_context(|| format!("{}", args.input.display()))?;
-    let out = spi_grid(record.values.view(), &record.axis, spec)
-        .with_context(|| format!("{}", args.input.display()))?;
+    Ok(())
+}
+
+/// Writes the SPI `out` of `record` (an error when no value could be computed).
+fn write_observed_spi(
+    args: &SpiPlan,
+    record: &MonthlyRecord,
+    out: SpiGrid,
+    history: Option<&str>,
+) -> Result<SpiReport> {
+    let spec = &args.spec;
+    let var = args.variable.as_deref().unwrap_or("pr");
     let (y0, y1) = out.calibration_used;
     let fitted = out.shape.iter().filter(|v| !v.is_nan()).count();
     let defined = out.spi.iter().filter(|v| !v.is_nan()).count();
@@ -108,9 +127,9 @@ pub fn observed_spi(args: &SpiPlan) -> Result<SpiReport> {
         &args.output,
         &args.options.write_options(),
         &SpiFile {
-            record: &record,
+            record,
             spi: out,
-            history: history.as_deref(),
+            history,
             title: &format!("SPI-{} of {}", spec.scale_months, args.input.display()),
             spec,
         },
@@ -123,3 +142,91 @@ pub fn observed_spi(args: &SpiPlan) -> Result<SpiReport> {
         defined_share: defined as f64 / total.max(1) as f64,
     })
 }
+
+/// [`observed_spi`] over the processes of a distributed run (`mpirun -n N s2s spi`): each
+/// rank reads and fits a band of latitude rows ([`crate::distributed`]; the SPI of a cell
+/// needs only that cell's record), rank 0 gathers the bands and writes the file one process
+/// writes, byte for byte. With one rank it is [`observed_spi`]. The report is rank 0's
+/// (`None` on the others).
+pub fn observed_spi_on(args: &SpiPlan, ranks: &dyn Ranks) -> Result<Option<SpiReport>> {
+    if ranks.size() == 1 {
+        return observed_spi(args).map(Some);
+    }
+    let var = args.variable.as_deref().unwrap_or("pr");
+    let setup = (|| -> Result<(Bands, Vec<u8>)> {
+        let name = resolve_var(&args.input, var)?;
+        let grid = read_spatial(&args.input, Some(&name), &DimMapping::default())?;
+        if !matches!(grid, Spatial::Grid { .. }) {
+            return Ok((Bands::whole_on_root(grid, ranks.size()), Vec::new()));
+        }
+        // which cells have data: the first time step
+        let sample = read_var(
+            &args.input,
+            Some(var),
+            ReadOptions {
+                assume_units: args.units.clone(),
+                time_steps: Some((0, 1)),
+                ..Default::default()
+            },
+        )?;
+        Ok((Bands::balanced(grid, &sample, ranks.size()), Vec::new()))
+    })();
+    let (bands, _) = agree(ranks, setup)?;
+    let rank = ranks.rank();
+    let lat_band = bands.lat_band(rank, 0);
+    let band = (|| -> Result<(Option<BandSpi>, Vec<u8>)> {
+        if bands.mine(rank).is_empty() {
+            return Ok((None, Vec::new()));
+        }
+        let obs = read_var(
+            &args.input,
+            Some(var),
+            ReadOptions {
+                assume_units: args.units.clone(),
+                lat_band,
+                ..Default::default()
+            },
+        )?;
+        let mut report = Vec::new();
+        if lat_band.is_some() {
+            report_checks(&[&obs], false, &mut report);
+        }
+        check_spi_input(args, &obs)?;
+        let history = obs.meta.attributes.get("history").cloned();
+        let record = MonthlyRecord::from_observed(obs)
+            .with_context(|| format!("{}", args.input.display()))?;
+        let out = spi_grid(record.values.view(), &record.axis, &args.spec)
+            .with_context(|| format!("{}", args.input.display()))?;
+        Ok((Some((record, out, history)), report))
+    })();
+    let (band, reports) = agree(ranks, band)?;
+    check_bands(&reports, &[args.input.as_path()], var)?;
+    let mut bytes = Vec::new();
+    if let Some((_, out, _)) = &band {
+        encode_spi(out, &mut bytes);
+    }
+    let parts = ranks.gather_bytes_to_root(&bytes);
+    let written = (|| -> Result<Option<SpiReport>> {
+        let Some((record, _, history)) = band.filter(|_| ranks.is_root()) else {
+            return Ok(None);
+        };
+        let mut grids = Vec::new();
+        for part in parts.iter().filter(|p| !p.is_empty()) {
+            grids.push(decode_spi(part, &mut 0)?);
+        }
+        // the file takes the record's months, coordinates and metadata: the whole grid's
+        let record = MonthlyRecord {
+            coords: crate::cube::Coords {
+                spatial: bands.grid.clone(),
+                ..record.coords
+            },
+            ..record
+        };
+        write_observed_spi(args, &record, stack_spi(&grids)?, history.as_deref()).map(Some)
+    })();
+    let (report, _) = agree(ranks, written.map(|r| (r, Vec::new())))?;
+    Ok(report)
+}
+
+/// A rank's band: its monthly record, its SPI and the input's history.
+type BandSpi = (MonthlyRecord, SpiGrid, Option<String>);

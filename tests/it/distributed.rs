@@ -8,7 +8,9 @@ use std::sync::{Arc, Barrier, Mutex};
 
 use s2s_ensemble::distributed::Ranks;
 use s2s_ensemble::ensemble::{CombineSpec, SkillScore, WeightScheme};
+use s2s_ensemble::indices::SpiSpec;
 use s2s_ensemble::pipeline::combine::{combine, combine_on, CombinePlan};
+use s2s_ensemble::pipeline::drought::{observed_spi, observed_spi_on, SpiPlan};
 use s2s_ensemble::pipeline::RunOptions;
 use s2s_ensemble::progress::NoProgress;
 
@@ -89,8 +91,11 @@ fn plan(wl: &Path, out: PathBuf, scheme: WeightScheme, obs: bool) -> CombinePlan
     }
 }
 
-/// Runs `plan` on `n` thread ranks; every rank's outcome.
-fn on_ranks(plan: &CombinePlan, n: usize) -> Vec<Result<(), String>> {
+/// Runs `job` on `n` thread ranks; every rank's outcome.
+fn on_ranks(
+    n: usize,
+    job: impl Fn(&dyn Ranks) -> Result<(), String> + Sync,
+) -> Vec<Result<(), String>> {
     let hub = Arc::new(Hub {
         slots: Mutex::new(vec![Vec::new(); n]),
         barrier: Barrier::new(n),
@@ -98,13 +103,8 @@ fn on_ranks(plan: &CombinePlan, n: usize) -> Vec<Result<(), String>> {
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)
             .map(|rank| {
-                let hub = hub.clone();
-                s.spawn(move || {
-                    let r = ThreadRank { rank, size: n, hub };
-                    combine_on(plan, &NoProgress, &r)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
+                let (hub, job) = (hub.clone(), &job);
+                s.spawn(move || job(&ThreadRank { rank, size: n, hub }))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -142,7 +142,12 @@ fn bands_on_three_ranks_write_the_bytes_of_one_process() {
         combine(&one, &NoProgress).unwrap_or_else(|e| panic!("{name}: {e}"));
         for n in [2, 3] {
             let spread = plan(&wl, dir.path().join(format!("{name}-{n}")), scheme, obs);
-            for (rank, r) in on_ranks(&spread, n).into_iter().enumerate() {
+            let outcomes = on_ranks(n, |r| {
+                combine_on(&spread, &NoProgress, r)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+            for (rank, r) in outcomes.into_iter().enumerate() {
                 r.unwrap_or_else(|e| panic!("{name}, rank {rank} of {n}: {e}"));
             }
             for file in ["mme_hindcast.pr.nc", "mme_forecast.pr.nc"] {
@@ -165,7 +170,54 @@ fn a_failure_on_one_rank_stops_every_rank() {
     let bad = dir.path().join("obs.nc");
     std::fs::write(&bad, b"not a netcdf file").unwrap();
     p.obs = Some(bad);
-    let outcomes = on_ranks(&p, 3);
+    let outcomes = on_ranks(3, |r| {
+        combine_on(&p, &NoProgress, r)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
     assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
     assert!(!p.out.join("mme_forecast.pr.nc").exists());
+}
+
+#[test]
+fn spi_of_bands_is_the_spi_of_one_process() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1700000000");
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    // 13 years of monthly rain, a few cells missing
+    let plan = |output: PathBuf| SpiPlan {
+        input: wl.join("obs.nc"),
+        variable: None,
+        units: None,
+        spec: SpiSpec {
+            scale_months: 3,
+            calibration: (1993, 2005),
+            ..SpiSpec::default()
+        },
+        output,
+        options: RunOptions {
+            history: Some("s2s spi (test)".into()),
+            ..RunOptions::default()
+        },
+    };
+    let one = plan(dir.path().join("spi-1.nc"));
+    observed_spi(&one).unwrap();
+    for n in [2, 3] {
+        let spread = plan(dir.path().join(format!("spi-{n}.nc")));
+        for (rank, r) in on_ranks(n, |r| {
+            observed_spi_on(&spread, r)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .into_iter()
+        .enumerate()
+        {
+            r.unwrap_or_else(|e| panic!("rank {rank} of {n}: {e}"));
+        }
+        assert!(
+            bytes(&one.output) == bytes(&spread.output),
+            "SPI on {n} ranks differs from one process's"
+        );
+    }
 }
