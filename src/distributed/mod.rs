@@ -50,6 +50,29 @@ pub trait Ranks {
     fn all_gather_bytes(&self, mine: &[u8]) -> Vec<Vec<u8>>;
     /// Every rank's bytes, in rank order, on rank 0; an empty list on the others.
     fn gather_bytes_to_root(&self, mine: &[u8]) -> Vec<Vec<u8>>;
+    /// Each rank's `to_each[r]` delivered to rank `r`: what rank `q` sent this one, in rank
+    /// order. (This default gathers everything everywhere; MPI sends each piece once.)
+    fn all_to_all_bytes(&self, to_each: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut mine = Vec::new();
+        for piece in to_each {
+            put_u64(&mut mine, piece.len() as u64);
+            mine.extend_from_slice(piece);
+        }
+        let me = self.rank();
+        self.all_gather_bytes(&mine)
+            .into_iter()
+            .map(|all| {
+                // the sender's piece for this rank: skip the ones before it
+                let mut at = 0;
+                for _ in 0..me {
+                    let len = take_u64(&all, &mut at).unwrap_or(0) as usize;
+                    at += len;
+                }
+                let len = take_u64(&all, &mut at).unwrap_or(0) as usize;
+                all.get(at..at + len).unwrap_or_default().to_vec()
+            })
+            .collect()
+    }
     /// Whether this is rank 0, the one that writes and prints.
     fn is_root(&self) -> bool {
         self.rank() == 0
@@ -72,6 +95,9 @@ impl Ranks for OneProcess {
     }
     fn gather_bytes_to_root(&self, mine: &[u8]) -> Vec<Vec<u8>> {
         vec![mine.to_vec()]
+    }
+    fn all_to_all_bytes(&self, to_each: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        to_each.iter().take(1).cloned().collect()
     }
 }
 
@@ -147,6 +173,14 @@ impl Bands {
             }
             _ => None,
         }
+    }
+
+    /// The start dates `start..start + count` of `total` that rank `rank` reads whole maps of
+    /// (blocks in rank order); `None` when there are fewer dates than ranks before it.
+    pub fn start_block(total: usize, rank: usize, n: usize) -> Option<(usize, usize)> {
+        let per = total.div_ceil(n.max(1));
+        let start = rank * per;
+        (start < total && per > 0).then_some((start, per.min(total - start)))
     }
 
     /// Where rank `rank`'s own rows lie in the rows it read.

@@ -72,16 +72,40 @@ impl Ranks for MpiRanks {
     }
 
     fn gather_bytes_to_root(&self, mine: &[u8]) -> Vec<Vec<u8>> {
-        let root = self.world.process_at_rank(0);
-        if self.rank() != 0 {
-            root.send(&(mine.len() as u64));
+        self.gather_to(0, mine)
+    }
+
+    fn all_to_all_bytes(&self, to_each: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        // one round per receiving rank: the others send it their piece, in rank order
+        let mut received = Vec::new();
+        for r in 0..self.size() {
+            let got = self.gather_to(r, &to_each[r]);
+            if r == self.rank() {
+                received = got;
+            }
+        }
+        received
+    }
+}
+
+impl MpiRanks {
+    /// Every rank's bytes, in rank order, on rank `root` (its own included); an empty list on
+    /// the others. Messages go in pieces of at most [`MESSAGE_PIECE_BYTES`].
+    fn gather_to(&self, root: usize, mine: &[u8]) -> Vec<Vec<u8>> {
+        if self.rank() != root {
+            let to = self.world.process_at_rank(root as i32);
+            to.send(&(mine.len() as u64));
             for piece in mine.chunks(MESSAGE_PIECE_BYTES) {
-                root.send(piece);
+                to.send(piece);
             }
             return Vec::new();
         }
-        let mut out = vec![mine.to_vec()];
-        for r in 1..self.size() {
+        let mut out = Vec::with_capacity(self.size());
+        for r in 0..self.size() {
+            if r == root {
+                out.push(mine.to_vec());
+                continue;
+            }
             let from = self.world.process_at_rank(r as i32);
             let (len, _) = from.receive::<u64>();
             let mut bytes = Vec::with_capacity(len as usize);

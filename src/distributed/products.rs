@@ -12,7 +12,7 @@ use std::path::Path;
 use ndarray::{Array, ArrayD, Axis, Dimension, IxDyn};
 
 use super::{put_u64, take_u64};
-use crate::cube::Cube;
+use crate::cube::{Coords, Cube, Spatial};
 use crate::ensemble::Products;
 use crate::error::{Error, Result};
 use crate::indices::SpiGrid;
@@ -176,6 +176,75 @@ pub fn decode_checks(bytes: &[u8], at: &mut usize) -> Result<(FieldChecks, bool)
         n_wet: take_u64(bytes, at)?,
     };
     Ok((c, take_u64(bytes, at)? != 0))
+}
+
+/// The bytes of rows `rows` of a cube read as a block of start dates (whole maps): its
+/// coordinates (with only those rows) and metadata as JSON, then the values.
+pub fn encode_cube_rows(cube: &Cube, rows: Range<usize>, out: &mut Vec<u8>) -> Result<()> {
+    let Spatial::Grid { lat, lon } = &cube.coords.spatial else {
+        return Err(Error::invalid(
+            "a band of rows",
+            format!("{} is not on a lat/lon grid", cube.meta.model),
+        ));
+    };
+    if rows.end > lat.len() {
+        return Err(Error::mismatch(
+            format!("the grid of {}", cube.meta.model),
+            format!(
+                "{} latitudes, fewer than the first model's; regrid first",
+                lat.len()
+            ),
+        ));
+    }
+    let coords = Coords {
+        spatial: Spatial::Grid {
+            lat: lat[rows.clone()].to_vec(),
+            lon: lon.clone(),
+        },
+        ..cube.coords.clone()
+    };
+    let header = serde_json::to_vec(&(&coords, &cube.meta))
+        .map_err(|e| Error::invalid("a band of rows", e.to_string()))?;
+    put_u64(out, header.len() as u64);
+    out.extend_from_slice(&header);
+    encode_array(
+        &cube.values.slice_axis(Axis(3), rows.into()).to_owned(),
+        out,
+    );
+    Ok(())
+}
+
+/// The band of a cube from the blocks of start dates the ranks read ([`encode_cube_rows`],
+/// in rank order, empty for a rank without a block): the blocks joined along the start dates.
+pub fn decode_cube_blocks(parts: &[Vec<u8>]) -> Result<Cube> {
+    let bad = |e: String| Error::invalid("a band of rows from another process", e);
+    let mut blocks = Vec::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        let mut at = 0;
+        let len = take_u64(part, &mut at)? as usize;
+        let header = part
+            .get(at..at + len)
+            .ok_or_else(|| bad("cut short".into()))?;
+        at += len;
+        let (coords, meta): (Coords, crate::cube::Meta) =
+            serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
+        let values: ndarray::Array5<f32> = decode_array(part, &mut at)?;
+        blocks.push((coords, meta, values));
+    }
+    let Some((first_coords, first_meta, _)) = blocks.first() else {
+        return Err(bad("no block of start dates".into()));
+    };
+    let coords = Coords {
+        init: blocks.iter().flat_map(|b| b.0.init.clone()).collect(),
+        ..first_coords.clone()
+    };
+    let meta = crate::cube::Meta {
+        source_time_steps: None,
+        ..first_meta.clone()
+    };
+    let views: Vec<_> = blocks.iter().map(|b| b.2.view()).collect();
+    let values = ndarray::concatenate(Axis(0), &views).map_err(|e| bad(e.to_string()))?;
+    Cube::new(values, coords, meta)
 }
 
 /// The bytes of a band's SPI and fitted parameters (`(time or month, y, x)`), then its

@@ -73,6 +73,17 @@ pub struct ReadOptions {
     /// need the whole field (all values missing, implausibly dry or wet precipitation) are
     /// then left to the caller, over every band together ([`FieldChecks`]).
     pub lat_band: Option<(f64, f64)>,
+    /// The checks that need the whole field (all values missing, implausibly dry or wet
+    /// precipitation) are the caller's ([`FieldChecks`]): a block of the start dates
+    /// ([`ReadOptions::time_steps`]) read by one process of a distributed run.
+    pub checks_by_caller: bool,
+}
+
+impl ReadOptions {
+    /// Whether this read makes the whole-field checks itself.
+    fn checks_whole_field(&self) -> bool {
+        self.lat_band.is_none() && !self.checks_by_caller
+    }
 }
 
 /// What the whole-field checks of a read need, from one band of rows or several merged: a
@@ -1091,7 +1102,7 @@ pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
         let set = super::fileset::read_set(&files, |f| read_cube(f, &each))?;
         if set.meta.quantity == crate::units::Quantity::Precipitation
             && !opts.keep_units
-            && opts.lat_band.is_none()
+            && opts.checks_whole_field()
             && super::whole_field_checks()
         {
             let finite = set.values.iter().filter(|v| v.is_finite());
@@ -1885,7 +1896,7 @@ fn read_variable(
         }
     }
     let (mut mn, mut mx, mut n_finite) = read_summary.unwrap_or_else(|| summary_of(&values));
-    if n_finite == 0 && !opts.allow_all_missing && opts.lat_band.is_none() {
+    if n_finite == 0 && !opts.allow_all_missing && opts.checks_whole_field() {
         return Err(Error::Data {
             path: path.to_path_buf(),
             variable: vm.name.clone(),
@@ -1942,7 +1953,7 @@ fn read_variable(
             let (mn, mx) = (f64::from(mn), f64::from(mx));
             if quantity == Quantity::Precipitation
                 && !opts.part_of_set
-                && opts.lat_band.is_none()
+                && opts.checks_whole_field()
                 && super::whole_field_checks()
             {
                 implausibly_dry(n_finite, mx, &units_in).map_err(uerr)?;

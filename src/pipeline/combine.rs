@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use super::{align_or_fail, common_years, model_names, RunOptions};
 use crate::cube::{CubeKind, Spatial};
 use crate::distributed::products::{
-    check_bands, decode_products, encode_products, product_rows, report_checks, stack_product_rows,
+    check_bands, decode_cube_blocks, decode_products, encode_checks, encode_cube_rows,
+    encode_products, product_rows, report_checks, stack_product_rows,
 };
 use crate::distributed::{agree, fail_together, Bands, Ranks};
 use crate::ensemble::{
@@ -20,7 +21,9 @@ use crate::ensemble::{
 };
 use crate::error::{Context, Error, Result};
 use crate::io::products::{Layout, MmeFile};
-use crate::io::{read_leads, read_spatial, read_var, resolve_var, DimMapping, ReadOptions};
+use crate::io::{
+    read_leads, read_spatial, read_var, resolve_var, DimMapping, FieldChecks, ReadOptions,
+};
 use crate::progress::Progress;
 use crate::Cube;
 
@@ -459,6 +462,34 @@ struct FirstLead {
     forecast: Option<crate::cube::Coords>,
 }
 
+/// The start dates of each input (`path`, model, whether the run's years apply) in the run's
+/// years, from a read of one start date of lead `lead`.
+fn start_counts(
+    inputs: &[(&Path, &String, bool)],
+    var: Option<&str>,
+    lead: usize,
+    years: Option<(i32, i32)>,
+) -> Result<Vec<usize>> {
+    inputs
+        .iter()
+        .map(|&(path, name, in_years)| {
+            let first = read_var(
+                path,
+                var,
+                ReadOptions {
+                    leads: Some(vec![lead]),
+                    years: if in_years { years } else { None },
+                    model: Some(name.clone()),
+                    time_steps: Some((0, 1)),
+                    checks_by_caller: true,
+                    ..Default::default()
+                },
+            )?;
+            Ok(first.meta.source_time_steps.unwrap_or(first.n_init()))
+        })
+        .collect()
+}
+
 /// A rank's combination of its band of one lead, with what the files are defined from.
 type BandLead = (Combined, FirstLead);
 
@@ -566,27 +597,107 @@ fn combine_bands(
     let mut files: Option<Outputs> = None;
     let mut pending: Result<()> = Ok(());
     let (mut read_seconds, mut combine_seconds, mut write_seconds) = (0.0, 0.0, 0.0);
+    // Every model file, hindcasts first: path, model name, whether its years are the run's.
+    let inputs: Vec<(&Path, &String, bool)> = plan
+        .hindcast
+        .iter()
+        .zip(&models)
+        .map(|(p, m)| (p.as_path(), m, true))
+        .chain(
+            plan.forecast
+                .iter()
+                .zip(&models)
+                .map(|(p, m)| (p.as_path(), m, false)),
+        )
+        .collect();
+    let paths: Vec<&Path> = inputs.iter().map(|i| i.0).collect();
+    let n = ranks.size();
+    // Start dates of each file in the run's years: the blocks the ranks read.
+    let mut counts: Option<Vec<usize>> = None;
     for l in 0..nl {
-        let step = (|| -> Result<(Option<BandLead>, Vec<u8>)> {
+        // Files are stored in whole maps (a chunk spans the latitudes): each rank reads whole
+        // maps of its block of start dates, the same bytes once, and sends every rank the rows
+        // of its band; reading a band of every map would inflate every chunk once per rank.
+        let outgoing = (|| -> Result<(Vec<Vec<Vec<u8>>>, Vec<u8>)> {
             std::mem::replace(&mut pending, Ok(()))?;
+            if !bands.decomposed {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            let started = std::time::Instant::now();
+            if counts.is_none() {
+                counts = Some(start_counts(&inputs, var, l, years)?);
+            }
+            let counts = counts.as_ref().expect("counted");
+            let mut report = Vec::new();
+            let mut outgoing = Vec::with_capacity(inputs.len());
+            for (&(path, name, in_years), &total) in inputs.iter().zip(counts) {
+                let mut to_each = vec![Vec::new(); n];
+                let block = match Bands::start_block(total, rank, n) {
+                    Some(steps) => Some(read_var(
+                        path,
+                        var,
+                        ReadOptions {
+                            leads: Some(vec![l]),
+                            years: if in_years { years } else { None },
+                            model: Some(name.clone()),
+                            time_steps: Some(steps),
+                            checks_by_caller: true,
+                            ..Default::default()
+                        },
+                    )?),
+                    None => None,
+                };
+                match &block {
+                    Some(c) => {
+                        report_checks(&[c], false, &mut report);
+                        for (r, piece) in to_each.iter_mut().enumerate() {
+                            if !bands.mine(r).is_empty() {
+                                encode_cube_rows(c, bands.read_rows(r, halo), piece)?;
+                            }
+                        }
+                    }
+                    None => encode_checks(&FieldChecks::default(), false, &mut report),
+                }
+                outgoing.push(to_each);
+            }
+            read_seconds += started.elapsed().as_secs_f64();
+            Ok((outgoing, report))
+        })();
+        let (outgoing, reports) = agree(ranks, outgoing)?;
+        if bands.decomposed {
+            check_bands(&reports, &paths, &variable)?;
+        }
+        let exchanging = std::time::Instant::now();
+        let received: Vec<Vec<Vec<u8>>> = outgoing
+            .into_iter()
+            .map(|to_each| ranks.all_to_all_bytes(&to_each))
+            .collect();
+        read_seconds += exchanging.elapsed().as_secs_f64();
+        let step = (|| -> Result<(Option<BandLead>, Vec<u8>)> {
             if mine.is_empty() {
                 return Ok((None, Vec::new()));
             }
-            let (
-                ModelLeads {
-                    hindcasts: mut hc,
-                    forecasts: mut fc,
-                },
-                seconds,
-            ) = read_models_lead(plan, &models, var, l, years, lat_band)?;
-            read_seconds += seconds;
+            let (mut hc, mut fc) = if bands.decomposed {
+                let mut cubes = received
+                    .iter()
+                    .map(|parts| decode_cube_blocks(parts))
+                    .collect::<Result<Vec<_>>>()?;
+                let fc = cubes.split_off(plan.hindcast.len());
+                (cubes, fc)
+            } else {
+                let (leads, seconds) = read_models_lead(plan, &models, var, l, years, None)?;
+                read_seconds += seconds;
+                (leads.hindcasts, leads.forecasts)
+            };
             let mut report = Vec::new();
-            if lat_band.is_some() {
-                let all: Vec<&Cube> = hc.iter().chain(&fc).collect();
-                report_checks(&all, false, &mut report);
-            }
             if l == 0 {
+                let before = years;
                 first_lead_checks(plan, &mut hc, &mut years, progress)?;
+                // the common years: every rank reads them from the next lead on
+                if let (Some((first, last)), true) = (years, years != before) {
+                    report.extend_from_slice(&first.to_le_bytes());
+                    report.extend_from_slice(&last.to_le_bytes());
+                }
             }
             align_models(plan, &mut hc, &mut fc)?;
             let aligned = lead_observations(plan, obs.as_ref(), &hc[0], l, nl)?;
@@ -609,9 +720,13 @@ fn combine_bands(
             Ok((Some((out, first)), report))
         })();
         let (mine_out, reports) = agree(ranks, step)?;
-        let mut paths: Vec<&Path> = plan.hindcast.iter().map(PathBuf::as_path).collect();
-        paths.extend(plan.forecast.iter().map(PathBuf::as_path));
-        check_bands(&reports, &paths, &variable)?;
+        // Hindcast periods that differ: rank 0's common years (every rank with a band found
+        // the same) for the next leads, whose blocks are counted again.
+        if let Some(r) = reports.first().filter(|r| r.len() == 8) {
+            let year = |b: &[u8]| i32::from_le_bytes(b.try_into().expect("4 bytes"));
+            years = Some((year(&r[..4]), year(&r[4..])));
+            counts = None;
+        }
 
         // This rank's own rows (without the halo) to rank 0.
         let mut bytes = Vec::new();
