@@ -490,6 +490,9 @@ fn start_counts(
         .collect()
 }
 
+/// What a rank sends of one input: a piece for each rank (empty where it has nothing for it).
+type Outgoing = Vec<Vec<u8>>;
+
 /// A rank's combination of its band of one lead, with what the files are defined from.
 type BandLead = (Combined, FirstLead);
 
@@ -618,7 +621,7 @@ fn combine_bands(
         // Files are stored in whole maps (a chunk spans the latitudes): each rank reads whole
         // maps of its block of start dates, the same bytes once, and sends every rank the rows
         // of its band; reading a band of every map would inflate every chunk once per rank.
-        let outgoing = (|| -> Result<(Vec<Vec<Vec<u8>>>, Vec<u8>)> {
+        let outgoing = (|| -> Result<(Vec<Outgoing>, Vec<u8>)> {
             std::mem::replace(&mut pending, Ok(()))?;
             if !bands.decomposed {
                 return Ok((Vec::new(), Vec::new()));
