@@ -78,8 +78,8 @@ impl Ranks for MpiRanks {
     fn all_to_all_bytes(&self, to_each: &[Vec<u8>]) -> Vec<Vec<u8>> {
         // one round per receiving rank: the others send it their piece, in rank order
         let mut received = Vec::new();
-        for r in 0..self.size() {
-            let got = self.gather_to(r, &to_each[r]);
+        for (r, piece) in to_each.iter().enumerate() {
+            let got = self.gather_to(r, piece);
             if r == self.rank() {
                 received = got;
             }
