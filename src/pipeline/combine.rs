@@ -621,69 +621,67 @@ fn combine_bands(
         // Files are stored in whole maps (a chunk spans the latitudes): each rank reads whole
         // maps of its block of start dates, the same bytes once, and sends every rank the rows
         // of its band; reading a band of every map would inflate every chunk once per rank.
-        let outgoing = (|| -> Result<(Vec<Outgoing>, Vec<u8>)> {
+        let counted = (|| -> Result<((), Vec<u8>)> {
             std::mem::replace(&mut pending, Ok(()))?;
-            if !bands.decomposed {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            let started = std::time::Instant::now();
-            if counts.is_none() {
+            if bands.decomposed && counts.is_none() {
                 counts = Some(start_counts(&inputs, var, l, years)?);
             }
-            let counts = counts.as_ref().expect("counted");
-            let mut report = Vec::new();
-            let mut outgoing = Vec::with_capacity(inputs.len());
-            for (&(path, name, in_years), &total) in inputs.iter().zip(counts) {
+            Ok(((), Vec::new()))
+        })();
+        agree(ranks, counted)?;
+        // One input at a time: a rank holds one input's outgoing and incoming pieces beside
+        // the bands already received.
+        let mut band_inputs: Vec<Result<Cube>> = Vec::with_capacity(inputs.len());
+        let block_counts = counts
+            .clone()
+            .filter(|_| bands.decomposed)
+            .unwrap_or_default();
+        for (i, (&(path, name, in_years), &total)) in inputs.iter().zip(&block_counts).enumerate() {
+            let started = std::time::Instant::now();
+            let piece = (|| -> Result<(Outgoing, Vec<u8>)> {
                 let mut to_each = vec![Vec::new(); n];
-                let block = match Bands::start_block(total, rank, n) {
-                    Some(steps) => Some(read_var(
-                        path,
-                        var,
-                        ReadOptions {
-                            leads: Some(vec![l]),
-                            years: if in_years { years } else { None },
-                            model: Some(name.clone()),
-                            time_steps: Some(steps),
-                            checks_by_caller: true,
-                            ..Default::default()
-                        },
-                    )?),
-                    None => None,
+                let mut report = Vec::new();
+                let Some(steps) = Bands::start_block(total, rank, n) else {
+                    encode_checks(&FieldChecks::default(), false, &mut report);
+                    return Ok((to_each, report));
                 };
-                match &block {
-                    Some(c) => {
-                        report_checks(&[c], false, &mut report);
-                        for (r, piece) in to_each.iter_mut().enumerate() {
-                            if !bands.mine(r).is_empty() {
-                                encode_cube_rows(c, bands.read_rows(r, halo), piece)?;
-                            }
-                        }
+                let block = read_var(
+                    path,
+                    var,
+                    ReadOptions {
+                        leads: Some(vec![l]),
+                        years: if in_years { years } else { None },
+                        model: Some(name.clone()),
+                        time_steps: Some(steps),
+                        checks_by_caller: true,
+                        ..Default::default()
+                    },
+                )?;
+                report_checks(&[&block], false, &mut report);
+                for (r, piece) in to_each.iter_mut().enumerate() {
+                    if !bands.mine(r).is_empty() {
+                        encode_cube_rows(&block, bands.read_rows(r, halo), piece)?;
                     }
-                    None => encode_checks(&FieldChecks::default(), false, &mut report),
                 }
-                outgoing.push(to_each);
+                Ok((to_each, report))
+            })();
+            let (to_each, reports) = agree(ranks, piece)?;
+            check_bands(&reports, &paths[i..=i], &variable)?;
+            let parts = ranks.all_to_all_bytes(&to_each);
+            drop(to_each);
+            if !mine.is_empty() {
+                // a failure to decode is agreed with the combination's outcome below
+                band_inputs.push(decode_cube_blocks(&parts));
             }
             read_seconds += started.elapsed().as_secs_f64();
-            Ok((outgoing, report))
-        })();
-        let (outgoing, reports) = agree(ranks, outgoing)?;
-        if bands.decomposed {
-            check_bands(&reports, &paths, &variable)?;
         }
-        let exchanging = std::time::Instant::now();
-        let received: Vec<Vec<Vec<u8>>> = outgoing
-            .into_iter()
-            .map(|to_each| ranks.all_to_all_bytes(&to_each))
-            .collect();
-        read_seconds += exchanging.elapsed().as_secs_f64();
         let step = (|| -> Result<(Option<BandLead>, Vec<u8>)> {
             if mine.is_empty() {
                 return Ok((None, Vec::new()));
             }
             let (mut hc, mut fc) = if bands.decomposed {
-                let mut cubes = received
-                    .iter()
-                    .map(|parts| decode_cube_blocks(parts))
+                let mut cubes = std::mem::take(&mut band_inputs)
+                    .into_iter()
                     .collect::<Result<Vec<_>>>()?;
                 let fc = cubes.split_off(plan.hindcast.len());
                 (cubes, fc)
