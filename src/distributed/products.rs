@@ -4,7 +4,7 @@
 //!
 //! Every field of [`Products`] has the latitude axis second to last (`(start, k, lead, y, x)`
 //! or `(start, source, edge, lead, y, x)`); a message is each field's shape and values,
-//! little-endian, in the order the `products_fields!` macro lists them.
+//! little-endian, in the order of `ensemble::combine`'s list of fields, then the edges.
 
 use std::ops::Range;
 use std::path::Path;
@@ -13,34 +13,11 @@ use ndarray::{Array, ArrayD, Axis, Dimension, IxDyn};
 
 use super::{put_u64, take_u64};
 use crate::cube::{Coords, Cube, Spatial};
+use crate::ensemble::combine::products_fields_5d;
 use crate::ensemble::Products;
 use crate::error::{Error, Result};
 use crate::indices::SpiGrid;
 use crate::io::FieldChecks;
-
-/// Calls `$callback!` with every field of [`Products`], in message order.
-macro_rules! products_fields {
-    ($callback:ident) => {
-        $callback!(
-            probability,
-            extreme_probability,
-            mean,
-            normal,
-            anomaly,
-            standardized_anomaly,
-            percent_of_normal,
-            spread,
-            signal_to_noise,
-            percentiles,
-            most_likely_category,
-            most_likely_probability,
-            dominant_category,
-            weights,
-            edges,
-            extreme_edges
-        )
-    };
-}
 
 /// A value type of the products, as bytes.
 trait Scalar: Copy + Default {
@@ -126,7 +103,7 @@ pub fn product_rows(p: &Products, rows: Range<usize>) -> Products {
     macro_rules! build {
         ($($f:ident),*) => { Products { $($f: rows_of(&p.$f, rows.clone())),* } };
     }
-    products_fields!(build)
+    products_fields_5d!(build, edges, extreme_edges)
 }
 
 /// Bands of rows stacked in order (south to north) into one set of products.
@@ -139,7 +116,7 @@ pub fn stack_product_rows(parts: &[Products]) -> Result<Products> {
             Products { $($f: stack_of(&parts.iter().map(|p| &p.$f).collect::<Vec<_>>())?),* }
         };
     }
-    Ok(products_fields!(build))
+    Ok(products_fields_5d!(build, edges, extreme_edges))
 }
 
 /// The bytes of every field.
@@ -147,7 +124,7 @@ pub fn encode_products(p: &Products, out: &mut Vec<u8>) {
     macro_rules! put {
         ($($f:ident),*) => { $(encode_array(&p.$f, out);)* };
     }
-    products_fields!(put);
+    products_fields_5d!(put, edges, extreme_edges);
 }
 
 /// Products from the bytes of [`encode_products`], starting at `*at`.
@@ -155,7 +132,7 @@ pub fn decode_products(bytes: &[u8], at: &mut usize) -> Result<Products> {
     macro_rules! build {
         ($($f:ident),*) => { Products { $($f: decode_array(bytes, at)?),* } };
     }
-    Ok(products_fields!(build))
+    Ok(products_fields_5d!(build, edges, extreme_edges))
 }
 
 /// The counts of a read's whole-field checks, with whether they are precipitation's.
@@ -374,7 +351,7 @@ mod tests {
                 *self as u8 as u32
             }
         }
-        products_fields!(eq)
+        products_fields_5d!(eq, edges, extreme_edges)
     }
 
     #[test]

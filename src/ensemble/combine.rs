@@ -270,6 +270,32 @@ impl CombineSpec {
     }
 }
 
+/// Calls `$callback!` with the fields of [`Products`] laid out `(start, k, lead, y, x)` (all
+/// but the edges, `(start, source, edge, lead, y, x)`), then any `$extra` fields: one list for
+/// every place that treats the fields alike.
+macro_rules! products_fields_5d {
+    ($callback:ident $(, $extra:ident)*) => {
+        $callback!(
+            probability,
+            extreme_probability,
+            mean,
+            normal,
+            anomaly,
+            standardized_anomaly,
+            percent_of_normal,
+            spread,
+            signal_to_noise,
+            percentiles,
+            most_likely_category,
+            most_likely_probability,
+            dominant_category,
+            weights
+            $(, $extra)*
+        )
+    };
+}
+pub(crate) use products_fields_5d;
+
 /// Products for one set of starts (the hindcast or the forecast), each
 /// `(start, k, lead, y, x)`.
 #[derive(Debug, Clone)]
@@ -1491,22 +1517,7 @@ impl Products {
                     .assign(&row.$f.slice(s![i, .., 0, 0, ..]));
             )*};
         }
-        copy5!(
-            probability,
-            extreme_probability,
-            mean,
-            normal,
-            anomaly,
-            standardized_anomaly,
-            percent_of_normal,
-            spread,
-            signal_to_noise,
-            percentiles,
-            most_likely_category,
-            most_likely_probability,
-            dominant_category,
-            weights
-        );
+        products_fields_5d!(copy5);
         self.edges
             .slice_mut(s![i, .., .., l, y, ..])
             .assign(&row.edges.slice(s![i, .., .., 0, 0, ..]));

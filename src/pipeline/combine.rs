@@ -259,14 +259,6 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             first_lead_checks(plan, &mut hc, &mut years, progress)?;
         }
         align_models(plan, &mut hc, &mut fc)?;
-        let aligned = lead_observations(plan, obs.as_ref(), &hc[0], l, nl)?;
-        let hrefs: Vec<&Cube> = hc.iter().collect();
-        let frefs: Vec<&Cube> = fc.iter().collect();
-        let input = CombineInput {
-            hindcasts: &hrefs,
-            forecasts: (!frefs.is_empty()).then_some(frefs.as_slice()),
-            obs: aligned.as_ref(),
-        };
         let lead_bytes: u64 = hc
             .iter()
             .chain(&fc)
@@ -284,7 +276,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
                 })
             });
             let started = std::time::Instant::now();
-            let out = combine_lead(&input, spec);
+            let out = combine_models(plan, obs.as_ref(), &hc, &fc, l, nl);
             combine_seconds += started.elapsed().as_secs_f64();
             let read = reading.map(|r| {
                 r.join().unwrap_or_else(|_| {
@@ -368,6 +360,27 @@ fn align_models(plan: &CombinePlan, hc: &mut [Cube], fc: &mut [Cube]) -> Result<
         super::align_grid(c, p, first)?;
     }
     Ok(())
+}
+
+/// The combination of lead `l` (of `nl`) of the models' hindcasts `hc` and forecasts `fc`,
+/// aligned on one grid, with the observations of its targets.
+fn combine_models(
+    plan: &CombinePlan,
+    obs: Option<&Cube>,
+    hc: &[Cube],
+    fc: &[Cube],
+    l: usize,
+    nl: usize,
+) -> Result<Combined> {
+    let aligned = lead_observations(plan, obs, &hc[0], l, nl)?;
+    let hrefs: Vec<&Cube> = hc.iter().collect();
+    let frefs: Vec<&Cube> = fc.iter().collect();
+    let input = CombineInput {
+        hindcasts: &hrefs,
+        forecasts: (!frefs.is_empty()).then_some(frefs.as_slice()),
+        obs: aligned.as_ref(),
+    };
+    combine_lead(&input, &plan.spec)
 }
 
 /// The hindcast and forecast files and their paths.
@@ -701,16 +714,8 @@ fn combine_bands(
                 }
             }
             align_models(plan, &mut hc, &mut fc)?;
-            let aligned = lead_observations(plan, obs.as_ref(), &hc[0], l, nl)?;
-            let hrefs: Vec<&Cube> = hc.iter().collect();
-            let frefs: Vec<&Cube> = fc.iter().collect();
-            let input = CombineInput {
-                hindcasts: &hrefs,
-                forecasts: (!frefs.is_empty()).then_some(frefs.as_slice()),
-                obs: aligned.as_ref(),
-            };
             let started = std::time::Instant::now();
-            let out = combine_lead(&input, spec)?;
+            let out = combine_models(plan, obs.as_ref(), &hc, &fc, l, nl)?;
             combine_seconds += started.elapsed().as_secs_f64();
             // the first model's metadata and coordinates, for the files
             let first = FirstLead {
