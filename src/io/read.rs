@@ -160,7 +160,7 @@ impl FieldChecks {
         implausibly_dry(self.n_finite as usize, self.largest, "mm/day").map_err(uerr)?;
         if self.n_finite >= 100 && 2 * self.n_wet > self.n_finite {
             return Err(uerr(format!(
-                "{} of {} values exceed {} mm/day, so does the median: implausibly wet — are they a total over a season or year, or mm/hour or cm, labelled as mm/day? (--assume-units overrides the units; check the variable with --var; --allow-implausible reads it anyway)",
+                "{} of {} values exceed {} mm/day, so does the median: implausibly wet — {WET_TOTAL_CAUSE} {WET_ADVICE}",
                 self.n_wet,
                 self.n_finite,
                 Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY
@@ -437,6 +437,13 @@ fn implausibly_dry(
     Ok(())
 }
 
+/// The likely cause of an implausibly wet field that is not a temperature.
+const WET_TOTAL_CAUSE: &str =
+    "are they a total over a season or year, or mm/hour or cm, labelled as mm/day?";
+
+/// What to do about an implausibly wet field.
+const WET_ADVICE: &str = "(--assume-units overrides the units; check the variable with --var; --allow-implausible reads it anyway)";
+
 /// The "implausibly wet" check of precipitation: a field of at least 100 values in mm/day
 /// whose median exceeds [`crate::units::Quantity::IMPLAUSIBLY_WET_MEDIAN_MM_DAY`] is another
 /// quantity or in other units. The median is taken over an even sample of at most 100 000
@@ -465,10 +472,10 @@ fn implausibly_wet<'a>(
         let cause = if (150.0..=350.0).contains(&lo) && (150.0..=350.0).contains(&hi) {
             "they look like a temperature in K labelled as precipitation"
         } else {
-            "are they a total over a season or year, or mm/hour or cm, labelled as mm/day?"
+            WET_TOTAL_CAUSE
         };
         return Err(format!(
-            "the median of the values is {median:.1} mm/day (from units '{units_in}', range {lo:.1}..{hi:.1}): implausibly wet — {cause} (--assume-units overrides the units; check the variable with --var; --allow-implausible reads it anyway)"
+            "the median of the values is {median:.1} mm/day (from units '{units_in}', range {lo:.1}..{hi:.1}): implausibly wet — {cause} {WET_ADVICE}"
         ));
     }
     Ok(())

@@ -113,13 +113,11 @@ fn read_lead(
     lead: usize,
     years: Option<(i32, i32)>,
     model: &str,
-    lat_band: Option<(f64, f64)>,
 ) -> Result<Cube> {
     let opts = ReadOptions {
         leads: Some(vec![lead]),
         years,
         model: Some(model.to_string()),
-        lat_band,
         ..Default::default()
     };
     read_var(path, var, opts)
@@ -171,24 +169,23 @@ fn lead_observations(
     })
 }
 
-/// Reads lead `lead` of every model's hindcast (over `years`) and forecast, only the rows of
-/// `lat_band` when given; with the seconds it took.
+/// Reads lead `lead` of every model's hindcast (over `years`) and forecast; with the seconds it
+/// took.
 fn read_models_lead(
     plan: &CombinePlan,
     models: &[String],
     var: Option<&str>,
     lead: usize,
     years: Option<(i32, i32)>,
-    lat_band: Option<(f64, f64)>,
 ) -> Result<(ModelLeads, f64)> {
     let started = std::time::Instant::now();
     let mut hindcasts = Vec::with_capacity(models.len());
     for (p, name) in plan.hindcast.iter().zip(models) {
-        hindcasts.push(read_lead(p, var, lead, years, name, lat_band)?);
+        hindcasts.push(read_lead(p, var, lead, years, name)?);
     }
     let mut forecasts = Vec::with_capacity(plan.forecast.len());
     for (p, name) in plan.forecast.iter().zip(models) {
-        forecasts.push(read_lead(p, var, lead, None, name, lat_band)?);
+        forecasts.push(read_lead(p, var, lead, None, name)?);
     }
     Ok((
         ModelLeads {
@@ -252,7 +249,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             seconds,
         ) = match next.take() {
             Some(read) => read,
-            None => read_models_lead(plan, &models, var, l, years, None)?,
+            None => read_models_lead(plan, &models, var, l, years)?,
         };
         read_seconds += seconds;
         if l == 0 {
@@ -272,7 +269,7 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
             let reading = prefetch.then(|| {
                 scope.spawn(move || {
                     crate::io::silence_hdf5_errors_in_this_thread();
-                    read_models_lead(plan, models_ref, var, l + 1, years, None)
+                    read_models_lead(plan, models_ref, var, l + 1, years)
                 })
             });
             let started = std::time::Instant::now();
@@ -475,29 +472,45 @@ struct FirstLead {
     forecast: Option<crate::cube::Coords>,
 }
 
-/// The start dates of each input (`path`, model, whether the run's years apply) in the run's
-/// years, from a read of one start date of lead `lead`.
+/// An input of a distributed combination: its path, its model, whether the run's years apply
+/// (hindcasts) or not (forecasts).
+type Input<'a> = (&'a Path, &'a String, bool);
+
+/// Lead `lead` of the start dates `steps` (`(first, count)` of those in the run's `years`) of
+/// an input, whole maps, its whole-field checks left to the caller.
+fn read_block(
+    (path, name, in_years): Input,
+    var: Option<&str>,
+    lead: usize,
+    years: Option<(i32, i32)>,
+    steps: (usize, usize),
+) -> Result<Cube> {
+    read_var(
+        path,
+        var,
+        ReadOptions {
+            leads: Some(vec![lead]),
+            years: if in_years { years } else { None },
+            model: Some(name.clone()),
+            time_steps: Some(steps),
+            checks_by_caller: true,
+            ..Default::default()
+        },
+    )
+}
+
+/// The start dates of each input in the run's years, from a read of one start date of lead
+/// `lead`.
 fn start_counts(
-    inputs: &[(&Path, &String, bool)],
+    inputs: &[Input],
     var: Option<&str>,
     lead: usize,
     years: Option<(i32, i32)>,
 ) -> Result<Vec<usize>> {
     inputs
         .iter()
-        .map(|&(path, name, in_years)| {
-            let first = read_var(
-                path,
-                var,
-                ReadOptions {
-                    leads: Some(vec![lead]),
-                    years: if in_years { years } else { None },
-                    model: Some(name.clone()),
-                    time_steps: Some((0, 1)),
-                    checks_by_caller: true,
-                    ..Default::default()
-                },
-            )?;
+        .map(|&input| {
+            let first = read_block(input, var, lead, years, (0, 1))?;
             Ok(first.meta.source_time_steps.unwrap_or(first.n_init()))
         })
         .collect()
@@ -614,7 +627,7 @@ fn combine_bands(
     let mut pending: Result<()> = Ok(());
     let (mut read_seconds, mut combine_seconds, mut write_seconds) = (0.0, 0.0, 0.0);
     // Every model file, hindcasts first: path, model name, whether its years are the run's.
-    let inputs: Vec<(&Path, &String, bool)> = plan
+    let inputs: Vec<Input> = plan
         .hindcast
         .iter()
         .zip(&models)
@@ -649,7 +662,7 @@ fn combine_bands(
             .clone()
             .filter(|_| bands.decomposed)
             .unwrap_or_default();
-        for (i, (&(path, name, in_years), &total)) in inputs.iter().zip(&block_counts).enumerate() {
+        for (i, (&input, &total)) in inputs.iter().zip(&block_counts).enumerate() {
             let started = std::time::Instant::now();
             let piece = (|| -> Result<(Outgoing, Vec<u8>)> {
                 let mut to_each = vec![Vec::new(); n];
@@ -658,18 +671,7 @@ fn combine_bands(
                     encode_checks(&FieldChecks::default(), false, &mut report);
                     return Ok((to_each, report));
                 };
-                let block = read_var(
-                    path,
-                    var,
-                    ReadOptions {
-                        leads: Some(vec![l]),
-                        years: if in_years { years } else { None },
-                        model: Some(name.clone()),
-                        time_steps: Some(steps),
-                        checks_by_caller: true,
-                        ..Default::default()
-                    },
-                )?;
+                let block = read_block(input, var, l, years, steps)?;
                 report_checks(&[&block], false, &mut report);
                 for (r, piece) in to_each.iter_mut().enumerate() {
                     if !bands.mine(r).is_empty() {
@@ -699,7 +701,7 @@ fn combine_bands(
                 let fc = cubes.split_off(plan.hindcast.len());
                 (cubes, fc)
             } else {
-                let (leads, seconds) = read_models_lead(plan, &models, var, l, years, None)?;
+                let (leads, seconds) = read_models_lead(plan, &models, var, l, years)?;
                 read_seconds += seconds;
                 (leads.hindcasts, leads.forecasts)
             };

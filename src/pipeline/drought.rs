@@ -32,6 +32,13 @@ pub struct SpiPlan {
     pub options: RunOptions,
 }
 
+impl SpiPlan {
+    /// The variable read: the one asked for, else `pr` (found by its CF metadata).
+    fn variable_name(&self) -> &str {
+        self.variable.as_deref().unwrap_or("pr")
+    }
+}
+
 /// What [`observed_spi`] wrote.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SpiReport {
@@ -47,22 +54,33 @@ pub struct SpiReport {
 }
 
 pub fn observed_spi(args: &SpiPlan) -> Result<SpiReport> {
-    let var = args.variable.as_deref().unwrap_or("pr");
-    let obs = read_var(
+    let (record, out, history) = fit_spi(args, read_spi_input(args, None)?)?;
+    write_observed_spi(args, &record, out, history.as_deref())
+}
+
+/// The precipitation record of the SPI, only the rows of `lat_band` when given.
+fn read_spi_input(args: &SpiPlan, lat_band: Option<(f64, f64)>) -> Result<crate::Cube> {
+    read_var(
         &args.input,
-        Some(var),
+        Some(args.variable_name()),
         ReadOptions {
             assume_units: args.units.clone(),
+            lat_band,
             ..Default::default()
         },
-    )?;
+    )
+}
+
+/// The SPI of the record `obs` (checked first): its monthly record, the SPI and the input's
+/// history.
+fn fit_spi(args: &SpiPlan, obs: crate::Cube) -> Result<BandSpi> {
     check_spi_input(args, &obs)?;
     let history = obs.meta.attributes.get("history").cloned();
     let record =
         MonthlyRecord::from_observed(obs).with_context(|| format!("{}", args.input.display()))?;
     let out = spi_grid(record.values.view(), &record.axis, &args.spec)
         .with_context(|| format!("{}", args.input.display()))?;
-    write_observed_spi(args, &record, out, history.as_deref())
+    Ok((record, out, history))
 }
 
 /// The input of the SPI: observed precipitation, not negative.
@@ -101,7 +119,7 @@ fn write_observed_spi(
     history: Option<&str>,
 ) -> Result<SpiReport> {
     let spec = &args.spec;
-    let var = args.variable.as_deref().unwrap_or("pr");
+    let var = args.variable_name();
     let (y0, y1) = out.calibration_used;
     let fitted = out.shape.iter().filter(|v| !v.is_nan()).count();
     let defined = out.spi.iter().filter(|v| !v.is_nan()).count();
@@ -152,7 +170,7 @@ pub fn observed_spi_on(args: &SpiPlan, ranks: &dyn Ranks) -> Result<Option<SpiRe
     if ranks.size() == 1 {
         return observed_spi(args).map(Some);
     }
-    let var = args.variable.as_deref().unwrap_or("pr");
+    let var = args.variable_name();
     let setup = (|| -> Result<(Bands, Vec<u8>)> {
         let name = resolve_var(&args.input, var)?;
         let grid = read_spatial(&args.input, Some(&name), &DimMapping::default())?;
@@ -178,26 +196,12 @@ pub fn observed_spi_on(args: &SpiPlan, ranks: &dyn Ranks) -> Result<Option<SpiRe
         if bands.mine(rank).is_empty() {
             return Ok((None, Vec::new()));
         }
-        let obs = read_var(
-            &args.input,
-            Some(var),
-            ReadOptions {
-                assume_units: args.units.clone(),
-                lat_band,
-                ..Default::default()
-            },
-        )?;
+        let obs = read_spi_input(args, lat_band)?;
         let mut report = Vec::new();
         if lat_band.is_some() {
             report_checks(&[&obs], false, &mut report);
         }
-        check_spi_input(args, &obs)?;
-        let history = obs.meta.attributes.get("history").cloned();
-        let record = MonthlyRecord::from_observed(obs)
-            .with_context(|| format!("{}", args.input.display()))?;
-        let out = spi_grid(record.values.view(), &record.axis, &args.spec)
-            .with_context(|| format!("{}", args.input.display()))?;
-        Ok((Some((record, out, history)), report))
+        Ok((Some(fit_spi(args, obs)?), report))
     })();
     let (band, reports) = agree(ranks, band)?;
     check_bands(&reports, &[args.input.as_path()], var)?;
@@ -228,5 +232,5 @@ pub fn observed_spi_on(args: &SpiPlan, ranks: &dyn Ranks) -> Result<Option<SpiRe
     Ok(report)
 }
 
-/// A rank's band: its monthly record, its SPI and the input's history.
+/// A record's (or a rank's band's) monthly record, its SPI and the input's history.
 type BandSpi = (MonthlyRecord, SpiGrid, Option<String>);

@@ -91,10 +91,10 @@ fn plan(wl: &Path, out: PathBuf, scheme: WeightScheme, obs: bool) -> CombinePlan
     }
 }
 
-/// Runs `job` on `n` thread ranks; every rank's outcome.
-fn on_ranks(
+/// Runs `job` on `n` thread ranks; every rank's outcome, its error as the message.
+fn on_ranks<T>(
     n: usize,
-    job: impl Fn(&dyn Ranks) -> Result<(), String> + Sync,
+    job: impl Fn(&dyn Ranks) -> s2s_ensemble::error::Result<T> + Sync,
 ) -> Vec<Result<(), String>> {
     let hub = Arc::new(Hub {
         slots: Mutex::new(vec![Vec::new(); n]),
@@ -104,7 +104,11 @@ fn on_ranks(
         let handles: Vec<_> = (0..n)
             .map(|rank| {
                 let (hub, job) = (hub.clone(), &job);
-                s.spawn(move || job(&ThreadRank { rank, size: n, hub }))
+                s.spawn(move || {
+                    job(&ThreadRank { rank, size: n, hub })
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -142,11 +146,7 @@ fn bands_on_three_ranks_write_the_bytes_of_one_process() {
         combine(&one, &NoProgress).unwrap_or_else(|e| panic!("{name}: {e}"));
         for n in [2, 3] {
             let spread = plan(&wl, dir.path().join(format!("{name}-{n}")), scheme, obs);
-            let outcomes = on_ranks(n, |r| {
-                combine_on(&spread, &NoProgress, r)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            });
+            let outcomes = on_ranks(n, |r| combine_on(&spread, &NoProgress, r));
             for (rank, r) in outcomes.into_iter().enumerate() {
                 r.unwrap_or_else(|e| panic!("{name}, rank {rank} of {n}: {e}"));
             }
@@ -170,11 +170,7 @@ fn a_failure_on_one_rank_stops_every_rank() {
     let bad = dir.path().join("obs.nc");
     std::fs::write(&bad, b"not a netcdf file").unwrap();
     p.obs = Some(bad);
-    let outcomes = on_ranks(3, |r| {
-        combine_on(&p, &NoProgress, r)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
+    let outcomes = on_ranks(3, |r| combine_on(&p, &NoProgress, r));
     assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
     assert!(!p.out.join("mme_forecast.pr.nc").exists());
 }
@@ -205,13 +201,9 @@ fn spi_of_bands_is_the_spi_of_one_process() {
     observed_spi(&one).unwrap();
     for n in [2, 3] {
         let spread = plan(dir.path().join(format!("spi-{n}.nc")));
-        for (rank, r) in on_ranks(n, |r| {
-            observed_spi_on(&spread, r)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-        .into_iter()
-        .enumerate()
+        for (rank, r) in on_ranks(n, |r| observed_spi_on(&spread, r))
+            .into_iter()
+            .enumerate()
         {
             r.unwrap_or_else(|e| panic!("rank {rank} of {n}: {e}"));
         }
