@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The `mpi` build under `mpirun -n 1|2|3` against the one-process binary: byte-identical NetCDF
-# from `s2s combine` (the small synthetic workload with four weightings, and the demo's real NMME
+# from `s2s combine` and `s2s bias-correct` (the small synthetic workload with four weightings, and the demo's real NMME
 # models over India with land-only observations) and `s2s spi`, one error and a non-zero exit when an input
 # is bad, and a subcommand that runs on rank 0 alone printing what one process prints.
 #
@@ -32,20 +32,24 @@ same_bytes() {
     echo "ok   $name: $(ls "$a"/*.nc | wc -l) files byte-identical"
 }
 
-# combine_case NAME ARGS...: the one-process binary, then mpirun -n 1, 2, 3 (one thread per
-# rank), with the same command line into the same output folder (both are in the files'
-# history), each compared with the first.
-combine_case() {
-    local name=$1; shift
+# spread_case NAME SUBCOMMAND ARGS...: the one-process binary, then mpirun -n 1, 2, 3 (one
+# thread per rank), with the same command line into the same output folder (both are in the
+# files' history), each compared with the first.
+spread_case() {
+    local name=$1 subcommand=$2; shift 2
     local out="$work/out"
     rm -rf "$out" "$work/ref"
-    "$serial" -q --threads 1 combine "$@" --out "$out"
+    "$serial" -q --threads 1 "$subcommand" "$@" --out "$out"
     mv "$out" "$work/ref"
     for n in 1 2 3; do
         rm -rf "$out"
-        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 combine "$@" --out "$out"
-        same_bytes "$name, -n $n" "$work/ref" "$out"
+        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 "$subcommand" "$@" --out "$out"
+        same_bytes "$subcommand, $name, -n $n" "$work/ref" "$out"
     done
+}
+combine_case() {
+    local name=$1; shift
+    spread_case "$name" combine "$@"
 }
 
 echo "== the small synthetic workload (3 models, 2° South Asia)"
@@ -61,6 +65,17 @@ combine_case "pcr (whole field on rank 0)" --var pr --hindcast "$h" --forecast "
 combine_case "model weights, no observations" --var tas --hindcast "$h" --forecast "$f" \
     --weights model
 
+bias_case() {
+    local name=$1; shift
+    spread_case "$name" bias-correct "$@"
+}
+bias_case "eqm, loyo" --method eqm --var pr --hindcast "$wl/hindcast_BRAVO.nc" \
+    --forecast "$wl/forecast_BRAVO.nc" --obs "$wl/obs.nc"
+bias_case "qdm, leave-3" --method qdm --cv leave-3 --var pr --hindcast "$wl/hindcast_CHARLIE.nc" \
+    --forecast "$wl/forecast_CHARLIE.nc" --obs "$wl/obs.nc"
+bias_case "variance (temperature)" --method variance --var tas \
+    --hindcast "$wl/hindcast_ALPHA.nc" --forecast "$wl/forecast_ALPHA.nc" --obs "$wl/obs.nc"
+
 echo "== the demo's real NMME models over India, IMD observations (land only)"
 real=data/real/nmme_india
 models="CANSIPSV2 CCSM4 NASAGEOSS2S NCEPCFSV2"
@@ -68,6 +83,8 @@ rh=$(for m in $models; do printf '%s,' "$real/${m}_HCST.nc"; done)
 rf=$(for m in $models; do printf '%s,' "$real/${m}_FCST.nc"; done)
 combine_case "NMME over India" --var prec --hindcast "${rh%,}" --forecast "${rf%,}" \
     --obs "$real/observations.nc" --obs-var rf --obs-units mm/month
+bias_case "EQM of CCSM4 over India" --method eqm --var pr --hindcast "$real/CCSM4_HCST.nc" \
+    --forecast "$real/CCSM4_FCST.nc" --obs "$real/observations.nc" --obs-units mm/month
 
 echo "== s2s spi of the workload's monthly observations"
 rm -rf "$work/spi" && mkdir -p "$work/spi"

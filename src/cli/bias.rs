@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use s2s_ensemble::pipeline::bias::{bias_correct, parse_cross_validation, BiasPlan, Method};
+use s2s_ensemble::pipeline::bias::{bias_correct_on, parse_cross_validation, BiasPlan, Method};
 
 use super::{parse_years, Globals};
 
@@ -94,7 +94,10 @@ pub fn run(args: &BiasArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         options: g.run_options(),
     };
-    let report = bias_correct(&plan, &g.bars())?;
+    // the report is rank 0's: the others have nothing to print
+    let Some(report) = bias_correct_on(&plan, &g.bars(), g.ranks.as_ref())? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if g.print_json(&report)? {
         return Ok(ExitCode::SUCCESS);
     }

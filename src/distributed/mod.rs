@@ -180,7 +180,7 @@ impl Bands {
     pub fn start_block(total: usize, rank: usize, n: usize) -> Option<(usize, usize)> {
         let per = total.div_ceil(n.max(1));
         let start = rank * per;
-        (start < total && per > 0).then_some((start, per.min(total - start)))
+        (start < total && per > 0).then(|| (start, per.min(total - start)))
     }
 
     /// Where rank `rank`'s own rows lie in the rows it read.
@@ -329,6 +329,28 @@ pub(crate) fn take_u64(bytes: &[u8], at: &mut usize) -> Result<u64> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn blocks_of_start_dates_cover_every_date_once() {
+        // one forecast start date on three ranks: the first reads it, the others nothing
+        assert_eq!(Bands::start_block(1, 0, 3), Some((0, 1)));
+        assert_eq!(Bands::start_block(1, 1, 3), None);
+        assert_eq!(Bands::start_block(1, 2, 3), None);
+        assert_eq!(Bands::start_block(0, 0, 2), None);
+        for total in 0..12 {
+            for n in 1..6 {
+                let mut next = 0;
+                for rank in 0..n {
+                    if let Some((start, count)) = Bands::start_block(total, rank, n) {
+                        assert_eq!(start, next, "{total} dates on {n} ranks");
+                        assert!(count > 0);
+                        next += count;
+                    }
+                }
+                assert_eq!(next, total, "{total} dates on {n} ranks");
+            }
+        }
+    }
 
     #[test]
     fn bands_split_even_rows_evenly() {

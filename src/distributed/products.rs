@@ -191,9 +191,10 @@ pub fn encode_cube_rows(cube: &Cube, rows: Range<usize>, out: &mut Vec<u8>) -> R
     Ok(())
 }
 
-/// The band of a cube from the blocks of start dates the ranks read ([`encode_cube_rows`],
-/// in rank order, empty for a rank without a block): the blocks joined along the start dates.
-pub fn decode_cube_blocks(parts: &[Vec<u8>]) -> Result<Cube> {
+/// The coordinates, metadata and values of one part made by [`encode_cube_rows`].
+type CubePart = (Coords, crate::cube::Meta, ndarray::Array5<f32>);
+
+fn decode_cube_parts(parts: &[Vec<u8>]) -> Result<Vec<CubePart>> {
     let bad = |e: String| Error::invalid("a band of rows from another process", e);
     let mut blocks = Vec::new();
     for part in parts.iter().filter(|p| !p.is_empty()) {
@@ -208,20 +209,60 @@ pub fn decode_cube_blocks(parts: &[Vec<u8>]) -> Result<Cube> {
         let values: ndarray::Array5<f32> = decode_array(part, &mut at)?;
         blocks.push((coords, meta, values));
     }
-    let Some((first_coords, first_meta, _)) = blocks.first() else {
-        return Err(bad("no block of start dates".into()));
-    };
-    let coords = Coords {
-        init: blocks.iter().flat_map(|b| b.0.init.clone()).collect(),
-        ..first_coords.clone()
-    };
+    if blocks.is_empty() {
+        return Err(bad("no part to join".into()));
+    }
+    Ok(blocks)
+}
+
+/// The parts joined along `axis` of the values (0: start dates, 3: latitude rows), with the
+/// first part's metadata and coordinates but for the joined one (`coords`).
+fn join_cube_parts(blocks: Vec<CubePart>, axis: usize, coords: Coords) -> Result<Cube> {
     let meta = crate::cube::Meta {
         source_time_steps: None,
-        ..first_meta.clone()
+        ..blocks[0].1.clone()
     };
     let views: Vec<_> = blocks.iter().map(|b| b.2.view()).collect();
-    let values = ndarray::concatenate(Axis(0), &views).map_err(|e| bad(e.to_string()))?;
+    let values = ndarray::concatenate(Axis(axis), &views)
+        .map_err(|e| Error::invalid("a band of rows from another process", e.to_string()))?;
     Cube::new(values, coords, meta)
+}
+
+/// The band of a cube from the blocks of start dates the ranks read ([`encode_cube_rows`],
+/// in rank order, empty for a rank without a block): the blocks joined along the start dates.
+pub fn decode_cube_blocks(parts: &[Vec<u8>]) -> Result<Cube> {
+    let blocks = decode_cube_parts(parts)?;
+    let coords = Coords {
+        init: blocks.iter().flat_map(|b| b.0.init.clone()).collect(),
+        ..blocks[0].0.clone()
+    };
+    join_cube_parts(blocks, 0, coords)
+}
+
+/// The whole cube from every rank's band of rows ([`encode_cube_rows`], in rank order, empty
+/// for a rank without a band): the bands joined south to north.
+pub fn decode_cube_bands(parts: &[Vec<u8>]) -> Result<Cube> {
+    let blocks = decode_cube_parts(parts)?;
+    let mut lats = Vec::new();
+    let mut lons = None;
+    for b in &blocks {
+        let Spatial::Grid { lat, lon } = &b.0.spatial else {
+            return Err(Error::invalid(
+                "a band of rows from another process",
+                "not on a lat/lon grid",
+            ));
+        };
+        lats.extend_from_slice(lat);
+        lons.get_or_insert_with(|| lon.clone());
+    }
+    let coords = Coords {
+        spatial: Spatial::Grid {
+            lat: lats,
+            lon: lons.unwrap_or_default(),
+        },
+        ..blocks[0].0.clone()
+    };
+    join_cube_parts(blocks, 3, coords)
 }
 
 /// The bytes of a band's SPI and fitted parameters (`(time or month, y, x)`), then its

@@ -7,13 +7,18 @@ use std::path::{Path, PathBuf};
 
 use super::{align_or_fail, policy, RunOptions};
 use crate::bias::{
-    correct, BiasCorrector, BiasParams, CrossValidation, Grouping, Kind, MeanScaling,
+    correct, BiasCorrector, BiasParams, Corrected, CrossValidation, Grouping, Kind, MeanScaling,
     QuantileDeltaMapping, QuantileMapping, VarianceScaling,
 };
 use crate::cube::CubeKind;
+use crate::distributed::products::{
+    check_bands, decode_cube_bands, encode_cube_rows, report_checks,
+};
+use crate::distributed::{agree, Bands, Ranks};
 use crate::error::{Error, Result};
 use crate::io::{read_var, write_cube, ReadOptions};
 use crate::progress::Progress;
+use crate::Cube;
 
 /// A correction method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,12 +118,42 @@ pub fn bias_correct(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasRepo
 }
 
 fn bias_correct_staged(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasReport> {
-    let with_years = ReadOptions {
+    let var = Some(args.variable.as_str());
+    let hindcast = read_var(&args.hindcast, var, hindcast_options(args))?;
+    check_training(args, &hindcast)?;
+    let obs = read_var(&args.obs, var, obs_options(args, None))?;
+    let forecast = args
+        .forecast
+        .as_deref()
+        .map(|f| read_var(f, var, ReadOptions::default()))
+        .transpose()?;
+    let done = correct_inputs(args, &hindcast, obs, forecast, progress)?;
+    let written = write_corrected(args, &done.out)?;
+    Ok(done.report(written))
+}
+
+/// How the hindcast is read: the run's years.
+fn hindcast_options(args: &BiasPlan) -> ReadOptions {
+    ReadOptions {
         years: args.years,
         ..Default::default()
-    };
-    let hindcast = read_var(&args.hindcast, Some(&args.variable), with_years.clone())?;
-    policy::check_hindcast_years(std::slice::from_ref(&hindcast))?;
+    }
+}
+
+/// How the observations are read: the run's years, their units and season, and a band of
+/// latitudes in a distributed run.
+fn obs_options(args: &BiasPlan, lat_band: Option<(f64, f64)>) -> ReadOptions {
+    ReadOptions {
+        assume_units: args.obs_units.clone(),
+        season: args.obs_season,
+        lat_band,
+        ..hindcast_options(args)
+    }
+}
+
+/// The hindcast's years against the cross-validation, before any training.
+fn check_training(args: &BiasPlan, hindcast: &Cube) -> Result<()> {
+    policy::check_hindcast_years(std::slice::from_ref(hindcast))?;
     // Leaving out as many years as there are leaves nothing to train on: every target would
     // come out missing. Refused before any work.
     if let CrossValidation::LeaveOut(k) = args.cv {
@@ -136,31 +171,49 @@ fn bias_correct_staged(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasR
             ));
         }
     }
-    let obs = read_var(
-        &args.obs,
-        Some(&args.variable),
-        ReadOptions {
-            assume_units: args.obs_units.clone(),
-            season: args.obs_season,
-            ..with_years
-        },
-    )?;
-    let mut forecast = args
-        .forecast
-        .as_deref()
-        .map(|f| read_var(f, Some(&args.variable), ReadOptions::default()))
-        .transpose()?;
+    Ok(())
+}
+
+/// A correction made: the cubes, the corrector and its cross-validation in words, the units.
+struct Correction {
+    out: Corrected,
+    method: String,
+    cross_validation: String,
+    units: String,
+}
+
+impl Correction {
+    fn report(self, written: Vec<PathBuf>) -> BiasReport {
+        BiasReport {
+            method: self.method,
+            cross_validation: self.cross_validation,
+            units: self.units,
+            written,
+            untrained: self.out.untrained,
+        }
+    }
+}
+
+/// The correction of the hindcast (and forecast) read, against the observations read on the
+/// same grid or the same band of it.
+fn correct_inputs(
+    args: &BiasPlan,
+    hindcast: &Cube,
+    obs: Cube,
+    mut forecast: Option<Cube>,
+    progress: &dyn Progress,
+) -> Result<Correction> {
     // Cells are paired by position only once the grids are known to be the same (or the same
     // points in another longitude convention, rotated here).
     let mut obs = obs;
-    super::align_grid(&mut obs, &args.obs, &hindcast)?;
+    super::align_grid(&mut obs, &args.obs, hindcast)?;
     if let (Some(f), Some(path)) = (forecast.as_mut(), args.forecast.as_deref()) {
-        super::align_grid(f, path, &hindcast)?;
+        super::align_grid(f, path, hindcast)?;
     }
     // Observations either as a series (aligned here to the targets) or already on the
     // hindcast's (init, lead) targets with one member.
     let aligned = if obs.meta.kind == CubeKind::Observed {
-        let (aligned, missing) = align_or_fail(&obs, &args.obs, &hindcast)?;
+        let (aligned, missing) = align_or_fail(&obs, &args.obs, hindcast)?;
         if missing > 0 {
             progress.note(&format!("{missing} of {} targets have no (complete) observation and are not used for training", aligned.n_init() * aligned.n_lead()));
         }
@@ -220,11 +273,22 @@ fn bias_correct_staged(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasR
     };
     let out = correct(
         corrector.as_ref(),
-        &hindcast,
+        hindcast,
         &aligned,
         forecast.as_ref(),
         &params,
     )?;
+    Ok(Correction {
+        out,
+        method: corrector.describe(),
+        cross_validation: params.cv.describe(),
+        units: hindcast.meta.units.clone(),
+    })
+}
+
+/// Writes the corrected cubes: `<hindcast stem>.<var>.<method>.nc` (unless forecast only) and
+/// `<forecast stem>.<var>.<method>.nc`.
+fn write_corrected(args: &BiasPlan, out: &Corrected) -> Result<Vec<PathBuf>> {
     super::create_dir(&args.out)?;
     let method = args.method.name();
     let wopts = args.options.write_options();
@@ -250,11 +314,166 @@ fn bias_correct_staged(args: &BiasPlan, progress: &dyn Progress) -> Result<BiasR
         write_cube(&p, fc, &wopts)?;
         written.push(p);
     }
-    Ok(BiasReport {
-        method: corrector.describe(),
-        cross_validation: params.cv.describe(),
-        units: hindcast.meta.units.clone(),
-        written,
-        untrained: out.untrained,
+    Ok(written)
+}
+
+/// [`bias_correct`] over the processes of a distributed run (`mpirun -n N`): the grid is cut
+/// into latitude bands balanced by work; each rank reads its block of start dates of the
+/// hindcast and forecast (whole maps) and receives its band's rows from the others, reads its
+/// band of the observations, and corrects its cells; rank 0 gathers the bands and writes the
+/// files as one process does — byte-identical to [`bias_correct`]'s (the correction of a cell
+/// depends on that cell alone). Points and curvilinear grids are corrected whole on rank 0.
+/// With one rank it is [`bias_correct`]. The report is rank 0's (`None` on the others), its
+/// untrained targets summed over the ranks.
+pub fn bias_correct_on(
+    args: &BiasPlan,
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<Option<BiasReport>> {
+    if ranks.size() == 1 {
+        return bias_correct(args, progress).map(Some);
+    }
+    super::bands::staged_on_root(ranks, &args.out, || {
+        bias_correct_bands(args, progress, ranks)
     })
+}
+
+fn bias_correct_bands(
+    args: &BiasPlan,
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<Option<BiasReport>> {
+    let var = Some(args.variable.as_str());
+    let (rank, n) = (ranks.rank(), ranks.size());
+    // The bands, and the start dates of each file the ranks split into blocks.
+    let setup = (|| -> Result<((Bands, usize, usize), Vec<u8>)> {
+        let bands = super::bands::grid_bands(&args.hindcast, var, hindcast_options(args), n)?;
+        if !bands.decomposed {
+            return Ok(((bands, 0, 0), Vec::new()));
+        }
+        let hindcast_starts =
+            super::bands::start_count(&args.hindcast, var, hindcast_options(args))?;
+        let forecast_starts = match &args.forecast {
+            Some(f) => super::bands::start_count(f, var, ReadOptions::default())?,
+            None => 0,
+        };
+        Ok(((bands, hindcast_starts, forecast_starts), Vec::new()))
+    })();
+    let ((bands, hindcast_starts, forecast_starts), _) = agree(ranks, setup)?;
+    let has_band = !bands.mine(rank).is_empty();
+    let block = |steps, years| ReadOptions {
+        years,
+        time_steps: Some(steps),
+        checks_by_caller: true,
+        ..Default::default()
+    };
+    let (mut hindcast, mut forecast) = (None, None);
+    if bands.decomposed {
+        hindcast = super::bands::exchange_rows(
+            ranks,
+            &bands,
+            0,
+            hindcast_starts,
+            |steps| read_var(&args.hindcast, var, block(steps, args.years)),
+            (&args.hindcast, &args.variable),
+        )?;
+        if let Some(f) = &args.forecast {
+            forecast = super::bands::exchange_rows(
+                ranks,
+                &bands,
+                0,
+                forecast_starts,
+                |steps| read_var(f, var, block(steps, None)),
+                (f, &args.variable),
+            )?;
+        }
+    }
+    // The hindcast and forecast of this band (read whole on rank 0 when not decomposed) and
+    // the observations of the band, their whole-field counts checked together.
+    let lat_band = bands.lat_band(rank, 0);
+    type Inputs = (Cube, Cube, Option<Cube>);
+    let read = (|| -> Result<(Option<Inputs>, Vec<u8>)> {
+        if !has_band {
+            return Ok((None, Vec::new()));
+        }
+        let hc = match hindcast.take() {
+            Some(band) => band?,
+            None => read_var(&args.hindcast, var, hindcast_options(args))?,
+        };
+        let fc = match (forecast.take(), &args.forecast) {
+            (Some(band), _) => Some(band?),
+            (None, Some(f)) if !bands.decomposed => Some(read_var(f, var, ReadOptions::default())?),
+            _ => None,
+        };
+        check_training(args, &hc)?;
+        let obs = read_var(&args.obs, var, obs_options(args, lat_band))?;
+        let mut report = Vec::new();
+        if lat_band.is_some() {
+            report_checks(&[&obs], false, &mut report);
+        }
+        Ok((Some((hc, obs, fc)), report))
+    })();
+    let (inputs, reports) = agree(ranks, read)?;
+    check_bands(&reports, &[args.obs.as_path()], &args.variable)?;
+    let corrected = (|| -> Result<(Option<Correction>, Vec<u8>)> {
+        let Some((hc, obs, fc)) = inputs else {
+            return Ok((None, Vec::new()));
+        };
+        let done = correct_inputs(args, &hc, obs, fc, progress)?;
+        let untrained = (done.out.untrained as u64).to_le_bytes().to_vec();
+        Ok((Some(done), untrained))
+    })();
+    let (done, reports) = agree(ranks, corrected)?;
+    let untrained: u64 = reports
+        .iter()
+        .filter_map(|r| r.as_slice().try_into().ok().map(u64::from_le_bytes))
+        .sum();
+    // Rank 0 gathers the bands (one cube at a time) and writes.
+    let gather = |cube: Option<&Cube>| -> (Result<()>, Vec<Vec<u8>>) {
+        let mut bytes = Vec::new();
+        let encoded = match cube {
+            Some(c) if bands.decomposed => {
+                encode_cube_rows(c, 0..c.coords.spatial.shape().0, &mut bytes)
+            }
+            _ => Ok(()),
+        };
+        (encoded, ranks.gather_bytes_to_root(&bytes))
+    };
+    let hindcast_parts = gather(done.as_ref().and_then(|d| d.out.hindcast.as_ref()));
+    let forecast_parts = gather(done.as_ref().and_then(|d| d.out.forecast.as_ref()));
+    let written = (|| -> Result<Option<BiasReport>> {
+        let Some(mut done) = done.filter(|_| ranks.is_root()) else {
+            // a band this rank could not send is agreed on here
+            hindcast_parts.0?;
+            forecast_parts.0?;
+            return Ok(None);
+        };
+        if bands.decomposed {
+            for (cube, (encoded, parts)) in [
+                (&mut done.out.hindcast, hindcast_parts),
+                (&mut done.out.forecast, forecast_parts),
+            ] {
+                encoded?;
+                if let Some(c) = cube {
+                    let whole = decode_cube_bands(&parts)?;
+                    if whole.coords.spatial.shape() != bands.grid.shape() {
+                        return Err(Error::mismatch(
+                            "the bands gathered from the processes",
+                            format!(
+                                "{:?} cells, not the grid's {:?}",
+                                whole.coords.spatial.shape(),
+                                bands.grid.shape()
+                            ),
+                        ));
+                    }
+                    *c = whole;
+                }
+            }
+        }
+        done.out.untrained = untrained as usize;
+        let written = write_corrected(args, &done.out)?;
+        Ok(Some(done.report(written)))
+    })();
+    let (report, _) = agree(ranks, written.map(|r| (r, Vec::new())))?;
+    Ok(report)
 }

@@ -10,20 +10,17 @@
 use std::path::{Path, PathBuf};
 
 use super::{align_or_fail, common_years, model_names, RunOptions};
-use crate::cube::{CubeKind, Spatial};
+use crate::cube::CubeKind;
 use crate::distributed::products::{
-    check_bands, decode_cube_blocks, decode_products, encode_checks, encode_cube_rows,
-    encode_products, product_rows, report_checks, stack_product_rows,
+    check_bands, decode_products, encode_products, product_rows, report_checks, stack_product_rows,
 };
-use crate::distributed::{agree, fail_together, Bands, Ranks};
+use crate::distributed::{agree, Bands, Ranks};
 use crate::ensemble::{
     combine as combine_lead, CombineInput, CombineSpec, Combined, Products, WeightScheme,
 };
 use crate::error::{Context, Error, Result};
 use crate::io::products::{Layout, MmeFile};
-use crate::io::{
-    read_leads, read_spatial, read_var, resolve_var, DimMapping, FieldChecks, ReadOptions,
-};
+use crate::io::{read_leads, read_spatial, read_var, resolve_var, DimMapping, ReadOptions};
 use crate::progress::Progress;
 use crate::Cube;
 
@@ -446,22 +443,7 @@ pub fn combine_on(
     }
     // Rank 0 alone writes: its outputs are the staged set, committed after the last
     // agreement (every rank has then finished).
-    let set = if ranks.is_root() {
-        Some(crate::outputs::staging::OutputSet::begin(&plan.out))
-    } else {
-        None
-    };
-    let set = match set {
-        Some(Ok(s)) => Some(s),
-        // the others wait in the first agreement: they learn it there
-        Some(Err(e)) => return Err(fail_together(ranks, e)),
-        None => None,
-    };
-    let report = combine_bands(plan, progress, ranks)?;
-    if let Some(set) = set {
-        set.commit()?;
-    }
-    Ok(report)
+    super::bands::staged_on_root(ranks, &plan.out, || combine_bands(plan, progress, ranks))
 }
 
 /// What rank 0 defines the files from: the first model's metadata and the coordinates of its
@@ -499,25 +481,24 @@ fn read_block(
     )
 }
 
-/// The start dates of each input in the run's years, from a read of one start date of lead
-/// `lead`.
+/// The start dates of each input in the run's years.
 fn start_counts(
     inputs: &[Input],
     var: Option<&str>,
-    lead: usize,
     years: Option<(i32, i32)>,
 ) -> Result<Vec<usize>> {
     inputs
         .iter()
-        .map(|&input| {
-            let first = read_block(input, var, lead, years, (0, 1))?;
-            Ok(first.meta.source_time_steps.unwrap_or(first.n_init()))
+        .map(|&(path, name, in_years)| {
+            let opts = ReadOptions {
+                years: if in_years { years } else { None },
+                model: Some(name.clone()),
+                ..Default::default()
+            };
+            super::bands::start_count(path, var, opts)
         })
         .collect()
 }
-
-/// What a rank sends of one input: a piece for each rank (empty where it has nothing for it).
-type Outgoing = Vec<Vec<u8>>;
 
 /// A rank's combination of its band of one lead, with what the files are defined from.
 type BandLead = (Combined, FirstLead);
@@ -537,31 +518,24 @@ fn band_setup(plan: &CombinePlan, n: usize) -> Result<BandSetup> {
     let dims = DimMapping::default();
     let leads = read_leads(&plan.hindcast[0], lead_var.as_deref(), &dims)
         .with_context(|| format!("reading the leads of {}", plan.hindcast[0].display()))?;
-    let grid = read_spatial(&plan.hindcast[0], lead_var.as_deref(), &dims)?;
     // Principal-component regression needs every cell of the field at once.
-    if plan.spec.scheme == WeightScheme::Pcr || !matches!(grid, Spatial::Grid { .. }) {
-        return Ok(BandSetup {
-            models,
-            leads,
-            bands: Bands::whole_on_root(grid, n),
-        });
-    }
-    // Which cells have data: the first start and lead of the first model.
-    let sample = read_var(
-        &plan.hindcast[0],
-        var,
-        ReadOptions {
-            leads: Some(vec![0]),
+    let bands = if plan.spec.scheme == WeightScheme::Pcr {
+        Bands::whole_on_root(
+            read_spatial(&plan.hindcast[0], lead_var.as_deref(), &dims)?,
+            n,
+        )
+    } else {
+        let sample = ReadOptions {
             years: plan.years,
-            time_steps: Some((0, 1)),
             model: Some(models[0].clone()),
             ..Default::default()
-        },
-    )?;
+        };
+        super::bands::grid_bands(&plan.hindcast[0], var, sample, n)?
+    };
     Ok(BandSetup {
         models,
         leads,
-        bands: Bands::balanced(grid, &sample, n),
+        bands,
     })
 }
 
@@ -640,7 +614,6 @@ fn combine_bands(
         )
         .collect();
     let paths: Vec<&Path> = inputs.iter().map(|i| i.0).collect();
-    let n = ranks.size();
     // Start dates of each file in the run's years: the blocks the ranks read.
     let mut counts: Option<Vec<usize>> = None;
     for l in 0..nl {
@@ -650,7 +623,7 @@ fn combine_bands(
         let counted = (|| -> Result<((), Vec<u8>)> {
             std::mem::replace(&mut pending, Ok(()))?;
             if bands.decomposed && counts.is_none() {
-                counts = Some(start_counts(&inputs, var, l, years)?);
+                counts = Some(start_counts(&inputs, var, years)?);
             }
             Ok(((), Vec::new()))
         })();
@@ -664,30 +637,17 @@ fn combine_bands(
             .unwrap_or_default();
         for (i, (&input, &total)) in inputs.iter().zip(&block_counts).enumerate() {
             let started = std::time::Instant::now();
-            let piece = (|| -> Result<(Outgoing, Vec<u8>)> {
-                let mut to_each = vec![Vec::new(); n];
-                let mut report = Vec::new();
-                let Some(steps) = Bands::start_block(total, rank, n) else {
-                    encode_checks(&FieldChecks::default(), false, &mut report);
-                    return Ok((to_each, report));
-                };
-                let block = read_block(input, var, l, years, steps)?;
-                report_checks(&[&block], false, &mut report);
-                for (r, piece) in to_each.iter_mut().enumerate() {
-                    if !bands.mine(r).is_empty() {
-                        encode_cube_rows(&block, bands.read_rows(r, halo), piece)?;
-                    }
-                }
-                Ok((to_each, report))
-            })();
-            let (to_each, reports) = agree(ranks, piece)?;
-            check_bands(&reports, &paths[i..=i], &variable)?;
-            let parts = ranks.all_to_all_bytes(&to_each);
-            drop(to_each);
-            if !mine.is_empty() {
-                // a failure to decode is agreed with the combination's outcome below
-                band_inputs.push(decode_cube_blocks(&parts));
-            }
+            let read = |steps| read_block(input, var, l, years, steps);
+            let band = super::bands::exchange_rows(
+                ranks,
+                &bands,
+                halo,
+                total,
+                read,
+                (paths[i], &variable),
+            )?;
+            // a failure to decode is agreed with the combination's outcome below
+            band_inputs.extend(band);
             read_seconds += started.elapsed().as_secs_f64();
         }
         let step = (|| -> Result<(Option<BandLead>, Vec<u8>)> {

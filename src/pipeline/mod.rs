@@ -31,6 +31,7 @@
 //! ([`crate::bulletin`]); precipitation adds the drought outlook ([`crate::indices`]); then the
 //! cyclone products and the bulletins of the run and of each region.
 
+mod bands;
 pub mod bias;
 pub mod combine;
 pub mod cyclones;

@@ -6,9 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier, Mutex};
 
+use s2s_ensemble::bias::CrossValidation;
 use s2s_ensemble::distributed::Ranks;
 use s2s_ensemble::ensemble::{CombineSpec, SkillScore, WeightScheme};
 use s2s_ensemble::indices::SpiSpec;
+use s2s_ensemble::pipeline::bias::{bias_correct, bias_correct_on, BiasPlan, Method};
 use s2s_ensemble::pipeline::combine::{combine, combine_on, CombinePlan};
 use s2s_ensemble::pipeline::drought::{observed_spi, observed_spi_on, SpiPlan};
 use s2s_ensemble::pipeline::RunOptions;
@@ -212,4 +214,58 @@ fn spi_of_bands_is_the_spi_of_one_process() {
             "SPI on {n} ranks differs from one process's"
         );
     }
+}
+
+#[test]
+fn bias_correction_of_bands_is_that_of_one_process() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1700000000");
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let plan = |method: Method, out: PathBuf| BiasPlan {
+        method,
+        variable: "pr".into(),
+        hindcast: wl.join("hindcast_BRAVO.nc"),
+        obs: wl.join("obs.nc"),
+        forecast: Some(wl.join("forecast_BRAVO.nc")),
+        cv: CrossValidation::LeaveOut(1),
+        quantiles: None,
+        wet_threshold: None,
+        window_days: None,
+        years: None,
+        obs_season: None,
+        obs_units: None,
+        forecast_only: false,
+        out,
+        options: RunOptions {
+            history: Some("s2s bias-correct (test)".into()),
+            ..RunOptions::default()
+        },
+    };
+    for method in [Method::Eqm, Method::Qdm, Method::Scaling] {
+        let name = method.name();
+        let one = plan(method, dir.path().join(format!("{name}-1")));
+        let report = bias_correct(&one, &NoProgress).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report.written.len(), 2);
+        for n in [2, 3] {
+            let spread = plan(method, dir.path().join(format!("{name}-{n}")));
+            let outcomes = on_ranks(n, |r| bias_correct_on(&spread, &NoProgress, r));
+            for (rank, r) in outcomes.into_iter().enumerate() {
+                r.unwrap_or_else(|e| panic!("{name}, rank {rank} of {n}: {e}"));
+            }
+            for written in &report.written {
+                let file = written.file_name().unwrap();
+                assert!(
+                    bytes(written) == bytes(&spread.out.join(file)),
+                    "{name}: {file:?} on {n} ranks differs from one process's"
+                );
+            }
+        }
+    }
+    // a refusal found on the bands is every rank's, and nothing is written
+    let refused = plan(Method::Variance, dir.path().join("variance-3"));
+    let outcomes = on_ranks(3, |r| bias_correct_on(&refused, &NoProgress, r));
+    assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
+    assert!(outcomes[0].as_ref().unwrap_err().contains("temperature"));
+    assert!(!refused.out.exists() || std::fs::read_dir(&refused.out).unwrap().next().is_none());
 }
