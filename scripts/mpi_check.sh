@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The `mpi` build under `mpirun -n 1|2|3` against the one-process binary: byte-identical NetCDF
-# from `s2s combine` and `s2s bias-correct` (the small synthetic workload with four weightings, and the demo's real NMME
-# models over India with land-only observations) and `s2s spi`, one error and a non-zero exit when an input
-# is bad, and a subcommand that runs on rank 0 alone printing what one process prints.
+# from `s2s combine` and `s2s bias-correct` (the small synthetic workload, and the demo's real
+# NMME models over India with land-only observations) and `s2s spi`; the same nodes and tracks
+# from `s2s cyclones detect|track` (ERA5 January 2026 — also TempestExtremes' StitchNodes text —
+# and synthetic storms); one error and a non-zero exit when an input is bad; and a subcommand
+# that runs on rank 0 alone printing what one process prints.
 #
 #   scripts/mpi_check.sh SERIAL_S2S MPI_S2S
 #
@@ -97,6 +99,40 @@ for n in 1 2 3; do
     same_bytes "spi, -n $n" "$work/ref" "$work/spi"
 done
 rm -rf "$work/ref"
+
+echo "== s2s cyclones detect|track: ERA5 January 2026 at 2.5° (time steps over the ranks)"
+cyc=data/real/cyclones
+run="$cyc/era5_msl_2026-01_2.5x2.5.nc;$cyc/era5_vo850_2026-01_2.5x2.5.nc"
+"$serial" -q synth --storms --step-hours 24 --days 20 --start 2020-09-01 --out "$work/storms"
+# cyclone_case NAME ARGS...: detect and track (with the StitchNodes text) by one process and
+# by mpirun -n 1, 2, 3, the texts compared
+cyclone_case() {
+    local name=$1; shift
+    local n d
+    rm -rf "$work/cyc" && mkdir -p "$work/cyc/ref"
+    "$serial" -q cyclones detect "$@" --out "$work/cyc/ref/nodes.txt"
+    "$serial" -q cyclones track "$@" --stitchnodes "$work/cyc/ref/tracks.txt" \
+        --out "$work/cyc/ref/tracks.csv"
+    for n in 1 2 3; do
+        d="$work/cyc/n$n" && mkdir -p "$d"
+        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q cyclones detect "$@" --out "$d/nodes.txt"
+        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q cyclones track "$@" \
+            --stitchnodes "$d/tracks.txt" --out "$d/tracks.csv"
+        if cmp -s "$work/cyc/ref/nodes.txt" "$d/nodes.txt" && cmp -s "$work/cyc/ref/tracks.csv" "$d/tracks.csv" \
+            && cmp -s "$work/cyc/ref/tracks.txt" "$d/tracks.txt"; then
+            echo "ok   cyclones, $name, -n $n: nodes and tracks identical ($(grep -vc '^#' "$d/nodes.txt") node lines, $(($(wc -l < "$d/tracks.csv") - 1)) track points)"
+        else
+            echo "FAIL cyclones, $name, -n $n: differs from one process's"; failed=1
+        fi
+    done
+}
+cyclone_case "ERA5 msl + vo850, 40S-40N" --vorticity vo --min-lat -40 --max-lat 40 "$run"
+if cmp -s "$cyc/te_stitchnodes_era5_2026-01.txt" "$work/cyc/n3/tracks.txt"; then
+    echo "ok   cyclones, ERA5, -n 3: StitchNodes text identical to TempestExtremes'"
+else
+    echo "FAIL cyclones, ERA5, -n 3: StitchNodes text differs from TempestExtremes'"; failed=1
+fi
+cyclone_case "20 days of synthetic storms, members" --thickness zthick "$work/storms/storms.nc"
 
 echo "== a bad input: one error, a non-zero exit, no output"
 printf 'not a netcdf file' > "$work/bad.nc"

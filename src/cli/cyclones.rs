@@ -15,7 +15,7 @@ use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::io::ibtracs::Agency;
 use s2s_ensemble::io::write_text_atomic;
 use s2s_ensemble::pipeline::cyclones::{
-    cyclone_outlook, detect_nodes, gpi_job, track_inputs, track_map_png, validate_job,
+    cyclone_outlook, detect_nodes_on, gpi_job, track_inputs_on, track_map_png, validate_job,
     ActivityPlan, StitchSettings, TrackSettings, ValidationPlan,
 };
 use s2s_ensemble::pipeline::load_countries;
@@ -227,6 +227,14 @@ fn track_settings(a: &FieldArgs, stitch: Option<&StitchArgs>) -> anyhow::Result<
     })
 }
 
+impl CyclonesCommand {
+    /// Whether the subcommand spreads its work over the processes of `mpirun -n N`:
+    /// detection and tracking split the time steps.
+    pub(crate) fn is_distributed(&self) -> bool {
+        matches!(self, CyclonesCommand::Detect(_) | CyclonesCommand::Track(_))
+    }
+}
+
 pub fn run(cmd: &CyclonesCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     match cmd {
         CyclonesCommand::Detect(a) => detect(a, g),
@@ -323,7 +331,11 @@ fn validate(a: &ValidateArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 fn detect(a: &DetectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let settings = track_settings(&a.fields, None)?;
-    let (text, count) = detect_nodes(&settings, &a.inputs, &g.bars())?;
+    // the nodes are rank 0's: the others have nothing to write
+    let Some((text, count)) = detect_nodes_on(&settings, &a.inputs, &g.bars(), g.ranks.as_ref())?
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
     write_text_atomic(&a.out, &text)?;
     if !g.quiet {
         errln!(
@@ -338,7 +350,10 @@ fn detect(a: &DetectArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 fn track(a: &TrackArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let settings = track_settings(&a.fields, Some(&a.stitch))?;
-    let set = track_inputs(&settings, &a.inputs, &g.bars())?;
+    // the tracks are rank 0's: the others have nothing to write
+    let Some(set) = track_inputs_on(&settings, &a.inputs, &g.bars(), g.ranks.as_ref())? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     // the CSV and the StitchNodes text are replaced together or not at all
     let csv = tracks_csv(&set.tracks, set.columns);
     let stitch = a

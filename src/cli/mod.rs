@@ -215,10 +215,11 @@ impl Command {
     /// Whether the subcommand spreads its work over the processes of `mpirun -n N` (the
     /// others run on rank 0 alone, the other ranks waiting for its exit status).
     fn is_distributed(&self) -> bool {
-        matches!(
-            self,
-            Command::BiasCorrect(_) | Command::Combine(_) | Command::Spi(_)
-        )
+        match self {
+            Command::BiasCorrect(_) | Command::Combine(_) | Command::Spi(_) => true,
+            Command::Cyclones(c) => c.is_distributed(),
+            _ => false,
+        }
     }
 }
 

@@ -13,10 +13,12 @@ use ndarray::{Array, ArrayD, Axis, Dimension, IxDyn};
 
 use super::{put_u64, take_u64};
 use crate::cube::{Coords, Cube, Spatial};
+use crate::cyclone::Node;
 use crate::ensemble::combine::products_fields_5d;
 use crate::ensemble::Products;
 use crate::error::{Error, Result};
 use crate::indices::SpiGrid;
+use crate::io::cyclone_fields::Series;
 use crate::io::FieldChecks;
 
 /// A value type of the products, as bytes.
@@ -304,6 +306,79 @@ pub fn stack_spi(parts: &[SpiGrid]) -> Result<SpiGrid> {
         prob_zero: stack(|g| &g.prob_zero)?,
         calibration_used: first.calibration_used,
     })
+}
+
+/// The bytes of one series' detected nodes ([`crate::pipeline::cyclones`]): the series'
+/// label, times, hours, start and member as JSON, then every step's nodes (grid indices, then
+/// the bits of their coordinates and values: NaN where a field is absent).
+pub fn encode_detected((s, nodes): &(Series, Vec<Vec<Node>>), out: &mut Vec<u8>) -> Result<()> {
+    let header = serde_json::to_vec(&(&s.label, &s.times, &s.hours, s.init, s.member))
+        .map_err(|e| Error::invalid("detected nodes", e.to_string()))?;
+    put_u64(out, header.len() as u64);
+    out.extend_from_slice(&header);
+    put_u64(out, nodes.len() as u64);
+    for step in nodes {
+        put_u64(out, step.len() as u64);
+        for n in step {
+            put_u64(out, n.j as u64);
+            put_u64(out, n.i as u64);
+            put_u64(out, n.lat.to_bits());
+            put_u64(out, n.lon.to_bits());
+            for v in [n.psl_pa, n.wind_ms, n.vorticity_s] {
+                put_u64(out, u64::from(v.to_bits()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every series' nodes in the bytes of [`encode_detected`], in order.
+pub fn decode_detected(bytes: &[u8]) -> Result<Vec<(Series, Vec<Vec<Node>>)>> {
+    let bad = |e: String| Error::invalid("detected nodes from another process", e);
+    let mut at = 0;
+    let mut all = Vec::new();
+    while at < bytes.len() {
+        let len = take_u64(bytes, &mut at)? as usize;
+        let header = bytes
+            .get(at..at + len)
+            .ok_or_else(|| bad("cut short".into()))?;
+        at += len;
+        let (label, times, hours, init, member) =
+            serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
+        let steps = take_u64(bytes, &mut at)? as usize;
+        let mut nodes = Vec::with_capacity(steps.min(bytes.len()));
+        for _ in 0..steps {
+            let count = take_u64(bytes, &mut at)? as usize;
+            let mut step = Vec::with_capacity(count.min(bytes.len()));
+            for _ in 0..count {
+                let mut next = || take_u64(bytes, &mut at);
+                let (j, i) = (next()? as usize, next()? as usize);
+                let (lat, lon) = (f64::from_bits(next()?), f64::from_bits(next()?));
+                let mut value = || next().map(|b| f32::from_bits(b as u32));
+                step.push(Node {
+                    j,
+                    i,
+                    lat,
+                    lon,
+                    psl_pa: value()?,
+                    wind_ms: value()?,
+                    vorticity_s: value()?,
+                });
+            }
+            nodes.push(step);
+        }
+        all.push((
+            Series {
+                label,
+                times,
+                hours,
+                init,
+                member,
+            },
+            nodes,
+        ));
+    }
+    Ok(all)
 }
 
 /// The whole-field checks of the reads of a step, over every rank's band: `reports` holds each

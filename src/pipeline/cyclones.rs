@@ -27,8 +27,10 @@ use crate::cyclone::nodefile::nodes_detectnodes;
 use crate::cyclone::validate::{validate_tracks, MatchSpec, ObservedStorm, Validation};
 use crate::cyclone::{
     build_tracks, detect_series, parse_tracks_csv, stitch, tracks_csv, DetectSpec, Node,
-    NodeColumns, PathThreshold, StitchSpec, Track,
+    NodeColumns, NodeGrid, PathThreshold, StitchSpec, Track,
 };
+use crate::distributed::products::{decode_detected, encode_detected};
+use crate::distributed::{agree, Bands, OneProcess, Ranks};
 use crate::error::{Context, Error, Result};
 use crate::grid::Countries;
 use crate::io::cyclone_fields::{
@@ -123,15 +125,32 @@ pub fn detect_nodes(
     inputs: &[PathBuf],
     progress: &dyn Progress,
 ) -> Result<(String, usize)> {
+    detect_nodes_on(settings, inputs, progress, &OneProcess).map(Option::unwrap_or_default)
+}
+
+/// [`detect_nodes`] over the ranks of a distributed run ([`for_each_series`]): the text and
+/// count on rank 0 (the same as one process's), `None` on the others.
+pub fn detect_nodes_on(
+    settings: &TrackSettings,
+    inputs: &[PathBuf],
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<Option<(String, usize)>> {
     let mut text = String::new();
     let mut count = 0;
-    for_each_series(settings, inputs, progress, |s, member, nodes, cols| {
-        count += nodes.iter().map(Vec::len).sum::<usize>();
-        text.push_str(&format!("# member {member} ({})\n", s.label));
-        text.push_str(&nodes_detectnodes(&s.times, &nodes, cols));
-        Ok(())
-    })?;
-    Ok((text, count))
+    for_each_series(
+        settings,
+        inputs,
+        progress,
+        ranks,
+        |s, member, nodes, cols| {
+            count += nodes.iter().map(Vec::len).sum::<usize>();
+            text.push_str(&format!("# member {member} ({})\n", s.label));
+            text.push_str(&nodes_detectnodes(&s.times, &nodes, cols));
+            Ok(())
+        },
+    )?;
+    Ok(ranks.is_root().then_some((text, count)))
 }
 
 /// The tracks of a set of input files.
@@ -156,6 +175,19 @@ pub fn track_inputs(
     inputs: &[PathBuf],
     progress: &dyn Progress,
 ) -> Result<TrackedSet> {
+    track_inputs_on(settings, inputs, progress, &OneProcess)?
+        .ok_or_else(|| Error::invalid("tracking", "one process is its own rank 0"))
+}
+
+/// [`track_inputs`] over the ranks of a distributed run: detection spread over the ranks by
+/// blocks of time steps, the nodes gathered and linked on rank 0 ([`for_each_series`]); the
+/// tracks on rank 0 (the same as one process's), `None` on the others.
+pub fn track_inputs_on(
+    settings: &TrackSettings,
+    inputs: &[PathBuf],
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<Option<TrackedSet>> {
     let stitch_args = &settings.stitch;
     let mut set = TrackedSet {
         tracks: Vec::new(),
@@ -167,50 +199,56 @@ pub fn track_inputs(
     };
     let mut steps = Vec::new();
     let mut seen_columns: Option<NodeColumns> = None;
-    for_each_series(settings, inputs, progress, |s, member, nodes, cols| {
-        let dt = step_hours(&s.hours);
-        steps.push(dt);
-        let mut spec = StitchSpec::tempest_tc_for(dt, cols);
-        spec.range_deg = stitch_args.range_deg;
-        spec.min_duration_hours = stitch_args.min_duration_hours;
-        spec.max_gap_hours = stitch_args.max_gap_hours;
-        if let Some(t) = &stitch_args.thresholds {
-            spec.thresholds = t.clone();
-        }
-        spec.check_columns(cols).with_context(|| s.label.clone())?;
-        if *seen_columns.get_or_insert(cols) != cols {
-            return Err(Error::mismatch(
+    for_each_series(
+        settings,
+        inputs,
+        progress,
+        ranks,
+        |s, member, nodes, cols| {
+            let dt = step_hours(&s.hours);
+            steps.push(dt);
+            let mut spec = StitchSpec::tempest_tc_for(dt, cols);
+            spec.range_deg = stitch_args.range_deg;
+            spec.min_duration_hours = stitch_args.min_duration_hours;
+            spec.max_gap_hours = stitch_args.max_gap_hours;
+            if let Some(t) = &stitch_args.thresholds {
+                spec.thresholds = t.clone();
+            }
+            spec.check_columns(cols).with_context(|| s.label.clone())?;
+            if *seen_columns.get_or_insert(cols) != cols {
+                return Err(Error::mismatch(
                 "cyclone fields",
                 format!(
                     "{} has other fields (wind: {}, vorticity: {}) than the runs before it: give every run the same variables",
                     s.label, cols.wind, cols.vorticity
                 ),
             ));
-        }
-        set.nodes += nodes.iter().map(Vec::len).sum::<usize>();
-        let paths = stitch(&s.hours, &nodes, &spec)?;
-        let first = set.tracks.len() + 1;
-        set.tracks
-            .extend(build_tracks(member, &s.times, &nodes, &paths, first));
-        if let (Some(&start), Some(&end)) = (s.times.first(), s.times.last()) {
-            set.runs.push(RunSpan { member, start, end });
-        }
-        if set.filters.is_empty() {
-            set.filters = spec
-                .thresholds
-                .iter()
-                .map(|t| t.to_string())
-                .collect::<Vec<_>>()
-                .join("; ");
-        }
-        Ok(())
-    })?;
+            }
+            set.nodes += nodes.iter().map(Vec::len).sum::<usize>();
+            let paths = stitch(&s.hours, &nodes, &spec)?;
+            let first = set.tracks.len() + 1;
+            set.tracks
+                .extend(build_tracks(member, &s.times, &nodes, &paths, first));
+            if let (Some(&start), Some(&end)) = (s.times.first(), s.times.last()) {
+                set.runs.push(RunSpan { member, start, end });
+            }
+            if set.filters.is_empty() {
+                set.filters = spec
+                    .thresholds
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
+            Ok(())
+        },
+    )?;
     set.columns = seen_columns.unwrap_or_default();
     if !steps.is_empty() {
         steps.sort_by(f64::total_cmp);
         set.step_hours = steps[steps.len() / 2];
     }
-    Ok(set)
+    Ok(ranks.is_root().then_some(set))
 }
 
 /// Fields read at once by detection: a series is read in blocks of time steps (a forecast in
@@ -220,63 +258,214 @@ pub fn track_inputs(
 /// steps of a block and ran in 54 MB on the same files (64 MiB: 103 MB, no faster).
 const DETECTION_BLOCK_BYTES: usize = 16 << 20;
 
-/// Runs detection over every series of every input, calling `each` with the series, its
-/// member number (counted over the files in order), its nodes and their output columns.
-/// Fields are read block by block ([`DETECTION_BLOCK_BYTES`]).
-fn for_each_series(
-    settings: &TrackSettings,
-    inputs: &[PathBuf],
-    bars: &dyn Progress,
-    mut each: impl FnMut(&Series, i32, Vec<Vec<Node>>, NodeColumns) -> Result<()>,
-) -> Result<()> {
-    let spec = &settings.detect;
-    spec.validate()?;
-    let mut member = 0i32;
-    for path in inputs {
+/// A file of fields opened for detection: its first block read (every rank of a distributed
+/// run reads it: the steps, the grid and the block size), and how the rest is read.
+struct SeriesFile {
+    source: RunSource,
+    first: Fields,
+    grid: NodeGrid,
+    columns: NodeColumns,
+    /// Time steps (or start dates) in the file, and in the first block.
+    total: usize,
+    first_len: usize,
+    /// Steps per block after the first: whole chunks, about [`DETECTION_BLOCK_BYTES`].
+    block: usize,
+    /// Steps per chunk of the file (the first block).
+    chunk: usize,
+    /// An observed-style series (runs grow block by block) rather than a forecast (a block
+    /// holds whole runs).
+    observed: bool,
+    origin: CfDateTime,
+}
+
+impl SeriesFile {
+    fn open(settings: &TrackSettings, path: &Path) -> Result<SeriesFile> {
         let source = RunSource::resolve(path, &settings.fields)?;
         // blocks of whole chunks: a chunk is decompressed whole whatever part of it is read
         let chunk = source.time_chunk().unwrap_or(1);
         let first = source.read(Some((0, chunk)))?;
-        let read = first.psl.coords.init.len().max(1);
-        let total = first.psl.meta.source_time_steps.unwrap_or(read);
+        let first_len = first.psl.coords.init.len().max(1);
+        let total = first.psl.meta.source_time_steps.unwrap_or(first_len);
         let grid = source.grid(&first)?;
-        let cols = first.columns();
-        let per_step = (first.bytes() / read).max(1);
-        let block = (DETECTION_BLOCK_BYTES / per_step).max(1).div_ceil(chunk) * chunk;
-        bars.start("detect", total as u64);
-        // an observed-style series grows block by block (one run per member, hours from its
-        // first step) and is handed on at the end; a forecast block holds whole runs
-        let observed = first.psl.meta.kind == CubeKind::Observed;
-        let origin = first.psl.coords.init[0];
-        let mut runs: Vec<(Series, Vec<Vec<Node>>)> = Vec::new();
-        let mut detect_block = |fields: &Fields| -> Result<()> {
-            for s in source.series(fields, Some(origin))? {
-                let nodes = detect_series(&grid, s.fields(fields), spec)?;
-                if !observed {
-                    each(&s, member, Fields::to_file_indices(&grid, nodes), cols)?;
-                    member += 1;
-                } else if let Some((run, acc)) = runs.get_mut(s.member) {
-                    run.times.extend_from_slice(&s.times);
-                    run.hours.extend_from_slice(&s.hours);
-                    acc.extend(nodes);
-                } else {
-                    runs.push((s, nodes));
-                }
+        let per_step = (first.bytes() / first_len).max(1);
+        Ok(SeriesFile {
+            grid,
+            columns: first.columns(),
+            total,
+            first_len,
+            block: (DETECTION_BLOCK_BYTES / per_step).max(1).div_ceil(chunk) * chunk,
+            chunk,
+            observed: first.psl.meta.kind == CubeKind::Observed,
+            origin: first.psl.coords.init[0],
+            first,
+            source,
+        })
+    }
+
+    /// The time steps rank `rank` of `n` detects: a contiguous share of whole chunks (a chunk
+    /// is decompressed once in all).
+    fn share(&self, rank: usize, n: usize) -> std::ops::Range<usize> {
+        let chunks = self.total.div_ceil(self.chunk);
+        match Bands::start_block(chunks, rank, n) {
+            Some((first, count)) => {
+                (first * self.chunk)..((first + count) * self.chunk).min(self.total)
             }
-            bars.advance(fields.psl.coords.init.len() as u64);
-            Ok(())
-        };
-        detect_block(&first)?;
-        let mut start = read;
-        while start < total {
-            detect_block(&source.read(Some((start, block)))?)?;
-            start += block;
+            None => 0..0,
         }
-        let (psl_path, psl_var) = source.pressure();
-        for (s, nodes) in runs {
+    }
+
+    /// The blocks of time steps `(start, count)` of `steps`, in file order: the first block
+    /// already read when `steps` starts the file, then blocks of [`SeriesFile::block`].
+    fn blocks(&self, steps: std::ops::Range<usize>) -> Vec<(usize, usize)> {
+        let mut blocks = Vec::new();
+        let mut start = steps.start;
+        if start == 0 && !steps.is_empty() {
+            blocks.push((0, self.first_len));
+            start = self.first_len;
+        }
+        while start < steps.end {
+            blocks.push((start, self.block.min(steps.end - start)));
+            start += self.block;
+        }
+        blocks
+    }
+
+    /// The nodes of every series in the block `steps` of [`SeriesFile::blocks`] (grid
+    /// indices).
+    fn detect_block(
+        &self,
+        steps: (usize, usize),
+        spec: &DetectSpec,
+    ) -> Result<Vec<(Series, Vec<Vec<Node>>)>> {
+        let read;
+        let fields = if steps.0 == 0 {
+            &self.first
+        } else {
+            read = self.source.read(Some(steps))?;
+            &read
+        };
+        let mut detected = Vec::new();
+        for s in self.source.series(fields, Some(self.origin))? {
+            let nodes = detect_series(&self.grid, s.fields(fields), spec)?;
+            detected.push((s, nodes));
+        }
+        Ok(detected)
+    }
+}
+
+/// The runs of a file handed on as their blocks arrive in file order: a forecast's at once,
+/// an observed-style series' at the end, once every block has added its steps.
+#[derive(Default)]
+struct Runs {
+    growing: Vec<(Series, Vec<Vec<Node>>)>,
+}
+
+impl Runs {
+    fn take(
+        &mut self,
+        file: &SeriesFile,
+        (s, nodes): (Series, Vec<Vec<Node>>),
+        member: &mut i32,
+        each: &mut impl FnMut(&Series, i32, Vec<Vec<Node>>, NodeColumns) -> Result<()>,
+    ) -> Result<()> {
+        if !file.observed {
+            each(
+                &s,
+                *member,
+                Fields::to_file_indices(&file.grid, nodes),
+                file.columns,
+            )?;
+            *member += 1;
+        } else if let Some((run, acc)) = self.growing.get_mut(s.member) {
+            run.times.extend_from_slice(&s.times);
+            run.hours.extend_from_slice(&s.hours);
+            acc.extend(nodes);
+        } else {
+            self.growing.push((s, nodes));
+        }
+        Ok(())
+    }
+
+    fn finish(
+        self,
+        file: &SeriesFile,
+        member: &mut i32,
+        each: &mut impl FnMut(&Series, i32, Vec<Vec<Node>>, NodeColumns) -> Result<()>,
+    ) -> Result<()> {
+        let (psl_path, psl_var) = file.source.pressure();
+        for (s, nodes) in self.growing {
             check_sub_daily(&s.hours, psl_path, psl_var)?;
-            each(&s, member, Fields::to_file_indices(&grid, nodes), cols)?;
-            member += 1;
+            each(
+                &s,
+                *member,
+                Fields::to_file_indices(&file.grid, nodes),
+                file.columns,
+            )?;
+            *member += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Runs detection over every series of every input, calling `each` with the series, its
+/// member number (counted over the files in order), its nodes and their output columns.
+/// Fields are read block by block ([`DETECTION_BLOCK_BYTES`]).
+///
+/// Over the ranks of a distributed run, each rank detects a contiguous share of each file's
+/// blocks of time steps (or start dates), the nodes are gathered in file order, and rank 0
+/// alone calls `each` — links tracks, as TempestExtremes' StitchNodes runs on the nodes its
+/// MPI DetectNodes gathered.
+fn for_each_series(
+    settings: &TrackSettings,
+    inputs: &[PathBuf],
+    bars: &dyn Progress,
+    ranks: &dyn Ranks,
+    mut each: impl FnMut(&Series, i32, Vec<Vec<Node>>, NodeColumns) -> Result<()>,
+) -> Result<()> {
+    let spec = &settings.detect;
+    spec.validate()?;
+    let (rank, n) = (ranks.rank(), ranks.size());
+    let mut member = 0i32;
+    for path in inputs {
+        let (file, _) = agree(
+            ranks,
+            SeriesFile::open(settings, path).map(|f| (f, Vec::new())),
+        )?;
+        bars.start("detect", file.total as u64);
+        let mut runs = Runs::default();
+        if n == 1 {
+            for steps in file.blocks(0..file.total) {
+                for detected in file.detect_block(steps, spec)? {
+                    runs.take(&file, detected, &mut member, &mut each)?;
+                }
+                bars.advance(steps.1 as u64);
+            }
+            runs.finish(&file, &mut member, &mut each)?;
+        } else {
+            let detected = (|| -> Result<((), Vec<u8>)> {
+                let mut bytes = Vec::new();
+                for steps in file.blocks(file.share(rank, n)) {
+                    for d in file.detect_block(steps, spec)? {
+                        encode_detected(&d, &mut bytes)?;
+                    }
+                    bars.advance(steps.1 as u64);
+                }
+                Ok(((), bytes))
+            })();
+            let (_, parts) = agree(ranks, detected)?;
+            // rank 0 hands the runs on in file order; every rank learns whether it could
+            let handed = (|| -> Result<((), Vec<u8>)> {
+                if ranks.is_root() {
+                    for part in &parts {
+                        for d in decode_detected(part)? {
+                            runs.take(&file, d, &mut member, &mut each)?;
+                        }
+                    }
+                    runs.finish(&file, &mut member, &mut each)?;
+                }
+                Ok(((), Vec::new()))
+            })();
+            agree(ranks, handed)?;
         }
         bars.finish();
     }

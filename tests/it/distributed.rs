@@ -12,6 +12,9 @@ use s2s_ensemble::ensemble::{CombineSpec, SkillScore, WeightScheme};
 use s2s_ensemble::indices::SpiSpec;
 use s2s_ensemble::pipeline::bias::{bias_correct, bias_correct_on, BiasPlan, Method};
 use s2s_ensemble::pipeline::combine::{combine, combine_on, CombinePlan};
+use s2s_ensemble::pipeline::cyclones::{
+    detect_nodes, detect_nodes_on, track_inputs, track_inputs_on, TrackSettings,
+};
 use s2s_ensemble::pipeline::drought::{observed_spi, observed_spi_on, SpiPlan};
 use s2s_ensemble::pipeline::RunOptions;
 use s2s_ensemble::progress::NoProgress;
@@ -268,4 +271,71 @@ fn bias_correction_of_bands_is_that_of_one_process() {
     assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
     assert!(outcomes[0].as_ref().unwrap_err().contains("temperature"));
     assert!(!refused.out.exists() || std::fs::read_dir(&refused.out).unwrap().next().is_none());
+}
+
+#[test]
+fn cyclones_detected_over_ranks_are_those_of_one_process() {
+    // a month of ERA5 at 2.5°: the steps split over the ranks, the runs joined on rank 0
+    let data = crate::common::real("cyclones");
+    let run = PathBuf::from(format!(
+        "{};{}",
+        data.join("era5_msl_2026-01_2.5x2.5.nc").display(),
+        data.join("era5_vo850_2026-01_2.5x2.5.nc").display()
+    ));
+    let mut settings = TrackSettings::default();
+    settings.fields.vorticity = Some("vo".into());
+    settings.detect.min_lat_deg = Some(-40.0);
+    settings.detect.max_lat_deg = Some(40.0);
+    let inputs = [run];
+    let (text, count) = detect_nodes(&settings, &inputs, &NoProgress).unwrap();
+    let set = track_inputs(&settings, &inputs, &NoProgress).unwrap();
+    let csv = s2s_ensemble::cyclone::tracks_csv(&set.tracks, set.columns);
+    assert!(
+        count > 100 && set.tracks.len() > 5,
+        "{count} nodes, {} tracks",
+        set.tracks.len()
+    );
+    // Each thread rank reads its own copy of the files: HDF5 shares one open file between
+    // handles of a process, and a vlen fill value read through one handle after another
+    // closed crashes HDF5 1.10 — MPI ranks are processes, each with its own handles.
+    let dir = tempfile::tempdir().unwrap();
+    let copies: Vec<[PathBuf; 1]> = (0..3)
+        .map(|r| {
+            let own = dir.path().join(format!("rank{r}"));
+            std::fs::create_dir_all(&own).unwrap();
+            let mut parts = Vec::new();
+            for name in [
+                "era5_msl_2026-01_2.5x2.5.nc",
+                "era5_vo850_2026-01_2.5x2.5.nc",
+            ] {
+                std::fs::copy(data.join(name), own.join(name)).unwrap();
+                parts.push(own.join(name).display().to_string());
+            }
+            [PathBuf::from(parts.join(";"))]
+        })
+        .collect();
+    for n in [2, 3] {
+        let got = Mutex::new(Vec::new());
+        let outcomes = on_ranks(n, |r| {
+            let inputs = &copies[r.rank()];
+            let nodes = detect_nodes_on(&settings, inputs, &NoProgress, r)?;
+            let tracks = track_inputs_on(&settings, inputs, &NoProgress, r)?;
+            assert_eq!(nodes.is_some(), r.rank() == 0);
+            if let (Some(nodes), Some(tracks)) = (nodes, tracks) {
+                let csv = s2s_ensemble::cyclone::tracks_csv(&tracks.tracks, tracks.columns);
+                got.lock().unwrap().push((nodes, csv));
+            }
+            Ok(())
+        });
+        for (rank, r) in outcomes.into_iter().enumerate() {
+            r.unwrap_or_else(|e| panic!("rank {rank} of {n}: {e}"));
+        }
+        let got = got.into_inner().unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].0 == (text.clone(), count),
+            "nodes on {n} ranks differ"
+        );
+        assert!(got[0].1 == csv, "tracks on {n} ranks differ");
+    }
 }
