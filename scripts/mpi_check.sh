@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The `mpi` build under `mpirun -n 1|2|3` against the one-process binary: byte-identical NetCDF
-# from `s2s combine` and `s2s bias-correct` (the small synthetic workload, and the demo's real
-# NMME models over India with land-only observations) and `s2s spi`; the same nodes and tracks
+# from `s2s combine`, `s2s bias-correct` and `s2s verify` (with its JSON and PNG diagrams) on the
+# small synthetic workload and the demo's real NMME models over India with land-only
+# observations, and from `s2s spi`; the same nodes and tracks
 # from `s2s cyclones detect|track` (ERA5 January 2026 — also TempestExtremes' StitchNodes text —
 # and synthetic storms); one error and a non-zero exit when an input is bad; and a subcommand
 # that runs on rank 0 alone printing what one process prints.
@@ -23,15 +24,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
 
-# same_bytes NAME DIR_A DIR_B: every NetCDF of DIR_A has the same bytes in DIR_B
+# same_bytes NAME DIR_A DIR_B: every file of DIR_A (NetCDF, JSON, PNG) has the same bytes in DIR_B
 same_bytes() {
     local name=$1 a=$2 b=$3 f
-    for f in "$a"/*.nc; do
+    for f in "$a"/*; do
         if ! cmp -s "$f" "$b/$(basename "$f")"; then
             echo "FAIL $name: $(basename "$f") differs from one process's"; failed=1; return
         fi
     done
-    echo "ok   $name: $(ls "$a"/*.nc | wc -l) files byte-identical"
+    echo "ok   $name: $(ls "$a" | wc -l) files byte-identical"
 }
 
 # spread_case NAME SUBCOMMAND ARGS...: the one-process binary, then mpirun -n 1, 2, 3 (one
@@ -41,11 +42,13 @@ spread_case() {
     local name=$1 subcommand=$2; shift 2
     local out="$work/out"
     rm -rf "$out" "$work/ref"
-    "$serial" -q --threads 1 "$subcommand" "$@" --out "$out"
+    # (the results printed on stdout — verify's table — are compared as files)
+    "$serial" -q --threads 1 "$subcommand" "$@" --out "$out" > /dev/null
     mv "$out" "$work/ref"
     for n in 1 2 3; do
         rm -rf "$out"
-        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 "$subcommand" "$@" --out "$out"
+        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 "$subcommand" "$@" --out "$out" \
+            > /dev/null
         same_bytes "$subcommand, $name, -n $n" "$work/ref" "$out"
     done
 }
@@ -78,6 +81,20 @@ bias_case "qdm, leave-3" --method qdm --cv leave-3 --var pr --hindcast "$wl/hind
 bias_case "variance (temperature)" --method variance --var tas \
     --hindcast "$wl/hindcast_ALPHA.nc" --forecast "$wl/forecast_ALPHA.nc" --obs "$wl/obs.nc"
 
+verify_case() {
+    local name=$1; shift
+    spread_case "$name" verify "$@"
+}
+regions='south=60,100,0,20;north=60,100,20,40'
+verify_case "members, every score, 40 bootstrap resamples, 2 regions" --var pr --hindcast "$h" \
+    --obs "$wl/obs.nc" --scores all --bootstrap 40 --regions "$regions"
+verify_case "calibrated probabilities" --var pr --hindcast "$h" --obs "$wl/obs.nc" \
+    --probabilities calibrated --regions "$regions"
+# probabilities made elsewhere (here: the MME's cross-validated hindcast), beside the models
+"$serial" -q combine --var pr --hindcast "$h" --obs "$wl/obs.nc" --out "$work/given"
+verify_case "given probabilities beside the models" --var pr --hindcast "$h" --obs "$wl/obs.nc" \
+    --forecast-probabilities "$work/given/mme_hindcast.pr.nc" --regions "$regions"
+
 echo "== the demo's real NMME models over India, IMD observations (land only)"
 real=data/real/nmme_india
 models="CANSIPSV2 CCSM4 NASAGEOSS2S NCEPCFSV2"
@@ -85,6 +102,9 @@ rh=$(for m in $models; do printf '%s,' "$real/${m}_HCST.nc"; done)
 rf=$(for m in $models; do printf '%s,' "$real/${m}_FCST.nc"; done)
 combine_case "NMME over India" --var prec --hindcast "${rh%,}" --forecast "${rf%,}" \
     --obs "$real/observations.nc" --obs-var rf --obs-units mm/month
+verify_case "NMME over India, land-only observations" --var prec --hindcast "${rh%,}" \
+    --obs "$real/observations.nc" --obs-var rf --obs-units mm/month --bootstrap 20 \
+    --probabilities calibrated --regions 'india=68,98,6,36'
 bias_case "EQM of CCSM4 over India" --method eqm --var pr --hindcast "$real/CCSM4_HCST.nc" \
     --forecast "$real/CCSM4_FCST.nc" --obs "$real/observations.nc" --obs-units mm/month
 

@@ -216,7 +216,10 @@ impl Command {
     /// others run on rank 0 alone, the other ranks waiting for its exit status).
     fn is_distributed(&self) -> bool {
         match self {
-            Command::BiasCorrect(_) | Command::Combine(_) | Command::Spi(_) => true,
+            Command::BiasCorrect(_)
+            | Command::Combine(_)
+            | Command::Spi(_)
+            | Command::Verify(_) => true,
             Command::Cyclones(c) => c.is_distributed(),
             _ => false,
         }

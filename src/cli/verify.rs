@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 use s2s_ensemble::pipeline::verify::{
-    selected_scores, verify, Probabilities, Summary, SystemKind, VerifyPlan,
+    selected_scores, verify_on, Probabilities, Summary, SystemKind, VerifyPlan,
 };
 
 use super::{parse_years, Globals, VariableArgs};
@@ -140,7 +140,10 @@ pub fn run(args: &VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         options: g.run_options(),
     };
-    let report = verify(&plan, &g.bars())?;
+    // the report is rank 0's: the others have nothing to print
+    let Some(report) = verify_on(&plan, &g.bars(), g.ranks.as_ref())? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if g.print_json(&report)? {
         return Ok(ExitCode::SUCCESS);
     }

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::indices::SpiGrid;
 use crate::io::cyclone_fields::Series;
 use crate::io::FieldChecks;
+use crate::verify::SkillMaps;
 
 /// A value type of the products, as bytes.
 trait Scalar: Copy + Default {
@@ -242,29 +243,77 @@ pub fn decode_cube_blocks(parts: &[Vec<u8>]) -> Result<Cube> {
 }
 
 /// The whole cube from every rank's band of rows ([`encode_cube_rows`], in rank order, empty
-/// for a rank without a band): the bands joined south to north.
-pub fn decode_cube_bands(parts: &[Vec<u8>]) -> Result<Cube> {
-    let blocks = decode_cube_parts(parts)?;
+/// for a rank without a band): the bands joined south to north. Each part is copied into the
+/// whole cube and dropped in turn, so that the gathered bytes and the cube are the most held
+/// at once.
+pub fn decode_cube_bands(parts: Vec<Vec<u8>>) -> Result<Cube> {
+    let bad = |e: String| Error::invalid("a band of rows from another process", e);
+    // the headers first: the whole grid's latitudes
+    let mut headers = Vec::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        let mut at = 0;
+        let len = take_u64(part, &mut at)? as usize;
+        let header = part
+            .get(at..at + len)
+            .ok_or_else(|| bad("cut short".into()))?;
+        let (coords, meta): (Coords, crate::cube::Meta) =
+            serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
+        headers.push((coords, meta, at + len));
+    }
+    let Some((first_coords, first_meta, _)) = headers.first() else {
+        return Err(bad("no band to join".into()));
+    };
     let mut lats = Vec::new();
-    let mut lons = None;
-    for b in &blocks {
-        let Spatial::Grid { lat, lon } = &b.0.spatial else {
-            return Err(Error::invalid(
-                "a band of rows from another process",
-                "not on a lat/lon grid",
-            ));
+    for (coords, _, _) in &headers {
+        let Spatial::Grid { lat, .. } = &coords.spatial else {
+            return Err(bad("not on a lat/lon grid".into()));
         };
         lats.extend_from_slice(lat);
-        lons.get_or_insert_with(|| lon.clone());
     }
+    let Spatial::Grid { lon, .. } = &first_coords.spatial else {
+        return Err(bad("not on a lat/lon grid".into()));
+    };
     let coords = Coords {
         spatial: Spatial::Grid {
             lat: lats,
-            lon: lons.unwrap_or_default(),
+            lon: lon.clone(),
         },
-        ..blocks[0].0.clone()
+        ..first_coords.clone()
     };
-    join_cube_parts(blocks, 3, coords)
+    let meta = crate::cube::Meta {
+        source_time_steps: None,
+        ..first_meta.clone()
+    };
+    let shape = (
+        coords.init.len(),
+        coords.member.len(),
+        coords.lead.len(),
+        coords.spatial.shape().0,
+        coords.spatial.shape().1,
+    );
+    let mut whole = ndarray::Array5::<f32>::zeros(shape);
+    let mut row = 0;
+    let offsets = headers.iter().map(|h| h.2);
+    for (part, mut at) in parts.into_iter().filter(|p| !p.is_empty()).zip(offsets) {
+        let band: ndarray::Array5<f32> = decode_array(&part, &mut at)?;
+        drop(part);
+        let rows = band.dim().3;
+        let (ni, nm, nl, _, nx) = band.dim();
+        if (ni, nm, nl, nx) != (shape.0, shape.1, shape.2, shape.4) || row + rows > shape.3 {
+            return Err(bad(format!(
+                "a band of shape {:?} in a cube of {shape:?}",
+                band.dim()
+            )));
+        }
+        whole
+            .slice_mut(ndarray::s![.., .., .., row..row + rows, ..])
+            .assign(&band);
+        row += rows;
+    }
+    if row != shape.3 {
+        return Err(bad(format!("{row} of {} rows arrived", shape.3)));
+    }
+    Cube::new(whole, coords, meta)
 }
 
 /// The bytes of a band's SPI and fitted parameters (`(time or month, y, x)`), then its
@@ -379,6 +428,153 @@ pub fn decode_detected(bytes: &[u8]) -> Result<Vec<(Series, Vec<Vec<Node>>)>> {
         ));
     }
     Ok(all)
+}
+
+/// A band's skill maps ([`SkillMaps`], `(lead, y, x)` and `(category, lead, y, x)`).
+pub fn encode_skill_maps(m: &SkillMaps, out: &mut Vec<u8>) {
+    for a in [
+        &m.acc,
+        &m.rmse,
+        &m.bias,
+        &m.msss,
+        &m.rps,
+        &m.rpss,
+        &m.crps,
+        &m.crpss,
+        &m.acc_lower,
+        &m.acc_upper,
+        &m.rpss_lower,
+        &m.rpss_upper,
+    ] {
+        encode_array(a, out);
+    }
+    encode_array(&m.brier, out);
+    encode_array(&m.roc_area, out);
+}
+
+/// A band's skill maps from the bytes of [`encode_skill_maps`], starting at `*at`.
+pub fn decode_skill_maps(bytes: &[u8], at: &mut usize) -> Result<SkillMaps> {
+    let mut maps3 = Vec::with_capacity(12);
+    for _ in 0..12 {
+        maps3.push(decode_array::<f32, ndarray::Ix3>(bytes, at)?);
+    }
+    let brier = decode_array(bytes, at)?;
+    let roc_area = decode_array(bytes, at)?;
+    let mut next = maps3.into_iter();
+    let mut take = || next.next().unwrap_or_default();
+    Ok(SkillMaps {
+        acc: take(),
+        rmse: take(),
+        bias: take(),
+        msss: take(),
+        rps: take(),
+        rpss: take(),
+        crps: take(),
+        crpss: take(),
+        acc_lower: take(),
+        acc_upper: take(),
+        rpss_lower: take(),
+        rpss_upper: take(),
+        brier,
+        roc_area,
+    })
+}
+
+/// Bands of skill maps stacked in order (south to north).
+pub fn stack_skill_maps(parts: &[SkillMaps]) -> Result<SkillMaps> {
+    let s3 = |f: fn(&SkillMaps) -> &ndarray::Array3<f32>| {
+        stack_of(&parts.iter().map(f).collect::<Vec<_>>())
+    };
+    let s4 = |f: fn(&SkillMaps) -> &ndarray::Array4<f32>| {
+        stack_of(&parts.iter().map(f).collect::<Vec<_>>())
+    };
+    if parts.is_empty() {
+        return Err(Error::invalid("skill maps", "no band to stack"));
+    }
+    Ok(SkillMaps {
+        acc: s3(|m| &m.acc)?,
+        rmse: s3(|m| &m.rmse)?,
+        bias: s3(|m| &m.bias)?,
+        msss: s3(|m| &m.msss)?,
+        rps: s3(|m| &m.rps)?,
+        rpss: s3(|m| &m.rpss)?,
+        crps: s3(|m| &m.crps)?,
+        crpss: s3(|m| &m.crpss)?,
+        acc_lower: s3(|m| &m.acc_lower)?,
+        acc_upper: s3(|m| &m.acc_upper)?,
+        rpss_lower: s3(|m| &m.rpss_lower)?,
+        rpss_upper: s3(|m| &m.rpss_upper)?,
+        brier: s4(|m| &m.brier)?,
+        roc_area: s4(|m| &m.roc_area)?,
+    })
+}
+
+/// The `(start, ·, lead, y, x)` fields a band's forecast was scored on: its category
+/// probabilities, ensemble mean, anomaly (when the ACC is of the anomaly), members (when it
+/// has them) and observations.
+#[derive(Debug, Clone)]
+pub struct ScoredFields {
+    pub probability: ndarray::Array5<f32>,
+    pub ensemble_mean: ndarray::Array5<f32>,
+    pub anomaly: Option<ndarray::Array5<f32>>,
+    pub members: Option<ndarray::Array5<f32>>,
+    pub obs: ndarray::Array5<f32>,
+}
+
+/// The bytes of [`ScoredFields`] (the views copied).
+pub fn encode_scored(s: &crate::verify::ScoredForecast, out: &mut Vec<u8>) {
+    encode_array(&s.probability.to_owned(), out);
+    encode_array(&s.ensemble_mean.to_owned(), out);
+    for a in [s.anomaly, s.members] {
+        put_u64(out, u64::from(a.is_some()));
+        if let Some(a) = a {
+            encode_array(&a.to_owned(), out);
+        }
+    }
+    encode_array(&s.obs.to_owned(), out);
+}
+
+/// [`ScoredFields`] from the bytes of [`encode_scored`], starting at `*at`.
+pub fn decode_scored(bytes: &[u8], at: &mut usize) -> Result<ScoredFields> {
+    let probability = decode_array(bytes, at)?;
+    let ensemble_mean = decode_array(bytes, at)?;
+    let mut optional = || -> Result<Option<ndarray::Array5<f32>>> {
+        Ok(if take_u64(bytes, at)? != 0 {
+            Some(decode_array(bytes, at)?)
+        } else {
+            None
+        })
+    };
+    let anomaly = optional()?;
+    let members = optional()?;
+    Ok(ScoredFields {
+        probability,
+        ensemble_mean,
+        anomaly,
+        members,
+        obs: decode_array(bytes, at)?,
+    })
+}
+
+/// Bands of scored fields stacked in order (south to north).
+pub fn stack_scored(parts: &[ScoredFields]) -> Result<ScoredFields> {
+    let stack = |f: fn(&ScoredFields) -> &ndarray::Array5<f32>| {
+        stack_of(&parts.iter().map(f).collect::<Vec<_>>())
+    };
+    let optional = |f: fn(&ScoredFields) -> Option<&ndarray::Array5<f32>>| {
+        let some: Option<Vec<_>> = parts.iter().map(f).collect();
+        some.map(|v| stack_of(&v)).transpose()
+    };
+    if parts.is_empty() {
+        return Err(Error::invalid("scored fields", "no band to stack"));
+    }
+    Ok(ScoredFields {
+        probability: stack(|p| &p.probability)?,
+        ensemble_mean: stack(|p| &p.ensemble_mean)?,
+        anomaly: optional(|p| p.anomaly.as_ref())?,
+        members: optional(|p| p.members.as_ref())?,
+        obs: stack(|p| &p.obs)?,
+    })
 }
 
 /// The whole-field checks of the reads of a step, over every rank's band: `reports` holds each

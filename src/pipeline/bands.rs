@@ -119,3 +119,27 @@ pub(super) fn exchange_rows(
     drop(to_each);
     Ok((!bands.mine(rank).is_empty()).then(|| decode_cube_blocks(&parts)))
 }
+
+/// The rows of `cube` (a lat/lon grid) within `[south, north]` degrees north: a rank's band of
+/// a file every rank reads whole (observations, given probabilities), cut by latitude so that
+/// a file on another grid is still refused by the grid checks that follow.
+pub(super) fn rows_within(cube: Cube, (south, north): (f64, f64)) -> Result<Cube> {
+    let Spatial::Grid { lat, lon } = &cube.coords.spatial else {
+        return Err(crate::Error::invalid(
+            "a band of rows",
+            format!("{} is not on a lat/lon grid", cube.meta.model),
+        ));
+    };
+    let rows: Vec<usize> = (0..lat.len())
+        .filter(|&y| lat[y] >= south && lat[y] <= north)
+        .collect();
+    let coords = crate::cube::Coords {
+        spatial: Spatial::Grid {
+            lat: rows.iter().map(|&y| lat[y]).collect(),
+            lon: lon.clone(),
+        },
+        ..cube.coords.clone()
+    };
+    let values = cube.values.select(ndarray::Axis(3), &rows);
+    Cube::new(values, coords, cube.meta)
+}

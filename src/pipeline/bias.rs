@@ -455,7 +455,7 @@ fn bias_correct_bands(
             ] {
                 encoded?;
                 if let Some(c) = cube {
-                    let whole = decode_cube_bands(&parts)?;
+                    let whole = decode_cube_bands(parts)?;
                     if whole.coords.spatial.shape() != bands.grid.shape() {
                         return Err(Error::mismatch(
                             "the bands gathered from the processes",

@@ -303,13 +303,17 @@ impl SeriesFile {
     }
 
     /// The time steps rank `rank` of `n` detects: a contiguous share of whole chunks (a chunk
-    /// is decompressed once in all).
+    /// is then decompressed once in all), or of the steps when the file has fewer chunks than
+    /// there are ranks (each rank decompresses the chunks its steps lie in: detection, not
+    /// decompression, is most of the time).
     fn share(&self, rank: usize, n: usize) -> std::ops::Range<usize> {
-        let chunks = self.total.div_ceil(self.chunk);
-        match Bands::start_block(chunks, rank, n) {
-            Some((first, count)) => {
-                (first * self.chunk)..((first + count) * self.chunk).min(self.total)
-            }
+        let unit = if self.total.div_ceil(self.chunk) >= n {
+            self.chunk
+        } else {
+            1
+        };
+        match Bands::start_block(self.total.div_ceil(unit), rank, n) {
+            Some((first, count)) => (first * unit)..((first + count) * unit).min(self.total),
             None => 0..0,
         }
     }
@@ -319,7 +323,7 @@ impl SeriesFile {
     fn blocks(&self, steps: std::ops::Range<usize>) -> Vec<(usize, usize)> {
         let mut blocks = Vec::new();
         let mut start = steps.start;
-        if start == 0 && !steps.is_empty() {
+        if start == 0 && steps.end >= self.first_len {
             blocks.push((0, self.first_len));
             start = self.first_len;
         }
@@ -338,7 +342,7 @@ impl SeriesFile {
         spec: &DetectSpec,
     ) -> Result<Vec<(Series, Vec<Vec<Node>>)>> {
         let read;
-        let fields = if steps.0 == 0 {
+        let fields = if steps == (0, self.first_len) {
             &self.first
         } else {
             read = self.source.read(Some(steps))?;

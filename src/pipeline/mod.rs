@@ -21,6 +21,7 @@
 //! | [`cyclones`] | detection and tracking of every member run, the seasonal activity outlook, the genesis potential outlook |
 //! | [`verify`] | cross-validated skill of each model and of the MME: maps, regional means, diagrams |
 //! | [`policy`] | the policy defaults every job shares, each named once with its reason |
+//! | `bands` | the steps of the jobs spread over the ranks of `mpirun -n N`: bands balanced by work, a file read by blocks of start dates and exchanged by rows, rank 0's staged outputs |
 //!
 //! Data path of `s2s outlook` (see `docs/architecture.md`): for each variable, the forecasts
 //! and the observations are read whole, the hindcasts one lead (target period) of every model

@@ -13,6 +13,11 @@ use serde::Serialize;
 
 use super::{align_or_fail, load_countries, model_names, RunOptions};
 use crate::bulletin::{render_verification_diagrams, DiagramCategory, DiagramSystem};
+use crate::distributed::products::{
+    decode_scored, decode_skill_maps, encode_scored, encode_skill_maps, stack_scored,
+    stack_skill_maps,
+};
+use crate::distributed::{agree, Bands, Ranks};
 use crate::ensemble::{
     collapsed_categories, combine, withhold_categories, CombineInput, CombineSpec, WeightScheme,
 };
@@ -337,6 +342,101 @@ pub fn verify(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport
 }
 
 fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyReport> {
+    verify_with(args, progress, None)?
+        .ok_or_else(|| Error::invalid("verify", "one process writes its own outputs"))
+}
+
+/// The ranks of a distributed verification and the latitude bands they score.
+struct Spread<'a> {
+    ranks: &'a dyn Ranks,
+    bands: Bands,
+    /// Start dates of each hindcast file in the run's years: the blocks the ranks read.
+    hindcast_starts: Vec<usize>,
+}
+
+/// `outcome`, agreed over the ranks when the verification is spread.
+fn agreed<T>(spread: Option<&Spread>, outcome: Result<T>) -> Result<T> {
+    match spread {
+        Some(s) => agree(s.ranks, outcome.map(|v| (v, Vec::new()))).map(|(v, _)| v),
+        None => outcome,
+    }
+}
+
+/// [`verify`] over the processes of a distributed run (`mpirun -n N`): each rank reads its
+/// band of every hindcast (whole maps of a block of start dates, exchanged by rows), cuts its
+/// band from the observations and given probabilities, combines and scores its cells (skill
+/// maps with their bootstrap intervals: the bulk of the work); rank 0 gathers each system's
+/// maps and scored fields, computes the regional diagnostics on the whole field and writes
+/// the files as one process does — byte-identical to [`verify`]'s. Points, curvilinear grids,
+/// PCR probabilities and grids with fewer rows than ranks run on rank 0 alone. With one rank
+/// it is [`verify`]. The report is rank 0's (`None` on the others).
+pub fn verify_on(
+    args: &VerifyPlan,
+    progress: &dyn Progress,
+    ranks: &dyn Ranks,
+) -> Result<Option<VerifyReport>> {
+    if ranks.size() == 1 {
+        return verify(args, progress).map(Some);
+    }
+    super::bands::staged_on_root(ranks, &args.out, || {
+        let setup = (|| -> Result<(Option<Spread>, Vec<u8>)> {
+            let n = ranks.size();
+            if args.hindcast.is_empty() || args.probabilities == Probabilities::Pcr {
+                return Ok((None, Vec::new()));
+            }
+            let names = model_names(&args.hindcast, &args.models)?;
+            let var = args.variable.as_deref();
+            let sample = ReadOptions {
+                years: args.years,
+                model: Some(names[0].clone()),
+                ..Default::default()
+            };
+            let bands = super::bands::grid_bands(&args.hindcast[0], var, sample, n)?;
+            if !bands.decomposed || bands.rows.iter().any(|r| r.is_empty()) {
+                return Ok((None, Vec::new()));
+            }
+            let mut hindcast_starts = Vec::new();
+            for (p, name) in args.hindcast.iter().zip(&names) {
+                let opts = ReadOptions {
+                    years: args.years,
+                    model: Some(name.clone()),
+                    ..Default::default()
+                };
+                hindcast_starts.push(super::bands::start_count(p, var, opts)?);
+            }
+            Ok((
+                Some(Spread {
+                    ranks,
+                    bands,
+                    hindcast_starts,
+                }),
+                Vec::new(),
+            ))
+        })();
+        match agree(ranks, setup)?.0 {
+            Some(spread) => verify_with(args, progress, Some(&spread)),
+            // the whole field on rank 0, the others waiting for its outcome
+            None => {
+                let done = if ranks.is_root() {
+                    verify_staged(args, progress).map(Some)
+                } else {
+                    Ok(None)
+                };
+                agree(ranks, done.map(|r| (r, Vec::new()))).map(|(r, _)| r)
+            }
+        }
+    })
+}
+
+/// The verification of `args`, by one process (`spread`: `None`) or by the ranks of
+/// [`verify_on`], each with its band; the report on rank 0.
+fn verify_with(
+    args: &VerifyPlan,
+    progress: &dyn Progress,
+    spread: Option<&Spread>,
+) -> Result<Option<VerifyReport>> {
+    let root = spread.map_or(true, |s| s.ranks.is_root());
+    // Every step before the first read depends on the arguments alone: every rank fails alike.
     args.check()?;
     let years = args.years;
     let scores = &args.scores;
@@ -361,19 +461,47 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
         model_names(&args.hindcast, &args.models)?
     };
     let mut hc = Vec::new();
-    for (p, n) in args.hindcast.iter().zip(&names) {
+    let var = args.variable.as_deref();
+    let label = args
+        .variable
+        .clone()
+        .unwrap_or_else(|| "the variable".into());
+    for (i, (p, n)) in args.hindcast.iter().zip(&names).enumerate() {
         let opts = ReadOptions {
             years,
             model: Some(n.clone()),
             ..Default::default()
         };
-        let mut c = read_var(p, args.variable.as_deref(), opts)?;
+        let c = match spread {
+            None => read_var(p, var, opts),
+            Some(s) => {
+                let read = |steps| {
+                    let block = ReadOptions {
+                        time_steps: Some(steps),
+                        checks_by_caller: true,
+                        ..opts.clone()
+                    };
+                    read_var(p, var, block)
+                };
+                let total = s.hindcast_starts[i];
+                super::bands::exchange_rows(s.ranks, &s.bands, 0, total, read, (p, &label))?
+                    .unwrap_or_else(|| Err(Error::invalid("verify", "a rank without a band")))
+            }
+        };
+        let mut c = agreed(spread, c)?;
         if let Some(first) = hc.first() {
-            super::align_grid(&mut c, p, first)?;
+            agreed(spread, super::align_grid(&mut c, p, first))?;
         }
         hc.push(c);
     }
-    super::policy::check_hindcast_years(&hc)?;
+    agreed(spread, super::policy::check_hindcast_years(&hc))?;
+    // A file every rank reads whole, cut to this rank's band.
+    let band_of = |c: Cube| -> Result<Cube> {
+        match spread.and_then(|s| s.bands.lat_band(s.ranks.rank(), 0)) {
+            Some(lat_band) => super::bands::rows_within(c, lat_band),
+            None => Ok(c),
+        }
+    };
     let spec = CombineSpec {
         scheme,
         full_hindcast: false,
@@ -386,13 +514,14 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| p.display().to_string());
-        given.push(read_category_probabilities(
+        let read = read_category_probabilities(
             p,
             args.probability_variable.as_deref(),
             years,
             categories,
             &name,
-        )?);
+        );
+        given.push(agreed(spread, read.and_then(band_of))?);
     }
     // Every system is scored on the same starts, leads and grid.
     let reference: &Cube = hc.first().or(given.first()).expect("something to verify");
@@ -400,6 +529,7 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
         let same = c.coords.spatial.same_grid(&reference.coords.spatial)
             && c.coords.lead == reference.coords.lead
             && c.same_start_months(reference);
+        // the same on every rank: the bands of one grid
         if !same {
             return Err(Error::mismatch(
                 format!("{} and {}", p.display(), reference.meta.model),
@@ -413,8 +543,11 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
         years,
         args.obs_units.clone(),
         args.obs_season,
-    )?;
-    let (aligned, _) = align_or_fail(&obs, &args.obs, reference)?;
+    );
+    let aligned = obs
+        .and_then(band_of)
+        .and_then(|obs| align_or_fail(&obs, &args.obs, reference).map(|(a, _)| a));
+    let aligned = agreed(spread, aligned)?;
     let no_outlook = collapsed_categories(aligned.values.view(), &spec.category_levels);
     let bootstrap = if args.bootstrap > 0 {
         Some(
@@ -429,10 +562,9 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
     } else {
         None
     };
-    let weights: Vec<Vec<f64>> = regions
-        .iter()
-        .map(|r| r.cell_weights(&reference.coords.spatial))
-        .collect();
+    // The regions' cells on the whole grid (rank 0 computes the regional diagnostics).
+    let grid = spread.map_or(&reference.coords.spatial, |s| &s.bands.grid);
+    let weights: Vec<Vec<f64>> = regions.iter().map(|r| r.cell_weights(grid)).collect();
     super::policy::check_counted_members(spec.scheme, &hc, progress)?;
     let nl = reference.n_lead();
     let mut systems: Vec<System> = Vec::new();
@@ -440,8 +572,7 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
         "verify",
         (hc.len() + given.len()) as u64 + u64::from(hc.len() > 1),
     );
-    let system = |name: String, kind: SystemKind, scored: &ScoredForecast| -> Result<System> {
-        let maps = skill_maps(scored)?;
+    let regional_of = |scored: &ScoredForecast| -> Result<Vec<Vec<RegionalDiagnostics>>> {
         let mut regional = Vec::with_capacity(regions.len());
         for w in &weights {
             let per_lead = (0..nl)
@@ -449,16 +580,65 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
                 .collect::<Result<Vec<_>, _>>()?;
             regional.push(per_lead);
         }
-        Ok(System {
+        Ok(regional)
+    };
+    let system = |name: String, kind: SystemKind, scored: &ScoredForecast| -> Result<System> {
+        let maps = agreed(spread, skill_maps(scored))?;
+        let Some(s) = spread else {
+            let regional = regional_of(scored)?;
+            return Ok(System {
+                name,
+                kind,
+                maps,
+                regional,
+            });
+        };
+        // Rank 0 gathers the bands' maps and fields: the regional diagnostics need the whole
+        // field, summed in the order one process sums it.
+        let mut bytes = Vec::new();
+        encode_skill_maps(&maps, &mut bytes);
+        encode_scored(scored, &mut bytes);
+        let parts = s.ranks.gather_bytes_to_root(&bytes);
+        drop(bytes);
+        let whole = (|| -> Result<Option<System>> {
+            if !s.ranks.is_root() {
+                return Ok(None);
+            }
+            let (mut maps, mut fields) = (Vec::new(), Vec::new());
+            for part in &parts {
+                let mut at = 0;
+                maps.push(decode_skill_maps(part, &mut at)?);
+                fields.push(decode_scored(part, &mut at)?);
+            }
+            let maps = stack_skill_maps(&maps)?;
+            let f = stack_scored(&fields)?;
+            drop(fields);
+            let whole = ScoredForecast {
+                probability: f.probability.view(),
+                ensemble_mean: f.ensemble_mean.view(),
+                anomaly: f.anomaly.as_ref().map(|a| a.view()),
+                members: f.members.as_ref().map(|a| a.view()),
+                obs: f.obs.view(),
+                ..*scored
+            };
+            let regional = regional_of(&whole)?;
+            Ok(Some(System {
+                name: name.clone(),
+                kind,
+                maps,
+                regional,
+            }))
+        })();
+        Ok(agreed(spread, whole)?.unwrap_or(System {
             name,
             kind,
             maps,
-            regional,
-        })
+            regional: Vec::new(),
+        }))
     };
     let mut evaluate =
         |name: String, cubes: &[&Cube], members: ndarray::ArrayView5<f32>| -> Result<()> {
-            let mut out = combine(
+            let out = combine(
                 &CombineInput {
                     hindcasts: cubes,
                     forecasts: None,
@@ -466,7 +646,8 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
                 },
                 &spec,
             )
-            .with_context(|| format!("probabilities of {name}"))?;
+            .with_context(|| format!("probabilities of {name}"));
+            let mut out = agreed(spread, out)?;
             // No probabilistic scores where the observed climate has no terciles (dry
             // seasons): the categories are undefined there.
             out.hindcast.withhold(no_outlook.view());
@@ -503,7 +684,8 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
     if hc.len() > 1 {
         let refs: Vec<&Cube> = hc.iter().collect();
         let views: Vec<_> = hc.iter().map(|c| c.values.view()).collect();
-        let pooled = concatenate(Axis(1), &views).context("pooling the members")?;
+        let pooled = concatenate(Axis(1), &views).context("pooling the members");
+        let pooled = agreed(spread, pooled)?;
         evaluate("MME".to_string(), &refs, pooled.view())?;
     }
     // Probabilities as given: only the probabilistic scores (no mean, no members).
@@ -531,95 +713,133 @@ fn verify_staged(args: &VerifyPlan, progress: &dyn Progress) -> Result<VerifyRep
         progress.advance(1);
     }
     progress.finish();
-    super::create_dir(&args.out)?;
-    let var = args
-        .variable
-        .clone()
-        .unwrap_or(reference.meta.variable.clone());
-    let nc_path = args.out.join(format!("skill.{var}.nc"));
-    let named: Vec<(&str, &SkillMaps)> =
-        systems.iter().map(|s| (s.name.as_str(), &s.maps)).collect();
-    write_skill(
-        &nc_path,
-        &args.options.write_options(),
-        reference,
-        &named,
-        &SkillFile {
-            levels: &spec.category_levels,
-            scores,
-            bootstrap: bootstrap.as_ref(),
-            definitions: [
-                ("acc_definition", acc_text(acc_of_anomaly)),
-                ("crps_definition", crps_text(fair_crps)),
-                ("rpss_definition", rpss_text(args.rpss_debiased)),
-            ],
-        },
-    )?;
-    let summary = Summary {
-        variable: var.clone(),
-        units: reference.meta.units.clone(),
-        start_years: reference.init_years(),
-        probabilities: args.probabilities.name().to_string(),
-        acc: acc_text(acc_of_anomaly),
-        crps: crps_text(fair_crps),
-        rpss: rpss_text(args.rpss_debiased),
-        bootstrap: bootstrap.as_ref().map(|b| BootstrapSettings {
-            resamples: b.len(),
-            confidence: b.confidence,
-            seed: args.seed,
-        }),
-        scores: scores.iter().copied().collect(),
-        regions: regions
-            .iter()
-            .enumerate()
-            .map(|(r, region)| {
-                let boot = bootstrap.is_some();
-                region_summary(r, region, &weights[r], reference, &systems, scores, boot)
-            })
-            .collect(),
-    };
-    let json_path = args.out.join(format!("skill_summary.{var}.json"));
-    write_text_atomic(&json_path, &serde_json::to_string_pretty(&summary)?)?;
-    let mut pngs = Vec::new();
-    if ["reliability", "roc", "rank"]
-        .iter()
-        .any(|s| scores.contains(s))
-    {
-        for (r, region) in regions.iter().enumerate() {
-            if summary.regions[r].cells == 0 {
-                continue;
+    // Rank 0 writes; every rank learns whether it could.
+    let written = (|| -> Result<Option<VerifyReport>> {
+        if !root {
+            return Ok(None);
+        }
+        let whole_grid;
+        let reference = match spread {
+            Some(s) => {
+                whole_grid = on_grid(reference, &s.bands.grid)?;
+                &whole_grid
             }
-            for (l, lead) in reference.coords.lead.iter().enumerate() {
-                let label = lead.label();
-                let file: String = label
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                    .collect();
-                let path = args.out.join(format!(
-                    "diagrams.{var}.{}.{file}.png",
-                    crate::io::clobber::file_slug(&region.name)
-                ));
-                pngs.push(draw_diagrams(
-                    &path,
-                    &format!(
-                        "{var} — {} — {label} — {} start years",
-                        region.name,
-                        reference.n_init()
-                    ),
-                    &systems,
-                    r,
-                    l,
-                    &spec.category_levels,
-                )?);
+            None => reference,
+        };
+        super::create_dir(&args.out)?;
+        let var = args
+            .variable
+            .clone()
+            .unwrap_or(reference.meta.variable.clone());
+        let nc_path = args.out.join(format!("skill.{var}.nc"));
+        let named: Vec<(&str, &SkillMaps)> =
+            systems.iter().map(|s| (s.name.as_str(), &s.maps)).collect();
+        write_skill(
+            &nc_path,
+            &args.options.write_options(),
+            reference,
+            &named,
+            &SkillFile {
+                levels: &spec.category_levels,
+                scores,
+                bootstrap: bootstrap.as_ref(),
+                definitions: [
+                    ("acc_definition", acc_text(acc_of_anomaly)),
+                    ("crps_definition", crps_text(fair_crps)),
+                    ("rpss_definition", rpss_text(args.rpss_debiased)),
+                ],
+            },
+        )?;
+        let summary = Summary {
+            variable: var.clone(),
+            units: reference.meta.units.clone(),
+            start_years: reference.init_years(),
+            probabilities: args.probabilities.name().to_string(),
+            acc: acc_text(acc_of_anomaly),
+            crps: crps_text(fair_crps),
+            rpss: rpss_text(args.rpss_debiased),
+            bootstrap: bootstrap.as_ref().map(|b| BootstrapSettings {
+                resamples: b.len(),
+                confidence: b.confidence,
+                seed: args.seed,
+            }),
+            scores: scores.iter().copied().collect(),
+            regions: regions
+                .iter()
+                .enumerate()
+                .map(|(r, region)| {
+                    let boot = bootstrap.is_some();
+                    region_summary(r, region, &weights[r], reference, &systems, scores, boot)
+                })
+                .collect(),
+        };
+        let json_path = args.out.join(format!("skill_summary.{var}.json"));
+        write_text_atomic(&json_path, &serde_json::to_string_pretty(&summary)?)?;
+        let mut pngs = Vec::new();
+        if ["reliability", "roc", "rank"]
+            .iter()
+            .any(|s| scores.contains(s))
+        {
+            for (r, region) in regions.iter().enumerate() {
+                if summary.regions[r].cells == 0 {
+                    continue;
+                }
+                for (l, lead) in reference.coords.lead.iter().enumerate() {
+                    let label = lead.label();
+                    let file: String = label
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                        .collect();
+                    let path = args.out.join(format!(
+                        "diagrams.{var}.{}.{file}.png",
+                        crate::io::clobber::file_slug(&region.name)
+                    ));
+                    pngs.push(draw_diagrams(
+                        &path,
+                        &format!(
+                            "{var} — {} — {label} — {} start years",
+                            region.name,
+                            reference.n_init()
+                        ),
+                        &systems,
+                        r,
+                        l,
+                        &spec.category_levels,
+                    )?);
+                }
             }
         }
-    }
-    Ok(VerifyReport {
-        summary,
-        skill_file: nc_path,
-        summary_file: json_path,
-        diagrams: pngs,
-    })
+        Ok(Some(VerifyReport {
+            summary,
+            skill_file: nc_path,
+            summary_file: json_path,
+            diagrams: pngs,
+        }))
+    })();
+    agreed(spread, written)
+}
+
+/// `reference`'s metadata, start dates and leads on the whole `grid` (one member, zeros): what
+/// rank 0 writes the skill file and the summary from when every rank held a band.
+fn on_grid(reference: &Cube, grid: &crate::cube::Spatial) -> Result<Cube> {
+    let (ny, nx) = grid.shape();
+    let coords = crate::cube::Coords {
+        member: reference.coords.member.iter().take(1).copied().collect(),
+        spatial: grid.clone(),
+        ..reference.coords.clone()
+    };
+    let shape = (
+        reference.n_init(),
+        coords.member.len(),
+        reference.n_lead(),
+        ny,
+        nx,
+    );
+    Cube::new(
+        ndarray::Array5::zeros(shape),
+        coords,
+        reference.meta.clone(),
+    )
 }
 
 fn acc_text(of_anomaly: bool) -> &'static str {

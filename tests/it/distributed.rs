@@ -16,6 +16,9 @@ use s2s_ensemble::pipeline::cyclones::{
     detect_nodes, detect_nodes_on, track_inputs, track_inputs_on, TrackSettings,
 };
 use s2s_ensemble::pipeline::drought::{observed_spi, observed_spi_on, SpiPlan};
+use s2s_ensemble::pipeline::verify::{
+    selected_scores, verify, verify_on, Probabilities, VerifyPlan,
+};
 use s2s_ensemble::pipeline::RunOptions;
 use s2s_ensemble::progress::NoProgress;
 
@@ -337,5 +340,62 @@ fn cyclones_detected_over_ranks_are_those_of_one_process() {
             "nodes on {n} ranks differ"
         );
         assert!(got[0].1 == csv, "tracks on {n} ranks differ");
+    }
+}
+
+#[test]
+fn verification_of_bands_is_that_of_one_process() {
+    std::env::set_var("SOURCE_DATE_EPOCH", "1700000000");
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let plan = |out: PathBuf| VerifyPlan {
+        hindcast: ["ALPHA", "BRAVO"]
+            .iter()
+            .map(|m| wl.join(format!("hindcast_{m}.nc")))
+            .collect(),
+        obs: wl.join("obs.nc"),
+        variable: Some("pr".into()),
+        obs_variable: None,
+        obs_season: None,
+        obs_units: None,
+        models: Vec::new(),
+        probabilities: Probabilities::Members,
+        forecast_probabilities: Vec::new(),
+        probability_variable: None,
+        scores: selected_scores(&["all".to_string()]).unwrap(),
+        regions: vec!["south=60,100,0,20".into(), "north=60,100,20,40".into()],
+        countries: None,
+        acc_of_anomaly: true,
+        fair_crps: true,
+        rpss_debiased: false,
+        bootstrap: 20,
+        confidence: 0.9,
+        seed: 7,
+        reliability_bins: 10,
+        years: None,
+        out,
+        options: RunOptions {
+            history: Some("s2s verify (test)".into()),
+            ..RunOptions::default()
+        },
+    };
+    let one = plan(dir.path().join("one"));
+    let report = verify(&one, &NoProgress).unwrap();
+    let mut files = vec![report.skill_file.clone(), report.summary_file.clone()];
+    files.extend(report.diagrams.iter().cloned());
+    for n in [2, 3] {
+        let spread = plan(dir.path().join(format!("spread-{n}")));
+        let outcomes = on_ranks(n, |r| verify_on(&spread, &NoProgress, r));
+        for (rank, r) in outcomes.into_iter().enumerate() {
+            r.unwrap_or_else(|e| panic!("rank {rank} of {n}: {e}"));
+        }
+        for f in &files {
+            let name = f.file_name().unwrap();
+            assert!(
+                bytes(f) == bytes(&spread.out.join(name)),
+                "{name:?} on {n} ranks differs from one process's"
+            );
+        }
     }
 }
