@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Scaling of `s2s combine` over MPI ranks on one machine, in one run:
-#   ./scripts/bench_mpi.sh [medium|large]   (the preset, written once by `s2s synth` into
-#   $S2S_BENCH_DIR, default /tmp/s2s-bench-PRESET)
+# Scaling of a spread subcommand over MPI ranks on one machine, in one run:
+#   [JOB=combine|bias-correct|verify|cyclones] ./scripts/bench_mpi.sh [medium|large]
+# (the preset, written once by `s2s synth` into $S2S_BENCH_DIR, default /tmp/s2s-bench-PRESET).
+# JOB (default combine): `combine` of every model with observations; `bias-correct` EQM of the
+# first model; `verify` of every model and the MME with 100 bootstrap resamples and two regions;
+# `cyclones` tracking of $CYCLONE_RUN (`msl.nc;vo.nc`, default the bundled ERA5 January 2026).
 # Per round (BENCH_ROUNDS, default 2; the order of the runs alternates between rounds), with
 # $VAR (default pr) and one thread per rank:
 #   one process, 1 thread (the non-MPI binary); mpirun -n 1; mpirun -n 2; and for reference one
@@ -29,9 +32,32 @@ DIR=${S2S_BENCH_DIR:-/tmp/s2s-bench-$PRESET}
 H=$(ls "$DIR"/hindcast_*.nc | paste -sd,)
 F=$(ls "$DIR"/forecast_*.nc | paste -sd,)
 GB=$(du -cb "$DIR"/hindcast_*.nc "$DIR"/forecast_*.nc | tail -1 | awk '{printf "%.1f", $1/1e9}')
-echo "$PRESET preset: $GB GB of hindcasts and forecasts (pr and tas), combining $VAR; $(nproc) cores"
+JOB=${JOB:-combine}
+H1=$(ls "$DIR"/hindcast_*.nc | head -1)
+F1=$(ls "$DIR"/forecast_*.nc | head -1)
+CYCLONE_RUN=${CYCLONE_RUN:-data/real/cyclones/era5_msl_2026-01_2.5x2.5.nc;data/real/cyclones/era5_vo850_2026-01_2.5x2.5.nc}
+case $JOB in
+    combine) job=(combine --hindcast "$H" --forecast "$F" --var "$VAR" --obs "$DIR/obs.nc") ;;
+    bias-correct) job=(bias-correct --method eqm --var "$VAR" --hindcast "$H1" --forecast "$F1"
+        --obs "$DIR/obs.nc") ;;
+    verify) job=(verify --var "$VAR" --hindcast "$H" --obs "$DIR/obs.nc" --bootstrap 100
+        --regions 'south=60,140,-10,20;north=60,140,20,50') ;;
+    cyclones) job=(cyclones track --vorticity vo "$CYCLONE_RUN") ;;
+    *) echo "JOB must be combine, bias-correct, verify or cyclones" >&2; exit 2 ;;
+esac
+echo "$PRESET preset: $GB GB of hindcasts and forecasts (pr and tas); $JOB of $VAR; $(nproc) cores"
 
-# run LABEL THREADS [mpirun -n N]: one timed combine into $OUT/LABEL
+# the output argument of the job: a folder, or the tracks file in one
+out_args() {
+    if [ "$JOB" = cyclones ]; then
+        mkdir -p "$1"
+        echo "$1/tracks.csv"
+    else
+        echo "$1"
+    fi
+}
+
+# run LABEL THREADS [mpirun -n N]: one timed run of the job into $OUT/LABEL
 run() {
     local label=$1 threads=$2; shift 2
     local out=$OUT/out
@@ -40,18 +66,18 @@ run() {
     t0=$(date +%s.%N)
     if [ $# -gt 0 ]; then
         "$@" sh -c '/usr/bin/time -f "%M" -o "'"$OUT"'/rss.${OMPI_COMM_WORLD_RANK:-0}" "$0" "$@"' \
-            "$bins/mpi/s2s" --threads "$threads" combine --hindcast "$H" --forecast "$F" \
-            --var "$VAR" --obs "$DIR/obs.nc" --out "$out" > /dev/null 2> "$OUT/err"
+            "$bins/mpi/s2s" --threads "$threads" "${job[@]}" --out "$(out_args "$out")" \
+            > /dev/null 2> "$OUT/err" || { cat "$OUT/err" >&2; exit 1; }
     else
-        /usr/bin/time -f "%M" -o "$OUT/rss.0" "$bins/s2s" --threads "$threads" combine \
-            --hindcast "$H" --forecast "$F" --var "$VAR" --obs "$DIR/obs.nc" --out "$out" \
-            > /dev/null 2> "$OUT/err"
+        /usr/bin/time -f "%M" -o "$OUT/rss.0" "$bins/s2s" --threads "$threads" "${job[@]}" \
+            --out "$(out_args "$out")" > /dev/null 2> "$OUT/err" || { cat "$OUT/err" >&2; exit 1; }
     fi
     t1=$(date +%s.%N)
     local rss
     rss=$(for f in $(ls "$OUT"/rss.* | sort -V); do printf '%.0f ' "$(echo "$(cat "$f") / 1024" | bc -l)"; done)
     local split
-    split=$(grep -oE "reading [0-9.]+ s.*" "$OUT/err" | sed -E 's/, overlapping the combination after the first lead//; s/\)$//')
+    # rank 0's split of the time: combine prints it, the other jobs do not
+    split=$({ grep -oE "reading [0-9.]+ s.*" "$OUT/err" || true; } | sed -E 's/, overlapping the combination after the first lead//; s/\)$//')
     printf '%-26s %6.1f s   peak MiB per rank: %-12s %s\n' "$label" "$(echo "$t1 - $t0" | bc -l)" "$rss" "$split"
     rm -rf "$OUT/$label"
     mv "$out" "$OUT/$label"
@@ -70,7 +96,7 @@ for round in $(seq "${BENCH_ROUNDS:-2}"); do
         run mpirun-n1 1 mpirun -n 1
         run one-1-thread 1
     fi
-    for f in "$OUT"/one-1-thread/*.nc; do
+    for f in "$OUT"/one-1-thread/*; do
         if cmp -s "$f" "$OUT/mpirun-n2/$(basename "$f")"; then
             echo "   $(basename "$f"): -n 2 byte-identical to one process"
         else
