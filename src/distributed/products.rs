@@ -197,18 +197,24 @@ pub fn encode_cube_rows(cube: &Cube, rows: Range<usize>, out: &mut Vec<u8>) -> R
 /// The coordinates, metadata and values of one part made by [`encode_cube_rows`].
 type CubePart = (Coords, crate::cube::Meta, ndarray::Array5<f32>);
 
+/// The coordinates and metadata of a part made by [`encode_cube_rows`], and where its values
+/// start.
+fn part_header(part: &[u8]) -> Result<(Coords, crate::cube::Meta, usize)> {
+    let bad = |e: String| Error::invalid("a band of rows from another process", e);
+    let mut at = 0;
+    let len = take_u64(part, &mut at)? as usize;
+    let header = part
+        .get(at..at + len)
+        .ok_or_else(|| bad("cut short".into()))?;
+    let (coords, meta) = serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
+    Ok((coords, meta, at + len))
+}
+
 fn decode_cube_parts(parts: &[Vec<u8>]) -> Result<Vec<CubePart>> {
     let bad = |e: String| Error::invalid("a band of rows from another process", e);
     let mut blocks = Vec::new();
     for part in parts.iter().filter(|p| !p.is_empty()) {
-        let mut at = 0;
-        let len = take_u64(part, &mut at)? as usize;
-        let header = part
-            .get(at..at + len)
-            .ok_or_else(|| bad("cut short".into()))?;
-        at += len;
-        let (coords, meta): (Coords, crate::cube::Meta) =
-            serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
+        let (coords, meta, mut at) = part_header(part)?;
         let values: ndarray::Array5<f32> = decode_array(part, &mut at)?;
         blocks.push((coords, meta, values));
     }
@@ -249,17 +255,11 @@ pub fn decode_cube_blocks(parts: &[Vec<u8>]) -> Result<Cube> {
 pub fn decode_cube_bands(parts: Vec<Vec<u8>>) -> Result<Cube> {
     let bad = |e: String| Error::invalid("a band of rows from another process", e);
     // the headers first: the whole grid's latitudes
-    let mut headers = Vec::new();
-    for part in parts.iter().filter(|p| !p.is_empty()) {
-        let mut at = 0;
-        let len = take_u64(part, &mut at)? as usize;
-        let header = part
-            .get(at..at + len)
-            .ok_or_else(|| bad("cut short".into()))?;
-        let (coords, meta): (Coords, crate::cube::Meta) =
-            serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
-        headers.push((coords, meta, at + len));
-    }
+    let headers = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| part_header(p))
+        .collect::<Result<Vec<_>>>()?;
     let Some((first_coords, first_meta, _)) = headers.first() else {
         return Err(bad("no band to join".into()));
     };

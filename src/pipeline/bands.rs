@@ -56,30 +56,23 @@ pub(super) fn grid_bands(
     if !matches!(grid, Spatial::Grid { .. }) {
         return Ok(Bands::whole_on_root(grid, n));
     }
-    let first = read_var(
-        path,
-        var,
-        ReadOptions {
-            leads: Some(vec![0]),
-            time_steps: Some((0, 1)),
-            ..sample
-        },
-    )?;
-    Ok(Bands::balanced(grid, &first, n))
+    Ok(Bands::balanced(grid, &first_start(path, var, sample)?, n))
+}
+
+/// The first start date's first lead of `var` in `path`, read with `opts` (years, model).
+fn first_start(path: &Path, var: Option<&str>, opts: ReadOptions) -> Result<Cube> {
+    let first = ReadOptions {
+        leads: Some(vec![0]),
+        time_steps: Some((0, 1)),
+        ..opts
+    };
+    read_var(path, var, first)
 }
 
 /// The start dates of `var` in `path` a read with `opts` (its years) would give, from a read
 /// of one start date of its first lead.
 pub(super) fn start_count(path: &Path, var: Option<&str>, opts: ReadOptions) -> Result<usize> {
-    let first = read_var(
-        path,
-        var,
-        ReadOptions {
-            leads: Some(vec![0]),
-            time_steps: Some((0, 1)),
-            ..opts
-        },
-    )?;
+    let first = first_start(path, var, opts)?;
     Ok(first.meta.source_time_steps.unwrap_or(first.n_init()))
 }
 

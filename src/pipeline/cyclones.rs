@@ -128,8 +128,8 @@ pub fn detect_nodes(
     detect_nodes_on(settings, inputs, progress, &OneProcess).map(Option::unwrap_or_default)
 }
 
-/// [`detect_nodes`] over the ranks of a distributed run ([`for_each_series`]): the text and
-/// count on rank 0 (the same as one process's), `None` on the others.
+/// [`detect_nodes`] over the ranks of a distributed run (each rank detects a contiguous share
+/// of whole chunks of time steps, gathered in file order): the text and count on rank 0 (the same as one process's), `None` on the others.
 pub fn detect_nodes_on(
     settings: &TrackSettings,
     inputs: &[PathBuf],
@@ -180,7 +180,7 @@ pub fn track_inputs(
 }
 
 /// [`track_inputs`] over the ranks of a distributed run: detection spread over the ranks by
-/// blocks of time steps, the nodes gathered and linked on rank 0 ([`for_each_series`]); the
+/// blocks of time steps, the nodes gathered and linked on rank 0; the
 /// tracks on rank 0 (the same as one process's), `None` on the others.
 pub fn track_inputs_on(
     settings: &TrackSettings,
