@@ -15,13 +15,28 @@
 #   libopenmpi-dev openmpi-bin  Open MPI: the library rsmpi links, mpicc (which rsmpi asks for
 #                               its flags) and mpirun
 #   libclang-dev                libclang, with which rsmpi generates its bindings to mpi.h
+#
+# --python sets up what the Python bindings (python/, `import s2s_ensemble`) build and test with:
+#   python3 python3-venv python3-pip  from Debian, only where no python3 with venv and pip is
+#                                     found (a machine may have its own CPython)
+#   a virtual environment at ${S2S_PYTHON_VENV:-$HOME/.cache/s2s-python-venv} with
+#   python/requirements-test.txt from PyPI (the peers' pinned versions and pytest), installed
+#   again only when that file changes; the wheel itself is built by maturin (from PyPI) when
+#   `pip install ./python` runs (scripts/test.sh --python)
 set -euo pipefail
 
 packages=(libnetcdf-dev pkg-config netcdf-bin cdo libeccodes-dev libeccodes-tools gdal-bin poppler-utils)
+with_python=0
 for arg in "$@"; do
     case "$arg" in
         --mpi) packages+=(libopenmpi-dev openmpi-bin libclang-dev) ;;
-        *) echo "setup: unknown option $arg (use --mpi or nothing)" >&2; exit 2 ;;
+        --python)
+            with_python=1
+            if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+                packages+=(python3 python3-venv python3-pip)
+            fi
+            ;;
+        *) echo "setup: unknown option $arg (use --mpi, --python or nothing)" >&2; exit 2 ;;
     esac
 done
 
@@ -46,4 +61,23 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo not found; install a Rust toolchain (rustup) first" >&2
     exit 1
+fi
+
+if [ "$with_python" -eq 1 ]; then
+    root="$(cd "$(dirname "$0")/.." && pwd)"
+    venv="${S2S_PYTHON_VENV:-$HOME/.cache/s2s-python-venv}"
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "setup: creating the Python environment $venv"
+        python3 -m venv "$venv"
+    fi
+    stamp="$venv/.s2s-requirements.sha256"
+    want="$(sha256sum "$root/python/requirements-test.txt" | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        echo "setup: installing python/requirements-test.txt into $venv"
+        "$venv/bin/pip" install -q --upgrade pip
+        "$venv/bin/pip" install -q -r "$root/python/requirements-test.txt"
+        echo "$want" > "$stamp"
+    else
+        echo "setup: Python environment ready ($venv)"
+    fi
 fi

@@ -3,18 +3,24 @@
 # unit tests, property tests, integration tests (the `s2s` binary on real and generated NetCDF)
 # and the doc examples. Lints run too where clippy/rustfmt are installed.
 #
-#   --mpi   also the `mpi` build (Open MPI from setup.sh --mpi): its lints, and
-#           scripts/mpi_check.sh (mpirun -n 1|2|3 against one process, byte for byte)
+#   --mpi     also the `mpi` build (Open MPI from setup.sh --mpi): its lints, and
+#             scripts/mpi_check.sh (mpirun -n 1|2|3 against one process, byte for byte)
+#   --python  also the Python bindings (python/; environment from setup.sh --python): their
+#             lints, `pip install ./python` (maturin builds the wheel) and pytest against
+#             numpy, xskillscore, xclim and xsdba
 set -euo pipefail
 cd "$(dirname "$0")/.."
 with_mpi=0
+with_python=0
+setup_args=()
 for arg in "$@"; do
     case "$arg" in
-        --mpi) with_mpi=1 ;;
-        *) echo "test.sh: unknown option $arg (use --mpi or nothing)" >&2; exit 2 ;;
+        --mpi) with_mpi=1; setup_args+=(--mpi) ;;
+        --python) with_python=1; setup_args+=(--python) ;;
+        *) echo "test.sh: unknown option $arg (use --mpi, --python or nothing)" >&2; exit 2 ;;
     esac
 done
-if [ "$with_mpi" -eq 1 ]; then ./scripts/setup.sh --mpi; else ./scripts/setup.sh; fi
+./scripts/setup.sh "${setup_args[@]+"${setup_args[@]}"}"
 
 if cargo fmt --version >/dev/null 2>&1; then
     echo "== cargo fmt --check"
@@ -48,6 +54,21 @@ if ! ./scripts/demo.sh > "$demo_log" 2>&1; then
 fi
 rm -f "$demo_log"
 ./scripts/check_outputs.sh out/demo
+
+if [ "$with_python" -eq 1 ]; then
+    echo "== Python bindings: lints, pip install ./python, pytest against the peers"
+    venv="${S2S_PYTHON_VENV:-$HOME/.cache/s2s-python-venv}"
+    cargo clippy --release -p s2s-ensemble-python --quiet -- -D warnings
+    "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
+    "$venv/bin/python" -c "import s2s_ensemble, xarray; print('import s2s_ensemble', s2s_ensemble.__version__)"
+    # pytest: 0 all passed; anything else (failures, errors, no tests collected) fails the run
+    status=0
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "Python tests failed (pytest exit status $status)" >&2
+        exit 1
+    fi
+fi
 
 if [ "$with_mpi" -eq 1 ]; then
     echo "== MPI: the mpi build's lints, then mpirun -n 1|2|3 against one process"

@@ -237,31 +237,14 @@ fn correct_inputs(
     let wet = args
         .wet_threshold
         .unwrap_or_else(|| policy::wet_threshold_for(&hindcast.coords.lead));
-    let corrector: Box<dyn BiasCorrector> = match args.method {
-        Method::Scaling => Box::new(MeanScaling { kind }),
-        Method::Variance if kind == Kind::Multiplicative => {
-            return Err(Error::invalid(
-                "--method variance",
-                "variance scaling is for temperature-like variables; use scaling, eqm or qdm for precipitation",
-            ))
-        }
-        Method::Variance => Box::new(VarianceScaling),
-        Method::Eqm => Box::new(QuantileMapping {
-            quantiles: args.quantiles,
-            kind,
-        }),
-        Method::Qdm if hindcast.n_member() < 3 => {
-            return Err(Error::invalid(
-                "--method qdm",
-                format!(
-                    "qdm ranks each value within its forecast ensemble; {} has {} member(s) — use eqm",
-                    args.hindcast.display(),
-                    hindcast.n_member()
-                ),
-            ))
-        }
-        Method::Qdm => Box::new(QuantileDeltaMapping { kind, trace: wet }),
-    };
+    let corrector = corrector(
+        args.method,
+        kind,
+        args.quantiles,
+        wet,
+        hindcast.n_member(),
+        &args.hindcast.display().to_string(),
+    )?;
     let params = BiasParams {
         cv: args.cv,
         wet_threshold: wet,
@@ -283,6 +266,41 @@ fn correct_inputs(
         method: corrector.describe(),
         cross_validation: params.cv.describe(),
         units: hindcast.meta.units.clone(),
+    })
+}
+
+/// The corrector of `method` for data corrected by `kind` (multiplicative: precipitation):
+/// EQM with `quantiles` nodes (`None`: every training value), QDM with the wet-day `trace`
+/// threshold. Variance scaling of a multiplicative quantity and QDM of fewer than three
+/// members (it ranks each value within its ensemble) are refused, naming `hindcast` (the file
+/// or array the members come from).
+pub fn corrector(
+    method: Method,
+    kind: Kind,
+    quantiles: Option<usize>,
+    trace: f64,
+    members: usize,
+    hindcast: &str,
+) -> Result<Box<dyn BiasCorrector>> {
+    Ok(match method {
+        Method::Scaling => Box::new(MeanScaling { kind }),
+        Method::Variance if kind == Kind::Multiplicative => {
+            return Err(Error::invalid(
+                "--method variance",
+                "variance scaling is for temperature-like variables; use scaling, eqm or qdm for precipitation",
+            ))
+        }
+        Method::Variance => Box::new(VarianceScaling),
+        Method::Eqm => Box::new(QuantileMapping { quantiles, kind }),
+        Method::Qdm if members < 3 => {
+            return Err(Error::invalid(
+                "--method qdm",
+                format!(
+                    "qdm ranks each value within its forecast ensemble; {hindcast} has {members} member(s) — use eqm"
+                ),
+            ))
+        }
+        Method::Qdm => Box::new(QuantileDeltaMapping { kind, trace }),
     })
 }
 
