@@ -26,6 +26,11 @@ combine
 verify
     Skill maps of a combined hindcast (``s2s verify``): ACC, RMSE, MSSS, RPSS, CRPSS, Brier,
     ROC area, with bootstrap intervals.
+detect_cyclones
+    Tropical-cyclone tracks (TempestExtremes' DetectNodes/StitchNodes criteria) as a
+    pandas DataFrame.
+drift
+    Ensemble drift of a ship or oil from a point at sea (``s2s emergency``).
 run_outlook
     The ``s2s outlook`` job of a TOML configuration: NetCDF products, maps and bulletins.
 """
@@ -33,6 +38,7 @@ run_outlook
 from __future__ import annotations
 
 import datetime as _dt
+from pathlib import Path
 import json as _json
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
@@ -54,6 +60,8 @@ __all__ = [
     "bias_correct",
     "combine",
     "verify",
+    "detect_cyclones",
+    "drift",
     "run_outlook",
     "TERCILES",
 ]
@@ -813,6 +821,163 @@ def verify(
         v[k] = layout.restore(a, ("category",) + lead_dims, dict(coords, category=prob["category"].values), m, k,
                               {"long_name": long_name, "units": "1"})
     return xr.Dataset(v, attrs=_history({"category_levels": levels}, "verify"))
+
+
+def _as_files(items, tmp: str, stem: str, what: str) -> list:
+    """File paths of ``items`` (a Dataset, a path, or a list of them; None: none), each
+    Dataset written to ``tmp`` as NetCDF: the jobs that stream from files read them there."""
+    if items is None:
+        return []
+    items = items if isinstance(items, (list, tuple)) else [items]
+    found = []
+    for k, x in enumerate(items):
+        if isinstance(x, xr.Dataset):
+            path = Path(tmp) / f"{stem}_{k}.nc"
+            x.to_netcdf(path)
+            found.append(str(path))
+        elif isinstance(x, (str, Path)):
+            found.append(str(x))
+        else:
+            raise S2SError(f"{what}: {stem} {k} is a {type(x).__name__}; give a Dataset or a file path")
+    return found
+
+
+# --------------------------------------------------------------------------- cyclones
+def detect_cyclones(
+    data,
+    *,
+    psl: Optional[str] = None,
+    wind: Optional[str] = None,
+    uas: Optional[str] = None,
+    vas: Optional[str] = None,
+    vorticity: Optional[str] = None,
+    thickness: Optional[str] = None,
+    bbox: Optional[Sequence[float]] = None,
+    vorticity_min: Optional[float] = None,
+    vorticity_radius: Optional[float] = None,
+    min_lat: Optional[float] = None,
+    max_lat: Optional[float] = None,
+    max_abs_lat: Optional[float] = None,
+    min_abs_lat: Optional[float] = None,
+    merge_equal: bool = False,
+    range_deg: float = 8.0,
+    min_duration_hours: float = 54.0,
+    max_gap_hours: float = 24.0,
+    thresholds: Optional[str] = None,
+):
+    """Tropical-cyclone tracks: TempestExtremes' DetectNodes and StitchNodes (the
+    ``s2s cyclones track`` job).
+
+    Parameters
+    ----------
+    data : Dataset, path, or a list of them (one member run each)
+        Six-hourly (or any step) fields with sea-level pressure (``psl``; found by name:
+        psl, msl, mslp, slp, prmsl), optionally wind (``wind`` or ``uas``/``vas``), 850 hPa
+        relative vorticity (``vorticity``: turns the vorticity criterion on) and a 300–500 hPa
+        thickness (``thickness``: the warm core). A path may be ``"msl.nc;vo.nc"``: one run in
+        two files. A Dataset is written to a temporary NetCDF file first (the detection
+        streams from files, block by block).
+    bbox : (west, east, south, north), optional
+    min_lat, max_lat, max_abs_lat, min_abs_lat : float, optional
+        Latitude band of candidate centres (TE ``--minlat`` …).
+    range_deg, min_duration_hours, max_gap_hours, thresholds
+        StitchNodes linking and path filters (TE syntax ``col,op,value,count;…``; default
+        the TC filters for the data's time step).
+
+    Returns
+    -------
+    pandas.DataFrame with one row per track point, the columns of the tracks CSV of
+    ``s2s cyclones track``: ``track_id``, ``member``, ``time``,
+    ``lat``, ``lon``, ``psl`` (Pa), ``wind`` (m/s), ``vorticity`` (s⁻¹, with ``vorticity``);
+    ``attrs`` holds the candidate count and the filters.
+    """
+    import io
+    import tempfile
+
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="s2s-cyclones-") as tmp:
+        inputs = _as_files(data, tmp, "run", "detect_cyclones")
+        box = None if bbox is None else ",".join(f"{float(v):g}" for v in bbox)
+        csv, nodes, filters = _core.track_cyclones(
+            inputs, psl, wind, uas, vas, vorticity, thickness, box, vorticity_min, vorticity_radius,
+            min_lat, max_lat, max_abs_lat, min_abs_lat, merge_equal, range_deg, min_duration_hours,
+            max_gap_hours, thresholds,
+        )
+    df = pd.read_csv(io.StringIO(csv), parse_dates=["time"])
+    df.attrs.update({"candidate_centres": nodes, "filters": filters,
+                     "method": "TempestExtremes DetectNodes + StitchNodes criteria (s2s-ensemble)"})
+    return df
+
+
+# --------------------------------------------------------------------------- drift
+def drift(
+    currents,
+    lat: float,
+    lon: float,
+    start: str,
+    *,
+    days: int = 30,
+    wind=None,
+    current_vars: Optional[Tuple[str, str]] = None,
+    particles: int = 2000,
+    windage: float = 0.03,
+    diffusivity: float = 10.0,
+    release_radius_km: float = 5.0,
+    step_minutes: float = 60.0,
+    seed: int = 1,
+    cyclone_fields=None,
+    radius_km: float = 300.0,
+    allow_persistence: bool = False,
+    out=None,
+) -> xr.Dataset:
+    """Ensemble drift of a ship or oil after an accident at sea: the ``s2s emergency`` job.
+
+    Parameters
+    ----------
+    currents : Dataset, path, or a list of them (one ensemble member each)
+        Surface currents on a lat/lon grid with a time axis: ``uo``/``vo`` (or ugos/vgos,
+        u/v, water_u/water_v; ``current_vars=(u, v)`` names others), in m/s. Datasets are
+        written to temporary NetCDF files first.
+    lat, lon : float
+        The release site (degrees).
+    start : str
+        Release date, ``YYYY-MM-DD``.
+    wind : Dataset, path or list, optional
+        10 m winds (uas/vas or u10/v10), one for all members or one per member, applied with
+        ``windage`` (fraction of the wind speed).
+    particles, diffusivity, release_radius_km, step_minutes, seed
+        Particles per member, random-walk diffusivity (m² s⁻¹), the release disc, the time
+        step of the midpoint integration, the random seed.
+    cyclone_fields : optional
+        Fields to look for cyclones passing within ``radius_km`` of the site.
+    out : path, optional
+        Folder of the outputs (the bulletin, ``trajectories.nc``, ``drift_probability.nc``);
+        default a temporary folder, removed after reading.
+
+    Returns
+    -------
+    Dataset: ``trajectories.nc`` read into memory; ``attrs["report"]`` holds the job's report
+    (and the output folder when ``out`` is given).
+    """
+    import tempfile
+
+    def paths(items, tmp, stem):
+        return _as_files(items, tmp, stem, "drift")
+
+    with tempfile.TemporaryDirectory(prefix="s2s-drift-") as tmp:
+        folder = Path(out) if out is not None else Path(tmp) / "out"
+        vars_ = None if current_vars is None else ",".join(current_vars)
+        report = _json.loads(_core.drift(
+            paths(currents, tmp, "currents"), float(lat), float(lon), str(start), str(folder), int(days),
+            paths(wind, tmp, "wind"), vars_, int(particles), float(windage), float(diffusivity),
+            float(release_radius_km), float(step_minutes), int(seed), paths(cyclone_fields, tmp, "cyclones"),
+            float(radius_km), bool(allow_persistence),
+        ))
+        with xr.open_dataset(folder / "trajectories.nc") as ds:
+            result = ds.load()
+    result.attrs["report"] = _json.dumps(report)
+    return result
 
 
 # --------------------------------------------------------------------------- jobs

@@ -19,14 +19,20 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use s2s_ensemble::bias::{correct, BiasParams, Grouping, Kind};
 use s2s_ensemble::calendar::{Calendar, CfDateTime};
+use s2s_ensemble::cube::BBox;
 use s2s_ensemble::cube::{Coords, Lead, Meta, Spatial};
+use s2s_ensemble::cyclone::{tracks_csv, DetectSpec};
 use s2s_ensemble::ensemble::combine::{
     combine as ensemble_combine, CombineInput, CombineSpec, EdgeSource, Products, SkillScore,
     WeightScheme,
 };
 use s2s_ensemble::ensemble::{model_edge_probabilities, Weights};
 use s2s_ensemble::indices::{spi_grid, GammaFit, MonthlyAxis, SpiSpec};
+use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::pipeline::bias::{corrector, parse_cross_validation, Method};
+use s2s_ensemble::pipeline::cyclones::{track_inputs, StitchSettings, TrackSettings};
+use s2s_ensemble::pipeline::RunOptions;
+use s2s_ensemble::progress::NoProgress;
 use s2s_ensemble::units::Quantity;
 use s2s_ensemble::verify::maps::{skill_maps, ScoredForecast};
 use s2s_ensemble::verify::{ensemble_mean_correlation, mean_crps, mean_rps, Bootstrap};
@@ -633,6 +639,142 @@ fn verify<'py>(
     Ok(d)
 }
 
+/// Detects and tracks tropical cyclones in the files `inputs` (each a member run; `a.nc;b.nc`
+/// is one run whose variables are in two files): TempestExtremes' DetectNodes criteria
+/// (sea-level pressure minimum closed by a 200 Pa contour within 5.5°, merged within 6°;
+/// `vorticity` adds the 850 hPa vorticity criterion, `thickness` the warm core, `min_lat` …
+/// `max_abs_lat` a latitude band) and StitchNodes linking (`range_deg`, `min_duration_hours`,
+/// `max_gap_hours`, path `thresholds` in TE's syntax). Returns the tracks as the CSV text
+/// `s2s cyclones track` writes, the number of candidate centres and the filters used.
+#[pyfunction]
+#[pyo3(signature = (inputs, psl = None, wind = None, uas = None, vas = None, vorticity = None, thickness = None, bbox = None, vorticity_min = None, vorticity_radius = None, min_lat = None, max_lat = None, max_abs_lat = None, min_abs_lat = None, merge_equal = false, range_deg = 8.0, min_duration_hours = 54.0, max_gap_hours = 24.0, thresholds = None))]
+#[allow(clippy::too_many_arguments)]
+fn track_cyclones(
+    py: Python<'_>,
+    inputs: Vec<PathBuf>,
+    psl: Option<String>,
+    wind: Option<String>,
+    uas: Option<String>,
+    vas: Option<String>,
+    vorticity: Option<String>,
+    thickness: Option<String>,
+    bbox: Option<String>,
+    vorticity_min: Option<f64>,
+    vorticity_radius: Option<f64>,
+    min_lat: Option<f64>,
+    max_lat: Option<f64>,
+    max_abs_lat: Option<f64>,
+    min_abs_lat: Option<f64>,
+    merge_equal: bool,
+    range_deg: f64,
+    min_duration_hours: f64,
+    max_gap_hours: f64,
+    thresholds: Option<String>,
+) -> PyResult<(String, usize, String)> {
+    let mut detect = DetectSpec::default();
+    if let Some(v) = vorticity_min {
+        detect.vorticity.min_cyclonic_s = v;
+    }
+    if let Some(r) = vorticity_radius {
+        detect.vorticity.radius_deg = r;
+    }
+    detect.min_lat_deg = min_lat;
+    detect.max_lat_deg = max_lat;
+    detect.max_abs_lat_deg = max_abs_lat;
+    detect.min_abs_lat_deg = min_abs_lat;
+    detect.merge_equal = merge_equal;
+    detect.validate().map_err(py_err)?;
+    let settings = TrackSettings {
+        fields: FieldNames {
+            psl,
+            wind,
+            uas,
+            vas,
+            thickness,
+            vorticity,
+            bbox: bbox
+                .as_deref()
+                .map(BBox::parse)
+                .transpose()
+                .map_err(py_err)?,
+        },
+        detect,
+        stitch: StitchSettings {
+            range_deg,
+            min_duration_hours,
+            max_gap_hours,
+            thresholds: thresholds
+                .as_deref()
+                .map(StitchSettings::parse_thresholds)
+                .transpose()
+                .map_err(py_err)?,
+        },
+    };
+    let set = py
+        .detach(|| track_inputs(&settings, &inputs, &NoProgress))
+        .map_err(py_err)?;
+    Ok((tracks_csv(&set.tracks, set.columns), set.nodes, set.filters))
+}
+
+/// Ensemble drift of a ship or oil released at (`lat`, `lon`) on `start` (YYYY-MM-DD) for
+/// `days`: the `s2s emergency` job. Each file of `currents` is one member's surface currents
+/// (`wind`: its 10 m winds, applied with `windage`), `particles` per member spread over
+/// `release_radius_km`, random-walk `diffusivity` (m² s⁻¹), time step `step_minutes`;
+/// `cyclone_fields` adds the cyclone passage probability within `radius_km`. Writes
+/// `trajectories.nc`, `drift_probability.nc` and the emergency bulletin into `out`; returns
+/// the report as JSON.
+#[pyfunction]
+#[pyo3(signature = (currents, lat, lon, start, out, days = 30, wind = vec![], current_vars = None, particles = 2000, windage = 0.03, diffusivity = 10.0, release_radius_km = 5.0, step_minutes = 60.0, seed = 1, cyclone_fields = vec![], radius_km = 300.0, allow_persistence = false))]
+#[allow(clippy::too_many_arguments)]
+fn drift(
+    py: Python<'_>,
+    currents: Vec<PathBuf>,
+    lat: f64,
+    lon: f64,
+    start: String,
+    out: PathBuf,
+    days: usize,
+    wind: Vec<PathBuf>,
+    current_vars: Option<String>,
+    particles: usize,
+    windage: f64,
+    diffusivity: f64,
+    release_radius_km: f64,
+    step_minutes: f64,
+    seed: u64,
+    cyclone_fields: Vec<PathBuf>,
+    radius_km: f64,
+    allow_persistence: bool,
+) -> PyResult<String> {
+    use s2s_ensemble::pipeline::emergency::{emergency, EmergencyPlan};
+    let plan = EmergencyPlan {
+        lat,
+        lon,
+        start,
+        days,
+        currents,
+        current_vars,
+        wind,
+        particles,
+        windage,
+        diffusivity,
+        release_radius_km,
+        step_minutes,
+        seed,
+        cyclone_fields,
+        radius_km,
+        countries: None,
+        out,
+        allow_persistence,
+    };
+    py.detach(|| {
+        let report = emergency(&plan, &RunOptions::default(), &NoProgress)?;
+        serde_json::to_string(&report)
+            .map_err(|e| s2s_ensemble::Error::invalid("report", e.to_string()))
+    })
+    .map_err(py_err)
+}
+
 /// How a variable is bias-corrected, from its name, CF `standard_name` and `long_name` (the
 /// library's own detection): `multiplicative` for precipitation (ratios keep a dry day dry),
 /// `additive` for everything else.
@@ -654,8 +796,6 @@ fn correction_kind(
 #[pyo3(signature = (config, out = None))]
 fn run_outlook(py: Python<'_>, config: PathBuf, out: Option<PathBuf>) -> PyResult<String> {
     use s2s_ensemble::pipeline::outlook::{outlook, OutlookPlan};
-    use s2s_ensemble::pipeline::RunOptions;
-    use s2s_ensemble::progress::NoProgress;
     py.detach(|| {
         let plan = OutlookPlan::from_file(&config, out, RunOptions::default())?;
         let report = outlook(&plan, &NoProgress)?;
@@ -695,6 +835,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bias_correct, m)?)?;
     m.add_function(wrap_pyfunction!(combine, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(track_cyclones, m)?)?;
+    m.add_function(wrap_pyfunction!(drift, m)?)?;
     m.add_function(wrap_pyfunction!(correction_kind, m)?)?;
     m.add_function(wrap_pyfunction!(run_outlook, m)?)?;
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;

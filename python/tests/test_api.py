@@ -246,3 +246,43 @@ def test_verify_of_a_combined_hindcast_with_bootstrap_intervals():
     assert np.isfinite(v.crpss).all()
     # the members carry the signal: skill well above climatology everywhere on average
     assert float(v.rpss.mean()) > 0.1 and float(v.acc.mean()) > 0.3
+
+
+# ----------------------------------------------------------------------------- drift
+def uniform_currents(u_ms, v_ms, days=12):
+    import pandas as pd
+
+    t = pd.date_range("2020-09-01", periods=days, freq="1D")
+    lat = np.arange(0, 20.01, 0.25)
+    lon = np.arange(70, 100.01, 0.25)
+    shape = (days, lat.size, lon.size)
+    return xr.Dataset(
+        {
+            "uo": (("time", "lat", "lon"), np.full(shape, u_ms, "f4"), {"units": "m s-1", "standard_name": "eastward_sea_water_velocity"}),
+            "vo": (("time", "lat", "lon"), np.full(shape, v_ms, "f4"), {"units": "m s-1", "standard_name": "northward_sea_water_velocity"}),
+        },
+        coords={"time": t, "lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})},
+    )
+
+
+def test_drift_in_a_uniform_current_moves_by_speed_times_time(tmp_path):
+    """0.2 m/s east and 0.1 m/s north for 3 days, no wind, no diffusion, one release point:
+    every particle ends 51.84 km east and 25.92 km north of the site (by hand, on a sphere of
+    radius 6371 km)."""
+    tr = s2s.drift([uniform_currents(0.2, 0.1), uniform_currents(0.2, 0.1)], 10.0, 85.0, "2020-09-03", days=3,
+                   particles=10, diffusivity=0.0, windage=0.0, release_radius_km=0.0, out=tmp_path / "e")
+    assert tr.sizes["trajectory"] == 20 and set(tr.member.values) == {0, 1}
+    end = tr.isel(time=-1)
+    radius_m = 6371e3
+    dlat = np.degrees(0.1 * 3 * 86400 / radius_m)
+    lat_mid = np.radians(10.0 + dlat / 2)
+    dlon = np.degrees(0.2 * 3 * 86400 / (radius_m * np.cos(lat_mid)))
+    np.testing.assert_allclose(end.lat.values, 10.0 + dlat, atol=2e-3)
+    np.testing.assert_allclose(end.lon.values, 85.0 + dlon, atol=2e-3)
+    assert (tmp_path / "e" / "emergency.html").exists()
+    assert (tmp_path / "e" / "drift_probability.nc").exists()
+
+
+def test_drift_refuses_a_site_on_land_or_off_the_grid():
+    with pytest.raises(s2s.S2SError):
+        s2s.drift(uniform_currents(0.2, 0.0), 45.0, 85.0, "2020-09-03", days=1, particles=5)

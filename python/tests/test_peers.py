@@ -197,3 +197,38 @@ def test_additive_eqm_equals_xsdba():
     theirs = tr.adjust(hist, interp="linear", extrapolation="constant").rename(time="init")
     theirs = theirs.transpose("init", "member", "lat", "lon").values
     np.testing.assert_allclose(ours.isel(lead=0).values, theirs, atol=2e-4)
+
+
+# ----------------------------------------------------------------------------- cyclones
+def stitchnodes_tracks(path):
+    """The tracks of a TempestExtremes StitchNodes (GFDL) file: per track, its points as
+    (lon, lat, psl, year, month, day, hour)."""
+    tracks = []
+    for line in Path(path).read_text().splitlines():
+        f = line.split()
+        if f[0] == "start":
+            tracks.append([])
+        else:
+            tracks[-1].append((float(f[2]), float(f[3]), float(f[4]), *map(int, f[-4:])))
+    return tracks
+
+
+def test_detect_cyclones_of_era5_datasets_equals_tempestextremes():
+    """ERA5 January 2026 (2.5°, 6-hourly msl and 850 hPa vorticity) opened with xarray and
+    merged: the tracks TempestExtremes' StitchNodes gives (fixture from TE built from source,
+    see data/real/cyclones/SOURCE.md), point for point."""
+    data = REAL / "cyclones"
+    ds = xr.merge([xr.open_dataset(data / "era5_msl_2026-01_2.5x2.5.nc"), xr.open_dataset(data / "era5_vo850_2026-01_2.5x2.5.nc")])
+    df = s2s.detect_cyclones(ds, vorticity="vo", min_lat=-40, max_lat=40)
+    te = stitchnodes_tracks(data / "te_stitchnodes_era5_2026-01.txt")
+    ours = [g for _, g in df.groupby("track_id", sort=True)]
+    assert len(ours) == len(te) == 11
+    for g, t in zip(ours, te):
+        assert len(g) == len(t)
+        lon = np.where(g.lon.values < 0, g.lon.values + 360, g.lon.values)
+        np.testing.assert_allclose(lon, [p[0] for p in t], atol=1e-4)
+        np.testing.assert_allclose(g.lat.values, [p[1] for p in t], atol=1e-4)
+        np.testing.assert_allclose(g.psl.values, [p[2] for p in t], rtol=1e-6)
+        times = [(x.year, x.month, x.day, x.hour) for x in g.time]
+        assert times == [p[3:] for p in t]
+    assert df.attrs["candidate_centres"] > 100
