@@ -26,7 +26,7 @@ use s2s_ensemble::ensemble::combine::{
     combine as ensemble_combine, CombineInput, CombineSpec, EdgeSource, Products, SkillScore,
     WeightScheme,
 };
-use s2s_ensemble::ensemble::{model_edge_probabilities, Weights};
+use s2s_ensemble::ensemble::{model_edge_probabilities_of_arrays, Weights};
 use s2s_ensemble::indices::{spi_grid, GammaFit, MonthlyAxis, SpiSpec};
 use s2s_ensemble::io::cyclone_fields::FieldNames;
 use s2s_ensemble::pipeline::bias::{corrector, parse_cross_validation, Method};
@@ -181,40 +181,17 @@ fn tercile_probabilities<'py>(
     }
     let weights = weights_of(weights, given, nmod)?;
     let (_, _, _, ny, nx) = hindcasts[0].as_array().dim();
-    let hc: Vec<Cube> = hindcasts
+    // numpy's memory read in place: no copy on the way in
+    let hc: Vec<ArrayView5<f32>> = hindcasts.iter().map(|h| h.as_array()).collect();
+    let tg: Vec<Vec<ArrayView5<f32>>> = targets
         .iter()
-        .enumerate()
-        .map(|(m, h)| {
-            cube_of(
-                h.as_array(),
-                &Described::default(),
-                &format!("hindcast {m}"),
-            )
-        })
-        .collect::<PyResult<_>>()?;
-    let tg: Vec<Vec<Cube>> = targets
-        .iter()
-        .enumerate()
-        .map(|(s, set)| {
-            set.iter()
-                .enumerate()
-                .map(|(m, t)| {
-                    cube_of(
-                        t.as_array(),
-                        &Described::default(),
-                        &format!("target {s} of model {m}"),
-                    )
-                })
-                .collect::<PyResult<_>>()
-        })
-        .collect::<PyResult<_>>()?;
+        .map(|set| set.iter().map(|t| t.as_array()).collect())
+        .collect();
     let out = py
         .detach(|| {
-            let href: Vec<&Cube> = hc.iter().collect();
-            let sets: Vec<Vec<&Cube>> = tg.iter().map(|s| s.iter().collect()).collect();
-            let mut all: Vec<&[&Cube]> = vec![&href];
-            all.extend(sets.iter().map(Vec::as_slice));
-            model_edge_probabilities(&href, &all, &levels, &weights)
+            let mut all: Vec<&[ArrayView5<f32>]> = vec![&hc];
+            all.extend(tg.iter().map(Vec::as_slice));
+            model_edge_probabilities_of_arrays(&hc, &all, &levels, &weights)
         })
         .map_err(py_err)?;
     out.into_iter()

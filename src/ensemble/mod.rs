@@ -381,7 +381,7 @@ pub fn model_edge_probabilities(
     let first = *hindcasts
         .first()
         .ok_or_else(|| Error::invalid("ensemble", "no model given"))?;
-    let (_, _, nl, ny, nx) = first.values.dim();
+    let (_, _, _, ny, nx) = first.values.dim();
     for set in targets {
         if set.len() != nmod {
             return Err(Error::invalid(
@@ -418,6 +418,57 @@ pub fn model_edge_probabilities(
             }
         }
     }
+    let hc: Vec<ArrayView5<f32>> = hindcasts.iter().map(|c| c.values.view()).collect();
+    let sets: Vec<Vec<ArrayView5<f32>>> = targets
+        .iter()
+        .map(|set| set.iter().map(|c| c.values.view()).collect())
+        .collect();
+    let sets: Vec<&[ArrayView5<f32>]> = sets.iter().map(Vec::as_slice).collect();
+    model_edge_probabilities_of_arrays(&hc, &sets, levels, weights)
+}
+
+/// [`model_edge_probabilities`] of arrays `(start, member, lead, y, x)` (for callers that
+/// hold no [`Cube`], such as the Python bindings, which read numpy's memory in place): the
+/// same numbers. Every array must share the first hindcast's leads and grid, and the arrays
+/// of a target set their start count; a target that *is* its model's hindcast (the same
+/// memory) is counted from the copied climate rows.
+pub fn model_edge_probabilities_of_arrays(
+    hindcasts: &[ArrayView5<f32>],
+    targets: &[&[ArrayView5<f32>]],
+    levels: &[f64],
+    weights: &Weights,
+) -> Result<Vec<Array5<f32>>> {
+    let nmod = hindcasts.len();
+    let first = hindcasts
+        .first()
+        .ok_or_else(|| Error::invalid("ensemble", "no model given"))?;
+    let (_, _, nl, ny, nx) = first.dim();
+    for set in targets {
+        if set.len() != nmod {
+            return Err(Error::invalid(
+                "ensemble",
+                format!(
+                    "{} hindcasts and {} forecasts: give one of each per model",
+                    nmod,
+                    set.len()
+                ),
+            ));
+        }
+        let nf = set[0].dim().0;
+        for (m, (h, f)) in hindcasts.iter().zip(set.iter()).enumerate() {
+            let (hd, fd) = (h.dim(), f.dim());
+            if (hd.2, hd.3, hd.4) != (nl, ny, nx) || (fd.2, fd.3, fd.4) != (nl, ny, nx) || fd.0 != nf
+            {
+                return Err(Error::mismatch(
+                    "models",
+                    format!(
+                        "model {m} has {} starts, {} leads and a {} x {} grid in a target set of {nf} starts, {nl} leads and {ny} x {nx}",
+                        fd.0, fd.2, fd.3, fd.4
+                    ),
+                ));
+            }
+        }
+    }
     let ascending = levels.windows(2).all(|w| w[0] <= w[1]);
     if !ascending || levels.iter().any(|p| !(0.0..=1.0).contains(p)) {
         return Err(Error::invalid(
@@ -445,7 +496,7 @@ pub fn model_edge_probabilities(
     // every task; every value is written, so the arrays start as (lazily) zeroed pages.
     let mut result: Vec<Array5<f32>> = targets
         .iter()
-        .map(|set| Array5::zeros((set[0].n_init(), ncat, nl, ny, nx)))
+        .map(|set| Array5::zeros((set[0].dim().0, ncat, nl, ny, nx)))
         .collect();
     for (t, res) in result.iter_mut().enumerate() {
         let map = nl * ny * nx;
@@ -515,7 +566,14 @@ impl RowScratch {
     }
 
     /// Copies row `y` of lead `l` of every model's hindcast and finds the edges of its cells.
-    fn edges_of_row(&mut self, hindcasts: &[&Cube], l: usize, y: usize, levels: &[f64], nx: usize) {
+    fn edges_of_row(
+        &mut self,
+        hindcasts: &[ArrayView5<f32>],
+        l: usize,
+        y: usize,
+        levels: &[f64],
+        nx: usize,
+    ) {
         for (m, cube) in hindcasts.iter().enumerate() {
             copy_row(cube, l, y, &mut self.climate[m]);
             self.edges[m].resize(levels.len() * nx, 0.0);
@@ -543,8 +601,8 @@ impl RowScratch {
     /// category, x)`.
     fn probabilities_of_row(
         &mut self,
-        hindcasts: &[&Cube],
-        set: &[&Cube],
+        hindcasts: &[ArrayView5<f32>],
+        set: &[ArrayView5<f32>],
         l: usize,
         y: usize,
         weights: &Weights,
@@ -552,10 +610,10 @@ impl RowScratch {
     ) -> Vec<f32> {
         let nmod = set.len();
         let nx = self.n_climate[0].len();
-        let ni = set[0].n_init();
+        let ni = set[0].dim().0;
         let nedge = ncat - 1;
         for (m, (cube, hindcast)) in set.iter().zip(hindcasts).enumerate() {
-            if !std::ptr::eq(*cube, *hindcast) {
+            if !same_array(cube, hindcast) {
                 copy_row(cube, l, y, &mut self.target[m]);
             }
             self.valid[m].resize(nx, 0);
@@ -564,7 +622,7 @@ impl RowScratch {
         let mut out = vec![f32::NAN; ni * ncat * nx];
         // What a member weighs when every model has all its members.
         self.full.clear();
-        self.full.extend(set.iter().map(|c| c.values.dim().1));
+        self.full.extend(set.iter().map(|c| c.dim().1));
         self.full_shares.resize(nmod, 0.0);
         member_shares(
             weights,
@@ -576,12 +634,12 @@ impl RowScratch {
         self.probs.resize(ncat, 0.0);
         for i in 0..ni {
             for (m, (cube, hindcast)) in set.iter().zip(hindcasts).enumerate() {
-                let rows = if std::ptr::eq(*cube, *hindcast) {
+                let rows = if same_array(cube, hindcast) {
                     &self.climate[m]
                 } else {
                     &self.target[m]
                 };
-                let nk = cube.values.dim().1;
+                let nk = cube.dim().1;
                 let members = &rows[i * nk * nx..(i + 1) * nk * nx];
                 category_rows::count_members(
                     members,
@@ -691,9 +749,15 @@ impl RowScratch {
 }
 
 /// Row `y` of lead `l` of `cube` as `starts × members` rows of `nx` values.
-fn copy_row(cube: &Cube, l: usize, y: usize, out: &mut Vec<f32>) {
+fn copy_row(values: &ArrayView5<f32>, l: usize, y: usize, out: &mut Vec<f32>) {
     out.clear();
-    append_rows(cube.values.slice(s![.., .., l, y, ..]), out);
+    append_rows(values.slice(s![.., .., l, y, ..]), out);
+}
+
+/// Whether two views are the same array (the same memory, shape and strides): a target set
+/// that is the hindcast itself.
+fn same_array(a: &ArrayView5<f32>, b: &ArrayView5<f32>) -> bool {
+    a.as_ptr() == b.as_ptr() && a.dim() == b.dim() && a.strides() == b.strides()
 }
 
 /// Appends the longitude rows of `rows` (the last axis) to `out`, in order: whole when they lie
