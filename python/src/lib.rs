@@ -51,8 +51,13 @@ fn py_err(e: s2s_ensemble::Error) -> PyErr {
 }
 
 /// A start date `(year, month, day)` as the library's date.
-fn start_date((year, month, day): (i32, u32, u32)) -> CfDateTime {
-    CfDateTime::ymd(year, month, day)
+fn start_date((year, month, day): (i32, u32, u32)) -> PyResult<CfDateTime> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(S2SError::new_err(format!(
+            "start date {year}-{month}-{day}: month 1–12 and day 1–31"
+        )));
+    }
+    Ok(CfDateTime::ymd(year, month, day))
 }
 
 /// What the Python layer knows of an input besides its values: the start dates
@@ -74,7 +79,7 @@ struct Described<'a> {
 fn cube_of(values: ArrayView5<f32>, about: &Described, name: &str) -> PyResult<Cube> {
     let (ni, nm, nl, ny, nx) = values.dim();
     let init = match about.starts {
-        Some(s) if s.len() == ni => s.iter().copied().map(start_date).collect(),
+        Some(s) if s.len() == ni => s.iter().copied().map(start_date).collect::<PyResult<_>>()?,
         Some(s) => {
             return Err(S2SError::new_err(format!(
                 "{name}: {} start dates given for {ni} starts",
@@ -85,7 +90,14 @@ fn cube_of(values: ArrayView5<f32>, about: &Described, name: &str) -> PyResult<C
             .map(|i| CfDateTime::ymd(2000 + i, 1, 1))
             .collect(),
     };
+    let ascending =
+        |v: &[f64]| v.windows(2).all(|w| w[0] < w[1]) && v.iter().all(|x| x.is_finite());
     let (spatial, shape) = match about.grid {
+        Some((lat, lon)) if !ascending(lat) || !ascending(lon) => {
+            return Err(S2SError::new_err(format!(
+                "{name}: grid latitudes and longitudes must be finite and ascending"
+            )))
+        }
         Some((lat, lon)) if lat.len() == ny && lon.len() == nx => (
             Spatial::Grid {
                 lat: lat.clone(),
@@ -141,6 +153,13 @@ fn weights_of(scheme: &str, given: Option<Vec<f64>>, models: usize) -> PyResult<
             return Err(S2SError::new_err(format!(
                 "weights: {} given for {models} models",
                 w.len()
+            )))
+        }
+        (_, Some(w))
+            if w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || w.iter().sum::<f64>() <= 0.0 =>
+        {
+            return Err(S2SError::new_err(format!(
+                "weights {w:?}: one finite, non-negative weight per model, not all zero"
             )))
         }
         (_, Some(w)) => Weights::Given(w),

@@ -457,7 +457,9 @@ pub fn model_edge_probabilities_of_arrays(
         let nf = set[0].dim().0;
         for (m, (h, f)) in hindcasts.iter().zip(set.iter()).enumerate() {
             let (hd, fd) = (h.dim(), f.dim());
-            if (hd.2, hd.3, hd.4) != (nl, ny, nx) || (fd.2, fd.3, fd.4) != (nl, ny, nx) || fd.0 != nf
+            if (hd.2, hd.3, hd.4) != (nl, ny, nx)
+                || (fd.2, fd.3, fd.4) != (nl, ny, nx)
+                || fd.0 != nf
             {
                 return Err(Error::mismatch(
                     "models",

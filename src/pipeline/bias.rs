@@ -291,6 +291,12 @@ pub fn corrector(
             ))
         }
         Method::Variance => Box::new(VarianceScaling),
+        Method::Eqm if quantiles.is_some_and(|n| n < 2) => {
+            return Err(Error::invalid(
+                "--quantiles",
+                "quantile mapping needs at least 2 quantile nodes (100 is usual); leave it out to map through every training value",
+            ))
+        }
         Method::Eqm => Box::new(QuantileMapping { quantiles, kind }),
         Method::Qdm if members < 3 => {
             return Err(Error::invalid(

@@ -42,6 +42,12 @@ impl Bootstrap {
                 format!("confidence {confidence} must be between 0 and 1 (e.g. 0.95)"),
             ));
         }
+        crate::memory::check_allocation(
+            "the bootstrap resamples",
+            &[resamples, years],
+            std::mem::size_of::<u16>(),
+            "ask for fewer resamples (1000 give intervals to about ±0.01)",
+        )?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut counts = vec![0u16; years * resamples];
         for row in counts.chunks_exact_mut(years) {

@@ -268,6 +268,13 @@ pub fn mean_rps(
     levels: &[f64],
 ) -> Result<Array3<f32>> {
     check(&members, &obs)?;
+    let ascending = levels.windows(2).all(|w| w[0] < w[1]);
+    if levels.is_empty() || !ascending || levels.iter().any(|p| !(*p > 0.0 && *p < 1.0)) {
+        return Err(Error::invalid(
+            "RPS",
+            format!("category levels {levels:?} must be one or more, ascending, within (0, 1) (terciles: 1/3, 2/3)"),
+        ));
+    }
     let (ni, nm, nl, ny, nx) = members.dim();
     let ncat = levels.len() + 1;
     let pool_len = ni * nm;
