@@ -74,6 +74,11 @@ _Models = Union[_ArrayLike, Sequence[_ArrayLike], Mapping[str, _ArrayLike]]
 
 
 # --------------------------------------------------------------------------- layouts
+#: Longest row of cells handed to the kernels when the cells are not a 2-D grid (see
+#: ``_Layout.rows``): 256 float32 values of 240 members and starts are 240 KiB, a row's
+#: working set within a core's L2 cache.
+_ROW_CELLS = 256
+
 _LAT_NAMES = ("lat", "latitude", "y", "rlat", "nav_lat")
 _LON_NAMES = ("lon", "longitude", "x", "rlon", "nav_lon")
 
@@ -150,7 +155,23 @@ class _Layout:
                 a = a[..., ::-1, :]
             return np.ascontiguousarray(a, dtype=np.float32)
         cells = int(np.prod(self.sizes(da), dtype=np.int64))
-        return np.ascontiguousarray(a, dtype=np.float32).reshape(ni, nm, nl, 1, cells)
+        return np.ascontiguousarray(a, dtype=np.float32).reshape((ni, nm, nl) + self.rows(da, cells))
+
+    def rows(self, da: xr.DataArray, cells: int) -> Tuple[int, int]:
+        """The cells as ``(rows, columns)`` for the kernels, which work row by row (a row's
+        values of every start and member are gathered into cache at once): the two spatial
+        dimensions as they are; otherwise the cells cut into rows of at most
+        ``_ROW_CELLS`` (a divisor of the cell count), so that one long row of 10⁴ stations or
+        curvilinear cells neither overflows the cache nor leaves one task per lead."""
+        sizes = self.sizes(da)
+        if len(sizes) == 2:
+            return sizes
+        for columns in range(min(cells, _ROW_CELLS), 0, -1):
+            if cells % columns == 0:
+                if columns * 8 >= min(cells, _ROW_CELLS):
+                    return (cells // columns, columns)
+                break
+        return (1, cells)
 
     def spatial_coords(self, da: xr.DataArray) -> dict:
         """The coordinates of ``da`` that live on spatial dimensions only."""
@@ -233,7 +254,7 @@ def _category_labels(levels: Sequence[float]) -> list:
 def _aligned(forecast: xr.DataArray, obs: xr.DataArray, what: str):
     """The forecast and observations on the same coordinates, or one clear error."""
     try:
-        return xr.align(forecast, obs, join="exact")
+        return xr.align(forecast, obs, join="exact", copy=False)
     except ValueError as e:
         raise S2SError(
             f"{what}: forecast and observations do not share their coordinates ({e}); "
@@ -562,6 +583,12 @@ def _extreme_labels(levels: Sequence[float]) -> list:
     return labels + [f"above_p{round(100 * levels[-1]):g}"]
 
 
+def _hindcast_fields(fields: str) -> bool:
+    if fields not in ("verification", "all"):
+        raise S2SError(f"combine: hindcast_fields '{fields}': use 'verification' or 'all'")
+    return fields == "all"
+
+
 def combine(
     hindcasts: _Models,
     forecasts: Optional[_Models] = None,
@@ -577,6 +604,7 @@ def combine(
     percentiles: Sequence[float] = (0.1, 0.5, 0.9),
     dominant: float = 0.4,
     cross_validate: bool = True,
+    hindcast_fields: str = "verification",
     init_dim: str = "init",
     member_dim: str = "member",
     lead_dim: str = "lead",
@@ -608,6 +636,11 @@ def combine(
     cross_validate : bool
         The hindcast's products for each start from the other years (what verification
         needs).
+    hindcast_fields : {"verification", "all"}
+        The hindcast's fields: what verification needs (probabilities, mean, anomalies,
+        spread, weights; the rest NaN), or every field of the forecast (edges, percentiles
+        and categories of every year: a sort per start, several times slower) — as
+        ``s2s combine --hindcast-fields``.
 
     Returns
     -------
@@ -638,7 +671,7 @@ def combine(
     first = hcs[0]
     if obs is not None:
         try:
-            xr.align(first.isel({member_dim: 0}, drop=True) if member_dim in first.dims else first, obs, join="exact")
+            xr.align(first.isel({member_dim: 0}, drop=True) if member_dim in first.dims else first, obs, join="exact", copy=False)
         except ValueError as e:
             raise S2SError(f"combine: observations and hindcast do not share their coordinates ({e})") from None
     out = _core.combine(
@@ -660,7 +693,7 @@ def combine(
         list(percentiles),
         float(dominant),
         bool(cross_validate),
-        True,
+        _hindcast_fields(hindcast_fields),
     )
     sources = names if edges == "model" else ["observed"]
     attrs = {
