@@ -731,16 +731,20 @@ def combine(
         v = {
             "probability": var(fields["probability"], "category", _category_labels(levels), name="probability",
                                va={"long_name": "probability of each category", "units": "1"}),
-            "extreme_probability": var(fields["extreme_probability"], "extreme_category", _extreme_labels(list(extremes)) or ["none"],
-                                       name="extreme_probability", va={"long_name": "probability below, between and above the extreme levels", "units": "1"}),
-            "percentiles": var(fields["percentiles"], "percentile", [100 * p for p in percentiles], name="percentiles",
-                               va={"long_name": "percentiles of the weighted members", "units": units}),
             "weights": var(fields["weights"], "model", names, name="weights", va={"long_name": "model weights", "units": "1"}),
             "edges": var(fields["edges"], "source", sources, extra=("edge", list(levels)), name="edges",
                          va={"long_name": "category edges", "units": units}),
-            "extreme_edges": var(fields["extreme_edges"], "source", sources, extra=("extreme_edge", list(extremes) or [np.nan]),
-                                 name="extreme_edges", va={"long_name": "extreme edges", "units": units}),
         }
+        # what was not asked for is left out, not written as empty variables
+        if extremes:
+            v["extreme_probability"] = var(fields["extreme_probability"], "extreme_category", _extreme_labels(list(extremes)),
+                                           name="extreme_probability",
+                                           va={"long_name": "probability below, between and above the extreme levels", "units": "1"})
+            v["extreme_edges"] = var(fields["extreme_edges"], "source", sources, extra=("extreme_edge", list(extremes)),
+                                     name="extreme_edges", va={"long_name": "extreme edges", "units": units})
+        if percentiles:
+            v["percentiles"] = var(fields["percentiles"], "percentile", [100 * p for p in percentiles], name="percentiles",
+                                   va={"long_name": "percentiles of the weighted members", "units": units})
         for f, long_name, u in [
             ("mean", "multi-model ensemble mean", units),
             ("normal", "multi-model normal (hindcast climatology)", units),

@@ -286,3 +286,12 @@ def test_drift_in_a_uniform_current_moves_by_speed_times_time(tmp_path):
 def test_drift_refuses_a_site_on_land_or_off_the_grid():
     with pytest.raises(s2s.S2SError):
         s2s.drift(uniform_currents(0.2, 0.0), 45.0, 85.0, "2020-09-03", days=1, particles=5)
+
+
+def test_combine_without_extremes_or_percentiles_leaves_them_out():
+    d = s2s.combine({"A": ensemble(28)}, extremes=(), percentiles=())
+    assert "extreme_probability" not in d and "percentiles" not in d
+    assert d.probability.sizes["category"] == 3
+    d = s2s.combine({"A": ensemble(28)}, extremes=(0.2,), percentiles=(0.5,))
+    assert list(d.extreme_probability.extreme_category.values) == ["below_p20", "above_p20"]
+    assert list(d.percentiles.percentile.values) == [50.0]
