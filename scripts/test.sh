@@ -59,6 +59,7 @@ if [ "$with_python" -eq 1 ]; then
     echo "== Python bindings: lints, pip install ./python, pytest against the peers"
     venv="${S2S_PYTHON_VENV:-$HOME/.cache/s2s-python-venv}"
     cargo clippy --release -p s2s-ensemble-python --quiet -- -D warnings
+    "$venv/bin/python" -m pyflakes python/s2s_ensemble python/tests python/bench.py
     "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
     "$venv/bin/python" -c "import s2s_ensemble, xarray; print('import s2s_ensemble', s2s_ensemble.__version__)"
     # pytest: 0 all passed; anything else (failures, errors, no tests collected) fails the run
