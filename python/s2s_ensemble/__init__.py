@@ -478,6 +478,18 @@ def spi(
 
 
 # --------------------------------------------------------------------------- bias
+def _default_wet_threshold(hindcast: Optional[xr.DataArray], lead_dim: str) -> float:
+    """The library's wet threshold for the data's time step: daily when the leads are
+    timedeltas at most a day apart."""
+    if hindcast is not None and lead_dim in hindcast.coords:
+        lead = np.asarray(hindcast[lead_dim].values)
+        if np.issubdtype(lead.dtype, np.timedelta64) and lead.size > 1:
+            step = np.diff(lead.astype("timedelta64[s]").astype(np.int64))
+            if step.size and np.all(step <= 86400):
+                return _core.WET_DAY_THRESHOLD_DAILY_MM
+    return _core.WET_THRESHOLD_MONTHLY_MM
+
+
 def bias_correct(
     hindcast: _ArrayLike,
     obs: _ArrayLike,
@@ -510,8 +522,9 @@ def bias_correct(
     kind : {"additive", "multiplicative"}, optional
         Default from the variable: multiplicative for precipitation.
     wet_threshold : float, optional
-        Wet-day threshold of multiplicative methods in the data's units (default 0.01, the
-        library's value for monthly means in mm/day; 0.1 for daily values).
+        Wet-day threshold of multiplicative methods in the data's units (mm/day). Default the
+        library's by time step: 0.1 for daily leads (a ``lead_dim`` of timedeltas a day or
+        less apart), else 0.01 (0.3 mm in a month: monthly means).
     window_days : int, optional
         Train on starts within ± this many days of the target's day of year instead of the
         same calendar month (subseasonal starts).
@@ -527,7 +540,7 @@ def bias_correct(
         kind = _core.correction_kind(str(hindcast.name or ""), hindcast.attrs.get("standard_name"), hindcast.attrs.get("long_name"))
     if kind not in ("additive", "multiplicative"):
         raise S2SError(f"bias_correct: kind '{kind}': use 'additive' or 'multiplicative'")
-    wet = 0.01 if wet_threshold is None else float(wet_threshold)
+    wet = _default_wet_threshold(None if numpy_in else hindcast, lead_dim) if wet_threshold is None else float(wet_threshold)
     common = dict(method=method, multiplicative=kind == "multiplicative", cv=cv, quantiles=quantiles,
                   wet_threshold=wet, window_days=window_days)
     if numpy_in:

@@ -8,6 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+WET_DAY_THRESHOLD_DAILY_MM: float
+WET_THRESHOLD_MONTHLY_MM: float
 
 Array = npt.NDArray[np.float32]
 StartDate = Tuple[int, int, int]

@@ -823,6 +823,15 @@ fn set_threads(threads: usize) -> PyResult<()> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("S2SError", m.py().get_type::<S2SError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // the library's wet thresholds of multiplicative corrections, mm/day, by time step
+    m.add(
+        "WET_DAY_THRESHOLD_DAILY_MM",
+        s2s_ensemble::bias::WET_DAY_THRESHOLD_DAILY_MM,
+    )?;
+    m.add(
+        "WET_THRESHOLD_MONTHLY_MM",
+        s2s_ensemble::bias::WET_THRESHOLD_MONTHLY_MM,
+    )?;
     m.add_function(wrap_pyfunction!(tercile_probabilities, m)?)?;
     m.add_function(wrap_pyfunction!(crps, m)?)?;
     m.add_function(wrap_pyfunction!(rps, m)?)?;

@@ -295,3 +295,12 @@ def test_combine_without_extremes_or_percentiles_leaves_them_out():
     d = s2s.combine({"A": ensemble(28)}, extremes=(0.2,), percentiles=(0.5,))
     assert list(d.extreme_probability.extreme_category.values) == ["below_p20", "above_p20"]
     assert list(d.percentiles.percentile.values) == [50.0]
+
+
+def test_the_wet_threshold_follows_the_time_step():
+    from s2s_ensemble import _core, _default_wet_threshold
+
+    monthly = ensemble(29, gamma=True, name="pr")
+    daily = monthly.assign_coords(lead=np.array([1, 2, 3], dtype="timedelta64[D]"))
+    assert _default_wet_threshold(monthly, "lead") == _core.WET_THRESHOLD_MONTHLY_MM == 0.01
+    assert _default_wet_threshold(daily, "lead") == _core.WET_DAY_THRESHOLD_DAILY_MM == 0.1
