@@ -28,7 +28,9 @@ if cargo fmt --version >/dev/null 2>&1; then
 fi
 if cargo clippy --version >/dev/null 2>&1; then
     echo "== cargo clippy"
-    cargo clippy --release --all-targets --quiet -- -D warnings
+    # with --python the bindings' crate too, in the same run (one check of the library)
+    if [ "$with_python" -eq 1 ]; then workspace=(--workspace); else workspace=(); fi
+    cargo clippy --release --all-targets "${workspace[@]+"${workspace[@]}"}" --quiet -- -D warnings
 fi
 echo "== numerical core builds without NetCDF and CLI"
 cargo check --release --lib --no-default-features --quiet
@@ -56,9 +58,8 @@ rm -f "$demo_log"
 ./scripts/check_outputs.sh out/demo
 
 if [ "$with_python" -eq 1 ]; then
-    echo "== Python bindings: lints, pip install ./python, pytest against the peers"
+    echo "== Python bindings: pyflakes, pip install ./python, pytest against the peers"
     venv="${S2S_PYTHON_VENV:-$HOME/.cache/s2s-python-venv}"
-    cargo clippy --release -p s2s-ensemble-python --quiet -- -D warnings
     "$venv/bin/python" -m pyflakes python/s2s_ensemble python/tests python/bench.py
     "$venv/bin/pip" install -q --force-reinstall --no-deps ./python
     "$venv/bin/python" -c "import s2s_ensemble, xarray; print('import s2s_ensemble', s2s_ensemble.__version__)"
