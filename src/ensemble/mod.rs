@@ -383,16 +383,7 @@ pub fn model_edge_probabilities(
         .ok_or_else(|| Error::invalid("ensemble", "no model given"))?;
     let (_, _, _, ny, nx) = first.values.dim();
     for set in targets {
-        if set.len() != nmod {
-            return Err(Error::invalid(
-                "ensemble",
-                format!(
-                    "{} hindcasts and {} forecasts: give one of each per model",
-                    nmod,
-                    set.len()
-                ),
-            ));
-        }
+        one_per_model(nmod, set.len())?;
         let nf = set[0].n_init();
         for (h, f) in hindcasts.iter().zip(set.iter()) {
             if f.coords.spatial.shape() != (ny, nx) || h.coords.spatial.shape() != (ny, nx) {
@@ -427,6 +418,17 @@ pub fn model_edge_probabilities(
     model_edge_probabilities_of_arrays(&hc, &sets, levels, weights)
 }
 
+/// A target set has one array per model.
+fn one_per_model(models: usize, targets: usize) -> Result<()> {
+    if targets == models {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "ensemble",
+        format!("{models} hindcasts and {targets} forecasts: give one of each per model"),
+    ))
+}
+
 /// [`model_edge_probabilities`] of arrays `(start, member, lead, y, x)` (for callers that
 /// hold no [`Cube`], such as the Python bindings, which read numpy's memory in place): the
 /// same numbers. Every array must share the first hindcast's leads and grid, and the arrays
@@ -444,16 +446,7 @@ pub fn model_edge_probabilities_of_arrays(
         .ok_or_else(|| Error::invalid("ensemble", "no model given"))?;
     let (_, _, nl, ny, nx) = first.dim();
     for set in targets {
-        if set.len() != nmod {
-            return Err(Error::invalid(
-                "ensemble",
-                format!(
-                    "{} hindcasts and {} forecasts: give one of each per model",
-                    nmod,
-                    set.len()
-                ),
-            ));
-        }
+        one_per_model(nmod, set.len())?;
         let nf = set[0].dim().0;
         for (m, (h, f)) in hindcasts.iter().zip(set.iter()).enumerate() {
             let (hd, fd) = (h.dim(), f.dim());
