@@ -448,6 +448,15 @@ pub fn bulletin_pdf(
         Mm(PAGE.1 as f32),
         "bulletin",
     );
+    // the document's dates are the run's stamp (SOURCE_DATE_EPOCH when set): the same run
+    // writes the same bytes
+    let stamp =
+        printpdf::OffsetDateTime::from_unix_timestamp(crate::outputs::stamp_time().timestamp())
+            .map_err(|e| Error::invalid("bulletin PDF", format!("the run's date: {e}")))?;
+    let doc = doc
+        .with_creation_date(stamp)
+        .with_mod_date(stamp)
+        .with_metadata_date(stamp);
     let font = doc
         .add_external_font(dejavu::sans::regular())
         .map_err(|e| Error::invalid("bulletin PDF", format!("the bundled font: {e}")))?;
@@ -657,11 +666,13 @@ fn png_up_rows(pixels: &[u8], row: usize) -> Vec<u8> {
 /// slowest level without prediction: half of a bulletin's time, for a file 6 % smaller.
 fn compress_streams(raw: &[u8]) -> Result<Vec<u8>> {
     use flate2::{write::ZlibEncoder, Compression};
+    use sha2::Digest;
     use std::io::Write;
     let bad = |e: String| Error::invalid("bulletin PDF", format!("compressing the document: {e}"));
     let mut doc = lopdf::Document::load_mem(raw).map_err(|e| bad(e.to_string()))?;
     doc.prune_objects();
     doc.delete_zero_length_streams();
+    canonical_layout(&mut doc);
     // The streams are independent: deflated in parallel.
     let streams: Vec<&mut lopdf::Stream> = doc
         .objects
@@ -700,9 +711,119 @@ fn compress_streams(raw: &[u8]) -> Result<Vec<u8>> {
             Ok(())
         })
         .map_err(|e| bad(e.to_string()))?;
+    // The file identifier from the content (printpdf draws it from a per-process random
+    // sequence): the document saved without it, hashed, and saved again with it — the same
+    // document has the same identifier, as qpdf's --deterministic-id gives.
+    doc.trailer.remove(b"ID");
     let mut out = Vec::with_capacity(raw.len() / 4);
     doc.save_to(&mut out).map_err(|e| bad(e.to_string()))?;
+    let digest: String = sha2::Sha256::digest(&out)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let id = lopdf::Object::String(digest.into_bytes(), lopdf::StringFormat::Literal);
+    doc.trailer
+        .set("ID", lopdf::Object::Array(vec![id.clone(), id]));
+    out.clear();
+    doc.save_to(&mut out).map_err(|e| bad(e.to_string()))?;
     Ok(out)
+}
+
+/// Puts the document's objects in an order that does not depend on the process: printpdf
+/// keeps a page's pictures in a `HashMap` (randomly seeded per process), so their object
+/// numbers and the order of the `/XObject` entries changed from run to run and two runs of
+/// the same outlook wrote different PDF bytes. Every dictionary's entries are sorted by key
+/// (a PDF dictionary is unordered) and the objects are renumbered 1, 2, … in the order a
+/// depth-first walk from the trailer first reaches them.
+fn canonical_layout(doc: &mut lopdf::Document) {
+    use lopdf::{Dictionary, Object, ObjectId};
+    use std::collections::{BTreeMap, HashMap};
+
+    fn sort_keys(d: &mut Dictionary) {
+        let mut entries: Vec<(Vec<u8>, Object)> =
+            std::mem::take(d.as_hashmap_mut()).into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (k, v) in entries.iter_mut() {
+            sort_object(v);
+            d.set(std::mem::take(k), std::mem::replace(v, Object::Null));
+        }
+    }
+    fn sort_object(o: &mut Object) {
+        match o {
+            Object::Dictionary(d) => sort_keys(d),
+            Object::Array(a) => a.iter_mut().for_each(sort_object),
+            Object::Stream(s) => sort_keys(&mut s.dict),
+            _ => {}
+        }
+    }
+    // the references of an object, in its (sorted) order
+    fn references(o: &Object, out: &mut Vec<ObjectId>) {
+        match o {
+            Object::Reference(id) => out.push(*id),
+            Object::Dictionary(d) => d.iter().for_each(|(_, v)| references(v, out)),
+            Object::Array(a) => a.iter().for_each(|v| references(v, out)),
+            Object::Stream(s) => s.dict.iter().for_each(|(_, v)| references(v, out)),
+            _ => {}
+        }
+    }
+    fn renumber(o: &mut Object, new: &HashMap<ObjectId, ObjectId>) {
+        match o {
+            Object::Reference(id) => {
+                if let Some(n) = new.get(id) {
+                    *id = *n;
+                }
+            }
+            Object::Dictionary(d) => d.iter_mut().for_each(|(_, v)| renumber(v, new)),
+            Object::Array(a) => a.iter_mut().for_each(|v| renumber(v, new)),
+            Object::Stream(s) => s.dict.iter_mut().for_each(|(_, v)| renumber(v, new)),
+            _ => {}
+        }
+    }
+
+    sort_keys(&mut doc.trailer);
+    doc.objects.values_mut().for_each(sort_object);
+    // depth-first from the trailer, children in order (an explicit stack: no recursion limit)
+    let mut order: Vec<ObjectId> = Vec::with_capacity(doc.objects.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = Vec::new();
+    references(&Object::Dictionary(doc.trailer.clone()), &mut stack);
+    stack.reverse();
+    while let Some(id) = stack.pop() {
+        if !doc.objects.contains_key(&id) || !seen.insert(id) {
+            continue;
+        }
+        order.push(id);
+        let mut children = Vec::new();
+        references(&doc.objects[&id], &mut children);
+        stack.extend(children.into_iter().rev());
+    }
+    // what the walk did not reach (nothing, after pruning) keeps its relative order after it
+    let rest: Vec<ObjectId> = doc
+        .objects
+        .keys()
+        .filter(|id| !seen.contains(*id))
+        .copied()
+        .collect();
+    order.extend(rest);
+    let new: HashMap<ObjectId, ObjectId> = order
+        .iter()
+        .enumerate()
+        .map(|(k, id)| (*id, (k as u32 + 1, 0)))
+        .collect();
+    let old = std::mem::take(&mut doc.objects);
+    let mut objects = BTreeMap::new();
+    for (id, mut o) in old {
+        renumber(&mut o, &new);
+        objects.insert(new[&id], o);
+    }
+    doc.objects = objects;
+    let mut trailer = Object::Dictionary(std::mem::take(&mut doc.trailer));
+    renumber(&mut trailer, &new);
+    if let Object::Dictionary(t) = trailer {
+        doc.trailer = t;
+    }
+    doc.max_id = order.len() as u32;
 }
 
 #[cfg(test)]
@@ -832,6 +953,48 @@ mod tests {
         }
         assert_eq!(decoded, pixels);
         assert!(packed.len() < raw.len());
+    }
+
+    /// A page with six pictures; printpdf numbers them through a randomly seeded `HashMap`.
+    fn six_pictures() -> Vec<u8> {
+        let (doc, page, layer) = PdfDocument::new("t", Mm(100.0), Mm(100.0), "l");
+        for k in 0..6u8 {
+            let picture = ImageXObject {
+                width: Px(4),
+                height: Px(3),
+                color_space: ColorSpace::Rgb,
+                bits_per_component: ColorBits::Bit8,
+                interpolate: false,
+                image_data: vec![40 * k; 4 * 3 * 3],
+                image_filter: None,
+                smask: None,
+                clipping_bbox: None,
+            };
+            Image::from(picture)
+                .add_to_layer(doc.get_page(page).get_layer(layer), Default::default());
+        }
+        compress_streams(&doc.save_to_bytes().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_same_document_is_the_same_bytes() {
+        // Each build gets new HashMap seeds: without the canonical layout the picture objects
+        // came out in another order (seen: two in three outlook runs differed).
+        let first = six_pictures();
+        for _ in 0..8 {
+            assert!(six_pictures() == first, "the PDF bytes depend on the run");
+        }
+        // and it is still a PDF with its six pictures
+        let doc = lopdf::Document::load_mem(&first).unwrap();
+        let pictures = doc
+            .objects
+            .values()
+            .filter(|o| {
+                matches!(o, lopdf::Object::Stream(s)
+                    if s.dict.get(b"Subtype").and_then(|v| v.as_name_str()).ok() == Some("Image"))
+            })
+            .count();
+        assert_eq!(pictures, 6);
     }
 
     #[test]

@@ -206,7 +206,7 @@ impl CfWriter {
     /// Sets the `history` attribute: a new first line (time, `line`, version) above the
     /// `previous` history of the input, newest first as NCO and CDO write it.
     pub fn set_history(&mut self, line: Option<&str>, previous: Option<&str>) -> Result<()> {
-        let now = history_time().format("%Y-%m-%dT%H:%M:%SZ");
+        let now = crate::outputs::stamp_time().format("%Y-%m-%dT%H:%M:%SZ");
         let version = format!("s2s-ensemble {}", env!("CARGO_PKG_VERSION"));
         let mut h = format!("{now}: {} ({version})", line.unwrap_or("written"));
         if let Some(p) = previous.filter(|p| !p.trim().is_empty()) {
@@ -1165,16 +1165,4 @@ pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<Path
             reason: e.to_string(),
         })
     })
-}
-
-/// The time a `history` line is stamped with: now, or `SOURCE_DATE_EPOCH` (seconds since
-/// 1970, the reproducible-builds convention) when set, so that two runs of the same command
-/// write the same bytes (a distributed run compared with one process, a rerun checked
-/// against an archived output).
-fn history_time() -> chrono::DateTime<chrono::Utc> {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-        .unwrap_or_else(chrono::Utc::now)
 }
