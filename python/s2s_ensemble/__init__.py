@@ -37,7 +37,6 @@ run_outlook
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 import json as _json
 from typing import Mapping, Optional, Sequence, Tuple, Union
@@ -154,10 +153,9 @@ class _Layout:
             if self.flip:
                 a = a[..., ::-1, :]
             return np.ascontiguousarray(a, dtype=np.float32)
-        cells = int(np.prod(self.sizes(da), dtype=np.int64))
-        return np.ascontiguousarray(a, dtype=np.float32).reshape((ni, nm, nl) + self.rows(da, cells))
+        return np.ascontiguousarray(a, dtype=np.float32).reshape((ni, nm, nl) + self.rows(da))
 
-    def rows(self, da: xr.DataArray, cells: int) -> Tuple[int, int]:
+    def rows(self, da: xr.DataArray) -> Tuple[int, int]:
         """The cells as ``(rows, columns)`` for the kernels, which work row by row (a row's
         values of every start and member are gathered into cache at once): the two spatial
         dimensions as they are; otherwise the cells cut into rows of at most
@@ -166,6 +164,7 @@ class _Layout:
         sizes = self.sizes(da)
         if len(sizes) == 2:
             return sizes
+        cells = int(np.prod(sizes, dtype=np.int64))
         for columns in range(min(cells, _ROW_CELLS), 0, -1):
             if cells % columns == 0:
                 if columns * 8 >= min(cells, _ROW_CELLS):
@@ -238,7 +237,9 @@ def _start_dates(coord) -> list:
 
 
 def _history(attrs: dict, words: str) -> dict:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``attrs`` with a new first ``history`` line, stamped as the library stamps its files
+    (``SOURCE_DATE_EPOCH`` when set)."""
+    stamp = _core.stamp_time()
     attrs = dict(attrs)
     line = f"{stamp}: {words} (s2s_ensemble {__version__})"
     attrs["history"] = f"{line}\n{attrs['history']}" if attrs.get("history") else line
@@ -303,7 +304,7 @@ def tercile_probabilities(
     names, hcs = _as_models(hindcast, "hindcast")
     fcs = None
     if forecast is not None:
-        fnames, fcs = _as_models(forecast, "forecast")
+        _, fcs = _as_models(forecast, "forecast")
         if len(fcs) != len(hcs):
             raise S2SError(f"forecast: {len(fcs)} models for {len(hcs)} hindcasts")
     scheme, given = (weights, None) if isinstance(weights, str) else ("given", [float(w) for w in weights])
@@ -584,10 +585,6 @@ def bias_correct(
 
 
 # --------------------------------------------------------------------------- combine
-def _level_labels(prefix: str, levels: Sequence[float]) -> list:
-    return [f"{prefix}{round(100 * p):g}" for p in levels]
-
-
 def _extreme_labels(levels: Sequence[float]) -> list:
     if not levels:
         return []

@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array5, ArrayView5};
+use ndarray::{Array, ArrayView5, Dimension};
 use numpy::{IntoPyArray, PyArray3, PyArray5, PyReadonlyArray3, PyReadonlyArray5};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -61,12 +61,12 @@ fn start_date((year, month, day): (i32, u32, u32)) -> PyResult<CfDateTime> {
 }
 
 /// What the Python layer knows of an input besides its values: the start dates
-/// (`(year, month, day)`; else one a year from 2000, January), the grid (ascending latitudes
+/// (`(year, month, day)`), the grid (ascending latitudes
 /// and longitudes; else the cells are positionless points), the variable's name, CF
 /// `standard_name` and units (the quantity decides ratios or differences, transforms).
-#[derive(Default, Clone)]
+#[derive(Clone)]
 struct Described<'a> {
-    starts: Option<&'a [(i32, u32, u32)]>,
+    starts: &'a [(i32, u32, u32)],
     grid: Option<&'a (Vec<f64>, Vec<f64>)>,
     variable: &'a str,
     standard_name: Option<&'a str>,
@@ -78,18 +78,18 @@ struct Described<'a> {
 /// values are copied: a cube owns its array, numpy keeps its own.
 fn cube_of(values: ArrayView5<f32>, about: &Described, name: &str) -> PyResult<Cube> {
     let (ni, nm, nl, ny, nx) = values.dim();
-    let init = match about.starts {
-        Some(s) if s.len() == ni => s.iter().copied().map(start_date).collect::<PyResult<_>>()?,
-        Some(s) => {
-            return Err(S2SError::new_err(format!(
-                "{name}: {} start dates given for {ni} starts",
-                s.len()
-            )))
-        }
-        None => (0..ni as i32)
-            .map(|i| CfDateTime::ymd(2000 + i, 1, 1))
-            .collect(),
-    };
+    if about.starts.len() != ni {
+        return Err(S2SError::new_err(format!(
+            "{name}: {} start dates given for {ni} starts",
+            about.starts.len()
+        )));
+    }
+    let init = about
+        .starts
+        .iter()
+        .copied()
+        .map(start_date)
+        .collect::<PyResult<_>>()?;
     let ascending =
         |v: &[f64]| v.windows(2).all(|w| w[0] < w[1]) && v.iter().all(|x| x.is_finite());
     let (spatial, shape) = match about.grid {
@@ -137,11 +137,15 @@ fn cube_of(values: ArrayView5<f32>, about: &Described, name: &str) -> PyResult<C
     Cube::new(owned, coords, meta).map_err(py_err)
 }
 
-/// The values of `cube` back on the caller's `(y, x)`.
-fn on_grid<T>(values: Array5<T>, ny: usize, nx: usize) -> PyResult<Array5<T>> {
-    let (a, b, c, _, _) = values.dim();
+/// Values whose last two axes are a cube's `(y, x)` (one row of points without a grid) back
+/// on the caller's `(y, x)`.
+fn on_grid<T, D: Dimension>(values: Array<T, D>, ny: usize, nx: usize) -> PyResult<Array<T, D>> {
+    let mut shape = values.raw_dim();
+    let n = shape.ndim();
+    shape[n - 2] = ny;
+    shape[n - 1] = nx;
     values
-        .into_shape_with_order((a, b, c, ny, nx))
+        .into_shape_with_order(shape)
         .map_err(|e| S2SError::new_err(e.to_string()))
 }
 
@@ -187,19 +191,8 @@ fn tercile_probabilities<'py>(
     weights: &str,
     given: Option<Vec<f64>>,
 ) -> PyResult<Vec<Bound<'py, PyArray5<f32>>>> {
-    let nmod = hindcasts.len();
-    if nmod == 0 {
-        return Err(S2SError::new_err(
-            "tercile_probabilities: no hindcast given",
-        ));
-    }
-    if targets.iter().any(|t| t.len() != nmod) {
-        return Err(S2SError::new_err(format!(
-            "tercile_probabilities: every target set needs one array per model ({nmod})"
-        )));
-    }
-    let weights = weights_of(weights, given, nmod)?;
-    let (_, _, _, ny, nx) = hindcasts[0].as_array().dim();
+    // the library checks the counts and shapes of the arrays (one per model in every set)
+    let weights = weights_of(weights, given, hindcasts.len())?;
     // numpy's memory read in place: no copy on the way in
     let hc: Vec<ArrayView5<f32>> = hindcasts.iter().map(|h| h.as_array()).collect();
     let tg: Vec<Vec<ArrayView5<f32>>> = targets
@@ -213,9 +206,8 @@ fn tercile_probabilities<'py>(
             model_edge_probabilities_of_arrays(&hc, &all, &levels, &weights)
         })
         .map_err(py_err)?;
-    out.into_iter()
-        .map(|p| Ok(on_grid(p, ny, nx)?.into_pyarray(py)))
-        .collect()
+    // the views kept their (y, x): the results are on the caller's grid already
+    Ok(out.into_iter().map(|p| p.into_pyarray(py)).collect())
 }
 
 /// Mean CRPS over the starts of an ensemble against the observations, `(lead, y, x)`; `fair`
@@ -335,17 +327,15 @@ fn bias_correct<'py>(
     window_days: Option<u32>,
     forecast_only: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let method = match method {
-        "scaling" => Method::Scaling,
-        "variance" => Method::Variance,
-        "eqm" => Method::Eqm,
-        "qdm" => Method::Qdm,
-        other => {
-            return Err(S2SError::new_err(format!(
-                "method '{other}': use scaling, variance, eqm or qdm"
-            )))
-        }
-    };
+    // by the names the binary's outputs carry (Method::name)
+    let method = [Method::Scaling, Method::Variance, Method::Eqm, Method::Qdm]
+        .into_iter()
+        .find(|m| m.name() == method)
+        .ok_or_else(|| {
+            S2SError::new_err(format!(
+                "method '{method}': use scaling, variance, eqm or qdm"
+            ))
+        })?;
     let kind = if multiplicative {
         Kind::Multiplicative
     } else {
@@ -363,8 +353,11 @@ fn bias_correct<'py>(
         ..Default::default()
     };
     let about = Described {
-        starts: Some(&starts),
-        ..Default::default()
+        starts: &starts,
+        grid: None,
+        variable: "x",
+        standard_name: None,
+        units: "1",
     };
     let hc = cube_of(h, &about, "hindcast")?;
     let ob = cube_of(obs.as_array(), &about, "observations")?;
@@ -372,8 +365,8 @@ fn bias_correct<'py>(
         .as_ref()
         .map(|f| {
             let about = Described {
-                starts: Some(forecast_starts.as_deref().unwrap_or(&starts)),
-                ..Default::default()
+                starts: forecast_starts.as_deref().unwrap_or(&starts),
+                ..about.clone()
             };
             cube_of(f.as_array(), &about, "forecast")
         })
@@ -455,11 +448,7 @@ fn products_dict<'py>(
         d.set_item(name, on_grid(a, ny, nx)?.into_pyarray(py))?;
     }
     for (name, a) in [("edges", p.edges), ("extreme_edges", p.extreme_edges)] {
-        let (i, s, e, l, _, _) = a.dim();
-        let a = a
-            .into_shape_with_order((i, s, e, l, ny, nx))
-            .map_err(|e| S2SError::new_err(e.to_string()))?;
-        d.set_item(name, a.into_pyarray(py))?;
+        d.set_item(name, on_grid(a, ny, nx)?.into_pyarray(py))?;
     }
     Ok(d)
 }
@@ -518,7 +507,7 @@ fn combine<'py>(
     };
     let (_, _, _, ny, nx) = hindcasts[0].as_array().dim();
     let about = Described {
-        starts: Some(&starts),
+        starts: &starts,
         grid: grid.as_ref(),
         variable,
         standard_name,
@@ -533,7 +522,7 @@ fn combine<'py>(
         .as_ref()
         .map(|fs| {
             let about = Described {
-                starts: forecast_starts.as_deref().or(Some(&starts)),
+                starts: forecast_starts.as_deref().unwrap_or(&starts),
                 ..about.clone()
             };
             fs.iter()
@@ -801,6 +790,15 @@ fn run_outlook(py: Python<'_>, config: PathBuf, out: Option<PathBuf>) -> PyResul
     .map_err(py_err)
 }
 
+/// The time outputs are stamped with, ISO 8601 UTC: now, or `SOURCE_DATE_EPOCH` when set (the
+/// library's `outputs::stamp_time`, which the NetCDF `history` of the binary uses too).
+#[pyfunction]
+fn stamp_time() -> String {
+    s2s_ensemble::outputs::stamp_time()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
 /// Number of threads the kernels use (rayon's global pool). Set it before the first call:
 /// the pool is made once per process.
 #[pyfunction]
@@ -845,5 +843,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(correction_kind, m)?)?;
     m.add_function(wrap_pyfunction!(run_outlook, m)?)?;
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(stamp_time, m)?)?;
     Ok(())
 }

@@ -304,3 +304,10 @@ def test_the_wet_threshold_follows_the_time_step():
     daily = monthly.assign_coords(lead=np.array([1, 2, 3], dtype="timedelta64[D]"))
     assert _default_wet_threshold(monthly, "lead") == _core.WET_THRESHOLD_MONTHLY_MM == 0.01
     assert _default_wet_threshold(daily, "lead") == _core.WET_DAY_THRESHOLD_DAILY_MM == 0.1
+
+
+def test_history_is_stamped_as_the_library_stamps(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    hc = ensemble(30)
+    r = s2s.crps(hc, observed(hc, 31))
+    assert r.attrs["history"].startswith("2023-11-14T22:13:20Z: crps")

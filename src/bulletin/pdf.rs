@@ -787,7 +787,9 @@ fn canonical_layout(doc: &mut lopdf::Document) {
     let mut order: Vec<ObjectId> = Vec::with_capacity(doc.objects.len());
     let mut seen = std::collections::HashSet::new();
     let mut stack = Vec::new();
-    references(&Object::Dictionary(doc.trailer.clone()), &mut stack);
+    doc.trailer
+        .iter()
+        .for_each(|(_, v)| references(v, &mut stack));
     stack.reverse();
     while let Some(id) = stack.pop() {
         if !doc.objects.contains_key(&id) || !seen.insert(id) {
@@ -818,11 +820,7 @@ fn canonical_layout(doc: &mut lopdf::Document) {
         objects.insert(new[&id], o);
     }
     doc.objects = objects;
-    let mut trailer = Object::Dictionary(std::mem::take(&mut doc.trailer));
-    renumber(&mut trailer, &new);
-    if let Object::Dictionary(t) = trailer {
-        doc.trailer = t;
-    }
+    doc.trailer.iter_mut().for_each(|(_, v)| renumber(v, &new));
     doc.max_id = order.len() as u32;
 }
 
@@ -956,8 +954,15 @@ mod tests {
     }
 
     /// A page with six pictures; printpdf numbers them through a randomly seeded `HashMap`.
+    /// Its dates are fixed, as `bulletin_pdf` fixes them to the run's stamp (printpdf's own
+    /// are the clock's, which may tick between two builds).
     fn six_pictures() -> Vec<u8> {
         let (doc, page, layer) = PdfDocument::new("t", Mm(100.0), Mm(100.0), "l");
+        let date = printpdf::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let doc = doc
+            .with_creation_date(date)
+            .with_mod_date(date)
+            .with_metadata_date(date);
         for k in 0..6u8 {
             let picture = ImageXObject {
                 width: Px(4),

@@ -129,7 +129,8 @@ pub fn detect_nodes(
 }
 
 /// [`detect_nodes`] over the ranks of a distributed run (each rank detects a contiguous share
-/// of whole chunks of time steps, gathered in file order): the text and count on rank 0 (the same as one process's), `None` on the others.
+/// of whole chunks of time steps, gathered in file order): the text and count on rank 0 (the
+/// same as one process's), `None` on the others.
 pub fn detect_nodes_on(
     settings: &TrackSettings,
     inputs: &[PathBuf],
@@ -180,8 +181,8 @@ pub fn track_inputs(
 }
 
 /// [`track_inputs`] over the ranks of a distributed run: detection spread over the ranks by
-/// blocks of time steps, the nodes gathered and linked on rank 0; the
-/// tracks on rank 0 (the same as one process's), `None` on the others.
+/// blocks of time steps, the nodes gathered and linked on rank 0; the tracks on rank 0 (the
+/// same as one process's), `None` on the others.
 pub fn track_inputs_on(
     settings: &TrackSettings,
     inputs: &[PathBuf],
