@@ -4,8 +4,9 @@
 # small synthetic workload and the demo's real NMME models over India with land-only
 # observations, and from `s2s spi`; the same nodes and tracks
 # from `s2s cyclones detect|track` (ERA5 January 2026 — also TempestExtremes' StitchNodes text —
-# and synthetic storms); one error and a non-zero exit when an input is bad; and a subcommand
-# that runs on rank 0 alone printing what one process prints.
+# and synthetic storms); one error and a non-zero exit when an input is bad; `s2s outlook` (on
+# rank 0 alone) writing the same files, PDF bulletins included; and a subcommand that runs on
+# rank 0 alone printing what one process prints.
 #
 #   scripts/mpi_check.sh SERIAL_S2S MPI_S2S
 #
@@ -169,6 +170,36 @@ else
         cat "$work/bad.log"; failed=1
     fi
 fi
+
+# outlook_case NAME CONFIG: s2s outlook, which runs on rank 0 alone under mpirun (the other
+# ranks wait and exit with its status): every file it writes, in every region's folder, the
+# same bytes as one process's — the NetCDF products, maps, Markdown, HTML, JSON and PDF
+# bulletins — but provenance.json, whose stages carry their seconds and memory.
+outlook_case() {
+    local name=$1 config=$2 n f bad
+    local out="$work/out"
+    rm -rf "$out" "$work/ref"
+    "$serial" -q --threads 1 outlook --config "$config" --out "$out" > /dev/null
+    mv "$out" "$work/ref"
+    for n in 1 2 3; do
+        rm -rf "$out"
+        mpirun --oversubscribe -n "$n" "$mpi_s2s" -q --threads 1 outlook --config "$config" \
+            --out "$out" > /dev/null
+        bad=""
+        while IFS= read -r f; do
+            [ "$(basename "$f")" = provenance.json ] && continue
+            cmp -s "$work/ref/$f" "$out/$f" || bad="$bad $f"
+        done < <(cd "$work/ref" && find . -type f | sort)
+        if [ -n "$bad" ]; then
+            echo "FAIL outlook, $name, -n $n:$bad differ from one process's"; failed=1
+        else
+            echo "ok   outlook, $name, -n $n: $(cd "$work/ref" && find . -type f | wc -l) files byte-identical (provenance.json aside)"
+        fi
+    done
+}
+
+echo "== s2s outlook (rank 0 alone): the demo's NMME rainfall bulletin"
+outlook_case "NMME South Asia" data/demo/outlook.toml
 
 echo "== a subcommand on rank 0 alone"
 "$serial" inspect "$wl/obs.nc" > "$work/inspect.1"

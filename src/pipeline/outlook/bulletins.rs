@@ -132,7 +132,10 @@ impl Issue {
                 .as_deref()
                 .unwrap_or(crate::bulletin::catalogue::DEFAULT_LANGUAGE),
         )?;
-        let now = chrono::Utc::now();
+        // The run's stamp, not the clock: with SOURCE_DATE_EPOCH set, the issue date and the
+        // "produced" line are the same in every run (a rerun, a distributed run), as the
+        // NetCDF history and the PDF dates are.
+        let now = crate::outputs::stamp_time();
         let date = |d: &Option<String>| {
             d.as_deref()
                 .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
