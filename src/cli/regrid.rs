@@ -22,6 +22,8 @@ enum MethodArg {
     Conservative,
     /// Inverse-distance weighting of the 4 nearest source centres (like `cdo remapdis`): the
     /// method for curvilinear and projected sources (ROMS, NEMO, polar stereographic).
+    /// Grid-relative vector pairs (standard names `sea_water_x/y_velocity`, `x/y_wind`, …,
+    /// staggered or not) are rotated to eastward/northward first.
     Distance,
 }
 
@@ -208,7 +210,7 @@ fn regrid_by_distance(
     target: &LonLatGrid,
 ) -> anyhow::Result<ExitCode> {
     let (undated, time) = dating(args, &file_vars[0], dims)?;
-    let mut cubes = Vec::with_capacity(file_vars.len());
+    let mut sources = Vec::with_capacity(file_vars.len());
     for var in file_vars {
         let opts = ReadOptions {
             variable: Some(var.clone()),
@@ -217,9 +219,47 @@ fn regrid_by_distance(
             time,
             ..Default::default()
         };
-        let cube = read_cube(&args.input, &opts)?;
+        sources.push(read_cube(&args.input, &opts)?);
+    }
+    // grid-relative vectors (sea_water_x/y_velocity, x/y_wind, …) are turned to east/north at
+    // their own points before regridding: on a lon/lat grid only east/north mean anything
+    let names: Vec<Option<String>> = sources
+        .iter()
+        .map(|c| c.meta.standard_name.clone())
+        .collect();
+    let pairs = s2s_ensemble::grid::vectors::grid_relative_pairs(
+        &names.iter().map(Option::as_deref).collect::<Vec<_>>(),
+    );
+    for &(x, y) in &pairs {
+        let signs = s2s_ensemble::io::grid_axis_signs(&args.input, Some(&file_vars[x]), dims)?;
+        let (east, north) =
+            s2s_ensemble::grid::vectors::to_east_north(&sources[x], &sources[y], signs)
+                .with_context(|| {
+                    format!(
+                        "{}: rotating '{}' and '{}' to east/north",
+                        args.input.display(),
+                        file_vars[x],
+                        file_vars[y]
+                    )
+                })?;
+        if !g.quiet {
+            errln!(
+                "note: {}: '{}' and '{}' are grid-relative ({}, {}): rotated to {} and {} before regridding",
+                args.input.display(),
+                file_vars[x],
+                file_vars[y],
+                names[x].as_deref().unwrap_or_default(),
+                names[y].as_deref().unwrap_or_default(),
+                east.meta.standard_name.as_deref().unwrap_or_default(),
+                north.meta.standard_name.as_deref().unwrap_or_default()
+            );
+        }
+        (sources[x], sources[y]) = (east, north);
+    }
+    let mut cubes = Vec::with_capacity(sources.len());
+    for (cube, var) in sources.iter().zip(file_vars) {
         cubes.push(
-            s2s_ensemble::grid::distance::regrid_curvilinear(&cube, target)
+            s2s_ensemble::grid::distance::regrid_curvilinear(cube, target)
                 .with_context(|| format!("{}: variable '{var}'", args.input.display()))?,
         );
     }

@@ -27,7 +27,7 @@
 //! - Trajectory files follow OpenDrift's CF discrete-sampling-geometry layout
 //!   (`featureType = "trajectory"`, `(trajectory, time)`), written by the I/O layer.
 
-use ndarray::{Array2, ArrayView3};
+use ndarray::{Array2, ArrayView2, ArrayView3};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -48,6 +48,9 @@ pub struct VelocityField<'a> {
     times_s: &'a [f64],
     u: ArrayView3<'a, f32>,
     v: ArrayView3<'a, f32>,
+    /// Cells of the grid inside the domain of the model the field was regridded from (`None`:
+    /// every cell): a missing value there is the model's land, beyond it the open boundary.
+    domain: Option<ArrayView2<'a, bool>>,
 }
 
 impl<'a> VelocityField<'a> {
@@ -103,6 +106,24 @@ impl<'a> VelocityField<'a> {
             times_s,
             u,
             v,
+            domain: None,
+        })
+    }
+
+    /// The same field, told which `(lat, lon)` cells lie inside the domain of the model it was
+    /// regridded from (a curvilinear ocean model covers only part of the lon/lat grid around
+    /// it): a particle that reaches a cell outside is outside the domain, not on a coast.
+    pub fn with_domain(self, domain: ArrayView2<'a, bool>) -> Result<Self> {
+        let (_, ny, nx) = self.u.dim();
+        if domain.dim() != (ny, nx) {
+            return Err(Error::mismatch(
+                "drift field",
+                format!("domain mask {:?} for a ({ny}, {nx}) grid", domain.dim()),
+            ));
+        }
+        Ok(VelocityField {
+            domain: Some(domain),
+            ..self
         })
     }
 
@@ -132,9 +153,19 @@ impl<'a> VelocityField<'a> {
         ((0.0..=(ny - 1) as f64).contains(&fy) && x_inside).then_some((fy, fx))
     }
 
-    /// Whether a place is inside the grid (whatever the values there).
+    /// Whether a place is inside the grid (whatever the values there) and, for a field with a
+    /// domain mask ([`VelocityField::with_domain`]), its nearest cell inside the domain.
     pub fn contains(&self, lat: f64, lon: f64) -> bool {
-        self.grid_position(lat, lon).is_some()
+        match (self.grid_position(lat, lon), &self.domain) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some((fy, fx)), Some(d)) => {
+                let (ny, nx) = d.dim();
+                let j = (fy.round() as usize).min(ny - 1);
+                let i = (fx.round() as usize) % nx;
+                d[[j, i]]
+            }
+        }
     }
 
     /// `(u, v)` at a time and place; `None` outside the grid or where all four corners are

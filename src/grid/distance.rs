@@ -51,20 +51,9 @@ struct Neighbours {
     rows: Vec<Vec<(u32, f64)>>,
 }
 
-fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, target: &LonLatGrid) -> Result<Neighbours> {
-    let (ny, nx) = lat.dim();
-    let points: Vec<[f64; 3]> = lat
-        .iter()
-        .zip(lon.iter())
-        .map(|(&a, &o)| {
-            if a.is_finite() && o.is_finite() {
-                unit_vector(a, o)
-            } else {
-                [f64::NAN; 3]
-            }
-        })
-        .collect();
-    // Median chord between neighbouring centres along both grid directions.
+/// Median chord between neighbouring centres along both grid directions (`points` are the
+/// unit vectors of a `ny x nx` grid, NaN where a centre has no position).
+fn median_spacing(points: &[[f64; 3]], (ny, nx): (usize, usize)) -> Result<f64> {
     let mut steps: Vec<f64> = Vec::new();
     for j in 0..ny {
         for i in 0..nx {
@@ -85,7 +74,77 @@ fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, target: &LonLatGrid) -> Resu
         ));
     }
     steps.sort_by(f64::total_cmp);
-    let spacing = steps[steps.len() / 2];
+    Ok(steps[steps.len() / 2])
+}
+
+/// The regular lon/lat grid that covers a curvilinear grid (2-D `lat`/`lon`, degrees) at its
+/// own resolution: latitude spacing its median cell spacing (great-circle degrees, rounded to
+/// 1e-6°), longitude spacing that divided by the cosine of the domain's latitude nearest the
+/// equator (so cells are no wider than the source's anywhere), cell edges half a spacing beyond
+/// the outermost centres (clamped to ±90°); the whole globe in longitude when the centres
+/// span it. What a job that needs a lon/lat grid (`s2s emergency`) regrids such a source onto.
+pub fn covering_grid(lat: &Array2<f64>, lon: &Array2<f64>) -> Result<LonLatGrid> {
+    let points: Vec<[f64; 3]> = lat
+        .iter()
+        .zip(lon.iter())
+        .map(|(&a, &o)| {
+            if a.is_finite() && o.is_finite() {
+                unit_vector(a, o)
+            } else {
+                [f64::NAN; 3]
+            }
+        })
+        .collect();
+    let d = (angle_of_chord(median_spacing(&points, lat.dim())?).to_degrees() * 1e6).round() / 1e6;
+    let finite: Vec<(f64, f64)> = lat
+        .iter()
+        .zip(lon.iter())
+        .filter(|(a, o)| a.is_finite() && o.is_finite())
+        .map(|(&a, &o)| (a, o))
+        .collect();
+    let (south, north) = finite
+        .iter()
+        .fold((90f64, -90f64), |(s, n), &(a, _)| (s.min(a), n.max(a)));
+    let equatorward = if south <= 0.0 && north >= 0.0 {
+        0.0
+    } else {
+        south.abs().min(north.abs())
+    };
+    let dlon = (d / equatorward.to_radians().cos()).min(180.0);
+    // longitudes in the window that starts half a turn west of the first centre
+    let window = finite[0].1 - 180.0;
+    let (west, east) = finite.iter().fold((f64::MAX, f64::MIN), |(w, e), &(_, o)| {
+        let o = crate::cube::wrap_lon(o, window);
+        (w.min(o), e.max(o))
+    });
+    let (west, east) = if east - west + dlon >= 360.0 {
+        (-180.0, 180.0)
+    } else {
+        (west - dlon / 2.0, east + dlon / 2.0)
+    };
+    let bbox = crate::cube::BBox {
+        west,
+        east,
+        south: (south - d / 2.0).max(-90.0),
+        north: (north + d / 2.0).min(90.0),
+    };
+    LonLatGrid::regular(d, dlon, Some(&bbox))
+}
+
+fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, targets: &[(f64, f64)]) -> Result<Neighbours> {
+    let (ny, nx) = lat.dim();
+    let points: Vec<[f64; 3]> = lat
+        .iter()
+        .zip(lon.iter())
+        .map(|(&a, &o)| {
+            if a.is_finite() && o.is_finite() {
+                unit_vector(a, o)
+            } else {
+                [f64::NAN; 3]
+            }
+        })
+        .collect();
+    let spacing = median_spacing(&points, (ny, nx))?;
     let radius = MAX_GAP_CELLS * spacing;
     let key = |p: &[f64; 3]| {
         [
@@ -100,15 +159,14 @@ fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, target: &LonLatGrid) -> Resu
             buckets.entry(key(p)).or_default().push(k as u32);
         }
     }
-    let targets: Vec<(f64, f64)> = target
-        .lat
-        .iter()
-        .flat_map(|&a| target.lon.iter().map(move |&o| (a, o)))
-        .collect();
     let rows = targets
         .par_iter()
         .map(|&(a, o)| {
             let t = unit_vector(a, o);
+            if !t[0].is_finite() {
+                // a target point without a position (a masked corner of a curvilinear grid)
+                return Vec::new();
+            }
             let c = key(&t);
             let mut near: Vec<(f64, u32)> = Vec::new();
             for dx in -1..=1 {
@@ -143,26 +201,24 @@ fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, target: &LonLatGrid) -> Resu
     Ok(Neighbours { rows })
 }
 
-/// `cube` (on a curvilinear grid, or a lon/lat grid taken as one) on the lon/lat grid
-/// `target`, every `(init, member, lead)` map by inverse-distance weighting of the four nearest
-/// source centres.
-pub fn regrid_curvilinear(cube: &Cube, target: &LonLatGrid) -> Result<Cube> {
-    let (lat, lon) = match &cube.coords.spatial {
-        Spatial::Curvilinear { lat, lon } => (lat.clone(), lon.clone()),
-        Spatial::Grid { lat, lon } => (
+/// The 2-D latitude/longitude of `cube`'s cells (a lon/lat grid written out in 2-D).
+fn centres_2d(cube: &Cube) -> Result<(Array2<f64>, Array2<f64>)> {
+    match &cube.coords.spatial {
+        Spatial::Curvilinear { lat, lon } => Ok((lat.clone(), lon.clone())),
+        Spatial::Grid { lat, lon } => Ok((
             Array2::from_shape_fn((lat.len(), lon.len()), |(j, _)| lat[j]),
             Array2::from_shape_fn((lat.len(), lon.len()), |(_, i)| lon[i]),
-        ),
-        Spatial::Points { .. } => {
-            return Err(Error::invalid(
-                "regridding",
-                "the source is a list of points, not a grid",
-            ))
-        }
-    };
-    let nb = neighbours(&lat, &lon, target)?;
+        )),
+        Spatial::Points { .. } => Err(Error::invalid(
+            "regridding",
+            "the source is a list of points, not a grid",
+        )),
+    }
+}
+
+/// Every `(init, member, lead)` map of `cube` at the `ny x nx` targets of `nb`.
+fn apply(cube: &Cube, nb: &Neighbours, (dy, dx): (usize, usize)) -> Result<Array5<f32>> {
     let (ni, nm, nl, ny, nx) = cube.values.dim();
-    let (dy, dx) = (target.ny(), target.nx());
     let maps = ni * nm * nl;
     let src = cube
         .values
@@ -197,11 +253,81 @@ pub fn regrid_curvilinear(cube: &Cube, target: &LonLatGrid) -> Result<Cube> {
                 }
             });
     }
+    Ok(out)
+}
+
+/// `cube` (on a curvilinear grid, or a lon/lat grid taken as one) on the lon/lat grid
+/// `target`, every `(init, member, lead)` map by inverse-distance weighting of the four nearest
+/// source centres.
+pub fn regrid_curvilinear(cube: &Cube, target: &LonLatGrid) -> Result<Cube> {
+    let (lat, lon) = centres_2d(cube)?;
+    let targets: Vec<(f64, f64)> = target
+        .lat
+        .iter()
+        .flat_map(|&a| target.lon.iter().map(move |&o| (a, o)))
+        .collect();
+    let nb = neighbours(&lat, &lon, &targets)?;
+    let (ny, nx) = lat.dim();
+    let (dy, dx) = (target.ny(), target.nx());
+    let out = apply(cube, &nb, (dy, dx))?;
     let mut coords = cube.coords.clone();
     coords.spatial = target.spatial();
     let mut meta = cube.meta.clone();
     meta.history.push(format!(
         "regridded from a {ny} x {nx} grid to {dy} x {dx} (lat x lon) by inverse-distance weighting of the {NEIGHBOURS} nearest centres (as CDO remapdis)"
+    ));
+    Cube::new(out, coords, meta)
+}
+
+/// Which cells of the lon/lat grid `target` lie inside the curvilinear grid with 2-D
+/// `lat`/`lon`: those with a source centre within [`MAX_GAP_CELLS`] median spacings — the
+/// cells [`regrid_curvilinear`] gives a value unless every neighbour is masked. A missing value
+/// inside is the source's own mask (land); outside, the source says nothing.
+pub fn inside_source(
+    lat: &Array2<f64>,
+    lon: &Array2<f64>,
+    target: &LonLatGrid,
+) -> Result<Array2<bool>> {
+    let targets: Vec<(f64, f64)> = target
+        .lat
+        .iter()
+        .flat_map(|&a| target.lon.iter().map(move |&o| (a, o)))
+        .collect();
+    let nb = neighbours(lat, lon, &targets)?;
+    Ok(Array2::from_shape_fn(
+        (target.ny(), target.nx()),
+        |(j, i)| !nb.rows[j * target.nx() + i].is_empty(),
+    ))
+}
+
+/// `cube` at the centres of another curvilinear grid (2-D `lat`/`lon`), by the same
+/// inverse-distance weighting: how one component of a staggered vector (a v on the v-points
+/// of an Arakawa C grid) is brought to the points of the other — on a uniform C grid the four
+/// nearest v-points of a u-point are the four around it, equally distant, so this is the
+/// usual four-point average.
+pub fn regrid_to_centres(cube: &Cube, lat: &Array2<f64>, lon: &Array2<f64>) -> Result<Cube> {
+    if lat.dim() != lon.dim() {
+        return Err(Error::invalid(
+            "regridding",
+            "the target latitude and longitude differ in shape",
+        ));
+    }
+    let (src_lat, src_lon) = centres_2d(cube)?;
+    let targets: Vec<(f64, f64)> = lat.iter().zip(lon.iter()).map(|(&a, &o)| (a, o)).collect();
+    let nb = neighbours(&src_lat, &src_lon, &targets)?;
+    let out = apply(cube, &nb, lat.dim())?;
+    let mut coords = cube.coords.clone();
+    coords.spatial = Spatial::Curvilinear {
+        lat: lat.clone(),
+        lon: lon.clone(),
+    };
+    let mut meta = cube.meta.clone();
+    meta.history.push(format!(
+        "moved from its own {} x {} points to the {} x {} points of its companion component by inverse-distance weighting of the {NEIGHBOURS} nearest",
+        src_lat.dim().0,
+        src_lat.dim().1,
+        lat.dim().0,
+        lat.dim().1
     ));
     Cube::new(out, coords, meta)
 }

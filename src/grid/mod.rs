@@ -9,6 +9,8 @@
 //!   inverse-distance weighting of the four nearest centres (CDO `remapdis`).
 //! - [`projection`]: CF grid mappings (polar stereographic, Lambert conformal conic, Mercator)
 //!   to compute the latitude/longitude of a projected grid's cells.
+//! - [`vectors`]: grid-relative vector components (`sea_water_x_velocity`, `x_wind`, on
+//!   staggered grids too) rotated to eastward/northward with the grid's axis directions.
 //! - [`bilinear`] and [`conservative`] weights, held in a sparse [`RegridWeights`] built once
 //!   per grid pair and applied to every `(init, member, lead)` map in parallel
 //!   ([`regrid_cube`]).
@@ -40,6 +42,7 @@ mod conservative;
 pub mod countries;
 pub mod distance;
 pub mod projection;
+pub mod vectors;
 mod weights;
 
 use serde::{Deserialize, Serialize};

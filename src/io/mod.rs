@@ -60,8 +60,8 @@ pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use probabilities::read_category_probabilities;
 pub(crate) use read::silence_hdf5_errors_in_this_thread;
 pub use read::{
-    has_time_coordinate, pressure_levels, read_cube, read_leads, read_spatial, FieldChecks,
-    ReadOptions,
+    grid_axis_signs, has_time_coordinate, pressure_levels, read_cube, read_leads, read_spatial,
+    FieldChecks, ReadOptions,
 };
 pub use vars::{read_observed_series, read_var, resolve_var};
 pub use write::{write_cube, write_cubes, write_text_atomic, CfWriter, WriteOptions};

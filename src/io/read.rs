@@ -1299,6 +1299,43 @@ pub fn read_spatial(
     Ok(plan_spatial(path, &file, &meta, &vm, &layout, None)?.spatial)
 }
 
+/// For the x and then the y axis of `variable`'s curvilinear or projected grid: `-1.0` when
+/// the dimension's own coordinate variable (a projection coordinate) decreases along the index,
+/// else `1.0`. A grid-relative vector component points along its axis's coordinate (+x, +y),
+/// while the grid's geometry gives the direction of the increasing index: an NSIDC
+/// polar-stereographic file stores `y` from north to south, so its `v` points against the rows
+/// ([`crate::grid::vectors::to_east_north`] takes these signs). Axes without a coordinate
+/// variable (ROMS `xi_rho`, NEMO `x`) follow their index: `1.0`.
+pub fn grid_axis_signs(
+    path: impl AsRef<Path>,
+    variable: Option<&str>,
+    dims: &DimMapping,
+) -> Result<[f64; 2]> {
+    let path = path.as_ref();
+    let file = open(path)?;
+    let meta = file_meta(path, &file);
+    let vm = choose_variable(path, &meta, variable)?.clone();
+    let layout = detect_layout(&meta, &vm, dims).map_err(|reason| Error::Dimensions {
+        path: path.to_path_buf(),
+        variable: vm.name.clone(),
+        reason,
+    })?;
+    let sign = |role: DimRole| -> Result<f64> {
+        let Some(d) = layout.dim(role) else {
+            return Ok(1.0);
+        };
+        match meta.vars.get(&d.dim) {
+            Some(cv) if cv.dims.len() == 1 && cv.dims[0] == d.dim && cv.is_numeric() => {
+                let c = read_coord(path, &file, &meta, &d.dim)?;
+                let descending = c.len() > 1 && c.windows(2).all(|w| w[1] < w[0]);
+                Ok(if descending { -1.0 } else { 1.0 })
+            }
+            _ => Ok(1.0),
+        }
+    };
+    Ok([sign(DimRole::GridX)?, sign(DimRole::GridY)?])
+}
+
 /// The horizontal part of a plan: which file indices give which output cells.
 struct SpatialPlan {
     spatial: Spatial,

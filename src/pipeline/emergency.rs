@@ -129,6 +129,8 @@ struct Fields {
     times_s: Vec<f64>,
     u: Cube,
     v: Cube,
+    /// For currents regridded from a curvilinear grid: the lon/lat cells inside its domain.
+    domain: Option<Array2<bool>>,
     wind: Option<Wind>,
 }
 
@@ -186,6 +188,65 @@ fn read_pair(path: &Path, given: Option<&str>, defaults: &[(&str, &str)]) -> Res
     Ok((conv(&un)?, conv(&vn)?))
 }
 
+/// A vector's components (`u`, `v` of the file `path`) on a lon/lat grid. On a curvilinear
+/// or projected grid (ROMS, NEMO, HYCOM native, a polar-stereographic or Lambert file)
+/// grid-relative components (`sea_water_x_velocity`, `x_wind`, …, staggered or not) are first
+/// rotated to east/north at their own points ([`crate::grid::vectors::to_east_north`]), then
+/// both are regridded by inverse-distance weighting onto the lon/lat grid that covers them at
+/// their own resolution ([`crate::grid::distance::covering_grid`]); the source's masked (land)
+/// cells stay missing, so particles strand on them as on any model coast. Components whose
+/// standard names do not say which way they point are refused: guessing would turn a current
+/// by the grid's angle without a word.
+///
+/// Also returns, for a regridded pair, which lon/lat cells lie inside the source's domain.
+fn on_lon_lat(path: &Path, u: Cube, v: Cube) -> Result<(Cube, Cube, Option<Array2<bool>>)> {
+    use crate::grid::vectors::{grid_relative_component, to_east_north};
+    let on_grid = |c: &Cube| matches!(c.coords.spatial, Spatial::Grid { .. });
+    if on_grid(&u) && on_grid(&v) {
+        return Ok((u, v, None));
+    }
+    let std_name = |c: &Cube| c.meta.standard_name.clone().unwrap_or_default();
+    let earth_relative = |c: &Cube| {
+        let s = std_name(c);
+        s.starts_with("eastward_") || s.starts_with("northward_")
+    };
+    let (east, north) = if grid_relative_component(&std_name(&u)).is_some()
+        && grid_relative_component(&std_name(&v)).is_some()
+    {
+        let signs = crate::io::grid_axis_signs(path, Some(&u.meta.variable), &Default::default())?;
+        to_east_north(&u, &v, signs).map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?
+    } else if earth_relative(&u) && earth_relative(&v) {
+        (u, v)
+    } else {
+        let (un, vn) = (&u.meta.variable, &v.meta.variable);
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            reason: format!(
+                "'{un}' and '{vn}' are on a curvilinear grid ({}) and their standard_name ('{}', '{}') does not say whether they lie along the grid's axes or point east and north; add it, e.g. ncatted -a standard_name,{un},o,c,sea_water_x_velocity -a standard_name,{vn},o,c,sea_water_y_velocity {} (or eastward_sea_water_velocity and northward_sea_water_velocity; x_wind/y_wind or eastward_wind/northward_wind for winds)",
+                u.coords.spatial.describe(),
+                std_name(&u),
+                std_name(&v),
+                path.display()
+            ),
+        });
+    };
+    let Spatial::Curvilinear { lat, lon } = &east.coords.spatial else {
+        return Ok((east, north, None));
+    };
+    let target = crate::grid::distance::covering_grid(lat, lon)?;
+    let regrid = |c: &Cube| {
+        crate::grid::distance::regrid_curvilinear(c, &target).map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            reason: format!("regridding '{}' onto a lon/lat grid: {e}", c.meta.variable),
+        })
+    };
+    let domain = crate::grid::distance::inside_source(lat, lon, &target)?;
+    Ok((regrid(&east)?, regrid(&north)?, Some(domain)))
+}
+
 /// Seconds of each time step after `origin`.
 fn seconds_since(c: &Cube, origin: &CfDateTime) -> Result<Vec<f64>> {
     c.coords
@@ -205,8 +266,10 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
             ("ugos", "vgos"),
             ("u", "v"),
             ("water_u", "water_v"),
+            ("vozocrtx", "vomecrty"),
         ],
     )?;
+    let (u, v, domain) = on_lon_lat(currents, u, v)?;
     if u.values.dim() != v.values.dim() {
         return Err(Error::Input {
             path: currents.clone(),
@@ -243,8 +306,14 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
             let (wu, wv) = read_pair(
                 &p,
                 None,
-                &[("uas", "vas"), ("u10", "v10"), ("UBOT", "VBOT")],
+                &[
+                    ("uas", "vas"),
+                    ("u10", "v10"),
+                    ("U10", "V10"),
+                    ("UBOT", "VBOT"),
+                ],
             )?;
+            let (wu, wv, _) = on_lon_lat(&p, wu, wv)?;
             // The winds are sampled on their own grid and times (no regridding onto the
             // currents' grid, which would smooth them); they must cover the currents' domain.
             let Spatial::Grid {
@@ -308,6 +377,7 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
         times_s,
         u,
         v,
+        domain,
         wind,
     })
 }
@@ -430,6 +500,10 @@ fn emergency_staged(
             let u = f.u.values.slice(s![.., m, 0, .., ..]);
             let v = f.v.values.slice(s![.., m, 0, .., ..]);
             let cur = VelocityField::new(&f.lat, &f.lon, &f.times_s, u, v)?;
+            let cur = match &f.domain {
+                Some(d) => cur.with_domain(d.view())?,
+                None => cur,
+            };
             let wind_field = match &f.wind {
                 Some(Wind {
                     u: wu,

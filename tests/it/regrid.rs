@@ -518,3 +518,121 @@ fn polar_stereographic_grid_regridded_by_distance() {
         );
     }
 }
+
+/// Grid-relative sea-ice motion on the NSIDC north polar-stereographic grid (Hughes
+/// ellipsoid, 70°N true scale, central meridian −45°), stored as NSIDC stores it: x ascending,
+/// y from north to south, only x/y and the grid mapping. The ice moves 0.3 m/s east and
+/// 0.2 m/s south everywhere; `u`, `v` are its components along +x and +y. `s2s regrid --method
+/// distance` says it rotates them, writes `eastward_sea_ice_velocity` /
+/// `northward_sea_ice_velocity` and gives back (0.3, −0.2) — the `v` component points against
+/// the rows, which a rotation by the grid's geometry alone would get backwards.
+#[test]
+fn grid_relative_ice_motion_on_a_polar_stereographic_grid() {
+    use crate::common::{create, s2s, stderr};
+    use s2s_ensemble::grid::projection::{lat_lon_of, GridMapping, PolarScale, Projection};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("icemotion.nc");
+    let (a, b) = (6_378_273.0f64, 6_356_889.449f64);
+    let mapping = GridMapping {
+        projection: Projection::PolarStereographic {
+            north: true,
+            lon0: (-45f64).to_radians(),
+            scale: PolarScale::StandardParallel(70f64.to_radians()),
+        },
+        a,
+        e: (1.0 - (b / a).powi(2)).sqrt(),
+        false_easting: 0.0,
+        false_northing: 0.0,
+    };
+    let xs: Vec<f64> = (0..41)
+        .map(|i| -2_000_000.0 + 100_000.0 * f64::from(i))
+        .collect();
+    let ys: Vec<f64> = xs.iter().rev().copied().collect();
+    let (_, lon) = lat_lon_of(&mapping, &xs, &ys).unwrap();
+    let (east, north) = (0.3f64, -0.2f64);
+    let alpha = lon.mapv(|l| -(l + 45.0).to_radians());
+    let u: Vec<f32> = alpha
+        .iter()
+        .map(|a| (east * a.cos() + north * a.sin()) as f32)
+        .collect();
+    let v: Vec<f32> = alpha
+        .iter()
+        .map(|a| (-east * a.sin() + north * a.cos()) as f32)
+        .collect();
+    {
+        let mut f = create(&p);
+        f.add_dimension("time", 1).unwrap();
+        f.add_dimension("y", ys.len()).unwrap();
+        f.add_dimension("x", xs.len()).unwrap();
+        let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
+        t.put_attribute("units", "days since 2020-01-01").unwrap();
+        t.put_values(&[0.0], ..).unwrap();
+        for (name, vals, sn) in [
+            ("x", &xs, "projection_x_coordinate"),
+            ("y", &ys, "projection_y_coordinate"),
+        ] {
+            let mut c = f.add_variable::<f64>(name, &[name]).unwrap();
+            c.put_attribute("units", "m").unwrap();
+            c.put_attribute("standard_name", sn).unwrap();
+            c.put_values(vals, ..).unwrap();
+        }
+        let mut gm = f.add_variable::<i32>("crs", &[]).unwrap();
+        gm.put_attribute("grid_mapping_name", "polar_stereographic")
+            .unwrap();
+        gm.put_attribute("latitude_of_projection_origin", 90.0)
+            .unwrap();
+        gm.put_attribute("straight_vertical_longitude_from_pole", -45.0)
+            .unwrap();
+        gm.put_attribute("standard_parallel", 70.0).unwrap();
+        gm.put_attribute("semi_major_axis", a).unwrap();
+        gm.put_attribute("semi_minor_axis", b).unwrap();
+        for (name, vals, sn) in [
+            ("u", &u, "sea_ice_x_velocity"),
+            ("v", &v, "sea_ice_y_velocity"),
+        ] {
+            let mut c = f.add_variable::<f32>(name, &["time", "y", "x"]).unwrap();
+            c.put_attribute("units", "m s-1").unwrap();
+            c.put_attribute("standard_name", sn).unwrap();
+            c.put_attribute("grid_mapping", "crs").unwrap();
+            c.put_values(vals, ..).unwrap();
+        }
+    }
+    let out = dir.path().join("icemotion_1deg.nc");
+    let o = s2s(&[
+        "regrid",
+        "--method",
+        "distance",
+        "--grid",
+        "1",
+        "--bbox",
+        "-90,90,72,82",
+        p.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rotated to eastward_sea_ice_velocity and northward_sea_ice_velocity"),
+        "{}",
+        stderr(&o)
+    );
+    let f = netcdf::open(&out).unwrap();
+    for (name, want_sn, want) in [
+        ("u", "eastward_sea_ice_velocity", east),
+        ("v", "northward_sea_ice_velocity", north),
+    ] {
+        let var = f.variable(name).unwrap();
+        let sn: String = var
+            .attribute_value("standard_name")
+            .unwrap()
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(sn, want_sn);
+        let vals: Vec<f32> = var.get_values(..).unwrap();
+        let worst = vals
+            .iter()
+            .map(|&x| (f64::from(x) - want).abs())
+            .fold(0.0, f64::max);
+        assert!(vals.len() == 180 * 10 && worst < 2e-3, "{name}: {worst}");
+    }
+}
