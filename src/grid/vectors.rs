@@ -66,9 +66,17 @@ pub struct GridComponent {
 
 /// CF standard names whose earth-relative twin is not the name with `x`/`y` replaced by
 /// `eastward`/`northward` in place.
-const EARTH_RELATIVE_NAMES: [(&str, &str); 4] = [
+const EARTH_RELATIVE_NAMES: [(&str, &str); 6] = [
     ("sea_water_x_velocity", "eastward_sea_water_velocity"),
     ("sea_water_y_velocity", "northward_sea_water_velocity"),
+    (
+        "barotropic_sea_water_x_velocity",
+        "barotropic_eastward_sea_water_velocity",
+    ),
+    (
+        "barotropic_sea_water_y_velocity",
+        "barotropic_northward_sea_water_velocity",
+    ),
     ("sea_ice_x_velocity", "eastward_sea_ice_velocity"),
     ("sea_ice_y_velocity", "northward_sea_ice_velocity"),
 ];

@@ -49,6 +49,10 @@ pub enum DimRole {
     GridX,
     /// A vertical (pressure) level: one level is read at a time.
     Level,
+    /// An ocean model's vertical level (depth, ROMS/CROCO s-coordinate, sigma): one level is
+    /// read at a time — the one nearest the sea surface when the reader asks for it
+    /// ([`crate::io::ReadOptions::surface_level`]).
+    Depth,
     /// A length-1 dimension without a role, dropped.
     Singleton,
 }
@@ -64,7 +68,7 @@ impl DimRole {
             DimRole::Lead => Some(2),
             DimRole::Lat | DimRole::GridY => Some(3),
             DimRole::Lon | DimRole::GridX | DimRole::Location => Some(4),
-            DimRole::Singleton | DimRole::Level => None,
+            DimRole::Singleton | DimRole::Level | DimRole::Depth => None,
         }
     }
 }
@@ -82,6 +86,7 @@ impl fmt::Display for DimRole {
             DimRole::GridY => "grid y",
             DimRole::GridX => "grid x",
             DimRole::Level => "pressure level",
+            DimRole::Depth => "ocean level",
             DimRole::Singleton => "dropped (length 1)",
         })
     }
@@ -332,6 +337,9 @@ const MEMBER_NAMES: &[&str] = &[
     "mem",
 ];
 const TIME_NAMES: &[&str] = &["time", "t", "date", "valid_time", "times"];
+/// Names of ocean models' vertical dimensions (ROMS/CROCO, NEMO, HYCOM/CMEMS).
+const OCEAN_LEVEL_NAMES: &[&str] = &["s_rho", "depth", "deptht", "depthu", "depthv"];
+
 const LEVEL_NAMES: &[&str] = &[
     "plev",
     "lev",
@@ -492,9 +500,44 @@ fn is_projection_coordinate(c: &VarMeta) -> bool {
         )
 }
 
+/// Whether a coordinate is an ocean model's vertical axis: standard name `depth` or an ocean
+/// vertical coordinate (`ocean_s_coordinate_g2`, `ocean_sigma_coordinate`, …), or — without a
+/// standard name — an `axis = Z` / `positive` coordinate in metres or without units.
+fn is_ocean_level(c: &VarMeta) -> bool {
+    let sn = c
+        .text("standard_name")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if sn == "depth" || (sn.starts_with("ocean_") && sn.ends_with("coordinate")) {
+        return true;
+    }
+    if !sn.is_empty() {
+        // height, altitude, the atmosphere's hybrid and sigma levels: not the ocean's
+        return false;
+    }
+    let units = c.text("units").unwrap_or("");
+    let z = c
+        .text("axis")
+        .is_some_and(|a| a.trim().eq_ignore_ascii_case("z"))
+        || c.text("positive").is_some();
+    z && crate::units::pressure_to_pa(units).is_none()
+        && matches!(
+            crate::units::normalise(units).as_str(),
+            "m" | "meter" | "meters" | "metre" | "metres" | "" | "1" | "level" | "layer"
+        )
+}
+
 fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
     if coord.is_some_and(is_projection_coordinate) {
         return None;
+    }
+    if let Some(c) = coord.filter(|c| is_ocean_level(c)) {
+        let how = match c.text("standard_name") {
+            Some(sn) => format!("standard_name={sn}"),
+            None => "axis=Z in metres".into(),
+        };
+        return Some((DimRole::Depth, how));
     }
     if let Some(c) = coord {
         match c
@@ -561,6 +604,8 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
         DimRole::Location
     } else if LEVEL_NAMES.contains(&n.as_str()) {
         DimRole::Level
+    } else if OCEAN_LEVEL_NAMES.contains(&n.as_str()) {
+        DimRole::Depth
     } else {
         return None;
     };

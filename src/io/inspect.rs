@@ -219,6 +219,8 @@ pub fn inspect_file(path: impl AsRef<Path>, opts: &InspectOptions) -> Result<Fil
                 .time
                 .or(undated.then(|| crate::calendar::CfDateTime::ymd(1970, 1, 1))),
             allow_all_missing: true,
+            // a 3-D ocean field is described by its level nearest the surface
+            surface_level: true,
             ..Default::default()
         };
         let dims = layout.map(|l| l.dims).unwrap_or_default();

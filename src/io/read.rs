@@ -48,6 +48,10 @@ pub struct ReadOptions {
     pub keep_units: bool,
     /// The pressure level (hPa) to read when the variable has a level dimension.
     pub level_hpa: Option<f64>,
+    /// For a variable with an ocean level dimension ([`DimRole::Depth`]): read the level
+    /// nearest the sea surface (the largest value of a `positive = "up"` coordinate such as
+    /// ROMS' `s_rho`, else the smallest depth). Without it, several levels are an error.
+    pub surface_level: bool,
     /// Only the time steps (observed series) or start dates (forecasts) `start..start+count`
     /// of those the other options select (the count is cut at the last one): a long series
     /// read block by block. The cube's [`Meta::source_time_steps`] then tells how many there
@@ -1162,6 +1166,88 @@ fn level_axis(path: &Path, file: &netcdf::File, meta: &FileMeta, dim: &str) -> R
     Ok(vals.iter().map(|v| v * factor).collect())
 }
 
+/// ROMS and CROCO write their momentum components `u`, `v` (and the depth-integrated `ubar`,
+/// `vbar`) along the grid's ξ and η axes, often without a standard name; such a file is known
+/// by its `angle` variable ("angle between XI-axis and EAST") or its `type` attribute. The
+/// standard name those components would carry, so that they are rotated like any other
+/// grid-relative pair ([`crate::grid::vectors`]).
+fn roms_momentum_standard_name(meta: &FileMeta, variable: &str) -> Option<&'static str> {
+    let roms = meta.vars.get("angle").is_some_and(|a| {
+        a.text("long_name")
+            .is_some_and(|l| l.to_ascii_lowercase().contains("xi-axis"))
+    }) || meta.global.get("type").is_some_and(|t| {
+        let t = t.to_string().to_ascii_uppercase();
+        t.contains("ROMS") || t.contains("CROCO")
+    });
+    if !roms {
+        return None;
+    }
+    match variable {
+        "u" => Some("sea_water_x_velocity_at_u_location"),
+        "v" => Some("sea_water_y_velocity_at_v_location"),
+        "ubar" => Some("barotropic_sea_water_x_velocity_at_u_location"),
+        "vbar" => Some("barotropic_sea_water_y_velocity_at_v_location"),
+        _ => None,
+    }
+}
+
+/// The index of the ocean level of dimension `dim` to read: the only one, or with `surface`
+/// the one nearest the sea surface — the largest value of a coordinate that is `positive =
+/// "up"` (ROMS/CROCO `s_rho` from −1 at the bottom to 0 at the top), else the smallest absolute
+/// depth; a dimension without a coordinate variable is taken as ordered from the surface down
+/// unless it is `s_rho` (bottom up).
+fn surface_level_index(
+    path: &Path,
+    file: &netcdf::File,
+    meta: &FileMeta,
+    dim: &str,
+    surface: bool,
+) -> std::result::Result<usize, String> {
+    let len = file.dimension(dim).map_or(0, |d| d.len());
+    if len == 1 {
+        return Ok(0);
+    }
+    let values = match meta.vars.get(dim) {
+        Some(cv) if cv.dims.len() == 1 && cv.is_numeric() => {
+            read_coord(path, file, meta, dim).map_err(|e| e.to_string())?
+        }
+        _ => Vec::new(),
+    };
+    let list = || {
+        if values.is_empty() {
+            format!("{len} levels")
+        } else {
+            format!(
+                "{len} levels ({})",
+                values
+                    .iter()
+                    .map(|v| format!("{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
+    if !surface {
+        return Err(format!(
+            "has {} along '{dim}': s2s reads one ocean level; select one first (cdo sellevidx,K IN OUT, or ncks -d {dim},K IN OUT) — s2s emergency takes the one nearest the surface by itself",
+            list()
+        ));
+    }
+    let up = meta
+        .vars
+        .get(dim)
+        .and_then(|v| v.text("positive"))
+        .map(|p| p.trim().eq_ignore_ascii_case("up"))
+        .unwrap_or(dim.eq_ignore_ascii_case("s_rho"));
+    if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+        return Ok(if up { len - 1 } else { 0 });
+    }
+    let key = |v: f64| if up { -v } else { v.abs() };
+    Ok((0..values.len())
+        .min_by(|&a, &b| key(values[a]).total_cmp(&key(values[b])))
+        .unwrap_or(0))
+}
+
 /// The index of the wanted level (within 0.5 hPa), or the only one.
 fn pick_level(levels: &[f64], wanted: Option<f64>) -> std::result::Result<usize, String> {
     let list = || {
@@ -1800,6 +1886,18 @@ fn read_variable(
                 select.push(None);
                 continue;
             }
+            DimRole::Depth => {
+                let k = surface_level_index(path, file, meta, &d.dim, opts.surface_level).map_err(
+                    |reason| Error::Dimensions {
+                        path: path.to_path_buf(),
+                        variable: vm.name.clone(),
+                        reason,
+                    },
+                )?;
+                ext.push(Extent::Index(k));
+                select.push(None);
+                continue;
+            }
             DimRole::Level => {
                 let levels = level_axis(path, file, meta, &d.dim)?;
                 let k =
@@ -1850,7 +1948,10 @@ fn read_variable(
     leads = lead_idx.iter().map(|&i| leads[i]).collect();
 
     // ---- metadata, units ----
-    let standard_name = vm.text("standard_name").map(str::to_string);
+    let standard_name = vm
+        .text("standard_name")
+        .map(str::to_string)
+        .or_else(|| roms_momentum_standard_name(meta, &vm.name).map(str::to_string));
     let long_name = vm.text("long_name").map(|s| s.trim().to_string());
     // A per-member part of the CDO layout (`tasmax_member02`) is the quantity of its family.
     let family = vm.text(super::write::ND_VARIABLE_ATTR).unwrap_or(&vm.name);
@@ -2126,7 +2227,7 @@ fn read_in_slabs(
     let Some(k0) = layout
         .dims
         .iter()
-        .position(|d| !matches!(d.role, DimRole::Singleton | DimRole::Level))
+        .position(|d| !matches!(d.role, DimRole::Singleton | DimRole::Level | DimRole::Depth))
     else {
         let raw = read_decoded(path, var, name, stored, packing, ext.to_vec())?;
         return Ok((to_canonical_order(raw, layout, select)?, None));

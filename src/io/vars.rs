@@ -141,6 +141,21 @@ pub fn read_raw(
     )
 }
 
+/// A variable in its file's units at the ocean level nearest the sea surface, when it has
+/// ocean levels ([`ReadOptions::surface_level`]): what a drift forecast takes from an ocean
+/// model's 3-D currents.
+pub fn read_surface(path: &Path, var: &str) -> Result<Cube> {
+    read_cube(
+        path,
+        &ReadOptions {
+            variable: Some(var.to_string()),
+            keep_units: true,
+            surface_level: true,
+            ..Default::default()
+        },
+    )
+}
+
 /// Multiplies a cube by the factor its units need to become `wanted` (`factor` says it, or
 /// `None` for units it does not understand), then checks that the median of the converted
 /// values lies in `plausible`: wrong units are an error naming the file, the variable and the

@@ -22,7 +22,7 @@ use crate::emergency::{
 use crate::error::{Error, Result};
 use crate::grid::LandRaster;
 use crate::io::products::emergency::{write_drift_maps, write_trajectories};
-use crate::io::vars::{pick, read_raw, to_units};
+use crate::io::vars::{pick, read_surface, to_units};
 use crate::io::write_text_atomic;
 use crate::progress::Progress;
 use crate::units::speed_to_m_s;
@@ -178,7 +178,7 @@ fn read_pair(path: &Path, given: Option<&str>, defaults: &[(&str, &str)]) -> Res
     };
     let conv = |n: &str| -> Result<Cube> {
         to_units(
-            read_raw(path, n, None, None)?,
+            read_surface(path, n)?,
             path,
             speed_to_m_s,
             "m s-1",

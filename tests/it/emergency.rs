@@ -764,8 +764,9 @@ fn a_particle_cloud_beyond_the_memory_budget_is_refused() {
 /// 30° north of east), `u` on the u-points and `v` on the v-points as grid-relative
 /// components (ROMS' standard names, units "meter second-1"), `lon_rho/lat_rho`,
 /// `lon_u/lat_u`, `lon_v/lat_v` named in `coordinates`; the water moves due east at
-/// `east_m_s`. With `standard_names = false` the components carry none.
-fn roms_like_currents(path: &Path, east_m_s: f64, standard_names: bool) {
+/// `east_m_s`. With `standard_names = false` the components carry none; with `roms_type` the
+/// file says it is a ROMS history file (global `type`), as ROMS writes it.
+fn roms_like_currents(path: &Path, east_m_s: f64, standard_names: bool, roms_type: bool) {
     use crate::common::{coord, create, data_f32, A};
     let angle = 30f64.to_radians();
     let (spacing, origin) = (0.05, (5.0f64, 79.0f64));
@@ -778,6 +779,9 @@ fn roms_like_currents(path: &Path, east_m_s: f64, standard_names: bool) {
         (lat, origin.1 + e / lat.to_radians().cos())
     };
     let mut f = create(path);
+    if roms_type {
+        f.add_attribute("type", "ROMS/TOMS history file").unwrap();
+    }
     let days: Vec<f64> = (0..4).map(|d| 86_400.0 * f64::from(d)).collect();
     coord(
         &mut f,
@@ -890,11 +894,33 @@ fn grid_relative_currents_of_a_rotated_staggered_grid() {
         ])
     };
     let roms = d.join("roms_his.nc");
-    roms_like_currents(&roms, 0.2, true);
-    let out = d.join("out");
-    let o = run(&roms, &out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    for (la, lo, status) in positions(&out, 24.0) {
+    roms_like_currents(&roms, 0.2, true, false);
+    // ROMS' own files often give u and v no standard name: the `type` attribute says what
+    // they are
+    let roms_own = d.join("roms_own.nc");
+    roms_like_currents(&roms_own, 0.2, false, true);
+    for (file, out) in [(&roms, d.join("out")), (&roms_own, d.join("out_own"))] {
+        let o = run(file, &out);
+        assert!(o.status.success(), "{}", stderr(&o));
+        check_due_east(&out);
+    }
+    let bare = d.join("roms_bare.nc");
+    roms_like_currents(&bare, 0.2, false, false);
+    let o = run(&bare, &d.join("out_bare"));
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("curvilinear")
+            && e.contains("ncatted -a standard_name,u,o,c,sea_water_x_velocity"),
+        "{e}"
+    );
+    assert!(!d.join("out_bare").join("trajectories.nc").exists());
+}
+
+/// [`grid_relative_currents_of_a_rotated_staggered_grid`]'s particles after a day: 17.28 km
+/// due east of the release.
+fn check_due_east(out: &Path) {
+    for (la, lo, status) in positions(out, 24.0) {
         assert_eq!(status, 0, "still drifting");
         let north = (f64::from(la) - 7.5).to_radians() * R;
         let east = (f64::from(lo) - 79.5).to_radians() * R * 7.5f64.to_radians().cos();
@@ -905,15 +931,132 @@ fn grid_relative_currents_of_a_rotated_staggered_grid() {
             "east {east:.1} m, north {north:.1} m"
         );
     }
-    let bare = d.join("roms_bare.nc");
-    roms_like_currents(&bare, 0.2, false);
-    let o = run(&bare, &d.join("out_bare"));
-    assert!(!o.status.success());
-    let e = stderr(&o);
-    assert!(
-        e.contains("curvilinear")
-            && e.contains("ncatted -a standard_name,u,o,c,sea_water_x_velocity"),
-        "{e}"
+}
+
+/// 3-D ocean currents `(time, level, lat, lon)`: 0.5 m/s east in the level nearest the
+/// surface, 0.1 m/s below. `levels` with `positive` ("down" for depth in metres, "up" for
+/// ROMS' s_rho from the bottom at −1 to the surface at 0) and the standard name.
+fn layered_currents(path: &Path, dim: &str, levels: &[f64], positive: &str, std: &str) {
+    use crate::common::{coord, create, data_f32, A};
+    let mut f = create(path);
+    let t: Vec<f64> = (0..4).map(f64::from).collect();
+    coord(
+        &mut f,
+        "time",
+        &t,
+        &[("units", A::T("days since 2020-09-01"))],
     );
-    assert!(!d.join("out_bare").join("trajectories.nc").exists());
+    let units = if positive == "down" { "m" } else { "1" };
+    coord(
+        &mut f,
+        dim,
+        levels,
+        &[
+            ("standard_name", A::T(std)),
+            ("positive", A::T(positive)),
+            ("units", A::T(units)),
+        ],
+    );
+    let lat: Vec<f64> = (0..29).map(|i| 1.0 + 0.5 * f64::from(i)).collect();
+    let lon: Vec<f64> = (0..31).map(|i| 75.0 + 0.5 * f64::from(i)).collect();
+    coord(&mut f, "lat", &lat, &[("units", A::T("degrees_north"))]);
+    coord(&mut f, "lon", &lon, &[("units", A::T("degrees_east"))]);
+    let surface = if positive == "down" {
+        0
+    } else {
+        levels.len() - 1
+    };
+    let per_level = lat.len() * lon.len();
+    let mut uo = Vec::new();
+    for _ in &t {
+        for k in 0..levels.len() {
+            let speed = if k == surface { 0.5f32 } else { 0.1 };
+            uo.extend(std::iter::repeat(speed).take(per_level));
+        }
+    }
+    let dims = ["time", dim, "lat", "lon"];
+    for (name, values, sn) in [
+        ("uo", uo.clone(), "eastward_sea_water_velocity"),
+        ("vo", vec![0.0; uo.len()], "northward_sea_water_velocity"),
+    ] {
+        data_f32(
+            &mut f,
+            name,
+            &dims,
+            &values,
+            &[("units", A::T("m s-1")), ("standard_name", A::T(sn))],
+        );
+    }
+}
+
+/// An ocean model's 3-D currents: the drift takes the level nearest the surface (depth 0.5 m
+/// of a positive-down axis; the last s_rho of a positive-up one) and goes 43.2 km a day in its
+/// 0.5 m/s; `inspect` describes the ocean level; a job that needs one level and was not told
+/// which (regrid) says how to pick it.
+#[test]
+fn three_d_currents_drift_with_their_surface_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    for (case, dim, levels, positive, std) in [
+        ("z", "depth", vec![0.5, 10.0, 50.0], "down", "depth"),
+        (
+            "s",
+            "s_rho",
+            vec![-0.9, -0.5, -0.05],
+            "up",
+            "ocean_s_coordinate_g2",
+        ),
+    ] {
+        let cur = d.join(format!("cur_{case}.nc"));
+        layered_currents(&cur, dim, &levels, positive, std);
+        let o = s2s(&["inspect", "--var", "uo", cur.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = crate::common::stdout(&o);
+        assert!(text.contains(&format!("{dim}=ocean level")), "{text}");
+        let out = d.join(format!("out_{case}"));
+        let o = s2s(&[
+            "emergency",
+            "--lat",
+            "7.0",
+            "--lon",
+            "80.0",
+            "--start",
+            "2020-09-01",
+            "--days",
+            "1",
+            "--currents",
+            cur.to_str().unwrap(),
+            "--particles",
+            "2",
+            "--diffusivity",
+            "0",
+            "--release-radius-km",
+            "0",
+            "--countries",
+            &sea,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        for (_, lo, _) in positions(&out, 24.0) {
+            let east = (f64::from(lo) - 80.0).to_radians() * R * 7f64.to_radians().cos();
+            assert!((east - 43_200.0).abs() < 5.0, "{case}: {east}");
+        }
+        let o = s2s(&[
+            "regrid",
+            "--method",
+            "bilinear",
+            "--grid",
+            "1",
+            cur.to_str().unwrap(),
+            d.join(format!("r_{case}.nc")).to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(
+            e.contains("3 levels") && e.contains(&format!("ncks -d {dim},K")),
+            "{e}"
+        );
+    }
 }
