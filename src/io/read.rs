@@ -845,6 +845,22 @@ pub(crate) fn read_coord_2d(
 ) -> Result<Array2<f64>> {
     let v = read_coord(path, file, meta, name)?;
     let shape = &meta.vars[name].shape;
+    // A grid whose cells all sit at one place has lost its positions (a subsetting tool that
+    // wrote the staggered points' coordinates as zeros): every position-based step would be
+    // silently wrong.
+    let mut finite = v.iter().filter(|x| x.is_finite());
+    if let Some(&first) = finite.next() {
+        if v.len() > 1 && finite.all(|&x| x == first) && shape.iter().all(|&n| n > 1) {
+            return Err(Error::Grid {
+                path: path.to_path_buf(),
+                variable: name.to_string(),
+                reason: format!(
+                    "the 2-D coordinate holds one value ({first}) in all its {} cells: the grid's positions are missing from the file (check it with ncdump -v {name}; take them from the model's grid file)",
+                    v.len()
+                ),
+            });
+        }
+    }
     Array2::from_shape_vec((shape[0], shape[1]), v).map_err(|e| Error::Grid {
         path: path.to_path_buf(),
         variable: name.to_string(),

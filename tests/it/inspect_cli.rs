@@ -496,3 +496,42 @@ fn a_field_without_a_time_dimension_takes_its_scalar_valid_time() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--time"), "{}", stderr(&o));
 }
+
+/// A curvilinear file whose 2-D latitude holds one value everywhere (a subsetting tool wrote
+/// the staggered points' positions as zeros — OpenDrift's ROMS Nordic subset has `lat_u` and
+/// `lon_u` all 0): refused, naming the coordinate, instead of a grid of cells at one place.
+#[test]
+fn a_curvilinear_grid_without_positions_is_refused() {
+    use crate::common::{create, data_f32, A};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lost_positions.nc");
+    {
+        let mut f = create(&p);
+        f.add_dimension("eta_u", 4).unwrap();
+        f.add_dimension("xi_u", 5).unwrap();
+        for (name, units, value) in [
+            ("lat_u", "degree_north", 0.0f64),
+            ("lon_u", "degree_east", 0.0),
+        ] {
+            let mut v = f.add_variable::<f64>(name, &["eta_u", "xi_u"]).unwrap();
+            v.put_attribute("units", units).unwrap();
+            v.put_values(&[value; 20], ..).unwrap();
+        }
+        data_f32(
+            &mut f,
+            "ubar",
+            &["eta_u", "xi_u"],
+            &[0.1; 20],
+            &[
+                ("units", A::T("m s-1")),
+                ("coordinates", A::T("lon_u lat_u")),
+            ],
+        );
+    }
+    let o = crate::common::s2s(&["inspect", "--time", "2020-01-01", p.to_str().unwrap()]);
+    let text = format!("{}{}", crate::common::stdout(&o), crate::common::stderr(&o));
+    assert!(
+        text.contains("'lat_u'") && text.contains("positions are missing"),
+        "{text}"
+    );
+}
