@@ -373,6 +373,26 @@ pub fn correct(
     forecast: Option<&Cube>,
     params: &BiasParams,
 ) -> Result<Corrected> {
+    correct_reporting(
+        corrector,
+        hindcast,
+        obs,
+        forecast,
+        params,
+        &crate::progress::NoProgress,
+    )
+}
+
+/// [`correct`], reporting each latitude row done to `progress` (a stage "correcting" of as
+/// many steps as the grid has rows).
+pub fn correct_reporting(
+    corrector: &dyn BiasCorrector,
+    hindcast: &Cube,
+    obs: &Cube,
+    forecast: Option<&Cube>,
+    params: &BiasParams,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Corrected> {
     check_inputs(hindcast, obs, forecast)?;
     let years: Vec<i32> = hindcast.init_years();
     let kind = corrector.kind();
@@ -436,6 +456,7 @@ pub fn correct(
                     .eq(sets[g].iter().copied())
         })
         .collect();
+    progress.start("correcting", ny as u64);
     Zip::indexed(hc_out.axis_iter_mut(Axis(3)))
         .and(fc_out.axis_iter_mut(Axis(3)))
         .par_for_each(
@@ -510,8 +531,10 @@ pub fn correct(
                         from_cell_major(&fc_cells, fc_row.slice_mut(s![.., .., l, ..]));
                     }
                 }
+                progress.advance(1);
             },
         );
+    progress.finish();
 
     let grouping = match params.grouping {
         Grouping::SameStartMonth => "start month".to_string(),

@@ -32,6 +32,7 @@ mod emergency;
 mod export;
 mod extremes;
 mod inspect;
+mod logger;
 mod outlook;
 mod progress;
 mod regrid;
@@ -54,6 +55,17 @@ pub struct Cli {
     /// No progress bars or informational messages.
     #[arg(long, short, global = true, help_heading = "Global options")]
     quiet: bool,
+    /// Say what each stage reads, decides and writes, on stderr: -v for the steps, -vv for
+    /// the details (layouts, units, weights).
+    #[arg(
+        long,
+        short,
+        global = true,
+        help_heading = "Global options",
+        action = clap::ArgAction::Count,
+        conflicts_with = "quiet"
+    )]
+    verbose: u8,
     /// `institution` global attribute of the NetCDF outputs (who issues them; over a
     /// configuration's `institution`).
     #[arg(
@@ -350,6 +362,9 @@ pub fn run() -> ExitCode {
     };
     // Rank 0 prints (results, bars, the agreed error); the others work silently.
     let root = ranks.is_root();
+    if root {
+        logger::init(cli.verbose);
+    }
     let distributed = ranks.size() > 1;
     let globals = Globals {
         quiet: cli.quiet || !root,

@@ -33,9 +33,11 @@ impl Progress for Bars {
             return;
         }
         let bar = ProgressBar::new(total);
-        let style = ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta_precise})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(stage.to_string());
         if let Ok(mut b) = self.bar.lock() {

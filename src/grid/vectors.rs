@@ -350,6 +350,17 @@ pub fn to_east_north(x: &Cube, y: &Cube, signs: [f64; 2]) -> Result<(Cube, Cube)
             }
         }
     }
+    log::info!(
+        "'{}' and '{}' rotated from grid axes to east/north at {} points (signs {sx}, {sy}){}",
+        x.meta.variable,
+        y.meta.variable,
+        lat.len(),
+        if std::ptr::eq(y_here, y) {
+            ""
+        } else {
+            "; the y component moved to the x component's points first"
+        }
+    );
     let how = format!(
         "rotated from the grid-relative components '{}' ({}) and '{}' ({}) to east/north with the grid's axis directions",
         x.meta.variable,

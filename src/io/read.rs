@@ -1115,6 +1115,32 @@ fn time_step_block(
 /// Reads one variable of a file into a cube.
 pub fn read_cube(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Cube> {
     let path = path.as_ref();
+    let started = std::time::Instant::now();
+    let cube = read_cube_untimed(path, opts)?;
+    if !opts.part_of_set {
+        let (ni, nm, nl, _, _) = cube.values.dim();
+        log::info!(
+            "read {} '{}': {ni} {} x {nm} members x {nl} leads on {}, {} ({:?}) in {:.2} s",
+            path.display(),
+            cube.meta.variable,
+            if cube.meta.kind == crate::cube::CubeKind::Observed {
+                "times"
+            } else {
+                "starts"
+            },
+            cube.coords.spatial.describe(),
+            cube.meta.units,
+            cube.meta.quantity,
+            started.elapsed().as_secs_f64()
+        );
+        for step in &cube.meta.history {
+            log::debug!("{}: {step}", path.display());
+        }
+    }
+    Ok(cube)
+}
+
+fn read_cube_untimed(path: &Path, opts: &ReadOptions) -> Result<Cube> {
     if super::fileset::is_pattern(path) {
         // Each file whole in time, the run's years selected from the set (a file of other
         // years is not an error).

@@ -706,6 +706,11 @@ impl CfWriter {
             path: self.target.clone(),
             reason: format!("cannot move the finished file into place: {e}"),
         })?;
+        log::info!(
+            "wrote {} ({} bytes)",
+            self.target.display(),
+            std::fs::metadata(&self.place).map_or(0, |m| m.len())
+        );
         Ok(self.target.clone())
     }
 }

@@ -108,6 +108,7 @@ impl OutputSet {
             )
         })?;
         move_in(&self.stage, &self.out)?;
+        log::info!("outputs moved into {} as one set", self.out.display());
         self.done = true;
         Ok(())
     }
@@ -318,6 +319,11 @@ pub fn write_through_temporary(
             format!("cannot move the finished file into place: {e}"),
         )
     })?;
+    log::info!(
+        "wrote {} ({} bytes)",
+        target.display(),
+        std::fs::metadata(&place).map_or(0, |m| m.len())
+    );
     Ok(target.to_path_buf())
 }
 
@@ -352,6 +358,9 @@ pub fn write_files_together(files: &[(&Path, &[u8])]) -> Result<()> {
                 format!("cannot move the finished file into place: {e}"),
             )
         })?;
+    }
+    for (target, bytes) in files {
+        log::info!("wrote {} ({} bytes)", target.display(), bytes.len());
     }
     Ok(())
 }

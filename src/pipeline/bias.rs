@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::{align_or_fail, policy, RunOptions};
 use crate::bias::{
-    correct, BiasCorrector, BiasParams, Corrected, CrossValidation, Grouping, Kind, MeanScaling,
-    QuantileDeltaMapping, QuantileMapping, VarianceScaling,
+    correct_reporting, BiasCorrector, BiasParams, Corrected, CrossValidation, Grouping, Kind,
+    MeanScaling, QuantileDeltaMapping, QuantileMapping, VarianceScaling,
 };
 use crate::cube::CubeKind;
 use crate::distributed::products::{
@@ -245,6 +245,17 @@ fn correct_inputs(
         hindcast.n_member(),
         &args.hindcast.display().to_string(),
     )?;
+    log::info!(
+        "bias correction of {}: {}, {}, wet days above {wet} {}, training groups {}",
+        hindcast.meta.model,
+        corrector.describe(),
+        args.cv.describe(),
+        hindcast.meta.units,
+        args.window_days
+            .map_or("by start month".to_string(), |d| format!(
+                "of start days within ±{d} days"
+            ))
+    );
     let params = BiasParams {
         cv: args.cv,
         wet_threshold: wet,
@@ -254,12 +265,13 @@ fn correct_inputs(
         correct_hindcast: !args.forecast_only,
         ..Default::default()
     };
-    let out = correct(
+    let out = correct_reporting(
         corrector.as_ref(),
         hindcast,
         &aligned,
         forecast.as_ref(),
         &params,
+        progress,
     )?;
     Ok(Correction {
         out,

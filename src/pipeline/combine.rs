@@ -228,6 +228,15 @@ fn combine_staged(plan: &CombinePlan, progress: &dyn Progress) -> Result<Combine
         None => None,
     };
     super::create_dir(&plan.out)?;
+    log::info!(
+        "combining {} models ({}) over {nl} leads: weights {:?}, edges {:?}, category levels {:?}, cross-validated {}",
+        nm,
+        models.join(", "),
+        spec.scheme,
+        spec.edges,
+        spec.category_levels,
+        spec.cross_validate
+    );
     let mut files: Option<(MmeFile, Option<MmeFile>)> = None;
     let mut names = (PathBuf::new(), None);
     progress.start("combining", nl as u64);

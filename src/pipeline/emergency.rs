@@ -243,6 +243,17 @@ fn on_lon_lat(path: &Path, u: Cube, v: Cube) -> Result<(Cube, Cube, Option<Array
             reason: format!("regridding '{}' onto a lon/lat grid: {e}", c.meta.variable),
         })
     };
+    log::info!(
+        "{}: '{}' and '{}' ({} and {}) on {} regridded to {} x {} (lat x lon) by inverse distance for the drift",
+        path.display(),
+        east.meta.variable,
+        north.meta.variable,
+        std_name(&east),
+        std_name(&north),
+        east.coords.spatial.describe(),
+        target.ny(),
+        target.nx()
+    );
     let domain = crate::grid::distance::inside_source(lat, lon, &target)?;
     Ok((regrid(&east)?, regrid(&north)?, Some(domain)))
 }
@@ -493,6 +504,16 @@ fn emergency_staged(
     // each model weighs 1/M, shared by its members
     let mut member_weights: Vec<f64> = Vec::new();
     let mut model_members: Vec<usize> = Vec::new();
+    let total_members: usize = models.iter().map(|f| f.u.values.dim().1).sum();
+    log::info!(
+        "drifting {} particles of each of {total_members} members ({} models) for {} days from {:.3}N {:.3}E",
+        a.particles,
+        models.len(),
+        a.days,
+        a.lat,
+        a.lon
+    );
+    progress.start("drifting", total_members as u64);
     for (k, f) in models.iter().enumerate() {
         let n_members = f.u.values.dim().1;
         model_members.push(n_members);
@@ -548,8 +569,10 @@ fn emergency_staged(
                 Some(&raster),
             )?);
             member_weights.push(1.0 / (models.len() * n_members) as f64);
+            progress.advance(1);
         }
     }
+    progress.finish();
     let n_members = member_weights.len();
     let tr = concat(&all);
     let member_of: Vec<usize> = (0..n_members)

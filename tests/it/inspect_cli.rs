@@ -535,3 +535,67 @@ fn a_curvilinear_grid_without_positions_is_refused() {
         "{text}"
     );
 }
+
+/// `-v` says what each stage reads, decides and writes (with seconds since the start), `-vv`
+/// adds the details; `-q` and `-v` together are refused; without either nothing of it shows.
+#[test]
+fn verbose_says_what_each_stage_reads_decides_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = s2s(&[
+        "synth",
+        "-q",
+        "--preset",
+        "small",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = |flag: Option<&str>, out: &str| {
+        let mut args: Vec<String> = flag.into_iter().map(str::to_string).collect();
+        for a in [
+            "bias-correct",
+            "--method",
+            "eqm",
+            "--var",
+            "pr",
+            "--hindcast",
+            "hindcast_ALPHA.nc",
+            "--obs",
+            "obs.nc",
+            "--out",
+            out,
+        ] {
+            args.push(a.to_string());
+        }
+        std::process::Command::new(env!("CARGO_BIN_EXE_s2s"))
+            .current_dir(d)
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let o = run(Some("-v"), "bc1");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    for said in [
+        "info  io::read: read hindcast_ALPHA.nc 'tprate': 12 starts x 3 members x 6 leads",
+        "info  pipeline::bias: bias correction of hindcast_ALPHA: empirical quantile mapping",
+        "info  io::write: wrote bc1/hindcast_ALPHA.pr.eqm.nc",
+        "info  outputs::staging: outputs moved into bc1 as one set",
+    ] {
+        assert!(e.contains(said), "missing {said:?} in\n{e}");
+    }
+    assert!(!e.contains("debug"), "{e}");
+    let o = run(Some("-vv"), "bc2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("debug io::read:"), "{}", stderr(&o));
+    let o = run(None, "bc3");
+    assert!(
+        o.status.success() && !stderr(&o).contains("info "),
+        "{}",
+        stderr(&o)
+    );
+    let o = s2s(&["-q", "-v", "inspect", "x.nc"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
