@@ -230,6 +230,23 @@ fn regrid_by_distance(
     let pairs = s2s_ensemble::grid::vectors::grid_relative_pairs(
         &names.iter().map(Option::as_deref).collect::<Vec<_>>(),
     );
+    if !g.quiet {
+        for (k, name) in names.iter().enumerate() {
+            let lone = name
+                .as_deref()
+                .and_then(s2s_ensemble::grid::vectors::grid_relative_component)
+                .is_some()
+                && !pairs.iter().any(|&(x, y)| x == k || y == k);
+            if lone {
+                errln!(
+                    "note: {}: '{}' ({}) is one component of a grid-relative vector without the other in this file: regridded as it is, still along the source grid's axes (give both components in one file to have them turned to east/north)",
+                    args.input.display(),
+                    file_vars[k],
+                    name.as_deref().unwrap_or_default()
+                );
+            }
+        }
+    }
     for &(x, y) in &pairs {
         let signs = s2s_ensemble::io::grid_axis_signs(&args.input, Some(&file_vars[x]), dims)?;
         let (east, north) =

@@ -724,6 +724,23 @@ pub fn detect_layout(
         })
         .collect();
 
+    // NEMO-style `y`/`x` dimensions: taken as latitude/longitude by their names alone, but
+    // without coordinate variables, while 2-D latitude/longitude over them exist (`nav_lat`,
+    // `nav_lon`): a curvilinear grid — left undecided here, found as one below.
+    let by_name_alone = |i: usize, role: DimRole| {
+        matches!(&decided[i], Some((r, how)) if *r == role && how == "name")
+            && !file.vars.contains_key(&var.dims[i])
+    };
+    let ilat = (0..var.dims.len()).find(|&i| by_name_alone(i, DimRole::Lat));
+    let ilon = (0..var.dims.len()).find(|&i| by_name_alone(i, DimRole::Lon));
+    if let (Some(a), Some(b)) = (ilat, ilon) {
+        let (first, second) = (a.min(b), a.max(b));
+        let dims = [var.dims[first].as_str(), var.dims[second].as_str()];
+        if aux_lat_lon(file, var, &dims).is_some() {
+            decided[a] = None;
+            decided[b] = None;
+        }
+    }
     let has = |decided: &[Option<(DimRole, String)>], r: DimRole| {
         decided.iter().flatten().any(|(x, _)| *x == r)
     };

@@ -144,7 +144,37 @@ struct Wind {
     path: PathBuf,
 }
 
-fn read_pair(path: &Path, given: Option<&str>, defaults: &[(&str, &str)]) -> Result<(Cube, Cube)> {
+/// The two components of a vector field from `path` — one file, or several separated by `;`
+/// (TempestExtremes' convention; NEMO writes `vozocrtx` in its `grid_U` file and `vomecrty` in
+/// `grid_V`: `'grid_U.nc;grid_V.nc'`), each component read from the file that holds it: the
+/// names given as `U,V`, else the first of `defaults` found. Also returns the x component's
+/// file (its grid's axis directions are read from it).
+fn read_pair(
+    path: &Path,
+    given: Option<&str>,
+    defaults: &[(&str, &str)],
+) -> Result<(Cube, Cube, PathBuf)> {
+    let text = path.to_string_lossy();
+    let files: Vec<PathBuf> = text
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    for f in &files {
+        for n in crate::io::inspect::data_variable_names(f)? {
+            names.push((n, f.clone()));
+        }
+    }
+    let file_of = |v: &str| names.iter().find(|(n, _)| n == v).map(|(_, f)| f.clone());
+    let listed = || {
+        names
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let (un, vn) = match given {
         Some(g) => {
             let (a, b) = g
@@ -153,39 +183,40 @@ fn read_pair(path: &Path, given: Option<&str>, defaults: &[(&str, &str)]) -> Res
             (a.trim().to_string(), b.trim().to_string())
         }
         None => {
-            let names = crate::io::inspect::data_variable_names(path)?;
             let found = defaults
                 .iter()
-                .find(|(u, v)| names.iter().any(|n| n == u) && names.iter().any(|n| n == v));
+                .find(|(u, v)| file_of(u).is_some() && file_of(v).is_some());
             match found {
                 Some((u, v)) => (u.to_string(), v.to_string()),
                 None => {
                     return Err(Error::AmbiguousVariable {
                         path: path.to_path_buf(),
                         reason: format!(
-                            "none of the variable pairs {} (the file has {})",
+                            "none of the variable pairs {} (the files have {})",
                             defaults
                                 .iter()
                                 .map(|(u, v)| format!("{u}/{v}"))
                                 .collect::<Vec<_>>()
                                 .join(", "),
-                            names.join(", ")
+                            listed()
                         ),
                     })
                 }
             }
         }
     };
-    let conv = |n: &str| -> Result<Cube> {
-        to_units(
-            read_surface(path, n)?,
-            path,
-            speed_to_m_s,
-            "m s-1",
-            (-20.0, 20.0),
-        )
+    let locate = |n: &str| -> Result<PathBuf> {
+        file_of(n).ok_or_else(|| Error::MissingVariable {
+            path: path.to_path_buf(),
+            variable: n.to_string(),
+            present: listed(),
+        })
     };
-    Ok((conv(&un)?, conv(&vn)?))
+    let (uf, vf) = (locate(&un)?, locate(&vn)?);
+    let conv = |f: &Path, n: &str| -> Result<Cube> {
+        to_units(read_surface(f, n)?, f, speed_to_m_s, "m s-1", (-20.0, 20.0))
+    };
+    Ok((conv(&uf, &un)?, conv(&vf, &vn)?, uf))
 }
 
 /// A vector's components (`u`, `v` of the file `path`) on a lon/lat grid. On a curvilinear
@@ -269,7 +300,7 @@ fn seconds_since(c: &Cube, origin: &CfDateTime) -> Result<Vec<f64>> {
 
 fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<Fields> {
     let currents = &a.currents[model];
-    let (u, v) = read_pair(
+    let (u, v, u_file) = read_pair(
         currents,
         a.current_vars.as_deref(),
         &[
@@ -280,7 +311,7 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
             ("vozocrtx", "vomecrty"),
         ],
     )?;
-    let (u, v, domain) = on_lon_lat(currents, u, v)?;
+    let (u, v, domain) = on_lon_lat(&u_file, u, v)?;
     if u.values.dim() != v.values.dim() {
         return Err(Error::Input {
             path: currents.clone(),
@@ -314,7 +345,7 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
     };
     let wind = match wind_path {
         Some(p) if a.windage > 0.0 => {
-            let (wu, wv) = read_pair(
+            let (wu, wv, wu_file) = read_pair(
                 &p,
                 None,
                 &[
@@ -324,7 +355,7 @@ fn read_fields(a: &EmergencyPlan, model: usize, origin: &CfDateTime) -> Result<F
                     ("UBOT", "VBOT"),
                 ],
             )?;
-            let (wu, wv, _) = on_lon_lat(&p, wu, wv)?;
+            let (wu, wv, _) = on_lon_lat(&wu_file, wu, wv)?;
             // The winds are sampled on their own grid and times (no regridding onto the
             // currents' grid, which would smooth them); they must cover the currents' domain.
             let Spatial::Grid {

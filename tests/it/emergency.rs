@@ -1060,3 +1060,145 @@ fn three_d_currents_drift_with_their_surface_level() {
         );
     }
 }
+
+/// NEMO's native output: `vozocrtx` in a `grid_U` file and `vomecrty` in a `grid_V` file,
+/// each on its own points of the C grid (`nav_lon`/`nav_lat` of the U or V points, named in
+/// `coordinates`), with a `depthu`/`depthv` axis (the surface first) and `time_counter` in
+/// seconds since 1900; the grid turned 30° from east as in [`roms_like_currents`], the water
+/// moving due east at `east_m_s` in the top level and not below.
+fn nemo_like_currents(dir: &Path, east_m_s: f64) -> (std::path::PathBuf, std::path::PathBuf) {
+    use crate::common::{coord, create, data_f32, A};
+    let angle = 30f64.to_radians();
+    let (spacing, origin) = (0.05, (5.0f64, 79.0f64));
+    let (ny, nx) = (80usize, 80usize);
+    let at = |j: f64, i: f64| {
+        let e = spacing * (i * angle.cos() - j * angle.sin());
+        let n = spacing * (i * angle.sin() + j * angle.cos());
+        let lat = origin.0 + n;
+        (lat, origin.1 + e / lat.to_radians().cos())
+    };
+    // 2020-09-01 00:00 is 44 073 days = 3 807 907 200 s after 1900-01-01
+    let times: Vec<f64> = (0..4)
+        .map(|d| 3_807_907_200.0 + 86_400.0 * f64::from(d))
+        .collect();
+    let mut paths = Vec::new();
+    for (grid, var, std, depth, (dj, di), value) in [
+        (
+            "U",
+            "vozocrtx",
+            "sea_water_x_velocity",
+            "depthu",
+            (0.0, 0.5),
+            east_m_s * angle.cos(),
+        ),
+        (
+            "V",
+            "vomecrty",
+            "sea_water_y_velocity",
+            "depthv",
+            (0.5, 0.0),
+            -east_m_s * angle.sin(),
+        ),
+    ] {
+        let path = dir.join(format!("NEMO_1d_20200901_grid_{grid}.nc"));
+        let mut f = create(&path);
+        coord(
+            &mut f,
+            "time_counter",
+            &times,
+            &[("units", A::T("seconds since 1900-01-01 00:00:00"))],
+        );
+        coord(
+            &mut f,
+            depth,
+            &[0.494, 1.54, 2.65],
+            &[
+                ("units", A::T("m")),
+                ("positive", A::T("down")),
+                ("standard_name", A::T("depth")),
+            ],
+        );
+        f.add_dimension("y", ny).unwrap();
+        f.add_dimension("x", nx).unwrap();
+        let mut lat = Vec::with_capacity(ny * nx);
+        let mut lon = Vec::with_capacity(ny * nx);
+        for j in 0..ny {
+            for i in 0..nx {
+                let (a, o) = at(j as f64 + dj, i as f64 + di);
+                lat.push(a as f32);
+                lon.push(o as f32);
+            }
+        }
+        for (name, vals, units, sn) in [
+            ("nav_lat", &lat, "degrees_north", "latitude"),
+            ("nav_lon", &lon, "degrees_east", "longitude"),
+        ] {
+            data_f32(
+                &mut f,
+                name,
+                &["y", "x"],
+                vals,
+                &[("units", A::T(units)), ("standard_name", A::T(sn))],
+            );
+        }
+        let n = ny * nx;
+        let mut values = Vec::with_capacity(times.len() * 3 * n);
+        for _ in &times {
+            for k in 0..3 {
+                let v = if k == 0 { value as f32 } else { 0.0 };
+                values.extend(std::iter::repeat(v).take(n));
+            }
+        }
+        data_f32(
+            &mut f,
+            var,
+            &["time_counter", depth, "y", "x"],
+            &values,
+            &[
+                ("units", A::T("m/s")),
+                ("standard_name", A::T(std)),
+                ("coordinates", A::T("time_counter nav_lat nav_lon")),
+            ],
+        );
+        paths.push(path);
+    }
+    (paths[0].clone(), paths[1].clone())
+}
+
+/// NEMO's two files given as one forcing, `--currents 'grid_U.nc;grid_V.nc'`: each component
+/// read from its own file at its own points and top level, v moved to the U points, rotated
+/// and regridded — the particles go 17.28 km due east in a day.
+#[test]
+fn nemo_currents_from_their_u_and_v_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sea = open_sea(d);
+    let (u, v) = nemo_like_currents(d, 0.2);
+    let currents = format!("{};{}", u.display(), v.display());
+    let out = d.join("out");
+    let o = s2s(&[
+        "emergency",
+        "--lat",
+        "7.5",
+        "--lon",
+        "79.5",
+        "--start",
+        "2020-09-01",
+        "--days",
+        "1",
+        "--currents",
+        &currents,
+        "--particles",
+        "3",
+        "--diffusivity",
+        "0",
+        "--release-radius-km",
+        "0",
+        "--countries",
+        &sea,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_due_east(&out);
+}
