@@ -32,9 +32,24 @@ pub const NEIGHBOURS: usize = 4;
 /// extrapolating into the open.
 pub const MAX_GAP_CELLS: f64 = 2.0;
 
-fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
+/// The point at `(lat, lon)` (degrees) as a unit vector from the Earth's centre.
+pub(crate) fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
     let (p, l) = (lat.to_radians(), lon.to_radians());
     [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
+}
+
+/// Unit vectors of a grid's centres in row-major order, NaN where a position is missing.
+fn unit_points(lat: &Array2<f64>, lon: &Array2<f64>) -> Vec<[f64; 3]> {
+    lat.iter()
+        .zip(lon.iter())
+        .map(|(&a, &o)| {
+            if a.is_finite() && o.is_finite() {
+                unit_vector(a, o)
+            } else {
+                [f64::NAN; 3]
+            }
+        })
+        .collect()
 }
 
 fn chord(a: &[f64; 3], b: &[f64; 3]) -> f64 {
@@ -84,17 +99,7 @@ fn median_spacing(points: &[[f64; 3]], (ny, nx): (usize, usize)) -> Result<f64> 
 /// the outermost centres (clamped to ±90°); the whole globe in longitude when the centres
 /// span it. What a job that needs a lon/lat grid (`s2s emergency`) regrids such a source onto.
 pub fn covering_grid(lat: &Array2<f64>, lon: &Array2<f64>) -> Result<LonLatGrid> {
-    let points: Vec<[f64; 3]> = lat
-        .iter()
-        .zip(lon.iter())
-        .map(|(&a, &o)| {
-            if a.is_finite() && o.is_finite() {
-                unit_vector(a, o)
-            } else {
-                [f64::NAN; 3]
-            }
-        })
-        .collect();
+    let points = unit_points(lat, lon);
     let d = (angle_of_chord(median_spacing(&points, lat.dim())?).to_degrees() * 1e6).round() / 1e6;
     let finite: Vec<(f64, f64)> = lat
         .iter()
@@ -133,17 +138,7 @@ pub fn covering_grid(lat: &Array2<f64>, lon: &Array2<f64>) -> Result<LonLatGrid>
 
 fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, targets: &[(f64, f64)]) -> Result<Neighbours> {
     let (ny, nx) = lat.dim();
-    let points: Vec<[f64; 3]> = lat
-        .iter()
-        .zip(lon.iter())
-        .map(|(&a, &o)| {
-            if a.is_finite() && o.is_finite() {
-                unit_vector(a, o)
-            } else {
-                [f64::NAN; 3]
-            }
-        })
-        .collect();
+    let points = unit_points(lat, lon);
     let spacing = median_spacing(&points, (ny, nx))?;
     let radius = MAX_GAP_CELLS * spacing;
     let key = |p: &[f64; 3]| {

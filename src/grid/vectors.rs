@@ -39,7 +39,7 @@
 
 use ndarray::{Array2, Zip};
 
-use super::distance::regrid_to_centres;
+use super::distance::{regrid_to_centres, unit_vector};
 use crate::cube::{Cube, Spatial};
 use crate::error::{Error, Result};
 
@@ -175,11 +175,6 @@ pub fn grid_relative_pairs(standard_names: &[Option<&str>]) -> Vec<(usize, usize
         }
     }
     pairs
-}
-
-fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
-    let (p, l) = (lat.to_radians(), lon.to_radians());
-    [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
 }
 
 /// The angle (radians, counter-clockwise from east) of the 3-D direction `d` seen at the point

@@ -1440,14 +1440,7 @@ pub fn grid_axis_signs(
     dims: &DimMapping,
 ) -> Result<[f64; 2]> {
     let path = path.as_ref();
-    let file = open(path)?;
-    let meta = file_meta(path, &file);
-    let vm = choose_variable(path, &meta, variable)?.clone();
-    let layout = detect_layout(&meta, &vm, dims).map_err(|reason| Error::Dimensions {
-        path: path.to_path_buf(),
-        variable: vm.name.clone(),
-        reason,
-    })?;
+    let (file, meta, layout) = open_layout(path, variable, dims)?;
     let sign = |role: DimRole| -> Result<f64> {
         let Some(d) = layout.dim(role) else {
             return Ok(1.0);

@@ -869,29 +869,7 @@ fn grid_relative_currents_of_a_rotated_staggered_grid() {
     let d = dir.path();
     let sea = open_sea(d);
     let run = |currents: &Path, out: &Path| {
-        s2s(&[
-            "emergency",
-            "--lat",
-            "7.5",
-            "--lon",
-            "79.5",
-            "--start",
-            "2020-09-01",
-            "--days",
-            "1",
-            "--currents",
-            currents.to_str().unwrap(),
-            "--particles",
-            "3",
-            "--diffusivity",
-            "0",
-            "--release-radius-km",
-            "0",
-            "--countries",
-            &sea,
-            "--out",
-            out.to_str().unwrap(),
-        ])
+        drift_without_spread(currents.to_str().unwrap(), ("7.5", "79.5"), "1", &sea, out)
     };
     let roms = d.join("roms_his.nc");
     roms_like_currents(&roms, 0.2, true, false);
@@ -1015,29 +993,7 @@ fn three_d_currents_drift_with_their_surface_level() {
         let text = crate::common::stdout(&o);
         assert!(text.contains(&format!("{dim}=ocean level")), "{text}");
         let out = d.join(format!("out_{case}"));
-        let o = s2s(&[
-            "emergency",
-            "--lat",
-            "7.0",
-            "--lon",
-            "80.0",
-            "--start",
-            "2020-09-01",
-            "--days",
-            "1",
-            "--currents",
-            cur.to_str().unwrap(),
-            "--particles",
-            "2",
-            "--diffusivity",
-            "0",
-            "--release-radius-km",
-            "0",
-            "--countries",
-            &sea,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let o = drift_without_spread(cur.to_str().unwrap(), ("7.0", "80.0"), "1", &sea, &out);
         assert!(o.status.success(), "{}", stderr(&o));
         for (_, lo, _) in positions(&out, 24.0) {
             let east = (f64::from(lo) - 80.0).to_radians() * R * 7f64.to_radians().cos();
@@ -1176,29 +1132,41 @@ fn nemo_currents_from_their_u_and_v_files() {
     let (u, v) = nemo_like_currents(d, 0.2);
     let currents = format!("{};{}", u.display(), v.display());
     let out = d.join("out");
-    let o = s2s(&[
+    let o = drift_without_spread(&currents, ("7.5", "79.5"), "1", &sea, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_due_east(&out);
+}
+
+/// `s2s emergency` of a few particles without diffusion or release radius (every particle
+/// follows the same path) from `(lat, lon)` on 2020-09-01 for `days`.
+fn drift_without_spread(
+    currents: &str,
+    (lat, lon): (&str, &str),
+    days: &str,
+    sea: &str,
+    out: &Path,
+) -> std::process::Output {
+    s2s(&[
         "emergency",
         "--lat",
-        "7.5",
+        lat,
         "--lon",
-        "79.5",
+        lon,
         "--start",
         "2020-09-01",
         "--days",
-        "1",
+        days,
         "--currents",
-        &currents,
+        currents,
         "--particles",
-        "3",
+        "2",
         "--diffusivity",
         "0",
         "--release-radius-km",
         "0",
         "--countries",
-        &sea,
+        sea,
         "--out",
         out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    check_due_east(&out);
+    ])
 }
