@@ -18,7 +18,7 @@
 //! | [`units`] | quantities, canonical units (mm/day, °C), conversions, plausibility | [`units`] |
 //! | [`stats`] | NaN-aware kernels, quantiles, gamma fits, categories and RPS shared by the science modules | [`stats`], [`stats::categories`] |
 //! | [`cube`] | [`Cube`], leads and target periods, selections, lead aggregation, observation alignment | [`cube`] |
-//! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, inverse-distance regridding of curvilinear grids, CF grid mappings (projections), country masks | [`grid`] |
+//! | [`grid`] | lon/lat grids, bilinear and first-order conservative regridding weights, inverse-distance regridding of curvilinear grids, grid-relative vectors turned to east/north, CF grid mappings (projections), country masks | [`grid`] |
 //! | [`io`] | CF-NetCDF reading (dimension detection, decoding, hyperslabs; Zarr stores, GRIB through ecCodes, OPeNDAP, file sets), writing in the CDO or N-D layout ([`io::write::ProductLayout`]), every product schema ([`io::products`]), GeoTIFF ([`io::geotiff`]), IBTrACS best tracks ([`io::ibtracs`]), names of outputs ([`outputs::clobber`]) | [`io`] |
 //! | [`memory`] | the memory budget every header- or flag-sized allocation is checked against | [`memory`] |
 //! | [`outputs`] | how outputs reach the disk: never over an input, one staged set per job under a lock, temporaries and renames | [`outputs`] |
