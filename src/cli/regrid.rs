@@ -227,58 +227,61 @@ fn regrid_by_distance(
         .iter()
         .map(|c| c.meta.standard_name.clone())
         .collect();
-    let pairs = s2s_ensemble::grid::vectors::grid_relative_pairs(
-        &names.iter().map(Option::as_deref).collect::<Vec<_>>(),
-    );
+    let rotated = s2s_ensemble::grid::vectors::rotate_pairs(&mut sources, |x| {
+        s2s_ensemble::io::grid_axis_signs(&args.input, Some(&file_vars[x]), dims)
+    })
+    .with_context(|| {
+        format!(
+            "{}: turning grid-relative vectors to east/north",
+            args.input.display()
+        )
+    })?;
+    let name = |k: usize, of: &[Option<String>]| of[k].clone().unwrap_or_default();
     if !g.quiet {
-        for (k, name) in names.iter().enumerate() {
-            let lone = name
-                .as_deref()
-                .and_then(s2s_ensemble::grid::vectors::grid_relative_component)
-                .is_some()
-                && !pairs.iter().any(|&(x, y)| x == k || y == k);
-            if lone {
-                errln!(
-                    "note: {}: '{}' ({}) is one component of a grid-relative vector without the other in this file: regridded as it is, still along the source grid's axes (give both components in one file to have them turned to east/north)",
-                    args.input.display(),
-                    file_vars[k],
-                    name.as_deref().unwrap_or_default()
-                );
-            }
+        for &k in &rotated.lone {
+            errln!(
+                "note: {}: '{}' ({}) is one component of a grid-relative vector without the other in this file: regridded as it is, still along the source grid's axes (give both components in one file to have them turned to east/north)",
+                args.input.display(),
+                file_vars[k],
+                name(k, &names)
+            );
         }
-    }
-    for &(x, y) in &pairs {
-        let signs = s2s_ensemble::io::grid_axis_signs(&args.input, Some(&file_vars[x]), dims)?;
-        let (east, north) =
-            s2s_ensemble::grid::vectors::to_east_north(&sources[x], &sources[y], signs)
-                .with_context(|| {
-                    format!(
-                        "{}: rotating '{}' and '{}' to east/north",
-                        args.input.display(),
-                        file_vars[x],
-                        file_vars[y]
-                    )
-                })?;
-        if !g.quiet {
+        let now: Vec<Option<String>> = sources
+            .iter()
+            .map(|c| c.meta.standard_name.clone())
+            .collect();
+        for &(x, y) in &rotated.pairs {
             errln!(
                 "note: {}: '{}' and '{}' are grid-relative ({}, {}): rotated to {} and {} before regridding",
                 args.input.display(),
                 file_vars[x],
                 file_vars[y],
-                names[x].as_deref().unwrap_or_default(),
-                names[y].as_deref().unwrap_or_default(),
-                east.meta.standard_name.as_deref().unwrap_or_default(),
-                north.meta.standard_name.as_deref().unwrap_or_default()
+                name(x, &names),
+                name(y, &names),
+                name(x, &now),
+                name(y, &now)
             );
         }
-        (sources[x], sources[y]) = (east, north);
     }
+    // weights found once per source grid (the variables of a file mostly share one)
+    let mut weights: Vec<s2s_ensemble::grid::distance::ToLonLat> = Vec::new();
     let mut cubes = Vec::with_capacity(sources.len());
     for (cube, var) in sources.iter().zip(file_vars) {
-        cubes.push(
-            s2s_ensemble::grid::distance::regrid_curvilinear(cube, target)
-                .with_context(|| format!("{}: variable '{var}'", args.input.display()))?,
-        );
+        let context = || format!("{}: variable '{var}'", args.input.display());
+        let k = match weights
+            .iter()
+            .position(|w| w.source() == &cube.coords.spatial)
+        {
+            Some(k) => k,
+            None => {
+                weights.push(
+                    s2s_ensemble::grid::distance::ToLonLat::new(&cube.coords.spatial, target)
+                        .with_context(context)?,
+                );
+                weights.len() - 1
+            }
+        };
+        cubes.push(weights[k].regrid(cube).with_context(context)?);
     }
     write_regridded(args, g, &cubes, undated, target, " by distance weighting")
 }

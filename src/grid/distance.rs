@@ -39,7 +39,7 @@ pub(crate) fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
 }
 
 /// Unit vectors of a grid's centres in row-major order, NaN where a position is missing.
-fn unit_points(lat: &Array2<f64>, lon: &Array2<f64>) -> Vec<[f64; 3]> {
+pub(crate) fn unit_points(lat: &Array2<f64>, lon: &Array2<f64>) -> Vec<[f64; 3]> {
     lat.iter()
         .zip(lon.iter())
         .map(|(&a, &o)| {
@@ -196,9 +196,9 @@ fn neighbours(lat: &Array2<f64>, lon: &Array2<f64>, targets: &[(f64, f64)]) -> R
     Ok(Neighbours { rows })
 }
 
-/// The 2-D latitude/longitude of `cube`'s cells (a lon/lat grid written out in 2-D).
-fn centres_2d(cube: &Cube) -> Result<(Array2<f64>, Array2<f64>)> {
-    match &cube.coords.spatial {
+/// The 2-D latitude/longitude of a grid's cells (a lon/lat grid written out in 2-D).
+fn centres_2d(spatial: &Spatial) -> Result<(Array2<f64>, Array2<f64>)> {
+    match spatial {
         Spatial::Curvilinear { lat, lon } => Ok((lat.clone(), lon.clone())),
         Spatial::Grid { lat, lon } => Ok((
             Array2::from_shape_fn((lat.len(), lon.len()), |(j, _)| lat[j]),
@@ -251,48 +251,78 @@ fn apply(cube: &Cube, nb: &Neighbours, (dy, dx): (usize, usize)) -> Result<Array
     Ok(out)
 }
 
-/// `cube` (on a curvilinear grid, or a lon/lat grid taken as one) on the lon/lat grid
-/// `target`, every `(init, member, lead)` map by inverse-distance weighting of the four nearest
-/// source centres.
-pub fn regrid_curvilinear(cube: &Cube, target: &LonLatGrid) -> Result<Cube> {
-    let (lat, lon) = centres_2d(cube)?;
-    let targets: Vec<(f64, f64)> = target
-        .lat
-        .iter()
-        .flat_map(|&a| target.lon.iter().map(move |&o| (a, o)))
-        .collect();
-    let nb = neighbours(&lat, &lon, &targets)?;
-    let (ny, nx) = lat.dim();
-    let (dy, dx) = (target.ny(), target.nx());
-    let out = apply(cube, &nb, (dy, dx))?;
-    let mut coords = cube.coords.clone();
-    coords.spatial = target.spatial();
-    let mut meta = cube.meta.clone();
-    meta.history.push(format!(
-        "regridded from a {ny} x {nx} grid to {dy} x {dx} (lat x lon) by inverse-distance weighting of the {NEIGHBOURS} nearest centres (as CDO remapdis)"
-    ));
-    Cube::new(out, coords, meta)
+/// Inverse-distance weights from one curvilinear grid (or a lon/lat grid taken as one) to a
+/// lon/lat grid, found once and applied to every variable on that grid — the two components
+/// of a current and the mask of where the source has a say.
+pub struct ToLonLat {
+    source: Spatial,
+    target: LonLatGrid,
+    nb: Neighbours,
 }
 
-/// Which cells of the lon/lat grid `target` lie inside the curvilinear grid with 2-D
-/// `lat`/`lon`: those with a source centre within [`MAX_GAP_CELLS`] median spacings — the
-/// cells [`regrid_curvilinear`] gives a value unless every neighbour is masked. A missing value
-/// inside is the source's own mask (land); outside, the source says nothing.
-pub fn inside_source(
-    lat: &Array2<f64>,
-    lon: &Array2<f64>,
-    target: &LonLatGrid,
-) -> Result<Array2<bool>> {
-    let targets: Vec<(f64, f64)> = target
-        .lat
-        .iter()
-        .flat_map(|&a| target.lon.iter().map(move |&o| (a, o)))
-        .collect();
-    let nb = neighbours(lat, lon, &targets)?;
-    Ok(Array2::from_shape_fn(
-        (target.ny(), target.nx()),
-        |(j, i)| !nb.rows[j * target.nx() + i].is_empty(),
-    ))
+impl ToLonLat {
+    /// The weights from the cells of `source` to those of `target`.
+    pub fn new(source: &Spatial, target: &LonLatGrid) -> Result<ToLonLat> {
+        let (lat, lon) = centres_2d(source)?;
+        let targets: Vec<(f64, f64)> = target
+            .lat
+            .iter()
+            .flat_map(|&a| target.lon.iter().map(move |&o| (a, o)))
+            .collect();
+        Ok(ToLonLat {
+            nb: neighbours(&lat, &lon, &targets)?,
+            source: source.clone(),
+            target: target.clone(),
+        })
+    }
+
+    /// The grid the weights start from.
+    pub fn source(&self) -> &Spatial {
+        &self.source
+    }
+
+    /// `cube` (on the source grid) on the target grid, every `(init, member, lead)` map.
+    pub fn regrid(&self, cube: &Cube) -> Result<Cube> {
+        if cube.coords.spatial != self.source {
+            return Err(Error::mismatch(
+                "regridding",
+                format!(
+                    "'{}' is on {}, the weights were made for {}",
+                    cube.meta.variable,
+                    cube.coords.spatial.describe(),
+                    self.source.describe()
+                ),
+            ));
+        }
+        let (dy, dx) = (self.target.ny(), self.target.nx());
+        let out = apply(cube, &self.nb, (dy, dx))?;
+        let (_, _, _, ny, nx) = cube.values.dim();
+        let mut coords = cube.coords.clone();
+        coords.spatial = self.target.spatial();
+        let mut meta = cube.meta.clone();
+        meta.history.push(format!(
+            "regridded from a {ny} x {nx} grid to {dy} x {dx} (lat x lon) by inverse-distance weighting of the {NEIGHBOURS} nearest centres (as CDO remapdis)"
+        ));
+        Cube::new(out, coords, meta)
+    }
+
+    /// Which target cells lie inside the source grid: those with a source centre within
+    /// [`MAX_GAP_CELLS`] median spacings — the cells [`ToLonLat::regrid`] gives a value unless
+    /// every neighbour is masked. A missing value inside is the source's own mask (land);
+    /// outside, the source says nothing.
+    pub fn inside(&self) -> Array2<bool> {
+        let nx = self.target.nx();
+        Array2::from_shape_fn((self.target.ny(), nx), |(j, i)| {
+            !self.nb.rows[j * nx + i].is_empty()
+        })
+    }
+}
+
+/// `cube` (on a curvilinear grid, or a lon/lat grid taken as one) on the lon/lat grid
+/// `target`, every `(init, member, lead)` map by inverse-distance weighting of the four nearest
+/// source centres ([`ToLonLat`] for several variables on one grid).
+pub fn regrid_curvilinear(cube: &Cube, target: &LonLatGrid) -> Result<Cube> {
+    ToLonLat::new(&cube.coords.spatial, target)?.regrid(cube)
 }
 
 /// `cube` at the centres of another curvilinear grid (2-D `lat`/`lon`), by the same
@@ -307,7 +337,7 @@ pub fn regrid_to_centres(cube: &Cube, lat: &Array2<f64>, lon: &Array2<f64>) -> R
             "the target latitude and longitude differ in shape",
         ));
     }
-    let (src_lat, src_lon) = centres_2d(cube)?;
+    let (src_lat, src_lon) = centres_2d(&cube.coords.spatial)?;
     let targets: Vec<(f64, f64)> = lat.iter().zip(lon.iter()).map(|(&a, &o)| (a, o)).collect();
     let nb = neighbours(&src_lat, &src_lon, &targets)?;
     let out = apply(cube, &nb, lat.dim())?;

@@ -39,7 +39,7 @@
 
 use ndarray::{Array2, Zip};
 
-use super::distance::{regrid_to_centres, unit_vector};
+use super::distance::{regrid_to_centres, unit_points};
 use crate::cube::{Cube, Spatial};
 use crate::error::{Error, Result};
 
@@ -192,25 +192,54 @@ fn direction_at(lat: f64, lon: f64, d: [f64; 3]) -> f64 {
     }
 }
 
+/// What [`rotate_pairs`] did to a set of variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rotated {
+    /// `(x, y)` index pairs turned to east/north, in place.
+    pub pairs: Vec<(usize, usize)>,
+    /// Grid-relative components without their twin among the variables, left as they are.
+    pub lone: Vec<usize>,
+}
+
+/// Every grid-relative pair among `cubes` ([`grid_relative_pairs`] by standard name) turned
+/// to east/north in place ([`to_east_north`]), with `signs(x)` the axis signs of the file of
+/// the x component's variable `x` ([`crate::io::grid_axis_signs`]); components without
+/// their twin are reported, not touched.
+pub fn rotate_pairs(
+    cubes: &mut [Cube],
+    mut signs: impl FnMut(usize) -> Result<[f64; 2]>,
+) -> Result<Rotated> {
+    let names: Vec<Option<&str>> = cubes
+        .iter()
+        .map(|c| c.meta.standard_name.as_deref())
+        .collect();
+    let pairs = grid_relative_pairs(&names);
+    let lone: Vec<usize> = (0..names.len())
+        .filter(|&k| {
+            names[k].and_then(grid_relative_component).is_some()
+                && !pairs.iter().any(|&(x, y)| x == k || y == k)
+        })
+        .collect();
+    for &(x, y) in &pairs {
+        let (east, north) = to_east_north(&cubes[x], &cubes[y], signs(x)?)?;
+        (cubes[x], cubes[y]) = (east, north);
+    }
+    Ok(Rotated { pairs, lone })
+}
+
 /// At every cell of the grid with 2-D `lat`/`lon` (degrees): the directions (radians,
 /// counter-clockwise from east) of increasing column index (`αx`) and of increasing row index
 /// (`αy`), from centred differences of the positions (second-order one-sided at the edges).
 /// NaN where the cell or both of its neighbours along that axis have no position.
 pub fn axis_directions(lat: &Array2<f64>, lon: &Array2<f64>) -> (Array2<f64>, Array2<f64>) {
     let (ny, nx) = lat.dim();
-    let p = Array2::from_shape_fn((ny, nx), |(j, i)| {
-        let (a, o) = (lat[[j, i]], lon[[j, i]]);
-        if a.is_finite() && o.is_finite() {
-            Some(unit_vector(a, o))
-        } else {
-            None
-        }
-    });
+    let points = unit_points(lat, lon);
+    let p = |j: usize, i: usize| Some(points[j * nx + i]).filter(|q| q[0].is_finite());
     // the derivative of the position along one axis: the centred difference of the
     // neighbours, or the second-order one-sided difference (−3P₀ + 4P₁ − P₂) at an edge or
     // beside a missing cell, the first-order one with a single neighbour
     let along = |j: usize, i: usize, dj: usize, di: usize| -> f64 {
-        let Some(here) = p[[j, i]] else {
+        let Some(here) = p(j, i) else {
             return f64::NAN;
         };
         let step = |k: isize| -> Option<[f64; 3]> {
@@ -218,7 +247,7 @@ pub fn axis_directions(lat: &Array2<f64>, lon: &Array2<f64>) -> (Array2<f64>, Ar
             if jj < 0 || ii < 0 || jj >= ny as isize || ii >= nx as isize {
                 None
             } else {
-                p[[jj as usize, ii as usize]]
+                p(jj as usize, ii as usize)
             }
         };
         let combine = |terms: &[(f64, [f64; 3])]| -> [f64; 3] {
@@ -461,6 +490,37 @@ mod tests {
             meta,
         )
         .unwrap()
+    }
+
+    /// A pair among other variables is turned in place with the signs asked for its x
+    /// component; an x component whose twin is missing is reported and left alone.
+    #[test]
+    fn pairs_rotated_in_place_and_lone_components_reported() {
+        let lat = Array2::from_shape_fn((3, 3), |(j, _)| 10.0 + j as f64);
+        let lon = Array2::from_shape_fn((3, 3), |(_, i)| 70.0 + i as f64);
+        let field = Array2::from_elem((3, 3), 0.5);
+        let mut cubes = vec![
+            cube(field.clone(), &lat, &lon, "sea_water_x_velocity"),
+            cube(field.clone(), &lat, &lon, "sea_water_y_velocity"),
+            cube(field, &lat, &lon, "x_wind"),
+        ];
+        let mut asked = Vec::new();
+        let done = rotate_pairs(&mut cubes, |x| {
+            asked.push(x);
+            Ok([1.0, 1.0])
+        })
+        .unwrap();
+        assert_eq!(done.pairs, vec![(0, 1)]);
+        assert_eq!(done.lone, vec![2]);
+        assert_eq!(asked, vec![0]);
+        assert_eq!(
+            cubes[0].meta.standard_name.as_deref(),
+            Some("eastward_sea_water_velocity")
+        );
+        assert_eq!(cubes[2].meta.standard_name.as_deref(), Some("x_wind"));
+        // a regular grid written in 2-D: east = u, north = v
+        assert!((cubes[0].values[[0, 0, 0, 1, 1]] - 0.5).abs() < 1e-4);
+        assert!((cubes[1].values[[0, 0, 0, 1, 1]] - 0.5).abs() < 1e-4);
     }
 
     /// North polar stereographic, central meridian −45° (the NSIDC grid's): at longitude λ the

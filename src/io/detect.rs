@@ -535,7 +535,7 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Option<(DimRole, String)> {
     if let Some(c) = coord.filter(|c| is_ocean_level(c)) {
         let how = match c.text("standard_name") {
             Some(sn) => format!("standard_name={sn}"),
-            None => "axis=Z in metres".into(),
+            None => "vertical (axis=Z or positive) in metres or without units".into(),
         };
         return Some((DimRole::Depth, how));
     }

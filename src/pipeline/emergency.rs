@@ -268,8 +268,10 @@ fn on_lon_lat(path: &Path, u: Cube, v: Cube) -> Result<(Cube, Cube, Option<Array
         return Ok((east, north, None));
     };
     let target = crate::grid::distance::covering_grid(lat, lon)?;
+    // one set of weights for both components and the domain mask
+    let weights = crate::grid::distance::ToLonLat::new(&east.coords.spatial, &target)?;
     let regrid = |c: &Cube| {
-        crate::grid::distance::regrid_curvilinear(c, &target).map_err(|e| Error::Input {
+        weights.regrid(c).map_err(|e| Error::Input {
             path: path.to_path_buf(),
             reason: format!("regridding '{}' onto a lon/lat grid: {e}", c.meta.variable),
         })
@@ -285,8 +287,7 @@ fn on_lon_lat(path: &Path, u: Cube, v: Cube) -> Result<(Cube, Cube, Option<Array
         target.ny(),
         target.nx()
     );
-    let domain = crate::grid::distance::inside_source(lat, lon, &target)?;
-    Ok((regrid(&east)?, regrid(&north)?, Some(domain)))
+    Ok((regrid(&east)?, regrid(&north)?, Some(weights.inside())))
 }
 
 /// Seconds of each time step after `origin`.
