@@ -37,7 +37,7 @@ pub enum ExtremesCommand {
     /// year out) when observations are given; extremes_forecast.<var>.nc,
     /// extremes_outlook.json, extremes_outlook.md.
     #[command(
-        after_help = "Examples:\n  s2s extremes outlook --hindcast 'hc/tas_*.nc' --forecast fc/tas_20210601.nc --out ext/\n  s2s extremes outlook --hindcast hc.nc --forecast fc.nc --obs obs_daily.nc --periods 'week 1,week 2,weeks 3-4,weeks 5-6' --out ext/"
+        after_help = "Examples:\n  s2s extremes outlook --hindcast 'hc/tas_*.nc' --forecast fc/tas_20210601.nc --out ext/\n  s2s extremes outlook --hindcast hc.nc --forecast fc.nc --obs obs_daily.nc --periods 'week 1,week 2,week 3,weeks 3-4' --out ext/"
     )]
     Outlook(OutlookArgs),
 }

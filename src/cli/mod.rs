@@ -43,7 +43,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// s2s: subseasonal-to-seasonal multi-model ensemble forecasts from climate-model NetCDF.
 #[derive(Debug, Parser)]
@@ -137,7 +137,7 @@ enum Command {
     /// model in another file convention: C3S-like, NMME-like with 360_day, plain CF), and
     /// observations.
     #[command(
-        after_help = "Examples:\n  s2s synth --preset small --out /tmp/small\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out /tmp/weekly\n  s2s synth --storms --step-hours 6 --days 30 --out /tmp/storms"
+        after_help = "Examples:\n  s2s synth --preset small --out small/\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out weekly/\n  s2s synth --storms --step-hours 6 --days 30 --out storms/"
     )]
     Synth(synth::SynthArgs),
     /// Bias-correct one model against observations: the hindcast cross-validated (leave one
@@ -151,7 +151,7 @@ enum Command {
     /// extremes), mean, anomalies, percentiles, spread, most likely and dominant category — for
     /// the forecast and, cross-validated, the hindcast. Reads one lead at a time.
     #[command(
-        after_help = "Examples:\n  s2s combine --hindcast bc/hindcast_A.pr.eqm.nc,bc/hindcast_B.pr.eqm.nc --forecast bc/forecast_A.pr.eqm.nc,bc/forecast_B.pr.eqm.nc --var pr --out mme/\n  s2s combine --weights pmme --hindcast CCSM4_HCST.nc,CANSIPSV2_HCST.nc --forecast CCSM4_FCST.nc,CANSIPSV2_FCST.nc --obs observations.nc --obs-units mm/month --out mme/\n  s2s combine --weights skill --skill-score rpss --edges obs --hindcast A.nc,B.nc,C.nc --forecast FA.nc,FB.nc,FC.nc --obs obs.nc --out mme/"
+        after_help = "Examples:\n  s2s combine --hindcast bc/hindcast_A.pr.eqm.nc,bc/hindcast_B.pr.eqm.nc --forecast bc/forecast_A.pr.eqm.nc,bc/forecast_B.pr.eqm.nc --var pr --out mme/\n  s2s combine --weights pmme --hindcast CCSM4_HCST.nc,CANSIPSV2_HCST.nc --forecast CCSM4_FCST.nc,CANSIPSV2_FCST.nc --obs observations.nc --obs-units mm/month --out mme/\n  s2s combine --weights skill --skill-score rpss --edges obs --hindcast A.nc,B.nc,C.nc --forecast FA.nc,FB.nc,FC.nc --obs obs.nc --var pr --out mme/"
     )]
     Combine(combine::CombineArgs),
     /// Cross-validated skill of each model's hindcast and of the multi-model ensemble: ACC,
@@ -331,9 +331,35 @@ fn parse_memory(text: &str) -> Result<u64, String> {
     s2s_ensemble::memory::parse_size(text).map_err(|e| e.to_string())
 }
 
+/// Help text of a subcommand ahead of its examples: clap's default layout.
+const HELP_BEFORE_EXAMPLES: &str =
+    "{before-help}{about-with-newline}\n{usage-heading} {usage}\n\n{all-args}\n\n";
+
+/// The command line as `--help` shows it. clap wraps a subcommand's after-help to the
+/// terminal's width, which breaks an example command in the middle of a file name; text of the
+/// help template is printed as written. So each subcommand's `Examples:` moves from its
+/// after-help to the end of its template: one command per line at any width, ready to copy.
+/// (`s2s man` renders the untouched command, whose roff the pager wraps itself.)
+pub(crate) fn command_with_unwrapped_examples() -> clap::Command {
+    fn unwrap_examples(cmd: clap::Command) -> clap::Command {
+        let cmd = cmd.mut_subcommands(unwrap_examples);
+        match cmd.get_after_help().map(|text| text.to_string()) {
+            // a `{` would open a template tag; no example has one
+            Some(examples) if !examples.contains('{') => cmd
+                .help_template(format!("{HELP_BEFORE_EXAMPLES}{examples}"))
+                .after_help(None::<&str>),
+            _ => cmd,
+        }
+    }
+    unwrap_examples(Cli::command())
+}
+
 /// Parses the command line and runs the subcommand; returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command_with_unwrapped_examples().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     if let Some(n) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(usize::from(n))

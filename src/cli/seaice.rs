@@ -27,7 +27,7 @@ pub enum SeaIceCommand {
     /// distribution, tercile and record-low probabilities, cross-validated hindcast skill
     /// against the observed trend; seaice_outlook.json, seaice_hindcast.csv, seaice_outlook.md.
     #[command(
-        after_help = "Examples:\n  s2s seaice outlook --hindcast A_hindcast.csv,B_hindcast.csv --forecast A_2021.csv,B_2021.csv --observed N_09_extent_v3.0.csv --target 2021-09 --out seaice/\n  s2s seaice outlook --hindcast hc/A_*.nc --forecast fc/A_2021.nc --observed N_seaice_extent_daily_v3.0.csv --target 2021-09 --adjust mean --out seaice/"
+        after_help = "Examples:\n  s2s seaice outlook --hindcast A_hindcast.csv,B_hindcast.csv --forecast A_2021.csv,B_2021.csv --observed N_09_extent_v3.0.csv --target 2021-09 --out seaice/\n  s2s seaice outlook --hindcast A_hindcast.csv --forecast siconc_SImon_CanESM5_2020.nc --observed N_seaice_extent_daily_v3.0.csv --target 2020-09 --adjust mean --out seaice/"
     )]
     Outlook(OutlookArgs),
 }

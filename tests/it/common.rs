@@ -256,3 +256,57 @@ pub fn nd_values(f: &netcdf::File, name: &str) -> Option<(Vec<usize>, Vec<f32>)>
     }
     Some((shape, out.iter().copied().collect()))
 }
+
+/// Copies the NetCDF file `from` to `to` (NetCDF-4): every dimension and global attribute, the
+/// variables `keep` accepts with their attributes, renamed as `rename` says (`(old, new)`) — a
+/// fixture with another file's values under the names another producer uses.
+pub fn copy_nc(from: &Path, to: &Path, rename: &[(&str, &str)], keep: impl Fn(&str) -> bool) {
+    use netcdf::types::{FloatType, IntType, NcVariableType};
+    let src = netcdf::open(from).expect("fixture source");
+    let mut dst = create(to);
+    for d in src.dimensions() {
+        if d.is_unlimited() {
+            dst.add_unlimited_dimension(&d.name())
+        } else {
+            dst.add_dimension(&d.name(), d.len())
+        }
+        .expect("dimension");
+    }
+    for a in src.attributes() {
+        dst.add_attribute(a.name(), a.value().expect("attribute"))
+            .expect("attribute");
+    }
+    for v in src.variables().filter(|v| keep(&v.name())) {
+        let name = v.name();
+        let name = rename.iter().find(|r| r.0 == name).map_or(&*name, |r| r.1);
+        let dims: Vec<String> = v.dimensions().iter().map(|d| d.name()).collect();
+        let dims: Vec<&str> = dims.iter().map(String::as_str).collect();
+        let typ = v.vartype();
+        let mut w = dst
+            .add_variable_with_type(name, &dims, &typ)
+            .expect("variable");
+        for a in v.attributes() {
+            w.put_attribute(a.name(), a.value().expect("attribute"))
+                .expect("attribute");
+        }
+        match typ {
+            NcVariableType::Float(FloatType::F32) => {
+                w.put_values(&v.get_values::<f32, _>(..).unwrap(), ..)
+            }
+            NcVariableType::Float(FloatType::F64) => {
+                w.put_values(&v.get_values::<f64, _>(..).unwrap(), ..)
+            }
+            NcVariableType::Int(IntType::I32) => {
+                w.put_values(&v.get_values::<i32, _>(..).unwrap(), ..)
+            }
+            NcVariableType::Int(IntType::I64) => {
+                w.put_values(&v.get_values::<i64, _>(..).unwrap(), ..)
+            }
+            NcVariableType::String if dims.len() == 1 => {
+                (0..v.len()).try_for_each(|i| w.put_string(&v.get_string([i]).unwrap(), [i]))
+            }
+            other => panic!("copy_nc: {name} of type {other:?} is not copied"),
+        }
+        .expect("values");
+    }
+}

@@ -58,10 +58,10 @@ fn write(dir: &Path, name: &str, c: &Cube) -> String {
     p.to_str().unwrap().to_string()
 }
 
-#[test]
-fn planted_el_nino_and_iod_in_two_models_with_observations() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// Two models' SST hindcasts (2001–2020 May starts) and forecasts (May 2023), and an observed
+/// monthly record, with a planted El Niño and positive IOD in 2023, written into `d` as
+/// `names` (hindcast A, hindcast B, forecast A, forecast B, observations); their paths.
+pub(crate) fn planted_el_nino_files(d: &Path, names: [&str; 5]) -> [String; 5] {
     let years: Vec<CfDateTime> = (2001..=2020).map(|y| CfDateTime::ymd(y, 5, 1)).collect();
     // hindcast climates: ±0.6 alternate years (mean 0)
     let alt = |i: usize| if i % 2 == 0 { 0.6 } else { -0.6 };
@@ -94,9 +94,22 @@ fn planted_el_nino_and_iod_in_two_models_with_observations() {
     let obs = sst(months, 1, 1, CubeKind::Observed, |i, _| {
         (if obs_years[i] == 2023 { 0.9 } else { 0.0 }, 0.0)
     });
-    let hc = format!("{},{}", write(d, "a_hc.nc", &ha), write(d, "b_hc.nc", &hb));
-    let fc = format!("{},{}", write(d, "a_fc.nc", &fa), write(d, "b_fc.nc", &fb));
-    let ob = write(d, "obs.nc", &obs);
+    [
+        write(d, names[0], &ha),
+        write(d, names[1], &hb),
+        write(d, names[2], &fa),
+        write(d, names[3], &fb),
+        write(d, names[4], &obs),
+    ]
+}
+
+#[test]
+fn planted_el_nino_and_iod_in_two_models_with_observations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [ha, hb, fa, fb, ob] =
+        planted_el_nino_files(d, ["a_hc.nc", "b_hc.nc", "a_fc.nc", "b_fc.nc", "obs.nc"]);
+    let (hc, fc) = (format!("{ha},{hb}"), format!("{fa},{fb}"));
     let out = d.join("drivers");
     let o = s2s(&[
         "drivers",

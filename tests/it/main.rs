@@ -11,6 +11,7 @@ mod emergency;
 mod extremes;
 mod filesets;
 mod grib;
+mod help_examples;
 mod inspect_cli;
 mod layouts;
 mod outlook;

@@ -61,7 +61,7 @@ fn extent_of_a_tripolar_model_grid_equals_an_independent_area_weighted_sum() {
 }
 
 /// Extent table rows of a model whose members are `observed + offset(year) ± 0.1`.
-fn planted_table(path: &Path, years: &[(i32, f64)], offset: impl Fn(i32) -> f64) {
+pub(crate) fn planted_table(path: &Path, years: &[(i32, f64)], offset: impl Fn(i32) -> f64) {
     let mut s = String::from("time,hemisphere,extent,area,member\n");
     for &(y, obs) in years {
         for (m, d) in [-0.1, 0.0, 0.1].iter().enumerate() {
@@ -74,7 +74,7 @@ fn planted_table(path: &Path, years: &[(i32, f64)], offset: impl Fn(i32) -> f64)
     std::fs::write(path, s).unwrap();
 }
 
-fn observed_september() -> Vec<(i32, f64)> {
+pub(crate) fn observed_september() -> Vec<(i32, f64)> {
     let text = std::fs::read_to_string(real("seaice/N_09_extent_v3.0.csv")).unwrap();
     text.lines()
         .skip(1)
