@@ -287,6 +287,9 @@ pub struct OutlookConfig {
     pub mask_unskilful: bool,
     /// Country outlines for the maps (GeoJSON).
     pub countries: Option<PathBuf>,
+    /// Admin-1 outlines (GeoJSON, `.gz` too; `name` per feature) for a province table of
+    /// area-mean probabilities beside the country table.
+    pub provinces: Option<PathBuf>,
     /// The common grid every model and the observations are regridded onto; none: the files
     /// must share one grid.
     pub grid: Option<GridConfig>,
@@ -1000,6 +1003,7 @@ impl OutlookConfig {
             .collect();
         files.extend(self.observations.all().iter().map(|o| o.path.clone()));
         files.extend(self.countries.clone());
+        files.extend(self.provinces.clone());
         if let Some(c) = &self.cyclones {
             files.extend(c.forecast.iter().cloned());
             files.extend(c.hindcast.iter().cloned());

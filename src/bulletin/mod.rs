@@ -517,11 +517,32 @@ pub const MIN_COUNTRY_AREA_SHARE: f64 = 1.0 / 3.0;
 /// The country table as Markdown; `heading_suffix` follows "Country table" in the heading
 /// (" — temperature" in a bulletin of several variables).
 pub fn country_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String {
+    area_table_markdown(rows, AreaKind::Country, heading_suffix)
+}
+
+/// The province table as Markdown (rows from [`summarise_countries`] over admin-1 polygons,
+/// the same thresholds as the country table); `heading_suffix` as in [`country_markdown`].
+pub fn province_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String {
+    area_table_markdown(rows, AreaKind::Province, heading_suffix)
+}
+
+/// Which areas a table of area means lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AreaKind {
+    Country,
+    Province,
+}
+
+fn area_table_markdown(rows: &[CountryOutlook], kind: AreaKind, heading_suffix: &str) -> String {
     if rows.is_empty() {
         return String::new();
     }
+    let (heading, areas, column) = match kind {
+        AreaKind::Country => ("Country table", "countries", "country"),
+        AreaKind::Province => ("Province table", "provinces", "province"),
+    };
     let mut s = format!(
-        "\n## Country table{heading_suffix}\n\nArea-mean probabilities over each country's cells (cos(latitude) weighted; countries with at least {MIN_COUNTRY_CELLS} cells in the regions covering at least a third of the country's area); the most likely category in bold.\n\n| country | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
+        "\n## {heading}{heading_suffix}\n\nArea-mean probabilities over each {column}'s cells (cos(latitude) weighted; {areas} with at least {MIN_COUNTRY_CELLS} cells in the regions covering at least a third of the {column}'s area); the most likely category in bold.\n\n| {column} | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
     );
     let shown = |r: &&CountryOutlook| {
         r.cells >= MIN_COUNTRY_CELLS
@@ -755,6 +776,8 @@ pub struct VariableSection<'a> {
     pub field_note: &'a str,
     /// Area-mean probabilities per country.
     pub countries: &'a [CountryOutlook],
+    /// Area-mean probabilities per province (admin-1 area; empty without `provinces`).
+    pub provinces: &'a [CountryOutlook],
     /// Maps of the chance of the extremes (below the low and above the high percentile)
     /// `(caption, file)`.
     pub extreme_maps: &'a [(String, String)],
@@ -860,6 +883,7 @@ pub fn markdown(sections: &[VariableSection]) -> String {
             }
         }
         s.push_str(&country_markdown(v.countries, &suffix));
+        s.push_str(&province_markdown(v.provinces, &suffix));
     }
     s
 }
@@ -1184,6 +1208,14 @@ mod tests {
         assert!(
             md.contains("| Sri Lanka | month 1 | Oct–Dec 2021 | 4 |"),
             "{md}"
+        );
+        // the same rows as a province table: its own heading and column
+        let provinces = province_markdown(&rows, " — rainfall");
+        assert!(
+            provinces.contains("## Province table — rainfall")
+                && provinces.contains("| province | lead |")
+                && provinces.contains("| Sri Lanka | month 1 |"),
+            "{provinces}"
         );
         // a sliver of a country (a tenth of its area) is left out of the table, a third is not
         let mut sliver = rows[0].clone();

@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 pub struct Country {
     /// Name (the `name` property).
     pub name: String,
-    /// ISO 3166-1 alpha-3 code (`iso_a3`; Natural Earth writes `-99` for a few).
+    /// ISO 3166-1 alpha-3 code (`iso_a3`; Natural Earth writes `-99` for a few); for an
+    /// admin-1 area (a province table's polygons) its ISO 3166-2 code (`iso_3166_2`).
     pub iso_a3: String,
     shape: MultiPolygon<f64>,
     bbox: Rect<f64>,
@@ -203,7 +204,12 @@ impl Countries {
                 .as_str()
                 .map(str::to_string)
                 .ok_or_else(|| bad(format!("feature {k} has no 'name' property")))?;
-            let iso_a3 = f["properties"]["iso_a3"].as_str().unwrap_or("").to_string();
+            // a country's ISO 3166-1 code, or an admin-1 area's ISO 3166-2 code
+            let iso_a3 = f["properties"]["iso_a3"]
+                .as_str()
+                .or(f["properties"]["iso_3166_2"].as_str())
+                .unwrap_or("")
+                .to_string();
             let shape = MultiPolygon::new(polys);
             let Some(bbox) = shape.bounding_rect() else {
                 continue;

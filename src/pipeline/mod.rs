@@ -147,14 +147,22 @@ pub fn parse_year_range(text: &str, what: &str) -> Result<(i32, i32)> {
     Ok((a, b))
 }
 
-/// Country polygons: a GeoJSON file, or the bundled Natural Earth countries (1:50m for Asia,
-/// 1:110m elsewhere).
+/// Country (or province) polygons: a GeoJSON file, gzipped when its name ends in `.gz`, or
+/// the bundled Natural Earth countries (1:50m for Asia, 1:110m elsewhere).
 pub fn load_countries(path: Option<&Path>) -> Result<Countries> {
     match path {
         None => Ok(Countries::natural_earth()),
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("{}: cannot read the country polygons", p.display()))?;
+            let cannot = || format!("{}: cannot read the polygons", p.display());
+            let text = if p.extension().is_some_and(|e| e == "gz") {
+                let file = std::fs::File::open(p).with_context(cannot)?;
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text)
+                    .with_context(cannot)?;
+                text
+            } else {
+                std::fs::read_to_string(p).with_context(cannot)?
+            };
             Countries::from_geojson(&text, &p.display().to_string())
         }
     }

@@ -984,3 +984,60 @@ fn default_outlook_covers_the_three_regions() {
     .to_string();
     assert!(err.contains("demo configuration"), "{err}");
 }
+
+/// `provinces` (the bundled Sri Lanka provinces) over the demo regridded to 0.25° on Sri
+/// Lanka: the bulletin and the region's bulletin gain a province table of all nine provinces,
+/// and the JSON their rows with ISO 3166-2 codes and distributions.
+#[test]
+fn province_table_of_sri_lanka() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = crate::common::moved_demo_config()
+        .lines()
+        .map(|l| match l {
+            l if l.starts_with("regions =") => format!(
+                "regions = [\"Sri Lanka\"]\nprovinces = \"{}\"",
+                repo.join("data/regions/provinces_lka.geojson.gz").display()
+            ),
+            l if l.starts_with("countries =") => String::new(),
+            l => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cfg = d.join("lk.toml");
+    std::fs::write(
+        &cfg,
+        format!("{text}\n[grid]\nspacing = \"0.25\"\nbbox = [79.5, 82.0, 5.75, 10.0]\n"),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let md = run_outlook(&cfg, &out);
+    let table: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("## Province table"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.contains("| months 2–4 |"))
+        .collect();
+    assert_eq!(table.len(), 9, "{md}");
+    assert!(
+        table.iter().any(|l| l.starts_with("| Sabaragamuwa |")),
+        "{md}"
+    );
+    let region = std::fs::read_to_string(out.join("sri_lanka/bulletin.md")).unwrap();
+    assert!(region.contains("## Province table"), "{region}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
+    let rows = json["variables"][0]["provinces"].as_array().unwrap();
+    let mut codes: Vec<&str> = rows.iter().map(|r| r["iso_a3"].as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["LK-1", "LK-2", "LK-3", "LK-4", "LK-5", "LK-6", "LK-7", "LK-8", "LK-9"]
+    );
+    for r in rows {
+        assert_distribution(r);
+        assert!(r["cells"].as_u64().unwrap() >= 3, "{r}");
+    }
+}

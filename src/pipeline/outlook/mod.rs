@@ -231,6 +231,12 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
             .as_deref(),
     )?;
     let regions = cfg.regions(&countries)?;
+    // admin-1 outlines for the province table, when configured
+    let provinces = cfg
+        .provinces
+        .as_ref()
+        .map(|p| super::load_countries(Some(&resolve_path(base, p))))
+        .transpose()?;
     // One bulletin per region too, in out/<region>/: its maps, its countries.
     // region names become folder names only as slugs: no separators, no `..`, no absolute path
     let region_dirs: Vec<PathBuf> = regions
@@ -246,6 +252,7 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         out,
         options: &plan.options,
         countries: &countries,
+        provinces: provinces.as_ref(),
         regions: &regions,
         region_dirs: &region_dirs,
     };
@@ -346,6 +353,8 @@ pub(super) struct RunContext<'a> {
     out: &'a Path,
     options: &'a RunOptions,
     countries: &'a Countries,
+    /// Admin-1 outlines for the province table (`provinces`).
+    provinces: Option<&'a Countries>,
     regions: &'a [Region],
     region_dirs: &'a [PathBuf],
 }
@@ -443,6 +452,8 @@ struct VariableProducts {
     method: String,
     outlooks: Vec<RegionOutlook>,
     countries: Vec<CountryOutlook>,
+    /// The province table's rows (every lead), when `provinces` is configured.
+    provinces: Vec<CountryOutlook>,
     maps: Maps,
     field_maps: Maps,
     field_note: String,
@@ -455,6 +466,7 @@ struct VariableProducts {
     /// The regional means behind them (every region and lead).
     series: Vec<crate::bulletin::regional::RegionalSeries>,
     region_countries: Vec<Vec<CountryOutlook>>,
+    region_provinces: Vec<Vec<CountryOutlook>>,
     drought: Option<DroughtPart>,
     /// Per lead: its label and the reliability-diagram slope of each category of the
     /// cross-validated MME hindcast over the whole map.
@@ -480,6 +492,7 @@ impl VariableProducts {
             graphs: self.graphs(),
             field_note: &self.field_note,
             countries: &self.countries,
+            provinces: &self.provinces,
             masked: self.masked,
         }
     }
@@ -506,6 +519,7 @@ impl VariableProducts {
                 .cloned()
                 .collect(),
             countries: self.region_countries[ri].clone(),
+            provinces: self.region_provinces[ri].clone(),
             maps: self.region_maps[ri].clone(),
             field_maps: self.region_field_maps[ri].clone(),
             extreme_maps: self.region_extreme_maps[ri].clone(),
@@ -521,6 +535,7 @@ impl VariableProducts {
                 .cloned()
                 .collect(),
             region_countries: Vec::new(),
+            region_provinces: Vec::new(),
             reliability: self.reliability.clone(),
             drought: self.drought.as_ref().map(|d| DroughtPart {
                 method: d.method.clone(),
@@ -554,6 +569,7 @@ impl VariableProducts {
             "hindcast_years": [self.years.0, self.years.1],
             "regions": self.outlooks,
             "countries": self.countries,
+            "provinces": self.provinces,
             "drought": self.drought.as_ref().map(|d| &d.summaries),
             "regional_series": self.series,
             "maps": self
@@ -1092,6 +1108,7 @@ fn variable_products(
         method: spec.describe(),
         outlooks: Vec::new(),
         countries: Vec::new(),
+        provinces: Vec::new(),
         maps: Vec::new(),
         field_maps: Vec::new(),
         extreme_maps: Vec::new(),
@@ -1102,6 +1119,7 @@ fn variable_products(
         region_graphs: vec![Vec::new(); ctx.regions.len()],
         series: Vec::new(),
         region_countries: vec![Vec::new(); ctx.regions.len()],
+        region_provinces: vec![Vec::new(); ctx.regions.len()],
         drought: None,
         reliability: Vec::new(),
         netcdf: nc_path.clone(),
@@ -1135,6 +1153,9 @@ fn variable_products(
         .map(|r| RegionCells::new(r, &forecast.coords.spatial))
         .collect();
     let cell_country = cell_countries(&forecast.coords.spatial, ctx.countries, &region_cells);
+    let cell_province = ctx
+        .provinces
+        .map(|p| cell_countries(&forecast.coords.spatial, p, &region_cells));
     let cell_area = crate::bulletin::cell_areas_km2(&forecast.coords.spatial);
     // Area weights of the whole map, for the reliability of the hindcast.
     let whole_map = map_weights(&forecast.coords.spatial);
@@ -1282,6 +1303,12 @@ fn variable_products(
                 country: &cell_country,
                 area_km2: cell_area.as_deref(),
             },
+            province_cells: cell_province
+                .as_deref()
+                .map(|c| crate::bulletin::CountryCells {
+                    country: c,
+                    area_km2: cell_area.as_deref(),
+                }),
         }
         .lead(l, lead, &mut products)?;
         regional_graphs(
@@ -1359,6 +1386,8 @@ struct LeadContext<'a> {
     skill: &'a SkillMaps,
     region_cells: &'a [RegionCells],
     country_cells: crate::bulletin::CountryCells<'a>,
+    /// Each cell's province, when `provinces` is configured.
+    province_cells: Option<crate::bulletin::CountryCells<'a>>,
 }
 
 impl LeadContext<'_> {
@@ -1432,6 +1461,15 @@ impl LeadContext<'_> {
                 &lead.label(),
                 &target,
             ));
+        }
+        if let (Some(provinces), Some(cells)) = (ctx.provinces, self.province_cells) {
+            let rows = |regions: &[&RegionCells]| {
+                summarise_countries(&lm, provinces, cells, regions, &lead.label(), &target)
+            };
+            p.provinces.extend(rows(&all_regions));
+            for (ri, rc) in self.region_cells.iter().enumerate() {
+                p.region_provinces[ri].extend(rows(&[rc]));
+            }
         }
         // Mask where the MME has no cross-validated skill, if asked; else the skill layer
         // hatches where the hindcasts show no skill.
