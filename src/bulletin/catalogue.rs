@@ -154,6 +154,41 @@ impl Catalogue {
         out
     }
 
+    /// `x` with `decimals` digits after the language's decimal separator ("0.25", "0,25").
+    pub fn number(&self, x: f64, decimals: usize) -> String {
+        let text = format!("{x:.decimals$}");
+        match self.messages.get("numbers.decimal") {
+            Some(sep) if sep != "." => text.replace('.', sep),
+            _ => text,
+        }
+    }
+
+    /// `x` as [`Catalogue::number`] with its sign always written ("+0,3", "−1,2").
+    pub fn signed(&self, x: f64, decimals: usize) -> String {
+        if x >= 0.0 {
+            format!("+{}", self.number(x, decimals))
+        } else {
+            self.number(x, decimals)
+        }
+    }
+
+    /// A lead label of the engine ("month 1", "months 2–4", "weeks 3–4", "days 1–5") with
+    /// its unit in the language.
+    pub fn lead(&self, label: &str) -> String {
+        label
+            .split(' ')
+            .map(|w| {
+                let key = format!("lead.{w}");
+                if self.has(&key) {
+                    self.text(&key, &[])
+                } else {
+                    w.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// A region's name: the catalogue's (`region.south_asia`) or the name as a reader writes
     /// it ([`super::display_name`]).
     pub fn region(&self, name: &str) -> String {
@@ -215,5 +250,15 @@ mod tests {
         assert_eq!(ru.region("central_asia"), "Центральная Азия");
         assert_eq!(ru.region("india"), "India");
         assert_eq!(ru.quantity("rainfall"), "осадки");
+        assert_eq!(
+            (en.number(0.254, 2), ru.number(0.254, 2)),
+            ("0.25".into(), "0,25".into())
+        );
+        assert_eq!(
+            (en.signed(0.3, 1), ru.signed(-1.25, 1)),
+            ("+0.3".into(), "-1,2".into())
+        );
+        assert_eq!(ru.lead("months 2–4"), "месяцы 2–4");
+        assert_eq!(en.lead("week 1"), "week 1");
     }
 }

@@ -304,48 +304,61 @@ pub fn summarise_drought(
 }
 
 /// The key drought message of a regional summary, in plain words.
-pub fn drought_message(d: &DroughtSummary) -> String {
+pub fn drought_message(d: &DroughtSummary, cat: &Catalogue) -> String {
+    let region = cat.region(&d.region);
     if d.cells == 0 {
-        return format!(
-            "No drought outlook for {} (no cells with data).",
-            display_name(&d.region)
-        );
+        return cat.text("drought.no_cells", &[("region", &region)]);
     }
     let p = 100.0 * d.drought_probability[0];
     let tendency = if p >= 1.5 * 15.9 {
-        "more likely than usual"
+        "drought.more_likely"
     } else if p <= 15.9 / 1.5 {
-        "less likely than usual"
+        "drought.less_likely"
     } else {
-        "about as likely as usual"
+        "drought.as_likely"
     };
-    format!(
-        "{}, {}: moderate-or-worse drought (SPI ≤ −1) is {tendency} — area-mean chance {p:.0} % (climatology 16 %); severe (SPI ≤ −1.5) {:.0} %, extreme (SPI ≤ −2) {:.0} %; wet (SPI ≥ 1) {:.0} %. Drought at least as likely as not over {:.0} % of the region.",
-        display_name(&d.region),
-        d.target,
-        100.0 * d.drought_probability[1],
-        100.0 * d.drought_probability[2],
-        100.0 * d.wet_probability,
-        100.0 * d.drought_likely_share
-    ) + &tendency_words(d)
+    let text = cat.text(
+        "drought.message",
+        &[
+            ("region", &region),
+            ("target", &cat.period(&d.target)),
+            ("tendency", &cat.text(tendency, &[])),
+            ("p", &format!("{p:.0}")),
+            ("severe", &percent(d.drought_probability[1])),
+            ("extreme", &percent(d.drought_probability[2])),
+            ("wet", &percent(d.wet_probability)),
+            ("likely", &percent(d.drought_likely_share)),
+        ],
+    );
+    match tendency_words(d, cat) {
+        now if now.is_empty() => text,
+        now => format!("{text} {now}"),
+    }
+}
+
+/// A fraction as a whole percentage ("0.354" → "35").
+fn percent(fraction: f64) -> String {
+    format!("{:.0}", 100.0 * fraction)
 }
 
 /// What the forecast does to the drought under way now, in words (empty without an observed
 /// SPI or without drought now).
-fn tendency_words(d: &DroughtSummary) -> String {
+fn tendency_words(d: &DroughtSummary, cat: &Catalogue) -> String {
     let Some(t) = d.tendency_share else {
         return String::new();
     };
     let now = t[1] + t[2] + t[3];
     if now < 0.01 {
-        return " No drought is under way now (observed SPI > −1 everywhere).".to_string();
+        return cat.text("drought.none_now", &[]);
     }
-    format!(
-        " Drought (SPI ≤ −1) is under way now over {:.0} % of the region; the forecast ends it over {:.0} %, it persists over {:.0} % and deepens over {:.0} % of that area.",
-        100.0 * now,
-        100.0 * t[1] / now,
-        100.0 * t[2] / now,
-        100.0 * t[3] / now
+    cat.text(
+        "drought.now",
+        &[
+            ("now", &percent(now)),
+            ("ends", &percent(t[1] / now)),
+            ("persists", &percent(t[2] / now)),
+            ("deepens", &percent(t[3] / now)),
+        ],
     )
 }
 
@@ -354,28 +367,36 @@ pub fn drought_markdown(
     method: &str,
     summaries: &[DroughtSummary],
     maps: &[(String, String)],
+    cat: &Catalogue,
 ) -> String {
-    let mut s = format!("\n## Drought outlook (SPI)\n\nMethod: {method}.\n\n");
+    let mut s = format!(
+        "\n## {}\n\n{}\n\n",
+        cat.text("drought.heading", &[]),
+        cat.text("body.method", &[("method", method)])
+    );
     for d in summaries {
-        s.push_str(&format!("- {}\n", drought_message(d)));
+        s.push_str(&format!("- {}\n", drought_message(d, cat)));
     }
-    s.push_str("\n| region | lead | target | cells | P(SPI ≤ −1) | P(SPI ≤ −1.5) | P(SPI ≤ −2) | P(SPI ≥ 1) | area drought likely | median SPI |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str(&format!(
+        "\n{}\n|---|---|---|---|---|---|---|---|---|---|\n",
+        cat.text("drought.columns", &[])
+    ));
     for d in summaries {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} |\n",
-            display_name(&d.region),
-            d.lead,
-            d.target,
+            "| {} | {} | {} | {} | {} % | {} % | {} % | {} % | {} % | {} |\n",
+            cat.region(&d.region),
+            cat.lead(&d.lead),
+            cat.period(&d.target),
             d.cells,
-            100.0 * d.drought_probability[0],
-            100.0 * d.drought_probability[1],
-            100.0 * d.drought_probability[2],
-            100.0 * d.wet_probability,
-            100.0 * d.drought_likely_share,
-            d.median_spi
+            percent(d.drought_probability[0]),
+            percent(d.drought_probability[1]),
+            percent(d.drought_probability[2]),
+            percent(d.wet_probability),
+            percent(d.drought_likely_share),
+            cat.number(d.median_spi, 2)
         ));
     }
-    s.push_str("\nMaps: browns where moderate-or-worse drought (SPI ≤ −1) has a probability of at least 40 % (darker for 50, 60, 70 %), greens where SPI ≥ 1 does; white elsewhere (climatological chance of each: 16 %); pale lavender: no observations, or a period that is dry in more than 16 % of the hindcast years (arid cells, dry seasons), where SPI ≤ −1 cannot occur and no drought outlook is given.\n\n");
+    s.push_str(&format!("\n{}\n\n", cat.text("drought.maps", &[])));
     for (caption, file) in maps {
         s.push_str(&format!("![{caption}]({file})\n\n"));
     }
@@ -516,14 +537,14 @@ pub const MIN_COUNTRY_AREA_SHARE: f64 = 1.0 / 3.0;
 
 /// The country table as Markdown; `heading_suffix` follows "Country table" in the heading
 /// (" — temperature" in a bulletin of several variables).
-pub fn country_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String {
-    area_table_markdown(rows, AreaKind::Country, heading_suffix)
+pub fn country_markdown(rows: &[CountryOutlook], heading_suffix: &str, cat: &Catalogue) -> String {
+    area_table_markdown(rows, AreaKind::Country, heading_suffix, cat)
 }
 
 /// The province table as Markdown (rows from [`summarise_countries`] over admin-1 polygons,
 /// the same thresholds as the country table); `heading_suffix` as in [`country_markdown`].
-pub fn province_markdown(rows: &[CountryOutlook], heading_suffix: &str) -> String {
-    area_table_markdown(rows, AreaKind::Province, heading_suffix)
+pub fn province_markdown(rows: &[CountryOutlook], heading_suffix: &str, cat: &Catalogue) -> String {
+    area_table_markdown(rows, AreaKind::Province, heading_suffix, cat)
 }
 
 /// Which areas a table of area means lists.
@@ -533,17 +554,12 @@ enum AreaKind {
     Province,
 }
 
-fn area_table_markdown(rows: &[CountryOutlook], kind: AreaKind, heading_suffix: &str) -> String {
-    if rows.is_empty() {
-        return String::new();
-    }
-    let (heading, areas, column) = match kind {
-        AreaKind::Country => ("Country table", "countries", "country"),
-        AreaKind::Province => ("Province table", "provinces", "province"),
-    };
-    let mut s = format!(
-        "\n## {heading}{heading_suffix}\n\nArea-mean probabilities over each {column}'s cells (cos(latitude) weighted; {areas} with at least {MIN_COUNTRY_CELLS} cells in the regions covering at least a third of the {column}'s area); the most likely category in bold.\n\n| {column} | lead | target | cells | P(below) | P(near) | P(above) |\n|---|---|---|---|---|---|---|\n",
-    );
+fn area_table_markdown(
+    rows: &[CountryOutlook],
+    kind: AreaKind,
+    heading_suffix: &str,
+    cat: &Catalogue,
+) -> String {
     let shown = |r: &&CountryOutlook| {
         r.cells >= MIN_COUNTRY_CELLS
             && (r.area_share.is_nan() || r.area_share >= MIN_COUNTRY_AREA_SHARE)
@@ -551,6 +567,22 @@ fn area_table_markdown(rows: &[CountryOutlook], kind: AreaKind, heading_suffix: 
     if !rows.iter().any(|r| shown(&r)) {
         return String::new();
     }
+    let part = match kind {
+        AreaKind::Country => "country",
+        AreaKind::Province => "province",
+    };
+    let text = |key: &str| {
+        cat.text(
+            &format!("body.{part}_{key}"),
+            &[("cells", &MIN_COUNTRY_CELLS.to_string())],
+        )
+    };
+    let mut s = format!(
+        "\n## {}{heading_suffix}\n\n{}\n\n{}\n|---|---|---|---|---|---|---|\n",
+        text("table"),
+        text("text"),
+        text("columns")
+    );
     for r in rows.iter().filter(shown) {
         let best = (0..3).fold(0, |b, c| {
             if r.mean_probability[c] > r.mean_probability[b] {
@@ -560,7 +592,7 @@ fn area_table_markdown(rows: &[CountryOutlook], kind: AreaKind, heading_suffix: 
             }
         });
         let cell = |c: usize| {
-            let v = format!("{:.0} %", 100.0 * r.mean_probability[c]);
+            let v = format!("{} %", percent(r.mean_probability[c]));
             if c == best {
                 format!("**{v}**")
             } else {
@@ -570,8 +602,8 @@ fn area_table_markdown(rows: &[CountryOutlook], kind: AreaKind, heading_suffix: 
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             r.country,
-            r.lead,
-            r.target,
+            cat.lead(&r.lead),
+            cat.period(&r.target),
             r.cells,
             cell(0),
             cell(1),
@@ -601,30 +633,47 @@ pub struct Methods {
 }
 
 /// The methods section as Markdown.
-pub fn methods_markdown(m: &Methods) -> String {
-    let mut s =
-        String::from("\n## Methods\n\n| model | members | hindcast years |\n|---|---|---|\n");
+pub fn methods_markdown(m: &Methods, cat: &Catalogue) -> String {
+    let t = |key: &str| cat.text(key, &[]);
+    let mut s = format!(
+        "\n## {}\n\n{}\n|---|---|---|\n",
+        t("methods.heading"),
+        t("methods.columns")
+    );
     for (name, members, (a, b)) in &m.models {
         s.push_str(&format!("| {name} | {members} | {a}–{b} |\n"));
     }
     s.push_str(&format!(
-        "\n- **Observations**: {}.\n- **Bias correction**: {}.\n- **Probabilities and weighting**: {}.\n- **Verification**: every hindcast year is scored against climatologies, category edges and (for PMME) error spreads computed without that year (leave-one-year-out); ACC is the correlation of the MME anomaly with the observations, RPSS the ranked probability skill score against climatological tercile probabilities (> 0: better than climatology). Hatched cells on the tercile maps have RPSS ≤ 0.\n",
-        m.observations, m.bias, m.probabilities
+        "\n- **{}**: {}.\n- **{}**: {}.\n- **{}**: {}.\n- **{}**: {}\n",
+        t("methods.observations"),
+        m.observations,
+        t("methods.bias"),
+        m.bias,
+        t("methods.probabilities"),
+        m.probabilities,
+        t("methods.verification"),
+        t("methods.verification_text")
     ));
     if !m.reliability.is_empty() {
         s.push_str(&format!(
-            "- **Reliability** of the cross-validated hindcast probabilities over the whole map (slope of the reliability diagram per category: 1 reliable, below 1 overconfident, above 1 underconfident): {}.\n",
-            m.reliability.join("; ")
+            "- **{}** {}\n",
+            t("methods.reliability"),
+            cat.text(
+                "methods.reliability_text",
+                &[("slopes", &m.reliability.join("; "))]
+            )
         ));
     }
-    s.push_str("- **Regions**: ");
     let regions: Vec<String> = m
         .regions
         .iter()
-        .map(|(name, what)| format!("{} ({what})", display_name(name)))
+        .map(|(name, what)| format!("{} ({what})", cat.region(name)))
         .collect();
-    s.push_str(&regions.join("; "));
-    s.push_str(".\n");
+    s.push_str(&format!(
+        "- **{}**: {}.\n",
+        t("methods.regions"),
+        regions.join("; ")
+    ));
     s
 }
 
@@ -639,40 +688,59 @@ pub fn display_name(name: &str) -> String {
 
 /// The key message of a regional summary, in plain words: which category is favoured, over
 /// how much of the region and with what chance where it is (the most common map shade),
-/// then how far the hindcasts say to trust it. `what` names the quantity ("rainfall").
-pub fn key_message(o: &RegionOutlook, what: &str) -> String {
-    let region = display_name(&o.region);
+/// then how far the hindcasts say to trust it. `what` names the quantity ("rainfall"; in the
+/// bulletin's language through `cat`).
+pub fn key_message(o: &RegionOutlook, what: &str, cat: &Catalogue) -> String {
+    let region = cat.region(&o.region);
     if o.cells == 0 {
-        return format!("No forecast for {region} (no cells with data).");
+        return cat.text("message.no_cells", &[("region", &region)]);
     }
     let (best, share) =
         o.dominant_share.iter().enumerate().fold(
             (0, -1.0),
             |acc, (c, &s)| if s > acc.1 { (c, s) } else { acc },
         );
+    let word = cat.quantity(what);
+    let target = cat.period(&o.target);
     let skill = if o.skilful_share.is_finite() {
         format!(
-            " The ensemble has shown skill (RPSS > 0) over {:.0} % of the region in the hindcasts; mean ACC {:.2}.",
-            100.0 * o.skilful_share,
-            o.acc
+            " {}",
+            cat.text(
+                "message.skill",
+                &[
+                    ("share", &percent(o.skilful_share)),
+                    ("acc", &cat.number(o.acc, 2))
+                ]
+            )
         )
     } else {
         String::new()
     };
-    let means = format!(
-        "area-mean probabilities: below {:.0} %, near {:.0} %, above {:.0} %",
-        100.0 * o.mean_probability[0],
-        100.0 * o.mean_probability[1],
-        100.0 * o.mean_probability[2],
+    let means = cat.text(
+        "message.means",
+        &[
+            ("below", &percent(o.mean_probability[0])),
+            ("near", &percent(o.mean_probability[1])),
+            ("above", &percent(o.mean_probability[2])),
+        ],
+    );
+    let details = format!(
+        "{}{}{skill}",
+        mean_words(o, what, cat),
+        extremes_words(o, what, cat)
     );
     if share < 0.2 {
-        return format!(
-            "{region}, {}: no {what} category is favoured over most of the region ({:.0} % of the area without a dominant category; {means}).{}{}{skill}",
-            o.target,
-            100.0 * o.no_dominant_share,
-            mean_words(o, what),
-            extremes_words(o, what),
+        let text = cat.text(
+            "message.no_category",
+            &[
+                ("region", &region),
+                ("target", &target),
+                ("what", &word),
+                ("share", &percent(o.no_dominant_share)),
+                ("means", &means),
+            ],
         );
+        return format!("{text}{details}");
     }
     // The most common shade where category c is dominant.
     let chance = |c: usize| {
@@ -684,48 +752,74 @@ pub fn key_message(o: &RegionOutlook, what: &str) -> String {
                 |acc, (b, &v)| if v > acc.1 { (b, v) } else { acc },
             );
         match bin {
-            3 => "70 % or more".to_string(),
-            b => format!("{}–{} %", 40 + 10 * b, 50 + 10 * b),
+            3 => cat.text("message.chance_top", &[]),
+            b => cat.text(
+                "message.chance_bin",
+                &[
+                    ("low", &(40 + 10 * b).to_string()),
+                    ("high", &(50 + 10 * b).to_string()),
+                ],
+            ),
         }
     };
-    let names = ["below-normal", "near-normal", "above-normal"];
-    let mut category = names[best].to_string();
-    category[..1].make_ascii_uppercase();
+    let category = capitalised(&cat.text(
+        ["category.below", "category.near", "category.above"][best],
+        &[("what", &word)],
+    ));
     // A second category favoured over a fifth of the region or more is said too.
     let second = (0..3)
         .filter(|&c| c != best && o.dominant_share[c] >= 0.2)
         .max_by(|&a, &b| o.dominant_share[a].total_cmp(&o.dominant_share[b]))
         .map(|c| {
-            format!(
-                "; {} over {:.0} % ({})",
-                names[c],
-                100.0 * o.dominant_share[c],
-                chance(c)
+            cat.text(
+                "message.second",
+                &[
+                    (
+                        "category",
+                        &cat.text(["message.below", "message.near", "message.above"][c], &[]),
+                    ),
+                    ("share", &percent(o.dominant_share[c])),
+                    ("chance", &chance(c)),
+                ],
             )
         })
         .unwrap_or_default();
-    format!(
-        "{category} {what} is favoured over {:.0} % of {region} in {}, mostly with a {} chance{second} ({means}).{}{}{skill}",
-        100.0 * share,
-        o.target,
-        chance(best),
-        mean_words(o, what),
-        extremes_words(o, what),
-    )
+    let text = cat.text(
+        "message.favoured",
+        &[
+            ("category", &category),
+            ("share", &percent(share)),
+            ("region", &region),
+            ("target", &target),
+            ("chance", &chance(best)),
+            ("second", &second),
+            ("means", &means),
+        ],
+    );
+    format!("{text}{details}")
 }
 
 /// The MME mean of a regional summary in words: its anomaly for temperature (°C, the unit
 /// the reader converts temperatures to), its percent of normal otherwise. Empty without.
-fn mean_words(o: &RegionOutlook, what: &str) -> String {
+fn mean_words(o: &RegionOutlook, what: &str, cat: &Catalogue) -> String {
     if what == "temperature" && o.mean_anomaly.is_finite() {
         format!(
-            " Ensemble-mean anomaly over the region: {:+.1} °C.",
-            o.mean_anomaly
+            " {}",
+            cat.text(
+                "message.anomaly",
+                &[("anomaly", &cat.signed(o.mean_anomaly, 1))]
+            )
         )
     } else if what != "temperature" && o.percent_of_normal.is_finite() {
         format!(
-            " Ensemble-mean {what} over the region: {:.0} % of normal.",
-            o.percent_of_normal
+            " {}",
+            cat.text(
+                "message.percent_of_normal",
+                &[
+                    ("what", &cat.quantity(what)),
+                    ("pct", &format!("{:.0}", o.percent_of_normal)),
+                ]
+            )
         )
     } else {
         String::new()
@@ -735,26 +829,30 @@ fn mean_words(o: &RegionOutlook, what: &str) -> String {
 /// The extremes of a regional summary in words: the area-mean chance of the quantity beyond
 /// the climatological low / high percentiles against their climatological chance — heat and cold
 /// for temperature, very wet and very dry otherwise. Empty without extremes.
-fn extremes_words(o: &RegionOutlook, what: &str) -> String {
+fn extremes_words(o: &RegionOutlook, what: &str, cat: &Catalogue) -> String {
     let [lo, hi] = o.extreme_probability;
     if !(lo.is_finite() && hi.is_finite()) {
         return String::new();
     }
     let [l, h] = o.extreme_levels;
-    let (low_word, high_word) = if what == "temperature" {
-        ("cold", "heat")
+    let key = if what == "temperature" {
+        "message.extremes_temperature"
     } else {
-        ("very dry", "very wet")
+        "message.extremes_rain"
     };
-    let pct = |p: f64| format!("{:.0}", 100.0 * p);
     format!(
-        " Chance of {high_word} (above the climatological {}th percentile): {} % (normally {} %); of {low_word} (below the {}th): {} % (normally {} %).",
-        pct(h),
-        pct(hi),
-        pct(1.0 - h),
-        pct(l),
-        pct(lo),
-        pct(l)
+        " {}",
+        cat.text(
+            key,
+            &[
+                ("high", &percent(h)),
+                ("p_high", &percent(hi)),
+                ("clim_high", &percent(1.0 - h)),
+                ("low", &percent(l)),
+                ("p_low", &percent(lo)),
+                ("clim_low", &percent(l)),
+            ]
+        )
     )
 }
 
@@ -802,70 +900,93 @@ pub fn capitalised(what: &str) -> String {
 /// per variable a table per region, the maps and the country table; `what` of each section
 /// names the quantity in its messages. With several variables the section headings carry the
 /// variable ("Regional probabilities — temperature").
-pub fn markdown(sections: &[VariableSection]) -> String {
+pub fn markdown(sections: &[VariableSection], cat: &Catalogue) -> String {
+    let t = |key: &str| cat.text(key, &[]);
     let mut s = String::new();
     let several = sections.len() > 1;
     if let [only] = sections {
-        s.push_str(&format!("\nMethod: {}.\n\n", only.method));
+        s.push_str(&format!(
+            "\n{}\n\n",
+            cat.text("body.method", &[("method", only.method)])
+        ));
     }
-    s.push_str("\n## The outlook region by region\n\n");
+    s.push_str(&format!("\n## {}\n\n", t("body.by_region")));
     for v in sections {
         for o in v.outlooks {
             if several {
                 s.push_str(&format!(
                     "- **{}** — {}\n",
-                    capitalised(v.what),
-                    key_message(o, v.what)
+                    capitalised(&cat.quantity(v.what)),
+                    key_message(o, v.what, cat)
                 ));
             } else {
-                s.push_str(&format!("- {}\n", key_message(o, v.what)));
+                s.push_str(&format!("- {}\n", key_message(o, v.what, cat)));
             }
         }
     }
     for v in sections {
         let suffix = if several {
-            format!(" — {}", v.what)
+            format!(" — {}", cat.quantity(v.what))
         } else {
             String::new()
         };
         if several {
-            s.push_str(&format!("\nMethod ({}): {}.\n", v.what, v.method));
-        }
-        s.push_str(&format!("\n## Regional probabilities{suffix}\n\n| region | lead | target | cells | P(below) | P(near) | P(above) | area below dominant | area above dominant | no dominant | ACC | RPSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"));
-        for o in v.outlooks {
             s.push_str(&format!(
-                "| {} | {} | {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.2} | {:.2} |\n",
-                display_name(&o.region),
-                o.lead,
-                o.target,
-                o.cells,
-                100.0 * o.mean_probability[0],
-                100.0 * o.mean_probability[1],
-                100.0 * o.mean_probability[2],
-                100.0 * o.dominant_share[0],
-                100.0 * o.dominant_share[2],
-                100.0 * o.no_dominant_share,
-                o.acc,
-                o.rpss
+                "\n{}\n",
+                cat.text(
+                    "body.method_of",
+                    &[("what", &cat.quantity(v.what)), ("method", v.method)]
+                )
             ));
         }
-        s.push_str(&format!("\n## Maps{suffix}\n\nColour: the most likely tercile category where its probability is at least 40 %, darker for 50, 60, 70 %; "));
-        s.push_str("browns below normal, greys near normal, greens above normal (precipitation; blues/reds for temperature); white: no dominant category; pale lavender: no data, or a dry season where a third or more of the observed years share the driest value and terciles cannot be defined; ");
-        s.push_str(if v.masked {
-            "pale yellow: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so no outlook is shown.\n\n"
-        } else {
-            "hatched: the MME had no skill there in the cross-validated hindcasts (RPSS ≤ 0), so treat the colour with caution.\n\n"
-        });
+        s.push_str(&format!(
+            "\n## {}{suffix}\n\n{}\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            t("body.regional_probabilities"),
+            t("body.region_columns")
+        ));
+        for o in v.outlooks {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} % | {} % | {} % | {} % | {} % | {} % | {} | {} |\n",
+                cat.region(&o.region),
+                cat.lead(&o.lead),
+                cat.period(&o.target),
+                o.cells,
+                percent(o.mean_probability[0]),
+                percent(o.mean_probability[1]),
+                percent(o.mean_probability[2]),
+                percent(o.dominant_share[0]),
+                percent(o.dominant_share[2]),
+                percent(o.no_dominant_share),
+                cat.number(o.acc, 2),
+                cat.number(o.rpss, 2)
+            ));
+        }
+        s.push_str(&format!(
+            "\n## {}{suffix}\n\n{}{}\n\n",
+            t("body.maps"),
+            t("body.maps_colour"),
+            t(if v.masked {
+                "body.maps_masked"
+            } else {
+                "body.maps_hatched"
+            })
+        ));
         for (caption, file) in v.maps {
             s.push_str(&format!("![{caption}]({file})\n\n"));
         }
         if !v.extreme_maps.is_empty() {
-            let [low, high] = v
-                .outlooks
-                .first()
-                .map_or([0.1, 0.9], |o| o.extreme_levels)
-                .map(|x| 100.0 * x);
-            s.push_str(&format!("\nExtremes: the chance of the period's mean falling below the climatological {low:.0}th percentile or above the {high:.0}th (of the hindcast years; normally {low:.0} and {:.0} %): white where it is no more likely than usual, then 1–1.5, 1.5–2, 2–3, 3–4 and at least 4 times as likely as usual.\n\n", 100.0 - high));
+            let [low, high] = v.outlooks.first().map_or([0.1, 0.9], |o| o.extreme_levels);
+            s.push_str(&format!(
+                "\n{}\n\n",
+                cat.text(
+                    "body.extremes",
+                    &[
+                        ("low", &percent(low)),
+                        ("high", &percent(high)),
+                        ("high_chance", &percent(1.0 - high)),
+                    ]
+                )
+            ));
             for (caption, file) in v.extreme_maps {
                 s.push_str(&format!("![{caption}]({file})\n\n"));
             }
@@ -877,13 +998,17 @@ pub fn markdown(sections: &[VariableSection]) -> String {
             }
         }
         if !v.graphs.is_empty() {
-            s.push_str(&format!("\n## Regional mean{suffix}\n\nThe regional mean (cos(latitude)-weighted over the region's cells). Probability of exceedance: the chance that the period's regional mean exceeds each value — the forecast members' (blue; each model's members moved onto the observed climate by the model's own regional bias in the hindcast years, models weighted equally) against the observed years' (grey); a forecast curve to the right of the climatology favours higher values. Plume: the observed regional mean of every hindcast year (black), the cross-validated MME hindcast (blue), and the forecast (red: members, their 10–90 % range and the MME mean). Dashed: the observed terciles of the regional mean.\n\n"));
+            s.push_str(&format!(
+                "\n## {}{suffix}\n\n{}\n\n",
+                t("body.regional_mean"),
+                t("body.regional_mean_text")
+            ));
             for (caption, file) in v.graphs {
                 s.push_str(&format!("![{caption}]({file})\n\n"));
             }
         }
-        s.push_str(&country_markdown(v.countries, &suffix));
-        s.push_str(&province_markdown(v.provinces, &suffix));
+        s.push_str(&country_markdown(v.countries, &suffix, cat));
+        s.push_str(&province_markdown(v.provinces, &suffix, cat));
     }
     s
 }
@@ -1110,12 +1235,15 @@ mod tests {
         assert!((o.skilful_share - 1.0 / 3.0).abs() < 1e-6);
         assert!((o.percent_of_normal - 115.0).abs() < 1e-5);
         assert!((o.mean_anomaly - 0.3).abs() < 1e-6);
-        let m = key_message(&o, "rainfall");
+        let m = key_message(&o, "rainfall", &Catalogue::new("en").unwrap());
         assert!(
             m.contains("Ensemble-mean rainfall over the region: 115 % of normal."),
             "{m}"
         );
-        assert!(key_message(&o, "temperature").contains("anomaly over the region: +0.3 °C"));
+        assert!(
+            key_message(&o, "temperature", &Catalogue::new("en").unwrap())
+                .contains("anomaly over the region: +0.3 °C")
+        );
         assert!(
             m.starts_with("Above-normal rainfall is favoured over 50 % of South India in Oct–Dec 2021, mostly with a 40–50 % chance; below-normal over 25 % (50–60 %)"),
             "{m}"
@@ -1126,7 +1254,10 @@ mod tests {
             m.contains("Chance of very wet (above the climatological 90th percentile): 23 % (normally 10 %); of very dry (below the 10th): 10 % (normally 10 %)."),
             "{m}"
         );
-        assert!(key_message(&o, "temperature").contains("Chance of heat"));
+        assert!(
+            key_message(&o, "temperature", &Catalogue::new("en").unwrap())
+                .contains("Chance of heat")
+        );
         assert_eq!(display_name("southeast_asia"), "Southeast Asia");
     }
 
@@ -1204,13 +1335,13 @@ mod tests {
             ""
         )
         .is_empty());
-        let md = country_markdown(&rows, "");
+        let md = country_markdown(&rows, "", &Catalogue::new("en").unwrap());
         assert!(
             md.contains("| Sri Lanka | month 1 | Oct–Dec 2021 | 4 |"),
             "{md}"
         );
         // the same rows as a province table: its own heading and column
-        let provinces = province_markdown(&rows, " — rainfall");
+        let provinces = province_markdown(&rows, " — rainfall", &Catalogue::new("en").unwrap());
         assert!(
             provinces.contains("## Province table — rainfall")
                 && provinces.contains("| province | lead |")
@@ -1220,9 +1351,12 @@ mod tests {
         // a sliver of a country (a tenth of its area) is left out of the table, a third is not
         let mut sliver = rows[0].clone();
         sliver.area_share = 0.1;
-        assert!(country_markdown(&[sliver.clone()], "").is_empty());
+        assert!(country_markdown(&[sliver.clone()], "", &Catalogue::new("en").unwrap()).is_empty());
         sliver.area_share = 0.34;
-        assert!(country_markdown(&[sliver], "").contains("| Sri Lanka |"));
+        assert!(
+            country_markdown(&[sliver], "", &Catalogue::new("en").unwrap())
+                .contains("| Sri Lanka |")
+        );
         // cell areas: a 1° cell at the equator is R² (π/180) (2 sin 0.5°) = 12 364 km²
         let at = |lat: f64| {
             cell_areas_km2(&Spatial::Grid {

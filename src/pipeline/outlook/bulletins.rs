@@ -91,18 +91,23 @@ fn methods(ctx: &RunContext, variables: &[VariableProducts]) -> Methods {
 
 /// The Markdown body of a bulletin (without its front): the variables' sections, drought,
 /// cyclones, methods.
-fn bulletin_markdown(variables: &[VariableProducts], cyclones: &str, methods: &Methods) -> String {
+fn bulletin_markdown(
+    variables: &[VariableProducts],
+    cyclones: &str,
+    methods: &Methods,
+    cat: &Catalogue,
+) -> String {
     let sections: Vec<VariableSection> = variables.iter().map(|v| v.section()).collect();
-    let mut md = markdown(&sections);
+    let mut md = markdown(&sections, cat);
     for v in variables {
         if let Some(d) = &v.drought {
             if !d.summaries.is_empty() {
-                md.push_str(&drought_markdown(&d.method, &d.summaries, &d.maps));
+                md.push_str(&drought_markdown(&d.method, &d.summaries, &d.maps, cat));
             }
         }
     }
     md.push_str(cyclones);
-    md.push_str(&methods_markdown(methods));
+    md.push_str(&methods_markdown(methods, cat));
     md
 }
 
@@ -297,6 +302,7 @@ pub(super) fn write_bulletins(
         variables,
         &format!("{extremes}{}", cyclones.markdown),
         &methods,
+        cat,
     );
     // the maps this run drew, as bytes: the pages never open a file named in their text
     let images = crate::bulletin::Images::drawn_under(&crate::outputs::staging::staged(ctx.out)?)?;
@@ -357,7 +363,7 @@ pub(super) fn write_bulletins(
         };
         let rsubtitle = format!("{} — {}", subtitle(cat, variables), cat.region(&r.name));
         let rfront = issue.front(ctx, rsubtitle, &own, genesis.filter(|_| touched));
-        let rbody = bulletin_markdown(&own, &cyclone_md, &rmethods);
+        let rbody = bulletin_markdown(&own, &cyclone_md, &rmethods, cat);
         let base = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
