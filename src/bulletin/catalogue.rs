@@ -200,6 +200,17 @@ impl Catalogue {
         }
     }
 
+    /// A country's name in the language: the catalogue's by its ISO 3166-1 alpha-3 code
+    /// (`country.KAZ`), else `name` as the polygons give it (Natural Earth's English).
+    pub fn country(&self, name: &str, iso_a3: &str) -> String {
+        let key = format!("country.{iso_a3}");
+        if self.has(&key) {
+            self.text(&key, &[])
+        } else {
+            name.to_string()
+        }
+    }
+
     /// A quantity's name ("rainfall") in the language; unknown ones as given.
     pub fn quantity(&self, what: &str) -> String {
         let key = format!("quantity.{what}");
@@ -259,6 +270,8 @@ mod tests {
             ("+0.3".into(), "-1,2".into())
         );
         assert_eq!(ru.lead("months 2–4"), "месяцы 2–4");
+        assert_eq!(ru.country("Kazakhstan", "KAZ"), "Казахстан");
+        assert_eq!(en.country("Kazakhstan", "KAZ"), "Kazakhstan");
         assert_eq!(en.lead("week 1"), "week 1");
     }
 }

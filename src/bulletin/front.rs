@@ -71,7 +71,7 @@ impl Front {
         let valid = self
             .valid
             .iter()
-            .map(|(lead, target)| format!("{lead}: {}", cat.period(target)))
+            .map(|(lead, target)| format!("{}: {}", cat.lead(lead), cat.period(target)))
             .collect::<Vec<_>>()
             .join("; ");
         let mut out = vec![(cat.text("page.issued", &[]), cat.date(self.issued))];

@@ -245,7 +245,18 @@ pub struct TercileMap<'a> {
     /// The categories' names in the key, e.g. "below normal"; an empty name leaves the
     /// category out of the key (a middle category that is never dominant).
     pub categories: [&'a str; 3],
+    /// The key's second row: no dominant category, no data, hatched for no skill, hidden for
+    /// no skill ([`ENGLISH_MAP_NOTES`], or the bulletin language's).
+    pub notes: [&'a str; 4],
 }
+
+/// The key's second row of a tercile map in English (see [`TercileMap::notes`]).
+pub const ENGLISH_MAP_NOTES: [&str; 4] = [
+    "no category ≥ 40 %",
+    "no data / no outlook",
+    "no skill in the hindcasts (RPSS ≤ 0)",
+    "no skill in the hindcasts (RPSS ≤ 0): not shown",
+];
 
 /// Draws the map of one lead into `out` (PNG).
 pub fn render_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
@@ -338,19 +349,12 @@ fn draw_tercile_map(out: &Path, map: &TercileMap) -> Result<()> {
     .map_err(|e| werr(e.to_string()))?;
     // Second row: what white, grey and hatching mean.
     let (mut x, y0) = (frame.left, y0 + 44);
-    let mut keys = vec![
-        (WHITE, "no category ≥ 40 %", false),
-        (no_data, "no data / no outlook", false),
-    ];
+    let mut keys = vec![(WHITE, map.notes[0], false), (no_data, map.notes[1], false)];
     if map.hatch.is_some() {
-        keys.push((WHITE, "no skill in the hindcasts (RPSS ≤ 0)", true));
+        keys.push((WHITE, map.notes[2], true));
     }
     if map.mask.is_some() {
-        keys.push((
-            NO_SKILL,
-            "no skill in the hindcasts (RPSS ≤ 0): not shown",
-            false,
-        ));
+        keys.push((NO_SKILL, map.notes[3], false));
     }
     for (colour, words, hatched) in keys {
         let (a, b) = ((x, y0), (x + 16, y0 + 16));

@@ -52,7 +52,8 @@ pub use html::{bulletin_page, html_page, markdown_html, Images};
 pub use map::{
     anomaly_classes, crop_grid, extreme_classes, percent_of_normal_classes, render_classed_map,
     render_region_classed_map, render_region_map, render_tercile_map, render_track_map, ClassedMap,
-    ColourClass, DensityLayer, ExtremeTail, MapStyle, TercileMap, TrackKey, NO_DATA, NO_SKILL,
+    ColourClass, DensityLayer, ExtremeTail, MapStyle, TercileMap, TrackKey, ENGLISH_MAP_NOTES,
+    NO_DATA, NO_SKILL,
 };
 
 /// Summary of one region and lead.
@@ -601,7 +602,7 @@ fn area_table_markdown(
         };
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
-            r.country,
+            cat.country(&r.country, &r.iso_a3),
             cat.lead(&r.lead),
             cat.period(&r.target),
             r.cells,

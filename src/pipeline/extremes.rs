@@ -615,6 +615,7 @@ fn tercile_maps(
                 countries,
                 title: &title,
                 categories: ["below normal", "near normal", "above normal"],
+                notes: crate::bulletin::ENGLISH_MAP_NOTES,
             },
         )?;
         maps.push((label.clone(), "terciles".to_string(), name));

@@ -893,6 +893,52 @@ next_update = "2021-10-12"
     assert!(md.contains("## Главное\n"), "{md}");
     assert!(md.contains("Выпущен: Центрально-Азиатский"), "{md}");
     assert!(md.contains("- IMD: IMD gridded rainfall"), "{md}");
+    // the body from the catalogue: headings, tables, legends, messages, captions, country
+    // names; what is still English is the methods' descriptions (one line each, listed) and
+    // names of data (files, models, the configured title and credits)
+    for heading in [
+        "## Прогноз по регионам",
+        "## Вероятности по регионам",
+        "## Карты",
+        "## Таблица по странам",
+        "## Прогноз засухи (SPI)",
+        "## Методы",
+    ] {
+        assert!(md.contains(heading), "{heading}: {md}");
+    }
+    assert!(md.contains("| Индия | месяцы 2–4 | окт–дек 2021 |"), "{md}");
+    let still_english = [
+        "# ",
+        "Метод:",
+        "- **Наблюдения**",
+        "- **Коррекция смещения**",
+        "- **Вероятности и веса**",
+        "- **Надёжность**",
+        "- **Регионы**",
+        "- IMD:",
+        "- NMME:",
+        "Выпущен:",
+        "Контакты:",
+    ];
+    // data names, and the box region the configuration names "india" (a user's own name)
+    let names = ["NMME", "RPSS", "PMME", "GEOS", "India"];
+    for line in md.lines() {
+        if still_english.iter().any(|p| line.starts_with(p)) {
+            continue;
+        }
+        // an image's file name is not text
+        let text = line
+            .split("](")
+            .next()
+            .unwrap_or(line)
+            .replace("s2s-ensemble", "");
+        let english: Vec<&str> = text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()))
+            .filter(|w| !names.contains(w))
+            .collect();
+        assert!(english.is_empty(), "English {english:?} in: {line}");
+    }
     let html = std::fs::read_to_string(out.join("bulletin.html")).unwrap();
     assert!(html.contains("<html lang=\"ru\">"));
     assert!(html.contains("class=\"logo\""));

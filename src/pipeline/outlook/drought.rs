@@ -224,10 +224,22 @@ pub(super) fn drought_part(
             })
             .collect();
         let png = format!("map_spi_lead{l}.png");
-        let caption = format!(
-            "drought (SPI ≤ −1) / wet (SPI ≥ 1) outlook, {} ({target})",
-            lead.label()
+        let cat = ctx.cat;
+        let caption = cat.text(
+            "caption.drought",
+            &[
+                ("lead", &cat.lead(&lead.label())),
+                ("target", &cat.period(&target)),
+            ],
         );
+        let [drought_key, wet_key] = ["legend.drought", "legend.wet"].map(|k| cat.text(k, &[]));
+        let notes = [
+            "legend.no_category",
+            "legend.no_data",
+            "legend.no_skill",
+            "legend.no_skill_hidden",
+        ]
+        .map(|k| cat.text(k, &[]));
         let map = TercileMap {
             spatial: &forecast.coords.spatial,
             probability: [&dry[0], &normal, &wet],
@@ -237,7 +249,8 @@ pub(super) fn drought_part(
             style: MapStyle::Precipitation,
             countries: Some(ctx.countries),
             title: &caption,
-            categories: ["drought (SPI ≤ −1)", "", "wet (SPI ≥ 1)"],
+            categories: [&drought_key, "", &wet_key],
+            notes: [&notes[0], &notes[1], &notes[2], &notes[3]],
         };
         ctx.tercile_maps(&map, png, &caption, &mut part.maps, &mut part.region_maps)?;
     }

@@ -33,10 +33,10 @@ use crate::bias::{
     correct, BiasCorrector, BiasParams, CrossValidation, MeanScaling, QuantileMapping,
 };
 use crate::bulletin::{
-    anomaly_classes, capitalised, cell_countries, display_name, extreme_classes,
-    percent_of_normal_classes, render_classed_map, render_region_classed_map, render_region_map,
-    render_tercile_map, summarise, summarise_countries, ClassedMap, CountryOutlook, DroughtSummary,
-    ExtremeTail, LeadMaps, MapStyle, RegionCells, RegionOutlook, TercileMap, VariableSection,
+    anomaly_classes, capitalised, cell_countries, extreme_classes, percent_of_normal_classes,
+    render_classed_map, render_region_classed_map, render_region_map, render_tercile_map,
+    summarise, summarise_countries, ClassedMap, CountryOutlook, DroughtSummary, ExtremeTail,
+    LeadMaps, MapStyle, RegionCells, RegionOutlook, TercileMap, VariableSection,
 };
 use crate::config::{resolve_path, BiasMethod, OutlookConfig};
 use crate::cube::{align_observations, BBox, Lead, TargetPeriod};
@@ -246,8 +246,16 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
     for d in &region_dirs {
         super::create_dir(d)?;
     }
+    // the bulletin's language, for the captions and legends made with the maps
+    let cat = crate::bulletin::Catalogue::new(
+        cfg.issuer
+            .language
+            .as_deref()
+            .unwrap_or(crate::bulletin::catalogue::DEFAULT_LANGUAGE),
+    )?;
     let ctx = RunContext {
         cfg,
+        cat: &cat,
         base,
         out,
         options: &plan.options,
@@ -349,6 +357,8 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
 /// countries and the regions.
 pub(super) struct RunContext<'a> {
     cfg: &'a OutlookConfig,
+    /// The bulletin's message catalogue (`[issuer] language`).
+    cat: &'a crate::bulletin::Catalogue,
     base: &'a Path,
     out: &'a Path,
     options: &'a RunOptions,
@@ -373,7 +383,7 @@ impl RunContext<'_> {
     ) -> Result<()> {
         draw(&self.out.join(&png), None)?;
         for (ri, r) in self.regions.iter().enumerate() {
-            let title = format!("{} — {caption}", display_name(&r.name));
+            let title = format!("{} — {caption}", self.cat.region(&r.name));
             if draw(&self.region_dirs[ri].join(&png), Some((&title, &r.bbox)))? {
                 region_maps[ri].push((caption.to_string(), png.clone()));
             }
@@ -1112,7 +1122,7 @@ fn variable_products(
         maps: Vec::new(),
         field_maps: Vec::new(),
         extreme_maps: Vec::new(),
-        field_note: field_note(quantity, spec.scheme),
+        field_note: field_note(quantity, spec.scheme, ctx.cat),
         region_maps: vec![Vec::new(); ctx.regions.len()],
         region_field_maps: vec![Vec::new(); ctx.regions.len()],
         region_extreme_maps: vec![Vec::new(); ctx.regions.len()],
@@ -1358,17 +1368,25 @@ fn variable_products(
 }
 
 /// What the deterministic maps of a quantity show.
-fn field_note(quantity: Quantity, scheme: WeightScheme) -> String {
-    let normal = match scheme {
-        WeightScheme::Pmme => "the observed mean of the hindcast years",
-        s if s.calibrates() => "the observed mean of the hindcast years; the anomaly is the models' standardized anomalies averaged, in observed standard deviations",
-        _ => "the models' own hindcast means, weighted like the forecast",
+fn field_note(
+    quantity: Quantity,
+    scheme: WeightScheme,
+    cat: &crate::bulletin::Catalogue,
+) -> String {
+    let normal = cat.text(
+        match scheme {
+            WeightScheme::Pmme => "note.normal_pmme",
+            s if s.calibrates() => "note.normal_calibrated",
+            _ => "note.normal_models",
+        },
+        &[],
+    );
+    let key = match quantity {
+        Quantity::Precipitation => "note.pct_normal",
+        Quantity::Temperature => "note.anomaly",
+        _ => "note.std_anomaly",
     };
-    match quantity {
-        Quantity::Precipitation => format!("Ensemble-mean rainfall in percent of normal (normal: {normal}): browns below 80 %, white 80–120 %, blue-greens above 120 %."),
-        Quantity::Temperature => format!("Ensemble-mean temperature anomaly (°C, against {normal}): blues colder, reds warmer, in steps of 0.5 °C."),
-        _ => "Ensemble-mean standardized anomaly (in standard deviations of the hindcast climate), steps of 0.5.".to_string(),
-    }
+    cat.text(key, &[("normal", &normal)])
 }
 
 /// What the maps and summaries of each lead are made from.
@@ -1480,12 +1498,30 @@ impl LeadContext<'_> {
         let hatch: Option<Vec<bool>> = (!ctx.cfg.mask_unskilful)
             .then(|| rpss.iter().map(|&r| r.is_nan() || r <= 0.0).collect());
         let issued = self.forecast.coords.init[0].date_label();
+        let cat = ctx.cat;
+        let (lead_words, target_words) = (cat.lead(&lead.label()), cat.period(&target));
+        let caption_of = |key: &str, pct: &str| {
+            cat.text(
+                key,
+                &[
+                    ("What", &capitalised(&cat.quantity(self.what))),
+                    ("lead", &lead_words),
+                    ("target", &target_words),
+                    ("issued", &issued),
+                    ("pct", pct),
+                ],
+            )
+        };
         let png = format!("map_{variable}_lead{l}.png");
-        let caption = format!(
-            "{} tercile outlook, {} ({target}), initialised {issued}",
-            capitalised(self.what),
-            lead.label(),
-        );
+        let caption = caption_of("caption.tercile", "");
+        let categories = ["legend.below", "legend.near", "legend.above"].map(|k| cat.text(k, &[]));
+        let notes = [
+            "legend.no_category",
+            "legend.no_data",
+            "legend.no_skill",
+            "legend.no_skill_hidden",
+        ]
+        .map(|k| cat.text(k, &[]));
         let map = TercileMap {
             spatial: &self.forecast.coords.spatial,
             probability: [&prob[0], &prob[1], &prob[2]],
@@ -1499,45 +1535,43 @@ impl LeadContext<'_> {
             },
             countries: Some(ctx.countries),
             title: &caption,
-            categories: ["below normal", "near normal", "above normal"],
+            categories: [&categories[0], &categories[1], &categories[2]],
+            notes: [&notes[0], &notes[1], &notes[2], &notes[3]],
         };
         ctx.tercile_maps(&map, png, &caption, &mut p.maps, &mut p.region_maps)?;
 
         // The deterministic map: percent of normal, anomaly or standardized anomaly.
-        let (values, classes, legend, name, words) = match self.quantity {
+        let (values, classes, legend, name, caption_key) = match self.quantity {
             Quantity::Precipitation => (
                 slab(&fc.percent_of_normal, 0),
                 percent_of_normal_classes(),
-                "ensemble-mean rainfall, % of normal",
+                "legend.pct_normal",
                 "pct_normal",
-                "in percent of normal",
+                "caption.field_pct",
             ),
             Quantity::Temperature => (
                 slab(&fc.anomaly, 0),
                 anomaly_classes(0.5, false),
-                "ensemble-mean anomaly (°C)",
+                "legend.anomaly",
                 "anomaly",
-                "anomaly",
+                "caption.field_anomaly",
             ),
             _ => (
                 slab(&fc.standardized_anomaly, 0),
                 anomaly_classes(0.5, false),
-                "ensemble-mean standardized anomaly",
+                "legend.std_anomaly",
                 "std_anomaly",
-                "standardized anomaly",
+                "caption.field_std",
             ),
         };
+        let legend = cat.text(legend, &[]);
         let png = format!("map_{variable}_{name}_lead{l}.png");
-        let caption = format!(
-            "{} {words}, {} ({target}), initialised {issued}",
-            capitalised(self.what),
-            lead.label()
-        );
+        let caption = caption_of(caption_key, "");
         let field = ClassedMap {
             spatial: &self.forecast.coords.spatial,
             values: &values,
             classes: &classes,
-            legend,
+            legend: &legend,
             countries: Some(ctx.countries),
             title: &caption,
         };
@@ -1551,18 +1585,18 @@ impl LeadContext<'_> {
         // The extremes: the chance below the lowest and above the highest extreme level.
         let tails = match self.quantity {
             Quantity::Precipitation => Some([
-                (ExtremeTail::Dry, "very dry", "below"),
-                (ExtremeTail::Wet, "very wet", "above"),
+                (ExtremeTail::Dry, "caption.extreme_dry"),
+                (ExtremeTail::Wet, "caption.extreme_wet"),
             ]),
             Quantity::Temperature => Some([
-                (ExtremeTail::Cold, "cold", "below"),
-                (ExtremeTail::Heat, "heat", "above"),
+                (ExtremeTail::Cold, "caption.extreme_cold"),
+                (ExtremeTail::Heat, "caption.extreme_heat"),
             ]),
             _ => None,
         };
         if let (Some(ext), Some(tails)) = (&ext, tails) {
             let [low, high] = lm.extreme_levels;
-            for (side, (tail, words, where_)) in tails.into_iter().enumerate() {
+            for (side, (tail, caption_key)) in tails.into_iter().enumerate() {
                 let level = if side == 0 { low } else { high };
                 let climatology = if side == 0 { low } else { 1.0 - high };
                 let values: Vec<f32> = ext[side].iter().map(|&p| 100.0 * p).collect();
@@ -1575,12 +1609,11 @@ impl LeadContext<'_> {
                         "extreme_high"
                     }
                 );
-                let caption = format!(
-                    "Chance of {words} ({where_} the {}th percentile), {} ({target}), initialised {issued}",
-                    (100.0 * level).round(),
-                    lead.label()
+                let caption = caption_of(caption_key, &format!("{}", (100.0 * level).round()));
+                let legend = cat.text(
+                    "legend.chance",
+                    &[("pct", &format!("{:.0}", 100.0 * climatology))],
                 );
-                let legend = format!("chance, % (normally {:.0} %)", 100.0 * climatology);
                 let field = ClassedMap {
                     spatial: &self.forecast.coords.spatial,
                     values: &values,
@@ -1688,23 +1721,28 @@ fn regional_graphs(ctx: &RunContext, s: &RegionalSources, p: &mut VariableProduc
             p.series.push(series);
             continue;
         }
-        let region = display_name(&cells.region);
-        let what = capitalised(s.what);
+        let cat = ctx.cat;
         let dir = &ctx.region_dirs[ri];
         let poe = format!("poe_{}_lead{}.png", s.variable, s.l);
-        let title = format!("{region} — {what}, {} ({target})", s.lead.label());
-        render_exceedance(
-            &dir.join(&poe),
-            &series,
-            &format!("{title}: chance of exceedance"),
-        )?;
-        let caption = format!(
-            "{title}: probability of exceeding each value of the regional mean, forecast against climatology"
+        let title = cat.text(
+            "caption.region",
+            &[
+                ("region", &cat.region(&cells.region)),
+                ("What", &capitalised(&cat.quantity(s.what))),
+                ("lead", &cat.lead(&s.lead.label())),
+                ("target", &cat.period(&target)),
+            ],
         );
-        p.region_graphs[ri].push((caption, poe));
+        let with_title = |key: &str| cat.text(key, &[("title", &title)]);
+        render_exceedance(&dir.join(&poe), &series, &with_title("caption.poe_title"))?;
+        p.region_graphs[ri].push((with_title("caption.poe"), poe));
         let plume = format!("plume_{}_lead{}.png", s.variable, s.l);
-        render_plume(&dir.join(&plume), &series, &format!("{title}: plume"))?;
-        let caption = format!("{title}: regional mean of the hindcast years and the forecast");
+        render_plume(
+            &dir.join(&plume),
+            &series,
+            &with_title("caption.plume_title"),
+        )?;
+        let caption = with_title("caption.plume");
         p.region_graphs[ri].push((caption, plume));
         p.series.push(series);
     }
