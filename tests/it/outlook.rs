@@ -893,9 +893,9 @@ next_update = "2021-10-12"
     assert!(md.contains("## Главное\n"), "{md}");
     assert!(md.contains("Выпущен: Центрально-Азиатский"), "{md}");
     assert!(md.contains("- IMD: IMD gridded rainfall"), "{md}");
-    // the body from the catalogue: headings, tables, legends, messages, captions, country
-    // names; what is still English is the methods' descriptions (one line each, listed) and
-    // names of data (files, models, the configured title and credits)
+    // the body from the catalogue: headings, tables, legends, messages, captions, methods,
+    // country names; English stays only in names of data (files, models, the configured
+    // title, institution, contact and credits)
     for heading in [
         "## Прогноз по регионам",
         "## Вероятности по регионам",
@@ -909,12 +909,7 @@ next_update = "2021-10-12"
     assert!(md.contains("| Индия | месяцы 2–4 | окт–дек 2021 |"), "{md}");
     let still_english = [
         "# ",
-        "Метод:",
         "- **Наблюдения**",
-        "- **Коррекция смещения**",
-        "- **Вероятности и веса**",
-        "- **Надёжность**",
-        "- **Регионы**",
         "- IMD:",
         "- NMME:",
         "Выпущен:",

@@ -41,6 +41,7 @@ fn images_one_up(md: &str) -> String {
 
 /// The Methods of a run: models, observations, bias correction, probabilities, regions.
 fn methods(ctx: &RunContext, variables: &[VariableProducts]) -> Methods {
+    let cat = ctx.cat;
     Methods {
         models: variables[0].models.clone(),
         observations: variables
@@ -48,22 +49,38 @@ fn methods(ctx: &RunContext, variables: &[VariableProducts]) -> Methods {
             .map(|v| v.observations.clone())
             .collect::<Vec<_>>()
             .join("; "),
-        bias: bias_words(ctx.cfg),
+        bias: bias_words(ctx.cfg, cat),
         probabilities: variables[0].method.clone(),
         reliability: variables
             .iter()
             .flat_map(|v| {
                 v.reliability.iter().map(move |(lead, slopes)| {
-                    let words = ["below", "near", "above"];
+                    let words = ["method.below", "method.near", "method.above"];
                     let each: Vec<String> = slopes
                         .iter()
                         .enumerate()
-                        .map(|(c, s)| match (slopes.len(), words.get(c)) {
-                            (3, Some(w)) => format!("{w} {s:.2}"),
-                            _ => format!("category {} {s:.2}", c + 1),
+                        .map(|(c, s)| {
+                            let slope = cat.number(*s, 2);
+                            match (slopes.len(), words.get(c)) {
+                                (3, Some(w)) => cat.text(
+                                    "method.slope",
+                                    &[("category", &cat.text(w, &[])), ("slope", &slope)],
+                                ),
+                                _ => cat.text(
+                                    "method.slope_category",
+                                    &[("n", &(c + 1).to_string()), ("slope", &slope)],
+                                ),
+                            }
                         })
                         .collect();
-                    format!("{}, {lead}: {}", v.what, each.join(", "))
+                    cat.text(
+                        "method.reliability",
+                        &[
+                            ("what", &cat.quantity(&v.what)),
+                            ("lead", &cat.lead(lead)),
+                            ("slopes", &each.join(", ")),
+                        ],
+                    )
                 })
             })
             .collect(),
@@ -72,14 +89,19 @@ fn methods(ctx: &RunContext, variables: &[VariableProducts]) -> Methods {
             .iter()
             .map(|r| {
                 let what = if r.countries.is_empty() {
-                    format!(
-                        "box {}–{}°E, {}–{}°N",
-                        r.bbox.west, r.bbox.east, r.bbox.south, r.bbox.north
+                    cat.text(
+                        "method.region_box",
+                        &[
+                            ("west", &r.bbox.west.to_string()),
+                            ("east", &r.bbox.east.to_string()),
+                            ("south", &r.bbox.south.to_string()),
+                            ("north", &r.bbox.north.to_string()),
+                        ],
                     )
                 } else {
                     r.countries
                         .iter()
-                        .map(|c| c.name.as_str())
+                        .map(|c| cat.country(&c.name, &c.iso_a3))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };

@@ -131,7 +131,7 @@ impl DroughtBuilder {
 
     /// The outlook of every lead and its method in words; `forecasts` are the raw forecasts
     /// (the history route's members when they were not corrected).
-    pub(super) fn finish(self, forecasts: &[Cube]) -> Result<(DroughtOutlook, String)> {
+    pub(super) fn finish(self, forecasts: &[Cube]) -> Result<(DroughtOutlook, MethodText)> {
         match self.route {
             Route::History(h) => {
                 let members: Vec<ArrayView4<f32>> = match &self.corrected {
@@ -145,13 +145,36 @@ impl DroughtBuilder {
             }
             Route::Gaussian => Ok((
                 DroughtOutlook::concat_leads(&self.leads)?,
-                "SPI at the scale of the target period: the MME mean transformed with the observed zero-inflated gamma of the period (hindcast years), Gaussian on the SPI scale with the cross-validated hindcast error of the same transform".to_string(),
+                MethodText::new("method.spi_gaussian"),
             )),
             Route::ModelClimatology => Ok((
                 DroughtOutlook::concat_leads(&self.leads)?,
-                "SPI at the scale of the target period: each member against its own model's hindcast gamma (members × years), models weighted equally".to_string(),
+                MethodText::new("method.spi_model"),
             )),
         }
+    }
+}
+
+/// How a drought outlook was made: a message of the bulletin's catalogue and its values,
+/// worded when the bulletin's language is known.
+#[derive(Debug, Clone)]
+pub(super) struct MethodText {
+    key: &'static str,
+    args: Vec<(&'static str, String)>,
+}
+
+impl MethodText {
+    fn new(key: &'static str) -> MethodText {
+        MethodText {
+            key,
+            args: Vec::new(),
+        }
+    }
+
+    /// The words in the language of `cat`.
+    fn words(&self, cat: &crate::bulletin::Catalogue) -> String {
+        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        cat.text(self.key, &args)
     }
 }
 
@@ -162,14 +185,14 @@ pub(super) fn drought_part(
     forecast: &Cube,
     leads: &[Lead],
     drought: DroughtOutlook,
-    method: String,
+    method: MethodText,
     region_cells: &[RegionCells],
 ) -> Result<DroughtPart> {
     let variable = &forecast.meta.variable;
     let path = ctx.out.join(format!("spi_forecast.{variable}.nc"));
     write_drought_outlook(&path, &ctx.options.write_options(), forecast, &drought)?;
     let mut part = DroughtPart {
-        method,
+        method: method.words(ctx.cat),
         summaries: Vec::new(),
         maps: Vec::new(),
         region_maps: vec![Vec::new(); ctx.regions.len()],
@@ -318,7 +341,7 @@ impl HistoryRoute {
     /// and its forecast months ([`forecast_spi`]), models weighted equally (`forecasts[k]`:
     /// model `k`'s members `(member, lead, y, x)`), with the tendency against the observed SPI
     /// of the last month before the start.
-    fn outlook(&self, forecasts: &[ArrayView4<f32>]) -> Result<(DroughtOutlook, String)> {
+    fn outlook(&self, forecasts: &[ArrayView4<f32>]) -> Result<(DroughtOutlook, MethodText)> {
         let (scale, end, axis) = (self.scale, self.end, self.axis);
         let history = self.record.values.slice(s![..end, .., ..]);
         let members =
@@ -343,10 +366,15 @@ impl HistoryRoute {
         let now = latest_observed_spi(history, &axis, &spec)?;
         let outlook = drought_outlook(spi.view(), &weights, Some(now.view()))?;
         let (ly, lm) = (axis.year(end - 1), axis.calendar_month(end - 1) + 1);
-        let words = format!(
-            "SPI-{scale} of each member: its forecast months appended to the observed months before the start (the record ends {ly}-{lm:02}), each calendar month standardised with the zero-inflated gamma fitted on the observed record (calibration {}–{} or as much of it as the record has); models weighted equally; the drought tendency compares each cell with its observed SPI-{scale} of {ly}-{lm:02}",
-            spec.calibration.0, spec.calibration.1
-        );
+        let words = MethodText {
+            key: "method.spi_history",
+            args: vec![
+                ("scale", scale.to_string()),
+                ("end", format!("{ly}-{lm:02}")),
+                ("first", spec.calibration.0.to_string()),
+                ("last", spec.calibration.1.to_string()),
+            ],
+        };
         Ok((outlook, words))
     }
 }

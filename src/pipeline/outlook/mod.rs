@@ -1115,7 +1115,7 @@ fn variable_products(
     let mut products = VariableProducts {
         variable: variable.to_string(),
         what: what.clone(),
-        method: spec.describe(),
+        method: method_words(&spec, ctx.cat),
         outlooks: Vec::new(),
         countries: Vec::new(),
         provinces: Vec::new(),
@@ -1814,20 +1814,76 @@ fn cyclone_products(
 }
 
 /// The bias correction in words, for the methods section.
-fn bias_words(cfg: &OutlookConfig) -> String {
+fn bias_words(cfg: &OutlookConfig, cat: &crate::bulletin::Catalogue) -> String {
     let scheme = cfg.weights.scheme();
     let method = match cfg.bias {
-        BiasMethod::None if scheme.calibrates() => return "none (the inputs are used as they are: the regression of the observations on each model's ensemble mean (field) absorbs its bias; the tercile edges are the observed terciles)".to_string(),
-        BiasMethod::None if cfg.edges_from_obs => return "none (the inputs are used as they are; the tercile edges are the observed terciles)".to_string(),
-        BiasMethod::None => return "none (the inputs are used as they are; the tercile edges come from each model's own hindcast climatology or, for PMME, anomalies against it)".to_string(),
-        BiasMethod::Scaling => "mean scaling of each model against the observations (multiplicative for precipitation, additive otherwise), per cell, lead and start month",
-        BiasMethod::Eqm => "empirical quantile mapping of each model onto the observations (every training value a quantile), per cell, lead and start month",
+        BiasMethod::None if scheme.calibrates() => {
+            return cat.text("method.bias_none_calibrated", &[])
+        }
+        BiasMethod::None if cfg.edges_from_obs => {
+            return cat.text("method.bias_none_observed", &[])
+        }
+        BiasMethod::None => return cat.text("method.bias_none_model", &[]),
+        BiasMethod::Scaling => cat.text("method.bias_scaling", &[]),
+        BiasMethod::Eqm => cat.text("method.bias_eqm", &[]),
     };
-    if cfg.edges_from_obs {
-        format!("{method}; hindcasts leave-one-year-out, forecasts trained on every hindcast year")
+    let key = if cfg.edges_from_obs {
+        "method.bias_observed_edges"
     } else if scheme.calibrates() {
-        format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the calibrated probabilities regress the observations on each model's raw ensemble mean, which absorbs the model's bias, so the models are calibrated as they are")
+        "method.bias_calibrated"
     } else {
-        format!("{method}, trained on every hindcast year and applied to the forecasts for the SPI (which needs the observed climate); the tercile probabilities, anomalies and percent of normal use each model's own hindcast climate, which the correction leaves unchanged, so the models are combined as they are and their cross-validated skill carries no degeneracy of a leave-one-year-out correction (Barnston and van den Dool 1993)")
-    }
+        "method.bias_model_climate"
+    };
+    cat.text(key, &[("method", &method)])
+}
+
+/// How the probabilities were made and the models weighted, in the bulletin's language (the
+/// words of [`CombineSpec::describe`], which the NetCDF attributes keep in English).
+fn method_words(spec: &CombineSpec, cat: &crate::bulletin::Catalogue) -> String {
+    let scheme = match spec.scheme {
+        WeightScheme::Pooled => cat.text("method.pooled", &[]),
+        WeightScheme::ModelEqual => cat.text("method.model_equal", &[]),
+        WeightScheme::Skill {
+            score,
+            radius_cells,
+        } => cat.text(
+            "method.skill",
+            &[
+                (
+                    "score",
+                    match score {
+                        crate::ensemble::SkillScore::Rpss => "RPSS",
+                        crate::ensemble::SkillScore::Acc => "ACC",
+                    },
+                ),
+                ("n", &(2 * radius_cells + 1).to_string()),
+            ],
+        ),
+        WeightScheme::Pmme => cat.text("method.pmme", &[]),
+        WeightScheme::Calibrated => cat.text("method.calibrated", &[]),
+        WeightScheme::Elr => cat.text("method.elr", &[]),
+        WeightScheme::Pcr => cat.text(
+            "method.pcr",
+            &[("modes", &crate::ensemble::pcr::PCR_MAX_MODES.to_string())],
+        ),
+    };
+    let edges = match (spec.scheme, spec.edges) {
+        (WeightScheme::Pmme, _) => "method.edges_gaussian",
+        (s, _) if s.calibrates() => "method.edges_observed",
+        (_, crate::ensemble::EdgeSource::Model) => "method.edges_model",
+        (_, crate::ensemble::EdgeSource::Observed) => "method.edges_observed",
+    };
+    let cv = if spec.cross_validate {
+        cat.text("method.cross_validated", &[])
+    } else {
+        String::new()
+    };
+    cat.text(
+        "method.combined",
+        &[
+            ("scheme", &scheme),
+            ("edges", &cat.text(edges, &[])),
+            ("cv", &cv),
+        ],
+    )
 }
