@@ -251,15 +251,25 @@ fn draw_error(out: &Path, e: impl std::fmt::Display) -> Error {
 
 /// Draws the POE curve of `s` into `out` (PNG): the observed years' (grey) and the
 /// forecast's (blue), the observed terciles dashed.
-pub fn render_exceedance(out: &Path, s: &RegionalSeries, title: &str) -> Result<()> {
+pub fn render_exceedance(
+    out: &Path,
+    s: &RegionalSeries,
+    title: &str,
+    cat: &super::Catalogue,
+) -> Result<()> {
     super::diagram::ensure_font()?;
     crate::outputs::staging::write_through_temporary(out, |tmp| {
-        draw_exceedance(tmp, s, title).map_err(|e| draw_error(out, e))
+        draw_exceedance(tmp, s, title, cat).map_err(|e| draw_error(out, e))
     })
     .map(|_| ())
 }
 
-fn draw_exceedance(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
+fn draw_exceedance(
+    out: &Path,
+    s: &RegionalSeries,
+    title: &str,
+    cat: &super::Catalogue,
+) -> DrawResult {
     let clim: Vec<(f64, f64)> = s.observed.iter().map(|&v| (v, 1.0)).collect();
     let clim = exceedance(&clim);
     let fc = exceedance(&s.members);
@@ -274,8 +284,8 @@ fn draw_exceedance(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
         .build_cartesian_2d(x0..x1, 0f64..100f64)?;
     chart
         .configure_mesh()
-        .x_desc(format!("regional mean ({})", s.units))
-        .y_desc("probability of exceedance (%)")
+        .x_desc(cat.text("diagram.regional_mean", &[("units", &s.units)]))
+        .y_desc(cat.text("diagram.exceedance", &[]))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(WHITE)
@@ -295,14 +305,14 @@ fn draw_exceedance(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
             clim.iter().map(|&(x, p)| (x, 100.0 * p)),
             grey.stroke_width(3),
         ))?
-        .label(format!("climatology ({} observed years)", clim.len()))
+        .label(cat.text("diagram.climatology", &[("n", &clim.len().to_string())]))
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], grey.stroke_width(3)));
     chart
         .draw_series(LineSeries::new(
             fc.iter().map(|&(x, p)| (x, 100.0 * p)),
             blue.stroke_width(3),
         ))?
-        .label(format!("forecast ({} members)", fc.len()))
+        .label(cat.text("diagram.forecast", &[("n", &fc.len().to_string())]))
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], blue.stroke_width(3)));
     chart.draw_series(
         fc.iter()
@@ -323,10 +333,15 @@ fn draw_exceedance(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
 /// (black), the cross-validated MME hindcast (blue), and at the target year the forecast
 /// members (dots), their weighted 10–90 % range (bar) and the MME mean (diamond); the observed
 /// terciles dashed.
-pub fn render_plume(out: &Path, s: &RegionalSeries, title: &str) -> Result<()> {
+pub fn render_plume(
+    out: &Path,
+    s: &RegionalSeries,
+    title: &str,
+    cat: &super::Catalogue,
+) -> Result<()> {
     super::diagram::ensure_font()?;
     crate::outputs::staging::write_through_temporary(out, |tmp| {
-        draw_plume(tmp, s, title).map_err(|e| draw_error(out, e))
+        draw_plume(tmp, s, title, cat).map_err(|e| draw_error(out, e))
     })
     .map(|_| ())
 }
@@ -347,7 +362,7 @@ fn weighted_quantile(values: &[(f64, f64)], q: f64) -> f64 {
     v.last().map_or(f64::NAN, |p| p.0)
 }
 
-fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
+fn draw_plume(out: &Path, s: &RegionalSeries, title: &str, cat: &super::Catalogue) -> DrawResult {
     let first = s.years.first().copied().unwrap_or(s.target_year);
     let (y0, y1) = padded_range(
         s.observed
@@ -368,8 +383,8 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
         .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
-        .x_desc("year")
-        .y_desc(format!("regional mean ({})", s.units))
+        .x_desc(cat.text("diagram.year", &[]))
+        .y_desc(cat.text("diagram.regional_mean", &[("units", &s.units)]))
         .x_label_formatter(&|x| format!("{x:.0}"))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
@@ -395,7 +410,7 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
     let blue = RGBColor(0, 90, 170);
     chart
         .draw_series(LineSeries::new(line(&s.observed), BLACK.stroke_width(2)))?
-        .label("observed")
+        .label(cat.text("diagram.observed", &[]))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 22, y)], BLACK.stroke_width(2)));
     chart.draw_series(
         line(&s.observed)
@@ -404,7 +419,7 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
     )?;
     chart
         .draw_series(LineSeries::new(line(&s.hindcast_mme), blue.stroke_width(2)))?
-        .label("MME hindcast (cross-validated, regional bias removed)")
+        .label(cat.text("diagram.hindcast", &[]))
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], blue.stroke_width(2)));
     let xf = f64::from(s.target_year);
     let red = RGBColor(200, 40, 30);
@@ -423,7 +438,7 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
                     .iter()
                     .map(|&(v, _)| Circle::new((xf, v), 3, red.mix(0.7).filled())),
             )?
-            .label("forecast members and their 10–90 % range")
+            .label(cat.text("diagram.members", &[]))
             .legend(move |(x, y)| Circle::new((x + 11, y), 4, red.filled()));
     }
     if s.forecast_mean.is_finite() {
@@ -433,7 +448,7 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str) -> DrawResult {
                 9,
                 red.filled(),
             )))?
-            .label("MME forecast mean")
+            .label(cat.text("diagram.mean", &[]))
             .legend(move |(x, y)| TriangleMarker::new((x + 11, y), 6, red.filled()));
     }
     chart

@@ -737,6 +737,24 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
     // land has no genesis potential
     let a: Vec<f32> = g.variable("gpi_anomaly").unwrap().get_values(..).unwrap();
     assert!(a.iter().any(|&x| x >= 1e19 || x.is_nan()) && a.iter().any(|&x| x.abs() < 10.0));
+
+    // the same in Russian: the Central Asia bulletin is Russian throughout
+    let ru = dir.path().join("asia_ru.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
+    let out_ru = dir.path().join("out_ru");
+    run_outlook(&ru, &out_ru);
+    let central = std::fs::read_to_string(out_ru.join("central_asia/bulletin.md")).unwrap();
+    for words in [
+        "**Прогноз: осадки и температура — Центральная Азия**",
+        "## Вероятности по регионам — температура",
+        "| Казахстан | месяц 1 | май 2008 |",
+        "## Прогноз засухи (SPI)",
+        "## Методы",
+    ] {
+        assert!(central.contains(words), "{words}: {central}");
+    }
+    assert_no_english(&central, &[], &[]);
 }
 
 /// Models on different grids: refused without `[grid]` (saying how to fix it); with `[grid]`
@@ -907,33 +925,11 @@ next_update = "2021-10-12"
         assert!(md.contains(heading), "{heading}: {md}");
     }
     assert!(md.contains("| Индия | месяцы 2–4 | окт–дек 2021 |"), "{md}");
-    let still_english = [
-        "# ",
-        "- **Наблюдения**",
-        "- IMD:",
-        "- NMME:",
-        "Выпущен:",
-        "Контакты:",
-    ];
-    // data names, and the box region the configuration names "india" (a user's own name)
-    let names = ["NMME", "RPSS", "PMME", "GEOS", "India"];
-    for line in md.lines() {
-        if still_english.iter().any(|p| line.starts_with(p)) {
-            continue;
-        }
-        // an image's file name is not text
-        let text = line
-            .split("](")
-            .next()
-            .unwrap_or(line)
-            .replace("s2s-ensemble", "");
-        let english: Vec<&str> = text
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()))
-            .filter(|w| !names.contains(w))
-            .collect();
-        assert!(english.is_empty(), "English {english:?} in: {line}");
-    }
+    assert_no_english(
+        &md,
+        &["- IMD:", "- NMME:", "Выпущен:", "Контакты:"],
+        &["GEOS", "India"],
+    );
     let html = std::fs::read_to_string(out.join("bulletin.html")).unwrap();
     assert!(html.contains("<html lang=\"ru\">"));
     assert!(html.contains("class=\"logo\""));
@@ -1080,5 +1076,33 @@ fn province_table_of_sri_lanka() {
     for r in rows {
         assert_distribution(r);
         assert!(r["cells"].as_u64().unwrap() >= 3, "{r}");
+    }
+}
+
+/// Every line of a bulletin written in another language than English is free of English
+/// words (four or more ASCII letters), except the title line, the observations' file names,
+/// lines starting with `skip` (data the configuration gives: institution, credits, contact)
+/// and the `names` of data (models, configured regions); image file names and the program's
+/// name do not count.
+fn assert_no_english(md: &str, skip: &[&str], names: &[&str]) {
+    let always = ["NMME", "RPSS", "PMME", "ALPHA", "BRAVO", "CHARLIE"];
+    for line in md.lines() {
+        if line.starts_with("# ")
+            || line.starts_with("- **Наблюдения**")
+            || skip.iter().any(|p| line.starts_with(p))
+        {
+            continue;
+        }
+        let text = line
+            .split("](")
+            .next()
+            .unwrap_or(line)
+            .replace("s2s-ensemble", "");
+        let english: Vec<&str> = text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()))
+            .filter(|w| !always.contains(w) && !names.contains(w))
+            .collect();
+        assert!(english.is_empty(), "English {english:?} in: {line}");
     }
 }

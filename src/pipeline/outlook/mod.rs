@@ -1734,13 +1734,19 @@ fn regional_graphs(ctx: &RunContext, s: &RegionalSources, p: &mut VariableProduc
             ],
         );
         let with_title = |key: &str| cat.text(key, &[("title", &title)]);
-        render_exceedance(&dir.join(&poe), &series, &with_title("caption.poe_title"))?;
+        render_exceedance(
+            &dir.join(&poe),
+            &series,
+            &with_title("caption.poe_title"),
+            cat,
+        )?;
         p.region_graphs[ri].push((with_title("caption.poe"), poe));
         let plume = format!("plume_{}_lead{}.png", s.variable, s.l);
         render_plume(
             &dir.join(&plume),
             &series,
             &with_title("caption.plume_title"),
+            cat,
         )?;
         let caption = with_title("caption.plume");
         p.region_graphs[ri].push((caption, plume));
