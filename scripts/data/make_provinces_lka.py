@@ -13,11 +13,7 @@ import gzip
 import json
 import sys
 
-
-def rounded(c):
-    if isinstance(c[0], (int, float)):
-        return [round(c[0], 4), round(c[1], 4)]
-    return [rounded(x) for x in c]
+from make_countries_asia import rounded  # coordinates to 1e-4 degrees
 
 
 def main(src, dst):

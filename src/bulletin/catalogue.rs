@@ -200,6 +200,18 @@ impl Catalogue {
         }
     }
 
+    /// The second row of a tercile map's key ([`super::TercileMap::notes`]): no dominant
+    /// category, no data, no skill hatched, no skill hidden.
+    pub fn map_notes(&self) -> [String; 4] {
+        [
+            "legend.no_category",
+            "legend.no_data",
+            "legend.no_skill",
+            "legend.no_skill_hidden",
+        ]
+        .map(|k| self.text(k, &[]))
+    }
+
     /// A country's name in the language: the catalogue's by its ISO 3166-1 alpha-3 code
     /// (`country.KAZ`), else `name` as the polygons give it (Natural Earth's English).
     pub fn country(&self, name: &str, iso_a3: &str) -> String {

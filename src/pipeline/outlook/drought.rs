@@ -256,13 +256,7 @@ pub(super) fn drought_part(
             ],
         );
         let [drought_key, wet_key] = ["legend.drought", "legend.wet"].map(|k| cat.text(k, &[]));
-        let notes = [
-            "legend.no_category",
-            "legend.no_data",
-            "legend.no_skill",
-            "legend.no_skill_hidden",
-        ]
-        .map(|k| cat.text(k, &[]));
+        let notes = cat.map_notes();
         let map = TercileMap {
             spatial: &forecast.coords.spatial,
             probability: [&dry[0], &normal, &wet],

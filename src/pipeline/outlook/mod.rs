@@ -1515,13 +1515,7 @@ impl LeadContext<'_> {
         let png = format!("map_{variable}_lead{l}.png");
         let caption = caption_of("caption.tercile", "");
         let categories = ["legend.below", "legend.near", "legend.above"].map(|k| cat.text(k, &[]));
-        let notes = [
-            "legend.no_category",
-            "legend.no_data",
-            "legend.no_skill",
-            "legend.no_skill_hidden",
-        ]
-        .map(|k| cat.text(k, &[]));
+        let notes = cat.map_notes();
         let map = TercileMap {
             spatial: &self.forecast.coords.spatial,
             probability: [&prob[0], &prob[1], &prob[2]],
