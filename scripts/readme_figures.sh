@@ -19,6 +19,11 @@ cp "$OUT/bulletin/india/plume_prec_lead0.png" docs/img/demo_india_plume.png
 pdftoppm -r 70 -png -f 1 -l 1 -singlefile "$OUT/bulletin/bulletin.pdf" docs/img/demo_bulletin_pdf_page1
 $S2S outlook --out "$OUT/outlook"
 grep -A6 '^## Headlines' "$OUT/outlook/central_asia/central_asia/bulletin.md"
+# the Asia demo in Russian (language = "ru"): the Central Asia temperature map
+sed -e "s|\"synthetic/|\"$ROOT/data/demo/synthetic/|g" data/demo/asia.toml > "$OUT/asia_ru.toml"
+printf '\n[issuer]\nlanguage = "ru"\n' >> "$OUT/asia_ru.toml"
+$S2S outlook --config "$OUT/asia_ru.toml" --out "$OUT/asia_ru"
+cp "$OUT/asia_ru/central_asia/map_tas_lead1.png" docs/img/demo_ru_central_asia_tas.png
 # the extremes outlook of the synthetic daily set (planted heat wave)
 $S2S synth --daily-extremes --out "$OUT/daily"
 $S2S extremes outlook --hindcast "$OUT/daily/tasmax_hindcast.nc" --forecast "$OUT/daily/tasmax_forecast.nc" \
