@@ -212,6 +212,17 @@ impl Catalogue {
         .map(|k| self.text(k, &[]))
     }
 
+    /// A cyclone basin's name in the language: the catalogue's by its key (`basin.bob`),
+    /// else `name`.
+    pub fn basin(&self, key: &str, name: &str) -> String {
+        let key = format!("basin.{key}");
+        if self.has(&key) {
+            self.text(&key, &[])
+        } else {
+            name.to_string()
+        }
+    }
+
     /// A country's name in the language: the catalogue's by its ISO 3166-1 alpha-3 code
     /// (`country.KAZ`), else `name` as the polygons give it (Natural Earth's English).
     pub fn country(&self, name: &str, iso_a3: &str) -> String {

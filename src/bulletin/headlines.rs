@@ -195,7 +195,7 @@ pub fn headlines(src: &HeadlineSources, cat: &Catalogue) -> Vec<Headline> {
             let text = cat.text(
                 key,
                 &[
-                    ("basin", &b.name),
+                    ("basin", &cat.basin(&b.basin, &b.name)),
                     ("season", &cat.period(season)),
                     ("pct", &format!("{:.0}", b.percent_of_normal)),
                 ],

@@ -1020,29 +1020,56 @@ pub fn genesis_markdown(
     o: &crate::cyclone::genesis_outlook::GenesisOutlook,
     season: &str,
     map: &str,
+    cat: &Catalogue,
 ) -> String {
-    use crate::cyclone::genesis_outlook::genesis_message;
+    use crate::cyclone::genesis_outlook::{genesis_category_words, genesis_message};
     let (first, last) = (
         o.years.first().copied().unwrap_or_default(),
         o.years.last().copied().unwrap_or_default(),
     );
+    let season_words = cat.period(season);
     let mut md = format!(
-        "## Tropical cyclone genesis potential, {season}\n\nNo daily fields to track storms in: the Emanuel–Nolan genesis potential index (GPI) of the forecast's monthly means, season mean and area mean over each basin's ocean cells, against the {} hindcast years {first}–{last} of the same model. The GPI scales with how many storms form; its percent of normal describes the environment, not a storm count.\n\n| basin | GPI forecast | normal | % of normal | category | hindcast years lower |\n|---|---|---|---|---|---|\n",
-        o.years.len()
+        "## {}\n\n{}\n\n{}\n|---|---|---|---|---|---|\n",
+        cat.text("genesis.heading", &[("season", &season_words)]),
+        cat.text(
+            "genesis.intro",
+            &[
+                ("n", &o.years.len().to_string()),
+                ("first", &first.to_string()),
+                ("last", &last.to_string()),
+            ],
+        ),
+        cat.text("genesis.columns", &[])
     );
     for b in &o.basins {
         md.push_str(&format!(
-            "| {} | {:.2} | {:.2} | {:.0} % | {} | {} of {} |\n",
-            b.name, b.forecast, b.normal, b.percent_of_normal, b.category, b.years_below, b.years
+            "| {} | {} | {} | {} % | {} | {} |\n",
+            cat.basin(&b.basin, &b.name),
+            cat.number(b.forecast, 2),
+            cat.number(b.normal, 2),
+            cat.number(b.percent_of_normal, 0),
+            genesis_category_words(&b.category, cat),
+            cat.text(
+                "genesis.years_of",
+                &[
+                    ("k", &b.years_below.to_string()),
+                    ("n", &b.years.to_string())
+                ],
+            )
         ));
     }
-    md.push_str("\n### Key messages\n\n");
+    md.push_str(&format!(
+        "\n### {}\n\n",
+        cat.text("genesis.key_messages", &[])
+    ));
     let label = season.split(' ').next().unwrap_or(season);
     for b in &o.basins {
-        md.push_str(&format!("- {}\n", genesis_message(b, label)));
+        md.push_str(&format!("- {}\n", genesis_message(b, label, cat)));
     }
     md.push_str(&format!(
-        "\n![Genesis potential index anomaly, {season}]({map})\n\n*Season-mean GPI of the forecast minus the mean of the hindcast years: reds where the environment (low-level vorticity, mid-level humidity, potential intensity, weak shear) favours cyclone formation more than usual, blues less. Fields: `genesis_outlook.nc`.*\n"
+        "\n![{}]({map})\n\n*{}*\n",
+        cat.text("genesis.map_caption", &[("season", &season_words)]),
+        cat.text("genesis.map_note", &[])
     ));
     md
 }

@@ -452,12 +452,13 @@ pub fn genesis_outlook(inp: &GenesisInput) -> Result<GenesisOutlook> {
     })
 }
 
-/// A basin's genesis outlook in a forecaster's words.
-pub fn genesis_message(b: &BasinGenesis, season: &str) -> String {
+/// A basin's genesis outlook in a forecaster's words, in the language of `cat`.
+pub fn genesis_message(b: &BasinGenesis, season: &str, cat: &crate::bulletin::Catalogue) -> String {
+    let basin = cat.basin(&b.basin, &b.name);
     if b.category == "no outlook" {
-        return format!(
-            "{}, {season}: no genesis potential outlook (no ocean cells with a GPI).",
-            b.name
+        return cat.text(
+            "genesis.no_outlook",
+            &[("basin", &basin), ("season", &cat.period(season))],
         );
     }
     // The category ranks the season among the hindcast years; how far it is from normal says
@@ -466,16 +467,36 @@ pub fn genesis_message(b: &BasinGenesis, season: &str) -> String {
     const CLOSE_TO_NORMAL_PERCENT: f64 = 10.0;
     let close = (b.percent_of_normal - 100.0).abs() < CLOSE_TO_NORMAL_PERCENT;
     let tendency = match (b.category.as_str(), close) {
-        ("above normal", false) => "conditions favour more cyclone formation than usual",
-        ("below normal", false) => "conditions favour less cyclone formation than usual",
-        ("above normal", true) => "conditions are slightly more favourable to cyclone formation than usual, within 10 % of normal",
-        ("below normal", true) => "conditions are slightly less favourable to cyclone formation than usual, within 10 % of normal",
-        _ => "conditions for cyclone formation are close to usual",
+        ("above normal", false) => "genesis.more",
+        ("below normal", false) => "genesis.less",
+        ("above normal", true) => "genesis.slightly_more",
+        ("below normal", true) => "genesis.slightly_less",
+        _ => "genesis.usual",
     };
-    format!(
-        "{}, {season}: genesis potential {} ({:.0} % of normal; higher than in {} of {} hindcast years) — {tendency}.",
-        b.name, b.category, b.percent_of_normal, b.years_below, b.years
+    cat.text(
+        "genesis.message",
+        &[
+            ("basin", &basin),
+            ("season", &cat.period(season)),
+            ("category", &genesis_category_words(&b.category, cat)),
+            ("pct", &format!("{:.0}", b.percent_of_normal)),
+            ("k", &b.years_below.to_string()),
+            ("n", &b.years.to_string()),
+            ("tendency", &cat.text(tendency, &[])),
+        ],
     )
+}
+
+/// A basin's category ("above normal", …) in the language of `cat`.
+pub fn genesis_category_words(category: &str, cat: &crate::bulletin::Catalogue) -> String {
+    let key = match category {
+        "above normal" => "genesis.above",
+        "near normal" => "genesis.near",
+        "below normal" => "genesis.below",
+        "no outlook" => "genesis.none",
+        other => return other.to_string(),
+    };
+    cat.text(key, &[])
 }
 
 #[cfg(test)]
@@ -535,7 +556,11 @@ mod tests {
         assert!((arb.percent_of_normal - 100.0).abs() < 1e-4);
         assert!((o.anomaly[[0, 1]] - 1.5).abs() < 1e-6 && o.anomaly[[0, 0]].abs() < 1e-6);
         assert!((o.percent_of_normal[[1, 1]] - 150.0).abs() < 1e-3);
-        let m = genesis_message(bob, &season.label());
+        let m = genesis_message(
+            bob,
+            &season.label(),
+            &crate::bulletin::Catalogue::new("en").unwrap(),
+        );
         assert!(
             m.starts_with("Bay of Bengal, Oct–Nov: genesis potential above normal (150 % of normal; higher than in 4 of 5 hindcast years)"),
             "{m}"

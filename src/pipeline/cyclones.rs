@@ -1056,6 +1056,8 @@ pub struct GenesisPlan<'a> {
     pub season: &'a str,
     pub basins: &'a [String],
     pub countries: &'a Countries,
+    /// The bulletin's message catalogue (its language).
+    pub cat: &'a crate::bulletin::Catalogue,
     pub out: &'a Path,
 }
 
@@ -1155,22 +1157,28 @@ pub fn genesis_products(plan: &GenesisPlan, options: &RunOptions) -> Result<Gene
     let step = nice_step(p90 / 3.0) as f32;
     let classes = anomaly_classes(step, false);
     let values: Vec<f32> = o.anomaly.iter().copied().collect();
-    let title = format!(
-        "Genesis potential index anomaly, {label} (forecast − {}–{} mean)",
-        years.0, years.1
+    let cat = plan.cat;
+    let title = cat.text(
+        "genesis.map_title",
+        &[
+            ("season", &cat.period(&label)),
+            ("first", &years.0.to_string()),
+            ("last", &years.1.to_string()),
+        ],
     );
+    let legend = cat.text("genesis.map_legend", &[]);
     render_classed_map(
         &plan.out.join("map_gpi_anomaly.png"),
         &ClassedMap {
             spatial: &fc_cube.coords.spatial,
             values: &values,
             classes: &classes,
-            legend: "GPI anomaly (season mean; red: more favourable for cyclone formation)",
+            legend: &legend,
             countries: Some(plan.countries),
             title: &title,
         },
     )?;
-    let markdown = genesis_markdown(&o, &label, "map_gpi_anomaly.png");
+    let markdown = genesis_markdown(&o, &label, "map_gpi_anomaly.png", cat);
     let json = serde_json::json!({
         "season": label,
         "hindcast_years": [years.0, years.1],

@@ -1802,6 +1802,7 @@ fn cyclone_products(
                 season: &c.season,
                 basins: &c.basins,
                 countries: ctx.countries,
+                cat: ctx.cat,
                 out: ctx.out,
             },
             ctx.options,
