@@ -534,7 +534,8 @@ pub fn write_extremes_run(
     run.report.maps = maps;
     run.report.files = vec![nc, json.clone(), md.clone()];
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&run.report)?)?;
-    crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#"))?;
+    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
+    crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#", &english))?;
     Ok(())
 }
 
@@ -645,85 +646,98 @@ fn pct(x: f64) -> String {
 
 /// The outlook in words: one line per period of the largest probabilities, the maps, then the
 /// hindcast scores; `level` is the Markdown heading of its title (`#`, or `##` inside a
-/// bulletin).
-pub fn outlook_markdown(r: &ExtremesReport, level: &str) -> String {
+/// bulletin); in the language of `cat`.
+pub fn outlook_markdown(
+    r: &ExtremesReport,
+    level: &str,
+    cat: &crate::bulletin::Catalogue,
+) -> String {
     let get = |field: &str, period: &str| {
         r.summary
             .iter()
             .find(|s| s.field == field && s.period == period)
     };
+    // a key of the catalogue's `extremes` table, or `fallback` where it has none
+    let word = |key: &str, fallback: &str| {
+        let key = format!("extremes.{key}");
+        if cat.has(&key) {
+            cat.text(&key, &[])
+        } else {
+            fallback.to_string()
+        }
+    };
     let mut s = format!(
-        "{level} Extremes outlook: {} from {}\n\nModel climate: {} hindcast starts near the start date, \
-         {} values a lead and cell.\n\n",
-        r.variable, r.start, r.m_climate_starts, r.m_climate_size
+        "{level} {}\n\n{}\n\n",
+        cat.text(
+            "extremes.title",
+            &[("variable", &r.variable), ("start", &r.start)]
+        ),
+        cat.text(
+            "extremes.m_climate",
+            &[
+                ("starts", &r.m_climate_starts.to_string()),
+                ("size", &r.m_climate_size.to_string()),
+            ]
+        )
     );
     let events: &[(&str, &str, Option<&str>)] = match r.kind {
         ExtremeVariable::Temperature => &[
-            ("prob_heat_wave", "heat wave", Some("clim_heat_wave")),
-            ("prob_cold_wave", "cold wave", Some("clim_cold_wave")),
-            (
-                "prob_above_p90",
-                "period mean above the 90th percentile",
-                None,
-            ),
-            (
-                "prob_below_p10",
-                "period mean below the 10th percentile",
-                None,
-            ),
+            ("prob_heat_wave", "heat_wave", Some("clim_heat_wave")),
+            ("prob_cold_wave", "cold_wave", Some("clim_cold_wave")),
+            ("prob_above_p90", "mean_above_p90", None),
+            ("prob_below_p10", "mean_below_p10", None),
         ],
         ExtremeVariable::Precipitation => &[
-            (
-                "prob_above_p90",
-                "period total above the 90th percentile",
-                None,
-            ),
-            (
-                "prob_rx1day_extreme",
-                "wettest day beyond the 1-in-10 level",
-                None,
-            ),
-            (
-                "prob_rx5day_extreme",
-                "wettest 5 days beyond the 1-in-10 level",
-                None,
-            ),
+            ("prob_above_p90", "total_above_p90", None),
+            ("prob_rx1day_extreme", "rx1day_extreme", None),
+            ("prob_rx5day_extreme", "rx5day_extreme", None),
         ],
     };
-    s.push_str("| period | event | highest probability | area mean | climatology | EFI (max) |\n|---|---|---|---|---|---|\n");
+    s.push_str(&format!(
+        "{}\n|---|---|---|---|---|---|\n",
+        cat.text("extremes.columns", &[])
+    ));
     for p in &r.periods {
         let efi = get("efi", p).map_or(f64::NAN, |e| e.max);
-        for (field, words, clim) in events {
+        for (field, key, clim) in events {
             let Some(f) = get(field, p) else { continue };
             let c = clim
                 .and_then(|c| get(c, p))
                 .map_or("10 %".to_string(), |c| pct(c.mean));
             s.push_str(&format!(
-                "| {p} | {words} | {} | {} | {c} | {efi:.2} |\n",
+                "| {} | {} | {} | {} | {c} | {} |\n",
+                cat.lead(p),
+                word(key, key),
                 pct(f.max),
-                pct(f.mean)
+                pct(f.mean),
+                cat.number(efi, 2)
             ));
         }
     }
     if !r.maps.is_empty() {
         s.push('\n');
         for (period, field, file) in &r.maps {
-            let what = field.replace("prob_", "").replace('_', " ");
-            s.push_str(&format!("![{what}, {period}]({file})\n"));
+            let bare = field.replace("prob_", "");
+            let what = word(&format!("map_{bare}"), &bare.replace('_', " "));
+            s.push_str(&format!("![{what}, {}]({file})\n", cat.lead(period)));
         }
     }
     if !r.verification.is_empty() {
-        s.push_str(&format!("\n{level}# Hindcast verification (leave one year out)\n\n| period | event | cases | observed rate | Brier | BSS | ROC area |\n|---|---|---|---|---|---|---|\n"));
+        s.push_str(&format!(
+            "\n{level}# {}\n\n{}\n|---|---|---|---|---|---|---|\n",
+            cat.text("extremes.verification", &[]),
+            cat.text("extremes.verification_columns", &[])
+        ));
         for v in &r.verification {
             s.push_str(&format!(
-                "| {} | {} | {} | {} | {:.3} | {:.2} | {:.2} |\n",
-                v.period,
-                v.event,
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                cat.lead(&v.period),
+                word(&format!("event_{}", v.event), &v.event),
                 v.cases,
                 pct(v.base_rate),
-                v.brier,
-                v.brier_skill_score,
-                v.roc_area
+                cat.number(v.brier, 3),
+                cat.number(v.brier_skill_score, 2),
+                cat.number(v.roc_area, 2)
             ));
         }
     }

@@ -386,6 +386,19 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         html.contains("Extremes outlook"),
         "the HTML page has the section"
     );
+    // in Russian: the section's heading, table and verification from the catalogue
+    let ru = d.join("with_extremes_ru.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
+    let md = run_outlook(&ru, &d.join("bulletin_ru"));
+    for words in [
+        "## Прогноз экстремумов: tasmax с 2022-06-01",
+        "| недели 3–4 | волна жары | 60 % |",
+        "![волна жары, недели 3–4](extremes/map_extremes_heat_wave_weeks-3-4.png)",
+        "### Проверка на ретроспективе (с исключением одного года)",
+    ] {
+        assert!(md.contains(words), "{words}: {md}");
+    }
 }
 
 /// The small synthetic workload (three models with members, monthly leads, a monthly observed

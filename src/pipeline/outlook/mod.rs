@@ -633,7 +633,7 @@ fn extremes_section(ctx: &RunContext, e: &crate::config::ExtremesConfig) -> Resu
         Some(ctx.countries),
     )?;
     Ok(images_in(
-        &outlook_markdown(&run.report, "##"),
+        &outlook_markdown(&run.report, "##", ctx.cat),
         EXTREMES_DIR,
     ))
 }
