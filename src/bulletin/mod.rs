@@ -1080,6 +1080,7 @@ pub fn observed_climatology_markdown(
     climate: &[crate::cyclone::activity::ObservedClimatology],
     source: &str,
     agency: &str,
+    cat: &Catalogue,
 ) -> String {
     let Some(first) = climate.first() else {
         return String::new();
@@ -1089,8 +1090,20 @@ pub fn observed_climatology_markdown(
     ];
     let (y0, y1) = first.years;
     let mut md = format!(
-        "\n### Observed climatology, {} {y0}–{y1}\n\nStorms reaching 34 kt ({agency} winds) in `{source}`, by genesis basin and month; ACE from 6-hourly synoptic points.\n\n| basin | storms per season | per year | by month | ACE (10⁴ kt²) | landfalls (storms) |\n|---|---|---|---|---|---|\n",
-        first.season
+        "\n### {}\n\n{}\n\n{}\n|---|---|---|---|---|---|\n",
+        cat.text(
+            "tc.observed_heading",
+            &[
+                ("season", &cat.period(&first.season)),
+                ("first", &y0.to_string()),
+                ("last", &y1.to_string()),
+            ]
+        ),
+        cat.text(
+            "tc.observed_intro",
+            &[("agency", agency), ("source", source)]
+        ),
+        cat.text("tc.observed_columns", &[])
     );
     for c in climate {
         let per_year = c
@@ -1102,11 +1115,17 @@ pub fn observed_climatology_markdown(
         let by_month = c
             .month_mean_counts
             .iter()
-            .map(|(m, n)| format!("{} {n:.1}", MONTHS[(*m as usize).clamp(1, 12) - 1]))
+            .map(|(m, n)| {
+                format!(
+                    "{} {}",
+                    cat.period(MONTHS[(*m as usize).clamp(1, 12) - 1]),
+                    cat.number(*n, 1)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let landfall = if c.landfall_storms.is_empty() {
-            "none".to_string()
+            cat.text("tc.none", &[])
         } else {
             c.landfall_storms
                 .iter()
@@ -1115,8 +1134,10 @@ pub fn observed_climatology_markdown(
                 .join(", ")
         };
         md.push_str(&format!(
-            "| {} | {:.1} | {per_year} | {by_month} | {:.1} | {landfall} |\n",
-            c.basin_name, c.count_mean, c.ace_mean
+            "| {} | {} | {per_year} | {by_month} | {} | {landfall} |\n",
+            cat.basin(&c.basin, &c.basin_name),
+            cat.number(c.count_mean, 1),
+            cat.number(c.ace_mean, 1)
         ));
     }
     md
@@ -1127,35 +1148,42 @@ pub fn observed_climatology_markdown(
 pub fn cyclone_activity_markdown(
     outlooks: &[ActivityOutlook],
     season: &str,
-    n_fc: usize,
-    n_hc: usize,
+    (n_fc, n_hc): (usize, usize),
     most_likely_from: f64,
+    cat: &Catalogue,
 ) -> String {
-    let pct = |p: f64| format!("{:.0} %", 100.0 * p);
+    let pct = |p: f64| format!("{} %", percent(p));
     let mut md = format!(
-        "## Tropical cyclone outlook, {season}\n\nFrom {n_fc} forecast members against {n_hc} hindcast member-seasons of the same model (storms counted by genesis basin and month).\n\n| basin | storms (forecast) | climatology | anomaly | below / near / above normal | P(≥ 1) | P(≥ 2) | ACE (10⁴ kt²) fc / clim |\n|---|---|---|---|---|---|---|---|\n"
+        "## {}\n\n{}\n\n{}\n|---|---|---|---|---|---|---|---|\n",
+        cat.text("tc.heading", &[("season", &cat.period(season))]),
+        cat.text(
+            "tc.intro",
+            &[("n_fc", &n_fc.to_string()), ("n_hc", &n_hc.to_string())]
+        ),
+        cat.text("tc.columns", &[])
     );
     for o in outlooks {
         md.push_str(&format!(
-            "| {} | {:.1}{} | {:.1} | {:+.1} | {} / {} / {} | {} | {} | {:.1} / {:.1} |\n",
-            o.basin_name,
-            o.count_mean,
+            "| {} | {}{} | {} | {} | {} / {} / {} | {} | {} | {} / {} |\n",
+            cat.basin(&o.basin, &o.basin_name),
+            cat.number(o.count_mean, 1),
             o.count_calibrated
-                .map(|c| format!(" (calibrated {c:.1})"))
+                .map(|c| cat.text("tc.calibrated", &[("count", &cat.number(c, 1))]))
                 .unwrap_or_default(),
-            o.count_climatology,
-            o.count_anomaly,
+            cat.number(o.count_climatology, 1),
+            cat.signed(o.count_anomaly, 1),
             pct(o.tercile_probabilities[0]),
             pct(o.tercile_probabilities[1]),
             pct(o.tercile_probabilities[2]),
             pct(o.prob_at_least.first().copied().unwrap_or(0.0)),
             pct(o.prob_at_least.get(1).copied().unwrap_or(0.0)),
-            o.ace_mean,
-            o.ace_climatology
+            cat.number(o.ace_mean, 1),
+            cat.number(o.ace_climatology, 1)
         ));
     }
-    md.push_str("\n### Key messages\n\n");
+    md.push_str(&format!("\n### {}\n\n", cat.text("tc.key_messages", &[])));
     for o in outlooks {
+        let basin = cat.basin(&o.basin, &o.basin_name);
         let t = o.tercile_probabilities;
         let (k, p) = t
             .iter()
@@ -1165,38 +1193,51 @@ pub fn cyclone_activity_markdown(
             .unwrap_or((1, 0.0));
         if o.count_mean == 0.0 && o.count_climatology == 0.0 {
             md.push_str(&format!(
-                "- **{}**: no storms in the forecast nor in the model's climatology for these months.\n",
-                o.basin_name
+                "- {}\n",
+                cat.text("tc.no_storms", &[("basin", &basin)])
             ));
             continue;
         }
+        let (fc, clim) = (
+            cat.number(o.count_mean, 1),
+            cat.number(o.count_climatology, 1),
+        );
         // a category is "most likely" from `most_likely_from` (the C3S/NMME convention: 40 %)
-        if p >= most_likely_from {
-            let cat = ["below-normal", "near-normal", "above-normal"][k];
-            md.push_str(&format!(
-                "- **{}**: {} activity most likely ({}); {:.1} storms expected against {:.1} normally.",
-                o.basin_name,
-                cat,
-                pct(p),
-                o.count_mean,
-                o.count_climatology
-            ));
+        let message = if p >= most_likely_from {
+            cat.text(
+                "tc.most_likely",
+                &[
+                    ("basin", &basin),
+                    (
+                        "category",
+                        &cat.text(["tc.below", "tc.near", "tc.above"][k], &[]),
+                    ),
+                    ("p", &pct(p)),
+                    ("fc", &fc),
+                    ("clim", &clim),
+                ],
+            )
         } else {
-            md.push_str(&format!(
-                "- **{}**: no clear signal (below / near / above normal {} / {} / {}); {:.1} storms expected against {:.1} normally.",
-                o.basin_name,
-                pct(t[0]),
-                pct(t[1]),
-                pct(t[2]),
-                o.count_mean,
-                o.count_climatology
-            ));
-        }
+            cat.text(
+                "tc.no_signal",
+                &[
+                    ("basin", &basin),
+                    ("below", &pct(t[0])),
+                    ("near", &pct(t[1])),
+                    ("above", &pct(t[2])),
+                    ("fc", &fc),
+                    ("clim", &clim),
+                ],
+            )
+        };
+        md.push_str(&format!("- {message}"));
         if let Some((c, pf, ph)) = o.landfall.first() {
             md.push_str(&format!(
-                " Landfall most likely in {c}: {} of members (normally {}).",
-                pct(*pf),
-                pct(*ph)
+                " {}",
+                cat.text(
+                    "tc.landfall",
+                    &[("country", c), ("pf", &pct(*pf)), ("ph", &pct(*ph))]
+                )
             ));
         }
         md.push('\n');

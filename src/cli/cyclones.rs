@@ -457,6 +457,10 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     // Each file is one run: patterns stand for their files.
     use s2s_ensemble::io::fileset::expand_each;
     let (forecast, hindcast) = (expand_each(&a.forecast)?, expand_each(&a.hindcast)?);
+    // the outlook's Markdown in English (a bulletin's language comes from its configuration)
+    let english = s2s_ensemble::bulletin::Catalogue::new(
+        s2s_ensemble::bulletin::catalogue::DEFAULT_LANGUAGE,
+    )?;
     let plan = ActivityPlan {
         tracking: &tracking,
         forecast: &forecast,
@@ -467,6 +471,7 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         observed: a.obs_tracks.as_deref().zip(obs_years),
         observed_agency: Agency::parse(&a.obs_agency)?,
         density_deg: a.density_deg,
+        cat: &english,
         out: &a.out,
     };
     let p = cyclone_outlook(&plan, &g.run_options(), &g.bars())?;

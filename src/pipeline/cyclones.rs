@@ -656,6 +656,8 @@ pub struct ActivityPlan<'a> {
     /// Box size (degrees) of the track-density maps.
     pub density_deg: f64,
     /// Output folder.
+    /// The message catalogue of the words written (the bulletin's language).
+    pub cat: &'a crate::bulletin::Catalogue,
     pub out: &'a Path,
 }
 
@@ -848,12 +850,13 @@ pub fn activity_products(
         "map": "map_tracks.png",
         "observed_climatology": observed_climate,
     });
+    let cat = a.cat;
     let mut md = cyclone_activity_markdown(
         &outlooks,
         &label,
-        fc_seasons.len(),
-        hc_seasons.len(),
+        (fc_seasons.len(), hc_seasons.len()),
         policy::ACTIVITY_DOMINANCE,
+        cat,
     );
     if let Some((p, _)) = a.observed {
         md.push_str(&observed_climatology_markdown(
@@ -862,11 +865,13 @@ pub fn activity_products(
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             a.observed_agency.prefix(),
+            cat,
         ));
     }
     md.push_str(&format!(
-        "\n![Forecast tracks {label}](map_tracks.png)\n\n*Forecast tracks of the season (one colour per member, a dot at genesis) over the forecast track density (storms per member passing each {}° box; darker = more). Tables and probabilities: `cyclone_outlook.json`; maps of density, climatology and anomaly: `track_density.nc`.*\n",
-        a.density_deg
+        "\n![{}](map_tracks.png)\n\n*{}*\n",
+        cat.text("tc.map_caption", &[("season", &cat.period(&label))]),
+        cat.text("tc.map_note", &[("deg", &a.density_deg.to_string())])
     ));
     Ok(ActivityProducts {
         markdown: md,

@@ -1786,6 +1786,7 @@ fn cyclone_products(
             observed_agency: crate::io::ibtracs::Agency::parse(&c.observed_agency)
                 .context("[cyclones] observed_agency")?,
             density_deg: c.density_deg,
+            cat: ctx.cat,
             out: ctx.out,
         };
         let produced = activity_products(&plan, ctx.options, progress)?;
