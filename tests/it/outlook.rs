@@ -329,6 +329,15 @@ fn cyclones_section_adds_the_cyclone_outlook() {
         serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
     assert_eq!(json["cyclones"]["basins"][0]["basin"], "bob");
     assert_eq!(json["cyclones"]["hindcast_member_seasons"], 8);
+    // in Russian: the section from the catalogue, basin names and decimal commas included
+    let ru = d.join("with_cyclones_ru.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
+    let md = run_outlook(&ru, &d.join("bulletin_ru"));
+    assert!(md.contains("## Прогноз тропических циклонов, сен"), "{md}");
+    assert!(md.contains("| Бенгальский залив | 0,5 |"), "{md}");
+    assert!(md.contains("### Главные выводы"), "{md}");
+    assert!(md.contains("![Траектории прогноза сен"), "{md}");
 }
 
 /// The demo configuration with two `[[extremes]]` tables on the synthetic daily set
