@@ -100,7 +100,8 @@ pub fn write_drivers(report: &mut DriversReport, out: &std::path::Path) -> Resul
     report.files.extend(pngs.iter().cloned());
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&report)?)?;
     crate::io::write_text_atomic(&csv, &drivers_csv(&report.plumes))?;
-    crate::io::write_text_atomic(&md, &drivers_markdown(report, "#"))?;
+    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
+    crate::io::write_text_atomic(&md, &drivers_markdown(report, "#", &english))?;
     for (p, png) in report.plumes.iter().zip(&pngs) {
         crate::bulletin::regional::render_driver_plume(png, p)?;
     }
@@ -148,35 +149,68 @@ pub fn drivers_csv(plumes: &[DriverPlume]) -> String {
 
 /// One table per index: the MME mean, its 10–90 % range and the phase probabilities per month;
 /// `level` is the Markdown heading of the title (`#`, or `##` inside a bulletin).
-pub fn drivers_markdown(r: &DriversReport, level: &str) -> String {
-    let mut s = format!("{level} Climate drivers: ENSO and the Indian Ocean Dipole\n\n");
+pub fn drivers_markdown(
+    r: &DriversReport,
+    level: &str,
+    cat: &crate::bulletin::Catalogue,
+) -> String {
+    // a word of the `drivers` table by the index's key, or the index's own English
+    let word = |key: String, english: &str| {
+        if cat.has(&key) {
+            cat.text(&key, &[])
+        } else {
+            english.to_string()
+        }
+    };
+    let signed = |x: f64| cat.signed(x, 2);
+    let mut s = format!("{level} {}\n\n", cat.text("drivers.heading", &[]));
     for p in &r.plumes {
+        let (positive, negative) = (
+            word(format!("drivers.{}_positive", p.index), &p.phases.0),
+            word(format!("drivers.{}_negative", p.index), &p.phases.1),
+        );
         s.push_str(&format!(
-            "{level}# {}\n\nForecast from {}; models weighted equally; phases at ±{} °C.\n\n| month | MME mean (°C) | 10–90 % range | P({}) | P({}) |\n|---|---|---|---|---|\n",
-            p.long_name, p.start, p.threshold, p.phases.0, p.phases.1
+            "{level}# {}\n\n{}\n\n{}\n|---|---|---|---|---|\n",
+            word(format!("drivers.{}", p.index), &p.long_name),
+            cat.text(
+                "drivers.forecast_from",
+                &[("start", &p.start), ("threshold", &p.threshold.to_string())]
+            ),
+            cat.text(
+                "drivers.columns",
+                &[("positive", &positive), ("negative", &negative)]
+            )
         ));
         for (l, t) in p.targets.iter().enumerate() {
             s.push_str(&format!(
-                "| {t} | {:+.2} | {:+.2} … {:+.2} | {:.0} % | {:.0} % |\n",
-                p.mme_mean[l],
-                p.mme_range[l].0,
-                p.mme_range[l].1,
-                100.0 * p.prob_positive[l],
-                100.0 * p.prob_negative[l]
+                "| {t} | {} | {} … {} | {} % | {} % |\n",
+                signed(p.mme_mean[l]),
+                signed(p.mme_range[l].0),
+                signed(p.mme_range[l].1),
+                cat.number(100.0 * p.prob_positive[l], 0),
+                cat.number(100.0 * p.prob_negative[l], 0)
             ));
         }
         if let Some((m, v)) = p.observed.iter().rev().find(|(m, _)| m < &p.targets[0]) {
             s.push_str(&format!(
-                "\nLast observed month before the start: {m}, {v:+.2} °C.\n"
+                "\n{}\n",
+                cat.text(
+                    "drivers.last_observed",
+                    &[("month", m), ("value", &signed(*v))]
+                )
             ));
         }
         s.push_str(&format!(
-            "\n![{} plume](plume_{}.png)\n\n",
-            p.index, p.index
+            "\n![{}](plume_{}.png)\n\n",
+            cat.text("drivers.plume", &[("index", &p.index)]),
+            p.index
         ));
     }
     for k in &r.skipped {
-        s.push_str(&format!("Not computed: {k}\n\n"));
+        s.push_str(&format!(
+            "{}\n\n",
+            cat.text("drivers.not_computed", &[("what", k)])
+        ));
     }
     s
 }

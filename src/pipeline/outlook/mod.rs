@@ -765,7 +765,10 @@ fn drivers_section(ctx: &RunContext, d: &crate::config::DriversConfig) -> Result
     let mut report = driver_plumes(&plan)?;
     super::create_dir(&plan.out)?;
     write_drivers(&mut report, &plan.out)?;
-    Ok(images_in(&drivers_markdown(&report, "##"), DRIVERS_DIR))
+    Ok(images_in(
+        &drivers_markdown(&report, "##", ctx.cat),
+        DRIVERS_DIR,
+    ))
 }
 
 /// The cyclone part of the bulletins: from tracks, from the genesis potential, or both.
