@@ -126,6 +126,17 @@ impl Catalogue {
         )
     }
 
+    /// The name of `month` (1–12) standing alone, as a title names it ("September",
+    /// "сентябрь").
+    pub fn month(&self, month: u32) -> String {
+        let k = (month.clamp(1, 12) - 1) as usize;
+        self.lists
+            .get("months.standalone")
+            .and_then(|m| m.get(k))
+            .cloned()
+            .unwrap_or_else(|| month.to_string())
+    }
+
     /// A period label of the engine ("Oct–Dec 2021", "Nov 2021–Jan 2022") with its English
     /// month abbreviations replaced by the language's.
     pub fn period(&self, label: &str) -> String {
@@ -267,6 +278,7 @@ mod tests {
             }
             assert_eq!(c.lists["months.names"].len(), 12, "{lang}");
             assert_eq!(c.lists["months.short"].len(), 12, "{lang}");
+            assert_eq!(c.lists["months.standalone"].len(), 12, "{lang}");
         }
         assert!(Catalogue::new("xx").is_err());
     }

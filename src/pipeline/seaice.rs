@@ -295,7 +295,11 @@ pub fn write_seaice(
     let md = out.join("seaice_outlook.md");
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(outlook)?)?;
     crate::io::write_text_atomic(&csv, &hindcast_csv(outlook))?;
-    crate::io::write_text_atomic(&md, &outlook_markdown(outlook, month, &plan.hemisphere))?;
+    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
+    crate::io::write_text_atomic(
+        &md,
+        &outlook_markdown(outlook, month, &plan.hemisphere, &english),
+    )?;
     let mut files = vec![json, csv, md];
     if let Some(c) = sip {
         let nc = out.join("sea_ice_probability.nc");
@@ -333,54 +337,94 @@ pub fn hindcast_csv(o: &ExtentOutlook) -> String {
 }
 
 /// The outlook in words and a table.
-pub fn outlook_markdown(o: &ExtentOutlook, month: u32, hemisphere: &str) -> String {
-    let name = CfDateTime::month_name(month);
-    let hemi = if hemisphere == "south" {
-        "Antarctic"
+pub fn outlook_markdown(
+    o: &ExtentOutlook,
+    month: u32,
+    hemisphere: &str,
+    cat: &crate::bulletin::Catalogue,
+) -> String {
+    let name = cat.month(month);
+    let title = if hemisphere == "south" {
+        "seaice.title_south"
     } else {
-        "Arctic"
+        "seaice.title_north"
     };
     let pct = |p: f64| format!("{:.0} %", 100.0 * p);
+    let n2 = |x: f64| cat.number(x, 2);
     let p = &o.mme_probabilities;
     let [p10, p50, p90] = o.mme_percentiles;
     let c = &o.climate;
     let mut s = format!(
-        "# {hemi} sea-ice extent outlook, {name} {}\n\n",
-        o.target_year
+        "# {}\n\n",
+        cat.text(
+            title,
+            &[("month", &name), ("year", &o.target_year.to_string())]
+        )
     );
-    s.push_str(&format!(
-        "The models expect a {name} extent of **{p50:.2} million km²** (80 % range {p10:.2}–{p90:.2}), against an observed {}–{} mean of {:.2} million km² (trend {:+.2} million km² per decade).\n\n",
-        c.years.0, c.years.1, c.mean, c.trend_per_decade
+    s.push_str(&cat.text(
+        "seaice.expect",
+        &[
+            ("month", &name),
+            ("p50", &n2(p50)),
+            ("p10", &n2(p10)),
+            ("p90", &n2(p90)),
+            ("first", &c.years.0.to_string()),
+            ("last", &c.years.1.to_string()),
+            ("mean", &n2(c.mean)),
+            ("trend", &cat.signed(c.trend_per_decade, 2)),
+        ],
     ));
-    s.push_str(&format!(
-        "Chances: below normal (< {:.2}) {}, near normal {}, above normal (> {:.2}) {}",
-        c.terciles[0],
-        pct(p.below),
-        pct(p.near),
-        c.terciles[1],
-        pct(p.above)
+    s.push_str("\n\n");
+    s.push_str(&cat.text(
+        "seaice.chances",
+        &[
+            ("low", &n2(c.terciles[0])),
+            ("below", &pct(p.below)),
+            ("near", &pct(p.near)),
+            ("high", &n2(c.terciles[1])),
+            ("above", &pct(p.above)),
+        ],
     ));
     if let Some((ry, rv)) = c.record_low {
-        s.push_str(&format!(
-            "; a new record low (below {rv:.2} of {ry}) {}",
-            pct(p.record_low)
+        s.push_str(&cat.text(
+            "seaice.record",
+            &[
+                ("value", &n2(rv)),
+                ("year", &ry.to_string()),
+                ("p", &pct(p.record_low)),
+            ],
         ));
     }
     s.push_str(".\n\n");
+    let adjustment = o.adjustment.to_string();
     s.push_str(&format!(
-        "Members adjusted to the observations ({} adjustment, fitted over the hindcast years); skill cross-validated leaving each year out.\n\n",
-        o.adjustment
+        "{}\n\n{}\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        cat.text(
+            "seaice.adjusted",
+            &[(
+                "adjustment",
+                &cat.text(&format!("seaice.adjust_{adjustment}"), &[])
+            )]
+        ),
+        cat.text("seaice.columns", &[])
     ));
-    s.push_str("| model | members | mean | P(below) | P(near) | P(above) | P(record) | RMSE | RMSE raw | RMSE trend | MSSS vs trend | r |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     let row = |name: &str,
                n: usize,
                mean: f64,
                p: &crate::seaice::ExtentProbabilities,
                k: &crate::seaice::HindcastSkill| {
         format!(
-            "| {name} | {n} | {mean:.2} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
-            pct(p.below), pct(p.near), pct(p.above), pct(p.record_low),
-            k.rmse, k.rmse_raw, k.rmse_trend, k.msss_vs_trend, k.correlation
+            "| {name} | {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            n2(mean),
+            pct(p.below),
+            pct(p.near),
+            pct(p.above),
+            pct(p.record_low),
+            n2(k.rmse),
+            n2(k.rmse_raw),
+            n2(k.rmse_trend),
+            n2(k.msss_vs_trend),
+            n2(k.correlation)
         )
     };
     for m in &o.models {
@@ -400,6 +444,6 @@ pub fn outlook_markdown(o: &ExtentOutlook, month: u32, hemisphere: &str) -> Stri
         &o.mme_probabilities,
         &o.mme_skill,
     ));
-    s.push_str("\nExtent: area of the cells with at least 15 % ice (NSIDC Sea Ice Index definition), in million km². Observations: NSIDC Sea Ice Index, Version 3 (Fetterer et al. 2017, doi:10.7265/N5K072F8).\n");
+    s.push_str(&format!("\n{}\n", cat.text("seaice.footnote", &[])));
     s
 }

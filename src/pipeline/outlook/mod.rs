@@ -738,7 +738,7 @@ fn seaice_section(ctx: &RunContext, c: &crate::config::SeaIceConfig) -> Result<S
         &ctx.options.write_options(),
     )?;
     // one heading level down inside the bulletin
-    let md = outlook_markdown(&outlook, plan.target.1, &plan.hemisphere);
+    let md = outlook_markdown(&outlook, plan.target.1, &plan.hemisphere, ctx.cat);
     Ok(format!("#{md}\n\n"))
 }
 
