@@ -310,3 +310,21 @@ pub fn copy_nc(from: &Path, to: &Path, rename: &[(&str, &str)], keep: impl Fn(&s
         .expect("values");
     }
 }
+
+/// The configuration `cfg` with `[issuer] language = "ru"` added (written beside it), run by
+/// `s2s outlook -q` into `out`; the Russian `bulletin.md`.
+pub fn russian_bulletin(cfg: &Path, out: &Path) -> String {
+    let ru = cfg.with_extension("ru.toml");
+    let text = std::fs::read_to_string(cfg).unwrap();
+    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
+    let o = s2s(&[
+        "outlook",
+        "-q",
+        "--config",
+        ru.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::read_to_string(out.join("bulletin.md")).unwrap()
+}

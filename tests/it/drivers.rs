@@ -241,20 +241,7 @@ fn drivers_section_of_the_outlook() {
     assert!(md.contains("](drivers/plume_nino34.png)"), "{md}");
     assert!(out.join("drivers/plume_dmi.png").exists());
     // in Russian: the section, the index and its phases from the catalogue, decimal commas
-    let ru = d.join("with_drivers_ru.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
-    let out = d.join("bulletin_ru");
-    let o = s2s(&[
-        "outlook",
-        "-q",
-        "--config",
-        ru.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let md = std::fs::read_to_string(out.join("bulletin.md")).unwrap();
+    let md = crate::common::russian_bulletin(&cfg, &d.join("bulletin_ru"));
     for words in [
         "## Климатические факторы: ЭНЮК и индоокеанский диполь",
         "### Аномалия ТПО в районе Ниньо-3.4",

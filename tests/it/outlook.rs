@@ -330,10 +330,7 @@ fn cyclones_section_adds_the_cyclone_outlook() {
     assert_eq!(json["cyclones"]["basins"][0]["basin"], "bob");
     assert_eq!(json["cyclones"]["hindcast_member_seasons"], 8);
     // in Russian: the section from the catalogue, basin names and decimal commas included
-    let ru = d.join("with_cyclones_ru.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
-    let md = run_outlook(&ru, &d.join("bulletin_ru"));
+    let md = crate::common::russian_bulletin(&cfg, &d.join("bulletin_ru"));
     assert!(md.contains("## Прогноз тропических циклонов, сен"), "{md}");
     assert!(md.contains("| Бенгальский залив | 0,5 |"), "{md}");
     assert!(md.contains("### Главные выводы"), "{md}");
@@ -396,10 +393,7 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         "the HTML page has the section"
     );
     // in Russian: the section's heading, table and verification from the catalogue
-    let ru = d.join("with_extremes_ru.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
-    let md = run_outlook(&ru, &d.join("bulletin_ru"));
+    let md = crate::common::russian_bulletin(&cfg, &d.join("bulletin_ru"));
     for words in [
         "## Прогноз экстремумов: tasmax с 2022-06-01",
         "| недели 3–4 | волна жары | 60 % |",
@@ -761,11 +755,8 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
     assert!(a.iter().any(|&x| x >= 1e19 || x.is_nan()) && a.iter().any(|&x| x.abs() < 10.0));
 
     // the same in Russian: the bulletins are Russian throughout, genesis potential included
-    let ru = dir.path().join("asia_ru.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
     let out_ru = dir.path().join("out_ru");
-    run_outlook(&ru, &out_ru);
+    crate::common::russian_bulletin(&cfg, &out_ru);
     let central = std::fs::read_to_string(out_ru.join("central_asia/bulletin.md")).unwrap();
     for words in [
         "**Прогноз: осадки и температура — Центральная Азия**",

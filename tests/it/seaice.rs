@@ -290,20 +290,7 @@ fn seaice_section_of_the_outlook() {
     assert!(md.contains("**3.92 million km²**"), "{md}");
     assert!(out.join("seaice/seaice_outlook.json").exists());
     // in Russian: the section from the catalogue, decimal commas
-    let ru = d.join("ru.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&ru, format!("{text}\n[issuer]\nlanguage = \"ru\"\n")).unwrap();
-    let out_ru = d.join("b_ru");
-    let o = s2s(&[
-        "outlook",
-        "-q",
-        "--config",
-        ru.to_str().unwrap(),
-        "--out",
-        out_ru.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let md = std::fs::read_to_string(out_ru.join("bulletin.md")).unwrap();
+    let md = crate::common::russian_bulletin(&cfg, &d.join("b_ru"));
     for words in [
         "## Прогноз площади распространения морского льда в Арктике, сентябрь 2020",
         "**3,92 млн км²**",
