@@ -1086,6 +1086,13 @@ fn province_table_of_sri_lanka() {
         table.iter().any(|l| l.starts_with("| Sabaragamuwa |")),
         "{md}"
     );
+    // the rows the README quotes
+    for row in [
+        "| Northern | months 2–4 | Oct–Dec 2021 | 11 | 32 % | 32 % | **36 %** |",
+        "| Eastern | months 2–4 | Oct–Dec 2021 | 8 | **40 %** | 37 % | 24 % |",
+    ] {
+        assert!(table.contains(&row), "{row}: {md}");
+    }
     let region = std::fs::read_to_string(out.join("sri_lanka/bulletin.md")).unwrap();
     assert!(region.contains("## Province table"), "{region}");
     let json: serde_json::Value =
