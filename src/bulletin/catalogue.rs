@@ -95,6 +95,12 @@ impl Catalogue {
         s
     }
 
+    /// The message `key` without placeholders, or `fallback()` when the catalogue has none
+    /// (a name it does not translate: a user's region, a country it does not list).
+    pub fn text_or(&self, key: &str, fallback: impl FnOnce() -> String) -> String {
+        self.messages.get(key).cloned().unwrap_or_else(fallback)
+    }
+
     /// Whether the catalogue has the message `key`.
     pub fn has(&self, key: &str) -> bool {
         self.messages.contains_key(key)
@@ -188,14 +194,7 @@ impl Catalogue {
     pub fn lead(&self, label: &str) -> String {
         label
             .split(' ')
-            .map(|w| {
-                let key = format!("lead.{w}");
-                if self.has(&key) {
-                    self.text(&key, &[])
-                } else {
-                    w.to_string()
-                }
-            })
+            .map(|w| self.text_or(&format!("lead.{w}"), || w.to_string()))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -203,12 +202,9 @@ impl Catalogue {
     /// A region's name: the catalogue's (`region.south_asia`) or the name as a reader writes
     /// it ([`super::display_name`]).
     pub fn region(&self, name: &str) -> String {
-        let key = format!("region.{}", name.to_lowercase());
-        if self.has(&key) {
-            self.text(&key, &[])
-        } else {
+        self.text_or(&format!("region.{}", name.to_lowercase()), || {
             super::display_name(name)
-        }
+        })
     }
 
     /// The second row of a tercile map's key ([`super::TercileMap::notes`]): no dominant
@@ -226,33 +222,18 @@ impl Catalogue {
     /// A cyclone basin's name in the language: the catalogue's by its key (`basin.bob`),
     /// else `name`.
     pub fn basin(&self, key: &str, name: &str) -> String {
-        let key = format!("basin.{key}");
-        if self.has(&key) {
-            self.text(&key, &[])
-        } else {
-            name.to_string()
-        }
+        self.text_or(&format!("basin.{key}"), || name.to_string())
     }
 
     /// A country's name in the language: the catalogue's by its ISO 3166-1 alpha-3 code
     /// (`country.KAZ`), else `name` as the polygons give it (Natural Earth's English).
     pub fn country(&self, name: &str, iso_a3: &str) -> String {
-        let key = format!("country.{iso_a3}");
-        if self.has(&key) {
-            self.text(&key, &[])
-        } else {
-            name.to_string()
-        }
+        self.text_or(&format!("country.{iso_a3}"), || name.to_string())
     }
 
     /// A quantity's name ("rainfall") in the language; unknown ones as given.
     pub fn quantity(&self, what: &str) -> String {
-        let key = format!("quantity.{what}");
-        if self.has(&key) {
-            self.text(&key, &[])
-        } else {
-            what.to_string()
-        }
+        self.text_or(&format!("quantity.{what}"), || what.to_string())
     }
 }
 

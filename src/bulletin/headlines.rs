@@ -25,7 +25,7 @@
 use serde::Serialize;
 
 use super::catalogue::Catalogue;
-use super::{DroughtSummary, RegionOutlook};
+use super::{percent, DroughtSummary, RegionOutlook};
 use crate::cyclone::genesis_outlook::BasinGenesis;
 
 /// The most headlines a bulletin leads with (C3S and RCOF statements have 3–5).
@@ -67,10 +67,6 @@ pub struct HeadlineSources<'a> {
     pub drought: &'a [DroughtSummary],
     /// The genesis potential per basin and the season's label.
     pub genesis: Option<(&'a [BasinGenesis], &'a str)>,
-}
-
-fn pct(v: f64) -> String {
-    format!("{:.0}", 100.0 * v)
 }
 
 /// The headlines of a bulletin, strongest first; one "no clear signal" line without any.
@@ -115,8 +111,8 @@ pub fn headlines(src: &HeadlineSources, cat: &Catalogue) -> Vec<Headline> {
                         ("region", &region),
                         ("target", &target),
                         ("category", &category),
-                        ("share", &pct(share)),
-                        ("chance", &pct(o.mean_probability[c])),
+                        ("share", &percent(share)),
+                        ("chance", &percent(o.mean_probability[c])),
                     ],
                 );
                 offer(
@@ -145,8 +141,8 @@ pub fn headlines(src: &HeadlineSources, cat: &Catalogue) -> Vec<Headline> {
                     &[
                         ("region", &region),
                         ("target", &target),
-                        ("p", &pct(p)),
-                        ("clim", &pct(c)),
+                        ("p", &percent(p)),
+                        ("clim", &percent(c)),
                     ],
                 );
                 offer(
@@ -172,7 +168,7 @@ pub fn headlines(src: &HeadlineSources, cat: &Catalogue) -> Vec<Headline> {
             &[
                 ("region", &cat.region(&d.region)),
                 ("target", &cat.period(&d.target)),
-                ("p", &pct(p)),
+                ("p", &percent(p)),
             ],
         );
         offer(

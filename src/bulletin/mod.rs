@@ -338,7 +338,7 @@ pub fn drought_message(d: &DroughtSummary, cat: &Catalogue) -> String {
 }
 
 /// A fraction as a whole percentage ("0.354" → "35").
-fn percent(fraction: f64) -> String {
+pub(crate) fn percent(fraction: f64) -> String {
     format!("{:.0}", 100.0 * fraction)
 }
 

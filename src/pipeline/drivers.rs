@@ -155,13 +155,7 @@ pub fn drivers_markdown(
     cat: &crate::bulletin::Catalogue,
 ) -> String {
     // a word of the `drivers` table by the index's key, or the index's own English
-    let word = |key: String, english: &str| {
-        if cat.has(&key) {
-            cat.text(&key, &[])
-        } else {
-            english.to_string()
-        }
-    };
+    let word = |key: String, english: &str| cat.text_or(&key, || english.to_string());
     let signed = |x: f64| cat.signed(x, 2);
     let mut s = format!("{level} {}\n\n", cat.text("drivers.heading", &[]));
     for p in &r.plumes {

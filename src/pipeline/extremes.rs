@@ -659,12 +659,7 @@ pub fn outlook_markdown(
     };
     // a key of the catalogue's `extremes` table, or `fallback` where it has none
     let word = |key: &str, fallback: &str| {
-        let key = format!("extremes.{key}");
-        if cat.has(&key) {
-            cat.text(&key, &[])
-        } else {
-            fallback.to_string()
-        }
+        cat.text_or(&format!("extremes.{key}"), || fallback.to_string())
     };
     let mut s = format!(
         "{level} {}\n\n{}\n\n",

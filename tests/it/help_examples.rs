@@ -232,17 +232,24 @@ fn make_store(store: &Path) {
         "--out",
         p(&store.join("era5_tracks.csv")),
     ]);
+    let bilinear = |spacing: &str, from: &Path, to: &Path| {
+        run_ok(&[
+            "regrid",
+            "-q",
+            "--method",
+            "bilinear",
+            "--grid",
+            spacing,
+            p(from),
+            p(to),
+        ])
+    };
     // a 1° model field (ERA5 pressure interpolated)
-    run_ok(&[
-        "regrid",
-        "-q",
-        "--method",
-        "bilinear",
-        "--grid",
+    bilinear(
         "1",
-        p(&real("cyclones/era5_msl_2026-01_2.5x2.5.nc")),
-        p(&store.join("model_1deg.nc")),
-    ]);
+        &real("cyclones/era5_msl_2026-01_2.5x2.5.nc"),
+        &store.join("model_1deg.nc"),
+    );
     // bias-corrected members, their combination, the combination at 0.25°
     let small = store.join("small");
     let bc = store.join("bc");
@@ -286,16 +293,11 @@ fn make_store(store: &Path) {
         "--out",
         p(&mme),
     ]);
-    run_ok(&[
-        "regrid",
-        "-q",
-        "--method",
-        "bilinear",
-        "--grid",
+    bilinear(
         "0.25",
-        p(&mme.join("mme_forecast.pr.nc")),
-        p(&store.join("mme_forecast_0p25.nc")),
-    ]);
+        &mme.join("mme_forecast.pr.nc"),
+        &store.join("mme_forecast_0p25.nc"),
+    );
     std::fs::write(
         store.join("emergency.toml"),
         "[emergency]\nlat = 7.0\nlon = 82.5\nstart = \"2020-09-03\"\ndays = 3\ncurrents = \"currents.nc\"\nparticles = 100\noutput = \"em\"\n",

@@ -542,15 +542,7 @@ fn a_curvilinear_grid_without_positions_is_refused() {
 fn verbose_says_what_each_stage_reads_decides_and_writes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = s2s(&[
-        "synth",
-        "-q",
-        "--preset",
-        "small",
-        "--out",
-        d.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    crate::common::synth_small(d);
     let run = |flag: Option<&str>, out: &str| {
         let mut args: Vec<String> = flag.into_iter().map(str::to_string).collect();
         for a in [

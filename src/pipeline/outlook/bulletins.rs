@@ -153,12 +153,7 @@ struct Issue {
 impl Issue {
     fn new(ctx: &RunContext) -> Result<Issue> {
         let issuer = &ctx.cfg.issuer;
-        let cat = Catalogue::new(
-            issuer
-                .language
-                .as_deref()
-                .unwrap_or(crate::bulletin::catalogue::DEFAULT_LANGUAGE),
-        )?;
+        let cat = ctx.cat.clone();
         // The run's stamp, not the clock: with SOURCE_DATE_EPOCH set, the issue date and the
         // "produced" line are the same in every run (a rerun, a distributed run), as the
         // NetCDF history and the PDF dates are.
