@@ -190,7 +190,12 @@ fn lat_label(la: f64) -> String {
     }
 }
 
-/// Draws the outlines of the countries of a GeoJSON file that reach into the box
+/// Colour of province (admin-1) outlines: a light grey, told apart from the black country
+/// borders and still seen on the darkest category colours.
+const PROVINCE_OUTLINE: RGBColor = RGBColor(150, 150, 150);
+
+/// Draws the outlines of the countries of a GeoJSON file (and of its provinces, when it carries
+/// them: [`Countries::with_province_outlines`]) that reach into the box
 /// `(west, east, south, north)` (rings shifted by ±360° when that brings them in); `px` maps
 /// (lon, lat) to pixels.
 fn draw_countries<DB: DrawingBackend>(
@@ -200,7 +205,12 @@ fn draw_countries<DB: DrawingBackend>(
     px: &dyn Fn(f64, f64) -> (i32, i32),
     colour: RGBColor,
 ) -> std::result::Result<(), String> {
-    for ring in countries.rings() {
+    // provinces first, thin and light, so the country borders stay on top of them
+    let rings = countries
+        .province_rings()
+        .map(|r| (r, PROVINCE_OUTLINE))
+        .chain(countries.rings().map(|r| (r, colour)));
+    for (ring, colour) in rings {
         // the whole ring shifted by a turn when that brings it into the box (a map over
         // 0–360°E); shifting points one by one would tear rings that cross the box's edge
         let inside = |shift: f64| {
@@ -703,6 +713,8 @@ pub struct ClassedMap<'a> {
     pub countries: Option<&'a Countries>,
     /// Title: variable, target period, issue date.
     pub title: &'a str,
+    /// The key's label of the no-data colour ("no data", or the bulletin language's).
+    pub no_data: &'a str,
 }
 
 impl ClassedMap<'_> {
@@ -969,7 +981,7 @@ fn draw_classed_map(out: &Path, map: &ClassedMap) -> Result<()> {
     ))
     .map_err(|e| werr(e.to_string()))?;
     root.draw(&Text::new(
-        "no data".to_string(),
+        map.no_data.to_string(),
         (x + 22, y0 + 2),
         font.clone(),
     ))
@@ -1058,6 +1070,7 @@ mod tests {
             legend: "% of normal",
             countries: None,
             title: "t",
+            no_data: "no data",
         };
         // below 40 %, 80 % opens "near normal" (80–120), above 200 % the last class
         let got: Vec<Option<usize>> = map.values.iter().map(|&v| map.class_of(v)).collect();

@@ -466,10 +466,15 @@ fn draw_plume(out: &Path, s: &RegionalSeries, title: &str, cat: &super::Catalogu
 /// monthly anomalies before and after the start (black), each model's members (thin lines in
 /// the model's colour) and mean (thick), the MME 10–90 % range (shaded) and mean (dashed), the
 /// phase thresholds (grey dashed). Months run along x, the start month at 0.
-pub fn render_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Result<()> {
+/// Its words are `cat`'s (the index's name: `drivers.<index>`, else its own English).
+pub fn render_driver_plume(
+    out: &Path,
+    p: &crate::indices::drivers::DriverPlume,
+    cat: &super::Catalogue,
+) -> Result<()> {
     super::diagram::ensure_font()?;
     crate::outputs::staging::write_through_temporary(out, |tmp| {
-        draw_driver_plume(tmp, p).map_err(|e| draw_error(out, e))
+        draw_driver_plume(tmp, p, cat).map_err(|e| draw_error(out, e))
     })
     .map(|_| ())
 }
@@ -494,7 +499,11 @@ const MODEL_COLOURS: [RGBColor; 6] = [
     RGBColor(230, 171, 2),
 ];
 
-fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> DrawResult {
+fn draw_driver_plume(
+    out: &Path,
+    p: &crate::indices::drivers::DriverPlume,
+    cat: &super::Catalogue,
+) -> DrawResult {
     let nl = p.targets.len();
     let obs: Vec<(f64, f64)> = p
         .observed
@@ -514,7 +523,11 @@ fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Dr
     y1 = y1.max(p.threshold * 1.5);
     let root = BitMapBackend::new(out, (1000, 560)).into_drawing_area();
     root.fill(&WHITE)?;
-    let title = format!("{} — forecast from {}", p.long_name, p.start);
+    let name = cat.text_or(&format!("drivers.{}", p.index), || p.long_name.clone());
+    let title = cat.text(
+        "drivers.plume_title",
+        &[("index", &name), ("start", &p.start)],
+    );
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18).into_font().style(FontStyle::Bold))
         .margin(16)
@@ -524,8 +537,8 @@ fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Dr
     let start = p.start.clone();
     chart
         .configure_mesh()
-        .x_desc("month")
-        .y_desc("anomaly (°C)")
+        .x_desc(cat.text("drivers.axis_month", &[]))
+        .y_desc(cat.text("drivers.axis_anomaly", &[]))
         .x_labels((x1 - x0).round() as usize + 1)
         .x_label_formatter(&move |x| {
             let k = x.round() as i64;
@@ -563,7 +576,7 @@ fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Dr
     if band.len() > 2 {
         chart
             .draw_series(std::iter::once(Polygon::new(band, BLACK.mix(0.1).filled())))?
-            .label("MME 10–90 % range")
+            .label(cat.text("drivers.key_range", &[]))
             .legend(|(x, y)| {
                 Rectangle::new([(x, y - 5), (x + 22, y + 5)], BLACK.mix(0.1).filled())
             });
@@ -587,7 +600,13 @@ fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Dr
             .collect();
         chart
             .draw_series(LineSeries::new(pts, c.stroke_width(3)))?
-            .label(format!("{} ({} members)", m.model, m.members.len()))
+            .label(cat.text(
+                "drivers.key_model",
+                &[
+                    ("model", &m.model),
+                    ("members", &m.members.len().to_string()),
+                ],
+            ))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], c.stroke_width(3)));
     }
     let mme: Vec<(f64, f64)> = p
@@ -598,12 +617,12 @@ fn draw_driver_plume(out: &Path, p: &crate::indices::drivers::DriverPlume) -> Dr
         .collect();
     chart
         .draw_series(DashedLineSeries::new(mme, 8, 5, BLACK.stroke_width(3)))?
-        .label("MME mean")
+        .label(cat.text("drivers.key_mean", &[]))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 22, y)], BLACK.stroke_width(3)));
     if !obs.is_empty() {
         chart
             .draw_series(LineSeries::new(obs.clone(), BLACK.stroke_width(2)))?
-            .label("observed")
+            .label(cat.text("drivers.key_observed", &[]))
             .legend(|(x, y)| Circle::new((x + 11, y), 4, BLACK.filled()));
         chart.draw_series(obs.iter().map(|&q| Circle::new(q, 4, BLACK.filled())))?;
     }

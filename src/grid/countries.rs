@@ -108,6 +108,9 @@ fn wrap180(lon: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Countries {
     countries: Vec<Country>,
+    /// Admin-1 areas (provinces, states) drawn inside the countries on maps
+    /// ([`Countries::with_province_outlines`]); never used for lookups or tables.
+    provinces: Vec<Country>,
 }
 
 /// Natural Earth 1:110m admin-0 countries (public domain; `data/regions/SOURCE.md`), bundled
@@ -120,6 +123,17 @@ pub const NATURAL_EARTH_110M: &str = include_str!("../../data/regions/countries_
 /// ~90 points instead of 10, the Maldives, Singapore, Bahrain).
 pub const NATURAL_EARTH_ASIA_50M_GZ: &[u8] =
     include_bytes!("../../data/regions/countries_asia_50m.geojson.gz");
+
+/// Every ring (outer boundaries and holes) of every area of `areas` as `(lon, lat)` points.
+fn rings_of(areas: &[Country]) -> impl Iterator<Item = Vec<(f64, f64)>> + '_ {
+    areas.iter().flat_map(|c| {
+        c.shape.0.iter().flat_map(|poly| {
+            std::iter::once(poly.exterior())
+                .chain(poly.interiors())
+                .map(|r| r.coords().map(|p| (p.x, p.y)).collect())
+        })
+    })
+}
 
 impl Countries {
     /// The bundled countries ([`Countries::bundled`]), as an owned set.
@@ -161,7 +175,7 @@ impl Countries {
     /// Parses a GeoJSON FeatureCollection of `Polygon` / `MultiPolygon` features with `name`
     /// (and optionally `iso_a3`) properties. `source` names the text in errors.
     pub fn from_geojson(text: &str, source: &str) -> Result<Self> {
-        let bad = |why: String| Error::invalid("country polygons", format!("{source}: {why}"));
+        let bad = |why: String| Error::invalid("GeoJSON outlines", format!("{source}: {why}"));
         let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let features = v["features"]
             .as_array()
@@ -224,19 +238,30 @@ impl Countries {
         if countries.is_empty() {
             return Err(bad("no Polygon or MultiPolygon features".into()));
         }
-        Ok(Countries { countries })
+        Ok(Countries {
+            countries,
+            provinces: Vec::new(),
+        })
+    }
+
+    /// These countries with the areas of `provinces` (an admin-1 set) as a second layer of
+    /// outlines, drawn thinner and lighter inside the countries on maps
+    /// ([`Countries::province_rings`]); lookups and country tables still see the countries
+    /// alone.
+    pub fn with_province_outlines(mut self, provinces: &Countries) -> Self {
+        self.provinces = provinces.countries.clone();
+        self
+    }
+
+    /// Every ring of the province layer (empty without one), as [`Countries::rings`].
+    pub fn province_rings(&self) -> impl Iterator<Item = Vec<(f64, f64)>> + '_ {
+        rings_of(&self.provinces)
     }
 
     /// Every ring (outer boundaries and holes) of every country as `(lon, lat)` points, for
     /// drawing outlines.
     pub fn rings(&self) -> impl Iterator<Item = Vec<(f64, f64)>> + '_ {
-        self.countries.iter().flat_map(|c| {
-            c.shape.0.iter().flat_map(|poly| {
-                std::iter::once(poly.exterior())
-                    .chain(poly.interiors())
-                    .map(|r| r.coords().map(|p| (p.x, p.y)).collect())
-            })
-        })
+        rings_of(&self.countries)
     }
 
     /// All countries, in file order.
@@ -431,6 +456,31 @@ mod tests {
                                              // longitudes modulo 360: 80.7°E = −279.3°
         assert_eq!(c.at(7.5, 80.7 - 360.0).unwrap().name, "Sri Lanka");
         assert!(c.find("lka").is_some() && c.find("Sri Lanka").is_some());
+    }
+
+    #[test]
+    fn province_outlines_are_drawn_but_never_looked_up() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/regions/provinces_lka.geojson.gz"
+        );
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()),
+            &mut text,
+        )
+        .unwrap();
+        let provinces = Countries::from_geojson(&text, path).unwrap();
+        assert_eq!(provinces.all().len(), 9);
+        let c = natural_earth();
+        assert_eq!(c.province_rings().count(), 0);
+        let both = c.clone().with_province_outlines(&provinces);
+        assert!(both.province_rings().count() >= 9);
+        // the countries are unchanged: the same rings, lookups and list
+        assert_eq!(both.rings().count(), c.rings().count());
+        assert_eq!(both.all().len(), 177);
+        assert_eq!(both.at(7.29, 80.63).unwrap().name, "Sri Lanka"); // Kandy: not "Central"
+        assert_eq!(provinces.at(7.29, 80.63).unwrap().name, "Central");
     }
 
     #[test]

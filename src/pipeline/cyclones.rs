@@ -812,6 +812,8 @@ pub fn activity_products(
         .chain(dens_hc.iter())
         .fold(0.0f32, |m, &v| m.max(v));
     let map_path = a.out.join("map_tracks.png");
+    let density_legend = a.cat.text("tc.map_density_legend", &[]);
+    let tracks_key = a.cat.text("tc.map_tracks_key", &[]);
     render_track_map(
         &map_path,
         bounds,
@@ -820,13 +822,14 @@ pub fn activity_products(
             lat: &lat,
             lon: &lon,
             values: dens_fc.as_slice().expect("fresh array"),
-            legend: "track density (forecast track points per box and season)",
+            legend: &density_legend,
         }),
         max_density,
         a.countries,
-        &format!("Tropical cyclone tracks and track density, forecast {label}"),
+        &a.cat
+            .text("tc.map_title", &[("season", &a.cat.period(&label))]),
         &crate::bulletin::TrackKey {
-            tracks: Some("forecast tracks, one colour per member (dot: genesis)"),
+            tracks: Some(&tracks_key),
             site: None,
         },
     )?;
@@ -1181,6 +1184,7 @@ pub fn genesis_products(plan: &GenesisPlan, options: &RunOptions) -> Result<Gene
             legend: &legend,
             countries: Some(plan.countries),
             title: &title,
+            no_data: &cat.text("legend.no_data_short", &[]),
         },
     )?;
     let markdown = genesis_markdown(&o, &label, "map_gpi_anomaly.png", cat);

@@ -87,7 +87,12 @@ pub fn driver_plumes(plan: &DriversPlan) -> Result<DriversReport> {
 
 /// Writes `drivers.json`, `drivers.csv`, `drivers.md` and the plumes into `out` (inside
 /// whatever output set is open); the report gets the file names.
-pub fn write_drivers(report: &mut DriversReport, out: &std::path::Path) -> Result<()> {
+/// The words are `cat`'s.
+pub fn write_drivers(
+    report: &mut DriversReport,
+    out: &std::path::Path,
+    cat: &crate::bulletin::Catalogue,
+) -> Result<()> {
     let json = out.join("drivers.json");
     let csv = out.join("drivers.csv");
     let md = out.join("drivers.md");
@@ -100,10 +105,9 @@ pub fn write_drivers(report: &mut DriversReport, out: &std::path::Path) -> Resul
     report.files.extend(pngs.iter().cloned());
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&report)?)?;
     crate::io::write_text_atomic(&csv, &drivers_csv(&report.plumes))?;
-    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
-    crate::io::write_text_atomic(&md, &drivers_markdown(report, "#", &english))?;
+    crate::io::write_text_atomic(&md, &drivers_markdown(report, "#", cat))?;
     for (p, png) in report.plumes.iter().zip(&pngs) {
-        crate::bulletin::regional::render_driver_plume(png, p)?;
+        crate::bulletin::regional::render_driver_plume(png, p, cat)?;
     }
     Ok(())
 }
@@ -112,7 +116,10 @@ pub fn write_drivers(report: &mut DriversReport, out: &std::path::Path) -> Resul
 pub fn drivers(plan: &DriversPlan) -> Result<DriversReport> {
     let mut report = driver_plumes(plan)?;
     crate::io::create_dir(&plan.out)?;
-    crate::outputs::staging::as_one_set(&plan.out, || write_drivers(&mut report, &plan.out))?;
+    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
+    crate::outputs::staging::as_one_set(&plan.out, || {
+        write_drivers(&mut report, &plan.out, &english)
+    })?;
     Ok(report)
 }
 

@@ -442,28 +442,24 @@ pub fn extremes_products(plan: &ExtremesOutlookPlan) -> Result<ExtremesRun> {
 /// The maps of a run: per period, heat- and cold-wave probabilities (temperature) or the
 /// chances of a very wet period and of a 1-in-10 wettest day (precipitation), each in the
 /// colours of its tail with classes from its climatological chance up to 4 times it.
+/// The mapped chances: the product's field, its tail and the catalogue key of its title
+/// (`extremes.<key>_title`).
 const MAPPED: [(&str, ExtremeTail, &str); 4] = [
-    ("prob_heat_wave", ExtremeTail::Heat, "Chance of a heat wave"),
-    ("prob_cold_wave", ExtremeTail::Cold, "Chance of a cold wave"),
-    (
-        "prob_above_p90",
-        ExtremeTail::Wet,
-        "Chance of a very wet period (above the 90th percentile)",
-    ),
-    (
-        "prob_rx1day_extreme",
-        ExtremeTail::Wet,
-        "Chance of a 1-in-10 wettest day",
-    ),
+    ("prob_heat_wave", ExtremeTail::Heat, "heat_wave"),
+    ("prob_cold_wave", ExtremeTail::Cold, "cold_wave"),
+    ("prob_above_p90", ExtremeTail::Wet, "above_p90"),
+    ("prob_rx1day_extreme", ExtremeTail::Wet, "rx1day_extreme"),
 ];
 
 /// Writes `extremes_forecast.<var>.nc`, `extremes_outlook.json`, `extremes_outlook.md` and the
-/// maps into `out` (inside whatever output set is open); the report gets the file names.
+/// maps into `out` (inside whatever output set is open), their words in `cat`'s language; the
+/// report gets the file names.
 pub fn write_extremes_run(
     run: &mut ExtremesRun,
     out: &std::path::Path,
     opts: &crate::io::WriteOptions,
     countries: Option<&crate::grid::Countries>,
+    cat: &crate::bulletin::Catalogue,
 ) -> Result<()> {
     let var = run.report.variable.clone();
     let nc = out.join(format!("extremes_forecast.{var}.nc"));
@@ -481,7 +477,7 @@ pub fn write_extremes_run(
     let mut maps = Vec::new();
     if matches!(run.spatial, crate::cube::Spatial::Grid { .. }) {
         let temperature = run.report.kind == ExtremeVariable::Temperature;
-        for (field, tail, words) in MAPPED {
+        for (field, tail, key) in MAPPED {
             // Heat and cold waves of a temperature; the wet tail of a precipitation.
             if temperature != matches!(tail, ExtremeTail::Heat | ExtremeTail::Cold) {
                 continue;
@@ -512,16 +508,28 @@ pub fn write_extremes_run(
                     field.trim_start_matches("prob_"),
                     crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
                 );
-                let title = format!("{words}, {label} from {} ({var})", run.report.start);
+                let title = cat.text(
+                    &format!("extremes.{key}_title"),
+                    &[
+                        ("period", &cat.lead(label)),
+                        ("start", &run.report.start),
+                        ("variable", &var),
+                    ],
+                );
+                let legend = cat.text(
+                    "extremes.map_legend",
+                    &[("pct", &cat.number(f64::from(climatology), 0))],
+                );
                 render_classed_map(
                     &out.join(&name),
                     &ClassedMap {
                         spatial: &run.spatial,
                         values: &v,
                         classes: &classes,
-                        legend: &format!("chance in % (white: below the usual {climatology:.0} %)"),
+                        legend: &legend,
                         countries,
                         title: &title,
+                        no_data: &cat.text("legend.no_data_short", &[]),
                     },
                 )?;
                 maps.push((label.clone(), field.to_string(), name));
@@ -529,13 +537,12 @@ pub fn write_extremes_run(
         }
     }
     if let crate::cube::Spatial::Grid { .. } = run.spatial {
-        maps.extend(tercile_maps(run, out, countries)?);
+        maps.extend(tercile_maps(run, out, countries, cat)?);
     }
     run.report.maps = maps;
     run.report.files = vec![nc, json.clone(), md.clone()];
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&run.report)?)?;
-    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
-    crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#", &english))?;
+    crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#", cat))?;
     Ok(())
 }
 
@@ -546,6 +553,7 @@ fn tercile_maps(
     run: &ExtremesRun,
     out: &std::path::Path,
     countries: Option<&crate::grid::Countries>,
+    cat: &crate::bulletin::Catalogue,
 ) -> Result<Vec<(String, String, String)>> {
     use crate::bulletin::{render_tercile_map, MapStyle, TercileMap};
     let (Some(lower), Some(upper)) = (
@@ -600,10 +608,16 @@ fn tercile_maps(
             "map_terciles_{}.png",
             crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
         );
-        let title = format!(
-            "{} outlook, {label} from {} (terciles of the model climate)",
-            run.report.variable, run.report.start
+        let title = cat.text(
+            "extremes.terciles_title",
+            &[
+                ("variable", &run.report.variable),
+                ("period", &cat.lead(label)),
+                ("start", &run.report.start),
+            ],
         );
+        let categories = ["legend.below", "legend.near", "legend.above"].map(|k| cat.text(k, &[]));
+        let notes = cat.map_notes();
         render_tercile_map(
             &out.join(&name),
             &TercileMap {
@@ -615,8 +629,8 @@ fn tercile_maps(
                 style,
                 countries,
                 title: &title,
-                categories: ["below normal", "near normal", "above normal"],
-                notes: crate::bulletin::ENGLISH_MAP_NOTES,
+                categories: [&categories[0], &categories[1], &categories[2]],
+                notes: [&notes[0], &notes[1], &notes[2], &notes[3]],
             },
         )?;
         maps.push((label.clone(), "terciles".to_string(), name));
@@ -635,6 +649,7 @@ pub fn extremes_outlook(plan: &ExtremesOutlookPlan) -> Result<ExtremesReport> {
             &plan.out,
             &plan.run.write_options(),
             Some(&countries),
+            &crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?,
         )
     })?;
     Ok(run.report)

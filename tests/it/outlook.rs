@@ -335,11 +335,15 @@ fn cyclones_section_adds_the_cyclone_outlook() {
     assert!(md.contains("| Бенгальский залив | 0,5 |"), "{md}");
     assert!(md.contains("### Главные выводы"), "{md}");
     assert!(md.contains("![Траектории прогноза сен"), "{md}");
+    // the words drawn in the track map are Russian: another picture of the same tracks
+    let map = |dir: &std::path::Path| std::fs::read(dir.join("map_tracks.png")).unwrap();
+    assert_ne!(map(&d.join("bulletin_ru")), map(&out));
 }
 
 /// The demo configuration with two `[[extremes]]` tables on the synthetic daily set
 /// (`s2s synth --daily-extremes`): the bulletin gains the heat-wave and heavy-rain sections
-/// with their maps, the products go to `extremes/`, and the planted events come out exactly.
+/// with their maps, the products go to `extremes/<variable>/`, and the planted events come out
+/// exactly.
 #[test]
 fn extremes_sections_add_the_subseasonal_extremes() {
     let dir = tempfile::tempdir().unwrap();
@@ -373,20 +377,46 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         "{md}"
     );
     assert!(
-        md.contains("](extremes/map_extremes_heat_wave_weeks-3-4.png)"),
+        md.contains("](extremes/tasmax/map_extremes_heat_wave_weeks-3-4.png)"),
         "{md}"
     );
     assert!(
         md.contains("Hindcast verification (leave one year out)"),
         "{md}"
     );
+    // each variable's products in its own folder: the tercile maps and reports of the two
+    // tables do not write over each other
     for f in [
-        "extremes_forecast.tasmax.nc",
-        "extremes_forecast.pr.nc",
-        "map_extremes_rx1day_extreme_week-2.png",
+        "tasmax/extremes_forecast.tasmax.nc",
+        "pr/extremes_forecast.pr.nc",
+        "pr/map_extremes_rx1day_extreme_week-2.png",
+        "tasmax/map_terciles_week-2.png",
+        "pr/map_terciles_week-2.png",
+        "tasmax/extremes_outlook.md",
+        "pr/extremes_outlook.md",
     ] {
         assert!(out.join("extremes").join(f).exists(), "{f}");
     }
+    assert!(
+        md.contains("](extremes/tasmax/map_terciles_week-1.png)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("](extremes/pr/map_terciles_week-1.png)"),
+        "{md}"
+    );
+    // two tables of one variable are refused: their products would share a folder
+    let twice = d.join("twice.toml");
+    std::fs::write(&twice, format!("{text}{}{}", table("pr"), table("pr"))).unwrap();
+    let err = crate::common::fails(&[
+        "outlook",
+        "-q",
+        "--config",
+        twice.to_str().unwrap(),
+        "--out",
+        d.join("twice").to_str().unwrap(),
+    ]);
+    assert!(err.contains("a second table of 'pr'"), "{err}");
     let html = std::fs::read_to_string(out.join("bulletin.html")).unwrap();
     assert!(
         html.contains("Extremes outlook"),
@@ -397,10 +427,26 @@ fn extremes_sections_add_the_subseasonal_extremes() {
     for words in [
         "## Прогноз экстремумов: tasmax с 2022-06-01",
         "| недели 3–4 | волна жары | 60 % |",
-        "![волна жары, недели 3–4](extremes/map_extremes_heat_wave_weeks-3-4.png)",
+        "![волна жары, недели 3–4](extremes/tasmax/map_extremes_heat_wave_weeks-3-4.png)",
         "### Проверка на ретроспективе (с исключением одного года)",
     ] {
         assert!(md.contains(words), "{words}: {md}");
+    }
+    // the products' own report and the words drawn in the maps are the bulletin's language:
+    // the same data give other pictures
+    let ru = d.join("bulletin_ru/extremes");
+    let report = std::fs::read_to_string(ru.join("tasmax/extremes_outlook.md")).unwrap();
+    assert!(
+        report.starts_with("# Прогноз экстремумов: tasmax"),
+        "{report}"
+    );
+    for f in [
+        "tasmax/map_extremes_heat_wave_weeks-3-4.png",
+        "tasmax/map_terciles_week-1.png",
+        "pr/map_extremes_above_p90_week-1.png",
+    ] {
+        let read = |dir: &std::path::Path| std::fs::read(dir.join(f)).unwrap();
+        assert_ne!(read(&ru), read(&out.join("extremes")), "{f}: still English");
     }
 }
 

@@ -237,6 +237,11 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         .as_ref()
         .map(|p| super::load_countries(Some(&resolve_path(base, p))))
         .transpose()?;
+    // the maps draw the provinces inside the countries
+    let countries = match &provinces {
+        Some(p) => countries.with_province_outlines(p),
+        None => countries,
+    };
     // One bulletin per region too, in out/<region>/: its maps, its countries.
     // region names become folder names only as slugs: no separators, no `..`, no absolute path
     let region_dirs: Vec<PathBuf> = regions
@@ -280,9 +285,10 @@ fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<Outlook
         None => CycloneProducts::default(),
     };
     let mut extremes_md = String::new();
+    let mut extremes_variables = std::collections::BTreeSet::new();
     for (k, e) in cfg.extremes.iter().enumerate() {
         extremes_md.push_str(
-            &extremes_section(&ctx, e)
+            &extremes_section(&ctx, e, &mut extremes_variables)
                 .with_context(|| format!("the [extremes] outlook number {}", k + 1))?,
         );
         log.stage("extremes");
@@ -599,9 +605,15 @@ impl VariableProducts {
 /// Folder of the extremes products inside the run's output folder.
 const EXTREMES_DIR: &str = "extremes";
 
-/// One `[extremes]` table: its products in `out/extremes/` and its bulletin section (image
-/// links relative to the run's folder).
-fn extremes_section(ctx: &RunContext, e: &crate::config::ExtremesConfig) -> Result<String> {
+/// One `[extremes]` table: its products in `out/extremes/<variable>/` (one folder per variable,
+/// so that a temperature's and a rainfall's tables, each with its own tercile maps and report,
+/// do not write over each other; `done` holds the variables of the tables before it) and its
+/// bulletin section (image links relative to the run's folder).
+fn extremes_section(
+    ctx: &RunContext,
+    e: &crate::config::ExtremesConfig,
+    done: &mut std::collections::BTreeSet<String>,
+) -> Result<String> {
     use crate::pipeline::extremes::{
         extremes_products, outlook_markdown, write_extremes_run, ExtremesOutlookPlan,
     };
@@ -625,16 +637,32 @@ fn extremes_section(ctx: &RunContext, e: &crate::config::ExtremesConfig) -> Resu
         run: ctx.options.clone(),
     };
     let mut run = extremes_products(&plan)?;
-    super::create_dir(&plan.out)?;
+    let variable = run.report.variable.clone();
+    if !done.insert(variable.clone()) {
+        return Err(Error::invalid(
+            "[[extremes]]",
+            format!(
+                "a second table of '{variable}': give one table per variable (the products of \
+                 each go to {EXTREMES_DIR}/<variable>/)"
+            ),
+        ));
+    }
+    let folder = format!(
+        "{EXTREMES_DIR}/{}",
+        crate::io::clobber::file_slug(&variable)
+    );
+    let out = ctx.out.join(&folder);
+    super::create_dir(&out)?;
     write_extremes_run(
         &mut run,
-        &plan.out,
+        &out,
         &ctx.options.write_options(),
         Some(ctx.countries),
+        ctx.cat,
     )?;
     Ok(images_in(
         &outlook_markdown(&run.report, "##", ctx.cat),
-        EXTREMES_DIR,
+        &folder,
     ))
 }
 
@@ -764,7 +792,7 @@ fn drivers_section(ctx: &RunContext, d: &crate::config::DriversConfig) -> Result
     };
     let mut report = driver_plumes(&plan)?;
     super::create_dir(&plan.out)?;
-    write_drivers(&mut report, &plan.out)?;
+    write_drivers(&mut report, &plan.out, ctx.cat)?;
     Ok(images_in(
         &drivers_markdown(&report, "##", ctx.cat),
         DRIVERS_DIR,
@@ -1562,6 +1590,7 @@ impl LeadContext<'_> {
             ),
         };
         let legend = cat.text(legend, &[]);
+        let no_data = cat.text("legend.no_data_short", &[]);
         let png = format!("map_{variable}_{name}_lead{l}.png");
         let caption = caption_of(caption_key, "");
         let field = ClassedMap {
@@ -1571,6 +1600,7 @@ impl LeadContext<'_> {
             legend: &legend,
             countries: Some(ctx.countries),
             title: &caption,
+            no_data: &no_data,
         };
         ctx.classed_maps(
             &field,
@@ -1618,6 +1648,7 @@ impl LeadContext<'_> {
                     legend: &legend,
                     countries: Some(ctx.countries),
                     title: &caption,
+                    no_data: &no_data,
                 };
                 ctx.classed_maps(
                     &field,
