@@ -98,6 +98,118 @@ pub fn render_verification_diagrams(
     .map(|_| ())
 }
 
+/// One event on the extremes' verification diagrams ([`render_event_diagrams`]).
+#[derive(Debug, Clone, Copy)]
+pub struct EventCurves<'a> {
+    /// Its name in the legend ("heat wave").
+    pub label: &'a str,
+    /// Its reliability-diagram bins.
+    pub reliability: &'a [crate::verify::ReliabilityBin],
+    /// Its ROC curve.
+    pub roc: &'a crate::verify::RocCurve,
+    /// Its observed frequency over the cases (the no-resolution line).
+    pub base_rate: f64,
+}
+
+/// Draws the reliability diagram and the ROC curves of `events` side by side into the PNG
+/// `out`, `title` on top, one colour per event, words from `cat`. On the reliability diagram
+/// each point's area grows with its bin's share of the forecasts (the sharpness) and a dashed
+/// line in the event's colour marks its observed frequency.
+pub fn render_event_diagrams(
+    out: &Path,
+    title: &str,
+    events: &[EventCurves],
+    cat: &super::Catalogue,
+) -> Result<()> {
+    ensure_font()?;
+    crate::outputs::staging::write_through_temporary(out, |tmp| {
+        draw_events(tmp, title, events, cat)
+            .map_err(|e| Error::invalid("diagram", format!("{}: {e}", out.display())))
+    })
+    .map(|_| ())
+}
+
+fn draw_events(
+    out: &Path,
+    title: &str,
+    events: &[EventCurves],
+    cat: &super::Catalogue,
+) -> DrawResult {
+    let root = BitMapBackend::new(out, (1200, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (head, body) = root.split_vertically(50);
+    head.draw(&Text::new(
+        title.to_string(),
+        (20, 12),
+        ("sans-serif", 20).into_font().style(FontStyle::Bold),
+    ))?;
+    let (left, right) = body.split_horizontally(600);
+    let mut chart = panel(
+        &left,
+        &cat.text("diagram.reliability", &[]),
+        &cat.text("diagram.forecast_probability", &[]),
+        &cat.text("diagram.observed_frequency", &[]),
+        1.0,
+    )?;
+    reference(&mut chart, (0.0, 0.0), (1.0, 1.0), false)?;
+    for (k, e) in events.iter().enumerate() {
+        let c = PALETTE[k % PALETTE.len()];
+        if e.base_rate.is_finite() {
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, e.base_rate), (1.0, e.base_rate)],
+                6,
+                4,
+                c.mix(0.6).into(),
+            ))?;
+        }
+        let total: usize = e.reliability.iter().map(|b| b.count).sum();
+        let used: Vec<&crate::verify::ReliabilityBin> = e
+            .reliability
+            .iter()
+            .filter(|b| b.count > 0 && b.forecast_mean.is_finite())
+            .collect();
+        system_line(
+            &mut chart,
+            used.iter().map(|b| (b.forecast_mean, b.observed_frequency)),
+            k,
+            e.label,
+            e.label.to_string(),
+        )?;
+        chart.draw_series(used.iter().map(|b| {
+            let share = b.count as f64 / total.max(1) as f64;
+            Circle::new(
+                (b.forecast_mean, b.observed_frequency),
+                2 + (10.0 * share.sqrt()).round() as i32,
+                c.filled(),
+            )
+        }))?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    let mut chart = panel(
+        &right,
+        &cat.text("diagram.roc", &[]),
+        &cat.text("diagram.false_alarm_rate", &[]),
+        &cat.text("diagram.hit_rate", &[]),
+        1.0,
+    )?;
+    reference(&mut chart, (0.0, 0.0), (1.0, 1.0), false)?;
+    for (k, e) in events.iter().enumerate() {
+        let label = cat.text(
+            "diagram.roc_label",
+            &[("event", e.label), ("area", &cat.number(e.roc.area, 2))],
+        );
+        let pts = e
+            .roc
+            .points
+            .iter()
+            .map(|p| (p.false_alarm_rate, p.hit_rate));
+        system_line(&mut chart, pts, k, e.label, label)?;
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    root.present()?;
+    Ok(())
+}
+
 fn draw_all(
     out: &Path,
     title: &str,

@@ -44,7 +44,10 @@ mod map;
 pub mod pdf;
 pub mod regional;
 pub use catalogue::{Catalogue, LANGUAGES};
-pub use diagram::{render_verification_diagrams, DiagramCategory, DiagramSystem};
+pub use diagram::{
+    render_event_diagrams, render_verification_diagrams, DiagramCategory, DiagramSystem,
+    EventCurves,
+};
 pub use front::Front;
 pub use headlines::{headlines, Headline, HeadlineSources};
 pub(crate) use html::PNG_SIGNATURE;

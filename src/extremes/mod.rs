@@ -12,7 +12,8 @@
 //!   M-climate: EFI and SOT±, probabilities of the period mean beyond the 10th/90th/95th
 //!   percentiles, of heat and cold waves (≥ 3 days beyond the lead's 90th/10th percentile),
 //!   of more hot or cold days than normal, of Rx1day/Rx5day beyond the 1-in-10 level; and
-//!   their leave-one-year-out verification (Brier, BSS, ROC area).
+//!   their leave-one-year-out verification (Brier, BSS, ROC area and curve, reliability bins and
+//!   slope).
 
 pub mod mclimate;
 pub mod outlook;

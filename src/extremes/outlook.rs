@@ -28,7 +28,9 @@
 //! year out), and the observations aligned to the same starts and leads define the observed
 //! events against *their* climate of the same starts and leads (the observed 90th percentile of
 //! the lead, the observed q₉₀ of the period mean): Brier score, Brier skill score against the
-//! observed base rate, and ROC area (Mann–Whitney) of each event, pooled over cases and cells.
+//! observed base rate, ROC area (Mann–Whitney) and curve, and the reliability diagram's ten
+//! probability bins with their count-weighted slope (Wilks 2011 §8.4.4; Weisheimer & Palmer
+//! 2014) of each event, pooled over cases and cells.
 
 use ndarray::{s, Array2, Array3, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -657,7 +659,19 @@ pub struct EventScore {
     pub brier_skill_score: f64,
     /// ROC area.
     pub roc_area: f64,
+    /// Reliability-diagram data in [`EVENT_RELIABILITY_BINS`] equal probability bins (every
+    /// case weighted alike).
+    pub reliability: Vec<crate::verify::ReliabilityBin>,
+    /// Slope of the reliability diagram ([`crate::verify::reliability_slope`]): 1 reliable,
+    /// below 1 overconfident.
+    pub reliability_slope: f64,
+    /// ROC curve, one point per distinct forecast probability.
+    pub roc: crate::verify::RocCurve,
 }
+
+/// Probability bins of the extremes' reliability diagrams: ten, as for the terciles, so that
+/// an ensemble of 10–50 members has its possible probabilities spread over the bins.
+pub const EVENT_RELIABILITY_BINS: usize = 10;
 
 fn events_of(p: &CellPeriod, variable: ExtremeVariable) -> CellEvents {
     CellEvents {
@@ -768,7 +782,10 @@ pub fn verify_extremes(
             if prob.is_empty() {
                 continue;
             }
-            let b = crate::verify::brier(&prob, &obs, 10);
+            let b = crate::verify::brier(&prob, &obs, EVENT_RELIABILITY_BINS);
+            let weights = vec![1.0; prob.len()];
+            let reliability =
+                crate::verify::reliability_table(&prob, &obs, &weights, EVENT_RELIABILITY_BINS);
             let rate = obs.iter().filter(|&&o| o).count() as f64 / obs.len() as f64;
             let reference = rate * (1.0 - rate);
             scores.push(EventScore {
@@ -783,6 +800,9 @@ pub fn verify_extremes(
                     f64::NAN
                 },
                 roc_area: crate::verify::roc_area(&prob, &obs),
+                reliability_slope: crate::verify::reliability_slope(&reliability),
+                reliability,
+                roc: crate::verify::roc_curve(&prob, &obs, &weights),
             });
         }
     }
@@ -1016,6 +1036,21 @@ mod tests {
             // with 5 or more events the ROC area shows the match.
             if s.base_rate * s.cases as f64 >= 5.0 {
                 assert!(s.roc_area > 0.95, "{s:?}");
+                // the trapezoidal area of the curve is the Mann–Whitney area
+                assert!((s.roc.area - s.roc_area).abs() < 1e-12, "{s:?}");
+            }
+            // probabilities 0 and 1 only: two bins used, the first and the last, holding
+            // every case; the events sit in the last
+            let used: Vec<_> = s.reliability.iter().filter(|b| b.count > 0).collect();
+            assert_eq!(s.reliability.iter().map(|b| b.count).sum::<usize>(), 200);
+            assert!(used.len() <= 2, "{s:?}");
+            assert_eq!(used[0].lower, 0.0);
+            let events = s.base_rate * 200.0;
+            let in_last = used.last().unwrap();
+            if used.len() == 2 {
+                assert_eq!(in_last.upper, 1.0);
+                assert!((in_last.count as f64 - events).abs() <= 2.0, "{s:?}");
+                assert!(s.reliability_slope > 0.9, "{s:?}");
             }
         }
     }

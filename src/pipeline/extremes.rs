@@ -321,6 +321,8 @@ pub struct ExtremesReport {
     pub verification: Vec<EventScore>,
     /// Maps drawn: (period, field, file name in the output folder).
     pub maps: Vec<(String, String, String)>,
+    /// Reliability and ROC diagrams of the verification: (period, file name).
+    pub diagrams: Vec<(String, String)>,
     /// Files written.
     pub files: Vec<PathBuf>,
 }
@@ -429,6 +431,7 @@ pub fn extremes_products(plan: &ExtremesOutlookPlan) -> Result<ExtremesRun> {
             summary,
             verification,
             maps: Vec::new(),
+            diagrams: Vec::new(),
             files: Vec::new(),
         },
         products,
@@ -506,7 +509,7 @@ pub fn write_extremes_run(
                 let name = format!(
                     "map_extremes_{}_{}.png",
                     field.trim_start_matches("prob_"),
-                    crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
+                    period_slug(label)
                 );
                 let title = cat.text(
                     &format!("extremes.{key}_title"),
@@ -540,10 +543,62 @@ pub fn write_extremes_run(
         maps.extend(tercile_maps(run, out, countries, cat)?);
     }
     run.report.maps = maps;
+    run.report.diagrams = verification_diagrams(&run.report, out, cat)?;
     run.report.files = vec![nc, json.clone(), md.clone()];
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(&run.report)?)?;
     crate::io::write_text_atomic(&md, &outlook_markdown(&run.report, "#", cat))?;
     Ok(())
+}
+
+/// A period's label as a piece of a file name (`weeks 3–4` → `weeks-3-4`).
+fn period_slug(label: &str) -> String {
+    crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
+}
+
+/// The reliability diagram and ROC curves of each period's events (`diagram_<period>.png`)
+/// from the cross-validated hindcast scores; none without observations.
+fn verification_diagrams(
+    r: &ExtremesReport,
+    out: &std::path::Path,
+    cat: &crate::bulletin::Catalogue,
+) -> Result<Vec<(String, String)>> {
+    let mut diagrams = Vec::new();
+    for label in &r.periods {
+        let scores: Vec<&EventScore> = r
+            .verification
+            .iter()
+            .filter(|v| &v.period == label)
+            .collect();
+        if scores.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = scores
+            .iter()
+            .map(|v| {
+                cat.text_or(&format!("extremes.map_{}", v.event), || {
+                    v.event.replace('_', " ")
+                })
+            })
+            .collect();
+        let curves: Vec<crate::bulletin::EventCurves> = scores
+            .iter()
+            .zip(&names)
+            .map(|(v, name)| crate::bulletin::EventCurves {
+                label: name,
+                reliability: &v.reliability,
+                roc: &v.roc,
+                base_rate: v.base_rate,
+            })
+            .collect();
+        let name = format!("diagram_{}.png", period_slug(label));
+        let title = cat.text(
+            "extremes.diagram_title",
+            &[("period", &cat.lead(label)), ("variable", &r.variable)],
+        );
+        crate::bulletin::render_event_diagrams(&out.join(&name), &title, &curves, cat)?;
+        diagrams.push((label.clone(), name));
+    }
+    Ok(diagrams)
 }
 
 /// The tercile outlook of each period against the M-climate, drawn as the seasonal tercile
@@ -604,10 +659,7 @@ fn tercile_maps(
                 }
             })
             .collect();
-        let name = format!(
-            "map_terciles_{}.png",
-            crate::io::clobber::file_slug(&label.replace(['–', ' '], "-"))
-        );
+        let name = format!("map_terciles_{}.png", period_slug(label));
         let title = cat.text(
             "extremes.terciles_title",
             &[
@@ -734,21 +786,31 @@ pub fn outlook_markdown(
     }
     if !r.verification.is_empty() {
         s.push_str(&format!(
-            "\n{level}# {}\n\n{}\n|---|---|---|---|---|---|---|\n",
+            "\n{level}# {}\n\n{}\n|---|---|---|---|---|---|---|---|\n",
             cat.text("extremes.verification", &[]),
             cat.text("extremes.verification_columns", &[])
         ));
         for v in &r.verification {
             s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 cat.lead(&v.period),
                 word(&format!("event_{}", v.event), &v.event),
                 v.cases,
                 pct(v.base_rate),
                 cat.number(v.brier, 3),
                 cat.number(v.brier_skill_score, 2),
-                cat.number(v.roc_area, 2)
+                cat.number(v.roc_area, 2),
+                cat.number(v.reliability_slope, 2)
             ));
+        }
+        if !r.diagrams.is_empty() {
+            s.push_str(&format!("\n{}\n\n", cat.text("extremes.diagram_note", &[])));
+            for (period, file) in &r.diagrams {
+                s.push_str(&format!(
+                    "![{}]({file})\n",
+                    cat.text("extremes.diagram_caption", &[("period", &cat.lead(period))])
+                ));
+            }
         }
     }
     s

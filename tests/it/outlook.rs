@@ -401,6 +401,39 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         md.contains("](extremes/tasmax/map_terciles_week-1.png)"),
         "{md}"
     );
+    // the verification's reliability: a slope per event, a diagram per period, the bins in
+    // the JSON holding every case
+    assert!(
+        md.contains("| period | event | cases | observed rate | Brier | BSS | ROC area | reliability slope |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("![reliability and ROC, weeks 3–4](extremes/pr/diagram_weeks-3-4.png)"),
+        "{md}"
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("extremes/tasmax/extremes_outlook.json")).unwrap(),
+    )
+    .unwrap();
+    let scores = report["verification"].as_array().unwrap();
+    assert_eq!(
+        scores.len(),
+        9,
+        "3 periods × above p90, heat wave, cold wave"
+    );
+    for v in scores {
+        let bins = v["reliability"].as_array().unwrap();
+        assert_eq!(bins.len(), 10);
+        let counted: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, v["cases"].as_u64().unwrap(), "{v}");
+        let area = v["roc"]["area"].as_f64().unwrap();
+        assert!((area - v["roc_area"].as_f64().unwrap()).abs() < 1e-9, "{v}");
+    }
+    for period in ["week-1", "week-2", "weeks-3-4"] {
+        assert!(out
+            .join(format!("extremes/tasmax/diagram_{period}.png"))
+            .exists());
+    }
     assert!(
         md.contains("](extremes/pr/map_terciles_week-1.png)"),
         "{md}"
@@ -444,6 +477,7 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         "tasmax/map_extremes_heat_wave_weeks-3-4.png",
         "tasmax/map_terciles_week-1.png",
         "pr/map_extremes_above_p90_week-1.png",
+        "pr/diagram_week-1.png",
     ] {
         let read = |dir: &std::path::Path| std::fs::read(dir.join(f)).unwrap();
         assert_ne!(read(&ru), read(&out.join("extremes")), "{f}: still English");
