@@ -29,6 +29,9 @@ $S2S synth --daily-extremes --out "$OUT/daily"
 $S2S extremes outlook --hindcast "$OUT/daily/tasmax_hindcast.nc" --forecast "$OUT/daily/tasmax_forecast.nc" \
     --obs "$OUT/daily/tasmax_obs.nc" --out "$OUT/extremes_tasmax"
 cp "$OUT/extremes_tasmax/map_extremes_heat_wave_weeks-3-4.png" docs/img/synthetic_heat_wave_weeks3-4.png
+# the sea-ice probability map of the real CanESM5 September 2020 field (planted hindcast)
+./scripts/check/seaice_outlook_demo.sh "$OUT/seaice"
+cp "$OUT/seaice/outlook/map_sea_ice_probability.png" docs/img/canesm5_sip_2020-09.png
 # tracks on real ERA5 fields (January 2026, pressure + 850 hPa vorticity, 40S-40N)
 ERA=data/real/cyclones
 $S2S cyclones track --vorticity vo --min-lat -40 --max-lat 40 \

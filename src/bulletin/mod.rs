@@ -7,7 +7,8 @@
 //!   chosen by rules; [`catalogue`]: every word of the frame in English and Russian.
 //! - `html`: the page (pulldown-cmark body in a minijinja template); [`pdf`]: the A4 document.
 //! - `map`, `diagram`: the PNG maps and verification diagrams; [`regional`]: POE curves and
-//!   plumes of the regional mean; [`gis`]: the regional table as CSV and GeoJSON.
+//!   plumes of the regional mean; [`polar`]: the sea-ice probability map (polar stereographic,
+//!   median ice edge); [`gis`]: the regional table as CSV and GeoJSON.
 //!
 //! # What a regional summary holds
 //! For each region and lead: the cos(latitude)-weighted mean probability of each tercile
@@ -42,6 +43,7 @@ pub mod headlines;
 mod html;
 mod map;
 pub mod pdf;
+pub mod polar;
 pub mod regional;
 pub use catalogue::{Catalogue, LANGUAGES};
 pub use diagram::{

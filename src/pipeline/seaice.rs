@@ -280,14 +280,19 @@ pub fn seaice_products(plan: &SeaIceOutlookPlan) -> Result<(ExtentOutlook, Optio
     Ok((outlook, sip))
 }
 
-/// Writes `seaice_outlook.json`, `seaice_hindcast.csv`, `seaice_outlook.md` and
-/// `sea_ice_probability.nc` (with a map) into `out`, inside whatever output set is open.
+/// The file name of the sea-ice probability map.
+pub const SIP_MAP: &str = "map_sea_ice_probability.png";
+
+/// Writes `seaice_outlook.json`, `seaice_hindcast.csv`, `seaice_outlook.md` and, when the
+/// forecasts are concentration fields, `sea_ice_probability.nc` and its polar map
+/// ([`SIP_MAP`]) into `out`, inside whatever output set is open; words in `cat`'s language.
 pub fn write_seaice(
     plan: &SeaIceOutlookPlan,
     outlook: &ExtentOutlook,
     sip: Option<&Cube>,
     out: &Path,
     opts: &crate::io::write::WriteOptions,
+    cat: &crate::bulletin::Catalogue,
 ) -> Result<Vec<PathBuf>> {
     let (year, month) = plan.target;
     let json = out.join("seaice_outlook.json");
@@ -295,13 +300,39 @@ pub fn write_seaice(
     let md = out.join("seaice_outlook.md");
     crate::io::write_text_atomic(&json, &serde_json::to_string_pretty(outlook)?)?;
     crate::io::write_text_atomic(&csv, &hindcast_csv(outlook))?;
-    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
-    crate::io::write_text_atomic(
-        &md,
-        &outlook_markdown(outlook, month, &plan.hemisphere, &english),
-    )?;
+    let mut text = outlook_markdown(outlook, month, &plan.hemisphere, cat);
+    if sip.is_some() {
+        text.push_str(&sip_map_markdown(plan.target, "", cat));
+    }
+    crate::io::write_text_atomic(&md, &text)?;
     let mut files = vec![json, csv, md];
     if let Some(c) = sip {
+        let png = out.join(SIP_MAP);
+        let name = cat.month(month);
+        let title = cat.text(
+            "seaice.sip_title",
+            &[("month", &name), ("year", &year.to_string())],
+        );
+        let (legend, edge, land) = (
+            cat.text("seaice.sip_legend", &[]),
+            cat.text("seaice.sip_edge", &[]),
+            cat.text("seaice.sip_land", &[]),
+        );
+        let values: Vec<f32> = c.values.iter().copied().collect();
+        crate::bulletin::polar::render_sea_ice_probability_map(
+            &png,
+            &crate::bulletin::polar::PolarMap {
+                spatial: &c.coords.spatial,
+                values: &values,
+                south: plan.hemisphere == "south",
+                countries: Some(crate::grid::Countries::bundled()),
+                title: &title,
+                legend: &legend,
+                edge_label: &edge,
+                land_label: &land,
+            },
+        )?;
+        files.push(png);
         let nc = out.join("sea_ice_probability.nc");
         crate::io::write::write_cube(
             &nc,
@@ -316,11 +347,36 @@ pub fn write_seaice(
     Ok(files)
 }
 
+/// The Markdown of the sea-ice probability map: the picture (in `folder`, `""` for the same
+/// folder as the text) and what it shows.
+pub fn sip_map_markdown(
+    target: (i32, u32),
+    folder: &str,
+    cat: &crate::bulletin::Catalogue,
+) -> String {
+    let (year, month) = target;
+    let caption = cat.text(
+        "seaice.sip_caption",
+        &[("month", &cat.month(month)), ("year", &year.to_string())],
+    );
+    format!(
+        "\n![{caption}]({folder}{SIP_MAP})\n\n*{}*\n\n",
+        cat.text("seaice.sip_note", &[])
+    )
+}
+
 /// Runs the outlook and writes its files as one set.
 pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
     let (outlook, sip) = seaice_products(plan)?;
     let files = crate::outputs::staging::as_one_set(&plan.out, || {
-        write_seaice(plan, &outlook, sip.as_ref(), &plan.out, &Default::default())
+        write_seaice(
+            plan,
+            &outlook,
+            sip.as_ref(),
+            &plan.out,
+            &Default::default(),
+            &crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?,
+        )
     })?;
     Ok(SeaIceOutlookReport { outlook, files })
 }

@@ -248,6 +248,43 @@ fn a_concentration_forecast_gives_the_extent_and_a_sea_ice_probability_map() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("291") && text.contains("360"), "{text}");
+    // its polar map: ice at the pole, open water in the Barents Sea (75° N 40° E, ice-free
+    // in September), the median ice edge between them; the text shows the map
+    let md = std::fs::read_to_string(out.join("seaice_outlook.md")).unwrap();
+    assert!(
+        md.contains("\n![Sea-ice probability, September 2020](map_sea_ice_probability.png)"),
+        "{md}"
+    );
+    let decoder =
+        png::Decoder::new(std::fs::File::open(out.join("map_sea_ice_probability.png")).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let width = info.width as usize;
+    let at = |x: usize, y: usize| &buf[(y * width + x) * 3..][..3];
+    // the map: 760 px square from (50, 56), the pole at its centre, 45° N at distance 380 px;
+    // north polar stereographic with 45° W pointing down
+    let pixel = |lat: f64, lon: f64| {
+        let edge = (22.5f64).to_radians().tan();
+        let rho = ((90.0 - lat) / 2.0).to_radians().tan() / edge * 380.0;
+        let a = (lon + 45.0).to_radians();
+        (
+            (430.0 + rho * a.sin()).round() as usize,
+            (436.0 + rho * a.cos()).round() as usize,
+        )
+    };
+    let (x, y) = pixel(89.0, 10.0);
+    assert_eq!(at(x, y), [8, 81, 156], "ice near the pole");
+    let (x, y) = pixel(75.0, 40.0);
+    assert_eq!(at(x, y), [255, 255, 255], "open water in the Barents Sea");
+    let red = (0..=40).any(|k| {
+        let (x, y) = pixel(75.0 + 14.0 * f64::from(k) / 40.0, 40.0);
+        at(x, y) == [215, 25, 28]
+    });
+    assert!(
+        red,
+        "the median ice edge between the Barents Sea and the pole"
+    );
 }
 
 /// `[seaice]` in the demo configuration: the bulletin gains the September extent outlook and
@@ -298,6 +335,29 @@ fn seaice_section_of_the_outlook() {
     ] {
         assert!(md.contains(words), "{words}: {md}");
     }
+    // a concentration forecast: the polar map of the sea-ice probability in the section
+    let with_field = d.join("with_field.toml");
+    std::fs::write(
+        &with_field,
+        std::fs::read_to_string(&cfg).unwrap().replace(
+            "forecast = [\"A_2020.csv\"]",
+            &format!(
+                "forecast = [\"{}\"]",
+                real("seaice/sic_SImon_CCCma-CanESM5_ssp245_r13i1p2f1_2020.nc").display()
+            ),
+        ),
+    )
+    .unwrap();
+    let md = crate::common::russian_bulletin(&with_field, &d.join("b_field"));
+    assert!(
+        md.contains(
+            "![Вероятность морского льда, сентябрь 2020](seaice/map_sea_ice_probability.png)"
+        ),
+        "{md}"
+    );
+    assert!(d
+        .join("b_field/seaice/map_sea_ice_probability.png")
+        .exists());
     // a bad target is one clear error naming the field
     std::fs::write(
         &cfg,

@@ -727,7 +727,7 @@ const SEAICE_DIR: &str = "seaice";
 fn seaice_section(ctx: &RunContext, c: &crate::config::SeaIceConfig) -> Result<String> {
     use crate::config::SeaIceAdjust;
     use crate::pipeline::seaice::{
-        outlook_markdown, seaice_products, write_seaice, SeaIceOutlookPlan,
+        outlook_markdown, seaice_products, sip_map_markdown, write_seaice, SeaIceOutlookPlan,
     };
     use crate::seaice::Adjustment;
     let models = model_inputs(
@@ -764,10 +764,15 @@ fn seaice_section(ctx: &RunContext, c: &crate::config::SeaIceConfig) -> Result<S
         sip.as_ref(),
         &plan.out,
         &ctx.options.write_options(),
+        ctx.cat,
     )?;
     // one heading level down inside the bulletin
     let md = outlook_markdown(&outlook, plan.target.1, &plan.hemisphere, ctx.cat);
-    Ok(format!("#{md}\n\n"))
+    let map = match sip {
+        Some(_) => sip_map_markdown(plan.target, &format!("{SEAICE_DIR}/"), ctx.cat),
+        None => String::new(),
+    };
+    Ok(format!("#{md}\n\n{map}"))
 }
 
 /// Folder of the driver plumes inside the run's output folder.
