@@ -137,7 +137,7 @@ enum Command {
     /// model in another file convention: C3S-like, NMME-like with 360_day, plain CF), and
     /// observations.
     #[command(
-        after_help = "Examples:\n  s2s synth --preset small --out small/\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out weekly/\n  s2s synth --storms --step-hours 6 --days 30 --out storms/"
+        after_help = "Examples:\n  s2s synth --preset small --out small/\n  s2s synth --preset medium --cdo --out work/medium\n  s2s synth --preset small --weekly --out weekly/\n  s2s synth --storms --step-hours 6 --days 30 --out storms/\n  s2s synth --seaice --out ice/"
     )]
     Synth(synth::SynthArgs),
     /// Bias-correct one model against observations: the hindcast cross-validated (leave one

@@ -41,7 +41,7 @@ enum CurrentArg {
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Workload size.
-    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents", "gpi", "daily_extremes"])]
+    #[arg(long, value_enum, required_unless_present_any = ["storms", "currents", "gpi", "daily_extremes", "seaice"])]
     preset: Option<PresetArg>,
     /// Instead of a workload: daily surface currents `uo`, `vo` and winds `uas`, `vas` on
     /// `(time, member, lat, lon)` over Sri Lanka and the Bay of Bengal (`currents.nc`) —
@@ -68,6 +68,14 @@ pub struct SynthArgs {
     /// 20–27.5°N) — for `s2s extremes outlook`.
     #[arg(long, conflicts_with_all = ["preset", "storms", "currents", "gpi", "weekly", "cdo"])]
     daily_extremes: bool,
+    /// Instead of a workload: monthly Arctic sea-ice concentration `siconc` (%, 2° north of
+    /// 40° N, 5 members) for September from June starts, hindcasts 1993–2020
+    /// (`siconc_hindcast.nc`) and forecast 2021 (`siconc_forecast.nc`), whose extent is the
+    /// planted observed one (6.0 − 0.08 a year after 2000, million km²,
+    /// `N_09_extent_synthetic.csv` in the NSIDC format) plus a bias of 1.0 and a trend error of
+    /// +0.03 a year; the exact extents in `seaice_truth.csv` — for `s2s seaice outlook`.
+    #[arg(long, conflicts_with_all = ["preset", "storms", "currents", "gpi", "daily_extremes", "weekly", "cdo"])]
+    seaice: bool,
     /// Hours between time steps of --storms (1, 3, 6, 12 or 24).
     #[arg(long, default_value_t = 6.0, value_name = "HOURS", requires = "storms")]
     step_hours: f64,
@@ -106,6 +114,7 @@ pub fn run(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             Some(c) => return currents(c, args, g),
             None if args.gpi => return environments(args, g),
             None if args.daily_extremes => return daily_extremes(args, g),
+            None if args.seaice => return seaice(args, g),
             None => return storms(args, g),
         },
     };
@@ -205,6 +214,26 @@ fn daily_extremes(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 o.display()
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s2s synth --seaice`.
+fn seaice(args: &SynthArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let cfg = s2s_ensemble::synth::seaice::SeaIceSynthConfig::demo();
+    let files =
+        s2s_ensemble::synth::workload::write_seaice_set(&cfg, &args.out, &plain_options(g))?;
+    if !g.quiet {
+        errln!(
+            "wrote sea-ice concentration, hindcasts {}–{} and forecast {}: {}, {}; observed extents {}; planted truth {}",
+            cfg.hindcast_years.0,
+            cfg.hindcast_years.1,
+            cfg.forecast_year,
+            files.hindcast.display(),
+            files.forecast.display(),
+            files.observed.display(),
+            files.truth.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

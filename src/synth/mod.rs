@@ -28,7 +28,8 @@
 //! `Large` = 8 models on a 1° global grid for scale benches) are in [`SynthConfig::preset`].
 //! Daily or 6-hourly pressure and wind fields with planted tropical cyclones (known tracks) for
 //! the cyclone module are in [`storms`]; daily surface currents and winds for the drift in
-//! [`currents`].
+//! [`currents`]; Arctic sea-ice concentration with a planted extent bias and trend in
+//! [`seaice`].
 //!
 //! Streams: each `(model, year, member, variable)` draws from its own ChaCha8 stream seeded from
 //! `seed`, so the values do not depend on thread scheduling.
@@ -36,6 +37,7 @@
 pub mod currents;
 pub mod daily;
 pub mod environment;
+pub mod seaice;
 pub mod storms;
 #[cfg(feature = "netcdf")]
 pub mod workload;

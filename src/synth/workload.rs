@@ -909,3 +909,63 @@ pub fn write_daily_extremes_set(
     }
     Ok(DailyExtremesFiles { variables: out })
 }
+
+/// The files of [`write_seaice_set`].
+#[derive(Debug, Clone)]
+pub struct SeaIceFiles {
+    /// `siconc_hindcast.nc`: one June start a year, the September lead.
+    pub hindcast: PathBuf,
+    /// `siconc_forecast.nc`: the forecast year's start.
+    pub forecast: PathBuf,
+    /// `N_09_extent_synthetic.csv`: the planted observed extents of the hindcast years, in the
+    /// NSIDC Sea Ice Index monthly format.
+    pub observed: PathBuf,
+    /// `seaice_truth.csv`: `year,member,model_extent,observed_extent` (10⁶ km²), every year
+    /// and member, the forecast year's observed extent included.
+    pub truth: PathBuf,
+}
+
+/// Writes the synthetic sea-ice set of `cfg` ([`crate::synth::seaice`]) into `dir`.
+pub fn write_seaice_set(
+    cfg: &crate::synth::seaice::SeaIceSynthConfig,
+    dir: &Path,
+    opts: &WorkloadOptions,
+) -> Result<SeaIceFiles> {
+    let wopts = synthetic_output(
+        dir,
+        opts,
+        "s2s-ensemble synthetic Arctic sea-ice concentration with a planted extent trend".into(),
+    )?;
+    let years: Vec<i32> = (cfg.hindcast_years.0..=cfg.hindcast_years.1).collect();
+    let (hindcast, hindcast_extents) = cfg.cube(&years)?;
+    let (forecast, forecast_extents) = cfg.cube(&[cfg.forecast_year])?;
+    let files = SeaIceFiles {
+        hindcast: dir.join("siconc_hindcast.nc"),
+        forecast: dir.join("siconc_forecast.nc"),
+        observed: dir.join(format!("N_{:02}_extent_synthetic.csv", cfg.month)),
+        truth: dir.join("seaice_truth.csv"),
+    };
+    crate::io::write_cube(&files.hindcast, &hindcast, &wopts)?;
+    crate::io::write_cube(&files.forecast, &forecast, &wopts)?;
+    let mut observed = String::from("year, mo, data-type, region, extent, area\n");
+    for &y in &years {
+        observed.push_str(&format!(
+            "{y}, {:2}, Synthetic, N, {:.4}, -9999\n",
+            cfg.month,
+            cfg.observed(y)
+        ));
+    }
+    crate::io::write_text_atomic(&files.observed, &observed)?;
+    let mut truth = String::from("year,member,model_extent,observed_extent\n");
+    for (y, row) in years
+        .iter()
+        .zip(&hindcast_extents)
+        .chain(std::iter::once((&cfg.forecast_year, &forecast_extents[0])))
+    {
+        for (m, e) in row.iter().enumerate() {
+            truth.push_str(&format!("{y},{m},{e:.6},{:.6}\n", cfg.observed(*y)));
+        }
+    }
+    crate::io::write_text_atomic(&files.truth, &truth)?;
+    Ok(files)
+}

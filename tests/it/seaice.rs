@@ -379,3 +379,99 @@ fn seaice_section_of_the_outlook() {
         "{e}"
     );
 }
+
+/// `s2s synth --seaice` plants a model whose September extent is the observed one plus a bias
+/// of 1.0 and a trend error of +0.03 a year: the extents read back are the planted ones (exact
+/// spherical cell areas), and the mean-and-trend adjustment brings the 2021 forecast to the
+/// planted observed 4.32 million km², where the mean adjustment alone misses by the trend
+/// error times the years since the hindcast's middle.
+#[test]
+fn planted_bias_and_trend_of_synthetic_concentrations_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = s2s(&["synth", "-q", "--seaice", "--out", d.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // year,member,model_extent,observed_extent
+    let truth: Vec<(i32, usize, f64, f64)> = std::fs::read_to_string(d.join("seaice_truth.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(truth.len(), 29 * 5);
+    // the extents of the hindcast file are the planted ones
+    let table = d.join("extent.csv");
+    let o = s2s(&[
+        "seaice",
+        "extent",
+        d.join("siconc_hindcast.nc").to_str().unwrap(),
+        "--out",
+        table.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<(i32, usize, f64)> = std::fs::read_to_string(&table)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",north,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0][..4].parse().unwrap(),
+                f[4].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 28 * 5);
+    for (y, m, e) in &rows {
+        let t = truth.iter().find(|t| t.0 == *y && t.1 == *m).unwrap();
+        assert!(
+            (e - t.2).abs() < 6e-5,
+            "{y} member {m}: {e} against {}",
+            t.2
+        );
+    }
+    let outlook = |adjust: &str| -> serde_json::Value {
+        let out = d.join(format!("outlook_{adjust}"));
+        let o = s2s(&[
+            "--json",
+            "seaice",
+            "outlook",
+            "--hindcast",
+            d.join("siconc_hindcast.nc").to_str().unwrap(),
+            "--forecast",
+            d.join("siconc_forecast.nc").to_str().unwrap(),
+            "--observed",
+            d.join("N_09_extent_synthetic.csv").to_str().unwrap(),
+            "--target",
+            "2021-09",
+            "--adjust",
+            adjust,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let forecast: Vec<f64> = truth.iter().filter(|t| t.0 == 2021).map(|t| t.2).collect();
+    let raw = forecast.iter().sum::<f64>() / 5.0;
+    let j = outlook("mean-trend");
+    let m = &j["outlook"]["models"][0];
+    assert!((m["raw_mean"].as_f64().unwrap() - raw).abs() < 1e-4, "{m}");
+    // the planted observed 2021 extent, to the grid's discreteness
+    assert!((m["mean"].as_f64().unwrap() - 4.32).abs() < 0.01, "{m}");
+    // the mean adjustment alone leaves the trend error: 0.03 × (2021 − 2006.5) = 0.435
+    let j = outlook("mean");
+    let m = &j["outlook"]["models"][0];
+    let left = m["mean"].as_f64().unwrap() - 4.32;
+    assert!((left - 0.435).abs() < 0.01, "{m}");
+}
