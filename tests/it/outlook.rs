@@ -1178,7 +1178,11 @@ fn province_table_of_sri_lanka() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("bulletin.json")).unwrap()).unwrap();
     let rows = json["variables"][0]["provinces"].as_array().unwrap();
-    let mut codes: Vec<&str> = rows.iter().map(|r| r["iso_a3"].as_str().unwrap()).collect();
+    let mut codes: Vec<&str> = rows
+        .iter()
+        .map(|r| r["iso_3166_2"].as_str().unwrap())
+        .collect();
+    assert!(rows.iter().any(|r| r["province"] == "Sabaragamuwa"));
     codes.sort();
     assert_eq!(
         codes,

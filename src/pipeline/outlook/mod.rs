@@ -585,7 +585,7 @@ impl VariableProducts {
             "hindcast_years": [self.years.0, self.years.1],
             "regions": self.outlooks,
             "countries": self.countries,
-            "provinces": self.provinces,
+            "provinces": self.provinces.iter().map(province_json).collect::<Vec<_>>(),
             "drought": self.drought.as_ref().map(|d| &d.summaries),
             "regional_series": self.series,
             "maps": self
@@ -600,6 +600,21 @@ impl VariableProducts {
             "spi_netcdf": self.drought.as_ref().and_then(|d| file(&d.file)),
         })
     }
+}
+
+/// A province row of the JSON under its own names: `province` and its ISO 3166-2 code
+/// `iso_3166_2` (the rows share [`CountryOutlook`] with the countries, whose fields are
+/// `country` and `iso_a3`).
+fn province_json(p: &CountryOutlook) -> serde_json::Value {
+    serde_json::json!({
+        "province": p.country,
+        "iso_3166_2": p.iso_a3,
+        "lead": p.lead,
+        "target": p.target,
+        "cells": p.cells,
+        "area_share": p.area_share,
+        "mean_probability": p.mean_probability,
+    })
 }
 
 /// Folder of the extremes products inside the run's output folder.
