@@ -764,6 +764,7 @@ fn write_netcdf(path: &Path, vars: &[Variable], out: &Path) -> Result<()> {
     };
     // CDF-5 (64-bit data): 64-bit integers, no HDF5 layer to pass through, and an unlinked
     // copy can be reopened (HDF5 cannot reopen a deleted file through /proc/self/fd).
+    crate::io::read::configure_libnetcdf();
     let mut f = netcdf::create_with(out, netcdf::Options::_64BIT_DATA).map_err(nc_err)?;
     f.add_attribute("Conventions", "CF-1.8").map_err(nc_err)?;
     f.add_attribute("source", format!("GRIB file {}", path.display()))

@@ -245,6 +245,7 @@ pub fn parse_csv(text: &str, agency: Agency, source: &str) -> Result<Vec<BestTra
 }
 
 fn read_netcdf(path: &Path, agency: Agency) -> Result<Vec<BestTrack>> {
+    crate::io::read::configure_libnetcdf();
     let file = netcdf::open(path).map_err(|e| Error::Open {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -58,7 +58,7 @@ pub mod zarr;
 pub use detect::{DimMapping, DimRole};
 pub use inspect::{inspect_file, FileReport, InspectOptions};
 pub use probabilities::read_category_probabilities;
-pub(crate) use read::silence_hdf5_errors_in_this_thread;
+pub use read::silence_hdf5_errors_in_this_thread;
 pub use read::{
     grid_axis_signs, has_time_coordinate, pressure_levels, read_cube, read_leads, read_spatial,
     FieldChecks, ReadOptions,
@@ -134,6 +134,7 @@ pub(crate) fn open_converted(
         std::sync::Mutex::new(BTreeMap::new());
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let open_copy = |p: &std::path::Path| {
+        read::configure_libnetcdf();
         netcdf::open(p).map_err(|e| crate::error::Error::NotNetcdf {
             path: source.to_path_buf(),
             reason: format!("its NetCDF copy could not be opened: {e}"),

@@ -256,7 +256,9 @@ pub(crate) fn netcdf_err(path: &Path, action: &str, e: netcdf::Error) -> Error {
 /// loses nothing and keeps the memory of a read at the size of its result.
 const CHUNK_CACHE_BYTES: usize = 4 << 20;
 
-/// Sets libnetcdf's default chunk cache, once, before the first file is opened.
+/// Sets libnetcdf's default chunk cache, once, before the first file is opened, and silences
+/// HDF5's error printing in the calling thread ([`silence_hdf5_errors_in_this_thread`]):
+/// called before every open and create.
 pub(crate) fn configure_libnetcdf() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -266,14 +268,24 @@ pub(crate) fn configure_libnetcdf() {
             netcdf_sys::nc_set_chunk_cache(CHUNK_CACHE_BYTES, 1009, 0.75);
         }
     });
+    thread_local! {
+        static SILENCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    SILENCED.with(|done| {
+        if !done.replace(true) {
+            silence_hdf5_errors_in_this_thread();
+        }
+    });
 }
 
 /// Turns off HDF5's printing of its error stack in the calling thread. libnetcdf turns it off
 /// when it starts, but a thread-safe HDF5 keeps the setting per thread: in any other thread
 /// every attribute libnetcdf probes and does not find (`_QuantizeBitGroom…`, `_Netcdf4Dimid`)
 /// would print a screenful of `HDF5-DIAG` lines. Call it first in a thread that opens files;
-/// a no-op where HDF5's `H5Eset_auto2` is not in the process.
-pub(crate) fn silence_hdf5_errors_in_this_thread() {
+/// a no-op where HDF5's `H5Eset_auto2` is not in the process. Every open and create of this
+/// crate calls it (once per thread); a program that opens files with the `netcdf` crate
+/// itself in threads of its own calls it there.
+pub fn silence_hdf5_errors_in_this_thread() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::ffi::c_void;

@@ -469,6 +469,7 @@ pub fn to_netcdf(store: &Path, out: &Path) -> Result<()> {
         action: "writing the NetCDF copy of a Zarr store".into(),
         reason: e.to_string(),
     };
+    crate::io::read::configure_libnetcdf();
     let mut f = netcdf::create_with(out, netcdf::Options::NETCDF4).map_err(nc_err)?;
     // Dimensions in the order the arrays of highest rank list them, checked for one length
     // each.

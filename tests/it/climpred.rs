@@ -74,7 +74,7 @@ fn subx_rmm1_acc_rmse_crps_by_daily_lead() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let f = netcdf::open(dir.path().join("skill.RMM1.nc")).unwrap();
+    let f = crate::common::nc_open(dir.path().join("skill.RMM1.nc")).unwrap();
     let read = |name: &str| -> Vec<f64> {
         let v: Vec<f32> = crate::common::nd_values(&f, name).unwrap().1;
         v.into_iter().map(f64::from).collect()
@@ -92,7 +92,7 @@ type Hindcast = Vec<Vec<Vec<f64>>>;
 /// CESM decadal hindcast and ERSST as climpred's recipe prepares them: `(inits, hindcast
 /// anomalies, obs anomalies by year)`.
 fn cesm() -> (Vec<i32>, Hindcast, HashMap<i32, f64>) {
-    let h = netcdf::open(real("verification/CESM-DP-LE.SST.global.nc")).unwrap();
+    let h = crate::common::nc_open(real("verification/CESM-DP-LE.SST.global.nc")).unwrap();
     let init: Vec<f32> = h.variable("init").unwrap().get_values(..).unwrap();
     let init: Vec<i32> = init.into_iter().map(|v| v as i32).collect();
     let sst: Vec<f64> = h.variable("SST").unwrap().get_values(..).unwrap();
@@ -118,7 +118,7 @@ fn cesm() -> (Vec<i32>, Hindcast, HashMap<i32, f64>) {
                 .collect()
         })
         .collect();
-    let o = netcdf::open(real("verification/ERSSTv4.global.mean.nc")).unwrap();
+    let o = crate::common::nc_open(real("verification/ERSSTv4.global.mean.nc")).unwrap();
     let years: Vec<i64> = o.variable("time").unwrap().get_values(..).unwrap();
     let obs: Vec<f32> = o.variable("SST").unwrap().get_values(..).unwrap();
     let pairs: Vec<(i32, f64)> = years

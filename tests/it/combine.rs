@@ -12,7 +12,7 @@ fn values(f: &netcdf::File, name: &str) -> (Vec<usize>, Vec<f32>) {
 
 /// Probabilities `(init, category, lead, y, x)` sum to 1 wherever they are defined.
 fn check_probabilities(path: &Path) -> usize {
-    let f = netcdf::open(path).unwrap();
+    let f = crate::common::nc_open(path).unwrap();
     let (shape, p) = values(&f, "probability");
     assert_eq!(shape[1], 3, "three categories");
     // The default (CDO) layout: one variable per category.
@@ -68,7 +68,7 @@ fn three_conventions_every_weighting() {
         let hc = out.join("mme_hindcast.pr.nc");
         assert!(check_probabilities(&fc) > 100, "{weights}");
         assert!(check_probabilities(&hc) > 1000, "{weights}");
-        let file = netcdf::open(&fc).unwrap();
+        let file = crate::common::nc_open(&fc).unwrap();
         for v in [
             "ensemble_mean",
             "anomaly",

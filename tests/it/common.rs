@@ -108,7 +108,7 @@ pub fn data_i16(
 
 /// A new NetCDF-4 file at `path`.
 pub fn create(path: &Path) -> netcdf::FileMut {
-    netcdf::create(path).expect("create fixture")
+    nc_create(path).expect("create fixture")
 }
 
 /// Converts a file to the classic format with `nccopy -k classic` (netcdf-bin).
@@ -262,7 +262,7 @@ pub fn nd_values(f: &netcdf::File, name: &str) -> Option<(Vec<usize>, Vec<f32>)>
 /// fixture with another file's values under the names another producer uses.
 pub fn copy_nc(from: &Path, to: &Path, rename: &[(&str, &str)], keep: impl Fn(&str) -> bool) {
     use netcdf::types::{FloatType, IntType, NcVariableType};
-    let src = netcdf::open(from).expect("fixture source");
+    let src = nc_open(from).expect("fixture source");
     let mut dst = create(to);
     for d in src.dimensions() {
         if d.is_unlimited() {
@@ -327,4 +327,23 @@ pub fn russian_bulletin(cfg: &Path, out: &Path) -> String {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::read_to_string(out.join("bulletin.md")).unwrap()
+}
+
+/// `netcdf::open` with HDF5's error printing off in this test's thread (libnetcdf probes
+/// attributes that are absent by design; a thread-safe HDF5 would print each miss).
+pub fn nc_open(path: impl AsRef<Path>) -> netcdf::Result<netcdf::File> {
+    s2s_ensemble::io::silence_hdf5_errors_in_this_thread();
+    netcdf::open(path)
+}
+
+/// `netcdf::create`, as [`nc_open`].
+pub fn nc_create(path: impl AsRef<Path>) -> netcdf::Result<netcdf::FileMut> {
+    s2s_ensemble::io::silence_hdf5_errors_in_this_thread();
+    netcdf::create(path)
+}
+
+/// `netcdf::append`, as [`nc_open`].
+pub fn nc_append(path: impl AsRef<Path>) -> netcdf::Result<netcdf::FileMut> {
+    s2s_ensemble::io::silence_hdf5_errors_in_this_thread();
+    netcdf::append(path)
 }

@@ -540,7 +540,7 @@ fn seasonal_outlook_per_basin() {
         "{md}"
     );
     assert!(md.contains("**South China Sea**: no storms"), "{md}");
-    let nc = netcdf::open(out.join("track_density.nc")).unwrap();
+    let nc = crate::common::nc_open(out.join("track_density.nc")).unwrap();
     let dens: Vec<f32> = nc
         .variable("track_density_anomaly")
         .unwrap()
@@ -667,7 +667,7 @@ fn gpi_from_pressure_levels() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let nc = netcdf::open(&out).unwrap();
+    let nc = crate::common::nc_open(&out).unwrap();
     let get = |v: &str| -> Vec<f32> { nc.variable(v).unwrap().get_values(..).unwrap() };
     let (vpot, pmin, gpi) = (get("vpot"), get("pmin"), get("gpi"));
     let (eta, rh, shear) = (

@@ -15,7 +15,7 @@ fn synth_currents(dir: &Path, case: &str) -> String {
 
 /// (lat, lon, status) of every trajectory at the record nearest `hours`.
 fn positions(out: &Path, hours: f64) -> Vec<(f32, f32, i8)> {
-    let nc = netcdf::open(out.join("trajectories.nc")).unwrap();
+    let nc = crate::common::nc_open(out.join("trajectories.nc")).unwrap();
     assert_eq!(
         nc.attribute("featureType").unwrap().value().unwrap(),
         netcdf::AttributeValue::Str("trajectory".into())
@@ -159,7 +159,7 @@ fn oil_west_of_sri_lanka_strands_on_its_coast() {
     assert!(by_day_7 > 0.95, "{by_day_7}");
     let md = std::fs::read_to_string(out.join("emergency.md")).unwrap();
     assert!(md.contains("reaches Sri Lanka's coast"), "{md}");
-    let nc = netcdf::open(out.join("drift_probability.nc")).unwrap();
+    let nc = crate::common::nc_open(out.join("drift_probability.nc")).unwrap();
     let p: Vec<f32> = nc
         .variable("position_probability")
         .unwrap()
@@ -328,7 +328,7 @@ fn two_models_weigh_the_same() {
         .unwrap();
     let p7 = sri_lanka["probability_by_day"][2][1].as_f64().unwrap();
     assert!(p7 >= 0.5 - 1e-9, "{p7}");
-    let nc = netcdf::open(out.join("drift_probability.nc")).unwrap();
+    let nc = crate::common::nc_open(out.join("drift_probability.nc")).unwrap();
     let p: Vec<f32> = nc
         .variable("position_probability")
         .unwrap()

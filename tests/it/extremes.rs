@@ -195,7 +195,7 @@ fn outlook_finds_a_planted_heat_wave_and_verifies_the_hindcast() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let f = netcdf::open(out.join("extremes_forecast.tasmax.nc")).unwrap();
+    let f = crate::common::nc_open(out.join("extremes_forecast.tasmax.nc")).unwrap();
     let v = f.variable("prob_heat_wave").unwrap();
     let dims: Vec<String> = v.dimensions().iter().map(|d| d.name()).collect();
     assert_eq!(dims, ["init", "lead", "lat", "lon"]);

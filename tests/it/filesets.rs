@@ -150,7 +150,7 @@ fn observations_split_by_cdo_splityear_and_a_combine_over_file_sets() {
             dir.path().join(out).to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let f = netcdf::open(dir.path().join(out).join("mme_forecast.pr.nc")).unwrap();
+        let f = crate::common::nc_open(dir.path().join(out).join("mme_forecast.pr.nc")).unwrap();
         let p: Vec<f32> = crate::common::nd_values(&f, "probability").unwrap().1;
         p
     };

@@ -141,7 +141,7 @@ struct C3sFile {
 }
 
 fn read_c3s(path: &Path) -> C3sFile {
-    let f = netcdf::open(path).unwrap();
+    let f = crate::common::nc_open(path).unwrap();
     let v = f.variable("tprate").unwrap();
     let shape: Vec<usize> = v.dimensions().iter().map(|d| d.len()).collect();
     let cube = read_var(path, Some("tprate"), ReadOptions::default()).unwrap();
@@ -336,7 +336,7 @@ fn outlook_from_a_templated_config_of_grib_files_per_start() {
             out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
-        let f = netcdf::open(out.join("mme_forecast.pr.nc")).unwrap();
+        let f = crate::common::nc_open(out.join("mme_forecast.pr.nc")).unwrap();
         crate::common::nd_values(&f, "probability").unwrap().1
     };
     // The same files as a TOML list (relative to the configuration's folder).

@@ -129,7 +129,7 @@ fn make_store(store: &Path) {
         v != "uas" && v != "vas"
     });
     {
-        let src = netcdf::open(store.join("daily/storms.nc")).unwrap();
+        let src = crate::common::nc_open(store.join("daily/storms.nc")).unwrap();
         let (u, v) = (
             src.variable("uas")
                 .unwrap()
@@ -141,7 +141,7 @@ fn make_store(store: &Path) {
                 .unwrap(),
         );
         let speed: Vec<f32> = u.iter().zip(&v).map(|(u, v)| u.hypot(*v)).collect();
-        let mut f = netcdf::append(&daily).unwrap();
+        let mut f = crate::common::nc_append(&daily).unwrap();
         let mut w = f
             .add_variable::<f32>("sfcWind", &["time", "member", "lat", "lon"])
             .unwrap();

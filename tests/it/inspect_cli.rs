@@ -232,7 +232,7 @@ fn all_nan_variable() {
     let p = dir.path().join("empty.nc");
     plain_obs(&p, "pr", "mm/day", 3, |_, _, _| -999.0);
     {
-        let mut f = netcdf::append(&p).unwrap();
+        let mut f = crate::common::nc_append(&p).unwrap();
         f.variable_mut("pr")
             .unwrap()
             .put_attribute("missing_value", -999.0f32)

@@ -57,7 +57,7 @@ fn outlook_is_the_same_on_one_thread_and_on_two() {
         assert!(a == b, "{name} differs between one thread and two");
     }
     let nc = |d: &Path| {
-        let f = netcdf::open(d.join("mme_forecast.prec.nc")).unwrap();
+        let f = crate::common::nc_open(d.join("mme_forecast.prec.nc")).unwrap();
         crate::common::nd_values(&f, "probability").unwrap().1
     };
     assert_eq!(nc(&files[0]), nc(&files[1]));
@@ -172,7 +172,7 @@ fn demo_configuration_produces_a_bulletin() {
     let html = std::fs::read_to_string(dir.path().join("bulletin.html")).unwrap();
     assert!(html.contains("<h2>Headlines</h2>") && html.contains("data:image/png;base64,"));
     assert!(html.contains("<meta name=\"viewport\""));
-    let nc = netcdf::open(dir.path().join("mme_forecast.prec.nc")).unwrap();
+    let nc = crate::common::nc_open(dir.path().join("mme_forecast.prec.nc")).unwrap();
     assert!(
         nc.variable("probability_below").is_some() && nc.variable("dominant_category").is_some()
     );
@@ -242,7 +242,7 @@ fn demo_configuration_produces_a_bulletin() {
         md.contains("## Drought outlook") && md.contains("map_spi_lead0.png"),
         "{md}"
     );
-    let spi = netcdf::open(dir.path().join("spi_forecast.prec.nc")).unwrap();
+    let spi = crate::common::nc_open(dir.path().join("spi_forecast.prec.nc")).unwrap();
     let probs: Vec<f32> = crate::common::nd_values(&spi, "spi_class_probability")
         .unwrap()
         .1;
@@ -541,7 +541,7 @@ fn synthetic_members_periods_and_monthly_history_spi() {
         .map(|v| v.as_f64().unwrap())
         .sum();
     assert!((shares - 1.0).abs() < 1e-6, "{d0}");
-    let nc = netcdf::open(out.join("spi_forecast.pr.nc")).unwrap();
+    let nc = crate::common::nc_open(out.join("spi_forecast.pr.nc")).unwrap();
     assert!(nc.variable("drought_probability_moderate").is_some());
 }
 
@@ -778,7 +778,7 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
     assert_eq!(json["genesis"]["basins"].as_array().unwrap().len(), 4);
     // NetCDF: reopen, units and CF attributes, probabilities sum to 1 per cell
     for v in ["pr", "tas"] {
-        let nc = netcdf::open(out.join(format!("mme_forecast.{v}.nc"))).unwrap();
+        let nc = crate::common::nc_open(out.join(format!("mme_forecast.{v}.nc"))).unwrap();
         let conv: String = nc
             .attribute("Conventions")
             .unwrap()
@@ -821,7 +821,7 @@ fn asia_demo_two_variables_drought_and_genesis_potential() {
         }
         assert!(checked > 1000, "{v}: {checked}");
     }
-    let g = netcdf::open(out.join("genesis_outlook.nc")).unwrap();
+    let g = crate::common::nc_open(out.join("genesis_outlook.nc")).unwrap();
     for v in [
         "gpi_forecast",
         "gpi_normal",
@@ -906,7 +906,7 @@ fn models_on_other_grids_need_and_get_a_common_grid() {
         std::fs::write(&cfg, format!("{base}{grid}")).unwrap();
         let out = dir.path().join(format!("g{ny}"));
         run_outlook(&cfg, &out);
-        let nc = netcdf::open(out.join("mme_forecast.pr.nc")).unwrap();
+        let nc = crate::common::nc_open(out.join("mme_forecast.pr.nc")).unwrap();
         assert_eq!(nc.dimension("lat").unwrap().len(), ny, "{grid}");
         assert_eq!(nc.dimension("lon").unwrap().len(), nx, "{grid}");
     }
@@ -962,7 +962,7 @@ fn outlook_from_a_templated_configuration_of_yearly_files() {
     run_outlook(&root.join("data/demo/outlook.toml"), &a);
     run_outlook(&templated, &b);
     let nc = |d: &Path| {
-        let f = netcdf::open(d.join("mme_forecast.prec.nc")).unwrap();
+        let f = crate::common::nc_open(d.join("mme_forecast.prec.nc")).unwrap();
         crate::common::nd_values(&f, "probability").unwrap().1
     };
     let (pa, pb) = (nc(&a), nc(&b));

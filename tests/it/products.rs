@@ -25,7 +25,7 @@ fn cdo(args: &[&str]) -> (bool, String, String) {
 /// The data variables of a NetCDF file as netCDF lists them: not coordinates, bounds or
 /// label variables (char), i.e. what CDO must list.
 fn data_variables(path: &Path) -> Vec<(String, usize)> {
-    let f = netcdf::open(path).unwrap();
+    let f = crate::common::nc_open(path).unwrap();
     let mut out = Vec::new();
     for v in f.variables() {
         let name = v.name();
@@ -149,7 +149,7 @@ fn cdo_layout_is_read_whole_by_cdo_and_s2s_and_equals_the_nd_layout() {
         assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
     }
     // The default layout has no vlen strings and no category dimension.
-    let f = netcdf::open(&cdo_files[0]).unwrap();
+    let f = crate::common::nc_open(&cdo_files[0]).unwrap();
     assert!(f.dimension("category").is_none());
     for v in f.variables() {
         assert!(!matches!(
@@ -165,7 +165,10 @@ fn cdo_layout_is_read_whole_by_cdo_and_s2s_and_equals_the_nd_layout() {
     );
     // The same numbers in both layouts.
     for (a, b) in cdo_files.iter().zip(&nd_files) {
-        let (fa, fb) = (netcdf::open(a).unwrap(), netcdf::open(b).unwrap());
+        let (fa, fb) = (
+            crate::common::nc_open(a).unwrap(),
+            crate::common::nc_open(b).unwrap(),
+        );
         let names: Vec<&str> = if a.to_string_lossy().contains("skill") {
             vec!["acc", "rpss", "brier", "roc_area"]
         } else if a.to_string_lossy().contains("eqm") {
@@ -216,7 +219,7 @@ fn a_regridded_forecast_is_still_read_as_probabilities() {
     assert!(o.status.success(), "{}", stderr(&o));
     // Categories are not interpolated; the user is told.
     assert!(stderr(&o).contains("dominant_category"), "{}", stderr(&o));
-    let f = netcdf::open(&fine).unwrap();
+    let f = crate::common::nc_open(&fine).unwrap();
     assert!(f.variable("dominant_category").is_none());
     assert!(f.variable("probability_below").is_some());
     // The categories still sum to 1 after bilinear interpolation (a convex combination), and
@@ -300,7 +303,7 @@ fn geotiff_export_opens_in_gdal_with_the_grid_and_the_values() {
         .lines()
         .map(|l| l.trim().parse().unwrap())
         .collect();
-    let f = netcdf::open(&files[0]).unwrap();
+    let f = crate::common::nc_open(&files[0]).unwrap();
     let (shape, p) = nd_values(&f, "probability").unwrap();
     let (nl, ny, nx) = (shape[2], shape[3], shape[4]);
     let want: Vec<f32> = (0..3)

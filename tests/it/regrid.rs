@@ -128,7 +128,7 @@ fn regrid_cli_writes_every_variable() {
     assert!(o.status.success(), "{}", crate::common::stderr(&o));
     // An undated input stays undated (as CDO keeps it): no time axis in the output, and
     // reading it back needs a date, like the input.
-    let f = netcdf::open(&out).unwrap();
+    let f = crate::common::nc_open(&out).unwrap();
     assert!(f.dimension("time").is_none());
     assert_eq!(f.variable("x").unwrap().dimensions().len(), 2);
     let err = read_cube(
@@ -332,7 +332,7 @@ fn longitudes_keep_their_convention() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lon: Vec<f64> = netcdf::open(&out)
+    let lon: Vec<f64> = crate::common::nc_open(&out)
         .unwrap()
         .variable("lon")
         .unwrap()
@@ -615,7 +615,7 @@ fn grid_relative_ice_motion_on_a_polar_stereographic_grid() {
         "{}",
         stderr(&o)
     );
-    let f = netcdf::open(&out).unwrap();
+    let f = crate::common::nc_open(&out).unwrap();
     for (name, want_sn, want) in [
         ("u", "eastward_sea_ice_velocity", east),
         ("v", "northward_sea_ice_velocity", north),

@@ -114,7 +114,7 @@ fn spi_at_kugluktuk(extra: &[&str], scale: &str) -> (Vec<f32>, netcdf::File, tem
     args.extend(extra);
     let o = s2s(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    let file = netcdf::open(&out).unwrap();
+    let file = crate::common::nc_open(&out).unwrap();
     let spi = file.variable("spi").unwrap();
     assert_eq!(
         spi.dimensions()[0].len(),
@@ -214,7 +214,7 @@ fn gridded_monthly_file_roundtrip_and_short_record() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let f = netcdf::open(&out).unwrap();
+    let f = crate::common::nc_open(&out).unwrap();
     let spi = f.variable("spi").unwrap();
     let dims: Vec<String> = spi.dimensions().iter().map(|d| d.name()).collect();
     assert_eq!(dims, ["time", "lat", "lon"]);

@@ -47,7 +47,7 @@ fn nmme_monsoon_acc_matches_the_published_values() {
         assert!((acc - want).abs() < 0.003, "model {k}: {acc} vs {want}");
     }
     assert_eq!(region["models"][4]["model"], "MME");
-    let f = netcdf::open(dir.path().join("skill.prec.nc")).unwrap();
+    let f = crate::common::nc_open(dir.path().join("skill.prec.nc")).unwrap();
     for v in [
         "acc", "rmse", "bias", "msss", "rps", "rpss", "crps", "crpss", "brier", "roc_area",
     ] {
@@ -129,7 +129,7 @@ fn synthetic_workload_every_output() {
         .as_array()
         .unwrap()
         .is_empty());
-    let f = netcdf::open(out.path().join("skill.pr.nc")).unwrap();
+    let f = crate::common::nc_open(out.path().join("skill.pr.nc")).unwrap();
     for v in [
         "acc_lower",
         "acc_upper",
@@ -157,7 +157,7 @@ fn synthetic_workload_every_output() {
         out2.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let f = netcdf::open(out2.path().join("skill.pr.nc")).unwrap();
+    let f = crate::common::nc_open(out2.path().join("skill.pr.nc")).unwrap();
     let has = |v: &str| crate::common::nd_values(&f, v).is_some();
     assert!(has("acc") && !has("rpss"));
     assert!(!has("acc_lower"));
