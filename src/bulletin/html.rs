@@ -31,6 +31,10 @@ pub struct Images {
     by_path: BTreeMap<String, Vec<u8>>,
 }
 
+/// How many folders deep below the output folder a page's images may be: a region's
+/// (`south_asia/`) or a section's products of one variable (`extremes/tasmax/`).
+const IMAGE_FOLDER_DEPTH: usize = 2;
+
 /// The eight bytes every PNG file starts with.
 pub(crate) const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
 
@@ -40,9 +44,10 @@ impl Images {
         self.by_path.insert(path.into(), bytes);
     }
 
-    /// The PNG files in `root` and its direct subfolders (the run's maps and diagrams), by
-    /// their relative paths. Only files that are PNGs by their signature are taken; links are
-    /// not followed.
+    /// The PNG files in `root`, its subfolders and theirs (the run's maps and diagrams: a
+    /// region's in `south_asia/`, an extremes table's in `extremes/tasmax/`), by their
+    /// relative paths. Only files that are PNGs by their signature are taken; links are not
+    /// followed.
     pub fn drawn_under(root: &Path) -> Result<Images> {
         let mut set = Images::default();
         let rerr = |p: &Path, e: std::io::Error| Error::Open {
@@ -60,9 +65,9 @@ impl Images {
                 if name.starts_with('.') {
                     continue; // temporaries and staging folders
                 }
-                // only the output folder (empty prefix) is descended into
-                if kind.is_dir() && prefix.is_empty() {
-                    folders.push((entry.path(), format!("{name}/")));
+                // two levels of folders below the output folder are descended into
+                if kind.is_dir() && prefix.matches('/').count() < IMAGE_FOLDER_DEPTH {
+                    folders.push((entry.path(), format!("{prefix}{name}/")));
                 } else if kind.is_file() && name.ends_with(".png") {
                     let bytes = std::fs::read(entry.path()).map_err(|e| rerr(&entry.path(), e))?;
                     if bytes.starts_with(&PNG_SIGNATURE) {
@@ -371,11 +376,15 @@ mod tests {
         let png = [&PNG_SIGNATURE[..], b"body"].concat();
         std::fs::write(dir.path().join("map.png"), &png).unwrap();
         std::fs::write(dir.path().join("south_asia/r.png"), &png).unwrap();
+        // a section's products of one variable two folders down; nothing deeper
+        std::fs::create_dir_all(dir.path().join("extremes/pr/deeper")).unwrap();
+        std::fs::write(dir.path().join("extremes/pr/d.png"), &png).unwrap();
+        std::fs::write(dir.path().join("extremes/pr/deeper/x.png"), &png).unwrap();
         std::fs::write(dir.path().join("fake.png"), b"not a png").unwrap();
         std::fs::write(dir.path().join("secret.txt"), b"secret").unwrap();
         let images = Images::drawn_under(dir.path()).unwrap();
         let keys: Vec<&String> = images.by_path.keys().collect();
-        assert_eq!(keys, ["map.png", "south_asia/r.png"]);
+        assert_eq!(keys, ["extremes/pr/d.png", "map.png", "south_asia/r.png"]);
         // a region page reaches the shared map one folder up, nothing above the output folder
         let html = html_page("t", "![a](../map.png)\n![b](r.png)", &images, "south_asia");
         assert_eq!(html.matches("data:image/png").count(), 2, "{html}");

@@ -455,6 +455,27 @@ fn extremes_sections_add_the_subseasonal_extremes() {
         html.contains("Extremes outlook"),
         "the HTML page has the section"
     );
+    // with its pictures from extremes/<variable>/ embedded: the maps and diagrams of both
+    // tables (3 periods × (2 waves + 1 tercile + 1 diagram) for tasmax, × (2 wet + 1 + 1)
+    // for pr) besides the outlook's own
+    let embedded = |needle: &str| {
+        html.match_indices("<img alt=\"")
+            .filter(|(at, _)| html[*at..].split('>').next().unwrap().contains(needle))
+            .filter(|(at, _)| {
+                html[*at..]
+                    .split('>')
+                    .next()
+                    .unwrap()
+                    .contains("data:image/png")
+            })
+            .count()
+    };
+    assert_eq!(
+        embedded("reliability and ROC"),
+        6,
+        "diagrams of both tables"
+    );
+    assert_eq!(embedded("heat wave"), 3);
     // in Russian: the section's heading, table and verification from the catalogue
     let md = crate::common::russian_bulletin(&cfg, &d.join("bulletin_ru"));
     for words in [
