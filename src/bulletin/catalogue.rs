@@ -76,6 +76,12 @@ impl Catalogue {
         })
     }
 
+    /// The English catalogue: what the standalone subcommands write their reports and
+    /// pictures in.
+    pub fn english() -> Result<Catalogue> {
+        Catalogue::new(DEFAULT_LANGUAGE)
+    }
+
     /// The language code (`en`).
     pub fn language(&self) -> &str {
         &self.language
@@ -205,6 +211,11 @@ impl Catalogue {
         self.text_or(&format!("region.{}", name.to_lowercase()), || {
             super::display_name(name)
         })
+    }
+
+    /// The names of the three tercile categories in a map's key (below, near, above normal).
+    pub fn tercile_names(&self) -> [String; 3] {
+        ["legend.below", "legend.near", "legend.above"].map(|k| self.text(k, &[]))
     }
 
     /// The second row of a tercile map's key ([`super::TercileMap::notes`]): no dominant

@@ -136,13 +136,7 @@ fn draw_events(
     cat: &super::Catalogue,
 ) -> DrawResult {
     let root = BitMapBackend::new(out, (1200, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (head, body) = root.split_vertically(50);
-    head.draw(&Text::new(
-        title.to_string(),
-        (20, 12),
-        ("sans-serif", 20).into_font().style(FontStyle::Bold),
-    ))?;
+    let body = titled(&root, title, 20)?;
     let (left, right) = body.split_horizontally(600);
     let mut chart = panel(
         &left,
@@ -217,13 +211,7 @@ fn draw_all(
     categories: &[DiagramCategory],
 ) -> DrawResult {
     let root = BitMapBackend::new(out, (1350, 900)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (head, body) = root.split_vertically(50);
-    head.draw(&Text::new(
-        title.to_string(),
-        (20, 12),
-        ("sans-serif", 24).into_font().style(FontStyle::Bold),
-    ))?;
+    let body = titled(&root, title, 24)?;
     let panels = body.split_evenly((2, 3));
     for (k, cat) in categories.iter().take(2).enumerate() {
         reliability_panel(&panels[k], systems, cat)?;
@@ -237,6 +225,23 @@ fn draw_all(
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// `root` filled white with `title` in a 50 px band on top (bold, `size` points); the area
+/// below the band.
+fn titled<'a>(
+    root: &Area<'a>,
+    title: &str,
+    size: u32,
+) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
+    root.fill(&WHITE)?;
+    let (head, body) = root.split_vertically(50);
+    head.draw(&Text::new(
+        title.to_string(),
+        (20, 12),
+        ("sans-serif", size).into_font().style(FontStyle::Bold),
+    ))?;
+    Ok(body)
+}
 type Chart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 

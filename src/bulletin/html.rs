@@ -182,8 +182,7 @@ pub fn markdown_html(markdown: &str, images: &Images, base: &str) -> String {
 /// A page with only a title and a Markdown body (the emergency forecast): `markdown`
 /// rendered by [`markdown_html`].
 pub fn html_page(title: &str, markdown: &str, images: &Images, base: &str) -> String {
-    let cat = super::catalogue::Catalogue::new(super::catalogue::DEFAULT_LANGUAGE)
-        .expect("the English catalogue is compiled in");
+    let cat = super::catalogue::Catalogue::english().expect("the English catalogue is compiled in");
     render_page(&cat, None, title, &markdown_html(markdown, images, base))
 }
 

@@ -99,9 +99,13 @@ type Centres = (usize, usize, Vec<(f64, f64)>, bool);
 /// globe (the last column next to the first).
 fn centres(spatial: &Spatial) -> Result<Centres> {
     let (ny, nx) = spatial.shape();
-    let short = |a: f64, b: f64| {
-        let d = (a - b).rem_euclid(360.0);
-        d.min(360.0 - d)
+    // (more than two columns) the last column's centre within a step and a half of the first
+    let wraps = |first: f64, second: f64, last: f64| {
+        let short = |a: f64, b: f64| {
+            let d = (a - b).rem_euclid(360.0);
+            d.min(360.0 - d)
+        };
+        short(last, first) <= 1.5 * short(second, first)
     };
     match spatial {
         Spatial::Grid { lat, lon } => {
@@ -109,15 +113,13 @@ fn centres(spatial: &Spatial) -> Result<Centres> {
                 .iter()
                 .flat_map(|&la| lon.iter().map(move |&lo| (la, lo)))
                 .collect();
-            let wraps = nx > 2 && short(lon[nx - 1], lon[0]) <= 1.5 * short(lon[1], lon[0]);
-            Ok((ny, nx, pts, wraps))
+            Ok((ny, nx, pts, nx > 2 && wraps(lon[0], lon[1], lon[nx - 1])))
         }
         Spatial::Curvilinear { lat, lon } => {
             let pts = lat.iter().zip(lon.iter()).map(|(&a, &o)| (a, o)).collect();
             let r = ny / 2;
-            let wraps = nx > 2
-                && short(lon[[r, nx - 1]], lon[[r, 0]]) <= 1.5 * short(lon[[r, 1]], lon[[r, 0]]);
-            Ok((ny, nx, pts, wraps))
+            let wrapped = nx > 2 && wraps(lon[[r, 0]], lon[[r, 1]], lon[[r, nx - 1]]);
+            Ok((ny, nx, pts, wrapped))
         }
         Spatial::Points { .. } => Err(Error::invalid(
             "sea-ice probability map",

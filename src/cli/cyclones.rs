@@ -458,9 +458,7 @@ fn outlook(a: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     use s2s_ensemble::io::fileset::expand_each;
     let (forecast, hindcast) = (expand_each(&a.forecast)?, expand_each(&a.hindcast)?);
     // the outlook's Markdown in English (a bulletin's language comes from its configuration)
-    let english = s2s_ensemble::bulletin::Catalogue::new(
-        s2s_ensemble::bulletin::catalogue::DEFAULT_LANGUAGE,
-    )?;
+    let english = s2s_ensemble::bulletin::Catalogue::english()?;
     let plan = ActivityPlan {
         tracking: &tracking,
         forecast: &forecast,

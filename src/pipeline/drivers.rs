@@ -116,7 +116,7 @@ pub fn write_drivers(
 pub fn drivers(plan: &DriversPlan) -> Result<DriversReport> {
     let mut report = driver_plumes(plan)?;
     crate::io::create_dir(&plan.out)?;
-    let english = crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?;
+    let english = crate::bulletin::Catalogue::english()?;
     crate::outputs::staging::as_one_set(&plan.out, || {
         write_drivers(&mut report, &plan.out, &english)
     })?;

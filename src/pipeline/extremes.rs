@@ -444,9 +444,8 @@ pub fn extremes_products(plan: &ExtremesOutlookPlan) -> Result<ExtremesRun> {
 
 /// The maps of a run: per period, heat- and cold-wave probabilities (temperature) or the
 /// chances of a very wet period and of a 1-in-10 wettest day (precipitation), each in the
-/// colours of its tail with classes from its climatological chance up to 4 times it.
-/// The mapped chances: the product's field, its tail and the catalogue key of its title
-/// (`extremes.<key>_title`).
+/// colours of its tail with classes from its climatological chance up to 4 times it: the
+/// product's field, its tail and the catalogue key of its title (`extremes.<key>_title`).
 const MAPPED: [(&str, ExtremeTail, &str); 4] = [
     ("prob_heat_wave", ExtremeTail::Heat, "heat_wave"),
     ("prob_cold_wave", ExtremeTail::Cold, "cold_wave"),
@@ -668,7 +667,7 @@ fn tercile_maps(
                 ("start", &run.report.start),
             ],
         );
-        let categories = ["legend.below", "legend.near", "legend.above"].map(|k| cat.text(k, &[]));
+        let categories = cat.tercile_names();
         let notes = cat.map_notes();
         render_tercile_map(
             &out.join(&name),
@@ -701,7 +700,7 @@ pub fn extremes_outlook(plan: &ExtremesOutlookPlan) -> Result<ExtremesReport> {
             &plan.out,
             &plan.run.write_options(),
             Some(&countries),
-            &crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?,
+            &crate::bulletin::Catalogue::english()?,
         )
     })?;
     Ok(run.report)

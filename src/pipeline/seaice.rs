@@ -375,7 +375,7 @@ pub fn seaice_outlook(plan: &SeaIceOutlookPlan) -> Result<SeaIceOutlookReport> {
             sip.as_ref(),
             &plan.out,
             &Default::default(),
-            &crate::bulletin::Catalogue::new(crate::bulletin::catalogue::DEFAULT_LANGUAGE)?,
+            &crate::bulletin::Catalogue::english()?,
         )
     })?;
     Ok(SeaIceOutlookReport { outlook, files })

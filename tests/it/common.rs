@@ -329,6 +329,13 @@ pub fn russian_bulletin(cfg: &Path, out: &Path) -> String {
     std::fs::read_to_string(out.join("bulletin.md")).unwrap()
 }
 
+/// Asserts that the picture `file` differs between the folders `russian` and `english`: the
+/// same data drawn with the words of another language.
+pub fn assert_redrawn(russian: &Path, english: &Path, file: &str) {
+    let read = |dir: &Path| std::fs::read(dir.join(file)).unwrap();
+    assert_ne!(read(russian), read(english), "{file}: still English");
+}
+
 /// `netcdf::open` with HDF5's error printing off in this test's thread (libnetcdf probes
 /// attributes that are absent by design; a thread-safe HDF5 would print each miss).
 pub fn nc_open(path: impl AsRef<Path>) -> netcdf::Result<netcdf::File> {

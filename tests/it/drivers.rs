@@ -254,6 +254,5 @@ fn drivers_section_of_the_outlook() {
     let ru = d.join("bulletin_ru/drivers");
     let report = std::fs::read_to_string(ru.join("drivers.md")).unwrap();
     assert!(report.starts_with("# Климатические факторы"), "{report}");
-    let plume = |dir: &std::path::Path| std::fs::read(dir.join("plume_nino34.png")).unwrap();
-    assert_ne!(plume(&ru), plume(&out.join("drivers")));
+    crate::common::assert_redrawn(&ru, &out.join("drivers"), "plume_nino34.png");
 }

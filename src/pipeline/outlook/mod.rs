@@ -1565,7 +1565,7 @@ impl LeadContext<'_> {
         };
         let png = format!("map_{variable}_lead{l}.png");
         let caption = caption_of("caption.tercile", "");
-        let categories = ["legend.below", "legend.near", "legend.above"].map(|k| cat.text(k, &[]));
+        let categories = cat.tercile_names();
         let notes = cat.map_notes();
         let map = TercileMap {
             spatial: &self.forecast.coords.spatial,
