@@ -22,3 +22,21 @@ timeit() {
 now() { date +%s.%N; }
 # drop_caches: empties the page cache (root only; fails otherwise), for cold-cache timings.
 drop_caches() { [ "$(id -u)" = 0 ] && sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; }
+
+# outlook_config PRESET DIR: the benchmark outlook's configuration over the preset in DIR (pr
+# and tas of every model, EQM, calibrated weights, the three Asian regions; paths relative to
+# DIR, outputs into DIR/out), on stdout.
+outlook_config() {
+    local preset=$1 dir=$2 h m
+    echo "title = \"s2s-ensemble benchmark ($preset preset)\""
+    echo 'variable = ["pr", "tas"]'
+    echo 'output = "out"'
+    echo 'bias = "eqm"'
+    echo 'weights = "calibrated"'
+    echo 'regions = ["central_asia", "south_asia", "southeast_asia"]'
+    for h in "$dir"/hindcast_*.nc; do
+        m=$(basename "$h" .nc); m=${m#hindcast_}
+        printf '\n[[models]]\nname = "%s"\nhindcast = "hindcast_%s.nc"\nforecast = "forecast_%s.nc"\n' "$m" "$m" "$m"
+    done
+    printf '\n[observations]\npath = "obs.nc"\n'
+}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Scaling of a spread subcommand over MPI ranks on one machine, in one run:
-#   [JOB=combine|bias-correct|verify|cyclones] ./scripts/bench_mpi.sh [medium|large]
+#   [JOB=combine|bias-correct|verify|cyclones|outlook] ./scripts/bench_mpi.sh [medium|large]
 # (the preset, written once by `s2s synth` into $S2S_BENCH_DIR, default /tmp/s2s-bench-PRESET).
 # JOB (default combine): `combine` of every model with observations; `bias-correct` EQM of the
 # first model; `verify` of every model and the MME with 100 bootstrap resamples and two regions;
-# `cyclones` tracking of $CYCLONE_RUN (`msl.nc;vo.nc`, default the bundled ERA5 January 2026).
+# `cyclones` tracking of $CYCLONE_RUN (`msl.nc;vo.nc`, default the bundled ERA5 January 2026);
+# `outlook` of pr and tas of every model (EQM, calibrated, three regions; $VAR unused).
 # Per round (BENCH_ROUNDS, default 2; the order of the runs alternates between rounds), with
 # $VAR (default pr) and one thread per rank:
 #   one process, 1 thread (the non-MPI binary); mpirun -n 1; mpirun -n 2; and for reference one
@@ -43,7 +44,12 @@ case $JOB in
     verify) job=(verify --var "$VAR" --hindcast "$H" --obs "$DIR/obs.nc" --bootstrap 100
         --regions 'south=60,140,-10,20;north=60,140,20,50') ;;
     cyclones) job=(cyclones track --vorticity vo "$CYCLONE_RUN") ;;
-    *) echo "JOB must be combine, bias-correct, verify or cyclones" >&2; exit 2 ;;
+    outlook)
+        # pr and tas, EQM, calibrated weights, the three Asian regions (as bench_outlook.sh)
+        . scripts/bench_lib.sh
+        outlook_config "$PRESET" "$DIR" > "$DIR/outlook_mpi.toml"
+        job=(outlook --config "$DIR/outlook_mpi.toml") ;;
+    *) echo "JOB must be combine, bias-correct, verify, cyclones or outlook" >&2; exit 2 ;;
 esac
 echo "$PRESET preset: $GB GB of hindcasts and forecasts (pr and tas); $JOB of $VAR; $(nproc) cores"
 
@@ -96,11 +102,17 @@ for round in $(seq "${BENCH_ROUNDS:-2}"); do
         run mpirun-n1 1 mpirun -n 1
         run one-1-thread 1
     fi
-    for f in "$OUT"/one-1-thread/*; do
-        if cmp -s "$f" "$OUT/mpirun-n2/$(basename "$f")"; then
-            echo "   $(basename "$f"): -n 2 byte-identical to one process"
+    # every file (an outlook's in its region folders too) but provenance.json, whose stages
+    # carry their seconds
+    same=0
+    while IFS= read -r f; do
+        [ "$(basename "$f")" = provenance.json ] && continue
+        if cmp -s "$OUT/one-1-thread/$f" "$OUT/mpirun-n2/$f"; then
+            same=$((same + 1))
+            [ "$JOB" = outlook ] || echo "   $f: -n 2 byte-identical to one process"
         else
-            echo "   $(basename "$f"): -n 2 DIFFERS from one process" >&2; exit 1
+            echo "   $f: -n 2 DIFFERS from one process" >&2; exit 1
         fi
-    done
+    done < <(cd "$OUT/one-1-thread" && find . -type f | sed 's#^\./##' | sort)
+    [ "$JOB" = outlook ] && echo "   $same files: -n 2 byte-identical to one process"
 done

@@ -19,24 +19,12 @@ if [ ! -f "$DIR/workload.json" ]; then
     echo "writing the $PRESET preset into $DIR"
     "$S2S" synth --preset "$PRESET" --out "$DIR"
 fi
+. scripts/bench_lib.sh
 CFG=$DIR/outlook.toml
-{
-    echo "title = \"s2s-ensemble benchmark ($PRESET preset)\""
-    echo 'variable = ["pr", "tas"]'
-    echo 'output = "out"'
-    echo 'bias = "eqm"'
-    echo 'weights = "calibrated"'
-    echo 'regions = ["central_asia", "south_asia", "southeast_asia"]'
-    for h in "$DIR"/hindcast_*.nc; do
-        m=$(basename "$h" .nc); m=${m#hindcast_}
-        printf '\n[[models]]\nname = "%s"\nhindcast = "hindcast_%s.nc"\nforecast = "forecast_%s.nc"\n' "$m" "$m" "$m"
-    done
-    printf '\n[observations]\npath = "obs.nc"\n'
-} > "$CFG"
+outlook_config "$PRESET" "$DIR" > "$CFG"
 INPUTS=("$DIR"/hindcast_*.nc "$DIR"/forecast_*.nc "$DIR"/obs.nc)
 GB=$(du -cb "${INPUTS[@]}" | tail -1 | awk '{printf "%.2f", $1/1e9}')
 echo "inputs: ${#INPUTS[@]} files, $GB GB"
-. scripts/bench_lib.sh
 for round in $(seq "${BENCH_ROUNDS:-2}"); do
     cold=—
     if drop_caches; then

@@ -4,9 +4,10 @@
 # small synthetic workload and the demo's real NMME models over India with land-only
 # observations, and from `s2s spi`; the same nodes and tracks
 # from `s2s cyclones detect|track` (ERA5 January 2026 — also TempestExtremes' StitchNodes text —
-# and synthetic storms); one error and a non-zero exit when an input is bad; `s2s outlook` (on
-# rank 0 alone) writing the same files, PDF bulletins included; and a subcommand that runs on
-# rank 0 alone printing what one process prints.
+# and synthetic storms); one error and a non-zero exit when an input is bad; `s2s outlook`
+# (variables spread by bands, rank 0 drawing) writing the same files, PDF bulletins included, on
+# the NMME demo and on the synthetic Asia demo with halos, observed edges and the SPI from the
+# observed record; and a subcommand that runs on rank 0 alone printing what one process prints.
 #
 #   scripts/mpi_check.sh SERIAL_S2S MPI_S2S
 #
@@ -171,10 +172,10 @@ else
     fi
 fi
 
-# outlook_case NAME CONFIG: s2s outlook, which runs on rank 0 alone under mpirun (the other
-# ranks wait and exit with its status): every file it writes, in every region's folder, the
-# same bytes as one process's — the NetCDF products, maps, Markdown, HTML, JSON and PDF
-# bulletins — but provenance.json, whose stages carry their seconds and memory.
+# outlook_case NAME CONFIG: s2s outlook, each variable spread over the ranks by latitude bands
+# (rank 0 writes and draws): every file it writes, in every region's folder, the same bytes as
+# one process's — the NetCDF products, maps, Markdown, HTML, JSON and PDF bulletins — but
+# provenance.json, whose stages carry their seconds and memory.
 outlook_case() {
     local name=$1 config=$2 n f bad
     local out="$work/out"
@@ -198,8 +199,34 @@ outlook_case() {
     done
 }
 
-echo "== s2s outlook (rank 0 alone): the demo's NMME rainfall bulletin"
+echo "== s2s outlook: the demo's NMME rainfall bulletin, the synthetic Asia bulletin and variants"
 outlook_case "NMME South Asia" data/demo/outlook.toml
+# the synthetic models of the Asia demo (written by the default outlook when missing)
+demo=$PWD/data/demo
+if [ ! -f "$demo/synthetic/hindcast_ALPHA.nc" ]; then
+    "$serial" -q outlook --out "$work/default" > /dev/null
+fi
+# asia_variant NAME KEYS...: the Asia demo's configuration with other top-level keys (each
+# "key = value"), its paths made absolute, written into the work folder
+asia_variant() {
+    local file="$work/$1.toml"; shift
+    : > "$file"
+    local kv
+    for kv in "$@"; do echo "$kv" >> "$file"; done
+    local keys
+    keys=$(printf '%s\n' "$@" | sed 's/ *=.*//' | paste -sd'|')
+    grep -v '^#' "$demo/asia.toml" | grep -Ev "^($keys|output) *=" \
+        | sed "s#\"synthetic/#\"$demo/synthetic/#g" >> "$file"
+    echo "$file"
+}
+# pr and tas, EQM, calibrated probabilities, the cyclone genesis outlook on rank 0
+outlook_case "synthetic Asia (EQM, calibrated)" data/demo/asia.toml
+# skill weights pooled over 3 x 3 cells (a halo of one row), observed edges: corrected cubes
+outlook_case "synthetic Asia (skill weights, halo, observed edges)" \
+    "$(asia_variant skill 'weights = "skill"' 'bias = "scaling"' 'edges_from_obs = true')"
+# single-month leads: the drought outlook continues the observed record with corrected members
+outlook_case "synthetic Asia (monthly leads, SPI from the observed record)" \
+    "$(asia_variant history 'weights = "model"' 'periods = []')"
 
 echo "== a subcommand on rank 0 alone"
 "$serial" inspect "$wl/obs.nc" > "$work/inspect.1"

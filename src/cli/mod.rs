@@ -233,6 +233,7 @@ impl Command {
             | Command::Spi(_)
             | Command::Verify(_) => true,
             Command::Cyclones(c) => c.is_distributed(),
+            Command::Outlook(o) => o.is_distributed(),
             _ => false,
         }
     }

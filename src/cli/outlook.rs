@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use s2s_ensemble::pipeline::outlook::demo::default_outlook;
-use s2s_ensemble::pipeline::outlook::{outlook, OutlookPlan};
+use s2s_ensemble::pipeline::outlook::{outlook_on, OutlookPlan};
 
 use super::Globals;
 
@@ -27,6 +27,15 @@ pub struct OutlookArgs {
     /// Output directory (overrides `output` of the configuration).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+}
+
+impl OutlookArgs {
+    /// Whether the run spreads over the processes of `mpirun -n N`: a configured outlook
+    /// does; the default outlook of the demo (which may first write the demo's files) runs on
+    /// rank 0 alone.
+    pub(crate) fn is_distributed(&self) -> bool {
+        self.config.is_some()
+    }
 }
 
 pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
@@ -59,7 +68,10 @@ pub fn run(args: &OutlookArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let plan = OutlookPlan::from_file(config, args.out.clone(), g.run_options())?;
-    let report = outlook(&plan, &g.bars())?;
+    let Some(report) = outlook_on(&plan, &g.bars(), g.ranks.as_ref())? else {
+        // a rank other than 0 of a distributed run: rank 0 prints
+        return Ok(ExitCode::SUCCESS);
+    };
     if g.print_json(&report)? {
         return Ok(ExitCode::SUCCESS);
     }

@@ -17,7 +17,7 @@ use crate::cyclone::Node;
 use crate::ensemble::combine::products_fields_5d;
 use crate::ensemble::Products;
 use crate::error::{Error, Result};
-use crate::indices::SpiGrid;
+use crate::indices::{DroughtOutlook, SpiGrid};
 use crate::io::cyclone_fields::Series;
 use crate::io::FieldChecks;
 use crate::verify::SkillMaps;
@@ -314,6 +314,143 @@ pub fn decode_cube_bands(parts: Vec<Vec<u8>>) -> Result<Cube> {
         return Err(bad(format!("{row} of {} rows arrived", shape.3)));
     }
     Cube::new(whole, coords, meta)
+}
+
+/// Rows `rows` of a cube on a lat/lon grid, its latitudes cut alike: a rank's own rows of a
+/// field it read with a halo, or its band of a field every rank read whole.
+pub fn cube_rows(cube: &Cube, rows: Range<usize>) -> Result<Cube> {
+    let Spatial::Grid { lat, lon } = &cube.coords.spatial else {
+        return Err(Error::invalid(
+            "a band of rows",
+            format!("{} is not on a lat/lon grid", cube.meta.model),
+        ));
+    };
+    if rows.end > lat.len() || rows.start > rows.end {
+        return Err(Error::invalid(
+            "a band of rows",
+            format!(
+                "rows {}..{} of {} latitudes of {}",
+                rows.start,
+                rows.end,
+                lat.len(),
+                cube.meta.model
+            ),
+        ));
+    }
+    let coords = Coords {
+        spatial: Spatial::Grid {
+            lat: lat[rows.clone()].to_vec(),
+            lon: lon.clone(),
+        },
+        ..cube.coords.clone()
+    };
+    let values = cube.values.slice_axis(Axis(3), rows.into()).to_owned();
+    Cube::new(values, coords, cube.meta.clone())
+}
+
+/// `bytes` as one length-prefixed piece of a message of several.
+pub fn put_piece(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u64(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// The next piece of a message made by [`put_piece`], from `*at`.
+pub fn take_piece(bytes: &[u8], at: &mut usize) -> Result<Vec<u8>> {
+    let len = take_u64(bytes, at)? as usize;
+    let piece = bytes
+        .get(*at..*at + len)
+        .ok_or_else(|| Error::invalid("a message from another process", "cut short"))?;
+    *at += len;
+    Ok(piece.to_vec())
+}
+
+/// A band's drought outlook (every field `(·, lead, y, x)` or `(lead, y, x)`), then its
+/// tendency when it has one.
+pub fn encode_drought(d: &DroughtOutlook, out: &mut Vec<u8>) {
+    encode_array(&d.class_probability, out);
+    encode_array(&d.drought_probability, out);
+    encode_array(&d.wet_probability, out);
+    encode_array(&d.median_spi, out);
+    encode_array(&d.most_likely_class, out);
+    put_u64(out, u64::from(d.tendency.is_some()));
+    if let Some(t) = &d.tendency {
+        encode_array(t, out);
+    }
+}
+
+/// A band's drought outlook from the bytes of [`encode_drought`], starting at `*at`.
+pub fn decode_drought(bytes: &[u8], at: &mut usize) -> Result<DroughtOutlook> {
+    let class_probability = decode_array(bytes, at)?;
+    let drought_probability = decode_array(bytes, at)?;
+    let wet_probability = decode_array(bytes, at)?;
+    let median_spi = decode_array(bytes, at)?;
+    let most_likely_class = decode_array(bytes, at)?;
+    let tendency = match take_u64(bytes, at)? {
+        0 => None,
+        _ => Some(decode_array(bytes, at)?),
+    };
+    Ok(DroughtOutlook {
+        class_probability,
+        drought_probability,
+        wet_probability,
+        median_spi,
+        most_likely_class,
+        tendency,
+    })
+}
+
+/// Rows `rows` of every field of a drought outlook.
+pub fn drought_rows(d: &DroughtOutlook, rows: Range<usize>) -> DroughtOutlook {
+    DroughtOutlook {
+        class_probability: rows_of(&d.class_probability, rows.clone()),
+        drought_probability: rows_of(&d.drought_probability, rows.clone()),
+        wet_probability: rows_of(&d.wet_probability, rows.clone()),
+        median_spi: rows_of(&d.median_spi, rows.clone()),
+        most_likely_class: rows_of(&d.most_likely_class, rows.clone()),
+        tendency: d.tendency.as_ref().map(|t| rows_of(t, rows)),
+    }
+}
+
+/// Bands of drought outlooks stacked in order (south to north); every band has a tendency or
+/// none has.
+pub fn stack_drought(parts: &[DroughtOutlook]) -> Result<DroughtOutlook> {
+    if parts.is_empty() {
+        return Err(Error::invalid("drought outlooks", "no band to stack"));
+    }
+    let tendency = if parts.iter().all(|p| p.tendency.is_some()) {
+        let t: Vec<_> = parts.iter().filter_map(|p| p.tendency.as_ref()).collect();
+        Some(stack_of(&t)?)
+    } else if parts.iter().all(|p| p.tendency.is_none()) {
+        None
+    } else {
+        return Err(Error::invalid(
+            "drought outlooks",
+            "a tendency in some bands only",
+        ));
+    };
+    Ok(DroughtOutlook {
+        class_probability: stack_of(
+            &parts
+                .iter()
+                .map(|p| &p.class_probability)
+                .collect::<Vec<_>>(),
+        )?,
+        drought_probability: stack_of(
+            &parts
+                .iter()
+                .map(|p| &p.drought_probability)
+                .collect::<Vec<_>>(),
+        )?,
+        wet_probability: stack_of(&parts.iter().map(|p| &p.wet_probability).collect::<Vec<_>>())?,
+        median_spi: stack_of(&parts.iter().map(|p| &p.median_spi).collect::<Vec<_>>())?,
+        most_likely_class: stack_of(
+            &parts
+                .iter()
+                .map(|p| &p.most_likely_class)
+                .collect::<Vec<_>>(),
+        )?,
+        tendency,
+    })
 }
 
 /// The bytes of a band's SPI and fitted parameters (`(time or month, y, x)`), then its

@@ -59,11 +59,14 @@ pub(super) fn grid_bands(
     Ok(Bands::balanced(grid, &first_start(path, var, sample)?, n))
 }
 
-/// The first start date's first lead of `var` in `path`, read with `opts` (years, model).
+/// The first start date's first lead of `var` in `path`, read with `opts` (years, model),
+/// without the whole-field checks: a sample, whose emptiness is for the job's own read of the
+/// whole field to find (and word as one process does).
 fn first_start(path: &Path, var: Option<&str>, opts: ReadOptions) -> Result<Cube> {
     let first = ReadOptions {
         leads: Some(vec![0]),
         time_steps: Some((0, 1)),
+        checks_by_caller: true,
         ..opts
     };
     read_var(path, var, first)
@@ -87,6 +90,22 @@ pub(super) fn exchange_rows(
     halo: usize,
     total: usize,
     read: impl FnOnce((usize, usize)) -> Result<Cube>,
+    file: (&Path, &str),
+) -> Result<Option<Result<Cube>>> {
+    exchange_rows_then(ranks, bands, halo, total, read, Ok, file)
+}
+
+/// [`exchange_rows`] with a step between the read and the exchange: `then` turns the block
+/// as read (whose whole-field checks are counted) into what the ranks exchange — the
+/// outlook's target-period means on the run's grid, made of whole maps as one process makes
+/// them.
+pub(super) fn exchange_rows_then(
+    ranks: &dyn Ranks,
+    bands: &Bands,
+    halo: usize,
+    total: usize,
+    read: impl FnOnce((usize, usize)) -> Result<Cube>,
+    then: impl FnOnce(Cube) -> Result<Cube>,
     (path, variable): (&Path, &str),
 ) -> Result<Option<Result<Cube>>> {
     let (rank, n) = (ranks.rank(), ranks.size());
@@ -99,6 +118,7 @@ pub(super) fn exchange_rows(
         };
         let block = read(steps)?;
         report_checks(&[&block], false, &mut report);
+        let block = then(block)?;
         for (r, piece) in to_each.iter_mut().enumerate() {
             if !bands.mine(r).is_empty() {
                 encode_cube_rows(&block, bands.read_rows(r, halo), piece)?;

@@ -399,3 +399,122 @@ fn verification_of_bands_is_that_of_one_process() {
         }
     }
 }
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The outlook's configuration over the small workload: pr, EQM, `weights`, single-month
+/// leads (the drought outlook continues the observed record with the corrected members), two
+/// regions.
+fn outlook_config(wl: &Path, weights: &str, hindcast_bravo: &str) -> PathBuf {
+    let models: String = ["ALPHA", "BRAVO", "CHARLIE"]
+        .iter()
+        .map(|m| {
+            let hindcast = if *m == "BRAVO" {
+                hindcast_bravo.to_string()
+            } else {
+                format!("hindcast_{m}.nc")
+            };
+            format!("[[models]]\nname = \"{m}\"\nhindcast = \"{hindcast}\"\nforecast = \"forecast_{m}.nc\"\n\n")
+        })
+        .collect();
+    let cfg = wl.join(format!("outlook_{weights}.toml"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "title = \"test\"\nvariable = \"pr\"\nbias = \"eqm\"\nweights = \"{weights}\"\nregions = [\"south_asia\", \"all=60,100,0,40\"]\n\n{models}[observations]\npath = \"obs.nc\"\nvariable = \"pr\"\n"
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+/// The outlook spread over three ranks (each variable's bands; skill weights with a halo of
+/// one row; EQM; the drought outlook from the observed record) writes every file of one
+/// process's — NetCDF, maps, Markdown, HTML, JSON, PDF — byte for byte.
+#[test]
+fn outlook_of_bands_is_that_of_one_process() {
+    use s2s_ensemble::pipeline::outlook::{outlook, outlook_on, OutlookPlan};
+    std::env::set_var("SOURCE_DATE_EPOCH", "1700000000");
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let options = RunOptions {
+        history: Some("s2s outlook (test)".into()),
+        ..RunOptions::default()
+    };
+    for weights in ["skill", "calibrated"] {
+        let cfg = outlook_config(&wl, weights, "hindcast_BRAVO.nc");
+        let plan_into = |out: &str| {
+            OutlookPlan::from_file(&cfg, Some(dir.path().join(out)), options.clone()).unwrap()
+        };
+        let one = plan_into(&format!("one_{weights}"));
+        outlook(&one, &NoProgress).unwrap();
+        let spread = plan_into(&format!("three_{weights}"));
+        let outcomes = on_ranks(3, |r| outlook_on(&spread, &NoProgress, r));
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let files = files_under(&one.out);
+        assert_eq!(files, files_under(&spread.out), "{weights}: the same files");
+        assert!(files.len() > 20, "{weights}: {} files", files.len());
+        for f in files.iter().filter(|f| !f.ends_with("provenance.json")) {
+            assert!(
+                bytes(&one.out.join(f)) == bytes(&spread.out.join(f)),
+                "{weights}: {} on three ranks differs from one process's",
+                f.display()
+            );
+        }
+    }
+}
+
+/// A model whose hindcast has no value at all fails the whole-field check of the read: the
+/// ranks read blocks of its start dates, merge their counts and stop together with the
+/// message one process gives; the outlook leaves no output.
+#[test]
+fn an_outlook_failing_in_a_band_stops_every_rank() {
+    use s2s_ensemble::pipeline::outlook::{outlook, outlook_on, OutlookPlan};
+    let dir = tempfile::tempdir().unwrap();
+    let wl = dir.path().join("wl");
+    synth(&wl);
+    let empty = wl.join("empty_BRAVO.nc");
+    std::fs::copy(wl.join("hindcast_BRAVO.nc"), &empty).unwrap();
+    {
+        let mut f = crate::common::nc_append(&empty).unwrap();
+        let mut v = f.variable_mut("prec").unwrap();
+        let n = v.len();
+        v.put_values(&vec![f32::NAN; n], ..).unwrap();
+    }
+    let cfg = outlook_config(&wl, "calibrated", "empty_BRAVO.nc");
+    let plan_into = |out: &Path| {
+        OutlookPlan::from_file(&cfg, Some(out.to_path_buf()), RunOptions::default()).unwrap()
+    };
+    let one = plan_into(&dir.path().join("one"));
+    let alone = outlook(&one, &NoProgress).unwrap_err().to_string();
+    let spread = plan_into(&dir.path().join("three"));
+    let outcomes = on_ranks(3, |r| outlook_on(&spread, &NoProgress, r));
+    assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
+    let root = outcomes[0].as_ref().unwrap_err();
+    assert!(root.contains("empty_BRAVO.nc"), "{root}");
+    // the reason, as one process finds it (which also says how the file masks values)
+    let reason = "empty_BRAVO.nc: variable 'prec': all 21600 values read are missing";
+    assert!(root.contains(reason), "{root}");
+    assert!(alone.contains(reason), "{alone}");
+    for out in [&one.out, &spread.out] {
+        assert!(!out.join("bulletin.md").exists());
+        assert!(!out.join("mme_forecast.pr.nc").exists());
+    }
+}

@@ -87,6 +87,22 @@ impl DroughtBuilder {
         })
     }
 
+    /// The builder of one rank's rows `rows` in a distributed run: the route was chosen on the
+    /// whole field (the same on every rank: whether the observed record reaches the start is a
+    /// whole-field question), the outlook is made on the rank's rows, cell by cell as one
+    /// process makes it.
+    pub(super) fn rows(mut self, rows: std::ops::Range<usize>) -> Self {
+        if let Route::History(h) = &mut self.route {
+            h.record.values = h.record.values.slice(s![.., rows.clone(), ..]).to_owned();
+        }
+        if let Some(c) = self.corrected.as_mut() {
+            for a in c.iter_mut() {
+                *a = a.slice(s![.., .., rows.clone(), ..]).to_owned();
+            }
+        }
+        self
+    }
+
     /// Keeps lead `l` of model `k`'s bias-corrected forecast (one lead, one start) when the
     /// route needs it.
     pub(super) fn corrected_forecast(&mut self, k: usize, l: usize, forecast: &Cube) {

@@ -10,6 +10,10 @@
 //! which is corrected, combined, verified, written and mapped before the next lead is read, so
 //! a run's memory is bounded by one lead of the hindcasts (as in [`super::combine`]).
 //!
+//! Under `mpirun -n N` ([`outlook_on`], module `spread`) every variable is computed in
+//! latitude bands, one per process, and rank 0 makes the files, maps and bulletins from the
+//! gathered fields, byte-identical to one process's.
+//!
 //! The plan is the checked TOML configuration ([`OutlookConfig`], `docs/config.md`) with the
 //! folder its relative paths start from and the output folder; [`outlook`] runs it and returns
 //! the files it wrote. Policy defaults (wet-day threshold, cross-validation, drought
@@ -18,6 +22,7 @@
 mod bulletins;
 pub mod demo;
 mod drought;
+mod spread;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -40,6 +45,7 @@ use crate::bulletin::{
 };
 use crate::config::{resolve_path, BiasMethod, OutlookConfig};
 use crate::cube::{align_observations, BBox, Lead, TargetPeriod};
+use crate::distributed::Ranks;
 use crate::ensemble::{
     collapsed_categories, combine, CombineInput, CombineSpec, EdgeSource, Products, WeightScheme,
 };
@@ -59,6 +65,7 @@ use crate::verify::{
 use crate::Cube;
 use bulletins::write_bulletins;
 use drought::{drought_part, DroughtBuilder};
+pub use spread::outlook_on;
 
 /// A checked outlook run: the configuration, the folder its relative paths start from, where
 /// the outputs go and how they are written.
@@ -208,73 +215,116 @@ impl<'a> RunLog<'a> {
 /// `provenance.json` (configuration, SHA-256 of every input, the run log) in `plan.out`.
 pub fn outlook(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookReport> {
     // the outputs appear together when the run succeeds, not at all when it fails
-    crate::outputs::staging::as_one_set(&plan.out, || outlook_staged(plan, progress))
+    crate::outputs::staging::as_one_set(&plan.out, || outlook_staged(plan, progress, None))
 }
 
-fn outlook_staged(plan: &OutlookPlan, progress: &dyn Progress) -> Result<OutlookReport> {
+/// What a run draws and words its products with: the countries (with the provinces drawn
+/// inside), the provinces, the regions, their folders and the bulletin's language. Made
+/// alike by every process of a distributed run; nothing is written.
+struct Setting {
+    countries: Countries,
+    provinces: Option<Countries>,
+    regions: Vec<Region>,
+    region_dirs: Vec<PathBuf>,
+    cat: crate::bulletin::Catalogue,
+}
+
+impl Setting {
+    fn of(plan: &OutlookPlan) -> Result<Setting> {
+        let cfg = &plan.config;
+        let (base, out) = (plan.base.as_path(), plan.out.as_path());
+        // The configuration's units fill the process's table under the command line's.
+        crate::io::add_assumed_units_defaults(&crate::units::AssumedUnits {
+            by_variable: cfg.units.clone(),
+            any: None,
+        });
+        // the configured outlines, else the bundled Natural Earth countries
+        let countries = super::load_countries(
+            cfg.countries
+                .as_ref()
+                .map(|p| resolve_path(base, p))
+                .as_deref(),
+        )?;
+        let regions = cfg.regions(&countries)?;
+        // admin-1 outlines for the province table, when configured
+        let provinces = cfg
+            .provinces
+            .as_ref()
+            .map(|p| super::load_countries(Some(&resolve_path(base, p))))
+            .transpose()?;
+        // the maps draw the provinces inside the countries
+        let countries = match &provinces {
+            Some(p) => countries.with_province_outlines(p),
+            None => countries,
+        };
+        // One bulletin per region too, in out/<region>/: its maps, its countries.
+        // region names become folder names only as slugs: no separators, no `..`, no
+        // absolute path
+        let region_dirs: Vec<PathBuf> = regions
+            .iter()
+            .map(|r| out.join(crate::io::clobber::file_slug(&r.name)))
+            .collect();
+        // the bulletin's language, for the captions and legends made with the maps
+        let cat = crate::bulletin::Catalogue::new(
+            cfg.issuer
+                .language
+                .as_deref()
+                .unwrap_or(crate::bulletin::catalogue::DEFAULT_LANGUAGE),
+        )?;
+        Ok(Setting {
+            countries,
+            provinces,
+            regions,
+            region_dirs,
+            cat,
+        })
+    }
+
+    /// The context of `plan`'s products in this setting (`ranks`: the processes of a
+    /// distributed run, `None` for one process).
+    fn context<'a>(
+        &'a self,
+        plan: &'a OutlookPlan,
+        ranks: Option<&'a dyn Ranks>,
+    ) -> RunContext<'a> {
+        RunContext {
+            cfg: &plan.config,
+            cat: &self.cat,
+            base: &plan.base,
+            out: &plan.out,
+            options: &plan.options,
+            countries: &self.countries,
+            provinces: self.provinces.as_ref(),
+            regions: &self.regions,
+            region_dirs: &self.region_dirs,
+            ranks,
+        }
+    }
+}
+
+/// The outlook by one process (`ranks`: `None`) or by rank 0 of a distributed run, whose
+/// other ranks take their part of each variable ([`spread::outlook_on`]).
+fn outlook_staged(
+    plan: &OutlookPlan,
+    progress: &dyn Progress,
+    ranks: Option<&dyn Ranks>,
+) -> Result<OutlookReport> {
     let started = Instant::now();
     let cfg = &plan.config;
-    let (base, out) = (plan.base.as_path(), plan.out.as_path());
-    // The configuration's units fill the process's table under the command line's.
-    crate::io::add_assumed_units_defaults(&crate::units::AssumedUnits {
-        by_variable: cfg.units.clone(),
-        any: None,
-    });
+    let out = plan.out.as_path();
+    let setting = Setting::of(plan)?;
     super::create_dir(out)?;
     let mut log = RunLog::new(progress);
-
-    // the configured outlines, else the bundled Natural Earth countries
-    let countries = super::load_countries(
-        cfg.countries
-            .as_ref()
-            .map(|p| resolve_path(base, p))
-            .as_deref(),
-    )?;
-    let regions = cfg.regions(&countries)?;
-    // admin-1 outlines for the province table, when configured
-    let provinces = cfg
-        .provinces
-        .as_ref()
-        .map(|p| super::load_countries(Some(&resolve_path(base, p))))
-        .transpose()?;
-    // the maps draw the provinces inside the countries
-    let countries = match &provinces {
-        Some(p) => countries.with_province_outlines(p),
-        None => countries,
-    };
-    // One bulletin per region too, in out/<region>/: its maps, its countries.
-    // region names become folder names only as slugs: no separators, no `..`, no absolute path
-    let region_dirs: Vec<PathBuf> = regions
-        .iter()
-        .map(|r| out.join(crate::io::clobber::file_slug(&r.name)))
-        .collect();
-    for d in &region_dirs {
+    for d in &setting.region_dirs {
         super::create_dir(d)?;
     }
-    // the bulletin's language, for the captions and legends made with the maps
-    let cat = crate::bulletin::Catalogue::new(
-        cfg.issuer
-            .language
-            .as_deref()
-            .unwrap_or(crate::bulletin::catalogue::DEFAULT_LANGUAGE),
-    )?;
-    let ctx = RunContext {
-        cfg,
-        cat: &cat,
-        base,
-        out,
-        options: &plan.options,
-        countries: &countries,
-        provinces: provinces.as_ref(),
-        regions: &regions,
-        region_dirs: &region_dirs,
-    };
+    let ctx = setting.context(plan, ranks);
+    let region_dirs = &setting.region_dirs;
     let mut variables = Vec::new();
     for v in cfg.variables() {
-        variables.push(
-            variable_products(&ctx, &v, &mut log, progress)
-                .with_context(|| format!("the outlook of '{v}'"))?,
-        );
+        let products = variable_products(&ctx, &v, &mut log, progress)
+            .with_context(|| format!("the outlook of '{v}'"))?;
+        variables.extend(products);
     }
     let cyclones = match &cfg.cyclones {
         Some(c) => {
@@ -373,6 +423,8 @@ pub(super) struct RunContext<'a> {
     provinces: Option<&'a Countries>,
     regions: &'a [Region],
     region_dirs: &'a [PathBuf],
+    /// The processes of a distributed run (`None`: one process).
+    ranks: Option<&'a dyn Ranks>,
 }
 
 impl RunContext<'_> {
@@ -983,56 +1035,89 @@ fn lead_plan(
 }
 
 /// Reads lead `l` of every model's hindcast (the file leads of its target period, averaged),
-/// restricted to the common hindcast years and put on the run's grid. Also returns the common
-/// years.
+/// restricted to the common hindcast years and put on the run's grid — the whole field, or in
+/// a distributed run this rank's band (`bands`: each rank reads whole maps of a block of start
+/// dates, makes their target-period means on the run's grid and sends every rank its rows).
+/// Also returns the common years.
 fn hindcast_lead(
     ctx: &RunContext,
     variable: &str,
-    inputs: &mut Inputs,
+    inputs: &Inputs,
+    regrid: &mut Option<WeightCache>,
     l: usize,
+    bands: Option<&spread::VariableBands>,
 ) -> Result<(Vec<Cube>, (i32, i32))> {
     let cfg = ctx.cfg;
     let mut hindcasts = Vec::with_capacity(cfg.models.len());
-    for (m, leads) in cfg.models.iter().zip(&inputs.hindcast_leads[l]) {
+    for (k, (m, leads)) in cfg.models.iter().zip(&inputs.hindcast_leads[l]).enumerate() {
+        let path = ctx.path(&m.hindcast);
+        let var = m.file_variable(variable);
         let opts = ReadOptions {
             years: cfg.years,
             model: Some(m.name.clone()),
             leads: Some(leads.clone()),
             ..Default::default()
         };
-        let mut h = read_var(
-            &ctx.path(&m.hindcast),
-            Some(m.file_variable(variable)),
-            opts,
-        )?;
-        if let Some(p) = inputs.periods.get(l) {
-            h = h
-                .target_periods(std::slice::from_ref(p))
-                .with_context(|| format!("periods of model {}", m.name))?;
-        }
+        let on_run_grid = |h: Cube| -> Result<Cube> {
+            let mut h = match inputs.periods.get(l) {
+                Some(p) => h
+                    .target_periods(std::slice::from_ref(p))
+                    .with_context(|| format!("periods of model {}", m.name))?,
+                None => h,
+            };
+            match regrid.as_mut() {
+                Some(cache) => to_run_grid(cache, &mut h)?,
+                None => on_obs_grid(&mut h, &inputs.obs, &inputs.obs_path)?,
+            }
+            Ok(h)
+        };
+        let h = match bands {
+            None => read_var(&path, Some(var), opts).and_then(on_run_grid)?,
+            Some(b) => {
+                let read = |steps| {
+                    let block = ReadOptions {
+                        time_steps: Some(steps),
+                        checks_by_caller: true,
+                        ..opts.clone()
+                    };
+                    read_var(&path, Some(var), block)
+                };
+                let band = crate::pipeline::bands::exchange_rows_then(
+                    b.ranks,
+                    &b.bands,
+                    b.halo,
+                    b.starts[k],
+                    read,
+                    on_run_grid,
+                    (&path, &b.file_variables[k]),
+                )?
+                .unwrap_or_else(|| Err(Error::invalid("outlook", "a rank without a band")));
+                spread::agreed(Some(b.ranks), band)?
+            }
+        };
         hindcasts.push(h);
     }
-    let all_years = hindcasts[0].init_years();
-    let span =
-        common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
-    for (h, f) in hindcasts.iter_mut().zip(&inputs.forecasts) {
-        match inputs.regrid.as_mut() {
-            Some(cache) => to_run_grid(cache, h)?,
-            None => on_obs_grid(h, &inputs.obs, &inputs.obs_path)?,
+    let common = (|| {
+        let all_years = hindcasts[0].init_years();
+        let span =
+            common_years(&mut hindcasts)?.unwrap_or((all_years[0], all_years[all_years.len() - 1]));
+        for (h, f) in hindcasts.iter().zip(&inputs.forecasts) {
+            if h.coords.lead[0] != f.coords.lead[l] {
+                return Err(Error::mismatch(
+                    "forecast and hindcast",
+                    format!(
+                        "{}: lead {} of the forecast is {}, of its hindcast {}; give both the same leads",
+                        h.meta.model,
+                        l + 1,
+                        f.coords.lead[l].label(),
+                        h.coords.lead[0].label()
+                    ),
+                ));
+            }
         }
-        if h.coords.lead[0] != f.coords.lead[l] {
-            return Err(Error::mismatch(
-                "forecast and hindcast",
-                format!(
-                    "{}: lead {} of the forecast is {}, of its hindcast {}; give both the same leads",
-                    h.meta.model,
-                    l + 1,
-                    f.coords.lead[l].label(),
-                    h.coords.lead[0].label()
-                ),
-            ));
-        }
-    }
+        Ok(span)
+    })();
+    let span = spread::agreed(bands.map(|b| b.ranks), common)?;
     Ok((hindcasts, span))
 }
 
@@ -1092,29 +1177,77 @@ fn quantity_words(quantity: Quantity, variable: &str) -> String {
 /// hindcasts one lead of every model at a time, which is bias-corrected, combined, verified,
 /// written into `mme_forecast.<var>.nc` and mapped before the next is read — so the memory
 /// of a run is bounded by one lead of the hindcasts, not by whole cubes.
+///
+/// In a distributed run every rank takes this path: each bias-corrects, combines and scores
+/// its band of rows ([`spread`]), rank 0 gathers each lead's results and makes the files, maps
+/// and summaries from them as one process does. `None` on the other ranks.
 fn variable_products(
     ctx: &RunContext,
     variable: &str,
     log: &mut RunLog,
     bars: &dyn Progress,
-) -> Result<VariableProducts> {
+) -> Result<Option<VariableProducts>> {
     let cfg = ctx.cfg;
     let first_stage = log.stages.len();
-    let mut inputs = ingest(ctx, variable, bars)?;
+    spread::tell_variable(ctx.ranks, variable);
+    let mut inputs = spread::agreed(ctx.ranks, ingest(ctx, variable, bars))?;
+    let bands = match ctx.ranks {
+        Some(r) => spread::agreed(
+            Some(r),
+            spread::VariableBands::of(ctx, variable, &inputs, r),
+        )?,
+        None => None,
+    };
+    let root = ctx.ranks.map_or(true, |r| r.is_root());
+    match (&bands, ctx.ranks) {
+        (Some(b), Some(r)) if r.is_root() => log::info!(
+            "{variable}: latitude rows {:?} on ranks 0..{}, halo {}",
+            b.bands.rows,
+            b.bands.rows.len(),
+            b.halo
+        ),
+        (None, Some(r)) if r.is_root() => {
+            log::info!("{variable}: the whole field on rank 0 (a grid the ranks cannot share)")
+        }
+        _ => {}
+    }
+    if !root && bands.is_none() {
+        // the whole field on rank 0
+        return Ok(None);
+    }
+    let ranks = bands.as_ref().map(|b| b.ranks);
+    // What this process computes: its band (with the halo) or the whole field.
+    let band = spread::agreed(ranks, bands.as_ref().map(|b| b.cut(&inputs)).transpose())?;
+    let mut regrid = inputs.regrid.take();
+    let inputs = inputs;
+    let work_obs = band.as_ref().map_or(&inputs.obs, |b| &b.obs);
+    let work_forecasts = band.as_ref().map_or(&inputs.forecasts, |b| &b.forecasts);
     let leads = inputs.forecasts[0].coords.lead.clone();
-    let mut first = Some(hindcast_lead(ctx, variable, &mut inputs, 0)?);
+    let mut first = Some(hindcast_lead(
+        ctx,
+        variable,
+        &inputs,
+        &mut regrid,
+        0,
+        bands.as_ref(),
+    )?);
     let Some((hindcasts, (first_year, last_year))) = &first else {
         unreachable!("just read");
     };
     // The observations on every target of the hindcast years; checked for each model.
-    let mut aligned_all = None;
-    for h in hindcasts {
-        let aligned = observed_targets(&inputs.obs, &inputs.obs_path, h, &leads)?;
-        aligned_all.get_or_insert(aligned);
-    }
-    let aligned_all = aligned_all.expect("at least one model");
-    policy::check_hindcast_years(hindcasts)?;
-    policy::check_counted_members(cfg.weights.scheme(), hindcasts, bars)?;
+    let aligned_all = spread::agreed(
+        ranks,
+        (|| {
+            let mut aligned_all = None;
+            for h in hindcasts {
+                let aligned = observed_targets(work_obs, &inputs.obs_path, h, &leads)?;
+                aligned_all.get_or_insert(aligned);
+            }
+            policy::check_hindcast_years(hindcasts)?;
+            policy::check_counted_members(cfg.weights.scheme(), hindcasts, bars)?;
+            Ok(aligned_all.expect("at least one model"))
+        })(),
+    )?;
     log.add(&format!("ingest {variable}"));
 
     // The bias correction (cross-validated hindcast + forecast).
@@ -1163,6 +1296,16 @@ fn variable_products(
     let forecast = &inputs.forecasts[0];
     let what = quantity_words(quantity, variable);
     let nc_path = ctx.out.join(format!("mme_forecast.{variable}.nc"));
+    let model_years: Vec<(String, usize, (i32, i32))> = hindcasts
+        .iter()
+        .map(|h| {
+            (
+                h.meta.model.clone(),
+                h.n_member(),
+                (*first_year, *last_year),
+            )
+        })
+        .collect();
     let mut products = VariableProducts {
         variable: variable.to_string(),
         what: what.clone(),
@@ -1184,16 +1327,7 @@ fn variable_products(
         drought: None,
         reliability: Vec::new(),
         netcdf: nc_path.clone(),
-        models: hindcasts
-            .iter()
-            .map(|h| {
-                (
-                    h.meta.model.clone(),
-                    h.n_member(),
-                    (*first_year, *last_year),
-                )
-            })
-            .collect(),
+        models: model_years,
         observations: format!(
             "{} ({})",
             inputs
@@ -1207,24 +1341,30 @@ fn variable_products(
         years: (*first_year, *last_year),
         masked: ctx.cfg.mask_unskilful,
     };
-    // Each region's cells and each cell's country, found once for every lead and product.
-    let region_cells: Vec<RegionCells> = ctx
-        .regions
-        .iter()
-        .map(|r| RegionCells::new(r, &forecast.coords.spatial))
-        .collect();
+    // Each region's cells and each cell's country, found once for every lead and product (by
+    // rank 0, which makes the maps and summaries).
+    let region_cells: Vec<RegionCells> = if root {
+        ctx.regions
+            .iter()
+            .map(|r| RegionCells::new(r, &forecast.coords.spatial))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let cell_country = cell_countries(&forecast.coords.spatial, ctx.countries, &region_cells);
     let cell_province = ctx
         .provinces
+        .filter(|_| root)
         .map(|p| cell_countries(&forecast.coords.spatial, p, &region_cells));
     let cell_area = crate::bulletin::cell_areas_km2(&forecast.coords.spatial);
     // Area weights of the whole map, for the reliability of the hindcast.
     let whole_map = map_weights(&forecast.coords.spatial);
     // The drought outlook from the MME mean and its hindcast error (Gaussian on the SPI
     // scale) for PMME and wherever a model has only its ensemble mean: counting four ensemble
-    // means as members would give probabilities in steps of 25 %.
+    // means as members would give probabilities in steps of 25 %. Its route is chosen on the
+    // whole field, its outlook made on the rows each process keeps.
     let ensemble_means = hindcasts.iter().any(|h| h.n_member() < 2);
-    let mut drought = (quantity == Quantity::Precipitation)
+    let drought = (quantity == Quantity::Precipitation)
         .then(|| {
             DroughtBuilder::new(
                 &inputs.obs,
@@ -1235,42 +1375,253 @@ fn variable_products(
                 corrector.is_some(),
             )
         })
-        .transpose()?;
+        .transpose();
+    let mut drought = spread::agreed(ranks, drought)?.map(|d| match &band {
+        Some(b) => d.rows(b.own_rows.clone()),
+        None => d,
+    });
+    let science = Science {
+        corrector: corrector.as_deref(),
+        bias_params: &bias_params,
+        spec: &spec,
+        combine_corrected,
+        obs: work_obs,
+        own: band.as_ref().and_then(|b| b.own_in_read.clone()),
+        variable,
+    };
     let mut file: Option<MmeFile> = None;
+    // rank 0's failure in what it alone does for a lead, told to the others at the next
+    // agreement
+    let mut pending: Result<()> = Ok(());
 
     bars.start(&format!("outlook {variable}"), leads.len() as u64);
     for (l, lead) in leads.iter().enumerate() {
-        let (mut hindcasts, _) = match first.take() {
+        let (hindcasts, _) = match first.take() {
             Some(h) => h,
             None => {
-                let h = hindcast_lead(ctx, variable, &mut inputs, l)?;
+                let h = hindcast_lead(ctx, variable, &inputs, &mut regrid, l, bands.as_ref())?;
                 log.add(&format!("ingest {variable}"));
                 h
             }
         };
-        let forecast = &inputs.forecasts[0];
-        let mut forecasts = inputs
-            .forecasts
-            .iter()
-            .map(|f| f.select_leads(&[l]))
-            .collect::<Result<Vec<_>>>()?;
-        let aligned = aligned_all.select_leads(&[l])?;
+        let computed = std::mem::replace(&mut pending, Ok(())).and_then(|()| {
+            let forecasts = work_forecasts
+                .iter()
+                .map(|f| f.select_leads(&[l]))
+                .collect::<Result<Vec<_>>>()?;
+            let aligned = aligned_all.select_leads(&[l])?;
+            science.lead(hindcasts, forecasts, aligned, l, drought.as_mut(), log)
+        });
+        let gathered = match &bands {
+            None => Some(computed?),
+            Some(b) => match b.gather(spread::agreed(ranks, computed)?) {
+                Ok(s) => s,
+                Err(e) => {
+                    pending = Err(e);
+                    None
+                }
+            },
+        };
+        let Some(s) = gathered else {
+            continue;
+        };
 
+        // ---- rank 0: the CF-NetCDF forecast, maps and summaries ----
+        let rendered = (|| -> Result<()> {
+            let scored = ScoredForecast {
+                probability: s.hindcast.probability.view(),
+                ensemble_mean: s.hindcast.mean.view(),
+                anomaly: Some(s.hindcast.anomaly.view()),
+                members: None,
+                obs: s.observed.values.view(),
+                levels: &spec.category_levels,
+                debias_members: None,
+                bootstrap: None,
+                fair_crps: true,
+            };
+            let reliability =
+                regional_diagnostics(&scored, 0, &whole_map, policy::RELIABILITY_BINS)?
+                    .reliability
+                    .iter()
+                    .map(|b| reliability_slope(b))
+                    .collect();
+            products.reliability.push((lead.label(), reliability));
+            log.add(&format!("verify {variable}"));
+            let fc = &s.forecast;
+            if file.is_none() {
+                let layout = Layout {
+                    spec: &spec,
+                    models: &models,
+                    leads: &leads,
+                    sources: if spec.model_edges() {
+                        models.clone()
+                    } else {
+                        vec!["observed".into()]
+                    },
+                    units: s.forecasts[0].meta.units.clone(),
+                    variable: variable.to_string(),
+                    quantity,
+                    calendar: s.forecasts[0].meta.calendar,
+                };
+                file = Some(MmeFile::create(
+                    &nc_path,
+                    &ctx.options.write_options(),
+                    &layout,
+                    &s.forecasts[0].coords,
+                    "forecast",
+                    true,
+                )?);
+            }
+            file.as_mut().expect("created").put_lead(l, fc)?;
+            LeadContext {
+                ctx,
+                variable,
+                what: &what,
+                quantity,
+                spec: &spec,
+                forecast,
+                fc,
+                skill: &s.skill,
+                region_cells: &region_cells,
+                country_cells: crate::bulletin::CountryCells {
+                    country: &cell_country,
+                    area_km2: cell_area.as_deref(),
+                },
+                province_cells: cell_province
+                    .as_deref()
+                    .map(|c| crate::bulletin::CountryCells {
+                        country: c,
+                        area_km2: cell_area.as_deref(),
+                    }),
+            }
+            .lead(l, lead, &mut products)?;
+            regional_graphs(
+                ctx,
+                &RegionalSources {
+                    variable,
+                    what: &what,
+                    quantity,
+                    lead,
+                    l,
+                    forecast,
+                    observed: &s.observed,
+                    hindcast_mme: &s.hindcast,
+                    forecast_mme: fc,
+                    hindcast_means: &s.hindcast_means,
+                    forecasts: &s.forecasts,
+                    region_cells: &region_cells,
+                },
+                &mut products,
+            )?;
+            bars.advance(1);
+            log.add(&format!("maps {variable}"));
+            Ok(())
+        })();
+        match &bands {
+            None => rendered?,
+            Some(_) => pending = rendered,
+        }
+    }
+    bars.finish();
+    // every rank has finished its leads: rank 0's last failure, agreed
+    spread::agreed(ranks, std::mem::replace(&mut pending, Ok(())))?;
+
+    // ---- drought: forecast SPI of each target period (precipitation) ----
+    if let Some(d) = drought {
+        let own_forecasts = band
+            .as_ref()
+            .map_or(&inputs.forecasts, |b| &b.own_forecasts);
+        let finished = spread::agreed(ranks, d.finish(own_forecasts))?;
+        let whole = match &bands {
+            None => Some(finished),
+            Some(b) => b.gather_drought(finished)?,
+        };
+        if let Some((outlook, method)) = whole {
+            products.drought = Some(drought_part(
+                ctx,
+                &inputs.forecasts[0],
+                &leads,
+                outlook,
+                method,
+                &region_cells,
+            )?);
+        }
+        log.add(&format!("drought {variable}"));
+    }
+    if !root {
+        return Ok(None);
+    }
+    file.expect("at least one lead").w.finish()?;
+    log.announce(first_stage);
+    Ok(Some(products))
+}
+
+/// What the science of every lead of a variable shares: the correction, the combination, the
+/// observations of the rows this process computes and the rows it keeps.
+struct Science<'a> {
+    corrector: Option<&'a dyn BiasCorrector>,
+    bias_params: &'a BiasParams,
+    spec: &'a CombineSpec,
+    /// Whether the corrected cubes are combined (observed edges) or the raw ones.
+    combine_corrected: bool,
+    /// The observations of the rows computed (a band with its halo, or the whole field).
+    obs: &'a Cube,
+    /// The rows kept of those computed (a band's own rows without its halo); `None`: all.
+    own: Option<std::ops::Range<usize>>,
+    variable: &'a str,
+}
+
+/// One lead's science on the rows a process keeps — the whole field in one process, a band in
+/// a distributed run (gathered whole on rank 0, [`spread::VariableBands::gather`]).
+struct LeadScience {
+    /// The cross-validated MME hindcast products.
+    hindcast: Products,
+    /// The MME forecast products.
+    forecast: Products,
+    /// The hindcast skill of the MME.
+    skill: SkillMaps,
+    /// The observations on the lead's targets.
+    observed: Cube,
+    /// Each model's hindcast member mean `(start, 1, 1, y, x)`, as combined.
+    hindcast_means: Vec<Cube>,
+    /// Each model's forecast of the lead, as combined.
+    forecasts: Vec<Cube>,
+}
+
+impl Science<'_> {
+    /// Bias-corrects, combines and scores lead `l` (`hindcasts`, `forecasts` and `aligned`:
+    /// the rows computed), feeds the drought builder and keeps the own rows.
+    fn lead(
+        &self,
+        mut hindcasts: Vec<Cube>,
+        mut forecasts: Vec<Cube>,
+        aligned: Cube,
+        l: usize,
+        mut drought: Option<&mut DroughtBuilder>,
+        log: &mut RunLog,
+    ) -> Result<LeadScience> {
+        let variable = self.variable;
+        let own = |c: Cube| -> Result<Cube> {
+            match &self.own {
+                Some(rows) => crate::distributed::products::cube_rows(&c, rows.clone()),
+                None => Ok(c),
+            }
+        };
         // ---- bias correction ----
-        if let Some(c) = &corrector {
+        if let Some(c) = self.corrector {
             for (k, (h, f)) in hindcasts.iter_mut().zip(forecasts.iter_mut()).enumerate() {
                 let on_targets = if k == 0 {
                     aligned.clone()
                 } else {
-                    align_observations(&inputs.obs, h)?.0
+                    align_observations(self.obs, h)?.0
                 };
-                let r = correct(c.as_ref(), h, &on_targets, Some(f), &bias_params)
+                let r = correct(c, h, &on_targets, Some(f), self.bias_params)
                     .with_context(|| format!("bias correction of {}", h.meta.model))?;
                 let fc = r.forecast.expect("forecast given");
                 if let Some(d) = drought.as_mut() {
-                    d.corrected_forecast(k, l, &fc);
+                    d.corrected_forecast(k, l, &own(fc.clone())?);
                 }
-                if combine_corrected {
+                if self.combine_corrected {
                     *h = r.hindcast.expect("hindcast corrected");
                     *f = fc;
                 }
@@ -1281,13 +1632,14 @@ fn variable_products(
         // ---- combine, verify ----
         let href: Vec<&Cube> = hindcasts.iter().collect();
         let fref: Vec<&Cube> = forecasts.iter().collect();
+        let spec = self.spec;
         let mut result = combine(
             &CombineInput {
                 hindcasts: &href,
                 forecasts: Some(&fref),
                 obs: Some(&aligned),
             },
-            &spec,
+            spec,
         )?;
         // No category forecast where the observed climate cannot be split into terciles (dry
         // seasons, deserts): grey on the maps, left out of the summaries and the skill.
@@ -1300,122 +1652,47 @@ fn variable_products(
             }
         }
         result.hindcast.withhold(no_outlook.view());
-        let fc = result.forecast.as_mut().expect("forecast products");
+        let mut fc = result.forecast.expect("forecast products");
         fc.withhold(no_outlook.view());
         log.add(&format!("combine {variable}"));
+        // the rows kept, without a halo
+        let (hindcast, forecast, observed) = match &self.own {
+            Some(rows) => (
+                crate::distributed::products::product_rows(&result.hindcast, rows.clone()),
+                crate::distributed::products::product_rows(&fc, rows.clone()),
+                own(aligned)?,
+            ),
+            None => (result.hindcast, fc, aligned),
+        };
+        let hindcasts = hindcasts.into_iter().map(own).collect::<Result<Vec<_>>>()?;
+        let forecasts = forecasts.into_iter().map(own).collect::<Result<Vec<_>>>()?;
         let scored = ScoredForecast {
-            probability: result.hindcast.probability.view(),
-            ensemble_mean: result.hindcast.mean.view(),
-            anomaly: Some(result.hindcast.anomaly.view()),
+            probability: hindcast.probability.view(),
+            ensemble_mean: hindcast.mean.view(),
+            anomaly: Some(hindcast.anomaly.view()),
             members: None,
-            obs: aligned.values.view(),
+            obs: observed.values.view(),
             levels: &spec.category_levels,
             debias_members: None,
             bootstrap: None,
             fair_crps: true,
         };
         let skill = skill_maps(&scored)?;
-        let reliability = regional_diagnostics(&scored, 0, &whole_map, policy::RELIABILITY_BINS)?
-            .reliability
-            .iter()
-            .map(|b| reliability_slope(b))
-            .collect();
-        products.reliability.push((lead.label(), reliability));
         log.add(&format!("verify {variable}"));
-
-        // ---- the CF-NetCDF forecast, maps and summaries ----
-        let fc = result.forecast.as_ref().expect("forecast products");
-        if file.is_none() {
-            let layout = Layout {
-                spec: &spec,
-                models: &models,
-                leads: &leads,
-                sources: if spec.model_edges() {
-                    models.clone()
-                } else {
-                    vec!["observed".into()]
-                },
-                units: forecasts[0].meta.units.clone(),
-                variable: variable.to_string(),
-                quantity,
-                calendar: forecasts[0].meta.calendar,
-            };
-            file = Some(MmeFile::create(
-                &nc_path,
-                &ctx.options.write_options(),
-                &layout,
-                &forecasts[0].coords,
-                "forecast",
-                true,
-            )?);
-        }
-        file.as_mut().expect("created").put_lead(l, fc)?;
-        LeadContext {
-            ctx,
-            variable,
-            what: &what,
-            quantity,
-            spec: &spec,
-            forecast,
-            fc,
-            skill: &skill,
-            region_cells: &region_cells,
-            country_cells: crate::bulletin::CountryCells {
-                country: &cell_country,
-                area_km2: cell_area.as_deref(),
-            },
-            province_cells: cell_province
-                .as_deref()
-                .map(|c| crate::bulletin::CountryCells {
-                    country: c,
-                    area_km2: cell_area.as_deref(),
-                }),
-        }
-        .lead(l, lead, &mut products)?;
-        regional_graphs(
-            ctx,
-            &RegionalSources {
-                variable,
-                what: &what,
-                quantity,
-                lead,
-                l,
-                forecast,
-                observed: &aligned,
-                hindcast_mme: &result.hindcast,
-                forecast_mme: fc,
-                hindcasts: &hindcasts,
-                forecasts: &forecasts,
-                region_cells: &region_cells,
-            },
-            &mut products,
-        )?;
-        bars.advance(1);
-        log.add(&format!("maps {variable}"));
-
-        if let Some(d) = drought.as_mut() {
-            d.lead(&aligned, &result.hindcast, fc, &hindcasts, &forecasts)?;
+        if let Some(d) = drought {
+            d.lead(&observed, &hindcast, &forecast, &hindcasts, &forecasts)?;
             log.add(&format!("drought {variable}"));
         }
+        let hindcast_means = hindcasts.iter().map(member_means).collect::<Result<_>>()?;
+        Ok(LeadScience {
+            hindcast,
+            forecast,
+            skill,
+            observed,
+            hindcast_means,
+            forecasts,
+        })
     }
-    bars.finish();
-    file.expect("at least one lead").w.finish()?;
-
-    // ---- drought: forecast SPI of each target period (precipitation) ----
-    if let Some(d) = drought {
-        let (outlook, method) = d.finish(&inputs.forecasts)?;
-        products.drought = Some(drought_part(
-            ctx,
-            &inputs.forecasts[0],
-            &leads,
-            outlook,
-            method,
-            &region_cells,
-        )?);
-        log.add(&format!("drought {variable}"));
-    }
-    log.announce(first_stage);
-    Ok(products)
 }
 
 /// What the deterministic maps of a quantity show.
@@ -1698,8 +1975,9 @@ struct RegionalSources<'a> {
     hindcast_mme: &'a Products,
     /// The MME forecast products of this lead.
     forecast_mme: &'a Products,
-    /// Every model's hindcast and forecast of this lead, as combined.
-    hindcasts: &'a [Cube],
+    /// Every model's hindcast member mean ([`member_means`]) and forecast of this lead, as
+    /// combined.
+    hindcast_means: &'a [Cube],
     forecasts: &'a [Cube],
     region_cells: &'a [RegionCells],
 }
@@ -1712,16 +1990,22 @@ fn field(a: &ndarray::Array5<f32>, init: usize, index: usize) -> Vec<f32> {
         .collect()
 }
 
-/// The member mean of `c` at start `init`, `(y, x)` row-major (NaN where no member has a value).
-fn member_mean(c: &Cube, init: usize) -> Vec<f32> {
-    c.values
-        .slice(ndarray::s![init, .., 0usize, .., ..])
-        .map_axis(Axis(0), |members| {
+/// The member mean of every start of `c`'s first lead, `(start, 1, 1, y, x)` (NaN where no
+/// member has a value).
+fn member_means(c: &Cube) -> Result<Cube> {
+    let means = c
+        .values
+        .slice(ndarray::s![.., .., 0..1, .., ..])
+        .map_axis(Axis(1), |members| {
             crate::stats::nan_mean(&members.to_vec()) as f32
         })
-        .iter()
-        .copied()
-        .collect()
+        .insert_axis(Axis(1));
+    let coords = crate::cube::Coords {
+        member: vec![0],
+        lead: c.coords.lead[..1].to_vec(),
+        ..c.coords.clone()
+    };
+    Cube::new(means, coords, c.meta.clone())
 }
 
 /// The POE curve and plume of every region for one lead
@@ -1744,12 +2028,12 @@ fn regional_graphs(ctx: &RunContext, s: &RegionalSources, p: &mut VariableProduc
             .map(|y| regional_mean(&field(&s.hindcast_mme.mean, y, 0), cells))
             .collect();
         let models: Vec<ModelRegional> = s
-            .hindcasts
+            .hindcast_means
             .iter()
             .zip(s.forecasts)
             .map(|(h, f)| ModelRegional {
                 hindcast_mean: (0..h.values.dim().0)
-                    .map(|y| regional_mean(&member_mean(h, y), cells))
+                    .map(|y| regional_mean(&field(&h.values, y, 0), cells))
                     .collect(),
                 forecast_members: (0..f.values.dim().1)
                     .map(|m| regional_mean(&field(&f.values, 0, m), cells))
