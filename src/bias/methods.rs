@@ -92,6 +92,41 @@ pub struct QuantileMapping {
     pub kind: Kind,
 }
 
+/// Where the `nq` equally spaced quantile nodes `(k + ½)/nq` of a sorted sample of `n` values
+/// lie, as [`quantile_sorted`] finds them: for each node the order statistics `⌊h⌋`,
+/// `min(⌊h⌋ + 1, n − 1)` and the weight `h − ⌊h⌋` with `h = (n − 1) p`.
+#[derive(Debug, Default)]
+pub(crate) struct NodePlan {
+    n: usize,
+    at: Vec<(usize, usize, f64)>,
+}
+
+impl NodePlan {
+    /// The nodes of `sorted` into `out` (NaN for an empty sample).
+    fn nodes(&mut self, nq: usize, sorted: &[f32], out: &mut Vec<f64>) {
+        let n = sorted.len();
+        out.clear();
+        if n == 0 {
+            out.resize(nq, f64::NAN);
+            return;
+        }
+        if self.n != n || self.at.len() != nq {
+            self.n = n;
+            self.at.clear();
+            self.at.extend((0..nq).map(|k| {
+                let p = (k as f64 + 0.5) / nq as f64;
+                let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+                let lo = h as usize;
+                (lo, (lo + 1).min(n - 1), h - lo as f64)
+            }));
+        }
+        out.extend(self.at.iter().map(|&(lo, hi, w)| {
+            let a = f64::from(sorted[lo]);
+            a + w * (f64::from(sorted[hi]) - a)
+        }));
+    }
+}
+
 /// A bucket index over ascending quantile nodes, so a value is located among them in O(1)
 /// instead of a binary search over all of them: the node range is cut into equal buckets and
 /// `first[b]` is the first node whose bucket is `b` or later. Buckets come from one monotone
@@ -152,14 +187,11 @@ impl NodeIndex {
 
 impl QuantileMapping {
     /// Fills `scratch.qm` / `scratch.qo` with the nodes of `Some(n)` equally spaced quantiles.
+    /// The same numbers as [`quantile_sorted`] at `(k + ½)/nq`; where the nodes fall in a
+    /// sample of each size is worked out once and kept while the sizes stay the same.
     fn nodes(nq: usize, train: &Training, scratch: &mut Scratch) {
-        scratch.qm.clear();
-        scratch.qo.clear();
-        for k in 0..nq {
-            let p = (k as f64 + 0.5) / nq as f64;
-            scratch.qm.push(quantile_sorted(train.model, p));
-            scratch.qo.push(quantile_sorted(train.obs, p));
-        }
+        scratch.model_plan.nodes(nq, train.model, &mut scratch.qm);
+        scratch.obs_plan.nodes(nq, train.obs, &mut scratch.qo);
     }
 
     /// The correction beyond the end node `(q_M, q_O)`.
@@ -550,6 +582,24 @@ mod tests {
     fn sorted(mut v: Vec<f32>) -> Vec<f32> {
         v.sort_by(f32::total_cmp);
         v
+    }
+
+    proptest! {
+        #[test]
+        fn node_plan_gives_the_quantiles_of_the_sorted_sample(mut sample in prop::collection::vec(-50.0f32..50.0, 0..300), nq in 1usize..120, other in 1usize..40) {
+            sample.sort_by(f32::total_cmp);
+            let mut plan = NodePlan::default();
+            let mut out = Vec::new();
+            // A plan built for another sample size and node count is rebuilt.
+            plan.nodes(nq, &sample[..sample.len().min(other)], &mut out);
+            plan.nodes(nq + other % 3, &sample, &mut out);
+            prop_assert_eq!(out.len(), nq + other % 3);
+            for (k, &q) in out.iter().enumerate() {
+                let p = (k as f64 + 0.5) / (nq + other % 3) as f64;
+                let want = quantile_sorted(&sample, p);
+                prop_assert!(q.to_bits() == want.to_bits(), "node {} of {}: {} != {}", k, sample.len(), q, want);
+            }
+        }
     }
 
     proptest! {

@@ -117,6 +117,9 @@ pub struct Scratch {
     pub(crate) nodes_used: usize,
     pub(crate) index: methods::NodeIndex,
     pub(crate) slopes: Vec<f64>,
+    /// EQM: where the quantile nodes fall in model and observed samples of their sizes.
+    pub(crate) model_plan: methods::NodePlan,
+    pub(crate) obs_plan: methods::NodePlan,
     /// Set when the training samples differ from the previous call's (and on a new scratch):
     /// kernels that derive state from them (quantile nodes, moments) rebuild it only then.
     pub training_changed: bool,
@@ -133,6 +136,8 @@ impl Default for Scratch {
             nodes_used: 0,
             index: methods::NodeIndex::default(),
             slopes: Vec::new(),
+            model_plan: Default::default(),
+            obs_plan: Default::default(),
             training_changed: true,
         }
     }

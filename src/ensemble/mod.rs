@@ -45,7 +45,9 @@
 //! Hyndman & Fan (1996), Am. Stat. 50, 361–365 (sample quantiles); Copernicus C3S seasonal
 //! forecast graphical products (model-climate terciles).
 
-use ndarray::{s, Array3, Array5, ArrayView5, ArrayViewMut4, Axis, Zip};
+use ndarray::{
+    s, Array3, Array5, ArrayView5, ArrayViewMut3, ArrayViewMut4, ArrayViewMut5, Axis, Zip,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -472,39 +474,29 @@ pub fn model_edge_probabilities_of_arrays(
         ));
     }
     let ncat = levels.len() + 1;
-    let row_tasks: Vec<(usize, usize)> =
-        (0..nl).flat_map(|l| (0..ny).map(move |y| (l, y))).collect();
-    let new_scratch = || RowScratch::new(nmod);
-    // Per (lead, row): for each target set, (start, category, x) probabilities.
-    let rows: Vec<Vec<Vec<f32>>> = row_tasks
-        .par_iter()
-        .map_init(new_scratch, |s, &(l, y)| {
-            s.edges_of_row(hindcasts, l, y, levels, nx);
-            targets
-                .iter()
-                .map(|set| s.probabilities_of_row(hindcasts, set, l, y, weights, ncat))
-                .collect()
-        })
-        .collect();
-    // Every (start, category) map of a result is the tasks' rows in task order ((lead, row)
-    // is the map's own row order), so the maps are filled in parallel, each from its row of
-    // every task; every value is written, so the arrays start as (lazily) zeroed pages.
+    // Every value is written below, so the arrays start as (lazily) zeroed pages; each
+    // (lead, row) task writes its `(start, category, x)` part of every result in place.
     let mut result: Vec<Array5<f32>> = targets
         .iter()
         .map(|set| Array5::zeros((set[0].dim().0, ncat, nl, ny, nx)))
         .collect();
-    for (t, res) in result.iter_mut().enumerate() {
-        let map = nl * ny * nx;
-        res.as_slice_mut()
-            .expect("new array")
-            .par_chunks_mut(map.max(1))
-            .enumerate()
-            .for_each(|(ic, dst)| {
-                for (dst, row) in dst.chunks_exact_mut(nx.max(1)).zip(&rows) {
-                    dst.copy_from_slice(&row[t][ic * nx..(ic + 1) * nx]);
-                }
-            });
+    let mut tasks: Vec<(usize, usize, Vec<ArrayViewMut3<f32>>)> = (0..nl)
+        .flat_map(|l| (0..ny).map(move |y| (l, y, Vec::with_capacity(targets.len()))))
+        .collect();
+    for res in result.iter_mut() {
+        for (task, row) in tasks.iter_mut().zip(rows_of_every_lead(res.view_mut())) {
+            task.2.push(row);
+        }
     }
+    tasks.into_par_iter().for_each_init(
+        || RowScratch::new(nmod),
+        |s, (l, y, mut outs)| {
+            s.edges_of_row(hindcasts, l, y, levels, nx);
+            for (set, out) in targets.iter().zip(outs.iter_mut()) {
+                s.probabilities_of_row(hindcasts, set, (l, y), weights, ncat, out);
+            }
+        },
+    );
     Ok(result)
 }
 
@@ -535,6 +527,8 @@ struct RowScratch {
     full: Vec<usize>,
     full_shares: Vec<f64>,
     row_probs: Vec<f64>,
+    /// The row's probabilities `(start, category, x)` before they go to the result.
+    out: Vec<f32>,
 }
 
 impl RowScratch {
@@ -557,6 +551,7 @@ impl RowScratch {
             full: Vec::new(),
             full_shares: Vec::new(),
             row_probs: Vec::new(),
+            out: Vec::new(),
         }
     }
 
@@ -592,17 +587,17 @@ impl RowScratch {
         }
     }
 
-    /// Category probabilities of every start of the target `set` on the row, `(start,
-    /// category, x)`.
+    /// Category probabilities of every start of the target `set` on row `y` of lead `l`,
+    /// into `dst` `(start, category, x)`.
     fn probabilities_of_row(
         &mut self,
         hindcasts: &[ArrayView5<f32>],
         set: &[ArrayView5<f32>],
-        l: usize,
-        y: usize,
+        (l, y): (usize, usize),
         weights: &Weights,
         ncat: usize,
-    ) -> Vec<f32> {
+        dst: &mut ArrayViewMut3<f32>,
+    ) {
         let nmod = set.len();
         let nx = self.n_climate[0].len();
         let ni = set[0].dim().0;
@@ -614,7 +609,9 @@ impl RowScratch {
             self.valid[m].resize(nx, 0);
             self.above[m].resize(nedge * nx, 0);
         }
-        let mut out = vec![f32::NAN; ni * ncat * nx];
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        out.resize(ni * ncat * nx, f32::NAN);
         // What a member weighs when every model has all its members.
         self.full.clear();
         self.full.extend(set.iter().map(|c| c.dim().1));
@@ -687,7 +684,10 @@ impl RowScratch {
                 }
             }
         }
-        out
+        for (mut dst, src) in dst.rows_mut().into_iter().zip(out.chunks_exact(nx.max(1))) {
+            dst.assign(&ndarray::ArrayView1::from(src));
+        }
+        self.out = out;
     }
 
     /// [`Self::probabilities_of_row`] at one cell of start `i` with the weights of its own
@@ -747,6 +747,25 @@ impl RowScratch {
 fn copy_row(values: &ArrayView5<f32>, l: usize, y: usize, out: &mut Vec<f32>) {
     out.clear();
     append_rows(values.slice(s![.., .., l, y, ..]), out);
+}
+
+/// The `(start, category, x)` row views of `values` `(start, category, lead, y, x)`, lead by
+/// lead and row by row: one per (lead, row) task of [`model_edge_probabilities_of_arrays`].
+fn rows_of_every_lead(values: ArrayViewMut5<f32>) -> Vec<ArrayViewMut3<f32>> {
+    let (_, _, nl, ny, _) = values.dim();
+    let mut rows = Vec::with_capacity(nl * ny);
+    let mut rest = values;
+    for _ in 0..nl {
+        let (lead, after) = rest.split_at(Axis(2), 1);
+        rest = after;
+        let mut lead = lead.index_axis_move(Axis(2), 0);
+        for _ in 0..ny {
+            let (row, after) = lead.split_at(Axis(2), 1);
+            lead = after;
+            rows.push(row.index_axis_move(Axis(2), 0));
+        }
+    }
+    rows
 }
 
 /// Whether two views are the same array (the same memory, shape and strides): a target set

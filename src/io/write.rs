@@ -602,8 +602,15 @@ impl CfWriter {
             for (&p, &i) in split.positions.iter().zip(&combo).rev() {
                 view = view.index_axis_move(Axis(p), i - start[p]);
             }
-            let values: Vec<T> = view.iter().copied().collect();
-            self.put_one(&split.names[k], &sub_start, &sub_count, &values)?;
+            // A label's sub-slab is usually contiguous in the slab (the split axis outermost
+            // but one): written in place; otherwise gathered a longitude row at a time.
+            match view.as_slice() {
+                Some(values) => self.put_one(&split.names[k], &sub_start, &sub_count, values)?,
+                None => {
+                    let values = gather_rows(view);
+                    self.put_one(&split.names[k], &sub_start, &sub_count, &values)?
+                }
+            }
         }
         Ok(())
     }
@@ -745,6 +752,24 @@ fn member_axis(members: &[i32]) -> LabelAxis {
                 .collect::<Vec<_>>(),
         )
     }
+}
+
+/// The values of `view` in row-major order, copied a last-axis lane at a time (each lane a
+/// slice when the last axis is contiguous): an N-D element iterator costs several times more.
+fn gather_rows<T: Copy>(view: ndarray::ArrayViewD<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(view.len());
+    if view.ndim() == 0 {
+        out.extend(view.iter().copied());
+        return out;
+    }
+    let last = Axis(view.ndim() - 1);
+    for lane in view.lanes(last) {
+        match lane.as_slice() {
+            Some(s) => out.extend_from_slice(s),
+            None => out.extend(lane.iter().copied()),
+        }
+    }
+    out
 }
 
 /// Every index combination of axes of lengths `lens`, row-major.

@@ -74,11 +74,19 @@ pub struct OutputSet {
     stage: PathBuf,
     lock: PathBuf,
     done: bool,
+    /// The highest folder of `out`'s path that this set created (none when `out` existed):
+    /// a failed run removes what it created, so it leaves no empty output folder behind.
+    created: Option<PathBuf>,
 }
 
 impl OutputSet {
     /// Opens the set of `out` (created if missing): lock, clean-up of killed runs, stage.
     pub fn begin(out: &Path) -> Result<OutputSet> {
+        let created = out
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .last()
+            .map(Path::to_path_buf);
         std::fs::create_dir_all(out)
             .map_err(|e| werr(out, format!("cannot create the folder: {e}")))?;
         let lock = take_lock(out)?;
@@ -88,6 +96,7 @@ impl OutputSet {
             stage: stage.clone(),
             lock,
             done: false,
+            created,
         };
         clean_after_killed_runs(out)?;
         std::fs::create_dir(&stage)
@@ -121,6 +130,14 @@ impl Drop for OutputSet {
             let _ = std::fs::remove_dir_all(&self.stage);
         }
         let _ = std::fs::remove_file(&self.lock);
+        if let (false, Some(top)) = (self.done, &self.created) {
+            // Only empty folders go (remove_dir refuses others): those this set created.
+            for dir in self.out.ancestors() {
+                if std::fs::remove_dir(dir).is_err() || dir == top.as_path() {
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -413,6 +430,35 @@ mod tests {
             "b"
         );
         assert_eq!(names(&out), ["a.txt", "region"]);
+    }
+
+    #[test]
+    fn a_failed_set_removes_the_folders_it_created_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("new").join("out");
+        {
+            let set = OutputSet::begin(&out).unwrap();
+            assert!(out.is_dir());
+            drop(set);
+        }
+        assert!(!dir.path().join("new").exists());
+        assert!(dir.path().is_dir());
+        // A folder that existed stays, empty or not.
+        let kept = dir.path().join("kept");
+        std::fs::create_dir(&kept).unwrap();
+        drop(OutputSet::begin(&kept).unwrap());
+        assert!(kept.is_dir());
+        // A committed set keeps the folders it created.
+        let fresh = dir.path().join("fresh");
+        OutputSet::begin(&fresh).unwrap().commit().unwrap();
+        assert!(fresh.is_dir());
+        // A file written outside the stage into a created folder keeps it.
+        let mixed = dir.path().join("mixed");
+        {
+            let _set = OutputSet::begin(&mixed).unwrap();
+            std::fs::write(mixed.join("note.txt"), "kept").unwrap();
+        }
+        assert!(mixed.join("note.txt").is_file());
     }
 
     #[test]
