@@ -17,6 +17,28 @@ use crate::error::{Error, Result};
 /// page cache need the rest; three quarters refuses only what could never have fitted.
 pub const DEFAULT_MEMORY_SHARE: f64 = 0.75;
 
+/// Arrays from this size on get their pages first touched by every thread before a
+/// one-threaded fill ([`touch_pages_in_parallel`]): below it the faults cost less than
+/// waking the threads.
+pub(crate) const PARALLEL_FIRST_TOUCH_BYTES: usize = 16 << 20;
+
+/// Touches every 4 KiB page of `values`, a fresh zeroed array about to be filled by one
+/// thread (a read through libnetcdf's global lock), from rayon's threads: the kernel's page
+/// faults of fresh memory (a page zeroed and mapped on first write) are then taken in
+/// parallel instead of inside the read. The values stay zero.
+pub(crate) fn touch_pages_in_parallel(values: &mut [f32]) {
+    const PAGE: usize = 4096 / std::mem::size_of::<f32>();
+    if std::mem::size_of_val(values) < PARALLEL_FIRST_TOUCH_BYTES {
+        return;
+    }
+    use rayon::prelude::*;
+    values.par_chunks_mut(512 * PAGE).for_each(|chunk| {
+        for v in chunk.iter_mut().step_by(PAGE) {
+            *v = 0.0;
+        }
+    });
+}
+
 /// Budget when physical memory cannot be read (non-Linux): 8 GiB.
 const FALLBACK_BUDGET_BYTES: u64 = 8 << 30;
 
@@ -128,6 +150,19 @@ pub fn check_allocation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn touching_pages_leaves_the_values_as_they_were() {
+        // large enough to be touched, with an odd tail after the last whole page
+        let n = PARALLEL_FIRST_TOUCH_BYTES / 4 + 1234;
+        let mut fresh = vec![0.0f32; n];
+        touch_pages_in_parallel(&mut fresh);
+        assert!(fresh.iter().all(|&v| v == 0.0));
+        // small arrays are left alone (a value that is not zero stays)
+        let mut small = vec![7.0f32; 1000];
+        touch_pages_in_parallel(&mut small);
+        assert!(small.iter().all(|&v| v == 7.0));
+    }
 
     #[test]
     fn sizes_and_budget() {

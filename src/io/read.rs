@@ -2292,6 +2292,10 @@ fn read_in_slabs(
         "read fewer start dates, members or leads, or a smaller box (--bbox)",
     )?;
     let mut values = Array5::<f32>::zeros(shape);
+    // libnetcdf fills it on this thread alone: its page faults are taken in parallel first
+    if let Some(fresh) = values.as_slice_mut() {
+        crate::memory::touch_pages_in_parallel(fresh);
+    }
     // Fast path: f32 stored in canonical order, no selection except along the innermost
     // dimension (a longitude rotation or a box), nothing outside the first dimension's axis:
     // each slab is read by libnetcdf into one reused buffer (or straight into its place) and

@@ -1196,3 +1196,34 @@ pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<Path
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gathered_rows_are_the_views_values_in_order() {
+        let a = ndarray::Array::from_shape_fn((2, 3, 4, 5), |(i, j, k, l)| {
+            (i * 1000 + j * 100 + k * 10 + l) as f32
+        })
+        .into_dyn();
+        // a label's sub-slab (contiguous), a middle axis taken (rows contiguous, not the
+        // whole), the last axis taken (no contiguous row), a transposed view
+        let views = [
+            a.view().index_axis_move(Axis(1), 2),
+            a.view().index_axis_move(Axis(2), 1),
+            a.view().index_axis_move(Axis(3), 4),
+            a.view().reversed_axes(),
+        ];
+        for v in views {
+            let want: Vec<f32> = v.iter().copied().collect();
+            assert_eq!(gather_rows(v), want);
+        }
+        // one value, as a 0-D view
+        let mut one = a.view();
+        for _ in 0..4 {
+            one = one.index_axis_move(Axis(0), 1);
+        }
+        assert_eq!(gather_rows(one), vec![1111.0]);
+    }
+}
