@@ -1328,6 +1328,26 @@ pub fn align_observations(obs: &Cube, forecast: &Cube) -> Result<(Cube, usize)> 
     Ok((cube, incomplete))
 }
 
+/// Appends the values of `rows` to `out` in row-major order: whole when they lie contiguous,
+/// else a last-axis lane (a longitude row of a cube) at a time, each a slice when that axis is
+/// contiguous — an N-D element iterator costs several times more.
+pub(crate) fn append_rows<T: Copy, D: ndarray::Dimension>(
+    rows: ndarray::ArrayView<T, D>,
+    out: &mut Vec<T>,
+) {
+    if let Some(all) = rows.as_slice() {
+        out.extend_from_slice(all);
+        return;
+    }
+    let last = Axis(rows.ndim() - 1);
+    for lane in rows.lanes(last) {
+        match lane.as_slice() {
+            Some(v) => out.extend_from_slice(v),
+            None => out.extend(lane.iter().copied()),
+        }
+    }
+}
+
 /// Lanes transposed together by [`to_cell_major`] / [`from_cell_major`]: 16 f32, one cache line
 /// of the cell-major buffer per cell.
 const TILE: usize = 16;
@@ -1405,6 +1425,36 @@ pub(crate) fn test_cell_cube(model: &str, values: &[Vec<f32>]) -> Cube {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_rows_are_the_views_values_in_order() {
+        let a = ndarray::Array::from_shape_fn((2, 3, 4, 5), |(i, j, k, l)| {
+            (i * 1000 + j * 100 + k * 10 + l) as f32
+        })
+        .into_dyn();
+        // a label's sub-slab (contiguous), a middle axis taken (rows contiguous, not the
+        // whole), the last axis taken (no contiguous row), a transposed view
+        let views = [
+            a.view().index_axis_move(Axis(1), 2),
+            a.view().index_axis_move(Axis(2), 1),
+            a.view().index_axis_move(Axis(3), 4),
+            a.view().reversed_axes(),
+        ];
+        for v in views {
+            let want: Vec<f32> = v.iter().copied().collect();
+            let mut got = Vec::new();
+            append_rows(v, &mut got);
+            assert_eq!(got, want);
+        }
+        // one value, as a 0-D view
+        let mut one = a.view();
+        for _ in 0..4 {
+            one = one.index_axis_move(Axis(0), 1);
+        }
+        let mut got = Vec::new();
+        append_rows(one, &mut got);
+        assert_eq!(got, vec![1111.0]);
+    }
 
     fn grid_cube(ni: usize, nl: usize) -> Cube {
         let coords = Coords {

@@ -51,7 +51,7 @@ use ndarray::{
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cube::Cube;
+use crate::cube::{append_rows, Cube};
 use crate::error::{Error, Result};
 use crate::stats::categories::category_index;
 pub use crate::stats::categories::{category_level_bounds, category_of};
@@ -772,22 +772,6 @@ fn rows_of_every_lead(values: ArrayViewMut5<f32>) -> Vec<ArrayViewMut3<f32>> {
 /// that is the hindcast itself.
 fn same_array(a: &ArrayView5<f32>, b: &ArrayView5<f32>) -> bool {
     a.as_ptr() == b.as_ptr() && a.dim() == b.dim() && a.strides() == b.strides()
-}
-
-/// Appends the longitude rows of `rows` (the last axis) to `out`, in order: whole when they lie
-/// contiguous in the cube, lane by lane otherwise.
-fn append_rows<D: ndarray::Dimension>(rows: ndarray::ArrayView<f32, D>, out: &mut Vec<f32>) {
-    if let Some(all) = rows.as_slice() {
-        out.extend_from_slice(all);
-        return;
-    }
-    let last = Axis(rows.ndim() - 1);
-    for lane in rows.lanes(last) {
-        match lane.as_slice() {
-            Some(v) => out.extend_from_slice(v),
-            None => out.extend(lane.iter().copied()),
-        }
-    }
 }
 
 /// Deterministic fields of a multi-model forecast, each `(init, k, lead, y, x)`.

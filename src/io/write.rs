@@ -607,7 +607,8 @@ impl CfWriter {
             match view.as_slice() {
                 Some(values) => self.put_one(&split.names[k], &sub_start, &sub_count, values)?,
                 None => {
-                    let values = gather_rows(view);
+                    let mut values = Vec::with_capacity(view.len());
+                    crate::cube::append_rows(view, &mut values);
                     self.put_one(&split.names[k], &sub_start, &sub_count, &values)?
                 }
             }
@@ -752,24 +753,6 @@ fn member_axis(members: &[i32]) -> LabelAxis {
                 .collect::<Vec<_>>(),
         )
     }
-}
-
-/// The values of `view` in row-major order, copied a last-axis lane at a time (each lane a
-/// slice when the last axis is contiguous): an N-D element iterator costs several times more.
-fn gather_rows<T: Copy>(view: ndarray::ArrayViewD<T>) -> Vec<T> {
-    let mut out = Vec::with_capacity(view.len());
-    if view.ndim() == 0 {
-        out.extend(view.iter().copied());
-        return out;
-    }
-    let last = Axis(view.ndim() - 1);
-    for lane in view.lanes(last) {
-        match lane.as_slice() {
-            Some(s) => out.extend_from_slice(s),
-            None => out.extend(lane.iter().copied()),
-        }
-    }
-    out
 }
 
 /// Every index combination of axes of lengths `lens`, row-major.
@@ -1195,35 +1178,4 @@ pub fn write_bytes_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<Path
             reason: e.to_string(),
         })
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gathered_rows_are_the_views_values_in_order() {
-        let a = ndarray::Array::from_shape_fn((2, 3, 4, 5), |(i, j, k, l)| {
-            (i * 1000 + j * 100 + k * 10 + l) as f32
-        })
-        .into_dyn();
-        // a label's sub-slab (contiguous), a middle axis taken (rows contiguous, not the
-        // whole), the last axis taken (no contiguous row), a transposed view
-        let views = [
-            a.view().index_axis_move(Axis(1), 2),
-            a.view().index_axis_move(Axis(2), 1),
-            a.view().index_axis_move(Axis(3), 4),
-            a.view().reversed_axes(),
-        ];
-        for v in views {
-            let want: Vec<f32> = v.iter().copied().collect();
-            assert_eq!(gather_rows(v), want);
-        }
-        // one value, as a 0-D view
-        let mut one = a.view();
-        for _ in 0..4 {
-            one = one.index_axis_move(Axis(0), 1);
-        }
-        assert_eq!(gather_rows(one), vec![1111.0]);
-    }
 }
